@@ -1,0 +1,61 @@
+"""Command-line entry point ``lfvscan``.
+
+Each subcommand lives in its own module under :mod:`lfvscan.commands` exposing
+``add_parser(subparsers)`` and ``run(args) -> int``.  Errors in user input raise
+:class:`lfvscan.errors.UsageError` and become one line on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+from .errors import UsageError
+
+#: subcommand modules, in the order shown by --help
+COMMANDS = ("model", "xsec", "scan", "status", "limits", "figures")
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="lfvscan",
+        description="LFV tau-mu ALP production at TeV muon beams: cross sections, scans, limits (arXiv:2407.15942).",
+    )
+    parser.add_argument("--version", action="version", version=f"lfvscan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f".commands.{name}", __package__)
+        except ModuleNotFoundError as exc:  # a command not built yet
+            if exc.name and exc.name.endswith(f"commands.{name}"):
+                continue
+            raise
+        p = mod.add_parser(sub)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except UsageError as exc:
+        print(f"lfvscan {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
