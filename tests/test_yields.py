@@ -1,0 +1,284 @@
+"""Yields on a toy scan built in memory vs hand calculations (physics.md §8, §10).
+
+Toy cross section: dsigma/dln x_tau = c(E) x_tau^p on the physical range m_tau/E <= x_tau <= 1 - m_a/E,
+c(E) = C0 (E / 100 GeV)^q (m_a / 10 GeV)^-2.  The stored histogram holds exact bin averages.
+The hand calculations below integrate the toy analytically (or with scipy.quad and an
+independently written P_2), never through lfvscan.yields.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from lfvscan.cell import x_tau_edges
+from lfvscan.experiments import Selection, load_experiments
+from lfvscan.flux import MuonFlux
+from lfvscan.scandata import DONE, PENDING, SKIPPED, ScanData
+from lfvscan.yields import (
+    FluxRangeWarning,
+    IncompleteScanWarning,
+    acceptance_weights,
+    compute_yields,
+    curve_yield,
+    flux_weights,
+    p2_pass,
+)
+
+M_TAU = 1.77686
+CTAU = 87.03e-4
+N_A = 6.02214076e23
+C0, Q = 2.0, 0.5
+REL_ERR = 0.1
+
+
+def nl_pb(rho, molar, L):
+    """n_T L [pb^-1] by hand."""
+    return rho * N_A / molar * L * 1e-36
+
+
+NL_PB2 = nl_pb(11.35, 207.2, 2.0)
+NL_W = nl_pb(19.3, 183.84, 660.0)
+
+
+def c_of(E, m):
+    return C0 * (E / 100.0) ** Q * (m / 10.0) ** -2
+
+
+def toy_hist(edges, E, m, p):
+    """Exact bin averages of c x^p over the physical part of each bin, per full ln-width."""
+    x_max = 1 - m / E
+    lo, hi = edges[:-1], np.minimum(edges[1:], x_max)
+    if p == 0:
+        integ = np.log(np.clip(hi / lo, 1, None))
+    else:
+        integ = np.where(hi > lo, (hi**p - lo**p) / p, 0.0)
+    return c_of(E, m) * integ / np.log(edges[1:] / edges[:-1])
+
+
+def toy_scan(energies, masses, p=0.0, targets=("Pb", "W"), nb=40, edges_fn=None, skipped=()):
+    energies = np.asarray(energies, float)
+    masses = np.asarray(masses, float)
+    nT, nE, nM = len(targets), len(energies), len(masses)
+    edges = np.array([edges_fn(E) if edges_fn else x_tau_edges(E, nb) for E in energies])
+    nb = edges.shape[1] - 1
+    h = np.zeros((nT, nE, nM, nb))
+    closed = np.zeros((nT, nE, nM), bool)
+    for j, E in enumerate(energies):
+        for k, m in enumerate(masses):
+            if m + M_TAU >= E:
+                closed[:, j, k] = True
+                continue
+            h[:, j, k] = toy_hist(edges[j], E, m, p)
+    status = np.full((nT, nE, nM), DONE, np.int8)
+    for t, j in skipped:
+        status[t, j] = SKIPPED
+    sig = np.sum(h * np.log(edges[None, :, None, 1:] / edges[None, :, None, :-1]), axis=-1)
+    return ScanData(
+        targets=tuple(targets), energies_GeV=energies, masses_GeV=masses, x_tau_edges=edges,
+        status=status, sigma_pb=sig, sigma_err_pb=REL_ERR * sig, sigma_coherent_pb=0.9 * sig,
+        sigma_incoherent_pb=0.1 * sig, dsigma_dlnx_tau_pb=h, dsigma_dlnx_tau_err_pb=REL_ERR * h,
+        closed=closed, theta=math.pi / 4, convention="eq3", attrs={"config_hash": "toy"},
+    )
+
+
+def e_cut(d):
+    return math.sqrt((M_TAU * d / CTAU) ** 2 + M_TAU**2)
+
+
+def p2_hand(E_a, m_a, d, m_mu=0.1056583755):
+    """Independent P_2: flat tau energy between E_-, E_+ (physics.md §8.3, §8.5)."""
+    Es = (m_a**2 + M_TAU**2 - m_mu**2) / (2 * m_a)
+    ps = math.sqrt(Es**2 - M_TAU**2)
+    g = E_a / m_a
+    gb = math.sqrt(max(g * g - 1, 0))
+    Ep, Em = g * Es + gb * ps, g * Es - gb * ps
+    if Ep - Em <= 0:
+        return 1.0 if Es > e_cut(d) else 0.0
+    return min(max((Ep - max(e_cut(d), Em)) / (Ep - Em), 0.0), 1.0)
+
+
+def exps(**over):
+    return load_experiments(overrides=over)
+
+
+# ----------------------------------------------------------------------------- P_2 reference
+@pytest.mark.parametrize(
+    "E_a,m_a,d,ref",
+    [(1000, 10, 2.0, 0.61091), (1000, 10, 0.2, 0.99042), (1000, 5, 2.0, 0.67705), (1000, 5, 0.2, 1.0),
+     (500, 20, 2.0, 0.18451), (500, 20, 0.2, 0.92590)],
+)
+def test_p2_matches_physics_md_13_7(E_a, m_a, d, ref):
+    assert p2_pass(E_a, m_a, d) == pytest.approx(ref, abs=6e-6)
+
+
+# ----------------------------------------------------------------------------- mono beams
+@pytest.mark.parametrize("p", [0.0, 0.7, -0.3])
+def test_ultimate_mono_yield_matches_analytic(p):
+    scan = toy_scan([160.0, 1000.0], [5.0, 10.0, 20.0], p=p)
+    e = exps()["hemu"]
+    y = curve_yield(scan, e, e.curve("inv-ultimate"))
+    for k, m in enumerate([5.0, 10.0, 20.0]):
+        x_lo, x_hi = M_TAU / 1000, 1 - m / 1000
+        integ = math.log(x_hi / x_lo) if p == 0 else (x_hi**p - x_lo**p) / p
+        hand = 1e16 * NL_PB2 * 1.0 * c_of(1000, m) * integ
+        assert y.n_hat[k] == pytest.approx(hand, rel=1e-6)
+
+
+def test_tau1_cut_at_bin_edge_with_power_law():
+    """Cut on a bin edge: the piecewise-constant treatment is exact for any p."""
+    E, p, d = 1000.0, 0.7, 2.0
+    xc = e_cut(d) / E
+
+    def edges(E_):
+        a = np.geomspace(M_TAU / E_, xc, 13)
+        return np.concatenate([a, np.geomspace(xc, 1, 21)[1:]])
+
+    scan = toy_scan([E], [5.0, 10.0, 20.0], p=p, targets=("Pb",), edges_fn=edges)
+    e = exps()["hemu"]
+    y = curve_yield(scan, e, e.curve("inv-2cm"))
+    for k, m in enumerate([5.0, 10.0, 20.0]):
+        hand = 1e16 * NL_PB2 * 0.152 * c_of(E, m) * ((1 - m / E) ** p - xc**p) / p
+        assert y.n_hat[k] == pytest.approx(hand, rel=1e-6)
+
+
+@pytest.mark.parametrize("curve,d", [("inv-2cm", 2.0), ("inv-2mm", 0.2)])
+def test_tau1_cut_inside_bin_flat(curve, d):
+    """p = 0: the histogram is exactly piecewise constant, the cut falls inside a bin."""
+    scan = toy_scan([1000.0], [5.0, 10.0, 20.0], p=0.0, targets=("Pb",), nb=37)
+    e = exps()["hemu"]
+    y = curve_yield(scan, e, e.curve(curve))
+    for k, m in enumerate([5.0, 10.0, 20.0]):
+        hand = 1e16 * NL_PB2 * 0.152 * c_of(1000, m) * math.log((1 - m / 1000) / (e_cut(d) / 1000))
+        assert y.n_hat[k] == pytest.approx(hand, rel=1e-6)
+
+
+@pytest.mark.parametrize("curve,d", [("vis-2cm", 2.0), ("vis-2mm", 0.2)])
+def test_visible_tau1_and_tau2_cuts(curve, d):
+    E = 1000.0
+    scan = toy_scan([E], [5.0, 10.0, 20.0], p=0.0, targets=("Pb",), nb=29)
+    e = exps()["hemu"]
+    y = curve_yield(scan, e, e.curve(curve))
+    for k, m in enumerate([5.0, 10.0, 20.0]):
+        integ, _ = quad(lambda u: p2_hand(E * (1 - math.exp(u)), m, d), math.log(e_cut(d) / E),
+                        math.log(1 - m / E), limit=400, epsabs=0, epsrel=1e-11)
+        hand = 1e16 * NL_PB2 * 0.5 * 0.152**2 * c_of(E, m) * integ
+        assert y.n_hat[k] == pytest.approx(hand, rel=1e-6)
+
+
+def test_mc_errors_in_quadrature():
+    scan = toy_scan([1000.0], [10.0], p=0.4, targets=("Pb",))
+    e = exps()["hemu"]
+    y = curve_yield(scan, e, e.curve("inv-ultimate"))
+    edges = scan.x_tau_edges[0]
+    contrib = scan.dsigma_dlnx_tau_pb[0, 0, 0] * np.log(edges[1:] / edges[:-1])
+    hand = 1e16 * NL_PB2 * REL_ERR * math.sqrt(np.sum(contrib**2))
+    assert y.n_hat_err[0] == pytest.approx(hand, rel=1e-9)
+    assert y.n_hat_err[0] < REL_ERR * y.n_hat[0]  # bins independent -> smaller than fully correlated
+
+
+def test_na64_exposure_and_closed_cell():
+    """NA64: 40 X0 of Pb, BR(tau->mu nu nu); m_a above the 160 GeV reach -> zero events."""
+    scan = toy_scan([160.0, 1000.0], [5.0, 10.0, 200.0])
+    e = exps()["na64mu"]
+    y = curve_yield(scan, e, e.curve("projected"))
+    L = 40 * 6.37 / 11.35
+    hand = 1e13 * nl_pb(11.35, 207.2, L) * 0.174 * c_of(160, 5.0) * math.log((1 - 5 / 160) / (M_TAU / 160))
+    assert y.n_hat[0] == pytest.approx(hand, rel=1e-6)
+    assert y.n_hat[2] == 0.0
+    cur = curve_yield(scan, e, e.curve("current"))
+    assert cur.n_hat[0] == pytest.approx(hand * 1.98e10 / 1e13, rel=1e-12)
+
+
+# ----------------------------------------------------------------------------- flux folding
+def test_flux_folding_with_tau1_cut():
+    """FASERnu2: S(E) linear in ln E between grid points; flux bins aligned with, straddling and
+    beyond the grid.  Hand: average of the linear interpolant over each bin (uniform in ln E)."""
+    grid = np.array([50.0, 200.0, 800.0, 3200.0])
+    masses = [5.0, 10.0]
+    scan = toy_scan(grid, masses, p=0.0, targets=("Pb", "W"))
+    d = 0.2
+
+    def S(E, m):  # selected cross section per unit flux before factor, for p = 0
+        lo = max(e_cut(d) / E, M_TAU / E)
+        return c_of(E, m) * max(math.log((1 - m / E) / lo), 0.0) if m + M_TAU < E else 0.0
+
+    lo_edges = np.array([50.0, 200.0, 400.0, 1600.0, 3200.0])
+    hi_edges = np.array([200.0, 400.0, 1600.0, 3200.0, 6400.0])
+    Np = np.array([1.0e5, 3.0e5, 2.0e5, 0.5e5, 0.3e5])
+    Nm = np.array([2.0e5, 1.0e5, 4.0e5, 1.5e5, 0.2e5])
+    flux = MuonFlux(lo_edges, hi_edges, Np, Nm, source="toy")
+    e = exps()["fasernu2"]
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        y = curve_yield(scan, e, e.curve("reconstructed"), flux=flux)
+    assert any(issubclass(w.category, FluxRangeWarning) and "above 3200" in str(w.message) for w in rec)
+    u = np.log(grid)
+    for k, m in enumerate(masses):
+        s = [S(E, m) for E in grid]
+
+        def interp(x):  # by hand on one segment
+            j = min(max(np.searchsorted(u, x) - 1, 0), 2)
+            return s[j] + (s[j + 1] - s[j]) * (x - u[j]) / (u[j + 1] - u[j])
+
+        N = Np + Nm
+        a = np.log(lo_edges)
+        b = np.log(hi_edges)
+        avg0 = (s[0] + s[1]) / 2  # bin = grid segment
+        avg1 = interp((a[1] + b[1]) / 2)  # inside one segment: value at the midpoint
+        # straddles the grid point 800 GeV
+        avg2 = ((u[2] - a[2]) * (interp(a[2]) + s[2]) / 2 + (b[2] - u[2]) * (s[2] + interp(b[2])) / 2) / (b[2] - a[2])
+        avg3 = interp((a[3] + b[3]) / 2)
+        avg4 = 0.0  # above the grid
+        tot = N[0] * avg0 + N[1] * avg1 + N[2] * avg2 + N[3] * avg3 + N[4] * avg4
+        hand = 3000.0 * NL_W * 0.174 * tot
+        assert y.n_hat[k] == pytest.approx(hand, rel=1e-6)
+
+
+def test_flux_weights_conserve_muons_inside_grid():
+    flux = MuonFlux(np.array([10.0, 100.0]), np.array([100.0, 1000.0]), np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    W, below, above = flux_weights(flux, [10.0, 30.0, 1000.0])
+    assert W.sum() == pytest.approx(10.0, rel=1e-12)  # S = 1 everywhere -> all muons
+    assert below == 0 and above == 0
+    W, below, above = flux_weights(flux, [100.0, 300.0])
+    assert below == pytest.approx(4.0) and above == pytest.approx(6.0 * math.log(10 / 3) / math.log(10))
+
+
+def test_flux_skipped_energies_not_required():
+    """W cells SKIPPED at an energy (not requested) are not part of the folding grid."""
+    grid = [50.0, 200.0, 1000.0]
+    scan = toy_scan(grid, [5.0], targets=("Pb", "W"), skipped=[(1, 2)])
+    flux = MuonFlux(np.array([50.0]), np.array([200.0]), np.array([1.0]), np.array([1.0]))
+    e = exps()["fasernu2"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IncompleteScanWarning)
+        y = curve_yield(scan, e, e.curve("ultimate"), flux=flux)
+    s = [c_of(E, 5.0) * math.log((1 - 5 / E) / (M_TAU / E)) for E in grid[:2]]
+    assert y.n_hat[0] == pytest.approx(3000 * NL_W * 2 * (s[0] + s[1]) / 2, rel=1e-6)
+
+
+# ----------------------------------------------------------------------------- incomplete scans
+def test_incomplete_scan_warns_and_marks_nan():
+    scan = toy_scan([160.0, 1000.0], [5.0, 10.0, 20.0])
+    scan.status[0, 1, 1] = PENDING  # Pb, 1 TeV, 10 GeV
+    e = {"hemu": exps()["hemu"]}
+    with pytest.warns(IncompleteScanWarning, match=r"Pb E=1000 GeV m_a=10 GeV \(pending\)"):
+        ys = compute_yields(scan, e)
+    for y in ys:
+        assert np.isnan(y.n_hat[1]) and np.isfinite(y.n_hat[0]) and np.isfinite(y.n_hat[2])
+        assert y.missing == (("Pb", 1000.0, 10.0, "pending"),)
+
+
+def test_weights_zero_beyond_reach_and_bounded():
+    edges = x_tau_edges(1000.0, 30)
+    sel = Selection("x", "x", scenario="visible", res_tau1_cm=0.2, res_tau2_cm=0.2)
+    w = acceptance_weights(edges, 1000.0, [10.0, 999.0, 2000.0], sel)
+    full = np.log(edges[1:] / edges[:-1])
+    assert np.all(w >= 0)
+    assert np.all(w[0] <= full * (1 + 1e-12))
+    assert np.all(w[1] == 0) and np.all(w[2] == 0)  # x_max = 1 - m_a/E below m_tau/E, or m_a > E
+    assert np.any(w[0] > 0)
