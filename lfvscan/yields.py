@@ -41,7 +41,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .constants import CTAU_TAU_CM, M_MU, M_TAU
+from . import taudecay
+from .constants import M_MU, M_TAU
 from .errors import UsageError
 from .experiments import Experiment, Selection
 from .flux import MuonFlux, load_flux
@@ -64,9 +65,8 @@ class FluxRangeWarning(UserWarning):
 # tau kinematics (physics.md §8.1, §8.3, §8.5)
 # --------------------------------------------------------------------------------------------
 def e_cut_GeV(res_cm: float) -> float:
-    """Tau energy whose mean lab decay length equals ``res_cm`` (physics.md §8.5):
-    E_cut = sqrt((m_tau d / c tau_tau)^2 + m_tau^2) [GeV]."""
-    return float(np.hypot(M_TAU * res_cm / CTAU_TAU_CM, M_TAU))
+    """Tau energy whose mean lab decay length equals ``res_cm`` (physics.md §8.5) [GeV]."""
+    return float(taudecay.e_cut_GeV(res_cm))
 
 
 def tau2_rest_frame(m_a):
@@ -78,22 +78,8 @@ def tau2_rest_frame(m_a):
     return e_star, p_star
 
 
-def p2_pass(E_a, m_a, res_cm: float):
-    """Fraction of taus from a -> tau mu with mean decay length above ``res_cm`` (physics.md §8.5):
-    P_2 = clip((E_+ - max(E_cut, E_-)) / (E_+ - E_-), 0, 1), E_pm = gamma_a (E* +- beta_a p*).
-    Vectorised; E_a [GeV] >= m_a."""
-    E_a = np.asarray(E_a, dtype=float)
-    m_a = np.asarray(m_a, dtype=float)
-    e_star, p_star = tau2_rest_frame(m_a)
-    p_a = np.sqrt(np.clip(E_a**2 - m_a**2, 0, None))
-    e_plus = (E_a * e_star + p_a * p_star) / m_a
-    e_minus = (E_a * e_star - p_a * p_star) / m_a
-    ec = e_cut_GeV(res_cm)
-    width = e_plus - e_minus
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = (e_plus - np.maximum(ec, e_minus)) / width
-    frac = np.where(width > 0, frac, np.where(e_star > ec, 1.0, 0.0))
-    return np.clip(frac, 0.0, 1.0)
+#: P_2(E_a; m_a, d): flat-spectrum tau_2 passing fraction, mean-decay-length criterion (§8.5)
+p2_pass = taudecay.p2_pass_fraction
 
 
 def p2_breakpoints(m_a, res_cm: float):
