@@ -1,0 +1,120 @@
+"""ALP widths, BRs and decay lengths against physics.md §13.2 and the statements of §3."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lfvscan import decays
+from lfvscan.constants import M_MU, M_TAU
+
+
+def assert_printed(value, ref: str, slack: float = 1e-9):
+    """|value - ref| <= half a unit of the last printed digit of ``ref`` (+ tiny relative slack)."""
+    mant = ref.lower().split("e")[0]
+    exp = int(ref.lower().split("e")[1]) if "e" in ref.lower() else 0
+    ndec = len(mant.split(".")[1]) if "." in mant else 0
+    half_ulp = 0.5 * 10.0 ** (exp - ndec)
+    r = float(ref)
+    assert abs(float(value) - r) <= half_ulp * (1 + 1e-6) + slack * abs(r), (value, ref)
+
+
+# physics.md §13.2: per charge channel, g = 1; columns Eq.(3), Eq.(2) theta = 0, pi/4, pi/2
+WIDTHS = {
+    2: ("3.532538e-3", "5.000239e-3", "3.244655e-3", "1.489072e-3"),
+    5: ("1.518677e-1", "1.731949e-1", "1.525367e-1", "1.318785e-1"),
+    10: ("3.731595e-1", "4.203818e-1", "3.745619e-1", "3.287419e-1"),
+    20: ("7.832621e-1", "8.799646e-1", "7.860752e-1", "6.921857e-1"),
+}
+
+
+@pytest.mark.parametrize("m_a", sorted(WIDTHS))
+def test_width_per_charge_table(m_a):
+    ref = WIDTHS[m_a]
+    # Eq. (3) width is theta independent
+    for th in (0.0, 0.3, math.pi / 4, math.pi / 2):
+        assert_printed(decays.width_tau_mu(m_a, 1.0, th, "eq3", both_charges=False), ref[0])
+    for th, r in zip((0.0, math.pi / 4, math.pi / 2), ref[1:]):
+        assert_printed(decays.width_tau_mu(m_a, 1.0, th, "eq2", both_charges=False), r)
+
+
+def test_eq5_closed_form_and_charge_sum():
+    m = np.array([2.0, 3.0, 7.0, 50.0])
+    g = 0.03
+    eq5 = g**2 * m / (8 * math.pi) * (1 - M_TAU**2 / m**2) ** 2  # Eq. (5), one charge
+    np.testing.assert_allclose(decays.width_tau_mu(m, g, 0.4, both_charges=False), eq5, rtol=1e-13)
+    np.testing.assert_allclose(decays.width_tau_mu(m, g, 0.4), 2 * eq5, rtol=1e-13)
+
+
+@pytest.mark.parametrize("m_a,ref", [(2, "2.7930e-10"), (5, "6.4967e-12"), (10, "2.6440e-12"), (20, "1.2596e-12")])
+def test_ctau_both_charges(m_a, ref):
+    assert_printed(decays.ctau_m(m_a, 1e-2), ref)
+    # scales as g^-2
+    assert decays.ctau_m(m_a, 1e-3) == pytest.approx(100 * float(ref), rel=1e-4)
+
+
+def test_displaced_benchmarks_section_3_3():
+    # m_a = 2 GeV: g = 1e-4 -> c tau = 2.8 um, lab 1.4 mm at E_a = 1 TeV; g = 1e-5 -> 0.28 mm, 14 cm
+    assert decays.ctau_m(2.0, 1e-4) == pytest.approx(2.8e-6, abs=0.05e-6)
+    assert decays.lab_decay_length_m(1000.0, 2.0, 1e-4) == pytest.approx(1.4e-3, abs=0.05e-3)
+    assert decays.ctau_m(2.0, 1e-5) == pytest.approx(0.28e-3, abs=0.005e-3)
+    assert decays.lab_decay_length_m(1000.0, 2.0, 1e-5) == pytest.approx(0.14, abs=0.005)
+
+
+def test_lab_decay_length_is_boost_times_ctau():
+    E, m = np.array([10.0, 100.0, 1000.0]), 10.0
+    bg = np.sqrt(E**2 - m**2) / m
+    np.testing.assert_allclose(decays.lab_decay_length_m(E, m, 0.01), bg * decays.ctau_m(m, 0.01), rtol=1e-14)
+    assert decays.lab_decay_length_m(10.0, 10.0, 0.01) == 0.0
+
+
+def test_width_chi_chi():
+    assert_printed(decays.width_chi_chi(10.0, 10.0 / 3.0, 1.0), "0.2965677")
+    assert decays.width_chi_chi(10.0, 1.0, 0.5) == pytest.approx(0.25 * decays.width_chi_chi(10.0, 1.0, 1.0), rel=1e-14)
+
+
+def test_closed_channels_are_exact_zero():
+    # below the physical threshold in both conventions, including m_tau < m_a < m_tau + m_mu
+    m = np.array([0.5, M_TAU, 1.8, M_TAU + M_MU])
+    for conv in ("eq3", "eq2"):
+        w = decays.width_tau_mu(m, 0.1, 0.7, conv)
+        assert np.all(w == 0.0)
+    assert decays.width_chi_chi(10.0, 5.0) == 0.0
+    assert decays.width_chi_chi(10.0, 6.0) == 0.0
+    assert np.isinf(decays.ctau_m(1.5, 0.1))
+    assert np.isinf(decays.ctau_m(1.5, 0.1, m_chi=1.0))
+    assert np.isfinite(decays.ctau_m(1.5, 0.1, m_chi=0.5))
+    assert decays.br_invisible(10.0, m_chi=6.0) == 0.0
+    assert decays.br_invisible(1.5, m_chi=0.5, exact=True) == 1.0
+    assert decays.br_tau_mu_per_charge(1.5) == 0.0
+    assert decays.br_tau_mu_per_charge(1.5, m_chi=1.0) == 0.0
+
+
+def test_branching_ratios():
+    m = np.geomspace(2.0, 60.0, 30)
+    # baselines
+    assert np.all(decays.br_tau_mu_per_charge(m, 0.01) == 0.5)
+    assert np.all(decays.br_invisible(m, 0.01) == 1.0)
+    # exact: BR_inv > 0.97 for g < 0.1, g_chi = 1, m_chi = m_a/3 (§3.5)
+    assert np.all(decays.br_invisible(m, 0.0999, exact=True) > 0.97)
+    # exact BRs sum to one
+    for g in (0.01, 0.3, 1.0):
+        tot = 2 * decays.br_tau_mu_per_charge(m, g, m / 3) + decays.br_invisible(m, g, m / 3, exact=True)
+        np.testing.assert_allclose(tot, 1.0, rtol=1e-13)
+    # matters near g ~ 0.3 - 1
+    assert decays.br_invisible(10.0, 1.0, exact=True) < 0.5
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+def test_bad_mass_raises_naming_value(bad):
+    with pytest.raises(ValueError, match="m_a"):
+        decays.width_tau_mu(bad)
+    with pytest.raises(ValueError, match="m_a"):
+        decays.width_chi_chi(bad, 1.0)
+
+
+def test_bad_energy_and_convention():
+    with pytest.raises(ValueError, match="E_a"):
+        decays.lab_decay_length_m(5.0, 10.0)
+    with pytest.raises(ValueError, match="eq7"):
+        decays.width_tau_mu(10.0, convention="eq7")
