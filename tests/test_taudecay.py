@@ -1,0 +1,124 @@
+"""Tau decay lengths and selection fractions against physics.md §13.7 and §8."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from lfvscan import taudecay as td
+from lfvscan.constants import CTAU_TAU_CM, M_MU, M_TAU
+
+
+def assert_printed(value, ref: str, slack: float = 1e-9):
+    """|value - ref| <= half a unit of the last printed digit of ``ref`` (+ tiny relative slack)."""
+    mant = ref.lower().split("e")[0]
+    exp = int(ref.lower().split("e")[1]) if "e" in ref.lower() else 0
+    ndec = len(mant.split(".")[1]) if "." in mant else 0
+    r = float(ref)
+    assert abs(float(value) - r) <= 0.5 * 10.0 ** (exp - ndec) * (1 + 1e-6) + slack * abs(r), (value, ref)
+
+
+LAMBDA = {5: ("2.6303", "2.28913e-2"), 20: ("11.2113", "9.75720e-2"), 100: ("56.2702", "0.489719"),
+          500: ("281.3935", "2.44897"), 1000: ("562.7897", "4.89796")}
+
+
+@pytest.mark.parametrize("E", sorted(LAMBDA))
+def test_decay_length_table(E):
+    bg, lam = LAMBDA[E]
+    assert_printed(td.beta_gamma_tau(E), bg)
+    assert_printed(td.decay_length_tau_cm(E), lam)
+
+
+def test_decay_length_vectorised_and_at_rest():
+    E = np.array([M_TAU, 5.0, 1000.0])
+    lam = td.decay_length_tau_cm(E)
+    assert lam.shape == (3,) and lam[0] == 0.0
+    # rounding just below m_tau is clipped, genuinely unphysical energies raise naming the value
+    assert td.decay_length_tau_cm(M_TAU * (1 - 1e-12)) == 0.0
+    with pytest.raises(ValueError, match="1.5"):
+        td.decay_length_tau_cm(1.5)
+
+
+def test_e_cut_inverts_decay_length():
+    d = np.array([0.0, 0.2, 2.0, 10.0])
+    np.testing.assert_allclose(td.decay_length_tau_cm(td.e_cut_GeV(d)), d, atol=1e-14, rtol=1e-12)
+    assert td.e_cut_GeV(2.0) == pytest.approx(math.sqrt((M_TAU * 2.0 / CTAU_TAU_CM) ** 2 + M_TAU**2), rel=1e-15)
+    with pytest.raises(ValueError, match="d_cm"):
+        td.e_cut_GeV(-1.0)
+
+
+# §13.7: (E_a, m_a) -> (E_-, E_+, P_2(2 cm), P_2(2 mm))
+TAU2 = {(1000, 10): ("31.6002", "999.8605", "0.61091", "0.99042"),
+        (1000, 5): ("126.3593", "999.4834", "0.67705", "1.0"),
+        (500, 20): ("4.1451", "499.7874", "0.18451", "0.92590")}
+
+
+@pytest.mark.parametrize("key", sorted(TAU2))
+def test_tau2_bounds_and_fraction(key):
+    em, ep, p2cm, p2mm = TAU2[key]
+    lo, hi = td.tau2_energy_bounds(*key)
+    assert_printed(lo, em)
+    assert_printed(hi, ep)
+    assert_printed(td.p2_pass_fraction(*key, 2.0), p2cm)
+    assert_printed(td.p2_pass_fraction(*key, 0.2), p2mm)
+
+
+def test_tau2_bounds_physics():
+    # E_- + E_+ = 2 gamma E*, and for m_a >> m_tau E_- ~ E_a m_tau^2/m_a^2, E_+ ~ E_a (§8.3)
+    # (the E_- limit also needs gamma_a >> m_a / m_tau, i.e. E_a >> m_a^2 / m_tau)
+    E_a, m_a = 1e5, 40.0
+    lo, hi = td.tau2_energy_bounds(E_a, m_a)
+    assert lo + hi == pytest.approx(E_a / m_a * (m_a**2 + M_TAU**2 - M_MU**2) / m_a, rel=1e-13)
+    assert lo == pytest.approx(E_a * M_TAU**2 / m_a**2, rel=0.01)
+    assert hi == pytest.approx(E_a, rel=0.01)
+    # plateau: lambda_max ~ (E_a/m_tau) c tau = 4.9 cm at 1 TeV
+    hi = td.tau2_energy_bounds(1000.0, 40.0)[1]
+    assert td.decay_length_tau_cm(hi) == pytest.approx(4.9, abs=0.05)
+    # impossible decays: NaN bounds, zero fraction
+    lo, hi = td.tau2_energy_bounds(np.array([100.0, 5.0]), np.array([1.85, 10.0]))
+    assert np.all(np.isnan(lo)) and np.all(np.isnan(hi))
+    assert np.all(td.p2_pass_fraction(np.array([100.0, 5.0]), np.array([1.85, 10.0]), 2.0) == 0.0)
+
+
+def test_p2_vectorised_and_monotonic():
+    E_a = np.geomspace(20.0, 3000.0, 50)
+    p = td.p2_pass_fraction(E_a, 10.0, 2.0)
+    assert p.shape == E_a.shape
+    assert np.all((p >= 0) & (p <= 1))
+    assert np.all(np.diff(p) >= -1e-15)
+    assert p[0] == 0.0 and p[-1] > 0.8
+    assert np.all(td.p2_pass_fraction(E_a, 10.0, 0.0) == 1.0)
+    # ALP at rest: single tau energy E* = 5.157 GeV, lambda = 0.0237 cm
+    assert td.p2_pass_fraction(10.0, 10.0, 1e-3) == 1.0
+    assert td.p2_pass_fraction(10.0, 10.0, 0.1) == 0.0
+
+
+def test_exponential_survival_option():
+    E = np.array([5.0, 100.0, 1000.0])
+    lam = td.decay_length_tau_cm(E)
+    np.testing.assert_allclose(td.resolved_fraction(E, 2.0, "exponential"), np.exp(-2.0 / lam), rtol=1e-14)
+    np.testing.assert_array_equal(td.resolved_fraction(E, 2.0), (lam > 2.0).astype(float))
+    assert td.resolved_fraction(M_TAU, 0.1, "exponential") == 0.0
+    # average over the flat tau_2 spectrum vs adaptive quadrature
+    for (E_a, m_a) in ((1000.0, 10.0), (500.0, 20.0)):
+        lo, hi = td.tau2_energy_bounds(E_a, m_a)
+        ref = quad(lambda e: math.exp(-2.0 / td.decay_length_tau_cm(e)) if e > M_TAU else 0.0,
+                   float(lo), float(hi), epsrel=1e-11, limit=200)[0] / (hi - lo)
+        assert td.p2_pass_fraction(E_a, m_a, 2.0, "exponential") == pytest.approx(ref, rel=1e-8)
+    with pytest.raises(ValueError, match="gauss"):
+        td.p2_pass_fraction(1000.0, 10.0, 2.0, "gauss")
+
+
+@pytest.mark.parametrize("y,ref", [(0.25, "0.402344"), (0.5, "0.729167"), (0.8, "0.957867")])
+def test_tau_to_mu_cdf(y, ref):
+    assert_printed(td.tau_to_mu_cdf(y), ref)
+
+
+def test_tau_to_mu_cdf_normalisation_and_spectrum():
+    assert td.tau_to_mu_cdf(0.0) == 0.0 and td.tau_to_mu_cdf(1.0) == pytest.approx(1.0, abs=1e-15)
+    assert td.tau_to_mu_cdf(2.0) == pytest.approx(1.0, abs=1e-15) and td.tau_to_mu_cdf(-1.0) == 0.0
+    integral = quad(lambda y: 5 / 3 - 3 * y**2 + 4 / 3 * y**3, 0, 0.37)[0]
+    assert td.tau_to_mu_cdf(0.37) == pytest.approx(integral, rel=1e-13)
+    # NA64 cut E_mu < 80 GeV for a 100 GeV tau
+    assert td.p_muon_energy_below(100.0, 80.0) == pytest.approx(td.tau_to_mu_cdf(0.8), rel=1e-15)
