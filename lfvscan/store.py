@@ -1,0 +1,408 @@
+"""Scan store: a zarr v3 directory (LocalStore) holding one scan (architecture.md, issue 4).
+
+Layout (dimension names in each array's zarr v3 ``dimension_names``; opens with
+``xarray.open_zarr(path)`` thanks to consolidated metadata written once at creation):
+
+* coordinates ``target`` (str), ``energy_GeV``, ``mass_GeV``;
+* ``x_tau_edges`` (energy_GeV, x_tau_edge): the fixed x_tau grid of :func:`lfvscan.cell.x_tau_edges`;
+* every field of :data:`lfvscan.cell.SCALAR_FIELDS` over (target, energy_GeV, mass_GeV) and of
+  :data:`lfvscan.cell.DIST_FIELDS` over (target, energy_GeV, mass_GeV, x_tau_bin);
+* bookkeeping over (target, energy_GeV, mass_GeV): ``status`` (int8, codes of
+  :mod:`lfvscan.scandata`), ``error`` (str, last failure message), ``wall_seconds`` (wall time of
+  the cell on its rank), ``rank``, ``attempts``, ``finished_unix`` (time the result was written);
+* root attributes: ``config`` (resolved config, JSON), ``config_toml`` (the TOML text),
+  ``config_hash``, ``lfvscan_version``, ``status_codes``, ``created_unix``; every array has
+  ``units`` and ``description`` attributes.
+
+Atomicity: every array has one chunk per cell along (target, energy, mass), uncompressed with
+the little-endian ``bytes`` codec.  A cell is written by :meth:`ScanStore.write_cells`: all data
+chunks first, then the ``status`` chunk (the commit marker).  Each chunk file is written to a
+temporary ``*.partial`` file and renamed, so a ``kill -9`` leaves either the old or the new
+chunk; a cell whose status is not DONE is recomputed on resume and its chunks overwritten.
+Numeric chunks are written directly as their ``bytes``-codec encoding (the raw little-endian
+array), which is ~20x cheaper than going through zarr's async machinery per chunk; tests check
+that zarr and xarray read back exactly what was written.  Array metadata never changes after
+creation, so the consolidated metadata stays valid.
+
+Run information for ``lfvscan status`` (start time, ranks, heartbeat, state) lives in the
+side file ``lfvscan_run.json`` in the store directory, replaced atomically by rank 0.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .cell import DIST_FIELDS, SCALAR_FIELDS, CellResult, x_tau_edges
+from .config import RUN_KEYS, ScanConfig, config_from_dict, physics_diff
+from .errors import UsageError
+from .scandata import DONE, FAILED, PENDING, SKIPPED, STATUS_NAMES, ScanData
+
+DIMS = ("target", "energy_GeV", "mass_GeV")
+DIST_DIMS = DIMS + ("x_tau_bin",)
+RUN_FILE = "lfvscan_run.json"
+FORMAT = "lfvscan-scan/1"
+
+#: bookkeeping arrays over DIMS: name -> (dtype, fill value, units, description)
+BOOK_FIELDS: dict[str, tuple[str, object, str, str]] = {
+    "wall_seconds": ("f8", math.nan, "s", "wall time of the cell on its rank (engine measurement)"),
+    "rank": ("i4", -1, "1", "MPI rank that computed the cell"),
+    "attempts": ("i4", 0, "1", "number of attempts so far"),
+    "finished_unix": ("f8", math.nan, "s", "unix time the cell's result was written"),
+}
+DESCRIPTIONS = {
+    "sigma_pb": "total production cross section mu N -> tau N a for g = 1",
+    "sigma_err_pb": "integration error of sigma_pb",
+    "sigma_coherent_pb": "coherent (elastic, ~Z^2) part of sigma_pb",
+    "sigma_coherent_err_pb": "integration error of sigma_coherent_pb",
+    "sigma_incoherent_pb": "incoherent (diffractive, ~Z) part of sigma_pb",
+    "sigma_incoherent_err_pb": "integration error of sigma_incoherent_pb",
+    "chi2_dof": "vegas chi^2 per degree of freedom",
+    "Q": "vegas Q value",
+    "neval": "integrand evaluations",
+    "seconds": "compute time reported by the cell function",
+    "closed": "kinematically closed cell (all cross sections exactly zero)",
+    "dsigma_dlnx_tau_pb": "dsigma/dln x_tau per x_tau bin (x_tau = E_tau/E), for g = 1",
+    "dsigma_dlnx_tau_err_pb": "integration error of dsigma_dlnx_tau_pb",
+}
+
+
+def _fill(dtype: str):
+    if dtype.startswith("f"):
+        return math.nan
+    if dtype == "bool":
+        return False
+    return 0
+
+
+@dataclass
+class CellRecord:
+    """What rank 0 writes for one cell: a result (DONE) or an error message (FAILED)."""
+
+    index: tuple[int, int, int]
+    result: CellResult | None
+    error: str
+    wall_seconds: float
+    rank: int
+    attempts: int
+    finished_unix: float = 0.0
+
+
+def _check_not_store(path: Path) -> None:
+    if path.exists() and not (path / "zarr.json").exists():
+        if path.is_dir() and any(path.iterdir()):
+            raise UsageError(f"{str(path)!r} exists and is not a scan store (no zarr.json); choose another --store")
+        if not path.is_dir():
+            raise UsageError(f"{str(path)!r} exists and is not a directory; choose another --store")
+
+
+class ScanStore:
+    """A scan store on disk.  Only rank 0 creates or writes one; anybody may read."""
+
+    def __init__(self, path: str | Path, group, writable: bool):
+        self.path = Path(path)
+        self.group = group
+        self.writable = writable
+        self.attrs = dict(group.attrs)
+        self.config = config_from_dict(self.attrs["config"], source=str(self.path))
+        self.shape = self.config.shape
+        self.n_xbins = self.config.n_xbins
+        self._dirs: set[Path] = set()
+
+    # ------------------------------------------------------------------ creation / opening
+    @classmethod
+    def create(cls, path: str | Path, config: ScanConfig, config_text: str = "") -> "ScanStore":
+        """Create a new store for ``config`` (refuses an existing path)."""
+        import zarr
+
+        path = Path(path)
+        if path.exists():
+            raise UsageError(f"store {str(path)!r} already exists")
+        nT, nE, nM = config.shape
+        nb = config.n_xbins
+        energies = np.array(config.energies_GeV)
+        attrs = {
+            "format": FORMAT,
+            "lfvscan_version": __version__,
+            "config": config.to_dict(),
+            "config_toml": config_text,
+            "config_hash": config.config_hash(),
+            "status_codes": {str(k): v for k, v in STATUS_NAMES.items()},
+            "created_unix": time.time(),
+        }
+        tmp = path.with_name(path.name + f".{uuid.uuid4().hex[:8]}.creating")
+        root = zarr.storage.LocalStore(str(tmp))
+        g = zarr.create_group(root, zarr_format=3, attributes=attrs)
+
+        def arr(name, shape, dtype, dims, chunks, fill, units, desc, compressed=False):
+            kw = {} if compressed else {"compressors": None}
+            return g.create_array(
+                name,
+                shape=shape,
+                chunks=chunks,
+                dtype=dtype,
+                fill_value=fill,
+                dimension_names=dims,
+                attributes={"units": units, "description": desc},
+                **kw,
+            )
+
+        arr("target", (nT,), str, ("target",), (nT,), "", "", "target element", True)[:] = np.array(
+            config.target_names, dtype=object
+        )
+        arr("energy_GeV", (nE,), "f8", ("energy_GeV",), (nE,), math.nan, "GeV", "muon beam energy", True)[:] = energies
+        arr("mass_GeV", (nM,), "f8", ("mass_GeV",), (nM,), math.nan, "GeV", "ALP mass", True)[:] = np.array(
+            config.masses_GeV
+        )
+        edges = np.array([x_tau_edges(e, nb) for e in energies]).reshape(nE, nb + 1)
+        arr(
+            "x_tau_edges", (nE, nb + 1), "f8", ("energy_GeV", "x_tau_edge"), (nE, nb + 1), math.nan, "1",
+            "edges of the log x_tau = E_tau/E bins (m_tau/E .. 1)", True,
+        )[:] = edges
+        cell = (1, 1, 1)
+        for name, (dtype, units) in SCALAR_FIELDS.items():
+            arr(name, (nT, nE, nM), dtype, DIMS, cell, _fill(dtype), units, DESCRIPTIONS.get(name, name))
+        for name, (dtype, units) in DIST_FIELDS.items():
+            arr(name, (nT, nE, nM, nb), dtype, DIST_DIMS, cell + (nb,), _fill(dtype), units, DESCRIPTIONS.get(name, name))
+        for name, (dtype, fill, units, desc) in BOOK_FIELDS.items():
+            arr(name, (nT, nE, nM), dtype, DIMS, cell, fill, units, desc)
+        arr("error", (nT, nE, nM), str, DIMS, cell, "", "", "message of the last failure ('' if none)", True)
+        arr(
+            "status", (nT, nE, nM), "i1", DIMS, cell, PENDING, "1",
+            "cell status (commit marker, written last): " + ", ".join(f"{k}={v}" for k, v in STATUS_NAMES.items()),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "consolidated metadata not part of the v3 spec"
+            zarr.consolidate_metadata(root)
+        dirs: set[Path] = set()
+        for i, j in zip(*np.nonzero(~config.requested())):
+            for k in range(nM):
+                _write_chunk(tmp, "status", (int(i), int(j), k), np.array([SKIPPED], dtype="i1"), dirs)
+        os.replace(tmp, path)  # the store appears complete or not at all
+        return cls.open(path, writable=True)
+
+    @classmethod
+    def open(cls, path: str | Path, writable: bool = False) -> "ScanStore":
+        """Open an existing store (raises :class:`UsageError` if it is not one)."""
+        import zarr
+
+        path = Path(path)
+        if not (path / "zarr.json").exists():
+            raise UsageError(f"no scan store at {str(path)!r} (missing zarr.json)")
+        try:
+            g = zarr.open_group(zarr.storage.LocalStore(str(path), read_only=not writable), mode="r+" if writable else "r")
+            if g.attrs.get("format") != FORMAT:
+                raise UsageError(f"{str(path)!r} is a zarr store but not an lfvscan scan store")
+        except UsageError:
+            raise
+        except Exception as exc:  # corrupt metadata
+            raise UsageError(f"cannot open scan store {str(path)!r}: {exc}") from None
+        return cls(path, g, writable)
+
+    def clean_partials(self) -> int:
+        """Remove ``*.partial`` leftovers of writes interrupted by a kill; returns how many."""
+        n = 0
+        for p in self.path.rglob("*.partial"):
+            p.unlink(missing_ok=True)
+            n += 1
+        return n
+
+    # ------------------------------------------------------------------ reading
+    def read(self, name: str) -> np.ndarray:
+        return np.asarray(self.group[name][...])
+
+    def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """(status, attempts) arrays over (target, energy, mass)."""
+        return self.read("status"), self.read("attempts")
+
+    # ------------------------------------------------------------------ writing
+    def _chunk_path(self, name: str, index: tuple[int, ...]) -> Path:
+        return _chunk_path(self.path, name, index)
+
+    def _write_chunk(self, name: str, index: tuple[int, ...], values: np.ndarray) -> None:
+        _write_chunk(self.path, name, index, values, self._dirs)
+
+    def write_cells(self, records: list[CellRecord]) -> None:
+        """Write a batch of cells: all data chunks first, then each cell's status (commit marker)."""
+        if not self.writable:
+            raise RuntimeError("store opened read-only")
+        nb = self.n_xbins
+        for rec in records:
+            ijk = rec.index
+            finished = rec.finished_unix or time.time()
+            if rec.result is not None:
+                r = rec.result
+                for name, (dtype, _) in SCALAR_FIELDS.items():
+                    self._write_chunk(name, ijk, np.array([getattr(r, name)], dtype=dtype))
+                for name, (dtype, _) in DIST_FIELDS.items():
+                    v = np.asarray(getattr(r, name), dtype=dtype)
+                    if v.shape != (nb,):
+                        raise ValueError(f"{name} has shape {v.shape}, store expects ({nb},)")
+                    self._write_chunk(name, ijk + (0,), v)
+                self._chunk_path("error", ijk).unlink(missing_ok=True)  # absent chunk = ''
+            else:
+                self.group["error"][ijk] = rec.error or "unknown error"  # rare: use zarr's vlen codec
+            self._write_chunk("wall_seconds", ijk, np.array([rec.wall_seconds], dtype="f8"))
+            self._write_chunk("rank", ijk, np.array([rec.rank], dtype="i4"))
+            self._write_chunk("attempts", ijk, np.array([rec.attempts], dtype="i4"))
+            self._write_chunk("finished_unix", ijk, np.array([finished], dtype="f8"))
+        for rec in records:
+            code = DONE if rec.result is not None else FAILED
+            self._write_chunk("status", rec.index, np.array([code], dtype="i1"))
+
+    # ------------------------------------------------------------------ run info side file
+    def write_run_info(self, info: dict) -> None:
+        p = self.path / RUN_FILE
+        tmp = self.path / f".{RUN_FILE}.{uuid.uuid4().hex[:8]}.partial"
+        tmp.write_text(json.dumps(info, indent=1))
+        os.replace(tmp, p)
+
+    def read_run_info(self) -> dict:
+        try:
+            return json.loads((self.path / RUN_FILE).read_text())
+        except (OSError, ValueError):
+            return {}
+
+
+def _chunk_path(root: Path, name: str, index: tuple[int, ...]) -> Path:
+    """Path of a chunk file (zarr v3 default chunk key encoding, separator "/")."""
+    return root / name / "c" / "/".join(str(i) for i in index)
+
+
+def _write_chunk(root: Path, name: str, index: tuple[int, ...], values: np.ndarray, dirs: set) -> None:
+    """Write one uncompressed chunk (zarr v3 ``bytes`` codec, little endian) atomically."""
+    p = _chunk_path(root, name, index)
+    parent = p.parent
+    if parent not in dirs:
+        parent.mkdir(parents=True, exist_ok=True)
+        dirs.add(parent)
+    data = np.ascontiguousarray(values)
+    if data.dtype.itemsize > 1 and data.dtype.byteorder not in ("<", "|") and not (
+        data.dtype.byteorder == "=" and np.little_endian
+    ):
+        data = data.astype(data.dtype.newbyteorder("<"))
+    tmp = parent / f".{p.name}.{uuid.uuid4().hex[:12]}.partial"
+    with open(tmp, "wb") as f:
+        f.write(data.tobytes())
+    os.replace(tmp, p)
+
+
+def open_for_scan(path: str | Path, config: ScanConfig, config_text: str = "") -> tuple[ScanStore, bool]:
+    """Open ``path`` to continue ``config``'s scan, or create it.  Returns (store, created).
+
+    Refuses (UsageError) a store made from a config with different physics, naming the keys.
+    """
+    path = Path(path)
+    _check_not_store(path)
+    if not path.exists():
+        return ScanStore.create(path, config, config_text), True
+    store = ScanStore.open(path, writable=True)
+    if store.attrs.get("config_hash") != config.config_hash():
+        old = {k: v for k, v in store.attrs["config"].items() if k not in RUN_KEYS}
+        diff = physics_diff(old, config.physics_dict()) or ["config hash"]
+        raise UsageError(
+            f"store {str(path)!r} was made from a different config (differs in: {', '.join(diff)}); "
+            f"start a new store with --store NEW_PATH, or delete {str(path)!r} to start over"
+        )
+    store.clean_partials()
+    return store, False
+
+
+def load_scan(path: str | Path) -> ScanData:
+    """Read a (possibly partial, possibly still running) store into a :class:`ScanData`.
+
+    ``status`` is read first, so a cell marked DONE always has its data complete.
+    """
+    st = ScanStore.open(path)
+    status = st.read("status")
+    cfg = st.config
+    attrs = dict(st.attrs)
+    attrs["units"] = {name: st.group[name].attrs.get("units", "") for name in st.group.array_keys()}
+    return ScanData(
+        targets=tuple(str(t) for t in st.read("target")),
+        energies_GeV=st.read("energy_GeV"),
+        masses_GeV=st.read("mass_GeV"),
+        x_tau_edges=st.read("x_tau_edges"),
+        status=status.astype(np.int8),
+        sigma_pb=st.read("sigma_pb"),
+        sigma_err_pb=st.read("sigma_err_pb"),
+        sigma_coherent_pb=st.read("sigma_coherent_pb"),
+        sigma_incoherent_pb=st.read("sigma_incoherent_pb"),
+        dsigma_dlnx_tau_pb=st.read("dsigma_dlnx_tau_pb"),
+        dsigma_dlnx_tau_err_pb=st.read("dsigma_dlnx_tau_err_pb"),
+        closed=st.read("closed").astype(bool),
+        theta=cfg.theta,
+        convention=cfg.convention,
+        attrs=attrs,
+    )
+
+
+def summarize(path: str | Path, now: float | None = None) -> dict:
+    """Progress summary of a store for ``lfvscan status`` (read-only; safe while a scan runs)."""
+    st = ScanStore.open(path)
+    status = st.read("status")
+    attempts = st.read("attempts")
+    finished = st.read("finished_unix")
+    wall = st.read("wall_seconds")
+    run = st.read_run_info()
+    now = time.time() if now is None else now
+    counts = {STATUS_NAMES[c]: int((status == c).sum()) for c in (PENDING, DONE, FAILED, SKIPPED)}
+    requested = int(status.size - counts["skipped"])
+    max_attempts = int(run.get("max_attempts", st.config.max_attempts))
+    failed_idx = np.argwhere(status == FAILED)
+    failures = []
+    if failed_idx.size:
+        errors = st.read("error")
+        tn, en, mn = st.config.target_names, st.config.energies_GeV, st.config.masses_GeV
+        for i, j, k in failed_idx:
+            failures.append(
+                {
+                    "target": tn[i],
+                    "energy_GeV": en[j],
+                    "mass_GeV": mn[k],
+                    "attempts": int(attempts[i, j, k]),
+                    "error": str(errors[i, j, k]),
+                }
+            )
+    retryable = sum(1 for f in failures if f["attempts"] < max_attempts)
+    # throughput of the current / last run: cells finished since it started
+    started = run.get("started_unix")
+    rate = None
+    eta = None
+    if started:
+        recent = np.isfinite(finished) & (finished >= started) & ((status == DONE) | (status == FAILED))
+        n_recent = int(recent.sum())
+        end = now if run.get("state") == "running" else run.get("updated_unix", now)
+        elapsed = max(end - started, 1e-9)
+        if n_recent:
+            rate = n_recent / elapsed
+            todo = counts["pending"] + retryable
+            eta = todo / rate if rate > 0 else None
+    state = run.get("state", "never run")
+    if state == "running" and now - run.get("updated_unix", 0) > max(60.0, 5 * run.get("heartbeat_seconds", 10)):
+        state = "stale (no heartbeat: the scan was probably killed; run the scan command again to resume)"
+    return {
+        "store": str(path),
+        "config_hash": st.attrs.get("config_hash"),
+        "shape": list(st.shape),
+        "requested": requested,
+        "counts": counts,
+        "complete": counts["done"] == requested,
+        "finished": counts["pending"] == 0 and retryable == 0,
+        "retryable_failed": retryable,
+        "failures": failures,
+        "state": state,
+        "n_ranks": run.get("n_ranks"),
+        "rate_cells_per_s": rate,
+        "eta_s": eta,
+        "summed_cell_seconds": float(np.nansum(np.where(status == DONE, wall, np.nan))),
+    }

@@ -1,0 +1,76 @@
+"""Helpers shared by the scan-engine tests (configs, subprocess runs, store comparison)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+TESTS_DIR = Path(__file__).resolve().parent
+
+#: a small grid: Pb at 2 energies, W at 3 (one shared), 5 masses; some cells closed, some skipped
+SMALL_TOML = """\
+store = "{store}"
+seed = {seed}
+rel_err = 0.01
+n_xbins = 8
+max_attempts = {max_attempts}
+masses_GeV = {{ min = 2.0, max = 40.0, n = 5 }}
+cell_function = "_scan_cells:cheap_cell"
+
+[[targets]]
+name = "Pb"
+energies_GeV = [160, 1000]
+
+[[targets]]
+name = "W"
+energies_GeV = {{ min = 100, max = 1000, n = 3 }}
+"""
+
+
+def write_config(path: Path, store: str = "s.zarr", seed: int = 7, max_attempts: int = 3, text: str | None = None) -> Path:
+    path.write_text(text if text is not None else SMALL_TOML.format(store=store, seed=seed, max_attempts=max_attempts))
+    return path
+
+
+def subprocess_env(**extra: str) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS_DIR)] + [p for p in [env.get("PYTHONPATH")] if p])
+    for k in list(env):  # a serial test must not look like an MPI launch
+        if k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPI_LOCAL")):
+            del env[k]
+    env.update(extra)
+    return env
+
+
+def scan_cmd(config: Path, store: Path, *more: str) -> list[str]:
+    return [sys.executable, "-m", "lfvscan", "scan", str(config), "--store", str(store), *more]
+
+
+def run_scan_cli(config: Path, store: Path, *more: str, timeout: float = 120, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(scan_cmd(config, store, *more), env=subprocess_env(**env), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+#: arrays whose values must be bit-identical between equivalent runs
+RESULT_ARRAYS = ("status", "sigma_pb", "sigma_err_pb", "sigma_coherent_pb", "sigma_incoherent_pb", "chi2_dof", "Q",
+                 "neval", "closed", "dsigma_dlnx_tau_pb", "dsigma_dlnx_tau_err_pb", "attempts")
+
+
+def read_results(store: Path) -> dict[str, np.ndarray]:
+    import zarr
+
+    g = zarr.open_group(str(store), mode="r")
+    return {name: np.asarray(g[name][...]) for name in RESULT_ARRAYS}
+
+
+def assert_same_results(a: Path, b: Path) -> None:
+    ra, rb = read_results(a), read_results(b)
+    for name in RESULT_ARRAYS:
+        x, y = ra[name], rb[name]
+        assert x.dtype == y.dtype, name
+        # bit-identical, NaN == NaN at the same place
+        assert x.tobytes() == y.tobytes(), f"{name} differs between {a} and {b}"

@@ -1,0 +1,271 @@
+"""Scan engine (serial paths and subprocess runs): seeds, scheduling, faults, resume, signals, progress."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lfvscan.config import load_config
+from lfvscan.engine import (StopFlag, cell_seed, expected_cost, launch_problem, plan_tasks, reach_mass_GeV,
+                            run_scan)
+from lfvscan.progress import Progress, format_duration
+from lfvscan.scandata import DONE, FAILED, PENDING, SKIPPED
+from lfvscan.store import load_scan
+
+from _scan_cells import cheap_cell
+from _scan_util import assert_same_results, read_results, run_scan_cli, scan_cmd, subprocess_env, write_config
+
+
+def n_done(store: Path) -> int:
+    """DONE cells, counted from the status chunk files (each is one int8 byte)."""
+    return sum(p.read_bytes() == bytes([DONE]) for p in (store / "status" / "c").rglob("*") if p.is_file()
+               and not p.name.endswith(".partial"))
+
+
+@pytest.fixture
+def reference(tmp_path_factory):
+    """An uninterrupted serial scan of the small config (in-process)."""
+    d = tmp_path_factory.mktemp("ref")
+    cfg = load_config(write_config(d / "c.toml"))
+    out = run_scan(cfg, str(d / "ref.zarr"), cell_fn=cheap_cell, quiet=True)
+    assert out.exit_code == 0 and out.done == out.total == 25
+    return d / "ref.zarr"
+
+
+def test_cell_seed_is_a_pure_function_of_seed_and_index():
+    seeds = [cell_seed(7, i) for i in range(100)]
+    assert len(set(seeds)) == 100
+    assert seeds == [cell_seed(7, i) for i in range(100)]
+    assert cell_seed(8, 0) != cell_seed(7, 0)
+
+
+def test_plan_largest_cost_first_closed_last_and_retry_limit(tmp_path):
+    cfg = load_config(write_config(tmp_path / "c.toml"))
+    status = np.where(cfg.requested()[:, :, None], PENDING, SKIPPED) * np.ones(cfg.shape, dtype=np.int8)
+    attempts = np.zeros(cfg.shape, dtype=np.int32)
+    status[0, 1, 0], status[0, 1, 1], attempts[0, 1, 1] = DONE, FAILED, 1
+    status[0, 1, 2], attempts[0, 1, 2] = FAILED, 3
+    tasks = plan_tasks(cfg, status, attempts, max_attempts=3)
+    idx = [t.index for t in tasks]
+    assert (0, 1, 0) not in idx and (0, 1, 2) not in idx  # done; failed with attempts exhausted
+    assert (0, 1, 1) in idx and [t.attempt for t in tasks if t.index == (0, 1, 1)] == [2]
+    assert len(tasks) == 25 - 2
+    costs = [t.cost for t in tasks]
+    assert costs == sorted(costs, reverse=True)
+    closed = [t for t in tasks if t.mass_GeV >= reach_mass_GeV(t.energy_GeV)]
+    assert closed and tasks[-len(closed):] == closed
+    assert expected_cost(1000, 40) > expected_cost(1000, 2) > expected_cost(160, 2) > expected_cost(160, 40)
+    nE, nM = cfg.shape[1:]
+    assert all(t.seed == cell_seed(7, (t.index[0] * nE + t.index[1]) * nM + t.index[2]) for t in tasks)
+
+
+def test_serial_scan_values_equal_direct_cell_calls(reference):
+    d = load_scan(reference)
+    assert (d.status[d.status != SKIPPED] == DONE).all()
+    nE, nM = d.status.shape[1:]
+    for (i, j, k) in [(0, 1, 0), (1, 3, 4), (1, 2, 1)]:
+        r = cheap_cell(d.targets[i], d.energies_GeV[j], d.masses_GeV[k], rel_err=0.01, n_xbins=8,
+                       seed=cell_seed(7, (i * nE + j) * nM + k))
+        assert d.sigma_pb[i, j, k] == r.sigma_pb
+        assert d.dsigma_dlnx_tau_pb[i, j, k].tobytes() == np.asarray(r.dsigma_dlnx_tau_pb).tobytes()
+    assert d.closed[0, 1, 4] and d.sigma_pb[0, 1, 4] == 0.0  # 40 GeV at 160 GeV is above the reach
+
+
+def test_failed_cells_recorded_scan_goes_on_then_retried(tmp_path, reference):
+    cfg = load_config(write_config(tmp_path / "c.toml", max_attempts=2))
+    store = str(tmp_path / "s.zarr")
+
+    def flaky(target, energy_GeV, mass_GeV, **kw):
+        if mass_GeV == cfg.masses_GeV[2] and energy_GeV >= 1000:
+            raise ZeroDivisionError("synthetic failure\nsecond line")
+        return cheap_cell(target, energy_GeV, mass_GeV, **kw)
+
+    out = run_scan(cfg, store, cell_fn=flaky, quiet=True)
+    assert out.exit_code == 1 and out.failed == 2 and out.done == 23
+    d = load_scan(store)
+    assert (d.status[:, 3, 2] == FAILED).all()
+    import zarr
+
+    g = zarr.open_group(store, mode="r")
+    assert g["error"][0, 3, 2] == "ZeroDivisionError: synthetic failure second line"
+    assert g["attempts"][0, 3, 2] == 1
+    out = run_scan(cfg, store, cell_fn=flaky, quiet=True)  # second attempt fails too
+    assert out.exit_code == 1 and out.computed_this_run == 2 and g["attempts"][0, 3, 2] == 2
+    out = run_scan(cfg, store, cell_fn=cheap_cell, quiet=True)  # limit reached: not retried
+    assert out.exit_code == 1 and out.computed_this_run == 0
+    out = run_scan(cfg, store, cell_fn=cheap_cell, quiet=True, max_attempts=3)  # raised limit: retried
+    assert out.exit_code == 0 and out.computed_this_run == 2 and g["error"][0, 3, 2] == ""
+    ref, new = read_results(reference), read_results(Path(store))
+    assert ref["sigma_pb"].tobytes() == new["sigma_pb"].tobytes()
+    assert new["attempts"][0, 3, 2] == 3
+
+
+def test_stop_flag_drains_then_resume_is_identical(tmp_path, reference):
+    cfg = load_config(write_config(tmp_path / "c.toml"))
+    store = tmp_path / "s.zarr"
+    stop, calls = StopFlag(), []
+
+    def stopping(*a, **kw):
+        calls.append(1)
+        if len(calls) == 4:
+            stop.set(signal.SIGTERM)
+        return cheap_cell(*a, **kw)
+
+    out = run_scan(cfg, str(store), cell_fn=stopping, quiet=True, stop=stop)
+    assert out.exit_code == 143 and out.interrupted_by == signal.SIGTERM
+    assert out.done == 4 == n_done(store)  # the cell in flight when the signal came is kept
+    assert "resume with: lfvscan scan" in out.message
+    out = run_scan(cfg, str(store), cell_fn=cheap_cell, quiet=True)
+    assert out.exit_code == 0 and out.computed_this_run == 21
+    assert_same_results(reference, store)
+
+
+def test_kill9_at_random_points_then_resume_is_bit_identical(tmp_path, reference):
+    cfg_path = write_config(tmp_path / "c.toml")
+    store = tmp_path / "s.zarr"
+    rng = random.Random(12345)
+    env = {"LFVSCAN_TEST_SLEEP": "0.04"}
+    kills = 0
+    for target in (0, 3, 9, 16):  # kill before / after about this many done cells
+        p = subprocess.Popen(scan_cmd(cfg_path, store, "--quiet"), env=subprocess_env(**env),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t_end = time.monotonic() + 60
+        while time.monotonic() < t_end and p.poll() is None and (store.exists() and n_done(store)) < target:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.05))  # a random moment, possibly in the middle of a write
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            kills += 1
+        p.wait(timeout=30)
+    assert kills >= 3
+    assert n_done(store) < 25
+    r = run_scan_cli(cfg_path, store, "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert_same_results(reference, store)
+    assert not list(store.rglob("*.partial"))
+
+
+def test_sigterm_subprocess_drains_and_says_how_to_resume(tmp_path, reference):
+    cfg_path = write_config(tmp_path / "c.toml")
+    store = tmp_path / "s.zarr"
+    p = subprocess.Popen(scan_cmd(cfg_path, store, "--progress-interval", "0.1"), env=subprocess_env(LFVSCAN_TEST_SLEEP="0.1"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t_end = time.monotonic() + 60
+    while time.monotonic() < t_end and (not store.exists() or n_done(store) < 2):
+        time.sleep(0.01)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    assert "scan interrupted by signal 15" in err and f"resume with: lfvscan scan {cfg_path} --store {store}" in err
+    done = n_done(store)
+    assert 2 <= done < 25
+    status = json.loads(subprocess.run([*scan_cmd(cfg_path, store)[:3], "status", str(store), "--json"],
+                                       env=subprocess_env(), capture_output=True, text=True).stdout)
+    assert status["state"] == "interrupted" and status["counts"]["done"] == done
+    r = run_scan_cli(cfg_path, store, "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert_same_results(reference, store)
+
+
+def test_cli_refuses_store_from_other_config(tmp_path, reference):
+    cfg_path = write_config(tmp_path / "c.toml", seed=99)
+    r = run_scan_cli(cfg_path, reference)
+    assert r.returncode == 2
+    assert "differs in: seed" in r.stderr and "--store NEW_PATH" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_wrong_mpi_launch_is_detected(tmp_path):
+    assert launch_problem(1, {"SLURM_STEP_NUM_TASKS": "4"}).startswith("MPI launched wrongly: SLURM_STEP_NUM_TASKS=4")
+    assert launch_problem(1, {"PMI_SIZE": "2"}) is not None
+    assert launch_problem(2, {"PMI_SIZE": "2"}) is None
+    assert launch_problem(1, {"PMI_SIZE": "1", "SLURM_NTASKS": "8"}) is None  # a serial run inside an allocation
+    cfg_path = write_config(tmp_path / "c.toml")
+    r = run_scan_cli(cfg_path, tmp_path / "s.zarr", SLURM_STEP_NUM_TASKS="3")
+    assert r.returncode == 2 and "MPI launched wrongly" in r.stderr
+    assert not (tmp_path / "s.zarr").exists()
+
+
+@pytest.mark.skipif(shutil.which("mpiexec") is None, reason="mpiexec not on PATH")
+def test_mpiexec_two_ranks_kill9_worker_then_resume(tmp_path, reference):
+    """kill -9 of the worker rank kills the job; resuming with 2 ranks gives the serial results."""
+    cfg_path = write_config(tmp_path / "c.toml")
+    store = tmp_path / "s.zarr"
+    cmd = ["mpiexec", "-n", "2", *scan_cmd(cfg_path, store, "--quiet")]
+    p = subprocess.Popen(cmd, env=subprocess_env(LFVSCAN_TEST_SLEEP="0.05"), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    run_file = store / "lfvscan_run.json"
+    t_end = time.monotonic() + 60
+    pid = None
+    while time.monotonic() < t_end and pid is None:
+        try:
+            pid = json.loads(run_file.read_text())["pids"].get("1")
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.01)
+    assert pid, "worker never registered"
+    while time.monotonic() < t_end and n_done(store) < 5:
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    try:
+        p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    assert p.returncode != 0
+    assert n_done(store) < 25
+    r = subprocess.run(["mpiexec", "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], env=subprocess_env(),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert_same_results(reference, store)
+
+
+# ---------------------------------------------------------------------------- progress
+class FakeClock:
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_progress_log_lines_when_not_a_tty():
+    clock, out = FakeClock(), io.StringIO()
+    p = Progress(100, done_before=10, stream=out, tty=False, interval_s=5.0, every_cells=30, clock=clock)
+    clock.t = 1.0
+    p.update(12)  # first call prints
+    clock.t = 2.0
+    p.update(20)  # neither 5 s nor 30 cells since the last line
+    clock.t = 7.0
+    p.update(30)  # 5 s later
+    clock.t = 8.0
+    p.update(61, failed=1)  # 30+ cells later
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3
+    assert lines[1].endswith("scan: 30/100 cells (30.0%) | 2.86 cells/s | ETA 24s")
+    assert "61/100 cells (61.0%) | 1 failed | 6.50 cells/s | ETA 6s" in lines[2]
+    assert all(len(line.split()[0]) == 20 and line.split()[0].endswith("Z") for line in lines)  # UTC stamps
+
+
+def test_progress_single_updating_line_on_a_tty():
+    clock, out = FakeClock(), io.StringIO()
+    p = Progress(10, stream=out, tty=True, clock=clock)
+    for i in range(1, 11):
+        clock.t = i * 0.5
+        p.update(i)
+    p.finish()
+    text = out.getvalue()
+    assert text.count("\n") == 1 and text.endswith("\n")
+    assert text.count("\r") == 11  # 10 redraws + final
+    assert text.rstrip().endswith("scan: 10/10 cells (100.0%) | 2.00 cells/s | ETA 0s")
+    assert format_duration(3725) == "1h02m" and format_duration(None) == "?"

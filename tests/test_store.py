@@ -1,0 +1,179 @@
+"""Scan store (lfvscan.store): layout, xarray view, atomic cell writes, load_scan, status command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+import warnings
+
+import numpy as np
+import pytest
+
+from lfvscan.cell import DIST_FIELDS, SCALAR_FIELDS, x_tau_edges
+from lfvscan.config import parse_config
+from lfvscan.engine import cell_seed
+from lfvscan.errors import UsageError
+from lfvscan.scandata import DONE, FAILED, PENDING, SKIPPED
+from lfvscan.store import CellRecord, ScanStore, load_scan, open_for_scan, summarize
+
+from _scan_cells import cheap_cell
+from _scan_util import SMALL_TOML, subprocess_env
+
+xr = pytest.importorskip("xarray")
+
+
+def config(**over):
+    d = tomllib.loads(SMALL_TOML.format(store="s.zarr", seed=7, max_attempts=3))
+    d.update(over)
+    return parse_config(d)
+
+
+def record(cfg, ijk, attempts=1, fail=""):
+    i, j, k = ijk
+    if fail:
+        return CellRecord(ijk, None, fail, 0.5, 1, attempts)
+    r = cheap_cell(cfg.target_names[i], cfg.energies_GeV[j], cfg.masses_GeV[k], n_xbins=cfg.n_xbins,
+                   seed=cell_seed(cfg.seed, (i * 4 + j) * 5 + k))
+    return CellRecord(ijk, r, "", 0.25, 0, attempts)
+
+
+@pytest.fixture
+def filled(tmp_path):
+    cfg = config()
+    store, created = open_for_scan(tmp_path / "s.zarr", cfg, "toml text")
+    assert created
+    recs = [record(cfg, (0, 1, 0)), record(cfg, (1, 3, 4)), record(cfg, (1, 0, 2), attempts=2, fail="RuntimeError: boom")]
+    store.write_cells(recs)
+    return cfg, tmp_path / "s.zarr", recs
+
+
+def test_xarray_view_dims_coords_units(filled):
+    cfg, path, recs = filled
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # consolidated metadata: no fallback warning on open
+        ds = xr.open_zarr(path)
+    assert dict(ds.sizes) == {"target": 2, "energy_GeV": 4, "mass_GeV": 5, "x_tau_bin": 8, "x_tau_edge": 9}
+    assert list(ds["target"].values) == ["Pb", "W"]
+    assert np.array_equal(ds["energy_GeV"].values, cfg.energies_GeV)
+    assert np.array_equal(ds["mass_GeV"].values, cfg.masses_GeV)
+    for name, (dtype, units) in {**SCALAR_FIELDS, **DIST_FIELDS}.items():
+        assert name in ds.data_vars
+        assert ds[name].attrs["units"] == units
+        assert ds[name].dtype == np.dtype(dtype)
+    assert ds["sigma_pb"].dims == ("target", "energy_GeV", "mass_GeV")
+    assert ds["dsigma_dlnx_tau_pb"].dims == ("target", "energy_GeV", "mass_GeV", "x_tau_bin")
+    assert ds["x_tau_edges"].dims == ("energy_GeV", "x_tau_edge")
+    assert np.array_equal(ds["x_tau_edges"].values[2], x_tau_edges(cfg.energies_GeV[2], 8))
+    for name in ("status", "error", "wall_seconds", "rank", "attempts", "finished_unix"):
+        assert ds[name].dims == ("target", "energy_GeV", "mass_GeV")
+    assert ds["status"].dtype == np.int8
+    assert ds.attrs["config_hash"] == cfg.config_hash()
+    assert ds.attrs["config_toml"] == "toml text"
+    assert ds.attrs["config"]["seed"] == 7 and ds.attrs["lfvscan_version"]
+
+
+def test_values_round_trip_bit_identical(filled):
+    cfg, path, recs = filled
+    ds = xr.open_zarr(path)
+    r = recs[0].result
+    sel = dict(target=0, energy_GeV=1, mass_GeV=0)
+    for name in SCALAR_FIELDS:
+        assert ds[name].isel(sel).values.item() == getattr(r, name), name
+    assert ds["dsigma_dlnx_tau_pb"].isel(sel).values.tobytes() == np.asarray(r.dsigma_dlnx_tau_pb).tobytes()
+    assert ds["status"].isel(sel).item() == DONE
+    assert ds["error"].isel(target=1, energy_GeV=0, mass_GeV=2).item() == "RuntimeError: boom"
+    assert ds["attempts"].isel(target=1, energy_GeV=0, mass_GeV=2).item() == 2
+    assert np.isnan(ds["sigma_pb"].isel(target=0, energy_GeV=3, mass_GeV=0).item())  # not computed yet
+
+
+def test_status_codes_and_load_scan(filled):
+    cfg, path, recs = filled
+    d = load_scan(path)
+    assert d.targets == ("Pb", "W") and d.status.dtype == np.int8
+    assert d.status[0, 1, 0] == DONE and d.status[1, 3, 4] == DONE and d.status[1, 0, 2] == FAILED
+    assert (d.status[0, [0, 2]] == SKIPPED).all() and (d.status[1, 1] == SKIPPED).all()
+    assert d.status[0, 3, 3] == PENDING
+    assert d.sigma_pb[0, 1, 0] == recs[0].result.sigma_pb
+    assert d.dsigma_dlnx_tau_pb.shape == (2, 4, 5, 8) and d.x_tau_edges.shape == (4, 9)
+    assert d.closed[1, 3, 4] == recs[1].result.closed
+    assert d.attrs["units"]["sigma_pb"] == "pb" and d.convention == "eq3"
+
+
+def test_success_clears_previous_error(filled):
+    cfg, path, recs = filled
+    store = ScanStore.open(path, writable=True)
+    store.write_cells([record(cfg, (1, 0, 2), attempts=3)])
+    ds = xr.open_zarr(path)
+    assert ds["error"].isel(target=1, energy_GeV=0, mass_GeV=2).item() == ""
+    assert ds["status"].isel(target=1, energy_GeV=0, mass_GeV=2).item() == DONE
+
+
+def test_interrupted_write_leftovers(filled):
+    cfg, path, recs = filled
+    # a kill during a write leaves a *.partial file and maybe data chunks without status
+    (path / "sigma_pb" / "c" / "0" / "3").mkdir(parents=True, exist_ok=True)
+    (path / "sigma_pb" / "c" / "0" / "3" / ".1.abc.partial").write_bytes(b"\x00\x01")
+    store = ScanStore.open(path, writable=True)
+    store._write_chunk("sigma_pb", (0, 3, 1), np.array([42.0]))
+    assert load_scan(path).status[0, 3, 1] == PENDING  # no commit marker -> not done
+    store2, created = open_for_scan(path, cfg)
+    assert not created and not list(path.rglob("*.partial"))
+
+
+def test_refuses_store_of_another_config(filled, tmp_path):
+    cfg, path, recs = filled
+    with pytest.raises(UsageError) as info:
+        open_for_scan(path, config(seed=8, masses_GeV=[2.0, 3.0]))
+    msg = str(info.value)
+    assert "differs in: masses_GeV, seed" in msg and "--store" in msg and "delete" in msg
+    # run settings may change
+    open_for_scan(path, config(store="elsewhere.zarr", max_attempts=5))
+    other = tmp_path / "notastore"
+    other.mkdir()
+    (other / "x.txt").write_text("x")
+    with pytest.raises(UsageError, match="is not a scan store"):
+        open_for_scan(other, cfg)
+
+
+def test_status_command_text_and_json(filled):
+    cfg, path, recs = filled
+    r = subprocess.run([sys.executable, "-m", "lfvscan", "status", str(path)], env=subprocess_env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "cells: 2/25 done, 1 failed (1 to be retried), 22 pending, 15 skipped" in r.stdout
+    assert "W E=100 GeV m_a=8.94427 GeV (attempts 2): RuntimeError: boom" in r.stdout
+    assert r.stdout.strip().endswith("incomplete")
+    r = subprocess.run([sys.executable, "-m", "lfvscan", "status", str(path), "--json"], env=subprocess_env(),
+                       capture_output=True, text=True, timeout=60)
+    s = json.loads(r.stdout)
+    assert s["counts"] == {"pending": 22, "done": 2, "failed": 1, "skipped": 15}
+    assert s["complete"] is False and s["failures"][0]["error"] == "RuntimeError: boom"
+
+
+def test_status_of_missing_store_is_usage_error(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "lfvscan", "status", str(tmp_path / "nope")], env=subprocess_env(),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "no scan store at" in r.stderr
+
+
+def test_summary_rate_and_eta_from_run_info(filled):
+    cfg, path, recs = filled
+    store = ScanStore.open(path, writable=True)
+    t0 = 1000.0
+    import zarr
+
+    g = zarr.open_group(str(path), mode="r")
+    finished = np.asarray(g["finished_unix"][...])
+    assert np.isfinite(finished).sum() == 3
+    store.write_run_info({"state": "running", "started_unix": float(np.nanmin(finished)) - 2.0,
+                          "updated_unix": float(np.nanmax(finished)), "heartbeat_seconds": 5})
+    s = summarize(path, now=float(np.nanmax(finished)) + 1.0)
+    # 3 cells finished in the last ~3 s -> about 1 cell/s; 22 pending + 1 retryable to go
+    assert s["rate_cells_per_s"] == pytest.approx(3 / (np.nanmax(finished) + 1.0 - np.nanmin(finished) + 2.0))
+    assert s["eta_s"] == pytest.approx(23 / s["rate_cells_per_s"])
+    assert s["state"] == "running"
+    s = summarize(path, now=float(np.nanmax(finished)) + 3600)
+    assert s["state"].startswith("stale")
+    del t0
