@@ -66,6 +66,7 @@ def sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi=DEFAULT_G_CHI, width_a=0.0
     m_chi = _positive("m_chi", m_chi)
     m_a = _positive("m_a", m_a)
     g_S, g_P = np.asarray(g_S, dtype=float), np.asarray(g_P, dtype=float)
+    g_chi = np.asarray(g_chi, dtype=float)
     width_a = np.asarray(width_a, dtype=float)
     s = 4.0 * m_chi**2
     open_ = 2.0 * m_chi > M_TAU + M_MU
