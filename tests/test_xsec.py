@@ -1,0 +1,181 @@
+"""Physics sanity, determinism, error honesty and CLI of the vegas cross section (physics.md §7)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from lfvscan import cli
+from lfvscan.cell import DIST_FIELDS, SCALAR_FIELDS
+from lfvscan.constants import M_MU, M_TAU
+from lfvscan.xsec import cell_physics, compute_cell, d3sigma, dsigma_dw_dcos, is_open
+
+
+# ------------------------------------------------------------------------------ closed cells
+
+@pytest.mark.parametrize("target, E, m_a", [("Pb", 160.0, 20.0),  # m_a > m_max(160 GeV) ~ 16 GeV
+                                             ("W", 60.0, 10.0),    # E below E_thr ~ 69 GeV (§7.1)
+                                             ("Pb", 5.0, 10.0)])   # below the production threshold
+def test_closed_cells_are_exactly_zero_and_instant(target, E, m_a):
+    r = compute_cell(target, E, m_a, n_xbins=7)
+    assert r.closed and not is_open(target, E, m_a)
+    assert r.sigma_pb == r.sigma_coherent_pb == r.sigma_incoherent_pb == r.sigma_err_pb == 0.0
+    assert r.neval == 0 and r.seconds < 0.05
+    assert len(r.x_tau_edges) == 8
+    assert np.all(r.dsigma_dlnx_tau_pb == 0) and np.all(r.dsigma_dlnx_tau_err_pb == 0)
+
+
+# ------------------------------------------------------------------------ result structure
+
+def test_result_fields_and_distribution_sums_to_total():
+    r = compute_cell("Pb", 1000.0, 5.0, n_xbins=40)
+    d = r.to_dict()
+    for k in list(SCALAR_FIELDS) + list(DIST_FIELDS) + ["x_tau_edges"]:
+        assert k in d
+    assert not r.closed and r.sigma_pb > 0
+    assert r.sigma_err_pb <= 0.005 * r.sigma_pb
+    assert r.sigma_pb == pytest.approx(r.sigma_coherent_pb + r.sigma_incoherent_pb, rel=1e-12)
+    assert r.x_tau_edges[0] == pytest.approx(M_TAU / 1000.0) and r.x_tau_edges[-1] == pytest.approx(1.0)
+    dlnx = np.diff(np.log(r.x_tau_edges))
+    # every sample lands in exactly one bin: the distribution integrates back to sigma
+    assert np.sum(r.dsigma_dlnx_tau_pb * dlnx) == pytest.approx(r.sigma_pb, rel=1e-12)
+    nz = r.dsigma_dlnx_tau_pb > 0
+    assert nz.sum() > 20 and np.all(r.dsigma_dlnx_tau_err_pb[nz] > 0)
+    # bins are anti-correlated within a vegas stratum, so their errors in quadrature exceed the total's
+    binned_err = math.sqrt(np.sum((r.dsigma_dlnx_tau_err_pb * dlnx) ** 2))
+    assert binned_err >= r.sigma_err_pb
+    assert r.neval > 0 and r.seconds > 0 and np.isfinite(r.chi2_dof) and 0 <= r.Q <= 1
+
+
+def test_same_seed_bit_identical_different_seed_consistent():
+    a = compute_cell("W", 1000.0, 10.0, seed=5).to_dict()
+    b = compute_cell("W", 1000.0, 10.0, seed=5).to_dict()
+    a.pop("seconds"), b.pop("seconds")
+    assert a == b
+    c = compute_cell("W", 1000.0, 10.0, seed=6)
+    assert c.sigma_pb != a["sigma_pb"]
+    assert abs(c.sigma_pb - a["sigma_pb"]) < 4 * math.hypot(c.sigma_err_pb, a["sigma_err_pb"])
+
+
+def test_errors_are_honest_across_seeds():
+    """The scatter of independent runs matches the quoted errors (and chi2/dof is sane)."""
+    rs = [compute_cell("Pb", 1000.0, 10.0, seed=s) for s in range(12)]
+    vals = np.array([r.sigma_pb for r in rs])
+    errs = np.array([r.sigma_err_pb for r in rs])
+    ratio = vals.std(ddof=1) / errs.mean()
+    assert 0.5 < ratio < 1.6, ratio  # 12 samples: the sample std is known to ~20 %
+    assert np.mean([r.chi2_dof for r in rs]) < 2.5
+    # per-bin errors of the x_tau distribution: scatter / quoted error ~ 1 in the populated bins
+    d = np.array([r.dsigma_dlnx_tau_pb for r in rs])
+    de = np.array([r.dsigma_dlnx_tau_err_pb for r in rs])
+    big = d.mean(axis=0) > 0.01 * d.mean(axis=0).max()
+    assert big.sum() > 10
+    bin_ratio = d[:, big].std(axis=0, ddof=1) / de[:, big].mean(axis=0)
+    assert 0.7 < np.median(bin_ratio) < 1.4, bin_ratio
+
+
+# ---------------------------------------------------------------------------- physics sanity
+
+def test_sigma_rises_with_energy():
+    s = [compute_cell("Pb", E, 5.0) for E in (160.0, 1000.0, 3000.0)]
+    for lo, hi in zip(s, s[1:]):
+        assert hi.sigma_pb - lo.sigma_pb > 3 * math.hypot(hi.sigma_err_pb, lo.sigma_err_pb)
+
+
+def test_coherent_dominates_light_incoherent_heavy():
+    """§7.1: coherent (Z^2) wins for light ALPs (small t_min), incoherent (Z) for heavy ones."""
+    light = compute_cell("Pb", 1000.0, 2.0)
+    heavy = compute_cell("Pb", 1000.0, 20.0)
+    assert light.sigma_coherent_pb > 2 * light.sigma_incoherent_pb
+    assert heavy.sigma_incoherent_pb > 20 * heavy.sigma_coherent_pb
+
+
+@pytest.mark.parametrize("m_a, expected", [(2.0, 0.022), (3.0, 0.014), (10.0, 0.002)])
+def test_theta_dependence_is_small(m_a, expected):
+    """sigma(theta_s=pi/2)/sigma(theta_s=0) in [0.97, 1] (§13.8) and 1 - ratio matches the §7.6
+    numbers (2.2 %, 1.4 %, 0.2 % at 1 TeV).  theta_s = pi/2 - theta in the Eq. (3) convention."""
+    ps = compute_cell("Pb", 1000.0, m_a, theta=0.0, rel_err=0.002, seed=1)          # theta_s = pi/2
+    sc = compute_cell("Pb", 1000.0, m_a, theta=math.pi / 2, rel_err=0.002, seed=2)  # theta_s = 0
+    ratio = ps.sigma_pb / sc.sigma_pb
+    err = ratio * math.hypot(ps.sigma_err_pb / ps.sigma_pb, sc.sigma_err_pb / sc.sigma_pb)
+    assert 0.97 - 3 * err <= ratio <= 1.0 + 3 * err
+    assert abs((1 - ratio) - expected) < 3 * err + 0.002
+
+
+def test_exact_quadratic_scaling_and_convention_linearity():
+    """d sigma is linear in (g_S^2, g_P^2): sigma(g, theta, conv) = g^2 [(g_S/g)^2 s_S + (g_P/g)^2 s_P]
+    exactly, pointwise in phase space, for both conventions (§2.4, §7.6)."""
+    rng = np.random.default_rng(0)
+    w = np.exp(rng.uniform(np.log(0.05), np.log(900.0), 300))
+    th = np.exp(rng.uniform(np.log(1e-5), np.log(0.05), 300))
+    scalar = dsigma_dw_dcos(w, th, cell_physics("Pb", 1000.0, 7.0, theta=math.pi / 2), n_t=16)
+    pseudo = dsigma_dw_dcos(w, th, cell_physics("Pb", 1000.0, 7.0, theta=0.0), n_t=16)
+    assert np.count_nonzero(scalar) > 100
+    r = M_MU / M_TAU
+    for theta in (0.3, math.pi / 4, 1.3):
+        for conv, cs, cp_ in (("eq3", 1.0, 1.0), ("eq2", (1 - r) ** 2, (1 + r) ** 2)):
+            got = dsigma_dw_dcos(w, th, cell_physics("Pb", 1000.0, 7.0, theta=theta, convention=conv), n_t=16)
+            exp = cs * math.sin(theta) ** 2 * scalar + cp_ * math.cos(theta) ** 2 * pseudo
+            np.testing.assert_allclose(got, exp, rtol=1e-12, atol=1e-300)
+    # g^2: scaling both Yukawas by g scales (g_eff^2, Delta_m) and the density by g^2 exactly
+    from dataclasses import replace
+
+    cp = cell_physics("W", 3000.0, 30.0)
+    g = 3.1e-3
+    cpg = replace(cp, g_eff2=cp.g_eff2 * g * g, dm=cp.dm * g * g)
+    t = np.full_like(w, 0.3)
+    a = d3sigma(w, th, t, cp)
+    b = d3sigma(w, th, t, cpg)
+    np.testing.assert_allclose(b[0], g * g * a[0], rtol=1e-14)
+    np.testing.assert_allclose(b[1], g * g * a[1], rtol=1e-14)
+
+
+# --------------------------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("kw, word", [
+    ({"energy_GeV": -1.0}, "-1.0"), ({"energy_GeV": float("nan")}, "nan"), ({"mass_GeV": 0.0}, "0.0"),
+    ({"mass_GeV": float("inf")}, "inf"), ({"rel_err": 0.5}, "0.5"), ({"rel_err": 0.0}, "0.0"),
+    ({"target": "Xe"}, "Xe"), ({"convention": "eq9"}, "eq9"),
+])
+def test_compute_cell_rejects_bad_input(kw, word):
+    args = {"target": "Pb", "energy_GeV": 1000.0, "mass_GeV": 5.0, **kw}
+    with pytest.raises(ValueError, match=word):
+        compute_cell(args.pop("target"), args.pop("energy_GeV"), args.pop("mass_GeV"), **args)
+
+
+# ------------------------------------------------------------------------------------- CLI
+
+def test_cli_json(capsys):
+    assert cli.main(["xsec", "--target", "W", "--energy", "1000", "--mass", "10", "--json", "--seed", "4"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    for k in ("sigma_pb", "sigma_err_pb", "sigma_coherent_pb", "sigma_incoherent_pb", "chi2_dof", "neval",
+              "seconds", "closed", "x_tau_edges", "dsigma_dlnx_tau_pb"):
+        assert k in d
+    assert d["closed"] is False and d["sigma_pb"] > 0 and len(d["x_tau_edges"]) == 61
+    ref = compute_cell("W", 1000.0, 10.0, seed=4)
+    assert d["sigma_pb"] == ref.sigma_pb  # same seed, same number
+    assert cli.main(["xsec", "--target", "Pb", "--energy", "160", "--mass", "20", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["closed"] is True and d["sigma_pb"] == 0.0
+
+
+def test_cli_text(capsys):
+    assert cli.main(["xsec", "--target", "Pb", "--energy", "1000", "--mass", "5", "--rel-err", "0.01"]) == 0
+    out = capsys.readouterr().out
+    assert "sigma_total" in out and "pb" in out
+
+
+@pytest.mark.parametrize("argv, word", [
+    (["--target", "Xe", "--energy", "100", "--mass", "1"], "'Xe'"),
+    (["--target", "Pb", "--energy", "-5", "--mass", "1"], "-5"),
+    (["--target", "Pb", "--energy", "inf", "--mass", "1"], "inf"),
+    (["--target", "Pb", "--energy", "100", "--mass", "0"], "0"),
+    (["--target", "Pb", "--energy", "100", "--mass", "nan"], "nan"),
+    (["--target", "Pb", "--energy", "100", "--mass", "1", "--rel-err", "0.7"], "0.7"),
+    (["--target", "Pb", "--energy", "100", "--mass", "1", "--rel-err", "-0.1"], "-0.1"),
+])
+def test_cli_bad_input_exit_2(capsys, argv, word):
+    assert cli.main(["xsec", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and word in err
