@@ -43,6 +43,11 @@ def test_json_values_against_references(capsys):
     assert d["sigma_v_tau_mu_GeVm2"] == pytest.approx(9.88892e-8, abs=0.5e-13)
     assert d["g_relic_min"] == pytest.approx(1.9523e-3, abs=0.5e-7)
     assert d["relic_sigma_v_cm3_s"] == 4.4e-26
+    # with the ALP width (Gamma_a = Gamma_total): slightly smaller, 1 / (1 + m_a^2 Gamma^2 / (s - m_a^2)^2)
+    s_, m2 = 4 * (10 / 3) ** 2, 100.0
+    k = 1 / (1 + m2 * d["width_total_GeV"] ** 2 / (s_ - m2) ** 2)
+    assert d["sigma_v_tau_mu_with_width_cm3_s"] == pytest.approx(k * d["sigma_v_tau_mu_cm3_s"], rel=1e-12)
+    assert k < 0.998
 
 
 def test_energy_and_presets(capsys):
@@ -57,6 +62,10 @@ def test_energy_and_presets(capsys):
     assert d["g2_preset"] == "wp2025" and d["g2_band_2sigma"]["g_lo"] == 0.0
     assert d["g2_band_1sigma"]["g_lo"] == 0.0
     assert any("upper limit" in n for n in d["notes"])
+    # on the s-channel pole only the width-regulated rate is finite
+    d = run_json(capsys, "--mass", "10", "--m-chi", "5")
+    assert d["sigma_v_tau_mu_cm3_s"] is None and d["sigma_v_tau_mu_with_width_cm3_s"] > 0
+    assert any("pole" in n for n in d["notes"])
     d2 = run_json(capsys, "--mass", "10", "--theta", "1.5708", "--convention", "eq2")
     assert d2["g2_band_2sigma"]["g_central"] == pytest.approx(7.2725e-3, abs=0.5e-7)
 

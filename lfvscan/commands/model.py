@@ -132,12 +132,17 @@ def model_summary(mass, coupling=DEFAULT_COUPLING, theta=DEFAULT_THETA, conventi
     sv = float(darkmatter.sigma_v_tau_mu(m_chi_v, mass, coupling, g_chi, theta, convention))
     out["sigma_v_tau_mu_GeVm2"] = sv
     out["sigma_v_tau_mu_cm3_s"] = float(darkmatter.to_cm3_per_s(sv))
+    sv_w = float(darkmatter.sigma_v_tau_mu(m_chi_v, mass, coupling, g_chi, theta, convention, width_a=w_tot))
+    out["sigma_v_tau_mu_with_width_cm3_s"] = float(darkmatter.to_cm3_per_s(sv_w))
     out["relic_sigma_v_cm3_s"] = darkmatter.RELIC_SIGMA_V_CM3_S
     out["g_relic_min"] = float(darkmatter.g_relic(m_chi_v, mass, g_chi, theta, convention))
     out["r_infinity"] = float(darkmatter.r_infinity(out["sigma_v_tau_mu_cm3_s"]))
     if 2.0 * m_chi_v <= M_TAU + M_MU:
         notes.append("chi chibar -> tau mu closed: 2 m_chi <= m_tau + m_mu (rate 0, no relic bound)")
-    notes.append("DM <sigma v>: s-wave, s = 4 m_chi^2, ALP width neglected")
+    if not math.isfinite(sv):
+        notes.append("on the s-channel pole m_a = 2 m_chi: <sigma v> without the ALP width is infinite")
+    notes.append("DM <sigma v>: s-wave, s = 4 m_chi^2; ALP width neglected except in the 'with width' row "
+                 "(Gamma_a = Gamma_total at this coupling); g_min and r_inf use the width-free rate")
     out["notes"] = notes
     return out
 
@@ -168,6 +173,7 @@ _ROWS = [
     ("g2_band_2sigma", "g-2 preferred g, 2 sigma", ""),
     ("sigma_v_tau_mu_GeVm2", "<sigma v>(chi chibar -> tau mu)", "GeV^-2"),
     ("sigma_v_tau_mu_cm3_s", "<sigma v>(chi chibar -> tau mu)", "cm^3/s"),
+    ("sigma_v_tau_mu_with_width_cm3_s", "<sigma v>(chi chibar -> tau mu), with width", "cm^3/s"),
     ("relic_sigma_v_cm3_s", "relic target <sigma v>_0", "cm^3/s"),
     ("g_relic_min", "relic lower bound g_min", ""),
     ("r_infinity", "antiparticle fraction r_inf", ""),
