@@ -70,7 +70,7 @@ def test_closed_form_equals_numerical_average():
 
 def _mp_reference(E, w, theta_a, m_a, M, t_factor, gS, gP):
     """50-digit *naive* evaluation of §7.5, §7.7 and §7.6 (no cancellation-free rewriting)."""
-    mp = pytest.importorskip("mpmath")
+    import mpmath as mp
     mp.mp.dps = 50
     E, w, th, ma, M = (mp.mpf(x) for x in (E, w, theta_a, m_a, M))
     mmu, mtau = mp.mpf(M_MU), mp.mpf(M_TAU)
