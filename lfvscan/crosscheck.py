@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .constants import ALPHA, GEV2_TO_PB, M_MU, M_TAU
-from .couplings import DEFAULT_CONVENTION, DEFAULT_THETA, delta_m, g_eff_sq, yukawas
+from .couplings import DEFAULT_CONVENTION, DEFAULT_THETA, delta_m, yukawas
 from .formfactors import DEFAULT_FF, FormFactorParams, f2_coherent, f2_incoherent, f2_total
 from .targets import Target, get_target
 
@@ -229,7 +229,8 @@ def _build_events(u, target: Target, E, m_a, m_mu=M_MU, m_tau=M_TAU, ff: FormFac
     # largest m_X^2: kinematic limit, and t_min(m_X^2) <= t_cut, i.e. the recoil condition at
     # t = t_cut with cos = 1: m_X^2 - m_mu^2 = 2 |p| Q(t_cut) - t_cut (1 + E/M)
     tc = ff.t_cut_GeV2
-    mX2_max = min((math.sqrt(s_tot) - M) ** 2, m_mu**2 + 2.0 * pabs * math.sqrt(tc + tc * tc / (4.0 * M * M)) - tc * (1.0 + E / M))
+    mX2_cut = m_mu**2 + 2.0 * pabs * math.sqrt(tc + tc * tc / (4.0 * M * M)) - tc * (1.0 + E / M)
+    mX2_max = min((math.sqrt(s_tot) - M) ** 2, mX2_cut)
     # m_X^2 - thr log-uniform from thr*1e-7 (the region below is weighted by |p*| ~ sqrt and is
     # < 1e-10 of sigma) up to mX2_max - thr.
     d_lo = thr * 1e-7

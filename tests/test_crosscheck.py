@@ -4,7 +4,8 @@ References used here are (a) the numbers of physics.md §13.5/§13.6, (b) an exp
 Dirac trace of the two Feynman diagrams, (c) a 50-digit mpmath re-evaluation, and (d) the
 production code :func:`lfvscan.xsec.compute_cell` compared with the independent §7.9 Monte Carlo of
 :mod:`lfvscan.crosscheck` (which does not import the production kinematics/amplitude).  All MC
-seeds are fixed, so every statistical comparison below is deterministic.
+seeds are fixed, so every statistical comparison below is deterministic.  (mpmath is always
+present: vegas -> gvar -> mpmath.)
 """
 
 import math
@@ -188,7 +189,8 @@ def _mp_event(uvec, M, E, ma):
     geff2 = 2 * g2
     dm = g2 * (ma**2 - (mtau + mmu) ** 2) + g2 * (ma**2 - (mtau - mmu) ** 2)
     P2, Pk, Pp, Ppp = dot(P, P), dot(P, k), dot(P, p), dot(P, pp)
-    A = geff2 * ((s + u) ** 2 / (s * u) * P2 - 4 * t / (s * u) * Pk**2) + dm * ((s + u) ** 2 * P2 * t - 4 * (u * Pp + s * Ppp) ** 2) / (s * u) ** 2
+    A = geff2 * ((s + u) ** 2 / (s * u) * P2 - 4 * t / (s * u) * Pk**2)
+    A += dm * ((s + u) ** 2 * P2 * t - 4 * (u * Pp + s * Ppp) ** 2) / (s * u) ** 2
     return float(A), float(u), float(t)
 
 
@@ -270,11 +272,20 @@ def test_mc_2to2_decay_vs_compute_cell(mc_and_cell, key):
     assert mc.sigma_coherent_pb + mc.sigma_incoherent_pb == pytest.approx(mc.sigma_pb, rel=1e-12)
 
 
-@pytest.mark.parametrize("tgt,E,ma", [(PB, 160.0, 16.0), (W, 4000.0, 60.0), (PB, 1000.0, 2.0)])
-def test_mc_2to2_decay_vs_compute_cell_more_cells(tgt, E, ma):
-    """Near the kinematic edge (160 GeV, m_a = 16.0 < 16.061), at 4 TeV, and light ALP at 1 TeV."""
-    cell = compute_cell(tgt, E, ma, rel_err=0.003, seed=3, n_xbins=4)
-    mc = cc.mc_sigma_2to2_decay(tgt, E, ma, n_points=600_000, seed=4)
+@pytest.mark.parametrize(
+    "tgt,E,ma,theta,conv",
+    [
+        (PB, 160.0, 16.0, math.pi / 4, "eq3"),
+        (W, 4000.0, 60.0, math.pi / 4, "eq3"),
+        (PB, 1000.0, 2.0, math.pi / 4, "eq3"),
+        (W, 1000.0, 3.0, 0.0, "eq2"),
+    ],
+)
+def test_mc_2to2_decay_vs_compute_cell_more_cells(tgt, E, ma, theta, conv):
+    """Near the kinematic edge (160 GeV, m_a = 16.0 < 16.061), at 4 TeV, a light ALP at 1 TeV, and
+    the Eq. (2) coupling convention at theta = 0 (g_eff^2 = g^2 (1 + r)^2, +12 %)."""
+    cell = compute_cell(tgt, E, ma, rel_err=0.003, seed=3, n_xbins=4, theta=theta, convention=conv)
+    mc = cc.mc_sigma_2to2_decay(tgt, E, ma, n_points=1_000_000, seed=4, theta=theta, convention=conv)
     assert mc.err_pb / mc.sigma_pb < 0.01
     assert abs(_pull(mc.sigma_pb, mc.err_pb, cell.sigma_pb, cell.sigma_err_pb)) < NSIG
 
