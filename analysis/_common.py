@@ -1,0 +1,33 @@
+"""Shared loader for the analysis scripts: scan store -> (scan, limits)."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from lfvscan.experiments import load_experiments  # noqa: E402
+from lfvscan.limits import compute_limits  # noqa: E402
+from lfvscan.store import load_scan  # noqa: E402
+from lfvscan.yields import compute_yields  # noqa: E402
+
+
+def load(store: str, n_req: float = 3.0):
+    scan = load_scan(store)
+    exps = {k: e for k, e in load_experiments().items()
+            if e.target.name in scan.targets}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lims = compute_limits(compute_yields(scan, exps), n_req)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    return scan, lims
+
+
+def args(n=2, usage="STORE OUTDIR"):
+    if len(sys.argv) != n + 1:
+        sys.exit(f"usage: python {sys.argv[0]} {usage}")
+    return sys.argv[1:]

@@ -1,0 +1,13 @@
+"""Fig. 3: coherent vs diffractive sigma_hat on Pb.  usage: python analysis/fig3_coherent.py STORE OUTDIR"""
+
+from pathlib import Path
+
+from _common import args, load_scan  # noqa: F401
+
+from lfvscan.figures import fig3_coherent_diffractive
+
+store, out = args()
+fig, ax = fig3_coherent_diffractive(load_scan(store), "Pb")
+Path(out).mkdir(parents=True, exist_ok=True)
+for fmt in ("pdf", "png"):
+    fig.savefig(Path(out) / f"fig3_coherent_diffractive.{fmt}", dpi=150)

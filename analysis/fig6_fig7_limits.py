@@ -1,0 +1,22 @@
+"""Figs. 6 (left, right) and 7 from the limits.  usage: python analysis/fig6_fig7_limits.py STORE OUTDIR"""
+
+from pathlib import Path
+
+import numpy as np
+from _common import args, load
+
+from lfvscan.figures import fig6_invisible, fig7_visible
+from lfvscan.overlays import g2_bands
+
+store, out = args()
+scan, lims = load(store)
+bands = g2_bands(np.geomspace(scan.masses_GeV.min(), scan.masses_GeV.max(), 200))  # pi/2, 3pi/8, pi/3, pi/4
+Path(out).mkdir(parents=True, exist_ok=True)
+figs = {
+    "fig6_left_invisible": fig6_invisible(lims),
+    "fig6_right_invisible_g2_dm": fig6_invisible(lims, bands, dm_lines=True),
+    "fig7_visible": fig7_visible(lims, bands),
+}
+for name, (fig, ax) in figs.items():
+    for fmt in ("pdf", "png"):
+        fig.savefig(Path(out) / f"{name}.{fmt}", dpi=150)

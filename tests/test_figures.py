@@ -1,0 +1,150 @@
+"""``lfvscan figures`` on a small real scan (exact 2->3 cross sections via the scan engine):
+every file is written and every plot has the curves it names (matplotlib artists/labels)."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from lfvscan.cli import main  # noqa: E402
+from lfvscan.experiments import load_experiments  # noqa: E402
+from lfvscan.figures import (  # noqa: E402
+    FIG_NAMES,
+    fig1_dm_plane,
+    fig3_coherent_diffractive,
+    fig5_tau1,
+    fig5_tau2,
+    fig6_invisible,
+    fig7_visible,
+    tau2_lambda_distribution,
+)
+from lfvscan.limits import compute_limits, read_limits_csv  # noqa: E402
+from lfvscan.overlays import g2_bands  # noqa: E402
+from lfvscan.store import load_scan  # noqa: E402
+from lfvscan.yields import compute_yields  # noqa: E402
+
+TINY = """\
+seed = 11
+rel_err = 0.05
+n_xbins = 24
+masses_GeV = [3.0, 8.0, 20.0]
+
+[[targets]]
+name = "Pb"
+energies_GeV = [160, 1000]
+
+[[targets]]
+name = "W"
+energies_GeV = [300, 1000, 3000]
+"""
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    d = tmp_path_factory.mktemp("scan")
+    cfg = d / "tiny.toml"
+    cfg.write_text(TINY)
+    assert main(["scan", str(cfg), "--store", str(d / "tiny.zarr"), "--quiet"]) == 0
+    return d / "tiny.zarr"
+
+
+@pytest.fixture(scope="module")
+def scan(store):
+    return load_scan(store)
+
+
+@pytest.fixture(scope="module")
+def limits(scan):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return compute_limits(compute_yields(scan, load_experiments()))
+
+
+def labels(ax):
+    return ax.get_legend_handles_labels()[1]
+
+
+def test_cli_writes_every_figure(store, tmp_path, capsys):
+    out = tmp_path / "figs"
+    assert main(["figures", str(store), "--out", str(out)]) == 0
+    for name in FIG_NAMES:
+        for fmt in ("pdf", "png"):
+            f = out / f"{name}.{fmt}"
+            assert f.exists() and f.stat().st_size > 5000, f
+    assert main(["limits", str(store), "--out", str(out)]) == 0
+    back = read_limits_csv(out / "limits.csv")
+    g = back["hemu/inv-ultimate"]["g_lim"]
+    assert np.all(np.isfinite(g)) and np.all(np.diff(g) > 0)  # weaker limits for heavier ALPs
+    # ordering that must hold for any scan: cuts only remove events
+    assert np.all(back["hemu/inv-2cm"]["g_lim"] >= back["hemu/inv-2mm"]["g_lim"])
+    assert np.all(back["hemu/vis-2mm"]["g_lim"] >= back["hemu/vis-ultimate"]["g_lim"])
+    assert np.all(back["na64mu/current"]["g_lim"] >= back["na64mu/projected"]["g_lim"])
+
+
+def test_fig6_and_fig7_curves(limits):
+    fig, ax = fig6_invisible(limits)
+    lab = labels(ax)
+    assert "NA64-μ, τ→μνν (10¹³ MOT)" in lab
+    assert "FASERν2, τ→μνν, λτ > 2 mm (3 ab⁻¹)" in lab and "FASERν2, ultimate (3 ab⁻¹)" in lab
+    assert "1 TeV μ, 3-prong, λτ > 2 cm (10¹⁶ MOT)" in lab and "1 TeV μ, ultimate (10¹⁶ MOT)" in lab
+    assert not any("current" in s for s in lab)  # not drawn in the paper
+    assert len(ax.get_lines()) == 6
+    assert ax.get_xlabel() == "$m_a$ [GeV]" and "g_{\\tau\\mu}" in ax.get_ylabel()
+    bands = g2_bands(np.geomspace(2, 40, 50))
+    fig, ax = fig6_invisible(limits, bands, dm_lines=True)
+    lab = labels(ax)
+    for th in ("π/2", "3π/8", "π/3", "π/4"):
+        assert f"g−2 (paper-2023, 2σ), θ = {th}" in lab
+    assert any(s.startswith("relic target") for s in lab) and any(s.startswith("Planck CMB") for s in lab)
+    fig, ax = fig7_visible(limits, bands)
+    lab = labels(ax)
+    assert [s for s in lab if s.startswith("1 TeV")] == [
+        "1 TeV μ, μ⁺τ⁻τ⁻, 2×3-prong, λτ > 2 cm (10¹⁶ MOT)",
+        "1 TeV μ, μ⁺τ⁻τ⁻, 2×3-prong, λτ > 2 mm (10¹⁶ MOT)",
+        "1 TeV μ, charge flip, ultimate (10¹⁶ MOT)",
+    ]
+    # the plotted y data are the limits
+    vis = [lim for lim in limits if lim.key == "hemu/vis-ultimate"][0]
+    line = [ln for ln in ax.get_lines() if ln.get_label().startswith("1 TeV μ, charge flip")][0]
+    np.testing.assert_allclose(line.get_ydata(), vis.g_lim)
+
+
+def test_fig3_fig5_fig1(scan):
+    fig, ax = fig3_coherent_diffractive(scan, "Pb")
+    assert labels(ax) == ["coherent, E = 160 GeV", "diffractive, E = 160 GeV",
+                          "coherent, E = 1000 GeV", "diffractive, E = 1000 GeV"]
+    t, j = scan.target_index("Pb"), scan.energy_index(1000)
+    line = ax.get_lines()[2]
+    np.testing.assert_allclose(line.get_ydata(), scan.sigma_coherent_pb[t, j][~scan.closed[t, j]])
+    fig, ax = fig5_tau1(scan, "W")
+    lab = labels(ax)
+    assert "E = 300 GeV, $m_a$ = 3 GeV" in lab and "E = 3000 GeV, $m_a$ = 8 GeV" in lab
+    assert "λ < 2 mm (FASERν2 resolution)" in lab
+    fig, ax = fig5_tau2(scan, "Pb", 1000.0)
+    lab = labels(ax)
+    assert "light ALP, $m_a$ = 3 GeV, E = 1000 GeV" in lab and "heavy ALP, $m_a$ = 20 GeV, E = 1000 GeV" in lab
+    assert "λ < 2 cm (resolution)" in lab and "λ < 2 mm (resolution)" in lab
+    fig, ax = fig1_dm_plane()
+    lab = labels(ax)
+    assert any(s.startswith("relic") for s in lab) and any(s.startswith("Planck CMB 2018") for s in lab)
+    assert ax.get_xlabel() == r"$m_\chi$ [GeV]"
+
+
+def test_tau2_distribution_normalised_and_bounded(scan):
+    """All tau_2 have lambda < E c tau / m_tau (4.9 cm at 1 TeV), and the distribution integrates
+    to 1 over ln lambda when the range covers every tau energy."""
+    t, j = scan.target_index("Pb"), scan.energy_index(1000)
+    k = int(np.argmin(np.abs(scan.masses_GeV - 8.0)))
+    edges = np.geomspace(1e-5, 1e3, 400)
+    d = tau2_lambda_distribution(scan, t, j, k, edges)
+    assert np.sum(d * np.diff(np.log(edges))) == pytest.approx(1.0, rel=1e-9)
+    lam_max = 1000 * 87.03e-4 / 1.77686
+    assert np.all(d[edges[:-1] > lam_max * 1.01] == 0)
