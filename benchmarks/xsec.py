@@ -1,0 +1,80 @@
+"""Benchmark of the vegas cross-section driver (run by hand: ``python benchmarks/xsec.py``).
+
+Prints, for Pb and W at E = 160, 1000, 3000 GeV and m_a = 2, 5, 10, 20, 40 GeV: seconds per cell
+at 0.5 % and 0.1 % relative error (with the x_tau distribution), evaluations used, the raw
+integrand throughput (points per second) and the peak memory (tracemalloc for the numpy work
+arrays of one call, ru_maxrss for the whole process).  Targets (one core): median <= 0.2 s at
+0.5 %, <= 2 s at 0.1 %, >= 1e6 points/s, < 500 MB.
+
+Options: ``--quick`` (only Pb at 1 TeV), ``--batch N`` (points per throughput batch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import time
+import tracemalloc
+
+import numpy as np
+
+from lfvscan.xsec import cell_physics, compute_cell, integrand_points, is_open
+
+
+def throughput(target, E, m_a, batch, repeats=5):
+    """Integrand points per second on uniform random points of the vegas box (numpy path)."""
+    cp = cell_physics(target, E, m_a)
+    lo, hi = np.array(cp.bounds).T
+    rng = np.random.default_rng(0)
+    y = lo + (hi - lo) * rng.random((batch, 3))
+    integrand_points(y, cp)  # warm up
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        integrand_points(y, cp)
+    return repeats * batch / (time.perf_counter() - t0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--batch", type=int, default=100_000)
+    a = ap.parse_args()
+    targets = ("Pb",) if a.quick else ("Pb", "W")
+    energies = (1000.0,) if a.quick else (160.0, 1000.0, 3000.0)
+    masses = (2.0, 5.0, 10.0, 20.0, 40.0)
+    print(f"{'tgt':>3} {'E':>6} {'m_a':>5} | {'s@0.5%':>7} {'neval':>7} {'err%':>6} {'chi2':>5} | "
+          f"{'s@0.1%':>7} {'neval':>8} {'err%':>6} {'chi2':>5} | {'Mpts/s':>6} {'peakMB':>7}")
+    t5, t1, tp = [], [], []
+    for tgt in targets:
+        for E in energies:
+            for m in masses:
+                if not is_open(tgt, E, m):
+                    t0 = time.perf_counter()
+                    r = compute_cell(tgt, E, m)
+                    print(f"{tgt:>3} {E:6.0f} {m:5.0f} | closed ({(time.perf_counter() - t0) * 1e3:.2f} ms)")
+                    continue
+                r5 = compute_cell(tgt, E, m, rel_err=0.005)
+                r1 = compute_cell(tgt, E, m, rel_err=0.001)
+                tracemalloc.start()  # separate call: tracing slows numpy down, so not timed
+                compute_cell(tgt, E, m, rel_err=0.001)
+                peak = tracemalloc.get_traced_memory()[1] / 2**20
+                tracemalloc.stop()
+                thr = throughput(tgt, E, m, a.batch)
+                t5.append(r5.seconds)
+                t1.append(r1.seconds)
+                tp.append(thr)
+                print(f"{tgt:>3} {E:6.0f} {m:5.0f} | {r5.seconds:7.3f} {r5.neval:7d} "
+                      f"{100 * r5.sigma_err_pb / r5.sigma_pb:6.3f} {r5.chi2_dof:5.2f} | {r1.seconds:7.3f} "
+                      f"{r1.neval:8d} {100 * r1.sigma_err_pb / r1.sigma_pb:6.3f} {r1.chi2_dof:5.2f} | "
+                      f"{thr / 1e6:6.2f} {peak:7.1f}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nopen cells: {len(t5)};  median s/cell at 0.5 %: {statistics.median(t5):.3f} (max {max(t5):.3f});"
+          f"  at 0.1 %: {statistics.median(t1):.3f} (max {max(t1):.3f})")
+    print(f"integrand throughput: median {statistics.median(tp) / 1e6:.2f} Mpts/s (min {min(tp) / 1e6:.2f});"
+          f"  process peak RSS {rss:.0f} MB")
+    print("(peakMB: tracemalloc peak of one 0.1 % call, i.e. the numpy/vegas work arrays)")
+
+
+if __name__ == "__main__":
+    main()
