@@ -288,6 +288,8 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     m = _check_positive_finite("mass_GeV", mass_GeV)
     rel = _check_rel_err(rel_err)
     check_convention(convention)
+    if not math.isfinite(float(theta)):
+        raise ValueError(f"theta must be finite, got {theta!r}")
     n_xbins = int(n_xbins)
     edges = x_tau_edges(E, n_xbins)
     if not is_open(tgt, E, m, ff):

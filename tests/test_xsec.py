@@ -136,7 +136,7 @@ def test_exact_quadratic_scaling_and_convention_linearity():
 @pytest.mark.parametrize("kw, word", [
     ({"energy_GeV": -1.0}, "-1.0"), ({"energy_GeV": float("nan")}, "nan"), ({"mass_GeV": 0.0}, "0.0"),
     ({"mass_GeV": float("inf")}, "inf"), ({"rel_err": 0.5}, "0.5"), ({"rel_err": 0.0}, "0.0"),
-    ({"target": "Xe"}, "Xe"), ({"convention": "eq9"}, "eq9"),
+    ({"target": "Xe"}, "Xe"), ({"convention": "eq9"}, "eq9"), ({"theta": float("nan")}, "nan"),
 ])
 def test_compute_cell_rejects_bad_input(kw, word):
     args = {"target": "Pb", "energy_GeV": 1000.0, "mass_GeV": 5.0, **kw}
