@@ -10,7 +10,7 @@ Cancellation-free forms (§7.8): the energies near the mass shell enter only thr
 ``E - |p| = m^2 / (E + |p|)``; ``|p| - |k|`` through ``(p^2 - k^2)/(p + k)``;
 ``|p| - |k| cos(theta_a) = (|p| - |k|) + 2 |k| sin^2(theta_a / 2)``; the variable ``w = W - m_tau``
 (the tau kinetic-energy budget) and ``E_a - m_a`` are carried separately so that soft taus and
-soft ALPs keep their digits.  At TeV energies the naive forms lose every digit.
+soft ALPs keep their digits.  At TeV energies the naive forms lose many digits.
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ Integration variables (all smooth maps, §7.8):
   behaviour of ``I1, I2``).
 
 Errors: vegas first adapts its map on sigma_total (``n_adapt`` iterations, discarded), then runs
-non-adapting iterations whose estimates are averaged without weights (the map is frozen, so all
-are unbiased); iterations are added until the relative error on sigma_total is below
+non-adapting iterations whose estimates are averaged without weights (the map is frozen, each
+iteration is an unbiased estimate); iterations are added until the relative error on sigma_total is below
 ``rel_err``.  chi2/dof and Q are computed from those iterations.  The distribution
 d sigma / d ln x_tau (x_tau = E_tau / E with the exact tau energy ``E_tau = W - t/(2M)``) is an
 array-valued part of the same integrand (one component per bin, ``correlate_integrals=False`` so
@@ -47,7 +47,7 @@ from scipy import stats
 from . import kinematics as kin_mod
 from .amplitude import amplitude_phi_avg
 from .cell import CellResult, x_tau_edges
-from .constants import ALPHA, GEV2_TO_PB, M_MU, M_TAU
+from .constants import ALPHA, GEV2_TO_PB, M_TAU
 from .couplings import DEFAULT_THETA, check_convention, delta_m, yukawas
 from .formfactors import DEFAULT_FF, FormFactorParams, f2_coherent, f2_incoherent
 from .targets import Target, get_target
