@@ -134,9 +134,9 @@ def fig3_coherent_diffractive(scan: ScanData, target: str = "Pb", energies=None,
         ok = (scan.status[t, j] == DONE) & ~scan.closed[t, j]
         m = scan.masses_GeV[ok]
         ax.plot(m, scan.sigma_coherent_pb[t, j][ok], "-", color=f"C{n}", marker="o", ms=3,
-                label=f"coherent, E = {E:g} GeV")
+                label=f"coherent, E = {E:.4g} GeV")
         ax.plot(m, scan.sigma_incoherent_pb[t, j][ok], "--", color=f"C{n}", marker="s", ms=3,
-                label=f"diffractive, E = {E:g} GeV")
+                label=f"diffractive, E = {E:.4g} GeV")
     ax.set_yscale("log")
     ax.set_xscale("log")
     _mass_ticks(ax)
@@ -168,7 +168,7 @@ def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res
             norm = np.sum(h * np.diff(np.log(edges)))
             lam = edges * E * CTAU_TAU_CM / M_TAU
             ax.stairs(h / norm, lam, color=f"C{n}", ls=styles[q % 4], lw=1.5,
-                      label=f"E = {E:g} GeV, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
+                      label=f"E = {E:.4g} GeV, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
     ax.axvspan(1e-5, res_cm, color="0.8", alpha=0.6, label=f"λ < {res_cm * 10:g} mm (FASERν2 resolution)")
     ax.set_xscale("log")
     ax.set_xlim(1e-3, 1e2)

@@ -111,8 +111,8 @@ def run(args) -> int:
         write_atomic(path, text)
     # short summary on stdout
     masses = scan.masses_GeV
-    show = [k for k, m in enumerate(masses) if any(np.isclose(m, v) for v in (2, 5, 10, 20, 40))] or list(range(len(masses)))
-    print("g_lim at m_a = " + ", ".join(f"{masses[k]:g}" for k in show) + " GeV  (N_req = %g)" % prov["n_req"])
+    show = sorted({int(np.argmin(np.abs(np.log(masses / v)))) for v in (2.0, 5.0, 10.0, 20.0, 40.0)})
+    print("g_lim at m_a = " + ", ".join(f"{masses[k]:.4g}" for k in show) + " GeV  (N_req = %g)" % prov["n_req"])
     for lim in lims:
         vals = "  ".join(f"{lim.g_lim[k]:.3e}" for k in show)
         print(f"  {lim.key:<26s} {vals}")
