@@ -25,6 +25,7 @@ SCALAR_FIELDS: dict[str, tuple[str, str]] = {
     "neval": ("i8", "1"),
     "seconds": ("f8", "s"),
     "closed": ("bool", "1"),
+    "converged": ("bool", "1"),
 }
 #: per-bin outputs on the x_tau grid (length n_xbins)
 DIST_FIELDS: dict[str, tuple[str, str]] = {
@@ -69,6 +70,9 @@ class CellResult:
     dsigma_dlnx_tau_err_pb: np.ndarray
     theta: float = float("nan")
     convention: str = "eq3"
+    #: False when the integrator stopped on its evaluation budget before reaching the requested
+    #: relative error (the quoted error is then larger than requested, but still honest)
+    converged: bool = True
     meta: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:

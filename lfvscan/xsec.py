@@ -356,6 +356,6 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
                       sigma_incoherent_err_pb=float(err[2]), chi2_dof=chi2_dof, Q=q, neval=neval_used,
                       seconds=time.perf_counter() - t0, closed=False, x_tau_edges=edges,
                       dsigma_dlnx_tau_pb=mean[3:].copy(), dsigma_dlnx_tau_err_pb=err[3:].copy(),
-                      theta=float(theta), convention=convention,
+                      theta=float(theta), convention=convention, converged=converged,
                       meta={"converged": converged, "n_final_iterations": n, "neval_per_final_iteration": neval,
                             "theta_a_min": cp.theta_a_min})
