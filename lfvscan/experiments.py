@@ -36,8 +36,11 @@ _EXP_KEYS = {
 }
 _CURVE_KEYS = {
     "name", "label", "scenario", "alp_br", "tau_mode", "n_tau_tagged", "res_tau1_cm",
-    "res_tau2_cm", "efficiency", "n_mu", "drawn",
+    "res_tau2_cm", "efficiency", "n_mu", "drawn", "acceptance",
 }
+#: decay-length acceptance criteria (physics.md §8.5): mean decay length > d (baseline) or
+#: survival probability exp(-d / lambda)
+ACCEPTANCES = ("mean", "exponential")
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,9 @@ class Selection:
     "all"), ``n_tau_tagged`` (1 or 2), ``res_tau1_cm`` / ``res_tau2_cm`` (decay-length resolution
     for the conversion tau / the tau from the ALP decay [cm]; None = no cut), ``efficiency``
     (detector efficiency, default 1 [U, §9.1]), ``n_mu`` (overrides the experiment's muons on
-    target for this curve), ``drawn`` (informational: drawn in the paper's figure).
+    target for this curve), ``drawn`` (informational: drawn in the paper's figure),
+    ``acceptance`` ("mean": Theta(lambda_tau > d), the baseline of physics.md §8.5 [U]; or
+    "exponential": survival probability exp(-d / lambda_tau), the option of §8.5).
     """
 
     name: str
@@ -67,6 +72,7 @@ class Selection:
     efficiency: float = 1.0
     n_mu: float | None = None
     drawn: bool = True
+    acceptance: str = "mean"
 
     @property
     def factor(self) -> float:
@@ -172,6 +178,9 @@ def _build_curve(exp_name: str, raw: dict) -> Selection:
     eff = _num(where, "efficiency", raw.get("efficiency", 1.0))
     if eff > 1:
         raise UsageError(f"{where}: efficiency must be <= 1, got {eff!r}")
+    acc = raw.get("acceptance", "mean")
+    if acc not in ACCEPTANCES:
+        raise UsageError(f"{where}: acceptance must be one of {ACCEPTANCES}, got {acc!r}")
     res2 = _num(where, "res_tau2_cm", raw.get("res_tau2_cm"), allow_none=True)
     if res2 is not None and scen != "visible":
         raise UsageError(f"{where}: res_tau2_cm only applies to the visible scenario (tau from a -> tau mu)")
@@ -187,6 +196,7 @@ def _build_curve(exp_name: str, raw: dict) -> Selection:
         efficiency=eff,
         n_mu=_num(where, "n_mu", raw.get("n_mu"), allow_none=True),
         drawn=bool(raw.get("drawn", True)),
+        acceptance=acc,
     )
 
 

@@ -18,7 +18,8 @@ requirement (E_tau > E_cut, the mean-decay-length criterion of §8.5) contribute
 its ln-width above the cut.  P_2 (flat tau_2 energy spectrum, §8.3) is integrated exactly in
 closed-form sub-intervals: its kinks sit at E_a = m_a cosh(eta* +- eta_c) (eta* = rapidity of the
 tau in the ALP frame, cosh eta_c = E_cut / m_tau), and 16-point Gauss-Legendre is applied between
-them, where P_2 is smooth.  The recoil term t/2M in E_tau (<= 0.15 %, §8.1) is neglected.
+them, where P_2 is smooth.  With ``acceptance = "exponential"`` (option of §8.5) the survival
+probabilities exp(-d/lambda) are smooth and integrated with Gauss-Legendre panels.  The recoil term t/2M in E_tau (<= 0.15 %, §8.1) is neglected.
 
 FASERnu2 (beam = "flux") folds the same selected cross section S(E) = sum_i h_i a_i over the
 muon spectrum (§10.1): S is interpolated linearly in ln E between the scan energies of the
@@ -114,6 +115,8 @@ def acceptance_weights(x_edges, energy_GeV: float, masses_GeV, sel: Selection) -
     acc_hi = phys_hi
     with np.errstate(divide="ignore", invalid="ignore"):
         renorm = np.where(phys > 0, full[None, :] / phys, 0.0)
+    if sel.acceptance == "exponential":
+        return renorm * _exponential_integral(u_lo, phys_hi, E, masses, sel)
     if sel.res_tau2_cm is None:
         return renorm * np.clip(acc_hi - acc_lo, 0, None)
     # visible: integrate P_2 between its kinks with Gauss-Legendre
@@ -132,6 +135,27 @@ def acceptance_weights(x_edges, energy_GeV: float, masses_GeV, sel: Selection) -
     vals = p2_pass(np.maximum(E_a, m), m, sel.res_tau2_cm)
     integral = np.sum(half[..., None] * _GL_W * vals, axis=(-1, -2))
     return renorm * integral
+
+
+def _exponential_integral(u_lo, phys_hi, E, masses, sel: Selection, n_split: int = 4):
+    """Integral over the physical part of each bin of exp(-d1/lambda(x E)) * <exp(-d2/lambda)>_tau2
+    (the "exponential" option of physics.md §8.5); smooth, so ``n_split`` Gauss-Legendre panels
+    per bin.  Shape (nM, nb)."""
+    lo = np.broadcast_to(u_lo[None, :], phys_hi.shape)
+    hi = np.maximum(phys_hi, lo)
+    cuts = lo[..., None] + (hi - lo)[..., None] * np.linspace(0, 1, n_split + 1)
+    a, b = cuts[..., :-1], cuts[..., 1:]
+    half = 0.5 * (b - a)
+    nodes = (0.5 * (a + b))[..., None] + half[..., None] * _GL_X  # (nM, nb, n_split, n)
+    x = np.exp(nodes)
+    vals = np.ones_like(nodes)
+    if sel.res_tau1_cm is not None:
+        vals = vals * taudecay.resolved_fraction(x * E, sel.res_tau1_cm, "exponential")
+    if sel.res_tau2_cm is not None:
+        m = masses[:, None, None, None]
+        E_a = np.maximum(E * (1.0 - x), m)
+        vals = vals * taudecay.p2_pass_fraction(E_a, m, sel.res_tau2_cm, "exponential")
+    return np.sum(half[..., None] * _GL_W * vals, axis=(-1, -2))
 
 
 def selected_xsec(scan: ScanData, t: int, j: int, sel: Selection):

@@ -88,6 +88,22 @@ def test_cli_writes_csv_and_json_with_provenance(tmp_path, monkeypatch, capsys):
     np.testing.assert_allclose(back["hemu/vis-2mm"]["g_lim"], ref, rtol=1e-7)
     doc = json.loads((tmp_path / "limits.json").read_text())
     assert doc["provenance"]["n_req"] == 2.3 and doc["provenance"]["store_attrs"] == {"config_hash": "toy"}
+    assert doc["provenance"]["flux_files"] == {}  # the scan has no W: FASERnu2 skipped
+
+
+def test_cli_provenance_names_flux_file(tmp_path, monkeypatch, capsys):
+    import hashlib
+
+    s = toy_scan([160.0, 1000.0], MASSES)
+    _fake_store(monkeypatch, s)
+    flux = tmp_path / "flux.csv"
+    flux.write_text("E_low_GeV,E_high_GeV,mu_plus_per_fb,mu_minus_per_fb\n100,1000,1,2\n")
+    rc = main(["limits", "toy.zarr", "--out", str(tmp_path), "--json", "--flux", str(flux)])
+    assert rc == 0
+    # ln(160/100)/ln(10) = 0.204 of the muons lie below the lowest scanned energy
+    assert "0.204 of the muons lie below 160 GeV and are not used" in capsys.readouterr().err
+    prov = json.loads((tmp_path / "limits.json").read_text())["provenance"]
+    assert prov["flux_files"]["fasernu2"] == {"path": str(flux), "sha256": hashlib.sha256(flux.read_bytes()).hexdigest()}
 
 
 @pytest.mark.parametrize(

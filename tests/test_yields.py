@@ -282,3 +282,47 @@ def test_weights_zero_beyond_reach_and_bounded():
     assert np.all(w[0] <= full * (1 + 1e-12))
     assert np.all(w[1] == 0) and np.all(w[2] == 0)  # x_max = 1 - m_a/E below m_tau/E, or m_a > E
     assert np.any(w[0] > 0)
+
+
+# ----------------------------------------------------------------------------- exponential option
+def lam_hand(E_tau):
+    return math.sqrt(max(E_tau**2 - M_TAU**2, 0.0)) / M_TAU * CTAU
+
+
+def surv(E_tau, d):
+    lam = lam_hand(E_tau)
+    return math.exp(-d / lam) if lam > 0 else 0.0
+
+
+def test_exponential_acceptance_invisible():
+    """physics.md §8.5 option: survival probability exp(-d / lambda_tau) instead of a sharp cut."""
+    E, d = 1000.0, 0.2
+    scan = toy_scan([E], [5.0, 20.0], p=0.0, targets=("Pb",), nb=31)
+    e = exps(**{"hemu.inv-2mm.acceptance": "exponential"})["hemu"]
+    y = curve_yield(scan, e, e.curve("inv-2mm"))
+    for k, m in enumerate([5.0, 20.0]):
+        integ, _ = quad(lambda u: surv(E * math.exp(u), d), math.log(M_TAU / E), math.log(1 - m / E),
+                        limit=400, epsabs=0, epsrel=1e-11)
+        assert y.n_hat[k] == pytest.approx(1e16 * NL_PB2 * 0.152 * c_of(E, m) * integ, rel=1e-6)
+    sharp = curve_yield(scan, exps()["hemu"], exps()["hemu"].curve("inv-2mm"))
+    assert np.all(y.n_hat != sharp.n_hat)
+
+
+def test_exponential_acceptance_visible():
+    E, d = 1000.0, 2.0
+    m = 10.0
+    scan = toy_scan([E], [m], p=0.0, targets=("Pb",), nb=23)
+    e = exps(**{"hemu.vis-2cm.acceptance": "exponential"})["hemu"]
+    y = curve_yield(scan, e, e.curve("vis-2cm"))
+    Es = (m**2 + M_TAU**2 - 0.1056583755**2) / (2 * m)
+    ps = math.sqrt(Es**2 - M_TAU**2)
+
+    def p2_exp(E_a):
+        g = E_a / m
+        gb = math.sqrt(max(g * g - 1, 0))
+        lo, hi = max(g * Es - gb * ps, M_TAU), g * Es + gb * ps
+        return quad(lambda t: surv(t, d), lo, hi, epsabs=0, epsrel=1e-12)[0] / (hi - lo)
+
+    integ, _ = quad(lambda u: surv(E * math.exp(u), d) * p2_exp(E * (1 - math.exp(u))),
+                    math.log(M_TAU / E), math.log(1 - m / E), limit=400, epsabs=0, epsrel=1e-10)
+    assert y.n_hat[0] == pytest.approx(1e16 * NL_PB2 * 0.5 * 0.152**2 * c_of(E, m) * integ, rel=1e-6)

@@ -83,9 +83,26 @@ def prepare(args):
     for w in caught:
         print(f"lfvscan {args.command}: warning: {w.message}", file=sys.stderr)
     lims = compute_limits(ys, n_req)
-    extra = {"command": " ".join(sys.argv), "flux_override": args.flux, "overrides": parse_overrides(args.overrides)}
+    extra = {
+        "command": " ".join(sys.argv),
+        "overrides": parse_overrides(args.overrides),
+        "flux_files": _flux_provenance(exps, args.flux),
+    }
     prov = provenance(scan, exps, n_req, store_path=args.store, extra=extra)
     return scan, exps, lims, prov
+
+
+def _flux_provenance(exps, flux_override) -> dict:
+    """{experiment: {"path", "sha256"}} of the flux file each flux-beam experiment used."""
+    import hashlib
+
+    out = {}
+    for name, e in exps.items():
+        if e.beam != "flux":
+            continue
+        path = Path(flux_override) if flux_override else e.flux_path()
+        out[name] = {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return out
 
 
 def _not_covered(scan, exp) -> str:
