@@ -36,7 +36,7 @@ _EXP_KEYS = {
 }
 _CURVE_KEYS = {
     "name", "label", "scenario", "alp_br", "tau_mode", "n_tau_tagged", "res_tau1_cm",
-    "res_tau2_cm", "efficiency", "n_mu", "drawn", "acceptance",
+    "res_tau2_cm", "efficiency", "n_mu", "drawn", "acceptance", "muon_energy_max_GeV",
 }
 #: decay-length acceptance criteria (physics.md §8.5): mean decay length > d (baseline) or
 #: survival probability exp(-d / lambda)
@@ -58,7 +58,9 @@ class Selection:
     (detector efficiency, default 1 [U, §9.1]), ``n_mu`` (overrides the experiment's muons on
     target for this curve), ``drawn`` (informational: drawn in the paper's figure),
     ``acceptance`` ("mean": Theta(lambda_tau > d), the baseline of physics.md §8.5 [U]; or
-    "exponential": survival probability exp(-d / lambda_tau), the option of §8.5).
+    "exponential": survival probability exp(-d / lambda_tau), the option of §8.5),
+    ``muon_energy_max_GeV`` (optional NA64-mu cut on the muon from tau -> mu nu nu, e.g. E/2 = 80
+    GeV: weight P(E_mu < value) from the spectrum of §8.4; None = no cut, the paper's baseline).
     """
 
     name: str
@@ -73,6 +75,7 @@ class Selection:
     n_mu: float | None = None
     drawn: bool = True
     acceptance: str = "mean"
+    muon_energy_max_GeV: float | None = None
 
     @property
     def factor(self) -> float:
@@ -181,6 +184,9 @@ def _build_curve(exp_name: str, raw: dict) -> Selection:
     acc = raw.get("acceptance", "mean")
     if acc not in ACCEPTANCES:
         raise UsageError(f"{where}: acceptance must be one of {ACCEPTANCES}, got {acc!r}")
+    mu_max = _num(where, "muon_energy_max_GeV", raw.get("muon_energy_max_GeV"), allow_none=True)
+    if mu_max is not None and not (mode == "mu" and scen == "invisible"):
+        raise UsageError(f"{where}: muon_energy_max_GeV needs tau_mode = 'mu' and the invisible scenario")
     res2 = _num(where, "res_tau2_cm", raw.get("res_tau2_cm"), allow_none=True)
     if res2 is not None and scen != "visible":
         raise UsageError(f"{where}: res_tau2_cm only applies to the visible scenario (tau from a -> tau mu)")
@@ -197,6 +203,7 @@ def _build_curve(exp_name: str, raw: dict) -> Selection:
         n_mu=_num(where, "n_mu", raw.get("n_mu"), allow_none=True),
         drawn=bool(raw.get("drawn", True)),
         acceptance=acc,
+        muon_energy_max_GeV=mu_max,
     )
 
 

@@ -19,7 +19,8 @@ its ln-width above the cut.  P_2 (flat tau_2 energy spectrum, §8.3) is integrat
 closed-form sub-intervals: its kinks sit at E_a = m_a cosh(eta* +- eta_c) (eta* = rapidity of the
 tau in the ALP frame, cosh eta_c = E_cut / m_tau), and 16-point Gauss-Legendre is applied between
 them, where P_2 is smooth.  With ``acceptance = "exponential"`` (option of §8.5) the survival
-probabilities exp(-d/lambda) are smooth and integrated with Gauss-Legendre panels.  The recoil term t/2M in E_tau (<= 0.15 %, §8.1) is neglected.
+probabilities exp(-d/lambda) are smooth and integrated with Gauss-Legendre panels.  The optional
+NA64-mu muon-energy cut weights each tau energy with P(E_mu < E_max) (§8.4; kink at E_tau = E_max).  The recoil term t/2M in E_tau (<= 0.15 %, §8.1) is neglected.
 
 FASERnu2 (beam = "flux") folds the same selected cross section S(E) = sum_i h_i a_i over the
 muon spectrum (§10.1): S is interpolated linearly in ln E between the scan energies of the
@@ -37,6 +38,7 @@ Incomplete scans: a mass whose required cells are not all DONE gets N_hat = NaN 
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -117,22 +119,31 @@ def acceptance_weights(x_edges, energy_GeV: float, masses_GeV, sel: Selection) -
         renorm = np.where(phys > 0, full[None, :] / phys, 0.0)
     if sel.acceptance == "exponential":
         return renorm * _exponential_integral(u_lo, phys_hi, E, masses, sel)
-    if sel.res_tau2_cm is None:
+    if sel.res_tau2_cm is None and sel.muon_energy_max_GeV is None:
         return renorm * np.clip(acc_hi - acc_lo, 0, None)
-    # visible: integrate P_2 between its kinks with Gauss-Legendre
-    bp_Ea = p2_breakpoints(masses, sel.res_tau2_cm)  # (nM, 2)
+    # smooth weights (P_2, muon-energy cut): Gauss-Legendre between their kinks
+    bps = []
     with np.errstate(divide="ignore", invalid="ignore"):
-        bp_u = np.log(np.clip(1.0 - bp_Ea / E, 0, None))  # -inf if beyond reach
+        if sel.res_tau2_cm is not None:
+            bp_Ea = p2_breakpoints(masses, sel.res_tau2_cm)  # (nM, 2)
+            bps.append(np.log(np.clip(1.0 - bp_Ea / E, 0, None)))  # -inf if beyond reach
+        if sel.muon_energy_max_GeV is not None:  # P(E_mu < E_max) = 1 for E_tau <= E_max
+            bps.append(np.full((masses.size, 1), math.log(sel.muon_energy_max_GeV / E)))
+    bp_u = np.concatenate(bps, axis=-1)
     lo = acc_lo[..., None]
     hi = np.maximum(acc_hi, acc_lo)[..., None]
     pts = np.concatenate([lo, np.clip(bp_u[:, None, :], lo, hi), hi], axis=-1)
-    pts = np.sort(pts, axis=-1)  # (nM, nb, 4)
-    a, b = pts[..., :-1], pts[..., 1:]  # 3 sub-intervals
+    pts = np.sort(pts, axis=-1)
+    a, b = pts[..., :-1], pts[..., 1:]
     half = 0.5 * (b - a)
-    nodes = (0.5 * (a + b))[..., None] + half[..., None] * _GL_X  # (nM, nb, 3, n)
-    E_a = E * (1.0 - np.exp(nodes))
-    m = masses[:, None, None, None]
-    vals = p2_pass(np.maximum(E_a, m), m, sel.res_tau2_cm)
+    nodes = (0.5 * (a + b))[..., None] + half[..., None] * _GL_X  # (nM, nb, panels, n)
+    vals = np.ones_like(nodes)
+    if sel.res_tau2_cm is not None:
+        E_a = E * (1.0 - np.exp(nodes))
+        m = masses[:, None, None, None]
+        vals = vals * p2_pass(np.maximum(E_a, m), m, sel.res_tau2_cm)
+    if sel.muon_energy_max_GeV is not None:
+        vals = vals * taudecay.p_muon_energy_below(E * np.exp(nodes), sel.muon_energy_max_GeV)
     integral = np.sum(half[..., None] * _GL_W * vals, axis=(-1, -2))
     return renorm * integral
 
@@ -155,6 +166,8 @@ def _exponential_integral(u_lo, phys_hi, E, masses, sel: Selection, n_split: int
         m = masses[:, None, None, None]
         E_a = np.maximum(E * (1.0 - x), m)
         vals = vals * taudecay.p2_pass_fraction(E_a, m, sel.res_tau2_cm, "exponential")
+    if sel.muon_energy_max_GeV is not None:
+        vals = vals * taudecay.p_muon_energy_below(x * E, sel.muon_energy_max_GeV)
     return np.sum(half[..., None] * _GL_W * vals, axis=(-1, -2))
 
 

@@ -62,6 +62,7 @@ def test_overrides():
         ({"hemu.inv-2cm.res_tau2_cm": 1.0}, "res_tau2_cm only applies to the visible"),
         ({"hemu.bogus": 1}, "unknown key"),
         ({"hemu.inv-2cm.acceptance": "gauss"}, "acceptance must be one of"),
+        ({"hemu.inv-2cm.muon_energy_max_GeV": 80}, "muon_energy_max_GeV needs tau_mode = 'mu'"),
         ({"fasernu2.length_X0": 3}, "length_X0 given but no radiation length"),
     ],
 )

@@ -326,3 +326,22 @@ def test_exponential_acceptance_visible():
     integ, _ = quad(lambda u: surv(E * math.exp(u), d) * p2_exp(E * (1 - math.exp(u))),
                     math.log(M_TAU / E), math.log(1 - m / E), limit=400, epsabs=0, epsrel=1e-10)
     assert y.n_hat[0] == pytest.approx(1e16 * NL_PB2 * 0.5 * 0.152**2 * c_of(E, m) * integ, rel=1e-6)
+
+
+def test_na64_optional_muon_energy_cut():
+    """P(E_mu' < 80 GeV) with dN/dy = 5/3 - 3y^2 + 4/3 y^3 (physics.md §8.4), written out by hand."""
+    E, m = 160.0, 5.0
+    scan = toy_scan([E, 1000.0], [m], p=0.0, nb=27)
+    e = exps(**{"na64mu.projected.muon_energy_max_GeV": 80.0})["na64mu"]
+    y = curve_yield(scan, e, e.curve("projected"))
+
+    def p_below(E_tau):
+        yc = min(80.0 / E_tau, 1.0)
+        return 5 / 3 * yc - yc**3 + yc**4 / 3
+
+    integ, _ = quad(lambda u: p_below(E * math.exp(u)), math.log(M_TAU / E), math.log(1 - m / E),
+                    points=[math.log(0.5)], limit=200, epsabs=0, epsrel=1e-12)
+    L = 40 * 6.37 / 11.35
+    assert y.n_hat[0] == pytest.approx(1e13 * nl_pb(11.35, 207.2, L) * 0.174 * c_of(E, m) * integ, rel=1e-6)
+    full = math.log((1 - m / E) / (M_TAU / E))
+    assert 0.9 * full < integ < full  # only taus above 80 GeV can fail
