@@ -148,3 +148,36 @@ def test_tau2_distribution_normalised_and_bounded(scan):
     assert np.sum(d * np.diff(np.log(edges))) == pytest.approx(1.0, rel=1e-9)
     lam_max = 1000 * 87.03e-4 / 1.77686
     assert np.all(d[edges[:-1] > lam_max * 1.01] == 0)
+
+
+@pytest.mark.parametrize(
+    "argv,msg",
+    [
+        (["--experiments", "nope"], "unknown experiment 'nope'"),
+        (["--g2-preset", "bogus"], "unknown g-2 preset 'bogus'"),
+        (["--thetas", "half"], "--thetas: cannot read 'half'"),
+        (["--id-curve", "missing.csv"], "ID limit file 'missing.csv' not found"),
+    ],
+)
+def test_figures_bad_input_exit2_nothing_written(store, tmp_path, capsys, argv, msg):
+    out = tmp_path / "figs"
+    rc = main(["figures", str(store), "--out", str(out)] + argv)
+    err = capsys.readouterr().err
+    assert rc == 2 and msg in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_incomplete_real_store_warns_and_limits_nan(tmp_path, capsys):
+    """A store with no computed cell: every needed cell is listed as missing, limits are NaN."""
+    from lfvscan.config import load_config
+    from lfvscan.store import ScanStore
+
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY)
+    ScanStore.create(tmp_path / "empty.zarr", load_config(cfg))
+    rc = main(["limits", str(tmp_path / "empty.zarr"), "--out", str(tmp_path), "--experiments", "hemu"])
+    err = capsys.readouterr().err
+    assert rc == 0
+    assert "hemu/inv-ultimate: 3 needed cell(s) not done: Pb E=1000 GeV m_a=3 GeV (pending)" in err
+    back = read_limits_csv(tmp_path / "limits.csv")
+    assert all(np.all(np.isnan(v["g_lim"])) for v in back.values())
