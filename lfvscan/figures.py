@@ -123,8 +123,9 @@ def _pick(values, wanted, n):
     return sorted(out)[:n]
 
 
-def fig3_coherent_diffractive(scan: ScanData, target: str = "Pb", energies=None, ax=None):
-    """Fig. 3: coherent (elastic, ∝ Z²) and diffractive (inelastic, ∝ Z) sigma_hat [pb] vs m_a."""
+def fig3_vs_mass(scan: ScanData, target: str = "Pb", energies=None, ax=None):
+    """Coherent (elastic, ∝ Z²) and diffractive (inelastic, ∝ Z) sigma_hat [pb] vs m_a at a few
+    beam energies (alternative layout of Fig. 3)."""
     fig, ax = _axes(ax)
     t = scan.target_index(target)
     done_E = [e for j, e in enumerate(scan.energies_GeV) if np.any(scan.status[t, j] == DONE)]
@@ -147,6 +148,35 @@ def fig3_coherent_diffractive(scan: ScanData, target: str = "Pb", energies=None,
     return fig, ax
 
 
+def fig3_coherent_diffractive(scan: ScanData, target: str | None = None, masses=None, ax=None):
+    """Fig. 3: coherent (elastic, ∝ Z²) and diffractive (inelastic, ∝ Z) sigma_hat [pb] vs the muon
+    energy for two ALP masses (the paper: "for ALP masses [stripped] and [stripped]", [U] values;
+    default the scanned masses nearest 2 and 10 GeV).  ``target`` None: the target with the most
+    computed energies (W in configs/paper.toml).  :func:`fig3_vs_mass` gives the other layout."""
+    fig, ax = _axes(ax)
+    if target is None:
+        counts = [np.sum(np.any(scan.status[i] == DONE, axis=-1)) for i in range(len(scan.targets))]
+        target = scan.targets[int(np.argmax(counts))]
+    t = scan.target_index(target)
+    masses = _pick(scan.masses_GeV, (2.0, 10.0), 2) if masses is None else masses
+    for n, m in enumerate(masses):
+        k = int(np.argmin(np.abs(scan.masses_GeV - m)))
+        ok = (scan.status[t, :, k] == DONE) & ~scan.closed[t, :, k]
+        order = np.argsort(scan.energies_GeV[ok])
+        E = scan.energies_GeV[ok][order]
+        ax.plot(E, scan.sigma_coherent_pb[t, ok, k][order], "-", color=f"C{n}", marker="o", ms=3,
+                label=f"coherent, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
+        ax.plot(E, scan.sigma_incoherent_pb[t, ok, k][order], "--", color=f"C{n}", marker="s", ms=3,
+                label=f"diffractive, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
+    ax.set_yscale("log")
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$E_\mu$ [GeV]")
+    ax.set_ylabel(r"$\hat\sigma(\mu N\to\tau N a)$ [pb]  ($g=1$)")
+    ax.set_title(f"{target}: coherent vs diffractive contributions", fontsize=10)
+    ax.legend(fontsize=7)
+    return fig, ax
+
+
 # ------------------------------------------------------------------------------- Fig. 5
 def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res_cm: float = 0.2, ax=None):
     """Fig. 5 left: (1/sigma) dsigma/dln lambda of the conversion tau, lambda = x_tau E c tau / m_tau
@@ -154,7 +184,7 @@ def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res
     fig, ax = _axes(ax)
     t = scan.target_index(target)
     done_E = [e for j, e in enumerate(scan.energies_GeV) if np.any(scan.status[t, j] == DONE)]
-    energies = _pick(done_E, (160.0, 500.0, 1000.0, 3000.0), 4) if energies is None else energies
+    energies = _pick(done_E, (160.0, 1000.0, 3000.0), 3) if energies is None else energies
     masses = _pick(scan.masses_GeV, (2.0, 10.0), 2) if masses is None else masses
     styles = ["-", "--", ":", "-."]
     for n, E in enumerate(energies):
@@ -251,9 +281,12 @@ def _draw_limits(ax, limits, scenario, only_drawn=True):
 
 
 def _draw_bands(ax, bands):
+    """Preferred bands (dark) and, lightly, the region above each (Delta a_mu too large, §4.5)."""
     for q, b in enumerate(bands):
-        ax.fill_between(b.masses_GeV, _finite(b.g_lo), _finite(b.g_hi), color=f"C{6 + q % 4}", alpha=0.25,
-                        label=b.label)
+        c = f"C{6 + q % 4}"
+        ax.fill_between(b.masses_GeV, _finite(b.g_lo), _finite(b.g_hi), color=c, alpha=0.45, label=b.label)
+        ax.fill_between(b.masses_GeV, _finite(b.g_hi), 10.0, color=c, alpha=0.06, lw=0,
+                        label="above a band: g−2 disfavoured for that θ" if q == 0 else None)
 
 
 def _limit_axes(ax, masses, title):
@@ -329,7 +362,7 @@ def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = "paper-2023", 
     skipped: dict[str, str] = {}
     jobs = {
         "fig1_dm_plane": lambda: fig1_dm_plane(id_curves=id_curves, f_eff=f_eff),
-        "fig3_coherent_diffractive": lambda: fig3_coherent_diffractive(scan, "Pb"),
+        "fig3_coherent_diffractive": lambda: fig3_coherent_diffractive(scan),
         "fig5_left_tau1": lambda: fig5_tau1(scan, "W" if "W" in scan.targets else scan.targets[0]),
         "fig5_right_tau2": lambda: fig5_tau2(scan, "Pb"),
         "fig6_left_invisible": lambda: fig6_invisible(limits),

@@ -18,6 +18,7 @@ from lfvscan.figures import (  # noqa: E402
     FIG_NAMES,
     fig1_dm_plane,
     fig3_coherent_diffractive,
+    fig3_vs_mass,
     fig5_tau1,
     fig5_tau2,
     fig6_invisible,
@@ -103,6 +104,7 @@ def test_fig6_and_fig7_curves(limits):
     lab = labels(ax)
     for th in ("π/2", "3π/8", "π/3", "π/4"):
         assert f"g−2 (paper-2023, 2σ), θ = {th}" in lab
+    assert "above a band: g−2 disfavoured for that θ" in lab
     assert any(s.startswith("relic target") for s in lab) and any(s.startswith("Planck CMB") for s in lab)
     fig, ax = fig7_visible(limits, bands)
     lab = labels(ax)
@@ -118,7 +120,15 @@ def test_fig6_and_fig7_curves(limits):
 
 
 def test_fig3_fig5_fig1(scan):
-    fig, ax = fig3_coherent_diffractive(scan, "Pb")
+    fig, ax = fig3_coherent_diffractive(scan)  # default: W (most energies), masses nearest 2 and 10 GeV
+    assert labels(ax) == ["coherent, $m_a$ = 3 GeV", "diffractive, $m_a$ = 3 GeV",
+                          "coherent, $m_a$ = 8 GeV", "diffractive, $m_a$ = 8 GeV"]
+    assert ax.get_xlabel() == r"$E_\mu$ [GeV]" and "W" in ax.get_title()
+    t = scan.target_index("W")
+    line = ax.get_lines()[3]  # diffractive, 8 GeV, at 300, 1000, 3000 GeV
+    np.testing.assert_allclose(line.get_xdata(), [300.0, 1000.0, 3000.0])
+    np.testing.assert_allclose(line.get_ydata(), scan.sigma_incoherent_pb[t, [1, 2, 3], 1])
+    fig, ax = fig3_vs_mass(scan, "Pb")
     assert labels(ax) == ["coherent, E = 160 GeV", "diffractive, E = 160 GeV",
                           "coherent, E = 1000 GeV", "diffractive, E = 1000 GeV"]
     t, j = scan.target_index("Pb"), scan.energy_index(1000)
