@@ -167,6 +167,7 @@ def test_tau2_distribution_normalised_and_bounded(scan):
         (["--g2-preset", "bogus"], "unknown g-2 preset 'bogus'"),
         (["--thetas", "half"], "--thetas: cannot read 'half'"),
         (["--id-curve", "missing.csv"], "ID limit file 'missing.csv' not found"),
+        (["--formats", "png", "xyz"], "--formats: unknown format 'xyz'"),
     ],
 )
 def test_figures_bad_input_exit2_nothing_written(store, tmp_path, capsys, argv, msg):

@@ -52,6 +52,13 @@ def run(args) -> int:
         raise UsageError(f"--f-eff must be positive, got {args.f_eff!r}")
     if args.nsigma <= 0:
         raise UsageError(f"--nsigma must be positive, got {args.nsigma!r}")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    known = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    bad = [f for f in args.formats if f not in known]
+    if bad:
+        raise UsageError(f"--formats: unknown format {bad[0]!r} (known: {', '.join(sorted(known))})")
     id_curves = [ov.load_id_curve(p) for p in args.id_curve]
     ov.g2_bands([10.0], thetas[:1], args.g2_preset, args.nsigma)  # validates the preset early
     scan, exps, lims, prov = prepare(args)
