@@ -48,12 +48,13 @@ from .store import CellRecord, ScanStore, open_for_scan
 
 CellFn = Callable[..., CellResult]
 
-TAG_REQUEST, TAG_TASK, TAG_STOP, TAG_FINAL = 11, 12, 13, 14
+TAG_REQUEST, TAG_TASK, TAG_STOP = 11, 12, 13
 #: environment variables that reveal the launcher's idea of the number of tasks
 LAUNCH_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS", "SLURM_STEP_NUM_TASKS")
 #: variables whose presence means "started by an MPI launcher" (then mpi4py is imported)
 LAUNCH_VARS = LAUNCH_SIZE_VARS + ("PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK", "PMI_FD", "HYDRA_CONTROL_FD")
-POLL_S = 0.002
+POLL_MIN_S, POLL_MAX_S = 0.001, 0.05  #: polling interval range of waiting ranks [s]
+PREFETCH = 1  #: cells a worker holds in reserve beyond the one it computes
 EXIT_OK, EXIT_FAILED_CELLS = 0, 1
 
 
@@ -158,7 +159,7 @@ def compute_task(cell_fn: CellFn, config: ScanConfig, task: Task, rank: int) -> 
         error = ""
     except Exception as exc:  # noqa: BLE001 - any failure of a cell is recorded, the scan goes on
         res, error = None, _one_line(exc)
-    return CellRecord(task.index, res, error, time.perf_counter() - t0, rank, task.attempt, time.time())
+    return CellRecord(task.index, res, error, time.perf_counter() - t0, rank, task.attempt)
 
 
 def _check_result(res, config: ScanConfig, task: Task) -> None:
@@ -455,84 +456,129 @@ def _master(comm, coord: Coordinator, cell_fn: CellFn, config: ScanConfig, rank0
         raise coord.error
 
 
+class _Backoff:
+    """Sleep between polls: POLL_MIN_S after activity, doubling up to POLL_MAX_S while idle."""
+
+    def __init__(self):
+        self.dt = POLL_MIN_S
+
+    def reset(self) -> None:
+        self.dt = POLL_MIN_S
+
+    def sleep(self) -> None:
+        time.sleep(self.dt)
+        self.dt = min(2 * self.dt, POLL_MAX_S)
+
+
 def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
-    """Rank 0's MPI thread: serve workers, write results, until everybody has finished."""
+    """Rank 0's MPI thread: serve workers, write results, until everybody has finished.
+
+    Message from a worker (tag TAG_REQUEST): (results, returned tasks, its stop signal or None,
+    max RSS MB, pid, want).  ``want`` > 0: send up to ``want`` tasks (TAG_TASK), or TAG_STOP
+    (payload: drain?) when none are left; ``want`` == 0: the worker's last message.
+    """
     from mpi4py import MPI
 
     active = set(range(1, comm.Get_size()))
     st = MPI.Status()
+    backoff = _Backoff()
     try:
         while True:
             served = False
             while comm.Iprobe(source=MPI.ANY_SOURCE, tag=TAG_REQUEST, status=st):
                 src = st.Get_source()
-                rec, stopping, rss, pid = comm.recv(source=src, tag=TAG_REQUEST)
+                results, returned, stopping, rss, pid, want = comm.recv(source=src, tag=TAG_REQUEST)
+                served = True
                 coord.rss_MB[src] = rss
+                for rec in results:
+                    coord.submit(rec)
+                for task in returned:
+                    coord.give_back(task)
+                if stopping:
+                    coord.stop.set(stopping)
                 if src not in coord.pids:
                     coord.pids[src] = pid
                     coord.heartbeat("running")
-                if isinstance(rec, CellRecord):
-                    coord.submit(rec)
-                elif isinstance(rec, Task):  # handed out but returned uncomputed
-                    coord.give_back(rec)
-                if stopping:
-                    coord.stop.set(stopping)
-                task = coord.next_task()
-                if task is None:
-                    comm.send(None, dest=src, tag=TAG_STOP)
+                if want == 0:
                     active.discard(src)
+                    continue
+                tasks = []
+                while len(tasks) < want and (task := coord.next_task()) is not None:
+                    tasks.append(task)
+                if tasks:
+                    comm.send(tasks, dest=src, tag=TAG_TASK)
                 else:
-                    comm.send(task, dest=src, tag=TAG_TASK)
-                served = True
+                    comm.send(coord.stop.is_set() or coord.error is not None, dest=src, tag=TAG_STOP)
             coord.flush()
             if not active and main_done.is_set():
                 with coord.lock:
                     idle = coord.in_flight == 0 and not coord.buffer
                 if idle:
                     break
-            if not served:
-                time.sleep(POLL_S)
+            if served:
+                backoff.reset()
+            else:
+                backoff.sleep()
     except BaseException as exc:  # noqa: BLE001 - reported by the main thread
         coord.error = exc
         traceback.print_exc()
-        coord.stop.set(signal.SIGTERM)
-        comm.Abort(1)  # workers cannot be told otherwise; resume picks up the pieces
-    finally:
-        final = {"exit": 0}
-        for dest in range(1, comm.Get_size()):
-            comm.send(final, dest=dest, tag=TAG_FINAL)
-
-
-def _poll_recv(comm, source: int, tag: int):
-    """Receive without MPI's busy wait (keeps a waiting rank off the CPU)."""
-    from mpi4py import MPI
-
-    st = MPI.Status()
-    while not comm.Iprobe(source=source, tag=tag, status=st):
-        time.sleep(POLL_S)
-    return comm.recv(source=source, tag=st.Get_tag())
+        sys.stderr.flush()
+        comm.Abort(1)  # the workers cannot be told otherwise; resume picks up the pieces
 
 
 def _worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> ScanOutcome:
+    """Compute cells handed out by rank 0, keeping one in reserve (prefetch) so that rank 0's
+    reply latency never leaves this rank idle."""
     from mpi4py import MPI
 
     rank = comm.Get_rank()
-    payload = None
+    queue: list[Task] = []
+    results: list[CellRecord] = []
+    returned: list[Task] = []
     n = 0
+
+    def send(want: int) -> None:
+        msg = (list(results), list(returned), stop.signum if stop.is_set() else None, _max_rss_MB(), os.getpid(), want)
+        comm.send(msg, dest=0, tag=TAG_REQUEST)
+        results.clear()
+        returned.clear()
+
+    st = MPI.Status()
+    backoff = _Backoff()
+    send(PREFETCH + 1)
+    outstanding, no_more = True, False
     while True:
-        comm.send((payload, stop.signum if stop.is_set() else None, _max_rss_MB(), os.getpid()), dest=0, tag=TAG_REQUEST)
-        st = MPI.Status()
-        while not comm.Iprobe(source=0, tag=MPI.ANY_TAG, status=st):
-            time.sleep(POLL_S)
-        msg = comm.recv(source=0, tag=st.Get_tag())
-        if st.Get_tag() == TAG_STOP:
-            break
-        if stop.is_set():
-            payload = msg  # give the task back uncomputed
-            continue
-        payload = compute_task(cell_fn, config, msg, rank)
-        n += 1
-    _poll_recv(comm, 0, TAG_FINAL)
+        if outstanding:
+            got = comm.Iprobe(source=0, tag=MPI.ANY_TAG, status=st)
+            while not got and not queue:  # nothing to do: wait, off the CPU
+                backoff.sleep()
+                got = comm.Iprobe(source=0, tag=MPI.ANY_TAG, status=st)
+            backoff.reset()
+            if got:
+                tag = st.Get_tag()
+                msg = comm.recv(source=0, tag=tag)
+                outstanding = False
+                if tag == TAG_STOP:
+                    no_more = True
+                    if msg:  # drain: hand back what is queued
+                        returned.extend(queue)
+                        queue.clear()
+                else:
+                    queue.extend(msg)
+        if stop.is_set() and queue:
+            returned.extend(queue)
+            queue.clear()
+        if queue:
+            results.append(compute_task(cell_fn, config, queue.pop(0), rank))
+            n += 1
+        if not outstanding:
+            if no_more:
+                if not queue:
+                    send(0)
+                    break
+            else:
+                send(max(1, PREFETCH + 1 - len(queue)))
+                outstanding = True
     code = 128 + stop.signum if stop.is_set() else 0
     return ScanOutcome(exit_code=code, computed_this_run=n, interrupted_by=stop.signum)
 
@@ -590,6 +636,15 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
         if comm is not None and size > 1:
             comm.Abort(130)
         return 130
+    except UsageError:
+        raise
+    except BaseException:
+        # an engine bug or an I/O error: never leave the other ranks hanging in MPI
+        if comm is not None and size > 1:
+            traceback.print_exc()
+            sys.stderr.flush()
+            comm.Abort(1)
+        raise
     finally:
         restore()
     return out.exit_code
