@@ -53,8 +53,9 @@ TAG_REQUEST, TAG_TASK, TAG_STOP = 11, 12, 13
 LAUNCH_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS", "SLURM_STEP_NUM_TASKS")
 #: variables whose presence means "started by an MPI launcher" (then mpi4py is imported)
 LAUNCH_VARS = LAUNCH_SIZE_VARS + ("PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK", "PMI_FD", "HYDRA_CONTROL_FD")
-POLL_MIN_S, POLL_MAX_S = 0.001, 0.05  #: polling interval range of waiting ranks [s]
-PREFETCH = 1  #: cells a worker holds in reserve beyond the one it computes
+POLL_MIN_S, POLL_MAX_S = 0.001, 0.01  #: polling interval range of waiting ranks [s]
+PREFETCH = 2  #: cells a worker holds in reserve beyond the one it computes
+SWITCH_INTERVAL_S = 0.0005  #: GIL switch interval on rank 0 while its service thread runs
 EXIT_OK, EXIT_FAILED_CELLS = 0, 1
 
 
@@ -442,6 +443,10 @@ def _master(comm, coord: Coordinator, cell_fn: CellFn, config: ScanConfig, rank0
         rank0_computes = False
         coord.progress.message("lfvscan scan: MPI without thread support: rank 0 only dispatches")
     main_done = threading.Event()
+    # the service thread must get the GIL quickly when a worker asks for work, even while the
+    # compute thread runs Python code: shorten the interpreter's thread switch interval
+    old_switch = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     service = threading.Thread(target=_service, args=(comm, coord, main_done), name="lfvscan-mpi-service", daemon=True)
     service.start()
     try:
@@ -452,6 +457,7 @@ def _master(comm, coord: Coordinator, cell_fn: CellFn, config: ScanConfig, rank0
         main_done.set()
         while service.is_alive():  # join in slices so signals reach the main thread
             service.join(0.2)
+        sys.setswitchinterval(old_switch)
     if coord.error is not None:
         raise coord.error
 
