@@ -67,8 +67,10 @@ class Progress:
         return n / dt if n > 0 and dt > 0 else None
 
     def eta_s(self) -> float | None:
-        r = self.rate()
         remaining = self.total - self.done - self.failed
+        if remaining <= 0:
+            return 0.0
+        r = self.rate()
         return remaining / r if r else None
 
     def line(self) -> str:

@@ -11,6 +11,11 @@ import numpy as np
 
 TESTS_DIR = Path(__file__).resolve().parent
 
+#: running inside an MPI job of several ranks (e.g. `mpiexec -n 2 pytest --with-mpi --only-mpi`).
+#: pytest-mpi 0.6 does not skip unmarked tests when --with-mpi and --only-mpi are both given, so
+#: the serial scan tests skip themselves there (each rank would run them concurrently).
+UNDER_MPI = any(int(os.environ.get(v, "1") or 1) > 1 for v in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE"))
+
 #: a small grid: Pb at 2 energies, W at 3 (one shared), 5 masses; some cells closed, some skipped
 SMALL_TOML = """\
 store = "{store}"

@@ -16,7 +16,9 @@ from lfvscan.constants import M_MU, M_TAU
 from lfvscan.couplings import DEFAULT_THETA
 from lfvscan.errors import UsageError
 
-from _scan_util import SMALL_TOML, subprocess_env
+from _scan_util import SMALL_TOML, subprocess_env, UNDER_MPI
+
+pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
 
 REPO = Path(__file__).resolve().parents[1]
 

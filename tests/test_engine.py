@@ -23,7 +23,9 @@ from lfvscan.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store import load_scan
 
 from _scan_cells import cheap_cell
-from _scan_util import assert_same_results, read_results, run_scan_cli, scan_cmd, subprocess_env, write_config
+from _scan_util import assert_same_results, read_results, run_scan_cli, scan_cmd, subprocess_env, write_config, UNDER_MPI
+
+pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
 
 
 def n_done(store: Path) -> int:
@@ -135,8 +137,8 @@ def test_kill9_at_random_points_then_resume_is_bit_identical(tmp_path, reference
     store = tmp_path / "s.zarr"
     rng = random.Random(12345)
     env = {"LFVSCAN_TEST_SLEEP": "0.04"}
-    kills = 0
-    for target in (0, 3, 9, 16):  # kill before / after about this many done cells
+    kills = []  # cells done right after each kill
+    for target in (0, 3, 7, 11):  # kill after about this many done cells (of 25; the last 8 are closed)
         p = subprocess.Popen(scan_cmd(cfg_path, store, "--quiet"), env=subprocess_env(**env),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         t_end = time.monotonic() + 60
@@ -145,10 +147,10 @@ def test_kill9_at_random_points_then_resume_is_bit_identical(tmp_path, reference
         time.sleep(rng.uniform(0.0, 0.05))  # a random moment, possibly in the middle of a write
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
-            kills += 1
+            p.wait(timeout=30)
+            kills.append(n_done(store) if store.exists() else 0)
         p.wait(timeout=30)
-    assert kills >= 3
-    assert n_done(store) < 25
+    assert len([k for k in kills if k < 25]) >= 3, kills  # at least 3 kills hit an unfinished scan
     r = run_scan_cli(cfg_path, store, "--quiet")
     assert r.returncode == 0, r.stderr
     assert_same_results(reference, store)

@@ -19,7 +19,9 @@ from lfvscan.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store import CellRecord, ScanStore, load_scan, open_for_scan, summarize
 
 from _scan_cells import cheap_cell
-from _scan_util import SMALL_TOML, subprocess_env
+from _scan_util import SMALL_TOML, subprocess_env, UNDER_MPI
+
+pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
 
 xr = pytest.importorskip("xarray")
 
