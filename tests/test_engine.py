@@ -20,7 +20,7 @@ from lfvscan.engine import (StopFlag, cell_seed, expected_cost, launch_problem, 
                             run_scan)
 from lfvscan.progress import Progress, format_duration
 from lfvscan.scandata import DONE, FAILED, PENDING, SKIPPED
-from lfvscan.store import load_scan
+from lfvscan.store import load_scan, summarize
 
 from _scan_cells import cheap_cell
 from _scan_util import assert_same_results, read_results, run_scan_cli, scan_cmd, subprocess_env, write_config, UNDER_MPI
@@ -271,3 +271,41 @@ def test_progress_single_updating_line_on_a_tty():
     assert text.count("\r") == 11  # 10 redraws + final
     assert text.rstrip().endswith("scan: 10/10 cells (100.0%) | 2.00 cells/s | ETA 0s")
     assert format_duration(3725) == "1h02m" and format_duration(None) == "?"
+
+
+def test_default_cell_function_is_the_real_compute_cell(tmp_path):
+    """The scan runs lfvscan.xsec.compute_cell unless the config names a stand-in."""
+    from lfvscan.xsec import compute_cell
+
+    toml = 'seed = 5\nrel_err = 0.05\nn_xbins = 6\nmasses_GeV = [2.0, 20.0]\n[[targets]]\nname = "Pb"\nenergies_GeV = [160]\n'
+    cfg = load_config(write_config(tmp_path / "c.toml", text=toml))
+    out = run_scan(cfg, str(tmp_path / "s.zarr"), quiet=True)
+    assert out.exit_code == 0 and out.done == 2
+    d = load_scan(tmp_path / "s.zarr")
+    direct = compute_cell("Pb", 160.0, 2.0, rel_err=0.05, n_xbins=6, seed=cell_seed(5, 0))
+    assert d.sigma_pb[0, 0, 0] == direct.sigma_pb > 0
+    assert d.dsigma_dlnx_tau_pb[0, 0, 0].tobytes() == np.asarray(direct.dsigma_dlnx_tau_pb).tobytes()
+    assert d.closed[0, 0, 1] and d.sigma_pb[0, 0, 1] == 0.0  # 20 GeV > 16.1 GeV reach at 160 GeV
+
+
+@pytest.mark.skipif(shutil.which("mpiexec") is None, reason="mpiexec not on PATH")
+def test_mpiexec_sigterm_drains_all_ranks_status_works_while_running(tmp_path, reference):
+    cfg_path = write_config(tmp_path / "c.toml")
+    store = tmp_path / "s.zarr"
+    p = subprocess.Popen(["mpiexec", "-n", "2", *scan_cmd(cfg_path, store)], env=subprocess_env(LFVSCAN_TEST_SLEEP="0.2"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t_end = time.monotonic() + 60
+    while time.monotonic() < t_end and (not store.exists() or n_done(store) < 3):
+        time.sleep(0.01)
+    live = summarize(store)  # what `lfvscan status` shows: a read-only view of the running scan
+    assert live["state"] == "running" and live["n_ranks"] == 2
+    assert 3 <= live["counts"]["done"] < 25 and sum(live["counts"].values()) == 40
+    p.send_signal(signal.SIGTERM)  # mpiexec forwards it to both ranks
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    assert "scan interrupted by signal 15" in err and "resume with:" in err
+    assert n_done(store) < 25
+    r = subprocess.run(["mpiexec", "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], env=subprocess_env(),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert_same_results(reference, store)
