@@ -286,6 +286,7 @@ class Coordinator:
         self.max_attempts = max_attempts
         self.heartbeat_s = heartbeat_s
         self.lock = threading.Lock()
+        self.wake = threading.Event()  #: set when results wait to be written
         self.status = status.copy()
         self.buffer: list[CellRecord] = []
         self.in_flight = 0
@@ -315,6 +316,7 @@ class Coordinator:
         with self.lock:
             self.buffer.append(rec)
             self.in_flight -= 1
+        self.wake.set()
 
     # -- writing
     def flush(self) -> int:
@@ -448,7 +450,10 @@ def _master(comm, coord: Coordinator, cell_fn: CellFn, config: ScanConfig, rank0
     old_switch = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     service = threading.Thread(target=_service, args=(comm, coord, main_done), name="lfvscan-mpi-service", daemon=True)
+    served_all = threading.Event()
+    writer = threading.Thread(target=_writer, args=(coord, served_all), name="lfvscan-writer", daemon=True)
     service.start()
+    writer.start()
     try:
         if rank0_computes:
             while (task := coord.next_task()) is not None:
@@ -457,6 +462,10 @@ def _master(comm, coord: Coordinator, cell_fn: CellFn, config: ScanConfig, rank0
         main_done.set()
         while service.is_alive():  # join in slices so signals reach the main thread
             service.join(0.2)
+        served_all.set()
+        coord.wake.set()
+        while writer.is_alive():
+            writer.join(0.2)
         sys.setswitchinterval(old_switch)
     if coord.error is not None:
         raise coord.error
@@ -515,10 +524,9 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
                     comm.send(tasks, dest=src, tag=TAG_TASK)
                 else:
                     comm.send(coord.stop.is_set() or coord.error is not None, dest=src, tag=TAG_STOP)
-            coord.flush()
             if not active and main_done.is_set():
                 with coord.lock:
-                    idle = coord.in_flight == 0 and not coord.buffer
+                    idle = coord.in_flight == 0
                 if idle:
                     break
             if served:
@@ -530,6 +538,24 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
         traceback.print_exc()
         sys.stderr.flush()
         comm.Abort(1)  # the workers cannot be told otherwise; resume picks up the pieces
+
+
+def _writer(coord: Coordinator, served_all: threading.Event) -> None:
+    """Rank 0's writer thread: write results as they arrive (kept apart from the MPI service
+    thread so that slow file creation never delays handing out cells)."""
+    try:
+        while True:
+            coord.wake.wait(coord.heartbeat_s)
+            coord.wake.clear()
+            done = served_all.is_set()
+            coord.flush()
+            if done:
+                coord.flush()
+                return
+    except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        coord.error = exc
+        coord.stop.set(signal.SIGTERM)
+        traceback.print_exc()
 
 
 def _worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> ScanOutcome:
