@@ -7,11 +7,13 @@ Design (``mpiexec -n N lfvscan scan CONFIG``):
   largest first (:func:`expected_cost`), so a slow cell never ends up last.
 * Rank 0 also computes.  Its main thread runs cells like any worker, while a *service thread*
   does all MPI communication (MPI_THREAD_SERIALIZED suffices: after start-up only that thread
-  calls MPI), hands out cells one at a time on request (dynamic scheduling: nobody waits for a
-  slow cell of someone else), collects results and writes them in batches.  All waiting is
-  done by polling (``Iprobe``/``Test`` + short sleeps) instead of MPI's busy-waiting blocking
-  calls, so an idle rank does not steal the CPU of a computing one on a full node.
-* Workers: request a cell, compute, send the result with the next request, until told to stop.
+  calls MPI), hands out cells on request (dynamic scheduling: nobody waits for a slow cell of
+  someone else) and collects results, and a *writer thread* writes them to the store (so slow
+  file creation never delays the workers).  All waiting is done by polling (``Iprobe`` + short
+  sleeps with back-off) instead of MPI's busy-waiting blocking calls, so an idle rank does not
+  steal the CPU of a computing one on a full node.
+* Workers: keep PREFETCH cells in reserve beyond the one they compute (hides rank 0's reply
+  latency), send results with each request for more, until told to stop.
 * ``-n 1`` or no MPI launcher: the same coordinator runs serially, no thread, no MPI import.
 * The per-cell seed is :func:`cell_seed` (global seed, flat cell index) via numpy's
   SeedSequence, so results do not depend on N, on the order or on interruptions.

@@ -34,6 +34,7 @@ import itertools
 import json
 import math
 import os
+import shutil
 import time
 import uuid
 import warnings
@@ -308,7 +309,11 @@ def open_for_scan(path: str | Path, config: ScanConfig, config_text: str = "") -
     """
     path = Path(path)
     _check_not_store(path)
+    if path.is_dir() and not any(path.iterdir()):
+        path.rmdir()  # an empty directory: make the store there
     if not path.exists():
+        for stale in path.parent.glob(f"{path.name}.*.creating"):  # a creation killed half-way
+            shutil.rmtree(stale, ignore_errors=True)
         return ScanStore.create(path, config, config_text), True
     store = ScanStore.open(path, writable=True)
     if store.attrs.get("config_hash") != config.config_hash():

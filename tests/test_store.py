@@ -171,3 +171,12 @@ def test_summary_rate_and_eta_from_run_info(filled):
     assert s["state"] == "running"
     s = summarize(path, now=1006.0 + 3600)
     assert s["state"].startswith("stale")
+
+
+def test_empty_directory_and_killed_creation_leftovers(tmp_path):
+    cfg = config()
+    (tmp_path / "s.zarr").mkdir()
+    (tmp_path / "s.zarr.deadbeef.creating").mkdir()  # a creation killed before its final rename
+    store, created = open_for_scan(tmp_path / "s.zarr", cfg)
+    assert created and (tmp_path / "s.zarr" / "zarr.json").exists()
+    assert not list(tmp_path.glob("*.creating"))
