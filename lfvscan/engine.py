@@ -422,13 +422,16 @@ def run_scan(
         f"lfvscan scan: {verb} store {store_path}: {total} cells requested, {done_before} done, "
         f"{len(tasks)} to compute on {size} rank{'s' if size > 1 else ''}"
     )
-    coord.heartbeat("running")
-    if size == 1:
-        _serial_loop(coord, cell_fn, config)
-    else:
-        _master(comm, coord, cell_fn, config, rank0_computes)
-    coord.rss_MB[0] = _max_rss_MB()
-    return _finish(coord, store_path, config, stop)
+    try:
+        coord.heartbeat("running")
+        if size == 1:
+            _serial_loop(coord, cell_fn, config)
+        else:
+            _master(comm, coord, cell_fn, config, rank0_computes)
+        coord.rss_MB[0] = _max_rss_MB()
+        return _finish(coord, store_path, config, stop)
+    finally:
+        store.close()
 
 
 def _serial_loop(coord: Coordinator, cell_fn: CellFn, config: ScanConfig) -> None:

@@ -25,11 +25,14 @@ that zarr and xarray read back exactly what was written.  Array metadata never c
 creation, so the consolidated metadata stays valid.
 
 Run information for ``lfvscan status`` (start time, ranks, heartbeat, state) lives in the
-side file ``lfvscan_run.json`` in the store directory, replaced atomically by rank 0.
+side file ``lfvscan_run.json`` in the store directory, replaced atomically by rank 0.  A scan
+holds an exclusive ``flock`` on ``lfvscan.lock`` while it writes, so two scans never write one
+store at the same time (the lock dies with the process, also on ``kill -9``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import math
@@ -52,6 +55,7 @@ from .scandata import DONE, FAILED, PENDING, SKIPPED, STATUS_NAMES, ScanData
 DIMS = ("target", "energy_GeV", "mass_GeV")
 DIST_DIMS = DIMS + ("x_tau_bin",)
 RUN_FILE = "lfvscan_run.json"
+LOCK_FILE = "lfvscan.lock"
 FORMAT = "lfvscan-scan/1"
 
 #: bookkeeping arrays over DIMS: name -> (dtype, fill value, units, description)
@@ -208,6 +212,30 @@ class ScanStore:
             raise UsageError(f"cannot open scan store {str(path)!r}: {exc}") from None
         return cls(path, g, writable)
 
+    def lock(self) -> None:
+        """Take the store's writer lock (flock on ``lfvscan.lock``; freed when the process dies).
+
+        Raises :class:`UsageError` if another scan is writing this store.
+        """
+        fd = os.open(str(self.path / LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            run = self.read_run_info()
+            who = f" (pid {run.get('pid')} on {run.get('host')})" if run.get("pid") else ""
+            raise UsageError(
+                f"store {str(self.path)!r} is being written by another scan{who}; wait for it to finish "
+                f"or stop it (SIGTERM), or use another --store"
+            ) from None
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        """Release the writer lock (if held)."""
+        fd, self._lock_fd = getattr(self, "_lock_fd", None), None
+        if fd is not None:
+            os.close(fd)
+
     def clean_partials(self) -> int:
         """Remove ``*.partial`` leftovers of writes interrupted by a kill; returns how many."""
         n = 0
@@ -314,7 +342,9 @@ def open_for_scan(path: str | Path, config: ScanConfig, config_text: str = "") -
     if not path.exists():
         for stale in path.parent.glob(f"{path.name}.*.creating"):  # a creation killed half-way
             shutil.rmtree(stale, ignore_errors=True)
-        return ScanStore.create(path, config, config_text), True
+        store = ScanStore.create(path, config, config_text)
+        store.lock()
+        return store, True
     store = ScanStore.open(path, writable=True)
     if store.attrs.get("config_hash") != config.config_hash():
         old = {k: v for k, v in store.attrs["config"].items() if k not in RUN_KEYS}
@@ -323,6 +353,7 @@ def open_for_scan(path: str | Path, config: ScanConfig, config_text: str = "") -
             f"store {str(path)!r} was made from a different config (differs in: {', '.join(diff)}); "
             f"start a new store with --store NEW_PATH, or delete {str(path)!r} to start over"
         )
+    store.lock()
     store.clean_partials()
     return store, False
 

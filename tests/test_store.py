@@ -48,6 +48,7 @@ def filled(tmp_path):
     assert created
     recs = [record(cfg, (0, 1, 0)), record(cfg, (1, 3, 4)), record(cfg, (1, 0, 2), attempts=2, fail="RuntimeError: boom")]
     store.write_cells(recs)
+    store.close()  # release the writer lock, as a finished scan does
     return cfg, tmp_path / "s.zarr", recs
 
 
@@ -180,3 +181,14 @@ def test_empty_directory_and_killed_creation_leftovers(tmp_path):
     store, created = open_for_scan(tmp_path / "s.zarr", cfg)
     assert created and (tmp_path / "s.zarr" / "zarr.json").exists()
     assert not list(tmp_path.glob("*.creating"))
+
+
+def test_second_writer_is_refused_while_the_first_holds_the_lock(filled):
+    cfg, path, recs = filled
+    first, _ = open_for_scan(path, cfg)  # holds the lock, like a running scan
+    with pytest.raises(UsageError, match="is being written by another scan"):
+        open_for_scan(path, cfg)
+    assert load_scan(path).status[0, 1, 0] == DONE  # readers never need the lock
+    first.close()
+    second, _ = open_for_scan(path, cfg)  # free again
+    second.close()
