@@ -119,3 +119,4 @@ class Progress:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
+            self._drawn = False  # later messages are plain lines
