@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,10 @@ from pathlib import Path
 import numpy as np
 
 TESTS_DIR = Path(__file__).resolve().parent
+
+#: the mpiexec of the mpich wheel installed with lfvscan (beside this interpreter), else PATH's;
+#: lfvscan depends on that wheel, so a missing mpiexec is a broken install and the tests fail
+MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec") or "mpiexec"
 
 #: running inside an MPI job of several ranks (e.g. `mpiexec -n 2 pytest --with-mpi --only-mpi`).
 #: pytest-mpi 0.6 does not skip unmarked tests when --with-mpi and --only-mpi are both given, so

@@ -6,7 +6,6 @@ import io
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import time
@@ -23,7 +22,7 @@ from lfvscan.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store import load_scan, summarize
 
 from _scan_cells import cheap_cell
-from _scan_util import assert_same_results, read_results, run_scan_cli, scan_cmd, subprocess_env, write_config, UNDER_MPI
+from _scan_util import MPIEXEC, UNDER_MPI, assert_same_results, read_results, run_scan_cli, scan_cmd, subprocess_env, write_config
 
 pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
 
@@ -198,12 +197,11 @@ def test_wrong_mpi_launch_is_detected(tmp_path):
     assert not (tmp_path / "s.zarr").exists()
 
 
-@pytest.mark.skipif(shutil.which("mpiexec") is None, reason="mpiexec not on PATH")
 def test_mpiexec_two_ranks_kill9_worker_then_resume(tmp_path, reference):
     """kill -9 of the worker rank kills the job; resuming with 2 ranks gives the serial results."""
     cfg_path = write_config(tmp_path / "c.toml")
     store = tmp_path / "s.zarr"
-    cmd = ["mpiexec", "-n", "2", *scan_cmd(cfg_path, store, "--quiet")]
+    cmd = [MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")]
     p = subprocess.Popen(cmd, env=subprocess_env(LFVSCAN_TEST_SLEEP="0.05"), stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True)
     run_file = store / "lfvscan_run.json"
@@ -226,7 +224,7 @@ def test_mpiexec_two_ranks_kill9_worker_then_resume(tmp_path, reference):
         p.wait()
     assert p.returncode != 0
     assert n_done(store) < 25
-    r = subprocess.run(["mpiexec", "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], env=subprocess_env(),
+    r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], env=subprocess_env(),
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert_same_results(reference, store)
@@ -288,11 +286,10 @@ def test_default_cell_function_is_the_real_compute_cell(tmp_path):
     assert d.closed[0, 0, 1] and d.sigma_pb[0, 0, 1] == 0.0  # 20 GeV > 16.1 GeV reach at 160 GeV
 
 
-@pytest.mark.skipif(shutil.which("mpiexec") is None, reason="mpiexec not on PATH")
 def test_mpiexec_sigterm_drains_all_ranks_status_works_while_running(tmp_path, reference):
     cfg_path = write_config(tmp_path / "c.toml")
     store = tmp_path / "s.zarr"
-    p = subprocess.Popen(["mpiexec", "-n", "2", *scan_cmd(cfg_path, store)], env=subprocess_env(LFVSCAN_TEST_SLEEP="0.2"),
+    p = subprocess.Popen([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store)], env=subprocess_env(LFVSCAN_TEST_SLEEP="0.2"),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     t_end = time.monotonic() + 60
     while time.monotonic() < t_end and (not store.exists() or n_done(store) < 3):
@@ -305,7 +302,7 @@ def test_mpiexec_sigterm_drains_all_ranks_status_works_while_running(tmp_path, r
     assert p.returncode == 143, err
     assert "scan interrupted by signal 15" in err and "resume with:" in err
     assert n_done(store) < 25
-    r = subprocess.run(["mpiexec", "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], env=subprocess_env(),
+    r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], env=subprocess_env(),
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert_same_results(reference, store)
