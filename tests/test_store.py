@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -108,6 +109,7 @@ def test_success_clears_previous_error(filled):
     cfg, path, recs = filled
     store = ScanStore.open(path, writable=True)
     store.write_cells([record(cfg, (1, 0, 2), attempts=3)])
+    store.close()  # folds the journal into the arrays
     ds = xr.open_zarr(path)
     assert ds["error"].isel(target=1, energy_GeV=0, mass_GeV=2).item() == ""
     assert ds["status"].isel(target=1, energy_GeV=0, mass_GeV=2).item() == DONE
@@ -115,14 +117,37 @@ def test_success_clears_previous_error(filled):
 
 def test_interrupted_write_leftovers(filled):
     cfg, path, recs = filled
-    # a kill during a write leaves a *.partial file and maybe data chunks without status
+    # a kill during a fold leaves a *.partial file and maybe data rows without their status
     (path / "sigma_pb" / "c" / "0" / "3").mkdir(parents=True, exist_ok=True)
-    (path / "sigma_pb" / "c" / "0" / "3" / ".1.abc.partial").write_bytes(b"\x00\x01")
+    (path / "sigma_pb" / "c" / "0" / "3" / ".0.abc.partial").write_bytes(b"\x00\x01")
     store = ScanStore.open(path, writable=True)
-    store._write_chunk("sigma_pb", (0, 3, 1), np.array([42.0]))
+    row = np.full(len(cfg.masses_GeV), np.nan)
+    row[1] = 42.0
+    store._write_chunk("sigma_pb", (0, 3, 0), row)
     assert load_scan(path).status[0, 3, 1] == PENDING  # no commit marker -> not done
     store2, created = open_for_scan(path, cfg)
     assert not created and not list(path.rglob("*.partial"))
+
+
+def test_journal_survives_kill_and_is_folded_on_resume(tmp_path):
+    """A cell journaled but not folded (the writer was killed) is in the store after resume."""
+    cfg = config()
+    store, _ = open_for_scan(tmp_path / "s.zarr", cfg)
+    store.sync_interval_s = 1e9  # never fold during the test: simulate a kill before the fold
+    rec = record(cfg, (0, 1, 1))
+    store.write_cells([rec])
+    path = tmp_path / "s.zarr"
+    assert load_scan(path).status[0, 1, 1] == PENDING  # arrays not folded yet ...
+    assert summarize(path)["counts"]["done"] == 1  # ... but status counts the journal
+    store._pending.clear()  # what a kill -9 leaves: the journal file only ...
+    os.close(store._lock_fd)  # ... and the writer lock released by the dying process
+    store2, created = open_for_scan(path, cfg)
+    store2.close()
+    d = load_scan(path)
+    assert not created and d.status[0, 1, 1] == DONE
+    assert d.sigma_pb[0, 1, 1] == rec.result.sigma_pb  # bit-identical through the JSON journal
+    np.testing.assert_array_equal(d.dsigma_dlnx_tau_pb[0, 1, 1], rec.result.dsigma_dlnx_tau_pb)
+    assert not list((path / "journal").glob("*.json"))
 
 
 def test_refuses_store_of_another_config(filled, tmp_path):
