@@ -30,7 +30,8 @@ import numpy as np
 
 from .constants import GEV2_TO_CM3_PER_S, M_MU, M_TAU
 from .couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention, yukawas
-from .decays import DEFAULT_G_CHI, DEFAULT_MA_OVER_MCHI, _positive, kallen
+from .decays import DEFAULT_G_CHI, DEFAULT_MA_OVER_MCHI, kallen
+from .validate import positive
 
 #: relic-density target <sigma v>_0 for Dirac DM [cm^3/s] (physics.md §5.2, [U]/[L])
 RELIC_SIGMA_V_CM3_S = 4.4e-26
@@ -63,8 +64,8 @@ def sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi=DEFAULT_G_CHI, width_a=0.0
     ``m_mu = 0`` gives the m_mu -> 0 form.  Exactly 0 where 2 m_chi <= m_tau + M_MU (physical
     threshold).  On the pole (m_a = 2 m_chi) with ``width_a = 0`` the result is ``inf``.
     """
-    m_chi = _positive("m_chi", m_chi)
-    m_a = _positive("m_a", m_a)
+    m_chi = positive("m_chi", m_chi)
+    m_a = positive("m_a", m_a)
     g_S, g_P = np.asarray(g_S, dtype=float), np.asarray(g_P, dtype=float)
     g_chi = np.asarray(g_chi, dtype=float)
     width_a = np.asarray(width_a, dtype=float)
@@ -148,8 +149,8 @@ def b_chichi_to_aa(m_chi, m_a, g_chi=DEFAULT_G_CHI):
     b = g_chi^4 m_chi (m_chi^2 - m_a^2)^(5/2) / (24 pi (2 m_chi^2 - m_a^2)^4)  (v = relative velocity,
     identical-particle factor 1/2 included).  Exactly 0 where m_a >= m_chi (closed).
     """
-    m_chi = _positive("m_chi", m_chi)
-    m_a = _positive("m_a", m_a)
+    m_chi = positive("m_chi", m_chi)
+    m_a = positive("m_a", m_a)
     g_chi = np.asarray(g_chi, dtype=float)
     open_ = m_a < m_chi
     d = np.where(open_, m_chi**2 - m_a**2, 0.0)

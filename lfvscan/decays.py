@@ -29,6 +29,7 @@ import numpy as np
 
 from .constants import HBARC_GEV_M, M_MU, M_TAU
 from .couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention, yukawas
+from .validate import positive
 
 #: visible scenario: BR(a -> tau^- mu^+) = BR(a -> tau^+ mu^-) = 1/2 (physics.md §3.5)
 BR_VISIBLE_PER_CHARGE = 0.5
@@ -38,24 +39,6 @@ BR_INVISIBLE_BASELINE = 1.0
 DEFAULT_MA_OVER_MCHI = 3.0
 #: benchmark dark coupling g_chi = 1 (physics.md §2.5, [U] §14 item 14)
 DEFAULT_G_CHI = 1.0
-
-
-def _positive(name: str, value) -> np.ndarray:
-    """Return ``value`` as a float array; raise ValueError naming it unless all finite and > 0."""
-    arr = np.asarray(value, dtype=float)
-    bad = ~(np.isfinite(arr) & (arr > 0))
-    if np.any(bad):
-        raise ValueError(f"{name} must be finite and > 0, got {arr[bad].ravel()[0]!r}")
-    return arr
-
-
-def _nonnegative(name: str, value) -> np.ndarray:
-    """Return ``value`` as a float array; raise ValueError naming it unless all finite and >= 0."""
-    arr = np.asarray(value, dtype=float)
-    bad = ~(np.isfinite(arr) & (arr >= 0))
-    if np.any(bad):
-        raise ValueError(f"{name} must be finite and >= 0, got {arr[bad].ravel()[0]!r}")
-    return arr
 
 
 def kallen(x, y, z):
@@ -72,7 +55,7 @@ def width_two_body(m_a, g_S, g_P, m1: float = M_TAU, m2: float = M_MU):
 
     Exactly 0 where m_a <= m1 + m2 (closed channel).  ``m_a`` > 0 [GeV] is required.
     """
-    m_a = _positive("m_a", m_a)
+    m_a = positive("m_a", m_a)
     g_S = np.asarray(g_S, dtype=float)
     g_P = np.asarray(g_P, dtype=float)
     open_ = m_a > m1 + m2
@@ -98,7 +81,7 @@ def width_tau_mu(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONV
     Exactly 0 below the physical threshold m_a <= m_tau + m_mu.
     """
     check_convention(convention)
-    m_a = _positive("m_a", m_a)
+    m_a = positive("m_a", m_a)
     g_S, g_P = yukawas(g, theta, convention)
     m2 = 0.0 if convention == "eq3" else M_MU
     gamma = width_two_body(m_a, g_S, g_P, M_TAU, m2)
@@ -111,8 +94,8 @@ def width_chi_chi(m_a, m_chi, g_chi=DEFAULT_G_CHI):
 
     Gamma = g_chi^2 m_a / (8 pi) sqrt(1 - 4 m_chi^2 / m_a^2); exactly 0 where m_a <= 2 m_chi.
     """
-    m_a = _positive("m_a", m_a)
-    m_chi = _positive("m_chi", m_chi)
+    m_a = positive("m_a", m_a)
+    m_chi = positive("m_chi", m_chi)
     g_chi = np.asarray(g_chi, dtype=float)
     open_ = m_a > 2.0 * m_chi
     beta2 = np.where(open_, 1.0 - 4.0 * m_chi**2 / m_a**2, 0.0)
@@ -139,7 +122,7 @@ def br_invisible(m_a, g=1.0, m_chi=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THET
     (0 where m_a <= 2 m_chi).  ``exact=True``: Gamma_chi / (Gamma_chi + Gamma_taumu), 0 where both
     channels are closed.  ``m_chi=None`` uses the benchmark m_chi = m_a / 3 (§5.3, [U]).
     """
-    m_a = _positive("m_a", m_a)
+    m_a = positive("m_a", m_a)
     if m_chi is None:
         m_chi = m_a / DEFAULT_MA_OVER_MCHI
     g_chi_w = width_chi_chi(m_a, m_chi, g_chi)
@@ -179,8 +162,8 @@ def lab_decay_length_m(E_a, m_a, g=1.0, theta=DEFAULT_THETA, convention: str = D
 
     Requires E_a >= m_a (ValueError naming the value otherwise).  ``inf`` for a stable ALP.
     """
-    E_a = _positive("E_a", E_a)
-    m_a = _positive("m_a", m_a)
+    E_a = positive("E_a", E_a)
+    m_a = positive("m_a", m_a)
     if np.any(E_a < m_a):
         bad = np.broadcast_arrays(E_a, m_a)
         i = np.argmax(bad[0] < bad[1])

@@ -16,23 +16,16 @@ from __future__ import annotations
 import numpy as np
 
 from .constants import M_MU, M_TAU
+from .validate import positive
 
 #: hard cut on t [GeV^2] (physics.md §7.3)
 DEFAULT_T_CUT_GEV2 = 1.0
 
 
-def _pos(name: str, value) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    bad = ~(np.isfinite(arr) & (arr > 0))
-    if np.any(bad):
-        raise ValueError(f"{name} must be finite and > 0, got {arr[bad].ravel()[0]!r}")
-    return arr
-
-
 def t_min_GeV2(energy_GeV, m_a):
     """t_min ~ [((m_a + m_tau)^2 - m_mu^2) / (2E)]^2  [GeV^2] (physics.md §7.1, M -> infinity)."""
-    E = _pos("energy_GeV", energy_GeV)
-    m_a = _pos("m_a", m_a)
+    E = positive("energy_GeV", energy_GeV)
+    m_a = positive("m_a", m_a)
     return (((m_a + M_TAU) ** 2 - M_MU**2) / (2.0 * E)) ** 2
 
 
@@ -41,13 +34,13 @@ def max_mass_GeV(energy_GeV, t_cut: float = DEFAULT_T_CUT_GEV2):
 
     May be <= 0 for beams below threshold (then no ALP can be produced).
     """
-    E = _pos("energy_GeV", energy_GeV)
-    t_cut = float(_pos("t_cut", t_cut))
+    E = positive("energy_GeV", energy_GeV)
+    t_cut = float(positive("t_cut", t_cut))
     return np.sqrt(2.0 * E * np.sqrt(t_cut) + M_MU**2) - M_TAU
 
 
 def threshold_energy_GeV(m_a, t_cut: float = DEFAULT_T_CUT_GEV2):
     """Smallest beam energy [GeV] with t_min <= t_cut: [(m_a + m_tau)^2 - m_mu^2] / (2 sqrt(t_cut)) (§7.1)."""
-    m_a = _pos("m_a", m_a)
-    t_cut = float(_pos("t_cut", t_cut))
+    m_a = positive("m_a", m_a)
+    t_cut = float(positive("t_cut", t_cut))
     return ((m_a + M_TAU) ** 2 - M_MU**2) / (2.0 * np.sqrt(t_cut))

@@ -18,6 +18,7 @@ import numpy as np
 
 from .constants import CTAU_TAU_CM, M_MU, M_TAU
 from .decays import kallen
+from .validate import nonnegative
 
 #: acceptance modes of :func:`resolved_fraction` / :func:`p2_pass_fraction` ([U] §14 item 11)
 ACCEPTANCE_MODES = ("mean", "exponential")
@@ -41,14 +42,6 @@ def _tau_energy(E_tau) -> np.ndarray:
     return np.maximum(E, M_TAU)
 
 
-def _length(name: str, d) -> np.ndarray:
-    d = np.asarray(d, dtype=float)
-    bad = ~(np.isfinite(d) & (d >= 0))
-    if np.any(bad):
-        raise ValueError(f"{name} must be finite and >= 0 cm, got {d[bad].ravel()[0]!r}")
-    return d
-
-
 def beta_gamma_tau(E_tau):
     """beta*gamma = |p_tau| / m_tau of a tau of lab energy ``E_tau`` [GeV] (physics.md §8.1)."""
     E = _tau_energy(E_tau)
@@ -62,7 +55,7 @@ def decay_length_tau_cm(E_tau):
 
 def e_cut_GeV(d_cm):
     """Tau energy [GeV] with lambda_tau(E) = d:  sqrt((m_tau d / c tau_tau)^2 + m_tau^2) (§8.5)."""
-    d = _length("d_cm", d_cm)
+    d = nonnegative("d_cm", d_cm, "cm")
     return np.sqrt((M_TAU * d / CTAU_TAU_CM) ** 2 + M_TAU**2)
 
 
@@ -74,7 +67,7 @@ def resolved_fraction(E_tau, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE):
     """
     _check_mode(mode)
     lam = decay_length_tau_cm(E_tau)
-    d = _length("d_cm", d_cm)
+    d = nonnegative("d_cm", d_cm, "cm")
     if mode == "mean":
         return np.where(lam > d, 1.0, 0.0)
     with np.errstate(divide="ignore"):
@@ -111,7 +104,7 @@ def p2_pass_fraction(E_a, m_a, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE):
     For an ALP at rest (E_+ = E_-) the fraction is that of the single tau energy.
     """
     _check_mode(mode)
-    d = _length("d_cm", d_cm)
+    d = nonnegative("d_cm", d_cm, "cm")
     e_minus, e_plus = tau2_energy_bounds(E_a, m_a)
     ok = np.isfinite(e_minus)
     em = np.where(ok, e_minus, M_TAU)

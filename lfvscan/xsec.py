@@ -51,6 +51,7 @@ from .constants import ALPHA, GEV2_TO_PB, M_TAU
 from .couplings import DEFAULT_THETA, check_convention, delta_m, yukawas
 from .formfactors import DEFAULT_FF, FormFactorParams, f2_coherent, f2_incoherent
 from .targets import Target, get_target
+from .validate import positive
 
 #: default lower cut-off of the ALP polar angle [rad] (see module docstring for its effect)
 THETA_A_MIN = 1e-8
@@ -79,14 +80,9 @@ DEFAULT_VEGAS = VegasSettings()
 
 # ----------------------------------------------------------------------------------- validation
 
-def _check_positive_finite(name, value):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    return v
+def _check_positive_finite(name, value) -> float:
+    """A positive finite scalar (ValueError naming ``name`` otherwise)."""
+    return float(positive(name, value))
 
 
 def _check_rel_err(rel_err):

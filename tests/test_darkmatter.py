@@ -7,15 +7,9 @@ import pytest
 
 from lfvscan import darkmatter as dm
 from lfvscan.constants import M_MU, M_TAU
+from _refs import assert_printed
 
 
-def assert_printed(value, ref: str, slack: float = 1e-9):
-    """|value - ref| <= half a unit of the last printed digit of ``ref`` (+ tiny relative slack)."""
-    mant = ref.lower().split("e")[0]
-    exp = int(ref.lower().split("e")[1]) if "e" in ref.lower() else 0
-    ndec = len(mant.split(".")[1]) if "." in mant else 0
-    r = float(ref)
-    assert abs(float(value) - r) <= 0.5 * 10.0 ** (exp - ndec) * (1 + 1e-6) + slack * abs(r), (value, ref)
 
 
 # §13.4: m_a -> (<sigma v> GeV^-2, cm^3/s, g_min), g = g_chi = 1, m_chi = m_a/3, m_mu -> 0

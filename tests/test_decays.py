@@ -7,16 +7,9 @@ import pytest
 
 from lfvscan import decays
 from lfvscan.constants import M_MU, M_TAU
+from _refs import assert_printed
 
 
-def assert_printed(value, ref: str, slack: float = 1e-9):
-    """|value - ref| <= half a unit of the last printed digit of ``ref`` (+ tiny relative slack)."""
-    mant = ref.lower().split("e")[0]
-    exp = int(ref.lower().split("e")[1]) if "e" in ref.lower() else 0
-    ndec = len(mant.split(".")[1]) if "." in mant else 0
-    half_ulp = 0.5 * 10.0 ** (exp - ndec)
-    r = float(ref)
-    assert abs(float(value) - r) <= half_ulp * (1 + 1e-6) + slack * abs(r), (value, ref)
 
 
 # physics.md §13.2: per charge channel, g = 1; columns Eq.(3), Eq.(2) theta = 0, pi/4, pi/2

@@ -4,15 +4,9 @@ import numpy as np
 import pytest
 
 from lfvscan import reach
+from _refs import assert_printed
 
 
-def assert_printed(value, ref: str, slack: float = 1e-9):
-    """|value - ref| <= half a unit of the last printed digit of ``ref`` (+ tiny relative slack)."""
-    mant = ref.lower().split("e")[0]
-    exp = int(ref.lower().split("e")[1]) if "e" in ref.lower() else 0
-    ndec = len(mant.split(".")[1]) if "." in mant else 0
-    r = float(ref)
-    assert abs(float(value) - r) <= 0.5 * 10.0 ** (exp - ndec) * (1 + 1e-6) + slack * abs(r), (value, ref)
 
 
 @pytest.mark.parametrize("E,m_a,ref", [(160, 2, "1.984009e-3"), (160, 10, "1.878227e-1"),
