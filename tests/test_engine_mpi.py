@@ -1,4 +1,4 @@
-"""Scan engine under MPI, in process: ``mpiexec -n 2 python -m pytest --with-mpi --only-mpi``.
+"""Scan engine under MPI, in process: ``mpiexec -n 2 python -m pytest --only-mpi``.
 
 Both ranks run each test together (run_scan is called on every rank); rank 0 owns the store and
 does the file assertions, after a barrier.
@@ -26,6 +26,20 @@ def shared_dir(tmp_path, comm):
     return comm.bcast(tmp_path if comm.rank == 0 else None, root=0)
 
 
+def shared_setup(tmp_path, **configs):
+    """(comm, shared dir, {name: loaded config}): rank 0 writes each ``name.toml`` with the given
+    ``write_config`` keywords, every rank loads them after a barrier."""
+    from mpi4py import MPI
+
+    comm = MPI.COMM_WORLD
+    d = shared_dir(tmp_path, comm)
+    if comm.rank == 0:
+        for name, kw in configs.items():
+            write_config(d / f"{name}.toml", **kw)
+    comm.Barrier()
+    return comm, d, {name: load_config(d / f"{name}.toml") for name in configs}
+
+
 def slow_cell(*a, **kw):
     time.sleep(0.02)  # long enough that every rank gets cells
     return cheap_cell(*a, **kw)
@@ -33,15 +47,8 @@ def slow_cell(*a, **kw):
 
 @pytest.mark.mpi(min_size=2)
 def test_two_ranks_give_the_serial_results_and_all_ranks_compute(tmp_path):
-    from mpi4py import MPI
-
-    comm = MPI.COMM_WORLD
-    d = shared_dir(tmp_path, comm)
-    cfg_path = d / "c.toml"
-    if comm.rank == 0:
-        write_config(cfg_path)
-    comm.Barrier()
-    cfg = load_config(cfg_path)
+    comm, d, cfgs = shared_setup(tmp_path, c={})
+    cfg = cfgs["c"]
     out = run_scan(cfg, str(d / "par.zarr"), cell_fn=slow_cell, comm=comm, quiet=True)
     assert out.exit_code == 0
     if comm.rank == 0:
@@ -57,14 +64,8 @@ def test_two_ranks_give_the_serial_results_and_all_ranks_compute(tmp_path):
 
 @pytest.mark.mpi(min_size=2)
 def test_failures_recorded_under_mpi(tmp_path):
-    from mpi4py import MPI
-
-    comm = MPI.COMM_WORLD
-    d = shared_dir(tmp_path, comm)
-    if comm.rank == 0:
-        write_config(d / "c.toml")
-    comm.Barrier()
-    cfg = load_config(d / "c.toml")
+    comm, d, cfgs = shared_setup(tmp_path, c={})
+    cfg = cfgs["c"]
 
     def failing(target, energy_GeV, mass_GeV, **kw):
         if mass_GeV == cfg.masses_GeV[0]:
@@ -86,14 +87,8 @@ def test_failures_recorded_under_mpi(tmp_path):
 
 @pytest.mark.mpi(min_size=2)
 def test_signal_on_a_worker_drains_every_rank_and_resume_completes(tmp_path):
-    from mpi4py import MPI
-
-    comm = MPI.COMM_WORLD
-    d = shared_dir(tmp_path, comm)
-    if comm.rank == 0:
-        write_config(d / "c.toml")
-    comm.Barrier()
-    cfg = load_config(d / "c.toml")
+    comm, d, cfgs = shared_setup(tmp_path, c={})
+    cfg = cfgs["c"]
     stop, n = StopFlag(), []
 
     def cell(*a, **kw):
@@ -118,20 +113,13 @@ def test_signal_on_a_worker_drains_every_rank_and_resume_completes(tmp_path):
 
 @pytest.mark.mpi(min_size=2)
 def test_store_of_other_config_refused_on_every_rank(tmp_path):
-    from mpi4py import MPI
-
-    comm = MPI.COMM_WORLD
-    d = shared_dir(tmp_path, comm)
-    if comm.rank == 0:
-        write_config(d / "a.toml", seed=1)
-        write_config(d / "b.toml", seed=2)
-    comm.Barrier()
-    run_scan(load_config(d / "a.toml"), str(d / "s.zarr"), cell_fn=cheap_cell, comm=comm, quiet=True)
+    comm, d, cfgs = shared_setup(tmp_path, a={"seed": 1}, b={"seed": 2})
+    run_scan(cfgs["a"], str(d / "s.zarr"), cell_fn=cheap_cell, comm=comm, quiet=True)
     if comm.rank == 0:
         with pytest.raises(UsageError, match="differs in: seed"):
-            run_scan(load_config(d / "b.toml"), str(d / "s.zarr"), cell_fn=cheap_cell, comm=comm, quiet=True)
+            run_scan(cfgs["b"], str(d / "s.zarr"), cell_fn=cheap_cell, comm=comm, quiet=True)
     else:
-        out = run_scan(load_config(d / "b.toml"), str(d / "s.zarr"), cell_fn=cheap_cell, comm=comm, quiet=True)
+        out = run_scan(cfgs["b"], str(d / "s.zarr"), cell_fn=cheap_cell, comm=comm, quiet=True)
         assert out.exit_code == 2 and "differs in: seed" in out.message
     comm.Barrier()
     if comm.rank == 0:
