@@ -1,7 +1,9 @@
 """Command-line entry point ``lfvscan``.
 
 Each subcommand lives in its own module under :mod:`lfvscan.commands` exposing
-``add_parser(subparsers)`` and ``run(args) -> int``.  Errors in user input raise
+``add_parser(subparsers)`` and ``run(args) -> int``.  Only the module of the command being run is
+imported (``lfvscan scan`` does not pay for the plotting or dark-matter imports, in every MPI
+rank); ``lfvscan --help`` imports them all to list them.  Errors in user input raise
 :class:`lfvscan.errors.UsageError` and become one line on stderr with exit status 2.
 """
 
@@ -25,14 +27,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: tuple[str, ...] = COMMANDS) -> argparse.ArgumentParser:
+    """The parser with the subcommands ``commands`` (all by default)."""
     parser = _Parser(
         prog="lfvscan",
         description="LFV tau-mu ALP production at TeV muon beams: cross sections, scans, limits (arXiv:2407.15942).",
     )
     parser.add_argument("--version", action="version", version=f"lfvscan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands:
         try:
             mod = importlib.import_module(f".commands.{name}", __package__)
         except ModuleNotFoundError as exc:  # a command not built yet
@@ -44,8 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _requested_command(argv: list[str]) -> str | None:
+    """The subcommand named on the command line, if it is the first non-option argument."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    name = _requested_command(argv)
+    parser = build_parser((name,) if name else COMMANDS)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()

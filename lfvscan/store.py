@@ -135,6 +135,7 @@ class ScanStore:
         self._pending: dict[tuple[int, int, int], CellRecord] = {}  # journaled, not yet folded
         self._last_sync = time.monotonic()
         self._rows: dict[tuple[str, int, int], np.ndarray] = {}  # row cache of the single writer
+        self._chunk_specs: dict[str, tuple] = {}  # name -> (raw bytes codec?, dtype, fill, chunks)
         self.attrs = dict(group.attrs)
         self.config = config_from_dict(self.attrs["config"], source=str(self.path))
         self.shape = self.config.shape
@@ -316,10 +317,30 @@ class ScanStore:
         return n
 
     def _row(self, name: str, i: int, j: int) -> np.ndarray:
+        """Row (i, j) of array ``name`` (all masses), cached: this store is its only writer."""
         key = (name, i, j)
         if key not in self._rows:
-            self._rows[key] = np.array(self.group[name][i, j])
+            self._rows[key] = self._read_row(name, i, j)
         return self._rows[key]
+
+    def _read_row(self, name: str, i: int, j: int) -> np.ndarray:
+        """Read one row chunk straight from its file (the raw ``bytes``-codec encoding this module
+        writes; the fill value when the chunk was never written), through zarr for arrays with
+        other codecs.  ~50x cheaper than zarr's indexing for the first fold of a new store."""
+        if name not in self._chunk_specs:
+            a = self.group[name]
+            raw = not a.compressors and not a.filters and a.dtype.kind in "biuf"
+            self._chunk_specs[name] = (raw, np.dtype(a.dtype).newbyteorder("<"), a.fill_value, a.chunks)
+        raw, dtype, fill, chunks = self._chunk_specs[name]
+        if not raw:
+            return np.array(self.group[name][i, j])
+        shape = chunks[2:]
+        path = self._chunk_path(name, (i, j) + (0,) * len(shape))
+        try:
+            data = np.fromfile(path, dtype=dtype)
+        except FileNotFoundError:
+            return np.full(shape, fill, dtype=dtype.newbyteorder("="))
+        return data.reshape(shape).astype(dtype.newbyteorder("="), copy=False)
 
     def sync(self) -> None:
         """Fold the journaled cells into the arrays: data rows first, then the status rows (the
