@@ -330,7 +330,8 @@ class ScanStore:
         if name not in self._chunk_specs:
             a = self.group[name]
             raw = not a.compressors and not a.filters and a.dtype.kind in "biuf"
-            self._chunk_specs[name] = (raw, np.dtype(a.dtype).newbyteorder("<"), a.fill_value, a.chunks)
+            dtype = np.dtype(a.dtype).newbyteorder("<") if raw else a.dtype
+            self._chunk_specs[name] = (raw, dtype, a.fill_value, a.chunks)
         raw, dtype, fill, chunks = self._chunk_specs[name]
         if not raw:
             return np.array(self.group[name][i, j])

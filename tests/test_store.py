@@ -92,6 +92,24 @@ def test_values_round_trip_bit_identical(filled):
     assert np.isnan(ds["sigma_pb"].isel(target=0, energy_GeV=3, mass_GeV=0).item())  # not computed yet
 
 
+def test_direct_row_reads_equal_zarr_reads(filled):
+    """The writer's fast row reader (raw chunk files) returns what zarr returns, for written rows,
+    never-written rows (fill values) and arrays it must leave to zarr (strings)."""
+    import zarr
+
+    cfg, path, recs = filled
+    g = zarr.open_group(str(path), mode="r")
+    store = ScanStore.open(path, writable=False)
+    names = list(SCALAR_FIELDS) + list(DIST_FIELDS) + ["wall_seconds", "rank", "attempts", "status", "error"]
+    for name in names:
+        for i, j in [(0, 1), (1, 3), (1, 0), (0, 3)]:  # (0, 3): never written
+            got = store._read_row(name, i, j)
+            ref = np.asarray(g[name][i, j])
+            assert got.dtype == ref.dtype and got.shape == ref.shape, name
+            assert got.tobytes() == ref.tobytes() if ref.dtype.kind in "biuf" else np.array_equal(got, ref), name
+    assert store._chunk_specs["sigma_pb"][0] and not store._chunk_specs["error"][0]
+
+
 def test_status_codes_and_load_scan(filled):
     cfg, path, recs = filled
     d = load_scan(path)
