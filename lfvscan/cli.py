@@ -17,7 +17,7 @@ from . import __version__
 from .errors import UsageError
 
 #: subcommand modules, in the order shown by --help
-COMMANDS = ("model", "xsec", "scan", "status", "limits", "figures")
+COMMANDS = ("model", "xsec", "scan", "status", "limits", "figures", "flux")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -23,7 +23,8 @@ def add_common(p) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override one value, e.g. na64mu.n_mu=1e12 or hemu.inv-2mm.res_tau1_cm=0.1 (repeatable)")
     p.add_argument("--flux", metavar="CSV", default=None,
-                   help="muon flux file for flux-beam experiments (E_low_GeV,E_high_GeV,mu_plus_per_fb,mu_minus_per_fb)")
+                   help="muon flux file for flux-beam experiments (E_low_GeV,E_high_GeV,mu_plus_per_fb,mu_minus_per_fb; "
+                        "convert ROOT histograms with `lfvscan flux FILE.root ... --out CSV`)")
     p.add_argument("--n-req", type=float, default=None, metavar="N",
                    help="signal events required for exclusion, zero background (default 3; 2.3 = 90%% CL)")
     p.add_argument("--out", metavar="DIR", default=".", help="output directory (default: current)")
