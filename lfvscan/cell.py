@@ -8,7 +8,7 @@ for g = 1 (sigma = g^2 sigma_hat, physics.md §7.6) in pb.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -76,11 +76,15 @@ class CellResult:
     meta: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (arrays as lists)."""
-        d = asdict(self)
-        for k, v in d.items():
+        """JSON-ready dict (arrays as lists; ``meta`` copied one level deep)."""
+        d = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
             if isinstance(v, np.ndarray):
-                d[k] = v.tolist()
+                v = v.tolist()
             elif isinstance(v, np.generic):
-                d[k] = v.item()
+                v = v.item()
+            elif isinstance(v, dict):
+                v = dict(v)
+            d[f.name] = v
         return d

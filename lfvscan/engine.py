@@ -25,6 +25,7 @@ Design (``mpiexec -n N lfvscan scan CONFIG``):
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import os
@@ -172,10 +173,19 @@ def _check_result(res, config: ScanConfig, task: Task) -> None:
     for name in ("dsigma_dlnx_tau_pb", "dsigma_dlnx_tau_err_pb"):
         if np.shape(getattr(res, name)) != (nb,):
             raise ValueError(f"{name} has shape {np.shape(getattr(res, name))}, expected ({nb},)")
-    if np.shape(res.x_tau_edges) != (nb + 1,) or not np.allclose(
-        res.x_tau_edges, x_tau_edges(task.energy_GeV, nb), rtol=1e-12, atol=0
-    ):
+    if np.shape(res.x_tau_edges) != (nb + 1,) or not _edges_match(res.x_tau_edges, task.energy_GeV, nb):
         raise ValueError("x_tau_edges differ from lfvscan.cell.x_tau_edges(E, n_xbins)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _reference_edges(energy_GeV: float, nb: int) -> np.ndarray:
+    return x_tau_edges(energy_GeV, nb)
+
+
+def _edges_match(edges, energy_GeV: float, nb: int) -> bool:
+    """Edges equal to :func:`x_tau_edges` (to 1e-12 relative)."""
+    ref = _reference_edges(float(energy_GeV), nb)
+    return bool(np.all(np.abs(np.asarray(edges, dtype=float) - ref) <= 1e-12 * np.abs(ref)))
 
 
 # ---------------------------------------------------------------------------- stop flag / signals

@@ -168,6 +168,28 @@ def test_journal_survives_kill_and_is_folded_on_resume(tmp_path):
     assert not list((path / "journal").glob("*.json"))
 
 
+def test_journal_arrays_exact_and_list_journals_still_read(tmp_path):
+    """Journal arrays are raw float64 bytes (exact, including nan/inf/-0.0 and subnormals); a
+    journal written with plain JSON lists (earlier lfvscan) is read the same way."""
+    from lfvscan.store import _read_journal, _write_journal
+
+    cfg = config()
+    rec = record(cfg, (1, 2, 3))
+    tricky = np.array([np.nan, np.inf, -0.0, 5e-324, 1 / 3] + [0.1] * (cfg.n_xbins - 5))
+    rec.result.dsigma_dlnx_tau_pb = tricky
+    _write_journal(tmp_path, rec, set())
+    path = tmp_path / "journal" / "1.2.3.json"
+    back = _read_journal(path)
+    assert back.result.dsigma_dlnx_tau_pb.tobytes() == tricky.tobytes()
+    assert back.result.x_tau_edges.tobytes() == np.asarray(rec.result.x_tau_edges, dtype="f8").tobytes()
+    assert back.index == (1, 2, 3) and back.result.sigma_pb == rec.result.sigma_pb
+    d = json.loads(path.read_text())
+    assert set(d["result"]["dsigma_dlnx_tau_pb"]) == {"f8le_b64"}
+    d["result"]["dsigma_dlnx_tau_err_pb"] = [0.25] * cfg.n_xbins  # the earlier list form
+    path.write_text(json.dumps(d))
+    assert np.array_equal(_read_journal(path).result.dsigma_dlnx_tau_err_pb, [0.25] * cfg.n_xbins)
+
+
 def test_refuses_store_of_another_config(filled, tmp_path):
     cfg, path, recs = filled
     with pytest.raises(UsageError) as info:
