@@ -16,22 +16,23 @@ Layout (dimension names in each array's zarr v3 ``dimension_names``; opens with
 
 Writing, atomicity and durability (only rank 0 writes; :meth:`ScanStore.write_cells`):
 
-1. *Journal.*  Each finished cell (result or failure) is first written to its own small JSON file
-   ``journal/<i>.<j>.<k>.json`` (temporary ``*.partial`` file, then rename), so a ``kill -9``
-   loses at most the cells still being computed.  Floats are written with ``repr`` and read
-   back bit-identically.
-2. *Fold.*  Every ``sync_interval_s`` (default 5 s), and when the store is closed, the journal is
-   folded into the zarr arrays: each array has one chunk per (target, energy) row holding all
-   masses, so a fold writes one file per array and touched row (data first, ``status`` -- the
-   commit marker -- last), and then deletes the folded journal files.  Each chunk file is written
-   to a ``*.partial`` file and renamed, so a reader sees the old or the new chunk, never half of
-   one; a cell counts as present only once its ``status`` chunk says DONE/FAILED.
+1. *Journal.*  Each finished cell (result or failure) is first appended as one checksummed line
+   to the store's journal log (:mod:`lfvscan.journal`), so a ``kill -9`` loses at most the cells
+   still being computed.  Values are read back bit-identically.
+2. *Fold.*  Every ``sync_interval_s`` (default :data:`SYNC_INTERVAL_S` = 30 s), and when the store
+   is closed, the journal is folded into the zarr arrays: each array has one chunk per
+   (target, energy) row holding all masses, so a fold writes one file per array and touched row
+   (data first, ``status`` -- the commit marker -- last), and then discards the folded logs.  Each
+   chunk file is written to a ``*.partial`` file and renamed, so a reader sees the old or the new
+   chunk, never half of one; a cell counts as present only once its ``status`` chunk says
+   DONE/FAILED.  A kill during a fold leaves the journal in place; the next fold rewrites the
+   same values.
 3. *Resume.*  Opening a store for a scan first folds any journal left by a killed run.
 
-Compared with one chunk file per cell and array (18 file creations per cell) this costs one file
-creation per cell, and a store holds ~20 files per (target, energy) row instead of per cell --
-which matters on cluster file systems, where creating a file costs milliseconds.  Readers of a
-running scan see the arrays as of the last fold (``lfvscan status`` also counts the journal).
+File creations are what costs on cluster file systems (milliseconds each on Lustre/GPFS): per
+cell the journal creates none (one log per fold interval), and a fold creates ~20 files per
+touched row.  A store holds ~20 files per (target, energy) row.  Readers of a running scan see
+the arrays as of the last fold (``lfvscan status`` also counts the journal).
 Numeric chunks are written directly as their ``bytes``-codec encoding (the raw little-endian
 array), ~20x cheaper than going through zarr's async machinery; tests check that zarr and xarray
 read back exactly what was written.  Array metadata never changes after creation, so the
@@ -45,7 +46,6 @@ store at the same time (the lock dies with the process, also on ``kill -9``).
 
 from __future__ import annotations
 
-import base64
 import fcntl
 import itertools
 import json
@@ -55,7 +55,6 @@ import shutil
 import time
 import uuid
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -64,13 +63,15 @@ from . import __version__
 from .cell import DIST_FIELDS, SCALAR_FIELDS, CellResult, x_tau_edges
 from .config import RUN_KEYS, ScanConfig, config_from_dict, physics_diff
 from .errors import UsageError
+from .journal import CellRecord, Journal
 from .scandata import DONE, FAILED, PENDING, SKIPPED, STATUS_NAMES, ScanData
 
 DIMS = ("target", "energy_GeV", "mass_GeV")
 DIST_DIMS = DIMS + ("x_tau_bin",)
 RUN_FILE = "lfvscan_run.json"
 LOCK_FILE = "lfvscan.lock"
-JOURNAL_DIR = "journal"
+#: default seconds between folds of the journal into the arrays (module docstring, "Writing")
+SYNC_INTERVAL_S = 30.0
 FORMAT = "lfvscan-scan/1"
 
 #: bookkeeping arrays over DIMS: name -> (dtype, fill value, units, description)
@@ -104,18 +105,6 @@ def _fill(dtype: str):
     return 0
 
 
-@dataclass
-class CellRecord:
-    """What rank 0 writes for one cell: a result (DONE) or an error message (FAILED)."""
-
-    index: tuple[int, int, int]
-    result: CellResult | None
-    error: str
-    wall_seconds: float
-    rank: int
-    attempts: int
-
-
 def _check_not_store(path: Path) -> None:
     if path.exists() and not (path / "zarr.json").exists():
         if path.is_dir() and any(path.iterdir()):
@@ -127,13 +116,15 @@ def _check_not_store(path: Path) -> None:
 class ScanStore:
     """A scan store on disk.  Only rank 0 creates or writes one; anybody may read."""
 
-    def __init__(self, path: str | Path, group, writable: bool, sync_interval_s: float = 5.0):
+    def __init__(self, path: str | Path, group, writable: bool, sync_interval_s: float = SYNC_INTERVAL_S):
         self.path = Path(path)
         self.group = group
         self.writable = writable
         #: seconds between folds of the journal into the zarr arrays (see module docstring)
         self.sync_interval_s = sync_interval_s
         self._pending: dict[tuple[int, int, int], CellRecord] = {}  # journaled, not yet folded
+        self.journal = Journal(self.path)
+        self._journal_logs: list[Path] = []  # logs replayed at open, discarded by the next fold
         self._last_sync = time.monotonic()
         self._rows: dict[tuple[str, int, int], np.ndarray] = {}  # row cache of the single writer
         self._chunk_specs: dict[str, tuple] = {}  # name -> (raw bytes codec?, dtype, fill, chunks)
@@ -260,6 +251,7 @@ class ScanStore:
                 self.sync()
             except Exception as exc:  # noqa: BLE001 - the journal keeps the results
                 warnings.warn(f"could not fold the journal of {str(self.path)!r} ({exc}); the next scan will")
+        self.journal.close()
         fd, self._lock_fd = getattr(self, "_lock_fd", None), None
         if fd is not None:
             os.close(fd)
@@ -288,7 +280,7 @@ class ScanStore:
         _write_chunk(self.path, name, index, values, self._dirs)
 
     def write_cells(self, records: list[CellRecord]) -> None:
-        """Record finished cells: one journal file each now, folded into the arrays every
+        """Record finished cells: appended to the journal now, folded into the arrays every
         ``sync_interval_s`` seconds and on :meth:`close` (module docstring, "Writing")."""
         if not self.writable:
             raise RuntimeError("store opened read-only")
@@ -299,22 +291,25 @@ class ScanStore:
                     shape = np.shape(getattr(rec.result, name))
                     if shape != (nb,):
                         raise ValueError(f"{name} has shape {shape}, store expects ({nb},)")
-            _write_journal(self.path, rec, self._dirs)
+        self.journal.append(records)
+        for rec in records:
             self._pending[tuple(int(v) for v in rec.index)] = rec
         if time.monotonic() - self._last_sync >= self.sync_interval_s:
             self.sync()
 
     def replay_journal(self) -> int:
-        """Fold journal files left by an interrupted run into the arrays; returns how many."""
-        jdir = self.path / JOURNAL_DIR
-        if not jdir.is_dir():
-            return 0
-        for p in jdir.glob("*.json"):
-            rec = _read_journal(p)
-            self._pending[rec.index] = rec
+        """Fold the journal left by an interrupted run into the arrays; returns how many cells."""
+        latest, logs, bad = self.journal.read_all()
+        if bad:
+            warnings.warn(f"{str(self.path)!r}: {bad} torn journal line(s) skipped (cells cut off by a kill; "
+                          "they are computed again)")
+        self._pending.update(latest)
+        self._journal_logs = logs
         n = len(self._pending)
         if n:
             self.sync()
+        else:
+            self.journal.discard(logs)
         return n
 
     def _row(self, name: str, i: int, j: int) -> np.ndarray:
@@ -379,22 +374,15 @@ class ScanStore:
             self._row("status", *rec.index[:2])[rec.index[2]] = DONE if rec.result is not None else FAILED
         for i, j in rows:
             self._write_chunk("status", (i, j, 0), self._row("status", i, j))
-        for rec in recs:
-            _journal_path(self.path, rec.index).unlink(missing_ok=True)
+        logs = self._journal_logs + self.journal.open_logs()
+        self.journal.discard(logs)
+        self._journal_logs = []
         self._pending.clear()
 
     def journal_status(self) -> dict[tuple[int, int, int], int]:
         """Status (DONE/FAILED) of journaled cells not yet folded (read-only view of a running scan)."""
-        out = {}
-        jdir = self.path / JOURNAL_DIR
-        if jdir.is_dir():
-            for p in jdir.glob("*.json"):
-                try:
-                    rec = _read_journal(p)
-                except (OSError, ValueError):  # folded and deleted meanwhile
-                    continue
-                out[rec.index] = DONE if rec.result is not None else FAILED
-        return out
+        latest, _, _ = self.journal.read_all()
+        return {ijk: DONE if rec.result is not None else FAILED for ijk, rec in latest.items()}
 
     # ------------------------------------------------------------------ run info side file
     def write_run_info(self, info: dict) -> None:
@@ -438,61 +426,6 @@ def _write_chunk(root: Path, name: str, index: tuple[int, ...], values: np.ndarr
     finally:
         os.close(fd)
     os.replace(tmp, path)
-
-
-#: CellResult arrays stored in the journal as raw bytes
-_JOURNAL_ARRAYS = ("x_tau_edges", *DIST_FIELDS)
-
-
-def _journal_path(root: Path, index: tuple[int, int, int]) -> Path:
-    return root / JOURNAL_DIR / (".".join(str(int(v)) for v in index) + ".json")
-
-
-def _write_journal(root: Path, rec: CellRecord, dirs: set) -> None:
-    """One finished cell as a JSON file, written atomically.  Exact round trip: scalars via
-    ``repr``, the arrays (edges, distribution and its errors) as base64 of their little-endian
-    float64 bytes (``{"f8le_b64": ...}``; ~10x cheaper than JSON lists of 60 floats)."""
-    d = {
-        "index": [int(v) for v in rec.index],
-        "error": rec.error,
-        "wall_seconds": rec.wall_seconds,
-        "rank": rec.rank,
-        "attempts": rec.attempts,
-        "result": None,
-    }
-    if rec.result is not None:
-        r = rec.result.to_dict()
-        r.pop("meta", None)
-        for name in _JOURNAL_ARRAYS:
-            r[name] = {"f8le_b64": base64.b64encode(np.asarray(getattr(rec.result, name), dtype="<f8").tobytes()).decode()}
-        d["result"] = r
-    jdir = f"{root}/{JOURNAL_DIR}"
-    if jdir not in dirs:
-        os.makedirs(jdir, exist_ok=True)
-        dirs.add(jdir)
-    path = _journal_path(root, rec.index)
-    tmp = f"{jdir}/.{path.name}.{os.getpid()}-{next(_TMP_COUNTER)}.partial"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, json.dumps(d).encode())
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
-def _read_journal(path: Path) -> CellRecord:
-    d = json.loads(path.read_text())
-    res = None
-    if d["result"] is not None:
-        r = d["result"]
-        for name in _JOURNAL_ARRAYS:
-            v = r[name]
-            if isinstance(v, dict):
-                r[name] = np.frombuffer(base64.b64decode(v["f8le_b64"]), dtype="<f8").astype("f8")
-            else:  # plain list (journals of lfvscan before the base64 encoding)
-                r[name] = np.array(v, dtype="f8")
-        res = CellResult(**r)
-    return CellRecord(tuple(d["index"]), res, d["error"], d["wall_seconds"], d["rank"], d["attempts"])
 
 
 def open_for_scan(path: str | Path, config: ScanConfig, config_text: str = "") -> tuple[ScanStore, bool]:

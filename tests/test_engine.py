@@ -37,12 +37,12 @@ def _read_if_there(path: Path) -> bytes:
 
 def n_done(store: Path) -> int:
     """DONE cells (approximate while a scan runs): status chunk files (one int8 byte per cell of a
-    row) plus finished cells still in the journal.  A fold that runs meanwhile deletes journal
-    files (skipped here) and may count a cell twice; only the kill timing depends on it."""
+    row) plus finished cells in the journal logs (complete lines only).  A fold that runs meanwhile
+    may make a cell count twice or not at all; only the kill timing depends on it."""
     folded = sum(_read_if_there(p).count(bytes([DONE])) for p in (store / "status" / "c").rglob("*")
                  if not p.name.endswith(".partial"))
-    texts = [_read_if_there(p) for p in (store / "journal").glob("*.json")]
-    journal = sum(bool(t) and b'"result": null' not in t for t in texts)
+    lines = [ln for p in (store / "journal").glob("*.log") for ln in _read_if_there(p).splitlines(keepends=True)]
+    journal = sum(ln.endswith(b"\n") and b'"result": null' not in ln for ln in lines)
     return folded + journal
 
 

@@ -163,31 +163,59 @@ def test_journal_survives_kill_and_is_folded_on_resume(tmp_path):
     store2.close()
     d = load_scan(path)
     assert not created and d.status[0, 1, 1] == DONE
-    assert d.sigma_pb[0, 1, 1] == rec.result.sigma_pb  # bit-identical through the JSON journal
+    assert d.sigma_pb[0, 1, 1] == rec.result.sigma_pb  # bit-identical through the journal
     np.testing.assert_array_equal(d.dsigma_dlnx_tau_pb[0, 1, 1], rec.result.dsigma_dlnx_tau_pb)
-    assert not list((path / "journal").glob("*.json"))
+    assert not list((path / "journal").glob("*"))  # folded logs are discarded
 
 
-def test_journal_arrays_exact_and_list_journals_still_read(tmp_path):
-    """Journal arrays are raw float64 bytes (exact, including nan/inf/-0.0 and subnormals); a
-    journal written with plain JSON lists (earlier lfvscan) is read the same way."""
-    from lfvscan.store import _read_journal, _write_journal
+def test_journal_round_trip_exact_and_torn_lines_skipped(tmp_path):
+    """Journal lines read back bit-identically (also nan/inf/-0.0/subnormals); a torn or corrupt
+    line is skipped and counted, not fatal; a later line for the same cell wins."""
+    from lfvscan.journal import Journal, decode_line, encode_record, read_log
 
     cfg = config()
     rec = record(cfg, (1, 2, 3))
     tricky = np.array([np.nan, np.inf, -0.0, 5e-324, 1 / 3] + [0.1] * (cfg.n_xbins - 5))
     rec.result.dsigma_dlnx_tau_pb = tricky
-    _write_journal(tmp_path, rec, set())
-    path = tmp_path / "journal" / "1.2.3.json"
-    back = _read_journal(path)
+    back = decode_line(encode_record(rec))
     assert back.result.dsigma_dlnx_tau_pb.tobytes() == tricky.tobytes()
     assert back.result.x_tau_edges.tobytes() == np.asarray(rec.result.x_tau_edges, dtype="f8").tobytes()
-    assert back.index == (1, 2, 3) and back.result.sigma_pb == rec.result.sigma_pb
-    d = json.loads(path.read_text())
-    assert set(d["result"]["dsigma_dlnx_tau_pb"]) == {"f8le_b64"}
-    d["result"]["dsigma_dlnx_tau_err_pb"] = [0.25] * cfg.n_xbins  # the earlier list form
-    path.write_text(json.dumps(d))
-    assert np.array_equal(_read_journal(path).result.dsigma_dlnx_tau_err_pb, [0.25] * cfg.n_xbins)
+    assert back.index == (1, 2, 3) and back.result.sigma_pb == rec.result.sigma_pb and back.error == ""
+
+    j = Journal(tmp_path)
+    failed = record(cfg, (0, 0, 0), fail="RuntimeError: x")
+    retried = record(cfg, (0, 0, 0), attempts=2)
+    j.append([failed, rec])
+    j.append([retried])
+    (log,) = j.logs()
+    j.close()
+    line = encode_record(record(cfg, (1, 1, 1)))
+    with open(log, "ab") as f:
+        f.write(line[: len(line) // 2])  # what a kill in the middle of a write could leave
+    latest, logs, bad = j.read_all()
+    assert bad == 1 and logs == [log]
+    assert set(latest) == {(0, 0, 0), (1, 2, 3)}
+    assert latest[(0, 0, 0)].result is not None and latest[(0, 0, 0)].attempts == 2  # later line wins
+    flipped = bytearray(encode_record(rec))
+    flipped[40] ^= 1  # one bit flipped: the checksum catches it
+    assert decode_line(bytes(flipped)) is None
+    assert read_log(tmp_path / "missing.log") == ([], 0)
+
+
+def test_journal_is_one_log_per_fold_interval(tmp_path):
+    """Appending cells creates no file per cell; a fold discards the folded log."""
+    cfg = config()
+    store, _ = open_for_scan(tmp_path / "s.zarr", cfg)
+    store.sync_interval_s = 1e9
+    for k in range(5):
+        store.write_cells([record(cfg, (0, 1, k))])
+    assert len(store.journal.logs()) == 1
+    store.sync()
+    assert store.journal.logs() == []
+    store.write_cells([record(cfg, (1, 3, 0))])
+    assert len(store.journal.logs()) == 1  # a new log after the fold
+    store.close()
+    assert store.journal.logs() == [] and (load_scan(tmp_path / "s.zarr").status[0, 1, :5] == DONE).all()
 
 
 def test_refuses_store_of_another_config(filled, tmp_path):
