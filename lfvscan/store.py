@@ -52,6 +52,7 @@ import json
 import math
 import os
 import shutil
+import socket
 import time
 import uuid
 import warnings
@@ -486,6 +487,21 @@ def load_scan(path: str | Path) -> ScanData:
     )
 
 
+def _writer_gone(run: dict) -> bool:
+    """True if the run file names a rank-0 process on this host that no longer exists (other
+    hosts cannot be checked: there the heartbeat age decides)."""
+    pid = run.get("pid")
+    if not isinstance(pid, int) or run.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # exists, owned by somebody else
+        return False
+    return False
+
+
 def summarize(path: str | Path, now: float | None = None) -> dict:
     """Progress summary of a store for ``lfvscan status`` (read-only; safe while a scan runs)."""
     st = ScanStore.open(path)
@@ -523,7 +539,10 @@ def summarize(path: str | Path, now: float | None = None) -> dict:
         rate = n_run / (updated - started)
         eta = (counts["pending"] + retryable) / rate
     state = run.get("state", "never run")
-    if state == "running" and now - run.get("updated_unix", 0) > max(60.0, 5 * run.get("heartbeat_seconds", 10)):
+    if state == "running" and _writer_gone(run):
+        state = (f"killed (rank 0, pid {run.get('pid')} on this host, is gone; "
+                 "run the scan command again to resume)")
+    elif state == "running" and now - run.get("updated_unix", 0) > max(60.0, 5 * run.get("heartbeat_seconds", 10)):
         state = "stale (no heartbeat: the scan was probably killed; run the scan command again to resume)"
     return {
         "store": str(path),

@@ -267,6 +267,24 @@ def test_summary_rate_and_eta_from_run_info(filled):
     assert s["state"].startswith("stale")
 
 
+def test_status_says_killed_when_rank0_of_this_host_is_gone(filled):
+    import socket
+
+    cfg, path, recs = filled
+    store = ScanStore.open(path, writable=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    info = {"state": "running", "started_unix": 1000.0, "updated_unix": 1006.0, "heartbeat_seconds": 5,
+            "computed_this_run": 3, "host": socket.gethostname()}
+    store.write_run_info({**info, "pid": dead.pid})
+    s = summarize(path, now=1007.0)  # fresh heartbeat, but the process is gone
+    assert s["state"].startswith("killed") and str(dead.pid) in s["state"]
+    store.write_run_info({**info, "pid": os.getpid()})
+    assert summarize(path, now=1007.0)["state"] == "running"
+    store.write_run_info({**info, "pid": dead.pid, "host": "another-node"})  # cannot check: heartbeat decides
+    assert summarize(path, now=1007.0)["state"] == "running"
+
+
 def test_empty_directory_and_killed_creation_leftovers(tmp_path):
     cfg = config()
     (tmp_path / "s.zarr").mkdir()
