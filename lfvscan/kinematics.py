@@ -129,12 +129,6 @@ def s_coefficients(t, kin: AlpKinematics, M):
     return s0, s1
 
 
-def t_min_approx(E, m_a, *, m_mu: float = M_MU, m_tau: float = M_TAU):
-    """Approximate minimum momentum transfer [((m_a + m_tau)^2 - m_mu^2) / (2E)]^2 (§7.1, M -> inf)."""
-    E = np.asarray(E, dtype=float)
-    return (((np.asarray(m_a, dtype=float) + m_tau) ** 2 - m_mu**2) / (2.0 * E)) ** 2
-
-
 def t_min_exact(E, m_X, M, *, m_mu: float = M_MU):
     """Exact minimum t [GeV^2] to produce a system of mass ``m_X`` in mu N -> X N (forward X).
 

@@ -54,7 +54,7 @@ from .amplitude import amplitude_phi_avg
 from .cell import CellResult, x_tau_edges
 from .chi2 import chi2_survival
 from .constants import ALPHA, GEV2_TO_PB, M_TAU
-from .couplings import DEFAULT_THETA, check_convention, delta_m, yukawas
+from .couplings import DEFAULT_THETA, check_convention, delta_m, g_eff_sq, yukawas
 from .formfactors import DEFAULT_FF, FormFactorParams, f2_coherent, f2_incoherent
 from .targets import Target, get_target
 from .validate import positive
@@ -165,7 +165,7 @@ def cell_physics(target, energy_GeV, mass_GeV, *, theta=DEFAULT_THETA, conventio
     check_convention(convention)
     g_S, g_P = yukawas(1.0, theta, convention)
     g_S, g_P = float(g_S), float(g_P)
-    return CellPhysics(get_target(target), float(energy_GeV), float(mass_GeV), g_S**2 + g_P**2,
+    return CellPhysics(get_target(target), float(energy_GeV), float(mass_GeV), float(g_eff_sq(g_S, g_P)),
                        float(delta_m(mass_GeV, g_S, g_P)), ff, float(theta_a_min))
 
 
