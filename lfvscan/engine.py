@@ -47,7 +47,8 @@ from .constants import M_MU, M_TAU
 from .errors import UsageError
 from .progress import Progress
 from .scandata import DONE, FAILED, PENDING
-from .store import CellRecord, ScanStore, open_for_scan
+from .journal import CellRecord
+from .store import ScanStore, open_for_scan
 
 CellFn = Callable[..., CellResult]
 

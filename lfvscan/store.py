@@ -61,7 +61,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .cell import DIST_FIELDS, SCALAR_FIELDS, CellResult, x_tau_edges
+from .cell import DIST_FIELDS, SCALAR_FIELDS, x_tau_edges
 from .config import RUN_KEYS, ScanConfig, config_from_dict, physics_diff
 from .errors import UsageError
 from .journal import CellRecord, Journal
@@ -133,7 +133,7 @@ class ScanStore:
         self.config = config_from_dict(self.attrs["config"], source=str(self.path))
         self.shape = self.config.shape
         self.n_xbins = self.config.n_xbins
-        self._dirs: set[Path] = set()
+        self._dirs: set[str] = set()  # chunk directories already created by this writer
 
     # ------------------------------------------------------------------ creation / opening
     @classmethod
@@ -410,7 +410,8 @@ _TMP_COUNTER = itertools.count()
 def _write_chunk(root: Path, name: str, index: tuple[int, ...], values: np.ndarray, dirs: set) -> None:
     """Write one uncompressed chunk (zarr v3 ``bytes`` codec, little endian) atomically.
 
-    Plain ``os`` calls on strings (no pathlib, no uuid): this runs ~17 times per cell.
+    Plain ``os`` calls on strings (no pathlib, no uuid): a fold calls it once per array and touched
+    row.  ``dirs``: chunk directories known to exist (created here once).
     """
     parent = f"{root}/{name}/c/" + "/".join(str(i) for i in index[:-1])
     if parent not in dirs:

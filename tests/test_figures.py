@@ -3,8 +3,6 @@ every file is written and every plot has the curves it names (matplotlib artists
 
 from __future__ import annotations
 
-import math
-
 import matplotlib
 
 matplotlib.use("Agg")

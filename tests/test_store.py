@@ -16,8 +16,9 @@ from lfvscan.cell import DIST_FIELDS, SCALAR_FIELDS, x_tau_edges
 from lfvscan.config import parse_config
 from lfvscan.engine import cell_seed
 from lfvscan.errors import UsageError
+from lfvscan.journal import CellRecord
 from lfvscan.scandata import DONE, FAILED, PENDING, SKIPPED
-from lfvscan.store import CellRecord, ScanStore, load_scan, open_for_scan, summarize
+from lfvscan.store import ScanStore, load_scan, open_for_scan, summarize
 
 from _scan_cells import cheap_cell
 from _scan_util import SMALL_TOML, subprocess_env, UNDER_MPI
