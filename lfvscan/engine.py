@@ -41,13 +41,13 @@ from typing import Callable
 
 import numpy as np
 
+from . import reach
 from .cell import CellResult, x_tau_edges
 from .config import ScanConfig
-from .constants import M_MU, M_TAU
 from .errors import UsageError
+from .journal import CellRecord
 from .progress import Progress
 from .scandata import DONE, FAILED, PENDING
-from .journal import CellRecord
 from .store import ScanStore, open_for_scan
 
 CellFn = Callable[..., CellResult]
@@ -92,18 +92,13 @@ def cell_seed(global_seed: int, flat_index: int) -> int:
     return int(np.random.SeedSequence([int(global_seed), int(flat_index)]).generate_state(1, np.uint32)[0])
 
 
-def reach_mass_GeV(energy_GeV: float, t_cut_GeV2: float = 1.0) -> float:
-    """Kinematic reach m_a^max = sqrt(2 E sqrt(t_cut) + m_mu^2) - m_tau (physics.md §7.1)."""
-    return math.sqrt(2.0 * energy_GeV * math.sqrt(t_cut_GeV2) + M_MU**2) - M_TAU
-
-
 def expected_cost(energy_GeV: float, mass_GeV: float) -> float:
     """Relative cost of a cell for scheduling only (never affects results).
 
     Closed cells (m_a above the §7.1 reach) cost ~0; open cells cost more at higher energy and
     for masses closer to the reach (where the integrand is most peaked).
     """
-    m_max = reach_mass_GeV(energy_GeV)
+    m_max = float(reach.max_mass_GeV(energy_GeV))
     if mass_GeV >= m_max:
         return 1e-3
     return (1.0 + math.log(energy_GeV)) * (1.0 + mass_GeV / m_max)

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from lfvscan.config import load_config
-from lfvscan.engine import (StopFlag, cell_seed, expected_cost, launch_problem, plan_tasks, reach_mass_GeV,
-                            run_scan)
+from lfvscan import reach
+from lfvscan.engine import StopFlag, cell_seed, expected_cost, launch_problem, plan_tasks, run_scan
 from lfvscan.progress import Progress, format_duration
 from lfvscan.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store import load_scan, summarize
@@ -76,7 +76,7 @@ def test_plan_largest_cost_first_closed_last_and_retry_limit(tmp_path):
     assert len(tasks) == 25 - 2
     costs = [t.cost for t in tasks]
     assert costs == sorted(costs, reverse=True)
-    closed = [t for t in tasks if t.mass_GeV >= reach_mass_GeV(t.energy_GeV)]
+    closed = [t for t in tasks if t.mass_GeV >= reach.max_mass_GeV(t.energy_GeV)]
     assert closed and tasks[-len(closed):] == closed
     assert expected_cost(1000, 40) > expected_cost(1000, 2) > expected_cost(160, 2) > expected_cost(160, 40)
     nE, nM = cfg.shape[1:]
