@@ -10,15 +10,17 @@ import matplotlib
 matplotlib.use("Agg")
 
 from lfvscan.experiments import load_experiments  # noqa: E402
-from lfvscan.limits import compute_limits  # noqa: E402
+from lfvscan.limits import DEFAULT_N_REQ, compute_limits  # noqa: E402
 from lfvscan.store import load_scan  # noqa: E402
-from lfvscan.yields import compute_yields  # noqa: E402
+from lfvscan.yields import compute_yields, covered_experiments  # noqa: E402
 
 
-def load(store: str, n_req: float = 3.0):
+def load(store: str, n_req: float = DEFAULT_N_REQ):
+    """(scan, limits) for every packaged experiment the scan covers (as `lfvscan limits` does)."""
     scan = load_scan(store)
-    exps = {k: e for k, e in load_experiments().items()
-            if e.target.name in scan.targets}
+    exps, skipped = covered_experiments(scan, load_experiments())
+    for name, reason in skipped.items():
+        print(f"warning: skipping {name}: {reason}", file=sys.stderr)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         lims = compute_limits(compute_yields(scan, exps), n_req)

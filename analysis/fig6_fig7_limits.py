@@ -2,15 +2,14 @@
 
 from pathlib import Path
 
-import numpy as np
 from _common import args, load
 
-from lfvscan.figures import fig6_invisible, fig7_visible
+from lfvscan.figures import band_masses_GeV, fig6_invisible, fig7_visible
 from lfvscan.overlays import g2_bands
 
 store, out = args()
 scan, lims = load(store)
-bands = g2_bands(np.geomspace(scan.masses_GeV.min(), scan.masses_GeV.max(), 200))  # pi/2, 3pi/8, pi/3, pi/4
+bands = g2_bands(band_masses_GeV(scan))  # pi/2, 3pi/8, pi/3, pi/4, as `lfvscan figures` draws them
 Path(out).mkdir(parents=True, exist_ok=True)
 figs = {
     "fig6_left_invisible": fig6_invisible(lims),

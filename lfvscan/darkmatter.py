@@ -51,7 +51,8 @@ def to_GeVm2(sigma_v_cm3_s):
     return np.asarray(sigma_v_cm3_s, dtype=float) / GEV2_TO_CM3_PER_S
 
 
-def _default_ma(m_chi, m_a):
+def default_m_a(m_chi, m_a):
+    """``m_a`` [GeV], or the benchmark m_a = DEFAULT_MA_OVER_MCHI * m_chi when it is None (§5.3)."""
     return np.asarray(m_chi, dtype=float) * DEFAULT_MA_OVER_MCHI if m_a is None else m_a
 
 
@@ -95,7 +96,7 @@ def sigma_v_tau_mu(m_chi, m_a=None, g=1.0, g_chi=DEFAULT_G_CHI, theta=DEFAULT_TH
     Proportional to g^2 when ``width_a`` is fixed.  Multiply by :func:`to_cm3_per_s` for cm^3/s.
     """
     check_convention(convention)
-    m_a = _default_ma(m_chi, m_a)
+    m_a = default_m_a(m_chi, m_a)
     g_S, g_P = yukawas(g, theta, convention)
     return sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi, width_a, 0.0 if convention == "eq3" else M_MU)
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from .constants import BR_TAU_3PRONG, BR_TAU_TO_MU
 from .errors import UsageError
 from .targets import Target, get_target
+from .taudecay import ACCEPTANCE_MODES
 
 #: tau decay modes a selection can require -> branching ratio (physics.md §1, §10.2)
 TAU_MODES: dict[str, float] = {"mu": BR_TAU_TO_MU, "3prong": BR_TAU_3PRONG, "all": 1.0}
@@ -39,8 +40,8 @@ _CURVE_KEYS = {
     "res_tau2_cm", "efficiency", "n_mu", "drawn", "acceptance", "muon_energy_max_GeV",
 }
 #: decay-length acceptance criteria (physics.md §8.5): mean decay length > d (baseline) or
-#: survival probability exp(-d / lambda)
-ACCEPTANCES = ("mean", "exponential")
+#: survival probability exp(-d / lambda); defined with the criteria in lfvscan.taudecay
+ACCEPTANCES = ACCEPTANCE_MODES
 
 
 @dataclass(frozen=True)
@@ -146,14 +147,15 @@ class Experiment:
         return d
 
 
-def _num(where: str, key: str, value, *, positive=True, allow_none=False):
+def _num(where: str, key: str, value, *, allow_none=False):
+    """A positive finite number from the TOML (UsageError naming ``where``, ``key`` and the value)."""
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise UsageError(f"{where}: {key} must be a number, got {value!r}")
     v = float(value)
-    if not (v == v) or (positive and v <= 0) or (not positive and v < 0) or v == float("inf"):
-        raise UsageError(f"{where}: {key} must be {'positive' if positive else 'non-negative'} and finite, got {value!r}")
+    if not (0.0 < v < float("inf")):  # also rejects nan
+        raise UsageError(f"{where}: {key} must be positive and finite, got {value!r}")
     return v
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import g2
 from . import overlays as ov
 from . import taudecay
 from .constants import CTAU_TAU_CM, M_TAU
@@ -228,7 +229,7 @@ def tau2_lambda_distribution(scan: ScanData, t: int, j: int, k: int, lam_edges_c
     E_a = E * (1 - np.exp(us))
     e_lo, e_hi = taudecay.tau2_energy_bounds(E_a.ravel(), m)
     lam_edges = np.asarray(lam_edges_cm, float)
-    E_edges = M_TAU * np.sqrt(1 + (lam_edges / CTAU_TAU_CM) ** 2)
+    E_edges = taudecay.e_cut_GeV(lam_edges)  # tau energy whose mean decay length is the edge
     width = (e_hi - e_lo)[:, None]
     ov_ = np.clip(np.minimum(e_hi[:, None], E_edges[None, 1:]) - np.maximum(e_lo[:, None], E_edges[None, :-1]), 0, None)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -344,8 +345,13 @@ def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None):
 
 
 # ------------------------------------------------------------------------------- all
-def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = "paper-2023", thetas=ov.DEFAULT_THETAS,
-             nsigma: float = 2.0, f_eff: float = ov.DEFAULT_F_EFF, id_curves=(), formats=("pdf", "png")):
+def band_masses_GeV(scan: ScanData, n: int = 200) -> np.ndarray:
+    """Mass grid [GeV] on which the g-2 bands are drawn over a scan's masses (from >= 0.5 GeV)."""
+    return np.geomspace(max(float(np.min(scan.masses_GeV)), 0.5), float(np.max(scan.masses_GeV)), n)
+
+
+def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_PRESET, thetas=ov.DEFAULT_THETAS,
+             nsigma: float = g2.DEFAULT_NSIGMA, f_eff: float = ov.DEFAULT_F_EFF, id_curves=(), formats=("pdf", "png")):
     """Draw every figure and write ``<out_dir>/<name>.<fmt>``.  Returns {name: (fig, ax)}.
 
     Figures needing data the scan lacks (e.g. no W target for Fig. 5 left) are skipped and
@@ -356,8 +362,7 @@ def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = "paper-2023", 
     import matplotlib.pyplot as plt
 
     out = Path(out_dir)
-    masses = np.geomspace(max(float(np.min(scan.masses_GeV)), 0.5), float(np.max(scan.masses_GeV)), 200)
-    bands = ov.g2_bands(masses, thetas, g2_preset, nsigma)
+    bands = ov.g2_bands(band_masses_GeV(scan), thetas, g2_preset, nsigma)
     figs: dict = {}
     skipped: dict[str, str] = {}
     jobs = {

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UsageError
+from .fileio import write_atomic
 
 COLUMNS = ("E_low_GeV", "E_high_GeV", "mu_plus_per_fb", "mu_minus_per_fb")
 DEFAULT_FLUX_FILE = "fpf_muon_flux_default.csv"
@@ -261,10 +262,7 @@ def write_flux_csv(flux: MuonFlux, path: str | Path, *, overwrite: bool = False)
     lines = [f"# {c}" for c in flux.comments] + [",".join(COLUMNS)]
     lines += [",".join(repr(float(v)) for v in row)
               for row in zip(flux.E_low_GeV, flux.E_high_GeV, flux.mu_plus_per_fb, flux.mu_minus_per_fb)]
-    tmp = p.with_name(f".{p.name}.{os.getpid()}.partial")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, p)
-    return p
+    return write_atomic(p, "\n".join(lines) + "\n")
 
 
 def summarize_flux(flux: MuonFlux) -> dict:

@@ -21,8 +21,6 @@ import hashlib
 import io
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,17 +205,3 @@ def read_limits_csv(path) -> dict[str, dict[str, np.ndarray]]:
         for c, _ in CSV_COLUMNS[3:]:
             d.setdefault(c, []).append(float(r[c]))
     return {k: {c: np.array(v) for c, v in d.items()} for k, d in out.items()}
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and rename (never a half-written file)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

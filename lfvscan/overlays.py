@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from . import darkmatter as dm
-from . import g2
+from . import decays, g2
 from .errors import UsageError
 
 #: theta values for the g-2 bands [rad] ([U], physics.md §11: must include pi/2 and pi/4)
@@ -49,8 +49,8 @@ DEFAULT_THETAS = (math.pi / 2, 3 * math.pi / 8, math.pi / 3, math.pi / 4)
 PLANCK_P_ANN_MAX = 3.2e-28
 #: CMB energy-deposition efficiency f_eff ([U], user parameter, see module docstring)
 DEFAULT_F_EFF = 0.2
-#: m_a / m_chi benchmark ([U], physics.md §5.3)
-DEFAULT_MA_OVER_MCHI = 3.0
+#: m_a / m_chi benchmark ([U], physics.md §5.3; one definition, in lfvscan.decays)
+DEFAULT_MA_OVER_MCHI = decays.DEFAULT_MA_OVER_MCHI
 #: factor by which future ID limits improve (physics.md §5.3, [P]: "one order of magnitude")
 FUTURE_ID_IMPROVEMENT = 10.0
 
@@ -83,11 +83,16 @@ class G2Band:
         return f"g−2 ({self.preset}, {self.nsigma:g}σ), θ = {theta_label(self.theta)}"
 
 
+def check_g2_preset(preset) -> None:
+    """UsageError naming an unknown g-2 preset name (a G2Measurement instance is accepted)."""
+    if isinstance(preset, str) and preset not in g2.G2_PRESETS:
+        raise UsageError(f"unknown g-2 preset {preset!r} (known: {', '.join(g2.G2_PRESETS)})")
+
+
 def g2_bands(masses_GeV, thetas=DEFAULT_THETAS, preset: str = g2.DEFAULT_G2_PRESET,
              nsigma: float = g2.DEFAULT_NSIGMA, convention: str = "eq3") -> list[G2Band]:
     """Preferred bands (physics.md §4.5) for each theta with a positive shift somewhere."""
-    if isinstance(preset, str) and preset not in g2.G2_PRESETS:
-        raise UsageError(f"unknown g-2 preset {preset!r} (known: {', '.join(g2.G2_PRESETS)})")
+    check_g2_preset(preset)
     m = np.asarray(masses_GeV, dtype=float)
     out = []
     for th in thetas:
@@ -116,7 +121,7 @@ def id_excluded_upper_g(m_chi_GeV, sigma_v_lim_cm3_s, limit_type: str = "majoran
     ``sigma_v_lim_cm3_s`` [cm^3/s] (physics.md §5.3); NaN where nothing above the relic line is
     excluded (or the limit is NaN).  ``m_a_GeV`` None -> 3 m_chi."""
     m_chi = np.asarray(m_chi_GeV, dtype=float)
-    m_a = m_chi * DEFAULT_MA_OVER_MCHI if m_a_GeV is None else np.asarray(m_a_GeV, dtype=float)
+    m_a = np.asarray(dm.default_m_a(m_chi, m_a_GeV), dtype=float)
     lim = np.broadcast_to(np.asarray(sigma_v_lim_cm3_s, dtype=float), np.broadcast(m_chi, m_a).shape)
     sv0 = dm.RELIC_SIGMA_V_CM3_S
     target = lim / sv0

@@ -64,6 +64,7 @@ from . import __version__
 from .cell import DIST_FIELDS, SCALAR_FIELDS, x_tau_edges
 from .config import RUN_KEYS, ScanConfig, config_from_dict, physics_diff
 from .errors import UsageError
+from .fileio import write_atomic
 from .journal import CellRecord, Journal
 from .scandata import DONE, FAILED, PENDING, SKIPPED, STATUS_NAMES, ScanData
 
@@ -387,10 +388,7 @@ class ScanStore:
 
     # ------------------------------------------------------------------ run info side file
     def write_run_info(self, info: dict) -> None:
-        p = self.path / RUN_FILE
-        tmp = self.path / f".{RUN_FILE}.{uuid.uuid4().hex[:8]}.partial"
-        tmp.write_text(json.dumps(info, indent=1))
-        os.replace(tmp, p)
+        write_atomic(self.path / RUN_FILE, json.dumps(info, indent=1))
 
     def read_run_info(self) -> dict:
         try:

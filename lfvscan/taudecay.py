@@ -74,6 +74,16 @@ def resolved_fraction(E_tau, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE):
         return np.where(lam > 0, np.exp(-d / np.where(lam > 0, lam, 1.0)), np.where(d > 0, 0.0, 1.0))
 
 
+def tau2_rest_frame(m_a):
+    """(E*, p*) [GeV] of the tau in the ALP rest frame for a -> tau mu (physics.md §8.3):
+    E* = (m_a^2 + m_tau^2 - m_mu^2)/(2 m_a), p* = lambda^(1/2)(m_a^2, m_tau^2, m_mu^2)/(2 m_a)
+    (p* = 0 below threshold)."""
+    m_a = np.asarray(m_a, dtype=float)
+    e_star = (m_a**2 + M_TAU**2 - M_MU**2) / (2.0 * m_a)
+    p_star = np.sqrt(np.maximum(kallen(m_a**2, M_TAU**2, M_MU**2), 0.0)) / (2.0 * m_a)
+    return e_star, p_star
+
+
 def tau2_energy_bounds(E_a, m_a):
     """Lab energy range [E_-, E_+] [GeV] of the tau from a -> tau mu (physics.md §8.3).
 
@@ -86,8 +96,7 @@ def tau2_energy_bounds(E_a, m_a):
     ok = (m_a > M_TAU + M_MU) & (E_a >= m_a)
     ma = np.where(ok, m_a, 10.0)
     Ea = np.where(ok, E_a, 10.0)
-    e_star = (ma**2 + M_TAU**2 - M_MU**2) / (2.0 * ma)
-    p_star = np.sqrt(np.maximum(kallen(ma**2, M_TAU**2, M_MU**2), 0.0)) / (2.0 * ma)
+    e_star, p_star = tau2_rest_frame(ma)
     gamma = Ea / ma
     beta = np.sqrt(np.maximum(1.0 - 1.0 / gamma**2, 0.0))
     e_minus = np.maximum(gamma * (e_star - beta * p_star), M_TAU)

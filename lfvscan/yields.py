@@ -74,15 +74,6 @@ def e_cut_GeV(res_cm: float) -> float:
     return float(taudecay.e_cut_GeV(res_cm))
 
 
-def tau2_rest_frame(m_a):
-    """(E*, p*) [GeV] of the tau in the ALP rest frame for a -> tau mu (physics.md §8.3)."""
-    m_a = np.asarray(m_a, dtype=float)
-    e_star = (m_a**2 + M_TAU**2 - M_MU**2) / (2 * m_a)
-    lam = (m_a**2 - (M_TAU + M_MU) ** 2) * (m_a**2 - (M_TAU - M_MU) ** 2)
-    p_star = np.sqrt(np.clip(lam, 0, None)) / (2 * m_a)
-    return e_star, p_star
-
-
 #: P_2(E_a; m_a, d): flat-spectrum tau_2 passing fraction, mean-decay-length criterion (§8.5)
 p2_pass = taudecay.p2_pass_fraction
 
@@ -91,7 +82,7 @@ def p2_breakpoints(m_a, res_cm: float):
     """ALP energies [GeV] where P_2 has kinks: m_a cosh(eta* +- eta_c) (physics.md §8.3; D:
     E_-(E_a) = m_tau cosh(eta_a - eta*), E_+ = m_tau cosh(eta_a + eta*)).  Shape (..., 2)."""
     m_a = np.asarray(m_a, dtype=float)
-    e_star, p_star = tau2_rest_frame(m_a)
+    _, p_star = taudecay.tau2_rest_frame(m_a)
     eta_s = np.arcsinh(p_star / M_TAU)
     eta_c = np.arccosh(e_cut_GeV(res_cm) / M_TAU)
     return np.stack([m_a * np.cosh(eta_s - eta_c), m_a * np.cosh(eta_s + eta_c)], axis=-1)
@@ -245,6 +236,29 @@ class CurveYield:
         return f"{self.experiment}/{self.curve}"
 
 
+def coverage_problem(scan: ScanData, exp: Experiment) -> str:
+    """Why ``scan`` cannot give yields for ``exp`` ("" if it can): target or beam energy missing."""
+    try:
+        scan.target_index(exp.target.name)
+        if exp.beam == "mono":
+            scan.energy_index(exp.beam_energy_GeV)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def covered_experiments(scan: ScanData, experiments: dict[str, Experiment]):
+    """(experiments the scan covers, {name: reason} of those it does not)."""
+    usable, skipped = {}, {}
+    for name, exp in experiments.items():
+        reason = coverage_problem(scan, exp)
+        if reason:
+            skipped[name] = reason
+        else:
+            usable[name] = exp
+    return usable, skipped
+
+
 def _target_index(scan: ScanData, exp: Experiment) -> int:
     try:
         return scan.target_index(exp.target.name)
@@ -254,7 +268,7 @@ def _target_index(scan: ScanData, exp: Experiment) -> int:
         ) from None
 
 
-def _missing_cells(scan: ScanData, t: int, js, mask_m=None):
+def _missing_cells(scan: ScanData, t: int, js):
     out = []
     for j in js:
         for k, m in enumerate(scan.masses_GeV):
@@ -297,7 +311,7 @@ def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux 
         scale = n_mu * nL * sel.factor
         n_hat, n_err = scale * S, scale * Serr
         ok = scan.status[t, j] == DONE
-        missing = [c for c in _missing_cells(scan, t, [j])]
+        missing = _missing_cells(scan, t, [j])
         exposure, unit = n_mu, "muons on target"
     else:
         flux = flux if flux is not None else load_flux(exp.flux_path())
@@ -352,9 +366,7 @@ def compute_yields(scan: ScanData, experiments: dict[str, Experiment], flux: Muo
     """Yields of every curve of every experiment (``flux`` overrides the flux files)."""
     out = []
     for exp in experiments.values():
-        fx = flux if exp.beam == "flux" else None
-        if exp.beam == "flux" and fx is None:
-            fx = load_flux(exp.flux_path())
+        fx = (flux or load_flux(exp.flux_path())) if exp.beam == "flux" else None
         for sel in exp.curves:
             out.append(curve_yield(scan, exp, sel, fx))
     return out

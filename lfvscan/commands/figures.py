@@ -30,10 +30,10 @@ def _theta(text: str) -> float:
 def add_parser(sub):
     p = sub.add_parser("figures", help=HELP, description=HELP)
     add_common(p)
-    p.add_argument("--g2-preset", default="paper-2023", help="g-2 measurement: paper-2023 (default) or wp2025")
+    p.add_argument("--g2-preset", default=None, help="g-2 measurement: paper-2023 (default) or wp2025")
     p.add_argument("--thetas", nargs="+", default=None, metavar="THETA",
                    help="theta values of the g-2 bands (default pi/2 3pi/8 pi/3 pi/4)")
-    p.add_argument("--nsigma", type=float, default=2.0, help="g-2 band half-width in sigma (default 2)")
+    p.add_argument("--nsigma", type=float, default=None, help="g-2 band half-width in sigma (default 2)")
     p.add_argument("--f-eff", type=float, default=None, help="CMB energy-deposition efficiency (default 0.2)")
     p.add_argument("--id-curve", action="append", default=[], metavar="CSV",
                    help="indirect-detection limit curve m_chi_GeV,sigma_v_cm3_s with '# label:', "
@@ -43,14 +43,18 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    from .. import g2
     from .. import overlays as ov
     from ..figures import make_all
 
+    preset = g2.DEFAULT_G2_PRESET if args.g2_preset is None else args.g2_preset
+    nsigma = g2.DEFAULT_NSIGMA if args.nsigma is None else args.nsigma
+    ov.check_g2_preset(preset)
     thetas = tuple(_theta(t) for t in args.thetas) if args.thetas else ov.DEFAULT_THETAS
     f_eff = ov.DEFAULT_F_EFF if args.f_eff is None else args.f_eff
     if not (f_eff > 0 and math.isfinite(f_eff)):
         raise UsageError(f"--f-eff must be positive, got {args.f_eff!r}")
-    if args.nsigma <= 0:
+    if not (nsigma > 0 and math.isfinite(nsigma)):
         raise UsageError(f"--nsigma must be positive, got {args.nsigma!r}")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -60,11 +64,10 @@ def run(args) -> int:
     if bad:
         raise UsageError(f"--formats: unknown format {bad[0]!r} (known: {', '.join(sorted(known))})")
     id_curves = [ov.load_id_curve(p) for p in args.id_curve]
-    ov.g2_bands([10.0], thetas[:1], args.g2_preset, args.nsigma)  # validates the preset early
     scan, exps, lims, prov = prepare(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    figs = make_all(scan, lims, out, g2_preset=args.g2_preset, thetas=thetas, nsigma=args.nsigma,
+    figs = make_all(scan, lims, out, g2_preset=preset, thetas=thetas, nsigma=nsigma,
                     f_eff=f_eff, id_curves=id_curves, formats=tuple(args.formats))
     for name, why in figs["_skipped"].items():
         print(f"lfvscan figures: warning: skipped {name}: {why}", file=sys.stderr)

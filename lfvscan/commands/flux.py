@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import sys
 
+from ..flux import ENERGY_UNITS_GeV
+
 HELP = "inspect a muon flux CSV, or convert FLUKA ROOT histograms (TH1) to the flux CSV format"
 
 
@@ -25,7 +27,7 @@ def add_parser(sub):
     p.add_argument("--scale", type=float, default=1.0, metavar="X",
                    help="ROOT: factor turning contents into muons per fb^-1 through the detector face "
                         "(e.g. the face area in cm^2 for a histogram per cm^2; default 1)")
-    p.add_argument("--energy-unit", default="GeV", choices=("MeV", "GeV", "TeV"),
+    p.add_argument("--energy-unit", default="GeV", choices=tuple(ENERGY_UNITS_GeV),
                    help="ROOT: unit of the histograms' x axis (default GeV)")
     p.add_argument("--per-bin-width", action="store_true",
                    help="ROOT: contents are densities per unit of the x axis (multiplied by the bin widths)")

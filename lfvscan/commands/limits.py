@@ -57,10 +57,11 @@ def prepare(args):
     from ..flux import load_flux
     from ..limits import DEFAULT_N_REQ, check_n_req, compute_limits, provenance
     from ..store import load_scan
-    from ..yields import compute_yields
+    from ..yields import compute_yields, covered_experiments
 
     n_req = check_n_req(DEFAULT_N_REQ if args.n_req is None else args.n_req)
-    exps = ex.load_experiments(args.experiments_config, parse_overrides(args.overrides))
+    overrides = parse_overrides(args.overrides)
+    exps = ex.load_experiments(args.experiments_config, overrides)
     exps = ex.select(exps, args.experiments)
     flux = load_flux(args.flux) if args.flux else None
     out = Path(args.out)
@@ -68,13 +69,9 @@ def prepare(args):
         raise UsageError(f"--out {str(out)!r} exists and is not a directory")
     scan = load_scan(args.store)
     if not args.experiments:  # default: every experiment the scan covers
-        usable = {}
-        for name, e in exps.items():
-            reason = _not_covered(scan, e)
-            if reason:
-                print(f"lfvscan {args.command}: warning: skipping {name}: {reason}", file=sys.stderr)
-            else:
-                usable[name] = e
+        usable, skipped = covered_experiments(scan, exps)
+        for name, reason in skipped.items():
+            print(f"lfvscan {args.command}: warning: skipping {name}: {reason}", file=sys.stderr)
         if not usable:
             raise UsageError(f"scan {args.store!r} covers none of the experiments ({', '.join(exps)})")
         exps = usable
@@ -86,7 +83,7 @@ def prepare(args):
     lims = compute_limits(ys, n_req)
     extra = {
         "command": " ".join(sys.argv),
-        "overrides": parse_overrides(args.overrides),
+        "overrides": overrides,
         "flux_files": _flux_provenance(exps, args.flux),
     }
     prov = provenance(scan, exps, n_req, store_path=args.store, extra=extra)
@@ -106,18 +103,9 @@ def _flux_provenance(exps, flux_override) -> dict:
     return out
 
 
-def _not_covered(scan, exp) -> str:
-    try:
-        scan.target_index(exp.target.name)
-    except ValueError:
-        return f"scan has no {exp.target.name} target"
-    if exp.beam == "mono" and not np.any(np.isclose(scan.energies_GeV, exp.beam_energy_GeV, rtol=1e-9, atol=0)):
-        return f"scan has no E = {exp.beam_energy_GeV:g} GeV"
-    return ""
-
-
 def run(args) -> int:
-    from ..limits import limits_csv, limits_json, write_atomic
+    from ..fileio import write_atomic
+    from ..limits import limits_csv, limits_json
 
     scan, exps, lims, prov = prepare(args)
     out = Path(args.out)
