@@ -18,7 +18,7 @@ def positive(name: str, value, unit: str = "") -> np.ndarray:
     arr = as_float_array(name, value)
     bad = ~(np.isfinite(arr) & (arr > 0))
     if np.any(bad):
-        raise ValueError(f"{name} must be finite and > 0{(' ' + unit) if unit else ''}, got {arr[bad].ravel()[0]!r}")
+        raise ValueError(f"{name} must be finite and > 0{(' ' + unit) if unit else ''}, got {arr[bad].ravel()[0].item()!r}")
     return arr
 
 
@@ -27,5 +27,5 @@ def nonnegative(name: str, value, unit: str = "") -> np.ndarray:
     arr = as_float_array(name, value)
     bad = ~(np.isfinite(arr) & (arr >= 0))
     if np.any(bad):
-        raise ValueError(f"{name} must be finite and >= 0{(' ' + unit) if unit else ''}, got {arr[bad].ravel()[0]!r}")
+        raise ValueError(f"{name} must be finite and >= 0{(' ' + unit) if unit else ''}, got {arr[bad].ravel()[0].item()!r}")
     return arr

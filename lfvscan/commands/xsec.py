@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 from ..errors import UsageError
 
@@ -28,29 +27,10 @@ def add_parser(sub):
     return p
 
 
-def _check(args):
-    from ..targets import get_target
-
-    try:
-        get_target(args.target)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    for name, v in (("--energy", args.energy), ("--mass", args.mass)):
-        if not (math.isfinite(v) and v > 0):
-            raise UsageError(f"{name} must be positive and finite, got {v!r}")
-    if not (math.isfinite(args.rel_err) and 0 < args.rel_err < 0.5):
-        raise UsageError(f"--rel-err must be in (0, 0.5), got {args.rel_err!r}")
-    if args.theta is not None and not math.isfinite(args.theta):
-        raise UsageError(f"--theta must be finite, got {args.theta!r}")
-    if args.n_xbins < 1:
-        raise UsageError(f"--n-xbins must be >= 1, got {args.n_xbins!r}")
-
-
 def run(args) -> int:
     from ..couplings import DEFAULT_THETA
     from ..xsec import compute_cell
 
-    _check(args)
     theta = DEFAULT_THETA if args.theta is None else args.theta
     try:
         r = compute_cell(args.target, args.energy, args.mass, rel_err=args.rel_err, theta=theta,
