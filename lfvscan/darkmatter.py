@@ -29,7 +29,7 @@ import math
 import numpy as np
 
 from .constants import GEV2_TO_CM3_PER_S, M_MU, M_TAU
-from .couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention, yukawas
+from .couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention, delta_m, yukawas
 from .decays import DEFAULT_G_CHI, DEFAULT_MA_OVER_MCHI, kallen
 from .validate import positive
 
@@ -73,12 +73,10 @@ def sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi=DEFAULT_G_CHI, width_a=0.0
     s = 4.0 * m_chi**2
     open_ = 2.0 * m_chi > M_TAU + M_MU
     lam = np.where(open_, kallen(s, M_TAU**2, m_mu**2), 0.0)
-    num = g_chi**2 * np.sqrt(np.maximum(lam, 0.0)) * (
-        g_S**2 * (s - (M_TAU + m_mu) ** 2) + g_P**2 * (s - (M_TAU - m_mu) ** 2))
+    num = g_chi**2 * np.sqrt(np.maximum(lam, 0.0)) * delta_m(2.0 * m_chi, g_S, g_P, M_TAU, m_mu)  # s = (2 m_chi)^2
     den = 16.0 * math.pi * m_chi**2 * ((s - m_a**2) ** 2 + m_a**2 * width_a**2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        val = np.where(open_, num / den, 0.0)
-    return np.where(open_, val, 0.0)
+        return np.where(open_, num / den, 0.0)
 
 
 def sigma_v_tau_mu(m_chi, m_a=None, g=1.0, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THETA,
@@ -109,8 +107,7 @@ def g_relic(m_chi, m_a=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THETA, conventio
     3 m_chi).  Below g_min the symmetric component is not depleted.  ``inf`` where the tau-mu
     channel is closed (2 m_chi <= m_tau + m_mu).  ``width_a`` is held fixed (default 0).
     """
-    if not (math.isfinite(sigma_v0_cm3_s) and sigma_v0_cm3_s > 0):
-        raise ValueError(f"sigma_v0_cm3_s must be finite and > 0, got {sigma_v0_cm3_s!r}")
+    positive("sigma_v0_cm3_s", sigma_v0_cm3_s, "cm^3/s")
     sv1 = to_cm3_per_s(sigma_v_tau_mu(m_chi, m_a, 1.0, g_chi, theta, convention, width_a))
     return np.sqrt(np.divide(sigma_v0_cm3_s, sv1, out=np.full_like(sv1, np.inf), where=sv1 > 0))
 
@@ -164,8 +161,7 @@ def g_chi_relic_secluded(m_chi, m_a, x_F: float = DEFAULT_X_F, sigma_v0_cm3_s: f
     Solves 3 b(g_chi) / x_F = <sigma v>_0 with <v^2> = 6/x:  g_chi = (<sigma v>_0 x_F / (3 b(1)))^(1/4).
     ``inf`` where the channel is closed (m_a >= m_chi).
     """
-    if not (math.isfinite(x_F) and x_F > 0):
-        raise ValueError(f"x_F must be finite and > 0, got {x_F!r}")
+    positive("x_F", x_F)
     b1 = b_chichi_to_aa(m_chi, m_a, 1.0)
     sv0 = float(to_GeVm2(sigma_v0_cm3_s))
     ratio = np.divide(sv0 * x_F, 3.0 * b1, out=np.full_like(b1, np.inf), where=b1 > 0)

@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from .constants import HBARC_GEV_M, M_MU, M_TAU
-from .couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention, yukawas
+from .couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention, delta_m, yukawas
 from .validate import positive
 
 #: visible scenario: BR(a -> tau^- mu^+) = BR(a -> tau^+ mu^-) = 1/2 (physics.md §3.5)
@@ -61,7 +61,7 @@ def width_two_body(m_a, g_S, g_P, m1: float = M_TAU, m2: float = M_MU):
     open_ = m_a > m1 + m2
     ma2 = m_a * m_a
     lam = np.where(open_, kallen(ma2, m1 * m1, m2 * m2), 0.0)
-    bracket = g_S**2 * (ma2 - (m1 + m2) ** 2) + g_P**2 * (ma2 - (m1 - m2) ** 2)
+    bracket = delta_m(m_a, g_S, g_P, m1, m2)  # g_S^2 [m_a^2 - (m1+m2)^2] + g_P^2 [m_a^2 - (m1-m2)^2]
     gamma = np.sqrt(np.maximum(lam, 0.0)) / (8.0 * math.pi * m_a**3) * bracket
     return np.where(open_, gamma, 0.0)
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from .constants import M_MU, M_TAU
 from .couplings import DEFAULT_CONVENTION, yukawas
+from .validate import nonnegative, positive
 
 # --------------------------------------------------------------------------------------------
 # exact one-loop integral (§4.1)
@@ -66,9 +67,7 @@ def delta_amu_yukawa(m_a, g_S, g_P, m_mu: float = M_MU, m_f: float = M_TAU):
     ``m_a`` [GeV] > 0 (array), ``m_f`` the internal fermion mass [GeV] (tau; ``m_f = m_mu`` gives
     the flavour-diagonal textbook case).  Broadcasts over ``m_a``, ``g_S``, ``g_P``.
     """
-    m_a = np.asarray(m_a, dtype=float)
-    if np.any(~(m_a > 0)) or np.any(~np.isfinite(m_a)):
-        raise ValueError(f"m_a must be finite and > 0, got {m_a[~(np.isfinite(m_a) & (m_a > 0))].ravel()[0]!r}")
+    m_a = positive("m_a", m_a)
     g_S, g_P = np.asarray(g_S, dtype=float), np.asarray(g_P, dtype=float)
     eps = m_f / m_mu
     lam2 = (m_mu / m_a)[..., None] ** 2
@@ -94,10 +93,7 @@ _G_SER = (-1.0) ** _K * 4.0 / ((_K + 2) * (_K + 3) * (_K + 4))
 
 
 def _x_array(x) -> np.ndarray:
-    x = np.asarray(x, dtype=float)
-    if np.any(~(x >= 0)) or np.any(~np.isfinite(x)):
-        raise ValueError(f"x = m_a^2/m_tau^2 must be finite and >= 0, got {x[~(np.isfinite(x) & (x >= 0))].ravel()[0]!r}")
-    return x
+    return nonnegative("x = m_a^2/m_tau^2", x)
 
 
 def _x2logx(x):
@@ -140,7 +136,7 @@ def delta_amu_closed_yukawa(m_a, g_S, g_P, m_mu: float = M_MU, m_tau: float = M_
     Delta a_mu = [ (g_S^2 - g_P^2) (m_mu/m_tau) F(x) + (g_S^2 + g_P^2) (m_mu/m_tau)^2 G(x) ] / (16 pi^2),
     x = m_a^2 / m_tau^2.  Relative accuracy vs the exact integral <= 5e-4 for m_a >= 2 GeV.
     """
-    m_a = np.asarray(m_a, dtype=float)
+    m_a = positive("m_a", m_a)
     x = (m_a / m_tau) ** 2
     g_S, g_P = np.asarray(g_S, dtype=float), np.asarray(g_P, dtype=float)
     r = m_mu / m_tau
@@ -261,8 +257,7 @@ def preferred_band(m_a, theta, preset: str | G2Measurement = DEFAULT_G2_PRESET, 
     ``nsigma`` (default 2) and ``theta`` are [U] choices (physics.md §14 item 5).
     """
     meas = get_g2_measurement(preset)
-    if not (math.isfinite(nsigma) and nsigma > 0):
-        raise ValueError(f"nsigma must be finite and > 0, got {nsigma!r}")
+    positive("nsigma", nsigma)
     hat = delta_amu(m_a, theta, 1.0, convention, method)
     lo = g_for_delta_amu(meas.delta_amu - nsigma * meas.sigma, hat)
     central = g_for_delta_amu(meas.delta_amu, hat)

@@ -70,6 +70,17 @@ def test_energy_and_presets(capsys):
     assert d2["g2_band_2sigma"]["g_central"] == pytest.approx(7.2725e-3, abs=0.5e-7)
 
 
+def test_g2_band_note_does_not_depend_on_the_coupling(capsys):
+    """The band is a property of (m_a, theta); a coupling whose square underflows must not change
+    the 'no g-2 band' note (it used to divide by g^2)."""
+    ref = run_json(capsys, "--mass", "5", "--theta", "1.5708")
+    d = run_json(capsys, "--mass", "5", "--theta", "1.5708", "--coupling", "1e-200")
+    assert d["g2_band_2sigma"] == ref["g2_band_2sigma"] and d["g2_band_2sigma"]["g_hi"] > 0
+    assert not any("no g-2 band" in n for n in d["notes"])
+    d = run_json(capsys, "--mass", "5", "--theta", "0", "--coupling", "1e-200")
+    assert any("no g-2 band" in n for n in d["notes"])
+
+
 def test_closed_tau_mu_channel_is_zero_with_note(capsys):
     d = run_json(capsys, "--mass", "1.85", "--theta", "0")
     assert d["width_tau_mu_GeV"] == 0.0 and d["width_tau_mu_per_charge_GeV"] == 0.0

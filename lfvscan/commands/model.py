@@ -120,8 +120,7 @@ def model_summary(mass, coupling=DEFAULT_COUPLING, theta=DEFAULT_THETA, conventi
     for ns in (1, 2):
         lo, c, hi = (float(v) for v in g2.preferred_band(mass, theta, meas, ns, convention))
         out[f"g2_band_{ns}sigma"] = {"g_lo": lo, "g_central": c, "g_hi": hi}
-    hat = damu / coupling**2 if coupling > 0 else float(g2.delta_amu(mass, theta, 1.0, convention))
-    if not hat > 0:
+    if math.isnan(out["g2_band_2sigma"]["g_hi"]):  # preferred_band: NaN iff Delta a_mu(g = 1) <= 0
         notes.append("no g-2 band: Delta a_mu(g=1) <= 0 at this theta/convention (needs theta > ~pi/4)")
     else:
         for ns in (1, 2):
