@@ -36,12 +36,7 @@ def build_parser(commands: tuple[str, ...] = COMMANDS) -> argparse.ArgumentParse
     parser.add_argument("--version", action="version", version=f"lfvscan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in commands:
-        try:
-            mod = importlib.import_module(f".commands.{name}", __package__)
-        except ModuleNotFoundError as exc:  # a command not built yet
-            if exc.name and exc.name.endswith(f"commands.{name}"):
-                continue
-            raise
+        mod = importlib.import_module(f".commands.{name}", __package__)
         p = mod.add_parser(sub)
         p.set_defaults(_run=mod.run)
     return parser

@@ -170,4 +170,4 @@ def lab_decay_length_m(E_a, m_a, g=1.0, theta=DEFAULT_THETA, convention: str = D
         raise ValueError(f"E_a must be >= m_a, got E_a={bad[0].ravel()[i]!r} GeV < m_a={bad[1].ravel()[i]!r} GeV")
     bg = np.sqrt(E_a**2 - m_a**2) / m_a
     ct = ctau_m(m_a, g, theta, convention, m_chi, g_chi)
-    return np.where(bg > 0, bg * np.where(bg > 0, ct, 0.0), 0.0)  # ALP at rest: 0, never NaN
+    return bg * np.where(bg > 0, ct, 0.0)  # ALP at rest: 0 (never 0 * inf = NaN)

@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from .constants import M_MU, M_TAU
+from .formfactors import DEFAULT_FF
 from .validate import positive
 
-#: hard cut on t [GeV^2] (physics.md §7.3)
-DEFAULT_T_CUT_GEV2 = 1.0
+#: hard cut on t [GeV^2] (physics.md §7.3): the form factors' cut, defined in lfvscan.formfactors
+DEFAULT_T_CUT_GEV2 = DEFAULT_FF.t_cut_GeV2
 
 
 def t_min_GeV2(energy_GeV, m_a):

@@ -124,12 +124,10 @@ def p2_pass_fraction(E_a, m_a, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE):
         wide = width > 0
         frac = np.where(wide, (ep - np.maximum(ecut, em)) / np.where(wide, width, 1.0),
                         np.where(ep > ecut, 1.0, 0.0))
-        frac = np.clip(frac, 0.0, 1.0)
     else:
         nodes = 0.5 * (em + ep)[..., None] + 0.5 * width[..., None] * _GL_T
         frac = 0.5 * np.sum(_GL_W * resolved_fraction(nodes, d[..., None], "exponential"), axis=-1)
-        frac = np.clip(frac, 0.0, 1.0)
-    return np.where(ok, frac, 0.0)
+    return np.where(ok, np.clip(frac, 0.0, 1.0), 0.0)
 
 
 def tau_to_mu_cdf(y_c):
