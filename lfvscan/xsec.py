@@ -169,15 +169,21 @@ def cell_physics(target, energy_GeV, mass_GeV, *, theta=DEFAULT_THETA, conventio
                        float(delta_m(mass_GeV, g_S, g_P)), ff, float(theta_a_min))
 
 
+def _t_range(w, theta_a, cp: CellPhysics):
+    """(kinematics, t_lo, t_up) at (w, theta_a): the exact t window of §7.7 with the form-factor cut
+    and E_tau >= m_tau, ``t_up = min(t_hi, t_cut, 2 M w)`` [GeV^2] (nan where unphysical)."""
+    kin = kin_mod.alp_kinematics(cp.E, w, theta_a, cp.m_a)
+    t_lo, t_hi = kin_mod.t_bounds(kin.W, kin.V, kin.u, cp.M)
+    return kin, t_lo, kin_mod.t_upper(t_hi, w, cp.M, cp.ff.t_cut_GeV2)
+
+
 def d3sigma(w, theta_a, t, cp: CellPhysics):
     """Fully differential d sigma / (dE_a dcos theta_a dt) [pb / GeV^3], coherent and incoherent.
 
     Arguments broadcast: ``w = E - E_a - m_tau`` [GeV], ``theta_a`` [rad], ``t`` [GeV^2].  Returns
     ``(coh, inc, t_lo, t_up, kin)``; the densities are zero outside ``t_lo <= t <= t_up``.  §7.6.
     """
-    kin = kin_mod.alp_kinematics(cp.E, w, theta_a, cp.m_a)
-    t_lo, t_hi = kin_mod.t_bounds(kin.W, kin.V, kin.u, cp.M)
-    t_up = kin_mod.t_upper(t_hi, w, cp.M, cp.ff.t_cut_GeV2)
+    kin, t_lo, t_up = _t_range(w, theta_a, cp)
     t = np.asarray(t, dtype=float)
     inside = (t >= t_lo) & (t <= t_up)
     ts = np.where(inside, t, np.where(np.isfinite(t_lo), t_lo, 1.0))
@@ -211,9 +217,7 @@ def integrand_points(y, cp: CellPhysics):
     w = np.exp(y[:, 0])
     th = np.exp(y[:, 1])
     r = y[:, 2]
-    kin = kin_mod.alp_kinematics(cp.E, w, th, cp.m_a)
-    t_lo, t_hi = kin_mod.t_bounds(kin.W, kin.V, kin.u, cp.M)
-    t_up = kin_mod.t_upper(t_hi, w, cp.M, cp.ff.t_cut_GeV2)
+    kin, t_lo, t_up = _t_range(w, th, cp)
     ok = t_up > t_lo  # False for nan
     t_lo_s = np.where(ok, t_lo, 1.0)
     t_up_s = np.where(ok, t_up, 1.0)
@@ -224,8 +228,9 @@ def integrand_points(y, cp: CellPhysics):
     return coh * jac, inc * jac, e_tau
 
 
-def dsigma_dEa_dcos(E_a, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "total"):
-    """d sigma / dE_a dcos(theta_a) [pb/GeV] for g = 1 at arrays of (E_a, theta_a) (§7.6).
+def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "total"):
+    """d sigma / dE_a dcos(theta_a) [pb/GeV] for g = 1 at arrays of (w, theta_a) (§7.6), with
+    ``w = E - E_a - m_tau`` [GeV] (keeps digits for soft taus).
 
     Deterministic: the t integral uses ``n_t``-point Gauss-Legendre in the mapped variable ``r``
     of :func:`_t_map` (the map removes the end-point square roots, so it converges quickly).
@@ -233,13 +238,6 @@ def dsigma_dEa_dcos(E_a, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str =
     """
     if part not in ("total", "coherent", "incoherent"):
         raise ValueError(f"part must be 'total', 'coherent' or 'incoherent', got {part!r}")
-    E_a, theta_a = np.broadcast_arrays(np.asarray(E_a, dtype=float), np.asarray(theta_a, dtype=float))
-    w = cp.E - E_a - M_TAU
-    return dsigma_dw_dcos(w, theta_a, cp, n_t=n_t, part=part)
-
-
-def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "total"):
-    """As :func:`dsigma_dEa_dcos` but in ``w = E - E_a - m_tau`` (keeps digits for soft taus)."""
     w, theta_a = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(theta_a, dtype=float))
     shape = w.shape
     w, theta_a = w.ravel(), theta_a.ravel()
@@ -248,9 +246,7 @@ def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "t
     wr = 0.5 * wg
     good = (w > 0) & (cp.E - cp.m_a - M_TAU - w > 0)
     ws = np.where(good, w, 1.0)
-    kin = kin_mod.alp_kinematics(cp.E, ws[:, None], theta_a[:, None], cp.m_a)
-    t_lo, t_hi = kin_mod.t_bounds(kin.W, kin.V, kin.u, cp.M)
-    t_up = kin_mod.t_upper(t_hi, ws[:, None], cp.M, cp.ff.t_cut_GeV2)
+    kin, t_lo, t_up = _t_range(ws[:, None], theta_a[:, None], cp)
     ok = (t_up > t_lo) & good[:, None]
     t, dtdr = _t_map(r[None, :], np.where(ok, t_lo, 1.0), np.where(ok, t_up, 1.0))
     coh, inc = _densities(t, kin, cp)
