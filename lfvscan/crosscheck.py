@@ -35,13 +35,14 @@ checks the double-precision construction at 1 TeV against an mpmath (50-digit) e
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .constants import ALPHA, GEV2_TO_PB, M_MU, M_TAU
-from .couplings import DEFAULT_CONVENTION, DEFAULT_THETA, delta_m, yukawas
+from .couplings import DEFAULT_CONVENTION, DEFAULT_THETA, delta_m, g_eff_sq, yukawas
 from .formfactors import DEFAULT_FF, FormFactorParams, f2_coherent, f2_incoherent, f2_total
+from .reach import t_min_GeV2
 from .targets import Target, get_target
 
 __all__ = [
@@ -54,7 +55,6 @@ __all__ = [
     "exact_bounds",
     "sigma_ww_pb",
     "sigma_iww_pb",
-    "t_min_iww",
     "max_mass_GeV",
 ]
 
@@ -81,7 +81,7 @@ def amp_A(s, u, t, P2, Pk, Pp, Ppp, m_a, g_S, g_P):
     u = (p-k)^2 - m_tau^2, t = -q^2 and the dot products P^2, P.k, P.p, P.p' with P = P_i + P_f
     (all GeV^2), as computed by the caller from explicit four-vectors (not the phi-averaged form).
     """
-    geff2 = g_S**2 + g_P**2
+    geff2 = g_eff_sq(g_S, g_P)
     dm = delta_m(m_a, g_S, g_P)
     su = s * u
     spu = s + u
@@ -105,7 +105,7 @@ def _gamma_matrices():
     return g, g5
 
 
-def amp_A_trace(p, k, pp, Pi, Pf, g_S, g_P, m_mu: float = M_MU, m_tau: float = M_TAU):
+def amp_A_trace(p, k, pp, Pi, Pf, g_S, g_P):
     """A from an explicit numerical Dirac trace of the two tree diagrams (check of §7.4) [GeV^2].
 
     Four-vectors of shape (N, 4): muon p, ALP k, tau p', nucleus P_i, P_f.  Vertex
@@ -125,16 +125,16 @@ def amp_A_trace(p, k, pp, Pi, Pf, g_S, g_P, m_mu: float = M_MU, m_tau: float = M
     P = Pi + Pf
     l1 = p + q
     l2 = p - k
-    s = _dot(l1, l1) - m_mu**2
-    u = _dot(l2, l2) - m_tau**2
+    s = _dot(l1, l1) - M_MU**2
+    u = _dot(l2, l2) - M_TAU**2
     Gam = g_S * one + g_P * g5
     Gbar = g_S * one - g_P * g5
     Ps = slash(P)
-    S1 = (slash(l1) + m_mu * one) / s[:, None, None]
-    S2 = (slash(l2) + m_tau * one) / u[:, None, None]
+    S1 = (slash(l1) + M_MU * one) / s[:, None, None]
+    S2 = (slash(l2) + M_TAU * one) / u[:, None, None]
     O = Gam @ S1 @ Ps + Ps @ S2 @ Gam
     Ob = Ps @ S1 @ Gbar + Gbar @ S2 @ Ps
-    M = (slash(pp) + m_tau * one) @ O @ (slash(p) + m_mu * one) @ Ob
+    M = (slash(pp) + M_TAU * one) @ O @ (slash(p) + M_MU * one) @ Ob
     tr = np.einsum("nii->n", M)
     return 0.5 * tr.real
 
@@ -159,7 +159,7 @@ class MCResult:
     meta: dict = field(default_factory=dict)
 
 
-def _t_bounds_22(mX2, E, M, m_mu=M_MU):
+def _t_bounds_22(mX2, E, M):
     """t range of mu(p) N(M at rest) -> X(m_X) N for fixed m_X^2 (§7.9 recoil condition |cos| <= 1).
 
     From cos(recoil, z) = (m_X^2 - m_mu^2 + t + E t / M) / (2 |p| Q) = +-1 with Q^2 = t + t^2/4M^2:
@@ -167,9 +167,9 @@ def _t_bounds_22(mX2, E, M, m_mu=M_MU):
     b^2 - 4ac = 4 p^2 [4 p^2 - 4 D (1 + E/M) + D^2/M^2].  Roots in cancellation-free form.
     Returns (t_min, t_max, ok).
     """
-    pabs = math.sqrt(E * E - m_mu * m_mu)
-    s_tot = m_mu**2 + M * M + 2.0 * M * E
-    D = mX2 - m_mu**2
+    pabs = math.sqrt(E * E - M_MU * M_MU)
+    s_tot = M_MU**2 + M * M + 2.0 * M * E
+    D = mX2 - M_MU**2
     a = s_tot / (M * M)
     mb = 4.0 * pabs**2 - 2.0 * D * (1.0 + E / M)  # = -b
     disc_red = 4.0 * pabs**2 - 4.0 * D * (1.0 + E / M) + D * D / (M * M)
@@ -195,7 +195,14 @@ def _boost_from_rest(v_rest, X, mX):
     return out
 
 
-def max_mass_GeV(energy_GeV, target, ff: FormFactorParams = DEFAULT_FF, m_mu=M_MU, m_tau=M_TAU) -> float:
+def _mX2_cut(E, M, t_cut):
+    """Largest m_X^2 [GeV^2] reachable at t <= t_cut: the §7.9 recoil condition at t = t_cut with
+    the recoil along the beam, m_X^2 = m_mu^2 + 2 |p| Q(t_cut) - t_cut (1 + E/M)."""
+    pabs = math.sqrt(E * E - M_MU * M_MU)
+    return M_MU**2 + 2.0 * pabs * math.sqrt(t_cut + t_cut * t_cut / (4.0 * M * M)) - t_cut * (1.0 + E / M)
+
+
+def max_mass_GeV(energy_GeV, target, ff: FormFactorParams = DEFAULT_FF) -> float:
     """Largest m_a [GeV] with phase space at t <= t_cut (exact in M; own derivation, §7.1/§7.9).
 
     The threshold m_X = m_tau + m_a must satisfy the §7.9 recoil condition at t = t_cut with
@@ -206,12 +213,11 @@ def max_mass_GeV(energy_GeV, target, ff: FormFactorParams = DEFAULT_FF, m_mu=M_M
     E = float(energy_GeV)
     M = target.M
     tc = ff.t_cut_GeV2
-    pabs = math.sqrt(E * E - m_mu * m_mu)
-    mx2 = m_mu**2 + 2.0 * pabs * math.sqrt(tc + tc * tc / (4.0 * M * M)) - tc * (1.0 + E / M)
-    return max(math.sqrt(mx2) - m_tau, 0.0) if mx2 > 0 else 0.0
+    mx2 = _mX2_cut(E, M, tc)
+    return max(math.sqrt(mx2) - M_TAU, 0.0) if mx2 > 0 else 0.0
 
 
-def _build_events(u, target: Target, E, m_a, m_mu=M_MU, m_tau=M_TAU, ff: FormFactorParams = DEFAULT_FF):
+def _build_events(u, target: Target, E, m_a, ff: FormFactorParams = DEFAULT_FF):
     """Map unit-hypercube points u (N,5) to explicit events and phase-space weights (§7.9).
 
     Variables: u0 -> m_X^2 (log-uniform in m_X^2 - thr between thr*1e-7 and the maximum; see
@@ -223,14 +229,13 @@ def _build_events(u, target: Target, E, m_a, m_mu=M_MU, m_tau=M_TAU, ff: FormFac
     """
     M = target.M
     n = u.shape[0]
-    pabs = math.sqrt(E * E - m_mu * m_mu)
-    s_tot = m_mu**2 + M * M + 2.0 * M * E
-    thr = (m_tau + m_a) ** 2
+    pabs = math.sqrt(E * E - M_MU * M_MU)
+    s_tot = M_MU**2 + M * M + 2.0 * M * E
+    thr = (M_TAU + m_a) ** 2
     # largest m_X^2: kinematic limit, and t_min(m_X^2) <= t_cut, i.e. the recoil condition at
     # t = t_cut with cos = 1: m_X^2 - m_mu^2 = 2 |p| Q(t_cut) - t_cut (1 + E/M)
     tc = ff.t_cut_GeV2
-    mX2_cut = m_mu**2 + 2.0 * pabs * math.sqrt(tc + tc * tc / (4.0 * M * M)) - tc * (1.0 + E / M)
-    mX2_max = min((math.sqrt(s_tot) - M) ** 2, mX2_cut)
+    mX2_max = min((math.sqrt(s_tot) - M) ** 2, _mX2_cut(E, M, tc))
     # m_X^2 - thr log-uniform from thr*1e-7 (the region below is weighted by |p*| ~ sqrt and is
     # < 1e-10 of sigma) up to mX2_max - thr.
     d_lo = thr * 1e-7
@@ -245,7 +250,7 @@ def _build_events(u, target: Target, E, m_a, m_mu=M_MU, m_tau=M_TAU, ff: FormFac
     jac = d * ld
     mX = np.sqrt(mX2)
 
-    t_lo, t_hi, ok = _t_bounds_22(mX2, E, M, m_mu)
+    t_lo, t_hi, ok = _t_bounds_22(mX2, E, M)
     t_hi = np.minimum(t_hi, ff.t_cut_GeV2)
     ok = ok & (t_hi > t_lo)
     t_lo = np.where(ok, t_lo, 1.0)
@@ -257,7 +262,7 @@ def _build_events(u, target: Target, E, m_a, m_mu=M_MU, m_tau=M_TAU, ff: FormFac
     # nucleus recoil: q = P_i - P_f delivered to the lepton line
     q0 = -t / (2.0 * M)
     Q = np.sqrt(t + t * t / (4.0 * M * M))
-    cos_rec = (mX2 - m_mu**2 + t + E * t / M) / (2.0 * pabs * Q)  # polar angle of P_f = -q
+    cos_rec = (mX2 - M_MU**2 + t + E * t / M) / (2.0 * pabs * Q)  # polar angle of P_f = -q
     bad = np.abs(cos_rec) > 1.0 + 1e-12
     jac = np.where(bad, 0.0, jac)
     cos_rec = np.clip(cos_rec, -1.0, 1.0)
@@ -279,10 +284,10 @@ def _build_events(u, target: Target, E, m_a, m_mu=M_MU, m_tau=M_TAU, ff: FormFac
     X[:, 3] += pabs
 
     # decay X -> tau a, isotropic in the X rest frame
-    lam = (mX2 - (m_tau + m_a) ** 2) * (mX2 - (m_tau - m_a) ** 2)
+    lam = (mX2 - (M_TAU + m_a) ** 2) * (mX2 - (M_TAU - m_a) ** 2)
     pst = np.sqrt(np.maximum(lam, 0.0)) / (2.0 * mX)
-    Ea_st = (mX2 + m_a**2 - m_tau**2) / (2.0 * mX)
-    Et_st = (mX2 + m_tau**2 - m_a**2) / (2.0 * mX)
+    Ea_st = (mX2 + m_a**2 - M_TAU**2) / (2.0 * mX)
+    Et_st = (mX2 + M_TAU**2 - m_a**2) / (2.0 * mX)
     cst = 2.0 * u[:, 2] - 1.0
     sst = np.sqrt((1.0 - cst) * (1.0 + cst))
     phst = 2.0 * np.pi * u[:, 3]
@@ -294,13 +299,13 @@ def _build_events(u, target: Target, E, m_a, m_mu=M_MU, m_tau=M_TAU, ff: FormFac
     jac = jac * 4.0 * np.pi * pst / mX
 
     # small invariants without cancellation
-    s = mX2 - m_mu**2
-    p_minus = m_mu**2 / (E + pabs)
+    s = mX2 - M_MU**2
+    p_minus = M_MU**2 / (E + pabs)
     kT2 = k[:, 1] ** 2 + k[:, 2] ** 2
     k_minus = np.where(k[:, 3] > 0, (m_a**2 + kT2) / (k[:, 0] + np.abs(k[:, 3])), k[:, 0] - k[:, 3])
     k_plus = k[:, 0] + k[:, 3]
     pk = 0.5 * ((E + pabs) * k_minus + p_minus * k_plus)
-    uu = m_mu**2 + m_a**2 - m_tau**2 - 2.0 * pk
+    uu = M_MU**2 + m_a**2 - M_TAU**2 - 2.0 * pk
     return dict(p=p, k=k, pp=pp, Pi=Pi, Pf=Pf, s=s, u=uu, t=t, jac=jac, mX2=mX2)
 
 
@@ -438,12 +443,7 @@ def effective_photon_flux(target, t_min, t_max=None, *, ff: FormFactorParams = D
     return np.where(ok, np.sum(w * f, axis=-1), 0.0)
 
 
-def t_min_iww(energy_GeV, mass_GeV, m_mu=M_MU, m_tau=M_TAU):
-    """t_min^IWW = [((m_a + m_tau)^2 - m_mu^2) / (2E)]^2  [GeV^2] (§7.1, §7.10)."""
-    return (((mass_GeV + m_tau) ** 2 - m_mu**2) / (2.0 * energy_GeV)) ** 2
-
-
-def exact_bounds(E, E_a, theta_a, m_a, M, m_mu=M_MU, m_tau=M_TAU):
+def exact_bounds(E, E_a, theta_a, m_a, M):
     """Exact 2->3 kinematics at fixed (E_a, theta_a), physics.md §7.5/§7.7 (own implementation).
 
     Returns dict with |p|, |k|, V, u, t_minus, t_plus, (p - k cos) (all GeV / GeV^2), and ``disc``
@@ -451,13 +451,13 @@ def exact_bounds(E, E_a, theta_a, m_a, M, m_mu=M_MU, m_tau=M_TAU):
     """
     E_a = np.asarray(E_a, dtype=float)
     theta_a = np.asarray(theta_a, dtype=float)
-    pabs = math.sqrt(E * E - m_mu * m_mu)
+    pabs = math.sqrt(E * E - M_MU * M_MU)
     kabs = np.sqrt(np.maximum(E_a * E_a - m_a * m_a, 0.0))
     sh2 = np.sin(0.5 * theta_a) ** 2
     pmk = pabs - kabs  # no cancellation issue for |p| - |k| beyond that of the inputs
     V = np.sqrt(pmk * pmk + 4.0 * pabs * kabs * sh2)
     p_minus_kcos = pmk + 2.0 * kabs * sh2
-    u = (m_mu**2 / (E + pabs) - m_a**2 / (E_a + kabs)) * ((E + pabs) - (E_a + kabs)) - 4.0 * pabs * kabs * sh2 - m_tau**2
+    u = (M_MU**2 / (E + pabs) - m_a**2 / (E_a + kabs)) * ((E + pabs) - (E_a + kabs)) - 4.0 * pabs * kabs * sh2 - M_TAU**2
     W = E - E_a
     disc = 4.0 * M * M * V * V + u * (4.0 * M * (W + M) + u)
     sq = np.sqrt(np.maximum(disc, 0.0))
@@ -467,18 +467,23 @@ def exact_bounds(E, E_a, theta_a, m_a, M, m_mu=M_MU, m_tau=M_TAU):
     return dict(p=pabs, k=kabs, V=V, u=u, t_minus=t_minus, t_plus=t_plus, disc=disc, p_minus_kcos=p_minus_kcos)
 
 
+def _t_window(kin, E, E_a, M, t_cut):
+    """(t_lo, t_up, ok) of the WW region: t_lo = min(t_-, t_+), t_up = min(t_hi, t_cut,
+    2M(E - E_a - m_tau)); ``ok`` where the window is real and non-empty (GeV^2)."""
+    t_lo = np.minimum(kin["t_minus"], kin["t_plus"])
+    t_hi = np.maximum(kin["t_minus"], kin["t_plus"])
+    t_up = np.minimum(np.minimum(t_hi, t_cut), 2.0 * M * (E - E_a - M_TAU))
+    return t_lo, t_up, (kin["disc"] > 0) & (t_lo > 0) & (t_up > t_lo)
+
+
 def _ww_integrand(target, E, E_a, theta_a, m_a, g_S, g_P, ff, iww_chi, n_t_panels, n_t_nodes):
     """(dsigma/dE_a dcos theta_a) [GeV^-3] of WW (iww_chi None) or IWW (iww_chi = constant chi)."""
     M = target.M
     kin = exact_bounds(E, E_a, theta_a, m_a, M)
     u = kin["u"]
     V = kin["V"]
-    tm = kin["t_minus"]
-    tp = kin["t_plus"]
-    t_lo = np.minimum(tm, tp)
-    t_hi = np.maximum(tm, tp)
-    t_up = np.minimum(np.minimum(t_hi, ff.t_cut_GeV2), 2.0 * M * (E - E_a - M_TAU))
-    ok = (kin["disc"] > 0) & (t_lo > 0) & (t_up > t_lo) & (kin["k"] > 0)
+    t_lo, t_up, ok = _t_window(kin, E, E_a, M, ff.t_cut_GeV2)
+    ok &= kin["k"] > 0
     t_lo = np.where(ok, t_lo, 1.0)
     t_up = np.where(ok, t_up, 2.0)
     if iww_chi is None:
@@ -490,12 +495,12 @@ def _ww_integrand(target, E, E_a, theta_a, m_a, g_S, g_P, ff, iww_chi, n_t_panel
     Q = np.sqrt(t_lo + t_lo * t_lo / (4.0 * M * M))
     sgn = np.sign(u - (1.0 + W / M) * t_lo)
     s = -(1.0 + E / M) * t_lo - 2.0 * Q * sgn * kin["p"] * kin["p_minus_kcos"] / V
-    geff2 = g_S**2 + g_P**2
+    geff2 = g_eff_sq(g_S, g_P)
     dm = delta_m(m_a, g_S, g_P)
     su = s * u
     A22 = geff2 * (-(s + u) ** 2 / su) + 2.0 * dm * ((s + u) * (1.0 + M_MU**2 / s + M_TAU**2 / u) - m_a**2) / su
     val = ALPHA**2 / (8.0 * math.pi) * kin["k"] / (kin["p"] * V) * chi / t_lo * A22
-    return np.where(ok, val, 0.0), ok
+    return np.where(ok, val, 0.0)
 
 
 def _theta_max(target, E, E_a, m_a, ff, th_lo, n_iter=60):
@@ -507,11 +512,7 @@ def _theta_max(target, E, E_a, m_a, ff, th_lo, n_iter=60):
     M = target.M
 
     def valid(th):
-        kin = exact_bounds(E, E_a, th, m_a, M)
-        t_lo = np.minimum(kin["t_minus"], kin["t_plus"])
-        t_hi = np.maximum(kin["t_minus"], kin["t_plus"])
-        t_up = np.minimum(np.minimum(t_hi, ff.t_cut_GeV2), 2.0 * M * (E - E_a - M_TAU))
-        return (kin["disc"] > 0) & (t_lo > 0) & (t_up > t_lo)
+        return _t_window(exact_bounds(E, E_a, th, m_a, M), E, E_a, M, ff.t_cut_GeV2)[2]
 
     lo = np.full_like(E_a, math.log(th_lo))
     hi = np.full_like(E_a, math.log(math.pi))
@@ -536,7 +537,7 @@ def _sigma_ww_generic(target, E, m_a, theta, convention, ff, iww, n_E, n_th, n_t
         return 0.0
     iww_chi = None
     if iww:
-        iww_chi = float(effective_photon_flux(target, t_min_iww(E, m_a), ff=ff))
+        iww_chi = float(effective_photon_flux(target, t_min_GeV2(E, m_a), ff=ff))
     # outer: ln E_tau in [ln m_tau, ln(E - m_a)], composite GL
     x, wx = _gl_panels(math.log(M_TAU), math.log(E - m_a), n_E[0], n_E[1])
     Etau = np.exp(x)
@@ -548,7 +549,7 @@ def _sigma_ww_generic(target, E, m_a, theta, convention, ff, iww, n_E, n_th, n_t
     th = np.exp(y)  # (nE, nth)
     jac_th = wy * th * np.sin(th)  # dcos = sin dtheta = sin theta * theta dln theta
     Ea2 = np.broadcast_to(E_a[:, None], th.shape)
-    val, _ = _ww_integrand(target, E, Ea2, th, m_a, g_S, g_P, domain_ff, iww_chi, n_t[0], n_t[1])
+    val = _ww_integrand(target, E, Ea2, th, m_a, g_S, g_P, domain_ff, iww_chi, n_t[0], n_t[1])
     sig = np.sum(jac_E[:, None] * jac_th * val)
     return float(sig * GEV2_TO_PB)
 
@@ -603,7 +604,5 @@ def sigma_iww_pb(
         raise ValueError(f"domain must be 'ww' or 'kinematic', got {domain!r}")
     dff = None
     if domain == "kinematic":
-        from dataclasses import replace
-
         dff = replace(ff, t_cut_GeV2=1e30)
     return _sigma_ww_generic(target, energy_GeV, mass_GeV, theta, convention, ff, True, n_E, n_theta, (1, 1), dff)
