@@ -19,7 +19,21 @@ MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shut
 #: running inside an MPI job of several ranks (e.g. `mpiexec -n 2 pytest --with-mpi --only-mpi`).
 #: pytest-mpi 0.6 does not skip unmarked tests when --with-mpi and --only-mpi are both given, so
 #: the serial scan tests skip themselves there (each rank would run them concurrently).
-UNDER_MPI = any(int(os.environ.get(v, "1") or 1) > 1 for v in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE"))
+#: environment variables by which MPICH/Hydra (PMI_*), Open MPI and PMIx launchers announce size/rank
+MPI_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE")
+MPI_RANK_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
+
+
+def env_int(names: tuple[str, ...]) -> int | None:
+    """The first of ``names`` set to a non-negative integer in the environment, else None."""
+    for name in names:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return None
+
+
+UNDER_MPI = (env_int(MPI_SIZE_VARS) or 1) > 1
 
 #: a small grid: Pb at 2 energies, W at 3 (one shared), 5 masses; some cells closed, some skipped
 SMALL_TOML = """\

@@ -11,26 +11,15 @@ Tests that need one directory on every rank broadcast rank 0's ``tmp_path`` (see
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 
-# Environment variables by which MPICH/Hydra (PMI_*) and Open MPI announce the launch size/rank.
-_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
-_RANK_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK")
-
-
-def _env_int(names: tuple[str, ...]) -> int | None:
-    for name in names:
-        value = os.environ.get(name)
-        if value is not None and value.isdigit():
-            return int(value)
-    return None
+from _scan_util import MPI_RANK_VARS, MPI_SIZE_VARS, env_int
 
 
 def pytest_configure(config):
-    size = _env_int(_SIZE_VARS)
-    rank = _env_int(_RANK_VARS)
+    size = env_int(MPI_SIZE_VARS)
+    rank = env_int(MPI_RANK_VARS)
     if size is None or size < 2 or rank is None or config.option.basetemp:
         return
     config.option.basetemp = tempfile.mkdtemp(prefix=f"lfvscan-pytest-rank{rank}-")

@@ -13,7 +13,8 @@ from lfvscan.experiments import load_experiments
 from lfvscan.limits import compute_limits, g_limit, limits_csv, limits_json, provenance, read_limits_csv
 from lfvscan.scandata import FAILED
 from lfvscan.yields import compute_yields
-from test_yields import M_TAU, NL_PB2, c_of, toy_scan
+
+from _toy_scan import M_TAU, NL_PB2, c_of, toy_scan
 
 MASSES = [5.0, 10.0, 20.0]
 
