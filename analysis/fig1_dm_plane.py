@@ -7,8 +7,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from lfvscan.figures import fig1_dm_plane  # noqa: E402
-from lfvscan.overlays import load_id_curve  # noqa: E402
+from lfvscan.plots.figures import fig1_dm_plane  # noqa: E402
+from lfvscan.pheno.overlays import load_id_curve  # noqa: E402
 
 if len(sys.argv) < 2:
     sys.exit(__doc__)

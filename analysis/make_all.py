@@ -4,7 +4,7 @@ from pathlib import Path
 
 from _common import args, load
 
-from lfvscan.figures import make_all
+from lfvscan.plots.figures import make_all
 
 store, out = args()
 scan, lims = load(store)

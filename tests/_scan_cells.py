@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from lfvscan.cell import CellResult, x_tau_edges
-from lfvscan.constants import M_MU, M_TAU
+from lfvscan.xsec.result import CellResult, x_tau_edges
+from lfvscan.physics.constants import M_MU, M_TAU
 
 
 def cheap_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4, convention="eq3", seed=0,

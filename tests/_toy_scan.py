@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from lfvscan.cell import x_tau_edges
-from lfvscan.scandata import DONE, SKIPPED, ScanData
+from lfvscan.xsec.result import x_tau_edges
+from lfvscan.store.scandata import DONE, SKIPPED, ScanData
 
 M_TAU = 1.77686
 CTAU = 87.03e-4

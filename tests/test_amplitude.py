@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from lfvscan import kinematics as K
-from lfvscan.amplitude import amplitude, amplitude_phi_avg, phi_moments
-from lfvscan.constants import M_MU, M_TAU
-from lfvscan.couplings import delta_m, yukawas
+from lfvscan.physics import kinematics as K
+from lfvscan.physics.amplitude import amplitude, amplitude_phi_avg, phi_moments
+from lfvscan.physics.constants import M_MU, M_TAU
+from lfvscan.physics.couplings import delta_m, yukawas
 
 M13 = 193.750773  # §13.6 amplitude-level test point
 

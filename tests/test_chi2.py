@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import chdtrc
 
-from lfvscan.chi2 import chi2_survival
+from lfvscan.xsec.chi2 import chi2_survival
 
 
 @pytest.mark.parametrize("dof", [1, 2, 3, 4, 5, 8, 13, 30, 59, 120])

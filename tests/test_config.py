@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lfvscan.config import load_config, parse_config, physics_diff
-from lfvscan.constants import M_MU, M_TAU
-from lfvscan.couplings import DEFAULT_THETA
+from lfvscan.scan.config import load_config, parse_config, physics_diff
+from lfvscan.physics.constants import M_MU, M_TAU
+from lfvscan.physics.couplings import DEFAULT_THETA
 from lfvscan.errors import UsageError
 
 from _scan_util import SMALL_TOML, subprocess_env, UNDER_MPI
@@ -138,7 +138,7 @@ def test_paper_config_covers_the_figures():
     assert w[0] <= 30 and w[-1] == 5000.0 and 20 <= len(w) <= 30
     assert np.allclose(np.diff(np.log(w)), np.log(w[1] / w[0]))
     m = np.array(c.masses_GeV)
-    from lfvscan.constants import M_MU, M_TAU
+    from lfvscan.physics.constants import M_MU, M_TAU
 
     assert M_TAU + M_MU < m[0] <= 2.0  # from the visible threshold ...
     assert reach(5000) <= m[-1] <= 1.1 * reach(5000)  # ... to the reach at 5 TeV (one closed point)

@@ -14,10 +14,10 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from lfvscan import crosscheck as cc
-from lfvscan.constants import M_MU, M_TAU
-from lfvscan.reach import t_min_GeV2
-from lfvscan.targets import PB, W
+from lfvscan.validation import crosscheck as cc
+from lfvscan.physics.constants import M_MU, M_TAU
+from lfvscan.physics.reach import t_min_GeV2
+from lfvscan.physics.targets import PB, W
 from lfvscan import xsec
 from lfvscan.xsec import compute_cell
 

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from lfvscan import decays
-from lfvscan.constants import M_MU, M_TAU
+from lfvscan.physics import decays
+from lfvscan.physics.constants import M_MU, M_TAU
 from _refs import assert_printed
 
 

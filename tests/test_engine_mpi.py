@@ -12,10 +12,10 @@ import time
 import numpy as np
 import pytest
 
-from lfvscan.config import load_config
-from lfvscan.engine import StopFlag, run_scan
+from lfvscan.scan.config import load_config
+from lfvscan.scan.engine import StopFlag, run_scan
 from lfvscan.errors import UsageError
-from lfvscan.scandata import DONE, FAILED
+from lfvscan.store.scandata import DONE, FAILED
 
 from _scan_cells import cheap_cell
 from _scan_util import assert_same_results, write_config
@@ -123,6 +123,6 @@ def test_store_of_other_config_refused_on_every_rank(tmp_path):
         assert out.exit_code == 2 and "differs in: seed" in out.message
     comm.Barrier()
     if comm.rank == 0:
-        from lfvscan.store import load_scan
+        from lfvscan.store.zarr_store import load_scan
 
         assert (load_scan(d / "s.zarr").status[load_scan(d / "s.zarr").status != 3] == DONE).all()

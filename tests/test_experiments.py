@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lfvscan.errors import UsageError
-from lfvscan.experiments import config_hash, default_experiments_path, load_experiments, select
+from lfvscan.pheno.experiments import config_hash, default_experiments_path, load_experiments, select
 
 REPO = Path(__file__).resolve().parents[1]
 

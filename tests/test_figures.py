@@ -11,8 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lfvscan.cli import main  # noqa: E402
-from lfvscan.experiments import load_experiments  # noqa: E402
-from lfvscan.figures import (  # noqa: E402
+from lfvscan.pheno.experiments import load_experiments  # noqa: E402
+from lfvscan.plots.figures import (  # noqa: E402
     FIG_NAMES,
     fig1_dm_plane,
     fig3_coherent_diffractive,
@@ -23,10 +23,10 @@ from lfvscan.figures import (  # noqa: E402
     fig7_visible,
     tau2_lambda_distribution,
 )
-from lfvscan.limits import compute_limits, read_limits_csv  # noqa: E402
-from lfvscan.overlays import g2_bands  # noqa: E402
-from lfvscan.store import load_scan  # noqa: E402
-from lfvscan.yields import compute_yields  # noqa: E402
+from lfvscan.pheno.limits import compute_limits, read_limits_csv  # noqa: E402
+from lfvscan.pheno.overlays import g2_bands  # noqa: E402
+from lfvscan.store.zarr_store import load_scan  # noqa: E402
+from lfvscan.pheno.yields import compute_yields  # noqa: E402
 
 TINY = """\
 seed = 11
@@ -178,8 +178,8 @@ def test_figures_bad_input_exit2_nothing_written(store, tmp_path, capsys, argv, 
 
 def test_incomplete_real_store_warns_and_limits_nan(tmp_path, capsys):
     """A store with no computed cell: every needed cell is listed as missing, limits are NaN."""
-    from lfvscan.config import load_config
-    from lfvscan.store import ScanStore
+    from lfvscan.scan.config import load_config
+    from lfvscan.store.zarr_store import ScanStore
 
     cfg = tmp_path / "tiny.toml"
     cfg.write_text(TINY)

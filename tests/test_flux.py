@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lfvscan.errors import UsageError
-from lfvscan.flux import load_flux
+from lfvscan.pheno.flux import load_flux
 
 HEADER = "E_low_GeV,E_high_GeV,mu_plus_per_fb,mu_minus_per_fb\n"
 

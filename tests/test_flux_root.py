@@ -13,7 +13,7 @@ import pytest
 
 from lfvscan import cli
 from lfvscan.errors import UsageError
-from lfvscan.flux import flux_from_root, load_flux, write_flux_csv
+from lfvscan.pheno.flux import flux_from_root, load_flux, write_flux_csv
 
 uproot = pytest.importorskip("uproot")  # in the test extra, so this runs in CI
 

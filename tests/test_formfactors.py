@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from lfvscan import formfactors as ff
-from lfvscan.targets import PB, W, get_target
+from lfvscan.physics import formfactors as ff
+from lfvscan.physics.targets import PB, W, get_target
 
 T = np.array([1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 0.1, 0.5, 1.0])
 # columns: G_el^atom, G_el^nuc, G_inel^atom, G_inel^nuc, F^2  (physics.md §13.5)

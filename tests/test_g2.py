@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from lfvscan import g2
-from lfvscan.constants import M_MU, M_TAU
+from lfvscan.physics import g2
+from lfvscan.physics.constants import M_MU, M_TAU
 from _refs import assert_printed
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from lfvscan import kinematics as K
-from lfvscan.constants import M_MU, M_TAU
-from lfvscan.reach import t_min_GeV2
-from lfvscan.targets import PB, W
+from lfvscan.physics import kinematics as K
+from lfvscan.physics.constants import M_MU, M_TAU
+from lfvscan.physics.reach import t_min_GeV2
+from lfvscan.physics.targets import PB, W
 from lfvscan.xsec import is_open, max_mass_GeV
 
 M_TABLE = 193.75077  # physics.md §13.6 table header

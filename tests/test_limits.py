@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from lfvscan.cli import main
-from lfvscan.experiments import load_experiments
-from lfvscan.limits import compute_limits, g_limit, limits_csv, limits_json, provenance, read_limits_csv
-from lfvscan.scandata import FAILED
-from lfvscan.yields import compute_yields
+from lfvscan.pheno.experiments import load_experiments
+from lfvscan.pheno.limits import compute_limits, g_limit, limits_csv, limits_json, provenance, read_limits_csv
+from lfvscan.store.scandata import FAILED
+from lfvscan.pheno.yields import compute_yields
 
 from _toy_scan import M_TAU, NL_PB2, c_of, toy_scan
 
@@ -67,9 +67,9 @@ def test_g_limit_special_values():
 
 
 def _fake_store(monkeypatch, s):
-    import lfvscan.store
+    import lfvscan.store.zarr_store
 
-    monkeypatch.setattr(lfvscan.store, "load_scan", lambda path: s)
+    monkeypatch.setattr(lfvscan.store.zarr_store, "load_scan", lambda path: s)
 
 
 def test_cli_writes_csv_and_json_with_provenance(tmp_path, monkeypatch, capsys):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lfvscan.errors import UsageError
-from lfvscan.overlays import (
+from lfvscan.pheno.overlays import (
     DEFAULT_THETAS,
     cmb_sigma_v_limit,
     g2_bands,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lfvscan import reach
+from lfvscan.physics import reach
 from _refs import assert_printed
 
 

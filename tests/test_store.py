@@ -12,13 +12,13 @@ import warnings
 import numpy as np
 import pytest
 
-from lfvscan.cell import DIST_FIELDS, SCALAR_FIELDS, x_tau_edges
-from lfvscan.config import parse_config
-from lfvscan.engine import cell_seed
+from lfvscan.xsec.result import DIST_FIELDS, SCALAR_FIELDS, x_tau_edges
+from lfvscan.scan.config import parse_config
+from lfvscan.scan.engine import cell_seed
 from lfvscan.errors import UsageError
-from lfvscan.journal import CellRecord
-from lfvscan.scandata import DONE, FAILED, PENDING, SKIPPED
-from lfvscan.store import ScanStore, load_scan, open_for_scan, summarize
+from lfvscan.store.journal import CellRecord
+from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
+from lfvscan.store.zarr_store import ScanStore, load_scan, open_for_scan, summarize
 
 from _scan_cells import cheap_cell
 from _scan_util import SMALL_TOML, subprocess_env, UNDER_MPI
@@ -172,7 +172,7 @@ def test_journal_survives_kill_and_is_folded_on_resume(tmp_path):
 def test_journal_round_trip_exact_and_torn_lines_skipped(tmp_path):
     """Journal lines read back bit-identically (also nan/inf/-0.0/subnormals); a torn or corrupt
     line is skipped and counted, not fatal; a later line for the same cell wins."""
-    from lfvscan.journal import Journal, decode_line, encode_record, read_log
+    from lfvscan.store.journal import Journal, decode_line, encode_record, read_log
 
     cfg = config()
     rec = record(cfg, (1, 2, 3))

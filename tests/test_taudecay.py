@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from lfvscan import taudecay as td
-from lfvscan.constants import CTAU_TAU_CM, M_MU, M_TAU
+from lfvscan.physics import taudecay as td
+from lfvscan.physics.constants import CTAU_TAU_CM, M_MU, M_TAU
 from _refs import assert_printed
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from lfvscan import cli
-from lfvscan.cell import DIST_FIELDS, SCALAR_FIELDS
-from lfvscan.constants import M_MU, M_TAU
+from lfvscan.xsec.result import DIST_FIELDS, SCALAR_FIELDS
+from lfvscan.physics.constants import M_MU, M_TAU
 from lfvscan.xsec import cell_physics, compute_cell, d3sigma, dsigma_dw_dcos, is_open
 
 
@@ -84,7 +84,7 @@ def test_frozen_iteration_is_vegas_own_stratified_estimate(target, E, m_a):
     """
     import vegas
 
-    from lfvscan.xsec import DEFAULT_VEGAS, _bin_index, _frozen_iteration, integrand_points
+    from lfvscan.xsec.driver import DEFAULT_VEGAS, _bin_index, _frozen_iteration, integrand_points
 
     nb, s = 30, DEFAULT_VEGAS
     cp = cell_physics(target, E, m_a)

@@ -89,7 +89,7 @@ def test_theta_a_cutoff_is_negligible():
 
 def test_t_integral_against_plain_adaptive_quadrature():
     """The mapped Gauss-Legendre t integral of dsigma/dE_a dcos equals scipy quad over raw ln t."""
-    from lfvscan import kinematics as K
+    from lfvscan.physics import kinematics as K
     from lfvscan.xsec import d3sigma
 
     cp = cell_physics("Pb", 1000.0, 10.0)
@@ -113,7 +113,7 @@ def test_x_tau_distribution_against_quadrature():
     The quadrature bins in W = E - E_a (tau + recoil energy); vegas bins in the exact
     E_tau = W - t/2M.  The shift t/2M < 2.6e-3 GeV moves < 1e-4 of a bin at these energies.
     """
-    from lfvscan.constants import M_TAU
+    from lfvscan.physics.constants import M_TAU
 
     E, m_a = 1000.0, 5.0
     r = compute_cell("Pb", E, m_a, rel_err=0.002, seed=8, n_xbins=4)

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from lfvscan.cell import x_tau_edges
-from lfvscan.experiments import Selection, load_experiments
-from lfvscan.flux import MuonFlux
-from lfvscan.scandata import PENDING
-from lfvscan.yields import (
+from lfvscan.xsec.result import x_tau_edges
+from lfvscan.pheno.experiments import Selection, load_experiments
+from lfvscan.pheno.flux import MuonFlux
+from lfvscan.store.scandata import PENDING
+from lfvscan.pheno.yields import (
     FluxRangeWarning,
     IncompleteScanWarning,
     acceptance_weights,

@@ -1,0 +1,76 @@
+"""``lfvscan figures STORE --out DIR``: every figure of the paper from a scan (physics.md §11)."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+from lfvscan.errors import UsageError
+from lfvscan.cli.limits import add_common, prepare
+
+HELP = "draw Figs. 1, 3, 5, 6, 7 of arXiv:2407.15942 (PDF and PNG) from a scan store"
+
+
+def _theta(text: str) -> float:
+    """'pi/2', '3pi/8', '1.5708' -> radians."""
+    s = text.strip().lower().replace("π", "pi")
+    try:
+        if "pi" in s:
+            num, _, den = s.partition("/")
+            num = num.replace("*", "").replace("pi", "")
+            v = (float(num) if num else 1.0) * math.pi / (float(den) if den else 1.0)
+        else:
+            v = float(s)
+    except ValueError:
+        raise UsageError(f"--thetas: cannot read {text!r} (use e.g. pi/2, 3pi/8, 1.2)") from None
+    return v
+
+
+def add_parser(sub):
+    p = sub.add_parser("figures", help=HELP, description=HELP)
+    add_common(p)
+    p.add_argument("--g2-preset", default=None, help="g-2 measurement: paper-2023 (default) or wp2025")
+    p.add_argument("--thetas", nargs="+", default=None, metavar="THETA",
+                   help="theta values of the g-2 bands (default pi/2 3pi/8 pi/3 pi/4)")
+    p.add_argument("--nsigma", type=float, default=None, help="g-2 band half-width in sigma (default 2)")
+    p.add_argument("--f-eff", type=float, default=None, help="CMB energy-deposition efficiency (default 0.2)")
+    p.add_argument("--id-curve", action="append", default=[], metavar="CSV",
+                   help="indirect-detection limit curve m_chi_GeV,sigma_v_cm3_s with '# label:', "
+                        "'# limit_type: majorana|dirac' header (repeatable)")
+    p.add_argument("--formats", nargs="+", default=["pdf", "png"], help="file formats (default pdf png)")
+    return p
+
+
+def run(args) -> int:
+    from lfvscan.physics import g2
+    from lfvscan.pheno import overlays as ov
+    from lfvscan.plots.figures import make_all
+
+    preset = g2.DEFAULT_G2_PRESET if args.g2_preset is None else args.g2_preset
+    nsigma = g2.DEFAULT_NSIGMA if args.nsigma is None else args.nsigma
+    ov.check_g2_preset(preset)
+    thetas = tuple(_theta(t) for t in args.thetas) if args.thetas else ov.DEFAULT_THETAS
+    f_eff = ov.DEFAULT_F_EFF if args.f_eff is None else args.f_eff
+    if not (f_eff > 0 and math.isfinite(f_eff)):
+        raise UsageError(f"--f-eff must be positive, got {args.f_eff!r}")
+    if not (nsigma > 0 and math.isfinite(nsigma)):
+        raise UsageError(f"--nsigma must be positive, got {args.nsigma!r}")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    known = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    bad = [f for f in args.formats if f not in known]
+    if bad:
+        raise UsageError(f"--formats: unknown format {bad[0]!r} (known: {', '.join(sorted(known))})")
+    id_curves = [ov.load_id_curve(p) for p in args.id_curve]
+    scan, exps, lims, prov = prepare(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    figs = make_all(scan, lims, out, g2_preset=preset, thetas=thetas, nsigma=nsigma,
+                    f_eff=f_eff, id_curves=id_curves, formats=tuple(args.formats))
+    for name, why in figs["_skipped"].items():
+        print(f"lfvscan figures: warning: skipped {name}: {why}", file=sys.stderr)
+    written = [n for n in figs if n != "_skipped"]
+    print(f"wrote {len(written)} figures to {out}: " + ", ".join(written))
+    return 0

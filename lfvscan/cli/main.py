@@ -1,0 +1,69 @@
+"""Command-line entry point ``lfvscan``.
+
+Each subcommand lives in its own module under :mod:`lfvscan.cli` exposing
+``add_parser(subparsers)`` and ``run(args) -> int``.  Only the module of the command being run is
+imported (``lfvscan scan`` does not pay for the plotting or dark-matter imports, in every MPI
+rank); ``lfvscan --help`` imports them all to list them.  Errors in user input raise
+:class:`lfvscan.errors.UsageError` and become one line on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from lfvscan import __version__
+from lfvscan.errors import UsageError
+
+#: subcommand modules, in the order shown by --help
+COMMANDS = ("model", "xsec", "scan", "status", "limits", "figures", "flux")
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser(commands: tuple[str, ...] = COMMANDS) -> argparse.ArgumentParser:
+    """The parser with the subcommands ``commands`` (all by default)."""
+    parser = _Parser(
+        prog="lfvscan",
+        description="LFV tau-mu ALP production at TeV muon beams: cross sections, scans, limits (arXiv:2407.15942).",
+    )
+    parser.add_argument("--version", action="version", version=f"lfvscan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in commands:
+        mod = importlib.import_module(f"lfvscan.cli.{name}")
+        p = mod.add_parser(sub)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def _requested_command(argv: list[str]) -> str | None:
+    """The subcommand named on the command line, if it is the first non-option argument."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    name = _requested_command(argv)
+    parser = build_parser((name,) if name else COMMANDS)
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except UsageError as exc:
+        print(f"lfvscan {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

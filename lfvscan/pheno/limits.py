@@ -1,0 +1,207 @@
+"""Exclusion limits g_lim(m_a) = sqrt(N_req / N_hat) (physics.md §10.4).
+
+Zero background is assumed for every projected curve [P].  ``N_req`` defaults to 3 (about 95 % CL
+for a Poisson process with no background, [U]); 2.3 (90 % CL) is the usual alternative.  The limit
+is exact because N is proportional to g^2 (prompt ALP decays, fixed branching ratios).
+
+Special values: ``N_hat = 0`` (cut removes everything, mass above the kinematic reach) gives an
+infinite limit, reported as ``inf`` in CSV and as the string ``"inf"`` in JSON; a mass whose cells
+are not all computed gives NaN, reported as ``nan`` in CSV and ``null`` in JSON.
+
+Output files carry their provenance in the header: lfvscan version, UTC time, N_req, the
+experiments configuration (and its sha256), the scan's attributes (config, config hash) and a
+sha256 of the scan arrays used.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import hashlib
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lfvscan import __version__
+from lfvscan.errors import UsageError
+from lfvscan.pheno.yields import CurveYield
+
+#: default number of signal events required for exclusion (physics.md §10.4, [U])
+DEFAULT_N_REQ = 3.0
+
+CSV_COLUMNS = (
+    ("experiment", ""),
+    ("curve", ""),
+    ("scenario", ""),
+    ("mass_GeV", "GeV"),
+    ("n_hat", "events at g=1"),
+    ("n_hat_err", "events at g=1"),
+    ("g_lim", "1"),
+    ("g_lim_err", "1"),
+)
+
+
+def check_n_req(n_req) -> float:
+    try:
+        v = float(n_req)
+    except (TypeError, ValueError):
+        raise UsageError(f"N_req must be a number, got {n_req!r}") from None
+    if not (v > 0 and math.isfinite(v)):
+        raise UsageError(f"N_req must be positive and finite, got {n_req!r}")
+    return v
+
+
+def g_limit(n_hat, n_req=DEFAULT_N_REQ):
+    """g_lim = sqrt(N_req / N_hat) (physics.md §10.4); inf where N_hat == 0, NaN where N_hat is NaN."""
+    n_req = check_n_req(n_req)
+    n_hat = np.asarray(n_hat, dtype=float)
+    if np.any(n_hat < 0):
+        raise ValueError(f"negative N_hat {n_hat[n_hat < 0][0]!r}")
+    with np.errstate(divide="ignore"):
+        return np.sqrt(n_req / n_hat)
+
+
+@dataclass(frozen=True)
+class CurveLimit:
+    """Limit for one curve; ``g_lim_err`` = g_lim * n_hat_err / (2 n_hat) (MC error)."""
+
+    yields: CurveYield
+    n_req: float
+    g_lim: np.ndarray
+    g_lim_err: np.ndarray
+
+    @property
+    def key(self) -> str:
+        return self.yields.key
+
+    @property
+    def masses_GeV(self) -> np.ndarray:
+        return self.yields.masses_GeV
+
+
+def compute_limits(yields: list[CurveYield], n_req=DEFAULT_N_REQ) -> list[CurveLimit]:
+    """Limits for each curve."""
+    n_req = check_n_req(n_req)
+    out = []
+    for y in yields:
+        g = g_limit(y.n_hat, n_req)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gerr = np.where(y.n_hat > 0, g * y.n_hat_err / (2 * y.n_hat), np.nan)
+        out.append(CurveLimit(yields=y, n_req=n_req, g_lim=g, g_lim_err=gerr))
+    return out
+
+
+def scan_hash(scan) -> str:
+    """sha256 over the scan arrays that limits depend on (status, grids, cross sections)."""
+    h = hashlib.sha256()
+    for name in ("energies_GeV", "masses_GeV", "x_tau_edges", "status", "sigma_pb",
+                 "dsigma_dlnx_tau_pb", "dsigma_dlnx_tau_err_pb"):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(getattr(scan, name)).tobytes())
+    h.update(repr(tuple(scan.targets)).encode())
+    return h.hexdigest()
+
+
+def provenance(scan, experiments, n_req, store_path=None, extra=None) -> dict:
+    """Provenance block written into every output file."""
+    from lfvscan.pheno.experiments import config_hash
+
+    attrs = {k: v for k, v in (scan.attrs or {}).items()}
+    return {
+        "lfvscan_version": __version__,
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "store": str(store_path) if store_path is not None else None,
+        "store_arrays_sha256": scan_hash(scan),
+        "store_attrs": attrs,
+        "scan_theta": scan.theta,
+        "scan_convention": scan.convention,
+        "n_req": n_req,
+        "n_req_meaning": "signal events required for exclusion, zero background (physics.md §10.4)",
+        "experiments_sha256": config_hash(experiments),
+        "experiments": {k: e.to_dict() for k, e in experiments.items()},
+        **(extra or {}),
+    }
+
+
+def _fmt(v) -> str:
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf"
+    return f"{v:.8g}"
+
+
+def limits_csv(limits: list[CurveLimit], prov: dict) -> str:
+    """CSV text: ``#`` header with units and provenance (JSON, one line per key), then rows."""
+    buf = io.StringIO()
+    buf.write("# lfvscan limits: g_lim(m_a) = sqrt(N_req / N_hat), N_hat = expected events at g = 1\n")
+    buf.write("# units: " + ", ".join(f"{c}[{u}]" for c, u in CSV_COLUMNS if u) + "\n")
+    buf.write("# g_lim = inf: no expected events (cuts remove everything / above reach); nan: cells missing\n")
+    for k, v in prov.items():
+        buf.write(f"# {k}: {json.dumps(v, default=str, ensure_ascii=False)}\n")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([c for c, _ in CSV_COLUMNS])
+    for lim in limits:
+        y = lim.yields
+        for i, m in enumerate(y.masses_GeV):
+            w.writerow([y.experiment, y.curve, y.scenario, _fmt(m), _fmt(y.n_hat[i]), _fmt(y.n_hat_err[i]),
+                        _fmt(lim.g_lim[i]), _fmt(lim.g_lim_err[i])])
+    return buf.getvalue()
+
+
+def _json_num(v):
+    v = float(v)
+    if math.isnan(v):
+        return None
+    if math.isinf(v):
+        return "inf"
+    return v
+
+
+def limits_json(limits: list[CurveLimit], prov: dict) -> str:
+    """JSON text: {"provenance", "units", "special_values", "curves": [...]}."""
+    curves = []
+    for lim in limits:
+        y = lim.yields
+        curves.append({
+            "experiment": y.experiment,
+            "curve": y.curve,
+            "scenario": y.scenario,
+            "label": y.label,
+            "exposure": y.exposure,
+            "exposure_unit": y.exposure_unit,
+            "selection_factor": y.factor,
+            "column_density_per_pb": y.column_density_per_pb,
+            "drawn_in_paper": y.drawn,
+            "mass_GeV": [_json_num(m) for m in y.masses_GeV],
+            "n_hat": [_json_num(v) for v in y.n_hat],
+            "n_hat_err": [_json_num(v) for v in y.n_hat_err],
+            "g_lim": [_json_num(v) for v in lim.g_lim],
+            "g_lim_err": [_json_num(v) for v in lim.g_lim_err],
+            "missing_cells": [list(c) for c in y.missing],
+            "notes": list(y.notes),
+        })
+    doc = {
+        "provenance": prov,
+        "units": {"mass_GeV": "GeV", "n_hat": "events at g=1", "g_lim": "dimensionless coupling g_tau_mu"},
+        "special_values": {"inf": "N_hat = 0: no sensitivity", "null": "not computed (missing cells)"},
+        "curves": curves,
+    }
+    return json.dumps(doc, indent=1, default=str, ensure_ascii=False)
+
+
+def read_limits_csv(path) -> dict[str, dict[str, np.ndarray]]:
+    """Read a limits CSV back: {"exp/curve": {"mass_GeV", "n_hat", "g_lim", ...}}."""
+    lines = [ln for ln in Path(path).read_text().splitlines() if ln and not ln.startswith("#")]
+    rows = list(csv.DictReader(lines))
+    out: dict[str, dict[str, list]] = {}
+    for r in rows:
+        d = out.setdefault(f"{r['experiment']}/{r['curve']}", {})
+        for c, _ in CSV_COLUMNS[3:]:
+            d.setdefault(c, []).append(float(r[c]))
+    return {k: {c: np.array(v) for c, v in d.items()} for k, d in out.items()}

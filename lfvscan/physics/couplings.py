@@ -1,0 +1,58 @@
+"""Coupling conventions of the LFV ALP model (physics.md §2).
+
+The model Lagrangian is written as ``L = -i a tau_bar (g_S + g_P gamma5) mu + h.c.`` with real
+scalar/pseudoscalar Yukawas.  Two conventions relate (g_S, g_P) to the paper's (g, theta):
+
+* ``"eq3"`` (default; paper Eq. (3), m_mu -> 0):   g_S = g sin(theta),            g_P = g cos(theta)
+* ``"eq2"`` (paper Eq. (2), exact masses):         g_S = g (1 - r) sin(theta),    g_P = g (1 + r) cos(theta)
+
+with r = m_mu / m_tau.  theta = 0 is the pure pseudoscalar ("standard ALP"), theta = pi/2 the
+pure scalar (maximal positive Delta a_mu), theta = pi/4 the chiral coupling.  The choice of
+default is physics.md §2.4 / §14 item 1-2 ([U]): the paper's limits are theta-independent, which
+holds exactly only with Eq. (3).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lfvscan.physics.constants import M_MU, M_TAU
+
+CONVENTIONS = ("eq3", "eq2")
+DEFAULT_CONVENTION = "eq3"
+#: default theta for production cross sections and limits (physics.md §7.6, [U], harmless)
+DEFAULT_THETA = math.pi / 4
+
+
+def check_convention(convention: str) -> str:
+    """Return ``convention`` if known, else raise ``ValueError`` naming it."""
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown coupling convention {convention!r} (known: {', '.join(CONVENTIONS)})")
+    return convention
+
+
+def yukawas(g, theta, convention: str = DEFAULT_CONVENTION):
+    """Scalar and pseudoscalar Yukawas (g_S, g_P) for coupling ``g`` and angle ``theta`` [rad].
+
+    physics.md §2.4 table.  Vectorised over ``g`` and ``theta``.
+    """
+    check_convention(convention)
+    g = np.asarray(g, dtype=float)
+    theta = np.asarray(theta, dtype=float)
+    if convention == "eq3":
+        return g * np.sin(theta), g * np.cos(theta)
+    r = M_MU / M_TAU
+    return g * (1.0 - r) * np.sin(theta), g * (1.0 + r) * np.cos(theta)
+
+
+def g_eff_sq(g_S, g_P):
+    """g_eff^2 = g_S^2 + g_P^2 (physics.md §2.4)."""
+    return np.asarray(g_S) ** 2 + np.asarray(g_P) ** 2
+
+
+def delta_m(m_a, g_S, g_P, m1: float = M_TAU, m2: float = M_MU):
+    """Delta_m = g_S^2 [m_a^2 - (m1+m2)^2] + g_P^2 [m_a^2 - (m1-m2)^2]  [GeV^2] (physics.md §7.4)."""
+    m_a = np.asarray(m_a, dtype=float)
+    return g_S**2 * (m_a**2 - (m1 + m2) ** 2) + g_P**2 * (m_a**2 - (m1 - m2) ** 2)

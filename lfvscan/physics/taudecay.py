@@ -1,0 +1,149 @@
+"""Downstream tau kinematics: decay lengths and selection fractions (physics.md §8).
+
+* :func:`decay_length_tau_cm` - mean lab decay length lambda_tau(E_tau) (§8.1).
+* :func:`e_cut_GeV` - tau energy above which lambda_tau > d (§8.5).
+* :func:`resolved_fraction` - acceptance of one tau of energy E_tau for resolution d (§8.5):
+  ``mode="mean"`` (baseline, step function on the mean decay length) or ``"exponential"``
+  (survival probability exp(-d/lambda)).  [U] physics.md §14 item 11.
+* :func:`tau2_energy_bounds`, :func:`p2_pass_fraction` - the tau from a -> tau mu has a flat lab
+  energy distribution on [E_-, E_+] (§8.3); fraction passing the decay-length cut.
+* :func:`tau_to_mu_cdf`, :func:`p_muon_energy_below` - tau -> mu nu nu spectrum (§8.4).
+
+Energies in GeV, lengths in cm.  All functions are vectorised over their array arguments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lfvscan.physics.constants import CTAU_TAU_CM, M_MU, M_TAU
+from lfvscan.physics.decays import kallen
+from lfvscan.util.validate import nonnegative
+
+#: acceptance modes of :func:`resolved_fraction` / :func:`p2_pass_fraction` ([U] §14 item 11)
+ACCEPTANCE_MODES = ("mean", "exponential")
+DEFAULT_ACCEPTANCE_MODE = "mean"
+#: Gauss-Legendre order for the exponential-survival average over the flat tau_2 spectrum
+_GL_T, _GL_W = np.polynomial.legendre.leggauss(64)
+
+
+def _check_mode(mode: str) -> str:
+    if mode not in ACCEPTANCE_MODES:
+        raise ValueError(f"unknown acceptance mode {mode!r} (known: {', '.join(ACCEPTANCE_MODES)})")
+    return mode
+
+
+def _tau_energy(E_tau) -> np.ndarray:
+    """E_tau as array; values below m_tau by more than 1e-9 (relative) raise, rounding is clipped."""
+    E = np.asarray(E_tau, dtype=float)
+    bad = ~(np.isfinite(E) & (E >= M_TAU * (1.0 - 1e-9)))
+    if np.any(bad):
+        raise ValueError(f"E_tau must be finite and >= m_tau = {M_TAU} GeV, got {E[bad].ravel()[0]!r}")
+    return np.maximum(E, M_TAU)
+
+
+def beta_gamma_tau(E_tau):
+    """beta*gamma = |p_tau| / m_tau of a tau of lab energy ``E_tau`` [GeV] (physics.md §8.1)."""
+    E = _tau_energy(E_tau)
+    return np.sqrt(E * E - M_TAU**2) / M_TAU
+
+
+def decay_length_tau_cm(E_tau):
+    """Mean lab decay length lambda_tau = beta gamma c tau_tau [cm] (physics.md §8.1)."""
+    return beta_gamma_tau(E_tau) * CTAU_TAU_CM
+
+
+def e_cut_GeV(d_cm):
+    """Tau energy [GeV] with lambda_tau(E) = d:  sqrt((m_tau d / c tau_tau)^2 + m_tau^2) (§8.5)."""
+    d = nonnegative("d_cm", d_cm, "cm")
+    return np.sqrt((M_TAU * d / CTAU_TAU_CM) ** 2 + M_TAU**2)
+
+
+def resolved_fraction(E_tau, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE):
+    """Probability that a tau of energy ``E_tau`` [GeV] is resolved with resolution ``d_cm`` (§8.5).
+
+    ``mode="mean"`` (baseline): 1 if lambda_tau(E_tau) > d else 0.
+    ``mode="exponential"``: exp(-d / lambda_tau) (0 for a tau at rest).
+    """
+    _check_mode(mode)
+    lam = decay_length_tau_cm(E_tau)
+    d = nonnegative("d_cm", d_cm, "cm")
+    if mode == "mean":
+        return np.where(lam > d, 1.0, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.where(lam > 0, np.exp(-d / np.where(lam > 0, lam, 1.0)), np.where(d > 0, 0.0, 1.0))
+
+
+def tau2_rest_frame(m_a):
+    """(E*, p*) [GeV] of the tau in the ALP rest frame for a -> tau mu (physics.md §8.3):
+    E* = (m_a^2 + m_tau^2 - m_mu^2)/(2 m_a), p* = lambda^(1/2)(m_a^2, m_tau^2, m_mu^2)/(2 m_a)
+    (p* = 0 below threshold)."""
+    m_a = np.asarray(m_a, dtype=float)
+    e_star = (m_a**2 + M_TAU**2 - M_MU**2) / (2.0 * m_a)
+    p_star = np.sqrt(np.maximum(kallen(m_a**2, M_TAU**2, M_MU**2), 0.0)) / (2.0 * m_a)
+    return e_star, p_star
+
+
+def tau2_energy_bounds(E_a, m_a):
+    """Lab energy range [E_-, E_+] [GeV] of the tau from a -> tau mu (physics.md §8.3).
+
+    E_+- = gamma_a (E* +- beta_a p*),  E* = (m_a^2 + m_tau^2 - m_mu^2)/(2 m_a),
+    p* = lambda^(1/2)(m_a^2, m_tau^2, m_mu^2)/(2 m_a).  The distribution is flat on [E_-, E_+].
+    NaN where the decay is impossible (m_a <= m_tau + m_mu or E_a < m_a).
+    """
+    E_a = np.asarray(E_a, dtype=float)
+    m_a = np.asarray(m_a, dtype=float)
+    ok = (m_a > M_TAU + M_MU) & (E_a >= m_a)
+    ma = np.where(ok, m_a, 10.0)
+    Ea = np.where(ok, E_a, 10.0)
+    e_star, p_star = tau2_rest_frame(ma)
+    gamma = Ea / ma
+    beta = np.sqrt(np.maximum(1.0 - 1.0 / gamma**2, 0.0))
+    e_minus = np.maximum(gamma * (e_star - beta * p_star), M_TAU)
+    e_plus = gamma * (e_star + beta * p_star)
+    return np.where(ok, e_minus, np.nan), np.where(ok, e_plus, np.nan)
+
+
+def p2_pass_fraction(E_a, m_a, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE):
+    """Fraction of taus from a -> tau mu (ALP lab energy ``E_a``) resolved with resolution ``d_cm``.
+
+    physics.md §8.5.  ``mode="mean"`` (baseline): clip((E_+ - max(E_cut, E_-)) / (E_+ - E_-), 0, 1).
+    ``mode="exponential"``: average of exp(-d/lambda_tau(E)) over the flat spectrum (64-point
+    Gauss-Legendre).  Exactly 0 where the decay is impossible (m_a <= m_tau + m_mu or E_a < m_a).
+    For an ALP at rest (E_+ = E_-) the fraction is that of the single tau energy.
+    """
+    _check_mode(mode)
+    d = nonnegative("d_cm", d_cm, "cm")
+    e_minus, e_plus = tau2_energy_bounds(E_a, m_a)
+    ok = np.isfinite(e_minus)
+    em = np.where(ok, e_minus, M_TAU)
+    ep = np.where(ok, e_plus, M_TAU)
+    width = ep - em
+    if mode == "mean":
+        ecut = e_cut_GeV(d)
+        wide = width > 0
+        frac = np.where(wide, (ep - np.maximum(ecut, em)) / np.where(wide, width, 1.0),
+                        np.where(ep > ecut, 1.0, 0.0))
+    else:
+        nodes = 0.5 * (em + ep)[..., None] + 0.5 * width[..., None] * _GL_T
+        frac = 0.5 * np.sum(_GL_W * resolved_fraction(nodes, d[..., None], "exponential"), axis=-1)
+    return np.where(ok, np.clip(frac, 0.0, 1.0), 0.0)
+
+
+def tau_to_mu_cdf(y_c):
+    """P(y < y_c) for y = E_mu / E_tau in tau -> mu nu nu (physics.md §8.4).
+
+    Unpolarised ultra-relativistic tau, massless mu: dN/dy = 5/3 - 3y^2 + 4/3 y^3 on [0, 1],
+    P = 5/3 y_c - y_c^3 + y_c^4 / 3  (y_c clipped to [0, 1]).
+    """
+    y = np.clip(np.asarray(y_c, dtype=float), 0.0, 1.0)
+    return 5.0 / 3.0 * y - y**3 + y**4 / 3.0
+
+
+def p_muon_energy_below(E_tau, E_max):
+    """Probability that the muon from tau -> mu nu nu has E_mu < ``E_max`` [GeV] (§8.4, NA64 cut).
+
+    = tau_to_mu_cdf(E_max / E_tau).
+    """
+    E = _tau_energy(E_tau)
+    return tau_to_mu_cdf(np.asarray(E_max, dtype=float) / E)

@@ -1,0 +1,387 @@
+"""Figures of arXiv:2407.15942 from a scan (physics.md §11).
+
+Every plotting function takes data objects (``ScanData``, limits, overlays), draws on a new (or
+given) matplotlib axes and returns ``(fig, ax)``; each curve carries a legend label naming the
+experiment, exposure and selection, so tests can check the artists.  :func:`make_all` writes PDF
+and PNG files.  The Agg backend is selected by :func:`make_all` / the CLI; importing this module
+does not touch the backend.
+
+Figures: ``fig1_dm_plane`` (Fig. 1), ``fig3_coherent_diffractive`` (Fig. 3), ``fig5_tau1``
+(Fig. 5 left), ``fig5_tau2`` (Fig. 5 right), ``fig6_invisible`` (Fig. 6 left, and right with
+``bands``/DM lines), ``fig7_visible`` (Fig. 7).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from lfvscan.physics import g2
+from lfvscan.pheno import overlays as ov
+from lfvscan.physics import taudecay
+from lfvscan.physics.constants import CTAU_TAU_CM, M_TAU
+from lfvscan.store.scandata import DONE, ScanData
+
+FIG_NAMES = ("fig1_dm_plane", "fig3_coherent_diffractive", "fig5_left_tau1", "fig5_right_tau2",
+             "fig6_left_invisible", "fig6_right_invisible_g2_dm", "fig7_visible")
+G_LABEL = r"$g_{\tau\mu}$"
+MA_LABEL = r"$m_a$ [GeV]"
+
+
+def _axes(ax, figsize=(6.4, 4.8)):
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
+    return fig, ax
+
+
+def fmt_sci(x: float) -> str:
+    """1e13 -> '10¹³', 1.98e10 -> '1.98×10¹⁰' (unicode, for legends)."""
+    sup = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+    e = int(math.floor(math.log10(abs(x))))
+    m = x / 10**e
+    if abs(m - round(m)) < 1e-9 and round(m) == 1:
+        return f"10{str(e).translate(sup)}"
+    return f"{m:.3g}×10{str(e).translate(sup)}"
+
+
+def exposure_label(y) -> str:
+    """'10¹⁶ MOT' or '3 ab⁻¹' for a CurveYield."""
+    if y.exposure_unit == "fb^-1":
+        v = y.exposure
+        return f"{v / 1000:g} ab⁻¹" if v >= 1000 else f"{v:g} fb⁻¹"
+    return f"{fmt_sci(y.exposure)} MOT"
+
+
+def curve_label(y) -> str:
+    """Legend label: selection label and exposure."""
+    return f"{y.label} ({exposure_label(y)})"
+
+
+def _mass_ticks(ax):
+    from matplotlib.ticker import FuncFormatter
+
+    fmt = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_major_formatter(fmt)
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
+
+
+def _finite(a):
+    a = np.asarray(a, dtype=float).copy()
+    a[~np.isfinite(a)] = np.nan
+    return a
+
+
+# ------------------------------------------------------------------------------- Fig. 1
+def fig1_dm_plane(m_chi_GeV=None, id_curves=(), f_eff: float = ov.DEFAULT_F_EFF,
+                  ma_over_mchi: float = ov.DEFAULT_MA_OVER_MCHI, g_chi: float = 1.0, ax=None):
+    """Fig. 1: (m_chi, g) plane for asymmetric Dirac DM (physics.md §5.3, §11): relic line,
+    Planck CMB exclusion (p_ann with ``f_eff``), user ID curves, future ID (x10 stronger)."""
+    fig, ax = _axes(ax)
+    m = np.geomspace(1.0, 30.0, 300) if m_chi_GeV is None else np.asarray(m_chi_GeV, float)
+    m_a = ma_over_mchi * m
+    g_rel = np.asarray(ov.relic_line(m_a, ma_over_mchi, g_chi))
+    ax.plot(m, g_rel, "k-", lw=2, label=r"relic: $\langle\sigma v\rangle_{\tau\mu}=4.4\times10^{-26}$ cm$^3$/s")
+    ax.fill_between(m, 1e-6, g_rel, color="0.85", label="symmetric component not depleted")
+    cmb = ov.cmb_sigma_v_limit(m, f_eff)
+    g_cmb = ov.id_excluded_upper_g(m, cmb, "majorana", m_a, g_chi)
+    ok = np.isfinite(g_cmb)
+    ax.fill_between(m, g_rel, np.where(ok, g_cmb, g_rel), where=ok, color="C3", alpha=0.35,
+                    label=f"Planck CMB 2018 ($f_{{\\rm eff}}$ = {f_eff:g})")
+    g_fut = ov.id_excluded_upper_g(m, cmb / ov.FUTURE_ID_IMPROVEMENT, "majorana", m_a, g_chi)
+    ax.plot(m, _finite(g_fut), "C3--", label="10× stronger than Planck CMB (future-ID illustration)")
+    for k, c in enumerate(id_curves):
+        g_up = ov.id_excluded_upper_g(m, c(m), c.limit_type, m_a, g_chi)
+        ok = np.isfinite(g_up)
+        ax.fill_between(m, g_rel, np.where(ok, g_up, g_rel), where=ok, alpha=0.3, color=f"C{4 + k}", label=c.label)
+        g_f = ov.id_excluded_upper_g(m, c(m) / ov.FUTURE_ID_IMPROVEMENT, c.limit_type, m_a, g_chi)
+        ax.plot(m, _finite(g_f), "--", color=f"C{4 + k}", label=f"{c.label}, ×10 (future)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(m[0], m[-1])
+    ax.set_ylim(1e-4, 1e-1)
+    ax.set_xlabel(r"$m_\chi$ [GeV]")
+    ax.set_ylabel(G_LABEL)
+    ax.set_title(f"asymmetric Dirac DM, $m_a = {ma_over_mchi:g}\\,m_\\chi$, $g_\\chi = {g_chi:g}$", fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    return fig, ax
+
+
+# ------------------------------------------------------------------------------- Fig. 3
+def _pick(values, wanted, n):
+    values = np.asarray(values, float)
+    if len(values) <= n:
+        return list(values)
+    out = []
+    for w in wanted:
+        v = values[np.argmin(np.abs(np.log(values / w)))]
+        if v not in out:
+            out.append(v)
+    return sorted(out)[:n]
+
+
+def fig3_vs_mass(scan: ScanData, target: str = "Pb", energies=None, ax=None):
+    """Coherent (elastic, ∝ Z²) and diffractive (inelastic, ∝ Z) sigma_hat [pb] vs m_a at a few
+    beam energies (alternative layout of Fig. 3)."""
+    fig, ax = _axes(ax)
+    t = scan.target_index(target)
+    done_E = [e for j, e in enumerate(scan.energies_GeV) if np.any(scan.status[t, j] == DONE)]
+    energies = _pick(done_E, (160.0, 1000.0, 4000.0), 3) if energies is None else energies
+    for n, E in enumerate(energies):
+        j = scan.energy_index(E)
+        ok = (scan.status[t, j] == DONE) & ~scan.closed[t, j]
+        m = scan.masses_GeV[ok]
+        ax.plot(m, scan.sigma_coherent_pb[t, j][ok], "-", color=f"C{n}", marker="o", ms=3,
+                label=f"coherent, E = {E:.4g} GeV")
+        ax.plot(m, scan.sigma_incoherent_pb[t, j][ok], "--", color=f"C{n}", marker="s", ms=3,
+                label=f"diffractive, E = {E:.4g} GeV")
+    ax.set_yscale("log")
+    ax.set_xscale("log")
+    _mass_ticks(ax)
+    ax.set_xlabel(MA_LABEL)
+    ax.set_ylabel(r"$\hat\sigma(\mu N\to\tau N a)$ [pb]  ($g=1$)")
+    ax.set_title(f"{target}: coherent vs diffractive contributions", fontsize=10)
+    ax.legend(fontsize=7)
+    return fig, ax
+
+
+def fig3_coherent_diffractive(scan: ScanData, target: str | None = None, masses=None, ax=None):
+    """Fig. 3: coherent (elastic, ∝ Z²) and diffractive (inelastic, ∝ Z) sigma_hat [pb] vs the muon
+    energy for two ALP masses (the paper: "for ALP masses [stripped] and [stripped]", [U] values;
+    default the scanned masses nearest 2 and 10 GeV).  ``target`` None: the target with the most
+    computed energies (W in configs/paper.toml).  :func:`fig3_vs_mass` gives the other layout."""
+    fig, ax = _axes(ax)
+    if target is None:
+        counts = [np.sum(np.any(scan.status[i] == DONE, axis=-1)) for i in range(len(scan.targets))]
+        target = scan.targets[int(np.argmax(counts))]
+    t = scan.target_index(target)
+    masses = _pick(scan.masses_GeV, (2.0, 10.0), 2) if masses is None else masses
+    for n, m in enumerate(masses):
+        k = int(np.argmin(np.abs(scan.masses_GeV - m)))
+        ok = (scan.status[t, :, k] == DONE) & ~scan.closed[t, :, k]
+        order = np.argsort(scan.energies_GeV[ok])
+        E = scan.energies_GeV[ok][order]
+        ax.plot(E, scan.sigma_coherent_pb[t, ok, k][order], "-", color=f"C{n}", marker="o", ms=3,
+                label=f"coherent, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
+        ax.plot(E, scan.sigma_incoherent_pb[t, ok, k][order], "--", color=f"C{n}", marker="s", ms=3,
+                label=f"diffractive, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
+    ax.set_yscale("log")
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$E_\mu$ [GeV]")
+    ax.set_ylabel(r"$\hat\sigma(\mu N\to\tau N a)$ [pb]  ($g=1$)")
+    ax.set_title(f"{target}: coherent vs diffractive contributions", fontsize=10)
+    ax.legend(fontsize=7)
+    return fig, ax
+
+
+# ------------------------------------------------------------------------------- Fig. 5
+def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res_cm: float = 0.2, ax=None):
+    """Fig. 5 left: (1/sigma) dsigma/dln lambda of the conversion tau, lambda = x_tau E c tau / m_tau
+    (physics.md §11), for several E and m_a, with the band lambda < ``res_cm``."""
+    fig, ax = _axes(ax)
+    t = scan.target_index(target)
+    done_E = [e for j, e in enumerate(scan.energies_GeV) if np.any(scan.status[t, j] == DONE)]
+    energies = _pick(done_E, (160.0, 1000.0, 3000.0), 3) if energies is None else energies
+    masses = _pick(scan.masses_GeV, (2.0, 10.0), 2) if masses is None else masses
+    styles = ["-", "--", ":", "-."]
+    for n, E in enumerate(energies):
+        j = scan.energy_index(E)
+        edges = scan.x_tau_edges[j]
+        for q, m in enumerate(masses):
+            k = int(np.argmin(np.abs(scan.masses_GeV - m)))
+            if scan.status[t, j, k] != DONE or scan.closed[t, j, k] or scan.sigma_pb[t, j, k] <= 0:
+                continue
+            h = scan.dsigma_dlnx_tau_pb[t, j, k]
+            norm = np.sum(h * np.diff(np.log(edges)))
+            lam = edges * E * CTAU_TAU_CM / M_TAU
+            ax.stairs(h / norm, lam, color=f"C{n}", ls=styles[q % 4], lw=1.5,
+                      label=f"E = {E:.4g} GeV, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
+    ax.axvspan(1e-5, res_cm, color="0.8", alpha=0.6, label=f"λ < {res_cm * 10:g} mm (FASERν2 resolution)")
+    ax.set_xscale("log")
+    ax.set_xlim(1e-3, 1e2)
+    ax.set_xlabel(r"$\lambda_{\tau_1} = x_\tau E\, c\tau_\tau/m_\tau$ [cm]")
+    ax.set_ylabel(r"$(1/\sigma)\, d\sigma/d\ln\lambda_{\tau_1}$")
+    ax.set_title(f"conversion τ ({target})", fontsize=10)
+    ax.legend(fontsize=7)
+    return fig, ax
+
+
+def tau2_lambda_distribution(scan: ScanData, t: int, j: int, k: int, lam_edges_cm, n_sub: int = 16):
+    """(1/sigma) dsigma/dln lambda of the tau from a -> tau mu (physics.md §8.3): each x_tau bin
+    (E_a = E (1 - x_tau)) is split into ``n_sub`` log sub-bins; the tau energy is flat on
+    [E_-, E_+] and lambda = beta gamma c tau.  Returns values per ln-lambda bin."""
+    E = scan.energies_GeV[j]
+    m = scan.masses_GeV[k]
+    edges = scan.x_tau_edges[j]
+    h = scan.dsigma_dlnx_tau_pb[t, j, k]
+    u = np.log(edges)
+    u_max = math.log(1 - m / E)
+    lo, hi = u[:-1], np.minimum(u[1:], u_max)
+    ok = hi > lo
+    w_bin = h * np.diff(u)  # sigma per bin, spread over its physical part
+    frac = (np.arange(n_sub) + 0.5) / n_sub
+    us = lo[ok, None] + (hi - lo)[ok, None] * frac
+    ws = np.repeat(w_bin[ok, None] / n_sub, n_sub, axis=1)
+    E_a = E * (1 - np.exp(us))
+    e_lo, e_hi = taudecay.tau2_energy_bounds(E_a.ravel(), m)
+    lam_edges = np.asarray(lam_edges_cm, float)
+    E_edges = taudecay.e_cut_GeV(lam_edges)  # tau energy whose mean decay length is the edge
+    width = (e_hi - e_lo)[:, None]
+    ov_ = np.clip(np.minimum(e_hi[:, None], E_edges[None, 1:]) - np.maximum(e_lo[:, None], E_edges[None, :-1]), 0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(width > 0, ov_ / width, 0.0)
+    f = np.nan_to_num(f)
+    content = np.sum(ws.ravel()[:, None] * f, axis=0)
+    total = np.sum(ws)
+    return content / total / np.diff(np.log(lam_edges))
+
+
+def fig5_tau2(scan: ScanData, target: str = "Pb", energy: float = 1000.0, masses=None,
+              res_cm=(2.0, 0.2), ax=None):
+    """Fig. 5 right: lambda distribution of the tau from the ALP decay at ``energy``, light and
+    heavy ALP, with the 2 cm and 2 mm resolution bands (physics.md §8.3, §11)."""
+    fig, ax = _axes(ax)
+    t = scan.target_index(target)
+    j = scan.energy_index(energy)
+    ok = (scan.status[t, j] == DONE) & ~scan.closed[t, j] & (scan.masses_GeV > M_TAU + 0.2)
+    cand = scan.masses_GeV[ok]
+    masses = _pick(cand, (3.0, 20.0), 2) if masses is None else masses
+    lam_edges = np.geomspace(1e-3, 20.0, 81)
+    for n, m in enumerate(masses):
+        k = int(np.argmin(np.abs(scan.masses_GeV - m)))
+        d = tau2_lambda_distribution(scan, t, j, k, lam_edges)
+        kind = "light" if n == 0 else "heavy"
+        ax.stairs(d, lam_edges, color=f"C{n}", lw=1.5, label=f"{kind} ALP, $m_a$ = {scan.masses_GeV[k]:.3g} GeV, E = {energy:g} GeV")
+    for q, r in enumerate(sorted(res_cm, reverse=True)):
+        lab = f"λ < {r:g} cm" if r >= 1 else f"λ < {r * 10:g} mm"
+        ax.axvspan(1e-4, r, color="0.5", alpha=0.2 + 0.15 * q, label=f"{lab} (resolution)")
+    ax.axvline(energy * CTAU_TAU_CM / M_TAU, color="k", lw=0.8, ls=":", label=r"$E_a c\tau_\tau/m_\tau$ at $E_a=E$")
+    ax.set_xscale("log")
+    ax.set_xlim(lam_edges[0], lam_edges[-1])
+    ax.set_xlabel(r"$\lambda_{\tau_2}$ [cm]")
+    ax.set_ylabel(r"$(1/\sigma)\, d\sigma/d\ln\lambda_{\tau_2}$")
+    ax.set_title(f"τ from a → τμ ({target}, E = {energy:g} GeV)", fontsize=10)
+    ax.legend(fontsize=7)
+    return fig, ax
+
+
+# ------------------------------------------------------------------------------- Figs. 6, 7
+def _draw_limits(ax, limits, scenario, only_drawn=True):
+    n = 0
+    for lim in limits:
+        y = lim.yields
+        if y.scenario != scenario or (only_drawn and not y.drawn):
+            continue
+        ax.plot(y.masses_GeV, _finite(lim.g_lim), "-", color=f"C{n}", lw=2, label=curve_label(y))
+        n += 1
+    return n
+
+
+def _draw_bands(ax, bands):
+    """Preferred bands (dark) and, lightly, the region above each (Delta a_mu too large, §4.5)."""
+    for q, b in enumerate(bands):
+        c = f"C{6 + q % 4}"
+        ax.fill_between(b.masses_GeV, _finite(b.g_lo), _finite(b.g_hi), color=c, alpha=0.45, label=b.label)
+        ax.fill_between(b.masses_GeV, _finite(b.g_hi), 10.0, color=c, alpha=0.06, lw=0,
+                        label="above a band: g−2 disfavoured for that θ" if q == 0 else None)
+
+
+def _limit_axes(ax, masses, title):
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(np.nanmin(masses), np.nanmax(masses))
+    ax.set_ylim(1e-4, 1.0)
+    _mass_ticks(ax)
+    ax.set_xlabel(MA_LABEL)
+    ax.set_ylabel(G_LABEL)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+
+
+def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = ov.DEFAULT_F_EFF,
+                   id_curves=(), only_drawn: bool = True, ax=None):
+    """Fig. 6: projected exclusions for the invisible ALP (a -> chi chibar); with ``bands`` and
+    ``dm_lines`` (relic line and CMB/ID exclusions at m_chi = m_a/3, g_chi = 1) it is Fig. 6 right."""
+    fig, ax = _axes(ax, (10.0, 5.2))
+    masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
+    _draw_limits(ax, limits, "invisible", only_drawn)
+    _draw_bands(ax, bands)
+    if dm_lines:
+        m = np.geomspace(max(np.nanmin(masses), 1.9), np.nanmax(masses), 200)
+        m_chi = m / ov.DEFAULT_MA_OVER_MCHI
+        g_rel = np.asarray(ov.relic_line(m))
+        ax.plot(m, _finite(g_rel), "k-", lw=1.5, label=r"relic target ($m_\chi=m_a/3$, $g_\chi=1$)")
+        g_cmb = ov.id_excluded_upper_g(m_chi, ov.cmb_sigma_v_limit(m_chi, f_eff), "majorana", m)
+        ok = np.isfinite(g_cmb)
+        ax.fill_between(m, g_rel, np.where(ok, g_cmb, g_rel), where=ok, color="k", alpha=0.25,
+                        label=f"Planck CMB excl. ($f_{{\\rm eff}}$ = {f_eff:g})")
+        for c in id_curves:
+            g_up = ov.id_excluded_upper_g(m_chi, c(m_chi), c.limit_type, m)
+            ok = np.isfinite(g_up)
+            ax.fill_between(m, g_rel, np.where(ok, g_up, g_rel), where=ok, alpha=0.25, label=c.label)
+    title = "invisible ALP ($a\\to\\chi\\bar\\chi$)" + (": with g−2 and DM" if (bands or dm_lines) else "")
+    _limit_axes(ax, masses, title)
+    return fig, ax
+
+
+def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None):
+    """Fig. 7: visible ALP (a -> tau mu, charge flip) at the 1 TeV fixed target, with g-2 bands;
+    the secluded-DM g_chi (§5.4, independent of g) is printed as a note."""
+    fig, ax = _axes(ax, (10.0, 5.2))
+    masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
+    _draw_limits(ax, limits, "visible")
+    _draw_bands(ax, bands)
+    if secluded_masses:
+        gs = ov.secluded_g_chi(np.asarray(secluded_masses, float))
+        txt = "secluded DM (χχ̄→aa, $m_\\chi=2m_a$, $x_F=20$): $g_\\chi$ = " + ", ".join(
+            f"{g:.2f} ($m_a$={m:g})" for m, g in zip(secluded_masses, gs))
+        ax.text(0.02, 0.02, txt, transform=ax.transAxes, fontsize=6.5)
+    _limit_axes(ax, masses, "visible ALP ($a\\to\\tau\\mu$), charge-flip signature")
+    return fig, ax
+
+
+# ------------------------------------------------------------------------------- all
+def band_masses_GeV(scan: ScanData, n: int = 200) -> np.ndarray:
+    """Mass grid [GeV] on which the g-2 bands are drawn over a scan's masses (from >= 0.5 GeV)."""
+    return np.geomspace(max(float(np.min(scan.masses_GeV)), 0.5), float(np.max(scan.masses_GeV)), n)
+
+
+def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_PRESET, thetas=ov.DEFAULT_THETAS,
+             nsigma: float = g2.DEFAULT_NSIGMA, f_eff: float = ov.DEFAULT_F_EFF, id_curves=(), formats=("pdf", "png")):
+    """Draw every figure and write ``<out_dir>/<name>.<fmt>``.  Returns {name: (fig, ax)}.
+
+    Figures needing data the scan lacks (e.g. no W target for Fig. 5 left) are skipped and
+    listed in the returned dict under ``"_skipped"`` with the reason."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    bands = ov.g2_bands(band_masses_GeV(scan), thetas, g2_preset, nsigma)
+    figs: dict = {}
+    skipped: dict[str, str] = {}
+    jobs = {
+        "fig1_dm_plane": lambda: fig1_dm_plane(id_curves=id_curves, f_eff=f_eff),
+        "fig3_coherent_diffractive": lambda: fig3_coherent_diffractive(scan),
+        "fig5_left_tau1": lambda: fig5_tau1(scan, "W" if "W" in scan.targets else scan.targets[0]),
+        "fig5_right_tau2": lambda: fig5_tau2(scan, "Pb"),
+        "fig6_left_invisible": lambda: fig6_invisible(limits),
+        "fig6_right_invisible_g2_dm": lambda: fig6_invisible(limits, bands, True, f_eff, id_curves),
+        "fig7_visible": lambda: fig7_visible(limits, bands),
+    }
+    for name, job in jobs.items():
+        try:
+            figs[name] = job()
+        except ValueError as exc:  # target / energy not in the scan
+            skipped[name] = str(exc)
+            continue
+        for fmt in formats:
+            figs[name][0].savefig(out / f"{name}.{fmt}", dpi=150)
+        plt.close(figs[name][0])
+    figs["_skipped"] = skipped
+    return figs

@@ -1,0 +1,216 @@
+"""Integrand of the exact 2 -> 3 cross section mu N -> tau N a (physics.md §7).
+
+Physics (g = 1, so sigma = g^2 sigma_hat, §7.6):
+
+    d sigma / dE_a dcos(theta_a) = alpha^2 / (32 pi M^2) |k| / (|p| V)
+                                   * int_{t_lo}^{t_up} dt F^2(t) / t^2 Abar(t; E_a, theta_a)
+
+with the closed-form phi_q average ``Abar`` (:func:`lfvscan.amplitude.amplitude_phi_avg`), the
+exact bounds of §7.7 and ``t_up = min(t_hi, t_cut, 2 M (E - E_a - m_tau))``
+(:mod:`lfvscan.kinematics`).  ``F^2 = G_el + G_inel`` is split into its coherent and incoherent
+parts (:mod:`lfvscan.formfactors`).
+
+Integration variables (all smooth maps, §7.8):
+
+* ``y0 = ln w`` with ``w = E - E_a - m_tau`` in ``[t_min / (2M), E - m_a - m_tau]``; the lower end is
+  exact: ``t >= t_lo >= t_min`` (forward threshold kinematics, :func:`kinematics.t_min_exact`) and
+  ``t <= 2 M w``, so nothing is cut.  Soft taus (heavy ALPs) keep their digits.
+* ``y1 = ln theta_a`` in ``[ln theta_a_min, ln pi]``.  ``theta_a_min`` (default
+  :data:`THETA_A_MIN` = 1e-8 rad) is the only approximation: below the characteristic angle
+  ``theta_c ~ (m_a + m_tau)/E`` the integrand in ``ln theta_a`` falls like ``theta_a^2``, so the
+  neglected part is ~ (theta_a_min/theta_c)^2 < 1e-8 for E <= 1e4 GeV (checked in the tests by
+  moving it to 1e-10 rad).
+* ``r`` in [0, 1]: ``t = t_lo exp(L h(r))``, ``L = ln(t_up / t_lo)``, ``h = r^2 (3 - 2r)``
+  (log map clustered at both ends; ``h' = 6 r (1 - r)`` removes the square-root end-point
+  behaviour of ``I1, I2``).
+
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from lfvscan.physics import kinematics as kin_mod
+from lfvscan.physics.amplitude import amplitude_phi_avg
+from lfvscan.physics.constants import ALPHA, GEV2_TO_PB, M_TAU
+from lfvscan.physics.couplings import DEFAULT_THETA, check_convention, delta_m, g_eff_sq, yukawas
+from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams, f2_coherent, f2_incoherent
+from lfvscan.physics.targets import Target, get_target
+from lfvscan.util.validate import positive
+
+#: default lower cut-off of the ALP polar angle [rad] (see module docstring for its effect)
+THETA_A_MIN = 1e-8
+
+
+# ----------------------------------------------------------------------------------- validation
+
+def _check_positive_finite(name, value) -> float:
+    """A positive finite scalar (ValueError naming ``name`` otherwise)."""
+    return float(positive(name, value))
+
+
+def _check_rel_err(rel_err):
+    try:
+        v = float(rel_err)
+    except (TypeError, ValueError):
+        raise ValueError(f"rel_err must be a number, got {rel_err!r}") from None
+    if not (0.0 < v < 0.5):
+        raise ValueError(f"rel_err must be in (0, 0.5), got {rel_err!r}")
+    return v
+
+
+# --------------------------------------------------------------------------------- kinematic reach
+
+def max_mass_GeV(energy_GeV, target, ff: FormFactorParams = DEFAULT_FF) -> float:
+    """Largest ALP mass [GeV] that can be produced with t <= t_cut at beam energy E (exact, §7.7).
+
+    Forward threshold kinematics with finite nucleus mass, :func:`kinematics.max_mass_exact`.
+    It lies slightly below the M -> inf estimate of §7.1/§13.7 (16.06 vs 16.11 GeV at 160 GeV).
+    Returns 0.0 when nothing can be produced.
+    """
+    E = _check_positive_finite("energy_GeV", energy_GeV)
+    tgt = get_target(target)
+    return float(max(kin_mod.max_mass_exact(E, tgt.M, ff.t_cut_GeV2), 0.0))
+
+
+def is_open(target, energy_GeV, mass_GeV, ff: FormFactorParams = DEFAULT_FF) -> bool:
+    """True when some phase-space point has t_lo < t_cut with E_tau >= m_tau (exact, §7.7).
+
+    The minimum of t_lo over the 2 -> 3 phase space is the forward threshold value
+    ``t_min_exact(E, m_a + m_tau)``; the cell is open iff it is below t_cut.
+    """
+    E = _check_positive_finite("energy_GeV", energy_GeV)
+    m = _check_positive_finite("mass_GeV", mass_GeV)
+    tgt = get_target(target)
+    tmin = kin_mod.t_min_exact(E, m + M_TAU, tgt.M)
+    return bool(np.isfinite(tmin) and tmin < ff.t_cut_GeV2)
+
+
+# ------------------------------------------------------------------------------------ integrand
+
+@dataclass(frozen=True)
+class CellPhysics:
+    """Everything the integrand needs for one cell (g = 1)."""
+
+    target: Target
+    E: float  #: beam energy [GeV]
+    m_a: float  #: ALP mass [GeV]
+    g_eff2: float  #: g_S^2 + g_P^2 for g = 1
+    dm: float  #: Delta_m [GeV^2] for g = 1 (§7.4)
+    ff: FormFactorParams
+    theta_a_min: float = THETA_A_MIN
+
+    @property
+    def M(self) -> float:
+        return self.target.M
+
+    @property
+    def w_bounds(self) -> tuple[float, float]:
+        """Exact range of w = E - E_a - m_tau [GeV] (see module docstring)."""
+        tmin = float(kin_mod.t_min_exact(self.E, self.m_a + M_TAU, self.M))
+        return tmin / (2.0 * self.M), self.E - self.m_a - M_TAU
+
+    @property
+    def bounds(self) -> list[list[float]]:
+        """vegas integration box in (ln w, ln theta_a, r)."""
+        wlo, whi = self.w_bounds
+        return [[math.log(wlo), math.log(whi)], [math.log(self.theta_a_min), math.log(math.pi)], [0.0, 1.0]]
+
+
+def cell_physics(target, energy_GeV, mass_GeV, *, theta=DEFAULT_THETA, convention="eq3", ff=DEFAULT_FF,
+                 theta_a_min=THETA_A_MIN) -> CellPhysics:
+    """Build the :class:`CellPhysics` for g = 1 and the Yukawas of (theta, convention) (§2.4)."""
+    check_convention(convention)
+    g_S, g_P = yukawas(1.0, theta, convention)
+    g_S, g_P = float(g_S), float(g_P)
+    return CellPhysics(get_target(target), float(energy_GeV), float(mass_GeV), float(g_eff_sq(g_S, g_P)),
+                       float(delta_m(mass_GeV, g_S, g_P)), ff, float(theta_a_min))
+
+
+def _t_range(w, theta_a, cp: CellPhysics):
+    """(kinematics, t_lo, t_up) at (w, theta_a): the exact t window of §7.7 with the form-factor cut
+    and E_tau >= m_tau, ``t_up = min(t_hi, t_cut, 2 M w)`` [GeV^2] (nan where unphysical)."""
+    kin = kin_mod.alp_kinematics(cp.E, w, theta_a, cp.m_a)
+    t_lo, t_hi = kin_mod.t_bounds(kin.W, kin.V, kin.u, cp.M)
+    return kin, t_lo, kin_mod.t_upper(t_hi, w, cp.M, cp.ff.t_cut_GeV2)
+
+
+def d3sigma(w, theta_a, t, cp: CellPhysics):
+    """Fully differential d sigma / (dE_a dcos theta_a dt) [pb / GeV^3], coherent and incoherent.
+
+    Arguments broadcast: ``w = E - E_a - m_tau`` [GeV], ``theta_a`` [rad], ``t`` [GeV^2].  Returns
+    ``(coh, inc, t_lo, t_up, kin)``; the densities are zero outside ``t_lo <= t <= t_up``.  §7.6.
+    """
+    kin, t_lo, t_up = _t_range(w, theta_a, cp)
+    t = np.asarray(t, dtype=float)
+    inside = (t >= t_lo) & (t <= t_up)
+    ts = np.where(inside, t, np.where(np.isfinite(t_lo), t_lo, 1.0))
+    coh, inc = _densities(ts, kin, cp)
+    return np.where(inside, coh, 0.0), np.where(inside, inc, 0.0), t_lo, t_up, kin
+
+
+def _densities(t, kin, cp: CellPhysics):
+    """alpha^2/(32 pi M^2) |k|/(|p|V) F^2/t^2 Abar in pb/GeV^3 for coherent and incoherent F^2."""
+    s0, s1 = kin_mod.s_coefficients(t, kin, cp.M)
+    abar = amplitude_phi_avg(s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, cp.g_eff2, cp.dm, W=kin.W)
+    pref = (ALPHA**2 / (32.0 * math.pi * cp.M**2) * GEV2_TO_PB) * kin.k / (kin.p * kin.V) * abar / (t * t)
+    return pref * f2_coherent(t, cp.target, cp.ff), pref * f2_incoherent(t, cp.target, cp.ff)
+
+
+def _t_map(r, t_lo, t_up):
+    """t = t_lo exp(L h(r)), h = r^2 (3 - 2r); returns (t, dt/dr)."""
+    L = np.log(t_up / t_lo)
+    h = r * r * (3.0 - 2.0 * r)
+    t = t_lo * np.exp(L * h)
+    return t, t * L * 6.0 * r * (1.0 - r)
+
+
+def integrand_points(y, cp: CellPhysics):
+    """Integrand in the vegas variables ``y[:, 0:3] = (ln w, ln theta_a, r)`` (pb, per unit volume).
+
+    Returns ``(coh, inc, E_tau)``: the coherent and incoherent contributions (zero outside the
+    physical region) and the exact tau energy ``E_tau = W - t/(2M)`` [GeV] of each point.
+    """
+    y = np.asarray(y, dtype=float)
+    w = np.exp(y[:, 0])
+    th = np.exp(y[:, 1])
+    r = y[:, 2]
+    kin, t_lo, t_up = _t_range(w, th, cp)
+    ok = t_up > t_lo  # False for nan
+    t_lo_s = np.where(ok, t_lo, 1.0)
+    t_up_s = np.where(ok, t_up, 1.0)
+    t, dtdr = _t_map(r, t_lo_s, t_up_s)
+    coh, inc = _densities(t, kin, cp)
+    jac = np.where(ok, w * np.sin(th) * th * dtdr, 0.0)  # dW = w dln w, dcos = sin th th dln th
+    e_tau = kin.W - t / (2.0 * cp.M)
+    return coh * jac, inc * jac, e_tau
+
+
+def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "total"):
+    """d sigma / dE_a dcos(theta_a) [pb/GeV] for g = 1 at arrays of (w, theta_a) (§7.6), with
+    ``w = E - E_a - m_tau`` [GeV] (keeps digits for soft taus).
+
+    Deterministic: the t integral uses ``n_t``-point Gauss-Legendre in the mapped variable ``r``
+    of :func:`_t_map` (the map removes the end-point square roots, so it converges quickly).
+    ``part`` is "total", "coherent" or "incoherent".  Zero outside the physical region.
+    """
+    if part not in ("total", "coherent", "incoherent"):
+        raise ValueError(f"part must be 'total', 'coherent' or 'incoherent', got {part!r}")
+    w, theta_a = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(theta_a, dtype=float))
+    shape = w.shape
+    w, theta_a = w.ravel(), theta_a.ravel()
+    xg, wg = np.polynomial.legendre.leggauss(n_t)
+    r = 0.5 * (xg + 1.0)
+    wr = 0.5 * wg
+    good = (w > 0) & (cp.E - cp.m_a - M_TAU - w > 0)
+    ws = np.where(good, w, 1.0)
+    kin, t_lo, t_up = _t_range(ws[:, None], theta_a[:, None], cp)
+    ok = (t_up > t_lo) & good[:, None]
+    t, dtdr = _t_map(r[None, :], np.where(ok, t_lo, 1.0), np.where(ok, t_up, 1.0))
+    coh, inc = _densities(t, kin, cp)
+    f = {"total": coh + inc, "coherent": coh, "incoherent": inc}[part]
+    val = np.where(ok, f * dtdr, 0.0) @ wr
+    return val.reshape(shape)
