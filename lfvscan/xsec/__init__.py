@@ -6,20 +6,20 @@
 * :mod:`lfvscan.xsec.chi2`: closed-form chi^2 survival for the iterations' Q.
 """
 
-from lfvscan.xsec.driver import DEFAULT_VEGAS, VegasSettings, compute_cell
-from lfvscan.xsec.integrand import (
-    THETA_A_MIN,
-    CellPhysics,
-    cell_physics,
-    d3sigma,
-    dsigma_dw_dcos,
-    integrand_points,
-    is_open,
-    max_mass_GeV,
-)
-from lfvscan.xsec.result import CellResult, x_tau_edges
+import importlib
 
-__all__ = [
-    "DEFAULT_VEGAS", "THETA_A_MIN", "CellPhysics", "CellResult", "VegasSettings", "cell_physics", "compute_cell",
-    "d3sigma", "dsigma_dw_dcos", "integrand_points", "is_open", "max_mass_GeV", "x_tau_edges",
-]
+#: public name -> defining module (loaded on first use, so that importing lfvscan.xsec.result or
+#: lfvscan.xsec.chi2 does not import vegas)
+_EXPORTS = {
+    "DEFAULT_VEGAS": "driver", "VegasSettings": "driver", "compute_cell": "driver",
+    "THETA_A_MIN": "integrand", "CellPhysics": "integrand", "cell_physics": "integrand", "d3sigma": "integrand",
+    "dsigma_dw_dcos": "integrand", "integrand_points": "integrand", "is_open": "integrand",
+    "max_mass_GeV": "integrand", "CellResult": "result", "x_tau_edges": "result",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"lfvscan.xsec.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'lfvscan.xsec' has no attribute {name!r}")
