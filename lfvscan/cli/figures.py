@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from lfvscan.errors import UsageError
-from lfvscan.cli.limits import add_common, prepare
+from lfvscan.cli.limits import add_common, compute
 
 HELP = "draw Figs. 1, 3, 5, 6, 7 of arXiv:2407.15942 (PDF and PNG) from a scan store"
 
@@ -64,10 +64,10 @@ def run(args) -> int:
     if bad:
         raise UsageError(f"--formats: unknown format {bad[0]!r} (known: {', '.join(sorted(known))})")
     id_curves = [ov.load_id_curve(p) for p in args.id_curve]
-    scan, exps, lims, prov = prepare(args)
+    res = compute(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    figs = make_all(scan, lims, out, g2_preset=preset, thetas=thetas, nsigma=nsigma,
+    figs = make_all(res.scan, res.limits, out, g2_preset=preset, thetas=thetas, nsigma=nsigma,
                     f_eff=f_eff, id_curves=id_curves, formats=tuple(args.formats))
     for name, why in figs["_skipped"].items():
         print(f"lfvscan figures: warning: skipped {name}: {why}", file=sys.stderr)
