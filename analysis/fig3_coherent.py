@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from _common import args, load_scan  # noqa: F401
+from _common import args, load_scan
 
 from lfvscan.plots.figures import fig3_coherent_diffractive
 

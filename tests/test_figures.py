@@ -25,7 +25,7 @@ from lfvscan.plots.figures import (  # noqa: E402
 )
 from lfvscan.pheno.limits import compute_limits, read_limits_csv  # noqa: E402
 from lfvscan.pheno.overlays import g2_bands  # noqa: E402
-from lfvscan.store.zarr_store import load_scan  # noqa: E402
+from lfvscan.store import load_scan  # noqa: E402
 from lfvscan.pheno.yields import compute_yields  # noqa: E402
 
 TINY = """\
@@ -179,7 +179,7 @@ def test_figures_bad_input_exit2_nothing_written(store, tmp_path, capsys, argv, 
 def test_incomplete_real_store_warns_and_limits_nan(tmp_path, capsys):
     """A store with no computed cell: every needed cell is listed as missing, limits are NaN."""
     from lfvscan.scan.config import load_config
-    from lfvscan.store.zarr_store import ScanStore
+    from lfvscan.store import ScanStore
 
     cfg = tmp_path / "tiny.toml"
     cfg.write_text(TINY)

@@ -187,10 +187,10 @@ def test_flux_folding_with_tau1_cut():
 
 def test_flux_weights_conserve_muons_inside_grid():
     flux = MuonFlux(np.array([10.0, 100.0]), np.array([100.0, 1000.0]), np.array([1.0, 2.0]), np.array([3.0, 4.0]))
-    W, below, above = flux_weights(flux, [10.0, 30.0, 1000.0])
-    assert W.sum() == pytest.approx(10.0, rel=1e-12)  # S = 1 everywhere -> all muons
+    weights, below, above = flux_weights(flux, [10.0, 30.0, 1000.0])
+    assert weights.sum() == pytest.approx(10.0, rel=1e-12)  # S = 1 everywhere -> all muons
     assert below == 0 and above == 0
-    W, below, above = flux_weights(flux, [100.0, 300.0])
+    weights, below, above = flux_weights(flux, [100.0, 300.0])
     assert below == pytest.approx(4.0) and above == pytest.approx(6.0 * math.log(10 / 3) / math.log(10))
 
 

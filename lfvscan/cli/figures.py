@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from lfvscan.errors import UsageError
-from lfvscan.cli.limits import add_common, prepare
+from lfvscan.cli.limits import add_common, compute
 
 HELP = "draw Figs. 1, 3, 5, 6, 7 of arXiv:2407.15942 (PDF and PNG) from a scan store"
 
@@ -45,7 +45,7 @@ def add_parser(sub):
 def run(args) -> int:
     from lfvscan.physics import g2
     from lfvscan.pheno import overlays as ov
-    from lfvscan.plots.figures import make_all
+    from lfvscan.plots.figures import check_formats, make_all
 
     preset = g2.DEFAULT_G2_PRESET if args.g2_preset is None else args.g2_preset
     nsigma = g2.DEFAULT_NSIGMA if args.nsigma is None else args.nsigma
@@ -56,19 +56,16 @@ def run(args) -> int:
         raise UsageError(f"--f-eff must be positive, got {args.f_eff!r}")
     if not (nsigma > 0 and math.isfinite(nsigma)):
         raise UsageError(f"--nsigma must be positive, got {args.nsigma!r}")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    known = FigureCanvasAgg(Figure()).get_supported_filetypes()
-    bad = [f for f in args.formats if f not in known]
-    if bad:
-        raise UsageError(f"--formats: unknown format {bad[0]!r} (known: {', '.join(sorted(known))})")
+    try:
+        formats = check_formats(args.formats)
+    except UsageError as exc:
+        raise UsageError(f"--formats: {exc}") from None
     id_curves = [ov.load_id_curve(p) for p in args.id_curve]
-    scan, exps, lims, prov = prepare(args)
+    res = compute(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    figs = make_all(scan, lims, out, g2_preset=preset, thetas=thetas, nsigma=nsigma,
-                    f_eff=f_eff, id_curves=id_curves, formats=tuple(args.formats))
+    figs = make_all(res.scan, res.limits, out, g2_preset=preset, thetas=thetas, nsigma=nsigma,
+                    f_eff=f_eff, id_curves=id_curves, formats=formats)
     for name, why in figs["_skipped"].items():
         print(f"lfvscan figures: warning: skipped {name}: {why}", file=sys.stderr)
     written = [n for n in figs if n != "_skipped"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -47,67 +46,32 @@ def parse_overrides(items) -> dict:
     return out
 
 
-def prepare(args):
-    """Load experiments, flux and scan; compute yields and limits (no file written).
+def compute(args):
+    """Run the pipeline (:func:`lfvscan.pheno.pipeline.compute_limits_for_store`) for the options of
+    ``add_common``; its warnings go to stderr as ``lfvscan <cmd>: warning: ...``.  Writes nothing."""
+    from lfvscan.pheno.limits import DEFAULT_N_REQ
+    from lfvscan.pheno.pipeline import compute_limits_for_store
 
-    Returns (scan, experiments, limits, provenance).  Warnings (incomplete scan, flux outside
-    the scanned range) are printed on stderr as ``lfvscan <cmd>: warning: ...``.
-    """
-    from lfvscan.pheno import experiments as ex
-    from lfvscan.pheno.flux import load_flux
-    from lfvscan.pheno.limits import DEFAULT_N_REQ, check_n_req, compute_limits, provenance
-    from lfvscan.store.zarr_store import load_scan
-    from lfvscan.pheno.yields import compute_yields, covered_experiments
-
-    n_req = check_n_req(DEFAULT_N_REQ if args.n_req is None else args.n_req)
     overrides = parse_overrides(args.overrides)
-    exps = ex.load_experiments(args.experiments_config, overrides)
-    exps = ex.select(exps, args.experiments)
-    flux = load_flux(args.flux) if args.flux else None
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} exists and is not a directory")
-    scan = load_scan(args.store)
-    if not args.experiments:  # default: every experiment the scan covers
-        usable, skipped = covered_experiments(scan, exps)
-        for name, reason in skipped.items():
-            print(f"lfvscan {args.command}: warning: skipping {name}: {reason}", file=sys.stderr)
-        if not usable:
-            raise UsageError(f"scan {args.store!r} covers none of the experiments ({', '.join(exps)})")
-        exps = usable
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ys = compute_yields(scan, exps, flux)
-    for w in caught:
-        print(f"lfvscan {args.command}: warning: {w.message}", file=sys.stderr)
-    lims = compute_limits(ys, n_req)
-    extra = {
-        "command": " ".join(sys.argv),
-        "overrides": overrides,
-        "flux_files": _flux_provenance(exps, args.flux),
-    }
-    prov = provenance(scan, exps, n_req, store_path=args.store, extra=extra)
-    return scan, exps, lims, prov
-
-
-def _flux_provenance(exps, flux_override) -> dict:
-    """{experiment: {"path", "sha256"}} of the flux file each flux-beam experiment used."""
-    import hashlib
-
-    out = {}
-    for name, e in exps.items():
-        if e.beam != "flux":
-            continue
-        path = Path(flux_override) if flux_override else e.flux_path()
-        out[name] = {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-    return out
+    res = compute_limits_for_store(
+        args.store, experiments=args.experiments, experiments_config=args.experiments_config,
+        overrides=overrides, flux=args.flux, n_req=DEFAULT_N_REQ if args.n_req is None else args.n_req,
+        command=" ".join(sys.argv),
+    )
+    for message in res.warnings:
+        print(f"lfvscan {args.command}: warning: {message}", file=sys.stderr)
+    return res
 
 
 def run(args) -> int:
     from lfvscan.util.fileio import write_atomic
     from lfvscan.pheno.limits import limits_csv, limits_json
 
-    scan, exps, lims, prov = prepare(args)
+    res = compute(args)
+    lims, prov = res.limits, res.provenance
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     files = [(out / "limits.csv", limits_csv(lims, prov))]
@@ -116,7 +80,7 @@ def run(args) -> int:
     for path, text in files:
         write_atomic(path, text)
     # short summary on stdout
-    masses = scan.masses_GeV
+    masses = res.scan.masses_GeV
     show = sorted({int(np.argmin(np.abs(np.log(masses / v)))) for v in (2.0, 5.0, 10.0, 20.0, 40.0)})
     print("g_lim at m_a = " + ", ".join(f"{masses[k]:.4g}" for k in show) + " GeV  (N_req = %g)" % prov["n_req"])
     for lim in lims:

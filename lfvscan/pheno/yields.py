@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lfvscan.physics import taudecay
-from lfvscan.physics.constants import M_MU, M_TAU
+from lfvscan.physics.constants import M_TAU
 from lfvscan.errors import UsageError
 from lfvscan.pheno.experiments import Experiment, Selection
 from lfvscan.pheno.flux import MuonFlux, load_flux
@@ -179,16 +179,16 @@ def selected_xsec(scan: ScanData, t: int, j: int, sel: Selection):
 # flux folding
 # --------------------------------------------------------------------------------------------
 def flux_weights(flux: MuonFlux, grid_GeV) -> tuple[np.ndarray, float, float]:
-    """Folding weights W_j [muons per fb^-1] with sum_k N_k <S>_k = sum_j W_j S(E_j).
+    """Folding weights w_j [muons per fb^-1] with sum_k N_k <S>_k = sum_j w_j S(E_j).
 
     S is linear in ln E between grid energies and zero outside [E_1, E_n]; within flux bin k the
-    N_k = N_{mu+} + N_{mu-} muons are uniform in ln E.  Returns (W, muons below E_1, muons above
+    N_k = N_{mu+} + N_{mu-} muons are uniform in ln E.  Returns (w, muons below E_1, muons above
     E_n) per fb^-1 (the last two are the parts outside the grid)."""
     g = np.log(np.asarray(grid_GeV, dtype=float))
     if g.size == 0:
         raise UsageError("no scan energies to fold the flux with")
     n = g.size
-    W = np.zeros(n)
+    weights = np.zeros(n)
     eye = np.eye(n)
     below = above = 0.0
     for lo_E, hi_E, N in zip(flux.E_low_GeV, flux.E_high_GeV, flux.total_per_fb):
@@ -200,8 +200,8 @@ def flux_weights(flux: MuonFlux, grid_GeV) -> tuple[np.ndarray, float, float]:
             continue
         pts = np.concatenate([[lo], g[(g > lo) & (g < hi)], [hi]])
         vals = np.array([np.interp(pts, g, eye[j]) for j in range(n)])  # (n, npts)
-        W += N / (b - a) * np.sum(0.5 * (vals[:, 1:] + vals[:, :-1]) * np.diff(pts), axis=1)
-    return W, float(below), float(above)
+        weights += N / (b - a) * np.sum(0.5 * (vals[:, 1:] + vals[:, :-1]) * np.diff(pts), axis=1)
+    return weights, float(below), float(above)
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,23 +321,23 @@ def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux 
         grid = scan.energies_GeV[js]
         order = np.argsort(grid)
         js, grid = js[order], grid[order]
-        W, below, above = flux_weights(flux, grid)
+        fold_weights, below, above = flux_weights(flux, grid)  # muons per fb^-1 per grid energy
         total = float(np.sum(flux.total_per_fb))
-        SS = np.zeros((js.size, scan.masses_GeV.size))
-        EE = np.zeros_like(SS)
+        S_grid = np.zeros((js.size, scan.masses_GeV.size))
+        S_err_grid = np.zeros_like(S_grid)
         for n, j in enumerate(js):
-            SS[n], EE[n] = selected_xsec(scan, t, j, sel)
-        used = W > 0
+            S_grid[n], S_err_grid[n] = selected_xsec(scan, t, j, sel)
+        used = fold_weights > 0
         # below the lowest grid energy S = 0 is exact only if that cell is closed
-        if below > 0 and np.any(SS[0] > 0):
+        if below > 0 and np.any(S_grid[0] > 0):
             notes.append(f"{below / total:.3g} of the muons lie below {grid[0]:g} GeV and are not used")
-        if above > 0 and np.any(SS[-1] > 0):
+        if above > 0 and np.any(S_grid[-1] > 0):
             notes.append(f"{above / total:.3g} of the muons lie above {grid[-1]:g} GeV and are not used")
         for note in notes:
             warnings.warn(FluxRangeWarning(f"{key}: {note}"), stacklevel=2)
         scale = exp.luminosity_fb * nL * sel.factor
-        n_hat = scale * np.sum(W[:, None] * SS, axis=0)
-        n_err = scale * np.sqrt(np.sum((W[:, None] * EE) ** 2, axis=0))
+        n_hat = scale * np.sum(fold_weights[:, None] * S_grid, axis=0)
+        n_err = scale * np.sqrt(np.sum((fold_weights[:, None] * S_err_grid) ** 2, axis=0))
         ok = np.all(scan.status[t][js[used]] == DONE, axis=0)
         missing = _missing_cells(scan, t, js[used])
         exposure, unit = float(exp.luminosity_fb), "fb^-1"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lfvscan.physics import g2
+from lfvscan.errors import UsageError
 from lfvscan.pheno import overlays as ov
-from lfvscan.physics import taudecay
+from lfvscan.physics import g2, taudecay
 from lfvscan.physics.constants import CTAU_TAU_CM, M_TAU
 from lfvscan.store.scandata import DONE, ScanData
 
@@ -348,6 +348,19 @@ def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None):
 def band_masses_GeV(scan: ScanData, n: int = 200) -> np.ndarray:
     """Mass grid [GeV] on which the g-2 bands are drawn over a scan's masses (from >= 0.5 GeV)."""
     return np.geomspace(max(float(np.min(scan.masses_GeV)), 0.5), float(np.max(scan.masses_GeV)), n)
+
+
+def check_formats(formats) -> tuple[str, ...]:
+    """``formats`` as a tuple if matplotlib can write each of them; :class:`UsageError` naming the
+    first it cannot (checked before anything is computed or drawn)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    known = FigureCanvasAgg(Figure()).get_supported_filetypes()
+    bad = [f for f in formats if f not in known]
+    if bad:
+        raise UsageError(f"unknown format {bad[0]!r} (known: {', '.join(sorted(known))})")
+    return tuple(formats)
 
 
 def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_PRESET, thetas=ov.DEFAULT_THETAS,

@@ -1,0 +1,114 @@
+"""Scan store -> yields -> limits in one call, as ``lfvscan limits`` and ``lfvscan figures`` do it.
+
+::
+
+    from lfvscan.pheno.pipeline import compute_limits_for_store
+
+    res = compute_limits_for_store("demo.zarr", experiments=["hemu"], n_req=2.3)
+    for w in res.warnings:          # incomplete scan, flux outside the scanned range, ...
+        print("warning:", w)
+    res.limits[0].key, res.limits[0].g_lim    # one CurveLimit per experiment and selection curve
+
+Warnings are returned as data (:attr:`LimitsResult.warnings`, one message each) instead of being
+printed: the CLI prints them as ``lfvscan <cmd>: warning: ...``, the analysis scripts their own way.
+Bad input (unknown experiment, bad override, flux file, N_req, a scan covering none of the
+experiments) raises :class:`lfvscan.errors.UsageError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lfvscan.errors import UsageError
+from lfvscan.pheno import experiments as ex
+from lfvscan.pheno.flux import load_flux
+from lfvscan.pheno.limits import DEFAULT_N_REQ, CurveLimit, check_n_req, compute_limits, provenance
+from lfvscan.pheno.yields import CurveYield, compute_yields, covered_experiments
+from lfvscan.store.scandata import ScanData
+
+
+@dataclass(frozen=True)
+class LimitsResult:
+    """What :func:`compute_limits_for_store` computed.
+
+    ``experiments``: the experiments used ({name: Experiment}); ``yields`` / ``limits``: one
+    :class:`~lfvscan.pheno.yields.CurveYield` / :class:`~lfvscan.pheno.limits.CurveLimit` per
+    experiment and curve, in the same order; ``provenance``: the block written into the limits
+    files; ``warnings``: messages (skipped experiments first, then the yield warnings, in the order
+    they arose); ``skipped``: {experiment: reason} of the experiments the scan does not cover.
+    """
+
+    scan: ScanData
+    experiments: dict[str, ex.Experiment]
+    yields: list[CurveYield]
+    limits: list[CurveLimit]
+    provenance: dict
+    warnings: tuple[str, ...] = ()
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def flux_provenance(experiments: dict[str, ex.Experiment], flux_path: str | Path | None = None) -> dict:
+    """{experiment: {"path", "sha256"}} of the flux file each flux-beam experiment uses
+    (``flux_path`` overrides the experiments' own ``flux_file``)."""
+    out = {}
+    for name, e in experiments.items():
+        if e.beam != "flux":
+            continue
+        path = Path(flux_path) if flux_path else e.flux_path()
+        out[name] = {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return out
+
+
+def compute_limits_for_store(
+    store_or_scan: str | Path | ScanData,
+    *,
+    experiments=None,
+    experiments_config: str | Path | None = None,
+    overrides: dict | None = None,
+    flux: str | Path | None = None,
+    n_req: float = DEFAULT_N_REQ,
+    command: str | None = None,
+) -> LimitsResult:
+    """Limits g_lim(m_a) of every experiment and curve from a scan (physics.md §10).
+
+    ``store_or_scan``: a store path (read with :func:`lfvscan.store.load_scan`) or a
+    :class:`~lfvscan.store.ScanData`.  ``experiments``: names to use; default every experiment of
+    the config that the scan covers (the others are skipped with a warning; named experiments the
+    scan does not cover raise :class:`UsageError`).  ``experiments_config``: experiments TOML
+    (default the packaged one); ``overrides``: {"exp.key" or "exp.curve.key": value} as with
+    ``--set``; ``flux``: muon flux CSV for the flux-beam experiments (default their
+    ``flux_file``); ``n_req``: signal events required for exclusion; ``command``: recorded in the
+    provenance (the CLI puts its command line there).  Nothing is written.
+    """
+    n_req = check_n_req(n_req)
+    overrides = dict(overrides or {})
+    exps = ex.select(ex.load_experiments(experiments_config, overrides), experiments)
+    muon_flux = load_flux(flux) if flux else None
+    if isinstance(store_or_scan, ScanData):
+        scan, store_path, what = store_or_scan, None, "the scan"
+    else:
+        from lfvscan.store import load_scan
+
+        store_path = store_or_scan
+        scan, what = load_scan(store_path), f"scan {str(store_path)!r}"
+    messages: list[str] = []
+    skipped: dict[str, str] = {}
+    if not experiments:  # default: every experiment the scan covers
+        usable, skipped = covered_experiments(scan, exps)
+        messages += [f"skipping {name}: {reason}" for name, reason in skipped.items()]
+        if not usable:
+            why = "; ".join(f"{name}: {reason}" for name, reason in skipped.items())
+            raise UsageError(f"{what} covers none of the experiments ({', '.join(exps)}): {why}")
+        exps = usable
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yields = compute_yields(scan, exps, muon_flux)
+    messages += [str(w.message) for w in caught]
+    limits = compute_limits(yields, n_req)
+    extra = {"command": command, "overrides": overrides, "flux_files": flux_provenance(exps, flux)}
+    prov = provenance(scan, exps, n_req, store_path=store_path, extra=extra)
+    return LimitsResult(scan=scan, experiments=exps, yields=yields, limits=limits, provenance=prov,
+                        warnings=tuple(messages), skipped=dict(skipped))
