@@ -12,7 +12,8 @@ import warnings
 import numpy as np
 import pytest
 
-from lfvscan.xsec.result import DIST_FIELDS, SCALAR_FIELDS, x_tau_edges
+from lfvscan.xsec.result import x_tau_edges
+from lfvscan.schema import CELL_FIELDS, RESULT_FIELDS
 from lfvscan.scan.config import parse_config
 from lfvscan.scan.engine import cell_seed
 from lfvscan.errors import UsageError
@@ -63,10 +64,10 @@ def test_xarray_view_dims_coords_units(filled):
     assert list(ds["target"].values) == ["Pb", "W"]
     assert np.array_equal(ds["energy_GeV"].values, cfg.energies_GeV)
     assert np.array_equal(ds["mass_GeV"].values, cfg.masses_GeV)
-    for name, (dtype, units) in {**SCALAR_FIELDS, **DIST_FIELDS}.items():
-        assert name in ds.data_vars
-        assert ds[name].attrs["units"] == units
-        assert ds[name].dtype == np.dtype(dtype)
+    for f in RESULT_FIELDS:
+        assert f.name in ds.data_vars
+        assert ds[f.name].attrs["units"] == f.unit
+        assert ds[f.name].dtype == np.dtype(f.dtype)
     assert ds["sigma_pb"].dims == ("target", "energy_GeV", "mass_GeV")
     assert ds["dsigma_dlnx_tau_pb"].dims == ("target", "energy_GeV", "mass_GeV", "x_tau_bin")
     assert ds["x_tau_edges"].dims == ("energy_GeV", "x_tau_edge")
@@ -84,8 +85,9 @@ def test_values_round_trip_bit_identical(filled):
     ds = xr.open_zarr(path)
     r = recs[0].result
     sel = dict(target=0, energy_GeV=1, mass_GeV=0)
-    for name in SCALAR_FIELDS:
-        assert ds[name].isel(sel).values.item() == getattr(r, name), name
+    for f in RESULT_FIELDS:
+        if not f.per_bin:
+            assert ds[f.name].isel(sel).values.item() == getattr(r, f.name), f.name
     assert ds["dsigma_dlnx_tau_pb"].isel(sel).values.tobytes() == np.asarray(r.dsigma_dlnx_tau_pb).tobytes()
     assert ds["status"].isel(sel).item() == DONE
     assert ds["error"].isel(target=1, energy_GeV=0, mass_GeV=2).item() == "RuntimeError: boom"
@@ -101,8 +103,7 @@ def test_direct_row_reads_equal_zarr_reads(filled):
     cfg, path, recs = filled
     g = zarr.open_group(str(path), mode="r")
     store = ScanStore.open(path, writable=False)
-    names = list(SCALAR_FIELDS) + list(DIST_FIELDS) + ["wall_seconds", "rank", "attempts", "status", "error"]
-    for name in names:
+    for name in [f.name for f in CELL_FIELDS]:
         for i, j in [(0, 1), (1, 3), (1, 0), (0, 3)]:  # (0, 3): never written
             got = store._read_row(name, i, j)
             ref = np.asarray(g[name][i, j])

@@ -61,7 +61,8 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan import __version__
-from lfvscan.xsec.result import DIST_FIELDS, SCALAR_FIELDS, x_tau_edges
+from lfvscan import schema
+from lfvscan.xsec.result import x_tau_edges
 from lfvscan.scan.config import RUN_KEYS, ScanConfig, config_from_dict, physics_diff
 from lfvscan.errors import UsageError
 from lfvscan.util.fileio import write_atomic
@@ -76,27 +77,13 @@ LOCK_FILE = "lfvscan.lock"
 SYNC_INTERVAL_S = 30.0
 FORMAT = "lfvscan-scan/1"
 
-#: bookkeeping arrays over DIMS: name -> (dtype, fill value, units, description)
-BOOK_FIELDS: dict[str, tuple[str, object, str, str]] = {
-    "wall_seconds": ("f8", math.nan, "s", "wall time of the cell on its rank (engine measurement)"),
-    "rank": ("i4", -1, "1", "MPI rank that computed the cell"),
-    "attempts": ("i4", 0, "1", "number of attempts so far"),
-}
-DESCRIPTIONS = {
-    "sigma_pb": "total production cross section mu N -> tau N a for g = 1",
-    "sigma_err_pb": "integration error of sigma_pb",
-    "sigma_coherent_pb": "coherent (elastic, ~Z^2) part of sigma_pb",
-    "sigma_coherent_err_pb": "integration error of sigma_coherent_pb",
-    "sigma_incoherent_pb": "incoherent (diffractive, ~Z) part of sigma_pb",
-    "sigma_incoherent_err_pb": "integration error of sigma_incoherent_pb",
-    "chi2_dof": "vegas chi^2 per degree of freedom",
-    "Q": "vegas Q value",
-    "neval": "integrand evaluations",
-    "seconds": "compute time reported by the cell function",
-    "closed": "kinematically closed cell (all cross sections exactly zero)",
-    "dsigma_dlnx_tau_pb": "dsigma/dln x_tau per x_tau bin (x_tau = E_tau/E), for g = 1",
-    "dsigma_dlnx_tau_err_pb": "integration error of dsigma_dlnx_tau_pb",
-}
+#: result arrays (from lfvscan.schema): name -> (numpy dtype, unit), per cell and per x_tau bin
+SCALAR_FIELDS = {f.name: (f.dtype, f.unit) for f in schema.RESULT_FIELDS if not f.per_bin}
+DIST_FIELDS = {f.name: (f.dtype, f.unit) for f in schema.RESULT_FIELDS if f.per_bin}
+#: numeric bookkeeping arrays over DIMS: name -> (dtype, fill value, units, description)
+BOOK_FIELDS = {f.name: (f.dtype, f.fill, f.unit, f.description) for f in schema.BOOK_FIELDS
+               if f.name not in ("error", "status")}
+DESCRIPTIONS = {f.name: f.description for f in schema.RESULT_FIELDS}
 
 
 def _fill(dtype: str):
