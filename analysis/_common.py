@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 
 from lfvscan.pheno.experiments import load_experiments  # noqa: E402
 from lfvscan.pheno.limits import DEFAULT_N_REQ, compute_limits  # noqa: E402
-from lfvscan.store.zarr_store import load_scan  # noqa: E402
+from lfvscan.store import load_scan  # noqa: E402
 from lfvscan.pheno.yields import compute_yields, covered_experiments  # noqa: E402
 
 

@@ -25,7 +25,7 @@ from lfvscan.plots.figures import (  # noqa: E402
 )
 from lfvscan.pheno.limits import compute_limits, read_limits_csv  # noqa: E402
 from lfvscan.pheno.overlays import g2_bands  # noqa: E402
-from lfvscan.store.zarr_store import load_scan  # noqa: E402
+from lfvscan.store import load_scan  # noqa: E402
 from lfvscan.pheno.yields import compute_yields  # noqa: E402
 
 TINY = """\

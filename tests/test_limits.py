@@ -67,9 +67,9 @@ def test_g_limit_special_values():
 
 
 def _fake_store(monkeypatch, s):
-    import lfvscan.store.zarr_store
+    import lfvscan.store
 
-    monkeypatch.setattr(lfvscan.store.zarr_store, "load_scan", lambda path: s)
+    monkeypatch.setattr(lfvscan.store, "load_scan", lambda path: s)
 
 
 def test_cli_writes_csv_and_json_with_provenance(tmp_path, monkeypatch, capsys):

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 from lfvscan.xsec.result import x_tau_edges
-from lfvscan.schema import CELL_FIELDS, RESULT_FIELDS
 from lfvscan.scan.config import parse_config
 from lfvscan.scan.engine import cell_seed
 from lfvscan.errors import UsageError
+from lfvscan.schema import CELL_FIELDS, RESULT_FIELDS
+from lfvscan.store import DONE, FAILED, PENDING, SKIPPED, ScanStore, load_scan, open_for_scan, summarize
+from lfvscan.store.chunks import RowCache, write_chunk
 from lfvscan.store.journal import CellRecord
-from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
-from lfvscan.store.zarr_store import ScanStore, load_scan, open_for_scan, summarize
 
 from _scan_cells import cheap_cell
 from _scan_util import SMALL_TOML, subprocess_env, UNDER_MPI
@@ -102,14 +102,14 @@ def test_direct_row_reads_equal_zarr_reads(filled):
 
     cfg, path, recs = filled
     g = zarr.open_group(str(path), mode="r")
-    store = ScanStore.open(path, writable=False)
+    rows = RowCache(path, g)
     for name in [f.name for f in CELL_FIELDS]:
         for i, j in [(0, 1), (1, 3), (1, 0), (0, 3)]:  # (0, 3): never written
-            got = store._read_row(name, i, j)
+            got = rows.read(name, i, j)
             ref = np.asarray(g[name][i, j])
             assert got.dtype == ref.dtype and got.shape == ref.shape, name
             assert got.tobytes() == ref.tobytes() if ref.dtype.kind in "biuf" else np.array_equal(got, ref), name
-    assert store._chunk_specs["sigma_pb"][0] and not store._chunk_specs["error"][0]
+    assert rows.spec("sigma_pb").raw and not rows.spec("error").raw
 
 
 def test_status_codes_and_load_scan(filled):
@@ -140,10 +140,9 @@ def test_interrupted_write_leftovers(filled):
     # a kill during a fold leaves a *.partial file and maybe data rows without their status
     (path / "sigma_pb" / "c" / "0" / "3").mkdir(parents=True, exist_ok=True)
     (path / "sigma_pb" / "c" / "0" / "3" / ".0.abc.partial").write_bytes(b"\x00\x01")
-    store = ScanStore.open(path, writable=True)
     row = np.full(len(cfg.masses_GeV), np.nan)
     row[1] = 42.0
-    store._write_chunk("sigma_pb", (0, 3, 0), row)
+    write_chunk(path, "sigma_pb", (0, 3, 0), row, set())
     assert load_scan(path).status[0, 3, 1] == PENDING  # no commit marker -> not done
     store2, created = open_for_scan(path, cfg)
     assert not created and not list(path.rglob("*.partial"))

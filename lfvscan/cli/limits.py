@@ -56,7 +56,7 @@ def prepare(args):
     from lfvscan.pheno import experiments as ex
     from lfvscan.pheno.flux import load_flux
     from lfvscan.pheno.limits import DEFAULT_N_REQ, check_n_req, compute_limits, provenance
-    from lfvscan.store.zarr_store import load_scan
+    from lfvscan.store import load_scan
     from lfvscan.pheno.yields import compute_yields, covered_experiments
 
     n_req = check_n_req(DEFAULT_N_REQ if args.n_req is None else args.n_req)

@@ -21,7 +21,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from lfvscan.store.zarr_store import summarize
+    from lfvscan.store import summarize
 
     s = summarize(args.store)
     if args.json:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-PENDING, DONE, FAILED, SKIPPED = 0, 1, 2, 3
-STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed", SKIPPED: "skipped"}
+from lfvscan.schema import DONE, FAILED, PENDING, SKIPPED, STATUS_NAMES
+
+__all__ = ["DONE", "FAILED", "PENDING", "SKIPPED", "STATUS_NAMES", "ScanData"]
 
 
 @dataclass
