@@ -6,18 +6,24 @@ from pathlib import Path
 
 import numpy as np
 
+from lfvscan.schema import CELL_FIELDS
 from lfvscan.store.scandata import ScanData
 from lfvscan.store.zarr_store import ScanStore
 
 
 def load_scan(path: str | Path) -> ScanData:
-    """Read a (possibly partial, possibly still running) store into a :class:`ScanData`.
+    """Read a (possibly partial, possibly still running) store into a :class:`ScanData` holding
+    every schema array the store has (all of them for stores of this version).
 
     ``status`` is read first, so a cell marked DONE always has its data complete.
     """
     st = ScanStore.open(path)
-    status = st.read("status")
-    cfg = st.config
+    status = st.read("status").astype(np.int8)
+    arrays = {}
+    for f in CELL_FIELDS:
+        if f.name != "status" and f.name in st.group:
+            values = st.read(f.name)
+            arrays[f.name] = values if f.dtype == "str" else values.astype(f.dtype, copy=False)
     attrs = dict(st.attrs)
     attrs["units"] = {name: st.group[name].attrs.get("units", "") for name in st.group.array_keys()}
     return ScanData(
@@ -25,15 +31,9 @@ def load_scan(path: str | Path) -> ScanData:
         energies_GeV=st.read("energy_GeV"),
         masses_GeV=st.read("mass_GeV"),
         x_tau_edges=st.read("x_tau_edges"),
-        status=status.astype(np.int8),
-        sigma_pb=st.read("sigma_pb"),
-        sigma_err_pb=st.read("sigma_err_pb"),
-        sigma_coherent_pb=st.read("sigma_coherent_pb"),
-        sigma_incoherent_pb=st.read("sigma_incoherent_pb"),
-        dsigma_dlnx_tau_pb=st.read("dsigma_dlnx_tau_pb"),
-        dsigma_dlnx_tau_err_pb=st.read("dsigma_dlnx_tau_err_pb"),
-        closed=st.read("closed").astype(bool),
-        theta=cfg.theta,
-        convention=cfg.convention,
+        status=status,
+        theta=st.config.theta,
+        convention=st.config.convention,
         attrs=attrs,
+        **arrays,
     )
