@@ -304,3 +304,76 @@ def test_second_writer_is_refused_while_the_first_holds_the_lock(filled):
     first.close()
     second, _ = open_for_scan(path, cfg)  # free again
     second.close()
+
+
+# ------------------------------------------------------------------ the schema drives the store
+
+def test_schema_drives_cell_result_store_journal_and_scandata(tmp_path):
+    """Every schema field: a CellResult attribute (result fields), an array of a new store with the
+    schema's units/description/dims/dtype/fill/chunks, bit-exact through the journal, and an array
+    of load_scan's ScanData with the value written (tests/_schema_check.py)."""
+    from _schema_check import check_all
+
+    check_all(tmp_path)
+
+
+def test_adding_a_quantity_is_one_line_in_schema_py(tmp_path):
+    """schema.py with one more per-cell line and one more per-bin line: both quantities appear in
+    CellResult, the store, the journal and ScanData (the same checks, in a fresh interpreter)."""
+    import lfvscan.schema
+
+    script = f"""
+import importlib.util, sys
+spec = importlib.util.find_spec("lfvscan.schema")
+src = open(spec.origin).read()
+for anchor, line in [
+    ('    per_bin("dsigma_dlnx_tau_pb",',
+     '    per_cell("extra_count", "i4", "1", "a quantity added by the test", default=-7),'),
+    ('    per_bin("dsigma_dlnx_tau_err_pb",', '    per_bin("extra_hist_pb", "pb", "a histogram added by the test"),'),
+]:
+    assert src.count(anchor) == 1, anchor
+    src = src.replace(anchor, line + "\\n" + anchor)
+schema = sys.modules["lfvscan.schema"] = importlib.util.module_from_spec(spec)
+exec(compile(src, spec.origin, "exec"), schema.__dict__)
+assert "lfvscan.xsec.result" not in sys.modules and "lfvscan.store" not in sys.modules
+from pathlib import Path
+from _schema_check import check_all
+from lfvscan.store import load_scan
+from lfvscan.xsec.result import CellResult
+check_all(Path({str(tmp_path)!r}))
+d = load_scan(Path({str(tmp_path)!r}) / "s.zarr")
+assert d.extra_count.dtype == "i4" and d.extra_hist_pb.shape[-1] == 8
+assert CellResult.__dataclass_fields__["extra_count"].default == -7
+print("extra fields OK")
+"""
+    r = subprocess.run([sys.executable, "-c", script], env=subprocess_env(), capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "extra fields OK"
+    assert "extra_count" not in lfvscan.schema.FIELDS  # this process keeps the real schema
+
+
+def test_cell_result_pickles_and_scandata_rejects_unknown_or_misshapen_arrays():
+    """CellResult (built from the schema) crosses MPI as a pickle; ScanData checks names/shapes."""
+    import math
+    import pickle
+
+    from _schema_check import sample_record, small_config
+    from lfvscan.store import ScanData
+    from lfvscan.xsec.result import CellResult
+
+    cfg = small_config()
+    r = sample_record(cfg, (0, 1, 2)).result
+    back = pickle.loads(pickle.dumps(r))
+    assert type(back) is CellResult and CellResult.__module__ == "lfvscan.xsec.result"
+    assert back.dsigma_dlnx_tau_pb.tobytes() == r.dsigma_dlnx_tau_pb.tobytes() and back.Q == r.Q
+    edges = np.ones((2, 4))
+    status = np.zeros((1, 2, 5), np.int8)
+    d = ScanData(("Pb",), [1.0, 2.0], np.arange(5.0), edges, status, Q=np.zeros((1, 2, 5)), theta=math.pi / 4)
+    assert d.Q is d["Q"] and "Q" in d and "chi2_dof" not in d and d.sizes["x_tau_bin"] == 3
+    with pytest.raises(AttributeError, match="no 'chi2_dof' array"):
+        d.chi2_dof
+    with pytest.raises(TypeError, match="unknown array"):
+        ScanData(("Pb",), [1.0, 2.0], np.arange(5.0), edges, status, sigam_pb=np.zeros((1, 2, 5)))
+    with pytest.raises(ValueError, match="dsigma_dlnx_tau_pb has shape"):
+        ScanData(("Pb",), [1.0, 2.0], np.arange(5.0), edges, status, dsigma_dlnx_tau_pb=np.zeros((1, 2, 5)))
