@@ -371,6 +371,8 @@ def test_cell_result_pickles_and_scandata_rejects_unknown_or_misshapen_arrays():
     status = np.zeros((1, 2, 5), np.int8)
     d = ScanData(("Pb",), [1.0, 2.0], np.arange(5.0), edges, status, Q=np.zeros((1, 2, 5)), theta=math.pi / 4)
     assert d.Q is d["Q"] and "Q" in d and "chi2_dof" not in d and d.sizes["x_tau_bin"] == 3
+    assert list(d.coords) == ["target", "energy_GeV", "mass_GeV", "x_tau_edges"] and "Q" in repr(d)
+    assert d.dims("x_tau_edges") == ("energy_GeV", "x_tau_edge") and d.unit("energy_GeV") == "GeV"
     with pytest.raises(AttributeError, match="no 'chi2_dof' array"):
         d.chi2_dof
     with pytest.raises(TypeError, match="unknown array"):

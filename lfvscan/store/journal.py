@@ -2,7 +2,7 @@
 
 A finished cell (result or failure) is appended as one line to a log file
 ``<store>/journal/<time_ns>-<pid>.log`` before the store folds it into its zarr arrays
-(:mod:`lfvscan.store`, "Writing").  One line per cell::
+(:mod:`lfvscan.store.zarr_store`, "Writing").  One line per cell::
 
     <JSON of the CellRecord> TAB <crc32 of the JSON, 8 hex digits> LF
 
