@@ -19,7 +19,7 @@ from lfvscan.physics import reach
 from lfvscan.scan.engine import StopFlag, cell_seed, expected_cost, launch_problem, plan_tasks, run_scan
 from lfvscan.scan.progress import Progress, format_duration
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
-from lfvscan.store.zarr_store import load_scan, summarize
+from lfvscan.store import load_scan, summarize
 
 from _scan_cells import cheap_cell
 from _scan_util import MPIEXEC, UNDER_MPI, assert_same_results, read_results, run_scan_cli, scan_cmd, subprocess_env, write_config

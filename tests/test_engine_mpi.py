@@ -123,6 +123,6 @@ def test_store_of_other_config_refused_on_every_rank(tmp_path):
         assert out.exit_code == 2 and "differs in: seed" in out.message
     comm.Barrier()
     if comm.rank == 0:
-        from lfvscan.store.zarr_store import load_scan
+        from lfvscan.store import load_scan
 
         assert (load_scan(d / "s.zarr").status[load_scan(d / "s.zarr").status != 3] == DONE).all()

@@ -12,13 +12,14 @@ import warnings
 import numpy as np
 import pytest
 
-from lfvscan.xsec.result import DIST_FIELDS, SCALAR_FIELDS, x_tau_edges
+from lfvscan.xsec.result import x_tau_edges
 from lfvscan.scan.config import parse_config
 from lfvscan.scan.engine import cell_seed
 from lfvscan.errors import UsageError
+from lfvscan.schema import CELL_FIELDS, RESULT_FIELDS
+from lfvscan.store import DONE, FAILED, PENDING, SKIPPED, ScanStore, load_scan, open_for_scan, summarize
+from lfvscan.store.chunks import RowCache, write_chunk
 from lfvscan.store.journal import CellRecord
-from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
-from lfvscan.store.zarr_store import ScanStore, load_scan, open_for_scan, summarize
 
 from _scan_cells import cheap_cell
 from _scan_util import SMALL_TOML, subprocess_env, UNDER_MPI
@@ -63,10 +64,10 @@ def test_xarray_view_dims_coords_units(filled):
     assert list(ds["target"].values) == ["Pb", "W"]
     assert np.array_equal(ds["energy_GeV"].values, cfg.energies_GeV)
     assert np.array_equal(ds["mass_GeV"].values, cfg.masses_GeV)
-    for name, (dtype, units) in {**SCALAR_FIELDS, **DIST_FIELDS}.items():
-        assert name in ds.data_vars
-        assert ds[name].attrs["units"] == units
-        assert ds[name].dtype == np.dtype(dtype)
+    for f in RESULT_FIELDS:
+        assert f.name in ds.data_vars
+        assert ds[f.name].attrs["units"] == f.unit
+        assert ds[f.name].dtype == np.dtype(f.dtype)
     assert ds["sigma_pb"].dims == ("target", "energy_GeV", "mass_GeV")
     assert ds["dsigma_dlnx_tau_pb"].dims == ("target", "energy_GeV", "mass_GeV", "x_tau_bin")
     assert ds["x_tau_edges"].dims == ("energy_GeV", "x_tau_edge")
@@ -84,8 +85,9 @@ def test_values_round_trip_bit_identical(filled):
     ds = xr.open_zarr(path)
     r = recs[0].result
     sel = dict(target=0, energy_GeV=1, mass_GeV=0)
-    for name in SCALAR_FIELDS:
-        assert ds[name].isel(sel).values.item() == getattr(r, name), name
+    for f in RESULT_FIELDS:
+        if not f.per_bin:
+            assert ds[f.name].isel(sel).values.item() == getattr(r, f.name), f.name
     assert ds["dsigma_dlnx_tau_pb"].isel(sel).values.tobytes() == np.asarray(r.dsigma_dlnx_tau_pb).tobytes()
     assert ds["status"].isel(sel).item() == DONE
     assert ds["error"].isel(target=1, energy_GeV=0, mass_GeV=2).item() == "RuntimeError: boom"
@@ -100,15 +102,14 @@ def test_direct_row_reads_equal_zarr_reads(filled):
 
     cfg, path, recs = filled
     g = zarr.open_group(str(path), mode="r")
-    store = ScanStore.open(path, writable=False)
-    names = list(SCALAR_FIELDS) + list(DIST_FIELDS) + ["wall_seconds", "rank", "attempts", "status", "error"]
-    for name in names:
+    rows = RowCache(path, g)
+    for name in [f.name for f in CELL_FIELDS]:
         for i, j in [(0, 1), (1, 3), (1, 0), (0, 3)]:  # (0, 3): never written
-            got = store._read_row(name, i, j)
+            got = rows.read(name, i, j)
             ref = np.asarray(g[name][i, j])
             assert got.dtype == ref.dtype and got.shape == ref.shape, name
             assert got.tobytes() == ref.tobytes() if ref.dtype.kind in "biuf" else np.array_equal(got, ref), name
-    assert store._chunk_specs["sigma_pb"][0] and not store._chunk_specs["error"][0]
+    assert rows.spec("sigma_pb").raw and not rows.spec("error").raw
 
 
 def test_status_codes_and_load_scan(filled):
@@ -139,10 +140,9 @@ def test_interrupted_write_leftovers(filled):
     # a kill during a fold leaves a *.partial file and maybe data rows without their status
     (path / "sigma_pb" / "c" / "0" / "3").mkdir(parents=True, exist_ok=True)
     (path / "sigma_pb" / "c" / "0" / "3" / ".0.abc.partial").write_bytes(b"\x00\x01")
-    store = ScanStore.open(path, writable=True)
     row = np.full(len(cfg.masses_GeV), np.nan)
     row[1] = 42.0
-    store._write_chunk("sigma_pb", (0, 3, 0), row)
+    write_chunk(path, "sigma_pb", (0, 3, 0), row, set())
     assert load_scan(path).status[0, 3, 1] == PENDING  # no commit marker -> not done
     store2, created = open_for_scan(path, cfg)
     assert not created and not list(path.rglob("*.partial"))
@@ -304,3 +304,78 @@ def test_second_writer_is_refused_while_the_first_holds_the_lock(filled):
     first.close()
     second, _ = open_for_scan(path, cfg)  # free again
     second.close()
+
+
+# ------------------------------------------------------------------ the schema drives the store
+
+def test_schema_drives_cell_result_store_journal_and_scandata(tmp_path):
+    """Every schema field: a CellResult attribute (result fields), an array of a new store with the
+    schema's units/description/dims/dtype/fill/chunks, bit-exact through the journal, and an array
+    of load_scan's ScanData with the value written (tests/_schema_check.py)."""
+    from _schema_check import check_all
+
+    check_all(tmp_path)
+
+
+def test_adding_a_quantity_is_one_line_in_schema_py(tmp_path):
+    """schema.py with one more per-cell line and one more per-bin line: both quantities appear in
+    CellResult, the store, the journal and ScanData (the same checks, in a fresh interpreter)."""
+    import lfvscan.schema
+
+    script = f"""
+import importlib.util, sys
+spec = importlib.util.find_spec("lfvscan.schema")
+src = open(spec.origin).read()
+for anchor, line in [
+    ('    per_bin("dsigma_dlnx_tau_pb",',
+     '    per_cell("extra_count", "i4", "1", "a quantity added by the test", default=-7),'),
+    ('    per_bin("dsigma_dlnx_tau_err_pb",', '    per_bin("extra_hist_pb", "pb", "a histogram added by the test"),'),
+]:
+    assert src.count(anchor) == 1, anchor
+    src = src.replace(anchor, line + "\\n" + anchor)
+schema = sys.modules["lfvscan.schema"] = importlib.util.module_from_spec(spec)
+exec(compile(src, spec.origin, "exec"), schema.__dict__)
+assert "lfvscan.xsec.result" not in sys.modules and "lfvscan.store" not in sys.modules
+from pathlib import Path
+from _schema_check import check_all
+from lfvscan.store import load_scan
+from lfvscan.xsec.result import CellResult
+check_all(Path({str(tmp_path)!r}))
+d = load_scan(Path({str(tmp_path)!r}) / "s.zarr")
+assert d.extra_count.dtype == "i4" and d.extra_hist_pb.shape[-1] == 8
+assert CellResult.__dataclass_fields__["extra_count"].default == -7
+print("extra fields OK")
+"""
+    r = subprocess.run([sys.executable, "-c", script], env=subprocess_env(), capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "extra fields OK"
+    assert "extra_count" not in lfvscan.schema.FIELDS  # this process keeps the real schema
+
+
+def test_cell_result_pickles_and_scandata_rejects_unknown_or_misshapen_arrays():
+    """CellResult (built from the schema) crosses MPI as a pickle; ScanData checks names/shapes."""
+    import math
+    import pickle
+
+    from _schema_check import sample_record, small_config
+    from lfvscan.store import ScanData
+    from lfvscan.xsec.result import CellResult
+
+    cfg = small_config()
+    r = sample_record(cfg, (0, 1, 2)).result
+    back = pickle.loads(pickle.dumps(r))
+    assert type(back) is CellResult and CellResult.__module__ == "lfvscan.xsec.result"
+    assert back.dsigma_dlnx_tau_pb.tobytes() == r.dsigma_dlnx_tau_pb.tobytes() and back.Q == r.Q
+    edges = np.ones((2, 4))
+    status = np.zeros((1, 2, 5), np.int8)
+    d = ScanData(("Pb",), [1.0, 2.0], np.arange(5.0), edges, status, Q=np.zeros((1, 2, 5)), theta=math.pi / 4)
+    assert d.Q is d["Q"] and "Q" in d and "chi2_dof" not in d and d.sizes["x_tau_bin"] == 3
+    assert list(d.coords) == ["target", "energy_GeV", "mass_GeV", "x_tau_edges"] and "Q" in repr(d)
+    assert d.dims("x_tau_edges") == ("energy_GeV", "x_tau_edge") and d.unit("energy_GeV") == "GeV"
+    with pytest.raises(AttributeError, match="no 'chi2_dof' array"):
+        d.chi2_dof
+    with pytest.raises(TypeError, match="unknown array"):
+        ScanData(("Pb",), [1.0, 2.0], np.arange(5.0), edges, status, sigam_pb=np.zeros((1, 2, 5)))
+    with pytest.raises(ValueError, match="dsigma_dlnx_tau_pb has shape"):
+        ScanData(("Pb",), [1.0, 2.0], np.arange(5.0), edges, status, dsigma_dlnx_tau_pb=np.zeros((1, 2, 5)))

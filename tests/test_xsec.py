@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lfvscan import cli
-from lfvscan.xsec.result import DIST_FIELDS, SCALAR_FIELDS
+from lfvscan.schema import RESULT_FIELDS
 from lfvscan.physics.constants import M_MU, M_TAU
 from lfvscan.xsec import cell_physics, compute_cell, d3sigma, dsigma_dw_dcos, is_open
 
@@ -31,7 +31,7 @@ def test_closed_cells_are_exactly_zero_and_instant(target, E, m_a):
 def test_result_fields_and_distribution_sums_to_total():
     r = compute_cell("Pb", 1000.0, 5.0, n_xbins=40)
     d = r.to_dict()
-    for k in list(SCALAR_FIELDS) + list(DIST_FIELDS) + ["x_tau_edges"]:
+    for k in [f.name for f in RESULT_FIELDS] + ["x_tau_edges"]:
         assert k in d
     assert not r.closed and r.sigma_pb > 0
     assert r.sigma_err_pb <= 0.005 * r.sigma_pb

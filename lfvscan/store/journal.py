@@ -2,12 +2,13 @@
 
 A finished cell (result or failure) is appended as one line to a log file
 ``<store>/journal/<time_ns>-<pid>.log`` before the store folds it into its zarr arrays
-(:mod:`lfvscan.store`, "Writing").  One line per cell::
+(:mod:`lfvscan.store.zarr_store`, "Writing").  One line per cell::
 
     <JSON of the CellRecord> TAB <crc32 of the JSON, 8 hex digits> LF
 
-* Exact: scalars are written with ``repr`` by :mod:`json`; the arrays of a result (x_tau edges,
-  distribution and its errors) as base64 of their little-endian float64 bytes.
+* Exact: scalars are written with ``repr`` by :mod:`json`; the arrays of a result
+  (:data:`lfvscan.xsec.result.ARRAY_FIELDS`: the x_tau edges and the schema's per-bin quantities)
+  as base64 of their little-endian float64 bytes.  ``meta`` is not recorded.
 * Crash-safe: each append is one ``os.write`` on an ``O_APPEND`` descriptor, so a ``kill -9``
   leaves at most a torn last line, which the checksum (and the missing LF) exposes; such a line
   is skipped on reading (that cell counts as not finished and is computed again).
@@ -32,12 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lfvscan.xsec.result import DIST_FIELDS, CellResult
+from lfvscan.xsec.result import ARRAY_FIELDS, CellResult
 
 JOURNAL_DIR = "journal"
 LOG_SUFFIX = ".log"
-#: CellResult arrays stored as raw float64 bytes
-ARRAY_FIELDS = ("x_tau_edges", *DIST_FIELDS)
 
 
 @dataclass

@@ -3,48 +3,120 @@
 :func:`lfvscan.store.load_scan` returns a :class:`ScanData`; yields, limits and figures consume
 only this object, so they can be tested on toy data built in memory.
 
-Layout: dimensions (target, energy, mass[, x_tau bin]).  ``status`` holds one of
-:data:`PENDING`, :data:`DONE`, :data:`FAILED`, :data:`SKIPPED` (cell not requested by the config,
-e.g. W at an energy only Pb is scanned at).
+A small labelled dataset in the spirit of ``xarray.Dataset``, described by :mod:`lfvscan.schema`:
+coordinates ``targets``, ``energies_GeV``, ``masses_GeV``, ``x_tau_edges``; arrays over
+(target, energy, mass[, x_tau bin]), one per schema field (result quantities and bookkeeping).
+``status`` holds one of :data:`PENDING`, :data:`DONE`, :data:`FAILED`, :data:`SKIPPED` (cell not
+requested by the config, e.g. W at an energy only Pb is scanned at).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
 
 import numpy as np
 
-PENDING, DONE, FAILED, SKIPPED = 0, 1, 2, 3
-STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed", SKIPPED: "skipped"}
+from lfvscan.schema import CELL_FIELDS, DONE, FAILED, FIELDS, PENDING, SKIPPED, STATUS_NAMES
+
+__all__ = ["DONE", "FAILED", "PENDING", "SKIPPED", "STATUS_NAMES", "ScanData"]
+
+_ARRAY_NAMES = frozenset(f.name for f in CELL_FIELDS)
 
 
-@dataclass
 class ScanData:
-    """Arrays of a (possibly partial) scan.  Cross sections for g = 1, in pb."""
+    """Coordinates and arrays of a (possibly partial) scan.  Cross sections for g = 1, in pb.
 
-    targets: tuple[str, ...]
-    energies_GeV: np.ndarray  # (nE,)
-    masses_GeV: np.ndarray  # (nM,)
-    x_tau_edges: np.ndarray  # (nE, nb + 1)
-    status: np.ndarray  # (nT, nE, nM) int8
-    sigma_pb: np.ndarray  # (nT, nE, nM)
-    sigma_err_pb: np.ndarray
-    sigma_coherent_pb: np.ndarray
-    sigma_incoherent_pb: np.ndarray
-    dsigma_dlnx_tau_pb: np.ndarray  # (nT, nE, nM, nb)
-    dsigma_dlnx_tau_err_pb: np.ndarray  # (nT, nE, nM, nb)
-    closed: np.ndarray  # (nT, nE, nM) bool
-    theta: float = float("nan")
-    convention: str = "eq3"
-    attrs: dict = field(default_factory=dict)  # config, config hash, lfvscan version, units
+    ``ScanData(targets, energies_GeV, masses_GeV, x_tau_edges, status, sigma_pb=..., Q=..., ...,
+    theta=..., convention=..., attrs=...)``: any :data:`lfvscan.schema.CELL_FIELDS` array may be
+    given by keyword (:func:`lfvscan.store.load_scan` gives all of them).  Every array is an
+    attribute (``scan.sigma_pb``), an item (``scan["Q"]``) and an entry of :attr:`arrays`;
+    :meth:`dims` and :meth:`unit` describe it.
 
+    * ``targets``: target names; ``energies_GeV`` (nE,) [GeV]; ``masses_GeV`` (nM,) [GeV];
+      ``x_tau_edges`` (nE, nb + 1): the x_tau bin edges of each energy;
+    * ``status`` (nT, nE, nM) int8 and the other arrays: (nT, nE, nM), or (nT, nE, nM, nb) for
+      per-bin quantities;
+    * ``theta``, ``convention``: the couplings the cross sections were computed with;
+    * ``attrs``: store attributes (config, config hash, lfvscan version, ``units`` per array).
+    """
+
+    def __init__(self, targets, energies_GeV, masses_GeV, x_tau_edges, status, *, theta: float = math.nan,
+                 convention: str = "eq3", attrs: dict | None = None, **arrays):
+        unknown = sorted(set(arrays) - _ARRAY_NAMES)
+        if unknown:
+            raise TypeError(f"ScanData got unknown array(s) {', '.join(unknown)} "
+                            f"(schema arrays: {', '.join(f.name for f in CELL_FIELDS)})")
+        self.targets = tuple(targets)
+        self.energies_GeV = np.asarray(energies_GeV)
+        self.masses_GeV = np.asarray(masses_GeV)
+        self.x_tau_edges = np.asarray(x_tau_edges)
+        self.theta = theta
+        self.convention = convention
+        self.attrs = {} if attrs is None else attrs
+        self.arrays: dict[str, np.ndarray] = {}
+        for name, values in {"status": status, **arrays}.items():
+            setattr(self, name, values)
+
+    # ------------------------------------------------------------------ labelled access
+    @property
+    def sizes(self) -> dict[str, int]:
+        """Length of every dimension."""
+        nb = self.x_tau_edges.shape[-1] - 1
+        return {"target": len(self.targets), "energy_GeV": len(self.energies_GeV), "mass_GeV": len(self.masses_GeV),
+                "x_tau_bin": nb, "x_tau_edge": nb + 1}
+
+    @property
+    def coords(self) -> dict[str, np.ndarray]:
+        """Coordinate arrays by their store names."""
+        return {"target": np.array(self.targets), "energy_GeV": self.energies_GeV, "mass_GeV": self.masses_GeV,
+                "x_tau_edges": self.x_tau_edges}
+
+    def dims(self, name: str) -> tuple[str, ...]:
+        """Dimension names of array or coordinate ``name``."""
+        return FIELDS[name].dims
+
+    def unit(self, name: str) -> str:
+        """Unit of array or coordinate ``name`` ("1": dimensionless, "": text)."""
+        return FIELDS[name].unit
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.arrays
+
+    def __getattr__(self, name: str):
+        arrays = self.__dict__.get("arrays", {})
+        if name in arrays:
+            return arrays[name]
+        if name in _ARRAY_NAMES:
+            raise AttributeError(f"this ScanData has no {name!r} array (not given when it was built)")
+        raise AttributeError(f"'ScanData' object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value) -> None:
+        if name not in _ARRAY_NAMES:
+            object.__setattr__(self, name, value)
+            return
+        value = np.asarray(value)
+        shape = tuple(self.sizes[d] for d in FIELDS[name].dims)
+        if value.shape != shape:
+            raise ValueError(f"{name} has shape {value.shape}, expected {shape} {FIELDS[name].dims}")
+        self.arrays[name] = value
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{d}: {n}" for d, n in self.sizes.items())
+        return f"<ScanData ({sizes}) targets {self.targets}; arrays: {', '.join(self.arrays)}>"
+
+    # ------------------------------------------------------------------ lookup
     def target_index(self, name: str) -> int:
+        """Index of target ``name`` (case-insensitive)."""
         for i, t in enumerate(self.targets):
             if t.lower() == name.lower():
                 return i
         raise ValueError(f"target {name!r} not in scan (has: {', '.join(self.targets)})")
 
     def energy_index(self, energy_GeV: float, rtol: float = 1e-9) -> int:
+        """Index of the scanned energy equal to ``energy_GeV`` [GeV] within ``rtol``."""
         idx = np.nonzero(np.isclose(self.energies_GeV, energy_GeV, rtol=rtol, atol=0))[0]
         if idx.size == 0:
             raise ValueError(

@@ -2,36 +2,21 @@
 
 A *cell* is one (target, muon energy E [GeV], ALP mass m_a [GeV]).  The cross-section driver
 (:mod:`lfvscan.xsec`) returns a :class:`CellResult`; the scan store (:mod:`lfvscan.store`) writes
-exactly the fields listed in :data:`SCALAR_FIELDS` and :data:`DIST_FIELDS`.  Cross sections are
-for g = 1 (sigma = g^2 sigma_hat, physics.md §7.6) in pb.
+its :data:`lfvscan.schema.RESULT_FIELDS`.  Cross sections are for g = 1 (sigma = g^2 sigma_hat,
+physics.md §7.6) in pb.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import math
+from dataclasses import field, fields, make_dataclass
 
 import numpy as np
 
-#: scalar per-cell outputs: name -> (numpy dtype, unit)
-SCALAR_FIELDS: dict[str, tuple[str, str]] = {
-    "sigma_pb": ("f8", "pb"),
-    "sigma_err_pb": ("f8", "pb"),
-    "sigma_coherent_pb": ("f8", "pb"),
-    "sigma_coherent_err_pb": ("f8", "pb"),
-    "sigma_incoherent_pb": ("f8", "pb"),
-    "sigma_incoherent_err_pb": ("f8", "pb"),
-    "chi2_dof": ("f8", "1"),
-    "Q": ("f8", "1"),
-    "neval": ("i8", "1"),
-    "seconds": ("f8", "s"),
-    "closed": ("bool", "1"),
-    "converged": ("bool", "1"),
-}
-#: per-bin outputs on the x_tau grid (length n_xbins)
-DIST_FIELDS: dict[str, tuple[str, str]] = {
-    "dsigma_dlnx_tau_pb": ("f8", "pb"),
-    "dsigma_dlnx_tau_err_pb": ("f8", "pb"),
-}
+from lfvscan.schema import REQUIRED, RESULT_FIELDS, Field
+
+#: CellResult attributes that are numpy float64 arrays (the journal stores them as raw bytes)
+ARRAY_FIELDS: tuple[str, ...] = ("x_tau_edges", *(f.name for f in RESULT_FIELDS if f.per_bin))
 
 
 def x_tau_edges(energy_GeV: float, n_bins: int, m_tau: float | None = None) -> np.ndarray:
@@ -47,44 +32,54 @@ def x_tau_edges(energy_GeV: float, n_bins: int, m_tau: float | None = None) -> n
     return np.geomspace(m / energy_GeV, 1.0, n_bins + 1)
 
 
-@dataclass
-class CellResult:
-    """Result of one cell.  ``closed`` cells have every cross section exactly zero."""
+def _python_type(f: Field) -> type:
+    if f.per_bin:
+        return np.ndarray
+    return {"bool": bool, "str": str}.get(f.dtype, int if f.dtype.startswith("i") else float)
 
-    target: str
-    energy_GeV: float
-    mass_GeV: float
-    sigma_pb: float
-    sigma_err_pb: float
-    sigma_coherent_pb: float
-    sigma_coherent_err_pb: float
-    sigma_incoherent_pb: float
-    sigma_incoherent_err_pb: float
-    chi2_dof: float
-    Q: float
-    neval: int
-    seconds: float
-    closed: bool
-    x_tau_edges: np.ndarray
-    dsigma_dlnx_tau_pb: np.ndarray
-    dsigma_dlnx_tau_err_pb: np.ndarray
-    theta: float = float("nan")
-    convention: str = "eq3"
-    #: False when the integrator stopped on its evaluation budget before reaching the requested
-    #: relative error (the quoted error is then larger than requested, but still honest)
-    converged: bool = True
-    meta: dict = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
-        """JSON-ready dict (arrays as lists; ``meta`` copied one level deep)."""
-        d = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, np.ndarray):
-                v = v.tolist()
-            elif isinstance(v, np.generic):
-                v = v.item()
-            elif isinstance(v, dict):
-                v = dict(v)
-            d[f.name] = v
-        return d
+def _cell_result_fields() -> list[tuple]:
+    """CellResult's fields, in positional order: the cell, the required per-cell results, the
+    x_tau grid, the required per-bin results, theta and convention, the results with a default,
+    ``meta``."""
+    required = [f for f in RESULT_FIELDS if f.default is REQUIRED]
+    optional = [(f.name, _python_type(f), field(default=f.default)) for f in RESULT_FIELDS if f.default is not REQUIRED]
+    return [
+        ("target", str), ("energy_GeV", float), ("mass_GeV", float),
+        *[(f.name, _python_type(f)) for f in required if not f.per_bin],
+        ("x_tau_edges", np.ndarray),
+        *[(f.name, _python_type(f)) for f in required if f.per_bin],
+        ("theta", float, field(default=math.nan)),
+        ("convention", str, field(default="eq3")),
+        *optional,
+        ("meta", dict, field(default_factory=dict)),
+    ]
+
+
+def _to_dict(self) -> dict:
+    """JSON-ready dict (arrays as lists; ``meta`` copied one level deep)."""
+    d = {}
+    for f in fields(self):
+        v = getattr(self, f.name)
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
+        elif isinstance(v, np.generic):
+            v = v.item()
+        elif isinstance(v, dict):
+            v = dict(v)
+        d[f.name] = v
+    return d
+
+
+_DOC = """Result of one cell.  ``closed`` cells have every cross section exactly zero.
+
+Attributes: the cell (``target``, ``energy_GeV`` [GeV], ``mass_GeV`` [GeV]), its ``x_tau_edges``,
+``theta`` and ``convention`` of the couplings, free-form ``meta`` (not stored), and one attribute
+per :data:`lfvscan.schema.RESULT_FIELDS` entry:
+
+""" + "\n".join(f"* ``{f.name}`` [{f.unit or '-'}]: {f.description}" for f in RESULT_FIELDS)
+
+#: built from the schema (:func:`_cell_result_fields`); a dataclass like any other
+CellResult = make_dataclass(
+    "CellResult", _cell_result_fields(), namespace={"__module__": __name__, "__doc__": _DOC, "to_dict": _to_dict}
+)

@@ -1,0 +1,130 @@
+"""The result schema: every quantity a scan stores, declared once (imports numpy and stdlib only).
+
+Everything that handles scan results derives from the declarations below:
+:class:`lfvscan.xsec.result.CellResult` (one attribute per result field), the zarr arrays of a
+store with their ``units``/``description`` attributes (:mod:`lfvscan.store.layout`), the fold of
+finished cells into those arrays (:mod:`lfvscan.store.zarr_store`), the journal encoding
+(:mod:`lfvscan.store.journal`), :func:`lfvscan.store.load_scan` and
+:class:`lfvscan.store.ScanData`.  Adding a quantity is one line in :data:`RESULT_FIELDS` (and the
+code in :mod:`lfvscan.xsec.driver` that computes it).
+
+Dimensions: a *cell* is one (target, energy_GeV, mass_GeV); per-bin quantities add ``x_tau_bin``,
+the bins of the fixed log x_tau = E_tau/E grid of the cell's energy (``x_tau_edges``, dims
+(energy_GeV, x_tau_edge)).  Per-bin quantities are float64 histograms (the journal stores them as
+raw float64 bytes).  Cross sections are for g = 1, in pb.
+
+Groups:
+
+* :data:`COORDINATES`: the grid, written once when a store is created;
+* :data:`RESULT_FIELDS`: what the cross-section driver computes per cell (also the attributes of
+  ``CellResult``, besides the cell's coordinates, ``x_tau_edges``, ``theta``, ``convention`` and
+  ``meta``);
+* :data:`BOOK_FIELDS`: bookkeeping the scan engine records per cell, with ``status`` (codes
+  :data:`PENDING`, :data:`DONE`, :data:`FAILED`, :data:`SKIPPED`) last: the commit marker.
+
+``fill`` is the value of a cell never written; ``default`` (result fields only) is the value of a
+``CellResult`` built without the field, e.g. decoded from a journal line older than the field.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+CELL_DIMS = ("target", "energy_GeV", "mass_GeV")
+BIN_DIMS = CELL_DIMS + ("x_tau_bin",)
+EDGE_DIMS = ("energy_GeV", "x_tau_edge")
+
+PENDING, DONE, FAILED, SKIPPED = 0, 1, 2, 3
+STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed", SKIPPED: "skipped"}
+
+
+class _Required:
+    """Marker: a result field every ``CellResult`` must be given."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED = _Required()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One stored quantity.  ``dtype``: numpy dtype string, or ``"str"`` (variable-length text)."""
+
+    name: str
+    dtype: str
+    unit: str
+    dims: tuple[str, ...]
+    description: str
+    fill: object
+    default: object = REQUIRED
+
+    @property
+    def per_bin(self) -> bool:
+        """True for quantities over the x_tau bins of the cell."""
+        return self.dims == BIN_DIMS
+
+
+def _fill(dtype: str):
+    """Fill value of a result array: NaN for floats, False for booleans, 0 otherwise."""
+    if dtype.startswith("f"):
+        return math.nan
+    return False if dtype == "bool" else 0
+
+
+def per_cell(name: str, dtype: str, unit: str, description: str, default: object = REQUIRED) -> Field:
+    """A result quantity with one value per cell."""
+    return Field(name, dtype, unit, CELL_DIMS, description, _fill(dtype), default)
+
+
+def per_bin(name: str, unit: str, description: str) -> Field:
+    """A result histogram (float64) over the x_tau bins of the cell."""
+    return Field(name, "f8", unit, BIN_DIMS, description, math.nan)
+
+
+COORDINATES: tuple[Field, ...] = (
+    Field("target", "str", "", ("target",), "target element", ""),
+    Field("energy_GeV", "f8", "GeV", ("energy_GeV",), "muon beam energy", math.nan),
+    Field("mass_GeV", "f8", "GeV", ("mass_GeV",), "ALP mass", math.nan),
+    Field("x_tau_edges", "f8", "1", EDGE_DIMS, "edges of the log x_tau = E_tau/E bins (m_tau/E .. 1)", math.nan),
+)
+
+#: per-cell quantities first, then per-bin ones (the order of the arrays in a store)
+RESULT_FIELDS: tuple[Field, ...] = (
+    per_cell("sigma_pb", "f8", "pb", "total production cross section mu N -> tau N a for g = 1"),
+    per_cell("sigma_err_pb", "f8", "pb", "integration error of sigma_pb"),
+    per_cell("sigma_coherent_pb", "f8", "pb", "coherent (elastic, ~Z^2) part of sigma_pb"),
+    per_cell("sigma_coherent_err_pb", "f8", "pb", "integration error of sigma_coherent_pb"),
+    per_cell("sigma_incoherent_pb", "f8", "pb", "incoherent (diffractive, ~Z) part of sigma_pb"),
+    per_cell("sigma_incoherent_err_pb", "f8", "pb", "integration error of sigma_incoherent_pb"),
+    per_cell("chi2_dof", "f8", "1", "vegas chi^2 per degree of freedom"),
+    per_cell("Q", "f8", "1", "vegas Q value"),
+    per_cell("neval", "i8", "1", "integrand evaluations"),
+    per_cell("seconds", "f8", "s", "compute time reported by the cell function"),
+    per_cell("closed", "bool", "1", "kinematically closed cell (all cross sections exactly zero)"),
+    # False when vegas stopped on its evaluation budget before reaching the requested relative
+    # error (the quoted error is then larger than requested, but honest).  The description is the
+    # one existing stores carry.
+    per_cell("converged", "bool", "1", "converged", default=True),
+    per_bin("dsigma_dlnx_tau_pb", "pb", "dsigma/dln x_tau per x_tau bin (x_tau = E_tau/E), for g = 1"),
+    per_bin("dsigma_dlnx_tau_err_pb", "pb", "integration error of dsigma_dlnx_tau_pb"),
+)
+
+#: bookkeeping per cell; all but ``error`` and ``status`` are attributes of a
+#: :class:`lfvscan.store.journal.CellRecord` of the same name
+BOOK_FIELDS: tuple[Field, ...] = (
+    Field("wall_seconds", "f8", "s", CELL_DIMS, "wall time of the cell on its rank (engine measurement)", math.nan),
+    Field("rank", "i4", "1", CELL_DIMS, "MPI rank that computed the cell", -1),
+    Field("attempts", "i4", "1", CELL_DIMS, "number of attempts so far", 0),
+    Field("error", "str", "", CELL_DIMS, "message of the last failure ('' if none)", ""),
+    Field("status", "i1", "1", CELL_DIMS, "cell status (commit marker, written last): "
+          + ", ".join(f"{k}={v}" for k, v in STATUS_NAMES.items()), PENDING),
+)
+
+#: everything stored over the cells (and their x_tau bins), in store order
+CELL_FIELDS: tuple[Field, ...] = RESULT_FIELDS + BOOK_FIELDS
+
+#: every stored array by name
+FIELDS: dict[str, Field] = {f.name: f for f in COORDINATES + CELL_FIELDS}

@@ -1,0 +1,121 @@
+"""Row chunks of a store's per-cell arrays, read and written as files (around zarr's API).
+
+A per-cell array has one chunk per (target, energy) row (:mod:`lfvscan.store.layout`); its file
+is ``<store>/<array>/c/<i>/<j>/0`` (``.../0/0`` for per-bin arrays: zarr v3 default chunk key
+encoding, separator "/").  Numeric arrays are uncompressed, so a chunk file is exactly zarr's
+``bytes``-codec encoding, the raw little-endian array: reading and writing it directly is ~20x
+cheaper than zarr's async machinery (~50x for reads of a new store's never-written rows); tests
+check that zarr and xarray read back exactly what was written.  A missing chunk file reads as the
+array's fill value, as in zarr.
+
+Atomic writes: a chunk is written to a ``.<name>.<pid>-<n>.partial`` file next to it and renamed,
+so a reader sees the old or the new chunk, never half of one.  A kill can leave ``*.partial``
+files, which :func:`clean_partials` removes (the next fold rewrites the same values).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+_TMP_COUNTER = itertools.count()
+
+
+def chunk_path(root: str | Path, name: str, index: tuple[int, ...]) -> Path:
+    """Path of a chunk file (zarr v3 default chunk key encoding, separator "/")."""
+    return Path(root) / name / "c" / "/".join(str(i) for i in index)
+
+
+def write_chunk(root: str | Path, name: str, index: tuple[int, ...], values: np.ndarray, dirs: set[str]) -> None:
+    """Write one uncompressed chunk (zarr v3 ``bytes`` codec, little endian) atomically.
+
+    Plain ``os`` calls on strings (no pathlib, no uuid): a fold calls it once per array and touched
+    row.  ``dirs``: chunk directories known to exist (created here once).
+    """
+    parent = f"{root}/{name}/c/" + "/".join(str(i) for i in index[:-1])
+    if parent not in dirs:
+        os.makedirs(parent, exist_ok=True)
+        dirs.add(parent)
+    data = np.ascontiguousarray(values)
+    big_endian = data.dtype.byteorder == ">" or (data.dtype.byteorder == "=" and not np.little_endian)
+    if data.dtype.itemsize > 1 and big_endian:
+        data = data.astype(data.dtype.newbyteorder("<"))
+    path = f"{parent}/{index[-1]}"
+    tmp = f"{parent}/.{index[-1]}.{os.getpid()}-{next(_TMP_COUNTER)}.partial"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data.tobytes())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def clean_partials(root: str | Path) -> int:
+    """Remove ``*.partial`` leftovers of writes interrupted by a kill; returns how many."""
+    n = 0
+    for p in Path(root).rglob("*.partial"):
+        p.unlink(missing_ok=True)
+        n += 1
+    return n
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """How a per-cell array's row chunks are encoded."""
+
+    raw: bool  #: chunk file = raw little-endian array (else: read through zarr)
+    dtype: np.dtype  #: dtype of the chunk file (little endian when raw)
+    fill: object
+    row_shape: tuple[int, ...]  #: shape of one row: (n_masses,) or (n_masses, n_bins)
+
+    @classmethod
+    def of(cls, array) -> "ChunkSpec":
+        """The spec of zarr array ``array``."""
+        raw = not array.compressors and not array.filters and array.dtype.kind in "biuf"
+        dtype = np.dtype(array.dtype).newbyteorder("<") if raw else array.dtype
+        return cls(raw, dtype, array.fill_value, tuple(array.chunks[2:]))
+
+
+class RowCache:
+    """Rows (i, j) of the per-cell arrays of one store, for its single writer: read once (from the
+    chunk file, or through zarr for arrays that are not raw), changed in memory, written back."""
+
+    def __init__(self, root: str | Path, group):
+        self.root = Path(root)
+        self.group = group
+        self._rows: dict[tuple[str, int, int], np.ndarray] = {}
+        self._specs: dict[str, ChunkSpec] = {}
+        self._dirs: set[str] = set()  # chunk directories already created by this writer
+
+    def spec(self, name: str) -> ChunkSpec:
+        if name not in self._specs:
+            self._specs[name] = ChunkSpec.of(self.group[name])
+        return self._specs[name]
+
+    def read(self, name: str, i: int, j: int) -> np.ndarray:
+        """Row (i, j) of array ``name`` (all masses) as on disk; the fill value if never written."""
+        spec = self.spec(name)
+        if not spec.raw:
+            return np.array(self.group[name][i, j])
+        native = spec.dtype.newbyteorder("=")
+        try:
+            data = np.fromfile(chunk_path(self.root, name, (i, j) + (0,) * len(spec.row_shape)), dtype=spec.dtype)
+        except FileNotFoundError:
+            return np.full(spec.row_shape, spec.fill, dtype=native)
+        return data.reshape(spec.row_shape).astype(native, copy=False)
+
+    def row(self, name: str, i: int, j: int) -> np.ndarray:
+        """Row (i, j) of array ``name``, cached: change it in place, then :meth:`write` it."""
+        key = (name, i, j)
+        if key not in self._rows:
+            self._rows[key] = self.read(name, i, j)
+        return self._rows[key]
+
+    def write(self, name: str, i: int, j: int) -> None:
+        """Write the cached row (i, j) of raw array ``name`` to its chunk file, atomically."""
+        row = self.row(name, i, j)
+        write_chunk(self.root, name, (i, j) + (0,) * row.ndim, row, self._dirs)
