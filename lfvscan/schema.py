@@ -104,10 +104,8 @@ RESULT_FIELDS: tuple[Field, ...] = (
     per_cell("neval", "i8", "1", "integrand evaluations"),
     per_cell("seconds", "f8", "s", "compute time reported by the cell function"),
     per_cell("closed", "bool", "1", "kinematically closed cell (all cross sections exactly zero)"),
-    # False when vegas stopped on its evaluation budget before reaching the requested relative
-    # error (the quoted error is then larger than requested, but honest).  The description is the
-    # one existing stores carry.
-    per_cell("converged", "bool", "1", "converged", default=True),
+    per_cell("converged", "bool", "1", "True if vegas reached the requested relative error within its evaluation "
+             "budget (False: the quoted, honest error is larger than requested)", default=True),
     per_bin("dsigma_dlnx_tau_pb", "pb", "dsigma/dln x_tau per x_tau bin (x_tau = E_tau/E), for g = 1"),
     per_bin("dsigma_dlnx_tau_err_pb", "pb", "integration error of dsigma_dlnx_tau_pb"),
 )
