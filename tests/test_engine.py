@@ -16,7 +16,10 @@ import pytest
 
 from lfvscan.scan.config import load_config
 from lfvscan.physics import reach
-from lfvscan.scan.engine import StopFlag, cell_seed, expected_cost, launch_problem, plan_tasks, run_scan
+from lfvscan.scan.engine import run_scan
+from lfvscan.scan.mpi import launch_problem
+from lfvscan.scan.plan import cell_seed, expected_cost, plan_tasks
+from lfvscan.scan.signals import StopFlag
 from lfvscan.scan.progress import Progress, format_duration
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store.zarr_store import load_scan, summarize

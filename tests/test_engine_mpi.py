@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from lfvscan.scan.config import load_config
-from lfvscan.scan.engine import StopFlag, run_scan
+from lfvscan.scan.engine import run_scan
+from lfvscan.scan.signals import StopFlag
 from lfvscan.errors import UsageError
 from lfvscan.store.scandata import DONE, FAILED
 
