@@ -55,6 +55,15 @@ energies_GeV = {{ min = 100, max = 1000, n = 3 }}
 """
 
 
+def small_config(seed: int = 7, max_attempts: int = 3):
+    """The small grid as a ScanConfig, straight from the TOML text (no file)."""
+    import tomllib
+
+    from lfvscan.scan.config import parse_config
+
+    return parse_config(tomllib.loads(SMALL_TOML.format(store="s.zarr", seed=seed, max_attempts=max_attempts)))
+
+
 def write_config(path: Path, store: str = "s.zarr", seed: int = 7, max_attempts: int = 3, text: str | None = None) -> Path:
     path.write_text(text if text is not None else SMALL_TOML.format(store=store, seed=seed, max_attempts=max_attempts))
     return path
@@ -89,6 +98,22 @@ def read_results(store: Path) -> dict[str, np.ndarray]:
 
     g = zarr.open_group(str(store), mode="r")
     return {name: np.asarray(g[name][...]) for name in RESULT_ARRAYS}
+
+
+def memory_results(store) -> dict[tuple[int, int, int], dict[str, bytes]]:
+    """Every recorded cell of a MemoryStore: its status code and the raw bytes of each result field
+    (float64 scalars and distributions), for bit-identical comparisons."""
+    from lfvscan.xsec.result import DIST_FIELDS, SCALAR_FIELDS
+
+    out = {}
+    for index, rec in sorted(store.records.items()):
+        cell = {"status": bytes([int(store.status[index])]), "attempts": bytes([int(store.attempts[index])])}
+        if rec.result is not None:
+            for name in (*SCALAR_FIELDS, *DIST_FIELDS):
+                if name != "seconds":
+                    cell[name] = np.asarray(getattr(rec.result, name), dtype=float).tobytes()
+        out[index] = cell
+    return out
 
 
 def assert_same_results(a: Path, b: Path) -> None:

@@ -21,11 +21,13 @@ from lfvscan.scan.mpi import launch_problem
 from lfvscan.scan.plan import cell_seed, expected_cost, plan_tasks
 from lfvscan.scan.signals import StopFlag
 from lfvscan.scan.progress import Progress, format_duration
+from lfvscan.store.memory import MemoryStore
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store.zarr_store import load_scan, summarize
 
 from _scan_cells import cheap_cell
-from _scan_util import MPIEXEC, UNDER_MPI, assert_same_results, read_results, run_scan_cli, scan_cmd, subprocess_env, write_config
+from _scan_util import (MPIEXEC, UNDER_MPI, assert_same_results, memory_results, read_results, run_scan_cli, scan_cmd,
+                        subprocess_env, write_config)
 
 pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
 
@@ -96,6 +98,24 @@ def test_serial_scan_values_equal_direct_cell_calls(reference):
         assert d.sigma_pb[i, j, k] == r.sigma_pb
         assert d.dsigma_dlnx_tau_pb[i, j, k].tobytes() == np.asarray(r.dsigma_dlnx_tau_pb).tobytes()
     assert d.closed[0, 1, 4] and d.sigma_pb[0, 1, 4] == 0.0  # 40 GeV at 160 GeV is above the reach
+
+
+def test_memory_store_holds_the_zarr_results_bit_for_bit(tmp_path, reference):
+    """The two ScanBackends are interchangeable: an in-memory run equals the zarr run, cell by cell."""
+    cfg = load_config(write_config(tmp_path / "c.toml"))
+    mem = MemoryStore(cfg)
+    assert run_scan(cfg, mem, cell_fn=cheap_cell, quiet=True).exit_code == 0
+    import zarr
+
+    g = zarr.open_group(str(reference), mode="r")
+    assert np.asarray(g["status"][...]).tobytes() == mem.status.tobytes()
+    assert np.asarray(g["attempts"][...]).tobytes() == mem.attempts.tobytes()
+    results = memory_results(mem)
+    assert len(results) == 25
+    for index, cell in results.items():
+        for name, raw in cell.items():
+            if name not in ("status", "attempts"):
+                assert np.asarray(g[name][index], dtype=float).tobytes() == raw, (name, index)
 
 
 def test_failed_cells_recorded_scan_goes_on_then_retried(tmp_path, reference):
