@@ -16,9 +16,6 @@ TESTS_DIR = Path(__file__).resolve().parent
 #: lfvscan depends on that wheel, so a missing mpiexec is a broken install and the tests fail
 MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec") or "mpiexec"
 
-#: running inside an MPI job of several ranks (e.g. `mpiexec -n 2 pytest --with-mpi --only-mpi`).
-#: pytest-mpi 0.6 does not skip unmarked tests when --with-mpi and --only-mpi are both given, so
-#: the serial scan tests skip themselves there (each rank would run them concurrently).
 #: environment variables by which MPICH/Hydra (PMI_*), Open MPI and PMIx launchers announce size/rank
 MPI_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE")
 MPI_RANK_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
@@ -33,6 +30,9 @@ def env_int(names: tuple[str, ...]) -> int | None:
     return None
 
 
+#: running inside an MPI job of several ranks (e.g. `mpiexec -n 2 pytest --with-mpi --only-mpi`).
+#: pytest-mpi 0.6 does not skip unmarked tests when --with-mpi and --only-mpi are both given, so
+#: the serial scan tests skip themselves there (each rank would run them concurrently).
 UNDER_MPI = (env_int(MPI_SIZE_VARS) or 1) > 1
 
 #: a small grid: Pb at 2 energies, W at 3 (one shared), 5 masses; some cells closed, some skipped

@@ -49,6 +49,8 @@ EXIT_OK, EXIT_FAILED_CELLS = 0, 1
 
 @dataclass
 class ScanOutcome:
+    """What one ``run_scan`` call did: the whole scan on rank 0, its own cells on other ranks."""
+
     exit_code: int
     total: int = 0  #: requested cells
     done: int = 0
@@ -81,25 +83,16 @@ def run_scan(
     :class:`UsageError` on rank 0 for a bad store; other ranks then return exit code 2.
     """
     stop = stop or StopFlag()
-    size = 1 if comm is None else comm.Get_size()
     rank = 0 if comm is None else comm.Get_rank()
     max_attempts = config.max_attempts if max_attempts is None else max_attempts
     if cell_fn is None:
         cell_fn = resolve_cell_fn(config.cell_function)
 
-    # --- the store is opened on rank 0; its verdict is broadcast
-    verdict, opened = ("ok", ""), None
-    if rank == 0:
-        try:
-            opened = _open_store(store, config, config_text)
-        except UsageError as exc:
-            verdict = ("error", str(exc))
-    if size > 1:
-        verdict = comm.bcast(verdict, root=0)
-    if verdict[0] != "ok":
+    opened, error = _open_on_rank0(store, config, config_text, comm)
+    if error is not None:
         if rank == 0:
-            raise UsageError(verdict[1])
-        return ScanOutcome(exit_code=2, message=verdict[1])
+            raise UsageError(error)
+        return ScanOutcome(exit_code=2, message=error)
     if rank != 0:
         n = run_worker(comm, config, cell_fn, stop)
         code = 128 + stop.signum if stop.is_set() else EXIT_OK
@@ -145,6 +138,20 @@ def _is_path(store) -> bool:
 def _store_name(store) -> str:
     """How messages name the store: its path."""
     return str(store) if _is_path(store) else str(getattr(store, "path", store))
+
+
+def _open_on_rank0(store, config: ScanConfig, config_text: str, comm) -> tuple[tuple | None, str | None]:
+    """Rank 0 opens the store and broadcasts its verdict: ((backend, verb, opened here?) on rank 0
+    else None, None or the UsageError message that every rank gets)."""
+    opened, error = None, None
+    if comm is None or comm.Get_rank() == 0:
+        try:
+            opened = _open_store(store, config, config_text)
+        except UsageError as exc:
+            error = str(exc)
+    if comm is not None and comm.Get_size() > 1:
+        error = comm.bcast(error, root=0)
+    return opened, error
 
 
 def _open_store(store, config: ScanConfig, config_text: str) -> tuple[ScanBackend, str, bool]:
