@@ -20,6 +20,8 @@ from lfvscan.scan.mpi import launch_problem
 from lfvscan.scan.plan import cell_seed, expected_cost, plan_tasks
 from lfvscan.scan.signals import StopFlag
 from lfvscan.scan.progress import Progress, format_duration
+from lfvscan.store import open_for_scan
+from lfvscan.store.backend import ScanBackend
 from lfvscan.store.memory import MemoryStore
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store.zarr_store import load_scan, summarize
@@ -145,6 +147,13 @@ def test_memory_store_holds_the_zarr_results_bit_for_bit(tmp_path, reference):
         for name, raw in cell.items():
             if name not in ("status", "attempts"):
                 assert np.asarray(g[name][index], dtype=float).tobytes() == raw, (name, index)
+    # the zarr store is the other ScanBackend: passed as an object it is used as is (and not closed)
+    obj, created = open_for_scan(tmp_path / "obj.zarr", cfg)
+    assert created and isinstance(obj, ScanBackend)
+    out = run_scan(cfg, obj, cell_fn=cheap_cell, quiet=True)
+    assert out.exit_code == 0 and f"in {tmp_path / 'obj.zarr'}" in out.message
+    obj.close()
+    assert_same_results(reference, tmp_path / "obj.zarr")
 
 
 def test_failed_cells_recorded_scan_goes_on_then_retried(tmp_path, reference):
