@@ -1,23 +1,60 @@
 """Cheap deterministic stand-ins for lfvscan.xsec.compute_cell, used by the scan-engine tests.
 
 Selected in a config with ``cell_function = "_scan_cells:cheap_cell"`` (tests put this directory
-on PYTHONPATH).  Behaviour knobs, all through environment variables so subprocess runs can use them:
+on PYTHONPATH).  Behaviour knobs, through environment variables so subprocess runs can use them:
 
-* ``LFVSCAN_TEST_SLEEP``: seconds to sleep per open cell (to be killed mid-scan);
-* ``LFVSCAN_TEST_FAIL_MASSES``: comma-separated masses whose cells raise;
-* ``LFVSCAN_TEST_FAIL_FLAG``: a path; while that file exists, every cell with m_a > 5 raises.
+* ``LFVSCAN_TEST_PAUSE_AT=k`` with ``LFVSCAN_TEST_PAUSE_DIR=DIR``: the k-th cell of this process
+  creates ``DIR/paused.<pid>`` and waits there, so a test acts at a known point of the scan (k-1
+  cells of this process finished, the k-th in flight) instead of after a guessed sleep.  It waits
+  until the process is killed, or with ``LFVSCAN_TEST_PAUSE_UNTIL=signal`` until the process has
+  handled SIGTERM/SIGINT (then the cell completes: the engine is draining).  Bounded: after
+  ``LFVSCAN_TEST_PAUSE_TIMEOUT`` s (default 120) the process exits with status 3.
+* ``LFVSCAN_TEST_SLEEP``: seconds to sleep per open cell (``benchmarks/scan.py --engine-only``;
+  no test relies on it).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import signal
+import sys
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
 from lfvscan.xsec.result import CellResult, x_tau_edges
 from lfvscan.physics.constants import M_MU, M_TAU
+
+
+_CALLS = itertools.count(1)  #: cells computed by this process (LFVSCAN_TEST_PAUSE_AT)
+
+
+def _pause(pause_dir: Path, until_signal: bool, timeout_s: float) -> None:
+    """Announce the pause with a marker file, then wait (see the module docstring)."""
+    handled = threading.Event()
+    old = {}
+    if until_signal:  # chain a marker in front of the engine's handlers (cells run in the main thread)
+        def chained(signum, frame):
+            handled.set()
+            if callable(old[signum]):
+                old[signum](signum, frame)
+
+        for s in (signal.SIGTERM, signal.SIGINT):
+            old[s] = signal.getsignal(s)
+            signal.signal(s, chained)
+    (pause_dir / f"paused.{os.getpid()}").touch()
+    deadline = time.monotonic() + timeout_s
+    while not handled.is_set():
+        if time.monotonic() > deadline:
+            print(f"_scan_cells: paused {timeout_s} s and nobody came; exiting", file=sys.stderr, flush=True)
+            os._exit(3)
+        time.sleep(0.001)  # polling interval only; the condition decides
+    for s, h in old.items():
+        signal.signal(s, h)
 
 
 def cheap_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4, convention="eq3", seed=0,
@@ -26,12 +63,9 @@ def cheap_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4
     edges = x_tau_edges(energy_GeV, n_xbins)
     reach = math.sqrt(2 * energy_GeV + M_MU**2) - M_TAU
     name = target if isinstance(target, str) else target.name
-    fail = {float(x) for x in os.environ.get("LFVSCAN_TEST_FAIL_MASSES", "").split(",") if x.strip()}
-    if mass_GeV in fail:
-        raise RuntimeError(f"synthetic failure at m_a={mass_GeV:g}")
-    flag = os.environ.get("LFVSCAN_TEST_FAIL_FLAG")
-    if flag and os.path.exists(flag) and mass_GeV > 5:
-        raise ValueError(f"flagged failure at m_a={mass_GeV:g}")
+    if next(_CALLS) == int(os.environ.get("LFVSCAN_TEST_PAUSE_AT", "0")):
+        _pause(Path(os.environ["LFVSCAN_TEST_PAUSE_DIR"]), os.environ.get("LFVSCAN_TEST_PAUSE_UNTIL") == "signal",
+               float(os.environ.get("LFVSCAN_TEST_PAUSE_TIMEOUT", "120")))
     if mass_GeV >= reach:
         z = np.zeros(n_xbins)
         return CellResult(name, energy_GeV, mass_GeV, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0, 0.0, True,

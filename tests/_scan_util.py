@@ -16,9 +16,6 @@ TESTS_DIR = Path(__file__).resolve().parent
 #: lfvscan depends on that wheel, so a missing mpiexec is a broken install and the tests fail
 MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec") or "mpiexec"
 
-#: running inside an MPI job of several ranks (e.g. `mpiexec -n 2 pytest --with-mpi --only-mpi`).
-#: pytest-mpi 0.6 does not skip unmarked tests when --with-mpi and --only-mpi are both given, so
-#: the serial scan tests skip themselves there (each rank would run them concurrently).
 #: environment variables by which MPICH/Hydra (PMI_*), Open MPI and PMIx launchers announce size/rank
 MPI_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE")
 MPI_RANK_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
@@ -33,6 +30,9 @@ def env_int(names: tuple[str, ...]) -> int | None:
     return None
 
 
+#: running inside an MPI job of several ranks (e.g. `mpiexec -n 2 pytest --with-mpi --only-mpi`).
+#: pytest-mpi 0.6 does not skip unmarked tests when --with-mpi and --only-mpi are both given, so
+#: the serial scan tests skip themselves there (each rank would run them concurrently).
 UNDER_MPI = (env_int(MPI_SIZE_VARS) or 1) > 1
 
 #: a small grid: Pb at 2 energies, W at 3 (one shared), 5 masses; some cells closed, some skipped
@@ -53,6 +53,15 @@ energies_GeV = [160, 1000]
 name = "W"
 energies_GeV = {{ min = 100, max = 1000, n = 3 }}
 """
+
+
+def small_config(seed: int = 7, max_attempts: int = 3):
+    """The small grid as a ScanConfig, straight from the TOML text (no file)."""
+    import tomllib
+
+    from lfvscan.scan.config import parse_config
+
+    return parse_config(tomllib.loads(SMALL_TOML.format(store="s.zarr", seed=seed, max_attempts=max_attempts)))
 
 
 def write_config(path: Path, store: str = "s.zarr", seed: int = 7, max_attempts: int = 3, text: str | None = None) -> Path:
@@ -89,6 +98,22 @@ def read_results(store: Path) -> dict[str, np.ndarray]:
 
     g = zarr.open_group(str(store), mode="r")
     return {name: np.asarray(g[name][...]) for name in RESULT_ARRAYS}
+
+
+def memory_results(store) -> dict[tuple[int, int, int], dict[str, bytes]]:
+    """Every recorded cell of a MemoryStore: its status code and the raw bytes of each result field
+    (float64 scalars and distributions), for bit-identical comparisons."""
+    from lfvscan.xsec.result import DIST_FIELDS, SCALAR_FIELDS
+
+    out = {}
+    for index, rec in sorted(store.records.items()):
+        cell = {"status": bytes([int(store.status[index])]), "attempts": bytes([int(store.attempts[index])])}
+        if rec.result is not None:
+            for name in (*SCALAR_FIELDS, *DIST_FIELDS):
+                if name != "seconds":
+                    cell[name] = np.asarray(getattr(rec.result, name), dtype=float).tobytes()
+        out[index] = cell
+    return out
 
 
 def assert_same_results(a: Path, b: Path) -> None:

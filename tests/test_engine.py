@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import random
 import signal
 import subprocess
 import time
@@ -16,13 +15,20 @@ import pytest
 
 from lfvscan.scan.config import load_config
 from lfvscan.physics import reach
-from lfvscan.scan.engine import StopFlag, cell_seed, expected_cost, launch_problem, plan_tasks, run_scan
+from lfvscan.scan.engine import run_scan
+from lfvscan.scan.mpi import launch_problem
+from lfvscan.scan.plan import cell_seed, expected_cost, plan_tasks
+from lfvscan.scan.signals import StopFlag
 from lfvscan.scan.progress import Progress, format_duration
+from lfvscan.store import open_for_scan
+from lfvscan.store.backend import ScanBackend
+from lfvscan.store.memory import MemoryStore
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store import load_scan, summarize
 
 from _scan_cells import cheap_cell
-from _scan_util import MPIEXEC, UNDER_MPI, assert_same_results, read_results, run_scan_cli, scan_cmd, subprocess_env, write_config
+from _scan_util import (MPIEXEC, UNDER_MPI, assert_same_results, memory_results, read_results, run_scan_cli, scan_cmd,
+                        subprocess_env, write_config)
 
 pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
 
@@ -36,14 +42,44 @@ def _read_if_there(path: Path) -> bytes:
 
 
 def n_done(store: Path) -> int:
-    """DONE cells (approximate while a scan runs): status chunk files (one int8 byte per cell of a
-    row) plus finished cells in the journal logs (complete lines only).  A fold that runs meanwhile
-    may make a cell count twice or not at all; only the kill timing depends on it."""
+    """DONE cells: status chunk files (one int8 byte per cell of a row) plus finished cells in the
+    journal logs (complete lines only).  Exact unless a fold runs meanwhile; the tests read it while
+    the scan is paused (see :func:`start_paused`) or gone."""
     folded = sum(_read_if_there(p).count(bytes([DONE])) for p in (store / "status" / "c").rglob("*")
                  if not p.name.endswith(".partial"))
     lines = [ln for p in (store / "journal").glob("*.log") for ln in _read_if_there(p).splitlines(keepends=True)]
     journal = sum(ln.endswith(b"\n") and b'"result": null' not in ln for ln in lines)
     return folded + journal
+
+
+def start_paused(cmd: list[str], pause_dir: Path, at_cell: int, n_procs: int = 1, until_signal: bool = False,
+                 timeout_s: float = 60, **popen) -> subprocess.Popen:
+    """Start a scan whose processes each pause in their ``at_cell``-th cell (``_scan_cells`` knobs);
+    return once ``n_procs`` processes are paused there.  Fails loudly (after killing the scan) if
+    the scan exits first or nothing pauses within ``timeout_s``: polling only, no timing guess."""
+    pause_dir.mkdir()
+    env = subprocess_env(LFVSCAN_TEST_PAUSE_AT=str(at_cell), LFVSCAN_TEST_PAUSE_DIR=str(pause_dir),
+                         LFVSCAN_TEST_PAUSE_UNTIL="signal" if until_signal else "kill")
+    p = subprocess.Popen(cmd, env=env, **popen)
+    deadline = time.monotonic() + timeout_s
+    while len(list(pause_dir.glob("paused.*"))) < n_procs:
+        problem = (f"scan exited with {p.returncode}" if p.poll() is not None
+                   else f"no pause within {timeout_s} s" if time.monotonic() > deadline else None)
+        if problem:
+            kill_scan(p)
+            raise AssertionError(f"{problem} before {n_procs} process(es) paused at cell {at_cell}")
+        time.sleep(0.005)
+    return p
+
+
+def kill_scan(p: subprocess.Popen) -> None:
+    """SIGKILL a scan (its whole process group if it has one) and reap it."""
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, signal.SIGKILL) if os.getpgid(p.pid) == p.pid else p.kill()
+        except ProcessLookupError:
+            pass
+    p.wait(timeout=30)
 
 
 @pytest.fixture
@@ -95,6 +131,31 @@ def test_serial_scan_values_equal_direct_cell_calls(reference):
     assert d.closed[0, 1, 4] and d.sigma_pb[0, 1, 4] == 0.0  # 40 GeV at 160 GeV is above the reach
 
 
+def test_memory_store_holds_the_zarr_results_bit_for_bit(tmp_path, reference):
+    """The two ScanBackends are interchangeable: an in-memory run equals the zarr run, cell by cell."""
+    cfg = load_config(write_config(tmp_path / "c.toml"))
+    mem = MemoryStore(cfg)
+    assert run_scan(cfg, mem, cell_fn=cheap_cell, quiet=True).exit_code == 0
+    import zarr
+
+    g = zarr.open_group(str(reference), mode="r")
+    assert np.asarray(g["status"][...]).tobytes() == mem.status.tobytes()
+    assert np.asarray(g["attempts"][...]).tobytes() == mem.attempts.tobytes()
+    results = memory_results(mem)
+    assert len(results) == 25
+    for index, cell in results.items():
+        for name, raw in cell.items():
+            if name not in ("status", "attempts"):
+                assert np.asarray(g[name][index], dtype=float).tobytes() == raw, (name, index)
+    # the zarr store is the other ScanBackend: passed as an object it is used as is (and not closed)
+    obj, created = open_for_scan(tmp_path / "obj.zarr", cfg)
+    assert created and isinstance(obj, ScanBackend)
+    out = run_scan(cfg, obj, cell_fn=cheap_cell, quiet=True)
+    assert out.exit_code == 0 and f"in {tmp_path / 'obj.zarr'}" in out.message
+    obj.close()
+    assert_same_results(reference, tmp_path / "obj.zarr")
+
+
 def test_failed_cells_recorded_scan_goes_on_then_retried(tmp_path, reference):
     cfg = load_config(write_config(tmp_path / "c.toml", max_attempts=2))
     store = str(tmp_path / "s.zarr")
@@ -144,25 +205,25 @@ def test_stop_flag_drains_then_resume_is_identical(tmp_path, reference):
     assert_same_results(reference, store)
 
 
-def test_kill9_at_random_points_then_resume_is_bit_identical(tmp_path, reference):
+def test_kill9_at_chosen_cells_then_resume_is_bit_identical(tmp_path, reference):
+    """kill -9 while a cell computes, four times (0, 3, 7, 11 cells done), then as if a kill had
+    cut a journal append and a fold short (torn last line, leftover *.partial); resume: bit-identical."""
     cfg_path = write_config(tmp_path / "c.toml")
     store = tmp_path / "s.zarr"
-    rng = random.Random(12345)
-    env = {"LFVSCAN_TEST_SLEEP": "0.04"}
-    kills = []  # cells done right after each kill
-    for target in (0, 3, 7, 11):  # kill after about this many done cells (of 25; the last 8 are closed)
-        p = subprocess.Popen(scan_cmd(cfg_path, store, "--quiet"), env=subprocess_env(**env),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        t_end = time.monotonic() + 60
-        while time.monotonic() < t_end and p.poll() is None and (store.exists() and n_done(store)) < target:
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0.0, 0.05))  # a random moment, possibly in the middle of a write
-        if p.poll() is None:
-            p.send_signal(signal.SIGKILL)
-            p.wait(timeout=30)
-            kills.append(n_done(store) if store.exists() else 0)
+    # each run pauses in its k-th cell: k - 1 cells of that run are in the journal, the k-th is lost
+    for k, done_after in ((1, 0), (4, 3), (5, 7), (5, 11)):
+        p = start_paused(scan_cmd(cfg_path, store, "--quiet"), tmp_path / f"pause{done_after}", k,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p.send_signal(signal.SIGKILL)
         p.wait(timeout=30)
-    assert len([k for k in kills if k < 25]) >= 3, kills  # at least 3 kills hit an unfinished scan
+        assert p.returncode == -signal.SIGKILL
+        assert n_done(store) == done_after
+    (log,) = (store / "journal").glob("*.log")  # the last run's cells 8..11
+    data = log.read_bytes()
+    log.write_bytes(data[: len(data) - 100])  # a kill in the middle of appending cell 11
+    assert n_done(store) == 10
+    chunk = min(p for p in (store / "sigma_pb" / "c").rglob("*") if p.is_file())
+    (chunk.parent / f".{chunk.name}.4242-0.partial").write_bytes(b"\x00\x01")  # a kill mid-fold
     r = run_scan_cli(cfg_path, store, "--quiet")
     assert r.returncode == 0, r.stderr
     assert_same_results(reference, store)
@@ -172,20 +233,17 @@ def test_kill9_at_random_points_then_resume_is_bit_identical(tmp_path, reference
 def test_sigterm_subprocess_drains_and_says_how_to_resume(tmp_path, reference):
     cfg_path = write_config(tmp_path / "c.toml")
     store = tmp_path / "s.zarr"
-    p = subprocess.Popen(scan_cmd(cfg_path, store, "--progress-interval", "0.1"), env=subprocess_env(LFVSCAN_TEST_SLEEP="0.1"),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    t_end = time.monotonic() + 60
-    while time.monotonic() < t_end and (not store.exists() or n_done(store) < 2):
-        time.sleep(0.01)
-    p.send_signal(signal.SIGTERM)
+    p = start_paused(scan_cmd(cfg_path, store, "--progress-interval", "0.1"), tmp_path / "pause", 3, until_signal=True,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.send_signal(signal.SIGTERM)  # while cell 3 computes; it finishes once the handler has run
     out, err = p.communicate(timeout=60)
     assert p.returncode == 143, err
-    assert "scan interrupted by signal 15" in err and f"resume with: lfvscan scan {cfg_path} --store {store}" in err
-    done = n_done(store)
-    assert 2 <= done < 25
+    assert "scan interrupted by signal 15: 3/25 cells done" in err
+    assert f"resume with: lfvscan scan {cfg_path} --store {store}" in err
+    assert n_done(store) == 3  # the cell in flight when the signal came is kept
     status = json.loads(subprocess.run([*scan_cmd(cfg_path, store)[:3], "status", str(store), "--json"],
                                        env=subprocess_env(), capture_output=True, text=True).stdout)
-    assert status["state"] == "interrupted" and status["counts"]["done"] == done
+    assert status["state"] == "interrupted" and status["counts"]["done"] == 3
     r = run_scan_cli(cfg_path, store, "--quiet")
     assert r.returncode == 0, r.stderr
     assert_same_results(reference, store)
@@ -214,29 +272,21 @@ def test_mpiexec_two_ranks_kill9_worker_then_resume(tmp_path, reference):
     """kill -9 of the worker rank kills the job; resuming with 2 ranks gives the serial results."""
     cfg_path = write_config(tmp_path / "c.toml")
     store = tmp_path / "s.zarr"
-    cmd = [MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")]
-    p = subprocess.Popen(cmd, env=subprocess_env(LFVSCAN_TEST_SLEEP="0.05"), stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
-    run_file = store / "lfvscan_run.json"
-    t_end = time.monotonic() + 60
-    pid = None
-    while time.monotonic() < t_end and pid is None:
-        try:
-            pid = json.loads(run_file.read_text())["pids"].get("1")
-        except (OSError, ValueError, KeyError):
-            pass
-        time.sleep(0.01)
-    assert pid, "worker never registered"
-    while time.monotonic() < t_end and n_done(store) < 5:
-        time.sleep(0.01)
-    os.kill(pid, signal.SIGKILL)
+    pause = tmp_path / "pause"
+    # both ranks pause in their 3rd cell (rank 1 got 3 cells at once while rank 0 computed 2)
+    p = start_paused([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], pause, 3, n_procs=2,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        p.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.wait()
+        # rank 0 registers a worker's pid (run info) before handing it its first cells
+        pid = json.loads((store / "lfvscan_run.json").read_text())["pids"]["1"]
+        assert (pause / f"paused.{pid}").exists()
+        assert n_done(store) <= 4  # 2 cells per rank at most
+        os.kill(pid, signal.SIGKILL)
+        p.wait(timeout=60)  # mpiexec ends the job when a rank dies
+    finally:
+        kill_scan(p)
     assert p.returncode != 0
-    assert n_done(store) < 25
+    assert n_done(store) <= 4
     r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], env=subprocess_env(),
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -302,19 +352,25 @@ def test_default_cell_function_is_the_real_compute_cell(tmp_path):
 def test_mpiexec_sigterm_drains_all_ranks_status_works_while_running(tmp_path, reference):
     cfg_path = write_config(tmp_path / "c.toml")
     store = tmp_path / "s.zarr"
-    p = subprocess.Popen([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store)], env=subprocess_env(LFVSCAN_TEST_SLEEP="0.2"),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    t_end = time.monotonic() + 60
-    while time.monotonic() < t_end and (not store.exists() or n_done(store) < 3):
-        time.sleep(0.01)
-    live = summarize(store)  # what `lfvscan status` shows: a read-only view of the running scan
-    assert live["state"] == "running" and live["n_ranks"] == 2
-    assert 3 <= live["counts"]["done"] < 25 and sum(live["counts"].values()) == 40
-    p.send_signal(signal.SIGTERM)  # mpiexec forwards it to both ranks
-    out, err = p.communicate(timeout=60)
+    # both ranks pause in their 3rd cell until SIGTERM has reached them
+    p = start_paused([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store)], tmp_path / "pause", 3, n_procs=2,
+                     until_signal=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # rank 0's 2 cells and rank 1's first (sent with its next request) reach the journal
+        deadline = time.monotonic() + 60
+        while n_done(store) < 3:
+            assert time.monotonic() < deadline, f"only {n_done(store)} cells written while both ranks pause"
+            time.sleep(0.005)
+        live = summarize(store)  # what `lfvscan status` shows: a read-only view of the running scan
+        assert live["state"] == "running" and live["n_ranks"] == 2
+        assert 3 <= live["counts"]["done"] <= 4 and sum(live["counts"].values()) == 40
+        p.send_signal(signal.SIGTERM)  # mpiexec forwards it to both ranks
+        out, err = p.communicate(timeout=60)
+    finally:
+        kill_scan(p)
     assert p.returncode == 143, err
-    assert "scan interrupted by signal 15" in err and "resume with:" in err
-    assert n_done(store) < 25
+    assert "scan interrupted by signal 15: 6/25 cells done" in err and "resume with:" in err
+    assert n_done(store) == 6  # 3 per rank: the cells in flight finish, no new ones start
     r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], env=subprocess_env(),
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr

@@ -1,0 +1,96 @@
+"""One cell of a scan: which function computes it, how it is called, what counts as a result.
+
+* :func:`resolve_cell_fn`: the config's ``cell_function`` (``""``: the physics,
+  :func:`lfvscan.xsec.compute_cell`; ``"module:function"``: a stand-in, the testing hook).
+* :func:`compute_task`: calls the cell function with the task's seed on any rank.  Faults: an
+  exception in a cell (or a malformed result, see :func:`_check_result`) becomes a FAILED record
+  with a one-line message, and the scan goes on.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import time
+from typing import Callable
+
+import numpy as np
+
+from lfvscan.errors import UsageError
+from lfvscan.scan.config import ScanConfig
+from lfvscan.scan.plan import Task
+from lfvscan.store.journal import CellRecord
+from lfvscan.xsec.result import CellResult, x_tau_edges
+
+CellFn = Callable[..., CellResult]
+
+
+def default_cell_fn() -> CellFn:
+    """The physics: :func:`lfvscan.xsec.compute_cell`."""
+    try:
+        from lfvscan.xsec import compute_cell
+    except ImportError as exc:
+        raise UsageError(f"the cross-section module lfvscan.xsec is not available ({exc})") from None
+    return compute_cell
+
+
+def resolve_cell_fn(spec: str) -> CellFn:
+    """``""`` -> the real compute_cell; ``"module:function"`` -> that callable (testing hook)."""
+    if not spec:
+        return default_cell_fn()
+    mod_name, _, fn_name = spec.partition(":")
+    try:
+        fn = getattr(importlib.import_module(mod_name), fn_name)
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(f"cell_function {spec!r} cannot be imported: {exc}") from None
+    if not callable(fn):
+        raise UsageError(f"cell_function {spec!r} is not callable")
+    return fn
+
+
+def compute_task(cell_fn: CellFn, config: ScanConfig, task: Task, rank: int) -> CellRecord:
+    """Run one cell; an exception (or a malformed result) becomes a FAILED record."""
+    t0 = time.perf_counter()
+    try:
+        res = cell_fn(
+            task.target,
+            task.energy_GeV,
+            task.mass_GeV,
+            rel_err=config.rel_err,
+            theta=config.theta,
+            convention=config.convention,
+            seed=task.seed,
+            n_xbins=config.n_xbins,
+        )
+        _check_result(res, config, task)
+        error = ""
+    except Exception as exc:  # noqa: BLE001 - any failure of a cell is recorded, the scan goes on
+        res, error = None, _one_line(exc)
+    return CellRecord(task.index, res, error, time.perf_counter() - t0, rank, task.attempt)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".replace("\n", " ").strip()
+    return text[:500]
+
+
+def _check_result(res, config: ScanConfig, task: Task) -> None:
+    if not isinstance(res, CellResult):
+        raise TypeError(f"cell function returned {type(res).__name__}, expected CellResult")
+    nb = config.n_xbins
+    for name in ("dsigma_dlnx_tau_pb", "dsigma_dlnx_tau_err_pb"):
+        if np.shape(getattr(res, name)) != (nb,):
+            raise ValueError(f"{name} has shape {np.shape(getattr(res, name))}, expected ({nb},)")
+    if np.shape(res.x_tau_edges) != (nb + 1,) or not _edges_match(res.x_tau_edges, task.energy_GeV, nb):
+        raise ValueError("x_tau_edges differ from lfvscan.cell.x_tau_edges(E, n_xbins)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _reference_edges(energy_GeV: float, nb: int) -> np.ndarray:
+    return x_tau_edges(energy_GeV, nb)
+
+
+def _edges_match(edges, energy_GeV: float, nb: int) -> bool:
+    """Edges equal to :func:`x_tau_edges` (to 1e-12 relative)."""
+    ref = _reference_edges(float(energy_GeV), nb)
+    return bool(np.all(np.abs(np.asarray(edges, dtype=float) - ref) <= 1e-12 * np.abs(ref)))

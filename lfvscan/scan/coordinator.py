@@ -1,0 +1,139 @@
+"""Rank 0's bookkeeping of a scan run: task queue, result buffer, store writes, progress, run info.
+
+Rank 0 owns the store (it is the only writer, through the :class:`~lfvscan.store.backend.ScanBackend`
+protocol) and the task list (:func:`lfvscan.scan.plan.plan_tasks`).  The :class:`Coordinator` is
+the same whatever moves the cells: the serial loop of :mod:`lfvscan.scan.engine` calls it
+directly; under MPI (:mod:`lfvscan.scan.mpi`) rank 0's compute thread and MPI service thread share
+it (thread-safe) and its writer thread flushes it.
+
+* :meth:`Coordinator.next_task` hands out the next task, none once the stop flag is set (drain) or
+  an error happened; :meth:`~Coordinator.submit` buffers a finished cell; a task handed out but
+  returned uncomputed (a draining worker) is :meth:`~Coordinator.give_back` (not queued again:
+  the next run computes it).
+* :meth:`~Coordinator.flush` writes buffered records with one ``write_cells`` call, reports failed
+  cells, updates the progress display and writes the heartbeat every ``heartbeat_s`` seconds.
+* :meth:`~Coordinator.heartbeat` writes the run information ``lfvscan status`` shows (state,
+  ranks, pids, max RSS per rank, counts, time spent writing).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import threading
+import time
+
+import numpy as np
+
+from lfvscan.scan.config import ScanConfig
+from lfvscan.scan.plan import Task
+from lfvscan.scan.progress import Progress
+from lfvscan.scan.signals import StopFlag
+from lfvscan.store.backend import ScanBackend
+from lfvscan.store.journal import CellRecord
+from lfvscan.store.scandata import DONE, FAILED
+
+
+def max_rss_MB() -> float:
+    """Peak resident memory of this process [MB]."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+class Coordinator:
+    """Rank 0's bookkeeping: task queue, result buffer, store writes, progress, run info.
+
+    Thread-safe: the compute thread and the MPI service thread share it.
+    """
+
+    def __init__(self, store: ScanBackend, config: ScanConfig, tasks: list[Task], stop: StopFlag,
+                 progress: Progress, status: np.ndarray, n_ranks: int, max_attempts: int,
+                 heartbeat_s: float = 5.0):
+        self.store = store
+        self.config = config
+        self.tasks = list(tasks)
+        self.stop = stop
+        self.progress = progress
+        self.n_ranks = n_ranks
+        self.max_attempts = max_attempts
+        self.heartbeat_s = heartbeat_s
+        self.lock = threading.Lock()
+        self.wake = threading.Event()  #: set when results wait to be written
+        self.status = status.copy()
+        self.buffer: list[CellRecord] = []
+        self.in_flight = 0
+        self.computed = 0
+        self.failed_now = 0
+        self.error: BaseException | None = None
+        self.rss_MB: dict[int, float] = {}
+        self.pids: dict[int, int] = {0: os.getpid()}
+        self.started = time.time()
+        self._last_beat = 0.0
+        self.write_seconds = 0.0
+
+    # -- tasks
+    def next_task(self) -> Task | None:
+        with self.lock:
+            if self.stop.is_set() or self.error is not None or not self.tasks:
+                return None
+            self.in_flight += 1
+            return self.tasks.pop(0)
+
+    def give_back(self, task: Task) -> None:
+        """A task handed out but not computed (rank draining)."""
+        with self.lock:
+            self.in_flight -= 1
+
+    def submit(self, rec: CellRecord) -> None:
+        with self.lock:
+            self.buffer.append(rec)
+            self.in_flight -= 1
+        self.wake.set()
+
+    # -- writing
+    def flush(self) -> int:
+        """Write buffered records (data first, then statuses); update progress and heartbeat."""
+        with self.lock:
+            batch, self.buffer = self.buffer, []
+        if batch:
+            t0 = time.perf_counter()
+            self.store.write_cells(batch)
+            self.write_seconds += time.perf_counter() - t0
+            for rec in batch:
+                self.status[rec.index] = DONE if rec.result is not None else FAILED
+                self.computed += 1
+                self.failed_now += rec.result is None
+                if rec.result is None:
+                    self._report_failure(rec)
+            self.progress.update(int((self.status == DONE).sum()), self.failed_now)
+        if time.time() - self._last_beat >= self.heartbeat_s:
+            self.heartbeat("running")
+        return len(batch)
+
+    def _report_failure(self, rec: CellRecord) -> None:
+        t = self.config
+        i, j, k = rec.index
+        self.progress.message(
+            f"cell failed (attempt {rec.attempts}/{self.max_attempts}): target={t.target_names[i]} "
+            f"E={t.energies_GeV[j]:g} GeV m_a={t.masses_GeV[k]:g} GeV: {rec.error}"
+        )
+
+    def heartbeat(self, state: str) -> None:
+        self._last_beat = time.time()
+        self.store.write_run_info(
+            {
+                "state": state,
+                "started_unix": self.started,
+                "updated_unix": self._last_beat,
+                "heartbeat_seconds": self.heartbeat_s,
+                "n_ranks": self.n_ranks,
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "max_attempts": self.max_attempts,
+                "computed_this_run": self.computed,
+                "failed_this_run": self.failed_now,
+                "write_seconds": self.write_seconds,
+                "max_rss_MB_per_rank": {str(k): v for k, v in sorted(self.rss_MB.items())},
+                "pids": {str(k): v for k, v in sorted(self.pids.items())},
+            }
+        )

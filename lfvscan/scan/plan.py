@@ -1,0 +1,77 @@
+"""The plan of a scan run: which cells to compute, in which order, with which seed.
+
+Built once per run on rank 0 from the store's cell state (:func:`plan_tasks`):
+
+* Retry rule (:func:`needs_attempt`): every cell not DONE is computed, FAILED cells only while
+  ``attempts < max_attempts``; a Task carries its attempt number (1 for the first).
+* Order: largest expected cost first (:func:`expected_cost`), so a slow cell never ends up last;
+  kinematically closed cells cost ~0 and come last; equal costs keep grid order.  The cost is
+  for scheduling only and never affects results.
+* Seeds: :func:`cell_seed` (global seed, flat cell index) via numpy's SeedSequence, so results do
+  not depend on the number of ranks, on the order or on interruptions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from lfvscan.physics import reach
+from lfvscan.scan.config import ScanConfig
+from lfvscan.store.scandata import FAILED, PENDING
+
+
+def cell_seed(global_seed: int, flat_index: int) -> int:
+    """Seed of one cell: SeedSequence([global seed, flat cell index]) -> uint32 (independent of N, order)."""
+    return int(np.random.SeedSequence([int(global_seed), int(flat_index)]).generate_state(1, np.uint32)[0])
+
+
+def expected_cost(energy_GeV: float, mass_GeV: float) -> float:
+    """Relative cost of a cell for scheduling only (never affects results).
+
+    Closed cells (m_a above the §7.1 reach) cost ~0; open cells cost more at higher energy and
+    for masses closer to the reach (where the integrand is most peaked).
+    """
+    m_max = float(reach.max_mass_GeV(energy_GeV))
+    if mass_GeV >= m_max:
+        return 1e-3
+    return (1.0 + math.log(energy_GeV)) * (1.0 + mass_GeV / m_max)
+
+
+def needs_attempt(status: int, attempts: int, max_attempts: int) -> bool:
+    """Retry rule: PENDING cells, and FAILED cells while attempts < max_attempts."""
+    return status == PENDING or (status == FAILED and attempts < max_attempts)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One cell to compute."""
+
+    index: tuple[int, int, int]
+    target: str
+    energy_GeV: float
+    mass_GeV: float
+    seed: int
+    attempt: int  #: 1 for the first attempt
+    cost: float = 0.0
+
+
+def plan_tasks(config: ScanConfig, status: np.ndarray, attempts: np.ndarray, max_attempts: int) -> list[Task]:
+    """Cells to (re)compute, largest expected cost first (ties: grid order)."""
+    energies, masses, names = config.energies_GeV, config.masses_GeV, config.target_names
+    nT, nE, nM = config.shape
+    tasks = []
+    for i in range(nT):
+        for j in range(nE):
+            for k in range(nM):
+                a = int(attempts[i, j, k])
+                if needs_attempt(int(status[i, j, k]), a, max_attempts):
+                    flat = (i * nE + j) * nM + k
+                    tasks.append(
+                        Task((i, j, k), names[i], energies[j], masses[k], cell_seed(config.seed, flat), a + 1,
+                             expected_cost(energies[j], masses[k]))
+                    )
+    tasks.sort(key=lambda t: -t.cost)  # stable: grid order among equal costs
+    return tasks

@@ -1,0 +1,61 @@
+"""The store interface of the scan engine: :class:`ScanBackend` (one protocol, two stores).
+
+As emcee's backends: the scan engine (:mod:`lfvscan.scan`) reads and writes a scan only through
+this protocol, never through a concrete store, so scheduling can be tested without disk.
+
+* :class:`lfvscan.store.zarr_store.ScanStore`: the zarr v3 store on disk (journal + fold; see
+  :mod:`lfvscan.store.zarr_store`), opened for a scan with :func:`lfvscan.store.open_for_scan`;
+* :class:`lfvscan.store.memory.MemoryStore`: everything in memory (tests, no disk, no zarr).
+
+Contract (the engine's side in :mod:`lfvscan.scan.coordinator`):
+
+* only rank 0 uses the backend; ``write_cells`` is called by one thread at a time (the serial
+  loop, or rank 0's writer thread), ``write_run_info`` also from rank 0's MPI service thread;
+* ``cell_state`` is read once per run, before the first write; cells the config does not request
+  are SKIPPED and never written;
+* a record with ``result`` None marks its cell FAILED (``error`` says why), otherwise DONE; the
+  record's ``attempts`` replaces the cell's attempt count; a later record of a cell replaces an
+  earlier one;
+* ``run_scan`` closes a backend it opened from a path; a backend object passed in stays the
+  caller's (a :class:`MemoryStore` can be resumed by a second ``run_scan``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lfvscan.scan.config import ScanConfig
+    from lfvscan.store.journal import CellRecord
+
+
+@runtime_checkable
+class ScanBackend(Protocol):
+    """What the scan engine needs from a store."""
+
+    #: the configuration the store was made for (its shape and requested cells)
+    config: ScanConfig
+
+    def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """(status, attempts) over (target, energy, mass): status codes of
+        :mod:`lfvscan.store.scandata` (int8), attempts so far (int32)."""
+        ...
+
+    def write_cells(self, records: list[CellRecord]) -> None:
+        """Record finished cells (results or failures), durably as far as the store can."""
+        ...
+
+    def write_run_info(self, info: dict) -> None:
+        """Replace the run information (state, heartbeat, ranks, ...; JSON-able) that ``lfvscan
+        status`` shows."""
+        ...
+
+    def read_run_info(self) -> dict:
+        """The last run information written ({} if none)."""
+        ...
+
+    def close(self) -> None:
+        """Make every written cell durable and release the store."""
+        ...

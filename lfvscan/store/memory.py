@@ -1,0 +1,70 @@
+"""A scan store held in memory: the :class:`~lfvscan.store.backend.ScanBackend` of tests.
+
+``run_scan(config, MemoryStore(config), cell_fn=...)`` runs the real scheduling (plan, retries,
+drain on a stop signal, resume) without disk, zarr or subprocesses; the records written stay
+readable (:attr:`MemoryStore.records`, :meth:`MemoryStore.result`) and a second ``run_scan`` on the
+same object resumes it, as on disk.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+import numpy as np
+
+from lfvscan.scan.config import ScanConfig
+from lfvscan.store.journal import CellRecord
+from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
+from lfvscan.xsec.result import CellResult
+
+
+class MemoryStore:
+    """Cell state, records and run information of one scan, in memory."""
+
+    def __init__(self, config: ScanConfig):
+        self.config = config
+        requested = np.broadcast_to(config.requested()[:, :, None], config.shape)
+        self.status = np.where(requested, PENDING, SKIPPED).astype(np.int8)
+        self.attempts = np.zeros(config.shape, dtype=np.int32)
+        #: latest record of each written cell
+        self.records: dict[tuple[int, int, int], CellRecord] = {}
+        #: every record in the order written (all runs)
+        self.history: list[CellRecord] = []
+        self._run_info: dict = {}
+        self._lock = threading.Lock()
+
+    def __str__(self) -> str:
+        return "<in-memory store>"
+
+    def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock:
+            return self.status.copy(), self.attempts.copy()
+
+    def write_cells(self, records: list[CellRecord]) -> None:
+        with self._lock:
+            for rec in records:
+                index = tuple(int(v) for v in rec.index)
+                if self.status[index] == SKIPPED:
+                    raise ValueError(f"cell {index} is not requested by the config")
+                self.status[index] = DONE if rec.result is not None else FAILED
+                self.attempts[index] = rec.attempts
+                self.records[index] = rec
+                self.history.append(rec)
+
+    def write_run_info(self, info: dict) -> None:
+        info = copy.deepcopy(info)
+        with self._lock:
+            self._run_info = info
+
+    def read_run_info(self) -> dict:
+        with self._lock:
+            return copy.deepcopy(self._run_info)
+
+    def close(self) -> None:
+        """Nothing to release: the store stays readable and can be resumed."""
+
+    def result(self, index: tuple[int, int, int]) -> CellResult | None:
+        """The result of a DONE cell, else None."""
+        rec = self.records.get(tuple(index))
+        return None if rec is None else rec.result

@@ -1,0 +1,223 @@
+"""Scheduling of the scan engine on the in-memory store: no disk, no zarr, no subprocess, no clock.
+
+``run_scan(config, MemoryStore(config), cell_fn=...)`` runs the real plan, retries, drain and
+resume; the cell functions here record what they were asked to compute, so the order, the seeds
+and what is (not) computed after a stop are asserted exactly.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lfvscan.errors import UsageError
+from lfvscan.physics import reach
+from lfvscan.scan.coordinator import Coordinator
+from lfvscan.scan.engine import run_scan
+from lfvscan.scan.plan import cell_seed, plan_tasks
+from lfvscan.scan.progress import Progress
+from lfvscan.scan.signals import StopFlag
+from lfvscan.store.backend import ScanBackend
+from lfvscan.store.journal import CellRecord
+from lfvscan.store.memory import MemoryStore
+from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
+
+from _scan_cells import cheap_cell
+from _scan_util import UNDER_MPI, memory_results, small_config
+
+pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
+
+N_REQUESTED = 25  #: requested cells of the small config (8 of them closed)
+
+
+class Recorder:
+    """A cell function that records (index-free) calls and can stop the scan at its k-th call."""
+
+    def __init__(self, stop: StopFlag | None = None, stop_at: int | None = None, fail=lambda *a: False):
+        self.calls: list[tuple[str, float, float, int]] = []
+        self.stop, self.stop_at, self.fail = stop, stop_at, fail
+
+    def __call__(self, target, energy_GeV, mass_GeV, **kw):
+        self.calls.append((target, energy_GeV, mass_GeV, kw["seed"]))
+        if self.stop is not None and len(self.calls) == self.stop_at:
+            self.stop.set(signal.SIGTERM)  # as if SIGTERM came while this cell computes
+        if self.fail(target, energy_GeV, mass_GeV):
+            raise ZeroDivisionError("synthetic failure\nsecond line")
+        return cheap_cell(target, energy_GeV, mass_GeV, **kw)
+
+
+def task_keys(tasks) -> list[tuple[str, float, float, int]]:
+    return [(t.target, t.energy_GeV, t.mass_GeV, t.seed) for t in tasks]
+
+
+def fresh_plan(cfg):
+    st, att = MemoryStore(cfg).cell_state()
+    return plan_tasks(cfg, st, att, cfg.max_attempts)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted():
+    """Results of one uninterrupted serial scan of the small config into memory."""
+    cfg = small_config()
+    store = MemoryStore(cfg)
+    out = run_scan(cfg, store, cell_fn=cheap_cell, quiet=True)
+    assert out.exit_code == 0 and out.done == out.total == N_REQUESTED
+    return memory_results(store)
+
+
+def test_memory_store_is_a_scan_backend_and_skips_unrequested_cells():
+    cfg = small_config()
+    store = MemoryStore(cfg)
+    assert isinstance(store, ScanBackend)
+    status, attempts = store.cell_state()
+    assert status.shape == attempts.shape == cfg.shape and status.dtype == np.int8
+    assert ((status == PENDING) == cfg.requested()[:, :, None]).all()
+    assert ((status == SKIPPED) == ~cfg.requested()[:, :, None]).all() and (status == SKIPPED).any()
+    with pytest.raises(ValueError, match="not requested"):
+        store.write_cells([CellRecord((0, 0, 0), None, "x", 0.0, 0, 1)])  # Pb is not scanned at 100 GeV
+
+
+def test_every_requested_cell_done_once_with_its_seed():
+    cfg = small_config()
+    store, cell = MemoryStore(cfg), Recorder()
+    out = run_scan(cfg, store, cell_fn=cell, quiet=True)
+    assert out.exit_code == 0 and out.done == out.total == out.computed_this_run == N_REQUESTED
+    assert "scan complete: 25/25 cells done in <in-memory store>" in out.message
+    status, attempts = store.cell_state()
+    assert (status[cfg.requested()] == DONE).all() and (status[~cfg.requested()] == SKIPPED).all()
+    assert (attempts[cfg.requested()] == 1).all()
+    nE, nM = cfg.shape[1:]
+    seeds = {(cfg.target_names[i], cfg.energies_GeV[j], cfg.masses_GeV[k]): cell_seed(7, (i * nE + j) * nM + k)
+             for (i, j, k) in store.records}
+    assert len(cell.calls) == len(seeds) == N_REQUESTED
+    assert {c[:3]: c[3] for c in cell.calls} == seeds
+    for (i, j, k), rec in store.records.items():
+        direct = cheap_cell(cfg.target_names[i], cfg.energies_GeV[j], cfg.masses_GeV[k], rel_err=cfg.rel_err,
+                            n_xbins=cfg.n_xbins, seed=cell_seed(7, (i * nE + j) * nM + k))
+        assert rec.result.sigma_pb == direct.sigma_pb
+        assert rec.result.dsigma_dlnx_tau_pb.tobytes() == np.asarray(direct.dsigma_dlnx_tau_pb).tobytes()
+    assert store.read_run_info()["state"] == "finished"
+
+
+def test_cells_are_computed_largest_cost_first_closed_last():
+    cfg = small_config()
+    cell = Recorder()
+    run_scan(cfg, MemoryStore(cfg), cell_fn=cell, quiet=True)
+    plan = fresh_plan(cfg)
+    assert cell.calls == task_keys(plan)  # serially, exactly the plan's order
+    costs = [t.cost for t in plan]
+    assert costs == sorted(costs, reverse=True)
+    closed = [reach.max_mass_GeV(e) <= m for _, e, m, _ in cell.calls]
+    assert any(closed) and closed == sorted(closed)  # all open cells, then all closed ones
+
+
+def test_failed_cells_retried_while_attempts_below_max(uninterrupted):
+    cfg = small_config(max_attempts=2)
+    store = MemoryStore(cfg)
+    broken = {(cfg.masses_GeV[2], 1000.0)}
+    failing = Recorder(fail=lambda t, e, m: (m, e) in broken)
+    out = run_scan(cfg, store, cell_fn=failing, quiet=True)
+    assert out.exit_code == 1 and out.failed == 2 and out.done == 23 and len(failing.calls) == 25
+    assert "2 failed" in out.message and "attempts < max_attempts (2;" in out.message
+    bad = [idx for idx, rec in store.records.items() if rec.result is None]
+    assert len(bad) == 2 and all(store.records[i].error == "ZeroDivisionError: synthetic failure second line" for i in bad)
+
+    again = Recorder(fail=lambda t, e, m: (m, e) in broken)
+    out = run_scan(cfg, store, cell_fn=again, quiet=True)  # attempt 2 of 2 fails too
+    assert out.exit_code == 1 and out.computed_this_run == 2 and len(again.calls) == 2
+    assert all(store.attempts[i] == 2 and store.status[i] == FAILED for i in bad)
+
+    idle = Recorder()
+    out = run_scan(cfg, store, cell_fn=idle, quiet=True)  # attempts exhausted: not retried
+    assert out.exit_code == 1 and out.computed_this_run == 0 and idle.calls == []
+
+    fixed = Recorder()
+    out = run_scan(cfg, store, cell_fn=fixed, quiet=True, max_attempts=3)  # raised limit: retried
+    assert out.exit_code == 0 and out.computed_this_run == 2 and len(fixed.calls) == 2
+    assert all(store.attempts[i] == 3 and store.records[i].error == "" for i in bad)
+    results = memory_results(store)
+    for index, cell in uninterrupted.items():  # same values; only the attempt counts differ
+        assert {k: v for k, v in results[index].items() if k != "attempts"} == \
+               {k: v for k, v in cell.items() if k != "attempts"}, index
+
+
+@pytest.mark.parametrize("k", [1, 4, 17, 25])
+def test_stop_flag_drains_and_a_second_run_completes_identically(k, uninterrupted):
+    cfg = small_config()
+    store, stop = MemoryStore(cfg), StopFlag()
+    cell = Recorder(stop, stop_at=k)
+    out = run_scan(cfg, store, cell_fn=cell, quiet=True, stop=stop)
+    plan = task_keys(fresh_plan(cfg))
+    assert cell.calls == plan[:k]  # nothing after the k-th cell was computed ...
+    assert out.exit_code == 143 and out.interrupted_by == signal.SIGTERM
+    assert out.done == k == len(store.records)  # ... and the cell in flight was kept
+    assert "scan interrupted by signal 15" in out.message and "resume with: lfvscan scan" in out.message
+    assert store.read_run_info()["state"] == "interrupted"
+
+    rest = Recorder()
+    out = run_scan(cfg, store, cell_fn=rest, quiet=True)
+    assert rest.calls == plan[k:]
+    assert out.exit_code == 0 and out.computed_this_run == N_REQUESTED - k and out.done == N_REQUESTED
+    assert memory_results(store) == uninterrupted
+    assert store.read_run_info()["state"] == "finished"
+
+
+def test_stop_before_the_scan_computes_nothing():
+    cfg = small_config()
+    store, stop, cell = MemoryStore(cfg), StopFlag(), Recorder()
+    stop.set(signal.SIGINT)
+    out = run_scan(cfg, store, cell_fn=cell, quiet=True, stop=stop)
+    assert out.exit_code == 130 and cell.calls == [] and store.records == {}
+
+
+def test_store_of_another_config_is_refused():
+    with pytest.raises(UsageError, match=r"different config \(differs in: seed\)"):
+        run_scan(small_config(seed=8), MemoryStore(small_config()), cell_fn=cheap_cell, quiet=True)
+    with pytest.raises(UsageError, match="store must be a path or a ScanBackend"):
+        run_scan(small_config(), object(), cell_fn=cheap_cell, quiet=True)
+    # max_attempts is a run setting: a store made with another value is the same scan
+    out = run_scan(small_config(max_attempts=1), MemoryStore(small_config()), cell_fn=cheap_cell, quiet=True)
+    assert out.exit_code == 0
+
+
+def test_coordinator_hands_out_nothing_after_stop_and_counts_in_flight():
+    cfg = small_config()
+    store, stop = MemoryStore(cfg), StopFlag()
+    status, attempts = store.cell_state()
+    tasks = plan_tasks(cfg, status, attempts, 3)
+    coord = Coordinator(store, cfg, tasks, stop, Progress(N_REQUESTED, enabled=False), status, 2, 3)
+    a, b = coord.next_task(), coord.next_task()
+    assert (a, b) == tuple(tasks[:2]) and coord.in_flight == 2
+    coord.submit(CellRecord(a.index, None, "boom", 0.0, 1, a.attempt))
+    stop.set()
+    assert coord.next_task() is None  # draining
+    coord.give_back(b)  # handed out, returned uncomputed: not queued again
+    assert coord.in_flight == 0 and coord.flush() == 1 and coord.failed_now == 1
+    assert store.status[a.index] == FAILED and b.index not in store.records
+    coord.heartbeat("interrupted")
+    info = store.read_run_info()
+    assert info["state"] == "interrupted" and info["n_ranks"] == 2 and info["failed_this_run"] == 1
+
+
+def test_engine_imports_neither_zarr_nor_mpi4py_for_an_in_memory_scan():
+    """The engine reaches zarr only through a store path, and MPI only under an MPI launcher."""
+    code = (
+        "import sys\n"
+        "from lfvscan.scan.engine import run_scan\n"
+        "from lfvscan.store.memory import MemoryStore\n"
+        "from _scan_cells import cheap_cell\n"
+        "from _scan_util import small_config\n"
+        "cfg = small_config()\n"
+        "assert run_scan(cfg, MemoryStore(cfg), cell_fn=cheap_cell, quiet=True).exit_code == 0\n"
+        "print(sorted(m for m in ('zarr', 'mpi4py') if m in sys.modules))\n"
+    )
+    from _scan_util import TESTS_DIR, subprocess_env
+
+    r = subprocess.run([sys.executable, "-c", code], env=subprocess_env(), cwd=TESTS_DIR, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
