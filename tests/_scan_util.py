@@ -127,4 +127,4 @@ def assert_same_results(a: Path, b: Path) -> None:
         if x.dtype.kind in "biuf":  # bit-identical, NaN == NaN at the same place
             assert x.tobytes() == y.tobytes(), f"{name} differs between {a} and {b}"
         else:  # text (error messages): equal strings
-            assert x.astype(str).tolist() == y.astype(str).tolist(), f"{name} differs between {a} and {b}"
+            assert [str(v) for v in x.ravel()] == [str(v) for v in y.ravel()], f"{name} differs between {a} and {b}"
