@@ -13,7 +13,7 @@ M13 = 193.750773  # §13.6 amplitude-level test point
 
 def _point():
     kin = K.alp_kinematics_from_Ea(1000.0, 900.0, 1e-3, 10.0)
-    t_lo, _ = K.t_bounds(kin.W, kin.V, kin.u, M13)
+    t_lo, _ = K.t_bounds(kin.E_minus_Ea, kin.V, kin.u, M13)
     t = 2 * t_lo
     s0, s1 = K.s_coefficients(t, kin, M13)
     return kin, t, s0, s1
@@ -52,7 +52,7 @@ def test_closed_form_equals_numerical_average():
     w = np.exp(rng.uniform(np.log(0.5), np.log(100.0), n))
     th = np.exp(rng.uniform(np.log(1e-4), np.log(0.3), n))
     kin = K.alp_kinematics(E, w, th, m_a)
-    t_lo, t_hi = K.t_bounds(kin.W, kin.V, kin.u, 193.75)
+    t_lo, t_hi = K.t_bounds(kin.E_minus_Ea, kin.V, kin.u, 193.75)
     t_up = K.t_upper(t_hi, w, 193.75, 1.0)
     phys = t_up > t_lo  # physical points only (E_tau >= m_tau, t <= t_cut)
     assert phys.sum() > 50
@@ -115,7 +115,7 @@ def test_float64_chain_against_50_digits(E, m_a, w, theta_a, t_factor):
         kin = K.alp_kinematics(E, w, theta_a, m_a)
         s0, s1 = K.s_coefficients(t, kin, M)
         ab = amplitude_phi_avg(s0, s1, kin.u, t, E, kin.E_a, M, g_S**2 + g_P**2, delta_m(m_a, g_S, g_P),
-                               W=kin.W)
+                               E_minus_Ea=kin.E_minus_Ea)
         assert ab == pytest.approx(ref, rel=1e-9)
 
 

@@ -3,12 +3,14 @@
 All functions are pure, vectorised numpy (broadcasting over their array arguments), GeV units.
 
 Conventions (physics.md §7.4-§7.5): beam mu(p) along z with energy ``E``; ALP a(k) with energy
-``E_a``, polar angle ``theta_a``; ``W = E - E_a`` is the energy of the tau + recoil system;
-``q = P_i - P_f`` is the four-momentum delivered to the lepton line, ``t = -q^2 > 0``.
+``E_a``, polar angle ``theta_a``; ``E_minus_Ea = E - E_a`` is the energy of the tau plus the
+kinetic energy of the recoiling nucleus (called ``W`` in physics.md §7.5; renamed here because
+``W`` is also tungsten); ``q = P_i - P_f`` is the four-momentum delivered to the lepton line,
+``t = -q^2 > 0``, and ``|q|`` (:func:`recoil_momentum`, ``Q`` in physics.md) the recoil momentum.
 
 Cancellation-free forms (§7.8): the energies near the mass shell enter only through
 ``E - |p| = m^2 / (E + |p|)``; ``|p| - |k|`` through ``(p^2 - k^2)/(p + k)``;
-``|p| - |k| cos(theta_a) = (|p| - |k|) + 2 |k| sin^2(theta_a / 2)``; the variable ``w = W - m_tau``
+``|p| - |k| cos(theta_a) = (|p| - |k|) + 2 |k| sin^2(theta_a / 2)``; the variable ``w = E - E_a - m_tau``
 (the tau kinetic-energy budget) and ``E_a - m_a`` are carried separately so that soft taus and
 soft ALPs keep their digits.  At TeV energies the naive forms lose many digits.
 """
@@ -33,8 +35,8 @@ class AlpKinematics(NamedTuple):
 
     E: np.ndarray  #: beam energy
     E_a: np.ndarray  #: ALP energy
-    W: np.ndarray  #: E - E_a
-    w: np.ndarray  #: W - m_tau (>= 0 for a physical tau)
+    E_minus_Ea: np.ndarray  #: E - E_a = E_tau + recoil kinetic energy (``W`` of physics.md §7.5)
+    w: np.ndarray  #: E - E_a - m_tau (>= 0 for a physical tau)
     p: np.ndarray  #: |p| beam momentum
     k: np.ndarray  #: |k| ALP momentum
     V: np.ndarray  #: |p - k| (vector difference)
@@ -53,20 +55,20 @@ def alp_kinematics(E, w, theta_a, m_a, *, m_mu: float = M_MU, m_tau: float = M_T
     E = np.asarray(E, dtype=float)
     w = np.asarray(w, dtype=float)
     theta_a = np.asarray(theta_a, dtype=float)
-    W = m_tau + w
+    E_minus_Ea = m_tau + w
     ea_minus_ma = (E - m_a - m_tau) - w  # E_a - m_a
     E_a = m_a + ea_minus_ma
     p = momentum(E, m_mu)
     k = np.sqrt(np.maximum(ea_minus_ma * (E_a + m_a), 0.0))
     sh2 = np.sin(0.5 * theta_a) ** 2
-    # |p| - |k| = (p^2 - k^2) / (p + k) with p^2 - k^2 = W (E + E_a) - m_mu^2 + m_a^2
-    p_minus_k = (W * (E + E_a) - m_mu**2 + m_a**2) / (p + k)
+    # |p| - |k| = (p^2 - k^2) / (p + k) with p^2 - k^2 = (E - E_a) (E + E_a) - m_mu^2 + m_a^2
+    p_minus_k = (E_minus_Ea * (E + E_a) - m_mu**2 + m_a**2) / (p + k)
     V = np.sqrt(p_minus_k**2 + 4.0 * p * k * sh2)
     e_minus_p = m_mu**2 / (E + p)
     ea_minus_k = m_a**2 / (E_a + k)
-    u = (e_minus_p - ea_minus_k) * (W + p_minus_k) - 4.0 * p * k * sh2 - m_tau**2
+    u = (e_minus_p - ea_minus_k) * (E_minus_Ea + p_minus_k) - 4.0 * p * k * sh2 - m_tau**2
     p_long = p_minus_k + 2.0 * k * sh2
-    return AlpKinematics(E, E_a, W, w, p, k, V, u, p_long, k * np.sin(theta_a))
+    return AlpKinematics(E, E_a, E_minus_Ea, w, p, k, V, u, p_long, k * np.sin(theta_a))
 
 
 def alp_kinematics_from_Ea(E, E_a, theta_a, m_a, **kw) -> AlpKinematics:
@@ -75,15 +77,17 @@ def alp_kinematics_from_Ea(E, E_a, theta_a, m_a, **kw) -> AlpKinematics:
     return alp_kinematics(E, np.asarray(E, dtype=float) - np.asarray(E_a, dtype=float) - m_tau, theta_a, m_a, **kw)
 
 
-def t_bounds(W, V, u, M):
+def t_bounds(E_minus_Ea, V, u, M):
     """Roots t_lo <= t_hi of cos^2(theta_q^0) = 1 (physics.md §7.7) [GeV^2].
 
+    With ``W = E_minus_Ea = E - E_a`` [GeV], ``V = |p - k|`` [GeV], ``u`` [GeV^2] (from
+    :func:`alp_kinematics`) and the nucleus mass ``M`` [GeV]:
     ``t_- = M u^2 / D`` with ``D = (W+M) u + 2 M V^2 + V sqrt(4 M^2 V^2 + u (4 M (W+M) + u))`` (no
     cancellation) and ``t_+ = M D / ((W+M)^2 - V^2)``.  When ``(W+M)^2 <= V^2`` the quadratic opens
     downwards and every ``t >= t_-`` is allowed: ``t_hi = inf``.  Points without a physical ``t``
     (negative discriminant or ``D <= 0``) get ``t_lo = t_hi = nan``.
     """
-    W, V, u = (np.asarray(x, dtype=float) for x in (W, V, u))
+    W, V, u = (np.asarray(x, dtype=float) for x in (E_minus_Ea, V, u))
     disc = 4.0 * M * M * V * V + u * (4.0 * M * (W + M) + u)
     D = (W + M) * u + 2.0 * M * V * V + V * np.sqrt(np.maximum(disc, 0.0))
     ok = (disc >= 0.0) & (D > 0.0)
@@ -101,31 +105,35 @@ def t_upper(t_hi, w, M, t_cut):
     return np.minimum(np.minimum(t_hi, t_cut), 2.0 * M * np.asarray(w, dtype=float))
 
 
-def recoil_Q(t, M):
-    """Q = |q| = sqrt(t + t^2 / (4 M^2)) [GeV] for an elastic recoil (physics.md §7.5)."""
+def recoil_momentum(t, M):
+    """|q| = sqrt(t + t^2 / (4 M^2)) [GeV] for an elastic recoil off a nucleus of mass ``M`` [GeV]
+    (``Q`` in physics.md §7.5; not vegas' Q)."""
     t = np.asarray(t, dtype=float)
     return np.sqrt(t * (1.0 + t / (4.0 * M * M)))
 
 
-def cos_theta_q0(t, kin: AlpKinematics, M, Q=None):
-    """cos(theta_q^0) = (u - (1 + W/M) t) / (2 Q V) fixed by energy conservation (physics.md §7.5)."""
-    Q = recoil_Q(t, M) if Q is None else Q
-    return (kin.u - (1.0 + kin.W / M) * t) / (2.0 * Q * kin.V)
+def cos_theta_q0(t, kin: AlpKinematics, M, q_abs=None):
+    """cos(theta_q^0) = (u - (1 + (E - E_a)/M) t) / (2 |q| V) fixed by energy conservation (physics.md §7.5).
+
+    ``q_abs`` = |q| = :func:`recoil_momentum` (t, M) [GeV] if already known.
+    """
+    q_abs = recoil_momentum(t, M) if q_abs is None else q_abs
+    return (kin.u - (1.0 + kin.E_minus_Ea / M) * t) / (2.0 * q_abs * kin.V)
 
 
 def s_coefficients(t, kin: AlpKinematics, M):
     """(s0, s1) with s = s0 + s1 cos(phi_q) (physics.md §7.5) [GeV^2].
 
-    ``s0 = -(1 + E/M) t - 2 Q cos(theta_q^0) |p| (|p| - |k| cos theta_a) / V``,
-    ``s1 = -2 Q sin(theta_q^0) |p| |k| sin(theta_a) / V`` (its sign is irrelevant).
+    ``s0 = -(1 + E/M) t - 2 |q| cos(theta_q^0) |p| (|p| - |k| cos theta_a) / V``,
+    ``s1 = -2 |q| sin(theta_q^0) |p| |k| sin(theta_a) / V`` (its sign is irrelevant).
     ``cos(theta_q^0)`` is clipped to [-1, 1] (round-off at the end points of the t range).
     """
     t = np.asarray(t, dtype=float)
-    Q = recoil_Q(t, M)
-    cq = np.clip(cos_theta_q0(t, kin, M, Q), -1.0, 1.0)
+    q_abs = recoil_momentum(t, M)
+    cq = np.clip(cos_theta_q0(t, kin, M, q_abs), -1.0, 1.0)
     sq = np.sqrt((1.0 - cq) * (1.0 + cq))
-    s0 = -(1.0 + kin.E / M) * t - 2.0 * Q * cq * kin.p * kin.p_long / kin.V
-    s1 = -2.0 * Q * sq * kin.p * kin.k_sin / kin.V
+    s0 = -(1.0 + kin.E / M) * t - 2.0 * q_abs * cq * kin.p * kin.p_long / kin.V
+    s1 = -2.0 * q_abs * sq * kin.p * kin.k_sin / kin.V
     return s0, s1
 
 
@@ -133,7 +141,7 @@ def t_min_exact(E, m_X, M, *, m_mu: float = M_MU):
     """Exact minimum t [GeV^2] to produce a system of mass ``m_X`` in mu N -> X N (forward X).
 
     This is the §7.7 root ``t_-`` of the 2 -> 2 problem (no ALP: k = 0, ``u = m_mu^2 - m_X^2``,
-    ``V = |p|``, ``W = E``).  The minimum of t_lo over the full 2 -> 3 phase space with
+    ``V = |p|``, ``E - E_a = E``).  The minimum of t_lo over the full 2 -> 3 phase space with
     ``m_X >= m_a + m_tau`` is reached at threshold, ``m_X = m_a + m_tau``.  ``nan`` below the
     production threshold ``s_tot < (M + m_X)^2``.
     """
@@ -149,11 +157,11 @@ def max_mass_exact(E, M, t_cut, *, m_mu: float = M_MU, m_tau: float = M_TAU):
     """Largest m_a [GeV] with t_min_exact(E, m_a + m_tau) <= t_cut.
 
     Inverts the forward 2 -> 2 kinematics at t = t_cut (physics.md §7.9 construction with the
-    recoil along the beam): ``m_X^2 = m_mu^2 - t (1 + E/M) + 2 |p| Q(t)``; ``m_a = m_X - m_tau``.
+    recoil along the beam): ``m_X^2 = m_mu^2 - t (1 + E/M) + 2 |p| |q|(t)``; ``m_a = m_X - m_tau``.
     Returns a non-positive number when no ALP can be produced.  (The §7.1/§13.7 numbers are the
     M -> inf, t << 2E sqrt(t) limit ``sqrt(2 E sqrt(t_cut) + m_mu^2) - m_tau``.)
     """
     E = np.asarray(E, dtype=float)
     p = momentum(E, m_mu)
-    mX2 = m_mu**2 - t_cut * (1.0 + E / M) + 2.0 * p * recoil_Q(t_cut, M)
+    mX2 = m_mu**2 - t_cut * (1.0 + E / M) + 2.0 * p * recoil_momentum(t_cut, M)
     return np.sqrt(np.maximum(mX2, 0.0)) - m_tau

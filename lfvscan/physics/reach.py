@@ -1,27 +1,39 @@
-"""Approximate kinematic reach of mu N -> tau N a (physics.md §7.1).
+"""Kinematic reach of mu N -> tau N a: approximate (physics.md §7.1) and exact (§7.7).
 
-With the nucleus infinitely heavy, the minimum momentum transfer is
-t_min ~ [((m_a + m_tau)^2 - m_mu^2) / (2E)]^2, and with the hard form-factor cut t <= t_cut
-(default 1 GeV^2, physics.md §7.3) production requires t_min <= t_cut:
+Production requires some phase-space point with t <= t_cut (the hard form-factor cut, default
+1 GeV^2, physics.md §7.3).
 
-* :func:`max_mass_GeV` - m_a^max = sqrt(2 E sqrt(t_cut) + m_mu^2) - m_tau,
+Approximation of §7.1 (nucleus infinitely heavy), the §13.6/§13.7 reference values:
+t_min ~ [((m_a + m_tau)^2 - m_mu^2) / (2E)]^2 and
+
+* :func:`t_min_GeV2` - that t_min,
+* :func:`max_mass_approx_GeV` - m_a^max = sqrt(2 E sqrt(t_cut) + m_mu^2) - m_tau,
 * :func:`threshold_energy_GeV` - E_thr = [(m_a + m_tau)^2 - m_mu^2] / (2 sqrt(t_cut)).
 
-These are the closed-form approximations of §7.1 (§13.6/§13.7 reference values); the exact
-bounds with a finite nucleus mass belong to the cross-section module.  Units: GeV, GeV^2.
+Exact, with the finite nucleus mass of the target (§7.7; forward threshold kinematics of
+:func:`lfvscan.physics.kinematics.t_min_exact`), used to decide which cells are integrated:
+
+* :func:`max_mass_exact_GeV` - largest m_a with t_min_exact(E, m_a + m_tau) <= t_cut,
+* :func:`is_open` - whether a cell (target, E, m_a) has phase space with t < t_cut.
+
+Units: GeV, GeV^2.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from lfvscan.physics import kinematics
 from lfvscan.physics.constants import M_MU, M_TAU
-from lfvscan.physics.formfactors import DEFAULT_FF
+from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
+from lfvscan.physics.targets import get_target
 from lfvscan.util.validate import positive
 
-#: hard cut on t [GeV^2] (physics.md §7.3): the form factors' cut, defined in lfvscan.formfactors
+#: hard cut on t [GeV^2] (physics.md §7.3): the form factors' cut, defined in lfvscan.physics.formfactors
 DEFAULT_T_CUT_GEV2 = DEFAULT_FF.t_cut_GeV2
 
+
+# ------------------------------------------------------------------------- M -> infinity (§7.1)
 
 def t_min_GeV2(energy_GeV, m_a):
     """t_min ~ [((m_a + m_tau)^2 - m_mu^2) / (2E)]^2  [GeV^2] (physics.md §7.1, M -> infinity)."""
@@ -30,14 +42,19 @@ def t_min_GeV2(energy_GeV, m_a):
     return (((m_a + M_TAU) ** 2 - M_MU**2) / (2.0 * E)) ** 2
 
 
-def max_mass_GeV(energy_GeV, t_cut: float = DEFAULT_T_CUT_GEV2):
+def max_mass_approx_GeV(energy_GeV, t_cut: float = DEFAULT_T_CUT_GEV2):
     """Largest ALP mass [GeV] with t_min <= t_cut: sqrt(2E sqrt(t_cut) + m_mu^2) - m_tau (§7.1).
 
-    May be <= 0 for beams below threshold (then no ALP can be produced).
+    The M -> infinity approximation (§13.7 numbers); :func:`max_mass_exact_GeV` is the exact
+    reach.  May be <= 0 for beams below threshold (then no ALP can be produced).
     """
     E = positive("energy_GeV", energy_GeV)
     t_cut = float(positive("t_cut", t_cut))
     return np.sqrt(2.0 * E * np.sqrt(t_cut) + M_MU**2) - M_TAU
+
+
+#: deprecated alias kept for lfvscan.scan until the merge (engine.py's cost model uses it)
+max_mass_GeV = max_mass_approx_GeV
 
 
 def threshold_energy_GeV(m_a, t_cut: float = DEFAULT_T_CUT_GEV2):
@@ -45,3 +62,31 @@ def threshold_energy_GeV(m_a, t_cut: float = DEFAULT_T_CUT_GEV2):
     m_a = positive("m_a", m_a)
     t_cut = float(positive("t_cut", t_cut))
     return ((m_a + M_TAU) ** 2 - M_MU**2) / (2.0 * np.sqrt(t_cut))
+
+
+# ------------------------------------------------------------------- exact, finite M (§7.7)
+
+def max_mass_exact_GeV(energy_GeV, target, ff: FormFactorParams = DEFAULT_FF) -> float:
+    """Largest ALP mass [GeV] that can be produced with t <= t_cut at beam energy E (exact, §7.7).
+
+    Forward threshold kinematics with the finite nucleus mass of ``target``,
+    :func:`lfvscan.physics.kinematics.max_mass_exact`: (m_a + m_tau)^2 = m_mu^2 - t_cut (1 + E/M)
+    + 2 |p| |q|(t_cut).  It lies slightly below the M -> inf estimate :func:`max_mass_approx_GeV`
+    (16.06 vs 16.11 GeV at 160 GeV on Pb).  Returns 0.0 when nothing can be produced.
+    """
+    E = float(positive("energy_GeV", energy_GeV))
+    tgt = get_target(target)
+    return float(max(kinematics.max_mass_exact(E, tgt.M, ff.t_cut_GeV2), 0.0))
+
+
+def is_open(target, energy_GeV, mass_GeV, ff: FormFactorParams = DEFAULT_FF) -> bool:
+    """True when some phase-space point has t_lo < t_cut with E_tau >= m_tau (exact, §7.7).
+
+    The minimum of t_lo over the 2 -> 3 phase space is the forward threshold value
+    ``t_min_exact(E, m_a + m_tau)`` (§7.7); the cell is open iff it is below t_cut.
+    """
+    E = float(positive("energy_GeV", energy_GeV))
+    m = float(positive("mass_GeV", mass_GeV))
+    tgt = get_target(target)
+    tmin = kinematics.t_min_exact(E, m + M_TAU, tgt.M)
+    return bool(np.isfinite(tmin) and tmin < ff.t_cut_GeV2)

@@ -55,7 +55,7 @@ __all__ = [
     "exact_bounds",
     "sigma_ww_pb",
     "sigma_iww_pb",
-    "max_mass_GeV",
+    "max_mass_2to2_GeV",
 ]
 
 _METRIC = np.array([1.0, -1.0, -1.0, -1.0])
@@ -162,7 +162,7 @@ class MCResult:
 def _t_bounds_22(mX2, E, M):
     """t range of mu(p) N(M at rest) -> X(m_X) N for fixed m_X^2 (§7.9 recoil condition |cos| <= 1).
 
-    From cos(recoil, z) = (m_X^2 - m_mu^2 + t + E t / M) / (2 |p| Q) = +-1 with Q^2 = t + t^2/4M^2:
+    From cos(recoil, z) = (m_X^2 - m_mu^2 + t + E t / M) / (2 |p| |q|) = +-1 with |q|^2 = t + t^2/4M^2:
     a t^2 + b t + c = 0, a = s_tot/M^2, b = 2 D (1 + E/M) - 4 p^2, c = D^2 (D = m_X^2 - m_mu^2);
     b^2 - 4ac = 4 p^2 [4 p^2 - 4 D (1 + E/M) + D^2/M^2].  Roots in cancellation-free form.
     Returns (t_min, t_max, ok).
@@ -197,17 +197,18 @@ def _boost_from_rest(v_rest, X, mX):
 
 def _mX2_cut(E, M, t_cut):
     """Largest m_X^2 [GeV^2] reachable at t <= t_cut: the §7.9 recoil condition at t = t_cut with
-    the recoil along the beam, m_X^2 = m_mu^2 + 2 |p| Q(t_cut) - t_cut (1 + E/M)."""
+    the recoil along the beam, m_X^2 = m_mu^2 + 2 |p| |q|(t_cut) - t_cut (1 + E/M)."""
     pabs = math.sqrt(E * E - M_MU * M_MU)
     return M_MU**2 + 2.0 * pabs * math.sqrt(t_cut + t_cut * t_cut / (4.0 * M * M)) - t_cut * (1.0 + E / M)
 
 
-def max_mass_GeV(energy_GeV, target, ff: FormFactorParams = DEFAULT_FF) -> float:
+def max_mass_2to2_GeV(energy_GeV, target, ff: FormFactorParams = DEFAULT_FF) -> float:
     """Largest m_a [GeV] with phase space at t <= t_cut (exact in M; own derivation, §7.1/§7.9).
 
     The threshold m_X = m_tau + m_a must satisfy the §7.9 recoil condition at t = t_cut with
-    cos = 1: (m_tau + m_a)^2 = m_mu^2 + 2 |p| Q(t_cut) - t_cut (1 + E/M).  Slightly below the
+    cos = 1: (m_tau + m_a)^2 = m_mu^2 + 2 |p| |q|(t_cut) - t_cut (1 + E/M).  Slightly below the
     M -> inf estimate sqrt(2 E sqrt(t_cut) + m_mu^2) - m_tau of §7.1/§13.7.  0.0 if nothing open.
+    The validation counterpart of :func:`lfvscan.physics.reach.max_mass_exact_GeV`.
     """
     target = get_target(target)
     E = float(energy_GeV)
@@ -233,7 +234,7 @@ def _build_events(u, target: Target, E, m_a, ff: FormFactorParams = DEFAULT_FF):
     s_tot = M_MU**2 + M * M + 2.0 * M * E
     thr = (M_TAU + m_a) ** 2
     # largest m_X^2: kinematic limit, and t_min(m_X^2) <= t_cut, i.e. the recoil condition at
-    # t = t_cut with cos = 1: m_X^2 - m_mu^2 = 2 |p| Q(t_cut) - t_cut (1 + E/M)
+    # t = t_cut with cos = 1: m_X^2 - m_mu^2 = 2 |p| |q|(t_cut) - t_cut (1 + E/M)
     tc = ff.t_cut_GeV2
     mX2_max = min((math.sqrt(s_tot) - M) ** 2, _mX2_cut(E, M, tc))
     # m_X^2 - thr log-uniform from thr*1e-7 (the region below is weighted by |p*| ~ sqrt and is
@@ -261,14 +262,14 @@ def _build_events(u, target: Target, E, m_a, ff: FormFactorParams = DEFAULT_FF):
 
     # nucleus recoil: q = P_i - P_f delivered to the lepton line
     q0 = -t / (2.0 * M)
-    Q = np.sqrt(t + t * t / (4.0 * M * M))
-    cos_rec = (mX2 - M_MU**2 + t + E * t / M) / (2.0 * pabs * Q)  # polar angle of P_f = -q
+    q_abs = np.sqrt(t + t * t / (4.0 * M * M))
+    cos_rec = (mX2 - M_MU**2 + t + E * t / M) / (2.0 * pabs * q_abs)  # polar angle of P_f = -q
     bad = np.abs(cos_rec) > 1.0 + 1e-12
     jac = np.where(bad, 0.0, jac)
     cos_rec = np.clip(cos_rec, -1.0, 1.0)
     sin_rec = np.sqrt((1.0 - cos_rec) * (1.0 + cos_rec))
     phi = 2.0 * np.pi * u[:, 4]
-    qv = -Q[:, None] * np.column_stack([sin_rec * np.cos(phi), sin_rec * np.sin(phi), cos_rec])
+    qv = -q_abs[:, None] * np.column_stack([sin_rec * np.cos(phi), sin_rec * np.sin(phi), cos_rec])
 
     p = np.zeros((n, 4))
     p[:, 0] = E
@@ -458,12 +459,12 @@ def exact_bounds(E, E_a, theta_a, m_a, M):
     V = np.sqrt(pmk * pmk + 4.0 * pabs * kabs * sh2)
     p_minus_kcos = pmk + 2.0 * kabs * sh2
     u = (M_MU**2 / (E + pabs) - m_a**2 / (E_a + kabs)) * ((E + pabs) - (E_a + kabs)) - 4.0 * pabs * kabs * sh2 - M_TAU**2
-    W = E - E_a
-    disc = 4.0 * M * M * V * V + u * (4.0 * M * (W + M) + u)
+    E_minus_Ea = E - E_a
+    disc = 4.0 * M * M * V * V + u * (4.0 * M * (E_minus_Ea + M) + u)
     sq = np.sqrt(np.maximum(disc, 0.0))
-    den = (W + M) * u + 2.0 * M * V * V + V * sq
+    den = (E_minus_Ea + M) * u + 2.0 * M * V * V + V * sq
     t_minus = M * u * u / den
-    t_plus = M * den / ((W + M) ** 2 - V * V)
+    t_plus = M * den / ((E_minus_Ea + M) ** 2 - V * V)
     return dict(p=pabs, k=kabs, V=V, u=u, t_minus=t_minus, t_plus=t_plus, disc=disc, p_minus_kcos=p_minus_kcos)
 
 
@@ -491,10 +492,10 @@ def _ww_integrand(target, E, E_a, theta_a, m_a, g_S, g_P, ff, iww_chi, n_t_panel
     else:
         chi = iww_chi
     # 2->2 invariants at t = t_-: cos(theta_q) -> sign(cos theta_q^0(t_-)), s_1 = 0 (§7.10)
-    W = E - E_a
-    Q = np.sqrt(t_lo + t_lo * t_lo / (4.0 * M * M))
-    sgn = np.sign(u - (1.0 + W / M) * t_lo)
-    s = -(1.0 + E / M) * t_lo - 2.0 * Q * sgn * kin["p"] * kin["p_minus_kcos"] / V
+    E_minus_Ea = E - E_a
+    q_abs = np.sqrt(t_lo + t_lo * t_lo / (4.0 * M * M))
+    sgn = np.sign(u - (1.0 + E_minus_Ea / M) * t_lo)
+    s = -(1.0 + E / M) * t_lo - 2.0 * q_abs * sgn * kin["p"] * kin["p_minus_kcos"] / V
     geff2 = g_eff_sq(g_S, g_P)
     dm = delta_m(m_a, g_S, g_P)
     su = s * u

@@ -14,7 +14,9 @@ _EXPORTS = {
     "DEFAULT_VEGAS": "driver", "VegasSettings": "driver", "compute_cell": "driver",
     "THETA_A_MIN": "integrand", "CellPhysics": "integrand", "cell_physics": "integrand", "d3sigma": "integrand",
     "dsigma_dw_dcos": "integrand", "integrand_points": "integrand", "is_open": "integrand",
-    "max_mass_GeV": "integrand", "CellResult": "result", "x_tau_edges": "result",
+    "max_mass_exact_GeV": "integrand", "CellResult": "result", "x_tau_edges": "result",
+    # deprecated alias (= max_mass_exact_GeV) kept for other layers until the merge
+    "max_mass_GeV": "integrand",
 }
 __all__ = sorted(_EXPORTS)
 

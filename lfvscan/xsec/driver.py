@@ -6,7 +6,7 @@ Errors: vegas first adapts its map on sigma_total (``n_adapt`` iterations, disca
 non-adapting iterations whose estimates are averaged without weights (the map is frozen, each
 iteration is an unbiased estimate); iterations are added until the relative error on sigma_total is below
 ``rel_err``.  chi2/dof and Q are computed from those iterations.  The distribution
-d sigma / d ln x_tau (x_tau = E_tau / E with the exact tau energy ``E_tau = W - t/(2M)``) is
+d sigma / d ln x_tau (x_tau = E_tau / E with the exact tau energy ``E_tau = (E - E_a) - t/(2M)``) is
 accumulated from the same samples, one component per bin.
 
 The final (frozen-map) iterations draw their points from ``Integrator.random_batch`` and form

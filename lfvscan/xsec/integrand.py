@@ -38,11 +38,15 @@ from lfvscan.physics.amplitude import amplitude_phi_avg
 from lfvscan.physics.constants import ALPHA, GEV2_TO_PB, M_TAU
 from lfvscan.physics.couplings import DEFAULT_THETA, check_convention, delta_m, g_eff_sq, yukawas
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams, f2_coherent, f2_incoherent
+from lfvscan.physics.reach import is_open, max_mass_exact_GeV  # noqa: F401  (re-exported by lfvscan.xsec)
 from lfvscan.physics.targets import Target, get_target
 from lfvscan.util.validate import positive
 
 #: default lower cut-off of the ALP polar angle [rad] (see module docstring for its effect)
 THETA_A_MIN = 1e-8
+
+#: deprecated alias kept for lfvscan.xsec's lazy exports until the merge (the exact reach, §7.7)
+max_mass_GeV = max_mass_exact_GeV
 
 
 # ----------------------------------------------------------------------------------- validation
@@ -60,33 +64,6 @@ def _check_rel_err(rel_err):
     if not (0.0 < v < 0.5):
         raise ValueError(f"rel_err must be in (0, 0.5), got {rel_err!r}")
     return v
-
-
-# --------------------------------------------------------------------------------- kinematic reach
-
-def max_mass_GeV(energy_GeV, target, ff: FormFactorParams = DEFAULT_FF) -> float:
-    """Largest ALP mass [GeV] that can be produced with t <= t_cut at beam energy E (exact, §7.7).
-
-    Forward threshold kinematics with finite nucleus mass, :func:`kinematics.max_mass_exact`.
-    It lies slightly below the M -> inf estimate of §7.1/§13.7 (16.06 vs 16.11 GeV at 160 GeV).
-    Returns 0.0 when nothing can be produced.
-    """
-    E = _check_positive_finite("energy_GeV", energy_GeV)
-    tgt = get_target(target)
-    return float(max(kin_mod.max_mass_exact(E, tgt.M, ff.t_cut_GeV2), 0.0))
-
-
-def is_open(target, energy_GeV, mass_GeV, ff: FormFactorParams = DEFAULT_FF) -> bool:
-    """True when some phase-space point has t_lo < t_cut with E_tau >= m_tau (exact, §7.7).
-
-    The minimum of t_lo over the 2 -> 3 phase space is the forward threshold value
-    ``t_min_exact(E, m_a + m_tau)``; the cell is open iff it is below t_cut.
-    """
-    E = _check_positive_finite("energy_GeV", energy_GeV)
-    m = _check_positive_finite("mass_GeV", mass_GeV)
-    tgt = get_target(target)
-    tmin = kin_mod.t_min_exact(E, m + M_TAU, tgt.M)
-    return bool(np.isfinite(tmin) and tmin < ff.t_cut_GeV2)
 
 
 # ------------------------------------------------------------------------------------ integrand
@@ -134,7 +111,7 @@ def _t_range(w, theta_a, cp: CellPhysics):
     """(kinematics, t_lo, t_up) at (w, theta_a): the exact t window of §7.7 with the form-factor cut
     and E_tau >= m_tau, ``t_up = min(t_hi, t_cut, 2 M w)`` [GeV^2] (nan where unphysical)."""
     kin = kin_mod.alp_kinematics(cp.E, w, theta_a, cp.m_a)
-    t_lo, t_hi = kin_mod.t_bounds(kin.W, kin.V, kin.u, cp.M)
+    t_lo, t_hi = kin_mod.t_bounds(kin.E_minus_Ea, kin.V, kin.u, cp.M)
     return kin, t_lo, kin_mod.t_upper(t_hi, w, cp.M, cp.ff.t_cut_GeV2)
 
 
@@ -155,7 +132,7 @@ def d3sigma(w, theta_a, t, cp: CellPhysics):
 def _densities(t, kin, cp: CellPhysics):
     """alpha^2/(32 pi M^2) |k|/(|p|V) F^2/t^2 Abar in pb/GeV^3 for coherent and incoherent F^2."""
     s0, s1 = kin_mod.s_coefficients(t, kin, cp.M)
-    abar = amplitude_phi_avg(s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, cp.g_eff2, cp.dm, W=kin.W)
+    abar = amplitude_phi_avg(s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, cp.g_eff2, cp.dm, E_minus_Ea=kin.E_minus_Ea)
     pref = (ALPHA**2 / (32.0 * math.pi * cp.M**2) * GEV2_TO_PB) * kin.k / (kin.p * kin.V) * abar / (t * t)
     return pref * f2_coherent(t, cp.target, cp.ff), pref * f2_incoherent(t, cp.target, cp.ff)
 
@@ -172,7 +149,7 @@ def integrand_points(y, cp: CellPhysics):
     """Integrand in the vegas variables ``y[:, 0:3] = (ln w, ln theta_a, r)`` (pb, per unit volume).
 
     Returns ``(coh, inc, E_tau)``: the coherent and incoherent contributions (zero outside the
-    physical region) and the exact tau energy ``E_tau = W - t/(2M)`` [GeV] of each point.
+    physical region) and the exact tau energy ``E_tau = (E - E_a) - t/(2M)`` [GeV] of each point.
     """
     y = np.asarray(y, dtype=float)
     w = np.exp(y[:, 0])
@@ -185,7 +162,7 @@ def integrand_points(y, cp: CellPhysics):
     t, dtdr = _t_map(r, t_lo_s, t_up_s)
     coh, inc = _densities(t, kin, cp)
     jac = np.where(ok, w * np.sin(th) * th * dtdr, 0.0)  # dW = w dln w, dcos = sin th th dln th
-    e_tau = kin.W - t / (2.0 * cp.M)
+    e_tau = kin.E_minus_Ea - t / (2.0 * cp.M)
     return coh * jac, inc * jac, e_tau
 
 
