@@ -45,7 +45,7 @@ def test_general_form_massless_muon_and_eq2():
     s = 4 * m_chi**2
     closed = (s - M_TAU**2) ** 2 / (16 * math.pi * m_chi**2 * (s - m_a**2) ** 2)  # Eq. (13) m_mu -> 0
     for gs, gp in ((1.0, 0.0), (0.0, 1.0), (0.6, 0.8)):
-        assert dm.sigma_v_tau_mu_yukawa(m_chi, m_a, gs, gp, m_mu=0.0) == pytest.approx(closed, rel=1e-13)
+        assert dm.sigma_v_tau_mu_yukawa(m_chi, m_a, gs, gp, m_light_formula=0.0) == pytest.approx(closed, rel=1e-13)
     # with m_mu kept (Eq. (2)) the rate depends weakly on theta and is within ~15 % of the massless one
     r0 = dm.sigma_v_tau_mu(m_chi, m_a, theta=0.0, convention="eq2")
     r2 = dm.sigma_v_tau_mu(m_chi, m_a, theta=math.pi / 2, convention="eq2")

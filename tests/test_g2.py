@@ -109,8 +109,8 @@ def test_exact_vs_adaptive_quadrature_heavy_and_light():
 def test_textbook_massless_limits():
     # §4.1 / §13.8: eps = 1 (internal muon), m_a -> 0: +3 g^2/16pi^2 (scalar), -g^2/16pi^2 (pseudoscalar)
     k = 16 * PI**2
-    assert g2.delta_amu_yukawa(1e-8, 1.0, 0.0, m_f=M_MU) * k == pytest.approx(3.0, rel=1e-6)
-    assert g2.delta_amu_yukawa(1e-8, 0.0, 1.0, m_f=M_MU) * k == pytest.approx(-1.0, rel=1e-6)
+    assert g2.delta_amu_yukawa(1e-8, 1.0, 0.0, m_loop=M_MU) * k == pytest.approx(3.0, rel=1e-6)
+    assert g2.delta_amu_yukawa(1e-8, 0.0, 1.0, m_loop=M_MU) * k == pytest.approx(-1.0, rel=1e-6)
 
 
 @pytest.mark.parametrize("m_a,rel", [(2.0, "4.8e-4"), (5.0, "1.7e-4"), (10.0, "6e-5")])
