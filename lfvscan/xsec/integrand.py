@@ -184,7 +184,9 @@ def integrand_points(y, cp: CellPhysics):
     coh, inc = _densities(t, kin, cp)
     jac = np.where(ok, w * np.sin(th) * th * dtdr, 0.0)  # dW = w dln w, dcos = sin th th dln th
     e_tau = kin.E_minus_Ea - t / (2.0 * cp.M)
-    return coh * jac, inc * jac, e_tau
+    # outside the window (ok False) the densities are evaluated at a dummy t and may be nan (seen for a
+    # very light outgoing lepton, mu -> e): mask them instead of relying on nan * 0
+    return np.where(ok, coh * jac, 0.0), np.where(ok, inc * jac, 0.0), e_tau
 
 
 def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "total"):
