@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from lfvscan.validation import crosscheck as cc
-from lfvscan.physics.constants import M_MU, M_TAU
+from lfvscan.physics.constants import M_E, M_MU, M_TAU
 from lfvscan.physics.reach import max_mass_exact_GeV, t_min_GeV2
 from lfvscan.physics.targets import LEAD, TUNGSTEN
 from lfvscan.xsec import compute_cell
@@ -119,6 +119,24 @@ def test_amplitude_formula_matches_dirac_trace(theta, conv):
     A = cc._amp_from_events(ev, 4.0, g_S, g_P)[keep]
     At = cc.amp_A_trace(ev["p"][keep], ev["k"][keep], ev["pp"][keep], ev["Pi"][keep], ev["Pf"][keep], g_S, g_P)
     assert keep.sum() > 300
+    np.testing.assert_allclose(A, At, rtol=1e-6)
+
+
+@pytest.mark.parametrize("m_in,m_out,theta,conv", [(M_E, M_TAU, 0.3, "eq2"), (M_TAU, M_MU, math.pi / 4, "eq3"),
+                                                   (M_MU, M_E, 1.1, "eq2")])
+def test_amplitude_formula_matches_dirac_trace_other_pairs(m_in, m_out, theta, conv):
+    """§7.4 closed form vs the explicit Dirac trace with other lepton masses (e -> tau, tau -> mu,
+    mu -> e): the masses enter the propagators/spinor sums of the trace and Delta_m of amp_A."""
+    ev = cc.mc_events(LEAD, 160.0, 4.0, 400, seed=3, m_in=m_in, m_out=m_out)
+    keep = ev["jac"] > 0
+    assert keep.sum() > 300
+    # on-shell leptons (absolute tolerance: lab-frame vectors of 160 GeV carry ~1e-12 GeV^2 round-off)
+    np.testing.assert_allclose(cc._dot(ev["p"], ev["p"])[keep], m_in**2, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(cc._dot(ev["pp"], ev["pp"])[keep], m_out**2, rtol=0, atol=1e-9)
+    g_S, g_P = cc._gS_gP(theta, conv, m_in, m_out)
+    A = cc._amp_from_events(ev, 4.0, g_S, g_P, m_in, m_out)[keep]
+    At = cc.amp_A_trace(ev["p"][keep], ev["k"][keep], ev["pp"][keep], ev["Pi"][keep], ev["Pf"][keep], g_S, g_P,
+                        m_in=m_in, m_out=m_out)
     np.testing.assert_allclose(A, At, rtol=1e-6)
 
 
@@ -287,6 +305,25 @@ def test_mc_2to2_decay_vs_compute_cell_more_cells(tgt, E, ma, theta, conv):
     cell = compute_cell(tgt, E, ma, rel_err=0.003, seed=3, n_xbins=4, theta=theta, convention=conv)
     mc = cc.mc_sigma_2to2_decay(tgt, E, ma, n_points=1_000_000, seed=4, theta=theta, convention=conv)
     assert mc.err_pb / mc.sigma_pb < 0.01
+    assert abs(_pull(mc.sigma_pb, mc.err_pb, cell.sigma_pb, cell.sigma_err_pb)) < NSIG
+
+
+@pytest.mark.parametrize(
+    "tgt,E,ma,m_in,m_out,theta,conv,n_mc",
+    [
+        (LEAD, 1000.0, 5.0, M_E, M_TAU, math.pi / 4, "eq3", 1_000_000),   # e -> tau
+        (TUNGSTEN, 160.0, 3.0, M_TAU, M_MU, 0.3, "eq2", 1_000_000),      # tau -> mu (heavy beam lepton)
+        (LEAD, 160.0, 4.0, M_MU, M_E, math.pi / 4, "eq3", 2_000_000),     # mu -> e
+    ],
+)
+def test_mc_2to2_decay_vs_compute_cell_other_lepton_pairs(tgt, E, ma, m_in, m_out, theta, conv, n_mc):
+    """The production integrand with other lepton masses against the independent §7.9 Monte Carlo
+    with the same masses (both take m_in / m_out as keywords).  For mu -> e the MC's m_X^2 sampling
+    suits the light electron badly (2 % at 2e6 points), so that check is looser."""
+    kw = {"m_in": m_in, "m_out": m_out, "theta": theta, "convention": conv}
+    cell = compute_cell(tgt, E, ma, rel_err=0.003, seed=3, n_xbins=4, **kw)
+    mc = cc.mc_sigma_2to2_decay(tgt, E, ma, n_points=n_mc, seed=4, **kw)
+    assert mc.err_pb / mc.sigma_pb < 0.03
     assert abs(_pull(mc.sigma_pb, mc.err_pb, cell.sigma_pb, cell.sigma_err_pb)) < NSIG
 
 

@@ -82,3 +82,10 @@ def test_target_bookkeeping():
     assert TUNGSTEN.M == pytest.approx(171.3949, abs=1e-4)
     with pytest.raises(ValueError, match="'Fe'"):
         get_target("Fe")
+
+
+def test_targets_are_looked_up_by_element_symbol():
+    """User input names the element ("Pb", "W", any case); the module constants are LEAD / TUNGSTEN."""
+    assert get_target("Pb") is LEAD and get_target("pb") is LEAD and get_target(LEAD) is LEAD
+    assert get_target("W") is TUNGSTEN and get_target("w") is TUNGSTEN
+    assert (LEAD.name, TUNGSTEN.name) == ("Pb", "W")

@@ -7,8 +7,8 @@ import pytest
 from scipy import optimize
 
 from lfvscan.physics import kinematics as K
-from lfvscan.physics.constants import M_MU, M_TAU
-from lfvscan.physics.reach import is_open, max_mass_exact_GeV, t_min_GeV2
+from lfvscan.physics.constants import M_E, M_MU, M_TAU
+from lfvscan.physics.reach import is_open, max_mass_approx_GeV, max_mass_exact_GeV, t_min_GeV2
 from lfvscan.physics.targets import LEAD, TUNGSTEN
 
 M_TABLE = 193.75077  # physics.md §13.6 table header
@@ -128,3 +128,75 @@ def test_is_open_threshold():
     assert not is_open(TUNGSTEN, 60.0, 10.0)
     assert is_open(LEAD, 160.0, 10.0)
     assert not is_open(LEAD, 5.0, 10.0)  # below the production threshold: no root at all
+
+
+# ------------------------------------------------------------- other lepton pairs (m_in, m_out)
+PAIRS = [(M_E, M_TAU), (M_TAU, M_MU), (M_MU, M_E)]  # e -> tau, tau -> mu (swapped), mu -> e
+
+
+@pytest.mark.parametrize("m_in, m_out", PAIRS)
+def test_exact_reach_other_pairs(m_in, m_out):
+    """max_mass_exact_GeV inverts t_min_exact at t_cut and brackets is_open for any lepton pair; the
+    §7.1 estimate with the same masses lies just above it (finite-M correction, as for mu -> tau)."""
+    kw = {"m_in": m_in, "m_out": m_out}
+    for E in (160.0, 1000.0, 4000.0):
+        m = max_mass_exact_GeV(E, "Pb", **kw)
+        assert float(K.t_min_exact(E, m + m_out, LEAD.M, m_in=m_in)) == pytest.approx(1.0, rel=1e-9)
+        assert is_open("Pb", E, m * (1 - 1e-6), **kw) and not is_open("Pb", E, m * (1 + 1e-6), **kw)
+        approx = float(max_mass_approx_GeV(E, **kw))
+        assert m < approx
+        assert approx - m == pytest.approx((1 + E / LEAD.M) / (2 * (approx + m_out)), rel=0.03)
+    # the pair matters: a lighter outgoing lepton leaves more energy for the ALP
+    assert max_mass_exact_GeV(160.0, "Pb", m_in=M_MU, m_out=M_E) > max_mass_exact_GeV(160.0, "Pb")
+
+
+@pytest.mark.parametrize("m_in, m_out", PAIRS)
+@pytest.mark.parametrize("E, w, m_a, theta_a", [(1000.0, 50.0, 5.0, 1e-3), (160.0, 3.0, 2.0, 5e-3)])
+def test_energy_momentum_conservation_other_pairs(m_in, m_out, E, w, m_a, theta_a):
+    """Independent 50-digit check of §7.5 with explicit four-vectors for another lepton pair:
+    p = (E, 0, 0, |p|) with p^2 = m_in^2, k^2 = m_a^2, and with q = (-t/2M, |q| n) at the angle
+    theta_q^0 of cos_theta_q0 from p - k, the outgoing lepton p' = p - k + q is on its mass shell
+    m_out^2, the recoil P_f = P_i - q on M^2, and s = (p' + k)^2 - m_in^2 = s0 + s1 cos(phi)."""
+    import mpmath as mp
+
+    mp.mp.dps = 50
+    M = LEAD.M
+    kin = K.alp_kinematics(E, w, theta_a, m_a, m_in=m_in, m_out=m_out)
+    t_lo, t_hi = K.t_bounds(kin.E_minus_Ea, kin.V, kin.u, M)
+    t = float(np.sqrt(t_lo * min(float(t_hi), 1.0)))
+    Em, Ea, ma, th, Mm, tm = (mp.mpf(float(x)) for x in (E, kin.E_a, m_a, theta_a, M, t))
+    p = mp.matrix([Em, 0, 0, mp.sqrt(Em**2 - mp.mpf(m_in) ** 2)])
+    kabs = mp.sqrt(Ea**2 - ma**2)
+    k = mp.matrix([Ea, kabs * mp.sin(th), 0, kabs * mp.cos(th)])
+
+    def dot(a, b):
+        return a[0] * b[0] - a[1] * b[1] - a[2] * b[2] - a[3] * b[3]
+
+    d = p - k
+    V = mp.sqrt(d[1] ** 2 + d[2] ** 2 + d[3] ** 2)
+    u = dot(d, d) - mp.mpf(m_out) ** 2
+    assert float(kin.V / V) == pytest.approx(1.0, abs=1e-13)
+    assert float(kin.u / u) == pytest.approx(1.0, abs=1e-11)
+    # q at polar angle theta_q^0 from the direction of p - k, azimuth phi around it
+    q_abs = mp.sqrt(tm + tm**2 / (4 * Mm**2))
+    assert float(K.recoil_momentum(t, M) / q_abs) == pytest.approx(1.0, abs=1e-15)
+    cq = (u - (1 + d[0] / Mm) * tm) / (2 * q_abs * V)
+    assert float(K.cos_theta_q0(t, kin, M)) == pytest.approx(float(cq), abs=1e-11)
+    assert abs(cq) < 1
+    sq = mp.sqrt(1 - cq**2)
+    e3 = mp.matrix([d[1], d[2], d[3]]) / V
+    e1 = mp.matrix([-e3[2], 0, e3[0]])  # d has no y component: e1, e2 = y complete the frame
+    e1 /= mp.sqrt(e1[0] ** 2 + e1[2] ** 2)
+    e2 = mp.matrix([0, 1, 0])
+    s0, s1 = K.s_coefficients(t, kin, M)
+    s_vals = []
+    for phi in (mp.mpf(0), mp.pi):
+        n = cq * e3 + sq * (mp.cos(phi) * e1 + mp.sin(phi) * e2)
+        q = mp.matrix([-tm / (2 * Mm), q_abs * n[0], q_abs * n[1], q_abs * n[2]])
+        pp = d + q
+        Pf = mp.matrix([Mm, 0, 0, 0]) - q
+        assert float(abs(dot(pp, pp) - mp.mpf(m_out) ** 2)) < 1e-30
+        assert float(abs(dot(Pf, Pf) / Mm**2 - 1)) < 1e-40
+        assert float(-dot(q, q) / tm) == pytest.approx(1.0, abs=1e-40)
+        s_vals.append(float(dot(pp + k, pp + k) - mp.mpf(m_in) ** 2))
+    np.testing.assert_allclose(sorted(s_vals), sorted([s0 - abs(s1), s0 + abs(s1)]), rtol=1e-9)
