@@ -3,7 +3,7 @@
 References used here are (a) the numbers of physics.md §13.5/§13.6, (b) an explicit numerical
 Dirac trace of the two Feynman diagrams, (c) a 50-digit mpmath re-evaluation, and (d) the
 production code :func:`lfvscan.xsec.compute_cell` compared with the independent §7.9 Monte Carlo of
-:mod:`lfvscan.crosscheck` (which does not import the production kinematics/amplitude).  All MC
+:mod:`lfvscan.validation.crosscheck` (which does not import the production kinematics/amplitude).  All MC
 seeds are fixed, so every statistical comparison below is deterministic.  (mpmath is always
 present: vegas -> gvar -> mpmath.)
 """

@@ -82,7 +82,7 @@ def test_cancellation_free_u_against_naive_high_precision():
 
 
 def test_t_min_approx_reference_values():
-    """§13.6 t_min values from the §7.1 formula (lfvscan.reach)."""
+    """§13.6 t_min values from the §7.1 formula (lfvscan.physics.reach)."""
     for E, m_a, ref in [(160, 2, 1.984009e-3), (160, 10, 1.878227e-1), (1000, 10, 4.808262e-3),
                         (1000, 40, 7.615135e-1)]:
         assert t_min_GeV2(E, m_a) == pytest.approx(ref, rel=1e-6)

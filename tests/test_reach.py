@@ -87,7 +87,3 @@ def test_default_masses_are_muon_and_tau_bit_for_bit():
     for tgt in ("Pb", "W"):
         for e in (60.0, 160.0, 1000.0):
             assert reach.max_mass_exact_GeV(e, tgt) == reach.max_mass_exact_GeV(e, tgt, **kw)
-
-
-def test_deprecated_alias():
-    assert reach.max_mass_GeV is reach.max_mass_approx_GeV
