@@ -5,7 +5,7 @@ import pytest
 
 from lfvscan.physics import kinematics as K
 from lfvscan.physics.amplitude import amplitude, amplitude_phi_avg, phi_moments
-from lfvscan.physics.constants import M_MU, M_TAU
+from lfvscan.physics.constants import M_E, M_MU, M_TAU
 from lfvscan.physics.couplings import delta_m, yukawas
 
 M13 = 193.750773  # §13.6 amplitude-level test point
@@ -13,7 +13,7 @@ M13 = 193.750773  # §13.6 amplitude-level test point
 
 def _point():
     kin = K.alp_kinematics_from_Ea(1000.0, 900.0, 1e-3, 10.0)
-    t_lo, _ = K.t_bounds(kin.W, kin.V, kin.u, M13)
+    t_lo, _ = K.t_bounds(kin.E_minus_Ea, kin.V, kin.u, M13)
     t = 2 * t_lo
     s0, s1 = K.s_coefficients(t, kin, M13)
     return kin, t, s0, s1
@@ -52,7 +52,7 @@ def test_closed_form_equals_numerical_average():
     w = np.exp(rng.uniform(np.log(0.5), np.log(100.0), n))
     th = np.exp(rng.uniform(np.log(1e-4), np.log(0.3), n))
     kin = K.alp_kinematics(E, w, th, m_a)
-    t_lo, t_hi = K.t_bounds(kin.W, kin.V, kin.u, 193.75)
+    t_lo, t_hi = K.t_bounds(kin.E_minus_Ea, kin.V, kin.u, 193.75)
     t_up = K.t_upper(t_hi, w, 193.75, 1.0)
     phys = t_up > t_lo  # physical points only (E_tau >= m_tau, t <= t_cut)
     assert phys.sum() > 50
@@ -68,12 +68,13 @@ def test_closed_form_equals_numerical_average():
         assert np.all(closed > 0)
 
 
-def _mp_reference(E, w, theta_a, m_a, M, t_factor, gS, gP):
-    """50-digit *naive* evaluation of §7.5, §7.7 and §7.6 (no cancellation-free rewriting)."""
+def _mp_reference(E, w, theta_a, m_a, M, t_factor, gS, gP, m_in=M_MU, m_out=M_TAU):
+    """50-digit *naive* evaluation of §7.5, §7.7 and §7.6 (no cancellation-free rewriting) for the
+    incoming / outgoing lepton masses m_in / m_out (mmu / mtau below)."""
     import mpmath as mp
     mp.mp.dps = 50
     E, w, th, ma, M = (mp.mpf(x) for x in (E, w, theta_a, m_a, M))
-    mmu, mtau = mp.mpf(M_MU), mp.mpf(M_TAU)
+    mmu, mtau = mp.mpf(m_in), mp.mpf(m_out)
     W = mtau + w
     Ea = E - W
     p, k = mp.sqrt(E**2 - mmu**2), mp.sqrt(Ea**2 - ma**2)
@@ -115,7 +116,23 @@ def test_float64_chain_against_50_digits(E, m_a, w, theta_a, t_factor):
         kin = K.alp_kinematics(E, w, theta_a, m_a)
         s0, s1 = K.s_coefficients(t, kin, M)
         ab = amplitude_phi_avg(s0, s1, kin.u, t, E, kin.E_a, M, g_S**2 + g_P**2, delta_m(m_a, g_S, g_P),
-                               W=kin.W)
+                               E_minus_Ea=kin.E_minus_Ea)
+        assert ab == pytest.approx(ref, rel=1e-9)
+
+
+@pytest.mark.parametrize("m_in, m_out", [(M_E, M_TAU), (M_TAU, M_MU), (M_MU, M_E)])
+@pytest.mark.parametrize("E, m_a, w, theta_a, t_factor", [(1000.0, 10.0, 98.22314, 1e-3, 2.0),
+                                                          (160.0, 3.0, 0.5, 3e-3, 3.0)])
+def test_float64_chain_other_lepton_pairs(m_in, m_out, E, m_a, w, theta_a, t_factor):
+    """Same 50-digit check with other lepton masses threaded through alp_kinematics (m_in, m_out)
+    and Delta_m (§7.4 bracket of the pair)."""
+    M = 193.75077280000001
+    for g_S, g_P in ((1.0, 0.0), (0.0, 1.0)):
+        t, ref = _mp_reference(E, w, theta_a, m_a, M, t_factor, g_S, g_P, m_in, m_out)
+        kin = K.alp_kinematics(E, w, theta_a, m_a, m_in=m_in, m_out=m_out)
+        s0, s1 = K.s_coefficients(t, kin, M)
+        ab = amplitude_phi_avg(s0, s1, kin.u, t, E, kin.E_a, M, g_S**2 + g_P**2, delta_m(m_a, g_S, g_P, m_out, m_in),
+                               E_minus_Ea=kin.E_minus_Ea)
         assert ab == pytest.approx(ref, rel=1e-9)
 
 

@@ -3,7 +3,7 @@
 References used here are (a) the numbers of physics.md §13.5/§13.6, (b) an explicit numerical
 Dirac trace of the two Feynman diagrams, (c) a 50-digit mpmath re-evaluation, and (d) the
 production code :func:`lfvscan.xsec.compute_cell` compared with the independent §7.9 Monte Carlo of
-:mod:`lfvscan.crosscheck` (which does not import the production kinematics/amplitude).  All MC
+:mod:`lfvscan.validation.crosscheck` (which does not import the production kinematics/amplitude).  All MC
 seeds are fixed, so every statistical comparison below is deterministic.  (mpmath is always
 present: vegas -> gvar -> mpmath.)
 """
@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 
 from lfvscan.validation import crosscheck as cc
-from lfvscan.physics.constants import M_MU, M_TAU
-from lfvscan.physics.reach import t_min_GeV2
-from lfvscan.physics.targets import PB, W
-from lfvscan import xsec
+from lfvscan.physics.constants import M_E, M_MU, M_TAU
+from lfvscan.physics.reach import max_mass_exact_GeV, t_min_GeV2
+from lfvscan.physics.targets import LEAD, TUNGSTEN
 from lfvscan.xsec import compute_cell
 
 NSIG = 3.0  # combined-sigma tolerance for MC-vs-MC comparisons
@@ -31,7 +30,7 @@ def _pull(a, ea, b, eb):
 # ---------------------------------------------------------------------------------- §13.5 flux
 @pytest.mark.parametrize(
     "tgt,tmin,ref",
-    [(PB, 4.808262e-3, 372.8118), (PB, 1.984009e-3, 1361.849), (W, 4.808262e-3, 352.1644)],
+    [(LEAD, 4.808262e-3, 372.8118), (LEAD, 1.984009e-3, 1361.849), (TUNGSTEN, 4.808262e-3, 352.1644)],
 )
 def test_effective_photon_flux_reference(tgt, tmin, ref):
     chi = float(cc.effective_photon_flux(tgt, tmin))
@@ -40,8 +39,8 @@ def test_effective_photon_flux_reference(tgt, tmin, ref):
 
 def test_effective_photon_flux_converged_and_vectorised():
     tmins = np.array([1e-6, 4.808262e-3, 0.3, 1.5])
-    a = cc.effective_photon_flux(PB, tmins)
-    b = cc.effective_photon_flux(PB, tmins, n_panels=600, n_nodes=12)
+    a = cc.effective_photon_flux(LEAD, tmins)
+    b = cc.effective_photon_flux(LEAD, tmins, n_panels=600, n_nodes=12)
     np.testing.assert_allclose(a[:3], b[:3], rtol=1e-9)
     assert a[3] == 0.0  # t_min above t_cut: empty range
     assert float(t_min_GeV2(1000.0, 10.0)) == pytest.approx(4.808262e-3, rel=1e-6)  # §13.6
@@ -114,7 +113,7 @@ def test_amplitude_at_reference_point(gS, gP, A_ref, Abar_ref):
 def test_amplitude_formula_matches_dirac_trace(theta, conv):
     """§7.4 closed form vs an explicit gamma-matrix trace, on MC phase-space points (160 GeV,
     where the lab-frame four-vector trace keeps ~1e-10 precision)."""
-    ev = cc.mc_events(PB, 160.0, 4.0, 400, seed=3)
+    ev = cc.mc_events(LEAD, 160.0, 4.0, 400, seed=3)
     keep = ev["jac"] > 0
     g_S, g_P = cc._gS_gP(theta, conv)
     A = cc._amp_from_events(ev, 4.0, g_S, g_P)[keep]
@@ -123,15 +122,33 @@ def test_amplitude_formula_matches_dirac_trace(theta, conv):
     np.testing.assert_allclose(A, At, rtol=1e-6)
 
 
+@pytest.mark.parametrize("m_in,m_out,theta,conv", [(M_E, M_TAU, 0.3, "eq2"), (M_TAU, M_MU, math.pi / 4, "eq3"),
+                                                   (M_MU, M_E, 1.1, "eq2")])
+def test_amplitude_formula_matches_dirac_trace_other_pairs(m_in, m_out, theta, conv):
+    """§7.4 closed form vs the explicit Dirac trace with other lepton masses (e -> tau, tau -> mu,
+    mu -> e): the masses enter the propagators/spinor sums of the trace and Delta_m of amp_A."""
+    ev = cc.mc_events(LEAD, 160.0, 4.0, 400, seed=3, m_in=m_in, m_out=m_out)
+    keep = ev["jac"] > 0
+    assert keep.sum() > 300
+    # on-shell leptons (absolute tolerance: lab-frame vectors of 160 GeV carry ~1e-12 GeV^2 round-off)
+    np.testing.assert_allclose(cc._dot(ev["p"], ev["p"])[keep], m_in**2, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(cc._dot(ev["pp"], ev["pp"])[keep], m_out**2, rtol=0, atol=1e-9)
+    g_S, g_P = cc._gS_gP(theta, conv, m_in, m_out)
+    A = cc._amp_from_events(ev, 4.0, g_S, g_P, m_in, m_out)[keep]
+    At = cc.amp_A_trace(ev["p"][keep], ev["k"][keep], ev["pp"][keep], ev["Pi"][keep], ev["Pf"][keep], g_S, g_P,
+                        m_in=m_in, m_out=m_out)
+    np.testing.assert_allclose(A, At, rtol=1e-6)
+
+
 def test_mc_events_are_physical():
-    ev = cc.mc_events(W, 1000.0, 10.0, 20000, seed=5)
+    ev = cc.mc_events(TUNGSTEN, 1000.0, 10.0, 20000, seed=5)
     keep = ev["jac"] > 0
     assert keep.mean() > 0.999  # the m_X^2 and t ranges are exactly the physical ones
     p, k, pp, Pi, Pf = (ev[x][keep] for x in ("p", "k", "pp", "Pi", "Pf"))
     bal = p + Pi - pp - Pf - k
     assert np.max(np.abs(bal)) < 1e-9  # four-momentum conservation (GeV)
     np.testing.assert_allclose(cc._dot(k, k), 100.0, rtol=1e-9)
-    np.testing.assert_allclose(cc._dot(Pf, Pf), W.M**2, rtol=1e-12)
+    np.testing.assert_allclose(cc._dot(Pf, Pf), TUNGSTEN.M**2, rtol=1e-12)
     np.testing.assert_allclose(-cc._dot(Pi - Pf, Pi - Pf), ev["t"][keep], rtol=1e-6)
     np.testing.assert_allclose(cc._dot(pp + k, pp + k) - M_MU**2, ev["s"][keep], rtol=1e-9)
     assert np.all(ev["t"][keep] <= 1.0) and np.all(ev["u"][keep] < 0)
@@ -195,7 +212,7 @@ def _mp_event(uvec, M, E, ma):
     return float(A), float(u), float(t)
 
 
-@pytest.mark.parametrize("tgt,E,ma", [(PB, 1000.0, 10.0), (W, 4000.0, 2.0)])
+@pytest.mark.parametrize("tgt,E,ma", [(LEAD, 1000.0, 10.0), (TUNGSTEN, 4000.0, 2.0)])
 def test_double_precision_construction_vs_mpmath(tgt, E, ma):
     """The double-precision event construction (light-cone u) reproduces a 50-digit evaluation."""
     rng = np.random.default_rng(11)
@@ -215,12 +232,12 @@ def test_double_precision_construction_vs_mpmath(tgt, E, ma):
     assert n_ok >= 30
 
 
-@pytest.mark.parametrize("tgt,E,approx", [(PB, 160.0, 16.112), (PB, 1000.0, 42.945), (W, 4000.0, None)])
+@pytest.mark.parametrize("tgt,E,approx", [(LEAD, 160.0, 16.112), (LEAD, 1000.0, 42.945), (TUNGSTEN, 4000.0, None)])
 def test_reach_matches_production_and_mc_closes(tgt, E, approx):
-    """Kinematic reach (t <= t_cut) from the §7.9 recoil condition vs xsec.max_mass_GeV; it lies
+    """Kinematic reach (t <= t_cut) from the §7.9 recoil condition vs reach.max_mass_exact_GeV; it lies
     slightly below the M -> inf estimate of §13.7; the MC is exactly zero beyond it."""
-    m = cc.max_mass_GeV(E, tgt)
-    assert m == pytest.approx(xsec.max_mass_GeV(E, tgt), rel=1e-9)
+    m = cc.max_mass_2to2_GeV(E, tgt)
+    assert m == pytest.approx(max_mass_exact_GeV(E, tgt), rel=1e-9)
     if approx is not None:
         assert approx * 0.99 < m < approx
     assert cc.mc_sigma_2to2_decay(tgt, E, m * 1.0001, n_points=2000).sigma_pb == 0.0
@@ -233,11 +250,11 @@ def test_ww_theta_domain_is_an_interval_and_ww_converged():
     E, ma = 1000.0, 10.0
     Ea = np.array([12.0, 100.0, 500.0, 900.0, 990.0, 997.0])
     th = np.geomspace(1e-8, math.pi, 4000)
-    kin = cc.exact_bounds(E, Ea[:, None], th[None, :], ma, PB.M)
+    kin = cc.exact_bounds(E, Ea[:, None], th[None, :], ma, LEAD.M)
     t_lo = np.minimum(kin["t_minus"], kin["t_plus"])
-    t_up = np.minimum(np.minimum(np.maximum(kin["t_minus"], kin["t_plus"]), 1.0), 2 * PB.M * (E - Ea[:, None] - M_TAU))
+    t_up = np.minimum(np.minimum(np.maximum(kin["t_minus"], kin["t_plus"]), 1.0), 2 * LEAD.M * (E - Ea[:, None] - M_TAU))
     valid = (kin["disc"] > 0) & (t_lo > 0) & (t_up > t_lo)
-    tmax = cc._theta_max(PB, E, Ea, ma, cc.DEFAULT_FF, 1e-8)
+    tmax = cc._theta_max(LEAD, E, Ea, ma, cc.DEFAULT_FF, 1e-8)
     assert valid.any(axis=1).sum() >= 5
     for i in range(len(Ea)):
         if not valid[i].any():  # e.g. a too slow tau (E_tau = 3 GeV): no allowed theta at all
@@ -246,8 +263,8 @@ def test_ww_theta_domain_is_an_interval_and_ww_converged():
         last = np.nonzero(valid[i])[0].max()
         assert valid[i, : last + 1].all()  # an interval starting at small theta
         assert th[last] <= tmax[i] * (1 + 1e-9) and (last == len(th) - 1 or th[last + 1] >= tmax[i] * (1 - 1e-9))
-    a = cc.sigma_ww_pb(PB, E, ma)
-    b = cc.sigma_ww_pb(PB, E, ma, n_E=(32, 8), n_theta=(20, 8), n_t=(20, 8))
+    a = cc.sigma_ww_pb(LEAD, E, ma)
+    b = cc.sigma_ww_pb(LEAD, E, ma, n_E=(32, 8), n_theta=(20, 8), n_t=(20, 8))
     assert a == pytest.approx(b, rel=1e-5)
 
 
@@ -256,7 +273,7 @@ def test_ww_theta_domain_is_an_interval_and_ww_converged():
 def mc_and_cell():
     """(MC, compute_cell) at two cells: Pb 160 GeV m_a = 4 and W 1 TeV m_a = 10 (full F^2)."""
     out = {}
-    for tgt, E, ma in [(PB, 160.0, 4.0), (W, 1000.0, 10.0)]:
+    for tgt, E, ma in [(LEAD, 160.0, 4.0), (TUNGSTEN, 1000.0, 10.0)]:
         cell = compute_cell(tgt, E, ma, rel_err=0.003, seed=1, n_xbins=12)
         mc = cc.mc_sigma_2to2_decay(tgt, E, ma, n_points=1_000_000, seed=2, x_tau_edges=cell.x_tau_edges)
         out[(tgt.name, E, ma)] = (mc, cell)
@@ -276,10 +293,10 @@ def test_mc_2to2_decay_vs_compute_cell(mc_and_cell, key):
 @pytest.mark.parametrize(
     "tgt,E,ma,theta,conv",
     [
-        (PB, 160.0, 16.0, math.pi / 4, "eq3"),
-        (W, 4000.0, 60.0, math.pi / 4, "eq3"),
-        (PB, 1000.0, 2.0, math.pi / 4, "eq3"),
-        (W, 1000.0, 3.0, 0.0, "eq2"),
+        (LEAD, 160.0, 16.0, math.pi / 4, "eq3"),
+        (TUNGSTEN, 4000.0, 60.0, math.pi / 4, "eq3"),
+        (LEAD, 1000.0, 2.0, math.pi / 4, "eq3"),
+        (TUNGSTEN, 1000.0, 3.0, 0.0, "eq2"),
     ],
 )
 def test_mc_2to2_decay_vs_compute_cell_more_cells(tgt, E, ma, theta, conv):
@@ -288,6 +305,25 @@ def test_mc_2to2_decay_vs_compute_cell_more_cells(tgt, E, ma, theta, conv):
     cell = compute_cell(tgt, E, ma, rel_err=0.003, seed=3, n_xbins=4, theta=theta, convention=conv)
     mc = cc.mc_sigma_2to2_decay(tgt, E, ma, n_points=1_000_000, seed=4, theta=theta, convention=conv)
     assert mc.err_pb / mc.sigma_pb < 0.01
+    assert abs(_pull(mc.sigma_pb, mc.err_pb, cell.sigma_pb, cell.sigma_err_pb)) < NSIG
+
+
+@pytest.mark.parametrize(
+    "tgt,E,ma,m_in,m_out,theta,conv,n_mc",
+    [
+        (LEAD, 1000.0, 5.0, M_E, M_TAU, math.pi / 4, "eq3", 1_000_000),   # e -> tau
+        (TUNGSTEN, 160.0, 3.0, M_TAU, M_MU, 0.3, "eq2", 1_000_000),      # tau -> mu (heavy beam lepton)
+        (LEAD, 160.0, 4.0, M_MU, M_E, math.pi / 4, "eq3", 2_000_000),     # mu -> e
+    ],
+)
+def test_mc_2to2_decay_vs_compute_cell_other_lepton_pairs(tgt, E, ma, m_in, m_out, theta, conv, n_mc):
+    """The production integrand with other lepton masses against the independent §7.9 Monte Carlo
+    with the same masses (both take m_in / m_out as keywords).  For mu -> e the MC's m_X^2 sampling
+    suits the light electron badly (2 % at 2e6 points), so that check is looser."""
+    kw = {"m_in": m_in, "m_out": m_out, "theta": theta, "convention": conv}
+    cell = compute_cell(tgt, E, ma, rel_err=0.003, seed=3, n_xbins=4, **kw)
+    mc = cc.mc_sigma_2to2_decay(tgt, E, ma, n_points=n_mc, seed=4, **kw)
+    assert mc.err_pb / mc.sigma_pb < 0.03
     assert abs(_pull(mc.sigma_pb, mc.err_pb, cell.sigma_pb, cell.sigma_err_pb)) < NSIG
 
 
@@ -307,16 +343,16 @@ def test_mc_theta_dependence_vs_compute_cell():
     """sigma(theta=0)/sigma(theta=pi/2) at 1 TeV, m_a = 2 GeV: physics.md §7.6 quotes a 2.2 % change;
     §13.8 requires the ratio in [0.97, 1].  The MC ratio uses the same events (correlated), its
     error from the per-event weights."""
-    ev = cc.mc_events(PB, 1000.0, 2.0, 300_000, seed=9)
-    base = np.where(ev["jac"] > 0, ev["jac"] / ev["t"] ** 2, 0.0) * cc.f2_total(ev["t"], PB)
+    ev = cc.mc_events(LEAD, 1000.0, 2.0, 300_000, seed=9)
+    base = np.where(ev["jac"] > 0, ev["jac"] / ev["t"] ** 2, 0.0) * cc.f2_total(ev["t"], LEAD)
     w0 = base * cc._amp_from_events(ev, 2.0, *cc._gS_gP(0.0, "eq3"))
     w1 = base * cc._amp_from_events(ev, 2.0, *cc._gS_gP(math.pi / 2, "eq3"))
     r_mc = w0.mean() / w1.mean()
     # delta method for the ratio of two correlated means
     d = (w0 - r_mc * w1) / w1.mean()
     r_err = d.std() / math.sqrt(len(d))
-    c0 = compute_cell(PB, 1000.0, 2.0, theta=0.0, rel_err=0.002, seed=4, n_xbins=4)
-    c1 = compute_cell(PB, 1000.0, 2.0, theta=math.pi / 2, rel_err=0.002, seed=5, n_xbins=4)
+    c0 = compute_cell(LEAD, 1000.0, 2.0, theta=0.0, rel_err=0.002, seed=4, n_xbins=4)
+    c1 = compute_cell(LEAD, 1000.0, 2.0, theta=math.pi / 2, rel_err=0.002, seed=5, n_xbins=4)
     r_c = c0.sigma_pb / c1.sigma_pb
     r_c_err = r_c * math.hypot(c0.sigma_err_pb / c0.sigma_pb, c1.sigma_err_pb / c1.sigma_pb)
     assert 0.97 <= r_mc <= 1.0
@@ -328,19 +364,19 @@ def test_mc_theta_dependence_vs_compute_cell():
 def test_ww_vs_compute_cell_1TeV(ma, ww_over_exact):
     """WW within 2 % of the exact result at 1 TeV on Pb (physics.md §7.10: +0.04 % at 5 GeV,
     -0.7 % at 20 GeV); also consistent with those quoted values within 3 sigma of compute_cell."""
-    cell = compute_cell(PB, 1000.0, ma, rel_err=0.001, seed=0, n_xbins=4)
-    ww = cc.sigma_ww_pb(PB, 1000.0, ma)
+    cell = compute_cell(LEAD, 1000.0, ma, rel_err=0.001, seed=0, n_xbins=4)
+    ww = cc.sigma_ww_pb(LEAD, 1000.0, ma)
     assert ww == pytest.approx(cell.sigma_pb, rel=0.02)
     assert abs(ww / cell.sigma_pb - ww_over_exact) < NSIG * cell.sigma_err_pb / cell.sigma_pb + 5e-4
 
 
 def test_iww_overestimates_exact():
     """IWW > exact at 1 TeV (physics.md: factor 4-6); the factor is printed for the report."""
-    cell = compute_cell(PB, 1000.0, 5.0, rel_err=0.003, seed=0, n_xbins=4)
-    iww = cc.sigma_iww_pb(PB, 1000.0, 5.0)
-    iww_k = cc.sigma_iww_pb(PB, 1000.0, 5.0, domain="kinematic")
+    cell = compute_cell(LEAD, 1000.0, 5.0, rel_err=0.003, seed=0, n_xbins=4)
+    iww = cc.sigma_iww_pb(LEAD, 1000.0, 5.0)
+    iww_k = cc.sigma_iww_pb(LEAD, 1000.0, 5.0, domain="kinematic")
     print(f"IWW/exact (Pb, 1 TeV, m_a=5): {iww / cell.sigma_pb:.2f} (WW domain), {iww_k / cell.sigma_pb:.2f} (kinematic domain)")
     assert iww > 1.5 * cell.sigma_pb
     assert iww_k >= iww
     with pytest.raises(ValueError):
-        cc.sigma_iww_pb(PB, 1000.0, 5.0, domain="nope")
+        cc.sigma_iww_pb(LEAD, 1000.0, 5.0, domain="nope")

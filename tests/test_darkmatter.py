@@ -6,10 +6,8 @@ import numpy as np
 import pytest
 
 from lfvscan.physics import darkmatter as dm
-from lfvscan.physics.constants import M_MU, M_TAU
+from lfvscan.physics.constants import M_E, M_MU, M_TAU
 from _refs import assert_printed
-
-
 
 
 # §13.4: m_a -> (<sigma v> GeV^-2, cm^3/s, g_min), g = g_chi = 1, m_chi = m_a/3, m_mu -> 0
@@ -45,7 +43,7 @@ def test_general_form_massless_muon_and_eq2():
     s = 4 * m_chi**2
     closed = (s - M_TAU**2) ** 2 / (16 * math.pi * m_chi**2 * (s - m_a**2) ** 2)  # Eq. (13) m_mu -> 0
     for gs, gp in ((1.0, 0.0), (0.0, 1.0), (0.6, 0.8)):
-        assert dm.sigma_v_tau_mu_yukawa(m_chi, m_a, gs, gp, m_mu=0.0) == pytest.approx(closed, rel=1e-13)
+        assert dm.sigma_v_tau_mu_yukawa(m_chi, m_a, gs, gp, m_light_formula=0.0) == pytest.approx(closed, rel=1e-13)
     # with m_mu kept (Eq. (2)) the rate depends weakly on theta and is within ~15 % of the massless one
     r0 = dm.sigma_v_tau_mu(m_chi, m_a, theta=0.0, convention="eq2")
     r2 = dm.sigma_v_tau_mu(m_chi, m_a, theta=math.pi / 2, convention="eq2")
@@ -122,3 +120,41 @@ def test_bad_inputs():
         dm.g_relic(3.0, 9.0, sigma_v0_cm3_s=0.0)
     with pytest.raises(ValueError, match="x_F"):
         dm.g_chi_relic_secluded(20.0, 10.0, x_F=-1)
+
+
+# ------------------------------------------------------- other lepton pairs (m_heavy, m_light)
+
+def test_sigma_v_other_pairs_by_hand():
+    """Eq. (13) for the (mu, e) pair written out by hand (general §5.1 form, Eq. (2) Yukawas with
+    r = m_e/m_mu) and its m_light -> 0 form (Eq. (3)); g_relic uses the same pair."""
+    m_chi, m_a, g, th = 4.0, 9.0, 0.5, 0.4
+    kw = {"m_heavy": M_MU, "m_light": M_E}
+    s = 4 * m_chi**2
+    massless = g**2 * (s - M_MU**2) ** 2 / (16 * math.pi * m_chi**2 * (s - m_a**2) ** 2)
+    assert dm.sigma_v_tau_mu(m_chi, m_a, g, theta=th, **kw) == pytest.approx(massless, rel=1e-13)
+    r = M_E / M_MU
+    g_S, g_P = g * (1 - r) * math.sin(th), g * (1 + r) * math.cos(th)
+    plus, minus = s - (M_MU + M_E) ** 2, s - (M_MU - M_E) ** 2
+    general = math.sqrt(plus * minus) * (g_S**2 * plus + g_P**2 * minus) / (16 * math.pi * m_chi**2 * (s - m_a**2) ** 2)
+    assert dm.sigma_v_tau_mu(m_chi, m_a, g, theta=th, convention="eq2", **kw) == pytest.approx(general, rel=1e-13)
+    sv1 = dm.to_cm3_per_s(dm.sigma_v_tau_mu(m_chi, m_a, 1.0, theta=th, **kw))
+    assert dm.g_relic(m_chi, m_a, theta=th, **kw) ** 2 * sv1 == pytest.approx(dm.RELIC_SIGMA_V_CM3_S, rel=1e-13)
+
+
+def test_threshold_uses_the_physical_light_mass():
+    """2 m_chi between m_tau + m_e and m_tau + m_mu: open for tau e, closed for tau mu, also in the
+    massless-formula convention eq3."""
+    m_chi = (M_TAU + 0.05) / 2
+    assert dm.sigma_v_tau_mu(m_chi) == 0.0 and np.isinf(dm.g_relic(m_chi))
+    assert dm.sigma_v_tau_mu(m_chi, m_light=M_E) > 0.0 and np.isfinite(dm.g_relic(m_chi, m_light=M_E))
+    assert dm.sigma_v_tau_mu_yukawa(m_chi, 3 * m_chi, 1.0, 0.0, m_light_formula=0.0) == 0.0
+    assert dm.sigma_v_tau_mu_yukawa(m_chi, 3 * m_chi, 1.0, 0.0, m_light_formula=0.0, m_light=M_E) > 0.0
+
+
+def test_default_pair_is_tau_mu_bit_for_bit():
+    m_chi = np.geomspace(0.5, 50.0, 19)
+    kw = {"m_heavy": M_TAU, "m_light": M_MU}
+    for conv in ("eq3", "eq2"):
+        assert np.array_equal(dm.sigma_v_tau_mu(m_chi, None, 0.3, 1.0, 0.7, conv, 0.01),
+                              dm.sigma_v_tau_mu(m_chi, None, 0.3, 1.0, 0.7, conv, 0.01, **kw))
+        assert np.array_equal(dm.g_relic(m_chi, None, 1.0, 0.7, conv), dm.g_relic(m_chi, None, 1.0, 0.7, conv, **kw))

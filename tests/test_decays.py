@@ -6,10 +6,8 @@ import numpy as np
 import pytest
 
 from lfvscan.physics import decays
-from lfvscan.physics.constants import M_MU, M_TAU
+from lfvscan.physics.constants import M_E, M_MU, M_TAU
 from _refs import assert_printed
-
-
 
 
 # physics.md §13.2: per charge channel, g = 1; columns Eq.(3), Eq.(2) theta = 0, pi/4, pi/2
@@ -111,3 +109,49 @@ def test_bad_energy_and_convention():
         decays.lab_decay_length_m(5.0, 10.0)
     with pytest.raises(ValueError, match="eq7"):
         decays.width_tau_mu(10.0, convention="eq7")
+
+
+# ------------------------------------------------------- other lepton pairs (m_heavy, m_light)
+
+@pytest.mark.parametrize("m_heavy, m_light", [(M_TAU, M_E), (M_MU, M_E)])
+def test_width_other_pairs_by_hand(m_heavy, m_light):
+    """Eq. (5) (light lepton massless) and the exact §3.1 width with Eq. (2) Yukawas, written out
+    by hand for the (tau, e) and (mu, e) pairs."""
+    m = np.array([2.0, 5.0, 30.0])
+    g, th = 0.03, 0.4
+    kw = {"m_heavy": m_heavy, "m_light": m_light}
+    eq5 = g**2 * m / (8 * math.pi) * (1 - m_heavy**2 / m**2) ** 2
+    np.testing.assert_allclose(decays.width_tau_mu(m, g, th, both_charges=False, **kw), eq5, rtol=1e-13)
+    r = m_light / m_heavy
+    g_S, g_P = g * (1 - r) * math.sin(th), g * (1 + r) * math.cos(th)
+    plus, minus = m**2 - (m_heavy + m_light) ** 2, m**2 - (m_heavy - m_light) ** 2
+    exact = np.sqrt(plus * minus) / (8 * math.pi * m**3) * (g_S**2 * plus + g_P**2 * minus)
+    np.testing.assert_allclose(decays.width_tau_mu(m, g, th, "eq2", both_charges=False, **kw), exact, rtol=1e-12)
+    np.testing.assert_allclose(decays.ctau_m(m, g, th, "eq2", **kw), decays.HBARC_GEV_M / (2 * exact), rtol=1e-12)
+
+
+def test_threshold_follows_the_light_lepton():
+    """Between the tau-e (1.7774 GeV) and tau-mu (1.8825 GeV) thresholds only a -> tau e is open."""
+    m_a = M_TAU + 0.05
+    for conv in ("eq3", "eq2"):
+        assert decays.width_tau_mu(m_a, convention=conv) == 0.0
+        assert decays.width_tau_mu(m_a, convention=conv, m_light=M_E) > 0.0
+    assert np.isinf(decays.ctau_m(m_a)) and np.isfinite(decays.ctau_m(m_a, m_light=M_E))
+    assert decays.br_tau_mu_per_charge(m_a) == 0.0 and decays.br_tau_mu_per_charge(m_a, m_light=M_E) == 0.5
+    assert decays.lab_decay_length_m(3 * m_a, m_a, m_light=M_E) > 0
+    assert decays.br_invisible(m_a, 1.0, m_a / 3, exact=True) == 1.0
+    assert decays.br_invisible(m_a, 1.0, m_a / 3, exact=True, m_light=M_E) < 1.0
+
+
+def test_default_pair_is_tau_mu_bit_for_bit():
+    m = np.geomspace(0.5, 80.0, 23)
+    kw = {"m_heavy": M_TAU, "m_light": M_MU}
+    for conv in ("eq3", "eq2"):
+        assert np.array_equal(decays.width_tau_mu(m, 0.3, 0.7, conv), decays.width_tau_mu(m, 0.3, 0.7, conv, **kw))
+        assert np.array_equal(decays.ctau_m(m, 0.1, 0.7, conv, m / 3), decays.ctau_m(m, 0.1, 0.7, conv, m / 3, **kw))
+        assert np.array_equal(decays.lab_decay_length_m(2 * m, m, 0.1, 0.7, conv),
+                              decays.lab_decay_length_m(2 * m, m, 0.1, 0.7, conv, **kw))
+        assert np.array_equal(decays.br_invisible(m, 0.2, m / 3, 1.0, 0.7, conv, True),
+                              decays.br_invisible(m, 0.2, m / 3, 1.0, 0.7, conv, True, **kw))
+        assert np.array_equal(decays.br_tau_mu_per_charge(m, 0.2, m / 3, 1.0, 0.7, conv),
+                              decays.br_tau_mu_per_charge(m, 0.2, m / 3, 1.0, 0.7, conv, **kw))

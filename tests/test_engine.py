@@ -112,7 +112,7 @@ def test_plan_largest_cost_first_closed_last_and_retry_limit(tmp_path):
     assert len(tasks) == 25 - 2
     costs = [t.cost for t in tasks]
     assert costs == sorted(costs, reverse=True)
-    closed = [t for t in tasks if t.mass_GeV >= reach.max_mass_GeV(t.energy_GeV)]
+    closed = [t for t in tasks if t.mass_GeV >= reach.max_mass_approx_GeV(t.energy_GeV)]
     assert closed and tasks[-len(closed):] == closed
     assert expected_cost(1000, 40) > expected_cost(1000, 2) > expected_cost(160, 2) > expected_cost(160, 40)
     nE, nM = cfg.shape[1:]

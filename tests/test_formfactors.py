@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lfvscan.physics import formfactors as ff
-from lfvscan.physics.targets import PB, W, get_target
+from lfvscan.physics.targets import LEAD, TUNGSTEN, get_target
 
 T = np.array([1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 0.1, 0.5, 1.0])
 # columns: G_el^atom, G_el^nuc, G_inel^atom, G_inel^nuc, F^2  (physics.md §13.5)
@@ -42,7 +42,7 @@ def test_form_factor_table(name):
     np.testing.assert_allclose(got, REF[name], rtol=1.5e-6)
 
 
-@pytest.mark.parametrize("tgt,a,ap,ra_fm", [(PB, 49999.43, 59243.99, 7.1100), (W, 51739.92, 63440.38, 6.8253)])
+@pytest.mark.parametrize("tgt,a,ap,ra_fm", [(LEAD, 49999.43, 59243.99, 7.1100), (TUNGSTEN, 51739.92, 63440.38, 6.8253)])
 def test_screening_constants(tgt, a, ap, ra_fm):
     assert ff.screening_a(tgt) == pytest.approx(a, rel=2e-7)
     assert ff.screening_a_prime(tgt) == pytest.approx(ap, rel=2e-7)
@@ -54,31 +54,38 @@ def test_screening_constants(tgt, a, ap, ra_fm):
 
 def test_limits_and_cut():
     # t -> 0 of the nuclear parts: Z^2 and Z; above t_cut everything vanishes
-    assert ff.g_el_nuc(1e-14, PB) == pytest.approx(82**2, rel=1e-9)
-    assert ff.g_inel_nuc(1e-14, PB) == pytest.approx(82, rel=1e-9)
-    assert ff.f2_total(1.0 + 1e-12, PB) == 0.0
-    assert ff.f2_total(2.0, W) == 0.0
+    assert ff.g_el_nuc(1e-14, LEAD) == pytest.approx(82**2, rel=1e-9)
+    assert ff.g_inel_nuc(1e-14, LEAD) == pytest.approx(82, rel=1e-9)
+    assert ff.f2_total(1.0 + 1e-12, LEAD) == 0.0
+    assert ff.f2_total(2.0, TUNGSTEN) == 0.0
     # series branch joins the exact expression continuously at x = 0.1
     x = np.array([0.1 * (1 - 1e-12), 0.1 * (1 + 1e-12)])
     v = ff._sphere_ff(x)
     assert abs(v[0] - v[1]) < 1e-13
     # thesis variant Z-1 reduces the coherent part by ((Z-1)/Z)^2
     p = ff.FormFactorParams(coherent_charge="Z-1")
-    assert ff.g_el_nuc(1e-3, PB, p) / ff.g_el_nuc(1e-3, PB) == pytest.approx((81 / 82) ** 2, rel=1e-12)
+    assert ff.g_el_nuc(1e-3, LEAD, p) / ff.g_el_nuc(1e-3, LEAD) == pytest.approx((81 / 82) ** 2, rel=1e-12)
     with pytest.raises(ValueError, match="Z-2"):
         ff.FormFactorParams(coherent_charge="Z-2")
 
 
 def test_target_bookkeeping():
     # physics.md §13.1
-    assert PB.number_density_cm3 == pytest.approx(3.2988e22, rel=2e-5)
-    assert W.number_density_cm3 == pytest.approx(6.3222e22, rel=2e-5)
-    assert PB.column_density_cm2(2.0) == pytest.approx(6.5976e22, rel=2e-5)
-    assert PB.column_density_cm2(40 * PB.X0_cm) == pytest.approx(7.4056e23, rel=2e-5)
-    assert W.column_density_per_pb(660.0) == pytest.approx(4.1727e-11, rel=2e-5)
-    ratio = W.column_density_cm2(660) * 74**2 / (PB.column_density_cm2(2) * 82**2)
+    assert LEAD.number_density_cm3 == pytest.approx(3.2988e22, rel=2e-5)
+    assert TUNGSTEN.number_density_cm3 == pytest.approx(6.3222e22, rel=2e-5)
+    assert LEAD.column_density_cm2(2.0) == pytest.approx(6.5976e22, rel=2e-5)
+    assert LEAD.column_density_cm2(40 * LEAD.X0_cm) == pytest.approx(7.4056e23, rel=2e-5)
+    assert TUNGSTEN.column_density_per_pb(660.0) == pytest.approx(4.1727e-11, rel=2e-5)
+    ratio = TUNGSTEN.column_density_cm2(660) * 74**2 / (LEAD.column_density_cm2(2) * 82**2)
     assert ratio == pytest.approx(515.06, rel=2e-5)
-    assert PB.M == pytest.approx(193.7508, abs=1e-4)
-    assert W.M == pytest.approx(171.3949, abs=1e-4)
+    assert LEAD.M == pytest.approx(193.7508, abs=1e-4)
+    assert TUNGSTEN.M == pytest.approx(171.3949, abs=1e-4)
     with pytest.raises(ValueError, match="'Fe'"):
         get_target("Fe")
+
+
+def test_targets_are_looked_up_by_element_symbol():
+    """User input names the element ("Pb", "W", any case); the module constants are LEAD / TUNGSTEN."""
+    assert get_target("Pb") is LEAD and get_target("pb") is LEAD and get_target(LEAD) is LEAD
+    assert get_target("W") is TUNGSTEN and get_target("w") is TUNGSTEN
+    assert (LEAD.name, TUNGSTEN.name) == ("Pb", "W")

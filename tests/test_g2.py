@@ -7,10 +7,8 @@ import pytest
 from scipy.optimize import brentq
 
 from lfvscan.physics import g2
-from lfvscan.physics.constants import M_MU, M_TAU
+from lfvscan.physics.constants import M_E, M_MU, M_TAU
 from _refs import assert_printed
-
-
 
 
 PI = math.pi
@@ -109,8 +107,8 @@ def test_exact_vs_adaptive_quadrature_heavy_and_light():
 def test_textbook_massless_limits():
     # §4.1 / §13.8: eps = 1 (internal muon), m_a -> 0: +3 g^2/16pi^2 (scalar), -g^2/16pi^2 (pseudoscalar)
     k = 16 * PI**2
-    assert g2.delta_amu_yukawa(1e-8, 1.0, 0.0, m_f=M_MU) * k == pytest.approx(3.0, rel=1e-6)
-    assert g2.delta_amu_yukawa(1e-8, 0.0, 1.0, m_f=M_MU) * k == pytest.approx(-1.0, rel=1e-6)
+    assert g2.delta_amu_yukawa(1e-8, 1.0, 0.0, m_loop=M_MU) * k == pytest.approx(3.0, rel=1e-6)
+    assert g2.delta_amu_yukawa(1e-8, 0.0, 1.0, m_loop=M_MU) * k == pytest.approx(-1.0, rel=1e-6)
 
 
 @pytest.mark.parametrize("m_a,rel", [(2.0, "4.8e-4"), (5.0, "1.7e-4"), (10.0, "6e-5")])
@@ -222,3 +220,52 @@ def test_presets_and_validation():
         g2.delta_amu(-1.0, PI / 2)
     with pytest.raises(ValueError, match="method"):
         g2.delta_amu(1.0, PI / 2, method="fast")
+
+
+# ---------------------------------------------------- other lepton pairs (m_lepton, m_loop)
+
+def test_electron_g2_with_tau_loop_against_quadrature_and_closed_forms():
+    """Delta a_e from the exact §4.1 integral (m_lepton = m_e, m_loop = m_tau) against an
+    independent adaptive quadrature, the Eq. (8) closed form and the Eq. (10) low-mass limit."""
+    from scipy.integrate import quad
+
+    kw = {"m_lepton": M_E, "m_loop": M_TAU}
+    for m_a in (0.05, 5.0):
+        eps, lam = M_TAU / M_E, M_E / m_a
+
+        def f(x, s):
+            return x * x * (1 - x + s * eps) / ((1 - x) * (1 - lam**2 * x) + eps**2 * lam**2 * x)
+
+        pref = M_E**2 / (8 * PI**2 * m_a**2)
+        ref_s = quad(f, 0, 1, args=(1,), epsabs=0, epsrel=1e-12, limit=500, points=[1 - 1e-3, 1 - 1e-5])[0]
+        assert g2.delta_amu_yukawa(m_a, 1.0, 0.0, **kw) == pytest.approx(pref * ref_s, rel=1e-9)
+    ex = g2.delta_amu(5.0, PI / 2, **kw)
+    assert g2.delta_amu(5.0, PI / 2, method="closed", **kw) == pytest.approx(ex, rel=2e-4)
+    low = g2.delta_amu_lowmass(1.0, PI / 2, **kw)
+    assert low == pytest.approx(M_E / M_TAU / (16 * PI**2), rel=1e-14)  # (g_S^2 - g_P^2) m_e / (16 pi^2 m_tau)
+    assert g2.delta_amu(1e-3, PI / 2, method="lowmass", **kw) == low
+    assert g2.delta_amu(1e-3, PI / 2, **kw) == pytest.approx(low, rel=1e-3)
+
+
+def test_eq2_ratio_is_lighter_over_heavier_lepton():
+    """In the Eq. (2) convention r = m_light / m_heavy of the pair, whichever lepton is external."""
+    for m_lepton, m_loop in ((M_E, M_MU), (M_MU, M_E)):
+        g_S, g_P = 0.7 * (1 - M_E / M_MU) * math.sin(1.1), 0.7 * (1 + M_E / M_MU) * math.cos(1.1)
+        got = g2.delta_amu(3.0, 1.1, 0.7, "eq2", m_lepton=m_lepton, m_loop=m_loop)
+        assert got == g2.delta_amu_yukawa(3.0, g_S, g_P, m_lepton, m_loop)
+
+
+def test_band_uses_the_lepton_pair():
+    lo, c, hi = g2.preferred_band(np.array([1.0, 5.0]), PI / 2, m_lepton=M_E, m_loop=M_TAU)
+    hat = g2.delta_amu(np.array([1.0, 5.0]), PI / 2, m_lepton=M_E, m_loop=M_TAU)
+    np.testing.assert_allclose(c**2 * hat, g2.G2_PRESETS["paper-2023"].delta_amu, rtol=1e-13)
+
+
+def test_default_pair_is_muon_tau_bit_for_bit():
+    m_a = np.geomspace(0.1, 80.0, 17)
+    kw = {"m_lepton": M_MU, "m_loop": M_TAU}
+    for conv in ("eq3", "eq2"):
+        for method in g2.METHODS:
+            assert np.array_equal(g2.delta_amu(m_a, 1.2, 0.5, conv, method), g2.delta_amu(m_a, 1.2, 0.5, conv, method, **kw))
+        assert np.array_equal(np.array(g2.preferred_band(m_a, 1.2, convention=conv)),
+                              np.array(g2.preferred_band(m_a, 1.2, convention=conv, **kw)))

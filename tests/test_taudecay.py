@@ -7,10 +7,8 @@ import pytest
 from scipy.integrate import quad
 
 from lfvscan.physics import taudecay as td
-from lfvscan.physics.constants import CTAU_TAU_CM, M_MU, M_TAU
+from lfvscan.physics.constants import CTAU_TAU_CM, M_E, M_MU, M_TAU
 from _refs import assert_printed
-
-
 
 
 LAMBDA = {5: ("2.6303", "2.28913e-2"), 20: ("11.2113", "9.75720e-2"), 100: ("56.2702", "0.489719"),
@@ -116,3 +114,56 @@ def test_tau_to_mu_cdf_normalisation_and_spectrum():
     assert td.tau_to_mu_cdf(0.37) == pytest.approx(integral, rel=1e-13)
     # NA64 cut E_mu < 80 GeV for a 100 GeV tau
     assert td.p_muon_energy_below(100.0, 80.0) == pytest.approx(td.tau_to_mu_cdf(0.8), rel=1e-15)
+
+
+# ------------------------------------------- other lepton / lifetime (m_tau, ctau_tau_cm, m_light)
+
+def test_tau_properties_as_parameters():
+    """beta gamma, lambda and E_cut (§8.1, §8.5) with a different mass and c tau, by hand."""
+    m, ct = 1.5, 2 * CTAU_TAU_CM
+    E = np.array([1.5, 3.0, 50.0, 700.0])
+    lam = np.sqrt(E**2 - m**2) / m * ct
+    np.testing.assert_allclose(td.decay_length_tau_cm(E, m_tau=m, ctau_tau_cm=ct), lam, rtol=1e-14)
+    d = np.array([0.0, 0.01, 1.0])
+    ecut = td.e_cut_GeV(d, m_tau=m, ctau_tau_cm=ct)
+    np.testing.assert_allclose(ecut, np.sqrt((m * d / ct) ** 2 + m**2), rtol=1e-14)
+    np.testing.assert_allclose(td.decay_length_tau_cm(ecut, m_tau=m, ctau_tau_cm=ct), d, rtol=1e-12, atol=1e-15)
+    assert td.resolved_fraction(ecut[1] * 1.001, d[1], m_tau=m, ctau_tau_cm=ct) == 1.0
+    assert td.resolved_fraction(ecut[1] * 0.999, d[1], m_tau=m, ctau_tau_cm=ct) == 0.0
+    with pytest.raises(ValueError, match="m_tau = 1.5"):
+        td.beta_gamma_tau(1.4, m_tau=m)
+    assert td.p_muon_energy_below(1.6, 0.5, m_tau=m) == td.tau_to_mu_cdf(0.5 / 1.6)
+
+
+def test_tau_e_decay_kinematics_by_hand():
+    """a -> tau e (m_light = m_e): rest-frame E*, p* by hand, on shell, and the flat lab spectrum."""
+    m_a, E_a, d = 5.0, 60.0, 0.1
+    e_star = (m_a**2 + M_TAU**2 - M_E**2) / (2 * m_a)
+    p_star = math.sqrt((m_a**2 - (M_TAU + M_E) ** 2) * (m_a**2 - (M_TAU - M_E) ** 2)) / (2 * m_a)
+    es, ps = td.tau2_rest_frame(m_a, m_light=M_E)
+    assert es == pytest.approx(e_star, rel=1e-14) and ps == pytest.approx(p_star, rel=1e-14)
+    assert es**2 - ps**2 == pytest.approx(M_TAU**2, rel=1e-12)
+    gam = E_a / m_a
+    beta = math.sqrt(1 - 1 / gam**2)
+    lo, hi = td.tau2_energy_bounds(E_a, m_a, m_light=M_E)
+    assert lo == pytest.approx(gam * (e_star - beta * p_star), rel=1e-12)
+    assert hi == pytest.approx(gam * (e_star + beta * p_star), rel=1e-12)
+    ecut = td.e_cut_GeV(d)
+    frac = (hi - max(ecut, lo)) / (hi - lo)
+    assert 0.1 < frac < 0.9
+    assert td.p2_pass_fraction(E_a, m_a, d, m_light=M_E) == pytest.approx(frac, rel=1e-12)
+    # between the tau-e and tau-mu thresholds only a -> tau e happens
+    m_mid = M_TAU + 0.05
+    assert np.isnan(td.tau2_energy_bounds(10.0, m_mid)[0]) and td.p2_pass_fraction(10.0, m_mid, d) == 0.0
+    assert np.isfinite(td.tau2_energy_bounds(10.0, m_mid, m_light=M_E)[0])
+
+
+def test_default_tau_is_pdg_bit_for_bit():
+    E = np.geomspace(M_TAU, 5000.0, 31)
+    kw = {"m_tau": M_TAU, "ctau_tau_cm": CTAU_TAU_CM}
+    assert np.array_equal(td.decay_length_tau_cm(E), td.decay_length_tau_cm(E, **kw))
+    for mode in ("mean", "exponential"):
+        assert np.array_equal(td.resolved_fraction(E, 0.1, mode), td.resolved_fraction(E, 0.1, mode, **kw))
+        m_a = np.geomspace(1.0, 80.0, 13)
+        assert np.array_equal(td.p2_pass_fraction(5 * m_a, m_a, 0.1, mode),
+                              td.p2_pass_fraction(5 * m_a, m_a, 0.1, mode, m_light=M_MU, **kw))

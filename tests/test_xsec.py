@@ -8,8 +8,9 @@ import pytest
 
 from lfvscan import cli
 from lfvscan.schema import RESULT_FIELDS
-from lfvscan.physics.constants import M_MU, M_TAU
-from lfvscan.xsec import cell_physics, compute_cell, d3sigma, dsigma_dw_dcos, is_open
+from lfvscan.physics.constants import M_E, M_MU, M_TAU
+from lfvscan.physics.reach import max_mass_exact_GeV
+from lfvscan.xsec import cell_physics, compute_cell, d3sigma, dsigma_dw_dcos, integrand_points, is_open
 
 
 # ------------------------------------------------------------------------------ closed cells
@@ -17,11 +18,27 @@ from lfvscan.xsec import cell_physics, compute_cell, d3sigma, dsigma_dw_dcos, is
 @pytest.mark.parametrize("target, E, m_a", [("Pb", 160.0, 20.0),  # m_a > m_max(160 GeV) ~ 16 GeV
                                              ("W", 60.0, 10.0),    # E below E_thr ~ 69 GeV (§7.1)
                                              ("Pb", 5.0, 10.0)])   # below the production threshold
-def test_closed_cells_are_exactly_zero_and_instant(target, E, m_a):
+def test_closed_cells_are_exactly_zero_and_never_integrated(target, E, m_a, monkeypatch):
+    """A closed cell returns zeros without building vegas or evaluating the integrand once."""
+    import lfvscan.xsec.driver as drv
+
+    calls = {"integrand": 0, "vegas": 0}
+
+    def spy_integrand(*args, **kwargs):
+        calls["integrand"] += 1
+        return integrand_points(*args, **kwargs)
+
+    def spy_vegas(*args, **kwargs):
+        calls["vegas"] += 1
+        return real_integrator(*args, **kwargs)
+
+    real_integrator = drv.vegas.Integrator
+    monkeypatch.setattr(drv, "integrand_points", spy_integrand)
+    monkeypatch.setattr(drv.vegas, "Integrator", spy_vegas)
     r = compute_cell(target, E, m_a, n_xbins=7)
     assert r.closed and not is_open(target, E, m_a)
     assert r.sigma_pb == r.sigma_coherent_pb == r.sigma_incoherent_pb == r.sigma_err_pb == 0.0
-    assert r.neval == 0 and r.seconds < 0.05
+    assert r.neval == 0 and calls == {"integrand": 0, "vegas": 0}
     assert len(r.x_tau_edges) == 8
     assert np.all(r.dsigma_dlnx_tau_pb == 0) and np.all(r.dsigma_dlnx_tau_err_pb == 0)
 
@@ -171,6 +188,51 @@ def test_exact_quadratic_scaling_and_convention_linearity():
     b = d3sigma(w, th, t, cpg)
     np.testing.assert_allclose(b[0], g * g * a[0], rtol=1e-14)
     np.testing.assert_allclose(b[1], g * g * a[1], rtol=1e-14)
+
+
+# ------------------------------------------------------------- lepton masses (m_in, m_out)
+
+def test_explicit_muon_tau_masses_are_the_default_bit_for_bit():
+    a = compute_cell("W", 1000.0, 10.0, seed=5, rel_err=0.01, n_xbins=9).to_dict()
+    b = compute_cell("W", 1000.0, 10.0, seed=5, rel_err=0.01, n_xbins=9, m_in=M_MU, m_out=M_TAU).to_dict()
+    a.pop("seconds"), b.pop("seconds")
+    assert a == b
+    assert cell_physics("Pb", 160.0, 3.0) == cell_physics("Pb", 160.0, 3.0, m_in=M_MU, m_out=M_TAU)
+
+
+@pytest.mark.parametrize("m_in, m_out", [(M_E, M_TAU), (M_TAU, M_MU), (M_MU, M_E)])
+def test_cell_physics_and_compute_cell_use_the_lepton_masses(m_in, m_out):
+    """CellPhysics carries (m_in, m_out); Delta_m is the §7.4 bracket of that pair (hand formula at
+    theta = pi/4 in Eq. (3): g_S^2 = g_P^2 = 1/2, Delta_m = m_a^2 - m_in^2 - m_out^2); the w range
+    ends at E - m_a - m_out; the x grid starts at m_out / E; the reach is the pair's."""
+    cp = cell_physics("Pb", 1000.0, 5.0, m_in=m_in, m_out=m_out)
+    assert (cp.m_in, cp.m_out) == (m_in, m_out)
+    assert cp.dm == pytest.approx(25.0 - m_in**2 - m_out**2, rel=1e-14)
+    assert cp.g_eff2 == pytest.approx(1.0, rel=1e-15)
+    assert cp.w_bounds[1] == 1000.0 - 5.0 - m_out
+    r = compute_cell("Pb", 1000.0, 5.0, rel_err=0.02, n_xbins=6, m_in=m_in, m_out=m_out)
+    assert not r.closed and r.sigma_pb > 0 and np.isfinite(r.sigma_err_pb)
+    assert r.x_tau_edges[0] == pytest.approx(m_out / 1000.0, rel=1e-15)
+    dlnx = np.diff(np.log(r.x_tau_edges))
+    assert np.sum(r.dsigma_dlnx_tau_pb * dlnx) == pytest.approx(r.sigma_pb, rel=1e-12)
+    m_max = max_mass_exact_GeV(160.0, "Pb", m_in=m_in, m_out=m_out)
+    closed = compute_cell("Pb", 160.0, m_max * 1.001, n_xbins=3, m_in=m_in, m_out=m_out)
+    assert closed.closed and closed.neval == 0 and closed.sigma_pb == 0.0
+    assert is_open("Pb", 160.0, m_max * 0.999, m_in=m_in, m_out=m_out)
+
+
+def test_eq2_ratio_is_lighter_over_heavier():
+    """Eq. (2) Yukawas (§2.4): r = m_light / m_heavy of the pair, whichever lepton comes in."""
+    for m_in, m_out in ((M_E, M_TAU), (M_TAU, M_E)):
+        cp = cell_physics("Pb", 1000.0, 5.0, theta=0.0, convention="eq2", m_in=m_in, m_out=m_out)
+        assert cp.g_eff2 == pytest.approx((1 + M_E / M_TAU) ** 2, rel=1e-14)  # g_P = 1 + r at theta = 0
+
+
+@pytest.mark.parametrize("kw, word", [({"m_in": 0.0}, "m_in"), ({"m_out": float("nan")}, "m_out"),
+                                      ({"m_out": -1.0}, "m_out")])
+def test_compute_cell_rejects_bad_lepton_masses(kw, word):
+    with pytest.raises(ValueError, match=word):
+        compute_cell("Pb", 1000.0, 5.0, **kw)
 
 
 # --------------------------------------------------------------------------------- bad input

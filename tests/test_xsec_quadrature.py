@@ -95,7 +95,7 @@ def test_t_integral_against_plain_adaptive_quadrature():
     cp = cell_physics("Pb", 1000.0, 10.0)
     for w, th in ((50.0, 2e-3), (3.0, 1e-2), (600.0, 3e-4)):
         kin = K.alp_kinematics(cp.E, w, th, cp.m_a)
-        t_lo, t_hi = K.t_bounds(kin.W, kin.V, kin.u, cp.M)
+        t_lo, t_hi = K.t_bounds(kin.E_minus_Ea, kin.V, kin.u, cp.M)
         t_up = K.t_upper(t_hi, w, cp.M, 1.0)
 
         def f(lt):

@@ -1,9 +1,11 @@
 """Spin-averaged squared amplitude of mu N -> tau N a (physics.md §7.4, §7.6).
 
 ``|M|^2 (spin-averaged) = e^4 F^2(t) / t^2 * A(s, u, t)``; this module gives ``A`` [GeV^2] for
-Yukawas ``g_eff^2 = g_S^2 + g_P^2`` and ``Delta_m`` (:func:`lfvscan.couplings.delta_m`), both
+Yukawas ``g_eff^2 = g_S^2 + g_P^2`` and ``Delta_m`` (:func:`lfvscan.physics.couplings.delta_m`), both
 directly (§7.4) and averaged in closed form over the azimuth ``phi_q`` of the momentum transfer
-(§7.6).  Pure, vectorised numpy functions of arrays; GeV units.
+(§7.6).  Pure, vectorised numpy functions of arrays; GeV units.  The lepton masses enter only
+through the invariants (``s = (p' + k)^2 - m_in^2``, ``u = (p - k)^2 - m_out^2``, from
+:mod:`lfvscan.physics.kinematics`) and ``Delta_m``, which the caller computes for its lepton pair.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def amplitude(s, u, t, E, E_a, M, g_eff2, dm, W=None):
+def amplitude(s, u, t, E, E_a, M, g_eff2, dm, E_minus_Ea=None):
     """A(s, u, t) of physics.md §7.4 [GeV^2].
 
     ``A = g_eff^2 [(s+u)^2/(s u) P^2 - 4 t (P.k)^2/(s u)]
@@ -19,10 +21,11 @@ def amplitude(s, u, t, E, E_a, M, g_eff2, dm, W=None):
     ``P^2 = 4M^2 + t``, ``P.p = 2ME - (s+t)/2``, ``P.k = 2ME_a - (s+u)/2``,
     ``P.p' = 2M(E - E_a) + (u - t)/2``.  Arguments: invariants ``s, u, t`` [GeV^2], beam and ALP
     energies ``E, E_a`` and nucleus mass ``M`` [GeV], ``g_eff2`` (dimensionless), ``dm`` [GeV^2];
-    optional ``W = E - E_a`` [GeV] passed separately to keep its digits when the tau is soft.
+    optional ``E_minus_Ea = E - E_a`` [GeV] (``W`` of physics.md §7.5) passed separately to keep its
+    digits when the tau is soft.
     """
     s, u, t = (np.asarray(x, dtype=float) for x in (s, u, t))
-    W = E - E_a if W is None else W
+    W = E - E_a if E_minus_Ea is None else E_minus_Ea
     P2 = 4.0 * M * M + t
     Pp = 2.0 * M * E - 0.5 * (s + t)
     Pk = 2.0 * M * E_a - 0.5 * (s + u)
@@ -41,20 +44,21 @@ def phi_moments(s0, s1):
     return I1, s0 * I1**3
 
 
-def amplitude_phi_avg(s0, s1, u, t, E, E_a, M, g_eff2, dm, W=None):
+def amplitude_phi_avg(s0, s1, u, t, E, E_a, M, g_eff2, dm, E_minus_Ea=None):
     """Closed-form azimuthal average Abar = <A>_phi of physics.md §7.6 [GeV^2].
 
     ``Abar = g_eff^2 [(4M^2 + t) T1 - 4 t T2] + Delta_m [(4M^2 + t) t T3 - 4 T4]`` with
     ``T1 = s0/u + 2 + u I1``, ``T2 = -K/u + K(K - u) I1/u + T1/4``, ``T3 = 1/u^2 + 2 I1/u + I2``,
     ``T4 = C^2/u^2 + 2 B C I1/u + B^2 I2``, ``K = 2 M E_a``, ``B = 2ME - t/2``,
-    ``C = 2M(E - E_a) - t/2`` (``W = E - E_a`` may be passed separately, see :func:`amplitude`).  The kinematic inputs must come from the cancellation-free forms
-    of :mod:`lfvscan.kinematics`; the residual cancellations in ``T1`` and ``T4`` (``B/s ~ -C/u``)
+    ``C = 2M(E - E_a) - t/2`` (``E_minus_Ea = E - E_a`` may be passed separately, see
+    :func:`amplitude`).  The kinematic inputs must come from the cancellation-free forms
+    of :mod:`lfvscan.physics.kinematics`; the residual cancellations in ``T1`` and ``T4`` (``B/s ~ -C/u``)
     then leave a relative error <= 1e-10 at E <= 3 TeV (tests compare with 50-digit arithmetic);
     at 10 TeV, theta_a ~ 1e-5 and t -> t_-, where Abar is tiny, it grows to ~5e-6.
     """
     u, t = np.asarray(u, dtype=float), np.asarray(t, dtype=float)
     s0 = np.asarray(s0, dtype=float)
-    W = E - E_a if W is None else W
+    W = E - E_a if E_minus_Ea is None else E_minus_Ea
     I1, I2 = phi_moments(s0, s1)
     K = 2.0 * M * E_a
     B = 2.0 * M * E - 0.5 * t

@@ -10,16 +10,11 @@ M_MU = 0.1056583755  #: muon mass [GeV]
 M_TAU = 1.77686  #: tau mass [GeV]
 CTAU_TAU_CM = 87.03e-4  #: tau c*lifetime [cm] (87.03 um)
 M_P = 0.93827209  #: proton mass [GeV]
-M_N = 0.93956542  #: neutron mass [GeV]
 AMU_GEV = 0.93149410  #: atomic mass unit [GeV]
 HBARC_GEV_FM = 0.1973269804  #: hbar*c [GeV fm]
-HBARC_GEV_CM = HBARC_GEV_FM * 1e-13  #: hbar*c [GeV cm]
 HBARC_GEV_M = HBARC_GEV_FM * 1e-15  #: hbar*c [GeV m]
 GEV2_TO_PB = 0.3893794e9  #: 1 GeV^-2 in pb
-GEV2_TO_CM2 = 0.3893794e-27  #: 1 GeV^-2 in cm^2
-PB_TO_CM2 = 1e-36  #: 1 pb in cm^2
 GEV2_TO_CM3_PER_S = 1.16733e-17  #: 1 GeV^-2 times c in cm^3/s (physics.md §1, [D])
-C_CM_PER_S = 2.99792458e10  #: speed of light [cm/s]
 N_AVOGADRO = 6.02214076e23  #: Avogadro's number [1/mol]
 
 BR_TAU_TO_MU = 0.174  #: BR(tau -> mu nu nu), PDG 17.39 % (physics.md §1)

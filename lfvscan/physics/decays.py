@@ -6,7 +6,7 @@ masses, energies and widths in GeV, ``ctau_m`` / ``lab_decay_length_m`` in metre
 Conventions
 -----------
 * The Yukawa Lagrangian is ``-i a tau_bar (g_S + g_P gamma5) mu + h.c.``; ``(g, theta,
-  convention)`` map to ``(g_S, g_P)`` through :func:`lfvscan.couplings.yukawas` (physics.md §2.4).
+  convention)`` map to ``(g_S, g_P)`` through :func:`lfvscan.physics.couplings.yukawas` (physics.md §2.4).
 * ``convention="eq3"`` (default) is the paper's Eq. (3) *with* m_mu -> 0 also in the phase space,
   i.e. Eq. (5): Gamma(a -> tau^- mu^+) = g^2 m_a (1 - m_tau^2/m_a^2)^2 / (8 pi) (this is the
   "Eq. (3)" column of physics.md §13.2).  ``convention="eq2"`` keeps m_mu in the couplings and in
@@ -19,6 +19,9 @@ Conventions
   (``both_charges=True``); a given charge combination has BR = 1/2 in the visible scenario.
 * [U] §14 item 17: the invisible branching ratio is 1 by default (``exact=False``); the exact
   value Gamma_chi / (Gamma_chi + Gamma_tau_mu) is available with ``exact=True``.
+* Lepton masses: the LFV pair is (tau, mu) by default; every function of the pair takes the keywords
+  ``m_heavy`` (default ``M_TAU``) and ``m_light`` (default ``M_MU``) [GeV], so another pair
+  (tau e, mu e) is a choice of arguments.  "m_mu -> 0" above means ``m_light -> 0``.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def kallen(x, y, z):
 
 
 def width_two_body(m_a, g_S, g_P, m1: float = M_TAU, m2: float = M_MU):
-    """Width [GeV] of ONE charge channel a -> l1^- l2^+ (physics.md §3.1).
+    """Width [GeV] of ONE charge channel a -> l1^- l2^+ with lepton masses ``m1``, ``m2`` [GeV] (physics.md §3.1).
 
     Gamma = lambda^(1/2)(m_a^2, m1^2, m2^2) / (8 pi m_a^3)
             * { g_S^2 [m_a^2 - (m1+m2)^2] + g_P^2 [m_a^2 - (m1-m2)^2] }.
@@ -66,7 +69,8 @@ def width_two_body(m_a, g_S, g_P, m1: float = M_TAU, m2: float = M_MU):
     return np.where(open_, gamma, 0.0)
 
 
-def width_tau_mu(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION, both_charges: bool = True):
+def width_tau_mu(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION, both_charges: bool = True,
+                 *, m_heavy: float = M_TAU, m_light: float = M_MU):
     """Width [GeV] of a -> tau mu (physics.md §3.2, Eq. (5)).
 
     Parameters
@@ -77,15 +81,16 @@ def width_tau_mu(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONV
         ``"eq2"`` (exact masses, §3.1 with the Eq. (2) Yukawas).
     both_charges : True (default) -> sum of tau^- mu^+ and tau^+ mu^- (used for the lifetime,
         [U] §3.2); False -> one charge channel (the numbers of physics.md §13.2).
+    m_heavy, m_light : masses [GeV] of the heavier and the lighter lepton (default tau, mu).
 
-    Exactly 0 below the physical threshold m_a <= m_tau + m_mu.
+    Exactly 0 below the physical threshold m_a <= m_heavy + m_light.
     """
     check_convention(convention)
     m_a = positive("m_a", m_a)
-    g_S, g_P = yukawas(g, theta, convention)
-    m2 = 0.0 if convention == "eq3" else M_MU
-    gamma = width_two_body(m_a, g_S, g_P, M_TAU, m2)
-    gamma = np.where(m_a > M_TAU + M_MU, gamma, 0.0)
+    g_S, g_P = yukawas(g, theta, convention, m_light=m_light, m_heavy=m_heavy)
+    m2 = 0.0 if convention == "eq3" else m_light
+    gamma = width_two_body(m_a, g_S, g_P, m_heavy, m2)
+    gamma = np.where(m_a > m_heavy + m_light, gamma, 0.0)
     return 2.0 * gamma if both_charges else gamma
 
 
@@ -102,25 +107,28 @@ def width_chi_chi(m_a, m_chi, g_chi=DEFAULT_G_CHI):
     return np.where(open_, g_chi**2 * m_a / (8.0 * math.pi) * np.sqrt(beta2), 0.0)
 
 
-def total_width(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION, m_chi=None, g_chi=DEFAULT_G_CHI):
+def total_width(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION, m_chi=None, g_chi=DEFAULT_G_CHI,
+                *, m_heavy: float = M_TAU, m_light: float = M_MU):
     """Total ALP width [GeV]: Gamma_taumu (both charges) + Gamma_chichi (physics.md §3).
 
     ``m_chi=None`` means no dark fermion (visible scenario): only a -> tau mu.  a -> gamma gamma is
-    neglected (physics.md §3.5).
+    neglected (physics.md §3.5).  ``m_heavy``, ``m_light``: lepton masses [GeV], see :func:`width_tau_mu`.
     """
-    gamma = width_tau_mu(m_a, g, theta, convention, both_charges=True)
+    gamma = width_tau_mu(m_a, g, theta, convention, both_charges=True, m_heavy=m_heavy, m_light=m_light)
     if m_chi is not None:
         gamma = gamma + width_chi_chi(m_a, m_chi, g_chi)
     return gamma
 
 
 def br_invisible(m_a, g=1.0, m_chi=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THETA,
-                 convention: str = DEFAULT_CONVENTION, exact: bool = False):
+                 convention: str = DEFAULT_CONVENTION, exact: bool = False, *, m_heavy: float = M_TAU,
+                 m_light: float = M_MU):
     """BR(a -> chi chibar) (physics.md §3.5).
 
     ``exact=False`` (default, [U] §14 item 17): the baseline 1 wherever a -> chi chibar is open
     (0 where m_a <= 2 m_chi).  ``exact=True``: Gamma_chi / (Gamma_chi + Gamma_taumu), 0 where both
     channels are closed.  ``m_chi=None`` uses the benchmark m_chi = m_a / 3 (§5.3, [U]).
+    ``m_heavy``, ``m_light``: lepton masses [GeV] of Gamma_taumu, see :func:`width_tau_mu`.
     """
     m_a = positive("m_a", m_a)
     if m_chi is None:
@@ -128,39 +136,42 @@ def br_invisible(m_a, g=1.0, m_chi=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THET
     g_chi_w = width_chi_chi(m_a, m_chi, g_chi)
     if not exact:
         return np.where(g_chi_w > 0, BR_INVISIBLE_BASELINE, 0.0)
-    tot = g_chi_w + width_tau_mu(m_a, g, theta, convention, both_charges=True)
+    tot = g_chi_w + width_tau_mu(m_a, g, theta, convention, both_charges=True, m_heavy=m_heavy, m_light=m_light)
     return np.divide(g_chi_w, tot, out=np.zeros_like(tot), where=tot > 0)
 
 
 def br_tau_mu_per_charge(m_a, g=1.0, m_chi=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THETA,
-                         convention: str = DEFAULT_CONVENTION):
+                         convention: str = DEFAULT_CONVENTION, *, m_heavy: float = M_TAU, m_light: float = M_MU):
     """BR(a -> tau^- mu^+) = BR(a -> tau^+ mu^-) [one charge combination] (physics.md §3.5).
 
     ``m_chi=None`` (visible scenario, no open dark channel): 1/2 wherever a -> tau mu is open,
     0 below threshold.  With ``m_chi`` given: Gamma(one charge) / Gamma_tot (0 if all closed).
+    ``m_heavy``, ``m_light``: lepton masses [GeV], see :func:`width_tau_mu`.
     """
-    one = width_tau_mu(m_a, g, theta, convention, both_charges=False)
+    one = width_tau_mu(m_a, g, theta, convention, both_charges=False, m_heavy=m_heavy, m_light=m_light)
     if m_chi is None:
         return np.where(one > 0, BR_VISIBLE_PER_CHARGE, 0.0)
-    tot = total_width(m_a, g, theta, convention, m_chi, g_chi)
+    tot = total_width(m_a, g, theta, convention, m_chi, g_chi, m_heavy=m_heavy, m_light=m_light)
     return np.divide(one, tot, out=np.zeros_like(tot), where=tot > 0)
 
 
-def ctau_m(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION, m_chi=None, g_chi=DEFAULT_G_CHI):
+def ctau_m(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION, m_chi=None, g_chi=DEFAULT_G_CHI,
+           *, m_heavy: float = M_TAU, m_light: float = M_MU):
     """ALP proper decay length c*tau = hbar c / Gamma_tot [m] (physics.md §3.3, Eq. (6)).
 
-    Gamma_tot from :func:`total_width` (both tau-mu charges, plus chi chibar if ``m_chi`` given).
-    ``inf`` where every channel is closed (stable ALP).
+    Gamma_tot from :func:`total_width` (both tau-mu charges, plus chi chibar if ``m_chi`` given;
+    lepton masses ``m_heavy``, ``m_light`` [GeV]).  ``inf`` where every channel is closed (stable ALP).
     """
-    gamma = total_width(m_a, g, theta, convention, m_chi, g_chi)
+    gamma = total_width(m_a, g, theta, convention, m_chi, g_chi, m_heavy=m_heavy, m_light=m_light)
     return np.divide(HBARC_GEV_M, gamma, out=np.full_like(gamma, np.inf), where=gamma > 0)
 
 
 def lab_decay_length_m(E_a, m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION,
-                       m_chi=None, g_chi=DEFAULT_G_CHI):
+                       m_chi=None, g_chi=DEFAULT_G_CHI, *, m_heavy: float = M_TAU, m_light: float = M_MU):
     """Mean lab decay length of an ALP of lab energy ``E_a`` [GeV]: (|k|/m_a) c*tau  [m] (§3.3).
 
-    Requires E_a >= m_a (ValueError naming the value otherwise).  ``inf`` for a stable ALP.
+    c*tau from :func:`ctau_m` (lepton masses ``m_heavy``, ``m_light`` [GeV]).  Requires E_a >= m_a
+    (ValueError naming the value otherwise).  ``inf`` for a stable ALP.
     """
     E_a = positive("E_a", E_a)
     m_a = positive("m_a", m_a)
@@ -169,5 +180,5 @@ def lab_decay_length_m(E_a, m_a, g=1.0, theta=DEFAULT_THETA, convention: str = D
         i = np.argmax(bad[0] < bad[1])
         raise ValueError(f"E_a must be >= m_a, got E_a={bad[0].ravel()[i]!r} GeV < m_a={bad[1].ravel()[i]!r} GeV")
     bg = np.sqrt(E_a**2 - m_a**2) / m_a
-    ct = ctau_m(m_a, g, theta, convention, m_chi, g_chi)
+    ct = ctau_m(m_a, g, theta, convention, m_chi, g_chi, m_heavy=m_heavy, m_light=m_light)
     return bg * np.where(bg > 0, ct, 0.0)  # ALP at rest: 0 (never 0 * inf = NaN)

@@ -15,6 +15,10 @@ Contents
 Reconstructed ([U]) choices, all configurable (physics.md §14 items 2 and 5): the coupling
 convention (``convention="eq3"`` default, Eq. (3) Yukawas inside the exact loop), the sigma level
 of the band (``nsigma=2`` default) and the theta values (always an explicit argument).
+
+Lepton masses [GeV] are keywords: ``m_lepton`` is the external lepton whose anomalous moment is
+computed (default the muon, ``M_MU``) and ``m_loop`` the lepton in the loop (default the tau,
+``M_TAU``); physics.md writes m_mu and m_tau.
 """
 
 from __future__ import annotations
@@ -56,26 +60,27 @@ def _graded_nodes(order: int = GL_ORDER):
 _X, _U, _W = _graded_nodes()
 
 
-def delta_amu_yukawa(m_a, g_S, g_P, m_mu: float = M_MU, m_f: float = M_TAU):
+def delta_amu_yukawa(m_a, g_S, g_P, m_lepton: float = M_MU, m_loop: float = M_TAU):
     """Exact one-loop Delta a_mu (physics.md §4.1) for Yukawas (g_S, g_P); dimensionless.
 
         Delta a_mu = m_mu^2 / (8 pi^2 m_a^2) int_0^1 dx
                      [g_S^2 x^2 (1 + eps - x) + g_P^2 x^2 (1 - eps - x)]
                      / [(1 - x)(1 - lam^2 x) + eps^2 lam^2 x],
-        eps = m_f / m_mu,  lam = m_mu / m_a.
+        eps = m_f / m_mu,  lam = m_mu / m_a,
 
-    ``m_a`` [GeV] > 0 (array), ``m_f`` the internal fermion mass [GeV] (tau; ``m_f = m_mu`` gives
-    the flavour-diagonal textbook case).  Broadcasts over ``m_a``, ``g_S``, ``g_P``.
+    with m_mu = ``m_lepton`` [GeV] the external lepton (default muon) and m_f = ``m_loop`` [GeV] the
+    internal one (default tau; ``m_loop = m_lepton`` gives the flavour-diagonal textbook case).
+    ``m_a`` [GeV] > 0 (array).  Broadcasts over ``m_a``, ``g_S``, ``g_P``.
     """
     m_a = positive("m_a", m_a)
     g_S, g_P = np.asarray(g_S, dtype=float), np.asarray(g_P, dtype=float)
-    eps = m_f / m_mu
-    lam2 = (m_mu / m_a)[..., None] ** 2
+    eps = m_loop / m_lepton
+    lam2 = (m_lepton / m_a)[..., None] ** 2
     x, u = _X, _U
     den = u * (1.0 - lam2 * x) + eps**2 * lam2 * x
     i_s = np.sum(_W * x * x * (u + eps) / den, axis=-1)  # coefficient of g_S^2
     i_p = np.sum(_W * x * x * (u - eps) / den, axis=-1)  # coefficient of g_P^2
-    pref = m_mu**2 / (8.0 * math.pi**2 * m_a**2)
+    pref = m_lepton**2 / (8.0 * math.pi**2 * m_a**2)
     return pref * (g_S**2 * i_s + g_P**2 * i_p)
 
 
@@ -130,48 +135,59 @@ def loop_G(x):
     return np.where(near, series, direct)
 
 
-def delta_amu_closed_yukawa(m_a, g_S, g_P, m_mu: float = M_MU, m_tau: float = M_TAU):
+def delta_amu_closed_yukawa(m_a, g_S, g_P, m_lepton: float = M_MU, m_loop: float = M_TAU):
     """Closed form Eq. (8) for m_mu << m_tau, m_a (physics.md §4.2); dimensionless.
 
     Delta a_mu = [ (g_S^2 - g_P^2) (m_mu/m_tau) F(x) + (g_S^2 + g_P^2) (m_mu/m_tau)^2 G(x) ] / (16 pi^2),
-    x = m_a^2 / m_tau^2.  Relative accuracy vs the exact integral <= 5e-4 for m_a >= 2 GeV.
+    x = m_a^2 / m_tau^2, with m_mu = ``m_lepton`` and m_tau = ``m_loop`` [GeV] (default muon, tau).
+    Relative accuracy vs the exact integral <= 5e-4 for m_a >= 2 GeV.
     """
     m_a = positive("m_a", m_a)
-    x = (m_a / m_tau) ** 2
+    x = (m_a / m_loop) ** 2
     g_S, g_P = np.asarray(g_S, dtype=float), np.asarray(g_P, dtype=float)
-    r = m_mu / m_tau
+    r = m_lepton / m_loop
     return ((g_S**2 - g_P**2) * r * loop_F(x) + (g_S**2 + g_P**2) * r * r * loop_G(x)) / (16.0 * math.pi**2)
 
 
-def delta_amu_lowmass(g=1.0, theta=math.pi / 2, convention: str = DEFAULT_CONVENTION):
+def _yukawas(g, theta, convention, m_lepton, m_loop):
+    """:func:`lfvscan.physics.couplings.yukawas` for the pair (m_lepton, m_loop): the Eq. (2) ratio
+    is lighter over heavier mass."""
+    return yukawas(g, theta, convention, m_light=min(m_lepton, m_loop), m_heavy=max(m_lepton, m_loop))
+
+
+def delta_amu_lowmass(g=1.0, theta=math.pi / 2, convention: str = DEFAULT_CONVENTION, *, m_lepton: float = M_MU,
+                      m_loop: float = M_TAU):
     """Low-mass limit Eq. (10), m_a << m_tau (physics.md §4.3); dimensionless, m_a independent.
 
     Delta a_mu = (g_S^2 - g_P^2) m_mu / (16 pi^2 m_tau)  (= -g^2 cos(2 theta) * 3.766e-4 in the
-    Eq. (3) convention).
+    Eq. (3) convention), with m_mu = ``m_lepton`` and m_tau = ``m_loop`` [GeV] (default muon, tau).
     """
-    g_S, g_P = yukawas(g, theta, convention)
-    return (g_S**2 - g_P**2) * (M_MU / M_TAU) / (16.0 * math.pi**2)
+    g_S, g_P = _yukawas(g, theta, convention, m_lepton, m_loop)
+    return (g_S**2 - g_P**2) * (m_lepton / m_loop) / (16.0 * math.pi**2)
 
 
 METHODS = ("exact", "closed", "lowmass")
 
 
-def delta_amu(m_a, theta, g=1.0, convention: str = DEFAULT_CONVENTION, method: str = "exact"):
+def delta_amu(m_a, theta, g=1.0, convention: str = DEFAULT_CONVENTION, method: str = "exact", *,
+              m_lepton: float = M_MU, m_loop: float = M_TAU):
     """Delta a_mu of the ALP at mass ``m_a`` [GeV], angle ``theta`` [rad], coupling ``g``.
 
     ``method``: ``"exact"`` (§4.1, default), ``"closed"`` (Eq. (8)-(9)) or ``"lowmass"`` (Eq. (10)).
     ``convention``: coupling convention of physics.md §2.4 (``"eq3"`` default, [U] §14 item 2).
+    ``m_lepton`` / ``m_loop``: external / loop lepton masses [GeV] (default muon / tau).
     Broadcasts over ``m_a``, ``theta`` and ``g``.
     """
     if method not in METHODS:
         raise ValueError(f"unknown g-2 method {method!r} (known: {', '.join(METHODS)})")
-    g_S, g_P = yukawas(g, theta, convention)
+    g_S, g_P = _yukawas(g, theta, convention, m_lepton, m_loop)
     if method == "exact":
-        return delta_amu_yukawa(m_a, g_S, g_P)
+        return delta_amu_yukawa(m_a, g_S, g_P, m_lepton, m_loop)
     if method == "closed":
-        return delta_amu_closed_yukawa(m_a, g_S, g_P)
+        return delta_amu_closed_yukawa(m_a, g_S, g_P, m_lepton, m_loop)
     m_a = np.asarray(m_a, dtype=float)
-    return np.broadcast_to(delta_amu_lowmass(g, theta, convention), np.broadcast_shapes(m_a.shape, np.shape(g_S))).copy()
+    low = delta_amu_lowmass(g, theta, convention, m_lepton=m_lepton, m_loop=m_loop)
+    return np.broadcast_to(low, np.broadcast_shapes(m_a.shape, np.shape(g_S))).copy()
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,7 +254,8 @@ def g_for_delta_amu(value, delta_amu_hat):
 
 
 def preferred_band(m_a, theta, preset: str | G2Measurement = DEFAULT_G2_PRESET, nsigma: float = DEFAULT_NSIGMA,
-                   convention: str = DEFAULT_CONVENTION, method: str = "exact"):
+                   convention: str = DEFAULT_CONVENTION, method: str = "exact", *, m_lepton: float = M_MU,
+                   m_loop: float = M_TAU):
     """g-2 preferred coupling band (physics.md §4.5): returns ``(g_lo, g_central, g_hi)`` arrays.
 
     The band is the set of g with  D - nsigma*sigma <= g^2 Delta_a_hat(m_a, theta) <= D + nsigma*sigma,
@@ -254,11 +271,12 @@ def preferred_band(m_a, theta, preset: str | G2Measurement = DEFAULT_G2_PRESET, 
       g <= g_hi (the situation of the ``wp2025`` preset at 1 and 2 sigma).
     * central value ``D <= 0``: ``g_central = 0``;  upper edge ``D + nsigma*sigma <= 0``: ``g_hi = 0``.
 
-    ``nsigma`` (default 2) and ``theta`` are [U] choices (physics.md §14 item 5).
+    ``nsigma`` (default 2) and ``theta`` are [U] choices (physics.md §14 item 5).  ``m_lepton`` /
+    ``m_loop``: external / loop lepton masses [GeV] (default muon / tau), see :func:`delta_amu`.
     """
     meas = get_g2_measurement(preset)
     positive("nsigma", nsigma)
-    hat = delta_amu(m_a, theta, 1.0, convention, method)
+    hat = delta_amu(m_a, theta, 1.0, convention, method, m_lepton=m_lepton, m_loop=m_loop)
     lo = g_for_delta_amu(meas.delta_amu - nsigma * meas.sigma, hat)
     central = g_for_delta_amu(meas.delta_amu, hat)
     hi = g_for_delta_amu(meas.delta_amu + nsigma * meas.sigma, hat)

@@ -60,10 +60,11 @@ class Target:
         return self.column_density_cm2(length_cm) * 1e-36
 
 
-PB = Target("Pb", Z=82, A=208, molar_mass_g_mol=207.2, density_g_cm3=11.35, X0_g_cm2=6.37)
-W = Target("W", Z=74, A=184, molar_mass_g_mol=183.84, density_g_cm3=19.3, X0_g_cm2=None)
+LEAD = Target("Pb", Z=82, A=208, molar_mass_g_mol=207.2, density_g_cm3=11.35, X0_g_cm2=6.37)
+TUNGSTEN = Target("W", Z=74, A=184, molar_mass_g_mol=183.84, density_g_cm3=19.3, X0_g_cm2=None)
 
-TARGETS: dict[str, Target] = {"Pb": PB, "W": W}
+#: targets by element symbol (the user-facing name accepted by :func:`get_target`)
+TARGETS: dict[str, Target] = {"Pb": LEAD, "W": TUNGSTEN}
 
 
 def get_target(name: str | Target) -> Target:

@@ -9,7 +9,9 @@
   energy distribution on [E_-, E_+] (§8.3); fraction passing the decay-length cut.
 * :func:`tau_to_mu_cdf`, :func:`p_muon_energy_below` - tau -> mu nu nu spectrum (§8.4).
 
-Energies in GeV, lengths in cm.  All functions are vectorised over their array arguments.
+Energies in GeV, lengths in cm.  All functions are vectorised over their array arguments.  The tau
+properties are keywords with the PDG defaults: ``m_tau`` (``M_TAU``) [GeV] and ``ctau_tau_cm``
+(``CTAU_TAU_CM``) [cm]; the other lepton of a -> tau l is ``m_light`` (default ``M_MU``) [GeV].
 """
 
 from __future__ import annotations
@@ -33,40 +35,42 @@ def _check_mode(mode: str) -> str:
     return mode
 
 
-def _tau_energy(E_tau) -> np.ndarray:
+def _tau_energy(E_tau, m_tau: float = M_TAU) -> np.ndarray:
     """E_tau as array; values below m_tau by more than 1e-9 (relative) raise, rounding is clipped."""
     E = np.asarray(E_tau, dtype=float)
-    bad = ~(np.isfinite(E) & (E >= M_TAU * (1.0 - 1e-9)))
+    bad = ~(np.isfinite(E) & (E >= m_tau * (1.0 - 1e-9)))
     if np.any(bad):
-        raise ValueError(f"E_tau must be finite and >= m_tau = {M_TAU} GeV, got {E[bad].ravel()[0]!r}")
-    return np.maximum(E, M_TAU)
+        raise ValueError(f"E_tau must be finite and >= m_tau = {m_tau} GeV, got {E[bad].ravel()[0]!r}")
+    return np.maximum(E, m_tau)
 
 
-def beta_gamma_tau(E_tau):
-    """beta*gamma = |p_tau| / m_tau of a tau of lab energy ``E_tau`` [GeV] (physics.md §8.1)."""
-    E = _tau_energy(E_tau)
-    return np.sqrt(E * E - M_TAU**2) / M_TAU
+def beta_gamma_tau(E_tau, *, m_tau: float = M_TAU):
+    """beta*gamma = sqrt(E_tau^2 - m_tau^2) / m_tau of a tau of lab energy ``E_tau`` [GeV] (physics.md §8.1)."""
+    E = _tau_energy(E_tau, m_tau)
+    return np.sqrt(E * E - m_tau**2) / m_tau
 
 
-def decay_length_tau_cm(E_tau):
-    """Mean lab decay length lambda_tau = beta gamma c tau_tau [cm] (physics.md §8.1)."""
-    return beta_gamma_tau(E_tau) * CTAU_TAU_CM
+def decay_length_tau_cm(E_tau, *, m_tau: float = M_TAU, ctau_tau_cm: float = CTAU_TAU_CM):
+    """Mean lab decay length lambda_tau = beta gamma c tau_tau [cm] of a tau of energy ``E_tau`` [GeV] (§8.1)."""
+    return beta_gamma_tau(E_tau, m_tau=m_tau) * ctau_tau_cm
 
 
-def e_cut_GeV(d_cm):
-    """Tau energy [GeV] with lambda_tau(E) = d:  sqrt((m_tau d / c tau_tau)^2 + m_tau^2) (§8.5)."""
+def e_cut_GeV(d_cm, *, m_tau: float = M_TAU, ctau_tau_cm: float = CTAU_TAU_CM):
+    """Tau energy [GeV] with lambda_tau(E) = d [cm]:  sqrt((m_tau d / c tau_tau)^2 + m_tau^2) (§8.5)."""
     d = nonnegative("d_cm", d_cm, "cm")
-    return np.sqrt((M_TAU * d / CTAU_TAU_CM) ** 2 + M_TAU**2)
+    return np.sqrt((m_tau * d / ctau_tau_cm) ** 2 + m_tau**2)
 
 
-def resolved_fraction(E_tau, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE):
+def resolved_fraction(E_tau, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE, *, m_tau: float = M_TAU,
+                      ctau_tau_cm: float = CTAU_TAU_CM):
     """Probability that a tau of energy ``E_tau`` [GeV] is resolved with resolution ``d_cm`` (§8.5).
 
     ``mode="mean"`` (baseline): 1 if lambda_tau(E_tau) > d else 0.
     ``mode="exponential"``: exp(-d / lambda_tau) (0 for a tau at rest).
+    lambda_tau from :func:`decay_length_tau_cm` with ``m_tau`` [GeV] and ``ctau_tau_cm`` [cm].
     """
     _check_mode(mode)
-    lam = decay_length_tau_cm(E_tau)
+    lam = decay_length_tau_cm(E_tau, m_tau=m_tau, ctau_tau_cm=ctau_tau_cm)
     d = nonnegative("d_cm", d_cm, "cm")
     if mode == "mean":
         return np.where(lam > d, 1.0, 0.0)
@@ -74,59 +78,62 @@ def resolved_fraction(E_tau, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE):
         return np.where(lam > 0, np.exp(-d / np.where(lam > 0, lam, 1.0)), np.where(d > 0, 0.0, 1.0))
 
 
-def tau2_rest_frame(m_a):
+def tau2_rest_frame(m_a, *, m_tau: float = M_TAU, m_light: float = M_MU):
     """(E*, p*) [GeV] of the tau in the ALP rest frame for a -> tau mu (physics.md §8.3):
     E* = (m_a^2 + m_tau^2 - m_mu^2)/(2 m_a), p* = lambda^(1/2)(m_a^2, m_tau^2, m_mu^2)/(2 m_a)
-    (p* = 0 below threshold)."""
+    (p* = 0 below threshold); ``m_a``, ``m_tau`` and the other lepton's mass ``m_light`` (= m_mu) in GeV."""
     m_a = np.asarray(m_a, dtype=float)
-    e_star = (m_a**2 + M_TAU**2 - M_MU**2) / (2.0 * m_a)
-    p_star = np.sqrt(np.maximum(kallen(m_a**2, M_TAU**2, M_MU**2), 0.0)) / (2.0 * m_a)
+    e_star = (m_a**2 + m_tau**2 - m_light**2) / (2.0 * m_a)
+    p_star = np.sqrt(np.maximum(kallen(m_a**2, m_tau**2, m_light**2), 0.0)) / (2.0 * m_a)
     return e_star, p_star
 
 
-def tau2_energy_bounds(E_a, m_a):
+def tau2_energy_bounds(E_a, m_a, *, m_tau: float = M_TAU, m_light: float = M_MU):
     """Lab energy range [E_-, E_+] [GeV] of the tau from a -> tau mu (physics.md §8.3).
 
     E_+- = gamma_a (E* +- beta_a p*),  E* = (m_a^2 + m_tau^2 - m_mu^2)/(2 m_a),
-    p* = lambda^(1/2)(m_a^2, m_tau^2, m_mu^2)/(2 m_a).  The distribution is flat on [E_-, E_+].
-    NaN where the decay is impossible (m_a <= m_tau + m_mu or E_a < m_a).
+    p* = lambda^(1/2)(m_a^2, m_tau^2, m_mu^2)/(2 m_a), with m_mu = ``m_light``.  The distribution
+    is flat on [E_-, E_+].  NaN where the decay is impossible (m_a <= m_tau + m_mu or E_a < m_a).
     """
     E_a = np.asarray(E_a, dtype=float)
     m_a = np.asarray(m_a, dtype=float)
-    ok = (m_a > M_TAU + M_MU) & (E_a >= m_a)
+    ok = (m_a > m_tau + m_light) & (E_a >= m_a)
     ma = np.where(ok, m_a, 10.0)
     Ea = np.where(ok, E_a, 10.0)
-    e_star, p_star = tau2_rest_frame(ma)
+    e_star, p_star = tau2_rest_frame(ma, m_tau=m_tau, m_light=m_light)
     gamma = Ea / ma
     beta = np.sqrt(np.maximum(1.0 - 1.0 / gamma**2, 0.0))
-    e_minus = np.maximum(gamma * (e_star - beta * p_star), M_TAU)
+    e_minus = np.maximum(gamma * (e_star - beta * p_star), m_tau)
     e_plus = gamma * (e_star + beta * p_star)
     return np.where(ok, e_minus, np.nan), np.where(ok, e_plus, np.nan)
 
 
-def p2_pass_fraction(E_a, m_a, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE):
+def p2_pass_fraction(E_a, m_a, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE, *, m_tau: float = M_TAU,
+                     m_light: float = M_MU, ctau_tau_cm: float = CTAU_TAU_CM):
     """Fraction of taus from a -> tau mu (ALP lab energy ``E_a``) resolved with resolution ``d_cm``.
 
     physics.md §8.5.  ``mode="mean"`` (baseline): clip((E_+ - max(E_cut, E_-)) / (E_+ - E_-), 0, 1).
     ``mode="exponential"``: average of exp(-d/lambda_tau(E)) over the flat spectrum (64-point
     Gauss-Legendre).  Exactly 0 where the decay is impossible (m_a <= m_tau + m_mu or E_a < m_a).
-    For an ALP at rest (E_+ = E_-) the fraction is that of the single tau energy.
+    For an ALP at rest (E_+ = E_-) the fraction is that of the single tau energy.  Tau mass
+    ``m_tau`` [GeV] and ``ctau_tau_cm`` [cm], other lepton ``m_light`` [GeV] (default muon).
     """
     _check_mode(mode)
     d = nonnegative("d_cm", d_cm, "cm")
-    e_minus, e_plus = tau2_energy_bounds(E_a, m_a)
+    e_minus, e_plus = tau2_energy_bounds(E_a, m_a, m_tau=m_tau, m_light=m_light)
     ok = np.isfinite(e_minus)
-    em = np.where(ok, e_minus, M_TAU)
-    ep = np.where(ok, e_plus, M_TAU)
+    em = np.where(ok, e_minus, m_tau)
+    ep = np.where(ok, e_plus, m_tau)
     width = ep - em
     if mode == "mean":
-        ecut = e_cut_GeV(d)
+        ecut = e_cut_GeV(d, m_tau=m_tau, ctau_tau_cm=ctau_tau_cm)
         wide = width > 0
         frac = np.where(wide, (ep - np.maximum(ecut, em)) / np.where(wide, width, 1.0),
                         np.where(ep > ecut, 1.0, 0.0))
     else:
         nodes = 0.5 * (em + ep)[..., None] + 0.5 * width[..., None] * _GL_T
-        frac = 0.5 * np.sum(_GL_W * resolved_fraction(nodes, d[..., None], "exponential"), axis=-1)
+        frac = 0.5 * np.sum(_GL_W * resolved_fraction(nodes, d[..., None], "exponential", m_tau=m_tau,
+                                                       ctau_tau_cm=ctau_tau_cm), axis=-1)
     return np.where(ok, np.clip(frac, 0.0, 1.0), 0.0)
 
 
@@ -140,10 +147,10 @@ def tau_to_mu_cdf(y_c):
     return 5.0 / 3.0 * y - y**3 + y**4 / 3.0
 
 
-def p_muon_energy_below(E_tau, E_max):
+def p_muon_energy_below(E_tau, E_max, *, m_tau: float = M_TAU):
     """Probability that the muon from tau -> mu nu nu has E_mu < ``E_max`` [GeV] (§8.4, NA64 cut).
 
-    = tau_to_mu_cdf(E_max / E_tau).
+    = tau_to_mu_cdf(E_max / E_tau); ``E_tau`` [GeV] must be >= ``m_tau`` [GeV].
     """
-    E = _tau_energy(E_tau)
+    E = _tau_energy(E_tau, m_tau)
     return tau_to_mu_cdf(np.asarray(E_max, dtype=float) / E)

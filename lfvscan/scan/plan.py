@@ -34,7 +34,7 @@ def expected_cost(energy_GeV: float, mass_GeV: float) -> float:
     Closed cells (m_a above the §7.1 reach) cost ~0; open cells cost more at higher energy and
     for masses closer to the reach (where the integrand is most peaked).
     """
-    m_max = float(reach.max_mass_GeV(energy_GeV))
+    m_max = float(reach.max_mass_approx_GeV(energy_GeV))
     if mass_GeV >= m_max:
         return 1e-3
     return (1.0 + math.log(energy_GeV)) * (1.0 + mass_GeV / m_max)

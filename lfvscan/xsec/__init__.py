@@ -11,15 +11,19 @@ import importlib
 #: public name -> defining module (loaded on first use, so that importing lfvscan.xsec.result or
 #: lfvscan.xsec.chi2 does not import vegas)
 _EXPORTS = {
-    "DEFAULT_VEGAS": "driver", "VegasSettings": "driver", "compute_cell": "driver",
-    "THETA_A_MIN": "integrand", "CellPhysics": "integrand", "cell_physics": "integrand", "d3sigma": "integrand",
-    "dsigma_dw_dcos": "integrand", "integrand_points": "integrand", "is_open": "integrand",
-    "max_mass_GeV": "integrand", "CellResult": "result", "x_tau_edges": "result",
+    "DEFAULT_VEGAS": "lfvscan.xsec.driver", "VegasSettings": "lfvscan.xsec.driver",
+    "compute_cell": "lfvscan.xsec.driver",
+    "THETA_A_MIN": "lfvscan.xsec.integrand", "CellPhysics": "lfvscan.xsec.integrand",
+    "cell_physics": "lfvscan.xsec.integrand", "d3sigma": "lfvscan.xsec.integrand",
+    "dsigma_dw_dcos": "lfvscan.xsec.integrand", "integrand_points": "lfvscan.xsec.integrand",
+    "CellResult": "lfvscan.xsec.result", "x_tau_edges": "lfvscan.xsec.result",
+    # the kinematic reach is pure physics; re-exported because every cell asks it first
+    "is_open": "lfvscan.physics.reach", "max_mass_exact_GeV": "lfvscan.physics.reach",
 }
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name):
     if name in _EXPORTS:
-        return getattr(importlib.import_module(f"lfvscan.xsec.{_EXPORTS[name]}"), name)
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'lfvscan.xsec' has no attribute {name!r}")

@@ -6,7 +6,7 @@ Errors: vegas first adapts its map on sigma_total (``n_adapt`` iterations, disca
 non-adapting iterations whose estimates are averaged without weights (the map is frozen, each
 iteration is an unbiased estimate); iterations are added until the relative error on sigma_total is below
 ``rel_err``.  chi2/dof and Q are computed from those iterations.  The distribution
-d sigma / d ln x_tau (x_tau = E_tau / E with the exact tau energy ``E_tau = W - t/(2M)``) is
+d sigma / d ln x_tau (x_tau = E_tau / E with the exact tau energy ``E_tau = (E - E_a) - t/(2M)``) is
 accumulated from the same samples, one component per bin.
 
 The final (frozen-map) iterations draw their points from ``Integrator.random_batch`` and form
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import vegas
 
-from lfvscan.physics.constants import M_TAU
+from lfvscan.physics.constants import M_MU, M_TAU
 from lfvscan.physics.couplings import DEFAULT_THETA, check_convention
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
 from lfvscan.physics.targets import get_target
@@ -69,8 +69,12 @@ DEFAULT_VEGAS = VegasSettings()
 # ------------------------------------------------------------------------------------ the driver
 
 def _bin_index(e_tau, E, lnx0, dlnx, n_xbins):
-    """Bin of ln(E_tau/E) on the grid ``lnx0 + k dlnx`` (clipped into [0, n_xbins - 1])."""
-    return np.clip(((np.log(e_tau / E) - lnx0) / dlnx).astype(np.intp), 0, n_xbins - 1)
+    """Bin of ln(E_tau/E) on the grid ``lnx0 + k dlnx`` (clipped into [0, n_xbins - 1]).
+
+    Points outside the physical region carry zero weight and may have no valid E_tau (nan); they
+    land in some bin with weight 0, so the warnings of their log/cast are silenced."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.clip(((np.log(e_tau / E) - lnx0) / dlnx).astype(np.intp), 0, n_xbins - 1)
 
 
 def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins: int):
@@ -135,14 +139,17 @@ def _closed_result(tgt, E, m, edges, theta, convention, t0) -> CellResult:
 
 def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_THETA, convention="eq3",
                  seed=0, n_xbins=60, ff: FormFactorParams = DEFAULT_FF,
-                 settings: VegasSettings = DEFAULT_VEGAS, theta_a_min: float = THETA_A_MIN) -> CellResult:
+                 settings: VegasSettings = DEFAULT_VEGAS, theta_a_min: float = THETA_A_MIN,
+                 m_in: float = M_MU, m_out: float = M_TAU) -> CellResult:
     """sigma(mu N -> tau N a) for g = 1 in pb, with coherent/incoherent split and d sigma/d ln x_tau.
 
-    Pure function of its arguments: the vegas random numbers come from
-    ``numpy.random.default_rng(seed)``, so the same seed gives a bit-identical result.  Closed
-    cells (:func:`is_open` false) return zeros with ``closed=True`` without integrating.
-    ``dsigma_dlnx_tau_pb`` is on ``x_tau_edges(E, n_xbins)``; its sum times the bin width
-    ``ln(E/m_tau)/n_xbins`` is sigma_total.  ``meta["converged"]`` is False when the evaluation
+    ``m_in`` / ``m_out``: incoming (beam) / outgoing lepton masses [GeV], default muon / tau
+    (physics.md §7 writes m_mu / m_tau); they enter the kinematics, the reach, the Yukawas' Delta_m
+    (:func:`cell_physics`) and the x_tau grid.  Pure function of its arguments: the vegas random
+    numbers come from ``numpy.random.default_rng(seed)``, so the same seed gives a bit-identical
+    result.  Closed cells (:func:`is_open` false) return zeros with ``closed=True`` without
+    integrating.  ``dsigma_dlnx_tau_pb`` is on ``x_tau_edges(E, n_xbins, m_out)`` (x_tau = E_out/E
+    from m_out/E to 1); its sum times the bin width ``ln(E/m_out)/n_xbins`` is sigma_total.  ``meta["converged"]`` is False when the evaluation
     budget (``settings.max_neval_total``) ran out before ``rel_err`` was reached (only within ~1e-5
     of the kinematic edge).  See the module docstring for method and errors.
     """
@@ -154,16 +161,19 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     check_convention(convention)
     if not math.isfinite(float(theta)):
         raise ValueError(f"theta must be finite, got {theta!r}")
+    m_in = _check_positive_finite("m_in", m_in)
+    m_out = _check_positive_finite("m_out", m_out)
     n_xbins = int(n_xbins)
-    edges = x_tau_edges(E, n_xbins)
-    if not is_open(tgt, E, m, ff):
+    edges = x_tau_edges(E, n_xbins, m_out)
+    if not is_open(tgt, E, m, ff, m_in=m_in, m_out=m_out):
         return _closed_result(tgt, E, m, edges, theta, convention, t0)
-    cp = cell_physics(tgt, E, m, theta=theta, convention=convention, ff=ff, theta_a_min=theta_a_min)
+    cp = cell_physics(tgt, E, m, theta=theta, convention=convention, ff=ff, theta_a_min=theta_a_min,
+                      m_in=m_in, m_out=m_out)
     s = settings
     rng = np.random.default_rng(seed)
     integ = vegas.Integrator(cp.bounds, ran_array_generator=rng.random, maxinc_axis=s.maxinc_axis,
                              alpha=s.alpha)
-    lnx0 = math.log(M_TAU / E)
+    lnx0 = math.log(cp.m_out / E)
     dlnx = -lnx0 / n_xbins
 
     @vegas.lbatchintegrand

@@ -5,25 +5,30 @@ Physics (g = 1, so sigma = g^2 sigma_hat, §7.6):
     d sigma / dE_a dcos(theta_a) = alpha^2 / (32 pi M^2) |k| / (|p| V)
                                    * int_{t_lo}^{t_up} dt F^2(t) / t^2 Abar(t; E_a, theta_a)
 
-with the closed-form phi_q average ``Abar`` (:func:`lfvscan.amplitude.amplitude_phi_avg`), the
-exact bounds of §7.7 and ``t_up = min(t_hi, t_cut, 2 M (E - E_a - m_tau))``
-(:mod:`lfvscan.kinematics`).  ``F^2 = G_el + G_inel`` is split into its coherent and incoherent
-parts (:mod:`lfvscan.formfactors`).
+with the closed-form phi_q average ``Abar`` (:func:`lfvscan.physics.amplitude.amplitude_phi_avg`),
+the exact bounds of §7.7 and ``t_up = min(t_hi, t_cut, 2 M (E - E_a - m_out))``
+(:mod:`lfvscan.physics.kinematics`).  ``F^2 = G_el + G_inel`` is split into its coherent and
+incoherent parts (:mod:`lfvscan.physics.formfactors`).  The incoming / outgoing lepton masses
+``m_in`` / ``m_out`` (physics.md's m_mu / m_tau; default muon / tau) are fields of
+:class:`CellPhysics`.
 
 Integration variables (all smooth maps, §7.8):
 
-* ``y0 = ln w`` with ``w = E - E_a - m_tau`` in ``[t_min / (2M), E - m_a - m_tau]``; the lower end is
-  exact: ``t >= t_lo >= t_min`` (forward threshold kinematics, :func:`kinematics.t_min_exact`) and
-  ``t <= 2 M w``, so nothing is cut.  Soft taus (heavy ALPs) keep their digits.
+* ``y0 = ln w`` with ``w = E - E_a - m_out`` in ``[t_min / (2M), E - m_a - m_out]``; the lower end
+  is exact: ``t >= t_lo >= t_min`` (forward threshold kinematics,
+  :func:`lfvscan.physics.kinematics.t_min_exact`) and ``t <= 2 M w``, so nothing is cut.  Soft taus
+  (heavy ALPs) keep their digits.
 * ``y1 = ln theta_a`` in ``[ln theta_a_min, ln pi]``.  ``theta_a_min`` (default
   :data:`THETA_A_MIN` = 1e-8 rad) is the only approximation: below the characteristic angle
-  ``theta_c ~ (m_a + m_tau)/E`` the integrand in ``ln theta_a`` falls like ``theta_a^2``, so the
+  ``theta_c ~ (m_a + m_out)/E`` the integrand in ``ln theta_a`` falls like ``theta_a^2``, so the
   neglected part is ~ (theta_a_min/theta_c)^2 < 1e-8 for E <= 1e4 GeV (checked in the tests by
   moving it to 1e-10 rad).
 * ``r`` in [0, 1]: ``t = t_lo exp(L h(r))``, ``L = ln(t_up / t_lo)``, ``h = r^2 (3 - 2r)``
   (log map clustered at both ends; ``h' = 6 r (1 - r)`` removes the square-root end-point
   behaviour of ``I1, I2``).
 
+The exact reach :func:`max_mass_exact_GeV` and :func:`is_open` live in :mod:`lfvscan.physics.reach`
+(re-exported here for :mod:`lfvscan.xsec`).
 """
 
 from __future__ import annotations
@@ -35,9 +40,10 @@ import numpy as np
 
 from lfvscan.physics import kinematics as kin_mod
 from lfvscan.physics.amplitude import amplitude_phi_avg
-from lfvscan.physics.constants import ALPHA, GEV2_TO_PB, M_TAU
+from lfvscan.physics.constants import ALPHA, GEV2_TO_PB, M_MU, M_TAU
 from lfvscan.physics.couplings import DEFAULT_THETA, check_convention, delta_m, g_eff_sq, yukawas
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams, f2_coherent, f2_incoherent
+from lfvscan.physics.reach import is_open
 from lfvscan.physics.targets import Target, get_target
 from lfvscan.util.validate import positive
 
@@ -62,38 +68,16 @@ def _check_rel_err(rel_err):
     return v
 
 
-# --------------------------------------------------------------------------------- kinematic reach
-
-def max_mass_GeV(energy_GeV, target, ff: FormFactorParams = DEFAULT_FF) -> float:
-    """Largest ALP mass [GeV] that can be produced with t <= t_cut at beam energy E (exact, §7.7).
-
-    Forward threshold kinematics with finite nucleus mass, :func:`kinematics.max_mass_exact`.
-    It lies slightly below the M -> inf estimate of §7.1/§13.7 (16.06 vs 16.11 GeV at 160 GeV).
-    Returns 0.0 when nothing can be produced.
-    """
-    E = _check_positive_finite("energy_GeV", energy_GeV)
-    tgt = get_target(target)
-    return float(max(kin_mod.max_mass_exact(E, tgt.M, ff.t_cut_GeV2), 0.0))
-
-
-def is_open(target, energy_GeV, mass_GeV, ff: FormFactorParams = DEFAULT_FF) -> bool:
-    """True when some phase-space point has t_lo < t_cut with E_tau >= m_tau (exact, §7.7).
-
-    The minimum of t_lo over the 2 -> 3 phase space is the forward threshold value
-    ``t_min_exact(E, m_a + m_tau)``; the cell is open iff it is below t_cut.
-    """
-    E = _check_positive_finite("energy_GeV", energy_GeV)
-    m = _check_positive_finite("mass_GeV", mass_GeV)
-    tgt = get_target(target)
-    tmin = kin_mod.t_min_exact(E, m + M_TAU, tgt.M)
-    return bool(np.isfinite(tmin) and tmin < ff.t_cut_GeV2)
-
-
 # ------------------------------------------------------------------------------------ integrand
 
 @dataclass(frozen=True)
 class CellPhysics:
-    """Everything the integrand needs for one cell (g = 1)."""
+    """Everything the integrand needs for one cell (g = 1); build it with :func:`cell_physics`.
+
+    ``m_in`` / ``m_out`` are the incoming / outgoing lepton masses [GeV] (default muon / tau); the
+    kinematics, the reach and the t window below all use them (``g_eff2`` and ``dm`` must have been
+    computed for the same pair, as :func:`cell_physics` does).
+    """
 
     target: Target
     E: float  #: beam energy [GeV]
@@ -102,16 +86,20 @@ class CellPhysics:
     dm: float  #: Delta_m [GeV^2] for g = 1 (§7.4)
     ff: FormFactorParams
     theta_a_min: float = THETA_A_MIN
+    m_in: float = M_MU  #: incoming (beam) lepton mass [GeV]
+    m_out: float = M_TAU  #: outgoing lepton mass [GeV]
 
     @property
     def M(self) -> float:
+        """Nucleus mass [GeV]."""
         return self.target.M
 
     @property
     def w_bounds(self) -> tuple[float, float]:
-        """Exact range of w = E - E_a - m_tau [GeV] (see module docstring)."""
-        tmin = float(kin_mod.t_min_exact(self.E, self.m_a + M_TAU, self.M))
-        return tmin / (2.0 * self.M), self.E - self.m_a - M_TAU
+        """Exact range of w = E - E_a - m_out [GeV]: [t_min_exact(E, m_a + m_out) / (2M), E - m_a - m_out]
+        (see module docstring)."""
+        tmin = float(kin_mod.t_min_exact(self.E, self.m_a + self.m_out, self.M, m_in=self.m_in))
+        return tmin / (2.0 * self.M), self.E - self.m_a - self.m_out
 
     @property
     def bounds(self) -> list[list[float]]:
@@ -121,27 +109,34 @@ class CellPhysics:
 
 
 def cell_physics(target, energy_GeV, mass_GeV, *, theta=DEFAULT_THETA, convention="eq3", ff=DEFAULT_FF,
-                 theta_a_min=THETA_A_MIN) -> CellPhysics:
-    """Build the :class:`CellPhysics` for g = 1 and the Yukawas of (theta, convention) (§2.4)."""
+                 theta_a_min=THETA_A_MIN, m_in: float = M_MU, m_out: float = M_TAU) -> CellPhysics:
+    """Build the :class:`CellPhysics` for g = 1 and the Yukawas of (theta, convention) (§2.4).
+
+    ``g_eff^2 = g_S^2 + g_P^2`` and ``Delta_m = g_S^2 [m_a^2 - (m_out + m_in)^2] + g_P^2 [m_a^2 -
+    (m_out - m_in)^2]`` (§7.4) for the incoming / outgoing lepton masses ``m_in`` / ``m_out`` [GeV]
+    (default muon / tau); the ``"eq2"`` ratio r is lighter over heavier of the two.
+    """
     check_convention(convention)
-    g_S, g_P = yukawas(1.0, theta, convention)
+    m_in = _check_positive_finite("m_in", m_in)
+    m_out = _check_positive_finite("m_out", m_out)
+    g_S, g_P = yukawas(1.0, theta, convention, m_light=min(m_in, m_out), m_heavy=max(m_in, m_out))
     g_S, g_P = float(g_S), float(g_P)
     return CellPhysics(get_target(target), float(energy_GeV), float(mass_GeV), float(g_eff_sq(g_S, g_P)),
-                       float(delta_m(mass_GeV, g_S, g_P)), ff, float(theta_a_min))
+                       float(delta_m(mass_GeV, g_S, g_P, m_out, m_in)), ff, float(theta_a_min), m_in, m_out)
 
 
 def _t_range(w, theta_a, cp: CellPhysics):
     """(kinematics, t_lo, t_up) at (w, theta_a): the exact t window of §7.7 with the form-factor cut
-    and E_tau >= m_tau, ``t_up = min(t_hi, t_cut, 2 M w)`` [GeV^2] (nan where unphysical)."""
-    kin = kin_mod.alp_kinematics(cp.E, w, theta_a, cp.m_a)
-    t_lo, t_hi = kin_mod.t_bounds(kin.W, kin.V, kin.u, cp.M)
+    and E_out >= m_out, ``t_up = min(t_hi, t_cut, 2 M w)`` [GeV^2] (nan where unphysical)."""
+    kin = kin_mod.alp_kinematics(cp.E, w, theta_a, cp.m_a, m_in=cp.m_in, m_out=cp.m_out)
+    t_lo, t_hi = kin_mod.t_bounds(kin.E_minus_Ea, kin.V, kin.u, cp.M)
     return kin, t_lo, kin_mod.t_upper(t_hi, w, cp.M, cp.ff.t_cut_GeV2)
 
 
 def d3sigma(w, theta_a, t, cp: CellPhysics):
     """Fully differential d sigma / (dE_a dcos theta_a dt) [pb / GeV^3], coherent and incoherent.
 
-    Arguments broadcast: ``w = E - E_a - m_tau`` [GeV], ``theta_a`` [rad], ``t`` [GeV^2].  Returns
+    Arguments broadcast: ``w = E - E_a - m_out`` [GeV], ``theta_a`` [rad], ``t`` [GeV^2].  Returns
     ``(coh, inc, t_lo, t_up, kin)``; the densities are zero outside ``t_lo <= t <= t_up``.  §7.6.
     """
     kin, t_lo, t_up = _t_range(w, theta_a, cp)
@@ -155,7 +150,7 @@ def d3sigma(w, theta_a, t, cp: CellPhysics):
 def _densities(t, kin, cp: CellPhysics):
     """alpha^2/(32 pi M^2) |k|/(|p|V) F^2/t^2 Abar in pb/GeV^3 for coherent and incoherent F^2."""
     s0, s1 = kin_mod.s_coefficients(t, kin, cp.M)
-    abar = amplitude_phi_avg(s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, cp.g_eff2, cp.dm, W=kin.W)
+    abar = amplitude_phi_avg(s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, cp.g_eff2, cp.dm, E_minus_Ea=kin.E_minus_Ea)
     pref = (ALPHA**2 / (32.0 * math.pi * cp.M**2) * GEV2_TO_PB) * kin.k / (kin.p * kin.V) * abar / (t * t)
     return pref * f2_coherent(t, cp.target, cp.ff), pref * f2_incoherent(t, cp.target, cp.ff)
 
@@ -172,7 +167,7 @@ def integrand_points(y, cp: CellPhysics):
     """Integrand in the vegas variables ``y[:, 0:3] = (ln w, ln theta_a, r)`` (pb, per unit volume).
 
     Returns ``(coh, inc, E_tau)``: the coherent and incoherent contributions (zero outside the
-    physical region) and the exact tau energy ``E_tau = W - t/(2M)`` [GeV] of each point.
+    physical region) and the exact tau energy ``E_tau = (E - E_a) - t/(2M)`` [GeV] of each point.
     """
     y = np.asarray(y, dtype=float)
     w = np.exp(y[:, 0])
@@ -185,13 +180,15 @@ def integrand_points(y, cp: CellPhysics):
     t, dtdr = _t_map(r, t_lo_s, t_up_s)
     coh, inc = _densities(t, kin, cp)
     jac = np.where(ok, w * np.sin(th) * th * dtdr, 0.0)  # dW = w dln w, dcos = sin th th dln th
-    e_tau = kin.W - t / (2.0 * cp.M)
-    return coh * jac, inc * jac, e_tau
+    e_tau = kin.E_minus_Ea - t / (2.0 * cp.M)
+    # outside the window (ok False) the densities are evaluated at a dummy t and may be nan (seen for a
+    # very light outgoing lepton, mu -> e): mask them instead of relying on nan * 0
+    return np.where(ok, coh * jac, 0.0), np.where(ok, inc * jac, 0.0), e_tau
 
 
 def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "total"):
     """d sigma / dE_a dcos(theta_a) [pb/GeV] for g = 1 at arrays of (w, theta_a) (§7.6), with
-    ``w = E - E_a - m_tau`` [GeV] (keeps digits for soft taus).
+    ``w = E - E_a - m_out`` [GeV] (keeps digits for soft taus).
 
     Deterministic: the t integral uses ``n_t``-point Gauss-Legendre in the mapped variable ``r``
     of :func:`_t_map` (the map removes the end-point square roots, so it converges quickly).
@@ -205,7 +202,7 @@ def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "t
     xg, wg = np.polynomial.legendre.leggauss(n_t)
     r = 0.5 * (xg + 1.0)
     wr = 0.5 * wg
-    good = (w > 0) & (cp.E - cp.m_a - M_TAU - w > 0)
+    good = (w > 0) & (cp.E - cp.m_a - cp.m_out - w > 0)
     ws = np.where(good, w, 1.0)
     kin, t_lo, t_up = _t_range(ws[:, None], theta_a[:, None], cp)
     ok = (t_up > t_lo) & good[:, None]
