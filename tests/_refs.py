@@ -1,4 +1,4 @@
-"""Comparison helpers for tests against the printed reference values of physics.md §13."""
+"""Comparison helpers for tests against the printed reference values of docs/physics.md §13."""
 
 
 def assert_printed(value, ref: str, slack: float = 1e-9):

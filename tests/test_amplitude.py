@@ -1,4 +1,4 @@
-"""Squared amplitude and its closed-form phi average (physics.md §7.4, §7.6, §13.6)."""
+"""Squared amplitude and its closed-form phi average (docs/physics.md §7.4, §7.6, §13.6)."""
 
 import numpy as np
 import pytest

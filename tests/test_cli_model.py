@@ -20,7 +20,7 @@ def run_json(capsys, *args):
 
 def test_json_values_against_references(capsys):
     d = run_json(capsys, "--mass", "10", "--coupling", "0.01", "--theta", str(math.pi / 2))
-    # physics.md §13.2: per-charge width 3.731595e-1 g^2; c tau (tau mu only) 2.6440e-12 m at g = 1e-2
+    # docs/physics.md §13.2: per-charge width 3.731595e-1 g^2; c tau (tau mu only) 2.6440e-12 m at g = 1e-2
     assert d["width_tau_mu_per_charge_GeV"] == pytest.approx(3.731595e-5, abs=0.5e-11)
     assert d["width_tau_mu_GeV"] == pytest.approx(2 * 3.731595e-5, abs=1e-11)
     assert d["ctau_tau_mu_only_m"] == pytest.approx(2.6440e-12, abs=0.5e-16)

@@ -117,7 +117,7 @@ def test_missing_file_and_bad_toml(tmp_path):
         load_config(bad)
 
 
-def reach(E):  # physics.md §7.1, t_cut = 1 GeV^2
+def reach(E):  # docs/physics.md §7.1, t_cut = 1 GeV^2
     return math.sqrt(2 * E + M_MU**2) - M_TAU
 
 

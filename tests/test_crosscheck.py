@@ -1,6 +1,6 @@
-"""Independent cross-checks of the exact 2->3 cross section (physics.md §7.4, §7.9, §7.10, §13.5-13.8).
+"""Independent cross-checks of the exact 2->3 cross section (docs/physics.md §7.4, §7.9, §7.10, §13.5-13.8).
 
-References used here are (a) the numbers of physics.md §13.5/§13.6, (b) an explicit numerical
+References used here are (a) the numbers of docs/physics.md §13.5/§13.6, (b) an explicit numerical
 Dirac trace of the two Feynman diagrams, (c) a 50-digit mpmath re-evaluation, and (d) the
 production code :func:`lfvscan.xsec.compute_cell` compared with the independent §7.9 Monte Carlo of
 :mod:`lfvscan.validation.crosscheck` (which does not import the production kinematics/amplitude).  All MC
@@ -340,7 +340,7 @@ def test_mc_x_tau_distribution_vs_compute_cell(mc_and_cell, key):
 
 
 def test_mc_theta_dependence_vs_compute_cell():
-    """sigma(theta=0)/sigma(theta=pi/2) at 1 TeV, m_a = 2 GeV: physics.md §7.6 quotes a 2.2 % change;
+    """sigma(theta=0)/sigma(theta=pi/2) at 1 TeV, m_a = 2 GeV: docs/physics.md §7.6 quotes a 2.2 % change;
     §13.8 requires the ratio in [0.97, 1].  The MC ratio uses the same events (correlated), its
     error from the per-event weights."""
     ev = cc.mc_events(LEAD, 1000.0, 2.0, 300_000, seed=9)
@@ -362,7 +362,7 @@ def test_mc_theta_dependence_vs_compute_cell():
 
 @pytest.mark.parametrize("ma,ww_over_exact", [(5.0, 1.0004), (20.0, 0.993)])
 def test_ww_vs_compute_cell_1TeV(ma, ww_over_exact):
-    """WW within 2 % of the exact result at 1 TeV on Pb (physics.md §7.10: +0.04 % at 5 GeV,
+    """WW within 2 % of the exact result at 1 TeV on Pb (docs/physics.md §7.10: +0.04 % at 5 GeV,
     -0.7 % at 20 GeV); also consistent with those quoted values within 3 sigma of compute_cell."""
     cell = compute_cell(LEAD, 1000.0, ma, rel_err=0.001, seed=0, n_xbins=4)
     ww = cc.sigma_ww_pb(LEAD, 1000.0, ma)
@@ -371,7 +371,7 @@ def test_ww_vs_compute_cell_1TeV(ma, ww_over_exact):
 
 
 def test_iww_overestimates_exact():
-    """IWW > exact at 1 TeV (physics.md: factor 4-6); the factor is printed for the report."""
+    """IWW > exact at 1 TeV (docs/physics.md: factor 4-6); the factor is printed for the report."""
     cell = compute_cell(LEAD, 1000.0, 5.0, rel_err=0.003, seed=0, n_xbins=4)
     iww = cc.sigma_iww_pb(LEAD, 1000.0, 5.0)
     iww_k = cc.sigma_iww_pb(LEAD, 1000.0, 5.0, domain="kinematic")

@@ -1,4 +1,4 @@
-"""Dark-matter rates and relic helpers against physics.md §13.4 and §5."""
+"""Dark-matter rates and relic helpers against docs/physics.md §13.4 and §5."""
 
 import math
 

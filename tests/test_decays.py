@@ -1,4 +1,4 @@
-"""ALP widths, BRs and decay lengths against physics.md §13.2 and the statements of §3."""
+"""ALP widths, BRs and decay lengths against docs/physics.md §13.2 and the statements of §3."""
 
 import math
 
@@ -10,7 +10,7 @@ from lfvscan.physics.constants import M_E, M_MU, M_TAU
 from _refs import assert_printed
 
 
-# physics.md §13.2: per charge channel, g = 1; columns Eq.(3), Eq.(2) theta = 0, pi/4, pi/2
+# docs/physics.md §13.2: per charge channel, g = 1; columns Eq.(3), Eq.(2) theta = 0, pi/4, pi/2
 WIDTHS = {
     2: ("3.532538e-3", "5.000239e-3", "3.244655e-3", "1.489072e-3"),
     5: ("1.518677e-1", "1.731949e-1", "1.525367e-1", "1.318785e-1"),

@@ -1,4 +1,4 @@
-"""Experiments as data (physics.md §9, §10.2, §10.3, §13.1)."""
+"""Experiments as data (docs/physics.md §9, §10.2, §10.3, §13.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Muon flux file reading and validation (physics.md §9.2)."""
+"""Muon flux file reading and validation (docs/physics.md §9.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Form factors and target bookkeeping against physics.md §13.1 and §13.5 reference tables."""
+"""Form factors and target bookkeeping against docs/physics.md §13.1 and §13.5 reference tables."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from lfvscan.physics import formfactors as ff
 from lfvscan.physics.targets import LEAD, TUNGSTEN, get_target
 
 T = np.array([1e-8, 1e-6, 1e-4, 1e-3, 1e-2, 0.1, 0.5, 1.0])
-# columns: G_el^atom, G_el^nuc, G_inel^atom, G_inel^nuc, F^2  (physics.md §13.5)
+# columns: G_el^atom, G_el^nuc, G_inel^atom, G_inel^nuc, F^2  (docs/physics.md §13.5)
 REF = {
     "Pb": np.array([
         [9.245546e-1, 6.723980e3, 9.453634e-1, 8.200000e1, 6.294207e3],
@@ -70,7 +70,7 @@ def test_limits_and_cut():
 
 
 def test_target_bookkeeping():
-    # physics.md §13.1
+    # docs/physics.md §13.1
     assert LEAD.number_density_cm3 == pytest.approx(3.2988e22, rel=2e-5)
     assert TUNGSTEN.number_density_cm3 == pytest.approx(6.3222e22, rel=2e-5)
     assert LEAD.column_density_cm2(2.0) == pytest.approx(6.5976e22, rel=2e-5)

@@ -1,4 +1,4 @@
-"""Muon g-2 from the LFV ALP against physics.md §13.3, §4 and the §13.8 limits."""
+"""Muon g-2 from the LFV ALP against docs/physics.md §13.3, §4 and the §13.8 limits."""
 
 import math
 

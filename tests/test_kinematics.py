@@ -1,4 +1,4 @@
-"""Exact kinematics of mu N -> tau N a against physics.md §13.6 / §13.7 and independent checks."""
+"""Exact kinematics of mu N -> tau N a against docs/physics.md §13.6 / §13.7 and independent checks."""
 
 import math
 
@@ -11,12 +11,12 @@ from lfvscan.physics.constants import M_E, M_MU, M_TAU
 from lfvscan.physics.reach import is_open, max_mass_approx_GeV, max_mass_exact_GeV, t_min_GeV2
 from lfvscan.physics.targets import LEAD, TUNGSTEN
 
-M_TABLE = 193.75077  # physics.md §13.6 table header
+M_TABLE = 193.75077  # docs/physics.md §13.6 table header
 
 
 @pytest.mark.parametrize(
     "E, E_a, m_a, theta_a, V, u, t_plus, t_minus",
-    [  # physics.md §13.6 "Exact bounds" table (Pb)
+    [  # docs/physics.md §13.6 "Exact bounds" table (Pb)
         (1000, 900, 10, 1e-3, 100.06004881, -15.17059951, 1.968668e4, 5.753384e-3),
         (1000, 990, 10, 0.0, 10.05050076, -4.16979693, 3.582599e2, 4.399244e-2),
         (160, 150, 3, 2e-3, 10.03475167, -3.85347257, 3.577196e2, 3.762745e-2),

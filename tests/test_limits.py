@@ -1,4 +1,4 @@
-"""Limits g_lim = sqrt(N_req / N_hat) (physics.md §10.4) and the ``lfvscan limits`` command."""
+"""Limits g_lim = sqrt(N_req / N_hat) (docs/physics.md §10.4) and the ``lfvscan limits`` command."""
 
 from __future__ import annotations
 

@@ -87,5 +87,5 @@ def test_user_id_curve(tmp_path):
 
 
 def test_secluded_g_chi_reference():
-    # physics.md §13.4: (m_chi, m_a) = (20, 10) -> 0.3476, (10, 5) -> 0.2458 at x_F = 20
+    # docs/physics.md §13.4: (m_chi, m_a) = (20, 10) -> 0.3476, (10, 5) -> 0.2458 at x_F = 20
     np.testing.assert_allclose(secluded_g_chi([10.0, 5.0]), [0.3476, 0.2458], rtol=3e-4)

@@ -1,4 +1,4 @@
-"""Approximate kinematic reach (physics.md §7.1) against §13.6 t_min and §13.7 max masses."""
+"""Approximate kinematic reach (docs/physics.md §7.1) against §13.6 t_min and §13.7 max masses."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Tau decay lengths and selection fractions against physics.md §13.7 and §8."""
+"""Tau decay lengths and selection fractions against docs/physics.md §13.7 and §8."""
 
 import math
 

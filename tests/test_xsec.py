@@ -1,4 +1,4 @@
-"""Physics sanity, determinism, error honesty and CLI of the vegas cross section (physics.md §7)."""
+"""Physics sanity, determinism, error honesty and CLI of the vegas cross section (docs/physics.md §7)."""
 
 import json
 import math

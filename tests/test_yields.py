@@ -1,4 +1,4 @@
-"""Yields on a toy scan built in memory vs hand calculations (physics.md §8, §10).
+"""Yields on a toy scan built in memory vs hand calculations (docs/physics.md §8, §10).
 
 Toy cross section (tests/_toy_scan.py): dsigma/dln x_tau = c(E) x_tau^p on the physical range,
 stored as exact bin averages.
@@ -37,7 +37,7 @@ def e_cut(d):
 
 
 def p2_hand(E_a, m_a, d, m_mu=0.1056583755):
-    """Independent P_2: flat tau energy between E_-, E_+ (physics.md §8.3, §8.5)."""
+    """Independent P_2: flat tau energy between E_-, E_+ (docs/physics.md §8.3, §8.5)."""
     Es = (m_a**2 + M_TAU**2 - m_mu**2) / (2 * m_a)
     ps = math.sqrt(Es**2 - M_TAU**2)
     g = E_a / m_a
@@ -241,7 +241,7 @@ def surv(E_tau, d):
 
 
 def test_exponential_acceptance_invisible():
-    """physics.md §8.5 option: survival probability exp(-d / lambda_tau) instead of a sharp cut."""
+    """docs/physics.md §8.5 option: survival probability exp(-d / lambda_tau) instead of a sharp cut."""
     E, d = 1000.0, 0.2
     scan = toy_scan([E], [5.0, 20.0], p=0.0, targets=("Pb",), nb=31)
     e = exps(**{"hemu.inv-2mm.acceptance": "exponential"})["hemu"]
@@ -275,7 +275,7 @@ def test_exponential_acceptance_visible():
 
 
 def test_na64_optional_muon_energy_cut():
-    """P(E_mu' < 80 GeV) with dN/dy = 5/3 - 3y^2 + 4/3 y^3 (physics.md §8.4), written out by hand."""
+    """P(E_mu' < 80 GeV) with dN/dy = 5/3 - 3y^2 + 4/3 y^3 (docs/physics.md §8.4), written out by hand."""
     E, m = 160.0, 5.0
     scan = toy_scan([E, 1000.0], [m], p=0.0, nb=27)
     e = exps(**{"na64mu.projected.muon_energy_max_GeV": 80.0})["na64mu"]

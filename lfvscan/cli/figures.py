@@ -1,4 +1,4 @@
-"""``lfvscan figures STORE --out DIR``: every figure of the paper from a scan (physics.md §11)."""
+"""``lfvscan figures STORE --out DIR``: every figure of the paper from a scan (docs/physics.md §11)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``lfvscan limits STORE``: exclusion limits g_lim(m_a) from a scan store (physics.md §10)."""
+"""``lfvscan limits STORE``: exclusion limits g_lim(m_a) from a scan store (docs/physics.md §10)."""
 
 from __future__ import annotations
 

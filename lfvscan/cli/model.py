@@ -1,7 +1,7 @@
 """``lfvscan model``: closed-form properties of the LFV ALP at one parameter point.
 
 Prints :func:`lfvscan.physics.summary.model_summary` (widths, branching ratios, decay lengths,
-Delta a_mu and the g-2 band, DM annihilation rate and relic bound; physics.md §3-§5) as an aligned
+Delta a_mu and the g-2 band, DM annihilation rate and relic bound; docs/physics.md §3-§5) as an aligned
 table with units, or with ``--json`` as one JSON object whose keys carry their units
 (``width_tau_mu_GeV``, ``ctau_m``, ``sigma_v_tau_mu_cm3_s``; dimensionless keys have no suffix);
 non-finite numbers become ``null``.  Invalid values (non-positive or NaN mass, negative coupling,
@@ -25,7 +25,7 @@ def add_parser(subparsers):
         "model",
         help="widths, lifetimes, g-2 and dark-matter numbers of the ALP at one mass (closed forms)",
         description="Closed-form properties of the LFV tau-mu ALP at one parameter point "
-                    "(physics.md §3-§5): decay widths and BRs, c*tau, Delta a_mu and the g-2 "
+                    "(docs/physics.md §3-§5): decay widths and BRs, c*tau, Delta a_mu and the g-2 "
                     "preferred coupling band, DM annihilation rate and relic bound.",
     )
     p.add_argument("--mass", type=float, required=True, metavar="GEV", help="ALP mass m_a [GeV]")

@@ -1,4 +1,4 @@
-"""``lfvscan xsec``: the exact mu N -> tau N a cross section of one cell (physics.md §7)."""
+"""``lfvscan xsec``: the exact mu N -> tau N a cross section of one cell (docs/physics.md §7)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def add_parser(sub):
     p.add_argument("--theta", type=float, default=None, metavar="RAD",
                    help="coupling angle theta of Eq. (3) [rad] (default pi/4)")
     p.add_argument("--convention", default="eq3", choices=("eq3", "eq2"),
-                   help="coupling convention (default eq3, physics.md §2.4)")
+                   help="coupling convention (default eq3, docs/physics.md §2.4)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--n-xbins", type=int, default=60, metavar="N",
                    help="bins of the x_tau distribution (default 60)")

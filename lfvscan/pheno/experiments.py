@@ -1,4 +1,4 @@
-"""Experiments and selection curves as data (physics.md §9, §10.2, §10.3).
+"""Experiments and selection curves as data (docs/physics.md §9, §10.2, §10.3).
 
 The defaults live in ``lfvscan/data/experiments.toml`` (a copy sits in ``configs/``), so an
 installed lfvscan works without the repository.  :func:`load_experiments` reads a TOML file into
@@ -25,7 +25,7 @@ from lfvscan.errors import UsageError
 from lfvscan.physics.targets import Target, get_target
 from lfvscan.physics.taudecay import ACCEPTANCE_MODES
 
-#: tau decay modes a selection can require -> branching ratio (physics.md §1, §10.2)
+#: tau decay modes a selection can require -> branching ratio (docs/physics.md §1, §10.2)
 TAU_MODES: dict[str, float] = {"mu": BR_TAU_TO_MU, "3prong": BR_TAU_3PRONG, "all": 1.0}
 SCENARIOS = ("invisible", "visible")
 BEAMS = ("mono", "flux")
@@ -39,14 +39,14 @@ _CURVE_KEYS = {
     "name", "label", "scenario", "alp_br", "tau_mode", "n_tau_tagged", "res_tau1_cm",
     "res_tau2_cm", "efficiency", "n_mu", "drawn", "acceptance", "muon_energy_max_GeV",
 }
-#: decay-length acceptance criteria (physics.md §8.5): mean decay length > d (baseline) or
+#: decay-length acceptance criteria (docs/physics.md §8.5): mean decay length > d (baseline) or
 #: survival probability exp(-d / lambda); defined with the criteria in lfvscan.taudecay
 ACCEPTANCES = ACCEPTANCE_MODES
 
 
 @dataclass(frozen=True)
 class Selection:
-    """One selection curve (a row of the tables in physics.md §10.2 / §10.3).
+    """One selection curve (a row of the tables in docs/physics.md §10.2 / §10.3).
 
     The per-event efficiency is ``eps(E_a; E) = factor * Theta(lambda_tau(E - E_a) > res_tau1_cm)
     * P_2(E_a; res_tau2_cm)`` with ``factor = alp_br * BR(tau_mode)**n_tau_tagged * efficiency``.
@@ -58,7 +58,7 @@ class Selection:
     for the conversion tau / the tau from the ALP decay [cm]; None = no cut), ``efficiency``
     (detector efficiency, default 1 [U, §9.1]), ``n_mu`` (overrides the experiment's muons on
     target for this curve), ``drawn`` (informational: drawn in the paper's figure),
-    ``acceptance`` ("mean": Theta(lambda_tau > d), the baseline of physics.md §8.5 [U]; or
+    ``acceptance`` ("mean": Theta(lambda_tau > d), the baseline of docs/physics.md §8.5 [U]; or
     "exponential": survival probability exp(-d / lambda_tau), the option of §8.5),
     ``muon_energy_max_GeV`` (optional NA64-mu cut on the muon from tau -> mu nu nu, e.g. E/2 = 80
     GeV: weight P(E_mu < value) from the spectrum of §8.4; None = no cut, the paper's baseline).
@@ -86,7 +86,7 @@ class Selection:
 
 @dataclass(frozen=True)
 class Experiment:
-    """One experiment (physics.md §9).
+    """One experiment (docs/physics.md §9).
 
     Attributes: ``name`` (key), ``label``, ``target`` (:class:`Target`), ``length_cm`` [cm],
     ``beam`` ("mono": ``beam_energy_GeV`` and ``n_mu`` muons on target; "flux": muon spectrum in
@@ -109,7 +109,7 @@ class Experiment:
 
     @property
     def column_density_per_pb(self) -> float:
-        """n_T L [pb^-1] from the target density, molar mass and length (physics.md §13.1)."""
+        """n_T L [pb^-1] from the target density, molar mass and length (docs/physics.md §13.1)."""
         return self.target.column_density_per_pb(self.length_cm)
 
     def curve(self, name: str) -> Selection:

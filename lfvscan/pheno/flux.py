@@ -1,4 +1,4 @@
-"""Binned muon flux for FASERnu2 (physics.md §9.2, §10.1).
+"""Binned muon flux for FASERnu2 (docs/physics.md §9.2, §10.1).
 
 File format (CSV, ``#`` lines are comments kept as provenance), one row per energy bin::
 
@@ -46,7 +46,7 @@ EDGE_RTOL = 1e-6
 
 @dataclass(frozen=True)
 class MuonFlux:
-    """Binned muon spectrum through the detector face, per fb^-1 (physics.md §9.2).
+    """Binned muon spectrum through the detector face, per fb^-1 (docs/physics.md §9.2).
 
     Arrays of shape (nbins,): ``E_low_GeV``, ``E_high_GeV`` [GeV], ``mu_plus_per_fb``,
     ``mu_minus_per_fb`` [muons per fb^-1].  ``source``: file path; ``comments``: the file's

@@ -1,4 +1,4 @@
-"""Exclusion limits g_lim(m_a) = sqrt(N_req / N_hat) (physics.md §10.4).
+"""Exclusion limits g_lim(m_a) = sqrt(N_req / N_hat) (docs/physics.md §10.4).
 
 Zero background is assumed for every projected curve [P].  ``N_req`` defaults to 3 (about 95 % CL
 for a Poisson process with no background, [U]); 2.3 (90 % CL) is the usual alternative.  The limit
@@ -30,7 +30,7 @@ from lfvscan import __version__
 from lfvscan.errors import UsageError
 from lfvscan.pheno.yields import CurveYield
 
-#: default number of signal events required for exclusion (physics.md §10.4, [U])
+#: default number of signal events required for exclusion (docs/physics.md §10.4, [U])
 DEFAULT_N_REQ = 3.0
 
 CSV_COLUMNS = (
@@ -56,7 +56,7 @@ def check_n_req(n_req) -> float:
 
 
 def g_limit(n_hat, n_req=DEFAULT_N_REQ):
-    """g_lim = sqrt(N_req / N_hat) (physics.md §10.4); inf where N_hat == 0, NaN where N_hat is NaN."""
+    """g_lim = sqrt(N_req / N_hat) (docs/physics.md §10.4); inf where N_hat == 0, NaN where N_hat is NaN."""
     n_req = check_n_req(n_req)
     n_hat = np.asarray(n_hat, dtype=float)
     if np.any(n_hat < 0):
@@ -120,7 +120,7 @@ def provenance(scan, experiments, n_req, store_path=None, extra=None) -> dict:
         "scan_theta": scan.theta,
         "scan_convention": scan.convention,
         "n_req": n_req,
-        "n_req_meaning": "signal events required for exclusion, zero background (physics.md §10.4)",
+        "n_req_meaning": "signal events required for exclusion, zero background (docs/physics.md §10.4)",
         "experiments_sha256": config_hash(experiments),
         "experiments": {k: e.to_dict() for k, e in experiments.items()},
         **(extra or {}),

@@ -1,4 +1,4 @@
-"""Theory and dark-matter overlays drawn with the limits (physics.md §4.5, §5.3, §5.4, §11).
+"""Theory and dark-matter overlays drawn with the limits (docs/physics.md §4.5, §5.3, §5.4, §11).
 
 * :func:`g2_bands` - g-2 preferred bands g in [g_lo, g_hi] for chosen theta (presets "paper-2023",
   "wp2025" of :mod:`lfvscan.g2`); theta values with no positive shift are dropped.
@@ -28,7 +28,7 @@
 * :func:`secluded_g_chi` - g_chi giving the relic density through chi chibar -> a a (§5.4, visible
   scenario; independent of g).
 
-Benchmarks [U] (physics.md §14 item 14): g_chi = 1, m_chi = m_a / 3.
+Benchmarks [U] (docs/physics.md §14 item 14): g_chi = 1, m_chi = m_a / 3.
 """
 
 from __future__ import annotations
@@ -44,15 +44,15 @@ from lfvscan.physics import decays
 from lfvscan.physics import g2
 from lfvscan.errors import UsageError
 
-#: theta values for the g-2 bands [rad] ([U], physics.md §11: must include pi/2 and pi/4)
+#: theta values for the g-2 bands [rad] ([U], docs/physics.md §11: must include pi/2 and pi/4)
 DEFAULT_THETAS = (math.pi / 2, 3 * math.pi / 8, math.pi / 3, math.pi / 4)
 #: Planck 2018 bound on p_ann [cm^3 s^-1 GeV^-1] (Planck 2018 VI, self-conjugate normalisation)
 PLANCK_P_ANN_MAX = 3.2e-28
 #: CMB energy-deposition efficiency f_eff ([U], user parameter, see module docstring)
 DEFAULT_F_EFF = 0.2
-#: m_a / m_chi benchmark ([U], physics.md §5.3; one definition, in lfvscan.decays)
+#: m_a / m_chi benchmark ([U], docs/physics.md §5.3; one definition, in lfvscan.decays)
 DEFAULT_MA_OVER_MCHI = decays.DEFAULT_MA_OVER_MCHI
-#: factor by which future ID limits improve (physics.md §5.3, [P]: "one order of magnitude")
+#: factor by which future ID limits improve (docs/physics.md §5.3, [P]: "one order of magnitude")
 FUTURE_ID_IMPROVEMENT = 10.0
 
 
@@ -92,7 +92,7 @@ def check_g2_preset(preset) -> None:
 
 def g2_bands(masses_GeV, thetas=DEFAULT_THETAS, preset: str = g2.DEFAULT_G2_PRESET,
              nsigma: float = g2.DEFAULT_NSIGMA, convention: str = "eq3") -> list[G2Band]:
-    """Preferred bands (physics.md §4.5) for each theta with a positive shift somewhere."""
+    """Preferred bands (docs/physics.md §4.5) for each theta with a positive shift somewhere."""
     check_g2_preset(preset)
     m = np.asarray(masses_GeV, dtype=float)
     out = []
@@ -105,7 +105,7 @@ def g2_bands(masses_GeV, thetas=DEFAULT_THETAS, preset: str = g2.DEFAULT_G2_PRES
 
 
 def relic_line(m_a_GeV, ma_over_mchi: float = DEFAULT_MA_OVER_MCHI, g_chi: float = 1.0):
-    """g_relic(m_chi = m_a / ratio, m_a, g_chi) vs m_a (physics.md §5.3)."""
+    """g_relic(m_chi = m_a / ratio, m_a, g_chi) vs m_a (docs/physics.md §5.3)."""
     m_a = np.asarray(m_a_GeV, dtype=float)
     return dm.g_relic(m_a / ma_over_mchi, m_a, g_chi=g_chi)
 
@@ -119,7 +119,7 @@ def _k_of_s(s, limit_type):
 def id_excluded_upper_g(m_chi_GeV, sigma_v_lim_cm3_s, limit_type: str = "majorana", m_a_GeV=None,
                         g_chi: float = 1.0):
     """Upper edge g_upper of the region g_relic <= g < g_upper excluded by an ID/CMB limit
-    ``sigma_v_lim_cm3_s`` [cm^3/s] (physics.md §5.3); NaN where nothing above the relic line is
+    ``sigma_v_lim_cm3_s`` [cm^3/s] (docs/physics.md §5.3); NaN where nothing above the relic line is
     excluded (or the limit is NaN).  ``m_a_GeV`` None -> 3 m_chi."""
     m_chi = np.asarray(m_chi_GeV, dtype=float)
     m_a = np.asarray(dm.default_m_a(m_chi, m_a_GeV), dtype=float)
@@ -212,7 +212,7 @@ def load_id_curve(path) -> IDCurve:
 
 
 def secluded_g_chi(m_a_GeV, mchi_over_ma: float = 2.0, x_F: float = dm.DEFAULT_X_F):
-    """g_chi giving the relic abundance via chi chibar -> a a (physics.md §5.4) at m_chi =
+    """g_chi giving the relic abundance via chi chibar -> a a (docs/physics.md §5.4) at m_chi =
     ``mchi_over_ma`` * m_a ([U] benchmark ratio 2); independent of g_tau_mu."""
     m_a = np.asarray(m_a_GeV, dtype=float)
     return dm.g_chi_relic_secluded(mchi_over_ma * m_a, m_a, x_F=x_F)

@@ -72,7 +72,7 @@ def compute_limits_for_store(
     n_req: float = DEFAULT_N_REQ,
     command: str | None = None,
 ) -> LimitsResult:
-    """Limits g_lim(m_a) of every experiment and curve from a scan (physics.md §10).
+    """Limits g_lim(m_a) of every experiment and curve from a scan (docs/physics.md §10).
 
     ``store_or_scan``: a store path (read with :func:`lfvscan.store.load_scan`) or a
     :class:`~lfvscan.store.ScanData`.  ``experiments``: names to use; default every experiment of

@@ -1,6 +1,6 @@
-"""Signal yields N_hat(m_a) = N_sig(g = 1) from a scan (physics.md §10.1-§10.3, §8).
+"""Signal yields N_hat(m_a) = N_sig(g = 1) from a scan (docs/physics.md §10.1-§10.3, §8).
 
-For a monochromatic beam of energy E (physics.md §10.1)::
+For a monochromatic beam of energy E (docs/physics.md §10.1)::
 
     N_hat = N_mu * n_T L * factor * sum_i h_i * a_i(E, m_a)
 
@@ -67,10 +67,10 @@ class FluxRangeWarning(UserWarning):
 
 
 # --------------------------------------------------------------------------------------------
-# tau kinematics (physics.md §8.1, §8.3, §8.5)
+# tau kinematics (docs/physics.md §8.1, §8.3, §8.5)
 # --------------------------------------------------------------------------------------------
 def e_cut_GeV(res_cm: float) -> float:
-    """Tau energy whose mean lab decay length equals ``res_cm`` (physics.md §8.5) [GeV]."""
+    """Tau energy whose mean lab decay length equals ``res_cm`` (docs/physics.md §8.5) [GeV]."""
     return float(taudecay.e_cut_GeV(res_cm))
 
 
@@ -79,7 +79,7 @@ p2_pass = taudecay.p2_pass_fraction
 
 
 def p2_breakpoints(m_a, res_cm: float):
-    """ALP energies [GeV] where P_2 has kinks: m_a cosh(eta* +- eta_c) (physics.md §8.3; D:
+    """ALP energies [GeV] where P_2 has kinks: m_a cosh(eta* +- eta_c) (docs/physics.md §8.3; D:
     E_-(E_a) = m_tau cosh(eta_a - eta*), E_+ = m_tau cosh(eta_a + eta*)).  Shape (..., 2)."""
     m_a = np.asarray(m_a, dtype=float)
     _, p_star = taudecay.tau2_rest_frame(m_a)
@@ -143,7 +143,7 @@ def acceptance_weights(x_edges, energy_GeV: float, masses_GeV, sel: Selection) -
 
 def _exponential_integral(u_lo, phys_hi, E, masses, sel: Selection, n_split: int = 4):
     """Integral over the physical part of each bin of exp(-d1/lambda(x E)) * <exp(-d2/lambda)>_tau2
-    (the "exponential" option of physics.md §8.5); smooth, so ``n_split`` Gauss-Legendre panels
+    (the "exponential" option of docs/physics.md §8.5); smooth, so ``n_split`` Gauss-Legendre panels
     per bin.  Shape (nM, nb)."""
     lo = np.broadcast_to(u_lo[None, :], phys_hi.shape)
     hi = np.maximum(phys_hi, lo)
@@ -293,7 +293,7 @@ def _warn_missing(key: str, missing, masses_nan):
 
 
 def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux | None = None) -> CurveYield:
-    """N_hat(m_a) for one experiment and selection curve (physics.md §10)."""
+    """N_hat(m_a) for one experiment and selection curve (docs/physics.md §10)."""
     t = _target_index(scan, exp)
     nL = exp.column_density_per_pb
     key = f"{exp.name}/{sel.name}"

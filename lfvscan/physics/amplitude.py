@@ -1,4 +1,4 @@
-"""Spin-averaged squared amplitude of mu N -> tau N a (physics.md §7.4, §7.6).
+"""Spin-averaged squared amplitude of mu N -> tau N a (docs/physics.md §7.4, §7.6).
 
 ``|M|^2 (spin-averaged) = e^4 F^2(t) / t^2 * A(s, u, t)``; this module gives ``A`` [GeV^2] for
 Yukawas ``g_eff^2 = g_S^2 + g_P^2`` and ``Delta_m`` (:func:`lfvscan.physics.couplings.delta_m`), both
@@ -14,14 +14,14 @@ import numpy as np
 
 
 def amplitude(s, u, t, E, E_a, M, g_eff2, dm, E_minus_Ea=None):
-    """A(s, u, t) of physics.md §7.4 [GeV^2].
+    """A(s, u, t) of docs/physics.md §7.4 [GeV^2].
 
     ``A = g_eff^2 [(s+u)^2/(s u) P^2 - 4 t (P.k)^2/(s u)]
     + Delta_m (s+u)^2/(s^2 u^2) [P^2 t - 4 ((u P.p + s P.p')/(s+u))^2]`` with
     ``P^2 = 4M^2 + t``, ``P.p = 2ME - (s+t)/2``, ``P.k = 2ME_a - (s+u)/2``,
     ``P.p' = 2M(E - E_a) + (u - t)/2``.  Arguments: invariants ``s, u, t`` [GeV^2], beam and ALP
     energies ``E, E_a`` and nucleus mass ``M`` [GeV], ``g_eff2`` (dimensionless), ``dm`` [GeV^2];
-    optional ``E_minus_Ea = E - E_a`` [GeV] (``W`` of physics.md §7.5) passed separately to keep its
+    optional ``E_minus_Ea = E - E_a`` [GeV] (``W`` of docs/physics.md §7.5) passed separately to keep its
     digits when the tau is soft.
     """
     s, u, t = (np.asarray(x, dtype=float) for x in (s, u, t))
@@ -45,7 +45,7 @@ def phi_moments(s0, s1):
 
 
 def amplitude_phi_avg(s0, s1, u, t, E, E_a, M, g_eff2, dm, E_minus_Ea=None):
-    """Closed-form azimuthal average Abar = <A>_phi of physics.md §7.6 [GeV^2].
+    """Closed-form azimuthal average Abar = <A>_phi of docs/physics.md §7.6 [GeV^2].
 
     ``Abar = g_eff^2 [(4M^2 + t) T1 - 4 t T2] + Delta_m [(4M^2 + t) t T3 - 4 T4]`` with
     ``T1 = s0/u + 2 + u I1``, ``T2 = -K/u + K(K - u) I1/u + T1/4``, ``T3 = 1/u^2 + 2 I1/u + I2``,

@@ -1,7 +1,7 @@
-"""Physical constants and unit conversions (physics.md §1).
+"""Physical constants and unit conversions (docs/physics.md §1).
 
 All values in natural units (hbar = c = 1) with energies in GeV, unless the name carries
-another unit.  PDG / CODATA values ([L] in physics.md).
+another unit.  PDG / CODATA values ([L] in docs/physics.md).
 """
 
 ALPHA = 1.0 / 137.035999  #: fine-structure constant
@@ -14,8 +14,8 @@ AMU_GEV = 0.93149410  #: atomic mass unit [GeV]
 HBARC_GEV_FM = 0.1973269804  #: hbar*c [GeV fm]
 HBARC_GEV_M = HBARC_GEV_FM * 1e-15  #: hbar*c [GeV m]
 GEV2_TO_PB = 0.3893794e9  #: 1 GeV^-2 in pb
-GEV2_TO_CM3_PER_S = 1.16733e-17  #: 1 GeV^-2 times c in cm^3/s (physics.md §1, [D])
+GEV2_TO_CM3_PER_S = 1.16733e-17  #: 1 GeV^-2 times c in cm^3/s (docs/physics.md §1, [D])
 N_AVOGADRO = 6.02214076e23  #: Avogadro's number [1/mol]
 
-BR_TAU_TO_MU = 0.174  #: BR(tau -> mu nu nu), PDG 17.39 % (physics.md §1)
-BR_TAU_3PRONG = 0.152  #: BR(tau -> 3 charged hadrons + X), PDG 15.2 % (physics.md §1)
+BR_TAU_TO_MU = 0.174  #: BR(tau -> mu nu nu), PDG 17.39 % (docs/physics.md §1)
+BR_TAU_3PRONG = 0.152  #: BR(tau -> 3 charged hadrons + X), PDG 15.2 % (docs/physics.md §1)

@@ -1,4 +1,4 @@
-"""Coupling conventions of the LFV ALP model (physics.md §2).
+"""Coupling conventions of the LFV ALP model (docs/physics.md §2).
 
 The model Lagrangian is written as ``L = -i a tau_bar (g_S + g_P gamma5) mu + h.c.`` with real
 scalar/pseudoscalar Yukawas.  Two conventions relate (g_S, g_P) to the paper's (g, theta):
@@ -9,7 +9,7 @@ scalar/pseudoscalar Yukawas.  Two conventions relate (g_S, g_P) to the paper's (
 with r = m_mu / m_tau (for another lepton pair: lighter over heavier mass, the ``m_light`` and
 ``m_heavy`` keywords of :func:`yukawas`).  theta = 0 is the pure pseudoscalar ("standard ALP"), theta = pi/2 the
 pure scalar (maximal positive Delta a_mu), theta = pi/4 the chiral coupling.  The choice of
-default is physics.md §2.4 / §14 item 1-2 ([U]): the paper's limits are theta-independent, which
+default is docs/physics.md §2.4 / §14 item 1-2 ([U]): the paper's limits are theta-independent, which
 holds exactly only with Eq. (3).
 """
 
@@ -23,7 +23,7 @@ from lfvscan.physics.constants import M_MU, M_TAU
 
 CONVENTIONS = ("eq3", "eq2")
 DEFAULT_CONVENTION = "eq3"
-#: default theta for production cross sections and limits (physics.md §7.6, [U], harmless)
+#: default theta for production cross sections and limits (docs/physics.md §7.6, [U], harmless)
 DEFAULT_THETA = math.pi / 4
 
 
@@ -37,7 +37,7 @@ def check_convention(convention: str) -> str:
 def yukawas(g, theta, convention: str = DEFAULT_CONVENTION, *, m_light: float = M_MU, m_heavy: float = M_TAU):
     """Scalar and pseudoscalar Yukawas (g_S, g_P) for coupling ``g`` and angle ``theta`` [rad].
 
-    physics.md §2.4 table: ``"eq3"`` g_S = g sin(theta), g_P = g cos(theta); ``"eq2"``
+    docs/physics.md §2.4 table: ``"eq3"`` g_S = g sin(theta), g_P = g cos(theta); ``"eq2"``
     g_S = g (1 - r) sin(theta), g_P = g (1 + r) cos(theta) with r = m_light / m_heavy, the masses
     [GeV] of the lighter and the heavier lepton of the pair (default muon and tau; unused in
     ``"eq3"``).  Vectorised over ``g`` and ``theta``.
@@ -52,12 +52,12 @@ def yukawas(g, theta, convention: str = DEFAULT_CONVENTION, *, m_light: float = 
 
 
 def g_eff_sq(g_S, g_P):
-    """g_eff^2 = g_S^2 + g_P^2 (physics.md §2.4)."""
+    """g_eff^2 = g_S^2 + g_P^2 (docs/physics.md §2.4)."""
     return np.asarray(g_S) ** 2 + np.asarray(g_P) ** 2
 
 
 def delta_m(m_a, g_S, g_P, m1: float = M_TAU, m2: float = M_MU):
-    """Delta_m = g_S^2 [m_a^2 - (m1+m2)^2] + g_P^2 [m_a^2 - (m1-m2)^2]  [GeV^2] (physics.md §7.4).
+    """Delta_m = g_S^2 [m_a^2 - (m1+m2)^2] + g_P^2 [m_a^2 - (m1-m2)^2]  [GeV^2] (docs/physics.md §7.4).
 
     ``m_a`` ALP mass, ``m1``, ``m2`` the two lepton masses [GeV] (default tau and muon; symmetric
     in them).  Also the bracket of the two-body width (§3.1) and of Eq. (13) (§5.1).

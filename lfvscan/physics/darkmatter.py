@@ -1,4 +1,4 @@
-"""Dark-matter annihilation rates and the relic / indirect-detection helpers (physics.md §5).
+"""Dark-matter annihilation rates and the relic / indirect-detection helpers (docs/physics.md §5).
 
 Invisible scenario: Dirac fermion chi coupled as ``-i g_chi a chibar g5 chi`` (Eq. (4)).
 
@@ -11,13 +11,13 @@ Invisible scenario: Dirac fermion chi coupled as ``-i g_chi a chibar g5 chi`` (E
 * :func:`b_chichi_to_aa`, :func:`g_chi_relic_secluded` - Eq. (14) secluded p-wave annihilation and
   the relic recipe of §5.4.
 
-Reconstructed ([U]) defaults, all keyword arguments (physics.md §14 item 14): relic target
+Reconstructed ([U]) defaults, all keyword arguments (docs/physics.md §14 item 14): relic target
 ``sigma_v0_cm3_s = RELIC_SIGMA_V_CM3_S = 4.4e-26`` cm^3/s (Dirac, Steigman-Dasgupta-Beacom,
 treated as mass independent), benchmark ``g_chi = 1`` and ``m_a = 3 m_chi`` (``m_a=None``), the
 r_infinity approximation exp(-2 <sigma v>/<sigma v>_0), and ``x_F = 20`` for the secluded recipe.
 
 Conventions as in :mod:`lfvscan.physics.decays`: ``convention="eq3"`` is Eq. (3) with m_mu -> 0
-everywhere (the m_mu -> 0 form of Eq. (13), theta independent; the numbers of physics.md §13.4),
+everywhere (the m_mu -> 0 form of Eq. (13), theta independent; the numbers of docs/physics.md §13.4),
 ``"eq2"`` keeps m_mu (general form with the Eq. (2) Yukawas).  The channel is closed (rate exactly
 0) for 2 m_chi <= m_tau + m_mu in both conventions.  The lepton masses are the keywords ``m_heavy``
 (default ``M_TAU``) and ``m_light`` (default ``M_MU``) [GeV] as in :mod:`lfvscan.physics.decays`.
@@ -34,21 +34,21 @@ from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_c
 from lfvscan.physics.decays import DEFAULT_G_CHI, DEFAULT_MA_OVER_MCHI, kallen
 from lfvscan.util.validate import positive
 
-#: relic-density target <sigma v>_0 for Dirac DM [cm^3/s] (physics.md §5.2, [U]/[L])
+#: relic-density target <sigma v>_0 for Dirac DM [cm^3/s] (docs/physics.md §5.2, [U]/[L])
 RELIC_SIGMA_V_CM3_S = 4.4e-26
-#: freeze-out x_F = m_chi / T_F of the secluded relic recipe (physics.md §5.4, [U]; 20-25)
+#: freeze-out x_F = m_chi / T_F of the secluded relic recipe (docs/physics.md §5.4, [U]; 20-25)
 DEFAULT_X_F = 20.0
 #: ID limit normalisations understood by :func:`id_rescaling_factor`
 ID_LIMIT_TYPES = ("majorana", "dirac")
 
 
 def to_cm3_per_s(sigma_v_GeVm2):
-    """Convert <sigma v> from GeV^-2 (times c) to cm^3/s (physics.md §1)."""
+    """Convert <sigma v> from GeV^-2 (times c) to cm^3/s (docs/physics.md §1)."""
     return np.asarray(sigma_v_GeVm2, dtype=float) * GEV2_TO_CM3_PER_S
 
 
 def to_GeVm2(sigma_v_cm3_s):
-    """Convert <sigma v> from cm^3/s to GeV^-2 (physics.md §1)."""
+    """Convert <sigma v> from cm^3/s to GeV^-2 (docs/physics.md §1)."""
     return np.asarray(sigma_v_cm3_s, dtype=float) / GEV2_TO_CM3_PER_S
 
 
@@ -59,7 +59,7 @@ def default_m_a(m_chi, m_a):
 
 def sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi=DEFAULT_G_CHI, width_a=0.0, m_light_formula: float = M_MU,
                           *, m_heavy: float = M_TAU, m_light: float = M_MU):
-    """General form of Eq. (13) (physics.md §5.1): <sigma v>_taumu [GeV^-2], both charges.
+    """General form of Eq. (13) (docs/physics.md §5.1): <sigma v>_taumu [GeV^-2], both charges.
 
     <sigma v> = g_chi^2 lambda^(1/2)(s, m_tau^2, m_mu^2) {g_S^2 [s - (m_tau+m_mu)^2]
                 + g_P^2 [s - (m_tau-m_mu)^2]} / (16 pi m_chi^2 [(s - m_a^2)^2 + m_a^2 Gamma_a^2]),
@@ -86,12 +86,12 @@ def sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi=DEFAULT_G_CHI, width_a=0.0
 def sigma_v_tau_mu(m_chi, m_a=None, g=1.0, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THETA,
                    convention: str = DEFAULT_CONVENTION, width_a=0.0, *, m_heavy: float = M_TAU,
                    m_light: float = M_MU):
-    """Eq. (13): <sigma v>(chi chibar -> tau^+- mu^-+) [GeV^-2] (physics.md §5.1).
+    """Eq. (13): <sigma v>(chi chibar -> tau^+- mu^-+) [GeV^-2] (docs/physics.md §5.1).
 
     Parameters
     ----------
     m_chi : DM mass [GeV] (> 0).  m_a : ALP mass [GeV]; ``None`` -> benchmark 3 m_chi ([U]).
-    g, theta, convention : LFV coupling (physics.md §2.4).  With ``"eq3"`` (default) the
+    g, theta, convention : LFV coupling (docs/physics.md §2.4).  With ``"eq3"`` (default) the
         m_mu -> 0 form  g_chi^2 g^2 (4 m_chi^2 - m_tau^2)^2 / (16 pi m_chi^2 [(4 m_chi^2 - m_a^2)^2
         + m_a^2 Gamma_a^2])  is used (theta independent); ``"eq2"`` uses the general form.
     g_chi : dark coupling (default 1, [U]).  width_a : Gamma_a [GeV] (default 0 = neglected).
@@ -110,7 +110,7 @@ def sigma_v_tau_mu(m_chi, m_a=None, g=1.0, g_chi=DEFAULT_G_CHI, theta=DEFAULT_TH
 def g_relic(m_chi, m_a=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION,
             sigma_v0_cm3_s: float = RELIC_SIGMA_V_CM3_S, width_a=0.0, *, m_heavy: float = M_TAU,
             m_light: float = M_MU):
-    """Relic lower bound on g (asymmetric Dirac DM, physics.md §5.3): dimensionless.
+    """Relic lower bound on g (asymmetric Dirac DM, docs/physics.md §5.3): dimensionless.
 
     g_min = sqrt(<sigma v>_0 / <sigma v>_taumu(g = 1)) at fixed g_chi and m_a (``None`` ->
     3 m_chi).  Below g_min the symmetric component is not depleted.  ``inf`` where the tau-mu
@@ -126,7 +126,7 @@ def g_relic(m_chi, m_a=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THETA, conventio
 def r_infinity(sigma_v_cm3_s, sigma_v0_cm3_s: float = RELIC_SIGMA_V_CM3_S):
     """Residual antiparticle fraction r_inf = n_chibar / n_chi ~ exp(-2 <sigma v>/<sigma v>_0).
 
-    Standard approximation for asymmetric DM (Graesser-Shoemaker-Vecchi 2011; physics.md §5.3,
+    Standard approximation for asymmetric DM (Graesser-Shoemaker-Vecchi 2011; docs/physics.md §5.3,
     [U]).  ``sigma_v_cm3_s`` is <sigma v> [cm^3/s], e.g. ``to_cm3_per_s(sigma_v_tau_mu(...))``.
     """
     sv = np.asarray(sigma_v_cm3_s, dtype=float)
@@ -136,7 +136,7 @@ def r_infinity(sigma_v_cm3_s, sigma_v0_cm3_s: float = RELIC_SIGMA_V_CM3_S):
 
 
 def id_rescaling_factor(r, limit_type: str = "majorana"):
-    """Factor multiplying <sigma v> before comparing to a published ID/CMB limit (physics.md §5.3).
+    """Factor multiplying <sigma v> before comparing to a published ID/CMB limit (docs/physics.md §5.3).
 
     Today's annihilation rate density is <sigma v> (rho/m_chi)^2 r/(1+r)^2.  A limit quoted for
     self-conjugate (``"majorana"``) DM excludes the point if <sigma v> * 2r/(1+r)^2 > limit; for a
@@ -153,7 +153,7 @@ def id_rescaling_factor(r, limit_type: str = "majorana"):
 
 
 def b_chichi_to_aa(m_chi, m_a, g_chi=DEFAULT_G_CHI):
-    """Eq. (14): coefficient b [GeV^-2] of sigma v = b v^2 for chi chibar -> a a (physics.md §5.4).
+    """Eq. (14): coefficient b [GeV^-2] of sigma v = b v^2 for chi chibar -> a a (docs/physics.md §5.4).
 
     b = g_chi^4 m_chi (m_chi^2 - m_a^2)^(5/2) / (24 pi (2 m_chi^2 - m_a^2)^4)  (v = relative velocity,
     identical-particle factor 1/2 included).  Exactly 0 where m_a >= m_chi (closed).
@@ -167,7 +167,7 @@ def b_chichi_to_aa(m_chi, m_a, g_chi=DEFAULT_G_CHI):
 
 
 def g_chi_relic_secluded(m_chi, m_a, x_F: float = DEFAULT_X_F, sigma_v0_cm3_s: float = RELIC_SIGMA_V_CM3_S):
-    """g_chi giving the relic density through chi chibar -> a a alone (physics.md §5.4, [U] recipe).
+    """g_chi giving the relic density through chi chibar -> a a alone (docs/physics.md §5.4, [U] recipe).
 
     Solves 3 b(g_chi) / x_F = <sigma v>_0 with <v^2> = 6/x:  g_chi = (<sigma v>_0 x_F / (3 b(1)))^(1/4).
     ``inf`` where the channel is closed (m_a >= m_chi).

@@ -1,4 +1,4 @@
-"""ALP decay widths, branching ratios and decay lengths (physics.md §3, Eqs. (5)-(7)).
+"""ALP decay widths, branching ratios and decay lengths (docs/physics.md §3, Eqs. (5)-(7)).
 
 All functions are pure and vectorised (numpy broadcasting) over masses and couplings.  Units:
 masses, energies and widths in GeV, ``ctau_m`` / ``lab_decay_length_m`` in metres.
@@ -6,15 +6,15 @@ masses, energies and widths in GeV, ``ctau_m`` / ``lab_decay_length_m`` in metre
 Conventions
 -----------
 * The Yukawa Lagrangian is ``-i a tau_bar (g_S + g_P gamma5) mu + h.c.``; ``(g, theta,
-  convention)`` map to ``(g_S, g_P)`` through :func:`lfvscan.physics.couplings.yukawas` (physics.md §2.4).
+  convention)`` map to ``(g_S, g_P)`` through :func:`lfvscan.physics.couplings.yukawas` (docs/physics.md §2.4).
 * ``convention="eq3"`` (default) is the paper's Eq. (3) *with* m_mu -> 0 also in the phase space,
   i.e. Eq. (5): Gamma(a -> tau^- mu^+) = g^2 m_a (1 - m_tau^2/m_a^2)^2 / (8 pi) (this is the
-  "Eq. (3)" column of physics.md §13.2).  ``convention="eq2"`` keeps m_mu in the couplings and in
+  "Eq. (3)" column of docs/physics.md §13.2).  ``convention="eq2"`` keeps m_mu in the couplings and in
   the phase space (general formula of §3.1).
 * A channel that is kinematically closed has width exactly 0 (never NaN).  The physical threshold
   m_a > m_tau + m_mu is enforced in *both* conventions (the m_mu -> 0 formula of Eq. (5) would
   otherwise open at m_a = m_tau).
-* [U] physics.md §3.2 / §14 item 3: the printed Eq. (5) most likely shows one charge channel.  The
+* [U] docs/physics.md §3.2 / §14 item 3: the printed Eq. (5) most likely shows one charge channel.  The
   total tau-mu width used for lifetimes is the **sum of both charge channels**
   (``both_charges=True``); a given charge combination has BR = 1/2 in the visible scenario.
 * [U] §14 item 17: the invisible branching ratio is 1 by default (``exact=False``); the exact
@@ -34,24 +34,24 @@ from lfvscan.physics.constants import HBARC_GEV_M, M_MU, M_TAU
 from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention, delta_m, yukawas
 from lfvscan.util.validate import positive
 
-#: visible scenario: BR(a -> tau^- mu^+) = BR(a -> tau^+ mu^-) = 1/2 (physics.md §3.5)
+#: visible scenario: BR(a -> tau^- mu^+) = BR(a -> tau^+ mu^-) = 1/2 (docs/physics.md §3.5)
 BR_VISIBLE_PER_CHARGE = 0.5
-#: invisible scenario baseline BR(a -> chi chi) = 1 (physics.md §3.5, [U] §14 item 17)
+#: invisible scenario baseline BR(a -> chi chi) = 1 (docs/physics.md §3.5, [U] §14 item 17)
 BR_INVISIBLE_BASELINE = 1.0
-#: benchmark m_a / m_chi = 3 of the invisible scenario (physics.md §5.3, [U] §14 item 14)
+#: benchmark m_a / m_chi = 3 of the invisible scenario (docs/physics.md §5.3, [U] §14 item 14)
 DEFAULT_MA_OVER_MCHI = 3.0
-#: benchmark dark coupling g_chi = 1 (physics.md §2.5, [U] §14 item 14)
+#: benchmark dark coupling g_chi = 1 (docs/physics.md §2.5, [U] §14 item 14)
 DEFAULT_G_CHI = 1.0
 
 
 def kallen(x, y, z):
-    """Kallen function lambda(x, y, z) = x^2 + y^2 + z^2 - 2xy - 2yz - 2zx (physics.md §3.1)."""
+    """Kallen function lambda(x, y, z) = x^2 + y^2 + z^2 - 2xy - 2yz - 2zx (docs/physics.md §3.1)."""
     x, y, z = (np.asarray(v, dtype=float) for v in (x, y, z))
     return x * x + y * y + z * z - 2.0 * (x * y + y * z + z * x)
 
 
 def width_two_body(m_a, g_S, g_P, m1: float = M_TAU, m2: float = M_MU):
-    """Width [GeV] of ONE charge channel a -> l1^- l2^+ with lepton masses ``m1``, ``m2`` [GeV] (physics.md §3.1).
+    """Width [GeV] of ONE charge channel a -> l1^- l2^+ with lepton masses ``m1``, ``m2`` [GeV] (docs/physics.md §3.1).
 
     Gamma = lambda^(1/2)(m_a^2, m1^2, m2^2) / (8 pi m_a^3)
             * { g_S^2 [m_a^2 - (m1+m2)^2] + g_P^2 [m_a^2 - (m1-m2)^2] }.
@@ -71,16 +71,16 @@ def width_two_body(m_a, g_S, g_P, m1: float = M_TAU, m2: float = M_MU):
 
 def width_tau_mu(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION, both_charges: bool = True,
                  *, m_heavy: float = M_TAU, m_light: float = M_MU):
-    """Width [GeV] of a -> tau mu (physics.md §3.2, Eq. (5)).
+    """Width [GeV] of a -> tau mu (docs/physics.md §3.2, Eq. (5)).
 
     Parameters
     ----------
     m_a : ALP mass [GeV], > 0.
-    g, theta : coupling g_taumu and angle [rad] of Eq. (3) (physics.md §2.3).
+    g, theta : coupling g_taumu and angle [rad] of Eq. (3) (docs/physics.md §2.3).
     convention : ``"eq3"`` (m_mu -> 0 in couplings and phase space, Eq. (5); default) or
         ``"eq2"`` (exact masses, §3.1 with the Eq. (2) Yukawas).
     both_charges : True (default) -> sum of tau^- mu^+ and tau^+ mu^- (used for the lifetime,
-        [U] §3.2); False -> one charge channel (the numbers of physics.md §13.2).
+        [U] §3.2); False -> one charge channel (the numbers of docs/physics.md §13.2).
     m_heavy, m_light : masses [GeV] of the heavier and the lighter lepton (default tau, mu).
 
     Exactly 0 below the physical threshold m_a <= m_heavy + m_light.
@@ -95,7 +95,7 @@ def width_tau_mu(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONV
 
 
 def width_chi_chi(m_a, m_chi, g_chi=DEFAULT_G_CHI):
-    """Width [GeV] of a -> chi chibar (physics.md §3.4, Eq. (7)).
+    """Width [GeV] of a -> chi chibar (docs/physics.md §3.4, Eq. (7)).
 
     Gamma = g_chi^2 m_a / (8 pi) sqrt(1 - 4 m_chi^2 / m_a^2); exactly 0 where m_a <= 2 m_chi.
     """
@@ -109,10 +109,10 @@ def width_chi_chi(m_a, m_chi, g_chi=DEFAULT_G_CHI):
 
 def total_width(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION, m_chi=None, g_chi=DEFAULT_G_CHI,
                 *, m_heavy: float = M_TAU, m_light: float = M_MU):
-    """Total ALP width [GeV]: Gamma_taumu (both charges) + Gamma_chichi (physics.md §3).
+    """Total ALP width [GeV]: Gamma_taumu (both charges) + Gamma_chichi (docs/physics.md §3).
 
     ``m_chi=None`` means no dark fermion (visible scenario): only a -> tau mu.  a -> gamma gamma is
-    neglected (physics.md §3.5).  ``m_heavy``, ``m_light``: lepton masses [GeV], see :func:`width_tau_mu`.
+    neglected (docs/physics.md §3.5).  ``m_heavy``, ``m_light``: lepton masses [GeV], see :func:`width_tau_mu`.
     """
     gamma = width_tau_mu(m_a, g, theta, convention, both_charges=True, m_heavy=m_heavy, m_light=m_light)
     if m_chi is not None:
@@ -123,7 +123,7 @@ def total_width(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVE
 def br_invisible(m_a, g=1.0, m_chi=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THETA,
                  convention: str = DEFAULT_CONVENTION, exact: bool = False, *, m_heavy: float = M_TAU,
                  m_light: float = M_MU):
-    """BR(a -> chi chibar) (physics.md §3.5).
+    """BR(a -> chi chibar) (docs/physics.md §3.5).
 
     ``exact=False`` (default, [U] §14 item 17): the baseline 1 wherever a -> chi chibar is open
     (0 where m_a <= 2 m_chi).  ``exact=True``: Gamma_chi / (Gamma_chi + Gamma_taumu), 0 where both
@@ -142,7 +142,7 @@ def br_invisible(m_a, g=1.0, m_chi=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THET
 
 def br_tau_mu_per_charge(m_a, g=1.0, m_chi=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THETA,
                          convention: str = DEFAULT_CONVENTION, *, m_heavy: float = M_TAU, m_light: float = M_MU):
-    """BR(a -> tau^- mu^+) = BR(a -> tau^+ mu^-) [one charge combination] (physics.md §3.5).
+    """BR(a -> tau^- mu^+) = BR(a -> tau^+ mu^-) [one charge combination] (docs/physics.md §3.5).
 
     ``m_chi=None`` (visible scenario, no open dark channel): 1/2 wherever a -> tau mu is open,
     0 below threshold.  With ``m_chi`` given: Gamma(one charge) / Gamma_tot (0 if all closed).
@@ -157,7 +157,7 @@ def br_tau_mu_per_charge(m_a, g=1.0, m_chi=None, g_chi=DEFAULT_G_CHI, theta=DEFA
 
 def ctau_m(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION, m_chi=None, g_chi=DEFAULT_G_CHI,
            *, m_heavy: float = M_TAU, m_light: float = M_MU):
-    """ALP proper decay length c*tau = hbar c / Gamma_tot [m] (physics.md §3.3, Eq. (6)).
+    """ALP proper decay length c*tau = hbar c / Gamma_tot [m] (docs/physics.md §3.3, Eq. (6)).
 
     Gamma_tot from :func:`total_width` (both tau-mu charges, plus chi chibar if ``m_chi`` given;
     lepton masses ``m_heavy``, ``m_light`` [GeV]).  ``inf`` where every channel is closed (stable ALP).

@@ -1,4 +1,4 @@
-"""Photon-nucleus form factors (physics.md §7.3, Eqs. (16)-(20)).
+"""Photon-nucleus form factors (docs/physics.md §7.3, Eqs. (16)-(20)).
 
 F^2(t) = G_el^atom G_el^nuc + G_inel^atom G_inel^nuc, with a hard cut F^2 = 0 for t > t_cut.
 All functions are vectorised over ``t`` [GeV^2] and pure.  The reconstructed ([U]) constants are

@@ -1,10 +1,10 @@
-"""Muon anomalous magnetic moment from the LFV ALP (physics.md §4, Eqs. (8)-(12)).
+"""Muon anomalous magnetic moment from the LFV ALP (docs/physics.md §4, Eqs. (8)-(12)).
 
 Contents
 --------
 * :func:`delta_amu_yukawa` - exact one-loop result (§4.1) for ``-i a tau_bar (g_S + g_P g5) mu``,
   evaluated by fixed-order Gauss-Legendre quadrature on geometrically graded panels (pure numpy,
-  vectorised over m_a and the couplings; reproduces physics.md §13.3 to better than 1e-7).
+  vectorised over m_a and the couplings; reproduces docs/physics.md §13.3 to better than 1e-7).
 * :func:`loop_F`, :func:`loop_G` - Eq. (9), with a Taylor series around x = 1 (removable
   singularity) and the exact limits at x = 0; :func:`delta_amu_closed_yukawa` - Eq. (8).
 * :func:`delta_amu_lowmass` - Eq. (10), m_a << m_tau.
@@ -12,13 +12,13 @@ Contents
 * :class:`G2Measurement`, :data:`G2_PRESETS`, :func:`get_g2_measurement` - measured Delta a_mu.
 * :func:`preferred_band` - the g-2 preferred coupling band drawn in Figs. 6-7 (§4.5).
 
-Reconstructed ([U]) choices, all configurable (physics.md §14 items 2 and 5): the coupling
+Reconstructed ([U]) choices, all configurable (docs/physics.md §14 items 2 and 5): the coupling
 convention (``convention="eq3"`` default, Eq. (3) Yukawas inside the exact loop), the sigma level
 of the band (``nsigma=2`` default) and the theta values (always an explicit argument).
 
 Lepton masses [GeV] are keywords: ``m_lepton`` is the external lepton whose anomalous moment is
 computed (default the muon, ``M_MU``) and ``m_loop`` the lepton in the loop (default the tau,
-``M_TAU``); physics.md writes m_mu and m_tau.
+``M_TAU``); docs/physics.md writes m_mu and m_tau.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ _X, _U, _W = _graded_nodes()
 
 
 def delta_amu_yukawa(m_a, g_S, g_P, m_lepton: float = M_MU, m_loop: float = M_TAU):
-    """Exact one-loop Delta a_mu (physics.md §4.1) for Yukawas (g_S, g_P); dimensionless.
+    """Exact one-loop Delta a_mu (docs/physics.md §4.1) for Yukawas (g_S, g_P); dimensionless.
 
         Delta a_mu = m_mu^2 / (8 pi^2 m_a^2) int_0^1 dx
                      [g_S^2 x^2 (1 + eps - x) + g_P^2 x^2 (1 - eps - x)]
@@ -108,7 +108,7 @@ def _x2logx(x):
 
 
 def loop_F(x):
-    """F(x) = (1 - 3x)/(x - 1)^2 + 2 x^2 ln x / (x - 1)^3  (physics.md §4.2, Eq. (9)).
+    """F(x) = (1 - 3x)/(x - 1)^2 + 2 x^2 ln x / (x - 1)^3  (docs/physics.md §4.2, Eq. (9)).
 
     x = m_a^2 / m_tau^2 >= 0.  F(0) = 1, F(1) = 2/3 (series used for |x - 1| < SERIES_RADIUS).
     """
@@ -122,7 +122,7 @@ def loop_F(x):
 
 
 def loop_G(x):
-    """G(x) = (2x^2 + 5x - 1)/(3 (x - 1)^3) - 2 x^2 ln x / (x - 1)^4  (physics.md §4.2, Eq. (9)).
+    """G(x) = (2x^2 + 5x - 1)/(3 (x - 1)^3) - 2 x^2 ln x / (x - 1)^4  (docs/physics.md §4.2, Eq. (9)).
 
     x = m_a^2 / m_tau^2 >= 0.  G(0) = 1/3, G(1) = 1/6 (series used for |x - 1| < SERIES_RADIUS).
     """
@@ -136,7 +136,7 @@ def loop_G(x):
 
 
 def delta_amu_closed_yukawa(m_a, g_S, g_P, m_lepton: float = M_MU, m_loop: float = M_TAU):
-    """Closed form Eq. (8) for m_mu << m_tau, m_a (physics.md §4.2); dimensionless.
+    """Closed form Eq. (8) for m_mu << m_tau, m_a (docs/physics.md §4.2); dimensionless.
 
     Delta a_mu = [ (g_S^2 - g_P^2) (m_mu/m_tau) F(x) + (g_S^2 + g_P^2) (m_mu/m_tau)^2 G(x) ] / (16 pi^2),
     x = m_a^2 / m_tau^2, with m_mu = ``m_lepton`` and m_tau = ``m_loop`` [GeV] (default muon, tau).
@@ -157,7 +157,7 @@ def _yukawas(g, theta, convention, m_lepton, m_loop):
 
 def delta_amu_lowmass(g=1.0, theta=math.pi / 2, convention: str = DEFAULT_CONVENTION, *, m_lepton: float = M_MU,
                       m_loop: float = M_TAU):
-    """Low-mass limit Eq. (10), m_a << m_tau (physics.md §4.3); dimensionless, m_a independent.
+    """Low-mass limit Eq. (10), m_a << m_tau (docs/physics.md §4.3); dimensionless, m_a independent.
 
     Delta a_mu = (g_S^2 - g_P^2) m_mu / (16 pi^2 m_tau)  (= -g^2 cos(2 theta) * 3.766e-4 in the
     Eq. (3) convention), with m_mu = ``m_lepton`` and m_tau = ``m_loop`` [GeV] (default muon, tau).
@@ -174,7 +174,7 @@ def delta_amu(m_a, theta, g=1.0, convention: str = DEFAULT_CONVENTION, method: s
     """Delta a_mu of the ALP at mass ``m_a`` [GeV], angle ``theta`` [rad], coupling ``g``.
 
     ``method``: ``"exact"`` (§4.1, default), ``"closed"`` (Eq. (8)-(9)) or ``"lowmass"`` (Eq. (10)).
-    ``convention``: coupling convention of physics.md §2.4 (``"eq3"`` default, [U] §14 item 2).
+    ``convention``: coupling convention of docs/physics.md §2.4 (``"eq3"`` default, [U] §14 item 2).
     ``m_lepton`` / ``m_loop``: external / loop lepton masses [GeV] (default muon / tau).
     Broadcasts over ``m_a``, ``theta`` and ``g``.
     """
@@ -218,7 +218,7 @@ G2_PRESETS: dict[str, G2Measurement] = {
     "paper-2023": G2Measurement(
         "paper-2023", 249e-11, 48e-11,
         "world average 2023 a_mu^exp = 116592059(22)e-11 minus Theory Initiative WP2020 "
-        "a_mu^SM = 116591810(43)e-11: 249(48)e-11, 5.1 sigma (physics.md §4.5, Eqs. (11)-(12))",
+        "a_mu^SM = 116591810(43)e-11: 249(48)e-11, 5.1 sigma (docs/physics.md §4.5, Eqs. (11)-(12))",
     ),
     "wp2025": G2Measurement(
         "wp2025", 38e-11, 63e-11,
@@ -227,7 +227,7 @@ G2_PRESETS: dict[str, G2Measurement] = {
     ),
 }
 DEFAULT_G2_PRESET = "paper-2023"
-#: sigma level of the drawn band ([U] physics.md §14 item 5)
+#: sigma level of the drawn band ([U] docs/physics.md §14 item 5)
 DEFAULT_NSIGMA = 2.0
 
 
@@ -256,7 +256,7 @@ def g_for_delta_amu(value, delta_amu_hat):
 def preferred_band(m_a, theta, preset: str | G2Measurement = DEFAULT_G2_PRESET, nsigma: float = DEFAULT_NSIGMA,
                    convention: str = DEFAULT_CONVENTION, method: str = "exact", *, m_lepton: float = M_MU,
                    m_loop: float = M_TAU):
-    """g-2 preferred coupling band (physics.md §4.5): returns ``(g_lo, g_central, g_hi)`` arrays.
+    """g-2 preferred coupling band (docs/physics.md §4.5): returns ``(g_lo, g_central, g_hi)`` arrays.
 
     The band is the set of g with  D - nsigma*sigma <= g^2 Delta_a_hat(m_a, theta) <= D + nsigma*sigma,
     where (D, sigma) is the measurement ``preset`` (name from :data:`G2_PRESETS` or a
@@ -271,7 +271,7 @@ def preferred_band(m_a, theta, preset: str | G2Measurement = DEFAULT_G2_PRESET, 
       g <= g_hi (the situation of the ``wp2025`` preset at 1 and 2 sigma).
     * central value ``D <= 0``: ``g_central = 0``;  upper edge ``D + nsigma*sigma <= 0``: ``g_hi = 0``.
 
-    ``nsigma`` (default 2) and ``theta`` are [U] choices (physics.md §14 item 5).  ``m_lepton`` /
+    ``nsigma`` (default 2) and ``theta`` are [U] choices (docs/physics.md §14 item 5).  ``m_lepton`` /
     ``m_loop``: external / loop lepton masses [GeV] (default muon / tau), see :func:`delta_amu`.
     """
     meas = get_g2_measurement(preset)

@@ -1,16 +1,16 @@
-"""Exact kinematics of mu N -> tau N a in the nucleus rest frame (physics.md §7.1, §7.5, §7.7, §7.8).
+"""Exact kinematics of mu N -> tau N a in the nucleus rest frame (docs/physics.md §7.1, §7.5, §7.7, §7.8).
 
 All functions are pure, vectorised numpy (broadcasting over their array arguments), GeV units.
 
-Conventions (physics.md §7.4-§7.5): beam lepton l_in(p) along z with energy ``E``; ALP a(k) with
+Conventions (docs/physics.md §7.4-§7.5): beam lepton l_in(p) along z with energy ``E``; ALP a(k) with
 energy ``E_a``, polar angle ``theta_a``; ``E_minus_Ea = E - E_a`` is the energy of the outgoing
-lepton plus the kinetic energy of the recoiling nucleus (called ``W`` in physics.md §7.5; renamed
+lepton plus the kinetic energy of the recoiling nucleus (called ``W`` in docs/physics.md §7.5; renamed
 here because ``W`` is also tungsten); ``q = P_i - P_f`` is the four-momentum delivered to the
-lepton line, ``t = -q^2 > 0``, and ``|q|`` (:func:`recoil_momentum`, ``Q`` in physics.md) the
+lepton line, ``t = -q^2 > 0``, and ``|q|`` (:func:`recoil_momentum`, ``Q`` in docs/physics.md) the
 recoil momentum.
 
 Lepton masses: the incoming lepton has mass ``m_in`` (default the muon, ``M_MU``; ``m_mu`` in
-physics.md) and the outgoing one ``m_out`` (default the tau, ``M_TAU``; ``m_tau`` in physics.md).
+docs/physics.md) and the outgoing one ``m_out`` (default the tau, ``M_TAU``; ``m_tau`` in docs/physics.md).
 They are keyword arguments of every function that needs them, so another flavour pair
 (e -> tau, mu -> e) is a choice of arguments; the defaults reproduce mu -> tau bit for bit.
 
@@ -38,11 +38,11 @@ def momentum(E, m):
 
 
 class AlpKinematics(NamedTuple):
-    """Lepton-side kinematics at fixed (E, E_a, theta_a) (physics.md §7.5).  All GeV / GeV^2."""
+    """Lepton-side kinematics at fixed (E, E_a, theta_a) (docs/physics.md §7.5).  All GeV / GeV^2."""
 
     E: np.ndarray  #: beam energy
     E_a: np.ndarray  #: ALP energy
-    E_minus_Ea: np.ndarray  #: E - E_a = E_out + recoil kinetic energy (``W`` of physics.md §7.5)
+    E_minus_Ea: np.ndarray  #: E - E_a = E_out + recoil kinetic energy (``W`` of docs/physics.md §7.5)
     w: np.ndarray  #: E - E_a - m_out (>= 0 for a physical outgoing lepton)
     p: np.ndarray  #: |p| beam momentum
     k: np.ndarray  #: |k| ALP momentum
@@ -88,7 +88,7 @@ def alp_kinematics_from_Ea(E, E_a, theta_a, m_a, *, m_in: float = M_MU, m_out: f
 
 
 def t_bounds(E_minus_Ea, V, u, M):
-    """Roots t_lo <= t_hi of cos^2(theta_q^0) = 1 (physics.md §7.7) [GeV^2].
+    """Roots t_lo <= t_hi of cos^2(theta_q^0) = 1 (docs/physics.md §7.7) [GeV^2].
 
     With ``W = E_minus_Ea = E - E_a`` [GeV], ``V = |p - k|`` [GeV], ``u`` [GeV^2] (from
     :func:`alp_kinematics`) and the nucleus mass ``M`` [GeV]:
@@ -112,19 +112,19 @@ def t_bounds(E_minus_Ea, V, u, M):
 
 def t_upper(t_hi, w, M, t_cut):
     """t_up = min(t_hi, t_cut, 2 M w) [GeV^2] with w = E - E_a - m_out, i.e. E_out >= m_out
-    (physics.md §7.7: t_up = min(t_hi, t_cut, 2 M (E - E_a - m_tau)))."""
+    (docs/physics.md §7.7: t_up = min(t_hi, t_cut, 2 M (E - E_a - m_tau)))."""
     return np.minimum(np.minimum(t_hi, t_cut), 2.0 * M * np.asarray(w, dtype=float))
 
 
 def recoil_momentum(t, M):
     """|q| = sqrt(t + t^2 / (4 M^2)) [GeV] for an elastic recoil off a nucleus of mass ``M`` [GeV]
-    (``Q`` in physics.md §7.5; not vegas' Q)."""
+    (``Q`` in docs/physics.md §7.5; not vegas' Q)."""
     t = np.asarray(t, dtype=float)
     return np.sqrt(t * (1.0 + t / (4.0 * M * M)))
 
 
 def cos_theta_q0(t, kin: AlpKinematics, M, q_abs=None):
-    """cos(theta_q^0) = (u - (1 + (E - E_a)/M) t) / (2 |q| V) fixed by energy conservation (physics.md §7.5).
+    """cos(theta_q^0) = (u - (1 + (E - E_a)/M) t) / (2 |q| V) fixed by energy conservation (docs/physics.md §7.5).
 
     ``q_abs`` = |q| = :func:`recoil_momentum` (t, M) [GeV] if already known.
     """
@@ -133,7 +133,7 @@ def cos_theta_q0(t, kin: AlpKinematics, M, q_abs=None):
 
 
 def s_coefficients(t, kin: AlpKinematics, M):
-    """(s0, s1) with s = s0 + s1 cos(phi_q) (physics.md §7.5) [GeV^2].
+    """(s0, s1) with s = s0 + s1 cos(phi_q) (docs/physics.md §7.5) [GeV^2].
 
     ``s0 = -(1 + E/M) t - 2 |q| cos(theta_q^0) |p| (|p| - |k| cos theta_a) / V``,
     ``s1 = -2 |q| sin(theta_q^0) |p| |k| sin(theta_a) / V`` (its sign is irrelevant).
@@ -168,7 +168,7 @@ def t_min_exact(E, m_X, M, *, m_in: float = M_MU):
 def max_mass_exact(E, M, t_cut, *, m_in: float = M_MU, m_out: float = M_TAU):
     """Largest m_a [GeV] with t_min_exact(E, m_a + m_out) <= t_cut [GeV^2] (nucleus mass ``M`` [GeV]).
 
-    Inverts the forward 2 -> 2 kinematics at t = t_cut (physics.md §7.9 construction with the
+    Inverts the forward 2 -> 2 kinematics at t = t_cut (docs/physics.md §7.9 construction with the
     recoil along the beam): ``m_X^2 = m_in^2 - t (1 + E/M) + 2 |p| |q|(t)``; ``m_a = m_X - m_out``.
     Returns a non-positive number when no ALP can be produced.  (The §7.1/§13.7 numbers are the
     M -> inf, t << 2E sqrt(t) limit ``sqrt(2 E sqrt(t_cut) + m_in^2) - m_out``.)

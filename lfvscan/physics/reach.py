@@ -1,8 +1,8 @@
-"""Kinematic reach of mu N -> tau N a: approximate (physics.md §7.1) and exact (§7.7).
+"""Kinematic reach of mu N -> tau N a: approximate (docs/physics.md §7.1) and exact (§7.7).
 
 Production requires some phase-space point with t <= t_cut (the hard form-factor cut, default
-1 GeV^2, physics.md §7.3).  The incoming lepton has mass ``m_in`` (default the muon) and the
-outgoing one ``m_out`` (default the tau); physics.md writes m_mu and m_tau.
+1 GeV^2, docs/physics.md §7.3).  The incoming lepton has mass ``m_in`` (default the muon) and the
+outgoing one ``m_out`` (default the tau); docs/physics.md writes m_mu and m_tau.
 
 Approximation of §7.1 (nucleus infinitely heavy), the §13.6/§13.7 reference values:
 t_min ~ [((m_a + m_out)^2 - m_in^2) / (2E)]^2 and
@@ -30,14 +30,14 @@ from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
 from lfvscan.physics.targets import get_target
 from lfvscan.util.validate import positive
 
-#: hard cut on t [GeV^2] (physics.md §7.3): the form factors' cut, defined in lfvscan.physics.formfactors
+#: hard cut on t [GeV^2] (docs/physics.md §7.3): the form factors' cut, defined in lfvscan.physics.formfactors
 DEFAULT_T_CUT_GEV2 = DEFAULT_FF.t_cut_GeV2
 
 
 # ------------------------------------------------------------------------- M -> infinity (§7.1)
 
 def t_min_GeV2(energy_GeV, m_a, *, m_in: float = M_MU, m_out: float = M_TAU):
-    """t_min ~ [((m_a + m_out)^2 - m_in^2) / (2E)]^2  [GeV^2] (physics.md §7.1, M -> infinity).
+    """t_min ~ [((m_a + m_out)^2 - m_in^2) / (2E)]^2  [GeV^2] (docs/physics.md §7.1, M -> infinity).
 
     ``energy_GeV`` beam energy E, ``m_a`` ALP mass, ``m_in`` / ``m_out`` incoming / outgoing lepton
     masses (default muon / tau), all GeV.

@@ -1,4 +1,4 @@
-"""Closed-form properties of the LFV ALP at one parameter point (physics.md §3-§5), as one dict.
+"""Closed-form properties of the LFV ALP at one parameter point (docs/physics.md §3-§5), as one dict.
 
 >>> from lfvscan.physics.summary import model_summary
 >>> s = model_summary(10.0, coupling=0.01)
@@ -30,7 +30,7 @@ from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, yukawas
 #: default LFV coupling g_taumu of the summary (``lfvscan model --coupling``)
 DEFAULT_COUPLING = 1e-2
 
-#: m_tau + m_mu [GeV]: threshold of a -> tau mu and of chi chibar -> tau mu (physics.md §3.1, §5.1)
+#: m_tau + m_mu [GeV]: threshold of a -> tau mu and of chi chibar -> tau mu (docs/physics.md §3.1, §5.1)
 TAU_MU_THRESHOLD_GeV = M_TAU + M_MU
 
 

@@ -1,7 +1,7 @@
-"""Target materials (physics.md §1, §13.1).
+"""Target materials (docs/physics.md §1, §13.1).
 
 A :class:`Target` holds the nuclear and bulk properties of a target element.  The nucleus mass
-used in the production kinematics is ``M = A u`` (physics.md §1, [U] item 7: the thesis code uses
+used in the production kinematics is ``M = A u`` (docs/physics.md §1, [U] item 7: the thesis code uses
 ``Z m_p + (A - Z) m_n``; the difference is << 1 % in sigma).  It is a field, so a user can
 override it with :func:`dataclasses.replace`.
 """
@@ -41,7 +41,7 @@ class Target:
 
     @property
     def number_density_cm3(self) -> float:
-        """Atoms per cm^3, n_T = rho N_A / A_mol (physics.md §1)."""
+        """Atoms per cm^3, n_T = rho N_A / A_mol (docs/physics.md §1)."""
         return self.density_g_cm3 * N_AVOGADRO / self.molar_mass_g_mol
 
     @property

@@ -1,10 +1,10 @@
-"""Downstream tau kinematics: decay lengths and selection fractions (physics.md §8).
+"""Downstream tau kinematics: decay lengths and selection fractions (docs/physics.md §8).
 
 * :func:`decay_length_tau_cm` - mean lab decay length lambda_tau(E_tau) (§8.1).
 * :func:`e_cut_GeV` - tau energy above which lambda_tau > d (§8.5).
 * :func:`resolved_fraction` - acceptance of one tau of energy E_tau for resolution d (§8.5):
   ``mode="mean"`` (baseline, step function on the mean decay length) or ``"exponential"``
-  (survival probability exp(-d/lambda)).  [U] physics.md §14 item 11.
+  (survival probability exp(-d/lambda)).  [U] docs/physics.md §14 item 11.
 * :func:`tau2_energy_bounds`, :func:`p2_pass_fraction` - the tau from a -> tau mu has a flat lab
   energy distribution on [E_-, E_+] (§8.3); fraction passing the decay-length cut.
 * :func:`tau_to_mu_cdf`, :func:`p_muon_energy_below` - tau -> mu nu nu spectrum (§8.4).
@@ -45,7 +45,7 @@ def _tau_energy(E_tau, m_tau: float = M_TAU) -> np.ndarray:
 
 
 def beta_gamma_tau(E_tau, *, m_tau: float = M_TAU):
-    """beta*gamma = sqrt(E_tau^2 - m_tau^2) / m_tau of a tau of lab energy ``E_tau`` [GeV] (physics.md §8.1)."""
+    """beta*gamma = sqrt(E_tau^2 - m_tau^2) / m_tau of a tau of lab energy ``E_tau`` [GeV] (docs/physics.md §8.1)."""
     E = _tau_energy(E_tau, m_tau)
     return np.sqrt(E * E - m_tau**2) / m_tau
 
@@ -79,7 +79,7 @@ def resolved_fraction(E_tau, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE, *, m_tau
 
 
 def tau2_rest_frame(m_a, *, m_tau: float = M_TAU, m_light: float = M_MU):
-    """(E*, p*) [GeV] of the tau in the ALP rest frame for a -> tau mu (physics.md §8.3):
+    """(E*, p*) [GeV] of the tau in the ALP rest frame for a -> tau mu (docs/physics.md §8.3):
     E* = (m_a^2 + m_tau^2 - m_mu^2)/(2 m_a), p* = lambda^(1/2)(m_a^2, m_tau^2, m_mu^2)/(2 m_a)
     (p* = 0 below threshold); ``m_a``, ``m_tau`` and the other lepton's mass ``m_light`` (= m_mu) in GeV."""
     m_a = np.asarray(m_a, dtype=float)
@@ -89,7 +89,7 @@ def tau2_rest_frame(m_a, *, m_tau: float = M_TAU, m_light: float = M_MU):
 
 
 def tau2_energy_bounds(E_a, m_a, *, m_tau: float = M_TAU, m_light: float = M_MU):
-    """Lab energy range [E_-, E_+] [GeV] of the tau from a -> tau mu (physics.md §8.3).
+    """Lab energy range [E_-, E_+] [GeV] of the tau from a -> tau mu (docs/physics.md §8.3).
 
     E_+- = gamma_a (E* +- beta_a p*),  E* = (m_a^2 + m_tau^2 - m_mu^2)/(2 m_a),
     p* = lambda^(1/2)(m_a^2, m_tau^2, m_mu^2)/(2 m_a), with m_mu = ``m_light``.  The distribution
@@ -112,7 +112,7 @@ def p2_pass_fraction(E_a, m_a, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE, *, m_t
                      m_light: float = M_MU, ctau_tau_cm: float = CTAU_TAU_CM):
     """Fraction of taus from a -> tau mu (ALP lab energy ``E_a``) resolved with resolution ``d_cm``.
 
-    physics.md §8.5.  ``mode="mean"`` (baseline): clip((E_+ - max(E_cut, E_-)) / (E_+ - E_-), 0, 1).
+    docs/physics.md §8.5.  ``mode="mean"`` (baseline): clip((E_+ - max(E_cut, E_-)) / (E_+ - E_-), 0, 1).
     ``mode="exponential"``: average of exp(-d/lambda_tau(E)) over the flat spectrum (64-point
     Gauss-Legendre).  Exactly 0 where the decay is impossible (m_a <= m_tau + m_mu or E_a < m_a).
     For an ALP at rest (E_+ = E_-) the fraction is that of the single tau energy.  Tau mass
@@ -138,7 +138,7 @@ def p2_pass_fraction(E_a, m_a, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE, *, m_t
 
 
 def tau_to_mu_cdf(y_c):
-    """P(y < y_c) for y = E_mu / E_tau in tau -> mu nu nu (physics.md §8.4).
+    """P(y < y_c) for y = E_mu / E_tau in tau -> mu nu nu (docs/physics.md §8.4).
 
     Unpolarised ultra-relativistic tau, massless mu: dN/dy = 5/3 - 3y^2 + 4/3 y^3 on [0, 1],
     P = 5/3 y_c - y_c^3 + y_c^4 / 3  (y_c clipped to [0, 1]).

@@ -1,4 +1,4 @@
-"""Figures of arXiv:2407.15942 from a scan (physics.md §11).
+"""Figures of arXiv:2407.15942 from a scan (docs/physics.md §11).
 
 Every plotting function takes data objects (``ScanData``, limits, overlays), draws on a new (or
 given) matplotlib axes and returns ``(fig, ax)``; each curve carries a legend label naming the
@@ -79,7 +79,7 @@ def _finite(a):
 # ------------------------------------------------------------------------------- Fig. 1
 def fig1_dm_plane(m_chi_GeV=None, id_curves=(), f_eff: float = ov.DEFAULT_F_EFF,
                   ma_over_mchi: float = ov.DEFAULT_MA_OVER_MCHI, g_chi: float = 1.0, ax=None):
-    """Fig. 1: (m_chi, g) plane for asymmetric Dirac DM (physics.md §5.3, §11): relic line,
+    """Fig. 1: (m_chi, g) plane for asymmetric Dirac DM (docs/physics.md §5.3, §11): relic line,
     Planck CMB exclusion (p_ann with ``f_eff``), user ID curves, future ID (x10 stronger)."""
     fig, ax = _axes(ax)
     m = np.geomspace(1.0, 30.0, 300) if m_chi_GeV is None else np.asarray(m_chi_GeV, float)
@@ -181,7 +181,7 @@ def fig3_coherent_diffractive(scan: ScanData, target: str | None = None, masses=
 # ------------------------------------------------------------------------------- Fig. 5
 def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res_cm: float = 0.2, ax=None):
     """Fig. 5 left: (1/sigma) dsigma/dln lambda of the conversion tau, lambda = x_tau E c tau / m_tau
-    (physics.md §11), for several E and m_a, with the band lambda < ``res_cm``."""
+    (docs/physics.md §11), for several E and m_a, with the band lambda < ``res_cm``."""
     fig, ax = _axes(ax)
     t = scan.target_index(target)
     done_E = [e for j, e in enumerate(scan.energies_GeV) if np.any(scan.status[t, j] == DONE)]
@@ -211,7 +211,7 @@ def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res
 
 
 def tau2_lambda_distribution(scan: ScanData, t: int, j: int, k: int, lam_edges_cm, n_sub: int = 16):
-    """(1/sigma) dsigma/dln lambda of the tau from a -> tau mu (physics.md §8.3): each x_tau bin
+    """(1/sigma) dsigma/dln lambda of the tau from a -> tau mu (docs/physics.md §8.3): each x_tau bin
     (E_a = E (1 - x_tau)) is split into ``n_sub`` log sub-bins; the tau energy is flat on
     [E_-, E_+] and lambda = beta gamma c tau.  Returns values per ln-lambda bin."""
     E = scan.energies_GeV[j]
@@ -243,7 +243,7 @@ def tau2_lambda_distribution(scan: ScanData, t: int, j: int, k: int, lam_edges_c
 def fig5_tau2(scan: ScanData, target: str = "Pb", energy: float = 1000.0, masses=None,
               res_cm=(2.0, 0.2), ax=None):
     """Fig. 5 right: lambda distribution of the tau from the ALP decay at ``energy``, light and
-    heavy ALP, with the 2 cm and 2 mm resolution bands (physics.md §8.3, §11)."""
+    heavy ALP, with the 2 cm and 2 mm resolution bands (docs/physics.md §8.3, §11)."""
     fig, ax = _axes(ax)
     t = scan.target_index(target)
     j = scan.energy_index(energy)

@@ -1,14 +1,14 @@
-"""Independent cross-checks of the exact 2->3 production cross section (physics.md §7.9, §7.10).
+"""Independent cross-checks of the exact 2->3 production cross section (docs/physics.md §7.9, §7.10).
 
 Process: mu(p) + N(P_i) -> tau(p') + N(P_f) + a(k), nucleus rest frame (= lab), beam along +z.
 Cross sections are for g = 1 (sigma = g^2 sigma_hat) in pb, energies in GeV, t in GeV^2.
 
 This module is deliberately written *without* importing :mod:`lfvscan.physics.kinematics`,
 :mod:`lfvscan.physics.amplitude` or :mod:`lfvscan.xsec`: it re-implements the kinematics from
-physics.md so that a mistake in the production code shows up as a disagreement.  It uses only
+docs/physics.md so that a mistake in the production code shows up as a disagreement.  It uses only
 the shared constants, targets, form factors, coupling conventions and the §7.1 t_min of
 :mod:`lfvscan.physics.reach`.  The incoming / outgoing lepton masses are the keywords ``m_in`` /
-``m_out`` of the public functions (physics.md's m_mu / m_tau; default muon / tau).
+``m_out`` of the public functions (docs/physics.md's m_mu / m_tau; default muon / tau).
 
 Contents
 --------
@@ -77,7 +77,7 @@ def _gS_gP(theta, convention, m_in=M_MU, m_out=M_TAU):
 # §7.4: spin-averaged squared amplitude
 # ----------------------------------------------------------------------------------------------
 def amp_A(s, u, t, P2, Pk, Pp, Ppp, m_a, g_S, g_P, *, m_in: float = M_MU, m_out: float = M_TAU):
-    """Reduced spin-averaged |M|^2, A(s,u,t) [GeV^2], physics.md §7.4.
+    """Reduced spin-averaged |M|^2, A(s,u,t) [GeV^2], docs/physics.md §7.4.
 
     ``|M|^2_avg = e^4 F^2(t)/t^2 * A``.  Inputs are the invariants s = (p'+k)^2 - m_mu^2,
     u = (p-k)^2 - m_tau^2, t = -q^2 and the dot products P^2, P.k, P.p, P.p' with P = P_i + P_f
@@ -95,7 +95,7 @@ def amp_A(s, u, t, P2, Pk, Pp, Ppp, m_a, g_S, g_P, *, m_in: float = M_MU, m_out:
 
 
 def _gamma_matrices():
-    """Dirac-representation gamma^0..3 and gamma5 = i g0 g1 g2 g3 (physics.md §1)."""
+    """Dirac-representation gamma^0..3 and gamma5 = i g0 g1 g2 g3 (docs/physics.md §1)."""
     s1 = np.array([[0, 1], [1, 0]], dtype=complex)
     s2 = np.array([[0, -1j], [1j, 0]], dtype=complex)
     s3 = np.array([[1, 0], [0, -1]], dtype=complex)
@@ -350,7 +350,7 @@ def mc_sigma_2to2_decay(
 ) -> MCResult:
     """sigma(mu N -> tau N a) for g = 1 [pb] from the §7.9 2->2 x decay Monte Carlo.
 
-    physics.md §7.9:
+    docs/physics.md §7.9:
     sigma = 1/(4M|p|) int dm_X^2/(2 pi) int dt 2pi/(16 pi^2 2M|p|) int dOmega* |p*|/(16 pi^2 m_X) |M|^2
           = alpha^2/(128 pi^2 M^2 |p|^2) int dm_X^2 dt dOmega* (|p*|/m_X) F^2(t) A / t^2,
     with |M|^2 = e^4 F^2/t^2 A (§7.4) evaluated from explicit four-vectors in the nucleus rest
@@ -433,7 +433,7 @@ def _gl_panels(lo, hi, n_panels, n_nodes):
 
 
 def effective_photon_flux(target, t_min, t_max=None, *, ff: FormFactorParams = DEFAULT_FF, n_panels=200, n_nodes=10):
-    """chi = int_{t_min}^{t_max} dt (t - t_min) F^2(t) / t^2  (dimensionless), physics.md §7.10/§13.5.
+    """chi = int_{t_min}^{t_max} dt (t - t_min) F^2(t) / t^2  (dimensionless), docs/physics.md §7.10/§13.5.
 
     ``t_max`` defaults to t_cut (1 GeV^2).  Vectorised over t_min, t_max; zero where t_max <= t_min.
     Composite Gauss-Legendre in ln t (integrand (1 - t_min/t) F^2(t) d ln t); the default
@@ -453,7 +453,7 @@ def effective_photon_flux(target, t_min, t_max=None, *, ff: FormFactorParams = D
 
 
 def exact_bounds(E, E_a, theta_a, m_a, M, *, m_in: float = M_MU, m_out: float = M_TAU):
-    """Exact 2->3 kinematics at fixed (E_a, theta_a), physics.md §7.5/§7.7 (own implementation).
+    """Exact 2->3 kinematics at fixed (E_a, theta_a), docs/physics.md §7.5/§7.7 (own implementation).
 
     Returns dict with |p|, |k|, V, u, t_minus, t_plus, (p - k cos) (all GeV / GeV^2), and ``disc``
     (the square-root argument; t_pm exist only if disc >= 0).  Cancellation-free forms of §7.8.
@@ -578,7 +578,7 @@ def sigma_ww_pb(
     m_in: float = M_MU,
     m_out: float = M_TAU,
 ) -> float:
-    """Weizsaecker-Williams sigma(mu N -> tau N a) for g = 1 [pb], physics.md §7.10.
+    """Weizsaecker-Williams sigma(mu N -> tau N a) for g = 1 [pb], docs/physics.md §7.10.
 
     (dsigma/dE_a dcos theta_a)_WW = alpha^2/(8 pi) |k|/(|p| V) chi_WW/t_- A_2->2, with
     chi_WW = int_{t_-}^{t_up} dt (t - t_-) F^2/t^2, t_up = min(t_+, t_cut, 2M(E - E_a - m_tau)),
@@ -606,12 +606,12 @@ def sigma_iww_pb(
     m_in: float = M_MU,
     m_out: float = M_TAU,
 ) -> float:
-    """Improved WW sigma [pb] (physics.md §7.10): as :func:`sigma_ww_pb` but with the constant flux
+    """Improved WW sigma [pb] (docs/physics.md §7.10): as :func:`sigma_ww_pb` but with the constant flux
     chi_IWW = int_{t_min^IWW}^{t_cut} dt (t - t_min) F^2/t^2, t_min^IWW = [((m_a+m_tau)^2 -
-    m_mu^2)/2E]^2.  Known to overestimate the exact result (physics.md: factor 4-6 at 1 TeV); for
+    m_mu^2)/2E]^2.  Known to overestimate the exact result (docs/physics.md: factor 4-6 at 1 TeV); for
     cross-checks only.
 
-    ``domain`` ([U], physics.md does not say): ``"ww"`` (default) integrates over the same
+    ``domain`` ([U], docs/physics.md does not say): ``"ww"`` (default) integrates over the same
     (E_a, theta_a) region as WW (t_- < t_up, t_up including t_cut); ``"kinematic"`` drops the
     t_cut condition from the region (only t_- < min(t_+, 2M(E - E_a - m_tau)) is required), which
     enlarges the large-angle tail.

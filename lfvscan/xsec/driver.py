@@ -1,4 +1,4 @@
-"""vegas driver of the exact 2 -> 3 cross section per cell (physics.md §7): :func:`compute_cell`.
+"""vegas driver of the exact 2 -> 3 cross section per cell (docs/physics.md §7): :func:`compute_cell`.
 
 The integrand and its variables are in :mod:`lfvscan.xsec.integrand`.
 
@@ -144,7 +144,7 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     """sigma(mu N -> tau N a) for g = 1 in pb, with coherent/incoherent split and d sigma/d ln x_tau.
 
     ``m_in`` / ``m_out``: incoming (beam) / outgoing lepton masses [GeV], default muon / tau
-    (physics.md §7 writes m_mu / m_tau); they enter the kinematics, the reach, the Yukawas' Delta_m
+    (docs/physics.md §7 writes m_mu / m_tau); they enter the kinematics, the reach, the Yukawas' Delta_m
     (:func:`cell_physics`) and the x_tau grid.  Pure function of its arguments: the vegas random
     numbers come from ``numpy.random.default_rng(seed)``, so the same seed gives a bit-identical
     result.  Closed cells (:func:`is_open` false) return zeros with ``closed=True`` without

@@ -1,4 +1,4 @@
-"""Integrand of the exact 2 -> 3 cross section mu N -> tau N a (physics.md §7).
+"""Integrand of the exact 2 -> 3 cross section mu N -> tau N a (docs/physics.md §7).
 
 Physics (g = 1, so sigma = g^2 sigma_hat, §7.6):
 
@@ -9,7 +9,7 @@ with the closed-form phi_q average ``Abar`` (:func:`lfvscan.physics.amplitude.am
 the exact bounds of §7.7 and ``t_up = min(t_hi, t_cut, 2 M (E - E_a - m_out))``
 (:mod:`lfvscan.physics.kinematics`).  ``F^2 = G_el + G_inel`` is split into its coherent and
 incoherent parts (:mod:`lfvscan.physics.formfactors`).  The incoming / outgoing lepton masses
-``m_in`` / ``m_out`` (physics.md's m_mu / m_tau; default muon / tau) are fields of
+``m_in`` / ``m_out`` (docs/physics.md's m_mu / m_tau; default muon / tau) are fields of
 :class:`CellPhysics`.
 
 Integration variables (all smooth maps, §7.8):

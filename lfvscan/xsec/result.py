@@ -3,7 +3,7 @@
 A *cell* is one (target, muon energy E [GeV], ALP mass m_a [GeV]).  The cross-section driver
 (:mod:`lfvscan.xsec`) returns a :class:`CellResult`; the scan store (:mod:`lfvscan.store`) writes
 its :data:`lfvscan.schema.RESULT_FIELDS`.  Cross sections are for g = 1 (sigma = g^2 sigma_hat,
-physics.md §7.6) in pb.
+docs/physics.md §7.6) in pb.
 """
 
 from __future__ import annotations
