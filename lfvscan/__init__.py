@@ -3,8 +3,8 @@
 Reproduces and extends B. Batell, H. Davoudiasl, R. Marcarelli, E. T. Neil, S. Trojanowski,
 *Lepton-Flavor-Violating ALP Signals with TeV-Scale Muon Beams*, PRD 110 (2024) 075039,
 arXiv:2407.15942.  Units: GeV (energies, masses), GeV^2 (t), pb (cross sections), cm (lengths)
-unless a name says otherwise.  Section numbers in docstrings ("docs/physics.md §7.6") refer to the
-physics specification shipped with the project's development material.
+unless a name says otherwise.  Section numbers in docstrings ("docs/physics.md §7.6") refer to
+``docs/physics.md``, the project's physics write-up in the repository (formulas, provenance, choices).
 
 A typical session: one cross section, a scan into a store, limits from it, the ALP's properties::
 
