@@ -26,6 +26,6 @@ def load(store: str, n_req: float = DEFAULT_N_REQ):
 
 
 def args(n=2, usage="STORE OUTDIR"):
-    if len(sys.argv) != n + 1:
+    if len(sys.argv) != n + 1 or any(a.startswith("-") for a in sys.argv[1:]):  # also -h/--help
         sys.exit(f"usage: python {sys.argv[0]} {usage}")
     return sys.argv[1:]

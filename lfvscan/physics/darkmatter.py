@@ -57,6 +57,12 @@ def default_m_a(m_chi, m_a):
     return np.asarray(m_chi, dtype=float) * DEFAULT_MA_OVER_MCHI if m_a is None else m_a
 
 
+def annihilation_tau_mu_open(m_chi, *, m_heavy: float = M_TAU, m_light: float = M_MU):
+    """True where chi chibar -> tau mu is open at rest (s = 4 m_chi^2): 2 m_chi > m_heavy + m_light
+    (docs/physics.md §5.1)."""
+    return 2.0 * np.asarray(m_chi) > m_heavy + m_light
+
+
 def sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi=DEFAULT_G_CHI, width_a=0.0, m_light_formula: float = M_MU,
                           *, m_heavy: float = M_TAU, m_light: float = M_MU):
     """General form of Eq. (13) (docs/physics.md §5.1): <sigma v>_taumu [GeV^-2], both charges.
@@ -75,7 +81,7 @@ def sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi=DEFAULT_G_CHI, width_a=0.0
     g_chi = np.asarray(g_chi, dtype=float)
     width_a = np.asarray(width_a, dtype=float)
     s = 4.0 * m_chi**2
-    open_ = 2.0 * m_chi > m_heavy + m_light
+    open_ = annihilation_tau_mu_open(m_chi, m_heavy=m_heavy, m_light=m_light)
     lam = np.where(open_, kallen(s, m_heavy**2, m_light_formula**2), 0.0)
     num = g_chi**2 * np.sqrt(np.maximum(lam, 0.0)) * delta_m(2.0 * m_chi, g_S, g_P, m_heavy, m_light_formula)  # s = (2 m_chi)^2
     den = 16.0 * math.pi * m_chi**2 * ((s - m_a**2) ** 2 + m_a**2 * width_a**2)

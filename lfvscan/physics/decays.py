@@ -90,8 +90,18 @@ def width_tau_mu(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONV
     g_S, g_P = yukawas(g, theta, convention, m_light=m_light, m_heavy=m_heavy)
     m2 = 0.0 if convention == "eq3" else m_light
     gamma = width_two_body(m_a, g_S, g_P, m_heavy, m2)
-    gamma = np.where(m_a > m_heavy + m_light, gamma, 0.0)
+    gamma = np.where(tau_mu_open(m_a, m_heavy=m_heavy, m_light=m_light), gamma, 0.0)
     return 2.0 * gamma if both_charges else gamma
+
+
+def tau_mu_open(m_a, *, m_heavy: float = M_TAU, m_light: float = M_MU):
+    """True where a -> tau mu is open: m_a > m_heavy + m_light (docs/physics.md §3.1), both conventions."""
+    return np.asarray(m_a) > m_heavy + m_light
+
+
+def chi_chi_open(m_a, m_chi):
+    """True where a -> chi chibar is open: m_a > 2 m_chi (docs/physics.md §3.4)."""
+    return np.asarray(m_a) > 2.0 * np.asarray(m_chi)
 
 
 def width_chi_chi(m_a, m_chi, g_chi=DEFAULT_G_CHI):
@@ -102,7 +112,7 @@ def width_chi_chi(m_a, m_chi, g_chi=DEFAULT_G_CHI):
     m_a = positive("m_a", m_a)
     m_chi = positive("m_chi", m_chi)
     g_chi = np.asarray(g_chi, dtype=float)
-    open_ = m_a > 2.0 * m_chi
+    open_ = chi_chi_open(m_a, m_chi)
     beta2 = np.where(open_, 1.0 - 4.0 * m_chi**2 / m_a**2, 0.0)
     return np.where(open_, g_chi**2 * m_a / (8.0 * math.pi) * np.sqrt(beta2), 0.0)
 

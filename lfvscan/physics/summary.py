@@ -34,22 +34,19 @@ DEFAULT_COUPLING = 1e-2
 TAU_MU_THRESHOLD_GeV = M_TAU + M_MU
 
 
-# Channel thresholds, as the physics modules apply them (they have no public predicate; kept in one
-# place here, checked against the modules' widths and rates in tests/test_model_summary.py).
 def tau_mu_open(m_a: float) -> bool:
-    """a -> tau mu is open: m_a > m_tau + m_mu (both conventions; :func:`decays.width_tau_mu`)."""
-    return m_a > TAU_MU_THRESHOLD_GeV
+    """a -> tau mu is open (:func:`lfvscan.physics.decays.tau_mu_open`, the predicate the width uses)."""
+    return bool(decays.tau_mu_open(m_a))
 
 
 def chi_chi_open(m_a: float, m_chi: float) -> bool:
-    """a -> chi chibar is open: m_a > 2 m_chi (:func:`decays.width_chi_chi`)."""
-    return m_a > 2.0 * m_chi
+    """a -> chi chibar is open (:func:`lfvscan.physics.decays.chi_chi_open`)."""
+    return bool(decays.chi_chi_open(m_a, m_chi))
 
 
 def annihilation_tau_mu_open(m_chi: float) -> bool:
-    """chi chibar -> tau mu is open at rest (s = 4 m_chi^2): 2 m_chi > m_tau + m_mu
-    (:func:`darkmatter.sigma_v_tau_mu`)."""
-    return 2.0 * m_chi > TAU_MU_THRESHOLD_GeV
+    """chi chibar -> tau mu is open at rest (:func:`lfvscan.physics.darkmatter.annihilation_tau_mu_open`)."""
+    return bool(darkmatter.annihilation_tau_mu_open(m_chi))
 
 
 def _check(name: str, value, *, allow_zero: bool = False) -> None:
