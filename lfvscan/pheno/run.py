@@ -211,8 +211,6 @@ def run_pipeline(config, config_text: str, store: str | Path, out: str | Path, o
     res = None
     if limits_reason or figures_reason:
         res, warnings = _compute_limits(scan, store, options, command)
-        for w in warnings:
-            progress.message(f"lfvscan run: warning: {w}")
     stages.append(_limits_stage(res, limits_path, lkey, content, limits_reason, progress))
     stages.append(_figures_stage(res, fig_dir, fkey, lkey, content, figures_reason, options, progress))
     return RunResult(code, stages, limits_path, fig_dir, warnings)
@@ -238,6 +236,8 @@ def _limits_stage(res, path: Path, key: str, content: str, reason, progress: Run
     from lfvscan.util.fileio import write_atomic
 
     progress.start("limits", reason)
+    for w in res.warnings:
+        progress.message(f"lfvscan run: warning: {w}")
     prov = {**res.provenance, CONTENT_FIELD: content, LIMITS_KEY_FIELD: key}
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, limits_csv(res.limits, prov))
