@@ -229,7 +229,6 @@ def _compute_limits(scan, store, options: RunOptions, command):
 
 def _limits_stage(res, path: Path, key: str, content: str, reason, progress: RunProgress) -> StageResult:
     if reason is None:
-        progress.start("limits")
         progress.done("limits", "up to date", "store content and settings unchanged", str(path))
         return StageResult("limits", "up to date", "", 0.0, (str(path),))
     from lfvscan.pheno.limits import limits_csv
@@ -248,7 +247,6 @@ def _limits_stage(res, path: Path, key: str, content: str, reason, progress: Run
 def _figures_stage(res, fig_dir: Path, key: str, lkey: str, content: str, reason, options: RunOptions,
                    progress: RunProgress) -> StageResult:
     if reason is None:
-        progress.start("figures")
         progress.done("figures", "up to date", "limits and formats unchanged", str(fig_dir))
         return StageResult("figures", "up to date", "", 0.0, (str(fig_dir),))
     from lfvscan.plots.figures import make_all
