@@ -154,9 +154,12 @@ def test_progress_on_a_terminal_is_readable():
     (["--formats", "xyz"], "--formats: unknown format 'xyz'"),
     (["--experiments", "nope"], "unknown experiment 'nope'"),
     (["--n-req", "-1"], "N_req must be positive"),
+    (["--set", "hemu.n_mu"], "--set 'hemu.n_mu': expected KEY=VALUE"),
+    (["--flux", "missing.csv"], "missing.csv"),
 ])
-def test_bad_input_exit2_one_line(setup, capsys, argv, msg):
+def test_bad_input_exit2_before_the_scan(setup, capsys, argv, msg):
     d, base, _ = setup
     assert main(base + argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert msg in err[-1]
+    assert len(err) == 1 and msg in err[0]
+    assert not (d / "s.zarr").exists() and not (d / "out").exists()

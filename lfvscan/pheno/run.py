@@ -162,6 +162,18 @@ def figures_stale_reason(fig_dir: Path, key: str) -> str | None:
 
 
 # ------------------------------------------------------------------------------------ stages
+def check_options(options: RunOptions) -> None:
+    """Raise :class:`~lfvscan.errors.UsageError` for bad limit settings (unknown experiment, bad
+    ``--set``, unreadable flux file, N_req) before the scan, not after hours of it."""
+    from lfvscan.pheno import experiments as ex
+    from lfvscan.pheno.flux import load_flux
+
+    check_n_req(options.n_req)
+    ex.select(ex.load_experiments(options.experiments_config, options.overrides), options.experiments)
+    if options.flux:
+        load_flux(options.flux)
+
+
 def run_pipeline(config, config_text: str, store: str | Path, out: str | Path, options: RunOptions = RunOptions(),
                  *, progress: RunProgress | None = None, command: str | None = None) -> RunResult:
     """Scan (all ranks), then limits and figures (rank 0), each rebuilt only when stale.
@@ -180,7 +192,7 @@ def run_pipeline(config, config_text: str, store: str | Path, out: str | Path, o
         from lfvscan.errors import UsageError
 
         raise UsageError(f"--out {str(out)!r} exists and is not a directory")
-    check_n_req(options.n_req)
+    check_options(options)
     comm = get_world()
     rank = 0 if comm is None else comm.Get_rank()
     stages: list[StageResult] = []
