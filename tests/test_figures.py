@@ -190,3 +190,75 @@ def test_incomplete_real_store_warns_and_limits_nan(tmp_path, capsys):
     assert "hemu/inv-ultimate: 3 needed cell(s) not done: Pb E=1000 GeV m_a=3 GeV (pending)" in err
     back = read_limits_csv(tmp_path / "limits.csv")
     assert all(np.all(np.isnan(v["g_lim"])) for v in back.values())
+
+
+# ------------------------------------------------------------------ MC error bands, two result sets
+def band_extent(coll):
+    """(x, y_low, y_high) of a fill_between PolyCollection, read from its outline."""
+    v = np.concatenate([p.vertices for p in coll.get_paths()])
+    xs = np.unique(v[:, 0])
+    lo = np.array([v[v[:, 0] == x, 1].min() for x in xs])
+    hi = np.array([v[v[:, 0] == x, 1].max() for x in xs])
+    return xs, lo, hi
+
+
+def test_each_limit_curve_has_its_mc_error_band(limits):
+    from matplotlib.collections import PolyCollection
+
+    fig, ax = fig6_invisible(limits)
+    lines = ax.get_lines()
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == len(lines) == 6
+    by_label = {lim.yields.label: lim for lim in limits}
+    for line, band in zip(lines, bands):
+        lim = next(v for k, v in by_label.items() if line.get_label().startswith(k))
+        assert tuple(band.get_facecolor()[0][:3]) == matplotlib.colors.to_rgb(line.get_color())
+        ok = np.isfinite(lim.g_lim) & np.isfinite(lim.g_lim_err)
+        x, lo, hi = band_extent(band)
+        np.testing.assert_allclose(x, lim.masses_GeV[ok])
+        np.testing.assert_allclose(lo, (lim.g_lim - lim.g_lim_err)[ok], rtol=1e-12)
+        np.testing.assert_allclose(hi, (lim.g_lim + lim.g_lim_err)[ok], rtol=1e-12)
+    rel = max(np.nanmax(lim.g_lim_err / lim.g_lim) for lim in limits if lim.yields.drawn
+              and lim.yields.scenario == "invisible")
+    assert f"MC error of the limit (±1σ band in the curve's colour, up to {100 * rel:.2g} %)" in labels(ax)
+
+
+def test_two_result_sets_in_one_figure(store, limits, tmp_path, capsys):
+    from lfvscan.plots.figures import curves_from_csv, curves_from_limits, fig_compare
+
+    out = tmp_path / "cmp"
+    assert main(["limits", str(store), "--out", str(out), "--n-req", "2.3"]) == 0
+    other = curves_from_csv(out / "limits.csv")
+    fig, ax = fig_compare({"N=3": curves_from_limits(limits), "N=2.3": other}, "visible")
+    lines = ax.get_lines()
+    a = [ln for ln in lines if ln.get_label().startswith("N=3: ")]
+    b = [ln for ln in lines if ln.get_label().startswith("N=2.3: ")]
+    assert len(a) == 3 and {ln.get_linestyle() for ln in a} == {"-"} and {ln.get_linestyle() for ln in b} == {"--"}
+    # set B holds every visible curve of the CSV (not only those drawn in the paper), colours matched by key
+    assert len(b) == sum(c.scenario == "visible" for c in other)
+    vis_a = {c.key: c for c in curves_from_limits(limits)}
+    for ln in b:
+        key = ln.get_label().split(": ", 1)[1]
+        np.testing.assert_allclose(ln.get_ydata(), next(c.g_lim for c in other if c.key == key), rtol=1e-7)
+        if key in vis_a:  # same curve: same colour, limits scale as sqrt(N_req)
+            la = next(x for x in a if x.get_label() == f"N=3: {vis_a[key].label}")
+            assert la.get_color() == ln.get_color()
+            np.testing.assert_allclose(ln.get_ydata() / la.get_ydata(), np.sqrt(2.3 / 3), rtol=1e-6)
+    assert len(ax.collections) == len(lines)  # one MC band per curve
+    # the CLI: --compare with a limits CSV or with another store writes the two comparison figures
+    figs = tmp_path / "figs"
+    assert main(["figures", str(store), "--out", str(figs), "--formats", "png", "--compare",
+                 str(out / "limits.csv"), "--labels", "A", "B"]) == 0
+    assert "compare_invisible" in capsys.readouterr().out
+    for name in ("compare_invisible", "compare_visible"):
+        assert (figs / f"{name}.png").stat().st_size > 5000
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["--labels", "A", "B"], "--labels needs --compare OTHER"),
+    (["--compare", "nowhere.zarr"], "--compare: 'nowhere.zarr' not found"),
+])
+def test_compare_bad_input(store, tmp_path, capsys, argv, msg):
+    assert main(["figures", str(store), "--out", str(tmp_path / "f")] + argv) == 2
+    err = capsys.readouterr().err
+    assert msg in err and err.count("\n") == 1 and not (tmp_path / "f").exists()

@@ -39,7 +39,39 @@ def add_parser(sub):
                    help="indirect-detection limit curve m_chi_GeV,sigma_v_cm3_s with '# label:', "
                         "'# limit_type: majorana|dirac' header (repeatable)")
     p.add_argument("--formats", nargs="+", default=["pdf", "png"], help="file formats (default pdf png)")
+    p.add_argument("--compare", metavar="OTHER", default=None,
+                   help="second result set to overlay on STORE's limits (compare_invisible, compare_visible): "
+                        "another store (limits computed with the same options) or a limits CSV")
+    p.add_argument("--labels", nargs=2, metavar=("A", "B"), default=None,
+                   help="legend names of STORE and OTHER in the comparison (default: their file names)")
     return p
+
+
+def _check_compare(args) -> tuple[str, str] | None:
+    """The two set labels if --compare is given (UsageError for a missing OTHER or --labels alone)."""
+    if args.compare is None:
+        if args.labels:
+            raise UsageError("--labels needs --compare OTHER")
+        return None
+    other = Path(args.compare)
+    if not other.exists():
+        raise UsageError(f"--compare: {args.compare!r} not found (a store directory or a limits CSV)")
+    labels = tuple(args.labels) if args.labels else (Path(args.store).name, other.name)
+    if labels[0] == labels[1]:
+        raise UsageError(f"--labels: the two result sets need different names, got {labels[0]!r} twice")
+    return labels
+
+
+def _other_curves(args):
+    """LimitCurves of --compare: read from a CSV, or computed from a store with this command's options."""
+    import argparse
+
+    from lfvscan.plots.figures import curves_from_csv, curves_from_limits
+
+    other = Path(args.compare)
+    if other.is_file():
+        return curves_from_csv(other)
+    return curves_from_limits(compute(argparse.Namespace(**{**vars(args), "store": str(other)})).limits)
 
 
 def run(args) -> int:
@@ -61,7 +93,9 @@ def run(args) -> int:
     except UsageError as exc:
         raise UsageError(f"--formats: {exc}") from None
     id_curves = [ov.load_id_curve(p) for p in args.id_curve]
+    set_labels = _check_compare(args)
     res = compute(args)
+    other = _other_curves(args) if set_labels else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     figs = make_all(res.scan, res.limits, out, g2_preset=preset, thetas=thetas, nsigma=nsigma,
@@ -69,5 +103,10 @@ def run(args) -> int:
     for name, why in figs["_skipped"].items():
         print(f"lfvscan figures: warning: skipped {name}: {why}", file=sys.stderr)
     written = [n for n in figs if n != "_skipped"]
+    if set_labels:
+        from lfvscan.plots.figures import curves_from_limits, make_compare
+
+        sets = {set_labels[0]: curves_from_limits(res.limits), set_labels[1]: other}
+        written += list(make_compare(sets, out, formats))
     print(f"wrote {len(written)} figures to {out}: " + ", ".join(written))
     return 0

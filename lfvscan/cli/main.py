@@ -17,7 +17,7 @@ from lfvscan import __version__
 from lfvscan.errors import UsageError
 
 #: subcommand modules, in the order shown by --help
-COMMANDS = ("model", "xsec", "scan", "status", "limits", "figures", "flux")
+COMMANDS = ("model", "xsec", "scan", "run", "status", "limits", "figures", "export", "flux")
 
 
 class _Parser(argparse.ArgumentParser):

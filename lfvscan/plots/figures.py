@@ -14,6 +14,7 @@ Figures: ``fig1_dm_plane`` (Fig. 1), ``fig3_coherent_diffractive`` (Fig. 3), ``f
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -272,13 +273,51 @@ def fig5_tau2(scan: ScanData, target: str = "Pb", energy: float = 1000.0, masses
 # ------------------------------------------------------------------------------- Figs. 6, 7
 def _draw_limits(ax, limits, scenario, only_drawn=True):
     n = 0
+    drawn = []
     for lim in limits:
         y = lim.yields
         if y.scenario != scenario or (only_drawn and not y.drawn):
             continue
         ax.plot(y.masses_GeV, _finite(lim.g_lim), "-", color=f"C{n}", lw=2, label=curve_label(y))
+        drawn.append((y.masses_GeV, lim.g_lim, lim.g_lim_err, f"C{n}", "-"))
         n += 1
+    draw_error_bands(ax, drawn)
     return n
+
+
+# ------------------------------------------------------------------------------- MC error bands
+ERROR_BAND_ALPHA = 0.3
+
+
+def max_rel_error(g_lim, g_lim_err) -> float:
+    """Largest g_lim_err / g_lim [1] over the finite, positive points (0 if none)."""
+    g, e = np.asarray(g_lim, float), np.asarray(g_lim_err, float)
+    ok = np.isfinite(g) & np.isfinite(e) & (g > 0)
+    return float(np.max(e[ok] / g[ok])) if np.any(ok) else 0.0
+
+
+def draw_error_band(ax, masses_GeV, g_lim, g_lim_err, color, label=None):
+    """Shade g_lim ± g_lim_err (the 1σ MC integration error of the limit, g_lim_err = g_lim
+    n_hat_err / (2 n_hat), docs/physics.md §10.4) between the points where both are finite.
+    Returns the PolyCollection (None if no finite point)."""
+    g, e = _finite(g_lim), _finite(g_lim_err)
+    ok = np.isfinite(g) & np.isfinite(e)
+    if not np.any(ok):
+        return None
+    return ax.fill_between(np.asarray(masses_GeV, float), np.where(ok, g - e, np.nan), np.where(ok, g + e, np.nan),
+                           where=ok, color=color, alpha=ERROR_BAND_ALPHA, lw=0, label=label)
+
+
+def draw_error_bands(ax, curves):
+    """One band per ``(masses_GeV, g_lim, g_lim_err, color, linestyle)``, in the curve's colour; one
+    grey legend entry quotes the largest relative error (bands thinner than a line are still drawn)."""
+    from matplotlib.patches import Rectangle
+
+    rel = max((max_rel_error(g, e) for _, g, e, _, _ in curves), default=0.0)
+    drawn = [draw_error_band(ax, m, g, e, color) for m, g, e, color, _ in curves]
+    if any(b is not None for b in drawn):  # legend proxy (zero size): the bands take each curve's colour
+        ax.add_patch(Rectangle((0, 0), 0, 0, color="0.4", alpha=ERROR_BAND_ALPHA, lw=0,
+                               label=f"MC error of the limit (±1σ band in the curve's colour, up to {100 * rel:.2g} %)"))
 
 
 def _draw_bands(ax, bands):
@@ -344,6 +383,91 @@ def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None):
     return fig, ax
 
 
+# ------------------------------------------------------------------------------- two result sets
+COMPARE_NAMES = ("compare_invisible", "compare_visible")
+SET_STYLES = ("-", "--", ":", "-.")
+
+
+@dataclass(frozen=True)
+class LimitCurve:
+    """One limit curve of a result set: ``key`` "experiment/curve", ``scenario`` (invisible |
+    visible), legend ``label``, ``masses_GeV`` [GeV], ``g_lim`` and its MC error ``g_lim_err`` [1]."""
+
+    key: str
+    scenario: str
+    label: str
+    masses_GeV: np.ndarray
+    g_lim: np.ndarray
+    g_lim_err: np.ndarray
+
+
+def curves_from_limits(limits, only_drawn: bool = True) -> list[LimitCurve]:
+    """:class:`LimitCurve` of each :class:`~lfvscan.pheno.limits.CurveLimit` (those drawn in the
+    paper by default, as in Figs. 6 and 7)."""
+    return [LimitCurve(lim.key, lim.yields.scenario, curve_label(lim.yields), lim.masses_GeV, lim.g_lim, lim.g_lim_err)
+            for lim in limits if lim.yields.drawn or not only_drawn]
+
+
+def curves_from_csv(path) -> list[LimitCurve]:
+    """:class:`LimitCurve` of every curve in a limits CSV written by ``lfvscan limits`` / ``run``
+    (labelled by their key "experiment/curve", the CSV has no legend labels)."""
+    import csv
+
+    lines = [ln for ln in Path(path).read_text().splitlines() if ln and not ln.startswith("#")]
+    rows: dict[str, list[dict]] = {}
+    for r in csv.DictReader(lines):
+        rows.setdefault(f"{r['experiment']}/{r['curve']}", []).append(r)
+    if not rows:
+        raise UsageError(f"limits file {str(path)!r} has no rows")
+    col = lambda rs, c: np.array([float(r[c]) for r in rs])  # noqa: E731
+    return [LimitCurve(k, rs[0]["scenario"], k, col(rs, "mass_GeV"), col(rs, "g_lim"), col(rs, "g_lim_err"))
+            for k, rs in rows.items()]
+
+
+def fig_compare(sets: dict[str, list[LimitCurve]], scenario: str, ax=None):
+    """Limit curves of several result sets in one figure: one colour per curve (matched by key),
+    one line style per set (``sets``: {set label: curves}), each with its MC error band.  Curves of
+    one set missing from another are drawn for the set that has them."""
+    fig, ax = _axes(ax, (10.0, 5.2))
+    keys: list[str] = []
+    for curves in sets.values():
+        keys += [c.key for c in curves if c.scenario == scenario and c.key not in keys]
+    colour = {k: f"C{n % 10}" for n, k in enumerate(keys)}
+    bands, masses = [], [np.array([1.0, 50.0])]
+    for q, (set_label, curves) in enumerate(sets.items()):
+        ls = SET_STYLES[q % len(SET_STYLES)]
+        for c in curves:
+            if c.scenario != scenario:
+                continue
+            ax.plot(c.masses_GeV, _finite(c.g_lim), ls, color=colour[c.key], lw=2, label=f"{set_label}: {c.label}")
+            bands.append((c.masses_GeV, c.g_lim, c.g_lim_err, colour[c.key], ls))
+            masses.append(np.asarray(c.masses_GeV, float))
+    draw_error_bands(ax, bands)
+    m = np.concatenate(masses[1:]) if len(masses) > 1 else masses[0]
+    what = "invisible ALP ($a\\to\\chi\\bar\\chi$)" if scenario == "invisible" else "visible ALP ($a\\to\\tau\\mu$)"
+    _limit_axes(ax, m, f"{what}: " + " vs ".join(f"{lab} ({SET_STYLES[q % 4]})" for q, lab in enumerate(sets)))
+    return fig, ax
+
+
+def make_compare(sets: dict[str, list[LimitCurve]], out_dir, formats=("pdf", "png")) -> dict:
+    """Write ``compare_invisible`` and ``compare_visible`` (:func:`fig_compare`) for the scenarios
+    any set has.  Returns {name: (fig, ax)}."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figs = {}
+    for name, scenario in zip(COMPARE_NAMES, ("invisible", "visible")):
+        if not any(c.scenario == scenario for curves in sets.values() for c in curves):
+            continue
+        figs[name] = fig_compare(sets, scenario)
+        for fmt in formats:
+            figs[name][0].savefig(Path(out_dir) / f"{name}.{fmt}", dpi=150)
+        plt.close(figs[name][0])
+    return figs
+
+
 # ------------------------------------------------------------------------------- all
 def band_masses_GeV(scan: ScanData, n: int = 200) -> np.ndarray:
     """Mass grid [GeV] on which the g-2 bands are drawn over a scan's masses (from >= 0.5 GeV)."""
@@ -364,11 +488,13 @@ def check_formats(formats) -> tuple[str, ...]:
 
 
 def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_PRESET, thetas=ov.DEFAULT_THETAS,
-             nsigma: float = g2.DEFAULT_NSIGMA, f_eff: float = ov.DEFAULT_F_EFF, id_curves=(), formats=("pdf", "png")):
+             nsigma: float = g2.DEFAULT_NSIGMA, f_eff: float = ov.DEFAULT_F_EFF, id_curves=(), formats=("pdf", "png"),
+             on_figure=None):
     """Draw every figure and write ``<out_dir>/<name>.<fmt>``.  Returns {name: (fig, ax)}.
 
     Figures needing data the scan lacks (e.g. no W target for Fig. 5 left) are skipped and
-    listed in the returned dict under ``"_skipped"`` with the reason."""
+    listed in the returned dict under ``"_skipped"`` with the reason.  ``on_figure(name, k, n)``,
+    if given, is called after the k-th of n figures (progress display)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -387,14 +513,16 @@ def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_
         "fig6_right_invisible_g2_dm": lambda: fig6_invisible(limits, bands, True, f_eff, id_curves),
         "fig7_visible": lambda: fig7_visible(limits, bands),
     }
-    for name, job in jobs.items():
+    for k, (name, job) in enumerate(jobs.items(), 1):
         try:
             figs[name] = job()
         except ValueError as exc:  # target / energy not in the scan
             skipped[name] = str(exc)
-            continue
-        for fmt in formats:
-            figs[name][0].savefig(out / f"{name}.{fmt}", dpi=150)
-        plt.close(figs[name][0])
+        else:
+            for fmt in formats:
+                figs[name][0].savefig(out / f"{name}.{fmt}", dpi=150)
+            plt.close(figs[name][0])
+        if on_figure is not None:
+            on_figure(name, k, len(jobs))
     figs["_skipped"] = skipped
     return figs

@@ -1,0 +1,134 @@
+"""A scan store (and its limits) as one HDF5 file, for tools that read HDF5 and not zarr
+(scripts, Mathematica, ROOT-side tools): ``lfvscan export STORE --to FILE.h5``.
+
+Layout (every name as in the store, :mod:`lfvscan.schema`)::
+
+    /                      attrs: format, provenance (config_toml, config_hash, created_utc,
+                           lfvscan/vegas/numpy/zarr/h5py versions, store, status_codes, theta, convention)
+    /target, /energy_GeV, /mass_GeV, /x_tau_edges            coordinates
+    /sigma_pb, /sigma_err_pb, ..., /dsigma_dlnx_tau_pb, ...   every result array
+    /status, /attempts, /error, ...                           bookkeeping
+    /limits/<experiment>/<curve>/{mass_GeV,n_hat,n_hat_err,g_lim,g_lim_err}   when a limits CSV is given
+
+Each dataset carries ``units`` ("1": dimensionless, "": text), ``description`` and ``dims`` (its
+dimension names, e.g. ["target", "energy_GeV", "mass_GeV"]) as attributes; text arrays are
+UTF-8 strings.  Values are copied bit for bit (NaN fill of cells not computed included).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from lfvscan import __version__
+from lfvscan.errors import UsageError
+from lfvscan.schema import CELL_FIELDS, COORDINATES, STATUS_NAMES
+
+EXPORT_FORMAT = "lfvscan-export/1"
+LIMIT_COLUMNS = (("mass_GeV", "GeV"), ("n_hat", "events at g=1"), ("n_hat_err", "events at g=1"),
+                 ("g_lim", "1"), ("g_lim_err", "1"))
+
+
+def _versions() -> dict[str, str]:
+    import h5py
+    import vegas
+    import zarr
+
+    return {"lfvscan_version": __version__, "vegas_version": vegas.__version__, "numpy_version": np.__version__,
+            "zarr_version": zarr.__version__, "h5py_version": h5py.__version__}
+
+
+def _write(h5, name: str, values: np.ndarray, field) -> None:
+    import h5py
+
+    if field.dtype == "str":
+        data = np.array([str(v) for v in np.asarray(values).ravel()], dtype=object).reshape(np.shape(values))
+        ds = h5.create_dataset(name, data=data, dtype=h5py.string_dtype("utf-8"))
+    else:
+        ds = h5.create_dataset(name, data=np.asarray(values))
+    ds.attrs["units"] = field.unit
+    ds.attrs["description"] = field.description
+    ds.attrs["dims"] = list(field.dims)
+
+
+def read_limits_file(path: str | Path) -> tuple[dict, dict[tuple[str, str], dict]]:
+    """(provenance, {(experiment, curve): {"scenario", column: array}}) of a limits CSV."""
+    import csv
+
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"--limits: cannot read {str(path)!r}: {exc.strerror}") from None
+    prov: dict = {}
+    for ln in lines:
+        if ln.startswith("# ") and ": " in ln and not ln.startswith(("# lfvscan limits", "# units", "# g_lim")):
+            k, v = ln[2:].split(": ", 1)
+            prov[k] = v
+    rows = list(csv.DictReader([ln for ln in lines if ln and not ln.startswith("#")]))
+    if not rows or not {"experiment", "curve", "g_lim"} <= set(rows[0]):
+        raise UsageError(f"--limits: {str(path)!r} is not a limits CSV written by `lfvscan limits` or `lfvscan run`")
+    curves: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        d = curves.setdefault((r["experiment"], r["curve"]), {"scenario": r["scenario"]})
+        for c, _ in LIMIT_COLUMNS:
+            d.setdefault(c, []).append(float(r[c]))
+    return prov, {k: {c: (np.array(v) if c != "scenario" else v) for c, v in d.items()} for k, d in curves.items()}
+
+
+def export_hdf5(store: str | Path, to: str | Path, *, limits_csv: str | Path | None = None) -> dict:
+    """Write the store ``store`` (and the limits CSV ``limits_csv``) to the HDF5 file ``to``
+    (replaced atomically).  Returns {"arrays": names written, "limits": curve keys}."""
+    import h5py
+
+    from lfvscan.store import ScanStore
+
+    if not Path(store).is_dir():
+        raise UsageError(f"store {str(store)!r} not found")
+    limits = read_limits_file(limits_csv) if limits_csv is not None else None
+    st = ScanStore.open(store)
+    to = Path(to)
+    to.parent.mkdir(parents=True, exist_ok=True)
+    tmp = to.with_name(to.name + f".partial.{os.getpid()}")
+    written: list[str] = []
+    try:
+        with h5py.File(tmp, "w") as h5:
+            attrs = {
+                "format": EXPORT_FORMAT,
+                "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                "store": str(store),
+                "config_toml": str(st.attrs.get("config_toml", "")),
+                "config_hash": str(st.attrs.get("config_hash", "")),
+                "store_lfvscan_version": str(st.attrs.get("lfvscan_version", "")),
+                "store_created_unix": str(st.attrs.get("created_unix", "")),
+                "status_codes": json.dumps({str(k): v for k, v in STATUS_NAMES.items()}),
+                "theta": float(st.config.theta),
+                "convention": str(st.config.convention),
+                **_versions(),
+            }
+            h5.attrs.update(attrs)
+            for f in COORDINATES + CELL_FIELDS:
+                if f.name in st.group:
+                    _write(h5, f.name, st.read(f.name), f)
+                    written.append(f.name)
+            if limits is not None:
+                prov, curves = limits
+                g = h5.create_group("limits")
+                g.attrs["source"] = str(limits_csv)
+                g.attrs["meaning"] = "g_lim(m_a) = sqrt(N_req / N_hat), zero background (docs/physics.md §10.4)"
+                for k, v in prov.items():
+                    g.attrs[k] = v
+                for (exp, curve), d in curves.items():
+                    c = g.require_group(exp).create_group(curve)
+                    c.attrs["scenario"] = d["scenario"]
+                    for col, unit in LIMIT_COLUMNS:
+                        ds = c.create_dataset(col, data=d[col])
+                        ds.attrs["units"] = unit
+                        ds.attrs["dims"] = ["mass_GeV"]
+        os.replace(tmp, to)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return {"arrays": written, "limits": [f"{e}/{c}" for e, c in (limits[1] if limits else {})]}
