@@ -96,3 +96,44 @@ def test_unknown_preset_names_the_value():
     with pytest.raises(ValueError, match="'nope'"):
         compute_cell("Pb", 160.0, 5.0, physics="nope")
 
+
+# ----------------------------------------------------------------------------- scan config
+
+_TOML = 'seed = 5\nrel_err = 0.05\nn_xbins = 6\nmasses_GeV = [2.0, 20.0]\n{extra}[[targets]]\nname = "Pb"\nenergies_GeV = [160]\n'
+
+
+def _config(extra=""):
+    import tomllib
+
+    from lfvscan.scan.config import parse_config
+
+    return parse_config(tomllib.loads(_TOML.format(extra=extra)))
+
+
+def test_config_physics_key_and_hash():
+    from lfvscan.errors import UsageError
+    from lfvscan.scan.config import physics_diff
+
+    plain, pdg, thesis = _config(), _config('physics = "pdg-2024"\n'), _config('physics = "thesis-2024"\n')
+    assert plain.physics == "pdg-2024" and thesis.physics == "thesis-2024"
+    assert plain.config_hash() == pdg.config_hash()  # configs without the key keep their hash
+    assert "physics" not in plain.physics_dict()
+    assert thesis.config_hash() != plain.config_hash()
+    assert "physics" in physics_diff(plain.physics_dict(), thesis.physics_dict())
+    with pytest.raises(UsageError, match="'pdg2024'"):
+        _config('physics = "pdg2024"\n')
+
+
+@pytest.mark.skipif(__import__("_scan_util").UNDER_MPI, reason="serial scan test (each MPI rank would run it)")
+def test_scan_with_thesis_preset_runs_compute_cell_with_it(tmp_path):
+    from lfvscan.scan.engine import run_scan
+    from lfvscan.scan.plan import cell_seed
+    from lfvscan.store import load_scan
+
+    cfg = _config('physics = "thesis-2024"\n')
+    out = run_scan(cfg, str(tmp_path / "s.zarr"), quiet=True)
+    assert out.exit_code == 0 and out.done == 2
+    d = load_scan(tmp_path / "s.zarr")
+    direct = compute_cell("Pb", 160.0, 2.0, rel_err=0.05, n_xbins=6, seed=cell_seed(5, 0), physics="thesis-2024")
+    assert d.sigma_pb[0, 0, 0] == direct.sigma_pb > 0
+    np.testing.assert_array_equal(d.x_tau_edges[0], direct.x_tau_edges)  # grid from m_tau = 1.77
