@@ -26,6 +26,9 @@ def add_common(p) -> None:
                         "convert ROOT histograms with `lfvscan flux FILE.root ... --out CSV`)")
     p.add_argument("--n-req", type=float, default=None, metavar="N",
                    help="signal events required for exclusion, zero background (default 3; 2.3 = 90%% CL)")
+    p.add_argument("--visible-analysis", choices=("exact", "published"), default="exact",
+                   help="visible curves: exact correlated tau1/tau2 acceptance (default) or the published "
+                        "analysis (tau2 from its mean energy, factorised; N_req = 2.44), docs/physics.md §10.3")
     p.add_argument("--out", metavar="DIR", default=".", help="output directory (default: current)")
 
 
@@ -59,7 +62,7 @@ def compute(args):
     res = compute_limits_for_store(
         args.store, experiments=args.experiments, experiments_config=args.experiments_config,
         overrides=overrides, flux=args.flux, n_req=DEFAULT_N_REQ if args.n_req is None else args.n_req,
-        command=" ".join(sys.argv),
+        command=" ".join(sys.argv), visible_analysis=args.visible_analysis,
     )
     for message in res.warnings:
         print(f"lfvscan {args.command}: warning: {message}", file=sys.stderr)
@@ -85,6 +88,7 @@ def run(args) -> int:
     print("g_lim at m_a = " + ", ".join(f"{masses[k]:.4g}" for k in show) + " GeV  (N_req = %g)" % prov["n_req"])
     for lim in lims:
         vals = "  ".join(f"{lim.g_lim[k]:.3e}" for k in show)
-        print(f"  {lim.key:<26s} {vals}")
+        own = f"  (N_req = {lim.n_req:g})" if lim.n_req != prov["n_req"] else ""
+        print(f"  {lim.key:<26s} {vals}{own}")
     print("wrote " + ", ".join(str(p) for p, _ in files))
     return 0

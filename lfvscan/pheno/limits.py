@@ -84,14 +84,16 @@ class CurveLimit:
 
 
 def compute_limits(yields: list[CurveYield], n_req=DEFAULT_N_REQ) -> list[CurveLimit]:
-    """Limits for each curve."""
+    """Limits for each curve, with ``n_req`` or the curve's own ``CurveYield.n_req`` when set
+    (e.g. 2.44 of the published visible analysis, docs/physics.md §10.3)."""
     n_req = check_n_req(n_req)
     out = []
     for y in yields:
-        g = g_limit(y.n_hat, n_req)
+        n = n_req if y.n_req is None else check_n_req(y.n_req)  # a curve's own N_req wins
+        g = g_limit(y.n_hat, n)
         with np.errstate(divide="ignore", invalid="ignore"):
             gerr = np.where(y.n_hat > 0, g * y.n_hat_err / (2 * y.n_hat), np.nan)
-        out.append(CurveLimit(yields=y, n_req=n_req, g_lim=g, g_lim_err=gerr))
+        out.append(CurveLimit(yields=y, n_req=n, g_lim=g, g_lim_err=gerr))
     return out
 
 
@@ -178,6 +180,7 @@ def limits_json(limits: list[CurveLimit], prov: dict) -> str:
             "selection_factor": y.factor,
             "column_density_per_pb": y.column_density_per_pb,
             "drawn_in_paper": y.drawn,
+            "n_req": lim.n_req,
             "mass_GeV": [_json_num(m) for m in y.masses_GeV],
             "n_hat": [_json_num(v) for v in y.n_hat],
             "n_hat_err": [_json_num(v) for v in y.n_hat_err],

@@ -164,9 +164,62 @@ def _exponential_integral(u_lo, phys_hi, E, masses, sel: Selection, n_split: int
     return np.sum(half[..., None] * _GL_W * vals, axis=(-1, -2))
 
 
+def mean_energy_tau2_weights(x_edges, energy_GeV: float, masses_GeV, res_tau2_cm: float) -> np.ndarray:
+    """Weights ``a2_i`` (shape (nM, nb)) of the published analysis' tau_2 acceptance (the
+    ``tau2_acceptance = "mean-energy"`` option, docs/physics.md §10.3): tau_2 counts as resolved iff
+    its mean lab energy at the event's ALP energy, ``<E_tau2> = E_a E*/m_a`` (E* of
+    :func:`lfvscan.physics.taudecay.tau2_rest_frame`), exceeds ``E_cut(res_tau2_cm)``, i.e. iff
+    ``x_tau <= 1 - E_cut m_a / (E* E)``; same bin treatment as :func:`acceptance_weights`."""
+    x_edges = np.asarray(x_edges, dtype=float)
+    masses = np.atleast_1d(np.asarray(masses_GeV, dtype=float))
+    E = float(energy_GeV)
+    u = np.log(x_edges)
+    u_lo, u_hi = u[:-1], u[1:]
+    e_star, p_star = taudecay.tau2_rest_frame(masses)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u_max = np.log(np.clip(1.0 - masses / E, 0, None))[:, None]
+        u_2 = np.where(p_star > 0, np.log(np.clip(1.0 - e_cut_GeV(res_tau2_cm) * masses / (e_star * E), 0, None)),
+                       -np.inf)[:, None]
+    phys_hi = np.minimum(u_hi[None, :], u_max)
+    phys = np.clip(phys_hi - u_lo[None, :], 0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        renorm = np.where(phys > 0, (u_hi - u_lo)[None, :] / phys, 0.0)
+    return renorm * np.clip(np.minimum(phys_hi, u_2) - u_lo[None, :], 0, None)
+
+
+def _selected_mean_energy(scan: ScanData, t: int, j: int, sel: Selection):
+    """S = S_1 S_2 / sigma (the published analysis' factorised visible acceptance, §10.3): S_1 with
+    the tau_1 cut only, S_2 = sum_i h_i a2_i (:func:`mean_energy_tau2_weights`), sigma uncut.
+    Error: linear propagation of the per-bin errors, dS/dh_i = p_2 a1_i + p_1 a2_i - p_1 p_2 a0_i."""
+    import dataclasses
+
+    edges, E, masses = scan.x_tau_edges[j], scan.energies_GeV[j], scan.masses_GeV
+    a1 = acceptance_weights(edges, E, masses, dataclasses.replace(sel, res_tau2_cm=None))
+    a0 = acceptance_weights(edges, E, masses, dataclasses.replace(sel, res_tau1_cm=None, res_tau2_cm=None,
+                                                                  muon_energy_max_GeV=None))
+    a2 = mean_energy_tau2_weights(edges, E, masses, sel.res_tau2_cm)
+    h = scan.dsigma_dlnx_tau_pb[t, j]
+    he = scan.dsigma_dlnx_tau_err_pb[t, j]
+
+    def fold(a):
+        return np.sum(np.where(a > 0, h * a, 0.0), axis=-1)
+
+    S1, S2, S0 = fold(a1), fold(a2), fold(a0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1 = np.where(S0 > 0, S1 / S0, 0.0)
+        p2 = np.where(S0 > 0, S2 / S0, 0.0)
+    S = p1 * S2
+    deriv = p2[:, None] * a1 + p1[:, None] * a2 - (p1 * p2)[:, None] * a0
+    err = np.sqrt(np.sum(np.where(a0 > 0, (he * deriv) ** 2, 0.0), axis=-1))
+    return S, err
+
+
 def selected_xsec(scan: ScanData, t: int, j: int, sel: Selection):
     """Selected cross section S and its MC error [pb] at target index t, energy index j, for all
-    masses (without ``sel.factor``).  Returns (S, err), shape (nM,)."""
+    masses (without ``sel.factor``).  Returns (S, err), shape (nM,).  A visible curve with
+    ``tau2_acceptance = "mean-energy"`` uses :func:`_selected_mean_energy`."""
+    if sel.tau2_acceptance == "mean-energy" and sel.res_tau2_cm is not None:
+        return _selected_mean_energy(scan, t, j, sel)
     w = acceptance_weights(scan.x_tau_edges[j], scan.energies_GeV[j], scan.masses_GeV, sel)
     h = scan.dsigma_dlnx_tau_pb[t, j]
     he = scan.dsigma_dlnx_tau_err_pb[t, j]
@@ -230,6 +283,7 @@ class CurveYield:
     drawn: bool = True
     missing: tuple = ()
     notes: tuple[str, ...] = field(default=())
+    n_req: float | None = None  #: the curve's own N_req (None: the global one, docs/physics.md §10.4)
 
     @property
     def key(self) -> str:
@@ -359,6 +413,7 @@ def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux 
         drawn=sel.drawn,
         missing=tuple(missing),
         notes=tuple(notes),
+        n_req=sel.n_req,
     )
 
 
