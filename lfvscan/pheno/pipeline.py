@@ -26,7 +26,7 @@ from lfvscan.errors import UsageError
 from lfvscan.pheno import experiments as ex
 from lfvscan.pheno.flux import load_flux
 from lfvscan.pheno.limits import DEFAULT_N_REQ, CurveLimit, check_n_req, compute_limits, provenance
-from lfvscan.pheno.yields import CurveYield, compute_yields, covered_experiments
+from lfvscan.pheno.yields import DEFAULT_Q_MIN, CurveYield, compute_yields, covered_experiments
 from lfvscan.store.scandata import ScanData
 
 
@@ -72,6 +72,7 @@ def compute_limits_for_store(
     n_req: float = DEFAULT_N_REQ,
     command: str | None = None,
     visible_analysis: str = "exact",
+    q_min: float = DEFAULT_Q_MIN,
 ) -> LimitsResult:
     """Limits g_lim(m_a) of every experiment and curve from a scan (docs/physics.md §10).
 
@@ -85,7 +86,8 @@ def compute_limits_for_store(
     provenance (the CLI puts its command line there); ``visible_analysis``: ``"exact"`` (default)
     or ``"published"`` (every visible curve gets :data:`lfvscan.pheno.experiments.PUBLISHED_VISIBLE`:
     factorised mean-energy tau_2 acceptance and N_req = 2.44, docs/physics.md §10.3; explicit
-    ``overrides`` win).  Nothing is written.
+    ``overrides`` win); ``q_min``: cells with vegas Q below it flag their points "low_Q" (every
+    point carries a quality flag, :func:`lfvscan.pheno.yields.point_quality`).  Nothing is written.
     """
     n_req = check_n_req(n_req)
     overrides = dict(overrides or {})
@@ -114,10 +116,10 @@ def compute_limits_for_store(
         exps = usable
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        yields = compute_yields(scan, exps, muon_flux)
+        yields = compute_yields(scan, exps, muon_flux, q_min)
     messages += [str(w.message) for w in caught]
     limits = compute_limits(yields, n_req)
-    extra = {"command": command, "visible_analysis": visible_analysis, "overrides": overrides,
+    extra = {"command": command, "visible_analysis": visible_analysis, "q_min": q_min, "overrides": overrides,
              "flux_files": flux_provenance(exps, flux)}
     prov = provenance(scan, exps, n_req, store_path=store_path, extra=extra)
     return LimitsResult(scan=scan, experiments=exps, yields=yields, limits=limits, provenance=prov,

@@ -52,7 +52,7 @@ from lfvscan.physics.constants import M_TAU
 from lfvscan.errors import UsageError
 from lfvscan.pheno.experiments import Experiment, Selection
 from lfvscan.pheno.flux import MuonFlux, load_flux
-from lfvscan.store.scandata import DONE, SKIPPED, STATUS_NAMES, ScanData
+from lfvscan.store.scandata import DONE, FAILED, SKIPPED, STATUS_NAMES, ScanData
 
 #: Gauss-Legendre order per smooth sub-interval of a bin
 GL_ORDER = 16
@@ -65,6 +65,18 @@ class IncompleteScanWarning(UserWarning):
 
 class FluxRangeWarning(UserWarning):
     """Part of the muon flux lies outside the scanned energies and is not used."""
+
+
+class QualityWarning(UserWarning):
+    """Yields built from cells vegas did not converge on, or with a suspicious Q."""
+
+
+#: a cell with vegas Q (chi^2 probability of its final iterations' scatter) below this is flagged
+#: "low_Q" (docs/physics.md §10.1): the quoted error of such a cell is not trustworthy; with
+#: 1e-3 about one honest cell in 1000 is flagged by chance (paper scan: 0 of 1101 open cells)
+DEFAULT_Q_MIN = 1e-3
+#: quality of a limit point whose every contributing cell is DONE, converged and has Q >= Q_min
+QUALITY_OK = "ok"
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,6 +401,10 @@ class CurveYield:
     missing: tuple = ()
     notes: tuple[str, ...] = field(default=())
     n_req: float | None = None  #: the curve's own N_req (None: the global one, docs/physics.md §10.4)
+    #: per mass: quality flag (:func:`point_quality`), smallest Q and largest chi2/dof of its cells
+    quality: tuple[str, ...] = ()
+    min_Q: np.ndarray | None = None
+    max_chi2_dof: np.ndarray | None = None
 
     @property
     def key(self) -> str:
@@ -437,6 +453,44 @@ def _missing_cells(scan: ScanData, t: int, js):
     return out
 
 
+def point_quality(scan: ScanData, t: int, js, q_min: float = DEFAULT_Q_MIN):
+    """Per mass: (quality flag, smallest Q, largest chi2/dof) over the cells (target t, energies js)
+    a yield point is built from (docs/physics.md §10.1).  Flags, joined with "+": "failed" / "missing"
+    (a cell FAILED / not computed: N_hat is NaN), "unconverged" (vegas ran out of budget before
+    rel_err, ``converged`` False), "low_Q" (``Q < q_min``); else :data:`QUALITY_OK`.  Closed cells
+    (sigma = 0 exactly) count as fine.  Arrays the scan lacks are not checked."""
+    js = np.atleast_1d(np.asarray(js, dtype=int))
+    st = scan.status[t][js]
+    nM = scan.masses_GeV.size
+    open_ = (st == DONE) & ~(scan.closed[t][js] if "closed" in scan else np.zeros_like(st, bool))
+    flags = [[] for _ in range(nM)]
+    checks = [("failed", np.any(st == FAILED, axis=0)), ("missing", np.any((st != DONE) & (st != FAILED), axis=0))]
+    if "converged" in scan:
+        checks.append(("unconverged", np.any(open_ & ~scan.converged[t][js].astype(bool), axis=0)))
+    q = np.where(open_, scan.Q[t][js], np.inf) if "Q" in scan else np.full(st.shape, np.inf)
+    checks.append(("low_Q", np.any(q < q_min, axis=0)))
+    for name, bad in checks:
+        for k in np.nonzero(bad)[0]:
+            flags[k].append(name)
+    min_q = np.min(q, axis=0) if js.size else np.full(nM, np.inf)
+    min_q = np.where(np.isfinite(min_q), min_q, np.nan)
+    if "chi2_dof" in scan and js.size:
+        max_chi2 = np.max(np.where(open_, scan.chi2_dof[t][js], -np.inf), axis=0)
+        max_chi2 = np.where(np.isfinite(max_chi2), max_chi2, np.nan)
+    else:
+        max_chi2 = np.full(nM, np.nan)
+    return tuple("+".join(f) if f else QUALITY_OK for f in flags), min_q, max_chi2
+
+
+def _warn_quality(key: str, masses, quality):
+    bad = [(m, q) for m, q in zip(masses, quality) if q != QUALITY_OK and ("unconverged" in q or "low_Q" in q)]
+    if bad:
+        shown = ", ".join(f"{m:g} GeV ({q})" for m, q in bad[:20])
+        more = f" and {len(bad) - 20} more" if len(bad) > 20 else ""
+        warnings.warn(QualityWarning(f"{key}: {len(bad)} point(s) built from unconverged or low-Q cells: "
+                                     f"m_a = {shown}{more}; flagged in the quality column"), stacklevel=3)
+
+
 def _warn_missing(key: str, missing, masses_nan):
     if not missing:
         return
@@ -451,8 +505,10 @@ def _warn_missing(key: str, missing, masses_nan):
     )
 
 
-def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux | None = None) -> CurveYield:
-    """N_hat(m_a) for one experiment and selection curve (docs/physics.md §10)."""
+def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux | None = None,
+                q_min: float = DEFAULT_Q_MIN) -> CurveYield:
+    """N_hat(m_a) for one experiment and selection curve (docs/physics.md §10); each point carries
+    the quality of its cells (:func:`point_quality`, cells with Q < ``q_min`` are "low_Q")."""
     t = _target_index(scan, exp)
     nL = exp.column_density_per_pb
     key = f"{exp.name}/{sel.name}"
@@ -471,6 +527,7 @@ def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux 
         n_hat, n_err = scale * S, scale * Serr
         ok = scan.status[t, j] == DONE
         missing = _missing_cells(scan, t, [j])
+        quality = point_quality(scan, t, [j], q_min)
         exposure, unit = n_mu, "muons on target"
     else:
         flux = flux if flux is not None else load_flux(exp.flux_path())
@@ -500,10 +557,12 @@ def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux 
         n_err = scale * np.sqrt(np.sum((fold_weights[:, None] * S_err_grid) ** 2, axis=0))
         ok = np.all(scan.status[t][js[used]] == DONE, axis=0)
         missing = _missing_cells(scan, t, js[used])
+        quality = point_quality(scan, t, js[used], q_min)
         exposure, unit = float(exp.luminosity_fb), "fb^-1"
     n_hat = np.where(ok, n_hat, np.nan)
     n_err = np.where(ok, n_err, np.nan)
     _warn_missing(key, missing, scan.masses_GeV[~ok])
+    _warn_quality(key, scan.masses_GeV, quality[0])
     return CurveYield(
         experiment=exp.name,
         curve=sel.name,
@@ -520,14 +579,18 @@ def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux 
         missing=tuple(missing),
         notes=tuple(notes),
         n_req=sel.n_req,
+        quality=quality[0],
+        min_Q=quality[1],
+        max_chi2_dof=quality[2],
     )
 
 
-def compute_yields(scan: ScanData, experiments: dict[str, Experiment], flux: MuonFlux | None = None) -> list[CurveYield]:
+def compute_yields(scan: ScanData, experiments: dict[str, Experiment], flux: MuonFlux | None = None,
+                   q_min: float = DEFAULT_Q_MIN) -> list[CurveYield]:
     """Yields of every curve of every experiment (``flux`` overrides the flux files)."""
     out = []
     for exp in experiments.values():
         fx = (flux or load_flux(exp.flux_path())) if exp.beam == "flux" else None
         for sel in exp.curves:
-            out.append(curve_yield(scan, exp, sel, fx))
+            out.append(curve_yield(scan, exp, sel, fx, q_min))
     return out
