@@ -137,3 +137,18 @@ def test_scan_with_thesis_preset_runs_compute_cell_with_it(tmp_path):
     direct = compute_cell("Pb", 160.0, 2.0, rel_err=0.05, n_xbins=6, seed=cell_seed(5, 0), physics="thesis-2024")
     assert d.sigma_pb[0, 0, 0] == direct.sigma_pb > 0
     np.testing.assert_array_equal(d.x_tau_edges[0], direct.x_tau_edges)  # grid from m_tau = 1.77
+
+
+def test_cli_xsec_physics(capsys):
+    import json
+
+    from lfvscan import cli
+
+    assert cli.main(["xsec", "--target", "Pb", "--energy", "160", "--mass", "5", "--rel-err", "0.05",
+                     "--physics", "thesis-2024", "--json", "--seed", "2"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    ref = compute_cell("Pb", 160.0, 5.0, rel_err=0.05, seed=2, physics="thesis-2024")
+    assert d["sigma_pb"] == ref.sigma_pb and d["x_tau_edges"][0] == pytest.approx(1.77 / 160, rel=1e-14)
+    with pytest.raises(SystemExit) as exc:  # argparse choices: one line, exit 2
+        cli.main(["xsec", "--target", "Pb", "--energy", "160", "--mass", "5", "--physics", "pdg2024"])
+    assert exc.value.code == 2 and "'pdg2024'" in capsys.readouterr().err

@@ -101,3 +101,24 @@ def test_figure_marks_flagged_points():
     clean = compute_limits_for_store(toy_scan([160.0, 1000.0], MASSES, targets=("Pb",)), experiments=["hemu"])
     fig, ax = fig6_invisible(clean.limits)
     assert not any("flagged" in lab for lab in ax.get_legend_handles_labels()[1])
+
+
+def test_cli_limits_options(tmp_path, capsys, monkeypatch):
+    """--visible-analysis and --q-min reach the files; a bad --q-min is a one-line usage error."""
+    from lfvscan import cli
+    from lfvscan.pheno import pipeline
+
+    scan = flagged_scan()
+    monkeypatch.setattr("lfvscan.store.load_scan", lambda path: scan)
+    out = tmp_path / "res"
+    assert cli.main(["limits", "STORE", "--experiments", "hemu", "--visible-analysis", "published",
+                     "--q-min", "1e-9", "--json", "--out", str(out)]) == 0
+    doc = json.loads((out / "limits.json").read_text())
+    assert doc["provenance"]["visible_analysis"] == "published" and doc["provenance"]["q_min"] == 1e-9
+    vis = [c for c in doc["curves"] if c["curve"] == "vis-2cm"][0]
+    assert vis["n_req"] == 2.44 and vis["quality"] == ["ok", "unconverged", "ok"]
+    assert "(N_req = 2.44)" in capsys.readouterr().out
+    assert cli.main(["limits", "STORE", "--experiments", "hemu", "--q-min", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "q_min" in err and "2" in err
+    assert pipeline.DEFAULT_Q_MIN == 1e-3

@@ -29,6 +29,8 @@ def add_common(p) -> None:
     p.add_argument("--visible-analysis", choices=("exact", "published"), default="exact",
                    help="visible curves: exact correlated tau1/tau2 acceptance (default) or the published "
                         "analysis (tau2 from its mean energy, factorised; N_req = 2.44), docs/physics.md §10.3")
+    p.add_argument("--q-min", type=float, default=None, metavar="Q",
+                   help="flag points built from cells with vegas Q below this (default 1e-3; quality column)")
     p.add_argument("--out", metavar="DIR", default=".", help="output directory (default: current)")
 
 
@@ -54,6 +56,7 @@ def compute(args):
     ``add_common``; its warnings go to stderr as ``lfvscan <cmd>: warning: ...``.  Writes nothing."""
     from lfvscan.pheno.limits import DEFAULT_N_REQ
     from lfvscan.pheno.pipeline import compute_limits_for_store
+    from lfvscan.pheno.yields import DEFAULT_Q_MIN
 
     overrides = parse_overrides(args.overrides)
     out = Path(args.out)
@@ -63,6 +66,7 @@ def compute(args):
         args.store, experiments=args.experiments, experiments_config=args.experiments_config,
         overrides=overrides, flux=args.flux, n_req=DEFAULT_N_REQ if args.n_req is None else args.n_req,
         command=" ".join(sys.argv), visible_analysis=args.visible_analysis,
+        q_min=DEFAULT_Q_MIN if args.q_min is None else args.q_min,
     )
     for message in res.warnings:
         print(f"lfvscan {args.command}: warning: {message}", file=sys.stderr)

@@ -90,6 +90,8 @@ def compute_limits_for_store(
     point carries a quality flag, :func:`lfvscan.pheno.yields.point_quality`).  Nothing is written.
     """
     n_req = check_n_req(n_req)
+    if not (isinstance(q_min, (int, float)) and 0 <= q_min < 1):
+        raise UsageError(f"q_min must be in [0, 1), got {q_min!r}")
     overrides = dict(overrides or {})
     if visible_analysis not in ("exact", "published"):
         raise UsageError(f"visible_analysis must be 'exact' or 'published', got {visible_analysis!r}")
