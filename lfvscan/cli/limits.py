@@ -26,6 +26,11 @@ def add_common(p) -> None:
                         "convert ROOT histograms with `lfvscan flux FILE.root ... --out CSV`)")
     p.add_argument("--n-req", type=float, default=None, metavar="N",
                    help="signal events required for exclusion, zero background (default 3; 2.3 = 90%% CL)")
+    p.add_argument("--visible-analysis", choices=("exact", "published"), default="exact",
+                   help="visible curves: exact correlated tau1/tau2 acceptance (default) or the published "
+                        "analysis (tau2 from its mean energy, factorised; N_req = 2.44), docs/physics.md §10.3")
+    p.add_argument("--q-min", type=float, default=None, metavar="Q",
+                   help="flag points built from cells with vegas Q below this (default 1e-3; quality column)")
     p.add_argument("--out", metavar="DIR", default=".", help="output directory (default: current)")
 
 
@@ -51,6 +56,7 @@ def compute(args):
     ``add_common``; its warnings go to stderr as ``lfvscan <cmd>: warning: ...``.  Writes nothing."""
     from lfvscan.pheno.limits import DEFAULT_N_REQ
     from lfvscan.pheno.pipeline import compute_limits_for_store
+    from lfvscan.pheno.yields import DEFAULT_Q_MIN
 
     overrides = parse_overrides(args.overrides)
     out = Path(args.out)
@@ -59,7 +65,8 @@ def compute(args):
     res = compute_limits_for_store(
         args.store, experiments=args.experiments, experiments_config=args.experiments_config,
         overrides=overrides, flux=args.flux, n_req=DEFAULT_N_REQ if args.n_req is None else args.n_req,
-        command=" ".join(sys.argv),
+        command=" ".join(sys.argv), visible_analysis=args.visible_analysis,
+        q_min=DEFAULT_Q_MIN if args.q_min is None else args.q_min,
     )
     for message in res.warnings:
         print(f"lfvscan {args.command}: warning: {message}", file=sys.stderr)
@@ -85,6 +92,7 @@ def run(args) -> int:
     print("g_lim at m_a = " + ", ".join(f"{masses[k]:.4g}" for k in show) + " GeV  (N_req = %g)" % prov["n_req"])
     for lim in lims:
         vals = "  ".join(f"{lim.g_lim[k]:.3e}" for k in show)
-        print(f"  {lim.key:<26s} {vals}")
+        own = f"  (N_req = {lim.n_req:g})" if lim.n_req != prov["n_req"] else ""
+        print(f"  {lim.key:<26s} {vals}{own}")
     print("wrote " + ", ".join(str(p) for p, _ in files))
     return 0

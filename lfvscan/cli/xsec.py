@@ -23,6 +23,9 @@ def add_parser(sub):
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--n-xbins", type=int, default=60, metavar="N",
                    help="bins of the x_tau distribution (default 60)")
+    p.add_argument("--physics", default="pdg-2024", choices=("pdg-2024", "thesis-2024"),
+                   help="physics preset: constants and conventions (default pdg-2024; thesis-2024 = the "
+                        "thesis code behind arXiv:2407.15942, docs/physics.md §14 item 29)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     return p
 
@@ -34,7 +37,8 @@ def run(args) -> int:
     theta = DEFAULT_THETA if args.theta is None else args.theta
     try:
         r = compute_cell(args.target, args.energy, args.mass, rel_err=args.rel_err, theta=theta,
-                         convention=args.convention, seed=args.seed, n_xbins=args.n_xbins)
+                         convention=args.convention, seed=args.seed, n_xbins=args.n_xbins,
+                         physics=args.physics)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if args.json:
@@ -43,7 +47,8 @@ def run(args) -> int:
     if r.closed:
         print(f"{r.target} E={r.energy_GeV:g} GeV m_a={r.mass_GeV:g} GeV: kinematically closed, sigma = 0")
         return 0
-    print(f"{r.target} E={r.energy_GeV:g} GeV m_a={r.mass_GeV:g} GeV theta={r.theta:.6g} ({r.convention}), g = 1:")
+    print(f"{r.target} E={r.energy_GeV:g} GeV m_a={r.mass_GeV:g} GeV theta={r.theta:.6g} ({r.convention}), "
+          f"physics {args.physics}, g = 1:")
     print(f"  sigma_total      = {r.sigma_pb:.6e} +- {r.sigma_err_pb:.2e} pb")
     print(f"  sigma_coherent   = {r.sigma_coherent_pb:.6e} +- {r.sigma_coherent_err_pb:.2e} pb")
     print(f"  sigma_incoherent = {r.sigma_incoherent_pb:.6e} +- {r.sigma_incoherent_err_pb:.2e} pb")

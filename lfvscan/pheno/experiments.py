@@ -38,7 +38,18 @@ _EXP_KEYS = {
 _CURVE_KEYS = {
     "name", "label", "scenario", "alp_br", "tau_mode", "n_tau_tagged", "res_tau1_cm",
     "res_tau2_cm", "efficiency", "n_mu", "drawn", "acceptance", "muon_energy_max_GeV",
+    "tau2_acceptance", "n_req",
 }
+#: how the tau from the ALP decay (tau_2) enters a visible curve (docs/physics.md §10.3):
+#: "correlated" (default, exact): P_2 at each event's E_a, correlated with the tau_1 cut;
+#: "mean-energy" (the published analysis, thesis code): tau_2 resolved iff its mean lab energy at
+#: the event's E_a, E_a E*/m_a, exceeds E_cut(res_tau2_cm); the tau_2 fraction of sigma is
+#: multiplied with the tau_1 fraction as if independent
+TAU2_ACCEPTANCES = ("correlated", "mean-energy")
+#: N_req of the published analysis: Feldman-Cousins 90 % CL upper limit for 0 observed, 0 background
+N_REQ_PUBLISHED = 2.44
+#: curve settings of the published analysis for every visible curve (``--visible-analysis published``)
+PUBLISHED_VISIBLE = {"tau2_acceptance": "mean-energy", "n_req": N_REQ_PUBLISHED}
 #: decay-length acceptance criteria (docs/physics.md §8.5): mean decay length > d (baseline) or
 #: survival probability exp(-d / lambda); defined with the criteria in lfvscan.taudecay
 ACCEPTANCES = ACCEPTANCE_MODES
@@ -61,7 +72,9 @@ class Selection:
     ``acceptance`` ("mean": Theta(lambda_tau > d), the baseline of docs/physics.md §8.5 [U]; or
     "exponential": survival probability exp(-d / lambda_tau), the option of §8.5),
     ``muon_energy_max_GeV`` (optional NA64-mu cut on the muon from tau -> mu nu nu, e.g. E/2 = 80
-    GeV: weight P(E_mu < value) from the spectrum of §8.4; None = no cut, the paper's baseline).
+    GeV: weight P(E_mu < value) from the spectrum of §8.4; None = no cut, the paper's baseline),
+    ``tau2_acceptance`` (visible curves: one of :data:`TAU2_ACCEPTANCES`, default "correlated"),
+    ``n_req`` (signal events required for this curve's exclusion; None = the global ``N_req``).
     """
 
     name: str
@@ -77,6 +90,8 @@ class Selection:
     drawn: bool = True
     acceptance: str = "mean"
     muon_energy_max_GeV: float | None = None
+    tau2_acceptance: str = "correlated"
+    n_req: float | None = None
 
     @property
     def factor(self) -> float:
@@ -192,6 +207,14 @@ def _build_curve(exp_name: str, raw: dict) -> Selection:
     res2 = _num(where, "res_tau2_cm", raw.get("res_tau2_cm"), allow_none=True)
     if res2 is not None and scen != "visible":
         raise UsageError(f"{where}: res_tau2_cm only applies to the visible scenario (tau from a -> tau mu)")
+    tau2_acc = raw.get("tau2_acceptance", "correlated")
+    if tau2_acc not in TAU2_ACCEPTANCES:
+        raise UsageError(f"{where}: tau2_acceptance must be one of {TAU2_ACCEPTANCES}, got {tau2_acc!r}")
+    if tau2_acc == "mean-energy" and (scen != "visible" or acc != "mean"):
+        raise UsageError(f"{where}: tau2_acceptance = 'mean-energy' needs the visible scenario and acceptance = 'mean'")
+    n_req = _num(where, "n_req", raw.get("n_req"), allow_none=True)
+    if n_req is not None and not n_req > 0:
+        raise UsageError(f"{where}: n_req must be positive, got {n_req!r}")
     return Selection(
         name=name,
         label=str(raw.get("label", f"{exp_name} {name}")),
@@ -206,6 +229,8 @@ def _build_curve(exp_name: str, raw: dict) -> Selection:
         drawn=bool(raw.get("drawn", True)),
         acceptance=acc,
         muon_energy_max_GeV=mu_max,
+        tau2_acceptance=tau2_acc,
+        n_req=n_req,
     )
 
 
@@ -344,3 +369,10 @@ def config_hash(experiments: dict[str, Experiment]) -> str:
     d = {k: {kk: vv for kk, vv in e.to_dict().items() if kk != "source"} for k, e in experiments.items()}
     blob = json.dumps(d, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def published_visible_overrides(experiments: dict[str, Experiment]) -> dict[str, object]:
+    """Overrides ``{"exp.curve.key": value}`` that give every visible curve the published
+    analysis' options :data:`PUBLISHED_VISIBLE` (docs/physics.md §10.3)."""
+    return {f"{name}.{c.name}.{k}": v for name, e in experiments.items() for c in e.curves
+            if c.scenario == "visible" for k, v in PUBLISHED_VISIBLE.items()}

@@ -42,7 +42,10 @@ CSV_COLUMNS = (
     ("n_hat_err", "events at g=1"),
     ("g_lim", "1"),
     ("g_lim_err", "1"),
+    ("quality", ""),
 )
+#: numeric columns (read back as floats by :func:`read_limits_csv`)
+NUMERIC_COLUMNS = ("mass_GeV", "n_hat", "n_hat_err", "g_lim", "g_lim_err")
 
 
 def check_n_req(n_req) -> float:
@@ -84,14 +87,16 @@ class CurveLimit:
 
 
 def compute_limits(yields: list[CurveYield], n_req=DEFAULT_N_REQ) -> list[CurveLimit]:
-    """Limits for each curve."""
+    """Limits for each curve, with ``n_req`` or the curve's own ``CurveYield.n_req`` when set
+    (e.g. 2.44 of the published visible analysis, docs/physics.md §10.3)."""
     n_req = check_n_req(n_req)
     out = []
     for y in yields:
-        g = g_limit(y.n_hat, n_req)
+        n = n_req if y.n_req is None else check_n_req(y.n_req)  # a curve's own N_req wins
+        g = g_limit(y.n_hat, n)
         with np.errstate(divide="ignore", invalid="ignore"):
             gerr = np.where(y.n_hat > 0, g * y.n_hat_err / (2 * y.n_hat), np.nan)
-        out.append(CurveLimit(yields=y, n_req=n_req, g_lim=g, g_lim_err=gerr))
+        out.append(CurveLimit(yields=y, n_req=n, g_lim=g, g_lim_err=gerr))
     return out
 
 
@@ -136,12 +141,18 @@ def _fmt(v) -> str:
     return f"{v:.8g}"
 
 
+def _quality(y: CurveYield, i: int) -> str:
+    return y.quality[i] if y.quality else "ok"
+
+
 def limits_csv(limits: list[CurveLimit], prov: dict) -> str:
     """CSV text: ``#`` header with units and provenance (JSON, one line per key), then rows."""
     buf = io.StringIO()
     buf.write("# lfvscan limits: g_lim(m_a) = sqrt(N_req / N_hat), N_hat = expected events at g = 1\n")
     buf.write("# units: " + ", ".join(f"{c}[{u}]" for c, u in CSV_COLUMNS if u) + "\n")
     buf.write("# g_lim = inf: no expected events (cuts remove everything / above reach); nan: cells missing\n")
+    buf.write("# quality: ok, or flags of the cells the point is built from joined by '+': failed, missing,\n"
+              "#   unconverged (vegas budget ran out before rel_err), low_Q (vegas Q < q_min; docs/physics.md §10.1)\n")
     for k, v in prov.items():
         buf.write(f"# {k}: {json.dumps(v, default=str, ensure_ascii=False)}\n")
     w = csv.writer(buf, lineterminator="\n")
@@ -150,7 +161,7 @@ def limits_csv(limits: list[CurveLimit], prov: dict) -> str:
         y = lim.yields
         for i, m in enumerate(y.masses_GeV):
             w.writerow([y.experiment, y.curve, y.scenario, _fmt(m), _fmt(y.n_hat[i]), _fmt(y.n_hat_err[i]),
-                        _fmt(lim.g_lim[i]), _fmt(lim.g_lim_err[i])])
+                        _fmt(lim.g_lim[i]), _fmt(lim.g_lim_err[i]), _quality(y, i)])
     return buf.getvalue()
 
 
@@ -178,11 +189,15 @@ def limits_json(limits: list[CurveLimit], prov: dict) -> str:
             "selection_factor": y.factor,
             "column_density_per_pb": y.column_density_per_pb,
             "drawn_in_paper": y.drawn,
+            "n_req": lim.n_req,
             "mass_GeV": [_json_num(m) for m in y.masses_GeV],
             "n_hat": [_json_num(v) for v in y.n_hat],
             "n_hat_err": [_json_num(v) for v in y.n_hat_err],
             "g_lim": [_json_num(v) for v in lim.g_lim],
             "g_lim_err": [_json_num(v) for v in lim.g_lim_err],
+            "quality": [_quality(y, i) for i in range(len(y.masses_GeV))],
+            "min_Q": [_json_num(v) for v in y.min_Q] if y.min_Q is not None else None,
+            "max_chi2_dof": [_json_num(v) for v in y.max_chi2_dof] if y.max_chi2_dof is not None else None,
             "missing_cells": [list(c) for c in y.missing],
             "notes": list(y.notes),
         })
@@ -202,6 +217,8 @@ def read_limits_csv(path) -> dict[str, dict[str, np.ndarray]]:
     out: dict[str, dict[str, list]] = {}
     for r in rows:
         d = out.setdefault(f"{r['experiment']}/{r['curve']}", {})
-        for c, _ in CSV_COLUMNS[3:]:
+        for c in NUMERIC_COLUMNS:
             d.setdefault(c, []).append(float(r[c]))
-    return {k: {c: np.array(v) for c, v in d.items()} for k, d in out.items()}
+        if "quality" in r:
+            d.setdefault("quality", []).append(r["quality"])
+    return {k: {c: np.array(v) if c != "quality" else tuple(v) for c, v in d.items()} for k, d in out.items()}

@@ -26,7 +26,7 @@ from lfvscan.errors import UsageError
 from lfvscan.pheno import experiments as ex
 from lfvscan.pheno.flux import load_flux
 from lfvscan.pheno.limits import DEFAULT_N_REQ, CurveLimit, check_n_req, compute_limits, provenance
-from lfvscan.pheno.yields import CurveYield, compute_yields, covered_experiments
+from lfvscan.pheno.yields import DEFAULT_Q_MIN, CurveYield, compute_yields, covered_experiments
 from lfvscan.store.scandata import ScanData
 
 
@@ -71,6 +71,8 @@ def compute_limits_for_store(
     flux: str | Path | None = None,
     n_req: float = DEFAULT_N_REQ,
     command: str | None = None,
+    visible_analysis: str = "exact",
+    q_min: float = DEFAULT_Q_MIN,
 ) -> LimitsResult:
     """Limits g_lim(m_a) of every experiment and curve from a scan (docs/physics.md §10).
 
@@ -81,10 +83,21 @@ def compute_limits_for_store(
     (default the packaged one); ``overrides``: {"exp.key" or "exp.curve.key": value} as with
     ``--set``; ``flux``: muon flux CSV for the flux-beam experiments (default their
     ``flux_file``); ``n_req``: signal events required for exclusion; ``command``: recorded in the
-    provenance (the CLI puts its command line there).  Nothing is written.
+    provenance (the CLI puts its command line there); ``visible_analysis``: ``"exact"`` (default)
+    or ``"published"`` (every visible curve gets :data:`lfvscan.pheno.experiments.PUBLISHED_VISIBLE`:
+    factorised mean-energy tau_2 acceptance and N_req = 2.44, docs/physics.md §10.3; explicit
+    ``overrides`` win); ``q_min``: cells with vegas Q below it flag their points "low_Q" (every
+    point carries a quality flag, :func:`lfvscan.pheno.yields.point_quality`).  Nothing is written.
     """
     n_req = check_n_req(n_req)
+    if not (isinstance(q_min, (int, float)) and 0 <= q_min < 1):
+        raise UsageError(f"q_min must be in [0, 1), got {q_min!r}")
     overrides = dict(overrides or {})
+    if visible_analysis not in ("exact", "published"):
+        raise UsageError(f"visible_analysis must be 'exact' or 'published', got {visible_analysis!r}")
+    if visible_analysis == "published":
+        published = ex.published_visible_overrides(ex.load_experiments(experiments_config, overrides))
+        overrides = {**published, **overrides}
     exps = ex.select(ex.load_experiments(experiments_config, overrides), experiments)
     muon_flux = load_flux(flux) if flux else None
     if isinstance(store_or_scan, ScanData):
@@ -105,10 +118,11 @@ def compute_limits_for_store(
         exps = usable
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        yields = compute_yields(scan, exps, muon_flux)
+        yields = compute_yields(scan, exps, muon_flux, q_min)
     messages += [str(w.message) for w in caught]
     limits = compute_limits(yields, n_req)
-    extra = {"command": command, "overrides": overrides, "flux_files": flux_provenance(exps, flux)}
+    extra = {"command": command, "visible_analysis": visible_analysis, "q_min": q_min, "overrides": overrides,
+             "flux_files": flux_provenance(exps, flux)}
     prov = provenance(scan, exps, n_req, store_path=store_path, extra=extra)
     return LimitsResult(scan=scan, experiments=exps, yields=yields, limits=limits, provenance=prov,
                         warnings=tuple(messages), skipped=dict(skipped))

@@ -23,9 +23,10 @@ probabilities exp(-d/lambda) are smooth and integrated with Gauss-Legendre panel
 NA64-mu muon-energy cut weights each tau energy with P(E_mu < E_max) (§8.4; kink at E_tau = E_max).  The recoil term t/2M in E_tau (<= 0.15 %, §8.1) is neglected.
 
 FASERnu2 (beam = "flux") folds the same selected cross section S(E) = sum_i h_i a_i over the
-muon spectrum (§10.1): S is interpolated linearly in ln E between the scan energies of the
-experiment's target, both charges are summed, and within each flux bin the muons are taken as
-uniform in ln E, so the bin average of the piecewise-linear interpolant is integrated exactly.
+muon spectrum (§10.1, :func:`fold_flux`): S is interpolated between the scan energies of the
+experiment's target in (ln E, ln S) (exact for power laws; a fitted A (E - E_t)^n at the
+threshold), both charges are summed, and within each flux bin the muons are taken as uniform in
+ln E; each piece is integrated by Gauss-Legendre (<= 0.5 % against direct integrals).
 Outside the scanned energy range S is taken as zero (a warning gives the muon fraction lost).
 Cells below threshold are DONE with zero cross section and contribute zero.
 
@@ -51,7 +52,7 @@ from lfvscan.physics.constants import M_TAU
 from lfvscan.errors import UsageError
 from lfvscan.pheno.experiments import Experiment, Selection
 from lfvscan.pheno.flux import MuonFlux, load_flux
-from lfvscan.store.scandata import DONE, SKIPPED, STATUS_NAMES, ScanData
+from lfvscan.store.scandata import DONE, FAILED, SKIPPED, STATUS_NAMES, ScanData
 
 #: Gauss-Legendre order per smooth sub-interval of a bin
 GL_ORDER = 16
@@ -64,6 +65,18 @@ class IncompleteScanWarning(UserWarning):
 
 class FluxRangeWarning(UserWarning):
     """Part of the muon flux lies outside the scanned energies and is not used."""
+
+
+class QualityWarning(UserWarning):
+    """Yields built from cells vegas did not converge on, or with a suspicious Q."""
+
+
+#: a cell with vegas Q (chi^2 probability of its final iterations' scatter) below this is flagged
+#: "low_Q" (docs/physics.md §10.1): the quoted error of such a cell is not trustworthy; with
+#: 1e-3 about one honest cell in 1000 is flagged by chance (paper scan: 0 of 1101 open cells)
+DEFAULT_Q_MIN = 1e-3
+#: quality of a limit point whose every contributing cell is DONE, converged and has Q >= Q_min
+QUALITY_OK = "ok"
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,9 +177,62 @@ def _exponential_integral(u_lo, phys_hi, E, masses, sel: Selection, n_split: int
     return np.sum(half[..., None] * _GL_W * vals, axis=(-1, -2))
 
 
+def mean_energy_tau2_weights(x_edges, energy_GeV: float, masses_GeV, res_tau2_cm: float) -> np.ndarray:
+    """Weights ``a2_i`` (shape (nM, nb)) of the published analysis' tau_2 acceptance (the
+    ``tau2_acceptance = "mean-energy"`` option, docs/physics.md §10.3): tau_2 counts as resolved iff
+    its mean lab energy at the event's ALP energy, ``<E_tau2> = E_a E*/m_a`` (E* of
+    :func:`lfvscan.physics.taudecay.tau2_rest_frame`), exceeds ``E_cut(res_tau2_cm)``, i.e. iff
+    ``x_tau <= 1 - E_cut m_a / (E* E)``; same bin treatment as :func:`acceptance_weights`."""
+    x_edges = np.asarray(x_edges, dtype=float)
+    masses = np.atleast_1d(np.asarray(masses_GeV, dtype=float))
+    E = float(energy_GeV)
+    u = np.log(x_edges)
+    u_lo, u_hi = u[:-1], u[1:]
+    e_star, p_star = taudecay.tau2_rest_frame(masses)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u_max = np.log(np.clip(1.0 - masses / E, 0, None))[:, None]
+        u_2 = np.where(p_star > 0, np.log(np.clip(1.0 - e_cut_GeV(res_tau2_cm) * masses / (e_star * E), 0, None)),
+                       -np.inf)[:, None]
+    phys_hi = np.minimum(u_hi[None, :], u_max)
+    phys = np.clip(phys_hi - u_lo[None, :], 0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        renorm = np.where(phys > 0, (u_hi - u_lo)[None, :] / phys, 0.0)
+    return renorm * np.clip(np.minimum(phys_hi, u_2) - u_lo[None, :], 0, None)
+
+
+def _selected_mean_energy(scan: ScanData, t: int, j: int, sel: Selection):
+    """S = S_1 S_2 / sigma (the published analysis' factorised visible acceptance, §10.3): S_1 with
+    the tau_1 cut only, S_2 = sum_i h_i a2_i (:func:`mean_energy_tau2_weights`), sigma uncut.
+    Error: linear propagation of the per-bin errors, dS/dh_i = p_2 a1_i + p_1 a2_i - p_1 p_2 a0_i."""
+    import dataclasses
+
+    edges, E, masses = scan.x_tau_edges[j], scan.energies_GeV[j], scan.masses_GeV
+    a1 = acceptance_weights(edges, E, masses, dataclasses.replace(sel, res_tau2_cm=None))
+    a0 = acceptance_weights(edges, E, masses, dataclasses.replace(sel, res_tau1_cm=None, res_tau2_cm=None,
+                                                                  muon_energy_max_GeV=None))
+    a2 = mean_energy_tau2_weights(edges, E, masses, sel.res_tau2_cm)
+    h = scan.dsigma_dlnx_tau_pb[t, j]
+    he = scan.dsigma_dlnx_tau_err_pb[t, j]
+
+    def fold(a):
+        return np.sum(np.where(a > 0, h * a, 0.0), axis=-1)
+
+    S1, S2, S0 = fold(a1), fold(a2), fold(a0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1 = np.where(S0 > 0, S1 / S0, 0.0)
+        p2 = np.where(S0 > 0, S2 / S0, 0.0)
+    S = p1 * S2
+    deriv = p2[:, None] * a1 + p1[:, None] * a2 - (p1 * p2)[:, None] * a0
+    err = np.sqrt(np.sum(np.where(a0 > 0, (he * deriv) ** 2, 0.0), axis=-1))
+    return S, err
+
+
 def selected_xsec(scan: ScanData, t: int, j: int, sel: Selection):
     """Selected cross section S and its MC error [pb] at target index t, energy index j, for all
-    masses (without ``sel.factor``).  Returns (S, err), shape (nM,)."""
+    masses (without ``sel.factor``).  Returns (S, err), shape (nM,).  A visible curve with
+    ``tau2_acceptance = "mean-energy"`` uses :func:`_selected_mean_energy`."""
+    if sel.tau2_acceptance == "mean-energy" and sel.res_tau2_cm is not None:
+        return _selected_mean_energy(scan, t, j, sel)
     w = acceptance_weights(scan.x_tau_edges[j], scan.energies_GeV[j], scan.masses_GeV, sel)
     h = scan.dsigma_dlnx_tau_pb[t, j]
     he = scan.dsigma_dlnx_tau_err_pb[t, j]
@@ -204,6 +270,110 @@ def flux_weights(flux: MuonFlux, grid_GeV) -> tuple[np.ndarray, float, float]:
     return weights, float(below), float(above)
 
 
+#: Gauss-Legendre order per piece (flux bin x grid segment) of the flux folding
+FOLD_GL_ORDER = 12
+_FOLD_X, _FOLD_W = np.polynomial.legendre.leggauss(FOLD_GL_ORDER)
+
+
+def _threshold_fit(E, s, k0):
+    """(E_t, n, A) of ``S = A (E - E_t)^n`` through the first three positive grid points
+    ``E[k0..k0+2]`` (docs/physics.md §10.1), ``E_t`` in ``[E[k0-1], E[k0])`` where S is known to
+    vanish; found by bisection on ln(S2/S1)/ln(S3/S2), which rises monotonically to infinity as
+    E_t -> E[k0].  If the data want a lower threshold, ``E_t = E[k0-1]``."""
+    E1, E2, E3 = E[k0], E[k0 + 1], E[k0 + 2]
+    S1, S2, S3 = s[k0], s[k0 + 1], s[k0 + 2]
+    def f(Et):
+        return math.log((E2 - Et) / (E1 - Et)) / math.log((E3 - Et) / (E2 - Et))
+
+    lo, hi = E[k0 - 1], E1 - 1e-9 * (E1 - E[k0 - 1])
+    if S2 <= S1 or S3 <= S2 or f(lo) >= math.log(S2 / S1) / math.log(S3 / S2):
+        Et = lo
+    else:
+        r = math.log(S2 / S1) / math.log(S3 / S2)
+        for _ in range(100):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (lo, mid) if f(mid) > r else (mid, hi)
+        Et = 0.5 * (lo + hi)
+    if S2 <= S1:  # not rising: no threshold shape, S = S1 above E_t
+        return Et, 0.0, S1
+    n = math.log(S2 / S1) / math.log((E2 - Et) / (E1 - Et))
+    return Et, n, S1 / (E1 - Et) ** n
+
+
+def _interp_segment(g, s, j, u):
+    """S at ln E = ``u`` inside grid segment ``[g[j], g[j+1]]`` for one mass (docs/physics.md §10.1):
+    cubic-like in (ln E, ln S) (mean of the quadratics through the all-positive 3-point stencils
+    {j-1, j, j+1} and {j, j+1, j+2}), linear in (ln E, ln S) if neither stencil is positive, linear
+    in (ln E, S) if an end point is zero."""
+    s0, s1 = s[j], s[j + 1]
+    t = (u - g[j]) / (g[j + 1] - g[j])
+    if not (s0 > 0 and s1 > 0):
+        return s0 + (s1 - s0) * t
+    n = len(g)
+    ests = []
+    for st in ((j - 1, j, j + 1), (j, j + 1, j + 2)):
+        if st[0] < 0 or st[2] >= n or not all(s[k] > 0 for k in st):
+            continue
+        x = g[list(st)]
+        y = np.log(s[list(st)])
+        ests.append(sum(y[a] * np.prod([(u - x[b]) / (x[a] - x[b]) for b in range(3) if b != a], axis=0)
+                        for a in range(3)))
+    if not ests:
+        return np.exp(np.log(s0) + (np.log(s1) - np.log(s0)) * t)
+    return np.exp(np.mean(ests, axis=0))
+
+
+def fold_flux(flux: MuonFlux, grid_GeV, S_grid) -> np.ndarray:
+    """sum_k N_k <S>_k [pb muons per fb^-1] for each mass: S_grid (n_grid, nM) [pb] on the scan
+    energies ``grid_GeV`` (sorted), muons uniform in ln E within flux bin k (docs/physics.md §10.1).
+
+    Interpolation of S between grid energies (``_interp_segment``): piecewise cubic-like in
+    (ln E, ln S), exact for power laws.  Near the threshold (the first positive grid point k0
+    follows a zero) the first three positive points fix ``S = A (E - E_t)^n`` (``_threshold_fit``),
+    used on the segments up to k0 + 2.  Each (flux bin x grid segment) piece is integrated with
+    12-point Gauss-Legendre in ln E (from ln E_t on the threshold segment).  Outside the grid S = 0.
+    Accuracy against direct integrals of analytic S(E) on the packaged flux and the paper grid:
+    tests/test_flux_folding.py (<= 0.5 %)."""
+    g = np.log(np.asarray(grid_GeV, dtype=float))
+    E = np.exp(g)
+    S_grid = np.asarray(S_grid, dtype=float)
+    n, nM = S_grid.shape
+    pieces = []  # (segment j, x0, x1, muon density N/(b-a))
+    for lo_E, hi_E, N in zip(flux.E_low_GeV, flux.E_high_GeV, flux.total_per_fb):
+        a, b = math.log(lo_E), math.log(hi_E)
+        lo, hi = max(a, g[0]), min(b, g[-1])
+        if hi <= lo or N == 0 or n < 2:
+            continue
+        pts = np.concatenate([[lo], g[(g > lo) & (g < hi)], [hi]])
+        for x0, x1 in zip(pts[:-1], pts[1:]):
+            j = int(min(max(np.searchsorted(g, 0.5 * (x0 + x1)) - 1, 0), n - 2))
+            pieces.append((j, x0, x1, N / (b - a)))
+    out = np.zeros(nM)
+    for m in range(nM):
+        s = S_grid[:, m]
+        pos = s > 0
+        if not pos.any():
+            continue
+        k0 = int(np.argmax(pos))
+        thr = k0 >= 1 and k0 + 2 < n and bool(np.all(pos[k0:k0 + 3]))
+        fit = _threshold_fit(E, s, k0) if thr else None
+        total = 0.0
+        for j, x0, x1, dens in pieces:
+            if fit is not None and k0 - 1 <= j <= k0 + 1:
+                Et, nexp, A = fit
+                x0 = max(x0, math.log(Et)) if Et > 0 else x0
+                if x1 <= x0:
+                    continue
+                u = 0.5 * (x0 + x1) + 0.5 * (x1 - x0) * _FOLD_X
+                vals = A * np.clip(np.exp(u) - Et, 0, None) ** nexp
+            else:
+                u = 0.5 * (x0 + x1) + 0.5 * (x1 - x0) * _FOLD_X
+                vals = _interp_segment(g, s, j, u)
+            total += dens * 0.5 * (x1 - x0) * float(np.dot(_FOLD_W, vals))
+        out[m] = total
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # yields per experiment and curve
 # --------------------------------------------------------------------------------------------
@@ -230,6 +400,11 @@ class CurveYield:
     drawn: bool = True
     missing: tuple = ()
     notes: tuple[str, ...] = field(default=())
+    n_req: float | None = None  #: the curve's own N_req (None: the global one, docs/physics.md §10.4)
+    #: per mass: quality flag (:func:`point_quality`), smallest Q and largest chi2/dof of its cells
+    quality: tuple[str, ...] = ()
+    min_Q: np.ndarray | None = None
+    max_chi2_dof: np.ndarray | None = None
 
     @property
     def key(self) -> str:
@@ -278,6 +453,44 @@ def _missing_cells(scan: ScanData, t: int, js):
     return out
 
 
+def point_quality(scan: ScanData, t: int, js, q_min: float = DEFAULT_Q_MIN):
+    """Per mass: (quality flag, smallest Q, largest chi2/dof) over the cells (target t, energies js)
+    a yield point is built from (docs/physics.md §10.1).  Flags, joined with "+": "failed" / "missing"
+    (a cell FAILED / not computed: N_hat is NaN), "unconverged" (vegas ran out of budget before
+    rel_err, ``converged`` False), "low_Q" (``Q < q_min``); else :data:`QUALITY_OK`.  Closed cells
+    (sigma = 0 exactly) count as fine.  Arrays the scan lacks are not checked."""
+    js = np.atleast_1d(np.asarray(js, dtype=int))
+    st = scan.status[t][js]
+    nM = scan.masses_GeV.size
+    open_ = (st == DONE) & ~(scan.closed[t][js] if "closed" in scan else np.zeros_like(st, bool))
+    flags = [[] for _ in range(nM)]
+    checks = [("failed", np.any(st == FAILED, axis=0)), ("missing", np.any((st != DONE) & (st != FAILED), axis=0))]
+    if "converged" in scan:
+        checks.append(("unconverged", np.any(open_ & ~scan.converged[t][js].astype(bool), axis=0)))
+    q = np.where(open_, scan.Q[t][js], np.inf) if "Q" in scan else np.full(st.shape, np.inf)
+    checks.append(("low_Q", np.any(q < q_min, axis=0)))
+    for name, bad in checks:
+        for k in np.nonzero(bad)[0]:
+            flags[k].append(name)
+    min_q = np.min(q, axis=0) if js.size else np.full(nM, np.inf)
+    min_q = np.where(np.isfinite(min_q), min_q, np.nan)
+    if "chi2_dof" in scan and js.size:
+        max_chi2 = np.max(np.where(open_, scan.chi2_dof[t][js], -np.inf), axis=0)
+        max_chi2 = np.where(np.isfinite(max_chi2), max_chi2, np.nan)
+    else:
+        max_chi2 = np.full(nM, np.nan)
+    return tuple("+".join(f) if f else QUALITY_OK for f in flags), min_q, max_chi2
+
+
+def _warn_quality(key: str, masses, quality):
+    bad = [(m, q) for m, q in zip(masses, quality) if q != QUALITY_OK and ("unconverged" in q or "low_Q" in q)]
+    if bad:
+        shown = ", ".join(f"{m:g} GeV ({q})" for m, q in bad[:20])
+        more = f" and {len(bad) - 20} more" if len(bad) > 20 else ""
+        warnings.warn(QualityWarning(f"{key}: {len(bad)} point(s) built from unconverged or low-Q cells: "
+                                     f"m_a = {shown}{more}; flagged in the quality column"), stacklevel=3)
+
+
 def _warn_missing(key: str, missing, masses_nan):
     if not missing:
         return
@@ -292,8 +505,10 @@ def _warn_missing(key: str, missing, masses_nan):
     )
 
 
-def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux | None = None) -> CurveYield:
-    """N_hat(m_a) for one experiment and selection curve (docs/physics.md §10)."""
+def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux | None = None,
+                q_min: float = DEFAULT_Q_MIN) -> CurveYield:
+    """N_hat(m_a) for one experiment and selection curve (docs/physics.md §10); each point carries
+    the quality of its cells (:func:`point_quality`, cells with Q < ``q_min`` are "low_Q")."""
     t = _target_index(scan, exp)
     nL = exp.column_density_per_pb
     key = f"{exp.name}/{sel.name}"
@@ -312,6 +527,7 @@ def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux 
         n_hat, n_err = scale * S, scale * Serr
         ok = scan.status[t, j] == DONE
         missing = _missing_cells(scan, t, [j])
+        quality = point_quality(scan, t, [j], q_min)
         exposure, unit = n_mu, "muons on target"
     else:
         flux = flux if flux is not None else load_flux(exp.flux_path())
@@ -336,14 +552,17 @@ def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux 
         for note in notes:
             warnings.warn(FluxRangeWarning(f"{key}: {note}"), stacklevel=2)
         scale = exp.luminosity_fb * nL * sel.factor
-        n_hat = scale * np.sum(fold_weights[:, None] * S_grid, axis=0)
+        n_hat = scale * fold_flux(flux, grid, S_grid)
+        # MC error: sensitivities of the piecewise-linear fold (flux_weights), bins and cells independent
         n_err = scale * np.sqrt(np.sum((fold_weights[:, None] * S_err_grid) ** 2, axis=0))
         ok = np.all(scan.status[t][js[used]] == DONE, axis=0)
         missing = _missing_cells(scan, t, js[used])
+        quality = point_quality(scan, t, js[used], q_min)
         exposure, unit = float(exp.luminosity_fb), "fb^-1"
     n_hat = np.where(ok, n_hat, np.nan)
     n_err = np.where(ok, n_err, np.nan)
     _warn_missing(key, missing, scan.masses_GeV[~ok])
+    _warn_quality(key, scan.masses_GeV, quality[0])
     return CurveYield(
         experiment=exp.name,
         curve=sel.name,
@@ -359,14 +578,19 @@ def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux 
         drawn=sel.drawn,
         missing=tuple(missing),
         notes=tuple(notes),
+        n_req=sel.n_req,
+        quality=quality[0],
+        min_Q=quality[1],
+        max_chi2_dof=quality[2],
     )
 
 
-def compute_yields(scan: ScanData, experiments: dict[str, Experiment], flux: MuonFlux | None = None) -> list[CurveYield]:
+def compute_yields(scan: ScanData, experiments: dict[str, Experiment], flux: MuonFlux | None = None,
+                   q_min: float = DEFAULT_Q_MIN) -> list[CurveYield]:
     """Yields of every curve of every experiment (``flux`` overrides the flux files)."""
     out = []
     for exp in experiments.values():
         fx = (flux or load_flux(exp.flux_path())) if exp.beam == "flux" else None
         for sel in exp.curves:
-            out.append(curve_yield(scan, exp, sel, fx))
+            out.append(curve_yield(scan, exp, sel, fx, q_min))
     return out

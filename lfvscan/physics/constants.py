@@ -10,6 +10,7 @@ M_MU = 0.1056583755  #: muon mass [GeV]
 M_TAU = 1.77686  #: tau mass [GeV]
 CTAU_TAU_CM = 87.03e-4  #: tau c*lifetime [cm] (87.03 um)
 M_P = 0.93827209  #: proton mass [GeV]
+M_N = 0.93956542  #: neutron mass [GeV]
 AMU_GEV = 0.93149410  #: atomic mass unit [GeV]
 HBARC_GEV_FM = 0.1973269804  #: hbar*c [GeV fm]
 HBARC_GEV_M = HBARC_GEV_FM * 1e-15  #: hbar*c [GeV m]

@@ -33,6 +33,9 @@ class FormFactorParams:
     a0_fm: float = 0.79  #: Yukawa range of the Woods-Saxon approximation (Eq. 20)
     coherent_charge: str = "Z"  #: "Z" (paper) or "Z-1" (thesis code) in Eq. (20) [U]
     t_cut_GeV2: float = 1.0  #: hard cut: F^2 = 0 above (§7.3)
+    m_p_GeV: float = M_P  #: proton mass in tau = t / (4 m_p^2) of Eq. (19) [GeV]
+    mu_p_sq: float | None = None  #: mu_p^2 of Eq. (19); None: mu_p**2 (thesis code: 7.78)
+    mu_n_sq: float | None = None  #: mu_n^2 of Eq. (19); None: mu_n**2 (thesis code: 3.65)
 
     def __post_init__(self):
         if self.coherent_charge not in ("Z", "Z-1"):
@@ -103,11 +106,14 @@ def g_inel_nuc(t, target: Target, p: FormFactorParams = DEFAULT_FF):
     """Incoherent (quasi-elastic on nucleons) form factor, dipole nucleons (Eq. 19).
 
     [Z (1 + mu_p^2 tau) + (A - Z) mu_n^2 tau] / [(1 + t/t0)^4 (1 + tau)],  tau = t / (4 m_p^2).
-    Tends to Z as t -> 0.
+    Tends to Z as t -> 0.  ``m_p``, ``mu_p^2``, ``mu_n^2`` are fields of ``p`` (the thesis-2024
+    preset sets 0.938 GeV, 7.78, 3.65; :mod:`lfvscan.physics.presets`).
     """
     t = np.asarray(t, dtype=float)
-    tau = t / (4.0 * M_P * M_P)
-    num = target.Z * (1.0 + p.mu_p**2 * tau) + (target.A - target.Z) * p.mu_n**2 * tau
+    tau = t / (4.0 * p.m_p_GeV * p.m_p_GeV)
+    mu_p_sq = p.mu_p**2 if p.mu_p_sq is None else p.mu_p_sq
+    mu_n_sq = p.mu_n**2 if p.mu_n_sq is None else p.mu_n_sq
+    num = target.Z * (1.0 + mu_p_sq * tau) + (target.A - target.Z) * mu_n_sq * tau
     return num / ((1.0 + t / p.t0_GeV2) ** 4 * (1.0 + tau))
 
 

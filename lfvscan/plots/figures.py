@@ -272,14 +272,23 @@ def fig5_tau2(scan: ScanData, target: str = "Pb", energy: float = 1000.0, masses
 
 # ------------------------------------------------------------------------------- Figs. 6, 7
 def _draw_limits(ax, limits, scenario, only_drawn=True):
+    """Draw each curve's g_lim; points whose cells are flagged (``CurveYield.quality``) get red
+    open circles and one legend note."""
     n = 0
     drawn = []
+    marked = False
     for lim in limits:
         y = lim.yields
         if y.scenario != scenario or (only_drawn and not y.drawn):
             continue
         ax.plot(y.masses_GeV, _finite(lim.g_lim), "-", color=f"C{n}", lw=2, label=curve_label(y))
         drawn.append((y.masses_GeV, lim.g_lim, lim.g_lim_err, f"C{n}", "-"))
+        flagged = np.array([q not in ("ok", "") for q in y.quality], bool) if y.quality else None
+        if flagged is not None and np.any(flagged & np.isfinite(lim.g_lim)):
+            # points built from unconverged / low-Q cells are marked, never drawn silently
+            ax.plot(y.masses_GeV[flagged], _finite(lim.g_lim[flagged]), "o", mfc="none", mec="r", ms=6,
+                    label=None if marked else "flagged: cells unconverged or low vegas Q (see limits.csv quality)")
+            marked = True
         n += 1
     draw_error_bands(ax, drawn)
     return n

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from lfvscan.errors import UsageError
+from lfvscan.physics.presets import DEFAULT_PRESET, get_preset
 from lfvscan.scan.config import ScanConfig
 from lfvscan.scan.plan import Task
 from lfvscan.store.journal import CellRecord
@@ -48,8 +49,15 @@ def resolve_cell_fn(spec: str) -> CellFn:
     return fn
 
 
+def preset_kwargs(config: ScanConfig) -> dict:
+    """``{"physics": name}`` for a non-default physics preset, else ``{}`` (cell functions written
+    before presets existed keep working on default configs)."""
+    return {} if config.physics == DEFAULT_PRESET.name else {"physics": config.physics}
+
+
 def compute_task(cell_fn: CellFn, config: ScanConfig, task: Task, rank: int) -> CellRecord:
-    """Run one cell; an exception (or a malformed result) becomes a FAILED record."""
+    """Run one cell; an exception (or a malformed result) becomes a FAILED record.  The config's
+    physics preset is passed as ``physics=`` when it is not the default (:func:`preset_kwargs`)."""
     t0 = time.perf_counter()
     try:
         res = cell_fn(
@@ -61,6 +69,7 @@ def compute_task(cell_fn: CellFn, config: ScanConfig, task: Task, rank: int) -> 
             convention=config.convention,
             seed=task.seed,
             n_xbins=config.n_xbins,
+            **preset_kwargs(config),
         )
         _check_result(res, config, task)
         error = ""
@@ -81,16 +90,17 @@ def _check_result(res, config: ScanConfig, task: Task) -> None:
     for name in ("dsigma_dlnx_tau_pb", "dsigma_dlnx_tau_err_pb"):
         if np.shape(getattr(res, name)) != (nb,):
             raise ValueError(f"{name} has shape {np.shape(getattr(res, name))}, expected ({nb},)")
-    if np.shape(res.x_tau_edges) != (nb + 1,) or not _edges_match(res.x_tau_edges, task.energy_GeV, nb):
-        raise ValueError("x_tau_edges differ from lfvscan.cell.x_tau_edges(E, n_xbins)")
+    m_tau = get_preset(config.physics).m_tau_GeV
+    if np.shape(res.x_tau_edges) != (nb + 1,) or not _edges_match(res.x_tau_edges, task.energy_GeV, nb, m_tau):
+        raise ValueError("x_tau_edges differ from lfvscan.cell.x_tau_edges(E, n_xbins, m_tau of the preset)")
 
 
 @functools.lru_cache(maxsize=4096)
-def _reference_edges(energy_GeV: float, nb: int) -> np.ndarray:
-    return x_tau_edges(energy_GeV, nb)
+def _reference_edges(energy_GeV: float, nb: int, m_tau: float) -> np.ndarray:
+    return x_tau_edges(energy_GeV, nb, m_tau)
 
 
-def _edges_match(edges, energy_GeV: float, nb: int) -> bool:
+def _edges_match(edges, energy_GeV: float, nb: int, m_tau: float) -> bool:
     """Edges equal to :func:`x_tau_edges` (to 1e-12 relative)."""
-    ref = _reference_edges(float(energy_GeV), nb)
+    ref = _reference_edges(float(energy_GeV), nb, float(m_tau))
     return bool(np.all(np.abs(np.asarray(edges, dtype=float) - ref) <= 1e-12 * np.abs(ref)))

@@ -9,6 +9,7 @@ does not request is stored as SKIPPED.  Example::
     theta = 0.7853981633974483       # optional, default lfvscan.couplings.DEFAULT_THETA (pi/4)
     convention = "eq3"               # optional, one of lfvscan.couplings.CONVENTIONS
     n_xbins = 60                     # optional, bins of dsigma/dln x_tau
+    physics = "pdg-2024"             # optional, physics preset: "pdg-2024" (default) or "thesis-2024"
     max_attempts = 3                 # optional, attempts per cell before it stays FAILED
     masses_GeV = {min = 2.0, max = 40.0, n = 8}    # or an explicit list [2.0, 5.0, 10.0]
 
@@ -19,6 +20,10 @@ does not request is stored as SKIPPED.  Example::
 Testing / extension hook: ``cell_function = "module:function"`` replaces
 :func:`lfvscan.xsec.compute_cell` (same signature) for the whole scan; it is part of the
 config hash, so a store made with it is never mixed with one made with the real physics.
+
+``physics`` names a :class:`lfvscan.physics.presets.PhysicsPreset` (docs/physics.md §14 item 29); it
+is hashed, but the default ``"pdg-2024"`` is left out of the hashed dict, so configs written before
+presets existed keep their hash and their stores resume.
 
 ``store`` and ``max_attempts`` are *run settings*: they may change between runs of one store.
 Everything else is *physics* and is hashed; resuming a store with different physics is refused.
@@ -36,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_THETA
+from lfvscan.physics.presets import DEFAULT_PRESET, PRESETS
 from lfvscan.errors import UsageError
 from lfvscan.physics.targets import TARGETS, get_target
 
@@ -51,6 +57,7 @@ TOP_KEYS = (
     "masses_GeV",
     "targets",
     "cell_function",
+    "physics",
 )
 TARGET_KEYS = ("name", "energies_GeV")
 GRID_KEYS = ("min", "max", "n")
@@ -80,6 +87,7 @@ class ScanConfig:
     max_attempts: int = 3
     store: str = "scan.zarr"
     cell_function: str = ""
+    physics: str = DEFAULT_PRESET.name  #: physics preset name (lfvscan.physics.presets.PRESETS)
     source: str = ""  #: path of the TOML file (informational, not hashed)
 
     @property
@@ -106,8 +114,9 @@ class ScanConfig:
         return mask
 
     def physics_dict(self) -> dict:
-        """Everything that determines the results (JSON-able); the config hash covers exactly this."""
-        return {
+        """Everything that determines the results (JSON-able); the config hash covers exactly this.
+        ``physics`` appears only when it is not the default preset (hashes of older configs stay)."""
+        d = {
             "targets": {t.name: list(t.energies_GeV) for t in self.targets},
             "masses_GeV": list(self.masses_GeV),
             "seed": self.seed,
@@ -117,6 +126,9 @@ class ScanConfig:
             "n_xbins": self.n_xbins,
             "cell_function": self.cell_function,
         }
+        if self.physics != DEFAULT_PRESET.name:
+            d["physics"] = self.physics
+        return d
 
     def to_dict(self) -> dict:
         """Full resolved config (physics + run settings), JSON-able."""
@@ -218,6 +230,7 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
     max_attempts = typed("max_attempts", int, 3, "an integer")
     store = typed("store", str, "scan.zarr", "a string (path)")
     cell_function = typed("cell_function", str, "", 'a string "module:function"')
+    physics = typed("physics", str, DEFAULT_PRESET.name, "a string (preset name)")
 
     if isinstance(seed, int) and seed < 0:
         problems.append(f"seed must be >= 0, got {seed}")
@@ -231,6 +244,8 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
         problems.append(f"n_xbins must be >= 1, got {n_xbins}")
     if max_attempts < 1:
         problems.append(f"max_attempts must be >= 1, got {max_attempts}")
+    if physics not in PRESETS:
+        problems.append(f"physics must be one of {', '.join(PRESETS)}, got {physics!r}")
     if cell_function and cell_function.count(":") != 1:
         problems.append(f'cell_function must look like "module:function", got {cell_function!r}')
 
@@ -287,6 +302,7 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
         max_attempts=int(max_attempts),
         store=store,
         cell_function=cell_function,
+        physics=physics,
         source=source,
     )
 

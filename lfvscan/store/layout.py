@@ -33,6 +33,7 @@ import numpy as np
 
 from lfvscan import __version__
 from lfvscan.errors import UsageError
+from lfvscan.physics.presets import get_preset
 from lfvscan.scan.config import ScanConfig
 from lfvscan.schema import CELL_FIELDS, COORDINATES, SKIPPED, STATUS_NAMES, Field
 from lfvscan.store.chunks import write_chunk
@@ -71,7 +72,8 @@ def coordinate_values(config: ScanConfig) -> dict[str, np.ndarray]:
         "target": np.array(config.target_names, dtype=object),
         "energy_GeV": energies,
         "mass_GeV": np.array(config.masses_GeV),
-        "x_tau_edges": np.array([x_tau_edges(e, nb) for e in energies]).reshape(len(energies), nb + 1),
+        "x_tau_edges": np.array([x_tau_edges(e, nb, get_preset(config.physics).m_tau_GeV) for e in energies])
+        .reshape(len(energies), nb + 1),
     }
 
 

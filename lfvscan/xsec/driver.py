@@ -27,10 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import vegas
 
-from lfvscan.physics.constants import M_MU, M_TAU
 from lfvscan.physics.couplings import DEFAULT_THETA, check_convention
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
-from lfvscan.physics.targets import get_target
+from lfvscan.physics.presets import PhysicsPreset, get_preset
 from lfvscan.xsec.chi2 import chi2_survival
 from lfvscan.xsec.integrand import (
     THETA_A_MIN,
@@ -140,10 +139,14 @@ def _closed_result(tgt, E, m, edges, theta, convention, t0) -> CellResult:
 def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_THETA, convention="eq3",
                  seed=0, n_xbins=60, ff: FormFactorParams = DEFAULT_FF,
                  settings: VegasSettings = DEFAULT_VEGAS, theta_a_min: float = THETA_A_MIN,
-                 m_in: float = M_MU, m_out: float = M_TAU) -> CellResult:
+                 m_in: float | None = None, m_out: float | None = None,
+                 physics: str | PhysicsPreset | None = None) -> CellResult:
     """sigma(mu N -> tau N a) for g = 1 in pb, with coherent/incoherent split and d sigma/d ln x_tau.
 
-    ``m_in`` / ``m_out``: incoming (beam) / outgoing lepton masses [GeV], default muon / tau
+    ``physics``: a :class:`~lfvscan.physics.presets.PhysicsPreset` or its name, ``"pdg-2024"``
+    (default) or ``"thesis-2024"`` (docs/physics.md §14 item 29): constants, nucleus mass and
+    form-factor conventions; ``ff`` values differing from the defaults are kept.
+    ``m_in`` / ``m_out``: incoming (beam) / outgoing lepton masses [GeV], default the preset's muon / tau
     (docs/physics.md §7 writes m_mu / m_tau); they enter the kinematics, the reach, the Yukawas' Delta_m
     (:func:`cell_physics`) and the x_tau grid.  Pure function of its arguments: the vegas random
     numbers come from ``numpy.random.default_rng(seed)``, so the same seed gives a bit-identical
@@ -154,21 +157,23 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     of the kinematic edge).  See the module docstring for method and errors.
     """
     t0 = time.perf_counter()
-    tgt = get_target(target)
+    pre = get_preset(physics)
+    tgt = pre.target(target)
+    ff = pre.form_factors(ff)
     E = _check_positive_finite("energy_GeV", energy_GeV)
     m = _check_positive_finite("mass_GeV", mass_GeV)
     rel = _check_rel_err(rel_err)
     check_convention(convention)
     if not math.isfinite(float(theta)):
         raise ValueError(f"theta must be finite, got {theta!r}")
-    m_in = _check_positive_finite("m_in", m_in)
-    m_out = _check_positive_finite("m_out", m_out)
+    m_in = _check_positive_finite("m_in", pre.m_mu_GeV if m_in is None else m_in)
+    m_out = _check_positive_finite("m_out", pre.m_tau_GeV if m_out is None else m_out)
     n_xbins = int(n_xbins)
     edges = x_tau_edges(E, n_xbins, m_out)
     if not is_open(tgt, E, m, ff, m_in=m_in, m_out=m_out):
         return _closed_result(tgt, E, m, edges, theta, convention, t0)
     cp = cell_physics(tgt, E, m, theta=theta, convention=convention, ff=ff, theta_a_min=theta_a_min,
-                      m_in=m_in, m_out=m_out)
+                      m_in=m_in, m_out=m_out, physics=pre)
     s = settings
     rng = np.random.default_rng(seed)
     integ = vegas.Integrator(cp.bounds, ran_array_generator=rng.random, maxinc_axis=s.maxinc_axis,

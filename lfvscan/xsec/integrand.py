@@ -43,8 +43,9 @@ from lfvscan.physics.amplitude import amplitude_phi_avg
 from lfvscan.physics.constants import ALPHA, GEV2_TO_PB, M_MU, M_TAU
 from lfvscan.physics.couplings import DEFAULT_THETA, check_convention, delta_m, g_eff_sq, yukawas
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams, f2_coherent, f2_incoherent
+from lfvscan.physics.presets import PhysicsPreset, get_preset
 from lfvscan.physics.reach import is_open
-from lfvscan.physics.targets import Target, get_target
+from lfvscan.physics.targets import Target
 from lfvscan.util.validate import positive
 
 #: default lower cut-off of the ALP polar angle [rad] (see module docstring for its effect)
@@ -88,6 +89,8 @@ class CellPhysics:
     theta_a_min: float = THETA_A_MIN
     m_in: float = M_MU  #: incoming (beam) lepton mass [GeV]
     m_out: float = M_TAU  #: outgoing lepton mass [GeV]
+    alpha: float = ALPHA  #: fine-structure constant of the prefactor (§7.6; preset)
+    gev2_to_pb: float = GEV2_TO_PB  #: 1 GeV^-2 in pb (preset)
 
     @property
     def M(self) -> float:
@@ -109,20 +112,28 @@ class CellPhysics:
 
 
 def cell_physics(target, energy_GeV, mass_GeV, *, theta=DEFAULT_THETA, convention="eq3", ff=DEFAULT_FF,
-                 theta_a_min=THETA_A_MIN, m_in: float = M_MU, m_out: float = M_TAU) -> CellPhysics:
+                 theta_a_min=THETA_A_MIN, m_in: float | None = None, m_out: float | None = None,
+                 physics: str | PhysicsPreset | None = None) -> CellPhysics:
     """Build the :class:`CellPhysics` for g = 1 and the Yukawas of (theta, convention) (§2.4).
 
     ``g_eff^2 = g_S^2 + g_P^2`` and ``Delta_m = g_S^2 [m_a^2 - (m_out + m_in)^2] + g_P^2 [m_a^2 -
     (m_out - m_in)^2]`` (§7.4) for the incoming / outgoing lepton masses ``m_in`` / ``m_out`` [GeV]
-    (default muon / tau); the ``"eq2"`` ratio r is lighter over heavier of the two.
+    (default the preset's muon / tau); the ``"eq2"`` ratio r is lighter over heavier of the two.
+    ``physics``: a :class:`~lfvscan.physics.presets.PhysicsPreset` or its name (default
+    ``"pdg-2024"``); it sets alpha, 1 GeV^-2 in pb, the lepton masses, the nucleus mass and the
+    form-factor conventions (docs/physics.md §14 item 29).
     """
     check_convention(convention)
+    pre = get_preset(physics)
+    m_in = pre.m_mu_GeV if m_in is None else m_in
+    m_out = pre.m_tau_GeV if m_out is None else m_out
     m_in = _check_positive_finite("m_in", m_in)
     m_out = _check_positive_finite("m_out", m_out)
     g_S, g_P = yukawas(1.0, theta, convention, m_light=min(m_in, m_out), m_heavy=max(m_in, m_out))
     g_S, g_P = float(g_S), float(g_P)
-    return CellPhysics(get_target(target), float(energy_GeV), float(mass_GeV), float(g_eff_sq(g_S, g_P)),
-                       float(delta_m(mass_GeV, g_S, g_P, m_out, m_in)), ff, float(theta_a_min), m_in, m_out)
+    return CellPhysics(pre.target(target), float(energy_GeV), float(mass_GeV), float(g_eff_sq(g_S, g_P)),
+                       float(delta_m(mass_GeV, g_S, g_P, m_out, m_in)), pre.form_factors(ff), float(theta_a_min),
+                       m_in, m_out, float(pre.alpha), float(pre.gev2_to_pb))
 
 
 def _t_range(w, theta_a, cp: CellPhysics):
@@ -151,7 +162,7 @@ def _densities(t, kin, cp: CellPhysics):
     """alpha^2/(32 pi M^2) |k|/(|p|V) F^2/t^2 Abar in pb/GeV^3 for coherent and incoherent F^2."""
     s0, s1 = kin_mod.s_coefficients(t, kin, cp.M)
     abar = amplitude_phi_avg(s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, cp.g_eff2, cp.dm, E_minus_Ea=kin.E_minus_Ea)
-    pref = (ALPHA**2 / (32.0 * math.pi * cp.M**2) * GEV2_TO_PB) * kin.k / (kin.p * kin.V) * abar / (t * t)
+    pref = (cp.alpha**2 / (32.0 * math.pi * cp.M**2) * cp.gev2_to_pb) * kin.k / (kin.p * kin.V) * abar / (t * t)
     return pref * f2_coherent(t, cp.target, cp.ff), pref * f2_incoherent(t, cp.target, cp.ff)
 
 
