@@ -76,7 +76,10 @@ def read_limits_file(path: str | Path) -> tuple[dict, dict[tuple[str, str], dict
         d = curves.setdefault((r["experiment"], r["curve"]), {"scenario": r["scenario"]})
         for c, _ in LIMIT_COLUMNS:
             d.setdefault(c, []).append(float(r[c]))
-    return prov, {k: {c: (np.array(v) if c != "scenario" else v) for c, v in d.items()} for k, d in curves.items()}
+        if "quality" in r:  # per-point quality flag (ok, failed, missing, unconverged, low_Q)
+            d.setdefault("quality", []).append(r["quality"])
+    return prov, {k: {c: (np.array(v) if c not in ("scenario", "quality") else v) for c, v in d.items()}
+                  for k, d in curves.items()}
 
 
 def export_hdf5(store: str | Path, to: str | Path, *, limits_csv: str | Path | None = None) -> dict:
@@ -128,6 +131,11 @@ def export_hdf5(store: str | Path, to: str | Path, *, limits_csv: str | Path | N
                         ds = c.create_dataset(col, data=d[col])
                         ds.attrs["units"] = unit
                         ds.attrs["dims"] = ["mass_GeV"]
+                    if "quality" in d:
+                        ds = c.create_dataset("quality", data=np.array(d["quality"], dtype=object),
+                                              dtype=h5py.string_dtype())
+                        ds.attrs["dims"] = ["mass_GeV"]
+                        ds.attrs["description"] = "quality flag of the point: ok, failed, missing, unconverged, low_Q"
         os.replace(tmp, to)
     finally:
         tmp.unlink(missing_ok=True)
