@@ -22,6 +22,15 @@ config hash, so a store made with it is never mixed with one made with the real 
 
 ``store`` and ``max_attempts`` are *run settings*: they may change between runs of one store.
 Everything else is *physics* and is hashed; resuming a store with different physics is refused.
+
+Grid identity (issue 11): the grid is known by its coordinate *values*, never by the order a
+config lists them in.  Energies and masses are sorted; targets are put in the canonical order
+(:data:`canonical_target_order`: by element symbol, so ``Pb`` before ``W`` as in
+``configs/*.toml``).  A config listing ``W`` before ``Pb`` is the same grid, the same hash, the
+same per-cell seeds (a function of the global seed and the flat index in the canonical grid) and
+resumes the same store.  A store's own axis order is read from its coordinate arrays
+(:meth:`ScanConfig.with_target_order`), so a store written before canonical ordering is still
+mapped cell by cell by its coordinates.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ import hashlib
 import json
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +95,26 @@ class ScanConfig:
     def target_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.targets)
 
+    def with_target_order(self, names) -> "ScanConfig":
+        """The same grid with its target axis in the order ``names`` (e.g. a store's ``target``
+        coordinate array); raises :class:`UsageError` if ``names`` is not a permutation of the targets."""
+        names = tuple(str(n) for n in names)
+        by_name = {t.name: t for t in self.targets}
+        if sorted(names) != sorted(by_name):
+            raise UsageError(f"target axis {', '.join(names)} differs from the config's targets "
+                             f"{', '.join(sorted(by_name))}")
+        if names == self.target_names:
+            return self
+        return replace(self, targets=tuple(by_name[n] for n in names))
+
+    def grid_coordinates(self) -> dict:
+        """The grid by its coordinate values, independent of the order of any list (targets by
+        name, each with its sorted energies [GeV]; sorted masses [GeV]): what identifies a store."""
+        return {
+            "targets": {t.name: sorted(t.energies_GeV) for t in sorted(self.targets, key=lambda t: t.name)},
+            "masses_GeV": sorted(self.masses_GeV),
+        }
+
     @property
     def energies_GeV(self) -> tuple[float, ...]:
         """Sorted union of all targets' energies (the store's energy axis)."""
@@ -106,10 +135,14 @@ class ScanConfig:
         return mask
 
     def physics_dict(self) -> dict:
-        """Everything that determines the results (JSON-able); the config hash covers exactly this."""
+        """Everything that determines the results (JSON-able); the config hash covers exactly this.
+
+        The grid enters through :meth:`grid_coordinates` (order-free), so two configs listing the
+        same targets, energies and masses in another order have the same hash."""
+        grid = self.grid_coordinates()
         return {
-            "targets": {t.name: list(t.energies_GeV) for t in self.targets},
-            "masses_GeV": list(self.masses_GeV),
+            "targets": grid["targets"],
+            "masses_GeV": grid["masses_GeV"],
             "seed": self.seed,
             "rel_err": self.rel_err,
             "theta": self.theta,
@@ -190,6 +223,15 @@ def _grid(value, where: str, problems: list[str]) -> tuple[float, ...]:
         return tuple(sorted({float(v) for v in value}))
     problems.append(f"{where}: must be a list of numbers or a table {{min, max, n}}, got {type(value).__name__}")
     return ()
+
+
+def canonical_target_order(targets) -> tuple[TargetSpec, ...]:
+    """Targets in the canonical order of the grid: sorted by element symbol (``Pb``, ``W``).
+
+    The order of the store's target axis and of the per-cell seeds (flat index in this grid);
+    the order of ``[[targets]]`` in a config never matters.
+    """
+    return tuple(sorted(targets, key=lambda t: t.name))
 
 
 def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
@@ -277,7 +319,7 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
     if problems:
         raise UsageError(f"invalid scan config {source}: " + "; ".join(problems))
     return ScanConfig(
-        targets=tuple(targets),
+        targets=canonical_target_order(targets),
         masses_GeV=masses,
         seed=int(seed),
         rel_err=float(rel_err),
@@ -311,4 +353,4 @@ def config_from_dict(d: dict, source: str = "<store>") -> ScanConfig:
     data["targets"] = [{"name": n, "energies_GeV": list(e)} for n, e in d["targets"].items()]
     if not data.get("cell_function"):
         data.pop("cell_function", None)
-    return parse_config(data, source=source)
+    return parse_config(data, source=source)  # canonical target order; a store reorders with its axis

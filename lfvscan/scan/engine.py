@@ -112,6 +112,7 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
                    stop: StopFlag, progress_opts: dict, max_attempts: int, rank0_computes: bool) -> ScanOutcome:
     """Rank 0: plan the run from the store's state, compute (serially or with the workers), finish."""
     size = 1 if comm is None else comm.Get_size()
+    config = config.with_target_order(backend.config.target_names)  # cells by the store's axes (issue 11)
     status, attempts = backend.cell_state()
     tasks = plan_tasks(config, status, attempts, max_attempts)
     total = int(config.requested().sum()) * len(config.masses_GeV)
@@ -163,7 +164,7 @@ def _open_store(store, config: ScanConfig, config_text: str) -> tuple[ScanBacken
         return backend, "created" if created else "resuming", True
     if not isinstance(store, ScanBackend):
         raise UsageError(f"store must be a path or a ScanBackend, got {type(store).__name__}")
-    if store.config.config_hash() != config.config_hash():
+    if store.config.physics_dict() != config.physics_dict():
         diff = physics_diff(store.config.physics_dict(), config.physics_dict()) or ["config hash"]
         raise UsageError(f"store {_store_name(store)} was made from a different config (differs in: {', '.join(diff)})")
     return store, "using", False

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.scan.config import RUN_KEYS, ScanConfig, config_from_dict, physics_diff
+from lfvscan.scan.config import ScanConfig, config_from_dict, physics_diff
 from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, DONE, FAILED, RESULT_FIELDS
 from lfvscan.store import layout
 from lfvscan.store.chunks import RowCache, clean_partials
@@ -56,6 +56,29 @@ _RECORD_FIELDS = tuple(f for f in BOOK_FIELDS if f.name not in ("error", "status
 _DATA_FIELDS = tuple(f for f in CELL_FIELDS if f.dtype != "str" and f.name != "status")
 
 
+def store_grid(group, config: ScanConfig, path: Path) -> ScanConfig:
+    """``config`` with its target axis in the order of the store's ``target`` coordinate array,
+    after checking that the store's coordinate arrays hold exactly ``config``'s grid.
+
+    Cells are always addressed by the store's own axes (issue 11): a store written before the
+    canonical target order (:func:`lfvscan.scan.config.canonical_target_order`) keeps its order,
+    and its cells stay where its coordinates say.  Raises :class:`UsageError` if the coordinate
+    arrays are unreadable or disagree with the store's config attributes (a damaged store).
+    """
+    try:
+        targets = [str(t) for t in np.asarray(group["target"][...]).ravel()]
+        energies = np.asarray(group["energy_GeV"][...], dtype=float)
+        masses = np.asarray(group["mass_GeV"][...], dtype=float)
+    except Exception as exc:  # noqa: BLE001 - a damaged coordinate chunk
+        raise UsageError(f"store {str(path)!r}: cannot read its coordinate arrays ({exc}); the store is damaged") from None
+    ordered = config.with_target_order(targets) if sorted(targets) == sorted(config.target_names) else None
+    if (ordered is None or energies.tolist() != list(config.energies_GeV)
+            or masses.tolist() != list(config.masses_GeV)):
+        raise UsageError(f"store {str(path)!r}: its coordinate arrays (target, energy_GeV, mass_GeV) disagree "
+                         f"with its config attributes; the store is damaged")
+    return ordered
+
+
 class ScanStore:
     """A scan store on disk.  Only rank 0 creates or writes one; anybody may read."""
 
@@ -66,7 +89,7 @@ class ScanStore:
         #: seconds between folds of the journal into the zarr arrays (see module docstring)
         self.sync_interval_s = sync_interval_s
         self.attrs = dict(group.attrs)
-        self.config = config_from_dict(self.attrs["config"], source=str(self.path))
+        self.config = store_grid(group, config_from_dict(self.attrs["config"], source=str(self.path)), self.path)
         self.shape = self.config.shape
         self.n_xbins = self.config.n_xbins
         self.journal = Journal(self.path)
@@ -250,9 +273,9 @@ def open_for_scan(path: str | Path, config: ScanConfig, config_text: str = "") -
         store.lock()
         return store, True
     store = ScanStore.open(path, writable=True)
-    if store.attrs.get("config_hash") != config.config_hash():
-        old = {k: v for k, v in store.attrs["config"].items() if k not in RUN_KEYS}
-        diff = physics_diff(old, config.physics_dict()) or ["config hash"]
+    # identity: the grid's coordinate values (order-free) and the physics settings
+    if store.config.physics_dict() != config.physics_dict():
+        diff = physics_diff(store.config.physics_dict(), config.physics_dict()) or ["config hash"]
         raise UsageError(
             f"store {str(path)!r} was made from a different config (differs in: {', '.join(diff)}); "
             f"start a new store with --store NEW_PATH, or delete {str(path)!r} to start over"
