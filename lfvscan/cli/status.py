@@ -45,5 +45,10 @@ def run(args) -> int:
                   f"(attempts {f['attempts']}): {f['error']}")
         if len(s["failures"]) > args.max_failures:
             print(f"  ... {len(s['failures']) - args.max_failures} more (--max-failures N)")
+    if s["unconverged"]:
+        print(f"{s['unconverged']} done cell(s) did not reach the requested precision (stored with converged = "
+              f"false and their larger error), e.g. " + ", ".join(
+                  f"{u['target']} E={u['energy_GeV']:g} GeV m_a={u['mass_GeV']:g} GeV"
+                  for u in s["unconverged_cells"][:3]))
     print("complete" if s["complete"] else "incomplete")
     return 0

@@ -5,16 +5,19 @@ does not request is stored as SKIPPED.  Example::
 
     store = "demo.zarr"              # default store path (``lfvscan scan --store`` overrides)
     seed = 20240722                  # global seed; per-cell seeds derive from (seed, cell index)
-    rel_err = 0.005                  # requested relative error of sigma, in (0, 0.5)
+    rel_err = 0.005                  # requested relative error of sigma, in [1e-4, 0.5)
     theta = 0.7853981633974483       # optional, default lfvscan.couplings.DEFAULT_THETA (pi/4)
     convention = "eq3"               # optional, one of lfvscan.couplings.CONVENTIONS
-    n_xbins = 60                     # optional, bins of dsigma/dln x_tau
+    n_xbins = 60                     # optional, bins of dsigma/dln x_tau, in [1, 1000]
     max_attempts = 3                 # optional, attempts per cell before it stays FAILED
     masses_GeV = {min = 2.0, max = 40.0, n = 8}    # or an explicit list [2.0, 5.0, 10.0]
 
     [[targets]]
     name = "Pb"
     energies_GeV = [160, 1000]       # or {min = ..., max = ..., n = ...} (log-spaced)
+
+Validity ranges (:mod:`lfvscan.util.ranges`, docs/physics.md §7.11): energies in [2, 1e7] GeV,
+masses in [1e-6, 1e4] GeV, rel_err in [1e-4, 0.5), n_xbins in [1, 1000].
 
 Testing / extension hook: ``cell_function = "module:function"`` replaces
 :func:`lfvscan.xsec.compute_cell` (same signature) for the whole scan; it is part of the
@@ -47,6 +50,7 @@ import numpy as np
 from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_THETA
 from lfvscan.errors import UsageError
 from lfvscan.physics.targets import TARGETS, get_target
+from lfvscan.util.ranges import ENERGY_GEV, MASS_GEV, N_XBINS, REL_ERR, Range
 
 #: keys allowed at the top level of a scan config, and in each [[targets]] table
 TOP_KEYS = (
@@ -225,6 +229,15 @@ def _grid(value, where: str, problems: list[str]) -> tuple[float, ...]:
     return ()
 
 
+def _in_range(values: tuple[float, ...], valid: Range, where: str, problems: list[str]) -> tuple[float, ...]:
+    """``values`` if all are inside ``valid`` (lfvscan.util.ranges), else () and one problem line."""
+    bad = [v for v in values if not valid.contains(v)]
+    if bad:
+        problems.append(valid.problem(bad[0], label=f"{where} value"))
+        return ()
+    return values
+
+
 def canonical_target_order(targets) -> tuple[TargetSpec, ...]:
     """Targets in the canonical order of the grid: sorted by element symbol (``Pb``, ``W``).
 
@@ -263,14 +276,14 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
 
     if isinstance(seed, int) and seed < 0:
         problems.append(f"seed must be >= 0, got {seed}")
-    if rel_err is not None and not (math.isfinite(rel_err) and 0 < rel_err < 0.5):
-        problems.append(f"rel_err must be in (0, 0.5), got {rel_err!r}")
+    if rel_err is not None and REL_ERR.problem(rel_err):
+        problems.append(REL_ERR.problem(rel_err))
     if not math.isfinite(theta):
         problems.append(f"theta must be finite, got {theta!r}")
     if convention not in CONVENTIONS:
         problems.append(f"convention must be one of {', '.join(CONVENTIONS)}, got {convention!r}")
-    if n_xbins < 1:
-        problems.append(f"n_xbins must be >= 1, got {n_xbins}")
+    if N_XBINS.problem(n_xbins):
+        problems.append(N_XBINS.problem(n_xbins))
     if max_attempts < 1:
         problems.append(f"max_attempts must be >= 1, got {max_attempts}")
     if cell_function and cell_function.count(":") != 1:
@@ -278,7 +291,7 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
 
     masses: tuple[float, ...] = ()
     if "masses_GeV" in data:
-        masses = _grid(data["masses_GeV"], "masses_GeV", problems)
+        masses = _in_range(_grid(data["masses_GeV"], "masses_GeV", problems), MASS_GEV, "masses_GeV", problems)
     else:
         problems.append("missing required key 'masses_GeV'")
 
@@ -312,7 +325,8 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
             if "energies_GeV" not in t:
                 problems.append(f"{where}: missing energies_GeV")
                 continue
-            energies = _grid(t["energies_GeV"], f"{where}.energies_GeV", problems)
+            energies = _in_range(_grid(t["energies_GeV"], f"{where}.energies_GeV", problems), ENERGY_GEV,
+                                 f"{where}.energies_GeV", problems)
             if energies:
                 targets.append(TargetSpec(name, energies))
 

@@ -48,6 +48,13 @@ def _failures(st: ScanStore, status: np.ndarray, attempts: np.ndarray) -> list[d
     ]
 
 
+def _unconverged(st: ScanStore, status: np.ndarray, converged: np.ndarray) -> list[dict]:
+    """Coordinates of the DONE cells stored with ``converged`` False."""
+    tn, en, mn = st.config.target_names, st.config.energies_GeV, st.config.masses_GeV
+    return [{"target": tn[i], "energy_GeV": en[j], "mass_GeV": mn[k]}
+            for i, j, k in np.argwhere((status == DONE) & ~converged)]
+
+
 def _run_state(run: dict, now: float) -> str:
     """State of the last run from the run file: as written by rank 0, unless it says running but
     rank 0 is gone (killed) or its heartbeat is old (stale)."""
@@ -64,18 +71,25 @@ def summarize(path: str | Path, now: float | None = None) -> dict:
     """Progress summary of a store for ``lfvscan status`` (read-only; safe while a scan runs).
 
     Keys: store, config_hash, shape, requested, counts (per status name), complete, finished,
-    retryable_failed, failures, state, n_ranks, rate_cells_per_s [1/s], eta_s [s],
+    retryable_failed, failures, unconverged (DONE cells that did not reach the requested
+    precision within their evaluation budget: stored with ``converged`` False and their honest,
+    larger error), unconverged_cells (their coordinates), state, n_ranks, rate_cells_per_s [1/s], eta_s [s],
     summed_cell_seconds [s].
     """
     st = ScanStore.open(path)
     status = st.read("status")
-    for ijk, code in st.journal_status().items():  # finished but not folded yet
-        status[ijk] = code
+    converged = st.read("converged").astype(bool)
+    latest, _, _ = st.journal.read_all()
+    for ijk, rec in latest.items():  # finished but not folded yet
+        status[ijk] = DONE if rec.result is not None else FAILED
+        if rec.result is not None:
+            converged[ijk] = bool(rec.result.converged)
     attempts = st.read("attempts")
     wall = st.read("wall_seconds")
     run = st.read_run_info()
     now = time.time() if now is None else now
     counts = {STATUS_NAMES[c]: int((status == c).sum()) for c in (PENDING, DONE, FAILED, SKIPPED)}
+    unconverged = _unconverged(st, status, converged)
     requested = int(status.size - counts["skipped"])
     max_attempts = int(run.get("max_attempts", st.config.max_attempts))
     failures = _failures(st, status, attempts)
@@ -97,6 +111,8 @@ def summarize(path: str | Path, now: float | None = None) -> dict:
         "finished": counts["pending"] == 0 and retryable == 0,
         "retryable_failed": retryable,
         "failures": failures,
+        "unconverged": len(unconverged),
+        "unconverged_cells": unconverged,
         "state": _run_state(run, now),
         "n_ranks": run.get("n_ranks"),
         "rate_cells_per_s": rate,
