@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from lfvscan import __version__
 from lfvscan.errors import UsageError
@@ -50,8 +51,14 @@ def _requested_command(argv: list[str]) -> str | None:
     return None
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:
+    """Warnings as one line (``lfvscan: warning: ...``), without the source line."""
+    return f"lfvscan: warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    warnings.formatwarning = _one_line_warning
     name = _requested_command(argv)
     parser = build_parser((name,) if name else COMMANDS)
     args = parser.parse_args(argv)

@@ -40,9 +40,9 @@ import numpy as np
 
 from lfvscan.errors import UsageError
 from lfvscan.scan.config import ScanConfig, config_from_dict, physics_diff
-from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, DONE, FAILED, RESULT_FIELDS
+from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, DONE, FAILED, FIELDS, PENDING, RESULT_FIELDS, SKIPPED
 from lfvscan.store import layout
-from lfvscan.store.chunks import RowCache, clean_partials
+from lfvscan.store.chunks import RowCache, chunk_path, clean_partials, write_chunk
 from lfvscan.store.journal import CellRecord, Journal
 from lfvscan.store.lock import try_lock, unlock
 from lfvscan.util.fileio import write_atomic
@@ -54,6 +54,7 @@ SYNC_INTERVAL_S = 30.0
 _RECORD_FIELDS = tuple(f for f in BOOK_FIELDS if f.name not in ("error", "status"))
 #: arrays a fold writes as raw row chunks before the status rows, in store order
 _DATA_FIELDS = tuple(f for f in CELL_FIELDS if f.dtype != "str" and f.name != "status")
+_CELL_NAMES = frozenset(f.name for f in CELL_FIELDS)
 
 
 def store_grid(group, config: ScanConfig, path: Path) -> ScanConfig:
@@ -98,6 +99,8 @@ class ScanStore:
         self._last_sync = time.monotonic()
         self._rows = RowCache(self.path, group)  # rows of the single writer
         self._lock_fd: int | None = None
+        self._requested = self.config.requested()
+        self._damaged: dict[tuple[int, int], list[str]] | None = None  # see verify()
 
     # ------------------------------------------------------------------ creation / opening
     @classmethod
@@ -152,8 +155,98 @@ class ScanStore:
 
     # ------------------------------------------------------------------ reading
     def read(self, name: str) -> np.ndarray:
-        """The whole array ``name`` as of the last fold."""
-        return np.asarray(self.group[name][...])
+        """The whole array ``name`` as of the last fold.
+
+        Per-cell arrays are read row chunk by row chunk and never raise on damage: the rows found
+        damaged by :meth:`verify` read as the fill value, with ``status`` PENDING (SKIPPED where
+        the config does not request the row), so a damaged row counts as not done."""
+        if name not in _CELL_NAMES:
+            return np.asarray(self.group[name][...])
+        damaged = self.verify()
+        rows = {}
+        for i in range(self.shape[0]):
+            for j in range(self.shape[1]):
+                rows[i, j] = self._fill_row(name, i, j) if (i, j) in damaged else self._read_row(name, i, j)
+        first = rows[0, 0]
+        out = np.empty(self.shape[:2] + first.shape, dtype=first.dtype)
+        for (i, j), row in rows.items():
+            out[i, j] = row
+        return out
+
+    def _read_row(self, name: str, i: int, j: int) -> np.ndarray:
+        """Row (i, j) of per-cell array ``name`` from its chunk (raises on damage)."""
+        if self._rows.spec(name).raw:
+            return self._rows.read(name, i, j)
+        return np.array(self.group[name][i, j], dtype=object if FIELDS[name].dtype == "str" else None)
+
+    def _fill_row(self, name: str, i: int, j: int) -> np.ndarray:
+        """What row (i, j) of ``name`` holds once repaired: the fill value (status PENDING, or
+        SKIPPED where not requested)."""
+        spec = self._rows.spec(name)
+        f = FIELDS[name]
+        value = (PENDING if self._requested[i, j] else SKIPPED) if name == "status" else f.fill
+        dtype = object if f.dtype == "str" else spec.dtype.newbyteorder("=")
+        return np.full(spec.row_shape, value, dtype=dtype)
+
+    def verify(self, refresh: bool = False) -> dict[tuple[int, int], list[str]]:
+        """Damaged rows: {(i, j): names of the per-cell arrays whose chunk of that row is damaged}.
+
+        A chunk is damaged if it cannot be decoded (wrong length; CRC-32C mismatch in stores of
+        format ``lfvscan-scan/2``), or, for ``status``, if it holds a code other than PENDING,
+        DONE, FAILED in a requested row, or anything but SKIPPED in a row the config does not
+        request.  Computed once per open store (``refresh`` recomputes)."""
+        if self._damaged is not None and not refresh:
+            return self._damaged
+        damaged: dict[tuple[int, int], list[str]] = {}
+        for f in CELL_FIELDS:
+            for i in range(self.shape[0]):
+                for j in range(self.shape[1]):
+                    try:
+                        row = self._read_row(f.name, i, j)
+                    except Exception:  # noqa: BLE001 - ChunkDamaged, or zarr's checksum/decoding errors
+                        damaged.setdefault((i, j), []).append(f.name)
+                        continue
+                    if f.name == "status" and not _valid_status_row(row, bool(self._requested[i, j])):
+                        damaged.setdefault((i, j), []).append(f.name)
+        self._damaged = damaged
+        return damaged
+
+    def repair(self) -> int:
+        """Reset every damaged row (:meth:`verify`) to "not computed" so the scan recomputes its
+        cells (bit-identically: seeds are per cell).  Returns the number of rows reset; warns."""
+        damaged = self.verify(refresh=True)
+        if not damaged:
+            return 0
+        if not self.writable:
+            raise RuntimeError("store opened read-only")
+        for (i, j) in sorted(damaged):
+            for f in CELL_FIELDS:
+                spec = self._rows.spec(f.name)
+                chunk_path(self.path, f.name, (i, j) + (0,) * len(spec.row_shape)).unlink(missing_ok=True)
+            if not self._requested[i, j]:
+                write_chunk(self.path, "status", (i, j, 0), self._fill_row("status", i, j), set(),
+                            self._rows.spec("status").checksum)
+        self._rows.forget()
+        names = sorted({n for v in damaged.values() for n in v})
+        warnings.warn(f"{str(self.path)!r}: {len(damaged)} damaged row(s) (chunks of {', '.join(names)}) reset; "
+                      f"their cells are computed again")
+        self._damaged = {}
+        return len(damaged)
+
+    def read_cells(self) -> dict[str, np.ndarray]:
+        """Every per-cell array as of now: the folded arrays (damaged rows as not computed) with
+        the cells journaled but not folded yet put in, so readers agree with ``lfvscan status``."""
+        arrays = {f.name: self.read(f.name) for f in CELL_FIELDS}
+        latest, _, _ = self.journal.read_all()
+        for ijk, rec in latest.items():
+            if rec.result is not None:
+                for f in RESULT_FIELDS:
+                    arrays[f.name][ijk] = getattr(rec.result, f.name)
+            for f in _RECORD_FIELDS:
+                arrays[f.name][ijk] = getattr(rec, f.name)
+            arrays["error"][ijk] = "" if rec.result is not None else (rec.error or "unknown error")
+            arrays["status"][ijk] = DONE if rec.result is not None else FAILED
+        return arrays
 
     def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
         """(status, attempts) arrays over (target, energy, mass)."""
@@ -257,6 +350,13 @@ class ScanStore:
             return {}
 
 
+def _valid_status_row(row: np.ndarray, requested: bool) -> bool:
+    """Status codes a row can hold: PENDING/DONE/FAILED if requested, else only SKIPPED."""
+    if requested:
+        return bool(np.isin(row, (PENDING, DONE, FAILED)).all())
+    return bool((row == SKIPPED).all())
+
+
 def open_for_scan(path: str | Path, config: ScanConfig, config_text: str = "") -> tuple[ScanStore, bool]:
     """Open ``path`` to continue ``config``'s scan, or create it.  Returns (store, created).
 
@@ -282,5 +382,6 @@ def open_for_scan(path: str | Path, config: ScanConfig, config_text: str = "") -
         )
     store.lock()
     store.clean_partials()
+    store.repair()  # damaged chunks: their rows are computed again
     store.replay_journal()
     return store, False
