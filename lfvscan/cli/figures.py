@@ -6,6 +6,8 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from lfvscan.errors import UsageError
 from lfvscan.cli.limits import add_common, compute
 
@@ -62,6 +64,10 @@ def run(args) -> int:
         raise UsageError(f"--formats: {exc}") from None
     id_curves = [ov.load_id_curve(p) for p in args.id_curve]
     res = compute(args)
+    if not any(np.isfinite(lim.g_lim).any() for lim in res.limits):
+        raise UsageError(f"no exclusion limit of store {args.store!r} is finite ({len(res.limits)} curves: every cell "
+                         f"closed, zero, failed or not computed at the experiments' energies); nothing to plot "
+                         f"(see `lfvscan status {args.store}` and `lfvscan limits {args.store}`)")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     figs = make_all(res.scan, res.limits, out, g2_preset=preset, thetas=thetas, nsigma=nsigma,

@@ -10,6 +10,7 @@ does not request is stored as SKIPPED.  Example::
     convention = "eq3"               # optional, one of lfvscan.couplings.CONVENTIONS
     n_xbins = 60                     # optional, bins of dsigma/dln x_tau, in [1, 1000]
     max_attempts = 3                 # optional, attempts per cell before it stays FAILED
+    max_cells = 200000               # optional, largest grid accepted (targets x energies x masses)
     masses_GeV = {min = 2.0, max = 40.0, n = 8}    # or an explicit list [2.0, 5.0, 10.0]
 
     [[targets]]
@@ -23,7 +24,7 @@ Testing / extension hook: ``cell_function = "module:function"`` replaces
 :func:`lfvscan.xsec.compute_cell` (same signature) for the whole scan; it is part of the
 config hash, so a store made with it is never mixed with one made with the real physics.
 
-``store`` and ``max_attempts`` are *run settings*: they may change between runs of one store.
+``store``, ``max_attempts`` and ``max_cells`` are *run settings*: they may change between runs of one store.
 Everything else is *physics* and is hashed; resuming a store with different physics is refused.
 
 Grid identity (issue 11): the grid is known by its coordinate *values*, never by the order a
@@ -64,11 +65,16 @@ TOP_KEYS = (
     "masses_GeV",
     "targets",
     "cell_function",
+    "max_cells",
 )
 TARGET_KEYS = ("name", "energies_GeV")
 GRID_KEYS = ("min", "max", "n")
 #: keys that may differ between runs of one store (not hashed)
-RUN_KEYS = ("store", "max_attempts")
+RUN_KEYS = ("store", "max_attempts", "max_cells")
+#: default bound on the grid size (targets x energies x masses, skipped cells included): 50x the
+#: paper grid (3864); a store then holds ~(16 n_xbins + 150) bytes per cell (220 MB at 60 bins),
+#: which post-processing reads into memory.  Raise it with the config key ``max_cells``.
+MAX_CELLS = 200_000
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class ScanConfig:
     max_attempts: int = 3
     store: str = "scan.zarr"
     cell_function: str = ""
+    max_cells: int = MAX_CELLS  #: run setting: the largest grid accepted (see MAX_CELLS)
     source: str = ""  #: path of the TOML file (informational, not hashed)
 
     @property
@@ -159,6 +166,8 @@ class ScanConfig:
         """Full resolved config (physics + run settings), JSON-able."""
         d = self.physics_dict()
         d.update(store=self.store, max_attempts=self.max_attempts)
+        if self.max_cells != MAX_CELLS:
+            d["max_cells"] = self.max_cells
         return d
 
     def config_hash(self) -> str:
@@ -186,8 +195,9 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _grid(value, where: str, problems: list[str]) -> tuple[float, ...]:
-    """An explicit list of positive numbers, or a log grid {min, max, n}; sorted, unique."""
+def _grid(value, where: str, problems: list[str], max_n: int = MAX_CELLS) -> tuple[float, ...]:
+    """An explicit list of positive numbers, or a log grid {min, max, n} (n <= ``max_n``: checked
+    before any point is made); sorted, unique."""
     if isinstance(value, dict):
         extra = sorted(set(value) - set(GRID_KEYS))
         missing = [k for k in GRID_KEYS if k not in value]
@@ -206,6 +216,10 @@ def _grid(value, where: str, problems: list[str]) -> tuple[float, ...]:
             return ()
         if n < 1:
             problems.append(f"{where}.n must be >= 1, got {n} (empty grid)")
+            return ()
+        if n > max_n:
+            problems.append(f"{where}.n = {n} exceeds max_cells = {max_n} (the largest grid accepted; raise "
+                            f"max_cells in the config if you mean it)")
             return ()
         if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
             problems.append(f"{where}: need 0 < min <= max (finite), got min={lo!r}, max={hi!r}")
@@ -273,6 +287,10 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
     max_attempts = typed("max_attempts", int, 3, "an integer")
     store = typed("store", str, "scan.zarr", "a string (path)")
     cell_function = typed("cell_function", str, "", 'a string "module:function"')
+    max_cells = typed("max_cells", int, MAX_CELLS, "an integer")
+    if max_cells < 1:
+        problems.append(f"max_cells must be >= 1, got {max_cells}")
+        max_cells = MAX_CELLS
 
     if isinstance(seed, int) and seed < 0:
         problems.append(f"seed must be >= 0, got {seed}")
@@ -291,7 +309,8 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
 
     masses: tuple[float, ...] = ()
     if "masses_GeV" in data:
-        masses = _in_range(_grid(data["masses_GeV"], "masses_GeV", problems), MASS_GEV, "masses_GeV", problems)
+        masses = _in_range(_grid(data["masses_GeV"], "masses_GeV", problems, max_cells), MASS_GEV, "masses_GeV",
+                           problems)
     else:
         problems.append("missing required key 'masses_GeV'")
 
@@ -325,11 +344,19 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
             if "energies_GeV" not in t:
                 problems.append(f"{where}: missing energies_GeV")
                 continue
-            energies = _in_range(_grid(t["energies_GeV"], f"{where}.energies_GeV", problems), ENERGY_GEV,
+            energies = _in_range(_grid(t["energies_GeV"], f"{where}.energies_GeV", problems, max_cells), ENERGY_GEV,
                                  f"{where}.energies_GeV", problems)
             if energies:
                 targets.append(TargetSpec(name, energies))
 
+    if not problems and targets and masses:
+        n_energies = len({e for t in targets for e in t.energies_GeV})
+        n_cells = len(targets) * n_energies * len(masses)
+        if n_cells > max_cells:
+            mb = n_cells * (16 * int(n_xbins) + 150) / 1e6
+            problems.append(f"the grid has {n_cells} cells ({len(targets)} targets x {n_energies} energies x "
+                            f"{len(masses)} masses; a store of ~{mb:.0f} MB read into memory by post-processing), "
+                            f"more than max_cells = {max_cells}; raise max_cells in the config if you mean it")
     if problems:
         raise UsageError(f"invalid scan config {source}: " + "; ".join(problems))
     return ScanConfig(
@@ -343,6 +370,7 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
         max_attempts=int(max_attempts),
         store=store,
         cell_function=cell_function,
+        max_cells=int(max_cells),
         source=source,
     )
 
@@ -351,9 +379,14 @@ def load_config(path: str | Path) -> ScanConfig:
     """Read and validate a scan config TOML file (raises :class:`UsageError`)."""
     p = Path(path)
     try:
-        text = p.read_text()
+        raw = p.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read scan config {str(p)!r}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"scan config {str(p)!r} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                         f"{exc.start}); TOML files must be UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

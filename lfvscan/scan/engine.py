@@ -31,7 +31,7 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 
-from lfvscan.errors import UsageError
+from lfvscan.errors import EXIT_IO, UsageError
 from lfvscan.scan.cells import CellFn, compute_task, resolve_cell_fn
 from lfvscan.scan.config import ScanConfig, physics_diff
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
@@ -236,9 +236,15 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
         return 130
     except UsageError:
         raise
-    except BaseException:
+    except BaseException as exc:
         # an engine bug or an I/O error: never leave the other ranks hanging in MPI
         if comm is not None and size > 1:
+            if isinstance(exc, (OSError, MemoryError)):  # I/O or environment: one line, exit 74
+                from lfvscan.cli.main import describe_environment_error
+
+                print(f"lfvscan scan: I/O or environment error: {describe_environment_error(exc)}", file=sys.stderr)
+                sys.stderr.flush()
+                comm.Abort(EXIT_IO)
             traceback.print_exc()
             sys.stderr.flush()
             comm.Abort(1)

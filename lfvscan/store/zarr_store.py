@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import time
 import uuid
 import warnings
@@ -109,9 +110,20 @@ class ScanStore:
         path = Path(path)
         if path.exists():
             raise UsageError(f"store {str(path)!r} already exists")
-        tmp = path.with_name(path.name + f".{uuid.uuid4().hex[:8]}.creating")
-        layout.create(tmp, config, config_text)
-        os.replace(tmp, path)  # the store appears complete or not at all
+        tmp = path.with_name(f"{path.name}.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}.creating")
+        try:
+            layout.create(tmp, config, config_text)
+            try:
+                os.replace(tmp, path)  # the store appears complete or not at all
+            except OSError:
+                if (path / "zarr.json").exists():  # another scan created it first: it owns the store
+                    raise UsageError(
+                        f"store {str(path)!r} was created by another scan at the same moment and is being written by "
+                        f"it; see `lfvscan status {path}`, or use another --store") from None
+                raise
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)  # disk full, a lost race, a signal: leave nothing behind
+            raise
         return cls.open(path, writable=True)
 
     @classmethod
@@ -350,6 +362,26 @@ class ScanStore:
             return {}
 
 
+def _creator_gone(tmp: Path, name: str) -> bool:
+    """True if the ``.creating`` directory ``tmp`` (``<name>.<host>.<pid>.<hex>.creating``) was left by
+    a process of this host that no longer runs (older names without host and pid: True).  A
+    creation still running (here or on another host) is never removed."""
+    middle = tmp.name[len(name) + 1: -len(".creating")]
+    parts = middle.rsplit(".", 2)
+    if len(parts) < 3:
+        return True
+    host, pid = parts[0], parts[1]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def _valid_status_row(row: np.ndarray, requested: bool) -> bool:
     """Status codes a row can hold: PENDING/DONE/FAILED if requested, else only SKIPPED."""
     if requested:
@@ -368,10 +400,15 @@ def open_for_scan(path: str | Path, config: ScanConfig, config_text: str = "") -
         path.rmdir()  # an empty directory: make the store there
     if not path.exists():
         for stale in path.parent.glob(f"{path.name}.*.creating"):  # a creation killed half-way
-            shutil.rmtree(stale, ignore_errors=True)
+            if _creator_gone(stale, path.name):
+                shutil.rmtree(stale, ignore_errors=True)
         store = ScanStore.create(path, config, config_text)
         store.lock()
         return store, True
+    journal = path / "journal"
+    if journal.exists() and not journal.is_dir():
+        raise UsageError(f"store {str(path)!r} is damaged: {str(journal)!r} is not a directory; move it away "
+                         f"(it holds no folded results) and rerun")
     store = ScanStore.open(path, writable=True)
     # identity: the grid's coordinate values (order-free) and the physics settings
     if store.config.physics_dict() != config.physics_dict():
