@@ -47,7 +47,7 @@ def run(args) -> int:
         if len(s["failures"]) > args.max_failures:
             print(f"  ... {len(s['failures']) - args.max_failures} more (--max-failures N)")
     if s["damaged"]:
-        print(f"damaged: {len(s['damaged'])} row(s) of the store fail their checksum; their cells count as pending "
+        print(f"damaged: {len(s['damaged'])} row(s) of the store are damaged (checksum, length or status code); their cells count as pending "
               f"and the next `lfvscan scan` recomputes them: " + ", ".join(
                   f"{d['target']} E={d['energy_GeV']:g} GeV ({', '.join(d['arrays'])})" for d in s["damaged"][:5]))
     if s["unconverged"]:
