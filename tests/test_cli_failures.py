@@ -196,3 +196,6 @@ def test_grid_larger_than_max_cells_refused_up_front_unless_raised(tmp_path, cap
 def test_help_lists_the_exit_statuses():
     r = subprocess.run([sys.executable, "-m", "lfvscan", "--help"], env=subprocess_env(), capture_output=True, text=True)
     assert "74   I/O or environment failure" in r.stdout and "3    complete, but some results" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "lfvscan", "scan", "--help"], env=subprocess_env(), capture_output=True,
+                       text=True)
+    assert "74 I/O or environment" in " ".join(r.stdout.split()) and "3 complete but some cells" in " ".join(r.stdout.split())

@@ -4,6 +4,7 @@ Exit status: 0 every requested cell done; 1 finished with failed cells (rerun to
 attempts < max_attempts); 2 usage error (bad config, store from a different config, MPI
 launched wrongly); 3 every requested cell done but some did not reach the requested rel_err
 within their evaluation budget (stored with converged = false and their honest, larger error);
+74 I/O or environment failure (disk full, read-only store; one line; rerun once fixed);
 128+signal when drained by SIGTERM (143) / SIGINT (130): rerun to resume.
 """
 
@@ -21,6 +22,9 @@ def add_parser(sub):
         "scan",
         help="run or resume a scan of the production cross section (MPI-parallel under mpiexec/srun)",
         description=__doc__.split("\n\n")[0],
+        epilog="exit status: 0 complete; 1 failed cells (rerun to retry); 2 usage error; 3 complete but some cells "
+               "short of their requested precision; 74 I/O or environment failure (disk full, read-only store); "
+               "130/143 interrupted (rerun to resume)",
     )
     p.add_argument("config", help="scan configuration (TOML), e.g. configs/demo.toml")
     p.add_argument("--store", help="store directory (zarr v3); default: the config's `store` key")
