@@ -1,5 +1,27 @@
-"""Exception types shared by the CLI and the library."""
+"""Exception types and exit statuses shared by the CLI and the library.
+
+Exit statuses of every ``lfvscan`` command (README "Exit statuses"):
+
+* 0: success;
+* 1: ``scan`` finished with failed cells (rerun to retry them);
+* 2 (:data:`EXIT_USAGE`): usage error -- a bad value, file, config or store, named in one line;
+* 3 (:data:`EXIT_UNCONVERGED`): the results are complete but some did not reach the requested
+  precision within their evaluation budget (``xsec``, ``scan``; stored with ``converged`` false);
+* 74 (:data:`EXIT_IO`, BSD ``EX_IOERR``): an I/O or environment failure -- disk full, read-only
+  or unwritable path, out of memory -- named in one line; nothing half-written is left that a
+  rerun does not repair;
+* 128 + signal: interrupted (130 SIGINT, 143 SIGTERM); rerun to resume.
+"""
+
+EXIT_USAGE = 2
+EXIT_UNCONVERGED = 3
+EXIT_IO = 74
 
 
 class UsageError(ValueError):
     """Bad user input (value, file, config).  The CLI prints it as one line and exits 2."""
+
+
+class EnvironmentFailure(RuntimeError):
+    """An I/O or environment failure (disk full, read-only store, unwritable output, out of
+    memory).  The CLI prints it as one line and exits :data:`EXIT_IO` (74)."""

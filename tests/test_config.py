@@ -52,8 +52,8 @@ def test_explicit_lists_are_sorted_and_deduplicated():
     [
         ({"bogus": 1}, "unknown key(s) 'bogus'"),
         ({"seed": "7"}, "seed must be an integer, got '7'"),
-        ({"rel_err": 0.5}, "rel_err must be in (0, 0.5), got 0.5"),
-        ({"rel_err": 0.0}, "rel_err must be in (0, 0.5), got 0.0"),
+        ({"rel_err": 0.5}, "rel_err = 0.5 is outside the validity range: must be in [0.0001, 0.5)"),
+        ({"rel_err": 0.0}, "rel_err = 0.0 is outside the validity range: must be in [0.0001, 0.5)"),
         ({"rel_err": True}, "rel_err must be a number, got True"),
         ({"masses_GeV": []}, "masses_GeV: empty list (empty grid)"),
         ({"masses_GeV": [2.0, -1.0]}, "masses_GeV: values must be positive finite numbers, got -1.0"),
@@ -66,7 +66,7 @@ def test_explicit_lists_are_sorted_and_deduplicated():
         ({"targets": [{"name": "Pb", "energy": [1]}]}, "unknown key(s) 'energy'"),
         ({"targets": []}, "targets is empty (empty grid)"),
         ({"convention": "eq9"}, "convention must be one of eq3, eq2, got 'eq9'"),
-        ({"n_xbins": 0}, "n_xbins must be >= 1, got 0"),
+        ({"n_xbins": 0}, "n_xbins = 0 is outside the validity range: must be an integer in [1, 1000]"),
         ({"cell_function": "nocolon"}, 'cell_function must look like "module:function"'),
     ],
 )
@@ -104,7 +104,7 @@ def test_cli_invalid_config_exit_2_one_line_nothing_written(tmp_path):
                        env=subprocess_env(), capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and "rel_err must be in (0, 0.5), got 0.7" in lines[0]
+    assert len(lines) == 1 and "rel_err = 0.7 is outside the validity range: must be in [0.0001, 0.5)" in lines[0]
     assert not store.exists()
 
 

@@ -22,6 +22,7 @@ from lfvscan.scan.signals import StopFlag
 from lfvscan.scan.progress import Progress, format_duration
 from lfvscan.store import open_for_scan
 from lfvscan.store.backend import ScanBackend
+from lfvscan.store.chunks import CRC_BYTES
 from lfvscan.store.memory import MemoryStore
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store import load_scan, summarize
@@ -45,8 +46,8 @@ def n_done(store: Path) -> int:
     """DONE cells: status chunk files (one int8 byte per cell of a row) plus finished cells in the
     journal logs (complete lines only).  Exact unless a fold runs meanwhile; the tests read it while
     the scan is paused (see :func:`start_paused`) or gone."""
-    folded = sum(_read_if_there(p).count(bytes([DONE])) for p in (store / "status" / "c").rglob("*")
-                 if not p.name.endswith(".partial"))
+    folded = sum(_read_if_there(p)[:-CRC_BYTES].count(bytes([DONE])) for p in (store / "status" / "c").rglob("*")
+                 if p.is_file() and not p.name.endswith(".partial"))  # a chunk ends with its CRC-32C
     lines = [ln for p in (store / "journal").glob("*.log") for ln in _read_if_there(p).splitlines(keepends=True)]
     journal = sum(ln.endswith(b"\n") and b'"result": null' not in ln for ln in lines)
     return folded + journal

@@ -156,8 +156,11 @@ def test_journal_survives_kill_and_is_folded_on_resume(tmp_path):
     rec = record(cfg, (0, 1, 1))
     store.write_cells([rec])
     path = tmp_path / "s.zarr"
-    assert load_scan(path).status[0, 1, 1] == PENDING  # arrays not folded yet ...
-    assert summarize(path)["counts"]["done"] == 1  # ... but status counts the journal
+    assert ScanStore.open(path).read("status")[0, 1, 1] == PENDING  # arrays not folded yet ...
+    assert summarize(path)["counts"]["done"] == 1  # ... but status counts the journal ...
+    early = load_scan(path)  # ... and so does post-processing (issue 11: limits agree with status)
+    assert early.status[0, 1, 1] == DONE and early.sigma_pb[0, 1, 1] == rec.result.sigma_pb
+    np.testing.assert_array_equal(early.dsigma_dlnx_tau_pb[0, 1, 1], rec.result.dsigma_dlnx_tau_pb)
     store._pending.clear()  # what a kill -9 leaves: the journal file only ...
     os.close(store._lock_fd)  # ... and the writer lock released by the dying process
     store2, created = open_for_scan(path, cfg)

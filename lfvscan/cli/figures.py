@@ -6,6 +6,8 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from lfvscan.errors import UsageError
 from lfvscan.cli.limits import add_common, compute
 
@@ -96,6 +98,10 @@ def run(args) -> int:
     set_labels = _check_compare(args)
     res = compute(args)
     other = _other_curves(args) if set_labels else None
+    if not any(np.isfinite(lim.g_lim).any() for lim in res.limits):
+        raise UsageError(f"no exclusion limit of store {args.store!r} is finite ({len(res.limits)} curves: every cell "
+                         f"closed, zero, failed or not computed at the experiments' energies); nothing to plot "
+                         f"(see `lfvscan status {args.store}` and `lfvscan limits {args.store}`)")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     figs = make_all(res.scan, res.limits, out, g2_preset=preset, thetas=thetas, nsigma=nsigma,

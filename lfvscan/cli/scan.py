@@ -2,15 +2,19 @@
 
 Exit status: 0 every requested cell done; 1 finished with failed cells (rerun to retry while
 attempts < max_attempts); 2 usage error (bad config, store from a different config, MPI
-launched wrongly); 128+signal when drained by SIGTERM (143) / SIGINT (130): rerun to resume.
+launched wrongly); 3 every requested cell done but some did not reach the requested rel_err
+within their evaluation budget (stored with converged = false and their honest, larger error);
+74 I/O or environment failure (disk full, read-only store; one line; rerun once fixed);
+128+signal when drained by SIGTERM (143) / SIGINT (130): rerun to resume.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from lfvscan.scan.config import load_config
-from lfvscan.errors import UsageError
+from lfvscan.errors import EXIT_UNCONVERGED, UsageError
 
 
 def add_parser(sub):
@@ -18,6 +22,9 @@ def add_parser(sub):
         "scan",
         help="run or resume a scan of the production cross section (MPI-parallel under mpiexec/srun)",
         description=__doc__.split("\n\n")[0],
+        epilog="exit status: 0 complete; 1 failed cells (rerun to retry); 2 usage error; 3 complete but some cells "
+               "short of their requested precision; 74 I/O or environment failure (disk full, read-only store); "
+               "130/143 interrupted (rerun to resume)",
     )
     p.add_argument("config", help="scan configuration (TOML), e.g. configs/demo.toml")
     p.add_argument("--store", help="store directory (zarr v3); default: the config's `store` key")
@@ -36,5 +43,28 @@ def run(args) -> int:
         raise UsageError(f"--max-attempts must be >= 1, got {args.max_attempts}")
     text = Path(args.config).read_text()
     store = args.store or config.store
-    return main_scan(config, store, text, quiet=args.quiet, progress_interval_s=args.progress_interval,
+    code = main_scan(config, store, text, quiet=args.quiet, progress_interval_s=args.progress_interval,
                      max_attempts=args.max_attempts)
+    if code == 0 and _is_rank0():
+        code = _unconverged_code(store)
+    return code
+
+
+def _is_rank0() -> bool:
+    from lfvscan.scan.mpi import get_world
+
+    comm = get_world()
+    return comm is None or comm.Get_rank() == 0
+
+
+def _unconverged_code(store: str) -> int:
+    """EXIT_UNCONVERGED (with one line on stderr) if done cells did not reach their precision, else 0."""
+    from lfvscan.store import summarize
+
+    s = summarize(store)
+    if not s["unconverged"]:
+        return 0
+    print(f"lfvscan scan: {s['unconverged']} done cell(s) did not reach the requested rel_err within their "
+          f"evaluation budget (stored with converged = false and their larger error; see `lfvscan status {store}`)",
+          file=sys.stderr)
+    return EXIT_UNCONVERGED

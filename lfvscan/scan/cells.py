@@ -3,8 +3,11 @@
 * :func:`resolve_cell_fn`: the config's ``cell_function`` (``""``: the physics,
   :func:`lfvscan.xsec.compute_cell`; ``"module:function"``: a stand-in, the testing hook).
 * :func:`compute_task`: calls the cell function with the task's seed on any rank.  Faults: an
-  exception in a cell (or a malformed result, see :func:`_check_result`) becomes a FAILED record
-  with a one-line message, and the scan goes on.
+  exception in a cell (or a malformed result, see :func:`_check_result`: wrong shapes or x_tau
+  grid, a NaN/infinite/negative cross section or error) becomes a FAILED record with a one-line
+  message, and the scan goes on.  A result that did not reach the requested precision
+  (``converged`` False) is stored as DONE with that flag: ``lfvscan status`` counts such cells
+  and ``lfvscan scan`` exits with status 3.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from lfvscan.errors import UsageError
 from lfvscan.physics.presets import DEFAULT_PRESET, get_preset
 from lfvscan.scan.config import ScanConfig
 from lfvscan.scan.plan import Task
+from lfvscan.schema import RESULT_FIELDS
 from lfvscan.store.journal import CellRecord
 from lfvscan.xsec.result import CellResult, x_tau_edges
 
@@ -87,12 +91,32 @@ def _check_result(res, config: ScanConfig, task: Task) -> None:
     if not isinstance(res, CellResult):
         raise TypeError(f"cell function returned {type(res).__name__}, expected CellResult")
     nb = config.n_xbins
-    for name in ("dsigma_dlnx_tau_pb", "dsigma_dlnx_tau_err_pb"):
+    for name in (f.name for f in RESULT_FIELDS if f.per_bin):
         if np.shape(getattr(res, name)) != (nb,):
             raise ValueError(f"{name} has shape {np.shape(getattr(res, name))}, expected ({nb},)")
     m_tau = get_preset(config.physics).m_tau_GeV
     if np.shape(res.x_tau_edges) != (nb + 1,) or not _edges_match(res.x_tau_edges, task.energy_GeV, nb, m_tau):
-        raise ValueError("x_tau_edges differ from lfvscan.cell.x_tau_edges(E, n_xbins, m_tau of the preset)")
+        raise ValueError("x_tau_edges differ from lfvscan.xsec.result.x_tau_edges(E, n_xbins, m_tau of the preset)")
+    _check_values(res)
+
+
+#: cross sections [pb] and their errors: every one must be finite and >= 0 (issue 11)
+#: (every result field of the schema in pb)
+CHECKED_VALUES = tuple(f.name for f in RESULT_FIELDS if f.unit == "pb")
+
+
+def _check_values(res: CellResult) -> None:
+    """Validate a result on arrival: cross sections and errors finite and >= 0 [pb], ``converged``
+    a bool.  A violation raises ValueError naming the quantity and value; the cell becomes FAILED
+    with that message instead of being stored as a good number."""
+    for name in CHECKED_VALUES:
+        v = np.asarray(getattr(res, name), dtype=float)
+        bad = ~(np.isfinite(v) & (v >= 0))
+        if bad.any():
+            raise ValueError(f"cell function returned {name} = {float(v[bad].ravel()[0])!r}; cross sections and errors "
+                             f"must be finite and >= 0 pb")
+    if not isinstance(res.converged, (bool, np.bool_)):
+        raise TypeError(f"cell function returned converged = {res.converged!r}, expected a bool")
 
 
 @functools.lru_cache(maxsize=4096)

@@ -5,17 +5,21 @@ does not request is stored as SKIPPED.  Example::
 
     store = "demo.zarr"              # default store path (``lfvscan scan --store`` overrides)
     seed = 20240722                  # global seed; per-cell seeds derive from (seed, cell index)
-    rel_err = 0.005                  # requested relative error of sigma, in (0, 0.5)
+    rel_err = 0.005                  # requested relative error of sigma, in [1e-4, 0.5)
     theta = 0.7853981633974483       # optional, default lfvscan.couplings.DEFAULT_THETA (pi/4)
     convention = "eq3"               # optional, one of lfvscan.couplings.CONVENTIONS
-    n_xbins = 60                     # optional, bins of dsigma/dln x_tau
+    n_xbins = 60                     # optional, bins of dsigma/dln x_tau, in [1, 1000]
     physics = "pdg-2024"             # optional, physics preset: "pdg-2024" (default) or "thesis-2024"
     max_attempts = 3                 # optional, attempts per cell before it stays FAILED
+    max_cells = 200000               # optional, largest grid accepted (targets x energies x masses)
     masses_GeV = {min = 2.0, max = 40.0, n = 8}    # or an explicit list [2.0, 5.0, 10.0]
 
     [[targets]]
     name = "Pb"
     energies_GeV = [160, 1000]       # or {min = ..., max = ..., n = ...} (log-spaced)
+
+Validity ranges (:mod:`lfvscan.util.ranges`, docs/physics.md §7.11): energies in [2, 1e7] GeV,
+masses in [1e-6, 1e4] GeV, rel_err in [1e-4, 0.5), n_xbins in [1, 1000].
 
 Testing / extension hook: ``cell_function = "module:function"`` replaces
 :func:`lfvscan.xsec.compute_cell` (same signature) for the whole scan; it is part of the
@@ -25,8 +29,17 @@ config hash, so a store made with it is never mixed with one made with the real 
 is hashed, but the default ``"pdg-2024"`` is left out of the hashed dict, so configs written before
 presets existed keep their hash and their stores resume.
 
-``store`` and ``max_attempts`` are *run settings*: they may change between runs of one store.
+``store``, ``max_attempts`` and ``max_cells`` are *run settings*: they may change between runs of one store.
 Everything else is *physics* and is hashed; resuming a store with different physics is refused.
+
+Grid identity (issue 11): the grid is known by its coordinate *values*, never by the order a
+config lists them in.  Energies and masses are sorted; targets are put in the canonical order
+(:data:`canonical_target_order`: by element symbol, so ``Pb`` before ``W`` as in
+``configs/*.toml``).  A config listing ``W`` before ``Pb`` is the same grid, the same hash, the
+same per-cell seeds (a function of the global seed and the flat index in the canonical grid) and
+resumes the same store.  A store's own axis order is read from its coordinate arrays
+(:meth:`ScanConfig.with_target_order`), so a store written before canonical ordering is still
+mapped cell by cell by its coordinates.
 """
 
 from __future__ import annotations
@@ -35,7 +48,7 @@ import hashlib
 import json
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +57,7 @@ from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_THETA
 from lfvscan.physics.presets import DEFAULT_PRESET, PRESETS
 from lfvscan.errors import UsageError
 from lfvscan.physics.targets import TARGETS, get_target
+from lfvscan.util.ranges import ENERGY_GEV, MASS_GEV, N_XBINS, REL_ERR, Range
 
 #: keys allowed at the top level of a scan config, and in each [[targets]] table
 TOP_KEYS = (
@@ -58,11 +72,16 @@ TOP_KEYS = (
     "targets",
     "cell_function",
     "physics",
+    "max_cells",
 )
 TARGET_KEYS = ("name", "energies_GeV")
 GRID_KEYS = ("min", "max", "n")
 #: keys that may differ between runs of one store (not hashed)
-RUN_KEYS = ("store", "max_attempts")
+RUN_KEYS = ("store", "max_attempts", "max_cells")
+#: default bound on the grid size (targets x energies x masses, skipped cells included): 50x the
+#: paper grid (3864); a store then holds ~(16 n_xbins + 150) bytes per cell (220 MB at 60 bins),
+#: which post-processing reads into memory.  Raise it with the config key ``max_cells``.
+MAX_CELLS = 200_000
 
 
 @dataclass(frozen=True)
@@ -88,11 +107,32 @@ class ScanConfig:
     store: str = "scan.zarr"
     cell_function: str = ""
     physics: str = DEFAULT_PRESET.name  #: physics preset name (lfvscan.physics.presets.PRESETS)
+    max_cells: int = MAX_CELLS  #: run setting: the largest grid accepted (see MAX_CELLS)
     source: str = ""  #: path of the TOML file (informational, not hashed)
 
     @property
     def target_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.targets)
+
+    def with_target_order(self, names) -> "ScanConfig":
+        """The same grid with its target axis in the order ``names`` (e.g. a store's ``target``
+        coordinate array); raises :class:`UsageError` if ``names`` is not a permutation of the targets."""
+        names = tuple(str(n) for n in names)
+        by_name = {t.name: t for t in self.targets}
+        if sorted(names) != sorted(by_name):
+            raise UsageError(f"target axis {', '.join(names)} differs from the config's targets "
+                             f"{', '.join(sorted(by_name))}")
+        if names == self.target_names:
+            return self
+        return replace(self, targets=tuple(by_name[n] for n in names))
+
+    def grid_coordinates(self) -> dict:
+        """The grid by its coordinate values, independent of the order of any list (targets by
+        name, each with its sorted energies [GeV]; sorted masses [GeV]): what identifies a store."""
+        return {
+            "targets": {t.name: sorted(t.energies_GeV) for t in sorted(self.targets, key=lambda t: t.name)},
+            "masses_GeV": sorted(self.masses_GeV),
+        }
 
     @property
     def energies_GeV(self) -> tuple[float, ...]:
@@ -115,10 +155,14 @@ class ScanConfig:
 
     def physics_dict(self) -> dict:
         """Everything that determines the results (JSON-able); the config hash covers exactly this.
-        ``physics`` appears only when it is not the default preset (hashes of older configs stay)."""
+        ``physics`` appears only when it is not the default preset (hashes of older configs stay).
+
+        The grid enters through :meth:`grid_coordinates` (order-free), so two configs listing the
+        same targets, energies and masses in another order have the same hash."""
+        grid = self.grid_coordinates()
         d = {
-            "targets": {t.name: list(t.energies_GeV) for t in self.targets},
-            "masses_GeV": list(self.masses_GeV),
+            "targets": grid["targets"],
+            "masses_GeV": grid["masses_GeV"],
             "seed": self.seed,
             "rel_err": self.rel_err,
             "theta": self.theta,
@@ -134,6 +178,8 @@ class ScanConfig:
         """Full resolved config (physics + run settings), JSON-able."""
         d = self.physics_dict()
         d.update(store=self.store, max_attempts=self.max_attempts)
+        if self.max_cells != MAX_CELLS:
+            d["max_cells"] = self.max_cells
         return d
 
     def config_hash(self) -> str:
@@ -161,8 +207,9 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _grid(value, where: str, problems: list[str]) -> tuple[float, ...]:
-    """An explicit list of positive numbers, or a log grid {min, max, n}; sorted, unique."""
+def _grid(value, where: str, problems: list[str], max_n: int = MAX_CELLS) -> tuple[float, ...]:
+    """An explicit list of positive numbers, or a log grid {min, max, n} (n <= ``max_n``: checked
+    before any point is made); sorted, unique."""
     if isinstance(value, dict):
         extra = sorted(set(value) - set(GRID_KEYS))
         missing = [k for k in GRID_KEYS if k not in value]
@@ -181,6 +228,10 @@ def _grid(value, where: str, problems: list[str]) -> tuple[float, ...]:
             return ()
         if n < 1:
             problems.append(f"{where}.n must be >= 1, got {n} (empty grid)")
+            return ()
+        if n > max_n:
+            problems.append(f"{where}.n = {n} exceeds max_cells = {max_n} (the largest grid accepted; raise "
+                            f"max_cells in the config if you mean it)")
             return ()
         if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
             problems.append(f"{where}: need 0 < min <= max (finite), got min={lo!r}, max={hi!r}")
@@ -202,6 +253,24 @@ def _grid(value, where: str, problems: list[str]) -> tuple[float, ...]:
         return tuple(sorted({float(v) for v in value}))
     problems.append(f"{where}: must be a list of numbers or a table {{min, max, n}}, got {type(value).__name__}")
     return ()
+
+
+def _in_range(values: tuple[float, ...], valid: Range, where: str, problems: list[str]) -> tuple[float, ...]:
+    """``values`` if all are inside ``valid`` (lfvscan.util.ranges), else () and one problem line."""
+    bad = [v for v in values if not valid.contains(v)]
+    if bad:
+        problems.append(valid.problem(bad[0], label=f"{where} value"))
+        return ()
+    return values
+
+
+def canonical_target_order(targets) -> tuple[TargetSpec, ...]:
+    """Targets in the canonical order of the grid: sorted by element symbol (``Pb``, ``W``).
+
+    The order of the store's target axis and of the per-cell seeds (flat index in this grid);
+    the order of ``[[targets]]`` in a config never matters.
+    """
+    return tuple(sorted(targets, key=lambda t: t.name))
 
 
 def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
@@ -231,17 +300,21 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
     store = typed("store", str, "scan.zarr", "a string (path)")
     cell_function = typed("cell_function", str, "", 'a string "module:function"')
     physics = typed("physics", str, DEFAULT_PRESET.name, "a string (preset name)")
+    max_cells = typed("max_cells", int, MAX_CELLS, "an integer")
+    if max_cells < 1:
+        problems.append(f"max_cells must be >= 1, got {max_cells}")
+        max_cells = MAX_CELLS
 
     if isinstance(seed, int) and seed < 0:
         problems.append(f"seed must be >= 0, got {seed}")
-    if rel_err is not None and not (math.isfinite(rel_err) and 0 < rel_err < 0.5):
-        problems.append(f"rel_err must be in (0, 0.5), got {rel_err!r}")
+    if rel_err is not None and REL_ERR.problem(rel_err):
+        problems.append(REL_ERR.problem(rel_err))
     if not math.isfinite(theta):
         problems.append(f"theta must be finite, got {theta!r}")
     if convention not in CONVENTIONS:
         problems.append(f"convention must be one of {', '.join(CONVENTIONS)}, got {convention!r}")
-    if n_xbins < 1:
-        problems.append(f"n_xbins must be >= 1, got {n_xbins}")
+    if N_XBINS.problem(n_xbins):
+        problems.append(N_XBINS.problem(n_xbins))
     if max_attempts < 1:
         problems.append(f"max_attempts must be >= 1, got {max_attempts}")
     if physics not in PRESETS:
@@ -251,7 +324,8 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
 
     masses: tuple[float, ...] = ()
     if "masses_GeV" in data:
-        masses = _grid(data["masses_GeV"], "masses_GeV", problems)
+        masses = _in_range(_grid(data["masses_GeV"], "masses_GeV", problems, max_cells), MASS_GEV, "masses_GeV",
+                           problems)
     else:
         problems.append("missing required key 'masses_GeV'")
 
@@ -285,14 +359,23 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
             if "energies_GeV" not in t:
                 problems.append(f"{where}: missing energies_GeV")
                 continue
-            energies = _grid(t["energies_GeV"], f"{where}.energies_GeV", problems)
+            energies = _in_range(_grid(t["energies_GeV"], f"{where}.energies_GeV", problems, max_cells), ENERGY_GEV,
+                                 f"{where}.energies_GeV", problems)
             if energies:
                 targets.append(TargetSpec(name, energies))
 
+    if not problems and targets and masses:
+        n_energies = len({e for t in targets for e in t.energies_GeV})
+        n_cells = len(targets) * n_energies * len(masses)
+        if n_cells > max_cells:
+            mb = n_cells * (16 * int(n_xbins) + 150) / 1e6
+            problems.append(f"the grid has {n_cells} cells ({len(targets)} targets x {n_energies} energies x "
+                            f"{len(masses)} masses; a store of ~{mb:.0f} MB read into memory by post-processing), "
+                            f"more than max_cells = {max_cells}; raise max_cells in the config if you mean it")
     if problems:
         raise UsageError(f"invalid scan config {source}: " + "; ".join(problems))
     return ScanConfig(
-        targets=tuple(targets),
+        targets=canonical_target_order(targets),
         masses_GeV=masses,
         seed=int(seed),
         rel_err=float(rel_err),
@@ -303,6 +386,7 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
         store=store,
         cell_function=cell_function,
         physics=physics,
+        max_cells=int(max_cells),
         source=source,
     )
 
@@ -311,9 +395,14 @@ def load_config(path: str | Path) -> ScanConfig:
     """Read and validate a scan config TOML file (raises :class:`UsageError`)."""
     p = Path(path)
     try:
-        text = p.read_text()
+        raw = p.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read scan config {str(p)!r}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"scan config {str(p)!r} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                         f"{exc.start}); TOML files must be UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -327,4 +416,4 @@ def config_from_dict(d: dict, source: str = "<store>") -> ScanConfig:
     data["targets"] = [{"name": n, "energies_GeV": list(e)} for n, e in d["targets"].items()]
     if not data.get("cell_function"):
         data.pop("cell_function", None)
-    return parse_config(data, source=source)
+    return parse_config(data, source=source)  # canonical target order; a store reorders with its axis

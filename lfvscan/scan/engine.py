@@ -31,7 +31,7 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 
-from lfvscan.errors import UsageError
+from lfvscan.errors import EXIT_IO, UsageError
 from lfvscan.scan.cells import CellFn, compute_task, resolve_cell_fn
 from lfvscan.scan.config import ScanConfig, physics_diff
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
@@ -112,6 +112,7 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
                    stop: StopFlag, progress_opts: dict, max_attempts: int, rank0_computes: bool) -> ScanOutcome:
     """Rank 0: plan the run from the store's state, compute (serially or with the workers), finish."""
     size = 1 if comm is None else comm.Get_size()
+    config = config.with_target_order(backend.config.target_names)  # cells by the store's axes (issue 11)
     status, attempts = backend.cell_state()
     tasks = plan_tasks(config, status, attempts, max_attempts)
     total = int(config.requested().sum()) * len(config.masses_GeV)
@@ -163,7 +164,7 @@ def _open_store(store, config: ScanConfig, config_text: str) -> tuple[ScanBacken
         return backend, "created" if created else "resuming", True
     if not isinstance(store, ScanBackend):
         raise UsageError(f"store must be a path or a ScanBackend, got {type(store).__name__}")
-    if store.config.config_hash() != config.config_hash():
+    if store.config.physics_dict() != config.physics_dict():
         diff = physics_diff(store.config.physics_dict(), config.physics_dict()) or ["config hash"]
         raise UsageError(f"store {_store_name(store)} was made from a different config (differs in: {', '.join(diff)})")
     return store, "using", False
@@ -235,9 +236,15 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
         return 130
     except UsageError:
         raise
-    except BaseException:
+    except BaseException as exc:
         # an engine bug or an I/O error: never leave the other ranks hanging in MPI
         if comm is not None and size > 1:
+            if isinstance(exc, (OSError, MemoryError)):  # I/O or environment: one line, exit 74
+                from lfvscan.cli.main import describe_environment_error
+
+                print(f"lfvscan scan: I/O or environment error: {describe_environment_error(exc)}", file=sys.stderr)
+                sys.stderr.flush()
+                comm.Abort(EXIT_IO)
             traceback.print_exc()
             sys.stderr.flush()
             comm.Abort(1)

@@ -11,6 +11,14 @@ array's fill value, as in zarr.
 Atomic writes: a chunk is written to a ``.<name>.<pid>-<n>.partial`` file next to it and renamed,
 so a reader sees the old or the new chunk, never half of one.  A kill can leave ``*.partial``
 files, which :func:`clean_partials` removes (the next fold rewrites the same values).
+
+Checksums (issue 11): every array of a store made by this version ends its codec chain with zarr
+v3's standard ``crc32c`` codec, so each chunk file is the raw little-endian row followed by the
+CRC-32C of those bytes (4 bytes, little endian).  :class:`RowCache` verifies it on every read
+(:class:`ChunkDamaged` on a mismatch or a wrong length), and so do zarr and xarray readers.  The
+CRC-32C is computed with ``google_crc32c``, the library zarr's own ``crc32c`` codec uses (it is
+installed with zarr).  Stores of the previous format (no checksum) are still read; there only a
+wrong length is detected.
 """
 
 from __future__ import annotations
@@ -23,6 +31,41 @@ from pathlib import Path
 import numpy as np
 
 _TMP_COUNTER = itertools.count()
+#: bytes of the checksum after the data in a chunk file (zarr v3 ``crc32c`` codec)
+CRC_BYTES = 4
+
+
+class ChunkDamaged(ValueError):
+    """A chunk file whose length or checksum is wrong (truncated, overwritten, bit rot)."""
+
+
+def crc32c(data: bytes) -> bytes:
+    """CRC-32C (Castagnoli) of ``data`` as 4 little-endian bytes, as zarr's ``crc32c`` codec writes it."""
+    import google_crc32c
+
+    return int(google_crc32c.value(data)).to_bytes(CRC_BYTES, "little")
+
+
+def encode_chunk(values: np.ndarray, checksum: bool) -> bytes:
+    """Chunk file content: the raw little-endian array (zarr ``bytes`` codec), then its CRC-32C
+    if ``checksum`` (zarr ``crc32c`` codec)."""
+    data = np.ascontiguousarray(values)
+    big_endian = data.dtype.byteorder == ">" or (data.dtype.byteorder == "=" and not np.little_endian)
+    if data.dtype.itemsize > 1 and big_endian:
+        data = data.astype(data.dtype.newbyteorder("<"))
+    raw = data.tobytes()
+    return raw + crc32c(raw) if checksum else raw
+
+
+def decode_chunk(content: bytes, dtype: np.dtype, shape: tuple[int, ...], checksum: bool, where: str = "") -> np.ndarray:
+    """Inverse of :func:`encode_chunk`; :class:`ChunkDamaged` if the length or the checksum is wrong."""
+    n = int(np.prod(shape)) * dtype.itemsize
+    expect = n + (CRC_BYTES if checksum else 0)
+    if len(content) != expect:
+        raise ChunkDamaged(f"chunk {where} has {len(content)} bytes, expected {expect}")
+    if checksum and crc32c(content[:n]) != content[n:]:
+        raise ChunkDamaged(f"chunk {where}: checksum mismatch")
+    return np.frombuffer(content[:n], dtype=dtype).reshape(shape)
 
 
 def chunk_path(root: str | Path, name: str, index: tuple[int, ...]) -> Path:
@@ -30,8 +73,10 @@ def chunk_path(root: str | Path, name: str, index: tuple[int, ...]) -> Path:
     return Path(root) / name / "c" / "/".join(str(i) for i in index)
 
 
-def write_chunk(root: str | Path, name: str, index: tuple[int, ...], values: np.ndarray, dirs: set[str]) -> None:
-    """Write one uncompressed chunk (zarr v3 ``bytes`` codec, little endian) atomically.
+def write_chunk(root: str | Path, name: str, index: tuple[int, ...], values: np.ndarray, dirs: set[str],
+                checksum: bool = True) -> None:
+    """Write one uncompressed chunk (zarr v3 ``bytes`` codec, little endian, then the ``crc32c``
+    codec's checksum if ``checksum``) atomically.
 
     Plain ``os`` calls on strings (no pathlib, no uuid): a fold calls it once per array and touched
     row.  ``dirs``: chunk directories known to exist (created here once).
@@ -40,17 +85,22 @@ def write_chunk(root: str | Path, name: str, index: tuple[int, ...], values: np.
     if parent not in dirs:
         os.makedirs(parent, exist_ok=True)
         dirs.add(parent)
-    data = np.ascontiguousarray(values)
-    big_endian = data.dtype.byteorder == ">" or (data.dtype.byteorder == "=" and not np.little_endian)
-    if data.dtype.itemsize > 1 and big_endian:
-        data = data.astype(data.dtype.newbyteorder("<"))
+    content = encode_chunk(values, checksum)
     path = f"{parent}/{index[-1]}"
     tmp = f"{parent}/.{index[-1]}.{os.getpid()}-{next(_TMP_COUNTER)}.partial"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        os.write(fd, data.tobytes())
-    finally:
+        view = memoryview(content)
+        while view:  # os.write may write less than asked (e.g. a signal); never leave a short chunk
+            view = view[os.write(fd, view):]
+    except BaseException:
         os.close(fd)
+        fd = -1
+        os.unlink(tmp)
+        raise
+    finally:
+        if fd >= 0:
+            os.close(fd)
     os.replace(tmp, path)
 
 
@@ -67,17 +117,23 @@ def clean_partials(root: str | Path) -> int:
 class ChunkSpec:
     """How a per-cell array's row chunks are encoded."""
 
-    raw: bool  #: chunk file = raw little-endian array (else: read through zarr)
+    raw: bool  #: chunk file = raw little-endian array [+ CRC-32C] (else: read through zarr)
     dtype: np.dtype  #: dtype of the chunk file (little endian when raw)
     fill: object
     row_shape: tuple[int, ...]  #: shape of one row: (n_masses,) or (n_masses, n_bins)
+    checksum: bool = False  #: the codec chain ends with zarr's crc32c codec
 
     @classmethod
     def of(cls, array) -> "ChunkSpec":
         """The spec of zarr array ``array``."""
-        raw = not array.compressors and not array.filters and array.dtype.kind in "biuf"
+        from zarr.codecs import Crc32cCodec
+
+        bb = tuple(array.compressors)
+        checksum = bool(bb) and isinstance(bb[-1], Crc32cCodec)
+        raw = (not array.filters and array.dtype.kind in "biuf"
+               and all(isinstance(c, Crc32cCodec) for c in bb) and len(bb) <= 1)
         dtype = np.dtype(array.dtype).newbyteorder("<") if raw else array.dtype
-        return cls(raw, dtype, array.fill_value, tuple(array.chunks[2:]))
+        return cls(raw, dtype, array.fill_value, tuple(array.chunks[2:]), checksum)
 
 
 class RowCache:
@@ -102,11 +158,13 @@ class RowCache:
         if not spec.raw:
             return np.array(self.group[name][i, j])
         native = spec.dtype.newbyteorder("=")
+        path = chunk_path(self.root, name, (i, j) + (0,) * len(spec.row_shape))
         try:
-            data = np.fromfile(chunk_path(self.root, name, (i, j) + (0,) * len(spec.row_shape)), dtype=spec.dtype)
+            content = path.read_bytes()
         except FileNotFoundError:
             return np.full(spec.row_shape, spec.fill, dtype=native)
-        return data.reshape(spec.row_shape).astype(native, copy=False)
+        data = decode_chunk(content, spec.dtype, spec.row_shape, spec.checksum, where=f"{name}[{i}, {j}]")
+        return data.astype(native, copy=True)
 
     def row(self, name: str, i: int, j: int) -> np.ndarray:
         """Row (i, j) of array ``name``, cached: change it in place, then :meth:`write` it."""
@@ -118,4 +176,8 @@ class RowCache:
     def write(self, name: str, i: int, j: int) -> None:
         """Write the cached row (i, j) of raw array ``name`` to its chunk file, atomically."""
         row = self.row(name, i, j)
-        write_chunk(self.root, name, (i, j) + (0,) * row.ndim, row, self._dirs)
+        write_chunk(self.root, name, (i, j) + (0,) * row.ndim, row, self._dirs, self.spec(name).checksum)
+
+    def forget(self) -> None:
+        """Drop the cached rows (after a repair rewrote them on disk)."""
+        self._rows.clear()

@@ -19,8 +19,11 @@ Layout (dimension names in each array's zarr v3 ``dimension_names``; opens with
 
 Every per-cell array has one chunk per (target, energy) row holding all masses (and x_tau bins),
 so a fold writes one file per array and touched row; numeric ones are uncompressed (zarr's
-``bytes`` codec only), which :mod:`lfvscan.store.chunks` reads and writes directly.  Array
-metadata never changes after creation, so the consolidated metadata stays valid.
+``bytes`` codec, then its ``crc32c`` checksum codec), which :mod:`lfvscan.store.chunks` reads and
+writes directly.  Every array's codec chain ends with ``crc32c`` (format ``lfvscan-scan/2``), so
+a damaged chunk is detected by lfvscan (:func:`damaged_rows`), zarr and xarray alike; stores of
+format ``lfvscan-scan/1`` (no checksums) are still read.  Array metadata never changes after
+creation, so the consolidated metadata stays valid.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ from lfvscan.schema import CELL_FIELDS, COORDINATES, SKIPPED, STATUS_NAMES, Fiel
 from lfvscan.store.chunks import write_chunk
 from lfvscan.xsec.result import x_tau_edges
 
-FORMAT = "lfvscan-scan/1"
+FORMAT = "lfvscan-scan/2"
+#: formats this version reads and resumes (1: before per-chunk checksums)
+READABLE_FORMATS = ("lfvscan-scan/1", FORMAT)
 #: dimensions chunked one index at a time (a chunk is one row over the others)
 ROW_DIMS = ("target", "energy_GeV")
 
@@ -80,6 +85,8 @@ def coordinate_values(config: ScanConfig) -> dict[str, np.ndarray]:
 def _create_array(group, f: Field, sizes: dict[str, int], per_cell: bool):
     """The zarr array of schema field ``f``: row chunks for per-cell arrays, one chunk for
     coordinates; uncompressed unless a coordinate or a string array."""
+    from zarr.codecs import Crc32cCodec, ZstdCodec
+
     shape = tuple(sizes[d] for d in f.dims)
     chunks = tuple(1 if per_cell and d in ROW_DIMS else n for d, n in zip(f.dims, shape))
     compressed = not per_cell or f.dtype == "str"
@@ -91,7 +98,7 @@ def _create_array(group, f: Field, sizes: dict[str, int], per_cell: bool):
         fill_value=f.fill,
         dimension_names=f.dims,
         attributes={"units": f.unit, "description": f.description},
-        **({} if compressed else {"compressors": None}),
+        compressors=(ZstdCodec(), Crc32cCodec()) if compressed else (Crc32cCodec(),),
     )
 
 
@@ -126,7 +133,7 @@ def open_group(path: str | Path, writable: bool):
         raise UsageError(f"no scan store at {str(path)!r} (missing zarr.json)")
     try:
         g = zarr.open_group(zarr.storage.LocalStore(str(path), read_only=not writable), mode="r+" if writable else "r")
-        if g.attrs.get("format") != FORMAT:
+        if g.attrs.get("format") not in READABLE_FORMATS:
             raise UsageError(f"{str(path)!r} is a zarr store but not an lfvscan scan store")
     except UsageError:
         raise

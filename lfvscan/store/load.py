@@ -15,14 +15,17 @@ def load_scan(path: str | Path) -> ScanData:
     """Read a (possibly partial, possibly still running) store into a :class:`ScanData` holding
     every schema array the store has (all of them for stores of this version).
 
-    ``status`` is read first, so a cell marked DONE always has its data complete.
+    Cells journaled but not folded yet are included (so post-processing agrees with ``lfvscan
+    status``); rows with a damaged chunk (:meth:`ScanStore.verify`) read as not computed
+    (PENDING, fill values) until a resume recomputes them.
     """
     st = ScanStore.open(path)
-    status = st.read("status").astype(np.int8)
+    cells = st.read_cells()
+    status = cells.pop("status").astype(np.int8)
     arrays = {}
     for f in CELL_FIELDS:
         if f.name != "status" and f.name in st.group:
-            values = st.read(f.name)
+            values = cells[f.name]
             arrays[f.name] = values if f.dtype == "str" else values.astype(f.dtype, copy=False)
     attrs = dict(st.attrs)
     attrs["units"] = {name: st.group[name].attrs.get("units", "") for name in st.group.array_keys()}

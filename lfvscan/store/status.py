@@ -29,12 +29,11 @@ def _writer_gone(run: dict) -> bool:
     return False
 
 
-def _failures(st: ScanStore, status: np.ndarray, attempts: np.ndarray) -> list[dict]:
+def _failures(st: ScanStore, status: np.ndarray, attempts: np.ndarray, errors: np.ndarray) -> list[dict]:
     """One dict per FAILED cell: its coordinates, attempts and last error message."""
     failed_idx = np.argwhere(status == FAILED)
     if not failed_idx.size:
         return []
-    errors = st.read("error")
     tn, en, mn = st.config.target_names, st.config.energies_GeV, st.config.masses_GeV
     return [
         {
@@ -46,6 +45,13 @@ def _failures(st: ScanStore, status: np.ndarray, attempts: np.ndarray) -> list[d
         }
         for i, j, k in failed_idx
     ]
+
+
+def _unconverged(st: ScanStore, status: np.ndarray, converged: np.ndarray) -> list[dict]:
+    """Coordinates of the DONE cells stored with ``converged`` False."""
+    tn, en, mn = st.config.target_names, st.config.energies_GeV, st.config.masses_GeV
+    return [{"target": tn[i], "energy_GeV": en[j], "mass_GeV": mn[k]}
+            for i, j, k in np.argwhere((status == DONE) & ~converged)]
 
 
 def _run_state(run: dict, now: float) -> str:
@@ -64,21 +70,26 @@ def summarize(path: str | Path, now: float | None = None) -> dict:
     """Progress summary of a store for ``lfvscan status`` (read-only; safe while a scan runs).
 
     Keys: store, config_hash, shape, requested, counts (per status name), complete, finished,
-    retryable_failed, failures, state, n_ranks, rate_cells_per_s [1/s], eta_s [s],
+    retryable_failed, failures, damaged (rows whose chunks fail their checksum or hold invalid
+    status codes: their cells count as pending; a resume recomputes them), unconverged (DONE cells that did not reach the requested
+    precision within their evaluation budget: stored with ``converged`` False and their honest,
+    larger error), unconverged_cells (their coordinates), state, n_ranks, rate_cells_per_s [1/s], eta_s [s],
     summed_cell_seconds [s].
     """
     st = ScanStore.open(path)
-    status = st.read("status")
-    for ijk, code in st.journal_status().items():  # finished but not folded yet
-        status[ijk] = code
-    attempts = st.read("attempts")
-    wall = st.read("wall_seconds")
+    cells = st.read_cells()  # with the cells finished but not folded yet; damaged rows as pending
+    status = cells["status"]
+    converged = cells["converged"].astype(bool)
+    attempts = cells["attempts"]
+    wall = cells["wall_seconds"]
+    damaged = st.verify()
     run = st.read_run_info()
     now = time.time() if now is None else now
     counts = {STATUS_NAMES[c]: int((status == c).sum()) for c in (PENDING, DONE, FAILED, SKIPPED)}
+    unconverged = _unconverged(st, status, converged)
     requested = int(status.size - counts["skipped"])
     max_attempts = int(run.get("max_attempts", st.config.max_attempts))
-    failures = _failures(st, status, attempts)
+    failures = _failures(st, status, attempts, cells["error"])
     retryable = sum(1 for f in failures if f["attempts"] < max_attempts)
     # throughput of the current / last run, from rank 0's heartbeat in the run file
     rate = eta = None
@@ -97,6 +108,10 @@ def summarize(path: str | Path, now: float | None = None) -> dict:
         "finished": counts["pending"] == 0 and retryable == 0,
         "retryable_failed": retryable,
         "failures": failures,
+        "damaged": [{"target": st.config.target_names[i], "energy_GeV": st.config.energies_GeV[j],
+                     "arrays": names} for (i, j), names in sorted(damaged.items())],
+        "unconverged": len(unconverged),
+        "unconverged_cells": unconverged,
         "state": _run_state(run, now),
         "n_ranks": run.get("n_ranks"),
         "rate_cells_per_s": rate,

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import time
 import uuid
 import warnings
@@ -39,10 +40,10 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.scan.config import RUN_KEYS, ScanConfig, config_from_dict, physics_diff
-from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, DONE, FAILED, RESULT_FIELDS
+from lfvscan.scan.config import ScanConfig, config_from_dict, physics_diff
+from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, DONE, FAILED, FIELDS, PENDING, RESULT_FIELDS, SKIPPED
 from lfvscan.store import layout
-from lfvscan.store.chunks import RowCache, clean_partials
+from lfvscan.store.chunks import RowCache, chunk_path, clean_partials, write_chunk
 from lfvscan.store.journal import CellRecord, Journal
 from lfvscan.store.lock import try_lock, unlock
 from lfvscan.util.fileio import write_atomic
@@ -54,6 +55,30 @@ SYNC_INTERVAL_S = 30.0
 _RECORD_FIELDS = tuple(f for f in BOOK_FIELDS if f.name not in ("error", "status"))
 #: arrays a fold writes as raw row chunks before the status rows, in store order
 _DATA_FIELDS = tuple(f for f in CELL_FIELDS if f.dtype != "str" and f.name != "status")
+_CELL_NAMES = frozenset(f.name for f in CELL_FIELDS)
+
+
+def store_grid(group, config: ScanConfig, path: Path) -> ScanConfig:
+    """``config`` with its target axis in the order of the store's ``target`` coordinate array,
+    after checking that the store's coordinate arrays hold exactly ``config``'s grid.
+
+    Cells are always addressed by the store's own axes (issue 11): a store written before the
+    canonical target order (:func:`lfvscan.scan.config.canonical_target_order`) keeps its order,
+    and its cells stay where its coordinates say.  Raises :class:`UsageError` if the coordinate
+    arrays are unreadable or disagree with the store's config attributes (a damaged store).
+    """
+    try:
+        targets = [str(t) for t in np.asarray(group["target"][...]).ravel()]
+        energies = np.asarray(group["energy_GeV"][...], dtype=float)
+        masses = np.asarray(group["mass_GeV"][...], dtype=float)
+    except Exception as exc:  # noqa: BLE001 - a damaged coordinate chunk
+        raise UsageError(f"store {str(path)!r}: cannot read its coordinate arrays ({exc}); the store is damaged") from None
+    ordered = config.with_target_order(targets) if sorted(targets) == sorted(config.target_names) else None
+    if (ordered is None or energies.tolist() != list(config.energies_GeV)
+            or masses.tolist() != list(config.masses_GeV)):
+        raise UsageError(f"store {str(path)!r}: its coordinate arrays (target, energy_GeV, mass_GeV) disagree "
+                         f"with its config attributes; the store is damaged")
+    return ordered
 
 
 class ScanStore:
@@ -66,7 +91,7 @@ class ScanStore:
         #: seconds between folds of the journal into the zarr arrays (see module docstring)
         self.sync_interval_s = sync_interval_s
         self.attrs = dict(group.attrs)
-        self.config = config_from_dict(self.attrs["config"], source=str(self.path))
+        self.config = store_grid(group, config_from_dict(self.attrs["config"], source=str(self.path)), self.path)
         self.shape = self.config.shape
         self.n_xbins = self.config.n_xbins
         self.journal = Journal(self.path)
@@ -75,6 +100,8 @@ class ScanStore:
         self._last_sync = time.monotonic()
         self._rows = RowCache(self.path, group)  # rows of the single writer
         self._lock_fd: int | None = None
+        self._requested = self.config.requested()
+        self._damaged: dict[tuple[int, int], list[str]] | None = None  # see verify()
 
     # ------------------------------------------------------------------ creation / opening
     @classmethod
@@ -83,9 +110,20 @@ class ScanStore:
         path = Path(path)
         if path.exists():
             raise UsageError(f"store {str(path)!r} already exists")
-        tmp = path.with_name(path.name + f".{uuid.uuid4().hex[:8]}.creating")
-        layout.create(tmp, config, config_text)
-        os.replace(tmp, path)  # the store appears complete or not at all
+        tmp = path.with_name(f"{path.name}.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}.creating")
+        try:
+            layout.create(tmp, config, config_text)
+            try:
+                os.replace(tmp, path)  # the store appears complete or not at all
+            except OSError:
+                if (path / "zarr.json").exists():  # another scan created it first: it owns the store
+                    raise UsageError(
+                        f"store {str(path)!r} was created by another scan at the same moment and is being written by "
+                        f"it; see `lfvscan status {path}`, or use another --store") from None
+                raise
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)  # disk full, a lost race, a signal: leave nothing behind
+            raise
         return cls.open(path, writable=True)
 
     @classmethod
@@ -129,8 +167,98 @@ class ScanStore:
 
     # ------------------------------------------------------------------ reading
     def read(self, name: str) -> np.ndarray:
-        """The whole array ``name`` as of the last fold."""
-        return np.asarray(self.group[name][...])
+        """The whole array ``name`` as of the last fold.
+
+        Per-cell arrays are read row chunk by row chunk and never raise on damage: the rows found
+        damaged by :meth:`verify` read as the fill value, with ``status`` PENDING (SKIPPED where
+        the config does not request the row), so a damaged row counts as not done."""
+        if name not in _CELL_NAMES:
+            return np.asarray(self.group[name][...])
+        damaged = self.verify()
+        rows = {}
+        for i in range(self.shape[0]):
+            for j in range(self.shape[1]):
+                rows[i, j] = self._fill_row(name, i, j) if (i, j) in damaged else self._read_row(name, i, j)
+        first = rows[0, 0]
+        out = np.empty(self.shape[:2] + first.shape, dtype=first.dtype)
+        for (i, j), row in rows.items():
+            out[i, j] = row
+        return out
+
+    def _read_row(self, name: str, i: int, j: int) -> np.ndarray:
+        """Row (i, j) of per-cell array ``name`` from its chunk (raises on damage)."""
+        if self._rows.spec(name).raw:
+            return self._rows.read(name, i, j)
+        return np.array(self.group[name][i, j], dtype=object if FIELDS[name].dtype == "str" else None)
+
+    def _fill_row(self, name: str, i: int, j: int) -> np.ndarray:
+        """What row (i, j) of ``name`` holds once repaired: the fill value (status PENDING, or
+        SKIPPED where not requested)."""
+        spec = self._rows.spec(name)
+        f = FIELDS[name]
+        value = (PENDING if self._requested[i, j] else SKIPPED) if name == "status" else f.fill
+        dtype = object if f.dtype == "str" else spec.dtype.newbyteorder("=")
+        return np.full(spec.row_shape, value, dtype=dtype)
+
+    def verify(self, refresh: bool = False) -> dict[tuple[int, int], list[str]]:
+        """Damaged rows: {(i, j): names of the per-cell arrays whose chunk of that row is damaged}.
+
+        A chunk is damaged if it cannot be decoded (wrong length; CRC-32C mismatch in stores of
+        format ``lfvscan-scan/2``), or, for ``status``, if it holds a code other than PENDING,
+        DONE, FAILED in a requested row, or anything but SKIPPED in a row the config does not
+        request.  Computed once per open store (``refresh`` recomputes)."""
+        if self._damaged is not None and not refresh:
+            return self._damaged
+        damaged: dict[tuple[int, int], list[str]] = {}
+        for f in CELL_FIELDS:
+            for i in range(self.shape[0]):
+                for j in range(self.shape[1]):
+                    try:
+                        row = self._read_row(f.name, i, j)
+                    except Exception:  # noqa: BLE001 - ChunkDamaged, or zarr's checksum/decoding errors
+                        damaged.setdefault((i, j), []).append(f.name)
+                        continue
+                    if f.name == "status" and not _valid_status_row(row, bool(self._requested[i, j])):
+                        damaged.setdefault((i, j), []).append(f.name)
+        self._damaged = damaged
+        return damaged
+
+    def repair(self) -> int:
+        """Reset every damaged row (:meth:`verify`) to "not computed" so the scan recomputes its
+        cells (bit-identically: seeds are per cell).  Returns the number of rows reset; warns."""
+        damaged = self.verify(refresh=True)
+        if not damaged:
+            return 0
+        if not self.writable:
+            raise RuntimeError("store opened read-only")
+        for (i, j) in sorted(damaged):
+            for f in CELL_FIELDS:
+                spec = self._rows.spec(f.name)
+                chunk_path(self.path, f.name, (i, j) + (0,) * len(spec.row_shape)).unlink(missing_ok=True)
+            if not self._requested[i, j]:
+                write_chunk(self.path, "status", (i, j, 0), self._fill_row("status", i, j), set(),
+                            self._rows.spec("status").checksum)
+        self._rows.forget()
+        names = sorted({n for v in damaged.values() for n in v})
+        warnings.warn(f"{str(self.path)!r}: {len(damaged)} damaged row(s) (chunks of {', '.join(names)}) reset; "
+                      f"their cells are computed again")
+        self._damaged = {}
+        return len(damaged)
+
+    def read_cells(self) -> dict[str, np.ndarray]:
+        """Every per-cell array as of now: the folded arrays (damaged rows as not computed) with
+        the cells journaled but not folded yet put in, so readers agree with ``lfvscan status``."""
+        arrays = {f.name: self.read(f.name) for f in CELL_FIELDS}
+        latest, _, _ = self.journal.read_all()
+        for ijk, rec in latest.items():
+            if rec.result is not None:
+                for f in RESULT_FIELDS:
+                    arrays[f.name][ijk] = getattr(rec.result, f.name)
+            for f in _RECORD_FIELDS:
+                arrays[f.name][ijk] = getattr(rec, f.name)
+            arrays["error"][ijk] = "" if rec.result is not None else (rec.error or "unknown error")
+            arrays["status"][ijk] = DONE if rec.result is not None else FAILED
+        return arrays
 
     def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
         """(status, attempts) arrays over (target, energy, mass)."""
@@ -234,6 +362,33 @@ class ScanStore:
             return {}
 
 
+def _creator_gone(tmp: Path, name: str) -> bool:
+    """True if the ``.creating`` directory ``tmp`` (``<name>.<host>.<pid>.<hex>.creating``) was left by
+    a process of this host that no longer runs (older names without host and pid: True).  A
+    creation still running (here or on another host) is never removed."""
+    middle = tmp.name[len(name) + 1: -len(".creating")]
+    parts = middle.rsplit(".", 2)
+    if len(parts) < 3:
+        return True
+    host, pid = parts[0], parts[1]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _valid_status_row(row: np.ndarray, requested: bool) -> bool:
+    """Status codes a row can hold: PENDING/DONE/FAILED if requested, else only SKIPPED."""
+    if requested:
+        return bool(np.isin(row, (PENDING, DONE, FAILED)).all())
+    return bool((row == SKIPPED).all())
+
+
 def open_for_scan(path: str | Path, config: ScanConfig, config_text: str = "") -> tuple[ScanStore, bool]:
     """Open ``path`` to continue ``config``'s scan, or create it.  Returns (store, created).
 
@@ -245,19 +400,25 @@ def open_for_scan(path: str | Path, config: ScanConfig, config_text: str = "") -
         path.rmdir()  # an empty directory: make the store there
     if not path.exists():
         for stale in path.parent.glob(f"{path.name}.*.creating"):  # a creation killed half-way
-            shutil.rmtree(stale, ignore_errors=True)
+            if _creator_gone(stale, path.name):
+                shutil.rmtree(stale, ignore_errors=True)
         store = ScanStore.create(path, config, config_text)
         store.lock()
         return store, True
+    journal = path / "journal"
+    if journal.exists() and not journal.is_dir():
+        raise UsageError(f"store {str(path)!r} is damaged: {str(journal)!r} is not a directory; move it away "
+                         f"(it holds no folded results) and rerun")
     store = ScanStore.open(path, writable=True)
-    if store.attrs.get("config_hash") != config.config_hash():
-        old = {k: v for k, v in store.attrs["config"].items() if k not in RUN_KEYS}
-        diff = physics_diff(old, config.physics_dict()) or ["config hash"]
+    # identity: the grid's coordinate values (order-free) and the physics settings
+    if store.config.physics_dict() != config.physics_dict():
+        diff = physics_diff(store.config.physics_dict(), config.physics_dict()) or ["config hash"]
         raise UsageError(
             f"store {str(path)!r} was made from a different config (differs in: {', '.join(diff)}); "
             f"start a new store with --store NEW_PATH, or delete {str(path)!r} to start over"
         )
     store.lock()
     store.clean_partials()
+    store.repair()  # damaged chunks: their rows are computed again
     store.replay_journal()
     return store, False

@@ -40,6 +40,7 @@ from lfvscan.xsec.integrand import (
     integrand_points,
     is_open,
 )
+from lfvscan.util.ranges import ENERGY_GEV, MASS_GEV, N_XBINS, REL_ERR
 from lfvscan.xsec.result import CellResult, x_tau_edges
 
 
@@ -168,7 +169,11 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
         raise ValueError(f"theta must be finite, got {theta!r}")
     m_in = _check_positive_finite("m_in", pre.m_mu_GeV if m_in is None else m_in)
     m_out = _check_positive_finite("m_out", pre.m_tau_GeV if m_out is None else m_out)
-    n_xbins = int(n_xbins)
+    # validity ranges (docs/physics.md §7.11): outside them the result would not be right
+    ENERGY_GEV.check(E)
+    MASS_GEV.check(m)
+    REL_ERR.check(rel)
+    n_xbins = int(N_XBINS.check(n_xbins))
     edges = x_tau_edges(E, n_xbins, m_out)
     if not is_open(tgt, E, m, ff, m_in=m_in, m_out=m_out):
         return _closed_result(tgt, E, m, edges, theta, convention, t0)

@@ -1,0 +1,201 @@
+"""One line for every failure (issue 11, items 5 and 6): usage errors exit 2, I/O and environment
+failures exit 74 (lfvscan.errors), never a traceback; a lost creation race or a disk-full creation
+leaves nothing behind; grids beyond max_cells are refused up front."""
+
+from __future__ import annotations
+
+import errno
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lfvscan import cli
+from lfvscan.errors import EXIT_IO, EXIT_USAGE
+from lfvscan.scan.config import load_config
+from lfvscan.scan.engine import run_scan
+from lfvscan.store import open_for_scan, summarize
+
+from _scan_cells import cheap_cell
+from _scan_util import SMALL_TOML, UNDER_MPI, subprocess_env, write_config
+
+pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
+
+
+def _one_line(capsys, start: str) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    err = [ln for ln in err if "warning:" not in ln]
+    assert len(err) == 1 and err[0].startswith(start), err
+    return err[0]
+
+
+def _text(**over) -> str:
+    text = SMALL_TOML.format(store="s.zarr", seed=7, max_attempts=3)
+    for old, new in over.items():
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture(scope="module")
+def done_store(tmp_path_factory):
+    d = tmp_path_factory.mktemp("done")
+    out = run_scan(load_config(write_config(d / "c.toml")), str(d / "s.zarr"), cell_fn=cheap_cell, quiet=True)
+    assert out.exit_code == 0
+    return d / "s.zarr"
+
+
+def test_non_utf8_config(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_bytes(b"seed = 1\n# caf\xe9\n")
+    assert cli.main(["scan", str(cfg), "--store", str(tmp_path / "s.zarr")]) == EXIT_USAGE
+    line = _one_line(capsys, "lfvscan scan: error: scan config")
+    assert "is not UTF-8 text (byte 0xe9 at offset 14)" in line
+    assert not (tmp_path / "s.zarr").exists()
+
+
+def test_read_only_store(tmp_path, capsys, monkeypatch, done_store):
+    """EROFS when taking the writer lock (root ignores permission bits, so the error is injected)."""
+    import lfvscan.store.zarr_store as zs
+
+    def read_only(path):
+        raise OSError(errno.EROFS, "Read-only file system", str(path / "lfvscan.lock"))
+
+    monkeypatch.setattr(zs, "try_lock", read_only)
+    cfg = write_config(tmp_path / "c.toml")
+    assert cli.main(["scan", str(cfg), "--store", str(done_store), "--quiet"]) == EXIT_IO
+    line = _one_line(capsys, "lfvscan scan: I/O or environment error: Read-only file system:")
+    assert "lfvscan.lock" in line and "(read-only file system)" in line
+
+
+def test_disk_full_during_a_scan_loses_nothing(tmp_path, capsys, monkeypatch):
+    """ENOSPC on the 4th journal append: one line, exit 74; the 3 cells journaled are kept and a
+    rerun (disk freed) completes the scan."""
+    from lfvscan.store.journal import Journal
+
+    real, calls = Journal.append, []
+
+    def filling(self, records):
+        calls.append(1)
+        if len(calls) == 4:
+            raise OSError(errno.ENOSPC, "No space left on device", "s.zarr/journal/1-1.log")
+        return real(self, records)
+
+    monkeypatch.setattr(Journal, "append", filling)
+    cfg, store = write_config(tmp_path / "c.toml"), tmp_path / "s.zarr"
+    assert cli.main(["scan", str(cfg), "--store", str(store), "--quiet"]) == EXIT_IO
+    assert "No space left on device" in _one_line(capsys, "lfvscan scan: I/O or environment error:")
+    assert summarize(store)["counts"]["done"] == 3
+    monkeypatch.setattr(Journal, "append", real)
+    assert cli.main(["scan", str(cfg), "--store", str(store), "--quiet"]) == 0
+    assert summarize(store)["complete"]
+
+
+def test_disk_full_while_creating_a_store_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import lfvscan.store.layout as layout
+
+    real = layout.create
+
+    def half(path, config, text=""):
+        real(path, config, text)  # everything written, then the last file does not fit
+        raise OSError(errno.ENOSPC, "No space left on device", str(path / "zarr.json"))
+
+    monkeypatch.setattr(layout, "create", half)
+    cfg = write_config(tmp_path / "c.toml")
+    assert cli.main(["scan", str(cfg), "--store", str(tmp_path / "s.zarr"), "--quiet"]) == EXIT_IO
+    assert "disk full" in _one_line(capsys, "lfvscan scan: I/O or environment error: No space left on device")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml"]
+
+
+def test_two_scans_racing_to_create_one_store(tmp_path, capsys, monkeypatch):
+    """The other scan creates the store while this one is creating it: this one stops with one
+    line, exit 2, and leaves no .creating directory; the winner's store is intact."""
+    import lfvscan.store.layout as layout
+    from lfvscan.store import ScanStore
+
+    cfg_path, store = write_config(tmp_path / "c.toml"), tmp_path / "s.zarr"
+    real = layout.create
+
+    def racing(path, config, text=""):
+        real(path, config, text)
+        monkeypatch.setattr(layout, "create", real)
+        ScanStore.create(store, config, text).close()  # the winner, in between
+
+    monkeypatch.setattr(layout, "create", racing)
+    assert cli.main(["scan", str(cfg_path), "--store", str(store), "--quiet"]) == EXIT_USAGE
+    assert "was created by another scan at the same moment" in _one_line(capsys, "lfvscan scan: error: store")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml", "s.zarr"]
+    assert cli.main(["scan", str(cfg_path), "--store", str(store), "--quiet"]) == 0  # the winner's store works
+
+
+def test_stale_creating_dir_of_a_live_process_is_kept(tmp_path):
+    """Only leftovers of dead creators are removed (a live one may be the other racer)."""
+    import os
+    import socket
+
+    live = tmp_path / f"s.zarr.{socket.gethostname()}.{os.getpid()}.abcd1234.creating"
+    dead = tmp_path / f"s.zarr.{socket.gethostname()}.999999999.abcd1234.creating"
+    live.mkdir(), dead.mkdir()
+    store, _ = open_for_scan(tmp_path / "s.zarr", load_config(write_config(tmp_path / "c.toml")))
+    store.close()
+    assert live.exists() and not dead.exists()
+
+
+@pytest.mark.parametrize("command", ["limits", "figures"])
+def test_unwritable_out(tmp_path, capsys, done_store, command):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert cli.main([command, str(done_store), "--out", str(blocker / "sub")]) == EXIT_IO
+    assert "Not a directory" in _one_line(capsys, f"lfvscan {command}: I/O or environment error:")
+
+
+def test_figures_when_no_limit_is_finite(tmp_path, capsys):
+    """Every mass above the reach: all cells closed, every limit infinite."""
+    cfg = write_config(tmp_path / "c.toml", text=_text(**{"{ min = 2.0, max = 40.0, n = 5 }": "[50.0, 60.0]"}))
+    assert run_scan(load_config(cfg), str(tmp_path / "s.zarr"), cell_fn=cheap_cell, quiet=True).exit_code == 0
+    assert cli.main(["figures", str(tmp_path / "s.zarr"), "--out", str(tmp_path / "f")]) == EXIT_USAGE
+    assert "no exclusion limit of store" in _one_line(capsys, "lfvscan figures: error:")
+
+
+@pytest.mark.parametrize("line, needle", [
+    ("n_xbins = 10000000", "n_xbins = 10000000 is outside the validity range"),
+    ("n_xbins = 1e7", "n_xbins must be an integer, got 10000000.0"),
+])
+def test_huge_n_xbins_refused(tmp_path, capsys, line, needle):
+    cfg = write_config(tmp_path / "c.toml", text=_text(**{"n_xbins = 8": line}))
+    assert cli.main(["scan", str(cfg), "--store", str(tmp_path / "s.zarr")]) == EXIT_USAGE
+    assert needle in _one_line(capsys, "lfvscan scan: error: invalid scan config")
+
+
+def test_journal_path_is_a_file(tmp_path, capsys):
+    cfg, store = write_config(tmp_path / "c.toml"), tmp_path / "s.zarr"
+    s, _ = open_for_scan(store, load_config(cfg))
+    s.close()
+    (store / "journal").rmdir() if (store / "journal").is_dir() else None
+    (store / "journal").write_text("not a directory")
+    assert cli.main(["scan", str(cfg), "--store", str(store), "--quiet"]) == EXIT_USAGE
+    assert "journal' is not a directory" in _one_line(capsys, "lfvscan scan: error: store")
+
+
+def test_grid_larger_than_max_cells_refused_up_front_unless_raised(tmp_path, capsys):
+    """A 1e7-point mass axis is refused before any point is made (fast, no memory); a grid over
+    max_cells names its size; raising max_cells in the config accepts it."""
+    big = write_config(tmp_path / "big.toml", text=_text(**{"n = 5 }": "n = 10000000 }"}))
+    assert cli.main(["scan", str(big), "--store", str(tmp_path / "b.zarr")]) == EXIT_USAGE
+    assert "masses_GeV.n = 10000000 exceeds max_cells = 200000" in _one_line(capsys, "lfvscan scan: error:")
+    mid = write_config(tmp_path / "mid.toml", text=_text(**{"n = 5 }": "n = 30000 }"}))
+    assert cli.main(["scan", str(mid), "--store", str(tmp_path / "m.zarr")]) == EXIT_USAGE
+    line = _one_line(capsys, "lfvscan scan: error:")
+    assert "the grid has 240000 cells (2 targets x 4 energies x 30000 masses" in line and "raise max_cells" in line
+    assert not (tmp_path / "m.zarr").exists()
+    raised = load_config(write_config(tmp_path / "r.toml", text="max_cells = 300000\n" + _text(**{"n = 5 }": "n = 30000 }"})))
+    assert raised.shape == (2, 4, 30000) and raised.max_cells == 300000
+    assert "max_cells" not in raised.physics_dict()  # a run setting: not part of the store's identity
+
+
+def test_help_lists_the_exit_statuses():
+    r = subprocess.run([sys.executable, "-m", "lfvscan", "--help"], env=subprocess_env(), capture_output=True, text=True)
+    assert "74   I/O or environment failure" in r.stdout and "3    complete, but some results" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "lfvscan", "scan", "--help"], env=subprocess_env(), capture_output=True,
+                       text=True)
+    assert "74 I/O or environment" in " ".join(r.stdout.split()) and "3 complete but some cells" in " ".join(r.stdout.split())
