@@ -270,13 +270,27 @@ def fig5_tau2(scan: ScanData, target: str = "Pb", energy: float = 1000.0, masses
 
 
 # ------------------------------------------------------------------------------- Figs. 6, 7
-def _draw_limits(ax, limits, scenario, only_drawn=True):
+def _draw_limits(ax, limits, scenario, only_drawn=True, bands=()):
+    """Limit curves of ``scenario``.  Curves recombined at a theta (``lfvscan figures --theta``,
+    docs/physics.md §7.11) are drawn in the colour of the g-2 band of the same theta when ``bands``
+    has one (line style per selection curve), else one colour per curve and a line style per theta."""
+    styles = ("-", "--", ":", "-.")
+    band_of = {round(b.theta, 9): q for q, b in enumerate(bands)}
+    thetas = sorted({lim.yields.theta for lim in limits if lim.yields.theta is not None})
+    curves: dict[str, int] = {}
     n = 0
     for lim in limits:
         y = lim.yields
         if y.scenario != scenario or (only_drawn and not y.drawn):
             continue
-        ax.plot(y.masses_GeV, _finite(lim.g_lim), "-", color=f"C{n}", lw=2, label=curve_label(y))
+        if y.theta is None:
+            ax.plot(y.masses_GeV, _finite(lim.g_lim), "-", color=f"C{n}", lw=2, label=curve_label(y))
+        else:
+            c = curves.setdefault(f"{y.experiment}/{y.curve}", len(curves))
+            q = band_of.get(round(y.theta, 9))
+            color, ls = (f"C{6 + q % 4}", styles[c % 4]) if q is not None else (f"C{c}", styles[thetas.index(y.theta) % 4])
+            ax.plot(y.masses_GeV, _finite(lim.g_lim), ls, color=color, lw=2,
+                    label=f"{curve_label(y)}, θ = {y.theta:.3g}")
         n += 1
     return n
 
@@ -308,7 +322,7 @@ def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = ov.D
     ``dm_lines`` (relic line and CMB/ID exclusions at m_chi = m_a/3, g_chi = 1) it is Fig. 6 right."""
     fig, ax = _axes(ax, (10.0, 5.2))
     masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
-    _draw_limits(ax, limits, "invisible", only_drawn)
+    _draw_limits(ax, limits, "invisible", only_drawn, bands)
     _draw_bands(ax, bands)
     if dm_lines:
         m = np.geomspace(max(np.nanmin(masses), 1.9), np.nanmax(masses), 200)
@@ -333,7 +347,7 @@ def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None):
     the secluded-DM g_chi (§5.4, independent of g) is printed as a note."""
     fig, ax = _axes(ax, (10.0, 5.2))
     masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
-    _draw_limits(ax, limits, "visible")
+    _draw_limits(ax, limits, "visible", True, bands)
     _draw_bands(ax, bands)
     if secluded_masses:
         gs = ov.secluded_g_chi(np.asarray(secluded_masses, float))
