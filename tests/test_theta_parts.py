@@ -105,3 +105,30 @@ def test_scan_at_theta_needs_the_parts(parts_cell):
         scan_at_theta(scan, 0.3)
     with pytest.raises(UsageError, match="convention"):
         scan_at_theta(_scan_of([parts_cell]), 0.3, "eq9")
+
+
+def test_limits_at_several_thetas_carry_theta(parts_cell):
+    """compute_limits_for_store(thetas=...) gives one curve set per theta; limits.json keeps its curve
+    fields and adds theta/convention; at the scan's own theta the limits equal the default ones."""
+    import json
+
+    from lfvscan.cli.limits import parse_thetas
+    from lfvscan.pheno.limits import limits_json
+    from lfvscan.pheno.pipeline import compute_limits_for_store
+
+    scan = _scan_of([parts_cell])
+    thetas = parse_thetas(["0", "pi/2", "pi/4"])
+    assert thetas == (0.0, math.pi / 2, math.pi / 4)
+    res = compute_limits_for_store(scan, experiments=["hemu"], thetas=thetas)
+    base = compute_limits_for_store(scan, experiments=["hemu"])
+    assert len(res.limits) == 3 * len(base.limits)
+    own = [lim for lim in res.limits if lim.yields.theta == math.pi / 4]
+    for a, b in zip(own, base.limits):
+        np.testing.assert_allclose(a.g_lim, b.g_lim, rtol=1e-12)
+    doc = json.loads(limits_json(res.limits, res.provenance))
+    for c in doc["curves"]:
+        assert {"experiment", "curve", "mass_GeV", "g_lim", "g_lim_err", "n_hat", "n_hat_err", "theta"} <= set(c)
+    assert sorted({c["theta"] for c in doc["curves"]}) == sorted(thetas)
+    assert "theta" not in json.loads(limits_json(base.limits, base.provenance))["curves"][0]
+    with pytest.raises(UsageError, match="--theta"):
+        parse_thetas(["pi/x"])
