@@ -79,9 +79,10 @@ def per_cell(name: str, dtype: str, unit: str, description: str, default: object
     return Field(name, dtype, unit, CELL_DIMS, description, _fill(dtype), default)
 
 
-def per_bin(name: str, unit: str, description: str) -> Field:
-    """A result histogram (float64) over the x_tau bins of the cell."""
-    return Field(name, "f8", unit, BIN_DIMS, description, math.nan)
+def per_bin(name: str, unit: str, description: str, default: object = REQUIRED) -> Field:
+    """A result histogram (float64) over the x_tau bins of the cell.  ``default=None``: optional; a
+    ``CellResult`` built without it holds NaN in every bin."""
+    return Field(name, "f8", unit, BIN_DIMS, description, math.nan, default)
 
 
 COORDINATES: tuple[Field, ...] = (
@@ -108,6 +109,36 @@ RESULT_FIELDS: tuple[Field, ...] = (
              "budget (False: the quoted, honest error is larger than requested)", default=True),
     per_bin("dsigma_dlnx_tau_pb", "pb", "dsigma/dln x_tau per x_tau bin (x_tau = E_tau/E), for g = 1"),
     per_bin("dsigma_dlnx_tau_err_pb", "pb", "integration error of dsigma_dlnx_tau_pb"),
+    # scalar / pseudoscalar parts (docs/physics.md §7.11): sigma = g_S^2 sigma_S + g_P^2 sigma_P exactly, for
+    # every cross section and bin; the parts are for (g_S, g_P) = (1, 0) and (0, 1), from the same samples
+    per_cell("sigma_scalar_pb", "f8", "pb", "scalar part sigma_S of sigma_pb: (g_S, g_P) = (1, 0)", default=math.nan),
+    per_cell("sigma_scalar_err_pb", "f8", "pb", "integration error of sigma_scalar_pb", default=math.nan),
+    per_cell("sigma_pseudoscalar_pb", "f8", "pb", "pseudoscalar part sigma_P of sigma_pb: (g_S, g_P) = (0, 1)",
+             default=math.nan),
+    per_cell("sigma_pseudoscalar_err_pb", "f8", "pb", "integration error of sigma_pseudoscalar_pb", default=math.nan),
+    per_cell("sigma_sp_cov_pb2", "f8", "pb^2", "MC covariance of sigma_scalar_pb and sigma_pseudoscalar_pb",
+             default=math.nan),
+    per_cell("sigma_coherent_scalar_pb", "f8", "pb", "scalar part of sigma_coherent_pb", default=math.nan),
+    per_cell("sigma_coherent_pseudoscalar_pb", "f8", "pb", "pseudoscalar part of sigma_coherent_pb", default=math.nan),
+    per_cell("sigma_incoherent_scalar_pb", "f8", "pb", "scalar part of sigma_incoherent_pb", default=math.nan),
+    per_cell("sigma_incoherent_pseudoscalar_pb", "f8", "pb", "pseudoscalar part of sigma_incoherent_pb",
+             default=math.nan),
+    per_bin("dsigma_dlnx_tau_scalar_pb", "pb", "scalar part of dsigma_dlnx_tau_pb", default=None),
+    per_bin("dsigma_dlnx_tau_scalar_err_pb", "pb", "integration error of dsigma_dlnx_tau_scalar_pb", default=None),
+    per_bin("dsigma_dlnx_tau_pseudoscalar_pb", "pb", "pseudoscalar part of dsigma_dlnx_tau_pb", default=None),
+    per_bin("dsigma_dlnx_tau_pseudoscalar_err_pb", "pb", "integration error of dsigma_dlnx_tau_pseudoscalar_pb",
+            default=None),
+    per_bin("dsigma_dlnx_tau_sp_cov_pb2", "pb^2", "MC covariance of the scalar and pseudoscalar parts per bin",
+            default=None),
+    # errors of the upper-tail cross sections sigma(x_tau >= lower edge of bin i) = sum_{k >= i} h_k dln x
+    # (docs/physics.md §7.11): what decay-length selections keep; honest errors of selected cross sections
+    per_bin("sigma_above_x_err_pb", "pb", "integration error of sigma(x_tau >= lower edge of the bin)", default=None),
+    per_bin("sigma_above_x_scalar_err_pb", "pb", "integration error of the scalar part of sigma(x_tau >= edge)",
+            default=None),
+    per_bin("sigma_above_x_pseudoscalar_err_pb", "pb", "integration error of the pseudoscalar part of "
+            "sigma(x_tau >= edge)", default=None),
+    per_bin("sigma_above_x_sp_cov_pb2", "pb^2", "MC covariance of the scalar and pseudoscalar parts of "
+            "sigma(x_tau >= edge)", default=None),
 )
 
 #: bookkeeping per cell; all but ``error`` and ``status`` are attributes of a

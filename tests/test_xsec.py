@@ -101,7 +101,7 @@ def test_frozen_iteration_is_vegas_own_stratified_estimate(target, E, m_a):
     """
     import vegas
 
-    from lfvscan.xsec.driver import DEFAULT_VEGAS, _bin_index, _frozen_iteration, integrand_points
+    from lfvscan.xsec.driver import DEFAULT_VEGAS, _bin_index, _frozen_iteration, integrand_parts, integrand_points
 
     nb, s = 30, DEFAULT_VEGAS
     cp = cell_physics(target, E, m_a)
@@ -116,22 +116,47 @@ def test_frozen_iteration_is_vegas_own_stratified_estimate(target, E, m_a):
 
     @vegas.lbatchintegrand
     def f_array(y):
-        coh, inc, e_tau = integrand_points(y, cp)
-        out = np.zeros((len(coh), 3 + nb))
-        out[:, 0], out[:, 1], out[:, 2] = coh + inc, coh, inc
-        out[np.arange(len(coh)), 3 + _bin_index(e_tau, E, lnx0, dlnx, nb)] = (coh + inc) / dlnx
+        """Components: (total, coh, inc) x (S, P), the bins x (S, P), the upper tails x (S, P), and the
+        S + P sums (whose variance gives the S-P covariances)."""
+        coh, inc, e_tau = integrand_parts(y, cp)
+        tot = coh + inc
+        npt = tot.shape[1]
+        k = _bin_index(e_tau, E, lnx0, dlnx, nb)
+        cols = [tot[0], tot[1], coh[0], coh[1], inc[0], inc[1], tot[0] + tot[1], coh[0] + coh[1], inc[0] + inc[1]]
+        out = np.zeros((npt, 9 + 6 * nb))
+        out[:, :9] = np.array(cols).T
+        for part, off in ((0, 9), (1, 9 + nb), (None, 9 + 2 * nb)):
+            f = tot[0] + tot[1] if part is None else tot[part]
+            out[np.arange(npt), off + k] = f / dlnx
+            above = np.arange(nb)[None, :] <= k[:, None]  # sigma(x_tau >= lower edge of bin i)
+            out[:, off + 3 * nb: off + 4 * nb] = np.where(above, f[:, None], 0.0)
         return out
 
     a, b = adapted(), adapted()
     ref = a(f_array, nitn=1, neval=20000, adapt=False, correlate_integrals=False).itn_results[0]
     b.set(neval=20000, adapt=False)
-    mean, var = _frozen_iteration(b, cp, lnx0, dlnx, nb)
+    it = _frozen_iteration(b, cp, lnx0, dlnx, nb)
     assert b.last_neval == a.last_neval > 15000
-    ref_mean = np.array([x.mean for x in ref])
-    ref_var = np.array([x.var for x in ref])
-    assert np.count_nonzero(ref_mean) > nb // 2
-    np.testing.assert_allclose(mean, ref_mean, rtol=1e-12, atol=0)
-    np.testing.assert_allclose(var, ref_var, rtol=1e-12, atol=0)
+    rm = np.array([x.mean for x in ref])
+    rv = np.array([x.var for x in ref])
+
+    def cov(i, j, ij):  # var(S + P) = var S + var P + 2 cov
+        return 0.5 * (rv[ij] - rv[i] - rv[j])
+
+    assert np.count_nonzero(rm[9:9 + nb]) > nb // 2
+    np.testing.assert_allclose(it["cell_mean"].ravel(), rm[:6], rtol=1e-12, atol=0)
+    for kind in range(3):
+        i, j = 2 * kind, 2 * kind + 1
+        np.testing.assert_allclose(it["cell_var"][kind, :2], rv[[i, j]], rtol=1e-12, atol=0)
+        np.testing.assert_allclose(it["cell_var"][kind, 2], cov(i, j, 6 + kind), rtol=1e-8, atol=0)
+    S, P, SP = (slice(9 + o * nb, 9 + (o + 1) * nb) for o in range(3))
+    np.testing.assert_allclose(it["bin_mean"], np.array([rm[S], rm[P]]), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(it["bin_var"][:2], np.array([rv[S], rv[P]]), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(it["bin_var"][2], cov(S, P, SP), rtol=1e-8, atol=1e-12 * np.max(rv[SP]))
+    TS, TP, TSP = (slice(9 + 3 * nb + o * nb, 9 + 4 * nb + o * nb) for o in range(3))
+    # the tails use raw moments (n Q - S^2)/(n - 1) instead of the d-form: round-off ~1e-10
+    tail_ref = np.array([rv[TS], rv[TP], cov(TS, TP, TSP)])
+    np.testing.assert_allclose(it["tail_var"], tail_ref, rtol=1e-7, atol=1e-12 * np.max(rv[TSP]))
 
 
 # ---------------------------------------------------------------------------- physics sanity

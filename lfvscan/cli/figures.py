@@ -9,24 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.cli.limits import add_common, compute
+from lfvscan.cli.limits import add_common, compute, parse_theta
 
 HELP = "draw Figs. 1, 3, 5, 6, 7 of arXiv:2407.15942 (PDF and PNG) from a scan store"
 
 
 def _theta(text: str) -> float:
     """'pi/2', '3pi/8', '1.5708' -> radians."""
-    s = text.strip().lower().replace("π", "pi")
-    try:
-        if "pi" in s:
-            num, _, den = s.partition("/")
-            num = num.replace("*", "").replace("pi", "")
-            v = (float(num) if num else 1.0) * math.pi / (float(den) if den else 1.0)
-        else:
-            v = float(s)
-    except ValueError:
-        raise UsageError(f"--thetas: cannot read {text!r} (use e.g. pi/2, 3pi/8, 1.2)") from None
-    return v
+    return parse_theta(text, "--thetas")
 
 
 def add_parser(sub):
@@ -34,7 +24,7 @@ def add_parser(sub):
     add_common(p)
     p.add_argument("--g2-preset", default=None, help="g-2 measurement: paper-2023 (default) or wp2025")
     p.add_argument("--thetas", nargs="+", default=None, metavar="THETA",
-                   help="theta values of the g-2 bands (default pi/2 3pi/8 pi/3 pi/4)")
+                   help="theta values of the g-2 bands (default: the --theta values, else pi/2 3pi/8 pi/3 pi/4)")
     p.add_argument("--nsigma", type=float, default=None, help="g-2 band half-width in sigma (default 2)")
     p.add_argument("--f-eff", type=float, default=None, help="CMB energy-deposition efficiency (default 0.2)")
     p.add_argument("--id-curve", action="append", default=[], metavar="CSV",
@@ -84,7 +74,12 @@ def run(args) -> int:
     preset = g2.DEFAULT_G2_PRESET if args.g2_preset is None else args.g2_preset
     nsigma = g2.DEFAULT_NSIGMA if args.nsigma is None else args.nsigma
     ov.check_g2_preset(preset)
-    thetas = tuple(_theta(t) for t in args.thetas) if args.thetas else ov.DEFAULT_THETAS
+    if args.thetas:
+        thetas = tuple(_theta(t) for t in args.thetas)
+    elif args.theta:
+        thetas = tuple(parse_theta(t) for t in args.theta)
+    else:
+        thetas = ov.DEFAULT_THETAS
     f_eff = ov.DEFAULT_F_EFF if args.f_eff is None else args.f_eff
     if not (f_eff > 0 and math.isfinite(f_eff)):
         raise UsageError(f"--f-eff must be positive, got {args.f_eff!r}")

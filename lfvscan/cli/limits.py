@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -31,6 +32,11 @@ def add_common(p) -> None:
                         "analysis (tau2 from its mean energy, factorised; N_req = 2.44), docs/physics.md §10.3")
     p.add_argument("--q-min", type=float, default=None, metavar="Q",
                    help="flag points built from cells with vegas Q below this (default 1e-3; quality column)")
+    p.add_argument("--theta", nargs="+", default=None, metavar="THETA",
+                   help="recombine the stored scalar/pseudoscalar parts at these theta values [rad; pi/2, 3pi/8, "
+                        "0.7 ...] (default: the scan's theta; docs/physics.md §7.11)")
+    p.add_argument("--convention", default=None, choices=("eq3", "eq2"),
+                   help="coupling convention of --theta (default: the scan's)")
     p.add_argument("--out", metavar="DIR", default=".", help="output directory (default: current)")
 
 
@@ -51,6 +57,28 @@ def parse_overrides(items) -> dict:
     return out
 
 
+def parse_theta(text: str, option: str = "--theta") -> float:
+    """'pi/2', '3pi/8', '1.5708' -> radians (UsageError naming ``option`` otherwise)."""
+    s = text.strip().lower().replace("π", "pi")
+    try:
+        if "pi" in s:
+            num, _, den = s.partition("/")
+            num = num.replace("*", "").replace("pi", "")
+            v = (float(num) if num else 1.0) * math.pi / (float(den) if den else 1.0)
+        else:
+            v = float(s)
+    except ValueError:
+        raise UsageError(f"{option}: cannot read {text!r} (use e.g. pi/2, 3pi/8, 1.2)") from None
+    if not math.isfinite(v):
+        raise UsageError(f"{option}: theta must be finite, got {text!r}")
+    return v
+
+
+def parse_thetas(items, option: str = "--theta"):
+    """None, or the tuple of radians of ``items``."""
+    return None if items is None else tuple(parse_theta(t, option) for t in items)
+
+
 def compute(args):
     """Run the pipeline (:func:`lfvscan.pheno.pipeline.compute_limits_for_store`) for the options of
     ``add_common``; its warnings go to stderr as ``lfvscan <cmd>: warning: ...``.  Writes nothing."""
@@ -67,6 +95,7 @@ def compute(args):
         overrides=overrides, flux=args.flux, n_req=DEFAULT_N_REQ if args.n_req is None else args.n_req,
         command=" ".join(sys.argv), visible_analysis=args.visible_analysis,
         q_min=DEFAULT_Q_MIN if args.q_min is None else args.q_min,
+        thetas=parse_thetas(args.theta, "--theta"), convention=args.convention,
     )
     for message in res.warnings:
         print(f"lfvscan {args.command}: warning: {message}", file=sys.stderr)

@@ -146,7 +146,8 @@ def _quality(y: CurveYield, i: int) -> str:
 
 
 def limits_csv(limits: list[CurveLimit], prov: dict) -> str:
-    """CSV text: ``#`` header with units and provenance (JSON, one line per key), then rows."""
+    """CSV text: ``#`` header with units and provenance (JSON, one line per key), then rows.  Curves
+    recombined at a chosen theta (docs/physics.md §7.11) are named ``curve@theta=<rad>``."""
     buf = io.StringIO()
     buf.write("# lfvscan limits: g_lim(m_a) = sqrt(N_req / N_hat), N_hat = expected events at g = 1\n")
     buf.write("# units: " + ", ".join(f"{c}[{u}]" for c, u in CSV_COLUMNS if u) + "\n")
@@ -160,7 +161,8 @@ def limits_csv(limits: list[CurveLimit], prov: dict) -> str:
     for lim in limits:
         y = lim.yields
         for i, m in enumerate(y.masses_GeV):
-            w.writerow([y.experiment, y.curve, y.scenario, _fmt(m), _fmt(y.n_hat[i]), _fmt(y.n_hat_err[i]),
+            curve = y.curve if y.theta is None else f"{y.curve}@theta={y.theta:.6g}"
+            w.writerow([y.experiment, curve, y.scenario, _fmt(m), _fmt(y.n_hat[i]), _fmt(y.n_hat_err[i]),
                         _fmt(lim.g_lim[i]), _fmt(lim.g_lim_err[i]), _quality(y, i)])
     return buf.getvalue()
 
@@ -175,7 +177,8 @@ def _json_num(v):
 
 
 def limits_json(limits: list[CurveLimit], prov: dict) -> str:
-    """JSON text: {"provenance", "units", "special_values", "curves": [...]}."""
+    """JSON text: {"provenance", "units", "special_values", "curves": [...]}.  Curves recombined at a
+    chosen theta (``--theta``, docs/physics.md §7.11) carry ``theta`` [rad] and ``convention``."""
     curves = []
     for lim in limits:
         y = lim.yields
@@ -198,6 +201,7 @@ def limits_json(limits: list[CurveLimit], prov: dict) -> str:
             "quality": [_quality(y, i) for i in range(len(y.masses_GeV))],
             "min_Q": [_json_num(v) for v in y.min_Q] if y.min_Q is not None else None,
             "max_chi2_dof": [_json_num(v) for v in y.max_chi2_dof] if y.max_chi2_dof is not None else None,
+            **({} if y.theta is None else {"theta": y.theta, "convention": y.convention}),
             "missing_cells": [list(c) for c in y.missing],
             "notes": list(y.notes),
         })

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lfvscan.errors import UsageError
 from lfvscan.pheno import experiments as ex
 from lfvscan.pheno.flux import load_flux
 from lfvscan.pheno.limits import DEFAULT_N_REQ, CurveLimit, check_n_req, compute_limits, provenance
-from lfvscan.pheno.yields import DEFAULT_Q_MIN, CurveYield, compute_yields, covered_experiments
+from lfvscan.pheno.yields import DEFAULT_Q_MIN, CurveYield, compute_yields, covered_experiments, scan_at_theta
 from lfvscan.store.scandata import ScanData
 
 
@@ -73,6 +73,8 @@ def compute_limits_for_store(
     command: str | None = None,
     visible_analysis: str = "exact",
     q_min: float = DEFAULT_Q_MIN,
+    thetas=None,
+    convention: str | None = None,
 ) -> LimitsResult:
     """Limits g_lim(m_a) of every experiment and curve from a scan (docs/physics.md §10).
 
@@ -118,11 +120,22 @@ def compute_limits_for_store(
         exps = usable
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        yields = compute_yields(scan, exps, muon_flux, q_min)
+        if thetas is None and convention is None:
+            yields = compute_yields(scan, exps, muon_flux, q_min)
+        else:
+            conv = scan.convention if convention is None else convention
+            yields = []
+            for th in (scan.theta,) if thetas is None else tuple(thetas):
+                sc_th = scan_at_theta(scan, th, conv)
+                yields += [replace(y, theta=float(th), convention=conv)
+                           for y in compute_yields(sc_th, exps, muon_flux, q_min)]
     messages += [str(w.message) for w in caught]
     limits = compute_limits(yields, n_req)
     extra = {"command": command, "visible_analysis": visible_analysis, "q_min": q_min, "overrides": overrides,
              "flux_files": flux_provenance(exps, flux)}
+    if thetas is not None or convention is not None:
+        extra["thetas"] = sorted({y.theta for y in yields})
+        extra["convention"] = yields[0].convention if yields else convention
     prov = provenance(scan, exps, n_req, store_path=store_path, extra=extra)
     return LimitsResult(scan=scan, experiments=exps, yields=yields, limits=limits, provenance=prov,
                         warnings=tuple(messages), skipped=dict(skipped))

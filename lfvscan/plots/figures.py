@@ -271,9 +271,16 @@ def fig5_tau2(scan: ScanData, target: str = "Pb", energy: float = 1000.0, masses
 
 
 # ------------------------------------------------------------------------------- Figs. 6, 7
-def _draw_limits(ax, limits, scenario, only_drawn=True):
-    """Draw each curve's g_lim; points whose cells are flagged (``CurveYield.quality``) get red
+def _draw_limits(ax, limits, scenario, only_drawn=True, bands=()):
+    """Limit curves of ``scenario``, each with its MC error band.  Curves recombined at a theta
+    (``lfvscan figures --theta``, docs/physics.md §7.11) are drawn in the colour of the g-2 band of
+    the same theta when ``bands`` has one (line style per selection curve), else one colour per curve
+    and a line style per theta.  Points whose cells are flagged (``CurveYield.quality``) get red
     open circles and one legend note."""
+    styles = ("-", "--", ":", "-.")
+    band_of = {round(b.theta, 9): q for q, b in enumerate(bands)}
+    thetas = sorted({lim.yields.theta for lim in limits if lim.yields.theta is not None})
+    curves: dict[str, int] = {}
     n = 0
     drawn = []
     marked = False
@@ -281,8 +288,15 @@ def _draw_limits(ax, limits, scenario, only_drawn=True):
         y = lim.yields
         if y.scenario != scenario or (only_drawn and not y.drawn):
             continue
-        ax.plot(y.masses_GeV, _finite(lim.g_lim), "-", color=f"C{n}", lw=2, label=curve_label(y))
-        drawn.append((y.masses_GeV, lim.g_lim, lim.g_lim_err, f"C{n}", "-"))
+        if y.theta is None:
+            color, ls, label = f"C{n}", "-", curve_label(y)
+        else:
+            c = curves.setdefault(f"{y.experiment}/{y.curve}", len(curves))
+            q = band_of.get(round(y.theta, 9))
+            color, ls = (f"C{6 + q % 4}", styles[c % 4]) if q is not None else (f"C{c}", styles[thetas.index(y.theta) % 4])
+            label = f"{curve_label(y)}, θ = {y.theta:.3g}"
+        ax.plot(y.masses_GeV, _finite(lim.g_lim), ls, color=color, lw=2, label=label)
+        drawn.append((y.masses_GeV, lim.g_lim, lim.g_lim_err, color, ls))
         flagged = np.array([q not in ("ok", "") for q in y.quality], bool) if y.quality else None
         if flagged is not None and np.any(flagged & np.isfinite(lim.g_lim)):
             # points built from unconverged / low-Q cells are marked, never drawn silently
@@ -356,7 +370,7 @@ def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = ov.D
     ``dm_lines`` (relic line and CMB/ID exclusions at m_chi = m_a/3, g_chi = 1) it is Fig. 6 right."""
     fig, ax = _axes(ax, (10.0, 5.2))
     masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
-    _draw_limits(ax, limits, "invisible", only_drawn)
+    _draw_limits(ax, limits, "invisible", only_drawn, bands)
     _draw_bands(ax, bands)
     if dm_lines:
         m = np.geomspace(max(np.nanmin(masses), 1.9), np.nanmax(masses), 200)
@@ -381,7 +395,7 @@ def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None):
     the secluded-DM g_chi (§5.4, independent of g) is printed as a note."""
     fig, ax = _axes(ax, (10.0, 5.2))
     masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
-    _draw_limits(ax, limits, "visible")
+    _draw_limits(ax, limits, "visible", True, bands)
     _draw_bands(ax, bands)
     if secluded_masses:
         gs = ov.secluded_g_chi(np.asarray(secluded_masses, float))

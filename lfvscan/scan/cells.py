@@ -23,7 +23,7 @@ from lfvscan.errors import UsageError
 from lfvscan.physics.presets import DEFAULT_PRESET, get_preset
 from lfvscan.scan.config import ScanConfig
 from lfvscan.scan.plan import Task
-from lfvscan.schema import RESULT_FIELDS
+from lfvscan.schema import REQUIRED, RESULT_FIELDS
 from lfvscan.store.journal import CellRecord
 from lfvscan.xsec.result import CellResult, x_tau_edges
 
@@ -103,6 +103,8 @@ def _check_result(res, config: ScanConfig, task: Task) -> None:
 #: cross sections [pb] and their errors: every one must be finite and >= 0 (issue 11)
 #: (every result field of the schema in pb)
 CHECKED_VALUES = tuple(f.name for f in RESULT_FIELDS if f.unit == "pb")
+#: optional ones (schema default not REQUIRED, e.g. the scalar/pseudoscalar parts): all-NaN = not provided
+OPTIONAL_VALUES = frozenset(f.name for f in RESULT_FIELDS if f.unit == "pb" and f.default is not REQUIRED)
 
 
 def _check_values(res: CellResult) -> None:
@@ -112,6 +114,8 @@ def _check_values(res: CellResult) -> None:
     for name in CHECKED_VALUES:
         v = np.asarray(getattr(res, name), dtype=float)
         bad = ~(np.isfinite(v) & (v >= 0))
+        if name in OPTIONAL_VALUES and np.isnan(v).all():
+            continue  # an optional quantity the cell function does not provide (all NaN)
         if bad.any():
             raise ValueError(f"cell function returned {name} = {float(v[bad].ravel()[0])!r}; cross sections and errors "
                              f"must be finite and >= 0 pb")

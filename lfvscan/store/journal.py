@@ -85,6 +85,8 @@ def decode_line(line: bytes) -> CellRecord | None:
         if d["result"] is not None:
             r = d["result"]
             for name in ARRAY_FIELDS:
+                if name not in r:  # optional histogram newer than the line: CellResult fills NaN
+                    continue
                 r[name] = np.frombuffer(base64.b64decode(r[name]["f8le_b64"]), dtype="<f8").astype("f8")
             res = CellResult(**r)
         return CellRecord(tuple(int(v) for v in d["index"]), res, d["error"], d["wall_seconds"], d["rank"],

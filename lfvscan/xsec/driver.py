@@ -2,21 +2,25 @@
 
 The integrand and its variables are in :mod:`lfvscan.xsec.integrand`.
 
-Errors: vegas first adapts its map on sigma_total (``n_adapt`` iterations, discarded), then runs
-non-adapting iterations whose estimates are averaged without weights (the map is frozen, each
-iteration is an unbiased estimate); iterations are added until the relative error on sigma_total is below
-``rel_err``.  chi2/dof and Q are computed from those iterations.  The distribution
-d sigma / d ln x_tau (x_tau = E_tau / E with the exact tau energy ``E_tau = (E - E_a) - t/(2M)``) is
-accumulated from the same samples, one component per bin.
+Method (docs/physics.md §7.8, §7.11): vegas adapts its map on sigma_total (``n_adapt`` iterations),
+then, with per-bin weights u_i = sigma / max(C_i, c sigma) from a pilot iteration (C_i = sigma(x_tau >=
+lower edge of bin i), c = ``tail_min_fraction``), on the tail-weighted integrand (``n_adapt_tail``
+iterations) so that the upper x_tau tails the decay-length selections keep get samples; all these
+are discarded.  A second pilot sizes the final iterations, which run on the frozen map (each an
+unbiased estimate, averaged without weights) until sigma_total is below ``rel_err`` and every upper
+tail C_i >= c sigma below ``tail_rel_factor * rel_err``.  chi2/dof and Q are those of sigma_total
+over the final iterations.  Every quantity is accumulated as its scalar (g_S, g_P) = (1, 0) and
+pseudoscalar (0, 1) part with their covariance (no S-P interference, §7.11); the totals at the
+cell's theta / convention are the exact recombination.  The distribution d sigma / d ln x_tau
+(x_tau = E_tau / E with the exact tau energy ``E_tau = (E - E_a) - t/(2M)``) and the upper-tail
+errors come from the same samples.
 
 The final (frozen-map) iterations draw their points from ``Integrator.random_batch`` and form
 vegas' stratified estimate themselves (:func:`_frozen_iteration`): per hypercube h with n_h points,
 mean_h = sum_i w_i f_i and var_h = n_h/(n_h - 1) sum_i (w_i f_i - mean_h/n_h)^2, summed over h --
 the estimator of ``Integrator.__call__`` with ``adapt=False, correlate_integrals=False``, which the
-tests reproduce to ~1e-14.  Doing it with ``numpy.bincount`` instead of an array-valued integrand
-avoids vegas' per-component loop and the gvar covariance bookkeeping of its array results, which
-cost more than the integrand for 63 components (about 2x faster per final iteration).
-"""
+tests reproduce to ~1e-12.  Per-bin sums run over the occupied (hypercube, bin) pairs only (points
+sorted by that key), so the cost is linear in the points, not in hypercubes x bins."""
 
 from __future__ import annotations
 
@@ -37,10 +41,13 @@ from lfvscan.xsec.integrand import (
     _check_positive_finite,
     _check_rel_err,
     cell_physics,
+    integrand_parts,
     integrand_points,
     is_open,
+    part_weights,
 )
 from lfvscan.util.ranges import ENERGY_GEV, MASS_GEV, N_XBINS, REL_ERR
+from lfvscan.schema import RESULT_FIELDS
 from lfvscan.xsec.result import CellResult, x_tau_edges
 
 
@@ -49,7 +56,17 @@ class VegasSettings:
     """Tuning of the vegas driver (not physics).  Defaults chosen by ``benchmarks/xsec.py``."""
 
     neval_adapt: int = 4000  #: evaluations per adaptation iteration
-    n_adapt: int = 6  #: adaptation iterations (discarded)
+    neval_pilot: int = 4000  #: evaluations of each of the two pilot iterations (discarded)
+    n_adapt: int = 3  #: adaptation iterations on sigma_total (discarded)
+    #: further adaptation iterations on the tail-weighted integrand f / max(C(x_tau)/sigma, tail_min_fraction)
+    #: (docs/physics.md §7.11; discarded)
+    n_adapt_tail: int = 4
+    #: smallest upper-tail fraction C(x_tau)/sigma whose relative error is controlled (and the floor of the
+    #: tail weight); the 2 cm selection at 1 TeV keeps >= 1.5e-3 of sigma wherever its limit is g < 1
+    #: (m_a <= 27 GeV), so 1e-3 covers it (measured on configs/paper.toml; 5e-4 cost 12 % more evaluations)
+    tail_min_fraction: float = 1e-3
+    #: relative-error target of every upper tail C >= tail_min_fraction sigma, in units of ``rel_err``
+    tail_rel_factor: float = 3.0
     neval_min: int = 4000  #: minimum evaluations per final iteration
     neval_max: int = 400_000  #: maximum evaluations per final iteration
     n_final_min: int = 3  #: minimum number of final iterations (for chi2)
@@ -77,54 +94,123 @@ def _bin_index(e_tau, E, lnx0, dlnx, n_xbins):
         return np.clip(((np.log(e_tau / E) - lnx0) / dlnx).astype(np.intp), 0, n_xbins - 1)
 
 
-def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins: int):
-    """One vegas iteration on the frozen map: (mean, var) of ``3 + n_xbins`` components [pb].
+def _pair_sums(vS, vP, h, n, nm1, nh):
+    """Stratified (mean_S, mean_P, var_S, var_P, cov_SP) of one iteration for per-point values
+    ``vS``, ``vP`` (``w_i f_i``) in hypercubes ``h`` with ``n`` points each (see :func:`_frozen_iteration`)."""
+    def hsum(values):
+        return np.bincount(h, values, minlength=nh)
 
-    Components: sigma_total, sigma_coherent, sigma_incoherent, then d sigma / d ln x_tau per bin
-    (bin width ``dlnx``).  Points and weights come from ``integ.random_batch(yield_hcube=True)``
-    (``integ`` must have ``adapt=False`` and the wanted ``neval`` set); the estimate is vegas'
-    stratified one, hypercube by hypercube: with ``v_i = w_i f_i`` and n_h points in h,
-    ``mean = sum_h (S_h + D_h)``, ``var = sum_h (n_h sum_i d_i^2 - D_h^2) / (n_h - 1)``,
-    ``S_h = sum_i v_i``, ``d_i = v_i - S_h/n_h``, ``D_h = sum_i d_i`` (D_h is vegas' Neely
-    round-off correction, ~0).  A bin component is ``v_i/dlnx`` for points in the bin and 0 for
-    the others; its sums over the others are done in closed form (``n_out`` points with d = -m).
-    vegas keeps n_h >= 2 (``min_neval_hcube``).
+    out_d, out_sd, means = [], [], []
+    for v in (vS, vP):
+        s1 = hsum(v)
+        d = v - (s1 / n)[h]
+        sd = hsum(d)
+        means.append(np.sum(s1 + sd))
+        out_d.append(d)
+        out_sd.append(sd)
+    (dS, dP), (sdS, sdP) = out_d, out_sd
+    vSS = np.sum((n * hsum(dS * dS) - sdS * sdS) / nm1)
+    vPP = np.sum((n * hsum(dP * dP) - sdP * sdP) / nm1)
+    vSP = np.sum((n * hsum(dS * dP) - sdS * sdP) / nm1)
+    return np.array([means[0], means[1]]), np.array([vSS, vPP, vSP])
+
+
+def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins: int) -> dict:
+    """One vegas iteration on the frozen map: stratified means, variances and S-P covariances [pb, pb^2].
+
+    Returns a dict of arrays, each for the scalar (g_S, g_P) = (1, 0) and pseudoscalar (0, 1) parts
+    (docs/physics.md §7.11; the total at any theta is ``g_S^2 S + g_P^2 P``, its variance
+    ``g_S^4 var_S + g_P^4 var_P + 2 g_S^2 g_P^2 cov`` -- the same bilinear estimator applied to the
+    combined integrand, so it equals vegas' estimate of the combination):
+
+    * ``"cell_mean"`` (3, 2): sigma_total, sigma_coherent, sigma_incoherent x (S, P);
+      ``"cell_var"`` (3, 3): the same x (var_S, var_P, cov_SP);
+    * ``"bin_mean"`` (2, nb), ``"bin_var"`` (3, nb): d sigma / d ln x_tau per bin (width ``dlnx``);
+    * ``"tail_var"`` (3, nb): variance of sigma(x_tau >= lower edge of bin i) (its mean is
+      ``dlnx`` times the reversed cumulative sum of ``bin_mean``).
+
+    Points and weights come from ``integ.random_batch(yield_hcube=True)`` (``integ`` must have
+    ``adapt=False`` and the wanted ``neval`` set); the estimate is vegas' stratified one, hypercube
+    by hypercube: with ``v_i = w_i f_i`` and n_h points in h, ``mean = sum_h (S_h + D_h)``,
+    ``var = sum_h (n_h sum_i d_i^2 - D_h^2) / (n_h - 1)`` (covariances: ``d_i d'_i``, ``D_h D'_h``),
+    ``S_h = sum_i v_i``, ``d_i = v_i - S_h/n_h``, ``D_h = sum_i d_i`` (D_h is vegas' Neely round-off
+    correction, ~0).  A bin component is ``v_i/dlnx`` for points in the bin and 0 for the others; its
+    sums over the others are done in closed form (``n_out`` points with d = -m).  The upper-tail
+    components sum the per-bin raw moments ``sum v``, ``sum v v'`` over the bins above (variance
+    ``(n_h Q_h - S_h S'_h) / (n_h - 1)``).  vegas keeps n_h >= 2 (``min_neval_hcube``).
     """
     nb = n_xbins
-    mean = np.zeros(3 + nb)
-    var = np.zeros(3 + nb)
+    cell_mean = np.zeros((3, 2))
+    cell_var = np.zeros((3, 3))
+    bin_mean = np.zeros((2, nb))
+    bin_var = np.zeros((3, nb))
+    tail_var = np.zeros((3, nb))
     for x, wgt, hcube in integ.random_batch(yield_hcube=True):
-        coh, inc, e_tau = integrand_points(x, cp)
+        coh, inc, e_tau = integrand_parts(x, cp)
         h = hcube - hcube[0]  # hypercubes of a batch are contiguous and sorted
         nh = int(h[-1]) + 1
         n = np.bincount(h, minlength=nh).astype(float)
         nm1 = np.maximum(n - 1.0, 1.0)
+        tot = coh + inc
+        for k, f in enumerate((tot, coh, inc)):
+            m, v = _pair_sums(wgt * f[0], wgt * f[1], h, n, nm1, nh)
+            cell_mean[k] += m
+            cell_var[k] += v
+        # d sigma / d ln x_tau: one nonzero bin per point.  Sums per occupied (hypercube, bin) segment
+        # (points sorted by key = h nb + bin, so segments are ordered by h, then bin); unoccupied pairs
+        # contribute exactly zero to every sum below.
+        bins = _bin_index(e_tau, cp.E, lnx0, dlnx, nb)
+        key = h * nb + bins
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+        seg_of = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, ks.size]))
+        seg_h, seg_b = ks[starts] // nb, ks[starts] % nb
+        n_seg = n[seg_h]
+        r_seg = 1.0 / nm1[seg_h]
+        n_out = n_seg - np.diff(np.r_[starts, ks.size])
+        vs, s1s, ms, ds, sds = [], [], [], [], []
+        for part in (0, 1):
+            v = (wgt * tot[part] / dlnx)[order]
+            s1 = np.add.reduceat(v, starts)
+            m = s1 / n_seg
+            d = v - m[seg_of]
+            sd = np.add.reduceat(d, starts) - n_out * m
+            vs.append(v)
+            s1s.append(s1)
+            ms.append(m)
+            ds.append(d)
+            sds.append(sd)
+            bin_mean[part] += np.bincount(seg_b, s1 + sd, minlength=nb)
+        # group (hypercube) boundaries among the segments, for the reversed cumulative sums within h
+        g_start = np.flatnonzero(np.r_[True, seg_h[1:] != seg_h[:-1]])
+        g_of = np.repeat(np.arange(g_start.size), np.diff(np.r_[g_start, seg_h.size]))
+        rev = []
+        for s1 in s1s:  # T_j = sum of the segments of h at or above segment j
+            c = np.cumsum(s1)
+            excl = c - s1 - np.r_[0.0, c][g_start][g_of]
+            tot_h = np.add.reduceat(s1, g_start)[g_of]
+            rev.append((tot_h - excl, tot_h - excl - s1))  # (T_j, T_{j+1})
+        pts_b = bins[order]
+        pts_r = (n / nm1)[h[order]]
+        for row, (a, b) in enumerate(((0, 0), (1, 1), (0, 1))):
+            sdd = np.add.reduceat(ds[a] * ds[b], starts) + n_out * ms[a] * ms[b]
+            bin_var[row] += np.bincount(seg_b, (n_seg * sdd - sds[a] * sds[b]) * r_seg, minlength=nb)
+            # upper tails: sum_h [n_h Q_hk - S_hk S'_hk] / (n_h - 1) with Q, S summed over the bins >= k
+            q = np.bincount(pts_b, vs[a] * vs[b] * pts_r, minlength=nb)
+            inc = (rev[a][0] * rev[b][0] - rev[a][1] * rev[b][1]) * r_seg
+            ss = np.bincount(seg_b, inc, minlength=nb)
+            tail_var[row] += (np.cumsum(q[::-1])[::-1] - np.cumsum(ss[::-1])[::-1]) * dlnx * dlnx
+    return {"cell_mean": cell_mean, "cell_var": cell_var, "bin_mean": bin_mean, "bin_var": bin_var,
+            "tail_var": tail_var}
 
-        def hsum(values, key=h, size=nh):
-            return np.bincount(key, values, minlength=size)
 
-        # sigma_total, coherent, incoherent
-        for k, f in enumerate((coh + inc, coh, inc)):
-            v = wgt * f
-            s1 = hsum(v)
-            d = v - (s1 / n)[h]
-            sd, sd2 = hsum(d), hsum(d * d)
-            mean[k] += np.sum(s1 + sd)
-            var[k] += np.sum((n * sd2 - sd * sd) / nm1)
-        # d sigma / d ln x_tau: one nonzero bin per point
-        v = wgt * (coh + inc) / dlnx
-        key = h * nb + _bin_index(e_tau, cp.E, lnx0, dlnx, nb)
-        size = nh * nb
-        s1 = hsum(v, key, size).reshape(nh, nb)
-        n_in = np.bincount(key, minlength=size).reshape(nh, nb)
-        m = s1 / n[:, None]
-        d = v - m.ravel()[key]
-        n_out = n[:, None] - n_in
-        sd = hsum(d, key, size).reshape(nh, nb) - n_out * m
-        sd2 = hsum(d * d, key, size).reshape(nh, nb) + n_out * m * m
-        mean[3:] += np.sum(s1 + sd, axis=0)
-        var[3:] += np.sum((n[:, None] * sd2 - sd * sd) / nm1[:, None], axis=0)
-    return mean, var
+def _combine(mean_parts, var_parts, a: float, b: float):
+    """Mean and variance of ``a S + b P`` from the parts' means (..., 2) / (S, P) and variances
+    (3, ...) = (var_S, var_P, cov_SP) (docs/physics.md §7.11)."""
+    mean = a * mean_parts[..., 0] + b * mean_parts[..., 1]
+    var = a * a * var_parts[0] + b * b * var_parts[1] + 2.0 * a * b * var_parts[2]
+    return mean, np.maximum(var, 0.0)
 
 
 def _closed_result(tgt, E, m, edges, theta, convention, t0) -> CellResult:
@@ -134,7 +220,16 @@ def _closed_result(tgt, E, m, edges, theta, convention, t0) -> CellResult:
                       sigma_incoherent_err_pb=0.0, chi2_dof=0.0, Q=1.0, neval=0,
                       seconds=time.perf_counter() - t0, closed=True, x_tau_edges=edges,
                       dsigma_dlnx_tau_pb=np.zeros(nb), dsigma_dlnx_tau_err_pb=np.zeros(nb),
-                      theta=float(theta), convention=convention)
+                      theta=float(theta), convention=convention,
+                      **{f.name: (np.zeros(nb) if f.per_bin else 0.0) for f in RESULT_FIELDS
+                         if f.name.startswith(("sigma_scalar", "sigma_pseudoscalar", "sigma_sp", "sigma_coherent_",
+                                               "sigma_incoherent_", "dsigma_dlnx_tau_", "sigma_above"))
+                         and f.name not in _CLOSED_REQUIRED})
+
+
+#: result fields _closed_result passes explicitly
+_CLOSED_REQUIRED = ("sigma_coherent_pb", "sigma_coherent_err_pb", "sigma_incoherent_pb", "sigma_incoherent_err_pb",
+                    "dsigma_dlnx_tau_pb", "dsigma_dlnx_tau_err_pb")
 
 
 def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_THETA, convention="eq3",
@@ -185,6 +280,8 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
                              alpha=s.alpha)
     lnx0 = math.log(cp.m_out / E)
     dlnx = -lnx0 / n_xbins
+    a, b = part_weights(theta, convention, m_in=cp.m_in, m_out=cp.m_out)
+    tail_rel = s.tail_rel_factor * rel
 
     @vegas.lbatchintegrand
     def f_total(y):
@@ -194,39 +291,122 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     # 1) adapt the map on sigma_total; these iterations are discarded
     r_adapt = integ(f_total, nitn=s.n_adapt, neval=s.neval_adapt)
     neval_used = int(r_adapt.sum_neval)
-    last = r_adapt.itn_results[-1]
-    rel_last = abs(last.sdev / last.mean) if last.mean != 0 else 1.0
-    # 2) frozen map; choose evaluations per iteration from the last adaptation iteration
-    need = integ.last_neval * (rel_last / rel) ** 2
+    # 2) adapt on the tail-weighted integrand (docs/physics.md §7.11), weights from a pilot histogram
+    pilot, used = _pilot(integ, cp, lnx0, dlnx, n_xbins, s.neval_pilot, a, b)
+    neval_used += used
+    u = _tail_weights(pilot, s.tail_min_fraction)
+
+    @vegas.lbatchintegrand
+    def f_tail(y):
+        coh, inc, e_tau = integrand_points(y, cp)
+        return (coh + inc) * u[_bin_index(e_tau, E, lnx0, dlnx, n_xbins)]
+
+    if s.n_adapt_tail > 0:
+        neval_used += int(integ(f_tail, nitn=s.n_adapt_tail, neval=s.neval_adapt).sum_neval)
+    # 3) frozen map; evaluations per iteration from a pilot iteration (discarded) and the targets
+    pilot, used = _pilot(integ, cp, lnx0, dlnx, n_xbins, s.neval_pilot, a, b)
+    neval_used += used
+    worst = _worst_ratio(pilot, rel, tail_rel, s.tail_min_fraction)
+    need = used * min(worst, 1e3) ** 2
     neval = int(min(max(need / s.n_final_min, s.neval_min), s.neval_max))
-    means, vars_ = [], []
+    iters = []
     integ.set(neval=neval, adapt=False)
     while True:
-        m_itn, v_itn = _frozen_iteration(integ, cp, lnx0, dlnx, n_xbins)
+        iters.append(_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins))
         neval_used += int(integ.last_neval)
-        means.append(m_itn)
-        vars_.append(v_itn)
-        n = len(means)
-        mean = np.mean(means, axis=0)
-        var = np.sum(vars_, axis=0) / n**2
-        converged = bool(np.sqrt(var[0]) <= rel * abs(mean[0]))
+        n = len(iters)
+        avg = _average(iters)
+        converged = bool(_worst_ratio(_theta_view(avg, a, b, dlnx), rel, tail_rel, s.tail_min_fraction) <= 1.0)
         if n >= s.n_final_min and (converged or n >= s.n_final_max or neval_used + neval > s.max_neval_total):
             break
-    mm = np.array(means)
+    cell_mean, cell_var = _combine(avg["cell_mean"], avg["cell_var"].T, a, b)  # (3,): total, coh, inc
+    bin_mean, bin_var = _combine(avg["bin_mean"].T, avg["bin_var"], a, b)
+    tail_var = _combine(np.zeros((n_xbins, 2)), avg["tail_var"], a, b)[1]
+    per_itn = np.array([_combine(it["cell_mean"][0], it["cell_var"][:, 0], a, b) for it in iters])
     if n > 1:
-        chi2 = float(np.sum((mm[:, 0] - mean[0]) ** 2 / np.array(vars_)[:, 0]))
+        chi2 = float(np.sum((per_itn[:, 0] - cell_mean[0]) ** 2 / per_itn[:, 1]))
         dof = n - 1
         chi2_dof = chi2 / dof
         q = chi2_survival(dof, chi2)
     else:
         chi2_dof, q = 0.0, 1.0
-    err = np.sqrt(var)
-    return CellResult(target=tgt.name, energy_GeV=E, mass_GeV=m, sigma_pb=float(mean[0]),
-                      sigma_err_pb=float(err[0]), sigma_coherent_pb=float(mean[1]),
-                      sigma_coherent_err_pb=float(err[1]), sigma_incoherent_pb=float(mean[2]),
+    err = np.sqrt(cell_var)
+    cm, cv = avg["cell_mean"], avg["cell_var"]
+    bm, bv, tv = avg["bin_mean"], avg["bin_var"], avg["tail_var"]
+
+    def sd(v):
+        return np.sqrt(np.maximum(v, 0.0))
+
+    return CellResult(target=tgt.name, energy_GeV=E, mass_GeV=m, sigma_pb=float(cell_mean[0]),
+                      sigma_err_pb=float(err[0]), sigma_coherent_pb=float(cell_mean[1]),
+                      sigma_coherent_err_pb=float(err[1]), sigma_incoherent_pb=float(cell_mean[2]),
                       sigma_incoherent_err_pb=float(err[2]), chi2_dof=chi2_dof, Q=q, neval=neval_used,
                       seconds=time.perf_counter() - t0, closed=False, x_tau_edges=edges,
-                      dsigma_dlnx_tau_pb=mean[3:].copy(), dsigma_dlnx_tau_err_pb=err[3:].copy(),
+                      dsigma_dlnx_tau_pb=bin_mean, dsigma_dlnx_tau_err_pb=np.sqrt(bin_var),
                       theta=float(theta), convention=convention, converged=converged,
+                      sigma_scalar_pb=float(cm[0, 0]), sigma_scalar_err_pb=float(sd(cv[0, 0])),
+                      sigma_pseudoscalar_pb=float(cm[0, 1]), sigma_pseudoscalar_err_pb=float(sd(cv[0, 1])),
+                      sigma_sp_cov_pb2=float(cv[0, 2]),
+                      sigma_coherent_scalar_pb=float(cm[1, 0]), sigma_coherent_pseudoscalar_pb=float(cm[1, 1]),
+                      sigma_incoherent_scalar_pb=float(cm[2, 0]), sigma_incoherent_pseudoscalar_pb=float(cm[2, 1]),
+                      dsigma_dlnx_tau_scalar_pb=bm[0].copy(), dsigma_dlnx_tau_scalar_err_pb=sd(bv[0]),
+                      dsigma_dlnx_tau_pseudoscalar_pb=bm[1].copy(), dsigma_dlnx_tau_pseudoscalar_err_pb=sd(bv[1]),
+                      dsigma_dlnx_tau_sp_cov_pb2=bv[2].copy(), sigma_above_x_err_pb=np.sqrt(tail_var),
+                      sigma_above_x_scalar_err_pb=sd(tv[0]), sigma_above_x_pseudoscalar_err_pb=sd(tv[1]),
+                      sigma_above_x_sp_cov_pb2=tv[2].copy(),
                       meta={"converged": converged, "n_final_iterations": n, "neval_per_final_iteration": neval,
                             "theta_a_min": cp.theta_a_min})
+
+
+def _average(iters: list[dict]) -> dict:
+    """Unweighted average of frozen-map iterations: means averaged, variances summed / n^2."""
+    n = len(iters)
+    out = {}
+    for k in iters[0]:
+        total = np.sum([it[k] for it in iters], axis=0)
+        out[k] = total / n if k.endswith("mean") else total / n**2
+    return out
+
+
+def _theta_view(it: dict, a: float, b: float, dlnx: float) -> dict:
+    """sigma_total and the upper tails at the couplings (a, b) = (g_S^2, g_P^2): {"sigma": (mean, var),
+    "tail": (means, vars)} (tail means = dlnx x reversed cumulative sum of the bins)."""
+    sig = _combine(it["cell_mean"][0], it["cell_var"][:, 0], a, b)
+    bins = a * it["bin_mean"][0] + b * it["bin_mean"][1]
+    tails = dlnx * np.cumsum(bins[::-1])[::-1]
+    tail_var = _combine(np.zeros((bins.size, 2)), it["tail_var"], a, b)[1]
+    return {"sigma": sig, "tail": (tails, tail_var)}
+
+
+def _pilot(integ, cp, lnx0, dlnx, n_xbins, neval, a, b):
+    """One frozen-map iteration of ``neval`` points (discarded; it sizes and weights the final ones):
+    (``_theta_view`` of it, evaluations used).  Leaves ``integ`` adapting again."""
+    integ.set(neval=neval, adapt=False)
+    it = _frozen_iteration(integ, cp, lnx0, dlnx, n_xbins)
+    used = int(integ.last_neval)
+    integ.set(adapt=True)
+    return _theta_view(it, a, b, dlnx), used
+
+
+def _tail_weights(view: dict, floor: float) -> np.ndarray:
+    """Per-bin weights u_i = sigma / max(C_i, floor sigma) of the tail-adaptation integrand
+    (C_i = sigma(x_tau >= lower edge of bin i)): docs/physics.md §7.11."""
+    sigma = view["sigma"][0]
+    tails = view["tail"][0]
+    if not sigma > 0:
+        return np.ones_like(tails)
+    return sigma / np.maximum(tails, floor * sigma)
+
+
+def _worst_ratio(view: dict, rel: float, tail_rel: float, tail_min: float) -> float:
+    """max over the targets of (relative error / target): sigma_total at ``rel``, every upper tail
+    C >= tail_min sigma at ``tail_rel`` (<= 1: converged).  Infinite if sigma has no estimate."""
+    sig, sig_var = view["sigma"]
+    if not sig > 0:
+        return math.inf
+    worst = math.sqrt(sig_var) / (rel * sig)
+    tails, tail_var = view["tail"]
+    sel = tails >= tail_min * sig
+    if np.any(sel):
+        worst = max(worst, float(np.max(np.sqrt(tail_var[sel]) / (tail_rel * tails[sel]))))
+    return worst

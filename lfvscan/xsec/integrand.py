@@ -197,6 +197,44 @@ def integrand_points(y, cp: CellPhysics):
     return np.where(ok, coh * jac, 0.0), np.where(ok, inc * jac, 0.0), e_tau
 
 
+def part_weights(theta, convention: str = "eq3", *, m_in: float = M_MU, m_out: float = M_TAU):
+    """(g_S^2, g_P^2) for g = 1 at ``theta`` [rad] and ``convention`` (§2.4): the coefficients of the
+    scalar and pseudoscalar parts, sigma(theta) = g_S^2 sigma_S + g_P^2 sigma_P (docs/physics.md §7.11)."""
+    check_convention(convention)
+    g_S, g_P = yukawas(1.0, theta, convention, m_light=min(m_in, m_out), m_heavy=max(m_in, m_out))
+    return float(g_S) ** 2, float(g_P) ** 2
+
+
+def part_delta_m(cp: CellPhysics) -> tuple[float, float]:
+    """Delta_m [GeV^2] of the pure scalar (g_S, g_P) = (1, 0) and pure pseudoscalar (0, 1) couplings (§7.4)."""
+    return (float(delta_m(cp.m_a, 1.0, 0.0, cp.m_out, cp.m_in)), float(delta_m(cp.m_a, 0.0, 1.0, cp.m_out, cp.m_in)))
+
+
+def integrand_parts(y, cp: CellPhysics):
+    """Scalar and pseudoscalar parts of :func:`integrand_points` (docs/physics.md §7.11).
+
+    The amplitude (§7.4, §7.6) is ``g_eff^2 X + Delta_m Y`` with ``g_eff^2 = g_S^2 + g_P^2`` and
+    ``Delta_m = g_S^2 d_S + g_P^2 d_P`` (d_S = m_a^2 - (m_out + m_in)^2, d_P = m_a^2 - (m_out - m_in)^2), so
+    ``A = g_S^2 (X + d_S Y) + g_P^2 (X + d_P Y)``: no S-P interference.  Returns ``(coh, inc, E_tau)`` with
+    ``coh``, ``inc`` of shape (2, N): row 0 for (g_S, g_P) = (1, 0), row 1 for (0, 1), in the units of
+    :func:`integrand_points`; the kinematics and X, Y are computed once for both rows.
+    """
+    from dataclasses import replace
+
+    dS, dP = part_delta_m(cp)
+    parts = replace(cp, g_eff2=1.0, dm=np.array([[dS], [dP]]))
+    y = np.asarray(y, dtype=float)
+    w = np.exp(y[:, 0])
+    th = np.exp(y[:, 1])
+    kin, t_lo, t_up = _t_range(w, th, cp)
+    ok = t_up > t_lo
+    t, dtdr = _t_map(y[:, 2], np.where(ok, t_lo, 1.0), np.where(ok, t_up, 1.0))
+    coh, inc = _densities(t, kin, parts)
+    jac = np.where(ok, w * np.sin(th) * th * dtdr, 0.0)
+    e_tau = kin.E_minus_Ea - t / (2.0 * cp.M)
+    return np.where(ok, coh * jac, 0.0), np.where(ok, inc * jac, 0.0), e_tau
+
+
 def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "total"):
     """d sigma / dE_a dcos(theta_a) [pb/GeV] for g = 1 at arrays of (w, theta_a) (§7.6), with
     ``w = E - E_a - m_out`` [GeV] (keeps digits for soft taus).

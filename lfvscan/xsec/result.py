@@ -71,6 +71,14 @@ def _to_dict(self) -> dict:
     return d
 
 
+def _post_init(self) -> None:
+    """Optional per-bin results not given (``None``) become NaN histograms of the cell's bins."""
+    nb = max(len(self.x_tau_edges) - 1, 0)
+    for f in RESULT_FIELDS:
+        if f.per_bin and getattr(self, f.name) is None:
+            setattr(self, f.name, np.full(nb, math.nan))
+
+
 _DOC = """Result of one cell.  ``closed`` cells have every cross section exactly zero.
 
 Attributes: the cell (``target``, ``energy_GeV`` [GeV], ``mass_GeV`` [GeV]), its ``x_tau_edges``,
@@ -81,5 +89,6 @@ per :data:`lfvscan.schema.RESULT_FIELDS` entry:
 
 #: built from the schema (:func:`_cell_result_fields`); a dataclass like any other
 CellResult = make_dataclass(
-    "CellResult", _cell_result_fields(), namespace={"__module__": __name__, "__doc__": _DOC, "to_dict": _to_dict}
+    "CellResult", _cell_result_fields(), namespace={"__module__": __name__, "__doc__": _DOC, "to_dict": _to_dict,
+                                           "__post_init__": _post_init}
 )
