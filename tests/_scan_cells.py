@@ -9,6 +9,9 @@ on PYTHONPATH).  Behaviour knobs, through environment variables so subprocess ru
   until the process is killed, or with ``LFVSCAN_TEST_PAUSE_UNTIL=signal`` until the process has
   handled SIGTERM/SIGINT (then the cell completes: the engine is draining).  Bounded: after
   ``LFVSCAN_TEST_PAUSE_TIMEOUT`` s (default 120) the process exits with status 3.
+* ``LFVSCAN_TEST_DIE_AT="target,E,m"`` (E, m in GeV as in the grid): the cell at those coordinates
+  ends its process instead of returning, as ``LFVSCAN_TEST_DIE_HOW`` says: ``exit`` (``os._exit(7)``,
+  default), ``systemexit`` (raise ``SystemExit(7)``) or ``segv`` (SIGSEGV to itself).
 * ``LFVSCAN_TEST_SLEEP``: seconds to sleep per open cell (``benchmarks/scan.py --engine-only``;
   no test relies on it).
 """
@@ -57,6 +60,25 @@ def _pause(pause_dir: Path, until_signal: bool, timeout_s: float) -> None:
         signal.signal(s, h)
 
 
+def _die_here(name: str, energy_GeV: float, mass_GeV: float) -> bool:
+    spec = os.environ.get("LFVSCAN_TEST_DIE_AT")
+    if not spec:
+        return False
+    t, e, m = spec.split(",")
+    return t == name and math.isclose(float(e), energy_GeV, rel_tol=1e-12) and math.isclose(float(m), mass_GeV,
+                                                                                            rel_tol=1e-12)
+
+
+def _die(how: str) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if how == "systemexit":
+        raise SystemExit(7)
+    if how == "segv":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    os._exit(7)
+
+
 def cheap_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4, convention="eq3", seed=0,
                n_xbins=60):
     """Deterministic in (target, E, m, seed, n_xbins); random parts come from ``seed`` only."""
@@ -66,6 +88,8 @@ def cheap_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4
     if next(_CALLS) == int(os.environ.get("LFVSCAN_TEST_PAUSE_AT", "0")):
         _pause(Path(os.environ["LFVSCAN_TEST_PAUSE_DIR"]), os.environ.get("LFVSCAN_TEST_PAUSE_UNTIL") == "signal",
                float(os.environ.get("LFVSCAN_TEST_PAUSE_TIMEOUT", "120")))
+    if _die_here(name, energy_GeV, mass_GeV):
+        _die(os.environ.get("LFVSCAN_TEST_DIE_HOW", "exit"))
     if mass_GeV >= reach:
         z = np.zeros(n_xbins)
         return CellResult(name, energy_GeV, mass_GeV, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0, 0.0, True,

@@ -27,8 +27,8 @@ from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store import load_scan, summarize
 
 from _scan_cells import cheap_cell
-from _scan_util import (MPIEXEC, UNDER_MPI, assert_same_results, memory_results, read_results, run_scan_cli, scan_cmd,
-                        subprocess_env, write_config)
+from _scan_util import (MPIEXEC, UNDER_MPI, assert_same_results, extra_attempts, memory_results, read_results,
+                        run_scan_cli, scan_cmd, small_config, subprocess_env, write_config)
 
 pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
 
@@ -226,8 +226,13 @@ def test_kill9_at_chosen_cells_then_resume_is_bit_identical(tmp_path, reference)
     (chunk.parent / f".{chunk.name}.4242-0.partial").write_bytes(b"\x00\x01")  # a kill mid-fold
     r = run_scan_cli(cfg_path, store, "--quiet")
     assert r.returncode == 0, r.stderr
-    assert_same_results(reference, store)
+    assert_same_results(reference, store, ignore=("attempts",))
     assert not list(store.rglob("*.partial"))
+    # each kill cost one attempt of the cell it interrupted (the 4th: cell 11, whose record was cut;
+    # cell 12 queued behind it in that run's attempt log never counts), retried bit-identically
+    extra = extra_attempts(reference, store)
+    assert sorted(set(extra.ravel())) == [0, 1] and extra.sum() == 4
+    assert not list((store / "journal").glob("*.started"))
 
 
 def test_sigterm_subprocess_drains_and_says_how_to_resume(tmp_path, reference):
@@ -290,7 +295,10 @@ def test_mpiexec_two_ranks_kill9_worker_then_resume(tmp_path, reference):
     r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], env=subprocess_env(),
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert_same_results(reference, store)
+    assert_same_results(reference, store, ignore=("attempts",))
+    # the killed job's cells in flight (at most one per rank) each cost one attempt
+    extra = extra_attempts(reference, store)
+    assert set(extra.ravel()) <= {0, 1} and 1 <= extra.sum() <= 2
 
 
 # ---------------------------------------------------------------------------- progress
@@ -375,3 +383,107 @@ def test_mpiexec_sigterm_drains_all_ranks_status_works_while_running(tmp_path, r
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert_same_results(reference, store)
+
+
+# ---------------------------------------------------------------------------- attempts that kill the process
+#: an open cell of the small grid, computed early (large expected cost)
+DIE_CELL = ("Pb", 1000.0, 8.944271909999156)
+DIE_AT = f"{DIE_CELL[0]},{DIE_CELL[1]!r},{DIE_CELL[2]!r}"
+
+
+def _die_index(store: Path) -> tuple[int, int, int]:
+    cfg = load_config(write_config(store.parent / "probe.toml"))
+    return (cfg.target_names.index(DIE_CELL[0]), cfg.energies_GeV.index(DIE_CELL[1]), cfg.masses_GeV.index(DIE_CELL[2]))
+
+
+def _assert_others_match(reference: Path, store: Path, skip: set) -> None:
+    """Every cell but those in ``skip`` bit-identical to the reference (attempts aside)."""
+    ref, got = read_results(reference), read_results(store)
+    mask = np.ones(ref["status"].shape, dtype=bool)
+    for ijk in skip:
+        mask[ijk] = False
+    for name in ref:
+        if name == "attempts":
+            continue
+        a, b = ref[name][mask], got[name][mask]
+        if a.dtype.kind in "biuf":
+            assert a.tobytes() == b.tobytes(), name
+        else:
+            assert [str(v) for v in a] == [str(v) for v in b], name
+
+
+def test_memory_store_cell_raising_systemexit_counts_as_an_attempt():
+    """A cell that raises SystemExit ends run_scan; the next run counts that attempt (FAILED,
+    "process died (attempt 1/2)"), retries it, and after max_attempts leaves it FAILED."""
+    from lfvscan.store.memory import MemoryStore
+
+    cfg = small_config(max_attempts=2)
+    die = (cfg.target_names.index(DIE_CELL[0]), cfg.energies_GeV.index(DIE_CELL[1]), cfg.masses_GeV.index(DIE_CELL[2]))
+
+    def dying(target, energy_GeV, mass_GeV, **kw):
+        if (target, energy_GeV, mass_GeV) == DIE_CELL:
+            raise SystemExit(7)
+        return cheap_cell(target, energy_GeV, mass_GeV, **kw)
+
+    store = MemoryStore(cfg)
+    for attempt in (1, 2):
+        with pytest.raises(SystemExit):
+            run_scan(cfg, store, cell_fn=dying, quiet=True)
+        done_before = sum(r.result is not None for r in store.records.values())
+        status, attempts = store.cell_state()  # what the next run sees
+        assert status[die] == FAILED and attempts[die] == attempt
+        assert store.records[die].error.startswith(f"process died (attempt {attempt}/2) on rank 0")
+    out = run_scan(cfg, store, cell_fn=dying, quiet=True)
+    assert out.exit_code == 1 and out.failed == 1 and out.done == 24
+    assert out.computed_this_run == 24 - done_before  # the dying cell is not tried a third time
+    assert store.records[die].error.startswith("process died (attempt 2/2)")
+
+
+def test_cell_killing_its_process_fails_after_max_attempts(tmp_path, reference):
+    """A cell that ends its process (os._exit, SystemExit, SIGSEGV in turn): each run dies there,
+    each death counts one attempt; after max_attempts = 3 the cell is FAILED with "process died
+    (attempt 3/3)" and the fourth run computes every other cell (bit-identical to an uninterrupted run)."""
+    cfg_path = write_config(tmp_path / "c.toml", max_attempts=3)
+    store = tmp_path / "s.zarr"
+    die = _die_index(store)
+    for attempt, how, code in ((1, "exit", 7), (2, "systemexit", 7), (3, "segv", -signal.SIGSEGV)):
+        r = run_scan_cli(cfg_path, store, "--quiet", LFVSCAN_TEST_DIE_AT=DIE_AT, LFVSCAN_TEST_DIE_HOW=how)
+        assert r.returncode == code, r.stderr
+        assert len(list((store / "journal").glob("*.started"))) == 1  # the dead run's attempt log stays
+    r = run_scan_cli(cfg_path, store, LFVSCAN_TEST_DIE_AT=DIE_AT)
+    assert r.returncode == 1, r.stderr
+    assert "process died (attempt 3/3) on rank 0" in r.stderr
+    assert "scan finished: 24/25 cells done, 1 failed" in r.stderr
+    got = read_results(store)
+    assert got["status"][die] == FAILED and got["attempts"][die] == 3
+    assert str(got["error"][die]).startswith("process died (attempt 3/3) on rank 0")
+    assert not list((store / "journal").glob("*.started"))
+    _assert_others_match(reference, store, {die})
+    assert sorted(set(extra_attempts(reference, store).ravel())) == [0, 2]  # only the dying cell: 3 vs 1
+
+
+def test_mpiexec_cell_killing_its_rank_fails_after_max_attempts(tmp_path, reference):
+    """Under ``mpiexec -n 2`` the dying cell kills its rank (and mpiexec the job) on every attempt;
+    each death counts, so reruns end (never a loop) with that cell FAILED "process died (attempt
+    2/2)".  The other rank's cell in flight may be counted too (which process died is unknowable);
+    raising --max-attempts then completes every cell bit-identically."""
+    cfg_path = write_config(tmp_path / "c.toml", max_attempts=2)
+    store = tmp_path / "s.zarr"
+    die = _die_index(store)
+    cmd = [MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")]
+    codes = []
+    for _ in range(8):  # each dying run counts >= 1 attempt of a cell with < 2: at most 2 x 25 runs in theory,
+        r = subprocess.run(cmd, env=subprocess_env(LFVSCAN_TEST_DIE_AT=DIE_AT), capture_output=True, text=True,
+                           timeout=120)  # and 2 in practice (the dying cell is the 3rd in plan order)
+        codes.append(r.returncode)
+        if r.returncode in (0, 1):
+            break
+    assert codes[-1] == 1 and len(codes) >= 3, codes
+    got = read_results(store)
+    assert got["status"][die] == FAILED and got["attempts"][die] == 2
+    assert str(got["error"][die]).startswith("process died (attempt 2/2)")
+    others = [e for ijk, e in np.ndenumerate(got["error"]) if ijk != die and got["status"][ijk] == FAILED]
+    assert all(str(e).startswith("process died") for e in others)
+    r = subprocess.run([*cmd, "--max-attempts", "5"], env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert_same_results(reference, store, ignore=("attempts",))

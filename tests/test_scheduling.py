@@ -195,7 +195,7 @@ def test_coordinator_hands_out_nothing_after_stop_and_counts_in_flight():
     coord.submit(CellRecord(a.index, None, "boom", 0.0, 1, a.attempt))
     stop.set()
     assert coord.next_task() is None  # draining
-    coord.give_back(b)  # handed out, returned uncomputed: not queued again
+    coord.give_back([b])  # handed out, returned uncomputed: not queued again
     assert coord.in_flight == 0 and coord.flush() == 1 and coord.failed_now == 1
     assert store.status[a.index] == FAILED and b.index not in store.records
     coord.heartbeat("interrupted")

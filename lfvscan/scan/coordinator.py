@@ -6,10 +6,12 @@ the same whatever moves the cells: the serial loop of :mod:`lfvscan.scan.engine`
 directly; under MPI (:mod:`lfvscan.scan.mpi`) rank 0's compute thread and MPI service thread share
 it (thread-safe) and its writer thread flushes it.
 
-* :meth:`Coordinator.next_task` hands out the next task, none once the stop flag is set (drain) or
-  an error happened; :meth:`~Coordinator.submit` buffers a finished cell; a task handed out but
-  returned uncomputed (a draining worker) is :meth:`~Coordinator.give_back` (not queued again:
-  the next run computes it).
+* :meth:`Coordinator.next_tasks` hands out the next tasks to a rank, none once the stop flag is
+  set (drain) or an error happened, and records their attempts in the store *before* they start
+  (``start_cells``: an attempt that kills its process still counts against ``max_attempts``);
+  :meth:`~Coordinator.submit` buffers a finished cell; tasks handed out but returned uncomputed
+  (a draining worker) are :meth:`~Coordinator.give_back` (recorded as such, not queued again:
+  the next run computes them).
 * :meth:`~Coordinator.flush` writes buffered records with one ``write_cells`` call, reports failed
   cells, updates the progress display and writes the heartbeat every ``heartbeat_s`` seconds.
 * :meth:`~Coordinator.heartbeat` writes the run information ``lfvscan status`` shows (state,
@@ -72,17 +74,29 @@ class Coordinator:
         self.write_seconds = 0.0
 
     # -- tasks
-    def next_task(self) -> Task | None:
+    def next_tasks(self, n: int, rank: int) -> list[Task]:
+        """Up to ``n`` tasks for ``rank`` (in the order it computes them), their attempts recorded
+        in the store first; [] once stopping, after an error, or when none are left."""
         with self.lock:
             if self.stop.is_set() or self.error is not None or not self.tasks:
-                return None
-            self.in_flight += 1
-            return self.tasks.pop(0)
+                return []
+            tasks, self.tasks = self.tasks[:n], self.tasks[n:]
+            self.in_flight += len(tasks)
+            # under the lock: this rank's attempts are logged in the order the tasks left the queue
+            self.store.start_cells([(t.index, t.attempt) for t in tasks], rank, self.max_attempts)
+        return tasks
 
-    def give_back(self, task: Task) -> None:
-        """A task handed out but not computed (rank draining)."""
+    def next_task(self, rank: int = 0) -> Task | None:
+        tasks = self.next_tasks(1, rank)
+        return tasks[0] if tasks else None
+
+    def give_back(self, tasks: list[Task]) -> None:
+        """Tasks handed out but not computed (a draining rank): recorded as given back."""
+        if not tasks:
+            return
+        self.store.return_cells([(t.index, t.attempt) for t in tasks])
         with self.lock:
-            self.in_flight -= 1
+            self.in_flight -= len(tasks)
 
     def submit(self, rec: CellRecord) -> None:
         with self.lock:
@@ -104,13 +118,14 @@ class Coordinator:
                 self.computed += 1
                 self.failed_now += rec.result is None
                 if rec.result is None:
-                    self._report_failure(rec)
+                    self.report_failure(rec)
             self.progress.update(int((self.status == DONE).sum()), self.failed_now)
         if time.time() - self._last_beat >= self.heartbeat_s:
             self.heartbeat("running")
         return len(batch)
 
-    def _report_failure(self, rec: CellRecord) -> None:
+    def report_failure(self, rec: CellRecord) -> None:
+        """One line naming a failed cell and the attempt."""
         t = self.config
         i, j, k = rec.index
         self.progress.message(

@@ -122,6 +122,8 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
         f"lfvscan scan: {verb} store {name}: {total} cells requested, {done_before} done, "
         f"{len(tasks)} to compute on {size} rank{'s' if size > 1 else ''}"
     )
+    for rec in getattr(backend, "died", []):
+        coord.report_failure(rec)
     coord.heartbeat("running")
     if size == 1:
         _serial_loop(coord, cell_fn)

@@ -174,8 +174,7 @@ def _serve(comm, coord: Coordinator, src: int, msg: tuple) -> bool:
     coord.rss_MB[src] = rss
     for rec in results:
         coord.submit(rec)
-    for task in returned:
-        coord.give_back(task)
+    coord.give_back(returned)
     if stopping:
         coord.stop.set(stopping)
     if src not in coord.pids:
@@ -183,9 +182,7 @@ def _serve(comm, coord: Coordinator, src: int, msg: tuple) -> bool:
         coord.heartbeat("running")
     if want == 0:
         return False
-    tasks = []
-    while len(tasks) < want and (task := coord.next_task()) is not None:
-        tasks.append(task)
+    tasks = coord.next_tasks(want, src)
     if tasks:
         comm.send(tasks, dest=src, tag=TAG_TASK)
     else:
