@@ -10,6 +10,8 @@ does not request is stored as SKIPPED.  Example::
     convention = "eq3"               # optional, one of lfvscan.couplings.CONVENTIONS
     n_xbins = 60                     # optional, bins of dsigma/dln x_tau
     max_attempts = 3                 # optional, attempts per cell before it stays FAILED
+    cell_timeout_s = 3600            # optional, wall limit of one cell [s] (0: none); then FAILED, retried
+    rank_timeout_s = 0               # optional, silence [s] after which a rank is lost (0: from cell costs)
     masses_GeV = {min = 2.0, max = 40.0, n = 8}    # or an explicit list [2.0, 5.0, 10.0]
 
     [[targets]]
@@ -20,7 +22,7 @@ Testing / extension hook: ``cell_function = "module:function"`` replaces
 :func:`lfvscan.xsec.compute_cell` (same signature) for the whole scan; it is part of the
 config hash, so a store made with it is never mixed with one made with the real physics.
 
-``store`` and ``max_attempts`` are *run settings*: they may change between runs of one store.
+``store``, ``max_attempts``, ``cell_timeout_s`` and ``rank_timeout_s`` are *run settings*: they may change between runs of one store.
 Everything else is *physics* and is hashed; resuming a store with different physics is refused.
 """
 
@@ -48,6 +50,8 @@ TOP_KEYS = (
     "convention",
     "n_xbins",
     "max_attempts",
+    "cell_timeout_s",
+    "rank_timeout_s",
     "masses_GeV",
     "targets",
     "cell_function",
@@ -55,7 +59,9 @@ TOP_KEYS = (
 TARGET_KEYS = ("name", "energies_GeV")
 GRID_KEYS = ("min", "max", "n")
 #: keys that may differ between runs of one store (not hashed)
-RUN_KEYS = ("store", "max_attempts")
+RUN_KEYS = ("store", "max_attempts", "cell_timeout_s", "rank_timeout_s")
+#: default wall limit of one cell [s] (a stuck cell is failed after it; paper cells take seconds)
+DEFAULT_CELL_TIMEOUT_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class ScanConfig:
     convention: str = "eq3"
     n_xbins: int = 60
     max_attempts: int = 3
+    cell_timeout_s: float = DEFAULT_CELL_TIMEOUT_S  #: wall limit of one cell [s]; 0: none
+    rank_timeout_s: float = 0.0  #: silence [s] after which a rank is lost; 0: derived (lfvscan.scan.mpi)
     store: str = "scan.zarr"
     cell_function: str = ""
     source: str = ""  #: path of the TOML file (informational, not hashed)
@@ -121,7 +129,8 @@ class ScanConfig:
     def to_dict(self) -> dict:
         """Full resolved config (physics + run settings), JSON-able."""
         d = self.physics_dict()
-        d.update(store=self.store, max_attempts=self.max_attempts)
+        d.update(store=self.store, max_attempts=self.max_attempts, cell_timeout_s=self.cell_timeout_s,
+                 rank_timeout_s=self.rank_timeout_s)
         return d
 
     def config_hash(self) -> str:
@@ -216,6 +225,8 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
     convention = typed("convention", str, "eq3", "a string")
     n_xbins = typed("n_xbins", int, 60, "an integer")
     max_attempts = typed("max_attempts", int, 3, "an integer")
+    cell_timeout_s = typed("cell_timeout_s", (int, float), DEFAULT_CELL_TIMEOUT_S, "a number of seconds")
+    rank_timeout_s = typed("rank_timeout_s", (int, float), 0.0, "a number of seconds")
     store = typed("store", str, "scan.zarr", "a string (path)")
     cell_function = typed("cell_function", str, "", 'a string "module:function"')
 
@@ -231,6 +242,9 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
         problems.append(f"n_xbins must be >= 1, got {n_xbins}")
     if max_attempts < 1:
         problems.append(f"max_attempts must be >= 1, got {max_attempts}")
+    for key, v in (("cell_timeout_s", cell_timeout_s), ("rank_timeout_s", rank_timeout_s)):
+        if not (math.isfinite(v) and v >= 0):
+            problems.append(f"{key} must be a finite number of seconds >= 0 (0: {'none' if key == 'cell_timeout_s' else 'automatic'}), got {v!r}")
     if cell_function and cell_function.count(":") != 1:
         problems.append(f'cell_function must look like "module:function", got {cell_function!r}')
 
@@ -285,6 +299,8 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
         convention=convention,
         n_xbins=int(n_xbins),
         max_attempts=int(max_attempts),
+        cell_timeout_s=float(cell_timeout_s),
+        rank_timeout_s=float(rank_timeout_s),
         store=store,
         cell_function=cell_function,
         source=source,
