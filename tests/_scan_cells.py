@@ -9,6 +9,10 @@ on PYTHONPATH).  Behaviour knobs, through environment variables so subprocess ru
   until the process is killed, or with ``LFVSCAN_TEST_PAUSE_UNTIL=signal`` until the process has
   handled SIGTERM/SIGINT (then the cell completes: the engine is draining).  Bounded: after
   ``LFVSCAN_TEST_PAUSE_TIMEOUT`` s (default 120) the process exits with status 3.
+* ``LFVSCAN_TEST_PAUSE_RANK=r``: pause only in the process of MPI rank r (``PMI_RANK``).
+* ``LFVSCAN_TEST_BLOCK_AT="target,E,m"`` with ``LFVSCAN_TEST_PAUSE_DIR``: the cell at those
+  coordinates pauses as above (marker file, waits until killed or interrupted by the engine's wall
+  limit), whichever process computes it: a hung cell.
 * ``LFVSCAN_TEST_DIE_AT="target,E,m"`` (E, m in GeV as in the grid): the cell at those coordinates
   ends its process instead of returning, as ``LFVSCAN_TEST_DIE_HOW`` says: ``exit`` (``os._exit(7)``,
   default), ``systemexit`` (raise ``SystemExit(7)``) or ``segv`` (SIGSEGV to itself).
@@ -60,8 +64,8 @@ def _pause(pause_dir: Path, until_signal: bool, timeout_s: float) -> None:
         signal.signal(s, h)
 
 
-def _die_here(name: str, energy_GeV: float, mass_GeV: float) -> bool:
-    spec = os.environ.get("LFVSCAN_TEST_DIE_AT")
+def _is_cell(var: str, name: str, energy_GeV: float, mass_GeV: float) -> bool:
+    spec = os.environ.get(var)
     if not spec:
         return False
     t, e, m = spec.split(",")
@@ -85,10 +89,12 @@ def cheap_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4
     edges = x_tau_edges(energy_GeV, n_xbins)
     reach = math.sqrt(2 * energy_GeV + M_MU**2) - M_TAU
     name = target if isinstance(target, str) else target.name
-    if next(_CALLS) == int(os.environ.get("LFVSCAN_TEST_PAUSE_AT", "0")):
+    rank_ok = os.environ.get("LFVSCAN_TEST_PAUSE_RANK", os.environ.get("PMI_RANK")) == os.environ.get("PMI_RANK")
+    paused_here = next(_CALLS) == int(os.environ.get("LFVSCAN_TEST_PAUSE_AT", "0")) and rank_ok
+    if paused_here or _is_cell("LFVSCAN_TEST_BLOCK_AT", name, energy_GeV, mass_GeV):
         _pause(Path(os.environ["LFVSCAN_TEST_PAUSE_DIR"]), os.environ.get("LFVSCAN_TEST_PAUSE_UNTIL") == "signal",
                float(os.environ.get("LFVSCAN_TEST_PAUSE_TIMEOUT", "120")))
-    if _die_here(name, energy_GeV, mass_GeV):
+    if _is_cell("LFVSCAN_TEST_DIE_AT", name, energy_GeV, mass_GeV):
         _die(os.environ.get("LFVSCAN_TEST_DIE_HOW", "exit"))
     if mass_GeV >= reach:
         z = np.zeros(n_xbins)

@@ -27,7 +27,7 @@ from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store import load_scan, summarize
 
 from _scan_cells import cheap_cell
-from _scan_util import (MPIEXEC, UNDER_MPI, assert_same_results, extra_attempts, memory_results, read_results,
+from _scan_util import (MPIEXEC, SMALL_TOML, UNDER_MPI, assert_same_results, extra_attempts, memory_results, read_results,
                         run_scan_cli, scan_cmd, small_config, subprocess_env, write_config)
 
 pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
@@ -53,13 +53,13 @@ def n_done(store: Path) -> int:
 
 
 def start_paused(cmd: list[str], pause_dir: Path, at_cell: int, n_procs: int = 1, until_signal: bool = False,
-                 timeout_s: float = 60, **popen) -> subprocess.Popen:
+                 timeout_s: float = 60, extra_env: dict | None = None, **popen) -> subprocess.Popen:
     """Start a scan whose processes each pause in their ``at_cell``-th cell (``_scan_cells`` knobs);
     return once ``n_procs`` processes are paused there.  Fails loudly (after killing the scan) if
     the scan exits first or nothing pauses within ``timeout_s``: polling only, no timing guess."""
     pause_dir.mkdir()
     env = subprocess_env(LFVSCAN_TEST_PAUSE_AT=str(at_cell), LFVSCAN_TEST_PAUSE_DIR=str(pause_dir),
-                         LFVSCAN_TEST_PAUSE_UNTIL="signal" if until_signal else "kill")
+                         LFVSCAN_TEST_PAUSE_UNTIL="signal" if until_signal else "kill", **(extra_env or {}))
     p = subprocess.Popen(cmd, env=env, **popen)
     deadline = time.monotonic() + timeout_s
     while len(list(pause_dir.glob("paused.*"))) < n_procs:
@@ -485,5 +485,106 @@ def test_mpiexec_cell_killing_its_rank_fails_after_max_attempts(tmp_path, refere
     others = [e for ijk, e in np.ndenumerate(got["error"]) if ijk != die and got["status"][ijk] == FAILED]
     assert all(str(e).startswith("process died") for e in others)
     r = subprocess.run([*cmd, "--max-attempts", "5"], env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert_same_results(reference, store, ignore=("attempts",))
+
+
+# ---------------------------------------------------------------------------- hung cells, silent ranks
+def _toml_with(**keys) -> str:
+    extra = "".join(f"{k} = {v}\n" for k, v in keys.items())
+    return SMALL_TOML.format(store="s.zarr", seed=7, max_attempts=3).replace("n_xbins = 8\n", "n_xbins = 8\n" + extra)
+
+
+def test_liveness_timeout_derives_from_cell_costs_within_bounds():
+    from dataclasses import replace
+
+    from lfvscan.scan.mpi import LIVENESS_FACTOR, LIVENESS_MAX_S, LIVENESS_MIN_S, liveness_timeout_s
+
+    cfg = small_config()  # cell_timeout_s = 3600 s by default
+    assert liveness_timeout_s(cfg, None) == 3600 + LIVENESS_MIN_S  # nothing seen: the longest a cell may take
+    assert liveness_timeout_s(cfg, 0.01) == LIVENESS_MIN_S
+    assert liveness_timeout_s(cfg, 20.0) == LIVENESS_FACTOR * 20.0
+    assert liveness_timeout_s(cfg, 1e4) == 3600 + LIVENESS_MIN_S
+    assert liveness_timeout_s(replace(cfg, cell_timeout_s=0.0), 1e4) == LIVENESS_MAX_S
+    assert liveness_timeout_s(replace(cfg, rank_timeout_s=7.5), 1e4) == 7.5
+
+
+def test_cell_over_its_wall_limit_fails_and_the_scan_goes_on():
+    """A cell blocked forever is interrupted after cell_timeout_s, recorded FAILED with that
+    message, the other cells are computed, and the next run computes it bit-identically."""
+    import threading
+    from dataclasses import replace
+
+    cfg = replace(small_config(), cell_timeout_s=0.5)
+    die = (cfg.target_names.index(DIE_CELL[0]), cfg.energies_GeV.index(DIE_CELL[1]), cfg.masses_GeV.index(DIE_CELL[2]))
+    never = threading.Event()
+
+    def hanging(target, energy_GeV, mass_GeV, **kw):
+        if (target, energy_GeV, mass_GeV) == DIE_CELL:
+            never.wait()  # blocks until interrupted: the wall limit's SIGALRM
+        return cheap_cell(target, energy_GeV, mass_GeV, **kw)
+
+    store, ref = MemoryStore(cfg), MemoryStore(cfg)
+    out = run_scan(cfg, store, cell_fn=hanging, quiet=True)
+    assert out.exit_code == 1 and out.failed == 1 and out.done == 24
+    assert store.records[die].error == ("CellTimeout: cell exceeded its wall limit of 0.5 s (cell_timeout_s); it is "
+                                        "computed again by the next run while attempts < max_attempts")
+    out = run_scan(cfg, store, cell_fn=cheap_cell, quiet=True)
+    assert out.exit_code == 0 and out.computed_this_run == 1
+    run_scan(cfg, ref, cell_fn=cheap_cell, quiet=True)
+    a, b = memory_results(ref), memory_results(store)
+    b[die]["attempts"] = a[die]["attempts"]  # the timed-out attempt counts
+    assert a == b
+
+
+def test_mpiexec_hung_cell_fails_on_its_rank_and_the_rest_completes(tmp_path, reference):
+    """Under mpiexec -n 2 a cell blocked forever (on whichever rank) is failed after cell_timeout_s,
+    the cells queued behind it are computed, and a rerun completes the scan bit-identically."""
+    cfg_path = write_config(tmp_path / "c.toml", text=_toml_with(cell_timeout_s=1))
+    store = tmp_path / "s.zarr"
+    cmd = [MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")]
+    (tmp_path / "pause").mkdir()
+    r = subprocess.run(cmd, env=subprocess_env(LFVSCAN_TEST_BLOCK_AT=DIE_AT, LFVSCAN_TEST_PAUSE_DIR=str(tmp_path / "pause")),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1, r.stderr
+    assert len(list((tmp_path / "pause").glob("paused.*"))) == 1  # the hung cell did start
+    got = read_results(store)
+    die = _die_index(store)
+    assert got["status"][die] == FAILED and "exceeded its wall limit of 1 s" in str(got["error"][die])
+    _assert_others_match(reference, store, {die})
+    r = subprocess.run(cmd, env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert_same_results(reference, store, ignore=("attempts",))
+
+
+def test_mpiexec_stopped_worker_ends_the_job_then_resume(tmp_path, reference):
+    """kill -STOP of rank 1 while it holds cells: rank 0 gives it up after rank_timeout_s, writes
+    what it has, and the job ends with exit 75 and a message naming the rank; the rerun gives the
+    uninterrupted results bit for bit."""
+    cfg_path = write_config(tmp_path / "c.toml", text=_toml_with(rank_timeout_s=1))
+    store = tmp_path / "s.zarr"
+    pause = tmp_path / "pause"
+    p = start_paused([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], pause, 3, n_procs=1,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                     extra_env={"LFVSCAN_TEST_PAUSE_RANK": "1"})
+    (marker,) = pause.glob("paused.*")
+    pid = int(marker.name.split(".")[1])
+    try:
+        os.kill(pid, signal.SIGSTOP)  # rank 1 neither dies nor answers
+        out, err = p.communicate(timeout=120)
+    finally:
+        kill_scan(p)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert p.returncode == 75, err
+    assert f"rank 1 (pid {pid}) has not answered for" in err and "it is hung or stopped; ending the job" in err
+    assert f"resume with: lfvscan scan {cfg_path} --store {store}" in err
+    status = json.loads(subprocess.run([*scan_cmd(cfg_path, store)[:3], "status", str(store), "--json"],
+                                       env=subprocess_env(), capture_output=True, text=True).stdout)
+    assert status["state"] == "ended: a rank was lost"
+    r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], env=subprocess_env(),
+                       capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert_same_results(reference, store, ignore=("attempts",))

@@ -70,6 +70,11 @@ class Coordinator:
         self.rss_MB: dict[int, float] = {}
         self.pids: dict[int, int] = {0: os.getpid()}
         self.started = time.time()
+        #: longest wall time of a finished cell so far [s] (the liveness timeout derives from it)
+        self.longest_cell_s = 0.0
+        self.cells_seen = 0
+        #: monotonic start of the cell rank 0 is computing (None: none)
+        self.rank0_cell_since: float | None = None
         self._last_beat = 0.0
         self.write_seconds = 0.0
 
@@ -102,7 +107,19 @@ class Coordinator:
         with self.lock:
             self.buffer.append(rec)
             self.in_flight -= 1
+            self.cells_seen += 1
+            if rec.wall_seconds == rec.wall_seconds:  # not NaN
+                self.longest_cell_s = max(self.longest_cell_s, float(rec.wall_seconds))
         self.wake.set()
+
+    def cell_seconds_seen(self) -> float | None:
+        """Longest cell seen [s]: finished cells and the one rank 0 computes; None before any."""
+        with self.lock:
+            seen = self.longest_cell_s if self.cells_seen else None
+            since = self.rank0_cell_since
+        if since is not None:
+            seen = max(seen or 0.0, time.monotonic() - since)
+        return seen
 
     # -- writing
     def flush(self) -> int:
