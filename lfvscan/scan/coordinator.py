@@ -20,6 +20,7 @@ it (thread-safe) and its writer thread flushes it.
 
 from __future__ import annotations
 
+import collections
 import os
 import resource
 import socket
@@ -35,6 +36,12 @@ from lfvscan.scan.signals import StopFlag
 from lfvscan.store.backend import ScanBackend
 from lfvscan.store.journal import CellRecord
 from lfvscan.store.scandata import DONE, FAILED
+
+
+#: work per batch handed to a worker [s of cell time] (one message and one journal line per batch)
+BATCH_TARGET_S = 0.25
+BATCH_MAX = 1000  #: cells per batch at most
+EMA_WEIGHT = 0.1  #: weight of the latest cell in the running mean cell time
 
 
 def max_rss_MB() -> float:
@@ -53,7 +60,7 @@ class Coordinator:
                  heartbeat_s: float = 5.0):
         self.store = store
         self.config = config
-        self.tasks = list(tasks)
+        self.tasks = collections.deque(tasks)  # popped from the left: O(1) per task
         self.stop = stop
         self.progress = progress
         self.n_ranks = n_ranks
@@ -73,7 +80,8 @@ class Coordinator:
         #: longest wall time of a finished cell so far [s] (the liveness timeout derives from it)
         self.longest_cell_s = 0.0
         self.cells_seen = 0
-        #: monotonic start of the cell rank 0 is computing (None: none)
+        self.mean_cell_s: float | None = None  #: running mean of recent cell times [s] (EMA_WEIGHT)
+        self.idle_s: dict[int, float] = {}  #: seconds each worker waited with nothing to compute        #: monotonic start of the cell rank 0 is computing (None: none)
         self.rank0_cell_since: float | None = None
         self._last_beat = 0.0
         self.write_seconds = 0.0
@@ -85,11 +93,20 @@ class Coordinator:
         with self.lock:
             if self.stop.is_set() or self.error is not None or not self.tasks:
                 return []
-            tasks, self.tasks = self.tasks[:n], self.tasks[n:]
+            tasks = [self.tasks.popleft() for _ in range(min(n, len(self.tasks)))]
             self.in_flight += len(tasks)
             # under the lock: this rank's attempts are logged in the order the tasks left the queue
             self.store.start_cells([(t.index, t.attempt) for t in tasks], rank, self.max_attempts)
         return tasks
+
+    def batch_size(self) -> int:
+        """Cells per batch: BATCH_TARGET_S of work at the running mean cell time (1 before any
+        cell is timed), at most BATCH_MAX, and at most 1/(2 x ranks) of what is left (small
+        batches on the tail, so no rank idles while another works through a big one)."""
+        with self.lock:
+            mean, left = self.mean_cell_s, len(self.tasks)
+        size = 1 if mean is None else min(BATCH_MAX, max(1, int(BATCH_TARGET_S / max(mean, 1e-6))))
+        return max(1, min(size, left // (2 * self.n_ranks)))
 
     def next_task(self, rank: int = 0) -> Task | None:
         tasks = self.next_tasks(1, rank)
@@ -108,8 +125,10 @@ class Coordinator:
             self.buffer.append(rec)
             self.in_flight -= 1
             self.cells_seen += 1
-            if rec.wall_seconds == rec.wall_seconds:  # not NaN
-                self.longest_cell_s = max(self.longest_cell_s, float(rec.wall_seconds))
+            w = float(rec.wall_seconds)
+            if w == w:  # not NaN
+                self.longest_cell_s = max(self.longest_cell_s, w)
+                self.mean_cell_s = w if self.mean_cell_s is None else (1 - EMA_WEIGHT) * self.mean_cell_s + EMA_WEIGHT * w
         self.wake.set()
 
     def cell_seconds_seen(self) -> float | None:
@@ -166,6 +185,7 @@ class Coordinator:
                 "failed_this_run": self.failed_now,
                 "write_seconds": self.write_seconds,
                 "max_rss_MB_per_rank": {str(k): v for k, v in sorted(self.rss_MB.items())},
+                "idle_seconds_per_rank": {str(k): round(v, 3) for k, v in sorted(self.idle_s.items())},
                 "pids": {str(k): v for k, v in sorted(self.pids.items())},
             }
         )

@@ -11,8 +11,12 @@
 * All waiting is done by polling (``Iprobe`` + short sleeps with back-off, :class:`Backoff`)
   instead of MPI's busy-waiting blocking calls, so an idle rank does not steal the CPU of a
   computing one on a full node.
-* Workers (:func:`run_worker`): keep :data:`PREFETCH` cells in reserve beyond the one they compute
-  (hides rank 0's reply latency), send results with each request for more, until told to stop.
+* Batches: rank 0 hands out cells in batches of about :data:`lfvscan.scan.coordinator.BATCH_TARGET_S`
+  of work, sized from the measured cell cost and shrinking on the tail
+  (:meth:`~lfvscan.scan.coordinator.Coordinator.batch_size`); each batch's attempts are recorded
+  with one journal line.
+* Workers (:func:`run_worker`): ask for the next batch when half of the last one is left (hides
+  rank 0's reply latency), send each result right after its cell, until told to stop.
   A worker's stop signal travels with its messages and drains every rank; a worker hands back
   the cells it holds but will not compute.
 * Faults: an exception in rank 0's service or writer thread aborts the job (the workers cannot
@@ -27,6 +31,7 @@ The bookkeeping itself (queue, buffer, writes) is :class:`lfvscan.scan.coordinat
 
 from __future__ import annotations
 
+import collections
 import os
 import signal
 import sys
@@ -232,11 +237,13 @@ def _serve(comm, coord: Coordinator, src: int, msg: tuple) -> tuple[bool, int]:
     number of cells the worker holds).
 
     Message (tag TAG_REQUEST): (results, returned tasks, its stop signal or None, max RSS MB,
-    pid, want).  ``want`` > 0: send up to ``want`` tasks (TAG_TASK), or TAG_STOP (payload:
-    drain?) when none are left; ``want`` == 0: the worker's last message.
+    pid, want, seconds it waited idle so far).  ``want`` > 0: send a batch of at least ``want``
+    tasks, sized by :meth:`Coordinator.batch_size` (TAG_TASK), or TAG_STOP (payload: drain?)
+    when none are left; ``want`` == 0: results only, no reply; ``want`` < 0: its last message.
     """
-    results, returned, stopping, rss, pid, want = msg
+    results, returned, stopping, rss, pid, want, idle_s = msg
     coord.rss_MB[src] = rss
+    coord.idle_s[src] = idle_s
     for rec in results:
         coord.submit(rec)
     coord.give_back(returned)
@@ -246,9 +253,11 @@ def _serve(comm, coord: Coordinator, src: int, msg: tuple) -> tuple[bool, int]:
         coord.pids[src] = pid
         coord.heartbeat("running")
     delta = -len(results) - len(returned)
-    if want == 0:
+    if want < 0:
         return False, delta
-    tasks = coord.next_tasks(want, src)
+    if want == 0:
+        return True, delta
+    tasks = coord.next_tasks(max(want, coord.batch_size()), src)
     if tasks:
         comm.send(tasks, dest=src, tag=TAG_TASK)
     else:
@@ -275,18 +284,24 @@ def _writer(coord: Coordinator, served_all: threading.Event) -> None:
 
 # ---------------------------------------------------------------------------- workers
 def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int:
-    """Compute cells handed out by rank 0, keeping PREFETCH in reserve (so that rank 0's reply
-    latency never leaves this rank idle), until told to stop.  Returns the cells computed."""
+    """Compute the batches of cells rank 0 hands out until told to stop; returns the cells computed.
+
+    Each result goes to rank 0 right after its cell (so a crash in the next cell is charged to
+    that cell, :func:`lfvscan.store.journal.died_records`, and rank 0 hears from this rank at least
+    once per cell).  The next batch is asked for when the queue is down to half the last batch
+    (at least PREFETCH cells), so rank 0's reply latency is hidden behind the cells still queued.
+    """
     from mpi4py import MPI
 
     rank = comm.Get_rank()
-    queue: list[Task] = []
+    queue: collections.deque[Task] = collections.deque()
     results: list[CellRecord] = []
     returned: list[Task] = []
-    n = 0
+    n, last_batch, idle = 0, 0, [0.0]
 
     def send(want: int) -> None:
-        msg = (list(results), list(returned), stop.signum if stop.is_set() else None, max_rss_MB(), os.getpid(), want)
+        msg = (results[:], returned[:], stop.signum if stop.is_set() else None, max_rss_MB(), os.getpid(), want,
+               idle[0])
         comm.send(msg, dest=0, tag=TAG_REQUEST)
         results.clear()
         returned.clear()
@@ -296,7 +311,7 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
     send(PREFETCH + 1)
     outstanding, no_more = True, False
     while True:
-        if outstanding and (reply := _poll_reply(comm, st, backoff, wait=not queue)) is not None:
+        if outstanding and (reply := _poll_reply(comm, st, backoff, wait=not queue, idle=idle)) is not None:
             tag, msg = reply
             outstanding = False
             if tag == TAG_STOP:
@@ -306,31 +321,36 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
                     queue.clear()
             else:
                 queue.extend(msg)
+                last_batch = len(msg)
         if stop.is_set() and queue:
             returned.extend(queue)
             queue.clear()
         if queue:
-            results.append(compute_task(cell_fn, config, queue.pop(0), rank))
+            results.append(compute_task(cell_fn, config, queue.popleft(), rank))
             n += 1
-        if not outstanding:
-            if no_more:
-                if not queue:
-                    send(0)
-                    break
-            else:
-                send(max(1, PREFETCH + 1 - len(queue)))
-                outstanding = True
+        if not outstanding and no_more and not queue:
+            send(-1)
+            break
+        if not outstanding and not no_more and len(queue) <= max(PREFETCH, last_batch // 2):
+            send(1)
+            outstanding = True
+        elif results or returned:
+            send(0)
     return n
 
 
-def _poll_reply(comm, st, backoff: Backoff, wait: bool) -> tuple[int, object] | None:
-    """Rank 0's reply (tag, payload) if one has arrived; with ``wait``, wait for it off the CPU."""
+def _poll_reply(comm, st, backoff: Backoff, wait: bool, idle: list) -> tuple[int, object] | None:
+    """Rank 0's reply (tag, payload) if one has arrived; with ``wait``, wait for it off the CPU
+    (the seconds waited are added to ``idle[0]``)."""
     from mpi4py import MPI
 
     got = comm.Iprobe(source=0, tag=MPI.ANY_TAG, status=st)
-    while not got and wait:  # nothing to do: wait, off the CPU
-        backoff.sleep()
-        got = comm.Iprobe(source=0, tag=MPI.ANY_TAG, status=st)
+    if not got and wait:  # nothing to do: wait, off the CPU
+        t0 = time.perf_counter()
+        while not got:
+            backoff.sleep()
+            got = comm.Iprobe(source=0, tag=MPI.ANY_TAG, status=st)
+        idle[0] += time.perf_counter() - t0
     backoff.reset()
     if not got:
         return None
