@@ -16,12 +16,14 @@ on PYTHONPATH).  Behaviour knobs, through environment variables so subprocess ru
 * ``LFVSCAN_TEST_DIE_AT="target,E,m"`` (E, m in GeV as in the grid): the cell at those coordinates
   ends its process instead of returning, as ``LFVSCAN_TEST_DIE_HOW`` says: ``exit`` (``os._exit(7)``,
   default), ``systemexit`` (raise ``SystemExit(7)``) or ``segv`` (SIGSEGV to itself).
-* ``LFVSCAN_TEST_SLEEP``: seconds to sleep per open cell (``benchmarks/scan.py --engine-only``;
-  no test relies on it).
+* ``LFVSCAN_TEST_SLEEP``: seconds to sleep per open cell, ``LFVSCAN_TEST_SPIN``: seconds of CPU
+  work (busy loop) per open cell (``benchmarks/scan.py --engine-only/--simulate``; no test relies
+  on them).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -101,6 +103,11 @@ def cheap_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4
         return CellResult(name, energy_GeV, mass_GeV, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0, 0.0, True,
                           edges, z, z.copy(), theta, convention)
     time.sleep(float(os.environ.get("LFVSCAN_TEST_SLEEP", "0")))
+    spin = float(os.environ.get("LFVSCAN_TEST_SPIN", "0"))
+    if spin > 0:
+        t_end = time.process_time() + spin
+        while time.process_time() < t_end:
+            pass
     rng = np.random.default_rng(seed)
     z2 = {"Pb": 82.0, "W": 74.0}.get(name, 1.0) ** 2
     sigma = z2 * (1 - mass_GeV / reach) ** 2 / mass_GeV**2 * (1 + rel_err * rng.standard_normal())
@@ -110,3 +117,17 @@ def cheap_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4
         0.1 * sigma, 0.1 * rel_err * sigma, float(rng.uniform(0.5, 1.5)), float(rng.uniform()),
         int(rng.integers(1000, 100000)), 1e-3, False, edges, dist, rel_err * dist, theta, convention,
     )
+
+
+@functools.lru_cache(maxsize=None)
+def _zero_arrays(energy_GeV: float, n_xbins: int) -> tuple[np.ndarray, np.ndarray]:
+    return x_tau_edges(energy_GeV, n_xbins), np.zeros(n_xbins)
+
+
+def zero_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4, convention="eq3", seed=0,
+              n_xbins=60):
+    """A cell that costs (almost) nothing: sigma = 0, cached arrays (``benchmarks/scan.py --dispatch``)."""
+    edges, z = _zero_arrays(float(energy_GeV), int(n_xbins))
+    name = target if isinstance(target, str) else target.name
+    return CellResult(name, energy_GeV, mass_GeV, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0, 0.0, True,
+                      edges, z, z, theta, convention)
