@@ -179,6 +179,9 @@ def efficiency_mode(work: Path, repeat: int) -> None:
         eff = t1 / (2 * c * t2)
         ranks = per_rank(work / f"eff-n2-{k}.zarr")
         split = ", ".join(f"rank {r}: {n} cells {s:.2f} s" for r, (n, s) in ranks.items())
+        idle = json.loads((work / f"eff-n2-{k}.zarr" / "lfvscan_run.json").read_text()).get("idle_seconds_per_rank")
+        if idle:
+            split += f"; workers idle waiting for rank 0: {idle} s"
         print(f"run {k + 1}: T1 {t1:.2f} s, T2 {t2:.2f} s (scan phases; process walls {r1['wall_s']:.2f} / "
               f"{r2['wall_s']:.2f} s), c {c:.3f} (kernel {alone:.2f} s alone, {together:.2f} s each of 2), "
               f"efficiency T1/(2 c T2) = {eff:.3f}; summed cell time n1 {r1['summed_cell_s']:.2f} s, "

@@ -21,6 +21,13 @@ object the caller owns (e.g. :class:`lfvscan.store.memory.MemoryStore`).  ``-n 1
 launcher: the same coordinator runs serially here (:func:`_serial_loop`), no thread, no MPI
 import.  ``kill -9`` loses at most the cells in flight (see :mod:`lfvscan.store` for the write
 protocol); rerunning the same command resumes.
+
+Faults and exit statuses: 0 complete; 1 cells failed (retried by the next run while attempts <
+max_attempts) or left pending; 2 usage error; 128+signal after a SIGTERM/SIGINT drain;
+75 (:data:`EXIT_RANK_LOST`) when a rank fell silent (:mod:`lfvscan.scan.mpi`).  Every attempt is
+recorded before it starts, so an attempt that kills its process (segfault, ``SystemExit``,
+out-of-memory kill) counts against max_attempts ("process died (attempt k/n)"); a cell over its
+wall limit ``cell_timeout_s`` is failed (:mod:`lfvscan.scan.cells`).
 """
 
 from __future__ import annotations

@@ -152,12 +152,16 @@ def run_rank0(comm, coord: Coordinator, cell_fn: CellFn, rank0_computes: bool) -
     service.start()
     writer.start()
     try:
-        if rank0_computes:
-            while (task := coord.next_task()) is not None:
-                coord.rank0_cell_since = time.monotonic()
-                rec = compute_task(cell_fn, coord.config, task, 0)
-                coord.rank0_cell_since = None
-                coord.submit(rec)
+        if rank0_computes:  # in batches like a worker (one attempt line per batch)
+            while tasks := coord.next_tasks(coord.batch_size(), 0):
+                for i, task in enumerate(tasks):
+                    if coord.stop.is_set() or coord.error is not None:
+                        coord.give_back(tasks[i:])
+                        break
+                    coord.rank0_cell_since = time.monotonic()
+                    rec = compute_task(cell_fn, coord.config, task, 0)
+                    coord.rank0_cell_since = None
+                    coord.submit(rec)
     finally:
         main_done.set()
         while service.is_alive():  # join in slices so signals reach the main thread
