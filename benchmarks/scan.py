@@ -2,6 +2,23 @@
 
     python benchmarks/scan.py [--config configs/demo.toml] [--ranks 1 2] [--paper] [--keep DIR]
                               [--engine-only SECONDS]
+    python benchmarks/scan.py --efficiency [--repeat 3]     # issue 13: paper config, 1 vs 2 ranks
+    python benchmarks/scan.py --simulate 32 [--cell-ms 50]  # issue 13: N oversubscribed ranks
+    python benchmarks/scan.py --dispatch [--ranks 2]        # issue 13: rank 0's cells/s, zero-cost cells
+    python benchmarks/scan.py --costs                       # rank 0's per-item costs (docs/scaling.md)
+
+Issue-13 modes (each prints its figures and target):
+
+* ``--efficiency``: configs/paper.toml with ``mpiexec -n 1`` (T1) and ``-n 2`` (T2, scan phases),
+  and the host's ceiling c in the same run: a cell-integration kernel (``compute_cell`` over a
+  fixed list of paper cells) timed alone and as two copies at once, c = alone / together.
+  Efficiency T1 / (2 c T2) (target >= 0.90; best of ``--repeat`` runs), per-rank cell count and
+  summed cell time from the store's ``rank`` and ``wall_seconds`` arrays.
+* ``--simulate N``: N ranks (oversubscribed) on 3000 stand-in cells that sleep ``--cell-ms`` ms
+  plus ``--spin-ms`` ms of CPU; efficiency = summed cell time / (N x scan phase) (target >= 0.90
+  at N = 32, 50 ms).
+* ``--dispatch``: 20,000 zero-cost stand-in cells (8 x_tau bins) on ``--ranks`` ranks: cells/s of
+  the scan phase (target >= 20,000 cells/s), which bounds what rank 0 can hand out and record.
 
 First it measures the machine's own ceiling: a fixed numpy kernel alone and as N simultaneous
 copies (on shared or busy hosts N independent processes do not each run at full speed).
@@ -113,6 +130,145 @@ def same(a: Path, b: Path) -> bool:
     return all(np.asarray(ga[k][...]).tobytes() == np.asarray(gb[k][...]).tobytes() for k in names)
 
 
+KERNEL_CELLS = (
+    "import time\n"
+    "from lfvscan.xsec import compute_cell\n"
+    "cells = [('Pb', 1000.0, m) for m in (2.0, 5.0, 10.0, 20.0, 30.0)] + [('W', 300.0, m) for m in (2.0, 5.0, 10.0)]\n"
+    "compute_cell('Pb', 160.0, 3.0, rel_err=0.005, seed=1)\n"  # warm-up (imports, caches)
+    "t = time.perf_counter()\n"
+    "for _ in range({reps}):\n"
+    "    for i, (name, e, m) in enumerate(cells): compute_cell(name, e, m, rel_err=0.005, seed=i)\n"
+    "print(time.perf_counter() - t)\n"
+)
+
+
+def cell_ceiling(reps: int = 8) -> tuple[float, float]:
+    """(alone, together) seconds of the cell-integration kernel: one copy, then two at once."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    code = KERNEL_CELLS.format(reps=reps)
+
+    def start():
+        return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+
+    alone = float(start().communicate()[0])
+    procs = [start(), start()]
+    together = float(np.mean([float(p.communicate()[0]) for p in procs]))
+    return alone, together
+
+
+def per_rank(store: Path) -> dict[int, tuple[int, float]]:
+    """{rank: (cells computed, summed cell wall time [s])} of a store's DONE cells."""
+    import zarr
+
+    g = zarr.open_group(str(store), mode="r")
+    status = np.asarray(g["status"][...])
+    ranks = np.asarray(g["rank"][...])[status == 1]
+    walls = np.asarray(g["wall_seconds"][...])[status == 1]
+    return {int(r): (int((ranks == r).sum()), float(walls[ranks == r].sum())) for r in sorted(set(ranks.tolist()))}
+
+
+def efficiency_mode(work: Path, repeat: int) -> None:
+    paper = REPO / "configs" / "paper.toml"
+    best = None
+    for k in range(repeat):
+        alone, together = cell_ceiling()
+        c = alone / together
+        r1 = run(paper, work / f"eff-n1-{k}.zarr", 1)
+        r2 = run(paper, work / f"eff-n2-{k}.zarr", 2)
+        t1, t2 = r1["scan_phase_s"], r2["scan_phase_s"]
+        eff = t1 / (2 * c * t2)
+        ranks = per_rank(work / f"eff-n2-{k}.zarr")
+        split = ", ".join(f"rank {r}: {n} cells {s:.2f} s" for r, (n, s) in ranks.items())
+        idle = json.loads((work / f"eff-n2-{k}.zarr" / "lfvscan_run.json").read_text()).get("idle_seconds_per_rank")
+        if idle:
+            split += f"; workers idle waiting for rank 0: {idle} s"
+        print(f"run {k + 1}: T1 {t1:.2f} s, T2 {t2:.2f} s (scan phases; process walls {r1['wall_s']:.2f} / "
+              f"{r2['wall_s']:.2f} s), c {c:.3f} (kernel {alone:.2f} s alone, {together:.2f} s each of 2), "
+              f"efficiency T1/(2 c T2) = {eff:.3f}; summed cell time n1 {r1['summed_cell_s']:.2f} s, "
+              f"n2 {r2['summed_cell_s']:.2f} s; -n 2 per rank: {split}; "
+              f"bit-identical: {same(work / f'eff-n1-{k}.zarr', work / f'eff-n2-{k}.zarr')}", flush=True)
+        best = eff if best is None else max(best, eff)
+    print(f"paper config, 2 ranks: best efficiency T1/(2 c T2) = {best:.3f} of {repeat} run(s) (target >= 0.90)")
+
+
+def grid_toml(n_energies: int, n_masses: int, n_xbins: int, e_min: float = 1000.0, e_max: float = 5000.0,
+              m_max: float = 20.0, cell: str = "cheap_cell") -> str:
+    """A one-target grid of open stand-in cells (masses far below the reach)."""
+    return (f'store = "x.zarr"\nseed = 1\nrel_err = 0.01\nn_xbins = {n_xbins}\n'
+            f'cell_function = "_scan_cells:{cell}"\n'
+            f'masses_GeV = {{ min = 2.0, max = {m_max}, n = {n_masses} }}\n'
+            f'[[targets]]\nname = "Pb"\nenergies_GeV = {{ min = {e_min}, max = {e_max}, n = {n_energies} }}\n')
+
+
+def simulate_mode(work: Path, n: int, cell_ms: float, spin_ms: float) -> None:
+    cfg = work / "simulate.toml"
+    cfg.write_text(grid_toml(30, 100, 8))
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "tests"), os.environ.get("PYTHONPATH")])), "LFVSCAN_TEST_SLEEP": str(cell_ms / 1e3),
+           "LFVSCAN_TEST_SPIN": str(spin_ms / 1e3)}
+    row = run(cfg, work / f"simulate-n{n}.zarr", n, env)
+    eff = row["summed_cell_s"] / (n * row["scan_phase_s"])
+    counts = [c for c, _ in per_rank(work / f"simulate-n{n}.zarr").values()]
+    print(f"simulate -n {n}: {row['cells']} cells of {cell_ms:g} ms sleep + {spin_ms:g} ms CPU, scan phase "
+          f"{row['scan_phase_s']:.2f} s (process wall {row['wall_s']:.2f} s), summed cell time "
+          f"{row['summed_cell_s']:.2f} s, efficiency {eff:.3f} (target >= 0.90 at N = 32, 50 ms); cells per rank "
+          f"min {min(counts)} max {max(counts)}")
+
+
+def dispatch_mode(work: Path, ranks: list[int]) -> None:
+    cfg = work / "dispatch.toml"
+    cfg.write_text(grid_toml(50, 400, 8, cell="zero_cell"))
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "tests"), os.environ.get("PYTHONPATH")])), "LFVSCAN_TEST_SLEEP": "0"}
+    for n in ranks:
+        row = run(cfg, work / f"dispatch-n{n}.zarr", n, env)
+        rate = row["cells"] / row["scan_phase_s"]
+        print(f"dispatch -n {n}: {row['cells']} zero-cost cells in a scan phase of {row['scan_phase_s']:.2f} s "
+              f"(process wall {row['wall_s']:.2f} s, rank-0 writes {row['rank0_write_s']:.2f} s, summed cell time "
+              f"{row['summed_cell_s']:.2f} s): {rate:,.0f} cells/s (target >= 20,000)")
+
+
+def per_item_costs(n_xbins: int = 60, n: int = 2000) -> None:
+    """Rank 0's cost per item (what docs/scaling.md projects from): message of one result
+    (pickle + unpickle), journal encoding of one cell, one journal append of a batch, one attempt
+    line per batch, fold of one row chunk per array, memory per planned task."""
+    import pickle
+    import tracemalloc
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from _scan_cells import cheap_cell
+
+    from lfvscan.scan.plan import Task
+    from lfvscan.store.journal import CellRecord, Journal, StartLog, encode_record
+
+    recs = [CellRecord((0, 0, k), cheap_cell("Pb", 1000.0, 2.0 + k * 1e-3, seed=k, n_xbins=n_xbins), "", 0.01, 1, 1)
+            for k in range(n)]
+
+    def per(fn, count):
+        t = time.perf_counter()
+        fn()
+        return (time.perf_counter() - t) / count
+
+    msg = per(lambda: [pickle.loads(pickle.dumps(r, protocol=5)) for r in recs], n)
+    enc = per(lambda: [encode_record(r) for r in recs], n)
+    size = len(encode_record(recs[0]))
+    with tempfile.TemporaryDirectory() as d:
+        j = Journal(d)
+        batch = 50
+        app = per(lambda: [j.append(recs[i:i + batch]) for i in range(0, n, batch)], n)
+        j.close()
+        log = StartLog(Path(d) / "att")
+        att = per(lambda: [log.started([((0, 0, k), 1) for k in range(i, i + batch)], 1, 3) for i in range(0, n, batch)],
+                  n // batch)
+        log.close()
+    tracemalloc.start()
+    tasks = [Task((0, 0, k), "Pb", 1000.0, 2.0, 12345, 1, 1.0) for k in range(n)]
+    mem = tracemalloc.get_traced_memory()[0] / n
+    tracemalloc.stop()
+    del tasks
+    print(f"per-item costs (n_xbins {n_xbins}): result message pickle+unpickle {msg * 1e6:.0f} us, journal encoding "
+          f"{enc * 1e6:.0f} us/cell ({size} B/line), journal append in batches of 50 {app * 1e6:.0f} us/cell "
+          f"(encoding included), attempt line per batch of 50 {att * 1e6:.0f} us, planned task {mem:.0f} B")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", type=Path, default=REPO / "configs" / "demo.toml")
@@ -120,14 +276,36 @@ def main() -> int:
     ap.add_argument("--paper", action="store_true", help="also time configs/paper.toml with every rank count")
     ap.add_argument("--keep", type=Path, help="directory for the stores (default: a temporary one, deleted)")
     ap.add_argument("--engine-only", type=float, metavar="S", help="stand-in cells sleeping S s (engine alone)")
+    ap.add_argument("--efficiency", action="store_true", help="paper config: T1, T2, c, T1/(2 c T2), per-rank split")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of --efficiency (the best counts)")
+    ap.add_argument("--simulate", type=int, metavar="N", help="N oversubscribed ranks on synthetic cells")
+    ap.add_argument("--cell-ms", type=float, default=50.0, help="sleep of a synthetic cell [ms]")
+    ap.add_argument("--spin-ms", type=float, default=1.0, help="CPU work of a synthetic cell [ms]")
+    ap.add_argument("--dispatch", action="store_true", help="rank 0's dispatch capacity, zero-cost cells")
+    ap.add_argument("--costs", action="store_true", help="rank 0's per-item costs (docs/scaling.md)")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="lfvscan-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.costs:
+        per_item_costs()
+        return 0
+    if args.efficiency or args.simulate or args.dispatch:
+        print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus")
+        if args.efficiency:
+            efficiency_mode(work, args.repeat)
+        if args.simulate:
+            simulate_mode(work, args.simulate, args.cell_ms, args.spin_ms)
+        if args.dispatch:
+            dispatch_mode(work, args.ranks)
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     config, extra_env = args.config, None
     if args.engine_only is not None:
         config = work / "engine-only.toml"
         config.write_text('cell_function = "_scan_cells:cheap_cell"\n' + args.config.read_text())
-        extra_env = {"PYTHONPATH": str(REPO / "tests"), "LFVSCAN_TEST_SLEEP": str(args.engine_only)}
+        extra_env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "tests"), os.environ.get("PYTHONPATH")])), "LFVSCAN_TEST_SLEEP": str(args.engine_only)}
         print(f"engine only: stand-in cells sleeping {args.engine_only} s per open cell")
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus")
     n_max = max(args.ranks)

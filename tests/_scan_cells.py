@@ -9,12 +9,21 @@ on PYTHONPATH).  Behaviour knobs, through environment variables so subprocess ru
   until the process is killed, or with ``LFVSCAN_TEST_PAUSE_UNTIL=signal`` until the process has
   handled SIGTERM/SIGINT (then the cell completes: the engine is draining).  Bounded: after
   ``LFVSCAN_TEST_PAUSE_TIMEOUT`` s (default 120) the process exits with status 3.
-* ``LFVSCAN_TEST_SLEEP``: seconds to sleep per open cell (``benchmarks/scan.py --engine-only``;
-  no test relies on it).
+* ``LFVSCAN_TEST_PAUSE_RANK=r``: pause only in the process of MPI rank r (``PMI_RANK``).
+* ``LFVSCAN_TEST_BLOCK_AT="target,E,m"`` with ``LFVSCAN_TEST_PAUSE_DIR``: the cell at those
+  coordinates pauses as above (marker file, waits until killed or interrupted by the engine's wall
+  limit), whichever process computes it: a hung cell.
+* ``LFVSCAN_TEST_DIE_AT="target,E,m"`` (E, m in GeV as in the grid): the cell at those coordinates
+  ends its process instead of returning, as ``LFVSCAN_TEST_DIE_HOW`` says: ``exit`` (``os._exit(7)``,
+  default), ``systemexit`` (raise ``SystemExit(7)``) or ``segv`` (SIGSEGV to itself).
+* ``LFVSCAN_TEST_SLEEP``: seconds to sleep per open cell, ``LFVSCAN_TEST_SPIN``: seconds of CPU
+  work (busy loop) per open cell (``benchmarks/scan.py --engine-only/--simulate``; no test relies
+  on them).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -57,20 +66,48 @@ def _pause(pause_dir: Path, until_signal: bool, timeout_s: float) -> None:
         signal.signal(s, h)
 
 
+def _is_cell(var: str, name: str, energy_GeV: float, mass_GeV: float) -> bool:
+    spec = os.environ.get(var)
+    if not spec:
+        return False
+    t, e, m = spec.split(",")
+    return t == name and math.isclose(float(e), energy_GeV, rel_tol=1e-12) and math.isclose(float(m), mass_GeV,
+                                                                                            rel_tol=1e-12)
+
+
+def _die(how: str) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if how == "systemexit":
+        raise SystemExit(7)
+    if how == "segv":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    os._exit(7)
+
+
 def cheap_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4, convention="eq3", seed=0,
                n_xbins=60):
     """Deterministic in (target, E, m, seed, n_xbins); random parts come from ``seed`` only."""
     edges = x_tau_edges(energy_GeV, n_xbins)
     reach = math.sqrt(2 * energy_GeV + M_MU**2) - M_TAU
     name = target if isinstance(target, str) else target.name
-    if next(_CALLS) == int(os.environ.get("LFVSCAN_TEST_PAUSE_AT", "0")):
+    rank_ok = os.environ.get("LFVSCAN_TEST_PAUSE_RANK", os.environ.get("PMI_RANK")) == os.environ.get("PMI_RANK")
+    paused_here = next(_CALLS) == int(os.environ.get("LFVSCAN_TEST_PAUSE_AT", "0")) and rank_ok
+    if paused_here or _is_cell("LFVSCAN_TEST_BLOCK_AT", name, energy_GeV, mass_GeV):
         _pause(Path(os.environ["LFVSCAN_TEST_PAUSE_DIR"]), os.environ.get("LFVSCAN_TEST_PAUSE_UNTIL") == "signal",
                float(os.environ.get("LFVSCAN_TEST_PAUSE_TIMEOUT", "120")))
+    if _is_cell("LFVSCAN_TEST_DIE_AT", name, energy_GeV, mass_GeV):
+        _die(os.environ.get("LFVSCAN_TEST_DIE_HOW", "exit"))
     if mass_GeV >= reach:
         z = np.zeros(n_xbins)
         return CellResult(name, energy_GeV, mass_GeV, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0, 0.0, True,
                           edges, z, z.copy(), theta, convention)
     time.sleep(float(os.environ.get("LFVSCAN_TEST_SLEEP", "0")))
+    spin = float(os.environ.get("LFVSCAN_TEST_SPIN", "0"))
+    if spin > 0:
+        t_end = time.process_time() + spin
+        while time.process_time() < t_end:
+            pass
     rng = np.random.default_rng(seed)
     z2 = {"Pb": 82.0, "W": 74.0}.get(name, 1.0) ** 2
     sigma = z2 * (1 - mass_GeV / reach) ** 2 / mass_GeV**2 * (1 + rel_err * rng.standard_normal())
@@ -80,3 +117,17 @@ def cheap_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4
         0.1 * sigma, 0.1 * rel_err * sigma, float(rng.uniform(0.5, 1.5)), float(rng.uniform()),
         int(rng.integers(1000, 100000)), 1e-3, False, edges, dist, rel_err * dist, theta, convention,
     )
+
+
+@functools.lru_cache(maxsize=None)
+def _zero_arrays(energy_GeV: float, n_xbins: int) -> tuple[np.ndarray, np.ndarray]:
+    return x_tau_edges(energy_GeV, n_xbins), np.zeros(n_xbins)
+
+
+def zero_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4, convention="eq3", seed=0,
+              n_xbins=60):
+    """A cell that costs (almost) nothing: sigma = 0, cached arrays (``benchmarks/scan.py --dispatch``)."""
+    edges, z = _zero_arrays(float(energy_GeV), int(n_xbins))
+    name = target if isinstance(target, str) else target.name
+    return CellResult(name, energy_GeV, mass_GeV, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0, 0.0, True,
+                      edges, z, z, theta, convention)

@@ -28,8 +28,8 @@ from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store import load_scan, summarize
 
 from _scan_cells import cheap_cell
-from _scan_util import (MPIEXEC, UNDER_MPI, assert_same_results, memory_results, read_results, run_scan_cli, scan_cmd,
-                        subprocess_env, write_config)
+from _scan_util import (MPIEXEC, SMALL_TOML, UNDER_MPI, assert_same_results, extra_attempts, memory_results, read_results,
+                        run_scan_cli, scan_cmd, small_config, subprocess_env, write_config)
 
 pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
 
@@ -54,13 +54,13 @@ def n_done(store: Path) -> int:
 
 
 def start_paused(cmd: list[str], pause_dir: Path, at_cell: int, n_procs: int = 1, until_signal: bool = False,
-                 timeout_s: float = 60, **popen) -> subprocess.Popen:
+                 timeout_s: float = 60, extra_env: dict | None = None, **popen) -> subprocess.Popen:
     """Start a scan whose processes each pause in their ``at_cell``-th cell (``_scan_cells`` knobs);
     return once ``n_procs`` processes are paused there.  Fails loudly (after killing the scan) if
     the scan exits first or nothing pauses within ``timeout_s``: polling only, no timing guess."""
     pause_dir.mkdir()
     env = subprocess_env(LFVSCAN_TEST_PAUSE_AT=str(at_cell), LFVSCAN_TEST_PAUSE_DIR=str(pause_dir),
-                         LFVSCAN_TEST_PAUSE_UNTIL="signal" if until_signal else "kill")
+                         LFVSCAN_TEST_PAUSE_UNTIL="signal" if until_signal else "kill", **(extra_env or {}))
     p = subprocess.Popen(cmd, env=env, **popen)
     deadline = time.monotonic() + timeout_s
     while len(list(pause_dir.glob("paused.*"))) < n_procs:
@@ -227,8 +227,13 @@ def test_kill9_at_chosen_cells_then_resume_is_bit_identical(tmp_path, reference)
     (chunk.parent / f".{chunk.name}.4242-0.partial").write_bytes(b"\x00\x01")  # a kill mid-fold
     r = run_scan_cli(cfg_path, store, "--quiet")
     assert r.returncode == 0, r.stderr
-    assert_same_results(reference, store)
+    assert_same_results(reference, store, ignore=("attempts",))
     assert not list(store.rglob("*.partial"))
+    # each kill cost one attempt of the cell it interrupted (the 4th: cell 11, whose record was cut;
+    # cell 12 queued behind it in that run's attempt log never counts), retried bit-identically
+    extra = extra_attempts(reference, store)
+    assert sorted(set(extra.ravel())) == [0, 1] and extra.sum() == 4
+    assert not list((store / "journal").glob("*.started"))
 
 
 def test_sigterm_subprocess_drains_and_says_how_to_resume(tmp_path, reference):
@@ -291,7 +296,10 @@ def test_mpiexec_two_ranks_kill9_worker_then_resume(tmp_path, reference):
     r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], env=subprocess_env(),
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    assert_same_results(reference, store)
+    assert_same_results(reference, store, ignore=("attempts",))
+    # the killed job's cells in flight (at most one per rank) each cost one attempt
+    extra = extra_attempts(reference, store)
+    assert set(extra.ravel()) <= {0, 1} and 1 <= extra.sum() <= 2
 
 
 # ---------------------------------------------------------------------------- progress
@@ -376,3 +384,208 @@ def test_mpiexec_sigterm_drains_all_ranks_status_works_while_running(tmp_path, r
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert_same_results(reference, store)
+
+
+# ---------------------------------------------------------------------------- attempts that kill the process
+#: an open cell of the small grid, computed early (large expected cost)
+DIE_CELL = ("Pb", 1000.0, 8.944271909999156)
+DIE_AT = f"{DIE_CELL[0]},{DIE_CELL[1]!r},{DIE_CELL[2]!r}"
+
+
+def _die_index(store: Path) -> tuple[int, int, int]:
+    cfg = load_config(write_config(store.parent / "probe.toml"))
+    return (cfg.target_names.index(DIE_CELL[0]), cfg.energies_GeV.index(DIE_CELL[1]), cfg.masses_GeV.index(DIE_CELL[2]))
+
+
+def _assert_others_match(reference: Path, store: Path, skip: set) -> None:
+    """Every cell but those in ``skip`` bit-identical to the reference (attempts aside)."""
+    ref, got = read_results(reference), read_results(store)
+    mask = np.ones(ref["status"].shape, dtype=bool)
+    for ijk in skip:
+        mask[ijk] = False
+    for name in ref:
+        if name == "attempts":
+            continue
+        a, b = ref[name][mask], got[name][mask]
+        if a.dtype.kind in "biuf":
+            assert a.tobytes() == b.tobytes(), name
+        else:
+            assert [str(v) for v in a] == [str(v) for v in b], name
+
+
+def test_memory_store_cell_raising_systemexit_counts_as_an_attempt():
+    """A cell that raises SystemExit ends run_scan; the next run counts that attempt (FAILED,
+    "process died (attempt 1/2)"), retries it, and after max_attempts leaves it FAILED."""
+    from lfvscan.store.memory import MemoryStore
+
+    cfg = small_config(max_attempts=2)
+    die = (cfg.target_names.index(DIE_CELL[0]), cfg.energies_GeV.index(DIE_CELL[1]), cfg.masses_GeV.index(DIE_CELL[2]))
+
+    def dying(target, energy_GeV, mass_GeV, **kw):
+        if (target, energy_GeV, mass_GeV) == DIE_CELL:
+            raise SystemExit(7)
+        return cheap_cell(target, energy_GeV, mass_GeV, **kw)
+
+    store = MemoryStore(cfg)
+    for attempt in (1, 2):
+        with pytest.raises(SystemExit):
+            run_scan(cfg, store, cell_fn=dying, quiet=True)
+        done_before = sum(r.result is not None for r in store.records.values())
+        status, attempts = store.cell_state()  # what the next run sees
+        assert status[die] == FAILED and attempts[die] == attempt
+        assert store.records[die].error.startswith(f"process died (attempt {attempt}/2) on rank 0")
+    out = run_scan(cfg, store, cell_fn=dying, quiet=True)
+    assert out.exit_code == 1 and out.failed == 1 and out.done == 24
+    assert out.computed_this_run == 24 - done_before  # the dying cell is not tried a third time
+    assert store.records[die].error.startswith("process died (attempt 2/2)")
+
+
+def test_cell_killing_its_process_fails_after_max_attempts(tmp_path, reference):
+    """A cell that ends its process (os._exit, SystemExit, SIGSEGV in turn): each run dies there,
+    each death counts one attempt; after max_attempts = 3 the cell is FAILED with "process died
+    (attempt 3/3)" and the fourth run computes every other cell (bit-identical to an uninterrupted run)."""
+    cfg_path = write_config(tmp_path / "c.toml", max_attempts=3)
+    store = tmp_path / "s.zarr"
+    die = _die_index(store)
+    for attempt, how, code in ((1, "exit", 7), (2, "systemexit", 7), (3, "segv", -signal.SIGSEGV)):
+        r = run_scan_cli(cfg_path, store, "--quiet", LFVSCAN_TEST_DIE_AT=DIE_AT, LFVSCAN_TEST_DIE_HOW=how)
+        assert r.returncode == code, r.stderr
+        assert len(list((store / "journal").glob("*.started"))) == 1  # the dead run's attempt log stays
+    r = run_scan_cli(cfg_path, store, LFVSCAN_TEST_DIE_AT=DIE_AT)
+    assert r.returncode == 1, r.stderr
+    assert "process died (attempt 3/3) on rank 0" in r.stderr
+    assert "scan finished: 24/25 cells done, 1 failed" in r.stderr
+    got = read_results(store)
+    assert got["status"][die] == FAILED and got["attempts"][die] == 3
+    assert str(got["error"][die]).startswith("process died (attempt 3/3) on rank 0")
+    assert not list((store / "journal").glob("*.started"))
+    _assert_others_match(reference, store, {die})
+    assert sorted(set(extra_attempts(reference, store).ravel())) == [0, 2]  # only the dying cell: 3 vs 1
+
+
+def test_mpiexec_cell_killing_its_rank_fails_after_max_attempts(tmp_path, reference):
+    """Under ``mpiexec -n 2`` the dying cell kills its rank (and mpiexec the job) on every attempt;
+    each death counts, so reruns end (never a loop) with that cell FAILED "process died (attempt
+    2/2)".  The other rank's cell in flight may be counted too (which process died is unknowable);
+    raising --max-attempts then completes every cell bit-identically."""
+    cfg_path = write_config(tmp_path / "c.toml", max_attempts=2)
+    store = tmp_path / "s.zarr"
+    die = _die_index(store)
+    cmd = [MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")]
+    codes = []
+    for _ in range(8):  # each dying run counts >= 1 attempt of a cell with < 2: at most 2 x 25 runs in theory,
+        r = subprocess.run(cmd, env=subprocess_env(LFVSCAN_TEST_DIE_AT=DIE_AT), capture_output=True, text=True,
+                           timeout=120)  # and 2 in practice (the dying cell is the 3rd in plan order)
+        codes.append(r.returncode)
+        if r.returncode in (0, 1):
+            break
+    assert codes[-1] == 1 and len(codes) >= 3, codes
+    got = read_results(store)
+    assert got["status"][die] == FAILED and got["attempts"][die] == 2
+    assert str(got["error"][die]).startswith("process died (attempt 2/2)")
+    others = [e for ijk, e in np.ndenumerate(got["error"]) if ijk != die and got["status"][ijk] == FAILED]
+    assert all(str(e).startswith("process died") for e in others)
+    r = subprocess.run([*cmd, "--max-attempts", "5"], env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert_same_results(reference, store, ignore=("attempts",))
+
+
+# ---------------------------------------------------------------------------- hung cells, silent ranks
+def _toml_with(**keys) -> str:
+    extra = "".join(f"{k} = {v}\n" for k, v in keys.items())
+    return SMALL_TOML.format(store="s.zarr", seed=7, max_attempts=3).replace("n_xbins = 8\n", "n_xbins = 8\n" + extra)
+
+
+def test_liveness_timeout_derives_from_cell_costs_within_bounds():
+    from dataclasses import replace
+
+    from lfvscan.scan.mpi import LIVENESS_FACTOR, LIVENESS_MAX_S, LIVENESS_MIN_S, liveness_timeout_s
+
+    cfg = small_config()  # cell_timeout_s = 3600 s by default
+    assert liveness_timeout_s(cfg, None) == 3600 + LIVENESS_MIN_S  # nothing seen: the longest a cell may take
+    assert liveness_timeout_s(cfg, 0.01) == LIVENESS_MIN_S
+    assert liveness_timeout_s(cfg, 20.0) == LIVENESS_FACTOR * 20.0
+    assert liveness_timeout_s(cfg, 1e4) == 3600 + LIVENESS_MIN_S
+    assert liveness_timeout_s(replace(cfg, cell_timeout_s=0.0), 1e4) == LIVENESS_MAX_S
+    assert liveness_timeout_s(replace(cfg, rank_timeout_s=7.5), 1e4) == 7.5
+
+
+def test_cell_over_its_wall_limit_fails_and_the_scan_goes_on():
+    """A cell blocked forever is interrupted after cell_timeout_s, recorded FAILED with that
+    message, the other cells are computed, and the next run computes it bit-identically."""
+    import threading
+    from dataclasses import replace
+
+    cfg = replace(small_config(), cell_timeout_s=0.5)
+    die = (cfg.target_names.index(DIE_CELL[0]), cfg.energies_GeV.index(DIE_CELL[1]), cfg.masses_GeV.index(DIE_CELL[2]))
+    never = threading.Event()
+
+    def hanging(target, energy_GeV, mass_GeV, **kw):
+        if (target, energy_GeV, mass_GeV) == DIE_CELL:
+            never.wait()  # blocks until interrupted: the wall limit's SIGALRM
+        return cheap_cell(target, energy_GeV, mass_GeV, **kw)
+
+    store, ref = MemoryStore(cfg), MemoryStore(cfg)
+    out = run_scan(cfg, store, cell_fn=hanging, quiet=True)
+    assert out.exit_code == 1 and out.failed == 1 and out.done == 24
+    assert store.records[die].error == ("CellTimeout: cell exceeded its wall limit of 0.5 s (cell_timeout_s); it is "
+                                        "computed again by the next run while attempts < max_attempts")
+    out = run_scan(cfg, store, cell_fn=cheap_cell, quiet=True)
+    assert out.exit_code == 0 and out.computed_this_run == 1
+    run_scan(cfg, ref, cell_fn=cheap_cell, quiet=True)
+    a, b = memory_results(ref), memory_results(store)
+    b[die]["attempts"] = a[die]["attempts"]  # the timed-out attempt counts
+    assert a == b
+
+
+def test_mpiexec_hung_cell_fails_on_its_rank_and_the_rest_completes(tmp_path, reference):
+    """Under mpiexec -n 2 a cell blocked forever (on whichever rank) is failed after cell_timeout_s,
+    the cells queued behind it are computed, and a rerun completes the scan bit-identically."""
+    cfg_path = write_config(tmp_path / "c.toml", text=_toml_with(cell_timeout_s=1))
+    store = tmp_path / "s.zarr"
+    cmd = [MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")]
+    (tmp_path / "pause").mkdir()
+    r = subprocess.run(cmd, env=subprocess_env(LFVSCAN_TEST_BLOCK_AT=DIE_AT, LFVSCAN_TEST_PAUSE_DIR=str(tmp_path / "pause")),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1, r.stderr
+    assert len(list((tmp_path / "pause").glob("paused.*"))) == 1  # the hung cell did start
+    got = read_results(store)
+    die = _die_index(store)
+    assert got["status"][die] == FAILED and "exceeded its wall limit of 1 s" in str(got["error"][die])
+    _assert_others_match(reference, store, {die})
+    r = subprocess.run(cmd, env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert_same_results(reference, store, ignore=("attempts",))
+
+
+def test_mpiexec_stopped_worker_ends_the_job_then_resume(tmp_path, reference):
+    """kill -STOP of rank 1 while it holds cells: rank 0 gives it up after rank_timeout_s, writes
+    what it has, and the job ends with exit 75 and a message naming the rank; the rerun gives the
+    uninterrupted results bit for bit."""
+    cfg_path = write_config(tmp_path / "c.toml", text=_toml_with(rank_timeout_s=1))
+    store = tmp_path / "s.zarr"
+    pause = tmp_path / "pause"
+    p = start_paused([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], pause, 3, n_procs=1,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                     extra_env={"LFVSCAN_TEST_PAUSE_RANK": "1"})
+    (marker,) = pause.glob("paused.*")
+    pid = int(marker.name.split(".")[1])
+    try:
+        os.kill(pid, signal.SIGSTOP)  # rank 1 neither dies nor answers
+        out, err = p.communicate(timeout=120)
+    finally:
+        kill_scan(p)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert p.returncode == 75, err
+    assert f"rank 1 (pid {pid}) has not answered for" in err and "it is hung or stopped; ending the job" in err
+    assert f"resume with: lfvscan scan {cfg_path} --store {store}" in err
+    status = json.loads(subprocess.run([*scan_cmd(cfg_path, store)[:3], "status", str(store), "--json"],
+                                       env=subprocess_env(), capture_output=True, text=True).stdout)
+    assert status["state"] == "ended: a rank was lost"
+    r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], env=subprocess_env(),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert_same_results(reference, store, ignore=("attempts",))

@@ -195,7 +195,7 @@ def test_coordinator_hands_out_nothing_after_stop_and_counts_in_flight():
     coord.submit(CellRecord(a.index, None, "boom", 0.0, 1, a.attempt))
     stop.set()
     assert coord.next_task() is None  # draining
-    coord.give_back(b)  # handed out, returned uncomputed: not queued again
+    coord.give_back([b])  # handed out, returned uncomputed: not queued again
     assert coord.in_flight == 0 and coord.flush() == 1 and coord.failed_now == 1
     assert store.status[a.index] == FAILED and b.index not in store.records
     coord.heartbeat("interrupted")
@@ -221,3 +221,27 @@ def test_engine_imports_neither_zarr_nor_mpi4py_for_an_in_memory_scan():
                        text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def test_batches_hold_the_target_work_and_shrink_on_the_tail():
+    """Batch size = BATCH_TARGET_S / running mean cell time, capped, and at most 1/(2 x ranks) of
+    the cells left; the attempts of a batch are one 'started' line, in hand-out order."""
+    from lfvscan.scan.coordinator import BATCH_MAX, BATCH_TARGET_S
+
+    cfg = small_config()
+    store = MemoryStore(cfg)
+    status, attempts = store.cell_state()
+    tasks = plan_tasks(cfg, status, attempts, 3) * 40  # 1000 entries (the bookkeeping does not mind repeats)
+    coord = Coordinator(store, cfg, tasks, StopFlag(), Progress(N_REQUESTED, enabled=False), status, 2, 3)
+    assert coord.batch_size() == 1  # no cell timed yet
+    coord.submit(CellRecord(tasks[0].index, None, "x", 0.01, 1, 1))  # mean 10 ms
+    assert coord.batch_size() == round(BATCH_TARGET_S / 0.01) == 25
+    for _ in range(200):  # cells of 1 us: the cap
+        coord.submit(CellRecord(tasks[0].index, None, "x", 1e-6, 1, 1))
+    assert coord.batch_size() == min(BATCH_MAX, len(tasks) // 4) == 250
+    batch = coord.next_tasks(coord.batch_size(), rank=1)
+    assert batch == tasks[:250] and len(store.attempt_log.lines) == 1
+    assert store.attempt_log.lines[0]["started"][:2] == [[*t.index, t.attempt] for t in batch[:2]]
+    while len(coord.tasks) > 3:
+        coord.next_tasks(coord.batch_size(), rank=1)
+    assert coord.batch_size() == 1  # the tail goes out cell by cell

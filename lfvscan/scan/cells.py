@@ -8,12 +8,20 @@
   message, and the scan goes on.  A result that did not reach the requested precision
   (``converged`` False) is stored as DONE with that flag: ``lfvscan status`` counts such cells
   and ``lfvscan scan`` exits with status 3.
+* Wall limit (:func:`call_with_wall_limit`): a cell running longer than the config's
+  ``cell_timeout_s`` is interrupted by SIGALRM in the computing (main) thread and becomes a FAILED
+  record ("exceeded its wall limit"), retried by the next run while attempts < max_attempts; the
+  cells queued behind it go on.  SIGALRM acts between Python bytecodes: a cell stuck inside one C
+  call is not interrupted (under MPI rank 0 then sees the rank fall silent and ends the job,
+  :mod:`lfvscan.scan.mpi`).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import signal
+import threading
 import time
 from typing import Callable
 
@@ -59,12 +67,40 @@ def preset_kwargs(config: ScanConfig) -> dict:
     return {} if config.physics == DEFAULT_PRESET.name else {"physics": config.physics}
 
 
-def compute_task(cell_fn: CellFn, config: ScanConfig, task: Task, rank: int) -> CellRecord:
-    """Run one cell; an exception (or a malformed result) becomes a FAILED record.  The config's
-    physics preset is passed as ``physics=`` when it is not the default (:func:`preset_kwargs`)."""
-    t0 = time.perf_counter()
+class CellTimeout(BaseException):
+    """A cell exceeded its wall limit (a BaseException, so a cell's own ``except Exception``
+    cannot swallow it)."""
+
+    def __init__(self, limit_s: float):
+        super().__init__(f"cell exceeded its wall limit of {limit_s:g} s (cell_timeout_s); it is computed again "
+                         "by the next run while attempts < max_attempts")
+
+
+def call_with_wall_limit(fn: Callable[[], CellResult], limit_s: float) -> CellResult:
+    """``fn()``, interrupted by :class:`CellTimeout` after ``limit_s`` seconds of wall time
+    (SIGALRM; only in the main thread, elsewhere and for ``limit_s`` <= 0 no limit)."""
+    if limit_s <= 0 or threading.current_thread() is not threading.main_thread():
+        return fn()
+
+    def on_alarm(signum, frame):
+        raise CellTimeout(limit_s)
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit_s)
     try:
-        res = cell_fn(
+        return fn()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def compute_task(cell_fn: CellFn, config: ScanConfig, task: Task, rank: int) -> CellRecord:
+    """Run one cell within the config's wall limit; an exception, a malformed result or the wall
+    limit becomes a FAILED record."""
+    t0 = time.perf_counter()
+
+    def call() -> CellResult:
+        return cell_fn(
             task.target,
             task.energy_GeV,
             task.mass_GeV,
@@ -75,9 +111,12 @@ def compute_task(cell_fn: CellFn, config: ScanConfig, task: Task, rank: int) -> 
             n_xbins=config.n_xbins,
             **preset_kwargs(config),
         )
+
+    try:
+        res = call_with_wall_limit(call, config.cell_timeout_s)
         _check_result(res, config, task)
         error = ""
-    except Exception as exc:  # noqa: BLE001 - any failure of a cell is recorded, the scan goes on
+    except (Exception, CellTimeout) as exc:  # noqa: BLE001 - any failure of a cell is recorded, the scan goes on
         res, error = None, _one_line(exc)
     return CellRecord(task.index, res, error, time.perf_counter() - t0, rank, task.attempt)
 

@@ -12,6 +12,8 @@ does not request is stored as SKIPPED.  Example::
     physics = "pdg-2024"             # optional, physics preset: "pdg-2024" (default) or "thesis-2024"
     max_attempts = 3                 # optional, attempts per cell before it stays FAILED
     max_cells = 200000               # optional, largest grid accepted (targets x energies x masses)
+    cell_timeout_s = 3600            # optional, wall limit of one cell [s] (0: none); then FAILED, retried
+    rank_timeout_s = 0               # optional, silence [s] after which a rank is lost (0: from cell costs)
     masses_GeV = {min = 2.0, max = 40.0, n = 8}    # or an explicit list [2.0, 5.0, 10.0]
 
     [[targets]]
@@ -29,7 +31,8 @@ config hash, so a store made with it is never mixed with one made with the real 
 is hashed, but the default ``"pdg-2024"`` is left out of the hashed dict, so configs written before
 presets existed keep their hash and their stores resume.
 
-``store``, ``max_attempts`` and ``max_cells`` are *run settings*: they may change between runs of one store.
+``store``, ``max_attempts``, ``max_cells``, ``cell_timeout_s`` and ``rank_timeout_s`` are *run
+settings*: they may change between runs of one store.
 Everything else is *physics* and is hashed; resuming a store with different physics is refused.
 
 Grid identity (issue 11): the grid is known by its coordinate *values*, never by the order a
@@ -68,6 +71,8 @@ TOP_KEYS = (
     "convention",
     "n_xbins",
     "max_attempts",
+    "cell_timeout_s",
+    "rank_timeout_s",
     "masses_GeV",
     "targets",
     "cell_function",
@@ -77,11 +82,13 @@ TOP_KEYS = (
 TARGET_KEYS = ("name", "energies_GeV")
 GRID_KEYS = ("min", "max", "n")
 #: keys that may differ between runs of one store (not hashed)
-RUN_KEYS = ("store", "max_attempts", "max_cells")
+RUN_KEYS = ("store", "max_attempts", "max_cells", "cell_timeout_s", "rank_timeout_s")
 #: default bound on the grid size (targets x energies x masses, skipped cells included): 50x the
 #: paper grid (3864); a store then holds ~(16 n_xbins + 150) bytes per cell (220 MB at 60 bins),
 #: which post-processing reads into memory.  Raise it with the config key ``max_cells``.
 MAX_CELLS = 200_000
+#: default wall limit of one cell [s] (a stuck cell is failed after it; paper cells take seconds)
+DEFAULT_CELL_TIMEOUT_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,8 @@ class ScanConfig:
     convention: str = "eq3"
     n_xbins: int = 60
     max_attempts: int = 3
+    cell_timeout_s: float = DEFAULT_CELL_TIMEOUT_S  #: wall limit of one cell [s]; 0: none
+    rank_timeout_s: float = 0.0  #: silence [s] after which a rank is lost; 0: derived (lfvscan.scan.mpi)
     store: str = "scan.zarr"
     cell_function: str = ""
     physics: str = DEFAULT_PRESET.name  #: physics preset name (lfvscan.physics.presets.PRESETS)
@@ -177,7 +186,8 @@ class ScanConfig:
     def to_dict(self) -> dict:
         """Full resolved config (physics + run settings), JSON-able."""
         d = self.physics_dict()
-        d.update(store=self.store, max_attempts=self.max_attempts)
+        d.update(store=self.store, max_attempts=self.max_attempts, cell_timeout_s=self.cell_timeout_s,
+                 rank_timeout_s=self.rank_timeout_s)
         if self.max_cells != MAX_CELLS:
             d["max_cells"] = self.max_cells
         return d
@@ -297,6 +307,8 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
     convention = typed("convention", str, "eq3", "a string")
     n_xbins = typed("n_xbins", int, 60, "an integer")
     max_attempts = typed("max_attempts", int, 3, "an integer")
+    cell_timeout_s = typed("cell_timeout_s", (int, float), DEFAULT_CELL_TIMEOUT_S, "a number of seconds")
+    rank_timeout_s = typed("rank_timeout_s", (int, float), 0.0, "a number of seconds")
     store = typed("store", str, "scan.zarr", "a string (path)")
     cell_function = typed("cell_function", str, "", 'a string "module:function"')
     physics = typed("physics", str, DEFAULT_PRESET.name, "a string (preset name)")
@@ -319,6 +331,9 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
         problems.append(f"max_attempts must be >= 1, got {max_attempts}")
     if physics not in PRESETS:
         problems.append(f"physics must be one of {', '.join(PRESETS)}, got {physics!r}")
+    for key, v in (("cell_timeout_s", cell_timeout_s), ("rank_timeout_s", rank_timeout_s)):
+        if not (math.isfinite(v) and v >= 0):
+            problems.append(f"{key} must be a finite number of seconds >= 0 (0: {'none' if key == 'cell_timeout_s' else 'automatic'}), got {v!r}")
     if cell_function and cell_function.count(":") != 1:
         problems.append(f'cell_function must look like "module:function", got {cell_function!r}')
 
@@ -383,6 +398,8 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
         convention=convention,
         n_xbins=int(n_xbins),
         max_attempts=int(max_attempts),
+        cell_timeout_s=float(cell_timeout_s),
+        rank_timeout_s=float(rank_timeout_s),
         store=store,
         cell_function=cell_function,
         physics=physics,

@@ -21,6 +21,13 @@ object the caller owns (e.g. :class:`lfvscan.store.memory.MemoryStore`).  ``-n 1
 launcher: the same coordinator runs serially here (:func:`_serial_loop`), no thread, no MPI
 import.  ``kill -9`` loses at most the cells in flight (see :mod:`lfvscan.store` for the write
 protocol); rerunning the same command resumes.
+
+Faults and exit statuses: 0 complete; 1 cells failed (retried by the next run while attempts <
+max_attempts) or left pending; 2 usage error; 128+signal after a SIGTERM/SIGINT drain;
+75 (:data:`EXIT_RANK_LOST`) when a rank fell silent (:mod:`lfvscan.scan.mpi`).  Every attempt is
+recorded before it starts, so an attempt that kills its process (segfault, ``SystemExit``,
+out-of-memory kill) counts against max_attempts ("process died (attempt k/n)"); a cell over its
+wall limit ``cell_timeout_s`` is failed (:mod:`lfvscan.scan.cells`).
 """
 
 from __future__ import annotations
@@ -35,14 +42,14 @@ from lfvscan.errors import EXIT_IO, UsageError
 from lfvscan.scan.cells import CellFn, compute_task, resolve_cell_fn
 from lfvscan.scan.config import ScanConfig, physics_diff
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
-from lfvscan.scan.mpi import get_world, launch_problem, run_rank0, run_worker
+from lfvscan.scan.mpi import EXIT_RANK_LOST, RankLost, get_world, launch_problem, run_rank0, run_worker
 from lfvscan.scan.plan import cell_seed, plan_tasks
 from lfvscan.scan.progress import Progress
 from lfvscan.scan.signals import StopFlag, install_signal_handlers
 from lfvscan.store.backend import ScanBackend
 from lfvscan.store.scandata import DONE, FAILED, PENDING
 
-__all__ = ["EXIT_FAILED_CELLS", "EXIT_OK", "ScanOutcome", "StopFlag", "cell_seed", "main_scan", "run_scan"]
+__all__ = ["EXIT_FAILED_CELLS", "EXIT_OK", "EXIT_RANK_LOST", "ScanOutcome", "StopFlag", "cell_seed", "main_scan", "run_scan"]
 
 EXIT_OK, EXIT_FAILED_CELLS = 0, 1
 
@@ -123,13 +130,19 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
         f"lfvscan scan: {verb} store {name}: {total} cells requested, {done_before} done, "
         f"{len(tasks)} to compute on {size} rank{'s' if size > 1 else ''}"
     )
+    for rec in getattr(backend, "died", []):
+        coord.report_failure(rec)
     coord.heartbeat("running")
+    lost = None
     if size == 1:
         _serial_loop(coord, cell_fn)
     else:
-        run_rank0(comm, coord, cell_fn, rank0_computes)
+        try:
+            run_rank0(comm, coord, cell_fn, rank0_computes)
+        except RankLost as exc:  # the caller (main_scan) must abort the job: that rank never ends
+            lost = str(exc)
     coord.rss_MB[0] = max_rss_MB()
-    return _finish(coord, name)
+    return _finish(coord, name, lost)
 
 
 def _is_path(store) -> bool:
@@ -180,8 +193,9 @@ def _serial_loop(coord: Coordinator, cell_fn: CellFn) -> None:
         coord.flush()
 
 
-def _finish(coord: Coordinator, store_name: str) -> ScanOutcome:
-    """Final state, exit code and message (how to resume or retry) of rank 0."""
+def _finish(coord: Coordinator, store_name: str, lost: str | None = None) -> ScanOutcome:
+    """Final state, exit code and message (how to resume or retry) of rank 0; ``lost``: why a
+    rank was given up (then EXIT_RANK_LOST)."""
     status, stop, config = coord.status, coord.stop, coord.config
     total = coord.progress.total
     done = int((status == DONE).sum())
@@ -189,7 +203,11 @@ def _finish(coord: Coordinator, store_name: str) -> ScanOutcome:
     pending = int((status == PENDING).sum())
     coord.progress.finish()
     resume = f"lfvscan scan {config.source or 'CONFIG'} --store {store_name}"
-    if stop.is_set():
+    if lost:
+        state = "ended: a rank was lost"
+        code = EXIT_RANK_LOST
+        msg = f"{lost}; {done}/{total} cells done, kept in {store_name}; resume with: {resume}"
+    elif stop.is_set():
         state = "interrupted"
         code = 128 + (stop.signum or signal.SIGTERM)
         msg = (
@@ -228,6 +246,11 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
             config, store_path, config_text=config_text, comm=comm, stop=stop, quiet=quiet,
             progress_interval_s=progress_interval_s, max_attempts=max_attempts,
         )
+        if out.exit_code == EXIT_RANK_LOST and comm is not None and size > 1:
+            if quiet:
+                print(f"lfvscan scan: {out.message}", file=sys.stderr)
+            sys.stderr.flush()
+            comm.Abort(EXIT_RANK_LOST)  # the lost rank would never reach MPI_Finalize
     except KeyboardInterrupt:
         print(f"lfvscan scan: aborted (second signal); cells in flight lost; resume with: "
               f"lfvscan scan {config.source or 'CONFIG'} --store {store_path}", file=sys.stderr)

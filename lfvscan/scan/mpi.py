@@ -11,18 +11,27 @@
 * All waiting is done by polling (``Iprobe`` + short sleeps with back-off, :class:`Backoff`)
   instead of MPI's busy-waiting blocking calls, so an idle rank does not steal the CPU of a
   computing one on a full node.
-* Workers (:func:`run_worker`): keep :data:`PREFETCH` cells in reserve beyond the one they compute
-  (hides rank 0's reply latency), send results with each request for more, until told to stop.
+* Batches: rank 0 hands out cells in batches of about :data:`lfvscan.scan.coordinator.BATCH_TARGET_S`
+  of work, sized from the measured cell cost and shrinking on the tail
+  (:meth:`~lfvscan.scan.coordinator.Coordinator.batch_size`); each batch's attempts are recorded
+  with one journal line.
+* Workers (:func:`run_worker`): ask for the next batch when half of the last one is left (hides
+  rank 0's reply latency), send each result right after its cell, until told to stop.
   A worker's stop signal travels with its messages and drains every rank; a worker hands back
   the cells it holds but will not compute.
 * Faults: an exception in rank 0's service or writer thread aborts the job (the workers cannot
-  be told otherwise); a resumed run picks up the pieces.
+  be told otherwise); a resumed run picks up the pieces.  A dead worker makes mpiexec end the
+  job.  A worker that stops answering without dying (a hung node, ``kill -STOP``, a cell stuck
+  in C code) is *lost*: rank 0 counts the time since its last message while it holds cells, and
+  past :func:`liveness_timeout_s` it stops handing out cells, writes what it has, prints why and
+  ends the job with :data:`EXIT_RANK_LOST` (``main_scan`` aborts the MPI job); rerunning resumes.
 
 The bookkeeping itself (queue, buffer, writes) is :class:`lfvscan.scan.coordinator.Coordinator`.
 """
 
 from __future__ import annotations
 
+import collections
 import os
 import signal
 import sys
@@ -45,6 +54,33 @@ LAUNCH_VARS = LAUNCH_SIZE_VARS + ("PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK
 POLL_MIN_S, POLL_MAX_S = 0.001, 0.01  #: polling interval range of waiting ranks [s]
 PREFETCH = 2  #: cells a worker holds in reserve beyond the one it computes
 SWITCH_INTERVAL_S = 0.0005  #: GIL switch interval on rank 0 while its service thread runs
+#: automatic liveness timeout: LIVENESS_FACTOR x the longest cell seen, at least LIVENESS_MIN_S [s],
+#: at most cell_timeout_s + LIVENESS_MIN_S (no legitimate cell is longer), or LIVENESS_MAX_S [s]
+#: without a cell wall limit; before any cell has finished, that upper bound
+LIVENESS_FACTOR, LIVENESS_MIN_S, LIVENESS_MAX_S = 10.0, 60.0, 3600.0
+LIVENESS_CHECK_S = 0.5  #: how often rank 0 checks its workers' silence [s]
+#: exit status of a job ended because a rank fell silent (EX_TEMPFAIL: rerun to resume)
+EXIT_RANK_LOST = 75
+
+
+class RankLost(RuntimeError):
+    """A worker held cells and stayed silent longer than the liveness timeout."""
+
+
+def liveness_timeout_s(config: ScanConfig, cell_seconds_seen: float | None) -> float:
+    """Seconds a worker holding cells may stay silent before it counts as lost.
+
+    ``rank_timeout_s`` > 0 in the config: that.  Otherwise derived from the longest cell seen
+    (a worker reports after every cell): clamp(LIVENESS_FACTOR x seen, LIVENESS_MIN_S, upper),
+    upper = cell_timeout_s + LIVENESS_MIN_S (LIVENESS_MAX_S without a wall limit); the upper
+    bound itself before any cell has been seen.
+    """
+    if config.rank_timeout_s > 0:
+        return float(config.rank_timeout_s)
+    upper = config.cell_timeout_s + LIVENESS_MIN_S if config.cell_timeout_s > 0 else LIVENESS_MAX_S
+    if cell_seconds_seen is None:
+        return upper
+    return min(upper, max(LIVENESS_MIN_S, LIVENESS_FACTOR * cell_seconds_seen))
 
 
 # ---------------------------------------------------------------------------- launch
@@ -116,9 +152,16 @@ def run_rank0(comm, coord: Coordinator, cell_fn: CellFn, rank0_computes: bool) -
     service.start()
     writer.start()
     try:
-        if rank0_computes:
-            while (task := coord.next_task()) is not None:
-                coord.submit(compute_task(cell_fn, coord.config, task, 0))
+        if rank0_computes:  # in batches like a worker (one attempt line per batch)
+            while tasks := coord.next_tasks(coord.batch_size(), 0):
+                for i, task in enumerate(tasks):
+                    if coord.stop.is_set() or coord.error is not None:
+                        coord.give_back(tasks[i:])
+                        break
+                    coord.rank0_cell_since = time.monotonic()
+                    rec = compute_task(cell_fn, coord.config, task, 0)
+                    coord.rank0_cell_since = None
+                    coord.submit(rec)
     finally:
         main_done.set()
         while service.is_alive():  # join in slices so signals reach the main thread
@@ -139,14 +182,27 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
     active = set(range(1, comm.Get_size()))
     st = MPI.Status()
     backoff = Backoff()
+    now = time.monotonic()
+    last_heard = {src: now for src in active}  # monotonic time of each worker's last message
+    holding = {src: 0 for src in active}  # cells handed to each worker and not reported back
+    next_check = now + LIVENESS_CHECK_S
     try:
         while True:
             served = False
             while comm.Iprobe(source=MPI.ANY_SOURCE, tag=TAG_REQUEST, status=st):
                 src = st.Get_source()
                 served = True
-                if not _serve(comm, coord, src, comm.recv(source=src, tag=TAG_REQUEST)):
+                last_heard[src] = time.monotonic()
+                more, delta = _serve(comm, coord, src, comm.recv(source=src, tag=TAG_REQUEST))
+                holding[src] += delta
+                if not more:
                     active.discard(src)
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + LIVENESS_CHECK_S
+                if (lost := _silent_worker(coord, active, last_heard, holding)) is not None:
+                    coord.error = lost
+                    coord.progress.message(f"lfvscan scan: {lost}")
+                    return  # rank 0 writes what it has; main_scan then aborts the job
             if not active and main_done.is_set():
                 with coord.lock:
                     idle = coord.in_flight == 0
@@ -163,34 +219,54 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
         comm.Abort(1)  # the workers cannot be told otherwise; resume picks up the pieces
 
 
-def _serve(comm, coord: Coordinator, src: int, msg: tuple) -> bool:
-    """Handle one message of worker ``src``; False if it was the worker's last.
+def _silent_worker(coord: Coordinator, active: set, last_heard: dict, holding: dict) -> RankLost | None:
+    """The first worker holding cells and silent beyond the liveness timeout, as an error."""
+    limit = liveness_timeout_s(coord.config, coord.cell_seconds_seen())
+    now = time.monotonic()
+    for src in sorted(active):
+        silent = now - last_heard[src]
+        if holding[src] > 0 and silent > limit:
+            how = ("rank_timeout_s" if coord.config.rank_timeout_s > 0 else
+                   f"automatic: {LIVENESS_FACTOR:g} x the longest cell seen, within [{LIVENESS_MIN_S:g} s, "
+                   f"cell_timeout_s + {LIVENESS_MIN_S:g} s]; set rank_timeout_s to change it")
+            return RankLost(
+                f"rank {src} (pid {coord.pids.get(src, '?')}) has not answered for {silent:.0f} s while holding "
+                f"{holding[src]} cell(s) (limit {limit:.0f} s, {how}): it is hung or stopped; ending the job"
+            )
+    return None
+
+
+def _serve(comm, coord: Coordinator, src: int, msg: tuple) -> tuple[bool, int]:
+    """Handle one message of worker ``src``: (False if it was the worker's last, change in the
+    number of cells the worker holds).
 
     Message (tag TAG_REQUEST): (results, returned tasks, its stop signal or None, max RSS MB,
-    pid, want).  ``want`` > 0: send up to ``want`` tasks (TAG_TASK), or TAG_STOP (payload:
-    drain?) when none are left; ``want`` == 0: the worker's last message.
+    pid, want, seconds it waited idle so far).  ``want`` > 0: send a batch of at least ``want``
+    tasks, sized by :meth:`Coordinator.batch_size` (TAG_TASK), or TAG_STOP (payload: drain?)
+    when none are left; ``want`` == 0: results only, no reply; ``want`` < 0: its last message.
     """
-    results, returned, stopping, rss, pid, want = msg
+    results, returned, stopping, rss, pid, want, idle_s = msg
     coord.rss_MB[src] = rss
+    coord.idle_s[src] = idle_s
     for rec in results:
         coord.submit(rec)
-    for task in returned:
-        coord.give_back(task)
+    coord.give_back(returned)
     if stopping:
         coord.stop.set(stopping)
     if src not in coord.pids:
         coord.pids[src] = pid
         coord.heartbeat("running")
+    delta = -len(results) - len(returned)
+    if want < 0:
+        return False, delta
     if want == 0:
-        return False
-    tasks = []
-    while len(tasks) < want and (task := coord.next_task()) is not None:
-        tasks.append(task)
+        return True, delta
+    tasks = coord.next_tasks(max(want, coord.batch_size()), src)
     if tasks:
         comm.send(tasks, dest=src, tag=TAG_TASK)
     else:
         comm.send(coord.stop.is_set() or coord.error is not None, dest=src, tag=TAG_STOP)
-    return True
+    return True, delta + len(tasks)
 
 
 def _writer(coord: Coordinator, served_all: threading.Event) -> None:
@@ -212,18 +288,24 @@ def _writer(coord: Coordinator, served_all: threading.Event) -> None:
 
 # ---------------------------------------------------------------------------- workers
 def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int:
-    """Compute cells handed out by rank 0, keeping PREFETCH in reserve (so that rank 0's reply
-    latency never leaves this rank idle), until told to stop.  Returns the cells computed."""
+    """Compute the batches of cells rank 0 hands out until told to stop; returns the cells computed.
+
+    Each result goes to rank 0 right after its cell (so a crash in the next cell is charged to
+    that cell, :func:`lfvscan.store.journal.died_records`, and rank 0 hears from this rank at least
+    once per cell).  The next batch is asked for when the queue is down to half the last batch
+    (at least PREFETCH cells), so rank 0's reply latency is hidden behind the cells still queued.
+    """
     from mpi4py import MPI
 
     rank = comm.Get_rank()
-    queue: list[Task] = []
+    queue: collections.deque[Task] = collections.deque()
     results: list[CellRecord] = []
     returned: list[Task] = []
-    n = 0
+    n, last_batch, idle = 0, 0, [0.0]
 
     def send(want: int) -> None:
-        msg = (list(results), list(returned), stop.signum if stop.is_set() else None, max_rss_MB(), os.getpid(), want)
+        msg = (results[:], returned[:], stop.signum if stop.is_set() else None, max_rss_MB(), os.getpid(), want,
+               idle[0])
         comm.send(msg, dest=0, tag=TAG_REQUEST)
         results.clear()
         returned.clear()
@@ -233,7 +315,7 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
     send(PREFETCH + 1)
     outstanding, no_more = True, False
     while True:
-        if outstanding and (reply := _poll_reply(comm, st, backoff, wait=not queue)) is not None:
+        if outstanding and (reply := _poll_reply(comm, st, backoff, wait=not queue, idle=idle)) is not None:
             tag, msg = reply
             outstanding = False
             if tag == TAG_STOP:
@@ -243,31 +325,36 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
                     queue.clear()
             else:
                 queue.extend(msg)
+                last_batch = len(msg)
         if stop.is_set() and queue:
             returned.extend(queue)
             queue.clear()
         if queue:
-            results.append(compute_task(cell_fn, config, queue.pop(0), rank))
+            results.append(compute_task(cell_fn, config, queue.popleft(), rank))
             n += 1
-        if not outstanding:
-            if no_more:
-                if not queue:
-                    send(0)
-                    break
-            else:
-                send(max(1, PREFETCH + 1 - len(queue)))
-                outstanding = True
+        if not outstanding and no_more and not queue:
+            send(-1)
+            break
+        if not outstanding and not no_more and len(queue) <= max(PREFETCH, last_batch // 2):
+            send(1)
+            outstanding = True
+        elif results or returned:
+            send(0)
     return n
 
 
-def _poll_reply(comm, st, backoff: Backoff, wait: bool) -> tuple[int, object] | None:
-    """Rank 0's reply (tag, payload) if one has arrived; with ``wait``, wait for it off the CPU."""
+def _poll_reply(comm, st, backoff: Backoff, wait: bool, idle: list) -> tuple[int, object] | None:
+    """Rank 0's reply (tag, payload) if one has arrived; with ``wait``, wait for it off the CPU
+    (the seconds waited are added to ``idle[0]``)."""
     from mpi4py import MPI
 
     got = comm.Iprobe(source=0, tag=MPI.ANY_TAG, status=st)
-    while not got and wait:  # nothing to do: wait, off the CPU
-        backoff.sleep()
-        got = comm.Iprobe(source=0, tag=MPI.ANY_TAG, status=st)
+    if not got and wait:  # nothing to do: wait, off the CPU
+        t0 = time.perf_counter()
+        while not got:
+            backoff.sleep()
+            got = comm.Iprobe(source=0, tag=MPI.ANY_TAG, status=st)
+        idle[0] += time.perf_counter() - t0
     backoff.reset()
     if not got:
         return None

@@ -13,6 +13,11 @@ Contract (the engine's side in :mod:`lfvscan.scan.coordinator`):
   loop, or rank 0's writer thread), ``write_run_info`` also from rank 0's MPI service thread;
 * ``cell_state`` is read once per run, before the first write; cells the config does not request
   are SKIPPED and never written;
+* ``start_cells`` records attempts before they start (a batch handed to a worker: in the order
+  it computes them), ``return_cells`` those given back uncomputed; an attempt started by a run
+  that ended without its record (the process died) becomes a FAILED "process died" record when
+  the store is next opened (zarr) or its ``cell_state`` next read (memory), so it counts
+  against ``max_attempts``; ``died`` lists those records;
 * a record with ``result`` None marks its cell FAILED (``error`` says why), otherwise DONE; the
   record's ``attempts`` replaces the cell's attempt count; a later record of a cell replaces an
   earlier one;
@@ -28,7 +33,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from lfvscan.scan.config import ScanConfig
-    from lfvscan.store.journal import CellRecord
+    from lfvscan.store.journal import Attempt, CellRecord
 
 
 @runtime_checkable
@@ -41,6 +46,14 @@ class ScanBackend(Protocol):
     def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
         """(status, attempts) over (target, energy, mass): status codes of
         :mod:`lfvscan.store.scandata` (int8), attempts so far (int32)."""
+        ...
+
+    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int) -> None:
+        """Record that these (cell index, attempt) start now on ``rank``, in that order."""
+        ...
+
+    def return_cells(self, attempts: list[Attempt]) -> None:
+        """Record attempts handed out but given back uncomputed."""
         ...
 
     def write_cells(self, records: list[CellRecord]) -> None:

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 
 from lfvscan.scan.config import ScanConfig
-from lfvscan.store.journal import CellRecord
+from lfvscan.store.journal import Attempt, CellRecord, StartLog, died_records
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.xsec.result import CellResult
 
@@ -33,13 +33,29 @@ class MemoryStore:
         self.history: list[CellRecord] = []
         self._run_info: dict = {}
         self._lock = threading.Lock()
+        self.attempt_log = StartLog(None)  #: attempts started by the current run
+        #: FAILED records of attempts whose run ended without finishing them (found by cell_state)
+        self.died: list[CellRecord] = []
 
     def __str__(self) -> str:
         return "<in-memory store>"
 
     def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """(status, attempts); first, attempts a previous run started and never finished (it was
+        ended by an exception such as SystemExit) become FAILED "process died" records."""
+        with self._lock:
+            lines, self.attempt_log = self.attempt_log.lines, StartLog(None)
+            attempts = self.attempts.copy()
+        self.died = died_records(lines, attempts)
+        self.write_cells(self.died)
         with self._lock:
             return self.status.copy(), self.attempts.copy()
+
+    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int) -> None:
+        self.attempt_log.started(attempts, rank, max_attempts)
+
+    def return_cells(self, attempts: list[Attempt]) -> None:
+        self.attempt_log.returned(attempts)
 
     def write_cells(self, records: list[CellRecord]) -> None:
         with self._lock:
@@ -51,6 +67,7 @@ class MemoryStore:
                 self.attempts[index] = rec.attempts
                 self.records[index] = rec
                 self.history.append(rec)
+        self.attempt_log.finished(rec.index for rec in records)
 
     def write_run_info(self, info: dict) -> None:
         info = copy.deepcopy(info)

@@ -14,7 +14,9 @@ Writing, atomicity and durability (only rank 0 writes; :meth:`ScanStore.write_ce
    new chunk, never half of one; a cell counts as present only once its ``status`` chunk says
    DONE/FAILED.  A kill during a fold leaves the journal in place; the next fold rewrites the
    same values.
-3. *Resume.*  Opening a store for a scan first folds any journal left by a killed run.
+3. *Resume.*  Opening a store for a scan first folds any journal left by a killed run, then
+   turns the attempts that run started and never finished into FAILED "process died" records
+   (:meth:`ScanStore.settle_attempts`; attempt logs: :class:`lfvscan.store.journal.StartLog`).
 
 File creations are what costs on cluster file systems (milliseconds each on Lustre/GPFS): per
 cell the journal creates none (one log per fold interval), and a fold creates ~20 files per
@@ -44,7 +46,7 @@ from lfvscan.scan.config import ScanConfig, config_from_dict, physics_diff
 from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, DONE, FAILED, FIELDS, PENDING, RESULT_FIELDS, SKIPPED
 from lfvscan.store import layout
 from lfvscan.store.chunks import RowCache, chunk_path, clean_partials, write_chunk
-from lfvscan.store.journal import CellRecord, Journal
+from lfvscan.store.journal import Attempt, CellRecord, Journal, StartLog, died_records, read_started, started_logs
 from lfvscan.store.lock import try_lock, unlock
 from lfvscan.util.fileio import write_atomic
 
@@ -95,6 +97,9 @@ class ScanStore:
         self.shape = self.config.shape
         self.n_xbins = self.config.n_xbins
         self.journal = Journal(self.path)
+        self.attempt_log = StartLog(self.journal.dir)  #: attempts started by this run
+        #: FAILED records of attempts whose process died, found when the store was opened
+        self.died: list[CellRecord] = []
         self._pending: dict[tuple[int, int, int], CellRecord] = {}  # journaled, not yet folded
         self._journal_logs: list[Path] = []  # logs replayed at open, discarded by the next fold
         self._last_sync = time.monotonic()
@@ -157,6 +162,7 @@ class ScanStore:
             except Exception as exc:  # noqa: BLE001 - the journal keeps the results
                 warnings.warn(f"could not fold the journal of {str(self.path)!r} ({exc}); the next scan will")
         self.journal.close()
+        self.attempt_log.close()
         fd, self._lock_fd = self._lock_fd, None
         if fd is not None:
             unlock(fd)
@@ -285,6 +291,7 @@ class ScanStore:
         self.journal.append(records)
         for rec in records:
             self._pending[tuple(int(v) for v in rec.index)] = rec
+        self.attempt_log.finished(rec.index for rec in records)
         if time.monotonic() - self._last_sync >= self.sync_interval_s:
             self.sync()
 
@@ -302,6 +309,37 @@ class ScanStore:
         else:
             self.journal.discard(logs)
         return n
+
+    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int) -> None:
+        """Record attempts about to start on ``rank`` (before they start; journal "Attempts")."""
+        if not self.writable:
+            raise RuntimeError("store opened read-only")
+        self.attempt_log.started(attempts, rank, max_attempts)
+
+    def return_cells(self, attempts: list[Attempt]) -> None:
+        """Record attempts handed out but given back uncomputed (a drain)."""
+        self.attempt_log.returned(attempts)
+
+    def settle_attempts(self) -> list[CellRecord]:
+        """Attempts left started by runs whose process died become FAILED "process died" records
+        (written like any failure, so they count against ``max_attempts``); their logs are then
+        deleted.  Call after :meth:`replay_journal`.  Returns the records (also in :attr:`died`)."""
+        logs = started_logs(self.journal.dir)
+        if not logs:
+            return []
+        attempts = self.read("attempts")
+        died: list[CellRecord] = []
+        for log in logs:
+            for rec in died_records(read_started(log), attempts):
+                attempts[rec.index] = rec.attempts
+                died.append(rec)
+        if died:
+            self.write_cells(died)
+            self.sync()
+        for log in logs:  # the records are folded: a kill before this line settles them again, idempotently
+            log.unlink(missing_ok=True)
+        self.died = died
+        return died
 
     def sync(self) -> None:
         """Fold the journaled cells into the arrays: data rows first, then the status rows (the
@@ -421,4 +459,5 @@ def open_for_scan(path: str | Path, config: ScanConfig, config_text: str = "") -
     store.clean_partials()
     store.repair()  # damaged chunks: their rows are computed again
     store.replay_journal()
+    store.settle_attempts()
     return store, False
