@@ -76,8 +76,16 @@ pid=$!
 # until the step exists, if the signal came before srun created it); mpiexec: Hydra forwards it.
 stop=0 forwarded=0
 trap 'stop=1' TERM INT
+# ending: scancel or the time limit itself (not the warning: RUNNING), SLURM signals the steps;
+# cancelled: by scancel (Reason=None; at the time limit Reason=TimeLimit)
+ending() { [[ "$(scontrol show job -o "$SLURM_JOB_ID" 2>/dev/null)" =~ JobState=(COMPLETING|CANCELLED|TIMEOUT)\  ]]; }
+cancelled() { [[ "$(scontrol show job -o "$SLURM_JOB_ID" 2>/dev/null)" =~ JobState=(COMPLETING|CANCELLED)\ .*Reason=None ]]; }
 forward_stop() {
-    if [ "$LAUNCH" = mpiexec ]; then
+    if ending; then   # SLURM signals the steps itself; a second TERM would abort the scan
+        echo "lfvscan job: job ending (scancel or time limit): the scan drains on SLURM's own SIGTERM"
+        forwarded=1
+        return
+    elif [ "$LAUNCH" = mpiexec ]; then
         kill -TERM "$pid" 2>/dev/null
     elif [ -n "$(squeue -h -s -j "$SLURM_JOB_ID" -o %i 2>/dev/null | grep -E '\.[0-9]+$')" ]; then
         scancel --signal=TERM "$SLURM_JOB_ID"   # every step of this job (not this script): the ranks
@@ -97,6 +105,10 @@ while :; do
     [ "$stop" = 1 ] && [ "$forwarded" = 0 ] && sleep 1   # the step does not exist yet
 done
 trap - TERM INT
+if cancelled; then
+    echo "lfvscan job: scan exited with $rc; job cancelled (scancel), not resubmitting; resume with: sbatch ${resources[*]} jobs/slurm.sh $CONFIG $STORE"
+    exit "$rc"
+fi
 after_scan "$rc" "$before"
 echo "lfvscan job: sbatch ${resources[*]} $SCRIPT $CONFIG $STORE"
 sbatch "${resources[@]}" --export=ALL,LFVSCAN_RESUBMIT_COUNT=$((COUNT + 1)),LFVSCAN_IDLE_JOBS=$IDLE,LFVSCAN_JOB_SCRIPT="$SCRIPT" \

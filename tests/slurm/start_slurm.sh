@@ -32,7 +32,7 @@ PATH=$PATH:/usr/sbin:/sbin
 mkdir -p "$DIR"/{state,spool,run}
 chmod 700 "$DIR"
 host=$(hostname -s)
-ncpu=$(nproc)
+ncpu=$(nproc --all)   # --all: plain nproc obeys OMP_NUM_THREADS (CI sets it to 1)
 
 # munge: a fresh key and a private socket
 dd if=/dev/urandom of="$DIR/munge.key" bs=1024 count=1 status=none

@@ -35,9 +35,10 @@ JOB_DEADLINE_S = 240  #: one job, from submission to its end (pending included)
 CHAIN_DEADLINE_S = 480  #: a whole resubmission chain
 FINAL_STATES = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE",
                 "PREEMPTED"}
-#: sleep per open cell in the chain tests [s]: 38 open cells, about 48 s on 2 ranks, more than one
-#: 1-minute job with the signal 30 s ahead can compute (the chain asserts it was interrupted)
-CELL_SECONDS = "2.5"
+#: sleep per open cell in the chain test [s]: 38 open cells, 76 s of rank time, more than the at
+#: most ~30 s x 2 ranks one 1-minute job with the signal 30 s ahead computes (the test asserts an
+#: interruption); 2-3 jobs in all
+CELL_SECONDS = "2"
 SLOW_CONFIG_EXTRA = 'cell_function = "_slow_cells:slow_cell"\n'
 
 
@@ -167,6 +168,26 @@ def test_lfvscan_not_on_path_is_a_first_line_error(slurm_env, workdir):
     assert info["ExitCode"] == "2:0"
 
 
+def test_scancel_drains_and_stops_the_chain(slurm_env, workdir):
+    """`scancel JOB` while the scan computes: the scan drains on SLURM's SIGTERM (forwarded only
+    once), the job does not resubmit itself and says how to resume."""
+    env = {**slurm_env, "LFVSCAN_TEST_CELL_SECONDS": "1"}
+    jid = sbatch(["--ntasks=2", "--time=00:05:00", "jobs/slurm.sh", "slow.toml", "cancel.zarr"], workdir, env)
+    logfile = workdir / f"lfvscan-{jid}.log"
+    deadline = time.monotonic() + JOB_DEADLINE_S
+    while not (logfile.exists() and "lfvscan scan: created store" in logfile.read_text()):  # the scan runs
+        assert time.monotonic() < deadline, f"job {jid}: the scan did not start; {job_info(jid, slurm_env)}"
+        time.sleep(0.2)  # polling interval only; the log decides
+    subprocess.run(["scancel", jid], env=slurm_env, check=True, timeout=60)
+    info = wait_job_end(jid, slurm_env, lambda: [logfile])
+    text = logfile.read_text()
+    log(f"job {jid} cancelled while scanning: {info['JobState']}\n{text}")
+    assert info["JobState"] == "CANCELLED"
+    assert "scan interrupted by signal 15" in text and "lfvscan scan: aborted" not in text, text  # one TERM only
+    assert "job cancelled (scancel), not resubmitting; resume with: sbatch --ntasks=2" in text, text
+    assert "Submitted batch job" not in text
+
+
 def follow_chain(first: str, logfile, env) -> list[tuple[str, dict, str]]:
     """(job id, scontrol info, log) of each job of a resubmission chain, following the logs'
     "Submitted batch job N" lines until a job that did not resubmit."""
@@ -231,16 +252,16 @@ def test_walltime_chain_drains_resubmits_and_matches_serial(slurm_env, workdir):
 
 
 def test_pbs_script_through_torque_wrappers(slurm_env, workdir):
-    """jobs/pbs.sh through SLURM's qsub wrapper: `timeout` stops the scan after 15 s, it drains,
+    """jobs/pbs.sh through SLURM's qsub wrapper: `timeout` stops the scan after 10 s, it drains,
     exits 143, the job resubmits itself with qsub -V and its walltime/ncpus/select; the chain ends
     complete and bit-identical to a serial scan.  (The wrapper sets no PBS_* variables: NP and the
     working directory come from -v/-V and the submission directory here.)"""
     if shutil.which("qsub", path=slurm_env["PATH"]) is None:
         pytest.fail("qsub (slurm-wlm-torque) not installed")
-    env = {**slurm_env, "LFVSCAN_TEST_CELL_SECONDS": "1.5"}  # 29 s of work on 2 ranks: 2-3 jobs of 15 s
+    env = {**slurm_env, "LFVSCAN_TEST_CELL_SECONDS": "0.7"}  # 27 s of rank time > 2 ranks x 10 s: 2-3 jobs
     t0 = time.monotonic()
     out = subprocess.run(["qsub", "-V", "-j", "oe", "-l", "walltime=00:03:00,select=1:ncpus=2:mpiprocs=2",
-                          "-v", "CONFIG=slow.toml,STORE=pbs.zarr,NP=2,LFVSCAN_RUN_SECONDS=15", "jobs/pbs.sh"],
+                          "-v", "CONFIG=slow.toml,STORE=pbs.zarr,NP=2,LFVSCAN_RUN_SECONDS=10", "jobs/pbs.sh"],
                          cwd=workdir, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     first = out.stdout.strip()
