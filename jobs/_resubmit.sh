@@ -25,7 +25,7 @@ require_lfvscan() {
 
 # "<cells done> <finished: 0|1>" of $STORE; "0 0" if there is no readable store (no traceback)
 store_state() {
-    "$LFVSCAN" status "$STORE" --json 2>/dev/null | "${LFVSCAN_PYTHON:-python3}" -c '
+    "$LFVSCAN" status "$STORE" --json 2>/dev/null | python3 -c '
 import json, sys
 try:
     s = json.load(sys.stdin)

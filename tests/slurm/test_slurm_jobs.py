@@ -124,13 +124,18 @@ def sbatch(args: list[str], cwd: Path, env) -> str:
     return out.stdout.strip().split(";")[0]
 
 
-def test_demo_job_completes(slurm_env, workdir):
-    """`sbatch jobs/slurm.sh` on the demo config: exit 0, complete store, equal to a serial scan."""
-    jid = sbatch(["--ntasks=2", "--time=00:05:00", "jobs/slurm.sh", "demo.toml", "demo.zarr"], workdir, slurm_env)
+@pytest.mark.parametrize("launcher", ["srun", "mpiexec"])
+def test_demo_job_completes(slurm_env, workdir, launcher):
+    """`sbatch jobs/slurm.sh` on the demo config, with `srun --mpi=pmi2` (default) and with
+    `mpiexec -launcher fork` (LFVSCAN_LAUNCH=mpiexec): exit 0, one 2-rank job, complete store,
+    equal to a serial scan."""
+    env = {**slurm_env, "LFVSCAN_LAUNCH": launcher}
+    jid = sbatch(["--ntasks=2", "--time=00:05:00", "jobs/slurm.sh", "demo.toml", "demo.zarr"], workdir, env)
     logfile = workdir / f"lfvscan-{jid}.log"
     info = wait_job_end(jid, slurm_env, lambda: [logfile])
     text = logfile.read_text()
-    log(f"demo job {jid}: {info['JobState']} ExitCode={info['ExitCode']}\n{text}")
+    log(f"demo job {jid} ({launcher}): {info['JobState']} ExitCode={info['ExitCode']}\n{text}")
+    assert f"launcher: {launcher}" in text
     assert (info["JobState"], info["ExitCode"]) == ("COMPLETED", "0:0"), text
     assert "lfvscan job: store demo.zarr complete" in text
     assert "on 2 ranks" in text  # one 2-rank MPI job (srun --mpi=pmi2), not singletons
