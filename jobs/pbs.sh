@@ -11,8 +11,8 @@
 # mem and queue of this job, from `qstat -f`) if cells are left.  Exit codes and the resubmission
 # rules: jobs/_resubmit.sh.  Guide: docs/clusters.md.
 # Ranks: NP (default: the lines of $PBS_NODEFILE, one per MPI slot), started with the mpiexec of
-# the MPI mpi4py uses (the mpich wheel's Hydra reads $PBS_NODEFILE only if told: -f $PBS_NODEFILE
-# for several nodes).
+# the MPI mpi4py uses (one node tested; on several nodes check that it spreads the ranks over
+# $PBS_NODEFILE, e.g. Hydra's `mpiexec -f $PBS_NODEFILE`).
 #PBS -N lfvscan
 #PBS -l select=1:ncpus=32:mpiprocs=32
 #PBS -l walltime=04:00:00
