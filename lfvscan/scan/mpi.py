@@ -101,8 +101,9 @@ def launch_problem(comm_size: int, environ=os.environ) -> str | None:
             return (
                 f"MPI launched wrongly: {var}={n} but MPI.COMM_WORLD has size 1, so {n} independent "
                 "copies would each run the whole scan; the launcher does not match the MPI library of "
-                "mpi4py (under SLURM try `srun --mpi=pmi2` or `--mpi=pmix`, or use the mpiexec of the "
-                "same MPI as mpi4py)"
+                "mpi4py: for the mpich wheel use `srun --mpi=pmi2` (not pmix) or, inside an allocation, "
+                "`mpiexec -launcher fork -n N`; for a site MPI, its own launcher with mpi4py built against "
+                "it (see docs/clusters.md)"
             )
     return None
 
