@@ -8,9 +8,12 @@
 #                              should (scan interrupted, cells left, COUNT < MAX, and not
 #                              LFVSCAN_MAX_IDLE_JOBS (default 2) jobs in a row without progress)
 #
-# Exit codes of `lfvscan scan`: 0 complete, 1 finished with failed cells (not resubmitted: see
-# `lfvscan status STORE`), 2 usage error, 130/143 interrupted (resubmitted); any other status
-# (137: killed, e.g. at the walltime) counts as interrupted too: the journal keeps finished cells.
+# Exit codes of `lfvscan scan` (lfvscan/errors.py): 0 complete, 1 finished with failed cells (not
+# resubmitted: see `lfvscan status STORE`), 2 usage error, 3 complete but some cells short of the
+# requested precision (not resubmitted: rerunning gives the same numbers), 74 I/O or environment
+# failure such as a full disk (not resubmitted: it needs a person), 75 a rank fell silent (hung
+# node; resubmitted), 130/143 interrupted (resubmitted); any other status (137: killed, e.g. at the
+# walltime) counts as interrupted too: the journal keeps finished cells.
 #
 # No progress in one job is normal when the walltime signal comes right after the start (SLURM may
 # send it up to 60 s early): the chain stops only after LFVSCAN_MAX_IDLE_JOBS such jobs in a row.
@@ -47,6 +50,8 @@ after_scan() {
         0) echo "lfvscan job: store $STORE complete"; exit 0 ;;
         1) echo "lfvscan job: finished with failed cells; see: lfvscan status $STORE"; exit 1 ;;
         2) echo "lfvscan job: usage error, not resubmitting"; exit 2 ;;
+        3) echo "lfvscan job: store $STORE complete, some cells short of the requested precision; see: lfvscan status $STORE"; exit 3 ;;
+        74) echo "lfvscan job: I/O or environment failure (see the line above), not resubmitting"; exit 74 ;;
     esac
     state=$(store_state)
     after=${state% *} finished=${state#* }

@@ -10,6 +10,8 @@ Exit statuses of every ``lfvscan`` command (README "Exit statuses"):
 * 74 (:data:`EXIT_IO`, BSD ``EX_IOERR``): an I/O or environment failure -- disk full, read-only
   or unwritable path, out of memory -- named in one line; nothing half-written is left that a
   rerun does not repair;
+* 75 (``lfvscan.scan.engine.EXIT_RANK_LOST``): ``scan`` ended because a rank fell silent (a hung
+  node or process); rerun to resume;
 * 128 + signal: interrupted (130 SIGINT, 143 SIGTERM); rerun to resume.
 """
 
