@@ -2,7 +2,7 @@
 
 Toy cross section: dsigma/dln x_tau = c(E) x_tau^p on the physical range m_tau/E <= x_tau <= 1 - m_a/E,
 c(E) = C0 (E / 100 GeV)^q (m_a / 10 GeV)^-2.  The stored histogram holds exact bin averages.
-The constants are typed in independently of lfvscan.constants (hand-calculation inputs).
+The constants are typed in independently of lfvscan.physics.constants (hand-calculation inputs).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Closed-form chi^2 survival (lfvscan.chi2) against scipy's incomplete gamma function."""
+"""Closed-form chi^2 survival (lfvscan.xsec.chi2) against scipy's incomplete gamma function."""
 
 import math
 

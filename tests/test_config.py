@@ -1,4 +1,4 @@
-"""Scan config (lfvscan.config): grids, validation messages, hashing, shipped configs."""
+"""Scan config (lfvscan.scan.config): grids, validation messages, hashing, shipped configs."""
 
 from __future__ import annotations
 

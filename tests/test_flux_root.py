@@ -1,4 +1,4 @@
-"""ROOT histograms -> flux CSV (lfvscan.flux.flux_from_root, ``lfvscan flux``), with uproot.
+"""ROOT histograms -> flux CSV (lfvscan.pheno.flux.flux_from_root, ``lfvscan flux``), with uproot.
 
 The ROOT files are written here with uproot from known arrays; the expected CSV values are the
 hand-computed conversions (units, scale, bin widths, charge split).

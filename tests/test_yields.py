@@ -3,7 +3,7 @@
 Toy cross section (tests/_toy_scan.py): dsigma/dln x_tau = c(E) x_tau^p on the physical range,
 stored as exact bin averages.
 The hand calculations below integrate the toy analytically (or with scipy.quad and an
-independently written P_2), never through lfvscan.yields.
+independently written P_2), never through lfvscan.pheno.yields.
 """
 
 from __future__ import annotations

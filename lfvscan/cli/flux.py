@@ -3,7 +3,7 @@
 ``lfvscan flux flux.csv`` prints the totals per charge, the energy range and the mean energy of a
 flux CSV.  ``lfvscan flux fluka.root --mu-plus H1 --mu-minus H2 [--scale X] [--energy-unit TeV]
 [--per-bin-width] --out flux.csv`` converts two TH1 histograms (or one ``--total`` histogram) to
-the CSV format of :mod:`lfvscan.flux`, with the conversion written into the file as provenance;
+the CSV format of :mod:`lfvscan.pheno.flux`, with the conversion written into the file as provenance;
 use the result as ``flux_file`` in the experiments TOML or with ``lfvscan limits --flux``.
 ROOT input needs the optional ``uproot`` package (``pip install 'lfvscan[root]'``).
 """

@@ -6,8 +6,8 @@ frozen dataclasses; every number can be overridden in a user file or with ``over
 (``{"na64mu.n_mu": 1e12, "hemu.inv-2mm.res_tau1_cm": 0.1}``).
 
 Nothing physical is typed in twice: the column density n_T L is computed from the target's
-density and molar mass (:meth:`lfvscan.targets.Target.column_density_per_pb`), and branching
-ratios come from :mod:`lfvscan.constants`.
+density and molar mass (:meth:`lfvscan.physics.targets.Target.column_density_per_pb`), and branching
+ratios come from :mod:`lfvscan.physics.constants`.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ N_REQ_PUBLISHED = 2.44
 #: curve settings of the published analysis for every visible curve (``--visible-analysis published``)
 PUBLISHED_VISIBLE = {"tau2_acceptance": "mean-energy", "n_req": N_REQ_PUBLISHED}
 #: decay-length acceptance criteria (docs/physics.md §8.5): mean decay length > d (baseline) or
-#: survival probability exp(-d / lambda); defined with the criteria in lfvscan.taudecay
+#: survival probability exp(-d / lambda); defined with the criteria in lfvscan.physics.taudecay
 ACCEPTANCES = ACCEPTANCE_MODES
 
 

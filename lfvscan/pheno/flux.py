@@ -242,7 +242,7 @@ def flux_from_root(
         f"converted from ROOT file {os.path.abspath(src)} (sha256 {digest})",
         f"histograms: {hist_text}",
         f"x axis in {energy_unit}; contents {'times bin width, ' if per_bin_width else ''}times scale {scale!r}",
-        "columns: muons per fb^-1 through the detector face per energy bin (lfvscan.flux)",
+        "columns: muons per fb^-1 through the detector face per energy bin (lfvscan.pheno.flux)",
     )
     flux = MuonFlux(e_GeV[:-1].copy(), e_GeV[1:].copy(), np.asarray(plus, float), np.asarray(minus, float),
                     source=src, comments=comments)

@@ -1,7 +1,7 @@
 """Theory and dark-matter overlays drawn with the limits (docs/physics.md §4.5, §5.3, §5.4, §11).
 
 * :func:`g2_bands` - g-2 preferred bands g in [g_lo, g_hi] for chosen theta (presets "paper-2023",
-  "wp2025" of :mod:`lfvscan.g2`); theta values with no positive shift are dropped.
+  "wp2025" of :mod:`lfvscan.physics.g2`); theta values with no positive shift are dropped.
 * :func:`relic_line` - asymmetric-DM relic lower bound g_relic(m_chi, m_a) (§5.3); below it the
   symmetric component is over-abundant.
 * :func:`id_excluded_upper_g` - indirect-detection / CMB exclusion of asymmetric DM: with
@@ -50,7 +50,7 @@ DEFAULT_THETAS = (math.pi / 2, 3 * math.pi / 8, math.pi / 3, math.pi / 4)
 PLANCK_P_ANN_MAX = 3.2e-28
 #: CMB energy-deposition efficiency f_eff ([U], user parameter, see module docstring)
 DEFAULT_F_EFF = 0.2
-#: m_a / m_chi benchmark ([U], docs/physics.md §5.3; one definition, in lfvscan.decays)
+#: m_a / m_chi benchmark ([U], docs/physics.md §5.3; one definition, in lfvscan.physics.decays)
 DEFAULT_MA_OVER_MCHI = decays.DEFAULT_MA_OVER_MCHI
 #: factor by which future ID limits improve (docs/physics.md §5.3, [P]: "one order of magnitude")
 FUTURE_ID_IMPROVEMENT = 10.0

@@ -6,8 +6,8 @@ does not request is stored as SKIPPED.  Example::
     store = "demo.zarr"              # default store path (``lfvscan scan --store`` overrides)
     seed = 20240722                  # global seed; per-cell seeds derive from (seed, cell index)
     rel_err = 0.005                  # requested relative error of sigma, in [1e-4, 0.5)
-    theta = 0.7853981633974483       # optional, default lfvscan.couplings.DEFAULT_THETA (pi/4)
-    convention = "eq3"               # optional, one of lfvscan.couplings.CONVENTIONS
+    theta = 0.7853981633974483       # optional, default lfvscan.physics.couplings.DEFAULT_THETA (pi/4)
+    convention = "eq3"               # optional, one of lfvscan.physics.couplings.CONVENTIONS
     n_xbins = 60                     # optional, bins of dsigma/dln x_tau, in [1, 1000]
     physics = "pdg-2024"             # optional, physics preset: "pdg-2024" (default) or "thesis-2024"
     max_attempts = 3                 # optional, attempts per cell before it stays FAILED
