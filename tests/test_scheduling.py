@@ -245,3 +245,25 @@ def test_batches_hold_the_target_work_and_shrink_on_the_tail():
     while len(coord.tasks) > 3:
         coord.next_tasks(coord.batch_size(), rank=1)
     assert coord.batch_size() == 1  # the tail goes out cell by cell
+
+
+class _StopAfter:
+    """A stop flag that turns set after ``n`` looks (a SIGTERM arriving while the plan is built)."""
+
+    def __init__(self, n: int):
+        self.n, self.looks = n, 0
+
+    def is_set(self) -> bool:
+        self.looks += 1
+        return self.looks > self.n
+
+
+def test_planning_stops_at_the_next_row_when_the_stop_flag_is_set():
+    cfg = small_config()
+    status = np.where(cfg.requested()[:, :, None], PENDING, SKIPPED) * np.ones(cfg.shape, dtype=np.int8)
+    attempts = np.zeros(cfg.shape, dtype=np.int32)
+    full = plan_tasks(cfg, status, attempts, 3)
+    assert len(full) == N_REQUESTED
+    stop = _StopAfter(2)
+    assert plan_tasks(cfg, status, attempts, 3, stop) == []
+    assert stop.looks == 3  # one look per (target, energy) row until it was set, not one per cell

@@ -121,7 +121,7 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
     size = 1 if comm is None else comm.Get_size()
     config = config.with_target_order(backend.config.target_names)  # cells by the store's axes (issue 11)
     status, attempts = backend.cell_state()
-    tasks = plan_tasks(config, status, attempts, max_attempts)
+    tasks = plan_tasks(config, status, attempts, max_attempts, stop)
     total = int(config.requested().sum()) * len(config.masses_GeV)
     done_before = int((status == DONE).sum())
     progress = Progress(total, done_before, **progress_opts)

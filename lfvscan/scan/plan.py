@@ -58,13 +58,20 @@ class Task:
     cost: float = 0.0
 
 
-def plan_tasks(config: ScanConfig, status: np.ndarray, attempts: np.ndarray, max_attempts: int) -> list[Task]:
-    """Cells to (re)compute, largest expected cost first (ties: grid order)."""
+def plan_tasks(config: ScanConfig, status: np.ndarray, attempts: np.ndarray, max_attempts: int,
+               stop=None) -> list[Task]:
+    """Cells to (re)compute, largest expected cost first (ties: grid order).
+
+    ``stop`` (a :class:`lfvscan.scan.signals.StopFlag`, optional) is looked at once per (target,
+    energy) row: planning a large grid takes seconds (a SeedSequence per cell), and a SIGTERM then
+    must not wait for it.  A set flag returns no task at all (the scan then drains at once)."""
     energies, masses, names = config.energies_GeV, config.masses_GeV, config.target_names
     nT, nE, nM = config.shape
     tasks = []
     for i in range(nT):
         for j in range(nE):
+            if stop is not None and stop.is_set():
+                return []
             for k in range(nM):
                 a = int(attempts[i, j, k])
                 if needs_attempt(int(status[i, j, k]), a, max_attempts):
