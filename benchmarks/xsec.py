@@ -8,7 +8,7 @@ arrays of one call, ru_maxrss for the whole process).  Targets (one core): media
 
 Options: ``--quick`` (only Pb at 1 TeV), ``--batch N`` (points per throughput batch), ``--tails``
 (instead: the 2 cm selection's tail x_tau >= 0.4 at 1 TeV, m_a = 5 .. 28 GeV, over ``--seeds`` seeds --
-tail fraction, quoted and seed-rms relative error, evaluations and seconds per cell; docs/physics.md §7.11).
+tail fraction, quoted and seed-rms relative error, evaluations and seconds per cell; docs/physics.md §7.12).
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ RESULT_FIELDS: tuple[Field, ...] = (
              "budget (False: the quoted, honest error is larger than requested)", default=True),
     per_bin("dsigma_dlnx_tau_pb", "pb", "dsigma/dln x_tau per x_tau bin (x_tau = E_tau/E), for g = 1"),
     per_bin("dsigma_dlnx_tau_err_pb", "pb", "integration error of dsigma_dlnx_tau_pb"),
-    # scalar / pseudoscalar parts (docs/physics.md §7.11): sigma = g_S^2 sigma_S + g_P^2 sigma_P exactly, for
+    # scalar / pseudoscalar parts (docs/physics.md §7.12): sigma = g_S^2 sigma_S + g_P^2 sigma_P exactly, for
     # every cross section and bin; the parts are for (g_S, g_P) = (1, 0) and (0, 1), from the same samples
     per_cell("sigma_scalar_pb", "f8", "pb", "scalar part sigma_S of sigma_pb: (g_S, g_P) = (1, 0)", default=math.nan),
     per_cell("sigma_scalar_err_pb", "f8", "pb", "integration error of sigma_scalar_pb", default=math.nan),
@@ -131,7 +131,7 @@ RESULT_FIELDS: tuple[Field, ...] = (
     per_bin("dsigma_dlnx_tau_sp_cov_pb2", "pb^2", "MC covariance of the scalar and pseudoscalar parts per bin",
             default=None),
     # errors of the upper-tail cross sections sigma(x_tau >= lower edge of bin i) = sum_{k >= i} h_k dln x
-    # (docs/physics.md §7.11): what decay-length selections keep; honest errors of selected cross sections
+    # (docs/physics.md §7.12): what decay-length selections keep; honest errors of selected cross sections
     per_bin("sigma_above_x_err_pb", "pb", "integration error of sigma(x_tau >= lower edge of the bin)", default=None),
     per_bin("sigma_above_x_scalar_err_pb", "pb", "integration error of the scalar part of sigma(x_tau >= edge)",
             default=None),

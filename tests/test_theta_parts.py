@@ -1,4 +1,4 @@
-"""Any theta from one scan: the stored scalar/pseudoscalar parts (docs/physics.md §7.11).
+"""Any theta from one scan: the stored scalar/pseudoscalar parts (docs/physics.md §7.12).
 
 sigma(theta) = g_S^2 sigma_S + g_P^2 sigma_P has no S-P interference.  Checked against an
 independent reference: direct compute_cell runs at the other theta / convention with another seed

@@ -308,3 +308,19 @@ def test_cli_bad_input_exit_2(capsys, argv, word):
     assert cli.main(["xsec", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and word in err
+
+
+def test_cell_errors_carry_the_pdg_scale_factor_of_the_final_iterations():
+    """sigma_err = vegas error x sqrt(max(1, chi2/dof)) (docs/physics.md §7.12); the parts' errors too.
+    Pb 1 TeV, m_a = 3.9685 GeV, seed 1: a cell whose final iterations scatter (chi2/dof > 1)."""
+    from lfvscan.physics.couplings import yukawas
+
+    r = compute_cell("Pb", 1000.0, 3.9685, rel_err=0.01, seed=1, n_xbins=20)
+    s = r.meta["error_scale_factor"]
+    assert s == pytest.approx(math.sqrt(max(1.0, r.chi2_dof)), rel=1e-12)
+    assert r.sigma_err_pb == pytest.approx(s * r.meta["sigma_err_vegas_pb"], rel=1e-12)
+    # the scaled parts still recombine to the scaled total (theta = pi/4, eq3: g_S^2 = g_P^2)
+    g_S, g_P = yukawas(1.0, r.theta, r.convention)
+    var = (g_S**4 * r.sigma_scalar_err_pb**2 + g_P**4 * r.sigma_pseudoscalar_err_pb**2
+           + 2 * g_S**2 * g_P**2 * r.sigma_sp_cov_pb2)
+    assert math.sqrt(var) == pytest.approx(r.sigma_err_pb, rel=1e-9)

@@ -1,6 +1,6 @@
 """Upper x_tau tails (what decay-length selections keep) against the independent quadrature.
 
-docs/physics.md §7.11: vegas adapts on the tail-weighted integrand and iterates until every upper tail
+docs/physics.md §7.12: vegas adapts on the tail-weighted integrand and iterates until every upper tail
 C_i = sigma(x_tau >= x_i) holding >= tail_min_fraction of sigma has its relative error below
 tail_rel_factor * rel_err.  Reference: the deterministic quadrature of tests/test_xsec_quadrature.py
 restricted to w = E - E_a - m_tau >= x_i E - m_tau (E_tau = w + m_tau - t/2M; the recoil term t/2M

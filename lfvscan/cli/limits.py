@@ -34,7 +34,7 @@ def add_common(p) -> None:
                    help="flag points built from cells with vegas Q below this (default 1e-3; quality column)")
     p.add_argument("--theta", nargs="+", default=None, metavar="THETA",
                    help="recombine the stored scalar/pseudoscalar parts at these theta values [rad; pi/2, 3pi/8, "
-                        "0.7 ...] (default: the scan's theta; docs/physics.md §7.11)")
+                        "0.7 ...] (default: the scan's theta; docs/physics.md §7.12)")
     p.add_argument("--convention", default=None, choices=("eq3", "eq2"),
                    help="coupling convention of --theta (default: the scan's)")
     p.add_argument("--out", metavar="DIR", default=".", help="output directory (default: current)")

@@ -147,7 +147,7 @@ def _quality(y: CurveYield, i: int) -> str:
 
 def limits_csv(limits: list[CurveLimit], prov: dict) -> str:
     """CSV text: ``#`` header with units and provenance (JSON, one line per key), then rows.  Curves
-    recombined at a chosen theta (docs/physics.md §7.11) are named ``curve@theta=<rad>``."""
+    recombined at a chosen theta (docs/physics.md §7.12) are named ``curve@theta=<rad>``."""
     buf = io.StringIO()
     buf.write("# lfvscan limits: g_lim(m_a) = sqrt(N_req / N_hat), N_hat = expected events at g = 1\n")
     buf.write("# units: " + ", ".join(f"{c}[{u}]" for c, u in CSV_COLUMNS if u) + "\n")
@@ -178,7 +178,7 @@ def _json_num(v):
 
 def limits_json(limits: list[CurveLimit], prov: dict) -> str:
     """JSON text: {"provenance", "units", "special_values", "curves": [...]}.  Curves recombined at a
-    chosen theta (``--theta``, docs/physics.md §7.11) carry ``theta`` [rad] and ``convention``."""
+    chosen theta (``--theta``, docs/physics.md §7.12) carry ``theta`` [rad] and ``convention``."""
     curves = []
     for lim in limits:
         y = lim.yields

@@ -30,7 +30,7 @@ ln E; each piece is integrated by Gauss-Legendre (<= 0.5 % against direct integr
 Outside the scanned energy range S is taken as zero (a warning gives the muon fraction lost).
 Cells below threshold are DONE with zero cross section and contribute zero.
 
-Monte Carlo errors: per cell the smaller of two upper bounds (docs/physics.md §7.11), the per-bin
+Monte Carlo errors: per cell the smaller of two upper bounds (docs/physics.md §7.12), the per-bin
 errors in quadrature ``sqrt(sum_i (a_i err_i)^2)`` (bins filled from the same vegas samples are
 anti-correlated) and ``sum_k |c_k| e(C_k)`` from the stored errors of the upper tails C_k (exact for a
 single cut); cells independent: ``err^2 = sum_cells w_c^2 err_c^2``.  Pulls over 12 seeds (Pb, 1 TeV,
@@ -246,7 +246,7 @@ def selected_xsec(scan: ScanData, t: int, j: int, sel: Selection):
 
 def _tail_error_bound(w, x_edges, tail_err):
     """Upper bound on the MC error of S = sum_i h_i a_i from the errors e_k of the upper tails
-    C_k = sum_{i >= k} h_i Delta_i (docs/physics.md §7.11).
+    C_k = sum_{i >= k} h_i Delta_i (docs/physics.md §7.12).
 
     With Delta_i the ln-width of bin i, h_i Delta_i = C_i - C_{i+1}, so (Abel summation)
     S = sum_k c_k C_k with c_k = a_k/Delta_k - a_{k-1}/Delta_{k-1} (a_{-1} = 0), and by the triangle
@@ -261,7 +261,7 @@ def _tail_error_bound(w, x_edges, tail_err):
 
 
 # --------------------------------------------------------------------------------------------
-# any theta from one scan (docs/physics.md §7.11)
+# any theta from one scan (docs/physics.md §7.12)
 # --------------------------------------------------------------------------------------------
 #: (stored total, its error, scalar part, pseudoscalar part, S error, P error, S-P covariance); the errors
 #: of ``sigma_coherent_pb`` / ``sigma_incoherent_pb`` have no stored parts and become NaN
@@ -281,7 +281,7 @@ _RECOMBINED = (
 
 def scan_at_theta(scan: ScanData, theta: float, convention: str = "eq3") -> ScanData:
     """The scan's cross sections at another ``theta`` [rad] / ``convention`` from its scalar and
-    pseudoscalar parts (docs/physics.md §7.11): sigma = g_S^2 sigma_S + g_P^2 sigma_P for g = 1,
+    pseudoscalar parts (docs/physics.md §7.12): sigma = g_S^2 sigma_S + g_P^2 sigma_P for g = 1,
     var = g_S^4 var_S + g_P^4 var_P + 2 g_S^2 g_P^2 cov_SP, for sigma, its coherent and incoherent
     parts, d sigma / d ln x_tau and the upper-tail errors.  Returns a new :class:`ScanData` (the other
     arrays shared); UsageError if the store has no parts (written before they existed)."""

@@ -273,7 +273,7 @@ def fig5_tau2(scan: ScanData, target: str = "Pb", energy: float = 1000.0, masses
 # ------------------------------------------------------------------------------- Figs. 6, 7
 def _draw_limits(ax, limits, scenario, only_drawn=True, bands=()):
     """Limit curves of ``scenario``, each with its MC error band.  Curves recombined at a theta
-    (``lfvscan figures --theta``, docs/physics.md §7.11) are drawn in the colour of the g-2 band of
+    (``lfvscan figures --theta``, docs/physics.md §7.12) are drawn in the colour of the g-2 band of
     the same theta when ``bands`` has one (line style per selection curve), else one colour per curve
     and a line style per theta.  Points whose cells are flagged (``CurveYield.quality``) get red
     open circles and one legend note."""

@@ -2,7 +2,7 @@
 
 The integrand and its variables are in :mod:`lfvscan.xsec.integrand`.
 
-Method (docs/physics.md §7.8, §7.11): vegas adapts its map on sigma_total (``n_adapt`` iterations),
+Method (docs/physics.md §7.8, §7.12): vegas adapts its map on sigma_total (``n_adapt`` iterations),
 then, with per-bin weights u_i = sigma / max(C_i, c sigma) from a pilot iteration (C_i = sigma(x_tau >=
 lower edge of bin i), c = ``tail_min_fraction``), on the tail-weighted integrand (``n_adapt_tail``
 iterations) so that the upper x_tau tails the decay-length selections keep get samples; all these
@@ -10,7 +10,7 @@ are discarded.  A second pilot sizes the final iterations, which run on the froz
 unbiased estimate, averaged without weights) until sigma_total is below ``rel_err`` and every upper
 tail C_i >= c sigma below ``tail_rel_factor * rel_err``.  chi2/dof and Q are those of sigma_total
 over the final iterations.  Every quantity is accumulated as its scalar (g_S, g_P) = (1, 0) and
-pseudoscalar (0, 1) part with their covariance (no S-P interference, §7.11); the totals at the
+pseudoscalar (0, 1) part with their covariance (no S-P interference, §7.12); the totals at the
 cell's theta / convention are the exact recombination.  The distribution d sigma / d ln x_tau
 (x_tau = E_tau / E with the exact tau energy ``E_tau = (E - E_a) - t/(2M)``) and the upper-tail
 errors come from the same samples.
@@ -59,7 +59,7 @@ class VegasSettings:
     neval_pilot: int = 4000  #: evaluations of each of the two pilot iterations (discarded)
     n_adapt: int = 3  #: adaptation iterations on sigma_total (discarded)
     #: further adaptation iterations on the tail-weighted integrand f / max(C(x_tau)/sigma, tail_min_fraction)
-    #: (docs/physics.md §7.11; discarded)
+    #: (docs/physics.md §7.12; discarded)
     n_adapt_tail: int = 4
     #: smallest upper-tail fraction C(x_tau)/sigma whose relative error is controlled (and the floor of the
     #: tail weight); the 2 cm selection at 1 TeV keeps >= 1.5e-3 of sigma wherever its limit is g < 1
@@ -119,7 +119,7 @@ def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins:
     """One vegas iteration on the frozen map: stratified means, variances and S-P covariances [pb, pb^2].
 
     Returns a dict of arrays, each for the scalar (g_S, g_P) = (1, 0) and pseudoscalar (0, 1) parts
-    (docs/physics.md §7.11; the total at any theta is ``g_S^2 S + g_P^2 P``, its variance
+    (docs/physics.md §7.12; the total at any theta is ``g_S^2 S + g_P^2 P``, its variance
     ``g_S^4 var_S + g_P^4 var_P + 2 g_S^2 g_P^2 cov`` -- the same bilinear estimator applied to the
     combined integrand, so it equals vegas' estimate of the combination):
 
@@ -207,7 +207,7 @@ def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins:
 
 def _combine(mean_parts, var_parts, a: float, b: float):
     """Mean and variance of ``a S + b P`` from the parts' means (..., 2) / (S, P) and variances
-    (3, ...) = (var_S, var_P, cov_SP) (docs/physics.md §7.11)."""
+    (3, ...) = (var_S, var_P, cov_SP) (docs/physics.md §7.12)."""
     mean = a * mean_parts[..., 0] + b * mean_parts[..., 1]
     var = a * a * var_parts[0] + b * b * var_parts[1] + 2.0 * a * b * var_parts[2]
     return mean, np.maximum(var, 0.0)
@@ -291,7 +291,7 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     # 1) adapt the map on sigma_total; these iterations are discarded
     r_adapt = integ(f_total, nitn=s.n_adapt, neval=s.neval_adapt)
     neval_used = int(r_adapt.sum_neval)
-    # 2) adapt on the tail-weighted integrand (docs/physics.md §7.11), weights from a pilot histogram
+    # 2) adapt on the tail-weighted integrand (docs/physics.md §7.12), weights from a pilot histogram
     pilot, used = _pilot(integ, cp, lnx0, dlnx, n_xbins, s.neval_pilot, a, b)
     neval_used += used
     u = _tail_weights(pilot, s.tail_min_fraction)
@@ -330,8 +330,14 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
         q = chi2_survival(dof, chi2)
     else:
         chi2_dof, q = 0.0, 1.0
-    err = np.sqrt(cell_var)
-    cm, cv = avg["cell_mean"], avg["cell_var"]
+    # PDG scale factor: where the final iterations of sigma_total scatter more than their vegas
+    # variances say (chi2/dof > 1; seen with the tail-weighted map, whose sigma_total weights have
+    # heavy tails), every per-cell cross-section error is scaled by S = sqrt(chi2/dof) so the quoted
+    # error covers the observed scatter (docs/physics.md §7.12).  Per-bin and tail errors, which the
+    # map is built for, keep their vegas values (their pulls over seeds are <= 1).
+    s_factor = math.sqrt(max(1.0, chi2_dof))
+    err = np.sqrt(cell_var) * s_factor
+    cm, cv = avg["cell_mean"], avg["cell_var"] * s_factor**2
     bm, bv, tv = avg["bin_mean"], avg["bin_var"], avg["tail_var"]
 
     def sd(v):
@@ -355,7 +361,8 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
                       sigma_above_x_scalar_err_pb=sd(tv[0]), sigma_above_x_pseudoscalar_err_pb=sd(tv[1]),
                       sigma_above_x_sp_cov_pb2=tv[2].copy(),
                       meta={"converged": converged, "n_final_iterations": n, "neval_per_final_iteration": neval,
-                            "theta_a_min": cp.theta_a_min})
+                            "theta_a_min": cp.theta_a_min, "error_scale_factor": s_factor,
+                            "sigma_err_vegas_pb": float(err[0] / s_factor)})
 
 
 def _average(iters: list[dict]) -> dict:
@@ -390,7 +397,7 @@ def _pilot(integ, cp, lnx0, dlnx, n_xbins, neval, a, b):
 
 def _tail_weights(view: dict, floor: float) -> np.ndarray:
     """Per-bin weights u_i = sigma / max(C_i, floor sigma) of the tail-adaptation integrand
-    (C_i = sigma(x_tau >= lower edge of bin i)): docs/physics.md §7.11."""
+    (C_i = sigma(x_tau >= lower edge of bin i)): docs/physics.md §7.12."""
     sigma = view["sigma"][0]
     tails = view["tail"][0]
     if not sigma > 0:

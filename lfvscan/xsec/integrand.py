@@ -199,7 +199,7 @@ def integrand_points(y, cp: CellPhysics):
 
 def part_weights(theta, convention: str = "eq3", *, m_in: float = M_MU, m_out: float = M_TAU):
     """(g_S^2, g_P^2) for g = 1 at ``theta`` [rad] and ``convention`` (§2.4): the coefficients of the
-    scalar and pseudoscalar parts, sigma(theta) = g_S^2 sigma_S + g_P^2 sigma_P (docs/physics.md §7.11)."""
+    scalar and pseudoscalar parts, sigma(theta) = g_S^2 sigma_S + g_P^2 sigma_P (docs/physics.md §7.12)."""
     check_convention(convention)
     g_S, g_P = yukawas(1.0, theta, convention, m_light=min(m_in, m_out), m_heavy=max(m_in, m_out))
     return float(g_S) ** 2, float(g_P) ** 2
@@ -211,7 +211,7 @@ def part_delta_m(cp: CellPhysics) -> tuple[float, float]:
 
 
 def integrand_parts(y, cp: CellPhysics):
-    """Scalar and pseudoscalar parts of :func:`integrand_points` (docs/physics.md §7.11).
+    """Scalar and pseudoscalar parts of :func:`integrand_points` (docs/physics.md §7.12).
 
     The amplitude (§7.4, §7.6) is ``g_eff^2 X + Delta_m Y`` with ``g_eff^2 = g_S^2 + g_P^2`` and
     ``Delta_m = g_S^2 d_S + g_P^2 d_P`` (d_S = m_a^2 - (m_out + m_in)^2, d_P = m_a^2 - (m_out - m_in)^2), so
