@@ -249,8 +249,8 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     result.  Closed cells (:func:`is_open` false) return zeros with ``closed=True`` without
     integrating.  ``dsigma_dlnx_tau_pb`` is on ``x_tau_edges(E, n_xbins, m_out)`` (x_tau = E_out/E
     from m_out/E to 1); its sum times the bin width ``ln(E/m_out)/n_xbins`` is sigma_total.  ``meta["converged"]`` is False when the evaluation
-    budget (``settings.max_neval_total``) ran out before ``rel_err`` was reached (only within ~1e-5
-    of the kinematic edge).  See the module docstring for method and errors.
+    budget (``settings.max_neval_total``) ran out before ``rel_err`` (and the tails' targets) were
+    reached.  See the module docstring for method and errors.
     """
     t0 = time.perf_counter()
     pre = get_preset(physics)
@@ -309,27 +309,13 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     worst = _worst_ratio(pilot, rel, tail_rel, s.tail_min_fraction)
     need = used * min(worst, 1e3) ** 2
     neval = int(min(max(need / s.n_final_min, s.neval_min), s.neval_max))
-    iters = []
-    integ.set(neval=neval, adapt=False)
-    while True:
-        iters.append(_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins))
-        neval_used += int(integ.last_neval)
-        n = len(iters)
-        avg = _average(iters)
-        converged = bool(_worst_ratio(_theta_view(avg, a, b, dlnx), rel, tail_rel, s.tail_min_fraction) <= 1.0)
-        if n >= s.n_final_min and (converged or n >= s.n_final_max or neval_used + neval > s.max_neval_total):
-            break
+    iters, avg, converged, neval_used = _final_iterations(integ, cp, lnx0, dlnx, n_xbins, neval, neval_used, s,
+                                                          (a, b), rel, tail_rel)
+    n = len(iters)
     cell_mean, cell_var = _combine(avg["cell_mean"], avg["cell_var"].T, a, b)  # (3,): total, coh, inc
     bin_mean, bin_var = _combine(avg["bin_mean"].T, avg["bin_var"], a, b)
     tail_var = _combine(np.zeros((n_xbins, 2)), avg["tail_var"], a, b)[1]
-    per_itn = np.array([_combine(it["cell_mean"][0], it["cell_var"][:, 0], a, b) for it in iters])
-    if n > 1:
-        chi2 = float(np.sum((per_itn[:, 0] - cell_mean[0]) ** 2 / per_itn[:, 1]))
-        dof = n - 1
-        chi2_dof = chi2 / dof
-        q = chi2_survival(dof, chi2)
-    else:
-        chi2_dof, q = 0.0, 1.0
+    chi2_dof, q = _iteration_chi2(iters, cell_mean[0], a, b)
     # PDG scale factor: where the final iterations of sigma_total scatter more than their vegas
     # variances say (chi2/dof > 1; seen with the tail-weighted map, whose sigma_total weights have
     # heavy tails), every per-cell cross-section error is scaled by S = sqrt(chi2/dof) so the quoted
@@ -363,6 +349,34 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
                       meta={"converged": converged, "n_final_iterations": n, "neval_per_final_iteration": neval,
                             "theta_a_min": cp.theta_a_min, "error_scale_factor": s_factor,
                             "sigma_err_vegas_pb": float(err[0] / s_factor)})
+
+
+def _final_iterations(integ, cp, lnx0, dlnx, n_xbins, neval, neval_used, s: VegasSettings, ab, rel, tail_rel):
+    """Frozen-map iterations until sigma and every kept tail reach their targets (docs/physics.md
+    §7.12), at least ``s.n_final_min``, at most ``s.n_final_max`` or the evaluation budget.
+    Returns (iterations, their average, converged, evaluations used so far)."""
+    a, b = ab
+    iters = []
+    integ.set(neval=neval, adapt=False)
+    while True:
+        iters.append(_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins))
+        neval_used += int(integ.last_neval)
+        n = len(iters)
+        avg = _average(iters)
+        converged = bool(_worst_ratio(_theta_view(avg, a, b, dlnx), rel, tail_rel, s.tail_min_fraction) <= 1.0)
+        if n >= s.n_final_min and (converged or n >= s.n_final_max or neval_used + neval > s.max_neval_total):
+            return iters, avg, converged, neval_used
+
+
+def _iteration_chi2(iters: list[dict], mean: float, a: float, b: float) -> tuple[float, float]:
+    """(chi2/dof, Q) of sigma_total over the final iterations around their average ``mean`` [pb]
+    (each iteration with its own vegas variance); (0, 1) for a single iteration."""
+    per_itn = np.array([_combine(it["cell_mean"][0], it["cell_var"][:, 0], a, b) for it in iters])
+    n = len(iters)
+    if n < 2:
+        return 0.0, 1.0
+    chi2 = float(np.sum((per_itn[:, 0] - mean) ** 2 / per_itn[:, 1]))
+    return chi2 / (n - 1), chi2_survival(n - 1, chi2)
 
 
 def _average(iters: list[dict]) -> dict:
