@@ -16,17 +16,7 @@ HELP = "exclusion limits g_lim(m_a) = sqrt(N_req / N_hat) for each experiment an
 def add_common(p) -> None:
     """Options shared by ``limits`` and ``figures``."""
     p.add_argument("store", metavar="STORE", help="scan store (zarr directory written by `lfvscan scan`)")
-    p.add_argument("--experiments", nargs="+", metavar="NAME", default=None,
-                   help="experiments to use (default: all in the experiments config)")
-    p.add_argument("--experiments-config", metavar="TOML", default=None,
-                   help="experiments file (default: the packaged experiments.toml, see configs/experiments.toml)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one value, e.g. na64mu.n_mu=1e12 or hemu.inv-2mm.res_tau1_cm=0.1 (repeatable)")
-    p.add_argument("--flux", metavar="CSV", default=None,
-                   help="muon flux file for flux-beam experiments (E_low_GeV,E_high_GeV,mu_plus_per_fb,mu_minus_per_fb; "
-                        "convert ROOT histograms with `lfvscan flux FILE.root ... --out CSV`)")
-    p.add_argument("--n-req", type=float, default=None, metavar="N",
-                   help="signal events required for exclusion, zero background (default 3; 2.3 = 90%% CL)")
+    add_experiment_options(p)
     p.add_argument("--visible-analysis", choices=("exact", "published"), default="exact",
                    help="visible curves: exact correlated tau1/tau2 acceptance (default) or the published "
                         "analysis (tau2 from its mean energy, factorised; N_req = 2.44), docs/physics.md §10.3")
@@ -38,6 +28,21 @@ def add_common(p) -> None:
     p.add_argument("--convention", default=None, choices=("eq3", "eq2"),
                    help="coupling convention of --theta (default: the scan's)")
     p.add_argument("--out", metavar="DIR", default=".", help="output directory (default: current)")
+
+
+def add_experiment_options(p) -> None:
+    """Which experiments, their settings, the flux and N_req (``limits``, ``figures``, ``run``)."""
+    p.add_argument("--experiments", nargs="+", metavar="NAME", default=None,
+                   help="experiments to use (default: all in the experiments config)")
+    p.add_argument("--experiments-config", metavar="TOML", default=None,
+                   help="experiments file (default: the packaged experiments.toml, see configs/experiments.toml)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one value, e.g. na64mu.n_mu=1e12 or hemu.inv-2mm.res_tau1_cm=0.1 (repeatable)")
+    p.add_argument("--flux", metavar="CSV", default=None,
+                   help="muon flux file for flux-beam experiments (E_low_GeV,E_high_GeV,mu_plus_per_fb,mu_minus_per_fb; "
+                        "convert ROOT histograms with `lfvscan flux FILE.root ... --out CSV`)")
+    p.add_argument("--n-req", type=float, default=None, metavar="N",
+                   help="signal events required for exclusion, zero background (default 3; 2.3 = 90%% CL)")
 
 
 def add_parser(sub):

@@ -26,23 +26,32 @@ def add_parser(sub):
                "short of their requested precision; 74 I/O or environment failure (disk full, read-only store); "
                "130/143 interrupted (rerun to resume)",
     )
+    add_scan_options(p)
+    return p
+
+
+def add_scan_options(p) -> None:
+    """The config, store and run settings of a scan (``scan``, ``run``)."""
     p.add_argument("config", help="scan configuration (TOML), e.g. configs/demo.toml")
     p.add_argument("--store", help="store directory (zarr v3); default: the config's `store` key")
     p.add_argument("--max-attempts", type=int, default=None, help="override the config's max_attempts (run setting)")
     p.add_argument("--progress-interval", type=float, default=10.0, metavar="S",
                    help="seconds between progress log lines when stderr is not a terminal (default 10)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
-    return p
+
+
+def scan_config(args):
+    """(config, its TOML text, store path) of :func:`add_scan_options`' arguments (UsageError if bad)."""
+    config = load_config(args.config)
+    if args.max_attempts is not None and args.max_attempts < 1:
+        raise UsageError(f"--max-attempts must be >= 1, got {args.max_attempts}")
+    return config, Path(args.config).read_text(), args.store or config.store
 
 
 def run(args) -> int:
     from lfvscan.scan.engine import main_scan
 
-    config = load_config(args.config)
-    if args.max_attempts is not None and args.max_attempts < 1:
-        raise UsageError(f"--max-attempts must be >= 1, got {args.max_attempts}")
-    text = Path(args.config).read_text()
-    store = args.store or config.store
+    config, text, store = scan_config(args)
     code = main_scan(config, store, text, quiet=args.quiet, progress_interval_s=args.progress_interval,
                      max_attempts=args.max_attempts)
     if code == 0 and _is_rank0():
