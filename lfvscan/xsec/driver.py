@@ -214,22 +214,13 @@ def _combine(mean_parts, var_parts, a: float, b: float):
 
 
 def _closed_result(tgt, E, m, edges, theta, convention, t0) -> CellResult:
+    """A kinematically closed cell: every cross section, part, error and bin exactly 0 (every float
+    result field of the schema), chi2/dof 0, Q 1, no evaluation."""
     nb = len(edges) - 1
-    return CellResult(target=tgt.name, energy_GeV=E, mass_GeV=m, sigma_pb=0.0, sigma_err_pb=0.0,
-                      sigma_coherent_pb=0.0, sigma_coherent_err_pb=0.0, sigma_incoherent_pb=0.0,
-                      sigma_incoherent_err_pb=0.0, chi2_dof=0.0, Q=1.0, neval=0,
-                      seconds=time.perf_counter() - t0, closed=True, x_tau_edges=edges,
-                      dsigma_dlnx_tau_pb=np.zeros(nb), dsigma_dlnx_tau_err_pb=np.zeros(nb),
-                      theta=float(theta), convention=convention,
-                      **{f.name: (np.zeros(nb) if f.per_bin else 0.0) for f in RESULT_FIELDS
-                         if f.name.startswith(("sigma_scalar", "sigma_pseudoscalar", "sigma_sp", "sigma_coherent_",
-                                               "sigma_incoherent_", "dsigma_dlnx_tau_", "sigma_above"))
-                         and f.name not in _CLOSED_REQUIRED})
-
-
-#: result fields _closed_result passes explicitly
-_CLOSED_REQUIRED = ("sigma_coherent_pb", "sigma_coherent_err_pb", "sigma_incoherent_pb", "sigma_incoherent_err_pb",
-                    "dsigma_dlnx_tau_pb", "dsigma_dlnx_tau_err_pb")
+    zeros = {f.name: (np.zeros(nb) if f.per_bin else 0.0) for f in RESULT_FIELDS if f.dtype == "f8"}
+    zeros.update(chi2_dof=0.0, Q=1.0, seconds=time.perf_counter() - t0)
+    return CellResult(target=tgt.name, energy_GeV=E, mass_GeV=m, neval=0, closed=True, x_tau_edges=edges,
+                      theta=float(theta), convention=convention, **zeros)
 
 
 def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_THETA, convention="eq3",

@@ -158,10 +158,13 @@ def d3sigma(w, theta_a, t, cp: CellPhysics):
     return np.where(inside, coh, 0.0), np.where(inside, inc, 0.0), t_lo, t_up, kin
 
 
-def _densities(t, kin, cp: CellPhysics):
-    """alpha^2/(32 pi M^2) |k|/(|p|V) F^2/t^2 Abar in pb/GeV^3 for coherent and incoherent F^2."""
+def _densities(t, kin, cp: CellPhysics, g_eff2=None, dm=None):
+    """alpha^2/(32 pi M^2) |k|/(|p|V) F^2/t^2 Abar in pb/GeV^3 for coherent and incoherent F^2, with
+    the cell's couplings, or with ``g_eff2``/``dm`` given (arrays broadcast: one row per coupling set)."""
+    g_eff2 = cp.g_eff2 if g_eff2 is None else g_eff2
+    dm = cp.dm if dm is None else dm
     s0, s1 = kin_mod.s_coefficients(t, kin, cp.M)
-    abar = amplitude_phi_avg(s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, cp.g_eff2, cp.dm, E_minus_Ea=kin.E_minus_Ea)
+    abar = amplitude_phi_avg(s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, g_eff2, dm, E_minus_Ea=kin.E_minus_Ea)
     pref = (cp.alpha**2 / (32.0 * math.pi * cp.M**2) * cp.gev2_to_pb) * kin.k / (kin.p * kin.V) * abar / (t * t)
     return pref * f2_coherent(t, cp.target, cp.ff), pref * f2_incoherent(t, cp.target, cp.ff)
 
@@ -180,16 +183,20 @@ def integrand_points(y, cp: CellPhysics):
     Returns ``(coh, inc, E_tau)``: the coherent and incoherent contributions (zero outside the
     physical region) and the exact tau energy ``E_tau = (E - E_a) - t/(2M)`` [GeV] of each point.
     """
+    return _integrand(y, cp, cp.g_eff2, cp.dm)
+
+
+def _integrand(y, cp: CellPhysics, g_eff2, dm):
+    """:func:`integrand_points` with the couplings ``(g_eff2, dm)`` (scalars, or (k, 1) arrays for k
+    coupling sets sharing one kinematics: then ``coh``, ``inc`` have shape (k, N))."""
     y = np.asarray(y, dtype=float)
     w = np.exp(y[:, 0])
     th = np.exp(y[:, 1])
     r = y[:, 2]
     kin, t_lo, t_up = _t_range(w, th, cp)
     ok = t_up > t_lo  # False for nan
-    t_lo_s = np.where(ok, t_lo, 1.0)
-    t_up_s = np.where(ok, t_up, 1.0)
-    t, dtdr = _t_map(r, t_lo_s, t_up_s)
-    coh, inc = _densities(t, kin, cp)
+    t, dtdr = _t_map(r, np.where(ok, t_lo, 1.0), np.where(ok, t_up, 1.0))
+    coh, inc = _densities(t, kin, cp, g_eff2, dm)
     jac = np.where(ok, w * np.sin(th) * th * dtdr, 0.0)  # dW = w dln w, dcos = sin th th dln th
     e_tau = kin.E_minus_Ea - t / (2.0 * cp.M)
     # outside the window (ok False) the densities are evaluated at a dummy t and may be nan (seen for a
@@ -219,20 +226,8 @@ def integrand_parts(y, cp: CellPhysics):
     ``coh``, ``inc`` of shape (2, N): row 0 for (g_S, g_P) = (1, 0), row 1 for (0, 1), in the units of
     :func:`integrand_points`; the kinematics and X, Y are computed once for both rows.
     """
-    from dataclasses import replace
-
     dS, dP = part_delta_m(cp)
-    parts = replace(cp, g_eff2=1.0, dm=np.array([[dS], [dP]]))
-    y = np.asarray(y, dtype=float)
-    w = np.exp(y[:, 0])
-    th = np.exp(y[:, 1])
-    kin, t_lo, t_up = _t_range(w, th, cp)
-    ok = t_up > t_lo
-    t, dtdr = _t_map(y[:, 2], np.where(ok, t_lo, 1.0), np.where(ok, t_up, 1.0))
-    coh, inc = _densities(t, kin, parts)
-    jac = np.where(ok, w * np.sin(th) * th * dtdr, 0.0)
-    e_tau = kin.E_minus_Ea - t / (2.0 * cp.M)
-    return np.where(ok, coh * jac, 0.0), np.where(ok, inc * jac, 0.0), e_tau
+    return _integrand(y, cp, 1.0, np.array([[dS], [dP]]))
 
 
 def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "total"):
