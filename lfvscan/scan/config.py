@@ -198,6 +198,14 @@ class ScanConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def check_same_physics(stored: "ScanConfig", config: "ScanConfig", name: str, hint: str = "") -> None:
+    """UsageError naming the differing keys unless ``stored`` (a store's config) and ``config`` have the
+    same physics: grid coordinate values (order-free) and every hashed setting."""
+    if stored.physics_dict() != config.physics_dict():
+        diff = physics_diff(stored.physics_dict(), config.physics_dict()) or ["config hash"]
+        raise UsageError(f"store {name} was made from a different config (differs in: {', '.join(diff)}){hint}")
+
+
 def physics_diff(old: dict, new: dict) -> list[str]:
     """Names of the physics keys that differ between two :meth:`ScanConfig.physics_dict` dicts."""
     out = []

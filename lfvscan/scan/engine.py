@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from lfvscan.errors import EXIT_IO, UsageError
 from lfvscan.scan.cells import CellFn, compute_task, resolve_cell_fn
-from lfvscan.scan.config import ScanConfig, physics_diff
+from lfvscan.scan.config import ScanConfig, check_same_physics
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
 from lfvscan.scan.mpi import EXIT_RANK_LOST, RankLost, get_world, launch_problem, run_rank0, run_worker
 from lfvscan.scan.plan import cell_seed, plan_tasks
@@ -130,7 +130,7 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
         f"lfvscan scan: {verb} store {name}: {total} cells requested, {done_before} done, "
         f"{len(tasks)} to compute on {size} rank{'s' if size > 1 else ''}"
     )
-    for rec in getattr(backend, "died", []):
+    for rec in backend.died:
         coord.report_failure(rec)
     coord.heartbeat("running")
     lost = None
@@ -177,9 +177,7 @@ def _open_store(store, config: ScanConfig, config_text: str) -> tuple[ScanBacken
         return backend, "created" if created else "resuming", True
     if not isinstance(store, ScanBackend):
         raise UsageError(f"store must be a path or a ScanBackend, got {type(store).__name__}")
-    if store.config.physics_dict() != config.physics_dict():
-        diff = physics_diff(store.config.physics_dict(), config.physics_dict()) or ["config hash"]
-        raise UsageError(f"store {_store_name(store)} was made from a different config (differs in: {', '.join(diff)})")
+    check_same_physics(store.config, config, _store_name(store))
     return store, "using", False
 
 

@@ -28,13 +28,14 @@ def cell_seed(global_seed: int, flat_index: int) -> int:
     return int(np.random.SeedSequence([int(global_seed), int(flat_index)]).generate_state(1, np.uint32)[0])
 
 
-def expected_cost(energy_GeV: float, mass_GeV: float) -> float:
+def expected_cost(energy_GeV: float, mass_GeV: float, m_max: float | None = None) -> float:
     """Relative cost of a cell for scheduling only (never affects results).
 
-    Closed cells (m_a above the §7.1 reach) cost ~0; open cells cost more at higher energy and
-    for masses closer to the reach (where the integrand is most peaked).
+    Closed cells (m_a above the §7.1 reach ``m_max``, computed from the energy when not given) cost
+    ~0; open cells cost more at higher energy and for masses closer to the reach (where the
+    integrand is most peaked).
     """
-    m_max = float(reach.max_mass_approx_GeV(energy_GeV))
+    m_max = float(reach.max_mass_approx_GeV(energy_GeV)) if m_max is None else m_max
     if mass_GeV >= m_max:
         return 1e-3
     return (1.0 + math.log(energy_GeV)) * (1.0 + mass_GeV / m_max)
@@ -72,13 +73,14 @@ def plan_tasks(config: ScanConfig, status: np.ndarray, attempts: np.ndarray, max
         for j in range(nE):
             if stop is not None and stop.is_set():
                 return []
+            m_max = float(reach.max_mass_approx_GeV(energies[j]))  # once per energy, not per cell
             for k in range(nM):
                 a = int(attempts[i, j, k])
                 if needs_attempt(int(status[i, j, k]), a, max_attempts):
                     flat = (i * nE + j) * nM + k
                     tasks.append(
                         Task((i, j, k), names[i], energies[j], masses[k], cell_seed(config.seed, flat), a + 1,
-                             expected_cost(energies[j], masses[k]))
+                             expected_cost(energies[j], masses[k], m_max))
                     )
     tasks.sort(key=lambda t: -t.cost)  # stable: grid order among equal costs
     return tasks

@@ -42,6 +42,9 @@ class ScanBackend(Protocol):
 
     #: the configuration the store was made for (its shape and requested cells)
     config: ScanConfig
+    #: FAILED "process died" records of attempts a killed run left unfinished, found when the store
+    #: was opened (reported by the engine at start)
+    died: list[CellRecord]
 
     def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
         """(status, attempts) over (target, energy, mass): status codes of

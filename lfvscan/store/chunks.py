@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lfvscan.util.fileio import write_all
+
 _TMP_COUNTER = itertools.count()
 #: bytes of the checksum after the data in a chunk file (zarr v3 ``crc32c`` codec)
 CRC_BYTES = 4
@@ -90,9 +92,7 @@ def write_chunk(root: str | Path, name: str, index: tuple[int, ...], values: np.
     tmp = f"{parent}/.{index[-1]}.{os.getpid()}-{next(_TMP_COUNTER)}.partial"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        view = memoryview(content)
-        while view:  # os.write may write less than asked (e.g. a signal); never leave a short chunk
-            view = view[os.write(fd, view):]
+        write_all(fd, content)  # never leave a short chunk
     except BaseException:
         os.close(fd)
         fd = -1

@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lfvscan.util.fileio import write_all
 from lfvscan.xsec.result import ARRAY_FIELDS, CellResult
 
 JOURNAL_DIR = "journal"
@@ -162,10 +163,7 @@ class Journal:
             self.dir.mkdir(parents=True, exist_ok=True)
             self._current = self.dir / f"{time.time_ns():020d}-{os.getpid()}{LOG_SUFFIX}"
             self._fd = os.open(self._current, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
-        data = b"".join(encode_record(r) for r in records)
-        view = memoryview(data)
-        while view:  # a regular file takes it in one call; loop only for exotic file systems
-            view = view[os.write(self._fd, view):]
+        write_all(self._fd, b"".join(encode_record(r) for r in records))
 
     def read_all(self) -> tuple[dict[tuple[int, int, int], CellRecord], list[Path], int]:
         """(latest record per cell, logs read, torn/corrupt lines) over all logs."""
@@ -229,9 +227,7 @@ class StartLog:
             self.dir.mkdir(parents=True, exist_ok=True)
             self._path = self.dir / f"{time.time_ns():020d}-{os.getpid()}{STARTED_SUFFIX}"
             self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
-        view = memoryview(_frame(d))
-        while view:
-            view = view[os.write(self._fd, view):]
+        write_all(self._fd, _frame(d))
 
     def started(self, attempts: list[Attempt], rank: int, max_attempts: int) -> None:
         """Record that these attempts start now on ``rank`` (in the order they will run there)."""

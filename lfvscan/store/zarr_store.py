@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.scan.config import ScanConfig, config_from_dict, physics_diff
+from lfvscan.scan.config import ScanConfig, check_same_physics, config_from_dict
 from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, DONE, FAILED, FIELDS, PENDING, RESULT_FIELDS, SKIPPED
 from lfvscan.store import layout
 from lfvscan.store.chunks import RowCache, chunk_path, clean_partials, write_chunk
@@ -281,14 +281,7 @@ class ScanStore:
         ``sync_interval_s`` seconds and on :meth:`close` (module docstring, "Writing")."""
         if not self.writable:
             raise RuntimeError("store opened read-only")
-        nb = self.n_xbins
-        for rec in records:
-            if rec.result is not None:
-                for f in RESULT_FIELDS:
-                    shape = np.shape(getattr(rec.result, f.name))
-                    if f.per_bin and shape != (nb,):
-                        raise ValueError(f"{f.name} has shape {shape}, store expects ({nb},)")
-        self.journal.append(records)
+        self.journal.append(records)  # shapes were checked per cell on arrival (lfvscan.scan.cells)
         for rec in records:
             self._pending[tuple(int(v) for v in rec.index)] = rec
         self.attempt_log.finished(rec.index for rec in records)
@@ -449,12 +442,8 @@ def open_for_scan(path: str | Path, config: ScanConfig, config_text: str = "") -
                          f"(it holds no folded results) and rerun")
     store = ScanStore.open(path, writable=True)
     # identity: the grid's coordinate values (order-free) and the physics settings
-    if store.config.physics_dict() != config.physics_dict():
-        diff = physics_diff(store.config.physics_dict(), config.physics_dict()) or ["config hash"]
-        raise UsageError(
-            f"store {str(path)!r} was made from a different config (differs in: {', '.join(diff)}); "
-            f"start a new store with --store NEW_PATH, or delete {str(path)!r} to start over"
-        )
+    check_same_physics(store.config, config, repr(str(path)),
+                       f"; start a new store with --store NEW_PATH, or delete {str(path)!r} to start over")
     store.lock()
     store.clean_partials()
     store.repair()  # damaged chunks: their rows are computed again

@@ -12,6 +12,14 @@ import tempfile
 from pathlib import Path
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to the descriptor ``fd`` (``os.write`` may write less than asked,
+    e.g. after a signal; a regular file takes it in one call)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def write_atomic(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` via a temporary file in the same directory and ``os.replace``."""
     path = Path(path)
