@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from lfvscan.cli import main
-from lfvscan.pheno.limits import read_limits_csv
+from lfvscan.pheno.limits import read_limits_csv, scan_hash
 from lfvscan.pheno.run import (
-    FIGURES_DIR, FIGURES_MANIFEST, LIMITS_FILE, limits_table, recorded_limits_key, store_content_sha256,
+    FIGURES_DIR, FIGURES_MANIFEST, LIMITS_FILE, limits_table, recorded_limits_key,
 )
 from lfvscan.pheno.run_progress import RunProgress
 from lfvscan.store import load_scan
@@ -75,7 +75,7 @@ def test_rerun_rebuilds_only_what_is_stale(setup, capsys):
     assert all((out / FIGURES_DIR / f).exists() for f in manifest["files"])
     key1 = recorded_limits_key(out / LIMITS_FILE)
     assert key1 == manifest["run_inputs_sha256"]
-    content1 = store_content_sha256(load_scan(d / "s.zarr"))
+    content1 = scan_hash(load_scan(d / "s.zarr"))
     assert manifest["store_content_sha256"] == content1
 
     # 2. rerun, the cell fails again: attempts change, results do not -> nothing rebuilt
@@ -84,7 +84,7 @@ def test_rerun_rebuilds_only_what_is_stale(setup, capsys):
     assert states(capsys.readouterr().out) == {"scan": "finished with failed or pending cells",
                                                 "limits": "up to date", "figures": "up to date"}
     assert load_scan(d / "s.zarr").attempts.max() == 2
-    assert store_content_sha256(load_scan(d / "s.zarr")) == content1
+    assert scan_hash(load_scan(d / "s.zarr")) == content1
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes  # nothing rewritten
 
     # 3. the cell succeeds on the retry: content changed -> limits and figures rebuilt

@@ -29,6 +29,7 @@ import numpy as np
 from lfvscan import __version__
 from lfvscan.errors import UsageError
 from lfvscan.pheno.yields import CurveYield
+from lfvscan.schema import RESULT_FIELDS
 
 #: default number of signal events required for exclusion (docs/physics.md §10.4, [U])
 DEFAULT_N_REQ = 3.0
@@ -101,13 +102,18 @@ def compute_limits(yields: list[CurveYield], n_req=DEFAULT_N_REQ) -> list[CurveL
 
 
 def scan_hash(scan) -> str:
-    """sha256 over the scan arrays that limits depend on (status, grids, cross sections)."""
+    """sha256 over what a scan's results are: coordinates, ``status``, every schema result array
+    (raw bytes, dtype and shape) and theta/convention.  Written into every limits file
+    (``store_arrays_sha256``) and the key by which ``lfvscan run`` decides what is stale."""
     h = hashlib.sha256()
-    for name in ("energies_GeV", "masses_GeV", "x_tau_edges", "status", "sigma_pb",
-                 "dsigma_dlnx_tau_pb", "dsigma_dlnx_tau_err_pb"):
-        h.update(name.encode())
-        h.update(np.ascontiguousarray(getattr(scan, name)).tobytes())
-    h.update(repr(tuple(scan.targets)).encode())
+    h.update(repr((tuple(scan.targets), float(scan.theta), str(scan.convention))).encode())
+    arrays = {"energies_GeV": scan.energies_GeV, "masses_GeV": scan.masses_GeV, "x_tau_edges": scan.x_tau_edges,
+              "status": scan.status}
+    arrays.update({f.name: scan[f.name] for f in RESULT_FIELDS if f.name in scan})
+    for name, a in arrays.items():
+        a = np.ascontiguousarray(a)
+        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes())
     return h.hexdigest()
 
 

@@ -13,7 +13,7 @@ Three stages, each rebuilt only when stale:
 
 Staleness is decided from content, never from file times:
 
-* :func:`store_content_sha256`: sha256 over the store's coordinates, ``status``, every result
+* :func:`lfvscan.pheno.limits.scan_hash`: sha256 over the store's coordinates, ``status``, every result
   array of :data:`lfvscan.schema.RESULT_FIELDS` (cross sections, errors, distributions, quality
   flags) and theta/convention; bookkeeping (wall time, rank, attempts) is left out, so a rerun
   that recomputes nothing, or retries a cell that fails again, changes nothing;
@@ -36,9 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan import __version__
-from lfvscan.pheno.limits import DEFAULT_N_REQ, check_n_req, read_limits_csv
+from lfvscan.pheno.limits import DEFAULT_N_REQ, check_n_req, read_limits_csv, scan_hash
 from lfvscan.pheno.run_progress import RunProgress
-from lfvscan.schema import RESULT_FIELDS
 
 LIMITS_FILE = "limits.csv"
 FIGURES_DIR = "figures"
@@ -98,21 +97,6 @@ class RunResult:
 
 
 # ------------------------------------------------------------------------------------ keys
-def store_content_sha256(scan) -> str:
-    """sha256 over what a scan's results are: coordinates, ``status``, every schema result array
-    (raw bytes, dtype and shape) and theta/convention (see the module docstring)."""
-    h = hashlib.sha256()
-    h.update(repr((tuple(scan.targets), float(scan.theta), str(scan.convention))).encode())
-    arrays = {"energies_GeV": scan.energies_GeV, "masses_GeV": scan.masses_GeV, "x_tau_edges": scan.x_tau_edges,
-              "status": scan.status}
-    arrays.update({f.name: scan[f.name] for f in RESULT_FIELDS if f.name in scan})
-    for name, a in arrays.items():
-        a = np.ascontiguousarray(a)
-        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
 def _sha256_json(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -211,7 +195,7 @@ def run_pipeline(config, config_text: str, store: str | Path, out: str | Path, o
     from lfvscan.store import load_scan
 
     scan = load_scan(store)
-    content = store_content_sha256(scan)
+    content = scan_hash(scan)
     lkey = limits_key(content, options)
     fkey = figures_key(lkey, options)
     limits_path, fig_dir = out / LIMITS_FILE, out / FIGURES_DIR
