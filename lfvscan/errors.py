@@ -27,3 +27,15 @@ class UsageError(ValueError):
 class EnvironmentFailure(RuntimeError):
     """An I/O or environment failure (disk full, read-only store, unwritable output, out of
     memory).  The CLI prints it as one line and exits :data:`EXIT_IO` (74)."""
+
+
+def describe_environment_error(exc: BaseException) -> str:
+    """One line for an I/O or environment failure: what failed and on which path."""
+    if isinstance(exc, MemoryError):
+        return "out of memory (reduce the grid, n_xbins or the number of ranks per node)"
+    if isinstance(exc, OSError) and exc.strerror:
+        names = " -> ".join(repr(str(f)) for f in (exc.filename, exc.filename2) if f)
+        hint = {28: " (disk full: free space, then rerun the same command; nothing finished is lost)",
+                30: " (read-only file system)", 13: " (permission denied)", 122: " (disk quota exceeded)"}
+        return f"{exc.strerror}{': ' + names if names else ''}{hint.get(exc.errno, '')}"
+    return " ".join(str(exc).split()) or type(exc).__name__

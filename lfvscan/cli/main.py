@@ -17,7 +17,7 @@ import sys
 import warnings
 
 from lfvscan import __version__
-from lfvscan.errors import EXIT_IO, EXIT_USAGE, EnvironmentFailure, UsageError
+from lfvscan.errors import EXIT_IO, EXIT_USAGE, EnvironmentFailure, UsageError, describe_environment_error
 
 #: subcommand modules, in the order shown by --help
 COMMANDS = ("model", "xsec", "scan", "run", "status", "limits", "figures", "export", "flux")
@@ -87,18 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, MemoryError, EnvironmentFailure) as exc:
         print(f"lfvscan {args.command}: I/O or environment error: {describe_environment_error(exc)}", file=sys.stderr)
         return EXIT_IO
-
-
-def describe_environment_error(exc: BaseException) -> str:
-    """One line for an I/O or environment failure: what failed and on which path."""
-    if isinstance(exc, MemoryError):
-        return "out of memory (reduce the grid, n_xbins or the number of ranks per node)"
-    if isinstance(exc, OSError) and exc.strerror:
-        names = " -> ".join(repr(str(f)) for f in (exc.filename, exc.filename2) if f)
-        hint = {28: " (disk full: free space, then rerun the same command; nothing finished is lost)",
-                30: " (read-only file system)", 13: " (permission denied)", 122: " (disk quota exceeded)"}
-        return f"{exc.strerror}{': ' + names if names else ''}{hint.get(exc.errno, '')}"
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

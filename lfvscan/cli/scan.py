@@ -10,11 +10,10 @@ within their evaluation budget (stored with converged = false and their honest, 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from lfvscan.scan.config import load_config
-from lfvscan.errors import EXIT_UNCONVERGED, UsageError
+from lfvscan.errors import UsageError
 
 
 def add_parser(sub):
@@ -52,28 +51,5 @@ def run(args) -> int:
     from lfvscan.scan.engine import main_scan
 
     config, text, store = scan_config(args)
-    code = main_scan(config, store, text, quiet=args.quiet, progress_interval_s=args.progress_interval,
+    return main_scan(config, store, text, quiet=args.quiet, progress_interval_s=args.progress_interval,
                      max_attempts=args.max_attempts)
-    if code == 0 and _is_rank0():
-        code = _unconverged_code(store)
-    return code
-
-
-def _is_rank0() -> bool:
-    from lfvscan.scan.mpi import get_world
-
-    comm = get_world()
-    return comm is None or comm.Get_rank() == 0
-
-
-def _unconverged_code(store: str) -> int:
-    """EXIT_UNCONVERGED (with one line on stderr) if done cells did not reach their precision, else 0."""
-    from lfvscan.store import summarize
-
-    s = summarize(store)
-    if not s["unconverged"]:
-        return 0
-    print(f"lfvscan scan: {s['unconverged']} done cell(s) did not reach the requested rel_err within their "
-          f"evaluation budget (stored with converged = false and their larger error; see `lfvscan status {store}`)",
-          file=sys.stderr)
-    return EXIT_UNCONVERGED

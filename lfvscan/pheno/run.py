@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan import __version__
+from lfvscan.errors import EXIT_UNCONVERGED
 from lfvscan.pheno.limits import DEFAULT_N_REQ, check_n_req, read_limits_csv, scan_hash
 from lfvscan.pheno.run_progress import RunProgress
 
@@ -186,10 +187,12 @@ def run_pipeline(config, config_text: str, store: str | Path, out: str | Path, o
                      progress_interval_s=options.progress_interval_s, max_attempts=options.max_attempts)
     if rank != 0:
         return RunResult(code, stages, rank=rank)
-    state = {0: "complete", 1: "finished with failed or pending cells"}.get(code, f"stopped (exit status {code})")
+    state = {0: "complete", 1: "finished with failed or pending cells",
+             EXIT_UNCONVERGED: "complete, some cells short of their requested precision"}.get(
+        code, f"stopped (exit status {code})")
     secs = progress.done("scan", state)
     stages.append(StageResult("scan", state, "", secs))
-    if code not in (0, 1):  # interrupted or refused: nothing to post-process
+    if code not in (0, 1, EXIT_UNCONVERGED):  # interrupted or refused: nothing to post-process
         return RunResult(code, stages)
 
     from lfvscan.store import load_scan

@@ -38,7 +38,7 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 
-from lfvscan.errors import EXIT_IO, UsageError
+from lfvscan.errors import EXIT_IO, EXIT_UNCONVERGED, UsageError, describe_environment_error
 from lfvscan.scan.cells import CellFn, compute_task, resolve_cell_fn
 from lfvscan.scan.config import ScanConfig, check_same_physics
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
@@ -261,8 +261,6 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
         # an engine bug or an I/O error: never leave the other ranks hanging in MPI
         if comm is not None and size > 1:
             if isinstance(exc, (OSError, MemoryError)):  # I/O or environment: one line, exit 74
-                from lfvscan.cli.main import describe_environment_error
-
                 print(f"lfvscan scan: I/O or environment error: {describe_environment_error(exc)}", file=sys.stderr)
                 sys.stderr.flush()
                 comm.Abort(EXIT_IO)
@@ -272,4 +270,20 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
         raise
     finally:
         restore()
+    if out.exit_code == EXIT_OK and (comm is None or comm.Get_rank() == 0):
+        return _unconverged_exit(store_path)
     return out.exit_code
+
+
+def _unconverged_exit(store_path: str) -> int:
+    """EXIT_UNCONVERGED (with one line on stderr) if done cells of the complete store did not reach
+    their requested precision (``converged`` false, counted by ``lfvscan status``), else EXIT_OK."""
+    from lfvscan.store import summarize
+
+    n = summarize(store_path)["unconverged"]
+    if not n:
+        return EXIT_OK
+    print(f"lfvscan scan: {n} done cell(s) did not reach the requested rel_err within their evaluation budget "
+          f"(stored with converged = false and their larger error; see `lfvscan status {store_path}`)",
+          file=sys.stderr)
+    return EXIT_UNCONVERGED
