@@ -2,7 +2,7 @@
 
 Every result array with its units, description and dimension names as attributes, the limits
 when given, and the provenance (config, config hash, versions, creation time) as file attributes
-(:mod:`lfvscan.store.export`).  A running scan is exported as of its last fold.
+(:mod:`lfvscan.pheno.export`).  A running scan is exported as of its last fold.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from lfvscan.store.export import export_hdf5
+    from lfvscan.pheno.export import export_hdf5
 
     if not args.to.endswith((".h5", ".hdf5")):
         raise UsageError(f"--to {args.to!r}: give a file name ending in .h5 or .hdf5")

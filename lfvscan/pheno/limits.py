@@ -220,15 +220,38 @@ def limits_json(limits: list[CurveLimit], prov: dict) -> str:
     return json.dumps(doc, indent=1, default=str, ensure_ascii=False)
 
 
+#: text columns read back per point (``quality`` is absent from CSVs written before it existed)
+TEXT_COLUMNS = ("scenario", "quality")
+
+
 def read_limits_csv(path) -> dict[str, dict[str, np.ndarray]]:
-    """Read a limits CSV back: {"exp/curve": {"mass_GeV", "n_hat", "g_lim", ...}}."""
-    lines = [ln for ln in Path(path).read_text().splitlines() if ln and not ln.startswith("#")]
+    """Read a limits CSV back: {"exp/curve": {"mass_GeV", "n_hat", "g_lim", ... (float arrays),
+    "scenario", "quality" (tuples of text, one per point)}}.  UsageError if it is not one."""
+    lines = [ln for ln in Path(path).read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
     rows = list(csv.DictReader(lines))
+    if not rows or not {"experiment", "curve", "scenario", *NUMERIC_COLUMNS} <= set(rows[0]):
+        raise UsageError(f"{str(path)!r} is not a limits CSV written by `lfvscan limits` or `lfvscan run`")
     out: dict[str, dict[str, list]] = {}
     for r in rows:
         d = out.setdefault(f"{r['experiment']}/{r['curve']}", {})
         for c in NUMERIC_COLUMNS:
             d.setdefault(c, []).append(float(r[c]))
-        if "quality" in r:
-            d.setdefault("quality", []).append(r["quality"])
-    return {k: {c: np.array(v) if c != "quality" else tuple(v) for c, v in d.items()} for k, d in out.items()}
+        for c in TEXT_COLUMNS:
+            if c in r:
+                d.setdefault(c, []).append(r[c])
+    return {k: {c: np.array(v) if c not in TEXT_COLUMNS else tuple(v) for c, v in d.items()} for k, d in out.items()}
+
+
+def read_limits_header(path) -> dict[str, str]:
+    """The provenance block of a limits CSV: {key: value as written (JSON text)} of its ``# key: value``
+    header lines (the title, units and meaning lines excluded)."""
+    out = {}
+    with open(path, encoding="utf-8") as fh:
+        for ln in fh:
+            if not ln.startswith("#"):
+                break
+            ln = ln.rstrip("\n")
+            if ln.startswith("# ") and ": " in ln and not ln.startswith(("# lfvscan limits", "# units", "# g_lim")):
+                k, v = ln[2:].split(": ", 1)
+                out[k] = v
+    return out

@@ -37,7 +37,7 @@ import numpy as np
 
 from lfvscan import __version__
 from lfvscan.errors import EXIT_UNCONVERGED
-from lfvscan.pheno.limits import DEFAULT_N_REQ, check_n_req, read_limits_csv, scan_hash
+from lfvscan.pheno.limits import DEFAULT_N_REQ, check_n_req, read_limits_csv, read_limits_header, scan_hash
 from lfvscan.pheno.run_progress import RunProgress
 
 LIMITS_FILE = "limits.csv"
@@ -123,15 +123,10 @@ def figures_key(limits_sha256: str, options: RunOptions) -> str:
 def recorded_limits_key(path: Path) -> str | None:
     """``run_inputs_sha256`` from a limits CSV's provenance header (None if absent/unreadable)."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                if not line.startswith("#"):
-                    break
-                if line.startswith(f"# {LIMITS_KEY_FIELD}: "):
-                    return json.loads(line.split(": ", 1)[1])
+        value = read_limits_header(path).get(LIMITS_KEY_FIELD)
+        return None if value is None else json.loads(value)
     except (OSError, ValueError):
         return None
-    return None
 
 
 def figures_stale_reason(fig_dir: Path, key: str) -> str | None:

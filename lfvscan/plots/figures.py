@@ -434,17 +434,10 @@ def curves_from_limits(limits, only_drawn: bool = True) -> list[LimitCurve]:
 def curves_from_csv(path) -> list[LimitCurve]:
     """:class:`LimitCurve` of every curve in a limits CSV written by ``lfvscan limits`` / ``run``
     (labelled by their key "experiment/curve", the CSV has no legend labels)."""
-    import csv
+    from lfvscan.pheno.limits import read_limits_csv
 
-    lines = [ln for ln in Path(path).read_text().splitlines() if ln and not ln.startswith("#")]
-    rows: dict[str, list[dict]] = {}
-    for r in csv.DictReader(lines):
-        rows.setdefault(f"{r['experiment']}/{r['curve']}", []).append(r)
-    if not rows:
-        raise UsageError(f"limits file {str(path)!r} has no rows")
-    col = lambda rs, c: np.array([float(r[c]) for r in rs])  # noqa: E731
-    return [LimitCurve(k, rs[0]["scenario"], k, col(rs, "mass_GeV"), col(rs, "g_lim"), col(rs, "g_lim_err"))
-            for k, rs in rows.items()]
+    return [LimitCurve(k, d["scenario"][0], k, d["mass_GeV"], d["g_lim"], d["g_lim_err"])
+            for k, d in read_limits_csv(path).items()]
 
 
 def fig_compare(sets: dict[str, list[LimitCurve]], scenario: str, ax=None):

@@ -26,11 +26,12 @@ import numpy as np
 
 from lfvscan import __version__
 from lfvscan.errors import UsageError
+from lfvscan.pheno.limits import CSV_COLUMNS, NUMERIC_COLUMNS, read_limits_csv, read_limits_header
 from lfvscan.schema import CELL_FIELDS, COORDINATES, STATUS_NAMES
 
 EXPORT_FORMAT = "lfvscan-export/1"
-LIMIT_COLUMNS = (("mass_GeV", "GeV"), ("n_hat", "events at g=1"), ("n_hat_err", "events at g=1"),
-                 ("g_lim", "1"), ("g_lim_err", "1"))
+#: numeric limit columns written per curve, with their units (those of the limits CSV)
+LIMIT_COLUMNS = tuple((c, u) for c, u in CSV_COLUMNS if c in NUMERIC_COLUMNS)
 
 
 def _versions() -> dict[str, str]:
@@ -56,30 +57,16 @@ def _write(h5, name: str, values: np.ndarray, field) -> None:
 
 
 def read_limits_file(path: str | Path) -> tuple[dict, dict[tuple[str, str], dict]]:
-    """(provenance, {(experiment, curve): {"scenario", column: array}}) of a limits CSV."""
-    import csv
-
+    """(provenance, {(experiment, curve): columns}) of a limits CSV (:func:`read_limits_csv`,
+    :func:`read_limits_header`); UsageError naming ``--limits`` if it cannot be read."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        curves = read_limits_csv(path)
+        prov = read_limits_header(path)
     except OSError as exc:
         raise UsageError(f"--limits: cannot read {str(path)!r}: {exc.strerror}") from None
-    prov: dict = {}
-    for ln in lines:
-        if ln.startswith("# ") and ": " in ln and not ln.startswith(("# lfvscan limits", "# units", "# g_lim")):
-            k, v = ln[2:].split(": ", 1)
-            prov[k] = v
-    rows = list(csv.DictReader([ln for ln in lines if ln and not ln.startswith("#")]))
-    if not rows or not {"experiment", "curve", "g_lim"} <= set(rows[0]):
-        raise UsageError(f"--limits: {str(path)!r} is not a limits CSV written by `lfvscan limits` or `lfvscan run`")
-    curves: dict[tuple[str, str], dict] = {}
-    for r in rows:
-        d = curves.setdefault((r["experiment"], r["curve"]), {"scenario": r["scenario"]})
-        for c, _ in LIMIT_COLUMNS:
-            d.setdefault(c, []).append(float(r[c]))
-        if "quality" in r:  # per-point quality flag (ok, failed, missing, unconverged, low_Q)
-            d.setdefault("quality", []).append(r["quality"])
-    return prov, {k: {c: (np.array(v) if c not in ("scenario", "quality") else v) for c, v in d.items()}
-                  for k, d in curves.items()}
+    except UsageError as exc:
+        raise UsageError(f"--limits: {exc}") from None
+    return prov, {tuple(k.split("/", 1)): d for k, d in curves.items()}
 
 
 def export_hdf5(store: str | Path, to: str | Path, *, limits_csv: str | Path | None = None) -> dict:
@@ -126,7 +113,7 @@ def export_hdf5(store: str | Path, to: str | Path, *, limits_csv: str | Path | N
                     g.attrs[k] = v
                 for (exp, curve), d in curves.items():
                     c = g.require_group(exp).create_group(curve)
-                    c.attrs["scenario"] = d["scenario"]
+                    c.attrs["scenario"] = d["scenario"][0]
                     for col, unit in LIMIT_COLUMNS:
                         ds = c.create_dataset(col, data=d[col])
                         ds.attrs["units"] = unit
