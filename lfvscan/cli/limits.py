@@ -6,7 +6,6 @@ import math
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from lfvscan.errors import UsageError
 
@@ -109,7 +108,7 @@ def compute(args):
 
 def run(args) -> int:
     from lfvscan.util.fileio import write_atomic
-    from lfvscan.pheno.limits import limits_csv, limits_json
+    from lfvscan.pheno.limits import limits_csv, limits_json, summary_columns
 
     res = compute(args)
     lims, prov = res.limits, res.provenance
@@ -122,7 +121,7 @@ def run(args) -> int:
         write_atomic(path, text)
     # short summary on stdout
     masses = res.scan.masses_GeV
-    show = sorted({int(np.argmin(np.abs(np.log(masses / v)))) for v in (2.0, 5.0, 10.0, 20.0, 40.0)})
+    show = summary_columns(masses)
     print("g_lim at m_a = " + ", ".join(f"{masses[k]:.4g}" for k in show) + " GeV  (N_req = %g)" % prov["n_req"])
     for lim in lims:
         vals = "  ".join(f"{lim.g_lim[k]:.3e}" for k in show)

@@ -220,6 +220,16 @@ def limits_json(limits: list[CurveLimit], prov: dict) -> str:
     return json.dumps(doc, indent=1, default=str, ensure_ascii=False)
 
 
+#: ALP masses [GeV] the on-screen limit summaries show (the scanned masses nearest to them)
+SUMMARY_MASSES_GEV = (2.0, 5.0, 10.0, 20.0, 40.0)
+
+
+def summary_columns(masses_GeV, wanted_GeV=SUMMARY_MASSES_GEV) -> list[int]:
+    """Indices of the scanned masses nearest (in ln m) to ``wanted_GeV``, ascending, no repeats."""
+    masses = np.asarray(masses_GeV, dtype=float)
+    return sorted({int(np.argmin(np.abs(np.log(masses / v)))) for v in wanted_GeV})
+
+
 #: text columns read back per point (``quality`` is absent from CSVs written before it existed)
 TEXT_COLUMNS = ("scenario", "quality")
 

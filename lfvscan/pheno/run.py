@@ -37,7 +37,9 @@ import numpy as np
 
 from lfvscan import __version__
 from lfvscan.errors import EXIT_UNCONVERGED
-from lfvscan.pheno.limits import DEFAULT_N_REQ, check_n_req, read_limits_csv, read_limits_header, scan_hash
+from lfvscan.pheno.limits import (
+    DEFAULT_N_REQ, SUMMARY_MASSES_GEV, check_n_req, read_limits_csv, read_limits_header, scan_hash, summary_columns,
+)
 from lfvscan.pheno.run_progress import RunProgress
 
 LIMITS_FILE = "limits.csv"
@@ -47,7 +49,6 @@ MANIFEST_FORMAT = "lfvscan-run-figures/1"
 LIMITS_KEY_FIELD = "run_inputs_sha256"
 CONTENT_FIELD = "store_content_sha256"
 #: masses [GeV] whose nearest scanned mass is shown in the on-screen limits table
-TABLE_MASSES_GEV = (2.0, 5.0, 10.0, 20.0, 40.0)
 
 
 @dataclass(frozen=True)
@@ -267,14 +268,14 @@ def _figures_stage(res, fig_dir: Path, key: str, lkey: str, content: str, reason
 
 
 # ------------------------------------------------------------------------------------ table
-def limits_table(path: str | Path, masses_GeV=TABLE_MASSES_GEV) -> str:
+def limits_table(path: str | Path, masses_GeV=SUMMARY_MASSES_GEV) -> str:
     """The limits of a limits CSV as a text table: one row per curve, g_lim ± g_lim_err at the
     scanned masses nearest ``masses_GeV`` [GeV]; "inf" = no sensitivity, "nan" = cells missing."""
     curves = read_limits_csv(path)
     if not curves:
         return "(no limit curves)"
     masses = next(iter(curves.values()))["mass_GeV"]
-    cols = sorted({int(np.argmin(np.abs(np.log(masses / v)))) for v in masses_GeV})
+    cols = summary_columns(masses, masses_GeV)
     width = max(len(k) for k in curves)
     head = f"{'g_lim(m_a) ± MC error':<{width}s}" + "".join(f"  {f'{masses[c]:.4g} GeV':>19s}" for c in cols)
     rows = [head]
