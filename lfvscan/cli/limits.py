@@ -6,7 +6,6 @@ import math
 import sys
 from pathlib import Path
 
-
 from lfvscan.errors import UsageError
 
 HELP = "exclusion limits g_lim(m_a) = sqrt(N_req / N_hat) for each experiment and selection curve"
