@@ -167,8 +167,7 @@ def limits_csv(limits: list[CurveLimit], prov: dict) -> str:
     for lim in limits:
         y = lim.yields
         for i, m in enumerate(y.masses_GeV):
-            curve = y.curve if y.theta is None else f"{y.curve}@theta={y.theta:.6g}"
-            w.writerow([y.experiment, curve, y.scenario, _fmt(m), _fmt(y.n_hat[i]), _fmt(y.n_hat_err[i]),
+            w.writerow([y.experiment, y.curve_name, y.scenario, _fmt(m), _fmt(y.n_hat[i]), _fmt(y.n_hat_err[i]),
                         _fmt(lim.g_lim[i]), _fmt(lim.g_lim_err[i]), _quality(y, i)])
     return buf.getvalue()
 
@@ -252,6 +251,10 @@ def read_limits_csv(path) -> dict[str, dict[str, np.ndarray]]:
     return {k: {c: np.array(v) if c not in TEXT_COLUMNS else tuple(v) for c, v in d.items()} for k, d in out.items()}
 
 
+#: header lines of :func:`limits_csv` that describe the file (not provenance)
+_DESCRIPTION_LINES = ("# lfvscan limits", "# units", "# g_lim", "# quality")
+
+
 def read_limits_header(path) -> dict[str, str]:
     """The provenance block of a limits CSV: {key: value as written (JSON text)} of its ``# key: value``
     header lines (the title, units and meaning lines excluded)."""
@@ -261,7 +264,7 @@ def read_limits_header(path) -> dict[str, str]:
             if not ln.startswith("#"):
                 break
             ln = ln.rstrip("\n")
-            if ln.startswith("# ") and ": " in ln and not ln.startswith(("# lfvscan limits", "# units", "# g_lim")):
+            if ln.startswith("# ") and ": " in ln and not ln.startswith(_DESCRIPTION_LINES):
                 k, v = ln[2:].split(": ", 1)
                 out[k] = v
     return out

@@ -484,9 +484,13 @@ class CurveYield:
     convention: str | None = None
 
     @property
+    def curve_name(self) -> str:
+        """The selection curve, with ``@theta=<rad>`` when recombined at a chosen theta."""
+        return self.curve if self.theta is None else f"{self.curve}@theta={self.theta:.6g}"
+
+    @property
     def key(self) -> str:
-        base = f"{self.experiment}/{self.curve}"
-        return base if self.theta is None else f"{base}@theta={self.theta:.6g}"
+        return f"{self.experiment}/{self.curve_name}"
 
 
 def coverage_problem(scan: ScanData, exp: Experiment) -> str:
