@@ -107,6 +107,9 @@ class ScanStore:
         self._lock_fd: int | None = None
         self._requested = self.config.requested()
         self._damaged: dict[tuple[int, int], list[str]] | None = None  # see verify()
+        #: rows decoded by verify() in a read-only store, handed to read() once (each chunk is then
+        #: decoded and checksummed once per load, not twice); a writer keeps none (its rows change)
+        self._verified_rows: dict[tuple[str, int, int], np.ndarray] = {}
 
     # ------------------------------------------------------------------ creation / opening
     @classmethod
@@ -184,7 +187,12 @@ class ScanStore:
         rows = {}
         for i in range(self.shape[0]):
             for j in range(self.shape[1]):
-                rows[i, j] = self._fill_row(name, i, j) if (i, j) in damaged else self._read_row(name, i, j)
+                if (i, j) in damaged:
+                    rows[i, j] = self._fill_row(name, i, j)
+                else:
+                    rows[i, j] = self._verified_rows.pop((name, i, j), None)
+                    if rows[i, j] is None:
+                        rows[i, j] = self._read_row(name, i, j)
         first = rows[0, 0]
         out = np.empty(self.shape[:2] + first.shape, dtype=first.dtype)
         for (i, j), row in rows.items():
@@ -226,6 +234,8 @@ class ScanStore:
                         continue
                     if f.name == "status" and not _valid_status_row(row, bool(self._requested[i, j])):
                         damaged.setdefault((i, j), []).append(f.name)
+                    elif not self.writable:
+                        self._verified_rows[f.name, i, j] = row
         self._damaged = damaged
         return damaged
 
