@@ -96,7 +96,7 @@ def encode_record(rec: CellRecord) -> bytes:
         "result": None,
     }
     if rec.result is not None:
-        r = rec.result.to_dict()
+        r = rec.result.to_dict(skip=ARRAY_FIELDS + ("meta",))  # arrays as base64 below, not as lists
         r.pop("meta", None)
         for name in ARRAY_FIELDS:
             raw = np.asarray(getattr(rec.result, name), dtype="<f8").tobytes()

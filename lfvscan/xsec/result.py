@@ -56,10 +56,14 @@ def _cell_result_fields() -> list[tuple]:
     ]
 
 
-def _to_dict(self) -> dict:
-    """JSON-ready dict (arrays as lists; ``meta`` copied one level deep)."""
+def _to_dict(self, skip: tuple[str, ...] = ()) -> dict:
+    """JSON-ready dict (arrays as lists; ``meta`` copied one level deep).  Fields named in ``skip``
+    keep their place with the value None (the journal encodes those arrays itself)."""
     d = {}
     for f in fields(self):
+        if f.name in skip:
+            d[f.name] = None
+            continue
         v = getattr(self, f.name)
         if isinstance(v, np.ndarray):
             v = v.tolist()
