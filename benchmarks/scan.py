@@ -17,8 +17,9 @@ Issue-13 modes (each prints its figures and target):
 * ``--simulate N``: N ranks (oversubscribed) on 3000 stand-in cells that sleep ``--cell-ms`` ms
   plus ``--spin-ms`` ms of CPU; efficiency = summed cell time / (N x scan phase) (target >= 0.90
   at N = 32, 50 ms).
-* ``--dispatch``: 20,000 zero-cost stand-in cells (8 x_tau bins) on ``--ranks`` ranks: cells/s of
-  the scan phase (target >= 20,000 cells/s), which bounds what rank 0 can hand out and record.
+* ``--dispatch``: 20,000 zero-cost stand-in cells (``--xbins`` x_tau bins, default 8) on ``--ranks``
+  ranks: cells/s of the scan phase, and rank 0's capacity, cells per CPU second of rank 0 (target
+  >= 20,000 cells/s); for each rank count > 1 also with one rank more and rank 0 only coordinating.
 
 First it measures the machine's own ceiling: a fixed numpy kernel alone and as N simultaneous
 copies (on shared or busy hosts N independent processes do not each run at full speed).
@@ -89,6 +90,7 @@ def run(config: Path, store: Path, n: int, extra_env: dict | None = None) -> dic
         "summed_cell_s": summed,
         "mean_cell_s": summed / max(len(cell_wall), 1),
         "rank0_write_s": info["write_seconds"],
+        "rank0_cpu_s": info.get("cpu_seconds", float("nan")),
         "overhead": (n * scan_wall - summed) / summed if summed else float("nan"),
         "max_rss_MB_per_rank": info["max_rss_MB_per_rank"],
         "store_MB": size / 1e6,
@@ -192,9 +194,9 @@ def efficiency_mode(work: Path, repeat: int) -> None:
 
 
 def grid_toml(n_energies: int, n_masses: int, n_xbins: int, e_min: float = 1000.0, e_max: float = 5000.0,
-              m_max: float = 20.0, cell: str = "cheap_cell") -> str:
+              m_max: float = 20.0, cell: str = "cheap_cell", extra: str = "") -> str:
     """A one-target grid of open stand-in cells (masses far below the reach)."""
-    return (f'store = "x.zarr"\nseed = 1\nrel_err = 0.01\nn_xbins = {n_xbins}\n'
+    return (f'store = "x.zarr"\nseed = 1\nrel_err = 0.01\nn_xbins = {n_xbins}\n{extra}'
             f'cell_function = "_scan_cells:{cell}"\n'
             f'masses_GeV = {{ min = 2.0, max = {m_max}, n = {n_masses} }}\n'
             f'[[targets]]\nname = "Pb"\nenergies_GeV = {{ min = {e_min}, max = {e_max}, n = {n_energies} }}\n')
@@ -214,47 +216,72 @@ def simulate_mode(work: Path, n: int, cell_ms: float, spin_ms: float) -> None:
           f"min {min(counts)} max {max(counts)}")
 
 
-def dispatch_mode(work: Path, ranks: list[int]) -> None:
-    cfg = work / "dispatch.toml"
-    cfg.write_text(grid_toml(50, 400, 8, cell="zero_cell"))
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "tests"), os.environ.get("PYTHONPATH")])), "LFVSCAN_TEST_SLEEP": "0"}
-    for n in ranks:
-        row = run(cfg, work / f"dispatch-n{n}.zarr", n, env)
+def dispatch_mode(work: Path, ranks: list[int], n_xbins: int) -> None:
+    """Zero-cost cells: cells/s of the scan phase, and rank 0's capacity = cells / rank 0's CPU
+    seconds over the scan phase (all its threads: dispatch, unpickling, journal, folds), in a job
+    where rank 0 also computes (its default up to 8 ranks) and in one where it only coordinates
+    (``rank0_computes_up_to = 0``, run with one rank more)."""
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "tests"), os.environ.get("PYTHONPATH")])),
+           "LFVSCAN_TEST_SLEEP": "0"}
+    runs = [(n, "") for n in ranks] + [(n + 1, "rank0_computes_up_to = 0\n") for n in ranks if n > 1]
+    for n, extra in runs:
+        cfg = work / f"dispatch-{n}-{bool(extra)}.toml"
+        cfg.write_text(grid_toml(50, 400, n_xbins, cell="zero_cell", extra=extra))
+        row = run(cfg, work / f"dispatch-n{n}-{bool(extra)}.zarr", n, env)
         rate = row["cells"] / row["scan_phase_s"]
-        print(f"dispatch -n {n}: {row['cells']} zero-cost cells in a scan phase of {row['scan_phase_s']:.2f} s "
-              f"(process wall {row['wall_s']:.2f} s, rank-0 writes {row['rank0_write_s']:.2f} s, summed cell time "
-              f"{row['summed_cell_s']:.2f} s): {rate:,.0f} cells/s (target >= 20,000)")
+        role = "rank 0 only coordinates" if extra else ("serial" if n == 1 else "rank 0 also computes")
+        counts = ", ".join(f"rank {r}: {c}" for r, (c, _) in per_rank(work / f"dispatch-n{n}-{bool(extra)}.zarr").items())
+        print(f"dispatch -n {n} ({role}, {n_xbins} x_tau bins): {row['cells']} zero-cost cells in a scan phase of "
+              f"{row['scan_phase_s']:.2f} s (process wall {row['wall_s']:.2f} s): {rate:,.0f} cells/s; rank 0 CPU "
+              f"{row['rank0_cpu_s']:.2f} s, of which writing {row['rank0_write_s']:.2f} s: capacity "
+              f"{row['cells'] / row['rank0_cpu_s']:,.0f} cells per rank-0 CPU second (target >= 20,000); cells per rank: "
+              f"{counts}")
 
 
-def per_item_costs(n_xbins: int = 60, n: int = 2000) -> None:
-    """Rank 0's cost per item (what docs/scaling.md projects from): message of one result
-    (pickle + unpickle), journal encoding of one cell, one journal append of a batch, one attempt
-    line per batch, fold of one row chunk per array, memory per planned task."""
+def per_item_costs(n_xbins: int = 60, n: int = 2000, batch: int = 100) -> None:
+    """Costs per cell of each step results take (what docs/scaling.md projects from), for batches of
+    ``batch`` cells (what a worker sends per RESULT_WINDOW_S at ~2.5 ms per cell), and the previous
+    per-cell objects for comparison: worker packing, message pickle + unpickle, journal frame
+    encoding and append, fold into a store's row chunks, one attempt line per batch, memory per
+    planned task."""
     import pickle
     import tracemalloc
 
     sys.path.insert(0, str(REPO / "tests"))
     from _scan_cells import cheap_cell
 
+    from lfvscan.scan.config import parse_config
     from lfvscan.scan.plan import Task
-    from lfvscan.store.journal import CellRecord, Journal, StartLog, encode_record
+    from lfvscan.store import open_for_scan
+    from lfvscan.store.journal import Journal, StartLog, encode_batch, encode_record
+    from lfvscan.store.records import CellRecord, RecordBatch
+    import tomllib
 
-    recs = [CellRecord((0, 0, k), cheap_cell("Pb", 1000.0, 2.0 + k * 1e-3, seed=k, n_xbins=n_xbins), "", 0.01, 1, 1)
+    cfg = parse_config(tomllib.loads(grid_toml(1, n, n_xbins, e_max=1000.0)))
+    recs = [CellRecord((0, 0, k), cheap_cell("Pb", 1000.0, cfg.masses_GeV[k], seed=k, n_xbins=n_xbins), "", 0.01, 1, 1)
             for k in range(n)]
+    chunks = [recs[i:i + batch] for i in range(0, n, batch)]
 
-    def per(fn, count):
+    def per(fn, count=n):
         t = time.perf_counter()
         fn()
-        return (time.perf_counter() - t) / count
+        return (time.perf_counter() - t) / count * 1e6
 
-    msg = per(lambda: [pickle.loads(pickle.dumps(r, protocol=5)) for r in recs], n)
-    enc = per(lambda: [encode_record(r) for r in recs], n)
-    size = len(encode_record(recs[0]))
+    old_msg = per(lambda: [pickle.loads(pickle.dumps(r, protocol=5)) for r in recs])
+    old_enc = per(lambda: [encode_record(r) for r in recs])
+    pack = per(lambda: [RecordBatch.from_records(c, n_xbins) for c in chunks])
+    batches = [RecordBatch.from_records(c, n_xbins) for c in chunks]
+    msg = per(lambda: [pickle.loads(pickle.dumps(b, protocol=5)) for b in batches])
+    enc = per(lambda: [encode_batch(b) for b in batches])
+    size = len(encode_batch(batches[0])) / batch
     with tempfile.TemporaryDirectory() as d:
-        j = Journal(d)
-        batch = 50
-        app = per(lambda: [j.append(recs[i:i + batch]) for i in range(0, n, batch)], n)
+        j = Journal(d, n_xbins)
+        app = per(lambda: [j.append(b) for b in batches])
         j.close()
+        store, _ = open_for_scan(Path(d) / "s.zarr", cfg)
+        store.sync_interval_s = 1e9
+        fold = per(lambda: ([store.write_cells(b) for b in batches], store.sync()))
+        store.close()
         log = StartLog(Path(d) / "att")
         att = per(lambda: [log.started([((0, 0, k), 1) for k in range(i, i + batch)], 1, 3) for i in range(0, n, batch)],
                   n // batch)
@@ -264,9 +291,12 @@ def per_item_costs(n_xbins: int = 60, n: int = 2000) -> None:
     mem = tracemalloc.get_traced_memory()[0] / n
     tracemalloc.stop()
     del tasks
-    print(f"per-item costs (n_xbins {n_xbins}): result message pickle+unpickle {msg * 1e6:.0f} us, journal encoding "
-          f"{enc * 1e6:.0f} us/cell ({size} B/line), journal append in batches of 50 {app * 1e6:.0f} us/cell "
-          f"(encoding included), attempt line per batch of 50 {att * 1e6:.0f} us, planned task {mem:.0f} B")
+    print(f"per-cell costs, n_xbins {n_xbins}, batches of {batch} cells [us per cell]:\n"
+          f"  worker: packing into a RecordBatch {pack:.1f}\n"
+          f"  message: pickle + unpickle of the batch {msg:.1f} (previously one CellRecord per message: {old_msg:.0f})\n"
+          f"  rank 0: journal frame encoding {enc:.1f} ({size:.0f} B per cell; previously a JSON line per cell: "
+          f"{old_enc:.0f}), journal append with encoding {app:.1f}, journal + fold into the row chunks {fold:.1f}\n"
+          f"  one attempt line per batch of {batch}: {att:.0f} us; planned task in memory {mem:.0f} B")
 
 
 def main() -> int:
@@ -283,6 +313,7 @@ def main() -> int:
     ap.add_argument("--spin-ms", type=float, default=1.0, help="CPU work of a synthetic cell [ms]")
     ap.add_argument("--dispatch", action="store_true", help="rank 0's dispatch capacity, zero-cost cells")
     ap.add_argument("--costs", action="store_true", help="rank 0's per-item costs (docs/scaling.md)")
+    ap.add_argument("--xbins", type=int, default=8, help="x_tau bins of the --dispatch cells (the paper uses 60)")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="lfvscan-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -296,7 +327,7 @@ def main() -> int:
         if args.simulate:
             simulate_mode(work, args.simulate, args.cell_ms, args.spin_ms)
         if args.dispatch:
-            dispatch_mode(work, args.ranks)
+            dispatch_mode(work, args.ranks, args.xbins)
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

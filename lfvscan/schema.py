@@ -142,7 +142,7 @@ RESULT_FIELDS: tuple[Field, ...] = (
 )
 
 #: bookkeeping per cell; all but ``error`` and ``status`` are attributes of a
-#: :class:`lfvscan.store.journal.CellRecord` of the same name
+#: :class:`lfvscan.store.records.CellRecord` of the same name
 BOOK_FIELDS: tuple[Field, ...] = (
     Field("wall_seconds", "f8", "s", CELL_DIMS, "wall time of the cell on its rank (engine measurement)", math.nan),
     Field("rank", "i4", "1", CELL_DIMS, "MPI rank that computed the cell", -1),

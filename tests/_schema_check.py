@@ -16,7 +16,8 @@ import numpy as np
 from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, COORDINATES, FIELDS, RESULT_FIELDS, DONE, FAILED, Field
 from lfvscan.scan.config import parse_config
 from lfvscan.store import load_scan, open_for_scan
-from lfvscan.store.journal import CellRecord, decode_line, encode_record
+from lfvscan.store.journal import decode_frames, decode_line, encode_batch, encode_record
+from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.xsec.result import CellResult, x_tau_edges
 
 from _scan_util import SMALL_TOML
@@ -67,9 +68,16 @@ def check_cell_result_fields() -> None:
     assert len(names) == len(RESULT_FIELDS) + len(extra)
 
 
-def check_journal_round_trip(rec: CellRecord) -> None:
-    """Every result field and record attribute reads back bit-exactly, with its Python type."""
-    back = decode_line(encode_record(rec))
+def check_journal_round_trip(rec: CellRecord, cfg) -> None:
+    """Every result field and record attribute reads back bit-exactly, with its Python type, from
+    a journal frame (this format) and from a line (the previous format, still read)."""
+    (batch,), bad = decode_frames(encode_batch(RecordBatch.from_records([rec], cfg.n_xbins)))
+    assert bad == 0
+    _check_same_record(rec, batch.record(0, cfg))
+    _check_same_record(rec, decode_line(encode_record(rec)))
+
+
+def _check_same_record(rec: CellRecord, back: CellRecord) -> None:
     assert back is not None and back.index == tuple(rec.index)
     for name in ("error", "wall_seconds", "rank", "attempts"):
         assert getattr(back, name) == getattr(rec, name), name
@@ -136,8 +144,8 @@ def check_all(tmp_path: Path) -> None:
     done = sample_record(cfg, DONE_CELL)
     failed = CellRecord(FAILED_CELL, None, "RuntimeError: x", 0.5, 0, 3)
     check_cell_result_fields()
-    check_journal_round_trip(done)
-    check_journal_round_trip(failed)
+    check_journal_round_trip(done, cfg)
+    check_journal_round_trip(failed, cfg)
     store, _ = open_for_scan(tmp_path / "s.zarr", cfg)
     store.write_cells([done, failed])
     store.close()

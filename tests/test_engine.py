@@ -43,14 +43,15 @@ def _read_if_there(path: Path) -> bytes:
 
 
 def n_done(store: Path) -> int:
-    """DONE cells: status chunk files (one int8 byte per cell of a row) plus finished cells in the
-    journal logs (complete lines only).  Exact unless a fold runs meanwhile; the tests read it while
+    """DONE cells: status chunk files (one int8 byte per cell of a row) plus DONE rows in the
+    journal logs (intact frames only).  Exact unless a fold runs meanwhile; the tests read it while
     the scan is paused (see :func:`start_paused`) or gone."""
+    from lfvscan.store.journal import decode_frames
+
     folded = sum(_read_if_there(p)[:-CRC_BYTES].count(bytes([DONE])) for p in (store / "status" / "c").rglob("*")
                  if p.is_file() and not p.name.endswith(".partial"))  # a chunk ends with its CRC-32C
-    lines = [ln for p in (store / "journal").glob("*.log") for ln in _read_if_there(p).splitlines(keepends=True)]
-    journal = sum(ln.endswith(b"\n") and b'"result": null' not in ln for ln in lines)
-    return folded + journal
+    frames = [b for p in (store / "journal").glob("*.jnl") for b in decode_frames(_read_if_there(p))[0]]
+    return folded + sum(int(b.done.sum()) for b in frames)
 
 
 def start_paused(cmd: list[str], pause_dir: Path, at_cell: int, n_procs: int = 1, until_signal: bool = False,
@@ -219,7 +220,7 @@ def test_kill9_at_chosen_cells_then_resume_is_bit_identical(tmp_path, reference)
         p.wait(timeout=30)
         assert p.returncode == -signal.SIGKILL
         assert n_done(store) == done_after
-    (log,) = (store / "journal").glob("*.log")  # the last run's cells 8..11
+    (log,) = (store / "journal").glob("*.jnl")  # the last run's cells 8..11, a frame each
     data = log.read_bytes()
     log.write_bytes(data[: len(data) - 100])  # a kill in the middle of appending cell 11
     assert n_done(store) == 10
@@ -488,6 +489,60 @@ def test_mpiexec_cell_killing_its_rank_fails_after_max_attempts(tmp_path, refere
     r = subprocess.run([*cmd, "--max-attempts", "5"], env=subprocess_env(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert_same_results(reference, store, ignore=("attempts",))
+
+
+COALESCED_TOML = """\
+seed = 11
+rel_err = 0.01
+n_xbins = 8
+max_attempts = 2
+rank0_computes_up_to = 0
+masses_GeV = {{ min = 2.0, max = 20.0, n = 50 }}
+cell_function = "_scan_cells:cheap_cell"
+
+[[targets]]
+name = "Pb"
+energies_GeV = {{ min = 1000, max = 5000, n = 4 }}
+"""
+
+
+def test_mpiexec_cell_killing_its_rank_inside_a_coalesced_batch_is_found_and_charged(tmp_path):
+    """Rank 1 computes every cell (rank0_computes_up_to = 0) and coalesces its fast cells' results;
+    the 120th cell kills it.  The first death charges nobody (the lost results make the running
+    cell unknowable): rank 1's unfinished cells become suspects, computed alone by the next run,
+    which charges the culprit exactly; its retry is again alone.  After max_attempts = 2 deaths it
+    is FAILED, no other cell ever lost an attempt, and every other cell is bit-identical to an
+    uninterrupted serial run."""
+    cfg_path = tmp_path / "c.toml"
+    cfg_path.write_text(COALESCED_TOML.format())
+    cfg = load_config(cfg_path)
+    reference = tmp_path / "ref.zarr"
+    assert run_scan_cli(cfg_path, reference, "--quiet").returncode == 0
+    status, attempts = np.zeros(cfg.shape, np.int8), np.zeros(cfg.shape, np.int32)
+    die = plan_tasks(cfg, status, attempts, 2)[120]
+    env = subprocess_env(LFVSCAN_TEST_DIE_AT=f"Pb,{die.energy_GeV!r},{die.mass_GeV!r}")
+    store = tmp_path / "s.zarr"
+    runs = []
+    for _ in range(6):
+        r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store)], env=env, capture_output=True,
+                           text=True, timeout=120)
+        runs.append(r)
+        if r.returncode in (0, 1):
+            break
+    codes = [r.returncode for r in runs]
+    assert codes[:3] != [0, 0, 0] and all(c not in (0, 1) for c in codes[:-1]) and codes[-1] == 1, codes
+    assert len(codes) == 4, codes  # dies in a coalesced batch; alone: charged 1/2; alone: charged 2/2; done
+    assert "each is computed alone first" in runs[1].stderr
+    assert "process died (attempt 1/2) on rank 1" in runs[2].stderr
+    assert "process died (attempt 2/2) on rank 1" in runs[3].stderr
+    got = read_results(store)
+    assert got["status"][die.index] == FAILED and got["attempts"][die.index] == 2
+    assert (got["status"] == FAILED).sum() == 1
+    others = np.ones(cfg.shape, dtype=bool)
+    others[die.index] = False
+    assert (got["attempts"][others] == 1).all()  # no innocent cell was ever charged
+    _assert_others_match(reference, store, {die.index})
+    assert not (store / "journal" / "suspects.json").exists()
 
 
 # ---------------------------------------------------------------------------- hung cells, silent ranks

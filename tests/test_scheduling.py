@@ -22,7 +22,7 @@ from lfvscan.scan.plan import cell_seed, plan_tasks
 from lfvscan.scan.progress import Progress
 from lfvscan.scan.signals import StopFlag
 from lfvscan.store.backend import ScanBackend
-from lfvscan.store.journal import CellRecord
+from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.store.memory import MemoryStore
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 
@@ -239,12 +239,69 @@ def test_batches_hold_the_target_work_and_shrink_on_the_tail():
     for _ in range(200):  # cells of 1 us: the cap
         coord.submit(CellRecord(tasks[0].index, None, "x", 1e-6, 1, 1))
     assert coord.batch_size() == min(BATCH_MAX, len(tasks) // 4) == 250
-    batch = coord.next_tasks(coord.batch_size(), rank=1)
-    assert batch == tasks[:250] and len(store.attempt_log.lines) == 1
+    batch, per_cell = coord.next_tasks(coord.batch_size(), rank=1)
+    assert batch == tasks[:250] and per_cell and len(store.attempt_log.lines) == 1
     assert store.attempt_log.lines[0]["started"][:2] == [[*t.index, t.attempt] for t in batch[:2]]
     while len(coord.tasks) > 3:
         coord.next_tasks(coord.batch_size(), rank=1)
     assert coord.batch_size() == 1  # the tail goes out cell by cell
+
+
+def test_results_are_coalesced_only_where_a_crash_stays_attributable():
+    """Per-cell reporting (a crash charged to the cell that was running) for rank 0's own cells, before
+    any cell is timed, for cells of PER_CELL_MIN_S or more, and for suspects; workers coalesce fast cells."""
+    from lfvscan.scan.coordinator import PER_CELL_MIN_S
+
+    cfg = small_config()
+    store = MemoryStore(cfg)
+    status, attempts = store.cell_state()
+    tasks = plan_tasks(cfg, status, attempts, 3)
+    coord = Coordinator(store, cfg, tasks, StopFlag(), Progress(N_REQUESTED, enabled=False), status, 2, 3)
+    assert coord.next_tasks(2, rank=1, coalesces=True)[1]  # nothing timed yet: per cell
+    coord.submit(CellRecord(tasks[0].index, None, "x", 1e-3, 1, 1))
+    assert not coord.next_tasks(2, rank=1, coalesces=True)[1]  # 1 ms cells: a worker coalesces ...
+    assert coord.next_tasks(2, rank=0)[1]  # ... rank 0 never
+    for _ in range(100):
+        coord.submit(CellRecord(tasks[0].index, None, "x", 2 * PER_CELL_MIN_S, 1, 1))
+    assert coord.next_tasks(2, rank=1, coalesces=True)[1]  # slow cells: per cell
+    assert [ln["per_cell"] for ln in store.attempt_log.lines] == [True, False, True, True]
+
+
+def test_a_death_in_a_coalesced_batch_charges_nobody_and_its_cells_are_then_computed_alone():
+    """A rank that coalesced its results dies: which of its unfinished cells was running is unknown,
+    so none is charged; they become suspects, planned first and each handed out alone (per cell), and
+    stop being suspects once an attempt of theirs has finished.  A per-cell rank's death charges the
+    cell that was running (its first unfinished attempt), not those queued behind it."""
+    cfg = small_config(max_attempts=2)
+    store = MemoryStore(cfg)
+    status, attempts = store.cell_state()
+    tasks = plan_tasks(cfg, status, attempts, 2)
+    coord = Coordinator(store, cfg, tasks, StopFlag(), Progress(N_REQUESTED, enabled=False), status, 2, 2)
+    first, _ = coord.next_tasks(1, rank=1, coalesces=True)
+    coord.submit(CellRecord(first[0].index, None, "boom", 1e-3, 1, 1))
+    coord.flush()
+    coalesced, per_cell = coord.next_tasks(4, rank=1, coalesces=True)
+    own, own_per_cell = coord.next_tasks(3, rank=0)
+    assert not per_cell and own_per_cell
+    coord.submit_batch(RecordBatch.from_records([CellRecord(coalesced[0].index, None, "x", 1e-3, 1, 1)], cfg.n_xbins))
+    coord.flush()  # then both ranks die: rank 1's other 3 results and all of rank 0's are lost
+    status, attempts = store.cell_state()  # the next run
+    assert [(r.index, r.attempts) for r in store.died] == [(own[0].index, 1)]  # rank 0: exact
+    assert store.died[0].error.startswith("process died (attempt 1/2) on rank 0")
+    # rank 1: nobody charged, its unfinished cells are suspects; so is rank 0's charged cell's retry
+    assert store.suspects == sorted([(t.index, 1) for t in coalesced[1:]] + [(own[0].index, 2)])
+    assert all(status[t.index] == PENDING for t in coalesced[1:] + own[1:])
+    replan = plan_tasks(cfg, status, attempts, 2, suspects=store.suspects)
+    assert [t.alone for t in replan[:4]] == [True] * 4 and not any(t.alone for t in replan[4:])
+    assert {t.index for t in replan[:4]} == {t.index for t in coalesced[1:] + own[:1]}
+    coord = Coordinator(store, cfg, replan, StopFlag(), Progress(N_REQUESTED, enabled=False), status, 2, 2)
+    coord.submit(CellRecord(first[0].index, None, "x", 1e-3, 1, 2))  # fast cells: a worker would coalesce
+    batch, per_cell = coord.next_tasks(10, rank=1, coalesces=True)
+    assert batch == replan[:1] and per_cell  # a suspect leaves alone, reported per cell
+    coord.submit_batch(RecordBatch.from_records([CellRecord(batch[0].index, None, "x", 1e-3, 1, 1)], cfg.n_xbins))
+    coord.flush()
+    store.cell_state()
+    assert len(store.suspects) == 3 and batch[0].index not in {c for c, _ in store.suspects}  # finished: cleared
 
 
 class _StopAfter:

@@ -173,38 +173,75 @@ def test_journal_survives_kill_and_is_folded_on_resume(tmp_path):
     assert not list((path / "journal").glob("*"))  # folded logs are discarded
 
 
-def test_journal_round_trip_exact_and_torn_lines_skipped(tmp_path):
-    """Journal lines read back bit-identically (also nan/inf/-0.0/subnormals); a torn or corrupt
-    line is skipped and counted, not fatal; a later line for the same cell wins."""
-    from lfvscan.store.journal import Journal, decode_line, encode_record, read_log
+def test_journal_round_trip_exact_and_torn_frames_skipped(tmp_path):
+    """Journal frames read back bit-identically (also nan/inf/-0.0/subnormals); a torn or corrupt
+    frame is skipped and counted, not fatal, and the frames after a corrupt one are still read; a
+    later row for the same cell wins."""
+    from lfvscan.store.journal import Journal, decode_frames, encode_batch, read_log
+    from lfvscan.store.records import RecordBatch
 
     cfg = config()
     rec = record(cfg, (1, 2, 3))
     tricky = np.array([np.nan, np.inf, -0.0, 5e-324, 1 / 3] + [0.1] * (cfg.n_xbins - 5))
     rec.result.dsigma_dlnx_tau_pb = tricky
-    back = decode_line(encode_record(rec))
-    assert back.result.dsigma_dlnx_tau_pb.tobytes() == tricky.tobytes()
-    assert back.result.x_tau_edges.tobytes() == np.asarray(rec.result.x_tau_edges, dtype="f8").tobytes()
-    assert back.index == (1, 2, 3) and back.result.sigma_pb == rec.result.sigma_pb and back.error == ""
+    failed = record(cfg, (0, 0, 0), fail="RuntimeError: x \u00e9")
+    (back,), bad = decode_frames(encode_batch(RecordBatch.from_records([failed, rec], cfg.n_xbins)))
+    assert bad == 0 and back.index.tolist() == [[0, 0, 0], [1, 2, 3]] and back.done.tolist() == [False, True]
+    assert back.values["dsigma_dlnx_tau_pb"][1].tobytes() == tricky.tobytes()
+    assert back.values["sigma_pb"][1] == rec.result.sigma_pb and back.errors == {0: "RuntimeError: x \u00e9"}
+    assert np.isnan(back.values["sigma_pb"][0])  # a failure's result columns hold the fill value
+    again = back.record(1, cfg)  # back to a CellRecord: every stored field identical
+    assert again.index == (1, 2, 3) and again.error == "" and again.attempts == rec.attempts
+    assert again.result.x_tau_edges.tobytes() == np.asarray(rec.result.x_tau_edges, dtype="f8").tobytes()
 
-    j = Journal(tmp_path)
-    failed = record(cfg, (0, 0, 0), fail="RuntimeError: x")
+    j = Journal(tmp_path, cfg.n_xbins)
     retried = record(cfg, (0, 0, 0), attempts=2)
-    j.append([failed, rec])
-    j.append([retried])
+    j.append(RecordBatch.from_records([failed, rec], cfg.n_xbins))
+    flipped = bytearray(encode_batch(RecordBatch.from_records([record(cfg, (1, 1, 0))], cfg.n_xbins)))
+    flipped[60] ^= 1  # one bit flipped in a frame between two good ones: the checksum catches it
+    os.write(j._fd, bytes(flipped))
+    j.append(RecordBatch.from_records([retried], cfg.n_xbins))
     (log,) = j.logs()
     j.close()
-    line = encode_record(record(cfg, (1, 1, 1)))
+    frame = encode_batch(RecordBatch.from_records([record(cfg, (1, 1, 1))], cfg.n_xbins))
     with open(log, "ab") as f:
-        f.write(line[: len(line) // 2])  # what a kill in the middle of a write could leave
+        f.write(frame[: len(frame) // 2])  # what a kill in the middle of a write could leave
     latest, logs, bad = j.read_all()
-    assert bad == 1 and logs == [log]
-    assert set(latest) == {(0, 0, 0), (1, 2, 3)}
-    assert latest[(0, 0, 0)].result is not None and latest[(0, 0, 0)].attempts == 2  # later line wins
-    flipped = bytearray(encode_record(rec))
-    flipped[40] ^= 1  # one bit flipped: the checksum catches it
-    assert decode_line(bytes(flipped)) is None
-    assert read_log(tmp_path / "missing.log") == ([], 0)
+    assert bad == 2 and logs == [log]
+    assert sorted(map(tuple, latest.index.tolist())) == [(0, 0, 0), (1, 2, 3)]
+    row = latest.index.tolist().index([0, 0, 0])
+    assert latest.done[row] and latest.attempts[row] == 2  # the later row wins
+    assert read_log(tmp_path / "missing.jnl") == ([], 0)
+
+
+def test_journal_of_the_previous_line_format_is_still_read(tmp_path):
+    """A store left by a scan of the previous version (JSON lines, ``*.log``) resumes: its lines,
+    failures alone included, read back exactly, torn ones skipped, and newer frames win."""
+    from lfvscan.store.journal import Journal, decode_line, encode_record
+    from lfvscan.store.records import RecordBatch
+
+    cfg = config()
+    rec = record(cfg, (1, 2, 3))
+    back = decode_line(encode_record(rec))
+    assert back.result.dsigma_dlnx_tau_pb.tobytes() == np.asarray(rec.result.dsigma_dlnx_tau_pb).tobytes()
+    (tmp_path / "journal").mkdir()
+    old = tmp_path / "journal" / f"{1:020d}-1.log"
+    line = encode_record(record(cfg, (1, 1, 1)))
+    old.write_bytes(encode_record(record(cfg, (0, 0, 0), fail="RuntimeError: x")) + encode_record(rec)
+                    + line[: len(line) // 2])
+    j = Journal(tmp_path, cfg.n_xbins)
+    j.append(RecordBatch.from_records([record(cfg, (0, 0, 0), attempts=2)], cfg.n_xbins))
+    j.close()
+    latest, logs, bad = j.read_all()
+    assert bad == 1 and logs[0] == old and len(logs) == 2
+    rows = {tuple(ijk): r for r, ijk in enumerate(latest.index.tolist())}
+    assert set(rows) == {(0, 0, 0), (1, 2, 3)} and latest.done[rows[0, 0, 0]] and latest.attempts[rows[0, 0, 0]] == 2
+    assert latest.values["sigma_pb"][rows[1, 2, 3]] == rec.result.sigma_pb
+    only_failure = tmp_path / "f"
+    (only_failure / "journal").mkdir(parents=True)
+    (only_failure / "journal" / "1-1.log").write_bytes(encode_record(record(cfg, (0, 0, 1), fail="E: y")))
+    latest, _, _ = Journal(only_failure, cfg.n_xbins).read_all()
+    assert latest.n_xbins == cfg.n_xbins and latest.errors == {0: "E: y"}
 
 
 def test_journal_is_one_log_per_fold_interval(tmp_path):

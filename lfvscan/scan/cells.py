@@ -32,7 +32,7 @@ from lfvscan.physics.presets import DEFAULT_PRESET, get_preset
 from lfvscan.scan.config import ScanConfig
 from lfvscan.scan.plan import Task
 from lfvscan.schema import REQUIRED, RESULT_FIELDS
-from lfvscan.store.journal import CellRecord
+from lfvscan.store.records import CellRecord
 from lfvscan.xsec.result import CellResult, x_tau_edges
 
 CellFn = Callable[..., CellResult]
@@ -126,11 +126,15 @@ def _one_line(exc: BaseException) -> str:
     return text[:500]
 
 
+#: result fields holding one histogram per cell (their shape is checked)
+PER_BIN = tuple(f.name for f in RESULT_FIELDS if f.per_bin)
+
+
 def _check_result(res, config: ScanConfig, task: Task) -> None:
     if not isinstance(res, CellResult):
         raise TypeError(f"cell function returned {type(res).__name__}, expected CellResult")
     nb = config.n_xbins
-    for name in (f.name for f in RESULT_FIELDS if f.per_bin):
+    for name in PER_BIN:
         if np.shape(getattr(res, name)) != (nb,):
             raise ValueError(f"{name} has shape {np.shape(getattr(res, name))}, expected ({nb},)")
     m_tau = get_preset(config.physics).m_tau_GeV
@@ -144,20 +148,34 @@ def _check_result(res, config: ScanConfig, task: Task) -> None:
 CHECKED_VALUES = tuple(f.name for f in RESULT_FIELDS if f.unit == "pb")
 #: optional ones (schema default not REQUIRED, e.g. the scalar/pseudoscalar parts): all-NaN = not provided
 OPTIONAL_VALUES = frozenset(f.name for f in RESULT_FIELDS if f.unit == "pb" and f.default is not REQUIRED)
+#: the checked values in the order _check_values concatenates them: scalars first, then histograms
+_CHECKED = tuple(f.name for f in RESULT_FIELDS if f.unit == "pb" and not f.per_bin) + tuple(
+    f.name for f in RESULT_FIELDS if f.unit == "pb" and f.per_bin)
+_N_SCALARS = sum(1 for f in RESULT_FIELDS if f.unit == "pb" and not f.per_bin)
+_OPTIONAL_MASK = np.array([name in OPTIONAL_VALUES for name in _CHECKED])
 
 
 def _check_values(res: CellResult) -> None:
     """Validate a result on arrival: cross sections and errors finite and >= 0 [pb], ``converged``
     a bool.  A violation raises ValueError naming the quantity and value; the cell becomes FAILED
-    with that message instead of being stored as a good number."""
-    for name in CHECKED_VALUES:
-        v = np.asarray(getattr(res, name), dtype=float)
-        bad = ~(np.isfinite(v) & (v >= 0))
-        if name in OPTIONAL_VALUES and np.isnan(v).all():
-            continue  # an optional quantity the cell function does not provide (all NaN)
-        if bad.any():
-            raise ValueError(f"cell function returned {name} = {float(v[bad].ravel()[0])!r}; cross sections and errors "
-                             f"must be finite and >= 0 pb")
+    with that message instead of being stored as a good number.
+
+    One vectorised test over all the values, per-field verdicts by ``reduceat`` (issue 13: a loop
+    of numpy calls per field cost ~90 us per cell)."""
+    scalars = np.array([getattr(res, name) for name in _CHECKED[:_N_SCALARS]], dtype=float)
+    hists = [getattr(res, name) for name in _CHECKED[_N_SCALARS:]]  # shapes checked: (n_xbins,) each
+    flat = np.concatenate([scalars, *hists]).astype(float, copy=False)
+    bad = ~(np.isfinite(flat) & (flat >= 0))
+    if bad.any():
+        nb = len(hists[0]) if hists else 0
+        starts = np.concatenate([np.arange(_N_SCALARS), _N_SCALARS + nb * np.arange(len(hists))]).astype(np.intp)
+        unprovided = _OPTIONAL_MASK & np.logical_and.reduceat(np.isnan(flat), starts)  # all NaN: not provided
+        wrong = np.logical_or.reduceat(bad, starts) & ~unprovided
+        if wrong.any():
+            f = int(np.argmax(wrong))
+            v = flat[starts[f]:starts[f] + (1 if f < _N_SCALARS else nb)]
+            raise ValueError(f"cell function returned {_CHECKED[f]} = {float(v[~(np.isfinite(v) & (v >= 0))][0])!r}; "
+                             f"cross sections and errors must be finite and >= 0 pb")
     if not isinstance(res.converged, (bool, np.bool_)):
         raise TypeError(f"cell function returned converged = {res.converged!r}, expected a bool")
 

@@ -14,6 +14,7 @@ does not request is stored as SKIPPED.  Example::
     max_cells = 200000               # optional, largest grid accepted (targets x energies x masses)
     cell_timeout_s = 3600            # optional, wall limit of one cell [s] (0: none); then FAILED, retried
     rank_timeout_s = 0               # optional, silence [s] after which a rank is lost (0: from cell costs)
+    rank0_computes_up_to = 8         # optional, rank 0 also computes cells in jobs of at most this many ranks
     masses_GeV = {min = 2.0, max = 40.0, n = 8}    # or an explicit list [2.0, 5.0, 10.0]
 
     [[targets]]
@@ -31,8 +32,8 @@ config hash, so a store made with it is never mixed with one made with the real 
 is hashed, but the default ``"pdg-2024"`` is left out of the hashed dict, so configs written before
 presets existed keep their hash and their stores resume.
 
-``store``, ``max_attempts``, ``max_cells``, ``cell_timeout_s`` and ``rank_timeout_s`` are *run
-settings*: they may change between runs of one store.
+``store``, ``max_attempts``, ``max_cells``, ``cell_timeout_s``, ``rank_timeout_s`` and
+``rank0_computes_up_to`` are *run settings*: they may change between runs of one store.
 Everything else is *physics* and is hashed; resuming a store with different physics is refused.
 
 Grid identity (issue 11): the grid is known by its coordinate *values*, never by the order a
@@ -73,6 +74,7 @@ TOP_KEYS = (
     "max_attempts",
     "cell_timeout_s",
     "rank_timeout_s",
+    "rank0_computes_up_to",
     "masses_GeV",
     "targets",
     "cell_function",
@@ -82,13 +84,16 @@ TOP_KEYS = (
 TARGET_KEYS = ("name", "energies_GeV")
 GRID_KEYS = ("min", "max", "n")
 #: keys that may differ between runs of one store (not hashed)
-RUN_KEYS = ("store", "max_attempts", "max_cells", "cell_timeout_s", "rank_timeout_s")
+RUN_KEYS = ("store", "max_attempts", "max_cells", "cell_timeout_s", "rank_timeout_s", "rank0_computes_up_to")
 #: default bound on the grid size (targets x energies x masses, skipped cells included): 50x the
 #: paper grid (3864); a store then holds ~(16 n_xbins + 150) bytes per cell (220 MB at 60 bins),
 #: which post-processing reads into memory.  Raise it with the config key ``max_cells``.
 MAX_CELLS = 200_000
 #: default wall limit of one cell [s] (a stuck cell is failed after it; paper cells take seconds)
 DEFAULT_CELL_TIMEOUT_S = 3600.0
+#: default largest job (ranks) in which rank 0 computes cells besides coordinating: above it, rank 0
+#: only hands out cells and writes results (docs/scaling.md: its service must not wait for the GIL)
+RANK0_COMPUTES_UP_TO = 8
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,8 @@ class ScanConfig:
     cell_function: str = ""
     physics: str = DEFAULT_PRESET.name  #: physics preset name (lfvscan.physics.presets.PRESETS)
     max_cells: int = MAX_CELLS  #: run setting: the largest grid accepted (see MAX_CELLS)
+    #: run setting: rank 0 computes cells in jobs of at most this many ranks (0: never)
+    rank0_computes_up_to: int = RANK0_COMPUTES_UP_TO
     source: str = ""  #: path of the TOML file (informational, not hashed)
 
     @property
@@ -190,6 +197,8 @@ class ScanConfig:
                  rank_timeout_s=self.rank_timeout_s)
         if self.max_cells != MAX_CELLS:
             d["max_cells"] = self.max_cells
+        if self.rank0_computes_up_to != RANK0_COMPUTES_UP_TO:
+            d["rank0_computes_up_to"] = self.rank0_computes_up_to
         return d
 
     def config_hash(self) -> str:
@@ -321,6 +330,9 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
     cell_function = typed("cell_function", str, "", 'a string "module:function"')
     physics = typed("physics", str, DEFAULT_PRESET.name, "a string (preset name)")
     max_cells = typed("max_cells", int, MAX_CELLS, "an integer")
+    rank0_computes_up_to = typed("rank0_computes_up_to", int, RANK0_COMPUTES_UP_TO, "an integer (ranks)")
+    if rank0_computes_up_to < 0:
+        problems.append(f"rank0_computes_up_to must be >= 0 (0: rank 0 never computes), got {rank0_computes_up_to}")
     if max_cells < 1:
         problems.append(f"max_cells must be >= 1, got {max_cells}")
         max_cells = MAX_CELLS
@@ -412,6 +424,7 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
         cell_function=cell_function,
         physics=physics,
         max_cells=int(max_cells),
+        rank0_computes_up_to=int(rank0_computes_up_to),
         source=source,
     )
 

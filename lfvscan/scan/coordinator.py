@@ -6,14 +6,20 @@ the same whatever moves the cells: the serial loop of :mod:`lfvscan.scan.engine`
 directly; under MPI (:mod:`lfvscan.scan.mpi`) rank 0's compute thread and MPI service thread share
 it (thread-safe) and its writer thread flushes it.
 
-* :meth:`Coordinator.next_tasks` hands out the next tasks to a rank, none once the stop flag is
-  set (drain) or an error happened, and records their attempts in the store *before* they start
-  (``start_cells``: an attempt that kills its process still counts against ``max_attempts``);
-  :meth:`~Coordinator.submit` buffers a finished cell; tasks handed out but returned uncomputed
+* :meth:`Coordinator.next_tasks` hands out the next batch of tasks to a rank, none once the stop
+  flag is set (drain) or an error happened, and records their attempts in the store *before*
+  they start (``start_cells``: an attempt that kills its process still counts against
+  ``max_attempts``).  It also decides whether the rank reports each result of the batch right
+  after its cell (*per cell*: exact attribution of a crash) or coalesces them (issue 13): per cell
+  for rank 0's own cells, for a suspect (a task computed alone) and for cells of at least
+  :data:`PER_CELL_MIN_S` (then batches are single cells anyway), or before any cell is timed.
+* :meth:`~Coordinator.submit` buffers one finished cell of rank 0, :meth:`~Coordinator.submit_batch`
+  a worker's :class:`~lfvscan.store.records.RecordBatch`; tasks handed out but returned uncomputed
   (a draining worker) are :meth:`~Coordinator.give_back` (recorded as such, not queued again:
   the next run computes them).
-* :meth:`~Coordinator.flush` writes buffered records with one ``write_cells`` call, reports failed
-  cells, updates the progress display and writes the heartbeat every ``heartbeat_s`` seconds.
+* :meth:`~Coordinator.flush` writes everything buffered as one batch with one ``write_cells``
+  call, reports failed cells, updates the progress display and writes the heartbeat every
+  ``heartbeat_s`` seconds.  Its cost per cell is a few numpy operations, not Python per field.
 * :meth:`~Coordinator.heartbeat` writes the run information ``lfvscan status`` shows (state,
   ranks, pids, max RSS per rank, counts, time spent writing).
 """
@@ -34,7 +40,7 @@ from lfvscan.scan.plan import Task
 from lfvscan.scan.progress import Progress
 from lfvscan.scan.signals import StopFlag
 from lfvscan.store.backend import ScanBackend
-from lfvscan.store.journal import CellRecord
+from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.store.scandata import DONE, FAILED
 
 
@@ -42,6 +48,15 @@ from lfvscan.store.scandata import DONE, FAILED
 BATCH_TARGET_S = 0.25
 BATCH_MAX = 1000  #: cells per batch at most
 EMA_WEIGHT = 0.1  #: weight of the latest cell in the running mean cell time
+#: cells expected to take at least this long [s] are reported one by one (per cell); shorter ones
+#: are coalesced by the workers (one message per ~RESULT_WINDOW_S, lfvscan.scan.mpi)
+PER_CELL_MIN_S = BATCH_TARGET_S
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process so far, all threads, user + system [s]."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def max_rss_MB() -> float:
@@ -61,6 +76,7 @@ class Coordinator:
         self.store = store
         self.config = config
         self.tasks = collections.deque(tasks)  # popped from the left: O(1) per task
+        self.n_xbins = config.n_xbins
         self.stop = stop
         self.progress = progress
         self.n_ranks = n_ranks
@@ -69,7 +85,9 @@ class Coordinator:
         self.lock = threading.Lock()
         self.wake = threading.Event()  #: set when results wait to be written
         self.status = status.copy()
-        self.buffer: list[CellRecord] = []
+        self.n_done = int((self.status == DONE).sum())
+        self.buffer: list[RecordBatch] = []  #: workers' batches waiting to be written
+        self.own: list[CellRecord] = []  #: rank 0's own finished cells waiting to be written
         self.in_flight = 0
         self.computed = 0
         self.failed_now = 0
@@ -77,27 +95,39 @@ class Coordinator:
         self.rss_MB: dict[int, float] = {}
         self.pids: dict[int, int] = {0: os.getpid()}
         self.started = time.time()
+        self.cpu_started = cpu_seconds()
         #: longest wall time of a finished cell so far [s] (the liveness timeout derives from it)
         self.longest_cell_s = 0.0
         self.cells_seen = 0
         self.mean_cell_s: float | None = None  #: running mean of recent cell times [s] (EMA_WEIGHT)
-        self.idle_s: dict[int, float] = {}  #: seconds each worker waited with nothing to compute        #: monotonic start of the cell rank 0 is computing (None: none)
+        self.idle_s: dict[int, float] = {}  #: seconds each worker waited with nothing to compute
+        #: monotonic start of the cell rank 0 is computing (None: none)
         self.rank0_cell_since: float | None = None
         self._last_beat = 0.0
         self.write_seconds = 0.0
 
     # -- tasks
-    def next_tasks(self, n: int, rank: int) -> list[Task]:
-        """Up to ``n`` tasks for ``rank`` (in the order it computes them), their attempts recorded
-        in the store first; [] once stopping, after an error, or when none are left."""
+    def next_tasks(self, n: int, rank: int, coalesces: bool = False) -> tuple[list[Task], bool]:
+        """(up to ``n`` tasks for ``rank`` in the order it computes them, per cell?), their attempts
+        recorded in the store first; ([], True) once stopping, after an error, or when none are left.
+
+        ``coalesces``: the rank may coalesce its results (a worker); the batch is then *per cell*
+        (each result reported right after its cell) only if it is a suspect computed alone, if no
+        cell has been timed yet, or if cells take at least PER_CELL_MIN_S.  A suspect
+        (``Task.alone``) always leaves in a batch of its own."""
         with self.lock:
             if self.stop.is_set() or self.error is not None or not self.tasks:
-                return []
-            tasks = [self.tasks.popleft() for _ in range(min(n, len(self.tasks)))]
+                return [], True
+            tasks = [self.tasks.popleft()]
+            if not tasks[0].alone:
+                while len(tasks) < n and self.tasks and not self.tasks[0].alone:
+                    tasks.append(self.tasks.popleft())
+            per_cell = (not coalesces or tasks[0].alone or self.mean_cell_s is None
+                        or self.mean_cell_s >= PER_CELL_MIN_S)
             self.in_flight += len(tasks)
             # under the lock: this rank's attempts are logged in the order the tasks left the queue
-            self.store.start_cells([(t.index, t.attempt) for t in tasks], rank, self.max_attempts)
-        return tasks
+            self.store.start_cells([(t.index, t.attempt) for t in tasks], rank, self.max_attempts, per_cell)
+        return tasks, per_cell
 
     def batch_size(self) -> int:
         """Cells per batch: BATCH_TARGET_S of work at the running mean cell time (1 before any
@@ -109,7 +139,7 @@ class Coordinator:
         return max(1, min(size, left // (2 * self.n_ranks)))
 
     def next_task(self, rank: int = 0) -> Task | None:
-        tasks = self.next_tasks(1, rank)
+        tasks, _ = self.next_tasks(1, rank)
         return tasks[0] if tasks else None
 
     def give_back(self, tasks: list[Task]) -> None:
@@ -121,15 +151,35 @@ class Coordinator:
             self.in_flight -= len(tasks)
 
     def submit(self, rec: CellRecord) -> None:
+        """One finished cell of rank 0 (serial loop or its compute thread)."""
         with self.lock:
-            self.buffer.append(rec)
+            self.own.append(rec)
             self.in_flight -= 1
-            self.cells_seen += 1
-            w = float(rec.wall_seconds)
-            if w == w:  # not NaN
-                self.longest_cell_s = max(self.longest_cell_s, w)
-                self.mean_cell_s = w if self.mean_cell_s is None else (1 - EMA_WEIGHT) * self.mean_cell_s + EMA_WEIGHT * w
+            self._timed(np.array([rec.wall_seconds], dtype=float))
         self.wake.set()
+
+    def submit_batch(self, batch: RecordBatch) -> None:
+        """The finished cells a worker sent (one message)."""
+        if not len(batch):
+            return
+        with self.lock:
+            self.buffer.append(batch)
+            self.in_flight -= len(batch)
+            self._timed(batch.wall_seconds)
+        self.wake.set()
+
+    def _timed(self, walls: np.ndarray) -> None:
+        """Cell times [s] in the order they finished: longest, count and running mean (EMA_WEIGHT
+        per cell, the closed form of applying the EMA cell by cell); NaN times are skipped."""
+        w = walls[~np.isnan(walls)]
+        self.cells_seen += len(walls)
+        if not len(w):
+            return
+        self.longest_cell_s = max(self.longest_cell_s, float(w.max()))
+        if self.mean_cell_s is None:
+            self.mean_cell_s, w = float(w[0]), w[1:]
+        decay = (1 - EMA_WEIGHT) ** np.arange(len(w) - 1, -1, -1)
+        self.mean_cell_s = float((1 - EMA_WEIGHT) ** len(w) * self.mean_cell_s + EMA_WEIGHT * (decay * w).sum())
 
     def cell_seconds_seen(self) -> float | None:
         """Longest cell seen [s]: finished cells and the one rank 0 computes; None before any."""
@@ -142,23 +192,35 @@ class Coordinator:
 
     # -- writing
     def flush(self) -> int:
-        """Write buffered records (data first, then statuses); update progress and heartbeat."""
+        """Write everything buffered as one batch (data first, then statuses); update progress and
+        heartbeat.  Returns the number of cells written."""
         with self.lock:
-            batch, self.buffer = self.buffer, []
-        if batch:
+            own, self.own = self.own, []
+            batches, self.buffer = self.buffer, []
+        if own:
+            batches.insert(0, RecordBatch.from_records(own, self.n_xbins))
+        n = 0
+        if batches:
+            batch = RecordBatch.concat(batches)
+            n = len(batch)
             t0 = time.perf_counter()
             self.store.write_cells(batch)
             self.write_seconds += time.perf_counter() - t0
-            for rec in batch:
-                self.status[rec.index] = DONE if rec.result is not None else FAILED
-                self.computed += 1
-                self.failed_now += rec.result is None
-                if rec.result is None:
-                    self.report_failure(rec)
-            self.progress.update(int((self.status == DONE).sum()), self.failed_now)
+            latest = batch.latest()
+            cells = tuple(latest.index.T)
+            was_done = int((self.status[cells] == DONE).sum())
+            self.status[cells] = np.where(latest.done, DONE, FAILED)
+            self.n_done += int(latest.done.sum()) - was_done
+            self.computed += n
+            failed = np.flatnonzero(~batch.done)
+            self.failed_now += len(failed)
+            for r in failed.tolist():
+                self.report_failure(CellRecord(tuple(batch.index[r].tolist()), None, batch.error(r),
+                                               float(batch.wall_seconds[r]), int(batch.rank[r]), int(batch.attempts[r])))
+            self.progress.update(self.n_done, self.failed_now)
         if time.time() - self._last_beat >= self.heartbeat_s:
             self.heartbeat("running")
-        return len(batch)
+        return n
 
     def report_failure(self, rec: CellRecord) -> None:
         """One line naming a failed cell and the attempt."""
@@ -184,6 +246,7 @@ class Coordinator:
                 "computed_this_run": self.computed,
                 "failed_this_run": self.failed_now,
                 "write_seconds": self.write_seconds,
+                "cpu_seconds": cpu_seconds() - self.cpu_started,
                 "max_rss_MB_per_rank": {str(k): v for k, v in sorted(self.rss_MB.items())},
                 "idle_seconds_per_rank": {str(k): round(v, 3) for k, v in sorted(self.idle_s.items())},
                 "pids": {str(k): v for k, v in sorted(self.pids.items())},

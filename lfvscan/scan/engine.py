@@ -80,13 +80,15 @@ def run_scan(
     progress_interval_s: float = 10.0,
     quiet: bool = False,
     max_attempts: int | None = None,
-    rank0_computes: bool = True,
+    rank0_computes: bool | None = None,
 ) -> ScanOutcome:
     """Run (or resume) the scan of ``config`` into ``store``.  Call on every rank.
 
     ``store``: a store path, or a :class:`ScanBackend` (used as is, not closed); only rank 0 uses
     it.  ``comm``: an mpi4py communicator (None: serial).  ``cell_fn``: None -> resolved from
-    ``config.cell_function`` (default :func:`lfvscan.xsec.compute_cell`).  Raises
+    ``config.cell_function`` (default :func:`lfvscan.xsec.compute_cell`).  ``rank0_computes``: whether
+    rank 0 computes cells besides coordinating (None: in jobs of at most
+    ``config.rank0_computes_up_to`` ranks).  Raises
     :class:`UsageError` on rank 0 for a bad store; other ranks then return exit code 2.
     """
     stop = stop or StopFlag()
@@ -121,7 +123,7 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
     size = 1 if comm is None else comm.Get_size()
     config = config.with_target_order(backend.config.target_names)  # cells by the store's axes (issue 11)
     status, attempts = backend.cell_state()
-    tasks = plan_tasks(config, status, attempts, max_attempts, stop)
+    tasks = plan_tasks(config, status, attempts, max_attempts, stop, backend.suspects)
     total = int(config.requested().sum()) * len(config.masses_GeV)
     done_before = int((status == DONE).sum())
     progress = Progress(total, done_before, **progress_opts)
@@ -132,12 +134,17 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
     )
     for rec in backend.died:
         coord.report_failure(rec)
+    if backend.suspects:
+        progress.message(f"lfvscan scan: a previous run died while one of {len(backend.suspects)} cell(s) was computing "
+                         "(its results were coalesced, so which one is unknown); each is computed alone first")
     coord.heartbeat("running")
     lost = None
     if size == 1:
         _serial_loop(coord, cell_fn)
     else:
         try:
+            if rank0_computes is None:
+                rank0_computes = size <= config.rank0_computes_up_to
             run_rank0(comm, coord, cell_fn, rank0_computes)
         except RankLost as exc:  # the caller (main_scan) must abort the job: that rank never ends
             lost = str(exc)

@@ -16,7 +16,12 @@
   (:meth:`~lfvscan.scan.coordinator.Coordinator.batch_size`); each batch's attempts are recorded
   with one journal line.
 * Workers (:func:`run_worker`): ask for the next batch when half of the last one is left (hides
-  rank 0's reply latency), send each result right after its cell, until told to stop.
+  rank 0's reply latency), until told to stop.  Results go back as one
+  :class:`~lfvscan.store.records.RecordBatch` per message (issue 13): coalesced over
+  :data:`RESULT_WINDOW_S` (and sent with every request and whenever the worker runs dry), or right
+  after each cell in a *per cell* batch (slow cells, suspects, the first cells of a run), whose
+  crash is then charged exactly (:func:`lfvscan.store.journal.died_attempts`).  Rank 0 thus
+  handles ~ranks / RESULT_WINDOW_S messages per second whatever the cell cost.
   A worker's stop signal travels with its messages and drains every rank; a worker hands back
   the cells it holds but will not compute.
 * Faults: an exception in rank 0's service or writer thread aborts the job (the workers cannot
@@ -44,7 +49,7 @@ from lfvscan.scan.config import ScanConfig
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
 from lfvscan.scan.plan import Task
 from lfvscan.scan.signals import StopFlag
-from lfvscan.store.journal import CellRecord
+from lfvscan.store.records import CellRecord, RecordBatch
 
 TAG_REQUEST, TAG_TASK, TAG_STOP = 11, 12, 13
 #: environment variables that reveal the launcher's idea of the number of tasks
@@ -53,6 +58,8 @@ LAUNCH_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALN
 LAUNCH_VARS = LAUNCH_SIZE_VARS + ("PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK", "PMI_FD", "HYDRA_CONTROL_FD")
 POLL_MIN_S, POLL_MAX_S = 0.001, 0.01  #: polling interval range of waiting ranks [s]
 PREFETCH = 2  #: cells a worker holds in reserve beyond the one it computes
+#: a worker coalesces the results of cells not reported one by one over this window [s]
+RESULT_WINDOW_S = 0.25
 SWITCH_INTERVAL_S = 0.0005  #: GIL switch interval on rank 0 while its service thread runs
 #: automatic liveness timeout: LIVENESS_FACTOR x the longest cell seen, at least LIVENESS_MIN_S [s],
 #: at most cell_timeout_s + LIVENESS_MIN_S (no legitimate cell is longer), or LIVENESS_MAX_S [s]
@@ -71,7 +78,7 @@ def liveness_timeout_s(config: ScanConfig, cell_seconds_seen: float | None) -> f
     """Seconds a worker holding cells may stay silent before it counts as lost.
 
     ``rank_timeout_s`` > 0 in the config: that.  Otherwise derived from the longest cell seen
-    (a worker reports after every cell): clamp(LIVENESS_FACTOR x seen, LIVENESS_MIN_S, upper),
+    (a worker reports at least once per cell or per RESULT_WINDOW_S): clamp(LIVENESS_FACTOR x seen, LIVENESS_MIN_S, upper),
     upper = cell_timeout_s + LIVENESS_MIN_S (LIVENESS_MAX_S without a wall limit); the upper
     bound itself before any cell has been seen.
     """
@@ -153,8 +160,8 @@ def run_rank0(comm, coord: Coordinator, cell_fn: CellFn, rank0_computes: bool) -
     service.start()
     writer.start()
     try:
-        if rank0_computes:  # in batches like a worker (one attempt line per batch)
-            while tasks := coord.next_tasks(coord.batch_size(), 0):
+        if rank0_computes:  # in batches like a worker (one attempt line per batch), each result at once
+            while tasks := coord.next_tasks(coord.batch_size(), 0)[0]:
                 for i, task in enumerate(tasks):
                     if coord.stop.is_set() or coord.error is not None:
                         coord.give_back(tasks[i:])
@@ -187,6 +194,7 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
     last_heard = {src: now for src in active}  # monotonic time of each worker's last message
     holding = {src: 0 for src in active}  # cells handed to each worker and not reported back
     next_check = now + LIVENESS_CHECK_S
+    sending: list = []  # replies handed to MPI and not yet received (non-blocking sends)
     try:
         while True:
             served = False
@@ -194,10 +202,11 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
                 src = st.Get_source()
                 served = True
                 last_heard[src] = time.monotonic()
-                more, delta = _serve(comm, coord, src, comm.recv(source=src, tag=TAG_REQUEST))
+                more, delta = _serve(comm, coord, src, comm.recv(source=src, tag=TAG_REQUEST), sending)
                 holding[src] += delta
                 if not more:
                     active.discard(src)
+            sending = [req for req in sending if not req.Test()]
             if time.monotonic() >= next_check:
                 next_check = time.monotonic() + LIVENESS_CHECK_S
                 if (lost := _silent_worker(coord, active, last_heard, holding)) is not None:
@@ -237,36 +246,44 @@ def _silent_worker(coord: Coordinator, active: set, last_heard: dict, holding: d
     return None
 
 
-def _serve(comm, coord: Coordinator, src: int, msg: tuple) -> tuple[bool, int]:
+def _serve(comm, coord: Coordinator, src: int, msg: tuple, sending: list) -> tuple[bool, int]:
     """Handle one message of worker ``src``: (False if it was the worker's last, change in the
     number of cells the worker holds).
 
-    Message (tag TAG_REQUEST): (results, returned tasks, its stop signal or None, max RSS MB,
-    pid, want, seconds it waited idle so far).  ``want`` > 0: send a batch of at least ``want``
-    tasks, sized by :meth:`Coordinator.batch_size` (TAG_TASK), or TAG_STOP (payload: drain?)
-    when none are left; ``want`` == 0: results only, no reply; ``want`` < 0: its last message.
+    Replies are non-blocking sends (their requests are appended to ``sending``): a batch of tasks
+    is too big for MPI's eager protocol, and a blocking send would wait for the worker to post
+    its receive while the worker waits in its own send of results for rank 0 (a deadlock), or
+    for ever on a hung worker (then the liveness check could not run).
+
+    Message (tag TAG_REQUEST): (a RecordBatch of results or None, returned tasks, its stop signal
+    or None, max RSS MB, pid, want, seconds it waited idle so far).  ``want`` > 0: send a batch of
+    at least ``want`` tasks, sized by :meth:`Coordinator.batch_size`, as (tasks, per cell?)
+    (TAG_TASK), or TAG_STOP (payload: drain?) when none are left; ``want`` == 0: results only, no
+    reply; ``want`` < 0: its last message.
     """
     results, returned, stopping, rss, pid, want, idle_s = msg
     coord.rss_MB[src] = rss
     coord.idle_s[src] = idle_s
-    for rec in results:
-        coord.submit(rec)
+    n_results = 0
+    if results is not None:
+        coord.submit_batch(results)
+        n_results = len(results)
     coord.give_back(returned)
     if stopping:
         coord.stop.set(stopping)
     if src not in coord.pids:
         coord.pids[src] = pid
         coord.heartbeat("running")
-    delta = -len(results) - len(returned)
+    delta = -n_results - len(returned)
     if want < 0:
         return False, delta
     if want == 0:
         return True, delta
-    tasks = coord.next_tasks(max(want, coord.batch_size()), src)
+    tasks, per_cell = coord.next_tasks(max(want, coord.batch_size()), src, coalesces=True)
     if tasks:
-        comm.send(tasks, dest=src, tag=TAG_TASK)
+        sending.append(comm.isend((tasks, per_cell), dest=src, tag=TAG_TASK))
     else:
-        comm.send(coord.stop.is_set() or coord.error is not None, dest=src, tag=TAG_STOP)
+        sending.append(comm.isend(coord.stop.is_set() or coord.error is not None, dest=src, tag=TAG_STOP))
     return True, delta + len(tasks)
 
 
@@ -291,30 +308,33 @@ def _writer(coord: Coordinator, served_all: threading.Event) -> None:
 def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int:
     """Compute the batches of cells rank 0 hands out until told to stop; returns the cells computed.
 
-    Each result goes to rank 0 right after its cell (so a crash in the next cell is charged to
-    that cell, :func:`lfvscan.store.journal.died_records`, and rank 0 hears from this rank at least
-    once per cell).  The next batch is asked for when the queue is down to half the last batch
-    (at least PREFETCH cells), so rank 0's reply latency is hidden behind the cells still queued.
+    Results go to rank 0 as one RecordBatch per message: right after each cell of a per-cell
+    batch (everything computed before it is sent first, so a crash in it is charged to it,
+    :func:`lfvscan.store.journal.died_attempts`), otherwise coalesced and sent once
+    RESULT_WINDOW_S has passed since the last message, with every request, and whenever the queue
+    runs dry.  The next batch is asked for when the queue is down to half the last batch (at
+    least PREFETCH cells), so rank 0's reply latency is hidden behind the cells still queued.
     """
     from mpi4py import MPI
 
     rank = comm.Get_rank()
-    queue: collections.deque[Task] = collections.deque()
+    queue: collections.deque[tuple[Task, bool]] = collections.deque()  # (task, per cell?)
     results: list[CellRecord] = []
     returned: list[Task] = []
-    n, last_batch, idle = 0, 0, [0.0]
+    n, last_batch, idle, last_sent = 0, 0, [0.0], [time.monotonic()]
 
     def send(want: int) -> None:
-        msg = (results[:], returned[:], stop.signum if stop.is_set() else None, max_rss_MB(), os.getpid(), want,
-               idle[0])
+        batch = RecordBatch.from_records(results, config.n_xbins) if results else None
+        msg = (batch, returned[:], stop.signum if stop.is_set() else None, max_rss_MB(), os.getpid(), want, idle[0])
         comm.send(msg, dest=0, tag=TAG_REQUEST)
         results.clear()
         returned.clear()
+        last_sent[0] = time.monotonic()
 
     st = MPI.Status()
     backoff = Backoff()
     send(PREFETCH + 1)
-    outstanding, no_more = True, False
+    outstanding, no_more, per_cell = True, False, True
     while True:
         if outstanding and (reply := _poll_reply(comm, st, backoff, wait=not queue, idle=idle)) is not None:
             tag, msg = reply
@@ -322,16 +342,20 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
             if tag == TAG_STOP:
                 no_more = True
                 if msg:  # drain: hand back what is queued
-                    returned.extend(queue)
+                    returned.extend(t for t, _ in queue)
                     queue.clear()
             else:
-                queue.extend(msg)
-                last_batch = len(msg)
+                tasks, batch_per_cell = msg
+                queue.extend((t, batch_per_cell) for t in tasks)
+                last_batch = len(tasks)
         if stop.is_set() and queue:
-            returned.extend(queue)
+            returned.extend(t for t, _ in queue)
             queue.clear()
         if queue:
-            results.append(compute_task(cell_fn, config, queue.popleft(), rank))
+            task, per_cell = queue.popleft()
+            if per_cell and results:
+                send(0)  # what came before is reported before a per-cell cell starts
+            results.append(compute_task(cell_fn, config, task, rank))
             n += 1
         if not outstanding and no_more and not queue:
             send(-1)
@@ -339,7 +363,7 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
         if not outstanding and not no_more and len(queue) <= max(PREFETCH, last_batch // 2):
             send(1)
             outstanding = True
-        elif results or returned:
+        elif returned or (results and (per_cell or not queue or time.monotonic() - last_sent[0] >= RESULT_WINDOW_S)):
             send(0)
     return n
 

@@ -9,6 +9,10 @@ Built once per run on rank 0 from the store's cell state (:func:`plan_tasks`):
   for scheduling only and never affects results.
 * Seeds: :func:`cell_seed` (global seed, flat cell index) via numpy's SeedSequence, so results do
   not depend on the number of ranks, on the order or on interruptions.
+* Suspects (cells that may have killed a rank whose results were coalesced,
+  :func:`lfvscan.store.journal.died_attempts`) are marked ``alone``: each is handed out in a batch
+  of its own and reported right after it, so a cell that kills its process again is charged
+  exactly.
 """
 
 from __future__ import annotations
@@ -57,11 +61,13 @@ class Task:
     seed: int
     attempt: int  #: 1 for the first attempt
     cost: float = 0.0
+    alone: bool = False  #: a suspect: computed in a batch of its own, its result reported at once
 
 
 def plan_tasks(config: ScanConfig, status: np.ndarray, attempts: np.ndarray, max_attempts: int,
-               stop=None) -> list[Task]:
-    """Cells to (re)compute, largest expected cost first (ties: grid order).
+               stop=None, suspects=()) -> list[Task]:
+    """Cells to (re)compute, largest expected cost first (ties: grid order); the cells of
+    ``suspects`` ((cell index, attempt) pairs) are computed alone.
 
     ``stop`` (a :class:`lfvscan.scan.signals.StopFlag`, optional) is looked at once per (target,
     energy) row: planning a large grid takes seconds (a SeedSequence per cell), and a SIGTERM then
@@ -69,6 +75,7 @@ def plan_tasks(config: ScanConfig, status: np.ndarray, attempts: np.ndarray, max
     energies, masses, names = config.energies_GeV, config.masses_GeV, config.target_names
     nT, nE, nM = config.shape
     tasks = []
+    alone = {tuple(int(v) for v in c) for c, _ in suspects}
     for i in range(nT):
         for j in range(nE):
             if stop is not None and stop.is_set():
@@ -80,7 +87,7 @@ def plan_tasks(config: ScanConfig, status: np.ndarray, attempts: np.ndarray, max
                     flat = (i * nE + j) * nM + k
                     tasks.append(
                         Task((i, j, k), names[i], energies[j], masses[k], cell_seed(config.seed, flat), a + 1,
-                             expected_cost(energies[j], masses[k], m_max))
+                             expected_cost(energies[j], masses[k], m_max), (i, j, k) in alone)
                     )
-    tasks.sort(key=lambda t: -t.cost)  # stable: grid order among equal costs
+    tasks.sort(key=lambda t: (not t.alone, -t.cost))  # suspects first (a crash comes early); stable: grid order
     return tasks

@@ -17,7 +17,9 @@ Contract (the engine's side in :mod:`lfvscan.scan.coordinator`):
   it computes them), ``return_cells`` those given back uncomputed; an attempt started by a run
   that ended without its record (the process died) becomes a FAILED "process died" record when
   the store is next opened (zarr) or its ``cell_state`` next read (memory), so it counts
-  against ``max_attempts``; ``died`` lists those records;
+  against ``max_attempts``; ``died`` lists those records; when the dead rank coalesced its
+  results, its unfinished attempts become ``suspects`` instead (nobody is charged) until an
+  attempt of each has finished;
 * a record with ``result`` None marks its cell FAILED (``error`` says why), otherwise DONE; the
   record's ``attempts`` replaces the cell's attempt count; a later record of a cell replaces an
   earlier one;
@@ -33,7 +35,8 @@ if TYPE_CHECKING:
     import numpy as np
 
     from lfvscan.scan.config import ScanConfig
-    from lfvscan.store.journal import Attempt, CellRecord
+    from lfvscan.store.journal import Attempt
+    from lfvscan.store.records import CellRecord, RecordBatch
 
 
 @runtime_checkable
@@ -45,22 +48,27 @@ class ScanBackend(Protocol):
     #: FAILED "process died" records of attempts a killed run left unfinished, found when the store
     #: was opened (reported by the engine at start)
     died: list[CellRecord]
+    #: attempts of a dead run that may have killed it (unknown which: its results were coalesced);
+    #: the engine computes each alone (:func:`lfvscan.store.journal.died_attempts`)
+    suspects: list[Attempt]
 
     def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
         """(status, attempts) over (target, energy, mass): status codes of
         :mod:`lfvscan.store.scandata` (int8), attempts so far (int32)."""
         ...
 
-    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int) -> None:
-        """Record that these (cell index, attempt) start now on ``rank``, in that order."""
+    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int, per_cell: bool = True) -> None:
+        """Record that these (cell index, attempt) start now on ``rank``, in that order; ``per_cell``:
+        the rank reports each result right after its cell (else coalesced)."""
         ...
 
     def return_cells(self, attempts: list[Attempt]) -> None:
         """Record attempts handed out but given back uncomputed."""
         ...
 
-    def write_cells(self, records: list[CellRecord]) -> None:
-        """Record finished cells (results or failures), durably as far as the store can."""
+    def write_cells(self, records: RecordBatch | list[CellRecord]) -> None:
+        """Record finished cells (results or failures; a :class:`~lfvscan.store.records.RecordBatch`
+        or a list of records), durably as far as the store can."""
         ...
 
     def write_run_info(self, info: dict) -> None:

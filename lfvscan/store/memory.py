@@ -14,7 +14,8 @@ import threading
 import numpy as np
 
 from lfvscan.scan.config import ScanConfig
-from lfvscan.store.journal import Attempt, CellRecord, StartLog, died_records
+from lfvscan.store.journal import Attempt, StartLog, died_attempts, live_suspects
+from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.xsec.result import CellResult
 
@@ -36,6 +37,8 @@ class MemoryStore:
         self.attempt_log = StartLog(None)  #: attempts started by the current run
         #: FAILED records of attempts whose run ended without finishing them (found by cell_state)
         self.died: list[CellRecord] = []
+        #: attempts of an ended run that may have ended it (journal.died_attempts); computed alone
+        self.suspects: list[Attempt] = []
 
     def __str__(self) -> str:
         return "<in-memory store>"
@@ -46,18 +49,23 @@ class MemoryStore:
         with self._lock:
             lines, self.attempt_log = self.attempt_log.lines, StartLog(None)
             attempts = self.attempts.copy()
-        self.died = died_records(lines, attempts)
+        self.died, new = died_attempts(lines, attempts)
         self.write_cells(self.died)
+        with self._lock:
+            self.suspects = sorted(set(live_suspects(self.suspects + new, self.attempts)))
         with self._lock:
             return self.status.copy(), self.attempts.copy()
 
-    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int) -> None:
-        self.attempt_log.started(attempts, rank, max_attempts)
+    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int, per_cell: bool = True) -> None:
+        self.attempt_log.started(attempts, rank, max_attempts, per_cell)
 
     def return_cells(self, attempts: list[Attempt]) -> None:
         self.attempt_log.returned(attempts)
 
-    def write_cells(self, records: list[CellRecord]) -> None:
+    def write_cells(self, records: RecordBatch | list[CellRecord]) -> None:
+        """Record a :class:`RecordBatch` or a list of records (kept as :class:`CellRecord` objects)."""
+        if isinstance(records, RecordBatch):
+            records = records.records(self.config)
         with self._lock:
             for rec in records:
                 index = tuple(int(v) for v in rec.index)
@@ -67,7 +75,7 @@ class MemoryStore:
                 self.attempts[index] = rec.attempts
                 self.records[index] = rec
                 self.history.append(rec)
-        self.attempt_log.finished(rec.index for rec in records)
+        self.attempt_log.finished(np.array([rec.index for rec in records], dtype=np.int64).reshape(-1, 3))
 
     def write_run_info(self, info: dict) -> None:
         info = copy.deepcopy(info)

@@ -46,13 +46,18 @@ from lfvscan.scan.config import ScanConfig, check_same_physics, config_from_dict
 from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, DONE, FAILED, FIELDS, PENDING, RESULT_FIELDS, SKIPPED
 from lfvscan.store import layout
 from lfvscan.store.chunks import RowCache, chunk_path, clean_partials, write_chunk
-from lfvscan.store.journal import Attempt, CellRecord, Journal, StartLog, died_records, read_started, started_logs
+from lfvscan.store.journal import (SUSPECTS_FILE, Attempt, Journal, StartLog, died_attempts, live_suspects,
+                                   read_started, read_suspects, started_logs)
+from lfvscan.store.records import CellRecord, RecordBatch, as_batch
 from lfvscan.store.lock import try_lock, unlock
 from lfvscan.util.fileio import write_atomic
 
 RUN_FILE = "lfvscan_run.json"
 #: default seconds between folds of the journal into the arrays (module docstring, "Writing")
 SYNC_INTERVAL_S = 30.0
+#: fold as soon as the cells journaled since the last fold hold this many bytes of columns, whatever
+#: the interval (bounds rank 0's memory at high cell rates; docs/scaling.md)
+SYNC_MAX_BYTES = 256 * 2**20
 #: bookkeeping arrays holding the CellRecord attribute of the same name
 _RECORD_FIELDS = tuple(f for f in BOOK_FIELDS if f.name not in ("error", "status"))
 #: arrays a fold writes as raw row chunks before the status rows, in store order
@@ -96,11 +101,16 @@ class ScanStore:
         self.config = store_grid(group, config_from_dict(self.attrs["config"], source=str(self.path)), self.path)
         self.shape = self.config.shape
         self.n_xbins = self.config.n_xbins
-        self.journal = Journal(self.path)
+        self.journal = Journal(self.path, self.n_xbins)
         self.attempt_log = StartLog(self.journal.dir)  #: attempts started by this run
         #: FAILED records of attempts whose process died, found when the store was opened
         self.died: list[CellRecord] = []
-        self._pending: dict[tuple[int, int, int], CellRecord] = {}  # journaled, not yet folded
+        #: attempts of a dead run that may have killed it (journal.died_attempts); computed alone
+        self.suspects: list[Attempt] = read_suspects(self.journal.dir) if writable else []
+        self._pending: list[RecordBatch] = []  # journaled, not yet folded
+        self._dirty: set[tuple[int, int]] = set()  # rows changed in the cache, not yet folded
+        self._errors: dict[tuple[int, int], dict[int, str]] = {}  # messages to fold, per row
+        self._pending_bytes = 0
         self._journal_logs: list[Path] = []  # logs replayed at open, discarded by the next fold
         self._last_sync = time.monotonic()
         self._rows = RowCache(self.path, group)  # rows of the single writer
@@ -159,11 +169,16 @@ class ScanStore:
 
         If the fold fails the journal stays on disk and the next scan folds it (nothing is lost).
         """
-        if self.writable and self._pending:
+        if self.writable and (self._pending or self._dirty):
             try:
                 self.sync()
             except Exception as exc:  # noqa: BLE001 - the journal keeps the results
                 warnings.warn(f"could not fold the journal of {str(self.path)!r} ({exc}); the next scan will")
+        if self.writable and self.suspects:  # those with a finished attempt are suspects no more
+            try:
+                self._keep_suspects(live_suspects(self.suspects, self.read("attempts")))
+            except Exception as exc:  # noqa: BLE001 - the next opening filters them again
+                warnings.warn(f"could not update the suspects of {str(self.path)!r} ({exc}); the next scan will")
         self.journal.close()
         self.attempt_log.close()
         fd, self._lock_fd = self._lock_fd, None
@@ -265,15 +280,18 @@ class ScanStore:
         """Every per-cell array as of now: the folded arrays (damaged rows as not computed) with
         the cells journaled but not folded yet put in, so readers agree with ``lfvscan status``."""
         arrays = {f.name: self.read(f.name) for f in CELL_FIELDS}
-        latest, _, _ = self.journal.read_all()
-        for ijk, rec in latest.items():
-            if rec.result is not None:
-                for f in RESULT_FIELDS:
-                    arrays[f.name][ijk] = getattr(rec.result, f.name)
-            for f in _RECORD_FIELDS:
-                arrays[f.name][ijk] = getattr(rec, f.name)
-            arrays["error"][ijk] = "" if rec.result is not None else (rec.error or "unknown error")
-            arrays["status"][ijk] = DONE if rec.result is not None else FAILED
+        b, _, _ = self.journal.read_all()
+        if b is None:
+            return arrays
+        cells = tuple(b.index.T)
+        ok = tuple(b.index[b.done].T)
+        for f in RESULT_FIELDS:
+            arrays[f.name][ok] = b.rows[f.name][b.done]
+        for f in _RECORD_FIELDS:
+            arrays[f.name][cells] = getattr(b, f.name)
+        arrays["status"][cells] = np.where(b.done, DONE, FAILED)
+        for r in range(len(b)):
+            arrays["error"][tuple(b.index[r])] = b.error(r)
         return arrays
 
     def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
@@ -282,42 +300,70 @@ class ScanStore:
 
     def journal_status(self) -> dict[tuple[int, int, int], int]:
         """Status (DONE/FAILED) of journaled cells not yet folded (read-only view of a running scan)."""
-        latest, _, _ = self.journal.read_all()
-        return {ijk: DONE if rec.result is not None else FAILED for ijk, rec in latest.items()}
+        b, _, _ = self.journal.read_all()
+        if b is None:
+            return {}
+        return dict(zip(map(tuple, b.index.tolist()), np.where(b.done, DONE, FAILED).tolist()))
 
     # ------------------------------------------------------------------ writing
-    def write_cells(self, records: list[CellRecord]) -> None:
-        """Record finished cells: appended to the journal now, folded into the arrays every
-        ``sync_interval_s`` seconds and on :meth:`close` (module docstring, "Writing")."""
+    def write_cells(self, records: RecordBatch | list[CellRecord]) -> None:
+        """Record finished cells (a :class:`RecordBatch` or a list of records): appended to the
+        journal now, folded into the arrays every ``sync_interval_s`` seconds, when
+        :data:`SYNC_MAX_BYTES` have accumulated, and on :meth:`close` (module docstring, "Writing")."""
         if not self.writable:
             raise RuntimeError("store opened read-only")
-        self.journal.append(records)  # shapes were checked per cell on arrival (lfvscan.scan.cells)
-        for rec in records:
-            self._pending[tuple(int(v) for v in rec.index)] = rec
-        self.attempt_log.finished(rec.index for rec in records)
-        if time.monotonic() - self._last_sync >= self.sync_interval_s:
+        batch = as_batch(records, self.n_xbins)
+        if not len(batch):
+            return
+        self.journal.append(batch)  # shapes were checked per cell on arrival (lfvscan.scan.cells)
+        self._pending.append(batch)  # folded in one vectorised pass by sync()
+        self._pending_bytes += batch.nbytes
+        self.attempt_log.finished(batch.index)
+        if time.monotonic() - self._last_sync >= self.sync_interval_s or self._pending_bytes >= SYNC_MAX_BYTES:
             self.sync()
+
+    def _apply(self, b: RecordBatch) -> None:
+        """Put the rows of ``b`` into the cached row chunks (result columns only where DONE), one
+        numpy assignment per (row chunk, field); folded to disk by :meth:`sync`."""
+        b = b.latest()
+        rows = b.index[:, 0].astype(np.int64) * self.shape[1] + b.index[:, 1]
+        order = np.argsort(rows, kind="stable")
+        starts = np.flatnonzero(np.diff(rows[order], prepend=-1))
+        for sel in np.split(order, starts[1:]):
+            i, j = (int(v) for v in b.index[sel[0], :2])
+            ks = b.index[sel, 2]
+            done = b.done[sel]
+            if done.any():
+                good, kd = sel[done], ks[done]
+                for f in RESULT_FIELDS:
+                    self._rows.row(f.name, i, j)[kd] = b.rows[f.name][good]
+            for f in _RECORD_FIELDS:
+                self._rows.row(f.name, i, j)[ks] = getattr(b, f.name)[sel]
+            self._rows.row("status", i, j)[ks] = np.where(done, DONE, FAILED)
+            msgs = self._errors.setdefault((i, j), {})
+            for r, k in zip(sel.tolist(), ks.tolist()):
+                msgs[k] = b.error(r)
+            self._dirty.add((i, j))
 
     def replay_journal(self) -> int:
         """Fold the journal left by an interrupted run into the arrays; returns how many cells."""
         latest, logs, bad = self.journal.read_all()
         if bad:
-            warnings.warn(f"{str(self.path)!r}: {bad} torn journal line(s) skipped (cells cut off by a kill; "
-                          "they are computed again)")
-        self._pending.update(latest)
+            warnings.warn(f"{str(self.path)!r}: {bad} torn or corrupt journal frame(s) skipped (cells cut off by a "
+                          "kill; they are computed again)")
         self._journal_logs = logs
-        n = len(self._pending)
-        if n:
-            self.sync()
-        else:
+        if latest is None:
             self.journal.discard(logs)
-        return n
+            return 0
+        self._pending.append(latest)
+        self.sync()
+        return len(latest)
 
-    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int) -> None:
+    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int, per_cell: bool = True) -> None:
         """Record attempts about to start on ``rank`` (before they start; journal "Attempts")."""
         if not self.writable:
             raise RuntimeError("store opened read-only")
-        self.attempt_log.started(attempts, rank, max_attempts)
+        self.attempt_log.started(attempts, rank, max_attempts, per_cell)
 
     def return_cells(self, attempts: list[Attempt]) -> None:
         """Record attempts handed out but given back uncomputed (a drain)."""
@@ -328,67 +374,67 @@ class ScanStore:
         (written like any failure, so they count against ``max_attempts``); their logs are then
         deleted.  Call after :meth:`replay_journal`.  Returns the records (also in :attr:`died`)."""
         logs = started_logs(self.journal.dir)
-        if not logs:
-            return []
         attempts = self.read("attempts")
         died: list[CellRecord] = []
+        suspects = list(self.suspects)
         for log in logs:
-            for rec in died_records(read_started(log), attempts):
+            records, new = died_attempts(read_started(log), attempts)
+            for rec in records:
                 attempts[rec.index] = rec.attempts
                 died.append(rec)
+            suspects.extend(new)
         if died:
             self.write_cells(died)
             self.sync()
+        self._keep_suspects(live_suspects(suspects, attempts))
         for log in logs:  # the records are folded: a kill before this line settles them again, idempotently
             log.unlink(missing_ok=True)
         self.died = died
         return died
 
+    def _keep_suspects(self, suspects: list[Attempt]) -> None:
+        """Keep the suspects (``journal/suspects.json``, replaced atomically) until an attempt of
+        each has finished; no file when there are none."""
+        self.suspects = sorted(set(suspects))
+        path = self.journal.dir / SUSPECTS_FILE
+        if self.suspects:
+            self.journal.dir.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, json.dumps({"suspects": [[*c, a] for c, a in self.suspects]}))
+        else:
+            path.unlink(missing_ok=True)
+
     def sync(self) -> None:
         """Fold the journaled cells into the arrays: data rows first, then the status rows (the
         commit marker), then delete their journal files."""
         self._last_sync = time.monotonic()
-        if not self._pending:
+        if self._pending:
+            self._apply(RecordBatch.concat(self._pending))
+            self._pending = []
+        if not self._dirty:
             return
-        cells = list(self._pending.items())
-        rows = sorted({(i, j) for (i, j, _), _ in cells})
-        for ijk, rec in cells:
-            self._set_values(ijk, rec)
+        rows = sorted(self._dirty)
         for f in _DATA_FIELDS:
             for i, j in rows:
                 self._rows.write(f.name, i, j)
-        self._fold_errors(cells)
-        for (i, j, k), rec in cells:
-            self._rows.row("status", i, j)[k] = DONE if rec.result is not None else FAILED
+        self._fold_errors()
         for i, j in rows:
             self._rows.write("status", i, j)
         self.journal.discard(self._journal_logs + self.journal.open_logs())
         self._journal_logs = []
-        self._pending.clear()
+        self._dirty.clear()
+        self._pending_bytes = 0
 
-    def _set_values(self, ijk: tuple[int, int, int], rec: CellRecord) -> None:
-        """Put the values of one cell into the cached rows (result fields only if it succeeded)."""
-        i, j, k = ijk
-        if rec.result is not None:
-            for f in RESULT_FIELDS:
-                self._rows.row(f.name, i, j)[k] = getattr(rec.result, f.name)
-        for f in _RECORD_FIELDS:
-            self._rows.row(f.name, i, j)[k] = getattr(rec, f.name)
-
-    def _fold_errors(self, cells: list[tuple[tuple[int, int, int], CellRecord]]) -> None:
+    def _fold_errors(self) -> None:
         """Error messages ('' after a success): vlen strings through zarr (atomic writes, zarr >=
         3.1.3), each touched row rewritten only if it changes."""
-        by_row: dict[tuple[int, int], list[tuple[int, str]]] = {}
-        for (i, j, k), rec in cells:
-            msg = "" if rec.result is not None else (rec.error or "unknown error")
-            by_row.setdefault((i, j), []).append((k, msg))
-        for (i, j), msgs in sorted(by_row.items()):
+        for (i, j), msgs in sorted(self._errors.items()):
             errs = np.array(self.group["error"][i, j], dtype=object)
             new = errs.copy()
-            for k, msg in msgs:
+            for k, msg in msgs.items():
                 new[k] = msg
             if not np.array_equal(new, errs):
                 self.group["error"][i, j] = new
+        self._errors.clear()
 
     # ------------------------------------------------------------------ run info side file
     def write_run_info(self, info: dict) -> None:

@@ -1,0 +1,183 @@
+"""Finished cells as the store records them: one :class:`CellRecord`, or a columnar :class:`RecordBatch`.
+
+A *record* is what a scan writes for one finished cell attempt: its result (DONE) or an error
+message (FAILED), with the bookkeeping of :data:`lfvscan.schema.BOOK_FIELDS` (wall time, rank,
+attempts).  The unit that moves between ranks, into the journal and into the zarr arrays is a
+:class:`RecordBatch`: the same records as one numpy structured array (issue 13):
+
+* a worker packs the cells it finished in the last ~0.25 s into one batch, one MPI message
+  (:mod:`lfvscan.scan.mpi`), instead of one message of Python objects per cell;
+* rank 0 appends a batch to the journal as one binary frame holding the rows' raw bytes
+  (:func:`lfvscan.store.journal.encode_batch`) and folds it into the row chunks with one numpy
+  assignment per (row chunk, field) per fold (:mod:`lfvscan.store.zarr_store`), so its cost per
+  cell is microseconds instead of the ~150 us of pickling, JSON and base64 of one object per cell.
+
+Row layout (:func:`row_dtype`, ``nb`` x_tau bins, little-endian): ``index`` (3,) int32 (target,
+energy, mass), ``done`` bool, ``wall_seconds`` [s] float64, ``rank`` int32, ``attempts`` int32, then
+every :data:`lfvscan.schema.RESULT_FIELDS` quantity with its schema dtype, per-bin ones as (nb,)
+sub-arrays.  A FAILED record's result fields hold the schema's fill value and its message is in
+``errors``.  Schema-driven: a field added to the schema is a column here without any change.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from lfvscan.schema import RESULT_FIELDS
+from lfvscan.xsec.result import CellResult
+
+#: bookkeeping columns of a batch besides ``index`` and ``done`` (CellRecord attributes of the same name)
+BOOK_COLUMNS = (("wall_seconds", "f8"), ("rank", "i4"), ("attempts", "i4"))
+
+
+@dataclass
+class CellRecord:
+    """What the store records for one cell: a result (DONE) or an error message (FAILED)."""
+
+    index: tuple[int, int, int]
+    result: CellResult | None
+    error: str
+    wall_seconds: float  #: wall time of the cell on its rank [s]
+    rank: int
+    attempts: int
+
+
+def _dtype(f) -> str:
+    return "|b1" if f.dtype == "bool" else np.dtype(f.dtype).newbyteorder("<").str
+
+
+@functools.lru_cache(maxsize=16)
+def row_dtype(n_xbins: int) -> np.dtype:
+    """The numpy structured dtype of one record (little-endian, packed): the book columns, then
+    every result field, per-bin ones as (n_xbins,) sub-arrays (module docstring)."""
+    book = [("index", "<i4", (3,)), ("done", "|b1")] + [(name, np.dtype(dt).newbyteorder("<").str)
+                                                       for name, dt in BOOK_COLUMNS]
+    return np.dtype(book + [(f.name, _dtype(f), (n_xbins,)) if f.per_bin else (f.name, _dtype(f)) for f in RESULT_FIELDS])
+
+
+_FILL = tuple(f.fill for f in RESULT_FIELDS)
+_NAMES = tuple(f.name for f in RESULT_FIELDS)
+
+
+def _row(rec: CellRecord) -> tuple:
+    """One record as a tuple in :func:`row_dtype` order (numpy converts it in C)."""
+    head = (rec.index, rec.result is not None, rec.wall_seconds, rec.rank, rec.attempts)
+    if rec.result is None:
+        return head + _FILL
+    r = rec.result
+    return head + tuple([getattr(r, name) for name in _NAMES])
+
+
+class RecordBatch:
+    """Finished cells as columns (module docstring): a structured array ``rows`` of
+    :func:`row_dtype` and the messages of the FAILED rows.  Later rows of the same cell replace
+    earlier ones.  Columns: ``index`` (n, 3), ``done``, ``wall_seconds``, ``rank``, ``attempts``,
+    and ``values[name]`` for each result field (views into ``rows``)."""
+
+    __slots__ = ("rows", "errors")
+
+    def __init__(self, rows: np.ndarray, errors: dict[int, str] | None = None):
+        self.rows = rows
+        self.errors: dict[int, str] = errors or {}  #: row -> message of a FAILED row
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __repr__(self) -> str:
+        return f"<RecordBatch of {len(self)} cells, {int(self.done.sum())} done>"
+
+    index = property(lambda self: self.rows["index"], doc="(n, 3) int32 cell indices")
+    done = property(lambda self: self.rows["done"], doc="(n,) bool: result (DONE) or failure (FAILED)")
+    wall_seconds = property(lambda self: self.rows["wall_seconds"], doc="(n,) wall time of the cells [s]")
+    rank = property(lambda self: self.rows["rank"], doc="(n,) rank that computed the cells")
+    attempts = property(lambda self: self.rows["attempts"], doc="(n,) attempt numbers")
+
+    @property
+    def values(self) -> dict[str, np.ndarray]:
+        """Result field name -> its column, (n,) or (n, n_xbins) (views)."""
+        return {name: self.rows[name] for name in _NAMES}
+
+    @property
+    def n_xbins(self) -> int:
+        return int(self.rows.dtype["dsigma_dlnx_tau_pb"].shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the rows [bytes] (messages are strings besides)."""
+        return int(self.rows.nbytes)
+
+    def error(self, row: int) -> str:
+        """Message of row ``row`` ('' for a DONE row)."""
+        return "" if self.done[row] else (self.errors.get(row) or "unknown error")
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def empty(cls, n: int, n_xbins: int) -> "RecordBatch":
+        """``n`` rows holding fill values (not done, index 0) to be filled in."""
+        rows = np.zeros(n, dtype=row_dtype(n_xbins))
+        rows["wall_seconds"] = np.nan
+        for f in RESULT_FIELDS:
+            rows[f.name] = f.fill
+        return cls(rows)
+
+    @classmethod
+    def from_records(cls, records: list[CellRecord], n_xbins: int) -> "RecordBatch":
+        """Columns of ``records`` (results must have ``n_xbins`` bins: the engine checks each cell)."""
+        rows = np.array([_row(rec) for rec in records], dtype=row_dtype(n_xbins))
+        return cls(rows, {i: rec.error for i, rec in enumerate(records) if rec.result is None})
+
+    @classmethod
+    def concat(cls, batches: list["RecordBatch"]) -> "RecordBatch":
+        """One batch of the rows of ``batches`` in order (all with the same number of bins)."""
+        if len(batches) == 1:
+            return batches[0]
+        errors, offset = {}, 0
+        for b in batches:
+            errors.update({offset + r: m for r, m in b.errors.items()})
+            offset += len(b)
+        return cls(np.concatenate([b.rows for b in batches]), errors)
+
+    def take(self, rows) -> "RecordBatch":
+        """The batch of rows ``rows`` (an index array, in that order)."""
+        rows = np.asarray(rows, dtype=np.intp)
+        where = {int(r): i for i, r in enumerate(rows)}
+        return RecordBatch(self.rows[rows], {where[r]: m for r, m in self.errors.items() if r in where})
+
+    def latest(self) -> "RecordBatch":
+        """The last row of each cell, in their order (a later record of a cell replaces an earlier one)."""
+        keys = self.index.astype(np.int64) @ np.array([1 << 42, 1 << 21, 1], dtype=np.int64)
+        _, first_from_end = np.unique(keys[::-1], return_index=True)
+        if len(first_from_end) == len(self):
+            return self
+        return self.take(np.sort(len(self) - 1 - first_from_end))
+
+    # ------------------------------------------------------------------ reading back
+    def record(self, row: int, config) -> CellRecord:
+        """Row ``row`` as a :class:`CellRecord`; the result's cell coordinates, x_tau grid, theta and
+        convention come from ``config`` (a :class:`lfvscan.scan.config.ScanConfig`)."""
+        i, j, k = (int(v) for v in self.index[row])
+        result = None
+        if self.done[row]:
+            from lfvscan.physics.presets import get_preset
+            from lfvscan.xsec.result import x_tau_edges
+
+            energy = float(config.energies_GeV[j])
+            r = self.rows[row]
+            kw = {f.name: (np.array(r[f.name], dtype=float) if f.per_bin else r[f.name].item()) for f in RESULT_FIELDS}
+            result = CellResult(target=config.target_names[i], energy_GeV=energy,
+                                mass_GeV=float(config.masses_GeV[k]), theta=config.theta, convention=config.convention,
+                                x_tau_edges=x_tau_edges(energy, self.n_xbins, get_preset(config.physics).m_tau_GeV),
+                                **kw)
+        return CellRecord((i, j, k), result, self.errors.get(row, "") if not self.done[row] else "",
+                          float(self.wall_seconds[row]), int(self.rank[row]), int(self.attempts[row]))
+
+    def records(self, config) -> list[CellRecord]:
+        return [self.record(r, config) for r in range(len(self))]
+
+
+def as_batch(records: "RecordBatch | list[CellRecord]", n_xbins: int) -> RecordBatch:
+    """A :class:`RecordBatch` from a batch (as is) or a list of records."""
+    return records if isinstance(records, RecordBatch) else RecordBatch.from_records(list(records), n_xbins)
