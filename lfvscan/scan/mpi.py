@@ -314,6 +314,9 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
     RESULT_WINDOW_S has passed since the last message, with every request, and whenever the queue
     runs dry.  The next batch is asked for when the queue is down to half the last batch (at
     least PREFETCH cells), so rank 0's reply latency is hidden behind the cells still queued.
+    Messages are non-blocking sends (a batch of results of several MB would otherwise wait for
+    rank 0's service thread to post its receive, up to its polling interval, every time); the
+    worker completes them as it goes and waits for all of them before it returns.
     """
     from mpi4py import MPI
 
@@ -322,11 +325,13 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
     results: list[CellRecord] = []
     returned: list[Task] = []
     n, last_batch, idle, last_sent = 0, 0, [0.0], [time.monotonic()]
+    sending: list = []  # non-blocking sends not yet received by rank 0 (in order: MPI does not reorder them)
 
     def send(want: int) -> None:
         batch = RecordBatch.from_records(results, config.n_xbins) if results else None
         msg = (batch, returned[:], stop.signum if stop.is_set() else None, max_rss_MB(), os.getpid(), want, idle[0])
-        comm.send(msg, dest=0, tag=TAG_REQUEST)
+        sending.append(comm.isend(msg, dest=0, tag=TAG_REQUEST))
+        sending[:] = [req for req in sending if not req.Test()]
         results.clear()
         returned.clear()
         last_sent[0] = time.monotonic()
@@ -359,6 +364,10 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
             n += 1
         if not outstanding and no_more and not queue:
             send(-1)
+            while sending:  # off the CPU, like every wait of a worker
+                sending[:] = [req for req in sending if not req.Test()]
+                if sending:
+                    backoff.sleep()
             break
         if not outstanding and not no_more and len(queue) <= max(PREFETCH, last_batch // 2):
             send(1)
