@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lfvscan.scan.config import load_config, parse_config, physics_diff
+from lfvscan.scan.config import config_from_dict, load_config, parse_config, physics_diff
 from lfvscan.physics.constants import M_MU, M_TAU
 from lfvscan.physics.couplings import DEFAULT_THETA
 from lfvscan.errors import UsageError
@@ -68,6 +68,8 @@ def test_explicit_lists_are_sorted_and_deduplicated():
         ({"convention": "eq9"}, "convention must be one of eq3, eq2, got 'eq9'"),
         ({"n_xbins": 0}, "n_xbins = 0 is outside the validity range: must be an integer in [1, 1000]"),
         ({"cell_function": "nocolon"}, 'cell_function must look like "module:function"'),
+        ({"rank0_computes_up_to": -1}, "rank0_computes_up_to must be >= 0 (0: rank 0 never computes), got -1"),
+        ({"rank0_computes_up_to": 2.5}, "rank0_computes_up_to must be an integer (ranks), got 2.5"),
     ],
 )
 def test_invalid_config_messages(over, needle):
@@ -89,6 +91,9 @@ def test_every_problem_is_reported_once():
 def test_hash_covers_physics_not_run_settings():
     base = parse_config(small())
     assert parse_config(small(store="other.zarr", max_attempts=9)).config_hash() == base.config_hash()
+    run = parse_config(small(rank0_computes_up_to=0))
+    assert run.config_hash() == base.config_hash() and run.rank0_computes_up_to == 0
+    assert config_from_dict(run.to_dict()).rank0_computes_up_to == 0  # kept in the store's config attributes
     changed = parse_config(small(seed=8, rel_err=0.02))
     assert changed.config_hash() != base.config_hash()
     assert physics_diff(base.physics_dict(), changed.physics_dict()) == ["rel_err", "seed"]

@@ -244,6 +244,45 @@ def test_journal_of_the_previous_line_format_is_still_read(tmp_path):
     assert latest.n_xbins == cfg.n_xbins and latest.errors == {0: "E: y"}
 
 
+def test_journal_frames_of_another_schema_read_back_by_field_name(tmp_path):
+    """A frame written before a field existed reads that field as its fill value (NaN); a field
+    the schema no longer has is ignored; the rest is bit-exact."""
+    from lfvscan.store.journal import decode_frames, encode_batch
+    from lfvscan.store.records import RecordBatch, row_dtype
+
+    cfg = config()
+    b = RecordBatch.from_records([record(cfg, (1, 2, 3))], cfg.n_xbins)
+    old = [d for d in row_dtype(cfg.n_xbins).descr if d[0] != "sigma_scalar_pb"] + [("retired_pb", "<f8")]
+    rows = np.zeros(1, dtype=old)
+    for name in rows.dtype.names:
+        rows[name] = 7.5 if name == "retired_pb" else b.rows[name]
+    (back,), bad = decode_frames(encode_batch(RecordBatch(rows)), cfg.n_xbins)
+    assert bad == 0 and back.rows.dtype == row_dtype(cfg.n_xbins)
+    assert np.isnan(back.rows["sigma_scalar_pb"][0])
+    for name in rows.dtype.names:
+        if name != "retired_pb":
+            assert back.rows[name].tobytes() == b.rows[name].tobytes(), name
+
+
+def test_pending_rows_are_folded_at_the_byte_limit(tmp_path, monkeypatch):
+    """Rows journaled since the last fold are folded as soon as they hold SYNC_MAX_BYTES, whatever
+    the interval (bounded memory at high cell rates)."""
+    from lfvscan.store import zarr_store
+    from lfvscan.store.records import row_dtype
+
+    cfg = config()
+    store, _ = open_for_scan(tmp_path / "s.zarr", cfg)
+    store.sync_interval_s = 1e9
+    one = row_dtype(cfg.n_xbins).itemsize  # bytes of one row
+    monkeypatch.setattr(zarr_store, "SYNC_MAX_BYTES", 3 * one)
+    store.write_cells([record(cfg, (0, 1, 0)), record(cfg, (0, 1, 1))])
+    assert len(store.journal.logs()) == 1 and ScanStore.open(tmp_path / "s.zarr").read("status")[0, 1, 1] == PENDING
+    store.write_cells([record(cfg, (0, 1, 2))])  # 3 rows pending: folded now
+    assert store.journal.logs() == []
+    assert (ScanStore.open(tmp_path / "s.zarr").read("status")[0, 1, :3] == DONE).all()
+    store.close()
+
+
 def test_journal_is_one_log_per_fold_interval(tmp_path):
     """Appending cells creates no file per cell; a fold discards the folded log."""
     cfg = config()
