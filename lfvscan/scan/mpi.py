@@ -30,6 +30,8 @@
   in C code) is *lost*: rank 0 counts the time since its last message while it holds cells, and
   past :func:`liveness_timeout_s` it stops handing out cells, writes what it has, prints why and
   ends the job with :data:`EXIT_RANK_LOST` (``main_scan`` aborts the MPI job); rerunning resumes.
+  The same happens when receiving from a worker fails (it died in the middle of a message): the
+  job usually ends by mpiexec first, with the dead rank's status; if rank 0 sees it first, 75.
 
 The bookkeeping itself (queue, buffer, writes) is :class:`lfvscan.scan.coordinator.Coordinator`.
 """
@@ -71,7 +73,7 @@ EXIT_RANK_LOST = 75
 
 
 class RankLost(RuntimeError):
-    """A worker held cells and stayed silent longer than the liveness timeout."""
+    """A worker held cells and stayed silent longer than the liveness timeout, or died in the middle of a message."""
 
 
 def liveness_timeout_s(config: ScanConfig, cell_seconds_seen: float | None) -> float:
@@ -195,6 +197,7 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
     holding = {src: 0 for src in active}  # cells handed to each worker and not reported back
     next_check = now + LIVENESS_CHECK_S
     sending: list = []  # replies handed to MPI and not yet received (non-blocking sends)
+    src = None
     try:
         while True:
             served = False
@@ -206,6 +209,7 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
                 holding[src] += delta
                 if not more:
                     active.discard(src)
+            src = None
             sending = [req for req in sending if not req.Test()]
             if time.monotonic() >= next_check:
                 next_check = time.monotonic() + LIVENESS_CHECK_S
@@ -222,6 +226,12 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
                 backoff.reset()
             else:
                 backoff.sleep()
+    except MPI.Exception as exc:  # a worker died in the middle of a message (or its node failed)
+        who = "a worker" if src is None else f"rank {src} (pid {coord.pids.get(src, '?')})"
+        coord.error = RankLost(f"lost contact with {who}: {' '.join(str(exc).split())}; it died or its node failed, "
+                               "ending the job")
+        coord.progress.message(f"lfvscan scan: {coord.error}")
+        return  # as for a silent rank: rank 0 writes what it has; main_scan aborts the job (exit 75)
     except BaseException as exc:  # noqa: BLE001 - reported by the main thread
         coord.error = exc
         traceback.print_exc()
