@@ -267,41 +267,88 @@ def test_results_are_coalesced_only_where_a_crash_stays_attributable():
     assert [ln["per_cell"] for ln in store.attempt_log.lines] == [True, False, True, True]
 
 
-def test_a_death_in_a_coalesced_batch_charges_nobody_and_its_cells_are_then_computed_alone():
-    """A rank that coalesced its results dies: which of its unfinished cells was running is unknown,
-    so none is charged; they become suspects, planned first and each handed out alone (per cell), and
-    stop being suspects once an attempt of theirs has finished.  A per-cell rank's death charges the
-    cell that was running (its first unfinished attempt), not those queued behind it."""
+def _line(cells, rank, per_cell=True, exclusive=False, max_attempts=2):
+    d = {"started": [[*c, a] for c, a in cells], "rank": rank, "max_attempts": max_attempts, "per_cell": per_cell}
+    if exclusive:
+        d["exclusive"] = True
+    return d
+
+
+def test_a_death_is_charged_only_where_it_is_certain():
+    """died_attempts on hand-made attempt logs (lfvscan.store.journal): which dead attempts are
+    charged, which become suspects (computed alone; exclusive = at the end with nothing else running)."""
+    from lfvscan.store.journal import died_attempts
+
+    a, b, c, d, e = (0, 0, 0), (0, 0, 1), (0, 0, 2), (0, 1, 0), (0, 1, 1)
+    att = np.zeros((1, 2, 3), dtype=np.int32)
+    # one rank, per cell: its first unfinished attempt was running (b, queued behind, never started);
+    # charged, and its retry (the last attempt) is an exclusive suspect
+    recs, sus = died_attempts([_line([(a, 1), (b, 1)], 1)], att)
+    assert [(r.index, r.attempts, r.rank) for r in recs] == [(a, 1, 1)] and sus == [(a, 2, True)]
+    # its last attempt (2/2): not exclusive, so its result might have been the one lost in flight:
+    # not charged, computed again with nothing else running
+    recs, sus = died_attempts([_line([(a, 2)], 1)], np.ones((1, 2, 3), dtype=np.int32))
+    assert recs == [] and sus == [(a, 2, True)]
+    # exclusive (serial run, or rank 0 at the end of an MPI run): certain, charged for good
+    recs, sus = died_attempts([_line([(a, 2)], 0, exclusive=True)], np.ones((1, 2, 3), dtype=np.int32))
+    assert [(r.index, r.attempts) for r in recs] == [(a, 2)] and sus == []
+    # mpiexec tore the job down: rank 0 and rank 1 each had a cell running; both are charged once
+    # (unknowable which died), but a last attempt is never failed on such a guess: exclusive suspect
+    att2 = att.copy()
+    att2[c] = 1
+    recs, sus = died_attempts([_line([(a, 1)], 0), _line([(c, 2)], 1)], att2)
+    assert [(r.index, r.attempts) for r in recs] == [(a, 1)]
+    assert sus == [(a, 2, True), (c, 2, True)]
+    # an exclusive attempt (nothing else ran) is certain even though another rank's log has one too
+    recs, _ = died_attempts([_line([(b, 1)], 1, per_cell=False), _line([(c, 2)], 0, exclusive=True)], att2)
+    assert [(r.index, r.attempts) for r in recs] == [(c, 2)]
+    # a coalescing rank: nobody charged, every unfinished attempt of it a suspect (same attempt)
+    att3 = att.copy()
+    att3[a] = 1  # a's result arrived; b, d, e did not
+    recs, sus = died_attempts([_line([(a, 1), (b, 1)], 1, per_cell=False), _line([(d, 1), (e, 1)], 1, per_cell=False)],
+                              att3)
+    assert recs == [] and sus == [(b, 1, False), (d, 1, False), (e, 1, False)]
+    # a settling cut short after it wrote a's death: the rank is not charged a second time
+    recs, sus = died_attempts([_line([(a, 1), (b, 1)], 1)], att3, settled=frozenset({(a, 1)}))
+    assert recs == [] and sus == []
+
+
+def test_suspects_are_computed_alone_exclusive_ones_by_rank0_at_the_end_and_then_cleared():
+    """A MemoryStore whose run died: the suspects come out of cell_state, are planned alone in their
+    cost order, handed out one per batch (per cell); exclusive ones only through next_exclusive; a
+    finished attempt clears a suspect."""
     cfg = small_config(max_attempts=2)
     store = MemoryStore(cfg)
     status, attempts = store.cell_state()
     tasks = plan_tasks(cfg, status, attempts, 2)
     coord = Coordinator(store, cfg, tasks, StopFlag(), Progress(N_REQUESTED, enabled=False), status, 2, 2)
     first, _ = coord.next_tasks(1, rank=1, coalesces=True)
-    coord.submit(CellRecord(first[0].index, None, "boom", 1e-3, 1, 1))
+    coord.submit(CellRecord(first[0].index, None, "x", 1e-3, 1, 1))  # fast cells: workers coalesce
     coord.flush()
     coalesced, per_cell = coord.next_tasks(4, rank=1, coalesces=True)
-    own, own_per_cell = coord.next_tasks(3, rank=0)
-    assert not per_cell and own_per_cell
-    coord.submit_batch(RecordBatch.from_records([CellRecord(coalesced[0].index, None, "x", 1e-3, 1, 1)], cfg.n_xbins))
-    coord.flush()  # then both ranks die: rank 1's other 3 results and all of rank 0's are lost
-    status, attempts = store.cell_state()  # the next run
-    assert [(r.index, r.attempts) for r in store.died] == [(own[0].index, 1)]  # rank 0: exact
-    assert store.died[0].error.startswith("process died (attempt 1/2) on rank 0")
-    # rank 1: nobody charged, its unfinished cells are suspects; so is rank 0's charged cell's retry
-    assert store.suspects == sorted([(t.index, 1) for t in coalesced[1:]] + [(own[0].index, 2)])
-    assert all(status[t.index] == PENDING for t in coalesced[1:] + own[1:])
-    replan = plan_tasks(cfg, status, attempts, 2, suspects=store.suspects)
-    assert [t.alone for t in replan[:4]] == [True] * 4 and not any(t.alone for t in replan[4:])
-    assert {t.index for t in replan[:4]} == {t.index for t in coalesced[1:] + own[:1]}
+    assert not per_cell  # then rank 1 dies with all four: the next run
+    status, attempts = store.cell_state()
+    assert store.died == [] and store.suspects == sorted((t.index, 1, False) for t in coalesced)
+    replan = plan_tasks(cfg, status, attempts, 2, suspects=store.suspects + [(tasks[5].index, 1, True)])
+    assert [t.index for t in replan] == [t.index for t in plan_tasks(cfg, status, attempts, 2)]  # cost order kept
+    assert {t.index for t in replan if t.alone} == {t.index for t in coalesced} | {tasks[5].index}
     coord = Coordinator(store, cfg, replan, StopFlag(), Progress(N_REQUESTED, enabled=False), status, 2, 2)
-    coord.submit(CellRecord(first[0].index, None, "x", 1e-3, 1, 2))  # fast cells: a worker would coalesce
-    batch, per_cell = coord.next_tasks(10, rank=1, coalesces=True)
-    assert batch == replan[:1] and per_cell  # a suspect leaves alone, reported per cell
-    coord.submit_batch(RecordBatch.from_records([CellRecord(batch[0].index, None, "x", 1e-3, 1, 1)], cfg.n_xbins))
+    coord.submit(CellRecord(first[0].index, None, "x", 1e-3, 1, 2))
+    handed = []
+    while (got := coord.next_tasks(10, rank=1, coalesces=True))[0]:
+        handed.append(got)
+    alone = [(b, pc) for b, pc in handed if b[0].alone]
+    assert all(len(b) == 1 and pc for b, pc in alone) and len(alone) == 4  # one per batch, per cell
+    assert tasks[5].index not in {t.index for b, _ in handed for t in b}  # the exclusive one waits ...
+    last = coord.next_exclusive()  # ... for rank 0, at the end
+    assert last.index == tasks[5].index and store.attempt_log.lines[-1]["exclusive"] is True
+    assert coord.next_exclusive() is None
+    coord.submit_batch(RecordBatch.from_records([CellRecord(alone[0][0][0].index, None, "x", 1e-3, 1, 1)],
+                                                cfg.n_xbins))
     coord.flush()
+    store.attempt_log = type(store.attempt_log)(None)  # this run ended cleanly
     store.cell_state()
-    assert len(store.suspects) == 3 and batch[0].index not in {c for c, _ in store.suspects}  # finished: cleared
+    assert alone[0][0][0].index not in {c for c, _, _ in store.suspects} and len(store.suspects) == 3
 
 
 class _StopAfter:

@@ -264,6 +264,31 @@ def test_journal_frames_of_another_schema_read_back_by_field_name(tmp_path):
             assert back.rows[name].tobytes() == b.rows[name].tobytes(), name
 
 
+def test_a_large_append_is_split_into_frames_and_the_latest_row_of_a_cell_wins(tmp_path, monkeypatch):
+    """Rows beyond FRAME_MAX_BYTES go into several frames of one write (frame lengths are 32-bit);
+    they read back in order, and RecordBatch.latest keeps the last row of each cell whatever the
+    size of the index values."""
+    from lfvscan.store import journal
+    from lfvscan.store.records import RecordBatch
+
+    cfg = config()
+    recs = [record(cfg, (0, 1, k), attempts=1 + k) for k in range(5)] + [record(cfg, (0, 1, 2), attempts=9)]
+    batch = RecordBatch.from_records(recs, cfg.n_xbins)
+    monkeypatch.setattr(journal, "FRAME_MAX_BYTES", 2 * batch.rows.dtype.itemsize)
+    j = journal.Journal(tmp_path, cfg.n_xbins)
+    j.append(batch)
+    (log,) = j.logs()
+    j.close()
+    frames, bad = journal.decode_frames(log.read_bytes())
+    assert bad == 0 and [len(f) for f in frames] == [2, 2, 2]
+    assert RecordBatch.concat(frames).rows.tobytes() == batch.rows.tobytes()
+    latest, _, _ = j.read_all()
+    assert latest.index[:, 2].tolist() == [0, 1, 3, 4, 2] and latest.attempts.tolist() == [1, 2, 4, 5, 9]
+    big = RecordBatch.from_records(recs[:2], cfg.n_xbins)
+    big.rows["index"] = [[0, 0, 2**21], [0, 1, 0]]  # distinct cells that a 21-bit packing would merge
+    assert len(big.latest()) == 2
+
+
 def test_pending_rows_are_folded_at_the_byte_limit(tmp_path, monkeypatch):
     """Rows journaled since the last fold are folded as soon as they hold SYNC_MAX_BYTES, whatever
     the interval (bounded memory at high cell rates)."""

@@ -75,7 +75,9 @@ class Coordinator:
                  heartbeat_s: float = 5.0):
         self.store = store
         self.config = config
-        self.tasks = collections.deque(tasks)  # popped from the left: O(1) per task
+        self.tasks = collections.deque(t for t in tasks if not t.exclusive)  # popped from the left: O(1) per task
+        #: suspects computed at the end of the run with nothing else running (lfvscan.scan.plan)
+        self.exclusive = collections.deque(t for t in tasks if t.exclusive)
         self.n_xbins = config.n_xbins
         self.stop = stop
         self.progress = progress
@@ -125,8 +127,10 @@ class Coordinator:
             per_cell = (not coalesces or tasks[0].alone or self.mean_cell_s is None
                         or self.mean_cell_s >= PER_CELL_MIN_S)
             self.in_flight += len(tasks)
-            # under the lock: this rank's attempts are logged in the order the tasks left the queue
-            self.store.start_cells([(t.index, t.attempt) for t in tasks], rank, self.max_attempts, per_cell)
+            # under the lock: this rank's attempts are logged in the order the tasks left the queue;
+            # a serial run is exclusive (nothing else runs, each result is written before the next cell)
+            self.store.start_cells([(t.index, t.attempt) for t in tasks], rank, self.max_attempts, per_cell,
+                                   exclusive=self.n_ranks == 1)
         return tasks, per_cell
 
     def batch_size(self) -> int:
@@ -141,6 +145,18 @@ class Coordinator:
     def next_task(self, rank: int = 0) -> Task | None:
         tasks, _ = self.next_tasks(1, rank)
         return tasks[0] if tasks else None
+
+    def next_exclusive(self) -> Task | None:
+        """The next exclusive task for rank 0, recorded as such; None once stopping or when none are
+        left.  The caller's promise: nothing else is running, and it writes each result
+        (:meth:`flush`) before it starts the next cell."""
+        with self.lock:
+            if self.stop.is_set() or self.error is not None or not self.exclusive:
+                return None
+            task = self.exclusive.popleft()
+            self.in_flight += 1
+            self.store.start_cells([(task.index, task.attempt)], 0, self.max_attempts, True, exclusive=True)
+        return task
 
     def give_back(self, tasks: list[Task]) -> None:
         """Tasks handed out but not computed (a draining rank): recorded as given back."""

@@ -134,9 +134,10 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
     )
     for rec in backend.died:
         coord.report_failure(rec)
-    if backend.suspects:
-        progress.message(f"lfvscan scan: a previous run died while one of {len(backend.suspects)} cell(s) was computing "
-                         "(its results were coalesced, so which one is unknown); each is computed alone first")
+    if (n_alone := sum(t.alone for t in tasks)):
+        progress.message(f"lfvscan scan: {n_alone} cell(s) were running when a previous run died and which one ended it "
+                         f"is not certain; each is computed alone ({sum(t.exclusive for t in tasks)} of them at the end, "
+                         "with nothing else running)")
     coord.heartbeat("running")
     lost = None
     if size == 1:
@@ -191,7 +192,7 @@ def _open_store(store, config: ScanConfig, config_text: str) -> tuple[ScanBacken
 def _serial_loop(coord: Coordinator, cell_fn: CellFn) -> None:
     """``-n 1``: compute and write the cells one by one in this thread."""
     try:
-        while (task := coord.next_task()) is not None:
+        while (task := coord.next_task()) is not None or (task := coord.next_exclusive()) is not None:
             coord.submit(compute_task(cell_fn, coord.config, task, 0))
             coord.flush()
     finally:

@@ -2,12 +2,14 @@
 
 * Launch: :func:`get_world` imports mpi4py only when an MPI launcher started the process
   (:data:`LAUNCH_VARS`); :func:`launch_problem` catches a launcher that started N singletons.
-* Rank 0 also computes (:func:`run_rank0`).  Its main thread runs cells like any worker, while a
-  *service thread* (:func:`_service`) does all MPI communication (MPI_THREAD_SERIALIZED suffices:
-  after start-up only that thread calls MPI), hands out cells on request (dynamic scheduling:
-  nobody waits for a slow cell of someone else) and collects results, and a *writer thread*
-  (:func:`_writer`) writes them to the store (so slow file creation never delays the workers).
-  Without thread support rank 0 only dispatches.
+* Rank 0 (:func:`run_rank0`): a *service thread* (:func:`_service`) does all MPI communication
+  (MPI_THREAD_SERIALIZED suffices: after start-up only that thread calls MPI), hands out cells on
+  request (dynamic scheduling: nobody waits for a slow cell of someone else) and collects
+  results, and a *writer thread* (:func:`_writer`) writes them to the store (so slow file
+  creation never delays the workers).  In jobs of at most ``rank0_computes_up_to`` ranks its main
+  thread also computes cells like a worker; without thread support rank 0 only dispatches.  At
+  the end, with every worker finished, rank 0 computes the *exclusive* suspects one by one
+  (:mod:`lfvscan.scan.plan`).
 * All waiting is done by polling (``Iprobe`` + short sleeps with back-off, :class:`Backoff`)
   instead of MPI's busy-waiting blocking calls, so an idle rank does not steal the CPU of a
   computing one on a full node.
@@ -181,12 +183,25 @@ def run_rank0(comm, coord: Coordinator, cell_fn: CellFn, rank0_computes: bool) -
         while writer.is_alive():
             writer.join(0.2)
         sys.setswitchinterval(old_switch)
+    # every worker has finished and the writer has written everything: the exclusive suspects, one
+    # by one, each written before the next starts (so a death here is certainly that cell's)
+    try:
+        while coord.error is None and (task := coord.next_exclusive()) is not None:
+            coord.submit(compute_task(cell_fn, coord.config, task, 0))
+            coord.flush()
+    finally:
+        coord.flush()
     if coord.error is not None:
         raise coord.error
 
 
 def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
-    """Rank 0's MPI thread: serve workers until everybody has finished and nothing is in flight."""
+    """Rank 0's MPI thread: serve workers until everybody has finished and nothing is in flight.
+
+    Every MPI call here returns at once (matched probes, non-blocking receives and sends tested in
+    the loop): on MPI libraries whose large-message protocol needs the sender inside an MPI call, a
+    blocking receive would wait for a worker busy computing (or stopped), and the liveness check
+    would not run meanwhile."""
     from mpi4py import MPI
 
     active = set(range(1, comm.Get_size()))
@@ -197,18 +212,29 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
     holding = {src: 0 for src in active}  # cells handed to each worker and not reported back
     next_check = now + LIVENESS_CHECK_S
     sending: list = []  # replies handed to MPI and not yet received (non-blocking sends)
+    receiving: list = []  # (source, request) of messages matched and being received, in match order
     src = None
     try:
         while True:
             served = False
-            while comm.Iprobe(source=MPI.ANY_SOURCE, tag=TAG_REQUEST, status=st):
+            while (msg := comm.improbe(source=MPI.ANY_SOURCE, tag=TAG_REQUEST, status=st)) is not None:
                 src = st.Get_source()
+                last_heard[src] = time.monotonic()
+                receiving.append((src, msg.irecv()))  # never a blocking receive (docstring)
+            waiting, blocked = [], set()
+            for src, req in receiving:  # each source's messages in the order they were sent
+                done, payload = (False, None) if src in blocked else req.test()
+                if not done:
+                    blocked.add(src)
+                    waiting.append((src, req))
+                    continue
                 served = True
                 last_heard[src] = time.monotonic()
-                more, delta = _serve(comm, coord, src, comm.recv(source=src, tag=TAG_REQUEST), sending)
+                more, delta = _serve(comm, coord, src, payload, sending)
                 holding[src] += delta
                 if not more:
                     active.discard(src)
+            receiving = waiting
             src = None
             sending = [req for req in sending if not req.Test()]
             if time.monotonic() >= next_check:
@@ -319,8 +345,9 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
     """Compute the batches of cells rank 0 hands out until told to stop; returns the cells computed.
 
     Results go to rank 0 as one RecordBatch per message: right after each cell of a per-cell
-    batch (everything computed before it is sent first, so a crash in it is charged to it,
-    :func:`lfvscan.store.journal.died_attempts`), otherwise coalesced and sent once
+    batch (everything computed before it has reached rank 0 before it starts, so a crash in it is
+    charged to it, :func:`lfvscan.store.journal.died_attempts`; what remains open is rank 0's
+    own write latency, milliseconds, if the job dies with it), otherwise coalesced and sent once
     RESULT_WINDOW_S has passed since the last message, with every request, and whenever the queue
     runs dry.  The next batch is asked for when the queue is down to half the last batch (at
     least PREFETCH cells), so rank 0's reply latency is hidden behind the cells still queued.
@@ -366,18 +393,19 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
         if stop.is_set() and queue:
             returned.extend(t for t, _ in queue)
             queue.clear()
+        if sending:  # lets MPI libraries that progress only inside MPI calls move the data on
+            sending[:] = [req for req in sending if not req.Test()]
         if queue:
             task, per_cell = queue.popleft()
-            if per_cell and results:
-                send(0)  # what came before is reported before a per-cell cell starts
+            if per_cell:  # what came before reaches rank 0 before a per-cell cell starts
+                if results:
+                    send(0)
+                _wait_sent(sending, backoff, idle)
             results.append(compute_task(cell_fn, config, task, rank))
             n += 1
         if not outstanding and no_more and not queue:
             send(-1)
-            while sending:  # off the CPU, like every wait of a worker
-                sending[:] = [req for req in sending if not req.Test()]
-                if sending:
-                    backoff.sleep()
+            _wait_sent(sending, backoff, idle)
             break
         if not outstanding and not no_more and len(queue) <= max(PREFETCH, last_batch // 2):
             send(1)
@@ -385,6 +413,18 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
         elif returned or (results and (per_cell or not queue or time.monotonic() - last_sent[0] >= RESULT_WINDOW_S)):
             send(0)
     return n
+
+
+def _wait_sent(sending: list, backoff: Backoff, idle: list) -> None:
+    """Wait, off the CPU, until rank 0 has received every message in ``sending`` (the seconds
+    waited are added to ``idle[0]``)."""
+    t0 = time.perf_counter()
+    while sending:
+        sending[:] = [req for req in sending if not req.Test()]
+        if sending:
+            backoff.sleep()
+    backoff.reset()
+    idle[0] += time.perf_counter() - t0
 
 
 def _poll_reply(comm, st, backoff: Backoff, wait: bool, idle: list) -> tuple[int, object] | None:

@@ -9,10 +9,12 @@ Built once per run on rank 0 from the store's cell state (:func:`plan_tasks`):
   for scheduling only and never affects results.
 * Seeds: :func:`cell_seed` (global seed, flat cell index) via numpy's SeedSequence, so results do
   not depend on the number of ranks, on the order or on interruptions.
-* Suspects (cells that may have killed a rank whose results were coalesced,
-  :func:`lfvscan.store.journal.died_attempts`) are marked ``alone``: each is handed out in a batch
-  of its own and reported right after it, so a cell that kills its process again is charged
-  exactly.
+* Suspects (cells a dead run may have died of, :func:`lfvscan.store.journal.died_attempts`) are
+  marked ``alone``: each is handed out in a batch of its own and reported right after it; the
+  ``exclusive`` ones (a last attempt whose death would fail the cell for good) are computed by
+  rank 0 at the end of the run, with nothing else running, so such a death is certainly theirs.
+  Suspects keep their place in the cost order (put first, they would meet the same neighbours in
+  every rerun).
 """
 
 from __future__ import annotations
@@ -62,12 +64,13 @@ class Task:
     attempt: int  #: 1 for the first attempt
     cost: float = 0.0
     alone: bool = False  #: a suspect: computed in a batch of its own, its result reported at once
+    exclusive: bool = False  #: computed by rank 0 at the end of the run, nothing else running
 
 
 def plan_tasks(config: ScanConfig, status: np.ndarray, attempts: np.ndarray, max_attempts: int,
                stop=None, suspects=()) -> list[Task]:
     """Cells to (re)compute, largest expected cost first (ties: grid order); the cells of
-    ``suspects`` ((cell index, attempt) pairs) are computed alone.
+    ``suspects`` ((cell index, attempt, exclusive?)) are computed alone.
 
     ``stop`` (a :class:`lfvscan.scan.signals.StopFlag`, optional) is looked at once per (target,
     energy) row: planning a large grid takes seconds (a SeedSequence per cell), and a SIGTERM then
@@ -75,7 +78,7 @@ def plan_tasks(config: ScanConfig, status: np.ndarray, attempts: np.ndarray, max
     energies, masses, names = config.energies_GeV, config.masses_GeV, config.target_names
     nT, nE, nM = config.shape
     tasks = []
-    alone = {tuple(int(v) for v in c) for c, _ in suspects}
+    alone = {tuple(int(v) for v in c): bool(excl) for c, _, excl in suspects}
     for i in range(nT):
         for j in range(nE):
             if stop is not None and stop.is_set():
@@ -87,7 +90,8 @@ def plan_tasks(config: ScanConfig, status: np.ndarray, attempts: np.ndarray, max
                     flat = (i * nE + j) * nM + k
                     tasks.append(
                         Task((i, j, k), names[i], energies[j], masses[k], cell_seed(config.seed, flat), a + 1,
-                             expected_cost(energies[j], masses[k], m_max), (i, j, k) in alone)
+                             expected_cost(energies[j], masses[k], m_max), (i, j, k) in alone,
+                             alone.get((i, j, k), False))
                     )
-    tasks.sort(key=lambda t: (not t.alone, -t.cost))  # suspects first (a crash comes early); stable: grid order
+    tasks.sort(key=lambda t: -t.cost)  # stable: grid order among equal costs
     return tasks

@@ -17,9 +17,9 @@ Contract (the engine's side in :mod:`lfvscan.scan.coordinator`):
   it computes them), ``return_cells`` those given back uncomputed; an attempt started by a run
   that ended without its record (the process died) becomes a FAILED "process died" record when
   the store is next opened (zarr) or its ``cell_state`` next read (memory), so it counts
-  against ``max_attempts``; ``died`` lists those records; when the dead rank coalesced its
-  results, its unfinished attempts become ``suspects`` instead (nobody is charged) until an
-  attempt of each has finished;
+  against ``max_attempts``; ``died`` lists those records; attempts whose death is not certainly
+  theirs become ``suspects`` instead until an attempt of each has finished
+  (:func:`lfvscan.store.journal.died_attempts`);
 * a record with ``result`` None marks its cell FAILED (``error`` says why), otherwise DONE; the
   record's ``attempts`` replaces the cell's attempt count; a later record of a cell replaces an
   earlier one;
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from lfvscan.scan.config import ScanConfig
-    from lfvscan.store.journal import Attempt
+    from lfvscan.store.journal import Attempt, Suspect
     from lfvscan.store.records import CellRecord, RecordBatch
 
 
@@ -48,18 +48,20 @@ class ScanBackend(Protocol):
     #: FAILED "process died" records of attempts a killed run left unfinished, found when the store
     #: was opened (reported by the engine at start)
     died: list[CellRecord]
-    #: attempts of a dead run that may have killed it (unknown which: its results were coalesced);
-    #: the engine computes each alone (:func:`lfvscan.store.journal.died_attempts`)
-    suspects: list[Attempt]
+    #: (cell, attempt, exclusive?) a dead run may have died of (:func:`lfvscan.store.journal.died_attempts`):
+    #: the engine computes each alone, exclusive ones with nothing else running
+    suspects: list[Suspect]
 
     def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
         """(status, attempts) over (target, energy, mass): status codes of
         :mod:`lfvscan.store.scandata` (int8), attempts so far (int32)."""
         ...
 
-    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int, per_cell: bool = True) -> None:
+    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int, per_cell: bool = True,
+                    exclusive: bool = False) -> None:
         """Record that these (cell index, attempt) start now on ``rank``, in that order; ``per_cell``:
-        the rank reports each result right after its cell (else coalesced)."""
+        the rank reports each result right after its cell (else coalesced); ``exclusive``: nothing
+        else runs meanwhile."""
         ...
 
     def return_cells(self, attempts: list[Attempt]) -> None:

@@ -32,12 +32,13 @@ Attempts (:class:`StartLog`): before a batch of cell attempts starts (serial loo
 cells) or is handed to a worker, the writer appends a *started* line to the run's
 ``<store>/journal/<time_ns>-<pid>.started`` (JSON, TAB, crc32, LF)::
 
-    {"started": [[i, j, k, attempt], ...], "rank": r, "max_attempts": n, "per_cell": true|false}
+    {"started": [[i, j, k, attempt], ...], "rank": r, "max_attempts": n, "per_cell": true|false[, "exclusive": true]}
     {"returned": [[i, j, k, attempt], ...]}          (handed out, given back uncomputed: a drain)
 
 ``per_cell``: the rank reports each of these results right after its cell (so the first attempt
 without a record was the one running when the process died); false: results are coalesced
-(issue 13), and which cell of the batch was running is not known.
+(issue 13), and which cell of the batch was running is not known.  ``exclusive``: nothing else
+ran meanwhile (rank 0 computes such cells at the end of a run), so a death is certainly this cell's.
 
 A run that ends normally has recorded every started cell as finished or returned and deletes its
 log.  A run whose process died (segfault, ``SystemExit``, out-of-memory kill, ``kill -9`` of the
@@ -60,6 +61,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lfvscan.schema import DONE, FAILED
 from lfvscan.store.records import CellRecord, RecordBatch, row_dtype
 from lfvscan.util.fileio import write_all
 from lfvscan.xsec.result import ARRAY_FIELDS, CellResult
@@ -70,6 +72,7 @@ JOURNAL_DIR = "journal"
 LOG_SUFFIX = ".jnl"  #: logs of frames (this format)
 LEGACY_SUFFIX = ".log"  #: logs of JSON lines (previous format, read only)
 FRAME_MAGIC = b"LFVB"
+FRAME_MAX_BYTES = 64 * 2**20  #: rows per frame at most this many bytes (lengths are u32)
 _PREFIX = struct.Struct("<4sIII")
 
 
@@ -240,14 +243,20 @@ class Journal:
         return sorted([*self.dir.glob("*" + LOG_SUFFIX), *self.dir.glob("*" + LEGACY_SUFFIX)], key=lambda p: p.name)
 
     def append(self, batch: RecordBatch) -> None:
-        """Append ``batch`` as one frame with one write (a new log is started after each :meth:`discard`)."""
+        """Append ``batch`` with one write, as frames of at most FRAME_MAX_BYTES of rows (the
+        frame lengths are 32-bit); a new log is started after each :meth:`discard`."""
         if not len(batch):
             return
         if self._fd is None:
             self.dir.mkdir(parents=True, exist_ok=True)
             self._current = self.dir / f"{time.time_ns():020d}-{os.getpid()}{LOG_SUFFIX}"
             self._fd = os.open(self._current, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
-        write_all(self._fd, encode_batch(batch))
+        per_frame = max(1, FRAME_MAX_BYTES // batch.rows.dtype.itemsize)
+        if len(batch) <= per_frame:
+            write_all(self._fd, encode_batch(batch))
+        else:
+            write_all(self._fd, b"".join(encode_batch(batch.take(np.arange(i, min(i + per_frame, len(batch)))))
+                                         for i in range(0, len(batch), per_frame)))
 
     def read_all(self) -> tuple[RecordBatch | None, list[Path], int]:
         """(the latest row of each journaled cell, or None if there is none; logs read; torn or
@@ -315,14 +324,19 @@ class StartLog:
             self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
         write_all(self._fd, _frame(d))
 
-    def started(self, attempts: list[Attempt], rank: int, max_attempts: int, per_cell: bool = True) -> None:
+    def started(self, attempts: list[Attempt], rank: int, max_attempts: int, per_cell: bool = True,
+                exclusive: bool = False) -> None:
         """Record that these attempts start now on ``rank`` (in the order they will run there);
-        ``per_cell``: the rank reports each result right after its cell (module docstring)."""
+        ``per_cell``: the rank reports each result right after its cell; ``exclusive``: nothing
+        else runs meanwhile (module docstring)."""
         if not attempts:
             return
+        line = {"started": _cells(attempts), "rank": int(rank), "max_attempts": int(max_attempts),
+                "per_cell": bool(per_cell)}
+        if exclusive:
+            line["exclusive"] = True
         with self._lock:
-            self._append({"started": _cells(attempts), "rank": int(rank), "max_attempts": int(max_attempts),
-                          "per_cell": bool(per_cell)})
+            self._append(line)
             for ijk, a in attempts:
                 self._outstanding[tuple(int(v) for v in ijk)] = int(a)
 
@@ -368,56 +382,74 @@ def read_started(path: Path) -> list[dict]:
     return [d for d in map(_unframe, data.splitlines(keepends=True)) if d is not None]
 
 
-def died_attempts(lines: list[dict], attempts: np.ndarray) -> tuple[list[CellRecord], list[Attempt]]:
+#: a suspect: (cell index, the attempt number it will be computed with, exclusive?)
+Suspect = tuple[tuple[int, int, int], int, bool]
+
+
+def died_attempts(lines: list[dict], attempts: np.ndarray,
+                  settled: frozenset = frozenset()) -> tuple[list[CellRecord], list[Suspect]]:
     """What a run whose process died leaves, from its attempt log: (FAILED "process died" records,
     suspects).
 
     ``attempts``: the store's attempt counts with every finished record applied; an attempt a of
-    cell c finished iff attempts[c] >= a.  Each rank computes its cells in the order they were
-    handed out.  Per rank, the first unfinished attempt u:
+    cell c finished iff attempts[c] >= a.  ``settled``: (cell, attempt) pairs already charged as
+    "process died" (a settling killed before it deleted the log: that rank is not charged twice).
+    Each rank computes its cells in the order they were handed out.  Per rank, its first
+    unfinished attempt u:
 
     * u in a ``per_cell`` batch (each result reported right after its cell): u was running when
-      the process died; it is charged (a FAILED record, so it counts against ``max_attempts``) and
-      the attempts queued behind it never started.  Its next attempt is a suspect too (below), so
-      a retry that kills its process again is charged even among coalescing ranks.  (If the rank's last results were lost in
-      flight with the job, a cell finished but not recorded is charged instead; it is computed
-      again, and so is the unrecorded one.)
+      the job died, or its result was lost in flight.  If u ran ``exclusive`` (nothing else ran and
+      every earlier result was written before it started: a serial run, or rank 0 computing
+      suspects at the end of an MPI run), u certainly killed the job: it is charged (a FAILED
+      record that counts against ``max_attempts``).  Otherwise (mpiexec tears the whole job down,
+      so every rank has such a u, and which process died first is unknowable; or u's result was
+      in flight) u is charged too, unless it was the cell's last allowed attempt: then it is not
+      charged but becomes an *exclusive* suspect, so a death fails a cell for good only when it
+      is certain.  A charged cell's retry is a suspect (exclusive if it is the last).
     * u in a coalesced batch: the rank's results of its last fraction of a second may have died
       with it, so the cell that was running is unknown.  Nobody is charged: every unfinished
-      attempt of that rank becomes a *suspect* (same attempt number), which the next run computes
-      alone, each result reported at once, so a cell that kills its process again is charged
-      exactly (:func:`lfvscan.scan.plan.plan_tasks`).
+      attempt of that rank becomes a suspect with the same attempt number.
+
+    Suspects are computed alone, each result reported at once (:func:`lfvscan.scan.plan.plan_tasks`),
+    exclusive ones by rank 0 at the end of the run with nothing else running.
     """
-    queues: dict[int, dict[tuple[int, int, int], tuple[int, int, bool]]] = {}
+    queues: dict[int, dict[tuple[int, int, int], tuple[int, int, bool, bool]]] = {}
     for d in lines:
         try:
             if "started" in d:
                 q = queues.setdefault(int(d["rank"]), {})
                 per_cell = bool(d.get("per_cell", True))  # logs older than coalescing: per cell
+                exclusive = bool(d.get("exclusive", False))
                 for i, j, k, a in d["started"]:
-                    q[(int(i), int(j), int(k))] = (int(a), int(d["max_attempts"]), per_cell)
+                    q[(int(i), int(j), int(k))] = (int(a), int(d["max_attempts"]), per_cell, exclusive)
             elif "returned" in d:
                 for i, j, k, _ in d["returned"]:
                     for q in queues.values():
                         q.pop((int(i), int(j), int(k)), None)
         except (KeyError, TypeError, ValueError):  # a line of an unknown shape: ignore it
             continue
-    records: list[CellRecord] = []
-    suspects: list[Attempt] = []
+    unfinished: dict[int, list] = {}
     for rank, q in sorted(queues.items()):
         try:
-            unfinished = [(ijk, v) for ijk, v in q.items() if int(attempts[ijk]) < v[0]]
+            left = [(ijk, v) for ijk, v in q.items() if int(attempts[ijk]) < v[0] or (ijk, v[0]) in settled]
         except IndexError:
             continue
-        if not unfinished:
-            continue
-        ijk, (a, n, per_cell) = unfinished[0]
-        if per_cell:
+        if left:
+            unfinished[rank] = left
+    records: list[CellRecord] = []
+    suspects: list[Suspect] = []
+    for rank, left in unfinished.items():
+        ijk, (a, n, per_cell, exclusive) = left[0]
+        if (ijk, a) in settled:
+            continue  # charged by a settling that was cut short
+        if not per_cell:
+            suspects.extend((c, v[0], False) for c, v in left)
+        elif exclusive or a < n:
             records.append(CellRecord(ijk, None, died_message(a, n, rank), float("nan"), rank, a))
             if a < n:
-                suspects.append((ijk, a + 1))
+                suspects.append((ijk, a + 1, a + 1 == n))
         else:
-            suspects.extend((c, v[0]) for c, v in unfinished)
+            suspects.append((ijk, a, True))
     return records, suspects
 
 
@@ -427,15 +459,30 @@ def died_message(attempt: int, max_attempts: int, rank: int) -> str:
             "this cell (segfault, SystemExit, out-of-memory kill, or the job was killed)")
 
 
-def live_suspects(suspects: list[Attempt], attempts: np.ndarray) -> list[Attempt]:
-    """The suspects no attempt has finished since they became suspects (attempts[c] < a)."""
-    return [(tuple(int(v) for v in c), int(a)) for c, a in suspects if int(attempts[tuple(c)]) < int(a)]
+def settled_deaths(status: np.ndarray, attempts: np.ndarray, error: np.ndarray) -> frozenset:
+    """(cell, attempt) of the FAILED cells whose last attempt was charged as a process death."""
+    failed = np.argwhere(status == FAILED)
+    return frozenset((tuple(int(v) for v in c), int(attempts[tuple(c)])) for c in failed
+                     if str(error[tuple(c)]).startswith("process died (attempt "))
 
 
-def read_suspects(journal_dir: str | Path) -> list[Attempt]:
+def live_suspects(suspects: list[Suspect], attempts: np.ndarray, status: np.ndarray) -> list[Suspect]:
+    """The suspects still waiting for their attempt: in the grid, not DONE, and no attempt finished
+    since they became suspects (attempts[c] == a - 1)."""
+    live = []
+    for c, a, exclusive in suspects:
+        c = tuple(int(v) for v in c)
+        if len(c) == 3 and all(0 <= v < n for v, n in zip(c, attempts.shape)) and int(attempts[c]) == int(a) - 1 \
+                and int(status[c]) != DONE:
+            live.append((c, int(a), bool(exclusive)))
+    return sorted(set(live))
+
+
+def read_suspects(journal_dir: str | Path) -> list[Suspect]:
     """Suspects a store keeps (``journal/suspects.json``; [] if none or unreadable)."""
     try:
         d = json.loads((Path(journal_dir) / SUSPECTS_FILE).read_text())
-        return [((int(i), int(j), int(k)), int(a)) for i, j, k, a in d["suspects"]]
-    except (OSError, ValueError, KeyError, TypeError):
+        return [((int(e[0]), int(e[1]), int(e[2])), int(e[3]), bool(e[4]) if len(e) > 4 else False)
+                for e in d["suspects"]]
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return []

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 
 from lfvscan.scan.config import ScanConfig
-from lfvscan.store.journal import Attempt, StartLog, died_attempts, live_suspects
+from lfvscan.store.journal import Attempt, StartLog, Suspect, died_attempts, live_suspects
 from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.xsec.result import CellResult
@@ -38,7 +38,7 @@ class MemoryStore:
         #: FAILED records of attempts whose run ended without finishing them (found by cell_state)
         self.died: list[CellRecord] = []
         #: attempts of an ended run that may have ended it (journal.died_attempts); computed alone
-        self.suspects: list[Attempt] = []
+        self.suspects: list[Suspect] = []
 
     def __str__(self) -> str:
         return "<in-memory store>"
@@ -49,15 +49,19 @@ class MemoryStore:
         with self._lock:
             lines, self.attempt_log = self.attempt_log.lines, StartLog(None)
             attempts = self.attempts.copy()
-        self.died, new = died_attempts(lines, attempts)
+        with self._lock:
+            settled = frozenset((c, r.attempts) for c, r in self.records.items()
+                                if r.result is None and r.error.startswith("process died (attempt "))
+        self.died, new = died_attempts(lines, attempts, settled)
         self.write_cells(self.died)
         with self._lock:
-            self.suspects = sorted(set(live_suspects(self.suspects + new, self.attempts)))
+            self.suspects = live_suspects(self.suspects + new, self.attempts, self.status)
         with self._lock:
             return self.status.copy(), self.attempts.copy()
 
-    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int, per_cell: bool = True) -> None:
-        self.attempt_log.started(attempts, rank, max_attempts, per_cell)
+    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int, per_cell: bool = True,
+                    exclusive: bool = False) -> None:
+        self.attempt_log.started(attempts, rank, max_attempts, per_cell, exclusive)
 
     def return_cells(self, attempts: list[Attempt]) -> None:
         self.attempt_log.returned(attempts)

@@ -148,7 +148,10 @@ class RecordBatch:
 
     def latest(self) -> "RecordBatch":
         """The last row of each cell, in their order (a later record of a cell replaces an earlier one)."""
-        keys = self.index.astype(np.int64) @ np.array([1 << 42, 1 << 21, 1], dtype=np.int64)
+        if len(self) < 2:
+            return self
+        index = self.index.astype(np.int64)
+        keys = np.ravel_multi_index(tuple(index.T), tuple(index.max(axis=0) + 1))
         _, first_from_end = np.unique(keys[::-1], return_index=True)
         if len(first_from_end) == len(self):
             return self

@@ -3,9 +3,10 @@
 
 Writing, atomicity and durability (only rank 0 writes; :meth:`ScanStore.write_cells`):
 
-1. *Journal.*  Each finished cell (result or failure) is first appended as one checksummed line
-   to the store's journal log (:mod:`lfvscan.store.journal`), so a ``kill -9`` loses at most the
-   cells still being computed.  Values are read back bit-identically.
+1. *Journal.*  Finished cells (results or failures) are first appended to the store's journal log
+   as checksummed binary frames of rows (:mod:`lfvscan.store.journal`), so a ``kill -9`` loses at
+   most the cells still being computed (and a worker's results not yet sent).  Values are read
+   back bit-identically.
 2. *Fold.*  Every ``sync_interval_s`` (default :data:`SYNC_INTERVAL_S` = 30 s), and when the store
    is closed, the journal is folded into the zarr arrays: each per-cell array has one chunk per
    (target, energy) row holding all masses, so a fold writes one file per array and touched row
@@ -46,8 +47,8 @@ from lfvscan.scan.config import ScanConfig, check_same_physics, config_from_dict
 from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, DONE, FAILED, FIELDS, PENDING, RESULT_FIELDS, SKIPPED
 from lfvscan.store import layout
 from lfvscan.store.chunks import RowCache, chunk_path, clean_partials, write_chunk
-from lfvscan.store.journal import (SUSPECTS_FILE, Attempt, Journal, StartLog, died_attempts, live_suspects,
-                                   read_started, read_suspects, started_logs)
+from lfvscan.store.journal import (SUSPECTS_FILE, Attempt, Journal, StartLog, Suspect, died_attempts, live_suspects,
+                                   read_started, read_suspects, settled_deaths, started_logs)
 from lfvscan.store.records import CellRecord, RecordBatch, as_batch
 from lfvscan.store.lock import try_lock, unlock
 from lfvscan.util.fileio import write_atomic
@@ -106,7 +107,7 @@ class ScanStore:
         #: FAILED records of attempts whose process died, found when the store was opened
         self.died: list[CellRecord] = []
         #: attempts of a dead run that may have killed it (journal.died_attempts); computed alone
-        self.suspects: list[Attempt] = read_suspects(self.journal.dir) if writable else []
+        self.suspects: list[Suspect] = read_suspects(self.journal.dir) if writable else []
         self._pending: list[RecordBatch] = []  # journaled, not yet folded
         self._dirty: set[tuple[int, int]] = set()  # rows changed in the cache, not yet folded
         self._errors: dict[tuple[int, int], dict[int, str]] = {}  # messages to fold, per row
@@ -176,7 +177,7 @@ class ScanStore:
                 warnings.warn(f"could not fold the journal of {str(self.path)!r} ({exc}); the next scan will")
         if self.writable and self.suspects:  # those with a finished attempt are suspects no more
             try:
-                self._keep_suspects(live_suspects(self.suspects, self.read("attempts")))
+                self._keep_suspects(live_suspects(self.suspects, self.read("attempts"), self.read("status")))
             except Exception as exc:  # noqa: BLE001 - the next opening filters them again
                 warnings.warn(f"could not update the suspects of {str(self.path)!r} ({exc}); the next scan will")
         self.journal.close()
@@ -359,11 +360,12 @@ class ScanStore:
         self.sync()
         return len(latest)
 
-    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int, per_cell: bool = True) -> None:
+    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int, per_cell: bool = True,
+                    exclusive: bool = False) -> None:
         """Record attempts about to start on ``rank`` (before they start; journal "Attempts")."""
         if not self.writable:
             raise RuntimeError("store opened read-only")
-        self.attempt_log.started(attempts, rank, max_attempts, per_cell)
+        self.attempt_log.started(attempts, rank, max_attempts, per_cell, exclusive)
 
     def return_cells(self, attempts: list[Attempt]) -> None:
         """Record attempts handed out but given back uncomputed (a drain)."""
@@ -374,32 +376,34 @@ class ScanStore:
         (written like any failure, so they count against ``max_attempts``); their logs are then
         deleted.  Call after :meth:`replay_journal`.  Returns the records (also in :attr:`died`)."""
         logs = started_logs(self.journal.dir)
-        attempts = self.read("attempts")
+        attempts, status = self.read("attempts"), self.read("status")
         died: list[CellRecord] = []
         suspects = list(self.suspects)
+        settled = settled_deaths(status, attempts, self.read("error")) if logs else frozenset()
         for log in logs:
-            records, new = died_attempts(read_started(log), attempts)
+            records, new = died_attempts(read_started(log), attempts, settled)
             for rec in records:
                 attempts[rec.index] = rec.attempts
+                status[rec.index] = FAILED
                 died.append(rec)
             suspects.extend(new)
-        if died:
+        self._keep_suspects(live_suspects(suspects, attempts, status))  # before the records: a kill
+        if died:                                                         # in between loses nothing
             self.write_cells(died)
             self.sync()
-        self._keep_suspects(live_suspects(suspects, attempts))
         for log in logs:  # the records are folded: a kill before this line settles them again, idempotently
             log.unlink(missing_ok=True)
         self.died = died
         return died
 
-    def _keep_suspects(self, suspects: list[Attempt]) -> None:
+    def _keep_suspects(self, suspects: list[Suspect]) -> None:
         """Keep the suspects (``journal/suspects.json``, replaced atomically) until an attempt of
         each has finished; no file when there are none."""
         self.suspects = sorted(set(suspects))
         path = self.journal.dir / SUSPECTS_FILE
         if self.suspects:
             self.journal.dir.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, json.dumps({"suspects": [[*c, a] for c, a in self.suspects]}))
+            write_atomic(path, json.dumps({"suspects": [[*c, a, e] for c, a, e in self.suspects]}))
         else:
             path.unlink(missing_ok=True)
 
