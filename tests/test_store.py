@@ -484,3 +484,34 @@ def test_cell_result_pickles_and_scandata_rejects_unknown_or_misshapen_arrays():
         ScanData(("Pb",), [1.0, 2.0], np.arange(5.0), edges, status, sigam_pb=np.zeros((1, 2, 5)))
     with pytest.raises(ValueError, match="dsigma_dlnx_tau_pb has shape"):
         ScanData(("Pb",), [1.0, 2.0], np.arange(5.0), edges, status, dsigma_dlnx_tau_pb=np.zeros((1, 2, 5)))
+
+
+def test_settling_a_dead_run_twice_charges_nobody_twice(tmp_path):
+    """A run died with cells started on rank 1 (per cell) and a coalesced batch on rank 2.  Opening
+    the store charges rank 1's running cell and keeps rank 2's cells as suspects; if that settling
+    is cut short by a kill after the charge was written but before the attempt log was deleted,
+    opening again charges nobody a second time (not the cell queued behind) and keeps the same
+    suspects."""
+    import shutil
+
+    cfg = config()
+    path = tmp_path / "s.zarr"
+    store, _ = open_for_scan(path, cfg)
+    store.start_cells([((0, 1, 0), 1), ((0, 1, 1), 1)], 1, 3, per_cell=True)
+    store.start_cells([((1, 2, 0), 1), ((1, 2, 1), 1)], 2, 3, per_cell=False)
+    os.close(store.attempt_log._fd)  # the run dies here: its attempt log stays ...
+    os.close(store._lock_fd)  # ... and its lock is released with the process
+    (log,) = (path / "journal").glob("*.started")
+    kept = tmp_path / "kept.started"
+    shutil.copy(log, kept)
+    again, _ = open_for_scan(path, cfg)
+    assert [(r.index, r.attempts) for r in again.died] == [((0, 1, 0), 1)]
+    suspects = [((0, 1, 0), 2, False), ((1, 2, 0), 1, False), ((1, 2, 1), 1, False)]
+    assert again.suspects == suspects
+    again.close()
+    shutil.copy(kept, log)  # as if the settling had been killed before it deleted the log
+    third, _ = open_for_scan(path, cfg)
+    assert third.died == [] and third.suspects == suspects
+    third.close()
+    d = load_scan(path)
+    assert d.attempts[0, 1, 0] == 1 and d.attempts[0, 1, 1] == 0 and d.status[0, 1, 1] == PENDING
