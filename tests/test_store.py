@@ -200,6 +200,9 @@ def test_journal_round_trip_exact_and_torn_frames_skipped(tmp_path):
     flipped = bytearray(encode_batch(RecordBatch.from_records([record(cfg, (1, 1, 0))], cfg.n_xbins)))
     flipped[60] ^= 1  # one bit flipped in a frame between two good ones: the checksum catches it
     os.write(j._fd, bytes(flipped))
+    long = bytearray(encode_batch(RecordBatch.from_records([record(cfg, (1, 1, 2))], cfg.n_xbins)))
+    long[4:8] = (2**31).to_bytes(4, "little")  # a damaged header length: the reader resynchronises
+    os.write(j._fd, bytes(long))
     j.append(RecordBatch.from_records([retried], cfg.n_xbins))
     (log,) = j.logs()
     j.close()
@@ -207,7 +210,7 @@ def test_journal_round_trip_exact_and_torn_frames_skipped(tmp_path):
     with open(log, "ab") as f:
         f.write(frame[: len(frame) // 2])  # what a kill in the middle of a write could leave
     latest, logs, bad = j.read_all()
-    assert bad == 2 and logs == [log]
+    assert bad == 3 and logs == [log]
     assert sorted(map(tuple, latest.index.tolist())) == [(0, 0, 0), (1, 2, 3)]
     row = latest.index.tolist().index([0, 0, 0])
     assert latest.done[row] and latest.attempts[row] == 2  # the later row wins
