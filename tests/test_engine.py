@@ -298,9 +298,10 @@ def test_mpiexec_two_ranks_kill9_worker_then_resume(tmp_path, reference):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert_same_results(reference, store, ignore=("attempts",))
-    # the killed job's cells in flight (at most one per rank) each cost one attempt
+    # the killed job's cells in flight cost at most one attempt each (a per-cell rank's; a rank
+    # that coalesced its results, as rank 0 always does, charges nobody: its cells are suspects)
     extra = extra_attempts(reference, store)
-    assert set(extra.ravel()) <= {0, 1} and 1 <= extra.sum() <= 2
+    assert set(extra.ravel()) <= {0, 1} and extra.sum() <= 2
 
 
 # ---------------------------------------------------------------------------- progress
@@ -467,8 +468,9 @@ def test_cell_killing_its_process_fails_after_max_attempts(tmp_path, reference):
 def test_mpiexec_cell_killing_its_rank_fails_after_max_attempts(tmp_path, reference):
     """Under ``mpiexec -n 2`` the dying cell kills its rank (and mpiexec the job) on every attempt;
     each death counts, so reruns end (never a loop) with that cell FAILED "process died (attempt
-    2/2)".  The other rank's cell in flight may be counted too (which process died is unknowable);
-    raising --max-attempts then completes every cell bit-identically."""
+    2/2)".  The other rank's cell in flight may lose an attempt too (which process died is
+    unknowable), but never its last: it is the only FAILED cell; raising --max-attempts then
+    completes every cell bit-identically."""
     cfg_path = write_config(tmp_path / "c.toml", max_attempts=2)
     store = tmp_path / "s.zarr"
     die = _die_index(store)
@@ -484,8 +486,7 @@ def test_mpiexec_cell_killing_its_rank_fails_after_max_attempts(tmp_path, refere
     got = read_results(store)
     assert got["status"][die] == FAILED and got["attempts"][die] == 2
     assert str(got["error"][die]).startswith("process died (attempt 2/2)")
-    others = [e for ijk, e in np.ndenumerate(got["error"]) if ijk != die and got["status"][ijk] == FAILED]
-    assert all(str(e).startswith("process died") for e in others)
+    assert (got["status"] == FAILED).sum() == 1  # a guess never costs an innocent cell its last attempt
     r = subprocess.run([*cmd, "--max-attempts", "5"], env=subprocess_env(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert_same_results(reference, store, ignore=("attempts",))
@@ -541,8 +542,9 @@ def test_mpiexec_cell_killing_its_rank_inside_a_coalesced_batch_is_found_and_cha
     codes = [r.returncode for r in runs]
     assert len(codes) == 4 and all(c not in (0, 1) for c in codes[:3]) and codes[-1] == 1, codes
     assert "were running when a previous run died" in runs[1].stderr
-    assert "process died (attempt 1/2) on rank 1" in runs[2].stderr
-    assert "process died (attempt 2/2) on rank 0" in runs[3].stderr
+    cell = f"target=Pb E={die.energy_GeV:g} GeV m_a={die.mass_GeV:g} GeV"
+    assert f"{cell}: process died (attempt 1/2) on rank 1" in runs[2].stderr  # the killer, not a neighbour
+    assert f"{cell}: process died (attempt 2/2) on rank 0" in runs[3].stderr
     got = read_results(store)
     assert got["status"][die.index] == FAILED and got["attempts"][die.index] == 2
     assert (got["status"] == FAILED).sum() == 1

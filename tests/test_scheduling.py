@@ -259,12 +259,14 @@ def test_results_are_coalesced_only_where_a_crash_stays_attributable():
     coord = Coordinator(store, cfg, tasks, StopFlag(), Progress(N_REQUESTED, enabled=False), status, 2, 3)
     assert coord.next_tasks(2, rank=1, coalesces=True)[1]  # nothing timed yet: per cell
     coord.submit(CellRecord(tasks[0].index, None, "x", 1e-3, 1, 1))
-    assert not coord.next_tasks(2, rank=1, coalesces=True)[1]  # 1 ms cells: a worker coalesces ...
-    assert coord.next_tasks(2, rank=0)[1]  # ... rank 0 never
+    assert not coord.next_tasks(2, rank=1, coalesces=True)[1]  # 1 ms cells: a worker coalesces
     for _ in range(100):
         coord.submit(CellRecord(tasks[0].index, None, "x", 2 * PER_CELL_MIN_S, 1, 1))
-    assert coord.next_tasks(2, rank=1, coalesces=True)[1]  # slow cells: per cell
-    assert [ln["per_cell"] for ln in store.attempt_log.lines] == [True, False, True, True]
+    assert coord.next_tasks(2, rank=1, coalesces=True)[1]  # slow cells: per cell ...
+    assert not coord.next_tasks(2, rank=0)[1]  # ... but never rank 0's own (its writer thread writes them later)
+    assert [ln["per_cell"] for ln in store.attempt_log.lines] == [True, False, True, False]
+    serial = Coordinator(store, cfg, tasks, StopFlag(), Progress(N_REQUESTED, enabled=False), status, 1, 3)
+    assert serial.next_tasks(2, rank=0)[1] and store.attempt_log.lines[-1]["exclusive"]  # serial: each written at once
 
 
 def _line(cells, rank, per_cell=True, exclusive=False, max_attempts=2):
@@ -339,6 +341,7 @@ def test_suspects_are_computed_alone_exclusive_ones_by_rank0_at_the_end_and_then
         handed.append(got)
     alone = [(b, pc) for b, pc in handed if b[0].alone]
     assert all(len(b) == 1 and pc for b, pc in alone) and len(alone) == 4  # one per batch, per cell
+    assert coord.next_tasks(10, rank=0)[0] == []  # rank 0 under MPI never takes a suspect
     assert tasks[5].index not in {t.index for b, _ in handed for t in b}  # the exclusive one waits ...
     last = coord.next_exclusive()  # ... for rank 0, at the end
     assert last.index == tasks[5].index and store.attempt_log.lines[-1]["exclusive"] is True
@@ -349,6 +352,22 @@ def test_suspects_are_computed_alone_exclusive_ones_by_rank0_at_the_end_and_then
     store.attempt_log = type(store.attempt_log)(None)  # this run ended cleanly
     store.cell_state()
     assert alone[0][0][0].index not in {c for c, _, _ in store.suspects} and len(store.suspects) == 3
+
+
+def test_rank0_of_an_mpi_run_leaves_suspects_to_the_workers():
+    """A suspect at the head of the queue is passed over by rank 0 (its results are written later by
+    its writer thread) and goes, alone and per cell, to the next worker that asks."""
+    from dataclasses import replace
+
+    cfg = small_config()
+    store = MemoryStore(cfg)
+    status, attempts = store.cell_state()
+    tasks = plan_tasks(cfg, status, attempts, 3)
+    tasks[0] = replace(tasks[0], alone=True)
+    coord = Coordinator(store, cfg, tasks, StopFlag(), Progress(N_REQUESTED, enabled=False), status, 2, 3)
+    own, per_cell = coord.next_tasks(3, rank=0)
+    assert own == tasks[1:4] and not per_cell
+    assert coord.next_tasks(3, rank=1, coalesces=True) == ([tasks[0]], True)
 
 
 class _StopAfter:

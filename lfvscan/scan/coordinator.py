@@ -11,8 +11,9 @@ it (thread-safe) and its writer thread flushes it.
   they start (``start_cells``: an attempt that kills its process still counts against
   ``max_attempts``).  It also decides whether the rank reports each result of the batch right
   after its cell (*per cell*: exact attribution of a crash) or coalesces them (issue 13): per cell
-  for rank 0's own cells, for a suspect (a task computed alone) and for cells of at least
-  :data:`PER_CELL_MIN_S` (then batches are single cells anyway), or before any cell is timed.
+  for a suspect (a task computed alone, always by a worker) and for cells of at least
+  :data:`PER_CELL_MIN_S` (then batches are single cells anyway), or before any cell is timed; never
+  for rank 0's own cells under MPI (its writer thread writes them while it computes the next).
 * :meth:`~Coordinator.submit` buffers one finished cell of rank 0, :meth:`~Coordinator.submit_batch`
   a worker's :class:`~lfvscan.store.records.RecordBatch`; tasks handed out but returned uncomputed
   (a draining worker) are :meth:`~Coordinator.give_back` (recorded as such, not queued again:
@@ -78,6 +79,8 @@ class Coordinator:
         self.tasks = collections.deque(t for t in tasks if not t.exclusive)  # popped from the left: O(1) per task
         #: suspects computed at the end of the run with nothing else running (lfvscan.scan.plan)
         self.exclusive = collections.deque(t for t in tasks if t.exclusive)
+        #: suspects rank 0 met in the queue under MPI, for the next worker that asks
+        self.deferred: collections.deque[Task] = collections.deque()
         self.n_xbins = config.n_xbins
         self.stop = stop
         self.progress = progress
@@ -116,16 +119,28 @@ class Coordinator:
         ``coalesces``: the rank may coalesce its results (a worker); the batch is then *per cell*
         (each result reported right after its cell) only if it is a suspect computed alone, if no
         cell has been timed yet, or if cells take at least PER_CELL_MIN_S.  A suspect
-        (``Task.alone``) always leaves in a batch of its own."""
+        (``Task.alone``) always leaves in a batch of its own, to a worker: under MPI rank 0's own
+        results are written by its writer thread while it computes the next cell, so its batches
+        count as coalesced (never per cell) and the suspects it meets are deferred to the workers.
+        A serial run reports every cell at once."""
         with self.lock:
-            if self.stop.is_set() or self.error is not None or not self.tasks:
+            if self.stop.is_set() or self.error is not None or not (self.tasks or self.deferred):
                 return [], True
-            tasks = [self.tasks.popleft()]
-            if not tasks[0].alone:
-                while len(tasks) < n and self.tasks and not self.tasks[0].alone:
-                    tasks.append(self.tasks.popleft())
-            per_cell = (not coalesces or tasks[0].alone or self.mean_cell_s is None
-                        or self.mean_cell_s >= PER_CELL_MIN_S)
+            rank0_of_mpi = rank == 0 and self.n_ranks > 1
+            if rank0_of_mpi:
+                while self.tasks and self.tasks[0].alone:
+                    self.deferred.append(self.tasks.popleft())
+                if not self.tasks:
+                    return [], True
+            if self.deferred and not rank0_of_mpi:
+                tasks = [self.deferred.popleft()]
+            else:
+                tasks = [self.tasks.popleft()]
+                if not tasks[0].alone:
+                    while len(tasks) < n and self.tasks and not self.tasks[0].alone:
+                        tasks.append(self.tasks.popleft())
+            per_cell = not rank0_of_mpi and (not coalesces or tasks[0].alone or self.mean_cell_s is None
+                                             or self.mean_cell_s >= PER_CELL_MIN_S)
             self.in_flight += len(tasks)
             # under the lock: this rank's attempts are logged in the order the tasks left the queue;
             # a serial run is exclusive (nothing else runs, each result is written before the next cell)

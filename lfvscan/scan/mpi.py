@@ -351,9 +351,11 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
     RESULT_WINDOW_S has passed since the last message, with every request, and whenever the queue
     runs dry.  The next batch is asked for when the queue is down to half the last batch (at
     least PREFETCH cells), so rank 0's reply latency is hidden behind the cells still queued.
-    Messages are non-blocking sends (a batch of results of several MB would otherwise wait for
-    rank 0's service thread to post its receive, up to its polling interval, every time); the
-    worker completes them as it goes and waits for all of them before it returns.
+    Messages are non-blocking synchronous sends (``issend``: a batch of results of several MB
+    would otherwise wait for rank 0's service thread to post its receive, up to its polling
+    interval, every time; synchronous, so that a completed send means rank 0 has matched it, not
+    merely that MPI buffered it); the worker completes them as it goes and waits for all of them
+    before a per-cell cell and before it returns.
     """
     from mpi4py import MPI
 
@@ -367,7 +369,7 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
     def send(want: int) -> None:
         batch = RecordBatch.from_records(results, config.n_xbins) if results else None
         msg = (batch, returned[:], stop.signum if stop.is_set() else None, max_rss_MB(), os.getpid(), want, idle[0])
-        sending.append(comm.isend(msg, dest=0, tag=TAG_REQUEST))
+        sending.append(comm.issend(msg, dest=0, tag=TAG_REQUEST))  # completes once rank 0 has matched it
         sending[:] = [req for req in sending if not req.Test()]
         results.clear()
         returned.clear()

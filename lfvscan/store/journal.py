@@ -36,15 +36,21 @@ cells) or is handed to a worker, the writer appends a *started* line to the run'
     {"returned": [[i, j, k, attempt], ...]}          (handed out, given back uncomputed: a drain)
 
 ``per_cell``: the rank reports each of these results right after its cell (so the first attempt
-without a record was the one running when the process died); false: results are coalesced
-(issue 13), and which cell of the batch was running is not known.  ``exclusive``: nothing else
-ran meanwhile (rank 0 computes such cells at the end of a run), so a death is certainly this cell's.
+without a record was the one running when the process died, unless its result was still on its
+way); false: results are coalesced (issue 13, and rank 0's own cells under MPI, which its writer
+thread writes while it computes the next), and which cell of the batch was running is not
+known.  ``exclusive``: nothing else ran meanwhile and every earlier result was written before it
+started (a serial run; rank 0 computing suspects at the end of an MPI run), so a death is
+certainly this cell's.
 
 A run that ends normally has recorded every started cell as finished or returned and deletes its
 log.  A run whose process died (segfault, ``SystemExit``, out-of-memory kill, ``kill -9`` of the
 job) leaves it behind; the next opening turns it into FAILED "process died" records or suspects
-(:func:`died_records`), so a cell that kills its process counts against ``max_attempts`` like
-any failure and never an innocent cell in its place.
+(:func:`died_attempts`), so a cell that kills its process counts against ``max_attempts`` like
+any failure.  Where it is unsure which cell killed the job, innocent cells may lose attempts to
+the guess, but never their last one: a death fails a cell for good only when it is certain.
+An outside ``kill -9`` of a serial run (or of rank 0 computing exclusive cells at the end of an
+MPI run) counts against the cell it interrupted, like a death of that cell.
 """
 
 from __future__ import annotations
@@ -66,7 +72,7 @@ from lfvscan.store.records import CellRecord, RecordBatch, row_dtype
 from lfvscan.util.fileio import write_all
 from lfvscan.xsec.result import ARRAY_FIELDS, CellResult
 
-__all__ = ["CellRecord", "Journal", "RecordBatch", "StartLog", "decode_frames", "died_records", "encode_batch"]
+__all__ = ["CellRecord", "Journal", "RecordBatch", "StartLog", "decode_frames", "died_attempts", "encode_batch"]
 
 JOURNAL_DIR = "journal"
 LOG_SUFFIX = ".jnl"  #: logs of frames (this format)
