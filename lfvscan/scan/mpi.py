@@ -22,7 +22,7 @@
   :class:`~lfvscan.store.records.RecordBatch` per message (issue 13): coalesced over
   :data:`RESULT_WINDOW_S` (and sent with every request and whenever the worker runs dry), or right
   after each cell in a *per cell* batch (slow cells, suspects, the first cells of a run), whose
-  crash is then charged exactly (:func:`lfvscan.store.journal.died_attempts`).  Rank 0 thus
+  crash is then charged to it (:func:`lfvscan.store.journal.died_attempts`).  Rank 0 thus
   handles ~ranks / RESULT_WINDOW_S messages per second whatever the cell cost.
   A worker's stop signal travels with its messages and drains every rank; a worker hands back
   the cells it holds but will not compute.
@@ -345,7 +345,7 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
     """Compute the batches of cells rank 0 hands out until told to stop; returns the cells computed.
 
     Results go to rank 0 as one RecordBatch per message: right after each cell of a per-cell
-    batch (everything computed before it has reached rank 0 before it starts, so a crash in it is
+    batch (rank 0 has matched everything computed before it before it starts, so a crash in it is
     charged to it, :func:`lfvscan.store.journal.died_attempts`; what remains open is rank 0's
     own write latency, milliseconds, if the job dies with it), otherwise coalesced and sent once
     RESULT_WINDOW_S has passed since the last message, with every request, and whenever the queue
