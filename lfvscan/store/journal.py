@@ -68,7 +68,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.schema import DONE, FAILED
-from lfvscan.store.records import CellRecord, RecordBatch, row_dtype
+from lfvscan.store.records import PER_BIN_FIELD, CellRecord, RecordBatch, row_dtype
 from lfvscan.util.fileio import write_all
 from lfvscan.xsec.result import ARRAY_FIELDS, CellResult
 
@@ -105,8 +105,7 @@ def _decode_body(header: bytes, payload: bytes, n_xbins: int | None) -> RecordBa
     if n * dtype.itemsize != len(payload):
         raise ValueError("payload length disagrees with the fields")
     got = np.frombuffer(payload, dtype=dtype, count=n)
-    nb = n_xbins if n_xbins is not None else (dtype["dsigma_dlnx_tau_pb"].shape[0] if "dsigma_dlnx_tau_pb" in
-                                              dtype.names else 0)
+    nb = n_xbins if n_xbins is not None else (dtype[PER_BIN_FIELD].shape[0] if PER_BIN_FIELD in dtype.names else 0)
     if dtype == row_dtype(nb):
         rows = got.copy()
     else:  # written with another schema: common fields copied, missing ones keep their fill value
@@ -461,15 +460,24 @@ def died_attempts(lines: list[dict], attempts: np.ndarray,
 
 def died_message(attempt: int, max_attempts: int, rank: int) -> str:
     """The error text of an attempt whose process died."""
-    return (f"process died (attempt {attempt}/{max_attempts}) on rank {rank}: the process ended while computing "
+    return (f"{DIED_PREFIX}{attempt}/{max_attempts}) on rank {rank}: the process ended while computing "
             "this cell (segfault, SystemExit, out-of-memory kill, or the job was killed)")
+
+
+#: how every "process died" message begins (died_message)
+DIED_PREFIX = "process died (attempt "
+
+
+def is_death(message: str) -> bool:
+    """Whether a cell's error message is a charged process death (:func:`died_message`)."""
+    return message.startswith(DIED_PREFIX)
 
 
 def settled_deaths(status: np.ndarray, attempts: np.ndarray, error: np.ndarray) -> frozenset:
     """(cell, attempt) of the FAILED cells whose last attempt was charged as a process death."""
     failed = np.argwhere(status == FAILED)
     return frozenset((tuple(int(v) for v in c), int(attempts[tuple(c)])) for c in failed
-                     if str(error[tuple(c)]).startswith("process died (attempt "))
+                     if is_death(str(error[tuple(c)])))
 
 
 def live_suspects(suspects: list[Suspect], attempts: np.ndarray, status: np.ndarray) -> list[Suspect]:

@@ -14,7 +14,7 @@ import threading
 import numpy as np
 
 from lfvscan.scan.config import ScanConfig
-from lfvscan.store.journal import Attempt, StartLog, Suspect, died_attempts, live_suspects
+from lfvscan.store.journal import Attempt, StartLog, Suspect, died_attempts, is_death, live_suspects
 from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.xsec.result import CellResult
@@ -51,7 +51,7 @@ class MemoryStore:
             attempts = self.attempts.copy()
         with self._lock:
             settled = frozenset((c, r.attempts) for c, r in self.records.items()
-                                if r.result is None and r.error.startswith("process died (attempt "))
+                                if r.result is None and is_death(r.error))
         self.died, new = died_attempts(lines, attempts, settled)
         self.write_cells(self.died)
         with self._lock:

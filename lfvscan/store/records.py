@@ -59,6 +59,8 @@ def row_dtype(n_xbins: int) -> np.dtype:
 
 
 _FILL = tuple(f.fill for f in RESULT_FIELDS)
+#: a per-bin field: its sub-array length is a batch's number of x_tau bins
+PER_BIN_FIELD = next(f.name for f in RESULT_FIELDS if f.per_bin)
 _NAMES = tuple(f.name for f in RESULT_FIELDS)
 
 
@@ -102,7 +104,7 @@ class RecordBatch:
 
     @property
     def n_xbins(self) -> int:
-        return int(self.rows.dtype["dsigma_dlnx_tau_pb"].shape[0])
+        return int(self.rows.dtype[PER_BIN_FIELD].shape[0])
 
     @property
     def nbytes(self) -> int:
