@@ -250,7 +250,7 @@ def per_item_costs(n_xbins: int = 60, n: int = 2000, batch: int = 100) -> None:
     sys.path.insert(0, str(REPO / "tests"))
     from _scan_cells import cheap_cell
 
-    from lfvscan.scan.config import parse_config
+    from lfvscan.spec.config import parse_config
     from lfvscan.scan.plan import Task
     from lfvscan.store import open_for_scan
     from lfvscan.store.journal import Journal, StartLog, encode_batch, encode_record

@@ -45,8 +45,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "compute_cell": "lfvscan.xsec",
     "CellResult": "lfvscan.xsec",
-    "load_config": "lfvscan.scan.config",
-    "ScanConfig": "lfvscan.scan.config",
+    "load_config": "lfvscan.spec.config",
+    "ScanConfig": "lfvscan.spec.config",
     "run_scan": "lfvscan.scan.engine",
     "load_scan": "lfvscan.store",
     "ScanData": "lfvscan.store",

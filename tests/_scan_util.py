@@ -61,7 +61,7 @@ def small_config(seed: int = 7, max_attempts: int = 3):
     """The small grid as a ScanConfig, straight from the TOML text (no file)."""
     import tomllib
 
-    from lfvscan.scan.config import parse_config
+    from lfvscan.spec.config import parse_config
 
     return parse_config(tomllib.loads(SMALL_TOML.format(store="s.zarr", seed=seed, max_attempts=max_attempts)))
 

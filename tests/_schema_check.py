@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, COORDINATES, FIELDS, RESULT_FIELDS, DONE, FAILED, Field
-from lfvscan.scan.config import parse_config
+from lfvscan.spec.config import parse_config
 from lfvscan.store import load_scan, open_for_scan
 from lfvscan.store.journal import decode_frames, decode_line, encode_batch, encode_record
 from lfvscan.store.records import CellRecord, RecordBatch

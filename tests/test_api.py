@@ -20,7 +20,7 @@ HEAVY = ("vegas", "zarr", "matplotlib", "mpi4py")
 #: where each public name is defined (the layer that owns it)
 HOME = {
     "compute_cell": "lfvscan.xsec", "CellResult": "lfvscan.xsec",
-    "load_config": "lfvscan.scan.config", "ScanConfig": "lfvscan.scan.config",
+    "load_config": "lfvscan.spec.config", "ScanConfig": "lfvscan.spec.config",
     "run_scan": "lfvscan.scan.engine",
     "load_scan": "lfvscan.store", "ScanData": "lfvscan.store",
     "load_experiments": "lfvscan.pheno.experiments", "load_flux": "lfvscan.pheno.flux",
@@ -44,7 +44,7 @@ def test_import_lfvscan_and_cli_is_cheap():
 
 
 def test_status_imports_neither_vegas_nor_matplotlib(tmp_path):
-    from lfvscan.scan.config import load_config
+    from lfvscan.spec.config import load_config
     from lfvscan.store import ScanStore
 
     cfg = tmp_path / "tiny.toml"

@@ -13,7 +13,7 @@ import pytest
 
 from lfvscan import cli
 from lfvscan.errors import EXIT_IO, EXIT_USAGE
-from lfvscan.scan.config import load_config
+from lfvscan.spec.config import load_config
 from lfvscan.scan.engine import run_scan
 from lfvscan.store import open_for_scan, summarize
 

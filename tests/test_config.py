@@ -1,4 +1,4 @@
-"""Scan config (lfvscan.scan.config): grids, validation messages, hashing, shipped configs."""
+"""Scan config (lfvscan.spec.config): grids, validation messages, hashing, shipped configs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lfvscan.scan.config import config_from_dict, load_config, parse_config, physics_diff
+from lfvscan.spec.config import config_from_dict, load_config, parse_config, physics_diff
 from lfvscan.physics.constants import M_MU, M_TAU
 from lfvscan.physics.couplings import DEFAULT_THETA
 from lfvscan.errors import UsageError

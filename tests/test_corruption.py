@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from lfvscan import cli
-from lfvscan.scan.config import load_config
+from lfvscan.spec.config import load_config
 from lfvscan.scan.engine import run_scan
 from lfvscan.store import ScanStore, load_scan, summarize
 from lfvscan.store.chunks import CRC_BYTES, crc32c, write_chunk

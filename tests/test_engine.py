@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lfvscan.scan.config import load_config
+from lfvscan.spec.config import load_config
 from lfvscan.physics import reach
 from lfvscan.scan.engine import run_scan
 from lfvscan.scan.mpi import launch_problem

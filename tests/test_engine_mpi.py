@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from lfvscan.scan.config import load_config
+from lfvscan.spec.config import load_config
 from lfvscan.scan.engine import run_scan
 from lfvscan.scan.signals import StopFlag
 from lfvscan.errors import UsageError
@@ -203,7 +203,7 @@ def test_coalesced_batches_of_megabytes_both_ways_never_deadlock(tmp_path):
     cell)."""
     import tomllib
 
-    from lfvscan.scan.config import parse_config
+    from lfvscan.spec.config import parse_config
 
     comm, d, _ = shared_setup(tmp_path)
     cfg = parse_config(tomllib.loads(BIG_TOML.format(n_energies=20)))

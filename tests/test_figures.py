@@ -178,7 +178,7 @@ def test_figures_bad_input_exit2_nothing_written(store, tmp_path, capsys, argv, 
 
 def test_incomplete_real_store_warns_and_limits_nan(tmp_path, capsys):
     """A store with no computed cell: every needed cell is listed as missing, limits are NaN."""
-    from lfvscan.scan.config import load_config
+    from lfvscan.spec.config import load_config
     from lfvscan.store import ScanStore
 
     cfg = tmp_path / "tiny.toml"

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from lfvscan.errors import UsageError
-from lfvscan.scan.config import load_config, parse_config
+from lfvscan.spec.config import load_config, parse_config
 from lfvscan.scan.engine import run_scan
 from lfvscan.scan.plan import cell_seed
 from lfvscan.scan.signals import StopFlag

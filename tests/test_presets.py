@@ -105,14 +105,14 @@ _TOML = 'seed = 5\nrel_err = 0.05\nn_xbins = 6\nmasses_GeV = [2.0, 20.0]\n{extra
 def _config(extra=""):
     import tomllib
 
-    from lfvscan.scan.config import parse_config
+    from lfvscan.spec.config import parse_config
 
     return parse_config(tomllib.loads(_TOML.format(extra=extra)))
 
 
 def test_config_physics_key_and_hash():
     from lfvscan.errors import UsageError
-    from lfvscan.scan.config import physics_diff
+    from lfvscan.spec.config import physics_diff
 
     plain, pdg, thesis = _config(), _config('physics = "pdg-2024"\n'), _config('physics = "thesis-2024"\n')
     assert plain.physics == "pdg-2024" and thesis.physics == "thesis-2024"

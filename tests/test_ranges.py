@@ -12,7 +12,7 @@ import pytest
 
 from lfvscan import cli
 from lfvscan.errors import EXIT_UNCONVERGED, UsageError
-from lfvscan.scan.config import parse_config
+from lfvscan.spec.config import parse_config
 from lfvscan.scan.engine import run_scan
 from lfvscan.store import summarize
 from lfvscan.store.scandata import DONE, FAILED

@@ -19,10 +19,10 @@ import pytest
 
 from lfvscan.cli import main
 from lfvscan.pheno.limits import read_limits_csv, scan_hash
-from lfvscan.pheno.run import (
+from lfvscan.workflow.run import (
     FIGURES_DIR, FIGURES_MANIFEST, LIMITS_FILE, limits_table, recorded_limits_key,
 )
-from lfvscan.pheno.run_progress import RunProgress
+from lfvscan.workflow.progress import RunProgress
 from lfvscan.store import load_scan
 
 from _scan_util import UNDER_MPI

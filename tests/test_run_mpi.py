@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from lfvscan.pheno.run import LIMITS_FILE, RunOptions, run_pipeline
-from lfvscan.scan.config import load_config
+from lfvscan.workflow.run import LIMITS_FILE, RunOptions, run_pipeline
+from lfvscan.spec.config import load_config
 from lfvscan.scan.engine import run_scan
 from lfvscan.store import load_scan
 from lfvscan.pheno.limits import read_limits_csv, scan_hash

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from lfvscan.xsec.result import x_tau_edges
-from lfvscan.scan.config import parse_config
+from lfvscan.spec.config import parse_config
 from lfvscan.scan.engine import cell_seed
 from lfvscan.errors import UsageError
 from lfvscan.schema import CELL_FIELDS, RESULT_FIELDS

@@ -2,7 +2,7 @@
 
 Under ``mpiexec`` every rank scans; rank 0 then writes ``OUT/limits.csv`` and ``OUT/figures/``.
 Rerunning resumes the scan and rebuilds only what is stale, judged from the store's content hash
-(:mod:`lfvscan.pheno.run`).  Exit status: as ``lfvscan scan`` (0 complete, 1 failed cells, 3 complete but short of precision: limits
+(:mod:`lfvscan.workflow.run`).  Exit status: as ``lfvscan scan`` (0 complete, 1 failed cells, 3 complete but short of precision: limits
 and figures are still made, with the missing cells named; 2 usage error; 128+signal interrupted).
 """
 
@@ -30,7 +30,7 @@ def add_parser(sub):
 def run(args) -> int:
     from lfvscan.cli.limits import parse_overrides
     from lfvscan.pheno.limits import DEFAULT_N_REQ
-    from lfvscan.pheno.run import RunOptions, limits_table, run_pipeline
+    from lfvscan.workflow.run import RunOptions, limits_table, run_pipeline
     from lfvscan.plots.figures import check_formats
 
     config, text, store = scan_config(args)

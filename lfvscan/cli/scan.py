@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lfvscan.scan.config import load_config
+from lfvscan.spec.config import load_config
 from lfvscan.errors import UsageError
 
 

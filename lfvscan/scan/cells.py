@@ -29,7 +29,7 @@ import numpy as np
 
 from lfvscan.errors import UsageError
 from lfvscan.physics.presets import DEFAULT_PRESET, get_preset
-from lfvscan.scan.config import ScanConfig
+from lfvscan.spec.config import ScanConfig
 from lfvscan.scan.plan import Task
 from lfvscan.schema import REQUIRED, RESULT_FIELDS
 from lfvscan.store.records import CellRecord

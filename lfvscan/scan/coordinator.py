@@ -36,7 +36,7 @@ import time
 
 import numpy as np
 
-from lfvscan.scan.config import ScanConfig
+from lfvscan.spec.config import ScanConfig
 from lfvscan.scan.plan import Task
 from lfvscan.scan.progress import Progress
 from lfvscan.scan.signals import StopFlag

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from lfvscan.errors import EXIT_IO, EXIT_UNCONVERGED, UsageError, describe_environment_error
 from lfvscan.scan.cells import CellFn, compute_task, resolve_cell_fn
-from lfvscan.scan.config import ScanConfig, check_same_physics
+from lfvscan.spec.config import ScanConfig, check_same_physics
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
 from lfvscan.scan.mpi import EXIT_RANK_LOST, RankLost, get_world, launch_problem, run_rank0, run_worker
 from lfvscan.scan.plan import cell_seed, plan_tasks

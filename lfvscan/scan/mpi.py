@@ -49,7 +49,7 @@ import time
 import traceback
 
 from lfvscan.scan.cells import CellFn, compute_task
-from lfvscan.scan.config import ScanConfig
+from lfvscan.spec.config import ScanConfig
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
 from lfvscan.scan.plan import Task
 from lfvscan.scan.signals import StopFlag

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lfvscan.physics import reach
-from lfvscan.scan.config import ScanConfig
+from lfvscan.spec.config import ScanConfig
 from lfvscan.store.scandata import FAILED, PENDING
 
 

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 if TYPE_CHECKING:
     import numpy as np
 
-    from lfvscan.scan.config import ScanConfig
+    from lfvscan.spec.config import ScanConfig
     from lfvscan.store.journal import Attempt, Suspect
     from lfvscan.store.records import CellRecord, RecordBatch
 

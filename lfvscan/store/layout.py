@@ -37,7 +37,7 @@ import numpy as np
 from lfvscan import __version__
 from lfvscan.errors import UsageError
 from lfvscan.physics.presets import get_preset
-from lfvscan.scan.config import ScanConfig
+from lfvscan.spec.config import ScanConfig
 from lfvscan.schema import CELL_FIELDS, COORDINATES, SKIPPED, STATUS_NAMES, Field
 from lfvscan.store.chunks import write_chunk
 from lfvscan.xsec.result import x_tau_edges

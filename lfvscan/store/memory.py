@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from lfvscan.scan.config import ScanConfig
+from lfvscan.spec.config import ScanConfig
 from lfvscan.store.journal import Attempt, StartLog, Suspect, died_attempts, is_death, live_suspects
 from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED

@@ -162,7 +162,7 @@ class RecordBatch:
     # ------------------------------------------------------------------ reading back
     def record(self, row: int, config) -> CellRecord:
         """Row ``row`` as a :class:`CellRecord`; the result's cell coordinates, x_tau grid, theta and
-        convention come from ``config`` (a :class:`lfvscan.scan.config.ScanConfig`)."""
+        convention come from ``config`` (a :class:`lfvscan.spec.config.ScanConfig`)."""
         i, j, k = (int(v) for v in self.index[row])
         result = None
         if self.done[row]:

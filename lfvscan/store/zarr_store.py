@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.scan.config import ScanConfig, check_same_physics, config_from_dict
+from lfvscan.spec.config import ScanConfig, check_same_physics, config_from_dict
 from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, DONE, FAILED, FIELDS, PENDING, RESULT_FIELDS, SKIPPED
 from lfvscan.store import layout
 from lfvscan.store.chunks import RowCache, chunk_path, clean_partials, write_chunk
@@ -71,7 +71,7 @@ def store_grid(group, config: ScanConfig, path: Path) -> ScanConfig:
     after checking that the store's coordinate arrays hold exactly ``config``'s grid.
 
     Cells are always addressed by the store's own axes (issue 11): a store written before the
-    canonical target order (:func:`lfvscan.scan.config.canonical_target_order`) keeps its order,
+    canonical target order (:func:`lfvscan.spec.config.canonical_target_order`) keeps its order,
     and its cells stay where its coordinates say.  Raises :class:`UsageError` if the coordinate
     arrays are unreadable or disagree with the store's config attributes (a damaged store).
     """

@@ -40,7 +40,7 @@ from lfvscan.errors import EXIT_UNCONVERGED
 from lfvscan.pheno.limits import (
     DEFAULT_N_REQ, SUMMARY_MASSES_GEV, check_n_req, read_limits_csv, read_limits_header, scan_hash, summary_columns,
 )
-from lfvscan.pheno.run_progress import RunProgress
+from lfvscan.workflow.progress import RunProgress
 
 LIMITS_FILE = "limits.csv"
 FIGURES_DIR = "figures"
@@ -159,7 +159,7 @@ def run_pipeline(config, config_text: str, store: str | Path, out: str | Path, o
                  *, progress: RunProgress | None = None, command: str | None = None) -> RunResult:
     """Scan (all ranks), then limits and figures (rank 0), each rebuilt only when stale.
 
-    ``config``: a :class:`~lfvscan.scan.config.ScanConfig` and ``config_text`` its TOML;
+    ``config``: a :class:`~lfvscan.spec.config.ScanConfig` and ``config_text`` its TOML;
     ``store``: the store path; ``out``: the output directory (``limits.csv``, ``figures/``).
     Raises :class:`lfvscan.errors.UsageError` for bad input (config/store mismatch, unknown
     experiment, ...), before anything is written when it can be checked early.
