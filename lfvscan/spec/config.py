@@ -1,4 +1,4 @@
-"""Scan configuration: a TOML file loaded into frozen dataclasses (architecture.md, issue 4).
+"""Scan configuration: a TOML file loaded into frozen dataclasses (docs/architecture.md).
 
 A scan is the grid targets x union(energies) x masses; a (target, energy) pair that the target
 does not request is stored as SKIPPED.  Example::
@@ -29,20 +29,20 @@ Testing / extension hook: ``cell_function = "module:function"`` replaces
 config hash, so a store made with it is never mixed with one made with the real physics.
 
 ``physics`` names a :class:`lfvscan.physics.presets.PhysicsPreset` (docs/physics.md §14 item 29); it
-is hashed, but the default ``"pdg-2024"`` is left out of the hashed dict, so configs written before
-presets existed keep their hash and their stores resume.
+is hashed, but the default ``"pdg-2024"`` is left out of the hashed dict, so that a config that does
+not name a preset and one that names the default have the same hash and resume the same store.
 
 ``store``, ``max_attempts``, ``max_cells``, ``cell_timeout_s``, ``rank_timeout_s`` and
 ``rank0_computes_up_to`` are *run settings*: they may change between runs of one store.
 Everything else is *physics* and is hashed; resuming a store with different physics is refused.
 
-Grid identity (issue 11): the grid is known by its coordinate *values*, never by the order a
+Grid identity: the grid is known by its coordinate *values*, never by the order a
 config lists them in.  Energies and masses are sorted; targets are put in the canonical order
 (:data:`canonical_target_order`: by element symbol, so ``Pb`` before ``W`` as in
 ``configs/*.toml``).  A config listing ``W`` before ``Pb`` is the same grid, the same hash, the
 same per-cell seeds (a function of the global seed and the flat index in the canonical grid) and
 resumes the same store.  A store's own axis order is read from its coordinate arrays
-(:meth:`ScanConfig.with_target_order`), so a store written before canonical ordering is still
+(:meth:`ScanConfig.with_target_order`), so a store whose target axis is in another order is
 mapped cell by cell by its coordinates.
 """
 
@@ -52,7 +52,7 @@ import hashlib
 import json
 import math
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -83,8 +83,6 @@ TOP_KEYS = (
 )
 TARGET_KEYS = ("name", "energies_GeV")
 GRID_KEYS = ("min", "max", "n")
-#: keys that may differ between runs of one store (not hashed)
-RUN_KEYS = ("store", "max_attempts", "max_cells", "cell_timeout_s", "rank_timeout_s", "rank0_computes_up_to")
 #: default bound on the grid size (targets x energies x masses, skipped cells included): 50x the
 #: paper grid (3864); a store then holds ~(16 n_xbins + 150) bytes per cell (220 MB at 60 bins),
 #: which post-processing reads into memory.  Raise it with the config key ``max_cells``.
@@ -171,7 +169,7 @@ class ScanConfig:
 
     def physics_dict(self) -> dict:
         """Everything that determines the results (JSON-able); the config hash covers exactly this.
-        ``physics`` appears only when it is not the default preset (hashes of older configs stay).
+        ``physics`` appears only when it is not the default preset (see the module docstring).
 
         The grid enters through :meth:`grid_coordinates` (order-free), so two configs listing the
         same targets, energies and masses in another order have the same hash."""
@@ -300,62 +298,139 @@ def canonical_target_order(targets) -> tuple[TargetSpec, ...]:
     return tuple(sorted(targets, key=lambda t: t.name))
 
 
+#: scalar settings: key -> (accepted types, what the error message says it must be); defaults are
+#: the :class:`ScanConfig` field defaults, ``seed`` is required
+_SETTINGS = {
+    "seed": (int, "an integer"),
+    "rel_err": ((int, float), "a number"),
+    "theta": ((int, float), "a number (radians)"),
+    "convention": (str, "a string"),
+    "n_xbins": (int, "an integer"),
+    "max_attempts": (int, "an integer"),
+    "cell_timeout_s": ((int, float), "a number of seconds"),
+    "rank_timeout_s": ((int, float), "a number of seconds"),
+    "store": (str, "a string (path)"),
+    "cell_function": (str, 'a string "module:function"'),
+    "physics": (str, "a string (preset name)"),
+    "max_cells": (int, "an integer"),
+    "rank0_computes_up_to": (int, "an integer (ranks)"),
+}
+_REQUIRED = ("seed",)
+
+
+def _typed_settings(data: dict, problems: list[str]) -> dict:
+    """The scalar settings of ``data`` with their types checked; a missing or mistyped one takes its
+    :class:`ScanConfig` default (a problem is recorded for it)."""
+    defaults = {f.name: f.default for f in fields(ScanConfig)}
+    out = {}
+    for key, (types, label) in _SETTINGS.items():
+        default = None if key in _REQUIRED else defaults[key]
+        if key not in data:
+            if default is None:
+                problems.append(f"missing required key {key!r}")
+            out[key] = default
+            continue
+        v = data[key]
+        if isinstance(v, bool) or not isinstance(v, types):
+            problems.append(f"{key} must be {label}, got {v!r}")
+            v = default
+        out[key] = v
+    return out
+
+
+def _setting_problems(s: dict) -> list[str]:
+    """Range and membership checks of the typed scalar settings (docs/physics.md §7.11 for the
+    physics ranges)."""
+    problems = []
+    if s["rank0_computes_up_to"] < 0:
+        problems.append(f"rank0_computes_up_to must be >= 0 (0: rank 0 never computes), got {s['rank0_computes_up_to']}")
+    if s["max_cells"] < 1:
+        problems.append(f"max_cells must be >= 1, got {s['max_cells']}")
+    if isinstance(s["seed"], int) and s["seed"] < 0:
+        problems.append(f"seed must be >= 0, got {s['seed']}")
+    if REL_ERR.problem(s["rel_err"]):
+        problems.append(REL_ERR.problem(s["rel_err"]))
+    if not math.isfinite(s["theta"]):
+        problems.append(f"theta must be finite, got {s['theta']!r}")
+    if s["convention"] not in CONVENTIONS:
+        problems.append(f"convention must be one of {', '.join(CONVENTIONS)}, got {s['convention']!r}")
+    if N_XBINS.problem(s["n_xbins"]):
+        problems.append(N_XBINS.problem(s["n_xbins"]))
+    if s["max_attempts"] < 1:
+        problems.append(f"max_attempts must be >= 1, got {s['max_attempts']}")
+    if s["physics"] not in PRESETS:
+        problems.append(f"physics must be one of {', '.join(PRESETS)}, got {s['physics']!r}")
+    for key, zero in (("cell_timeout_s", "none"), ("rank_timeout_s", "automatic")):
+        v = s[key]
+        if not (math.isfinite(v) and v >= 0):
+            problems.append(f"{key} must be a finite number of seconds >= 0 (0: {zero}), got {v!r}")
+    if s["cell_function"] and s["cell_function"].count(":") != 1:
+        problems.append(f'cell_function must look like "module:function", got {s["cell_function"]!r}')
+    return problems
+
+
+def _target_specs(raw_targets, max_cells: int, problems: list[str]) -> list[TargetSpec]:
+    """The ``[[targets]]`` tables as :class:`TargetSpec` (known target, energies in range, each target
+    once); a bad table is left out and recorded in ``problems``."""
+    if raw_targets is None:
+        problems.append("missing [[targets]] (at least one target)")
+        return []
+    if not isinstance(raw_targets, list) or not all(isinstance(t, dict) for t in raw_targets):
+        problems.append("targets must be an array of tables [[targets]]")
+        return []
+    if not raw_targets:
+        problems.append("targets is empty (empty grid)")
+        return []
+    targets: list[TargetSpec] = []
+    for k, t in enumerate(raw_targets):
+        where = f"targets[{k}]"
+        extra = sorted(set(t) - set(TARGET_KEYS))
+        if extra:
+            problems.append(f"{where}: unknown key(s) {', '.join(map(repr, extra))} (allowed: {', '.join(TARGET_KEYS)})")
+        name = t.get("name")
+        if not isinstance(name, str):
+            problems.append(f"{where}: name must be a string, got {name!r}")
+            continue
+        try:
+            name = get_target(name).name
+        except ValueError:
+            problems.append(f"{where}: unknown target {name!r} (known: {', '.join(TARGETS)})")
+            continue
+        where = f"targets[{k}] ({name})"
+        if name in [x.name for x in targets]:
+            problems.append(f"{where}: target listed twice")
+            continue
+        if "energies_GeV" not in t:
+            problems.append(f"{where}: missing energies_GeV")
+            continue
+        energies = _in_range(_grid(t["energies_GeV"], f"{where}.energies_GeV", problems, max_cells), ENERGY_GEV,
+                             f"{where}.energies_GeV", problems)
+        if energies:
+            targets.append(TargetSpec(name, energies))
+    return targets
+
+
+def _grid_size_problem(targets: list[TargetSpec], masses: tuple[float, ...], n_xbins: int, max_cells: int) -> str:
+    """A problem line if the grid (targets x union of energies x masses) exceeds ``max_cells``."""
+    n_energies = len({e for t in targets for e in t.energies_GeV})
+    n_cells = len(targets) * n_energies * len(masses)
+    if n_cells <= max_cells:
+        return ""
+    mb = n_cells * (16 * int(n_xbins) + 150) / 1e6
+    return (f"the grid has {n_cells} cells ({len(targets)} targets x {n_energies} energies x "
+            f"{len(masses)} masses; a store of ~{mb:.0f} MB read into memory by post-processing), "
+            f"more than max_cells = {max_cells}; raise max_cells in the config if you mean it")
+
+
 def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
     """Validate a parsed TOML dict; raise :class:`UsageError` listing every problem found."""
     problems: list[str] = []
     unknown = sorted(set(data) - set(TOP_KEYS))
     if unknown:
         problems.append(f"unknown key(s) {', '.join(map(repr, unknown))} (allowed: {', '.join(TOP_KEYS)})")
-
-    def typed(key, types, default, label):
-        if key not in data:
-            if default is None:
-                problems.append(f"missing required key {key!r}")
-            return default
-        v = data[key]
-        if isinstance(v, bool) or not isinstance(v, types):
-            problems.append(f"{key} must be {label}, got {v!r}")
-            return default
-        return v
-
-    seed = typed("seed", int, None, "an integer")
-    rel_err = typed("rel_err", (int, float), 0.005, "a number")
-    theta = typed("theta", (int, float), DEFAULT_THETA, "a number (radians)")
-    convention = typed("convention", str, "eq3", "a string")
-    n_xbins = typed("n_xbins", int, 60, "an integer")
-    max_attempts = typed("max_attempts", int, 3, "an integer")
-    cell_timeout_s = typed("cell_timeout_s", (int, float), DEFAULT_CELL_TIMEOUT_S, "a number of seconds")
-    rank_timeout_s = typed("rank_timeout_s", (int, float), 0.0, "a number of seconds")
-    store = typed("store", str, "scan.zarr", "a string (path)")
-    cell_function = typed("cell_function", str, "", 'a string "module:function"')
-    physics = typed("physics", str, DEFAULT_PRESET.name, "a string (preset name)")
-    max_cells = typed("max_cells", int, MAX_CELLS, "an integer")
-    rank0_computes_up_to = typed("rank0_computes_up_to", int, RANK0_COMPUTES_UP_TO, "an integer (ranks)")
-    if rank0_computes_up_to < 0:
-        problems.append(f"rank0_computes_up_to must be >= 0 (0: rank 0 never computes), got {rank0_computes_up_to}")
-    if max_cells < 1:
-        problems.append(f"max_cells must be >= 1, got {max_cells}")
-        max_cells = MAX_CELLS
-
-    if isinstance(seed, int) and seed < 0:
-        problems.append(f"seed must be >= 0, got {seed}")
-    if rel_err is not None and REL_ERR.problem(rel_err):
-        problems.append(REL_ERR.problem(rel_err))
-    if not math.isfinite(theta):
-        problems.append(f"theta must be finite, got {theta!r}")
-    if convention not in CONVENTIONS:
-        problems.append(f"convention must be one of {', '.join(CONVENTIONS)}, got {convention!r}")
-    if N_XBINS.problem(n_xbins):
-        problems.append(N_XBINS.problem(n_xbins))
-    if max_attempts < 1:
-        problems.append(f"max_attempts must be >= 1, got {max_attempts}")
-    if physics not in PRESETS:
-        problems.append(f"physics must be one of {', '.join(PRESETS)}, got {physics!r}")
-    for key, v in (("cell_timeout_s", cell_timeout_s), ("rank_timeout_s", rank_timeout_s)):
-        if not (math.isfinite(v) and v >= 0):
-            problems.append(f"{key} must be a finite number of seconds >= 0 (0: {'none' if key == 'cell_timeout_s' else 'automatic'}), got {v!r}")
-    if cell_function and cell_function.count(":") != 1:
-        problems.append(f'cell_function must look like "module:function", got {cell_function!r}')
+    settings = _typed_settings(data, problems)
+    problems += _setting_problems(settings)
+    max_cells = settings["max_cells"] if settings["max_cells"] >= 1 else MAX_CELLS
 
     masses: tuple[float, ...] = ()
     if "masses_GeV" in data:
@@ -363,70 +438,16 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
                            problems)
     else:
         problems.append("missing required key 'masses_GeV'")
-
-    targets: list[TargetSpec] = []
-    raw_targets = data.get("targets")
-    if raw_targets is None:
-        problems.append("missing [[targets]] (at least one target)")
-    elif not isinstance(raw_targets, list) or not all(isinstance(t, dict) for t in raw_targets):
-        problems.append("targets must be an array of tables [[targets]]")
-    elif not raw_targets:
-        problems.append("targets is empty (empty grid)")
-    else:
-        for k, t in enumerate(raw_targets):
-            where = f"targets[{k}]"
-            extra = sorted(set(t) - set(TARGET_KEYS))
-            if extra:
-                problems.append(f"{where}: unknown key(s) {', '.join(map(repr, extra))} (allowed: {', '.join(TARGET_KEYS)})")
-            name = t.get("name")
-            if not isinstance(name, str):
-                problems.append(f"{where}: name must be a string, got {name!r}")
-                continue
-            try:
-                name = get_target(name).name
-            except ValueError:
-                problems.append(f"{where}: unknown target {name!r} (known: {', '.join(TARGETS)})")
-                continue
-            where = f"targets[{k}] ({name})"
-            if name in [x.name for x in targets]:
-                problems.append(f"{where}: target listed twice")
-                continue
-            if "energies_GeV" not in t:
-                problems.append(f"{where}: missing energies_GeV")
-                continue
-            energies = _in_range(_grid(t["energies_GeV"], f"{where}.energies_GeV", problems, max_cells), ENERGY_GEV,
-                                 f"{where}.energies_GeV", problems)
-            if energies:
-                targets.append(TargetSpec(name, energies))
-
+    targets = _target_specs(data.get("targets"), max_cells, problems)
     if not problems and targets and masses:
-        n_energies = len({e for t in targets for e in t.energies_GeV})
-        n_cells = len(targets) * n_energies * len(masses)
-        if n_cells > max_cells:
-            mb = n_cells * (16 * int(n_xbins) + 150) / 1e6
-            problems.append(f"the grid has {n_cells} cells ({len(targets)} targets x {n_energies} energies x "
-                            f"{len(masses)} masses; a store of ~{mb:.0f} MB read into memory by post-processing), "
-                            f"more than max_cells = {max_cells}; raise max_cells in the config if you mean it")
+        too_large = _grid_size_problem(targets, masses, settings["n_xbins"], max_cells)
+        problems += [too_large] if too_large else []
     if problems:
         raise UsageError(f"invalid scan config {source}: " + "; ".join(problems))
-    return ScanConfig(
-        targets=canonical_target_order(targets),
-        masses_GeV=masses,
-        seed=int(seed),
-        rel_err=float(rel_err),
-        theta=float(theta),
-        convention=convention,
-        n_xbins=int(n_xbins),
-        max_attempts=int(max_attempts),
-        cell_timeout_s=float(cell_timeout_s),
-        rank_timeout_s=float(rank_timeout_s),
-        store=store,
-        cell_function=cell_function,
-        physics=physics,
-        max_cells=int(max_cells),
-        rank0_computes_up_to=int(rank0_computes_up_to),
-        source=source,
-    )
+    numeric = {"seed": int, "rel_err": float, "theta": float, "n_xbins": int, "max_attempts": int,
+               "cell_timeout_s": float, "rank_timeout_s": float, "max_cells": int, "rank0_computes_up_to": int}
+    settings = {k: numeric.get(k, lambda v: v)(v) for k, v in settings.items()}
+    return ScanConfig(targets=canonical_target_order(targets), masses_GeV=masses, source=source, **settings)
 
 
 def load_config(path: str | Path) -> ScanConfig:

@@ -1,4 +1,4 @@
-"""From a scan config to limits and figures in one call: ``lfvscan run CONFIG`` (issue 12).
+"""From a scan config to limits and figures in one call: ``lfvscan run CONFIG``.
 
 Three stages, each rebuilt only when stale:
 
