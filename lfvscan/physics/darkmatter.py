@@ -65,10 +65,11 @@ def annihilation_tau_mu_open(m_chi, *, m_heavy: float = M_TAU, m_light: float = 
 
 def sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi=DEFAULT_G_CHI, width_a=0.0, m_light_formula: float = M_MU,
                           *, m_heavy: float = M_TAU, m_light: float = M_MU):
-    """General form of Eq. (13) (docs/physics.md §5.1): <sigma v>_taumu [GeV^-2], both charges.
+    """General form of Eq. (13) (docs/physics.md §5.1): <sigma v>_taumu [GeV^-2], both charges::
 
-    <sigma v> = g_chi^2 lambda^(1/2)(s, m_tau^2, m_mu^2) {g_S^2 [s - (m_tau+m_mu)^2]
-                + g_P^2 [s - (m_tau-m_mu)^2]} / (16 pi m_chi^2 [(s - m_a^2)^2 + m_a^2 Gamma_a^2]),
+        <sigma v> = g_chi^2 lambda^(1/2)(s, m_tau^2, m_mu^2) {g_S^2 [s - (m_tau+m_mu)^2]
+                    + g_P^2 [s - (m_tau-m_mu)^2]} / (16 pi m_chi^2 [(s - m_a^2)^2 + m_a^2 Gamma_a^2]),
+
     s = 4 m_chi^2, with m_tau = ``m_heavy`` and m_mu = ``m_light_formula`` [GeV] (``0`` gives the
     m_mu -> 0 form).  ``width_a`` = Gamma_a [GeV] (0 = neglected; matters only near m_a = 2 m_chi).
     Exactly 0 below the physical threshold 2 m_chi <= ``m_heavy`` + ``m_light`` (the true lighter

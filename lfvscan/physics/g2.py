@@ -63,6 +63,8 @@ _X, _U, _W = _graded_nodes()
 def delta_amu_yukawa(m_a, g_S, g_P, m_lepton: float = M_MU, m_loop: float = M_TAU):
     """Exact one-loop Delta a_mu (docs/physics.md §4.1) for Yukawas (g_S, g_P); dimensionless.
 
+    ::
+
         Delta a_mu = m_mu^2 / (8 pi^2 m_a^2) int_0^1 dx
                      [g_S^2 x^2 (1 + eps - x) + g_P^2 x^2 (1 - eps - x)]
                      / [(1 - x)(1 - lam^2 x) + eps^2 lam^2 x],

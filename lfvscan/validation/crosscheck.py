@@ -350,9 +350,11 @@ def mc_sigma_2to2_decay(
 ) -> MCResult:
     """sigma(mu N -> tau N a) for g = 1 [pb] from the §7.9 2->2 x decay Monte Carlo.
 
-    docs/physics.md §7.9:
-    sigma = 1/(4M|p|) int dm_X^2/(2 pi) int dt 2pi/(16 pi^2 2M|p|) int dOmega* |p*|/(16 pi^2 m_X) |M|^2
-          = alpha^2/(128 pi^2 M^2 |p|^2) int dm_X^2 dt dOmega* (|p*|/m_X) F^2(t) A / t^2,
+    docs/physics.md §7.9::
+
+        sigma = 1/(4M|p|) int dm_X^2/(2 pi) int dt 2pi/(16 pi^2 2M|p|) int dOmega* |p*|/(16 pi^2 m_X) |M|^2
+              = alpha^2/(128 pi^2 M^2 |p|^2) int dm_X^2 dt dOmega* (|p*|/m_X) F^2(t) A / t^2,
+
     with |M|^2 = e^4 F^2/t^2 A (§7.4) evaluated from explicit four-vectors in the nucleus rest
     frame.  Plain (non-adaptive) Monte Carlo with importance sampling log(m_X^2 - thr) and log t;
     the error is the standard error of the mean.  Coherent/incoherent parts use f2_coherent /
