@@ -12,17 +12,11 @@ from __future__ import annotations
 
 import re
 import sys
-import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # the package is installed into the venv; the path keeps a plain checkout buildable too
 sys.path.insert(0, str(ROOT))
-
-# autosummary imports every module of the package to list it, and lfvscan/__main__.py runs the
-# command line on import (``python -m lfvscan``); an empty stand-in keeps sphinx-build's own argv
-# away from lfvscan's parser.  The stand-in is private (leading underscore) and is not documented.
-sys.modules.setdefault("lfvscan.__main__", types.ModuleType("lfvscan.__main__"))
 
 import lfvscan  # noqa: E402
 

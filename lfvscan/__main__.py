@@ -1,5 +1,8 @@
+"""``python -m lfvscan``: the command line (:func:`lfvscan.cli.main`)."""
+
 import sys
 
 from lfvscan.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())
