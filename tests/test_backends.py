@@ -95,8 +95,11 @@ def test_a_new_store_is_a_backend_with_every_cell_pending_or_skipped(kind):
     b = kind.new(cfg)
     assert isinstance(b, ScanBackend) and b.config.shape == cfg.shape
     status, attempts = b.cell_state()
+    assert status.shape == attempts.shape == cfg.shape and status.dtype == np.int8 and attempts.dtype == np.int32
     requested = np.broadcast_to(cfg.requested()[:, :, None], cfg.shape)
-    assert (status == np.where(requested, PENDING, SKIPPED)).all() and not attempts.any()
+    assert (status == np.where(requested, PENDING, SKIPPED)).all() and (status == SKIPPED).any() and not attempts.any()
+    with pytest.raises(ValueError, match=r"cell \(0, 0, 0\) is not requested"):
+        b.write_cells([CellRecord((0, 0, 0), None, "x", 0.0, 0, 1)])  # Pb is not scanned at 100 GeV
     cells = b.read_cells()
     assert list(cells) == [f.name for f in CELL_FIELDS]
     assert np.isnan(cells["sigma_pb"]).all() and (cells["error"] == "").all()

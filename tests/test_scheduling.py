@@ -22,7 +22,6 @@ from lfvscan.scan.engine import run_scan
 from lfvscan.scan.plan import Isolation, cell_seed, plan_tasks
 from lfvscan.scan.progress import Progress
 from lfvscan.scan.signals import StopFlag
-from lfvscan.store.backend import ScanBackend
 from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.store.memory import MemoryStore
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
@@ -68,18 +67,6 @@ def uninterrupted():
     out = run_scan(cfg, store, cell_fn=cheap_cell, quiet=True)
     assert out.exit_code == 0 and out.done == out.total == N_REQUESTED
     return memory_results(store)
-
-
-def test_memory_store_is_a_scan_backend_and_skips_unrequested_cells():
-    cfg = small_config()
-    store = MemoryStore(cfg)
-    assert isinstance(store, ScanBackend)
-    status, attempts = store.cell_state()
-    assert status.shape == attempts.shape == cfg.shape and status.dtype == np.int8
-    assert ((status == PENDING) == cfg.requested()[:, :, None]).all()
-    assert ((status == SKIPPED) == ~cfg.requested()[:, :, None]).all() and (status == SKIPPED).any()
-    with pytest.raises(ValueError, match="not requested"):
-        store.write_cells([CellRecord((0, 0, 0), None, "x", 0.0, 0, 1)])  # Pb is not scanned at 100 GeV
 
 
 def test_every_requested_cell_done_once_with_its_seed():

@@ -77,8 +77,9 @@ class ScanStore:
         self.n_xbins = self.config.n_xbins
         self.journal = Journal(self.path, self.n_xbins)
         self.attempt_log = AttemptLog(self.journal.dir)  #: attempts started by this run
+        self._requested = self.config.requested()
         self._rows = RowCache(self.path, group)  # rows of the single writer
-        self._arrays = RowArrays(self.path, group, self._rows, self.config.requested(), writable)
+        self._arrays = RowArrays(self.path, group, self._rows, self._requested, writable)
         self._fold = Fold(group, self._rows, self.journal, self.shape[1])
         self._lock_fd: int | None = None
 
@@ -203,6 +204,9 @@ class ScanStore:
         batch = as_batch(records, self.n_xbins)
         if not len(batch):
             return
+        unrequested = ~self._requested[batch.index[:, 0], batch.index[:, 1]]
+        if unrequested.any():
+            raise ValueError(f"cell {tuple(int(v) for v in batch.index[unrequested][0])} is not requested by the config")
         self.journal.append(batch)  # shapes were checked per cell on arrival (lfvscan.scan.cells)
         self._fold.add(batch)
         self.attempt_log.finished(batch.index)
