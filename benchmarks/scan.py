@@ -248,12 +248,15 @@ def per_item_costs(n_xbins: int = 60, n: int = 2000, batch: int = 100) -> None:
     import tracemalloc
 
     sys.path.insert(0, str(REPO / "tests"))
+    from _legacy_journal import encode_record
     from _scan_cells import cheap_cell
 
     from lfvscan.spec.config import parse_config
     from lfvscan.scan.plan import Task
     from lfvscan.store import open_for_scan
-    from lfvscan.store.journal import Journal, StartLog, encode_batch, encode_record
+    from lfvscan.store.attempt_log import AttemptLog
+    from lfvscan.store.frames import encode_batch
+    from lfvscan.store.journal import Journal
     from lfvscan.store.records import CellRecord, RecordBatch
     import tomllib
 
@@ -282,8 +285,8 @@ def per_item_costs(n_xbins: int = 60, n: int = 2000, batch: int = 100) -> None:
         store.sync_interval_s = 1e9
         fold = per(lambda: ([store.write_cells(b) for b in batches], store.sync()))
         store.close()
-        log = StartLog(Path(d) / "att")
-        att = per(lambda: [log.started([((0, 0, k), 1) for k in range(i, i + batch)], 1, 3) for i in range(0, n, batch)],
+        log = AttemptLog(Path(d) / "att")
+        att = per(lambda: [log.started([((0, 0, k), 1) for k in range(i, i + batch)], 1, 3, False, False) for i in range(0, n, batch)],
                   n // batch)
         log.close()
     tracemalloc.start()

@@ -16,10 +16,12 @@ import numpy as np
 from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, COORDINATES, FIELDS, RESULT_FIELDS, DONE, FAILED, Field
 from lfvscan.spec.config import parse_config
 from lfvscan.store import load_scan, open_for_scan
-from lfvscan.store.journal import decode_frames, decode_line, encode_batch, encode_record
+from lfvscan.store.frames import decode_frames, encode_batch
+from lfvscan.store.legacy_journal import decode_record
 from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.xsec.result import CellResult, x_tau_edges
 
+from _legacy_journal import encode_record
 from _scan_util import SMALL_TOML
 
 DONE_CELL, FAILED_CELL = (1, 3, 4), (0, 1, 2)
@@ -70,11 +72,11 @@ def check_cell_result_fields() -> None:
 
 def check_journal_round_trip(rec: CellRecord, cfg) -> None:
     """Every result field and record attribute reads back bit-exactly, with its Python type, from
-    a journal frame (this format) and from a line (the previous format, still read)."""
+    a journal frame and from a JSON line (the format of lfvscan 0.1.0, read too)."""
     (batch,), bad = decode_frames(encode_batch(RecordBatch.from_records([rec], cfg.n_xbins)))
     assert bad == 0
     _check_same_record(rec, batch.record(0, cfg))
-    _check_same_record(rec, decode_line(encode_record(rec)))
+    _check_same_record(rec, decode_record(encode_record(rec)))
 
 
 def _check_same_record(rec: CellRecord, back: CellRecord) -> None:

@@ -15,7 +15,7 @@ from lfvscan import cli
 from lfvscan.errors import EXIT_IO, EXIT_USAGE
 from lfvscan.spec.config import load_config
 from lfvscan.scan.engine import run_scan
-from lfvscan.store import open_for_scan, summarize
+from lfvscan.store import open_for_scan, store_status
 
 from _scan_cells import cheap_cell
 from _scan_util import SMALL_TOML, UNDER_MPI, subprocess_env, write_config
@@ -85,10 +85,10 @@ def test_disk_full_during_a_scan_loses_nothing(tmp_path, capsys, monkeypatch):
     cfg, store = write_config(tmp_path / "c.toml"), tmp_path / "s.zarr"
     assert cli.main(["scan", str(cfg), "--store", str(store), "--quiet"]) == EXIT_IO
     assert "No space left on device" in _one_line(capsys, "lfvscan scan: I/O or environment error:")
-    assert summarize(store)["counts"]["done"] == 3
+    assert store_status(store)["counts"]["done"] == 3
     monkeypatch.setattr(Journal, "append", real)
     assert cli.main(["scan", str(cfg), "--store", str(store), "--quiet"]) == 0
-    assert summarize(store)["complete"]
+    assert store_status(store)["complete"]
 
 
 def test_disk_full_while_creating_a_store_leaves_nothing(tmp_path, capsys, monkeypatch):

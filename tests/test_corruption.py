@@ -16,7 +16,7 @@ import pytest
 from lfvscan import cli
 from lfvscan.spec.config import load_config
 from lfvscan.scan.engine import run_scan
-from lfvscan.store import ScanStore, load_scan, summarize
+from lfvscan.store import ScanStore, load_scan, store_status
 from lfvscan.store.chunks import CRC_BYTES, crc32c, write_chunk
 from lfvscan.store.scandata import DONE, PENDING
 
@@ -85,7 +85,7 @@ def test_damaged_chunk_detected_no_crash_then_recomputed_bit_identical(tmp_path,
     name, damage = DAMAGE[what]
     damage(_chunk(store, name))
 
-    s = summarize(store)  # status verifies every chunk
+    s = store_status(store)  # status verifies every chunk
     assert [(d["target"], d["energy_GeV"], d["arrays"]) for d in s["damaged"]] == [("Pb", 160.0, [name])]
     assert not s["complete"] and s["counts"]["pending"] == 5 and s["counts"]["done"] == 20
     assert cli.main(["status", str(store)]) == 0
@@ -98,7 +98,7 @@ def test_damaged_chunk_detected_no_crash_then_recomputed_bit_identical(tmp_path,
         out = run_scan(load_config(cfg_path), str(store), cell_fn=cheap_cell, quiet=True)
     assert out.exit_code == 0 and out.computed_this_run == 5
     assert_same_results(ref, store)
-    assert summarize(store)["damaged"] == [] and summarize(store)["complete"]
+    assert store_status(store)["damaged"] == [] and store_status(store)["complete"]
 
 
 def test_zarr_readers_verify_the_checksum_too(tmp_path, reference):
@@ -139,6 +139,6 @@ def test_limits_agree_with_status_before_the_first_fold(tmp_path):
     path = tmp_path / "s.zarr"
     assert (ScanStore.open(path).read("status") == DONE).sum() == 0  # nothing folded
     d = load_scan(path)
-    assert int((d.status == DONE).sum()) == summarize(path)["counts"]["done"] == 25
+    assert int((d.status == DONE).sum()) == store_status(path)["counts"]["done"] == 25
     assert np.isfinite(d.sigma_pb[d.status == DONE]).all()
     store.close()

@@ -14,7 +14,7 @@ from lfvscan import cli
 from lfvscan.errors import EXIT_UNCONVERGED, UsageError
 from lfvscan.spec.config import parse_config
 from lfvscan.scan.engine import run_scan
-from lfvscan.store import summarize
+from lfvscan.store import store_status
 from lfvscan.store.scandata import DONE, FAILED
 from lfvscan.util.ranges import ENERGY_GEV, MASS_GEV, N_XBINS, REL_ERR
 from lfvscan.xsec import compute_cell
@@ -98,7 +98,7 @@ def test_xsec_unconverged_says_so_in_text_json_and_exit_status(capsys, monkeypat
 def test_nan_or_negative_result_becomes_a_failed_cell(tmp_path, cell_fn, word):
     cfg = small_config()
     out = run_scan(cfg, str(tmp_path / "s.zarr"), cell_fn=cell_fn, quiet=True)
-    s = summarize(tmp_path / "s.zarr")
+    s = store_status(tmp_path / "s.zarr")
     # m_a = 2 GeV is open at all 5 requested (target, energy) rows
     assert out.exit_code == 1 and out.failed == 5 == s["counts"]["failed"] and s["counts"]["done"] == 20
     assert all(word in f["error"] and "must be finite and >= 0 pb" in f["error"] for f in s["failures"])
@@ -113,7 +113,7 @@ def test_unconverged_cells_are_counted_by_status_and_the_scan_exits_3(tmp_path):
     r = run_scan_cli(cfg, store, "--quiet")
     assert r.returncode == EXIT_UNCONVERGED, r.stderr
     assert "5 done cell(s) did not reach the requested rel_err" in r.stderr
-    s = summarize(store)
+    s = store_status(store)
     assert s["complete"] and s["unconverged"] == 5
     assert {u["mass_GeV"] for u in s["unconverged_cells"]} == {2.0}
     status = cli.main(["status", str(store)])

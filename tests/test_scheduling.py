@@ -16,12 +16,12 @@ import pytest
 
 from lfvscan.errors import UsageError
 from lfvscan.physics import reach
+from lfvscan.scan.attribution import settle
 from lfvscan.scan.coordinator import Coordinator
 from lfvscan.scan.engine import run_scan
-from lfvscan.scan.plan import cell_seed, plan_tasks
+from lfvscan.scan.plan import Isolation, cell_seed, plan_tasks
 from lfvscan.scan.progress import Progress
 from lfvscan.scan.signals import StopFlag
-from lfvscan.store.backend import ScanBackend
 from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.store.memory import MemoryStore
 from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
@@ -67,18 +67,6 @@ def uninterrupted():
     out = run_scan(cfg, store, cell_fn=cheap_cell, quiet=True)
     assert out.exit_code == 0 and out.done == out.total == N_REQUESTED
     return memory_results(store)
-
-
-def test_memory_store_is_a_scan_backend_and_skips_unrequested_cells():
-    cfg = small_config()
-    store = MemoryStore(cfg)
-    assert isinstance(store, ScanBackend)
-    status, attempts = store.cell_state()
-    assert status.shape == attempts.shape == cfg.shape and status.dtype == np.int8
-    assert ((status == PENDING) == cfg.requested()[:, :, None]).all()
-    assert ((status == SKIPPED) == ~cfg.requested()[:, :, None]).all() and (status == SKIPPED).any()
-    with pytest.raises(ValueError, match="not requested"):
-        store.write_cells([CellRecord((0, 0, 0), None, "x", 0.0, 0, 1)])  # Pb is not scanned at 100 GeV
 
 
 def test_every_requested_cell_done_once_with_its_seed():
@@ -249,8 +237,8 @@ def test_batches_hold_the_target_work_and_shrink_on_the_tail():
 
 def test_results_are_coalesced_only_where_a_crash_stays_attributable():
     """Per-cell reporting (a crash charged to the cell that was running) for rank 0's own cells, before
-    any cell is timed, for cells of PER_CELL_MIN_S or more, and for suspects; workers coalesce fast cells."""
-    from lfvscan.scan.coordinator import PER_CELL_MIN_S
+    any cell is timed, for cells of REPORT_EACH_MIN_S or more, and for suspects; workers coalesce fast cells."""
+    from lfvscan.scan.coordinator import REPORT_EACH_MIN_S
 
     cfg = small_config()
     store = MemoryStore(cfg)
@@ -261,7 +249,7 @@ def test_results_are_coalesced_only_where_a_crash_stays_attributable():
     coord.submit(CellRecord(tasks[0].index, None, "x", 1e-3, 1, 1))
     assert not coord.next_tasks(2, rank=1, coalesces=True)[1]  # 1 ms cells: a worker coalesces
     for _ in range(100):
-        coord.submit(CellRecord(tasks[0].index, None, "x", 2 * PER_CELL_MIN_S, 1, 1))
+        coord.submit(CellRecord(tasks[0].index, None, "x", 2 * REPORT_EACH_MIN_S, 1, 1))
     assert coord.next_tasks(2, rank=1, coalesces=True)[1]  # slow cells: per cell ...
     assert not coord.next_tasks(2, rank=0)[1]  # ... but never rank 0's own (its writer thread writes them later)
     assert [ln["per_cell"] for ln in store.attempt_log.lines] == [True, False, True, False]
@@ -277,9 +265,9 @@ def _line(cells, rank, per_cell=True, exclusive=False, max_attempts=2):
 
 
 def test_a_death_is_charged_only_where_it_is_certain():
-    """died_attempts on hand-made attempt logs (lfvscan.store.journal): which dead attempts are
+    """died_attempts on hand-made attempt logs (lfvscan.scan.attribution): which dead attempts are
     charged, which become suspects (computed alone; exclusive = at the end with nothing else running)."""
-    from lfvscan.store.journal import died_attempts
+    from lfvscan.scan.attribution import died_attempts
 
     a, b, c, d, e = (0, 0, 0), (0, 0, 1), (0, 0, 2), (0, 1, 0), (0, 1, 1)
     att = np.zeros((1, 2, 3), dtype=np.int32)
@@ -316,7 +304,7 @@ def test_a_death_is_charged_only_where_it_is_certain():
 
 
 def test_suspects_are_computed_alone_exclusive_ones_by_rank0_at_the_end_and_then_cleared():
-    """A MemoryStore whose run died: the suspects come out of cell_state, are planned alone in their
+    """A MemoryStore whose run died: the suspects come out of settling, are planned alone in their
     cost order, handed out one per batch (per cell); exclusive ones only through next_exclusive; a
     finished attempt clears a suspect."""
     cfg = small_config(max_attempts=2)
@@ -329,17 +317,18 @@ def test_suspects_are_computed_alone_exclusive_ones_by_rank0_at_the_end_and_then
     coord.flush()
     coalesced, per_cell = coord.next_tasks(4, rank=1, coalesces=True)
     assert not per_cell  # then rank 1 dies with all four: the next run
+    settled = settle(store)
     status, attempts = store.cell_state()
-    assert store.died == [] and store.suspects == sorted((t.index, 1, False) for t in coalesced)
-    replan = plan_tasks(cfg, status, attempts, 2, suspects=store.suspects + [(tasks[5].index, 1, True)])
+    assert settled.died == [] and settled.suspects == sorted((t.index, 1, False) for t in coalesced)
+    replan = plan_tasks(cfg, status, attempts, 2, suspects=settled.suspects + [(tasks[5].index, 1, True)])
     assert [t.index for t in replan] == [t.index for t in plan_tasks(cfg, status, attempts, 2)]  # cost order kept
-    assert {t.index for t in replan if t.alone} == {t.index for t in coalesced} | {tasks[5].index}
+    assert {t.index for t in replan if t.isolation != Isolation.SHARED} == {t.index for t in coalesced} | {tasks[5].index}
     coord = Coordinator(store, cfg, replan, StopFlag(), Progress(N_REQUESTED, enabled=False), status, 2, 2)
     coord.submit(CellRecord(first[0].index, None, "x", 1e-3, 1, 2))
     handed = []
     while (got := coord.next_tasks(10, rank=1, coalesces=True))[0]:
         handed.append(got)
-    alone = [(b, pc) for b, pc in handed if b[0].alone]
+    alone = [(b, pc) for b, pc in handed if b[0].isolation != Isolation.SHARED]
     assert all(len(b) == 1 and pc for b, pc in alone) and len(alone) == 4  # one per batch, per cell
     assert coord.next_tasks(10, rank=0)[0] == []  # rank 0 under MPI never takes a suspect
     assert tasks[5].index not in {t.index for b, _ in handed for t in b}  # the exclusive one waits ...
@@ -350,8 +339,8 @@ def test_suspects_are_computed_alone_exclusive_ones_by_rank0_at_the_end_and_then
                                                 cfg.n_xbins))
     coord.flush()
     store.attempt_log = type(store.attempt_log)(None)  # this run ended cleanly
-    store.cell_state()
-    assert alone[0][0][0].index not in {c for c, _, _ in store.suspects} and len(store.suspects) == 3
+    suspects = settle(store).suspects
+    assert alone[0][0][0].index not in {c for c, _, _ in suspects} and len(suspects) == 3
 
 
 def test_rank0_of_an_mpi_run_leaves_suspects_to_the_workers():
@@ -363,7 +352,7 @@ def test_rank0_of_an_mpi_run_leaves_suspects_to_the_workers():
     store = MemoryStore(cfg)
     status, attempts = store.cell_state()
     tasks = plan_tasks(cfg, status, attempts, 3)
-    tasks[0] = replace(tasks[0], alone=True)
+    tasks[0] = replace(tasks[0], isolation=Isolation.ALONE)
     coord = Coordinator(store, cfg, tasks, StopFlag(), Progress(N_REQUESTED, enabled=False), status, 2, 3)
     own, per_cell = coord.next_tasks(3, rank=0)
     assert own == tasks[1:4] and not per_cell

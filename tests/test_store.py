@@ -17,9 +17,9 @@ from lfvscan.spec.config import parse_config
 from lfvscan.scan.engine import cell_seed
 from lfvscan.errors import UsageError
 from lfvscan.schema import CELL_FIELDS, RESULT_FIELDS
-from lfvscan.store import DONE, FAILED, PENDING, SKIPPED, ScanStore, load_scan, open_for_scan, summarize
+from lfvscan.store import DONE, FAILED, PENDING, SKIPPED, ScanStore, load_scan, open_for_scan, store_status
 from lfvscan.store.chunks import RowCache, write_chunk
-from lfvscan.store.journal import CellRecord
+from lfvscan.store.records import CellRecord
 
 from _scan_cells import cheap_cell
 from _scan_util import SMALL_TOML, subprocess_env, UNDER_MPI
@@ -158,11 +158,11 @@ def test_journal_survives_kill_and_is_folded_on_resume(tmp_path):
     store.write_cells([rec])
     path = tmp_path / "s.zarr"
     assert ScanStore.open(path).read("status")[0, 1, 1] == PENDING  # arrays not folded yet ...
-    assert summarize(path)["counts"]["done"] == 1  # ... but status counts the journal ...
-    early = load_scan(path)  # ... and so does post-processing (issue 11: limits agree with status)
+    assert store_status(path)["counts"]["done"] == 1  # ... but status counts the journal ...
+    early = load_scan(path)  # ... and so does post-processing (limits agree with status)
     assert early.status[0, 1, 1] == DONE and early.sigma_pb[0, 1, 1] == rec.result.sigma_pb
     np.testing.assert_array_equal(early.dsigma_dlnx_tau_pb[0, 1, 1], rec.result.dsigma_dlnx_tau_pb)
-    store._pending.clear()  # what a kill -9 leaves: the journal file only ...
+    store._fold.pending.clear()  # what a kill -9 leaves: the journal file only ...
     os.close(store._lock_fd)  # ... and the writer lock released by the dying process
     store2, created = open_for_scan(path, cfg)
     store2.close()
@@ -177,7 +177,8 @@ def test_journal_round_trip_exact_and_torn_frames_skipped(tmp_path):
     """Journal frames read back bit-identically (also nan/inf/-0.0/subnormals); a torn or corrupt
     frame is skipped and counted, not fatal, and the frames after a corrupt one are still read; a
     later row for the same cell wins."""
-    from lfvscan.store.journal import Journal, decode_frames, encode_batch, read_log
+    from lfvscan.store.frames import decode_frames, encode_batch
+    from lfvscan.store.journal import Journal, read_log
     from lfvscan.store.records import RecordBatch
 
     cfg = config()
@@ -217,15 +218,17 @@ def test_journal_round_trip_exact_and_torn_frames_skipped(tmp_path):
     assert read_log(tmp_path / "missing.jnl") == ([], 0)
 
 
-def test_journal_of_the_previous_line_format_is_still_read(tmp_path):
-    """A store left by a scan of the previous version (JSON lines, ``*.log``) resumes: its lines,
-    failures alone included, read back exactly, torn ones skipped, and newer frames win."""
-    from lfvscan.store.journal import Journal, decode_line, encode_record
+def test_journal_of_json_lines_is_read(tmp_path):
+    """A store left by lfvscan 0.1.0 (JSON-line journal, ``*.log``) resumes: its lines, failures
+    alone included, read back exactly, torn ones skipped, and newer frames win."""
+    from _legacy_journal import encode_record
+    from lfvscan.store.journal import Journal
+    from lfvscan.store.legacy_journal import decode_record
     from lfvscan.store.records import RecordBatch
 
     cfg = config()
     rec = record(cfg, (1, 2, 3))
-    back = decode_line(encode_record(rec))
+    back = decode_record(encode_record(rec))
     assert back.result.dsigma_dlnx_tau_pb.tobytes() == np.asarray(rec.result.dsigma_dlnx_tau_pb).tobytes()
     (tmp_path / "journal").mkdir()
     old = tmp_path / "journal" / f"{1:020d}-1.log"
@@ -249,8 +252,8 @@ def test_journal_of_the_previous_line_format_is_still_read(tmp_path):
 
 def test_journal_frames_of_another_schema_read_back_by_field_name(tmp_path):
     """A frame written before a field existed reads that field as its fill value (NaN); a field
-    the schema no longer has is ignored; the rest is bit-exact."""
-    from lfvscan.store.journal import decode_frames, encode_batch
+    the schema does not have is ignored; the rest is bit-exact."""
+    from lfvscan.store.frames import decode_frames, encode_batch
     from lfvscan.store.records import RecordBatch, row_dtype
 
     cfg = config()
@@ -271,20 +274,20 @@ def test_a_large_append_is_split_into_frames_and_the_latest_row_of_a_cell_wins(t
     """Rows beyond FRAME_MAX_BYTES go into several frames of one write (frame lengths are 32-bit);
     they read back in order, and RecordBatch.latest keeps the last row of each cell whatever the
     size of the index values."""
-    from lfvscan.store import journal
+    from lfvscan.store import frames, journal
     from lfvscan.store.records import RecordBatch
 
     cfg = config()
     recs = [record(cfg, (0, 1, k), attempts=1 + k) for k in range(5)] + [record(cfg, (0, 1, 2), attempts=9)]
     batch = RecordBatch.from_records(recs, cfg.n_xbins)
-    monkeypatch.setattr(journal, "FRAME_MAX_BYTES", 2 * batch.rows.dtype.itemsize)
+    monkeypatch.setattr(frames, "FRAME_MAX_BYTES", 2 * batch.rows.dtype.itemsize)
     j = journal.Journal(tmp_path, cfg.n_xbins)
     j.append(batch)
     (log,) = j.logs()
     j.close()
-    frames, bad = journal.decode_frames(log.read_bytes())
-    assert bad == 0 and [len(f) for f in frames] == [2, 2, 2]
-    assert RecordBatch.concat(frames).rows.tobytes() == batch.rows.tobytes()
+    got, bad = frames.decode_frames(log.read_bytes())
+    assert bad == 0 and [len(f) for f in got] == [2, 2, 2]
+    assert RecordBatch.concat(got).rows.tobytes() == batch.rows.tobytes()
     latest, _, _ = j.read_all()
     assert latest.index[:, 2].tolist() == [0, 1, 3, 4, 2] and latest.attempts.tolist() == [1, 2, 4, 5, 9]
     big = RecordBatch.from_records(recs[:2], cfg.n_xbins)
@@ -368,11 +371,11 @@ def test_summary_rate_and_eta_from_run_info(filled):
     store = ScanStore.open(path, writable=True)
     store.write_run_info({"state": "running", "started_unix": 1000.0, "updated_unix": 1006.0,
                           "heartbeat_seconds": 5, "computed_this_run": 3})
-    s = summarize(path, now=1007.0)
+    s = store_status(path, now=1007.0)
     assert s["rate_cells_per_s"] == pytest.approx(0.5)  # 3 cells in 6 s
     assert s["eta_s"] == pytest.approx(23 / 0.5)  # 22 pending + 1 failed still retryable
     assert s["state"] == "running"
-    s = summarize(path, now=1006.0 + 3600)
+    s = store_status(path, now=1006.0 + 3600)
     assert s["state"].startswith("stale")
 
 
@@ -386,12 +389,12 @@ def test_status_says_killed_when_rank0_of_this_host_is_gone(filled):
     info = {"state": "running", "started_unix": 1000.0, "updated_unix": 1006.0, "heartbeat_seconds": 5,
             "computed_this_run": 3, "host": socket.gethostname()}
     store.write_run_info({**info, "pid": dead.pid})
-    s = summarize(path, now=1007.0)  # fresh heartbeat, but the process is gone
+    s = store_status(path, now=1007.0)  # fresh heartbeat, but the process is gone
     assert s["state"].startswith("killed") and str(dead.pid) in s["state"]
     store.write_run_info({**info, "pid": os.getpid()})
-    assert summarize(path, now=1007.0)["state"] == "running"
+    assert store_status(path, now=1007.0)["state"] == "running"
     store.write_run_info({**info, "pid": dead.pid, "host": "another-node"})  # cannot check: heartbeat decides
-    assert summarize(path, now=1007.0)["state"] == "running"
+    assert store_status(path, now=1007.0)["state"] == "running"
 
 
 def test_empty_directory_and_killed_creation_leftovers(tmp_path):
@@ -497,24 +500,28 @@ def test_settling_a_dead_run_twice_charges_nobody_twice(tmp_path):
     suspects."""
     import shutil
 
+    from lfvscan.scan.attribution import settle
+
     cfg = config()
     path = tmp_path / "s.zarr"
     store, _ = open_for_scan(path, cfg)
-    store.start_cells([((0, 1, 0), 1), ((0, 1, 1), 1)], 1, 3, per_cell=True)
-    store.start_cells([((1, 2, 0), 1), ((1, 2, 1), 1)], 2, 3, per_cell=False)
+    store.start_cells([((0, 1, 0), 1), ((0, 1, 1), 1)], 1, 3, reports_each=True, exclusive=False)
+    store.start_cells([((1, 2, 0), 1), ((1, 2, 1), 1)], 2, 3, reports_each=False, exclusive=False)
     os.close(store.attempt_log._fd)  # the run dies here: its attempt log stays ...
     os.close(store._lock_fd)  # ... and its lock is released with the process
     (log,) = (path / "journal").glob("*.started")
     kept = tmp_path / "kept.started"
     shutil.copy(log, kept)
     again, _ = open_for_scan(path, cfg)
-    assert [(r.index, r.attempts) for r in again.died] == [((0, 1, 0), 1)]
+    first = settle(again)
+    assert [(r.index, r.attempts) for r in first.died] == [((0, 1, 0), 1)]
     suspects = [((0, 1, 0), 2, False), ((1, 2, 0), 1, False), ((1, 2, 1), 1, False)]
-    assert again.suspects == suspects
+    assert first.suspects == suspects
     again.close()
     shutil.copy(kept, log)  # as if the settling had been killed before it deleted the log
     third, _ = open_for_scan(path, cfg)
-    assert third.died == [] and third.suspects == suspects
+    second = settle(third)
+    assert second.died == [] and second.suspects == suspects
     third.close()
     d = load_scan(path)
     assert d.attempts[0, 1, 0] == 1 and d.attempts[0, 1, 1] == 0 and d.status[0, 1, 1] == PENDING

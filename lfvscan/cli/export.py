@@ -2,7 +2,7 @@
 
 Every result array with its units, description and dimension names as attributes, the limits
 when given, and the provenance (config, config hash, versions, creation time) as file attributes
-(:mod:`lfvscan.pheno.export`).  A running scan is exported as of its last fold.
+(:mod:`lfvscan.pheno.export`).  A running scan is exported with every cell it has recorded so far.
 """
 
 from __future__ import annotations

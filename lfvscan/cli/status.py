@@ -22,9 +22,9 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from lfvscan.store import summarize
+    from lfvscan.store import store_status
 
-    s = summarize(args.store)
+    s = store_status(args.store)
     if args.json:
         print(json.dumps(s))
         return 0

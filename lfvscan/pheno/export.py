@@ -74,12 +74,13 @@ def export_hdf5(store: str | Path, to: str | Path, *, limits_csv: str | Path | N
     (replaced atomically).  Returns {"arrays": names written, "limits": curve keys}."""
     import h5py
 
-    from lfvscan.store import ScanStore
+    from lfvscan.store.load import open_backend
 
     if not Path(store).is_dir():
         raise UsageError(f"store {str(store)!r} not found")
     limits = read_limits_file(limits_csv) if limits_csv is not None else None
-    st = ScanStore.open(store)
+    st = open_backend(store)
+    st_attrs = st.read_attrs()
     to = Path(to)
     to.parent.mkdir(parents=True, exist_ok=True)
     tmp = to.with_name(to.name + f".partial.{os.getpid()}")
@@ -90,19 +91,20 @@ def export_hdf5(store: str | Path, to: str | Path, *, limits_csv: str | Path | N
                 "format": EXPORT_FORMAT,
                 "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "store": str(store),
-                "config_toml": str(st.attrs.get("config_toml", "")),
-                "config_hash": str(st.attrs.get("config_hash", "")),
-                "store_lfvscan_version": str(st.attrs.get("lfvscan_version", "")),
-                "store_created_unix": str(st.attrs.get("created_unix", "")),
+                "config_toml": str(st_attrs.get("config_toml", "")),
+                "config_hash": str(st_attrs.get("config_hash", "")),
+                "store_lfvscan_version": str(st_attrs.get("lfvscan_version", "")),
+                "store_created_unix": str(st_attrs.get("created_unix", "")),
                 "status_codes": json.dumps({str(k): v for k, v in STATUS_NAMES.items()}),
                 "theta": float(st.config.theta),
                 "convention": str(st.config.convention),
                 **_versions(),
             }
             h5.attrs.update(attrs)
+            arrays = {**st.read_coordinates(), **st.read_cells()}
             for f in COORDINATES + CELL_FIELDS:
-                if f.name in st.group:
-                    _write(h5, f.name, st.read(f.name), f)
+                if f.name in arrays:
+                    _write(h5, f.name, arrays[f.name], f)
                     written.append(f.name)
             if limits is not None:
                 prov, curves = limits

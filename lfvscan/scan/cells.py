@@ -62,8 +62,8 @@ def resolve_cell_fn(spec: str) -> CellFn:
 
 
 def preset_kwargs(config: ScanConfig) -> dict:
-    """``{"physics": name}`` for a non-default physics preset, else ``{}`` (cell functions written
-    before presets existed keep working on default configs)."""
+    """``{"physics": name}`` for a non-default physics preset, else ``{}`` (cell functions without a
+    ``physics`` keyword work on default configs)."""
     return {} if config.physics == DEFAULT_PRESET.name else {"physics": config.physics}
 
 
@@ -143,7 +143,7 @@ def _check_result(res, config: ScanConfig, task: Task) -> None:
     _check_values(res)
 
 
-#: cross sections [pb] and their errors: every one must be finite and >= 0 (issue 11) (every
+#: cross sections [pb] and their errors: every one must be finite and >= 0 (every
 #: result field of the schema in pb), in the order _check_values concatenates them: scalars first
 CHECKED_VALUES = tuple(f.name for f in sorted((f for f in RESULT_FIELDS if f.unit == "pb"), key=lambda f: f.per_bin))
 _N_SCALARS = sum(1 for f in RESULT_FIELDS if f.unit == "pb" and not f.per_bin)
@@ -157,8 +157,8 @@ def _check_values(res: CellResult) -> None:
     a bool.  A violation raises ValueError naming the quantity and value; the cell becomes FAILED
     with that message instead of being stored as a good number.
 
-    One vectorised test over all the values, per-field verdicts by ``reduceat`` (issue 13: a loop
-    of numpy calls per field cost ~90 us per cell)."""
+    One vectorised test over all the values, per-field verdicts by ``reduceat`` (a loop of numpy
+    calls per field would cost ~90 us per cell)."""
     scalars = np.array([getattr(res, name) for name in CHECKED_VALUES[:_N_SCALARS]], dtype=float)
     hists = [getattr(res, name) for name in CHECKED_VALUES[_N_SCALARS:]]  # shapes checked: (n_xbins,) each
     flat = np.concatenate([scalars, *hists]).astype(float, copy=False)

@@ -10,10 +10,11 @@ it (thread-safe) and its writer thread flushes it.
   flag is set (drain) or an error happened, and records their attempts in the store *before*
   they start (``start_cells``: an attempt that kills its process still counts against
   ``max_attempts``).  It also decides whether the rank reports each result of the batch right
-  after its cell (*per cell*: exact attribution of a crash) or coalesces them (issue 13): per cell
-  for a suspect (a task computed alone, always by a worker) and for cells of at least
-  :data:`PER_CELL_MIN_S` (then batches are single cells anyway), or before any cell is timed; never
-  for rank 0's own cells under MPI (its writer thread writes them while it computes the next).
+  after its cell (``reports_each``: exact attribution of a crash, :mod:`lfvscan.scan.attribution`)
+  or coalesces them: each reported for a suspect (a task computed in isolation, always by a
+  worker) and for cells of at least :data:`REPORT_EACH_MIN_S` (then batches are single cells
+  anyway), or before any cell is timed; never for rank 0's own cells under MPI (its writer thread
+  writes them while it computes the next).
 * :meth:`~Coordinator.submit` buffers one finished cell of rank 0, :meth:`~Coordinator.submit_batch`
   a worker's :class:`~lfvscan.store.records.RecordBatch`; tasks handed out but returned uncomputed
   (a draining worker) are :meth:`~Coordinator.give_back` (recorded as such, not queued again:
@@ -37,7 +38,7 @@ import time
 import numpy as np
 
 from lfvscan.spec.config import ScanConfig
-from lfvscan.scan.plan import Task
+from lfvscan.scan.plan import Isolation, Task
 from lfvscan.scan.progress import Progress
 from lfvscan.scan.signals import StopFlag
 from lfvscan.store.backend import ScanBackend
@@ -49,9 +50,9 @@ from lfvscan.store.scandata import DONE, FAILED
 BATCH_TARGET_S = 0.25
 BATCH_MAX = 1000  #: cells per batch at most
 EMA_WEIGHT = 0.1  #: weight of the latest cell in the running mean cell time
-#: cells expected to take at least this long [s] are reported one by one (per cell); shorter ones
+#: cells expected to take at least this long [s] are reported one by one (reports_each); shorter ones
 #: are coalesced by the workers (one message per ~RESULT_WINDOW_S, lfvscan.scan.mpi)
-PER_CELL_MIN_S = BATCH_TARGET_S
+REPORT_EACH_MIN_S = BATCH_TARGET_S
 
 
 def cpu_seconds() -> float:
@@ -76,9 +77,10 @@ class Coordinator:
                  heartbeat_s: float = 5.0):
         self.store = store
         self.config = config
-        self.tasks = collections.deque(t for t in tasks if not t.exclusive)  # popped from the left: O(1) per task
+        # popped from the left: O(1) per task
+        self.tasks = collections.deque(t for t in tasks if t.isolation != Isolation.EXCLUSIVE)
         #: suspects computed at the end of the run with nothing else running (lfvscan.scan.plan)
-        self.exclusive = collections.deque(t for t in tasks if t.exclusive)
+        self.exclusive = collections.deque(t for t in tasks if t.isolation == Isolation.EXCLUSIVE)
         #: suspects rank 0 met in the queue under MPI, for the next worker that asks
         self.deferred: collections.deque[Task] = collections.deque()
         self.n_xbins = config.n_xbins
@@ -113,22 +115,22 @@ class Coordinator:
 
     # -- tasks
     def next_tasks(self, n: int, rank: int, coalesces: bool = False) -> tuple[list[Task], bool]:
-        """(up to ``n`` tasks for ``rank`` in the order it computes them, per cell?), their attempts
-        recorded in the store first; ([], True) once stopping, after an error, or when none are left.
+        """(up to ``n`` tasks for ``rank`` in the order it computes them, reports_each), their
+        attempts recorded in the store first; ([], True) once stopping, after an error, or when
+        none are left.
 
-        ``coalesces``: the rank may coalesce its results (a worker); the batch is then *per cell*
-        (each result reported right after its cell) only if it is a suspect computed alone, if no
-        cell has been timed yet, or if cells take at least PER_CELL_MIN_S.  A suspect
-        (``Task.alone``) always leaves in a batch of its own, to a worker: under MPI rank 0's own
-        results are written by its writer thread while it computes the next cell, so its batches
-        count as coalesced (never per cell) and the suspects it meets are deferred to the workers.
-        A serial run reports every cell at once."""
+        ``coalesces``: the rank may coalesce its results (a worker); the batch then reports each
+        result right after its cell only if it is a suspect, if no cell has been timed yet, or if
+        cells take at least REPORT_EACH_MIN_S.  A suspect (``Task.isolation`` ALONE) always leaves in
+        a batch of its own, to a worker: under MPI rank 0's own results are written by its writer
+        thread while it computes the next cell, so its batches count as coalesced and the suspects
+        it meets are deferred to the workers.  A serial run reports every cell at once."""
         with self.lock:
             if self.stop.is_set() or self.error is not None or not (self.tasks or self.deferred):
                 return [], True
             rank0_of_mpi = rank == 0 and self.n_ranks > 1
             if rank0_of_mpi:
-                while self.tasks and self.tasks[0].alone:
+                while self.tasks and self.tasks[0].isolation != Isolation.SHARED:
                     self.deferred.append(self.tasks.popleft())
                 if not self.tasks:
                     return [], True
@@ -136,17 +138,17 @@ class Coordinator:
                 tasks = [self.deferred.popleft()]
             else:
                 tasks = [self.tasks.popleft()]
-                if not tasks[0].alone:
-                    while len(tasks) < n and self.tasks and not self.tasks[0].alone:
+                if tasks[0].isolation == Isolation.SHARED:
+                    while len(tasks) < n and self.tasks and self.tasks[0].isolation == Isolation.SHARED:
                         tasks.append(self.tasks.popleft())
-            per_cell = not rank0_of_mpi and (not coalesces or tasks[0].alone or self.mean_cell_s is None
-                                             or self.mean_cell_s >= PER_CELL_MIN_S)
+            reports_each = not rank0_of_mpi and (not coalesces or tasks[0].isolation != Isolation.SHARED
+                                                 or self.mean_cell_s is None or self.mean_cell_s >= REPORT_EACH_MIN_S)
             self.in_flight += len(tasks)
             # under the lock: this rank's attempts are logged in the order the tasks left the queue;
             # a serial run is exclusive (nothing else runs, each result is written before the next cell)
-            self.store.start_cells([(t.index, t.attempt) for t in tasks], rank, self.max_attempts, per_cell,
+            self.store.start_cells([(t.index, t.attempt) for t in tasks], rank, self.max_attempts, reports_each,
                                    exclusive=self.n_ranks == 1)
-        return tasks, per_cell
+        return tasks, reports_each
 
     def batch_size(self) -> int:
         """Cells per batch: BATCH_TARGET_S of work at the running mean cell time (1 before any
@@ -170,7 +172,8 @@ class Coordinator:
                 return None
             task = self.exclusive.popleft()
             self.in_flight += 1
-            self.store.start_cells([(task.index, task.attempt)], 0, self.max_attempts, True, exclusive=True)
+            self.store.start_cells([(task.index, task.attempt)], 0, self.max_attempts, reports_each=True,
+                                   exclusive=True)
         return task
 
     def give_back(self, tasks: list[Task]) -> None:

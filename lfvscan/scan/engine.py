@@ -1,4 +1,4 @@
-"""Parallel scan engine: MPI master/worker over the cells of a scan store (issue 4).
+"""Parallel scan engine: MPI master/worker over the cells of a scan store.
 
 ``mpiexec -n N lfvscan scan CONFIG`` -> :func:`main_scan` (MPI detection, launch sanity check,
 signal handlers) -> :func:`run_scan` on every rank.  One job per module:
@@ -7,6 +7,8 @@ signal handlers) -> :func:`run_scan` on every rank.  One job per module:
   seed from (global seed, flat cell index), so results do not depend on N, order, interruptions);
 * :mod:`lfvscan.scan.cells`: which function computes a cell; an exception in a cell marks it
   FAILED with its message and the scan goes on;
+* :mod:`lfvscan.scan.attribution`: which cell a dead process is charged with, and the suspects
+  to compute in isolation, settled from the store's attempt records before every run;
 * :mod:`lfvscan.scan.coordinator`: rank 0's bookkeeping (queue, buffer, store writes, progress,
   run info); rank 0 owns the store and is its only writer;
 * :mod:`lfvscan.scan.mpi`: the MPI transport (rank 0's service and writer threads, workers with
@@ -36,14 +38,16 @@ import os
 import signal
 import sys
 import traceback
+import warnings
 from dataclasses import dataclass, field
 
 from lfvscan.errors import EXIT_IO, EXIT_UNCONVERGED, UsageError, describe_environment_error
+from lfvscan.scan.attribution import retire_suspects, settle
 from lfvscan.scan.cells import CellFn, compute_task, resolve_cell_fn
 from lfvscan.spec.config import ScanConfig, check_same_physics
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
 from lfvscan.scan.mpi import EXIT_RANK_LOST, RankLost, get_world, launch_problem, run_rank0, run_worker
-from lfvscan.scan.plan import cell_seed, plan_tasks
+from lfvscan.scan.plan import Isolation, cell_seed, plan_tasks
 from lfvscan.scan.progress import Progress
 from lfvscan.scan.signals import StopFlag, install_signal_handlers
 from lfvscan.store.backend import ScanBackend
@@ -113,6 +117,10 @@ def run_scan(
         return _scan_on_rank0(backend, _store_name(store), verb, config, cell_fn, comm, stop, progress_opts,
                               max_attempts, rank0_computes)
     finally:
+        try:
+            retire_suspects(backend)
+        except Exception as exc:  # noqa: BLE001 - the next run's settling filters them again
+            warnings.warn(f"could not update the suspects of {_store_name(store)} ({exc}); the next scan will")
         if owned:
             backend.close()
 
@@ -121,9 +129,10 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
                    stop: StopFlag, progress_opts: dict, max_attempts: int, rank0_computes: bool) -> ScanOutcome:
     """Rank 0: plan the run from the store's state, compute (serially or with the workers), finish."""
     size = 1 if comm is None else comm.Get_size()
-    config = config.with_target_order(backend.config.target_names)  # cells by the store's axes (issue 11)
+    config = config.with_target_order(backend.config.target_names)  # cells by the store's axes
+    settlement = settle(backend)
     status, attempts = backend.cell_state()
-    tasks = plan_tasks(config, status, attempts, max_attempts, stop, backend.suspects)
+    tasks = plan_tasks(config, status, attempts, max_attempts, stop, settlement.suspects)
     total = int(config.requested().sum()) * len(config.masses_GeV)
     done_before = int((status == DONE).sum())
     progress = Progress(total, done_before, **progress_opts)
@@ -132,11 +141,12 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
         f"lfvscan scan: {verb} store {name}: {total} cells requested, {done_before} done, "
         f"{len(tasks)} to compute on {size} rank{'s' if size > 1 else ''}"
     )
-    for rec in backend.died:
+    for rec in settlement.died:
         coord.report_failure(rec)
-    if (n_alone := sum(t.alone for t in tasks)):
-        progress.message(f"lfvscan scan: {n_alone} cell(s) were running when a previous run died and which one ended it "
-                         f"is not certain; each is computed alone ({sum(t.exclusive for t in tasks)} of them at the end, "
+    if (n_isolated := sum(t.isolation != Isolation.SHARED for t in tasks)):
+        n_exclusive = sum(t.isolation == Isolation.EXCLUSIVE for t in tasks)
+        progress.message(f"lfvscan scan: {n_isolated} cell(s) were running when a previous run died and which one ended "
+                         f"it is not certain; each is computed alone ({n_exclusive} of them at the end, "
                          "with nothing else running)")
     coord.heartbeat("running")
     lost = None
@@ -286,9 +296,9 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
 def _unconverged_exit(store_path: str) -> int:
     """EXIT_UNCONVERGED (with one line on stderr) if done cells of the complete store did not reach
     their requested precision (``converged`` false, counted by ``lfvscan status``), else EXIT_OK."""
-    from lfvscan.store import summarize
+    from lfvscan.store import store_status
 
-    n = summarize(store_path)["unconverged"]
+    n = store_status(store_path)["unconverged"]
     if not n:
         return EXIT_OK
     print(f"lfvscan scan: {n} done cell(s) did not reach the requested rel_err within their evaluation budget "

@@ -19,10 +19,10 @@
   with one journal line.
 * Workers (:func:`run_worker`): ask for the next batch when half of the last one is left (hides
   rank 0's reply latency), until told to stop.  Results go back as one
-  :class:`~lfvscan.store.records.RecordBatch` per message (issue 13): coalesced over
+  :class:`~lfvscan.store.records.RecordBatch` per message: coalesced over
   :data:`RESULT_WINDOW_S` (and sent with every request and whenever the worker runs dry), or right
-  after each cell in a *per cell* batch (slow cells, suspects, the first cells of a run), whose
-  crash is then charged to it (:func:`lfvscan.store.journal.died_attempts`).  Rank 0 thus
+  after each cell in a batch that reports each (slow cells, suspects, the first cells of a run),
+  whose crash is then charged to it (:func:`lfvscan.scan.attribution.died_attempts`).  Rank 0 thus
   handles ~ranks / RESULT_WINDOW_S messages per second whatever the cell cost.
   A worker's stop signal travels with its messages and drains every rank; a worker hands back
   the cells it holds but will not compute.
@@ -293,7 +293,7 @@ def _serve(comm, coord: Coordinator, src: int, msg: tuple, sending: list) -> tup
 
     Message (tag TAG_REQUEST): (a RecordBatch of results or None, returned tasks, its stop signal
     or None, max RSS MB, pid, want, seconds it waited idle so far).  ``want`` > 0: send a batch of
-    at least ``want`` tasks, sized by :meth:`Coordinator.batch_size`, as (tasks, per cell?)
+    at least ``want`` tasks, sized by :meth:`Coordinator.batch_size`, as (tasks, reports_each)
     (TAG_TASK), or TAG_STOP (payload: drain?) when none are left; ``want`` == 0: results only, no
     reply; ``want`` < 0: its last message.
     """
@@ -315,9 +315,9 @@ def _serve(comm, coord: Coordinator, src: int, msg: tuple, sending: list) -> tup
         return False, delta
     if want == 0:
         return True, delta
-    tasks, per_cell = coord.next_tasks(max(want, coord.batch_size()), src, coalesces=True)
+    tasks, reports_each = coord.next_tasks(max(want, coord.batch_size()), src, coalesces=True)
     if tasks:
-        sending.append(comm.isend((tasks, per_cell), dest=src, tag=TAG_TASK))
+        sending.append(comm.isend((tasks, reports_each), dest=src, tag=TAG_TASK))
     else:
         sending.append(comm.isend(coord.stop.is_set() or coord.error is not None, dest=src, tag=TAG_STOP))
     return True, delta + len(tasks)
@@ -344,9 +344,9 @@ def _writer(coord: Coordinator, served_all: threading.Event) -> None:
 def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int:
     """Compute the batches of cells rank 0 hands out until told to stop; returns the cells computed.
 
-    Results go to rank 0 as one RecordBatch per message: right after each cell of a per-cell
-    batch (rank 0 has matched everything computed before it before it starts, so a crash in it is
-    charged to it, :func:`lfvscan.store.journal.died_attempts`; what remains open is rank 0's
+    Results go to rank 0 as one RecordBatch per message: right after each cell of a batch that
+    reports each (rank 0 has matched everything computed before it before it starts, so a crash in
+    it is charged to it, :func:`lfvscan.scan.attribution.died_attempts`; what remains open is rank 0's
     own write latency, milliseconds, if the job dies with it), otherwise coalesced and sent once
     RESULT_WINDOW_S has passed since the last message, with every request, and whenever the queue
     runs dry.  The next batch is asked for when the queue is down to half the last batch (at
@@ -355,12 +355,12 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
     would otherwise wait for rank 0's service thread to post its receive, up to its polling
     interval, every time; synchronous, so that a completed send means rank 0 has matched it, not
     merely that MPI buffered it); the worker completes them as it goes and waits for all of them
-    before a per-cell cell and before it returns.
+    before a cell whose result is reported at once, and before it returns.
     """
     from mpi4py import MPI
 
     rank = comm.Get_rank()
-    queue: collections.deque[tuple[Task, bool]] = collections.deque()  # (task, per cell?)
+    queue: collections.deque[tuple[Task, bool]] = collections.deque()  # (task, reports_each)
     results: list[CellRecord] = []
     returned: list[Task] = []
     n, last_batch, idle, last_sent = 0, 0, [0.0], [time.monotonic()]
@@ -378,7 +378,7 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
     st = MPI.Status()
     backoff = Backoff()
     send(PREFETCH + 1)
-    outstanding, no_more, per_cell = True, False, True
+    outstanding, no_more, reports_each = True, False, True
     while True:
         if outstanding and (reply := _poll_reply(comm, st, backoff, wait=not queue, idle=idle)) is not None:
             tag, msg = reply
@@ -389,8 +389,8 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
                     returned.extend(t for t, _ in queue)
                     queue.clear()
             else:
-                tasks, batch_per_cell = msg
-                queue.extend((t, batch_per_cell) for t in tasks)
+                tasks, batch_reports_each = msg
+                queue.extend((t, batch_reports_each) for t in tasks)
                 last_batch = len(tasks)
         if stop.is_set() and queue:
             returned.extend(t for t, _ in queue)
@@ -398,8 +398,8 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
         if sending:  # lets MPI libraries that progress only inside MPI calls move the data on
             sending[:] = [req for req in sending if not req.Test()]
         if queue:
-            task, per_cell = queue.popleft()
-            if per_cell:  # what came before reaches rank 0 before a per-cell cell starts
+            task, reports_each = queue.popleft()
+            if reports_each:  # what came before reaches rank 0 before such a cell starts
                 if results:
                     send(0)
                 _wait_sent(sending, backoff, idle)
@@ -412,7 +412,7 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
         if not outstanding and not no_more and len(queue) <= max(PREFETCH, last_batch // 2):
             send(1)
             outstanding = True
-        elif returned or (results and (per_cell or not queue or time.monotonic() - last_sent[0] >= RESULT_WINDOW_S)):
+        elif returned or (results and (reports_each or not queue or time.monotonic() - last_sent[0] >= RESULT_WINDOW_S)):
             send(0)
     return n
 

@@ -9,16 +9,17 @@ Built once per run on rank 0 from the store's cell state (:func:`plan_tasks`):
   for scheduling only and never affects results.
 * Seeds: :func:`cell_seed` (global seed, flat cell index) via numpy's SeedSequence, so results do
   not depend on the number of ranks, on the order or on interruptions.
-* Suspects (cells a dead run may have died of, :func:`lfvscan.store.journal.died_attempts`) are
-  marked ``alone``: each is handed out in a batch of its own and reported right after it; the
-  ``exclusive`` ones (a last attempt whose death would fail the cell for good) are computed by
-  rank 0 at the end of the run, with nothing else running, so such a death is certainly theirs.
-  Suspects keep their place in the cost order (put first, they would meet the same neighbours in
-  every rerun).
+* Suspects (cells a dead run may have died of, :mod:`lfvscan.scan.attribution`) are computed in
+  isolation (:class:`Isolation`): each is handed out in a batch of its own and reported right
+  after it (ALONE); the EXCLUSIVE ones (a last attempt whose death would fail the cell for good)
+  are computed by rank 0 at the end of the run, with nothing else running, so such a death is
+  certainly theirs.  Suspects keep their place in the cost order (put first, they would meet the
+  same neighbours in every rerun).
 """
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass
 
@@ -52,6 +53,14 @@ def needs_attempt(status: int, attempts: int, max_attempts: int) -> bool:
     return status == PENDING or (status == FAILED and attempts < max_attempts)
 
 
+class Isolation(enum.IntEnum):
+    """How a task is kept apart from other cells (suspects, :mod:`lfvscan.scan.attribution`)."""
+
+    SHARED = 0  #: batched with other cells
+    ALONE = 1  #: a suspect: computed in a batch of its own, its result reported at once
+    EXCLUSIVE = 2  #: a suspect computed by rank 0 at the end of the run, nothing else running
+
+
 @dataclass(frozen=True)
 class Task:
     """One cell to compute."""
@@ -63,35 +72,34 @@ class Task:
     seed: int
     attempt: int  #: 1 for the first attempt
     cost: float = 0.0
-    alone: bool = False  #: a suspect: computed in a batch of its own, its result reported at once
-    exclusive: bool = False  #: computed by rank 0 at the end of the run, nothing else running
+    isolation: Isolation = Isolation.SHARED
 
 
 def plan_tasks(config: ScanConfig, status: np.ndarray, attempts: np.ndarray, max_attempts: int,
                stop=None, suspects=()) -> list[Task]:
     """Cells to (re)compute, largest expected cost first (ties: grid order); the cells of
-    ``suspects`` ((cell index, attempt, exclusive?)) are computed alone.
+    ``suspects`` ((cell index, attempt, exclusive?)) are computed in isolation.
 
     ``stop`` (a :class:`lfvscan.scan.signals.StopFlag`, optional) is looked at once per (target,
     energy) row: planning a large grid takes seconds (a SeedSequence per cell), and a SIGTERM then
     must not wait for it.  A set flag returns no task at all (the scan then drains at once)."""
     energies, masses, names = config.energies_GeV, config.masses_GeV, config.target_names
-    nT, nE, nM = config.shape
+    n_targets, n_energies, n_masses = config.shape
     tasks = []
-    alone = {tuple(int(v) for v in c): bool(excl) for c, _, excl in suspects}
-    for i in range(nT):
-        for j in range(nE):
+    isolated = {tuple(int(v) for v in c): Isolation.EXCLUSIVE if excl else Isolation.ALONE for c, _, excl in suspects}
+    for i in range(n_targets):
+        for j in range(n_energies):
             if stop is not None and stop.is_set():
                 return []
             m_max = float(reach.max_mass_approx_GeV(energies[j]))  # once per energy, not per cell
-            for k in range(nM):
+            for k in range(n_masses):
                 a = int(attempts[i, j, k])
                 if needs_attempt(int(status[i, j, k]), a, max_attempts):
-                    flat = (i * nE + j) * nM + k
+                    flat = (i * n_energies + j) * n_masses + k
                     tasks.append(
                         Task((i, j, k), names[i], energies[j], masses[k], cell_seed(config.seed, flat), a + 1,
-                             expected_cost(energies[j], masses[k], m_max), (i, j, k) in alone,
-                             alone.get((i, j, k), False))
+                             expected_cost(energies[j], masses[k], m_max),
+                             isolated.get((i, j, k), Isolation.SHARED))
                     )
     tasks.sort(key=lambda t: -t.cost)  # stable: grid order among equal costs
     return tasks

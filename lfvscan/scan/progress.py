@@ -1,4 +1,4 @@
-"""Scan progress display on rank 0 (issue 4).
+"""Scan progress display on rank 0.
 
 On a terminal: one line updated in place (cells done/total, failed, rate, ETA).  Otherwise
 (log files of batch jobs): plain timestamped lines every ``interval_s`` seconds or every

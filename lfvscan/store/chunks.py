@@ -12,12 +12,12 @@ Atomic writes: a chunk is written to a ``.<name>.<pid>-<n>.partial`` file next t
 so a reader sees the old or the new chunk, never half of one.  A kill can leave ``*.partial``
 files, which :func:`clean_partials` removes (the next fold rewrites the same values).
 
-Checksums (issue 11): every array of a store made by this version ends its codec chain with zarr
+Checksums: every array of a store of format ``lfvscan-scan/2`` ends its codec chain with zarr
 v3's standard ``crc32c`` codec, so each chunk file is the raw little-endian row followed by the
 CRC-32C of those bytes (4 bytes, little endian).  :class:`RowCache` verifies it on every read
 (:class:`ChunkDamaged` on a mismatch or a wrong length), and so do zarr and xarray readers.  The
 CRC-32C is computed with ``google_crc32c``, the library zarr's own ``crc32c`` codec uses (it is
-installed with zarr).  Stores of the previous format (no checksum) are still read; there only a
+installed with zarr).  Stores of format ``lfvscan-scan/1`` (no checksum) are read too; there only a
 wrong length is detected.
 """
 

@@ -1,5 +1,5 @@
 """On-disk layout of a scan store: a zarr v3 directory (LocalStore) holding one scan, created from
-the result schema (:mod:`lfvscan.schema`; architecture.md, issue 4).
+the result schema (:mod:`lfvscan.schema`; docs/architecture.md).
 
 Layout (dimension names in each array's zarr v3 ``dimension_names``; opens with
 ``xarray.open_zarr(path)`` thanks to consolidated metadata written once at creation):
@@ -21,8 +21,8 @@ Every per-cell array has one chunk per (target, energy) row holding all masses (
 so a fold writes one file per array and touched row; numeric ones are uncompressed (zarr's
 ``bytes`` codec, then its ``crc32c`` checksum codec), which :mod:`lfvscan.store.chunks` reads and
 writes directly.  Every array's codec chain ends with ``crc32c`` (format ``lfvscan-scan/2``), so
-a damaged chunk is detected by lfvscan (:func:`damaged_rows`), zarr and xarray alike; stores of
-format ``lfvscan-scan/1`` (no checksums) are still read.  Array metadata never changes after
+a damaged chunk is detected by lfvscan (:mod:`lfvscan.store.row_arrays`), zarr and xarray alike; stores of
+format ``lfvscan-scan/1`` (no checksums) are read too.  Array metadata never changes after
 creation, so the consolidated metadata stays valid.
 """
 
@@ -64,9 +64,10 @@ def root_attributes(config: ScanConfig, config_text: str) -> dict:
 
 def dim_sizes(config: ScanConfig) -> dict[str, int]:
     """Length of every dimension of ``config``'s store."""
-    nT, nE, nM = config.shape
-    nb = config.n_xbins
-    return {"target": nT, "energy_GeV": nE, "mass_GeV": nM, "x_tau_bin": nb, "x_tau_edge": nb + 1}
+    n_targets, n_energies, n_masses = config.shape
+    n_bins = config.n_xbins
+    return {"target": n_targets, "energy_GeV": n_energies, "mass_GeV": n_masses, "x_tau_bin": n_bins,
+            "x_tau_edge": n_bins + 1}
 
 
 def coordinate_values(config: ScanConfig) -> dict[str, np.ndarray]:
@@ -82,14 +83,14 @@ def coordinate_values(config: ScanConfig) -> dict[str, np.ndarray]:
     }
 
 
-def _create_array(group, f: Field, sizes: dict[str, int], per_cell: bool):
+def _create_array(group, f: Field, sizes: dict[str, int], row_chunked: bool):
     """The zarr array of schema field ``f``: row chunks for per-cell arrays, one chunk for
     coordinates; uncompressed unless a coordinate or a string array."""
     from zarr.codecs import Crc32cCodec, ZstdCodec
 
     shape = tuple(sizes[d] for d in f.dims)
-    chunks = tuple(1 if per_cell and d in ROW_DIMS else n for d, n in zip(f.dims, shape))
-    compressed = not per_cell or f.dtype == "str"
+    chunks = tuple(1 if row_chunked and d in ROW_DIMS else n for d, n in zip(f.dims, shape))
+    compressed = not row_chunked or f.dtype == "str"
     return group.create_array(
         f.name,
         shape=shape,
@@ -112,9 +113,9 @@ def create(path: str | Path, config: ScanConfig, config_text: str = "") -> None:
     sizes = dim_sizes(config)
     values = coordinate_values(config)
     for f in COORDINATES:
-        _create_array(group, f, sizes, per_cell=False)[:] = values[f.name]
+        _create_array(group, f, sizes, row_chunked=False)[:] = values[f.name]
     for f in CELL_FIELDS:
-        _create_array(group, f, sizes, per_cell=True)
+        _create_array(group, f, sizes, row_chunked=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "consolidated metadata not part of the v3 spec"
         zarr.consolidate_metadata(root)
@@ -149,3 +150,26 @@ def check_not_other(path: Path) -> None:
             raise UsageError(f"{str(path)!r} exists and is not a scan store (no zarr.json); choose another --store")
         if not path.is_dir():
             raise UsageError(f"{str(path)!r} exists and is not a directory; choose another --store")
+
+
+def store_grid(group, config: ScanConfig, path: Path) -> ScanConfig:
+    """``config`` with its target axis in the order of the store's ``target`` coordinate array,
+    after checking that the store's coordinate arrays hold exactly ``config``'s grid.
+
+    Cells are always addressed by the store's own axes: a store whose targets are not in the
+    canonical order (:func:`lfvscan.spec.config.canonical_target_order`) keeps its order, and its
+    cells stay where its coordinates say.  Raises :class:`UsageError` if the coordinate arrays are
+    unreadable or disagree with the store's config attributes (a damaged store).
+    """
+    try:
+        targets = [str(t) for t in np.asarray(group["target"][...]).ravel()]
+        energies = np.asarray(group["energy_GeV"][...], dtype=float)
+        masses = np.asarray(group["mass_GeV"][...], dtype=float)
+    except Exception as exc:  # noqa: BLE001 - a damaged coordinate chunk
+        raise UsageError(f"store {str(path)!r}: cannot read its coordinate arrays ({exc}); the store is damaged") from None
+    ordered = config.with_target_order(targets) if sorted(targets) == sorted(config.target_names) else None
+    if (ordered is None or energies.tolist() != list(config.energies_GeV)
+            or masses.tolist() != list(config.masses_GeV)):
+        raise UsageError(f"store {str(path)!r}: its coordinate arrays (target, energy_GeV, mass_GeV) disagree "
+                         f"with its config attributes; the store is damaged")
+    return ordered

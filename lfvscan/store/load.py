@@ -6,37 +6,43 @@ from pathlib import Path
 
 import numpy as np
 
-from lfvscan.schema import CELL_FIELDS
+from lfvscan.schema import FIELDS
+from lfvscan.store.backend import ScanBackend
 from lfvscan.store.scandata import ScanData
-from lfvscan.store.zarr_store import ScanStore
 
 
-def load_scan(path: str | Path) -> ScanData:
-    """Read a (possibly partial, possibly still running) store into a :class:`ScanData` holding
-    every schema array the store has (all of them for stores of this version).
+def open_backend(store: str | Path | ScanBackend) -> ScanBackend:
+    """``store`` itself if it is a backend, else the store on disk at that path, opened read-only."""
+    if isinstance(store, ScanBackend):
+        return store
+    from lfvscan.store.zarr_store import ScanStore  # zarr only for a path
 
-    Cells journaled but not folded yet are included (so post-processing agrees with ``lfvscan
-    status``); rows with a damaged chunk (:meth:`ScanStore.verify`) read as not computed
+    return ScanStore.open(store)
+
+
+def load_scan(store: str | Path | ScanBackend) -> ScanData:
+    """Read a (possibly partial, possibly still running) store (a path or a
+    :class:`~lfvscan.store.backend.ScanBackend`) into a :class:`ScanData` holding every schema
+    array the store has (all of them for stores of this version).
+
+    Cells recorded but not folded yet are included (so post-processing agrees with ``lfvscan
+    status``); rows with a damaged chunk (:meth:`ScanBackend.verify`) read as not computed
     (PENDING, fill values) until a resume recomputes them.
     """
-    st = ScanStore.open(path)
+    st = open_backend(store)
     cells = st.read_cells()
     status = cells.pop("status").astype(np.int8)
-    arrays = {}
-    for f in CELL_FIELDS:
-        if f.name != "status" and f.name in st.group:
-            values = cells[f.name]
-            arrays[f.name] = values if f.dtype == "str" else values.astype(f.dtype, copy=False)
-    attrs = dict(st.attrs)
-    attrs["units"] = {name: st.group[name].attrs.get("units", "") for name in st.group.array_keys()}
+    arrays = {name: values if FIELDS[name].dtype == "str" else values.astype(FIELDS[name].dtype, copy=False)
+              for name, values in cells.items()}
+    coords = st.read_coordinates()
     return ScanData(
-        targets=tuple(str(t) for t in st.read("target")),
-        energies_GeV=st.read("energy_GeV"),
-        masses_GeV=st.read("mass_GeV"),
-        x_tau_edges=st.read("x_tau_edges"),
+        targets=tuple(str(t) for t in coords["target"]),
+        energies_GeV=coords["energy_GeV"],
+        masses_GeV=coords["mass_GeV"],
+        x_tau_edges=coords["x_tau_edges"],
         status=status,
         theta=st.config.theta,
         convention=st.config.convention,
-        attrs=attrs,
+        attrs=st.read_attrs(),
         **arrays,
     )

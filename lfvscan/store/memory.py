@@ -1,9 +1,10 @@
 """A scan store held in memory: the :class:`~lfvscan.store.backend.ScanBackend` of tests.
 
 ``run_scan(config, MemoryStore(config), cell_fn=...)`` runs the real scheduling (plan, retries,
-drain on a stop signal, resume) without disk, zarr or subprocesses; the records written stay
-readable (:attr:`MemoryStore.records`, :meth:`MemoryStore.result`) and a second ``run_scan`` on the
-same object resumes it, as on disk.
+crash attribution, drain on a stop signal, resume) without disk, zarr or subprocesses; the
+records written stay readable (:attr:`MemoryStore.records`, :meth:`MemoryStore.result`,
+:func:`lfvscan.store.load_scan`) and a second ``run_scan`` on the same object resumes it, as on
+disk.
 """
 
 from __future__ import annotations
@@ -13,59 +14,73 @@ import threading
 
 import numpy as np
 
+from lfvscan.schema import CELL_FIELDS, COORDINATES, DONE, FAILED, SKIPPED
 from lfvscan.spec.config import ScanConfig
-from lfvscan.store.journal import Attempt, StartLog, Suspect, died_attempts, is_death, live_suspects
+from lfvscan.store import layout
+from lfvscan.store.attempt_log import Attempt, AttemptLog, Suspect
+from lfvscan.store.cell_arrays import empty_cell_arrays, initial_status, put_records
 from lfvscan.store.records import CellRecord, RecordBatch
-from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.xsec.result import CellResult
 
 
 class MemoryStore:
-    """Cell state, records and run information of one scan, in memory."""
+    """Cell state, records, attempt records and run information of one scan, in memory."""
 
     def __init__(self, config: ScanConfig):
         self.config = config
-        requested = np.broadcast_to(config.requested()[:, :, None], config.shape)
-        self.status = np.where(requested, PENDING, SKIPPED).astype(np.int8)
+        self.status = initial_status(config)
         self.attempts = np.zeros(config.shape, dtype=np.int32)
         #: latest record of each written cell
         self.records: dict[tuple[int, int, int], CellRecord] = {}
         #: every record in the order written (all runs)
         self.history: list[CellRecord] = []
+        self.attrs = layout.root_attributes(config, "")
         self._run_info: dict = {}
+        self._suspects: list[Suspect] = []
         self._lock = threading.Lock()
-        self.attempt_log = StartLog(None)  #: attempts started by the current run
-        #: FAILED records of attempts whose run ended without finishing them (found by cell_state)
-        self.died: list[CellRecord] = []
-        #: attempts of an ended run that may have ended it (journal.died_attempts); computed alone
-        self.suspects: list[Suspect] = []
+        #: attempts started since the last settling (:mod:`lfvscan.scan.attribution`); a run that
+        #: ended leaves them as its ended log
+        self.attempt_log = AttemptLog(None)
 
     def __str__(self) -> str:
         return "<in-memory store>"
 
+    # ------------------------------------------------------------------ reading
     def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
-        """(status, attempts); first, attempts a previous run started and never finished (it was
-        ended by an exception such as SystemExit) become FAILED "process died" records."""
-        with self._lock:
-            lines, self.attempt_log = self.attempt_log.lines, StartLog(None)
-            attempts = self.attempts.copy()
-        with self._lock:
-            settled = frozenset((c, r.attempts) for c, r in self.records.items()
-                                if r.result is None and is_death(r.error))
-        self.died, new = died_attempts(lines, attempts, settled)
-        self.write_cells(self.died)
-        with self._lock:
-            self.suspects = live_suspects(self.suspects + new, self.attempts, self.status)
+        """(status, attempts), copies."""
         with self._lock:
             return self.status.copy(), self.attempts.copy()
 
-    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int, per_cell: bool = True,
-                    exclusive: bool = False) -> None:
-        self.attempt_log.started(attempts, rank, max_attempts, per_cell, exclusive)
+    def read_attrs(self) -> dict:
+        """The attributes a store on disk made for the same config has, with ``units``."""
+        attrs = copy.deepcopy(self.attrs)
+        attrs["units"] = {f.name: f.unit for f in COORDINATES + CELL_FIELDS}
+        return attrs
 
-    def return_cells(self, attempts: list[Attempt]) -> None:
-        self.attempt_log.returned(attempts)
+    def read_coordinates(self) -> dict[str, np.ndarray]:
+        return layout.coordinate_values(self.config)
 
+    def read_cells(self, names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+        """The per-cell arrays ``names`` (None: all) with every written record put in."""
+        arrays = empty_cell_arrays(self.config, layout.dim_sizes(self.config))
+        if names is not None:
+            arrays = {name: a for name, a in arrays.items() if name in names}
+        with self._lock:
+            records = list(self.records.values())
+        if records:
+            put_records(arrays, RecordBatch.from_records(records, self.config.n_xbins))
+        return arrays
+
+    def verify(self, refresh: bool = False) -> dict[tuple[int, int], list[str]]:
+        """Nothing in memory is damaged: {}."""
+        return {}
+
+    def result(self, index: tuple[int, int, int]) -> CellResult | None:
+        """The result of a DONE cell, else None."""
+        rec = self.records.get(tuple(index))
+        return None if rec is None else rec.result
+
+    # ------------------------------------------------------------------ writing
     def write_cells(self, records: RecordBatch | list[CellRecord]) -> None:
         """Record a :class:`RecordBatch` or a list of records (kept as :class:`CellRecord` objects)."""
         if isinstance(records, RecordBatch):
@@ -93,7 +108,26 @@ class MemoryStore:
     def close(self) -> None:
         """Nothing to release: the store stays readable and can be resumed."""
 
-    def result(self, index: tuple[int, int, int]) -> CellResult | None:
-        """The result of a DONE cell, else None."""
-        rec = self.records.get(tuple(index))
-        return None if rec is None else rec.result
+    # ------------------------------------------------------------------ attempt records
+    def start_cells(self, attempts: list[Attempt], rank: int, max_attempts: int, reports_each: bool,
+                    exclusive: bool) -> None:
+        self.attempt_log.started(attempts, rank, max_attempts, reports_each, exclusive)
+
+    def return_cells(self, attempts: list[Attempt]) -> None:
+        self.attempt_log.returned(attempts)
+
+    def ended_attempt_logs(self) -> dict[str, list[dict]]:
+        """The attempts recorded since the last settling, as one log (read before a run starts)."""
+        return {"memory": list(self.attempt_log.lines)} if self.attempt_log.lines else {}
+
+    def discard_attempt_logs(self, names: list[str]) -> None:
+        if names:
+            self.attempt_log = AttemptLog(None)
+
+    def read_suspects(self) -> list[Suspect]:
+        with self._lock:
+            return list(self._suspects)
+
+    def keep_suspects(self, suspects: list[Suspect]) -> None:
+        with self._lock:
+            self._suspects = sorted(set(suspects))

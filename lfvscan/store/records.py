@@ -3,14 +3,14 @@
 A *record* is what a scan writes for one finished cell attempt: its result (DONE) or an error
 message (FAILED), with the bookkeeping of :data:`lfvscan.schema.BOOK_FIELDS` (wall time, rank,
 attempts).  The unit that moves between ranks, into the journal and into the zarr arrays is a
-:class:`RecordBatch`: the same records as one numpy structured array (issue 13):
+:class:`RecordBatch`: the same records as one numpy structured array:
 
 * a worker packs the cells it finished in the last ~0.25 s into one batch, one MPI message
   (:mod:`lfvscan.scan.mpi`), instead of one message of Python objects per cell;
 * rank 0 appends a batch to the journal as one binary frame holding the rows' raw bytes
-  (:func:`lfvscan.store.journal.encode_batch`) and folds it into the row chunks with one numpy
-  assignment per (row chunk, field) per fold (:mod:`lfvscan.store.zarr_store`), so its cost per
-  cell is microseconds instead of the ~150 us of pickling, JSON and base64 of one object per cell.
+  (:func:`lfvscan.store.frames.encode_batch`) and folds it into the row chunks with one numpy
+  assignment per (row chunk, field) per fold (:mod:`lfvscan.store.fold`), so its cost per cell is
+  microseconds (pickling, JSON and base64 of one object per cell would cost ~150 us).
 
 Row layout (:func:`row_dtype`, ``nb`` x_tau bins, little-endian): ``index`` (3,) int32 (target,
 energy, mass), ``done`` bool, ``wall_seconds`` [s] float64, ``rank`` int32, ``attempts`` int32, then

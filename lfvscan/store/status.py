@@ -1,5 +1,5 @@
-"""Progress of a scan store for ``lfvscan status``: :func:`summarize` (read-only; safe while a
-scan runs: cells finished but not yet folded are counted from the journal)."""
+"""What ``lfvscan status`` reports about a scan store: :func:`store_status` (read-only; safe while
+a scan runs: cells finished but not yet folded are counted from the journal)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.schema import DONE, FAILED, PENDING, SKIPPED, STATUS_NAMES
-from lfvscan.store.zarr_store import ScanStore
+from lfvscan.store.backend import ScanBackend
+from lfvscan.store.load import open_backend
 
 
 def _writer_gone(run: dict) -> bool:
-    """True if the run file names a rank-0 process on this host that no longer exists (other
+    """True if the run file names a rank-0 process on this host that has ended (other
     hosts cannot be checked: there the heartbeat age decides)."""
     pid = run.get("pid")
     if not isinstance(pid, int) or run.get("host") != socket.gethostname():
@@ -29,7 +30,7 @@ def _writer_gone(run: dict) -> bool:
     return False
 
 
-def _failures(st: ScanStore, status: np.ndarray, attempts: np.ndarray, errors: np.ndarray) -> list[dict]:
+def _failures(st: ScanBackend, status: np.ndarray, attempts: np.ndarray, errors: np.ndarray) -> list[dict]:
     """One dict per FAILED cell: its coordinates, attempts and last error message."""
     failed_idx = np.argwhere(status == FAILED)
     if not failed_idx.size:
@@ -47,7 +48,7 @@ def _failures(st: ScanStore, status: np.ndarray, attempts: np.ndarray, errors: n
     ]
 
 
-def _unconverged(st: ScanStore, status: np.ndarray, converged: np.ndarray) -> list[dict]:
+def _unconverged(st: ScanBackend, status: np.ndarray, converged: np.ndarray) -> list[dict]:
     """Coordinates of the DONE cells stored with ``converged`` False."""
     tn, en, mn = st.config.target_names, st.config.energies_GeV, st.config.masses_GeV
     return [{"target": tn[i], "energy_GeV": en[j], "mass_GeV": mn[k]}
@@ -66,8 +67,9 @@ def _run_state(run: dict, now: float) -> str:
     return state
 
 
-def summarize(path: str | Path, now: float | None = None) -> dict:
-    """Progress summary of a store for ``lfvscan status`` (read-only; safe while a scan runs).
+def store_status(store: str | Path | ScanBackend, now: float | None = None) -> dict:
+    """Progress of a store (a path or a backend) for ``lfvscan status`` (read-only; safe while a
+    scan runs).
 
     Keys: store, config_hash, shape, requested, counts (per status name), complete, finished,
     retryable_failed, failures, damaged (rows whose chunks fail their checksum or hold invalid
@@ -76,7 +78,7 @@ def summarize(path: str | Path, now: float | None = None) -> dict:
     larger error), unconverged_cells (their coordinates), state, n_ranks, rate_cells_per_s [1/s], eta_s [s],
     summed_cell_seconds [s].
     """
-    st = ScanStore.open(path)
+    st = open_backend(store)
     cells = st.read_cells()  # with the cells finished but not folded yet; damaged rows as pending
     status = cells["status"]
     converged = cells["converged"].astype(bool)
@@ -99,9 +101,9 @@ def summarize(path: str | Path, now: float | None = None) -> dict:
         rate = n_run / (updated - started)
         eta = (counts["pending"] + retryable) / rate
     return {
-        "store": str(path),
-        "config_hash": st.attrs.get("config_hash"),
-        "shape": list(st.shape),
+        "store": str(store),
+        "config_hash": st.read_attrs().get("config_hash"),
+        "shape": list(st.config.shape),
         "requested": requested,
         "counts": counts,
         "complete": counts["done"] == requested,

@@ -1,0 +1,103 @@
+"""Folding journaled records into a store's row chunks: :class:`Fold`.
+
+Records are put into the cached row chunks in one vectorised pass per fold (one numpy assignment
+per (row chunk, field)); :meth:`Fold.sync` then writes each touched row of every data array, the
+error messages, and the ``status`` rows last (the commit marker: a cell counts as present only
+once its ``status`` chunk says DONE/FAILED), and discards the folded journal logs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lfvscan.schema import CELL_FIELDS, DONE, FAILED, RESULT_FIELDS
+from lfvscan.store.cell_arrays import RECORD_FIELDS
+from lfvscan.store.chunks import RowCache
+from lfvscan.store.journal import Journal
+from lfvscan.store.records import RecordBatch
+
+#: arrays a fold writes as raw row chunks before the status rows, in store order
+_DATA_FIELDS = tuple(f for f in CELL_FIELDS if f.dtype != "str" and f.name != "status")
+
+
+class Fold:
+    """Records journaled but not yet folded into the arrays of one store (its single writer's)."""
+
+    def __init__(self, group, rows: RowCache, journal: Journal, n_energies: int):
+        self.group = group
+        self.rows = rows
+        self.journal = journal
+        self.n_energies = n_energies
+        self.pending: list[RecordBatch] = []  # journaled, not yet folded
+        self.pending_bytes = 0
+        self.last_sync = time.monotonic()
+        self.replayed_logs: list[Path] = []  # logs replayed at open, discarded by the next sync
+        self._dirty: set[tuple[int, int]] = set()  # rows changed in the cache, not yet written
+        self._errors: dict[tuple[int, int], dict[int, str]] = {}  # messages to fold, per row
+
+    def add(self, batch: RecordBatch) -> None:
+        """A journaled batch to fold at the next :meth:`sync`."""
+        self.pending.append(batch)
+        self.pending_bytes += batch.nbytes
+
+    @property
+    def unfolded(self) -> bool:
+        return bool(self.pending or self._dirty)
+
+    def _apply(self, b: RecordBatch) -> None:
+        """Put the rows of ``b`` into the cached row chunks (result columns only where DONE)."""
+        b = b.latest()
+        rows = b.index[:, 0].astype(np.int64) * self.n_energies + b.index[:, 1]
+        order = np.argsort(rows, kind="stable")
+        starts = np.flatnonzero(np.diff(rows[order], prepend=-1))
+        for sel in np.split(order, starts[1:]):
+            i, j = (int(v) for v in b.index[sel[0], :2])
+            ks = b.index[sel, 2]
+            done = b.done[sel]
+            if done.any():
+                good, kd = sel[done], ks[done]
+                for f in RESULT_FIELDS:
+                    self.rows.row(f.name, i, j)[kd] = b.rows[f.name][good]
+            for f in RECORD_FIELDS:
+                self.rows.row(f.name, i, j)[ks] = getattr(b, f.name)[sel]
+            self.rows.row("status", i, j)[ks] = np.where(done, DONE, FAILED)
+            msgs = self._errors.setdefault((i, j), {})
+            for r, k in zip(sel.tolist(), ks.tolist()):
+                msgs[k] = b.error(r)
+            self._dirty.add((i, j))
+
+    def sync(self) -> None:
+        """Fold the pending records into the arrays: data rows first, then the status rows (the
+        commit marker), then delete their journal files."""
+        self.last_sync = time.monotonic()
+        if self.pending:
+            self._apply(RecordBatch.concat(self.pending))
+            self.pending = []
+        if not self._dirty:
+            return
+        rows = sorted(self._dirty)
+        for f in _DATA_FIELDS:
+            for i, j in rows:
+                self.rows.write(f.name, i, j)
+        self._fold_errors()
+        for i, j in rows:
+            self.rows.write("status", i, j)
+        self.journal.discard(self.replayed_logs + self.journal.open_logs())
+        self.replayed_logs = []
+        self._dirty.clear()
+        self.pending_bytes = 0
+
+    def _fold_errors(self) -> None:
+        """Error messages ('' after a success): vlen strings through zarr (atomic writes, zarr >=
+        3.1.3), each touched row rewritten only if it changes."""
+        for (i, j), msgs in sorted(self._errors.items()):
+            errs = np.array(self.group["error"][i, j], dtype=object)
+            new = errs.copy()
+            for k, msg in msgs.items():
+                new[k] = msg
+            if not np.array_equal(new, errs):
+                self.group["error"][i, j] = new
+        self._errors.clear()
