@@ -3,8 +3,8 @@
 Everything that handles scan results derives from the declarations below:
 :class:`lfvscan.xsec.result.CellResult` (one attribute per result field), the zarr arrays of a
 store with their ``units``/``description`` attributes (:mod:`lfvscan.store.layout`), the fold of
-finished cells into those arrays (:mod:`lfvscan.store.zarr_store`), the journal encoding
-(:mod:`lfvscan.store.journal`), :func:`lfvscan.store.load_scan` and
+finished cells into those arrays (:mod:`lfvscan.store.fold`), the journal frames
+(:mod:`lfvscan.store.frames`), :func:`lfvscan.store.load_scan` and
 :class:`lfvscan.store.ScanData`.  Adding a quantity is one line in :data:`RESULT_FIELDS` (and the
 code in :mod:`lfvscan.xsec.driver` that computes it).
 
