@@ -21,12 +21,15 @@ import tracemalloc
 
 import numpy as np
 
+from lfvscan.physics.presets import PDG_2024
 from lfvscan.xsec import cell_physics, compute_cell, integrand_points, is_open
+
+PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
 
 
 def throughput(target, E, m_a, batch, repeats=5):
     """Integrand points per second on uniform random points of the vegas box (numpy path)."""
-    cp = cell_physics(target, E, m_a)
+    cp = cell_physics(target, E, m_a, physics=PDG_2024, pair=PAIR)
     lo, hi = np.array(cp.bounds).T
     rng = np.random.default_rng(0)
     y = lo + (hi - lo) * rng.random((batch, 3))
@@ -77,7 +80,7 @@ def main():
     for tgt in targets:
         for E in energies:
             for m in masses:
-                if not is_open(tgt, E, m):
+                if not is_open(tgt, E, m, pair=PAIR):
                     t0 = time.perf_counter()
                     r = compute_cell(tgt, E, m)
                     print(f"{tgt:>3} {E:6.0f} {m:5.0f} | closed ({(time.perf_counter() - t0) * 1e3:.2f} ms)")

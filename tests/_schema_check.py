@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lfvscan.physics.constants import M_TAU
 from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, COORDINATES, FIELDS, RESULT_FIELDS, DONE, FAILED, Field
 from lfvscan.spec.config import parse_config
 from lfvscan.store import load_scan, open_for_scan
@@ -50,7 +51,7 @@ def sample_record(cfg, ijk, seed: int = 1) -> CellRecord:
     i, j, k = ijk
     energy = cfg.energies_GeV[j]
     kw = {"target": cfg.target_names[i], "energy_GeV": energy, "mass_GeV": cfg.masses_GeV[k],
-          "x_tau_edges": x_tau_edges(energy, cfg.n_xbins), "theta": cfg.theta, "convention": cfg.convention}
+          "x_tau_edges": x_tau_edges(energy, cfg.n_xbins, M_TAU), "theta": cfg.theta, "convention": cfg.convention}
     kw.update({f.name: _value(f, cfg.n_xbins, rng) for f in RESULT_FIELDS})
     return CellRecord(ijk, CellResult(**kw), "", 0.375, 1, 2)
 

@@ -49,7 +49,7 @@ def toy_scan(energies, masses, p=0.0, targets=("Pb", "W"), nb=40, edges_fn=None,
     energies = np.asarray(energies, float)
     masses = np.asarray(masses, float)
     nT, nE, nM = len(targets), len(energies), len(masses)
-    edges = np.array([edges_fn(E) if edges_fn else x_tau_edges(E, nb) for E in energies])
+    edges = np.array([edges_fn(E) if edges_fn else x_tau_edges(E, nb, M_TAU) for E in energies])
     nb = edges.shape[1] - 1
     h = np.zeros((nT, nE, nM, nb))
     closed = np.zeros((nT, nE, nM), bool)

@@ -7,12 +7,16 @@ from lfvscan.physics import kinematics as K
 from lfvscan.physics.amplitude import amplitude, amplitude_phi_avg, phi_moments
 from lfvscan.physics.constants import M_E, M_MU, M_TAU
 from lfvscan.physics.couplings import delta_m, yukawas
+from _leptons import PAIR
+from lfvscan.physics.presets import PDG_2024
+
+PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
 
 M13 = 193.750773  # §13.6 amplitude-level test point
 
 
 def _point():
-    kin = K.alp_kinematics_from_Ea(1000.0, 900.0, 1e-3, 10.0)
+    kin = K.alp_kinematics(1000.0, 1000.0 - 900.0 - M_TAU, 1e-3, 10.0, m_beam=M_MU, m_final=M_TAU)
     t_lo, _ = K.t_bounds(kin.E_minus_Ea, kin.V, kin.u, M13)
     t = 2 * t_lo
     s0, s1 = K.s_coefficients(t, kin, M13)
@@ -28,7 +32,7 @@ def test_section_13_6_amplitude_point(g_S, g_P, A_ref, Abar_ref):
     assert I1 == pytest.approx(6.59169103e-3, rel=1e-8)
     assert I2 == pytest.approx(4.34521459e-5, rel=1e-8)
     assert s0 - abs(s1) == pytest.approx(150.34863718, rel=1e-9)
-    dm = delta_m(10.0, g_S, g_P)
+    dm = delta_m(10.0, g_S, g_P, M_TAU, M_MU)
     A = amplitude(s0 - abs(s1), kin.u, t, 1000.0, 900.0, M13, g_S**2 + g_P**2, dm)
     assert A == pytest.approx(A_ref, rel=1e-8)
     Abar = amplitude_phi_avg(s0, s1, kin.u, t, 1000.0, 900.0, M13, g_S**2 + g_P**2, dm)
@@ -51,7 +55,7 @@ def test_closed_form_equals_numerical_average():
     m_a = 4.0
     w = np.exp(rng.uniform(np.log(0.5), np.log(100.0), n))
     th = np.exp(rng.uniform(np.log(1e-4), np.log(0.3), n))
-    kin = K.alp_kinematics(E, w, th, m_a)
+    kin = K.alp_kinematics(E, w, th, m_a, m_beam=M_MU, m_final=M_TAU)
     t_lo, t_hi = K.t_bounds(kin.E_minus_Ea, kin.V, kin.u, 193.75)
     t_up = K.t_upper(t_hi, w, 193.75, 1.0)
     phys = t_up > t_lo  # physical points only (E_tau >= m_tau, t <= t_cut)
@@ -60,21 +64,21 @@ def test_closed_form_equals_numerical_average():
     t = t_lo[phys] * (t_up[phys] / t_lo[phys]) ** rng.uniform(0.02, 0.98, phys.sum())
     s0, s1 = K.s_coefficients(t, kin, 193.75)
     for theta in (0.0, np.pi / 4, np.pi / 2, 1.0):
-        g_S, g_P = yukawas(1.0, theta)
-        g2, dm = g_S**2 + g_P**2, delta_m(m_a, g_S, g_P)
+        g_S, g_P = yukawas(1.0, theta, pair=PAIR)
+        g2, dm = g_S**2 + g_P**2, delta_m(m_a, g_S, g_P, M_TAU, M_MU)
         closed = amplitude_phi_avg(s0, s1, kin.u, t, E, kin.E_a, 193.75, g2, dm)
         num = _numerical_phi_average(s0, s1, kin.u, t, E, kin.E_a, 193.75, g2, dm)
         np.testing.assert_allclose(closed, num, rtol=1e-9)
         assert np.all(closed > 0)
 
 
-def _mp_reference(E, w, theta_a, m_a, M, t_factor, gS, gP, m_in=M_MU, m_out=M_TAU):
+def _mp_reference(E, w, theta_a, m_a, M, t_factor, gS, gP, m_beam=M_MU, m_final=M_TAU):
     """50-digit *naive* evaluation of §7.5, §7.7 and §7.6 (no cancellation-free rewriting) for the
-    incoming / outgoing lepton masses m_in / m_out (mmu / mtau below)."""
+    incoming / outgoing lepton masses m_beam / m_final (mmu / mtau below)."""
     import mpmath as mp
     mp.mp.dps = 50
     E, w, th, ma, M = (mp.mpf(x) for x in (E, w, theta_a, m_a, M))
-    mmu, mtau = mp.mpf(m_in), mp.mpf(m_out)
+    mmu, mtau = mp.mpf(m_beam), mp.mpf(m_final)
     W = mtau + w
     Ea = E - W
     p, k = mp.sqrt(E**2 - mmu**2), mp.sqrt(Ea**2 - ma**2)
@@ -113,25 +117,25 @@ def test_float64_chain_against_50_digits(E, m_a, w, theta_a, t_factor):
     M = 193.75077280000001
     for g_S, g_P in ((1.0, 0.0), (0.0, 1.0)):
         t, ref = _mp_reference(E, w, theta_a, m_a, M, t_factor, g_S, g_P)
-        kin = K.alp_kinematics(E, w, theta_a, m_a)
+        kin = K.alp_kinematics(E, w, theta_a, m_a, m_beam=M_MU, m_final=M_TAU)
         s0, s1 = K.s_coefficients(t, kin, M)
-        ab = amplitude_phi_avg(s0, s1, kin.u, t, E, kin.E_a, M, g_S**2 + g_P**2, delta_m(m_a, g_S, g_P),
+        ab = amplitude_phi_avg(s0, s1, kin.u, t, E, kin.E_a, M, g_S**2 + g_P**2, delta_m(m_a, g_S, g_P, M_TAU, M_MU),
                                E_minus_Ea=kin.E_minus_Ea)
         assert ab == pytest.approx(ref, rel=1e-9)
 
 
-@pytest.mark.parametrize("m_in, m_out", [(M_E, M_TAU), (M_TAU, M_MU), (M_MU, M_E)])
+@pytest.mark.parametrize("m_beam, m_final", [(M_E, M_TAU), (M_TAU, M_MU), (M_MU, M_E)])
 @pytest.mark.parametrize("E, m_a, w, theta_a, t_factor", [(1000.0, 10.0, 98.22314, 1e-3, 2.0),
                                                           (160.0, 3.0, 0.5, 3e-3, 3.0)])
-def test_float64_chain_other_lepton_pairs(m_in, m_out, E, m_a, w, theta_a, t_factor):
-    """Same 50-digit check with other lepton masses threaded through alp_kinematics (m_in, m_out)
+def test_float64_chain_other_lepton_pairs(m_beam, m_final, E, m_a, w, theta_a, t_factor):
+    """Same 50-digit check with other lepton masses threaded through alp_kinematics (m_beam, m_final)
     and Delta_m (§7.4 bracket of the pair)."""
     M = 193.75077280000001
     for g_S, g_P in ((1.0, 0.0), (0.0, 1.0)):
-        t, ref = _mp_reference(E, w, theta_a, m_a, M, t_factor, g_S, g_P, m_in, m_out)
-        kin = K.alp_kinematics(E, w, theta_a, m_a, m_in=m_in, m_out=m_out)
+        t, ref = _mp_reference(E, w, theta_a, m_a, M, t_factor, g_S, g_P, m_beam, m_final)
+        kin = K.alp_kinematics(E, w, theta_a, m_a, m_beam=m_beam, m_final=m_final)
         s0, s1 = K.s_coefficients(t, kin, M)
-        ab = amplitude_phi_avg(s0, s1, kin.u, t, E, kin.E_a, M, g_S**2 + g_P**2, delta_m(m_a, g_S, g_P, m_out, m_in),
+        ab = amplitude_phi_avg(s0, s1, kin.u, t, E, kin.E_a, M, g_S**2 + g_P**2, delta_m(m_a, g_S, g_P, m_final, m_beam),
                                E_minus_Ea=kin.E_minus_Ea)
         assert ab == pytest.approx(ref, rel=1e-9)
 
@@ -142,9 +146,9 @@ def test_amplitude_exactly_quadratic_in_couplings():
     args = (s0, s1, kin.u, t, 1000.0, 900.0, M13)
     for theta in (0.3, 1.2):
         for conv in ("eq3", "eq2"):
-            g_S, g_P = yukawas(1.0, theta, conv)
-            a1 = amplitude_phi_avg(*args, g_S**2 + g_P**2, delta_m(10.0, g_S, g_P))
+            g_S, g_P = yukawas(1.0, theta, conv, pair=PAIR)
+            a1 = amplitude_phi_avg(*args, g_S**2 + g_P**2, delta_m(10.0, g_S, g_P, M_TAU, M_MU))
             g = 0.037
-            gS2, gP2 = yukawas(g, theta, conv)
-            ag = amplitude_phi_avg(*args, gS2**2 + gP2**2, delta_m(10.0, gS2, gP2))
+            gS2, gP2 = yukawas(g, theta, conv, pair=PAIR)
+            ag = amplitude_phi_avg(*args, gS2**2 + gP2**2, delta_m(10.0, gS2, gP2, M_TAU, M_MU))
             assert ag == pytest.approx(g * g * a1, rel=1e-14)

@@ -3,7 +3,7 @@
 References used here are (a) the numbers of docs/physics.md §13.5/§13.6, (b) an explicit numerical
 Dirac trace of the two Feynman diagrams, (c) a 50-digit mpmath re-evaluation, and (d) the
 production code :func:`lfvscan.xsec.compute_cell` compared with the independent §7.9 Monte Carlo of
-:mod:`lfvscan.validation.crosscheck` (which does not import the production kinematics/amplitude).  All MC
+tests/_crosscheck.py (which does not import the production kinematics/amplitude).  All MC
 seeds are fixed, so every statistical comparison below is deterministic.  (mpmath is always
 present: vegas -> gvar -> mpmath.)
 """
@@ -14,11 +14,12 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from lfvscan.validation import crosscheck as cc
+import _crosscheck as cc
 from lfvscan.physics.constants import M_E, M_MU, M_TAU
 from lfvscan.physics.reach import max_mass_exact_GeV, t_min_GeV2
 from lfvscan.physics.targets import LEAD, TUNGSTEN
 from lfvscan.xsec import compute_cell
+from _leptons import PAIR, pair_of
 
 NSIG = 3.0  # combined-sigma tolerance for MC-vs-MC comparisons
 
@@ -43,8 +44,8 @@ def test_effective_photon_flux_converged_and_vectorised():
     b = cc.effective_photon_flux(LEAD, tmins, n_panels=600, n_nodes=12)
     np.testing.assert_allclose(a[:3], b[:3], rtol=1e-9)
     assert a[3] == 0.0  # t_min above t_cut: empty range
-    assert float(t_min_GeV2(1000.0, 10.0)) == pytest.approx(4.808262e-3, rel=1e-6)  # §13.6
-    assert float(t_min_GeV2(160.0, 2.0)) == pytest.approx(1.984009e-3, rel=1e-6)
+    assert float(t_min_GeV2(1000.0, 10.0, pair=PAIR)) == pytest.approx(4.808262e-3, rel=1e-6)  # §13.6
+    assert float(t_min_GeV2(160.0, 2.0, pair=PAIR)) == pytest.approx(1.984009e-3, rel=1e-6)
 
 
 # ------------------------------------------------------------------------- §13.6 kinematics
@@ -122,21 +123,21 @@ def test_amplitude_formula_matches_dirac_trace(theta, conv):
     np.testing.assert_allclose(A, At, rtol=1e-6)
 
 
-@pytest.mark.parametrize("m_in,m_out,theta,conv", [(M_E, M_TAU, 0.3, "eq2"), (M_TAU, M_MU, math.pi / 4, "eq3"),
+@pytest.mark.parametrize("m_beam,m_final,theta,conv", [(M_E, M_TAU, 0.3, "eq2"), (M_TAU, M_MU, math.pi / 4, "eq3"),
                                                    (M_MU, M_E, 1.1, "eq2")])
-def test_amplitude_formula_matches_dirac_trace_other_pairs(m_in, m_out, theta, conv):
+def test_amplitude_formula_matches_dirac_trace_other_pairs(m_beam, m_final, theta, conv):
     """§7.4 closed form vs the explicit Dirac trace with other lepton masses (e -> tau, tau -> mu,
     mu -> e): the masses enter the propagators/spinor sums of the trace and Delta_m of amp_A."""
-    ev = cc.mc_events(LEAD, 160.0, 4.0, 400, seed=3, m_in=m_in, m_out=m_out)
+    ev = cc.mc_events(LEAD, 160.0, 4.0, 400, seed=3, m_beam=m_beam, m_final=m_final)
     keep = ev["jac"] > 0
     assert keep.sum() > 300
     # on-shell leptons (absolute tolerance: lab-frame vectors of 160 GeV carry ~1e-12 GeV^2 round-off)
-    np.testing.assert_allclose(cc._dot(ev["p"], ev["p"])[keep], m_in**2, rtol=0, atol=1e-9)
-    np.testing.assert_allclose(cc._dot(ev["pp"], ev["pp"])[keep], m_out**2, rtol=0, atol=1e-9)
-    g_S, g_P = cc._gS_gP(theta, conv, m_in, m_out)
-    A = cc._amp_from_events(ev, 4.0, g_S, g_P, m_in, m_out)[keep]
+    np.testing.assert_allclose(cc._dot(ev["p"], ev["p"])[keep], m_beam**2, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(cc._dot(ev["pp"], ev["pp"])[keep], m_final**2, rtol=0, atol=1e-9)
+    g_S, g_P = cc._gS_gP(theta, conv, m_beam, m_final)
+    A = cc._amp_from_events(ev, 4.0, g_S, g_P, m_beam, m_final)[keep]
     At = cc.amp_A_trace(ev["p"][keep], ev["k"][keep], ev["pp"][keep], ev["Pi"][keep], ev["Pf"][keep], g_S, g_P,
-                        m_in=m_in, m_out=m_out)
+                        m_beam=m_beam, m_final=m_final)
     np.testing.assert_allclose(A, At, rtol=1e-6)
 
 
@@ -237,7 +238,7 @@ def test_reach_matches_production_and_mc_closes(tgt, E, approx):
     """Kinematic reach (t <= t_cut) from the §7.9 recoil condition vs reach.max_mass_exact_GeV; it lies
     slightly below the M -> inf estimate of §13.7; the MC is exactly zero beyond it."""
     m = cc.max_mass_2to2_GeV(E, tgt)
-    assert m == pytest.approx(max_mass_exact_GeV(E, tgt), rel=1e-9)
+    assert m == pytest.approx(max_mass_exact_GeV(E, tgt, pair=PAIR), rel=1e-9)
     if approx is not None:
         assert approx * 0.99 < m < approx
     assert cc.mc_sigma_2to2_decay(tgt, E, m * 1.0001, n_points=2000).sigma_pb == 0.0
@@ -309,20 +310,20 @@ def test_mc_2to2_decay_vs_compute_cell_more_cells(tgt, E, ma, theta, conv):
 
 
 @pytest.mark.parametrize(
-    "tgt,E,ma,m_in,m_out,theta,conv,n_mc",
+    "tgt,E,ma,m_beam,m_final,theta,conv,n_mc",
     [
         (LEAD, 1000.0, 5.0, M_E, M_TAU, math.pi / 4, "eq3", 1_000_000),   # e -> tau
         (TUNGSTEN, 160.0, 3.0, M_TAU, M_MU, 0.3, "eq2", 1_000_000),      # tau -> mu (heavy beam lepton)
         (LEAD, 160.0, 4.0, M_MU, M_E, math.pi / 4, "eq3", 2_000_000),     # mu -> e
     ],
 )
-def test_mc_2to2_decay_vs_compute_cell_other_lepton_pairs(tgt, E, ma, m_in, m_out, theta, conv, n_mc):
+def test_mc_2to2_decay_vs_compute_cell_other_lepton_pairs(tgt, E, ma, m_beam, m_final, theta, conv, n_mc):
     """The production integrand with other lepton masses against the independent §7.9 Monte Carlo
-    with the same masses (both take m_in / m_out as keywords).  For mu -> e the MC's m_X^2 sampling
+    with the same masses (compute_cell takes the pair, the MC the masses m_beam / m_final).  For mu -> e the MC's m_X^2 sampling
     suits the light electron badly (2 % at 2e6 points), so that check is looser."""
-    kw = {"m_in": m_in, "m_out": m_out, "theta": theta, "convention": conv}
-    cell = compute_cell(tgt, E, ma, rel_err=0.003, seed=3, n_xbins=4, **kw)
-    mc = cc.mc_sigma_2to2_decay(tgt, E, ma, n_points=n_mc, seed=4, **kw)
+    kw = {"theta": theta, "convention": conv}
+    cell = compute_cell(tgt, E, ma, rel_err=0.003, seed=3, n_xbins=4, pair=pair_of(m_beam, m_final), **kw)
+    mc = cc.mc_sigma_2to2_decay(tgt, E, ma, n_points=n_mc, seed=4, m_beam=m_beam, m_final=m_final, **kw)
     assert mc.err_pb / mc.sigma_pb < 0.03
     assert abs(_pull(mc.sigma_pb, mc.err_pb, cell.sigma_pb, cell.sigma_err_pb)) < NSIG
 

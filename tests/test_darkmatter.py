@@ -8,6 +8,7 @@ import pytest
 from lfvscan.physics import darkmatter as dm
 from lfvscan.physics.constants import M_E, M_MU, M_TAU
 from _refs import assert_printed
+from _leptons import PAIR, pair_of
 
 
 # §13.4: m_a -> (<sigma v> GeV^-2, cm^3/s, g_min), g = g_chi = 1, m_chi = m_a/3, m_mu -> 0
@@ -19,23 +20,23 @@ SIGV = {5: ("2.34885e-3", "2.74189e-20", "1.2668e-3"),
 @pytest.mark.parametrize("m_a", sorted(SIGV))
 def test_sigma_v_tau_mu_and_relic(m_a):
     gev, cm3, gmin = SIGV[m_a]
-    sv = dm.sigma_v_tau_mu(m_a / 3.0, m_a)
+    sv = dm.sigma_v_tau_mu(m_a / 3.0, m_a, pair=PAIR)
     assert_printed(sv, gev)
     assert_printed(dm.to_cm3_per_s(sv), cm3)
-    assert_printed(dm.g_relic(m_a / 3.0, m_a), gmin)
+    assert_printed(dm.g_relic(m_a / 3.0, m_a, pair=PAIR), gmin)
     # benchmark default m_a = 3 m_chi
-    assert dm.sigma_v_tau_mu(m_a / 3.0) == pytest.approx(sv, rel=1e-14)
+    assert dm.sigma_v_tau_mu(m_a / 3.0, pair=PAIR) == pytest.approx(sv, rel=1e-14)
     # theta independent in the Eq. (3) (m_mu -> 0) convention; scales as g^2 g_chi^2
-    assert dm.sigma_v_tau_mu(m_a / 3.0, m_a, 0.01, 0.5, theta=0.2) == pytest.approx(0.25e-4 * sv, rel=1e-13)
+    assert dm.sigma_v_tau_mu(m_a / 3.0, m_a, 0.01, 0.5, theta=0.2, pair=PAIR) == pytest.approx(0.25e-4 * sv, rel=1e-13)
 
 
 def test_g_relic_reaches_target():
     m_chi = np.geomspace(1.0, 100.0, 7)
-    gmin = dm.g_relic(m_chi, 3 * m_chi)
-    sv = dm.to_cm3_per_s(dm.sigma_v_tau_mu(m_chi, 3 * m_chi, gmin))
+    gmin = dm.g_relic(m_chi, 3 * m_chi, pair=PAIR)
+    sv = dm.to_cm3_per_s(dm.sigma_v_tau_mu(m_chi, 3 * m_chi, gmin, pair=PAIR))
     np.testing.assert_allclose(sv, dm.RELIC_SIGMA_V_CM3_S, rtol=1e-12)
     assert dm.RELIC_SIGMA_V_CM3_S == 4.4e-26
-    assert dm.g_relic(10 / 3, 10, sigma_v0_cm3_s=8.8e-26) == pytest.approx(math.sqrt(2) * 1.9523e-3, rel=1e-4)
+    assert dm.g_relic(10 / 3, 10, sigma_v0_cm3_s=8.8e-26, pair=PAIR) == pytest.approx(math.sqrt(2) * 1.9523e-3, rel=1e-4)
 
 
 def test_general_form_massless_muon_and_eq2():
@@ -43,30 +44,30 @@ def test_general_form_massless_muon_and_eq2():
     s = 4 * m_chi**2
     closed = (s - M_TAU**2) ** 2 / (16 * math.pi * m_chi**2 * (s - m_a**2) ** 2)  # Eq. (13) m_mu -> 0
     for gs, gp in ((1.0, 0.0), (0.0, 1.0), (0.6, 0.8)):
-        assert dm.sigma_v_tau_mu_yukawa(m_chi, m_a, gs, gp, m_light_formula=0.0) == pytest.approx(closed, rel=1e-13)
+        assert dm.sigma_v_tau_mu_yukawa(m_chi, m_a, gs, gp, pair=PAIR, light_massless=True) == pytest.approx(closed, rel=1e-13)
     # with m_mu kept (Eq. (2)) the rate depends weakly on theta and is within ~15 % of the massless one
-    r0 = dm.sigma_v_tau_mu(m_chi, m_a, theta=0.0, convention="eq2")
-    r2 = dm.sigma_v_tau_mu(m_chi, m_a, theta=math.pi / 2, convention="eq2")
+    r0 = dm.sigma_v_tau_mu(m_chi, m_a, theta=0.0, convention="eq2", pair=PAIR)
+    r2 = dm.sigma_v_tau_mu(m_chi, m_a, theta=math.pi / 2, convention="eq2", pair=PAIR)
     assert r0 != r2
     assert abs(r0 / closed - 1) < 0.15 and abs(r2 / closed - 1) < 0.15
 
 
 def test_width_regulates_pole():
     m_chi = 5.0
-    assert np.isinf(dm.sigma_v_tau_mu(m_chi, 2 * m_chi))
+    assert np.isinf(dm.sigma_v_tau_mu(m_chi, 2 * m_chi, pair=PAIR))
     width = 0.3
-    on = dm.sigma_v_tau_mu(m_chi, 2 * m_chi, width_a=width)
+    on = dm.sigma_v_tau_mu(m_chi, 2 * m_chi, width_a=width, pair=PAIR)
     s = 4 * m_chi**2
     assert on == pytest.approx((s - M_TAU**2) ** 2 / (16 * math.pi * m_chi**2 * s * width**2), rel=1e-13)
-    off = dm.sigma_v_tau_mu(m_chi, 30.0)
-    assert dm.sigma_v_tau_mu(m_chi, 30.0, width_a=width) < off
+    off = dm.sigma_v_tau_mu(m_chi, 30.0, pair=PAIR)
+    assert dm.sigma_v_tau_mu(m_chi, 30.0, width_a=width, pair=PAIR) < off
 
 
 def test_closed_channel():
     m_chi = np.array([0.5, (M_TAU + M_MU) / 2, 0.94])
-    assert np.all(dm.sigma_v_tau_mu(m_chi, 3 * m_chi) == 0.0)
-    assert np.all(np.isinf(dm.g_relic(m_chi, 3 * m_chi)))
-    assert dm.sigma_v_tau_mu(0.95, 3.0) > 0
+    assert np.all(dm.sigma_v_tau_mu(m_chi, 3 * m_chi, pair=PAIR) == 0.0)
+    assert np.all(np.isinf(dm.g_relic(m_chi, 3 * m_chi, pair=PAIR)))
+    assert dm.sigma_v_tau_mu(0.95, 3.0, pair=PAIR) > 0
 
 
 def test_r_infinity_and_id_rescaling():
@@ -113,22 +114,22 @@ def test_secluded_relic_recipe(masses, x_F, ref):
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match="m_chi"):
-        dm.sigma_v_tau_mu(-1.0, 3.0)
+        dm.sigma_v_tau_mu(-1.0, 3.0, pair=PAIR)
     with pytest.raises(ValueError, match="m_a"):
-        dm.sigma_v_tau_mu(1.0, float("nan"))
+        dm.sigma_v_tau_mu(1.0, float("nan"), pair=PAIR)
     with pytest.raises(ValueError, match="sigma_v0"):
-        dm.g_relic(3.0, 9.0, sigma_v0_cm3_s=0.0)
+        dm.g_relic(3.0, 9.0, sigma_v0_cm3_s=0.0, pair=PAIR)
     with pytest.raises(ValueError, match="x_F"):
         dm.g_chi_relic_secluded(20.0, 10.0, x_F=-1)
 
 
-# ------------------------------------------------------- other lepton pairs (m_heavy, m_light)
+# ------------------------------------------------------- other lepton pairs
 
 def test_sigma_v_other_pairs_by_hand():
     """Eq. (13) for the (mu, e) pair written out by hand (general §5.1 form, Eq. (2) Yukawas with
     r = m_e/m_mu) and its m_light -> 0 form (Eq. (3)); g_relic uses the same pair."""
     m_chi, m_a, g, th = 4.0, 9.0, 0.5, 0.4
-    kw = {"m_heavy": M_MU, "m_light": M_E}
+    kw = {"pair": pair_of(M_E, M_MU)}
     s = 4 * m_chi**2
     massless = g**2 * (s - M_MU**2) ** 2 / (16 * math.pi * m_chi**2 * (s - m_a**2) ** 2)
     assert dm.sigma_v_tau_mu(m_chi, m_a, g, theta=th, **kw) == pytest.approx(massless, rel=1e-13)
@@ -145,16 +146,8 @@ def test_threshold_uses_the_physical_light_mass():
     """2 m_chi between m_tau + m_e and m_tau + m_mu: open for tau e, closed for tau mu, also in the
     massless-formula convention eq3."""
     m_chi = (M_TAU + 0.05) / 2
-    assert dm.sigma_v_tau_mu(m_chi) == 0.0 and np.isinf(dm.g_relic(m_chi))
-    assert dm.sigma_v_tau_mu(m_chi, m_light=M_E) > 0.0 and np.isfinite(dm.g_relic(m_chi, m_light=M_E))
-    assert dm.sigma_v_tau_mu_yukawa(m_chi, 3 * m_chi, 1.0, 0.0, m_light_formula=0.0) == 0.0
-    assert dm.sigma_v_tau_mu_yukawa(m_chi, 3 * m_chi, 1.0, 0.0, m_light_formula=0.0, m_light=M_E) > 0.0
-
-
-def test_default_pair_is_tau_mu_bit_for_bit():
-    m_chi = np.geomspace(0.5, 50.0, 19)
-    kw = {"m_heavy": M_TAU, "m_light": M_MU}
-    for conv in ("eq3", "eq2"):
-        assert np.array_equal(dm.sigma_v_tau_mu(m_chi, None, 0.3, 1.0, 0.7, conv, 0.01),
-                              dm.sigma_v_tau_mu(m_chi, None, 0.3, 1.0, 0.7, conv, 0.01, **kw))
-        assert np.array_equal(dm.g_relic(m_chi, None, 1.0, 0.7, conv), dm.g_relic(m_chi, None, 1.0, 0.7, conv, **kw))
+    assert dm.sigma_v_tau_mu(m_chi, pair=PAIR) == 0.0 and np.isinf(dm.g_relic(m_chi, pair=PAIR))
+    tau_e = pair_of(M_E, M_TAU)
+    assert dm.sigma_v_tau_mu(m_chi, pair=tau_e) > 0.0 and np.isfinite(dm.g_relic(m_chi, pair=tau_e))
+    assert dm.sigma_v_tau_mu_yukawa(m_chi, 3 * m_chi, 1.0, 0.0, pair=PAIR, light_massless=True) == 0.0
+    assert dm.sigma_v_tau_mu_yukawa(m_chi, 3 * m_chi, 1.0, 0.0, pair=tau_e, light_massless=True) > 0.0

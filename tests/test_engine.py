@@ -17,6 +17,8 @@ from lfvscan.spec.config import load_config
 from lfvscan.physics import reach
 from lfvscan.scan.engine import run_scan
 from lfvscan.scan.mpi import launch_problem
+from lfvscan.physics.presets import PDG_2024
+from lfvscan.physics.reach import max_mass_approx_GeV
 from lfvscan.scan.plan import cell_seed, expected_cost, plan_tasks
 from lfvscan.scan.signals import StopFlag
 from lfvscan.scan.progress import Progress, format_duration
@@ -114,9 +116,13 @@ def test_plan_largest_cost_first_closed_last_and_retry_limit(tmp_path):
     assert len(tasks) == 25 - 2
     costs = [t.cost for t in tasks]
     assert costs == sorted(costs, reverse=True)
-    closed = [t for t in tasks if t.mass_GeV >= reach.max_mass_approx_GeV(t.energy_GeV)]
+    closed = [t for t in tasks if t.mass_GeV >= reach.max_mass_approx_GeV(t.energy_GeV, pair=PDG_2024.lepton_pair())]
     assert closed and tasks[-len(closed):] == closed
-    assert expected_cost(1000, 40) > expected_cost(1000, 2) > expected_cost(160, 2) > expected_cost(160, 40)
+
+    def cost(E, m):
+        return expected_cost(E, m, float(max_mass_approx_GeV(E, pair=PDG_2024.lepton_pair())))
+
+    assert cost(1000, 40) > cost(1000, 2) > cost(160, 2) > cost(160, 40)
     nE, nM = cfg.shape[1:]
     assert all(t.seed == cell_seed(7, (t.index[0] * nE + t.index[1]) * nM + t.index[2]) for t in tasks)
 

@@ -27,6 +27,9 @@ from lfvscan.pheno.limits import compute_limits, read_limits_csv  # noqa: E402
 from lfvscan.pheno.overlays import g2_bands  # noqa: E402
 from lfvscan.store import load_scan  # noqa: E402
 from lfvscan.pheno.yields import compute_yields  # noqa: E402
+from lfvscan.physics.presets import PDG_2024
+
+PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
 
 TINY = """\
 seed = 11
@@ -89,7 +92,7 @@ def test_cli_writes_every_figure(store, tmp_path, capsys):
 
 
 def test_fig6_and_fig7_curves(limits):
-    fig, ax = fig6_invisible(limits)
+    fig, ax = fig6_invisible(limits, pair=PAIR)
     lab = labels(ax)
     assert "NA64-μ, τ→μνν (10¹³ MOT)" in lab
     assert "FASERν2, τ→μνν, λτ > 2 mm (3 ab⁻¹)" in lab and "FASERν2, ultimate (3 ab⁻¹)" in lab
@@ -97,8 +100,8 @@ def test_fig6_and_fig7_curves(limits):
     assert not any("current" in s for s in lab)  # not drawn in the paper
     assert len(ax.get_lines()) == 6
     assert ax.get_xlabel() == "$m_a$ [GeV]" and "g_{\\tau\\mu}" in ax.get_ylabel()
-    bands = g2_bands(np.geomspace(2, 40, 50))
-    fig, ax = fig6_invisible(limits, bands, dm_lines=True)
+    bands = g2_bands(np.geomspace(2, 40, 50), pair=PAIR)
+    fig, ax = fig6_invisible(limits, bands, dm_lines=True, pair=PAIR)
     lab = labels(ax)
     for th in ("π/2", "3π/8", "π/3", "π/4"):
         assert f"g−2 (paper-2023, 2σ), θ = {th}" in lab
@@ -140,7 +143,7 @@ def test_fig3_fig5_fig1(scan):
     lab = labels(ax)
     assert "light ALP, $m_a$ = 3 GeV, E = 1000 GeV" in lab and "heavy ALP, $m_a$ = 20 GeV, E = 1000 GeV" in lab
     assert "λ < 2 cm (resolution)" in lab and "λ < 2 mm (resolution)" in lab
-    fig, ax = fig1_dm_plane()
+    fig, ax = fig1_dm_plane(pair=PAIR)
     lab = labels(ax)
     assert any(s.startswith("relic") for s in lab) and any(s.startswith("Planck CMB 2018") for s in lab)
     assert ax.get_xlabel() == r"$m_\chi$ [GeV]"
@@ -205,7 +208,7 @@ def band_extent(coll):
 def test_each_limit_curve_has_its_mc_error_band(limits):
     from matplotlib.collections import PolyCollection
 
-    fig, ax = fig6_invisible(limits)
+    fig, ax = fig6_invisible(limits, pair=PAIR)
     lines = ax.get_lines()
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(bands) == len(lines) == 6

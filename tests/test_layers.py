@@ -21,14 +21,13 @@ ALLOWED = {
     "util": {"errors"},
     "physics": set(),
     "xsec": {"physics"},
-    "validation": {"physics", "xsec"},
     "spec": {"physics"},
     "store": {"spec", "xsec", "physics"},
     "scan": {"store", "spec", "xsec", "physics"},
     "pheno": {"store", "spec", "xsec", "physics"},
     "plots": {"pheno", "store", "spec", "xsec", "physics"},
     "workflow": {"scan", "plots", "pheno", "store", "spec", "xsec", "physics"},
-    "cli": {"workflow", "scan", "plots", "pheno", "store", "spec", "xsec", "physics", "validation"},
+    "cli": {"workflow", "scan", "plots", "pheno", "store", "spec", "xsec", "physics"},
 }
 
 

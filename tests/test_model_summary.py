@@ -14,12 +14,14 @@ from lfvscan.physics import darkmatter, decays
 from lfvscan.physics.constants import M_MU, M_TAU
 from lfvscan.physics.summary import (
     DEFAULT_COUPLING,
-    TAU_MU_THRESHOLD_GeV,
     annihilation_tau_mu_open,
     chi_chi_open,
     model_summary,
     tau_mu_open,
 )
+from _leptons import PAIR
+
+TAU_MU_THRESHOLD_GeV = PAIR.threshold_GeV
 
 
 def _json_null(v):
@@ -75,11 +77,11 @@ def test_thresholds_agree_with_the_physics_modules(convention, theta):
     """The named thresholds open exactly where the physics modules' widths and rates (g = 1) do."""
     assert TAU_MU_THRESHOLD_GeV == M_TAU + M_MU
     for m_a in [0.5, 1.7, 1.77686, 1.85] + _edges(TAU_MU_THRESHOLD_GeV) + [2.5, 40.0]:
-        w = float(decays.width_tau_mu(m_a, 1.0, theta, convention))
-        assert tau_mu_open(m_a) == (w > 0), m_a
+        w = float(decays.width_tau_mu(m_a, 1.0, theta, convention, pair=PAIR))
+        assert tau_mu_open(m_a, pair=PAIR) == (w > 0), m_a
     for m_chi in [0.1, 0.9] + _edges(TAU_MU_THRESHOLD_GeV / 2) + [1.0, 5.0]:
-        sv = float(darkmatter.sigma_v_tau_mu(m_chi, 3.0 * m_chi + 0.1, 1.0, 1.0, theta, convention))
-        assert annihilation_tau_mu_open(m_chi) == (sv > 0), m_chi
+        sv = float(darkmatter.sigma_v_tau_mu(m_chi, 3.0 * m_chi + 0.1, 1.0, 1.0, theta, convention, pair=PAIR))
+        assert annihilation_tau_mu_open(m_chi, pair=PAIR) == (sv > 0), m_chi
     for m_a, m_chi in [(1.0, 0.4), (1.0, 0.5), (1.0, np.nextafter(0.5, 0)), (1.0, 0.6), (10.0, 10 / 3)]:
         assert chi_chi_open(m_a, m_chi) == (float(decays.width_chi_chi(m_a, m_chi, 1.0)) > 0)
 

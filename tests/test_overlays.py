@@ -18,10 +18,13 @@ from lfvscan.pheno.overlays import (
     secluded_g_chi,
     theta_label,
 )
+from lfvscan.physics.presets import PDG_2024
+
+PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
 
 
 def test_g2_band_theta_pi_2_reference_values():
-    b = g2_bands([2.0, 5.0, 10.0, 20.0, 40.0], thetas=[math.pi / 2])[0]
+    b = g2_bands([2.0, 5.0, 10.0, 20.0, 40.0], thetas=[math.pi / 2], pair=PAIR)[0]
     ref = [(3.2253e-3, 2.5282e-3, 3.7965e-3), (4.6088e-3, 3.6127e-3, 5.4250e-3), (6.8400e-3, 5.3617e-3, 8.0513e-3),
            (1.1008e-2, 8.6290e-3, 1.2958e-2), (1.8723e-2, 1.4677e-2, 2.2039e-2)]
     for k, (c, lo, hi) in enumerate(ref):
@@ -32,7 +35,7 @@ def test_g2_band_theta_pi_2_reference_values():
 
 
 def test_g2_bands_other_thetas_at_10_GeV():
-    bands = {theta_label(b.theta): b for b in g2_bands([10.0])}
+    bands = {theta_label(b.theta): b for b in g2_bands([10.0], pair=PAIR)}
     assert bands["3π/8"].g_central[0] == pytest.approx(8.1221e-3, rel=2e-4)
     assert bands["3π/8"].g_lo[0] == pytest.approx(6.3667e-3, rel=2e-4)
     assert bands["π/3"].g_hi[0] == pytest.approx(1.1345e-2, rel=2e-4)
@@ -41,17 +44,17 @@ def test_g2_bands_other_thetas_at_10_GeV():
 
 
 def test_negative_shift_theta_dropped_and_bad_preset():
-    assert g2_bands([10.0], thetas=[0.0, math.pi / 2])[0].theta == math.pi / 2
-    assert len(g2_bands([10.0], thetas=[0.0])) == 0
+    assert g2_bands([10.0], thetas=[0.0, math.pi / 2], pair=PAIR)[0].theta == math.pi / 2
+    assert len(g2_bands([10.0], thetas=[0.0], pair=PAIR)) == 0
     with pytest.raises(UsageError, match="unknown g-2 preset 'x'"):
-        g2_bands([10.0], preset="x")
+        g2_bands([10.0], preset="x", pair=PAIR)
     # wp2025 38(63)e-11: lower 2 sigma edge negative -> band is an upper limit (g_lo = 0)
-    wp = g2_bands([10.0], thetas=[math.pi / 2], preset="wp2025")[0]
+    wp = g2_bands([10.0], thetas=[math.pi / 2], preset="wp2025", pair=PAIR)[0]
     assert wp.g_lo[0] == 0 and wp.g_hi[0] == pytest.approx(math.sqrt((38 + 126) * 1e-11 / 5.32213e-5), rel=1e-4)
 
 
 def test_relic_line_reference():
-    np.testing.assert_allclose(relic_line([5.0, 10.0, 20.0]), [1.2668e-3, 1.9523e-3, 3.6929e-3], rtol=2e-4)
+    np.testing.assert_allclose(relic_line([5.0, 10.0, 20.0], pair=PAIR), [1.2668e-3, 1.9523e-3, 3.6929e-3], rtol=2e-4)
 
 
 def test_id_exclusion_by_hand():
@@ -60,15 +63,15 @@ def test_id_exclusion_by_hand():
     sv0 = 4.4e-26
     lim = float(cmb_sigma_v_limit(m_chi, f_eff=0.2))
     assert lim == pytest.approx(3.2e-28 * 2.0 / 0.2)
-    g_up = float(id_excluded_upper_g(m_chi, lim))
-    g_rel = float(relic_line(3 * m_chi))
+    g_up = float(id_excluded_upper_g(m_chi, lim, pair=PAIR))
+    g_rel = float(relic_line(3 * m_chi, pair=PAIR))
     assert g_up > g_rel
     s = (g_up / g_rel) ** 2  # sv(g) / sv0 since sv(g_rel) = sv0
     r = math.exp(-2 * s)
     assert sv0 * s * 2 * r / (1 + r) ** 2 == pytest.approx(lim, rel=1e-9)
     # a weak limit excludes nothing above the relic line; Dirac normalisation excludes more
-    assert np.isnan(id_excluded_upper_g(m_chi, 1e-20))
-    assert id_excluded_upper_g(m_chi, lim, "dirac") > g_up
+    assert np.isnan(id_excluded_upper_g(m_chi, 1e-20, pair=PAIR))
+    assert id_excluded_upper_g(m_chi, lim, "dirac", pair=PAIR) > g_up
 
 
 def test_user_id_curve(tmp_path):

@@ -9,20 +9,38 @@ import numpy as np
 import pytest
 
 from lfvscan.physics import formfactors as ffm
-from lfvscan.physics.constants import ALPHA, AMU_GEV, GEV2_TO_PB, M_MU, M_TAU
+from lfvscan.physics.constants import ALPHA, AMU_GEV, CTAU_TAU_CM, GEV2_TO_PB, M_MU, M_TAU
 from lfvscan.physics.presets import PDG_2024, PRESETS, THESIS_2024, get_preset
 from lfvscan.physics.targets import LEAD, TUNGSTEN
 from lfvscan.xsec import compute_cell
 from lfvscan.xsec.integrand import cell_physics, d3sigma
 
 
+def _cp(physics, **kw):
+    pre = get_preset(physics)
+    return cell_physics("Pb", 1000.0, 10.0, physics=pre, pair=pre.lepton_pair(), **kw)
+
+
 def test_pdg_preset_is_the_default_physics():
-    cp0 = cell_physics("Pb", 1000.0, 10.0)
-    cp1 = cell_physics("Pb", 1000.0, 10.0, physics="pdg-2024")
+    assert get_preset(None) is PDG_2024
+    cp0 = _cp(PDG_2024)
+    cp1 = _cp("pdg-2024")
     assert cp0 == cp1
     assert cp0.ff is ffm.DEFAULT_FF and cp0.target is LEAD
-    assert (cp0.alpha, cp0.gev2_to_pb, cp0.m_in, cp0.m_out) == (ALPHA, GEV2_TO_PB, M_MU, M_TAU)
+    assert (cp0.alpha, cp0.gev2_to_pb, cp0.m_beam, cp0.m_final) == (ALPHA, GEV2_TO_PB, M_MU, M_TAU)
     assert cp0.M == 208 * AMU_GEV
+
+
+def test_each_preset_gives_its_lepton_pair():
+    """beam muon and final tau with the preset's masses; the tau lifetime is the PDG one in both."""
+    for pre, (m_mu, m_tau) in ((PDG_2024, (M_MU, M_TAU)), (THESIS_2024, (0.106, 1.77))):
+        pair = pre.lepton_pair()
+        assert (pair.beam.name, pair.final.name) == ("mu", "tau")
+        assert (pair.beam.mass, pair.final.mass) == (m_mu, m_tau)
+        assert (pair.light, pair.heavy) == (pair.beam, pair.final)
+        assert pair.r == m_mu / m_tau and pair.threshold_GeV == m_tau + m_mu
+        assert pair.final.ctau_cm == CTAU_TAU_CM and math.isinf(pair.beam.ctau_cm)
+        assert pair == pre.lepton_pair()  # a value: equal each time it is asked for
 
 
 def test_pdg_compute_cell_bit_identical_to_no_preset():
@@ -38,8 +56,8 @@ def test_thesis_constants_by_hand():
     assert p.target("Pb").M == pytest.approx(82 * 0.938 + 126 * 0.939, rel=1e-15)  # 195.230 GeV
     assert p.target("W").M == pytest.approx(74 * 0.938 + 110 * 0.939, rel=1e-15)  # 172.702 GeV
     assert p.target("Pb").name == "Pb" and p.target("Pb").Z == 82
-    cp = cell_physics("Pb", 1000.0, 10.0, physics="thesis-2024")
-    assert (cp.m_in, cp.m_out, cp.alpha, cp.gev2_to_pb) == (0.106, 1.77, 1 / 137.056, 3.894e8)
+    cp = _cp("thesis-2024")
+    assert (cp.m_beam, cp.m_final, cp.alpha, cp.gev2_to_pb) == (0.106, 1.77, 1 / 137.056, 3.894e8)
 
 
 def test_thesis_form_factors_by_hand():
@@ -64,7 +82,7 @@ def test_thesis_prefactor_scales_the_density_exactly():
     """Same kinematics, target and form factors: the densities differ only by alpha^2 * (GeV^-2 in pb)."""
     import dataclasses
 
-    cp_t = cell_physics("Pb", 1000.0, 10.0, physics="thesis-2024")
+    cp_t = _cp("thesis-2024")
     cp_x = dataclasses.replace(cp_t, alpha=ALPHA, gev2_to_pb=GEV2_TO_PB)
     w, th = np.array([300.0, 50.0]), np.array([3e-3, 1e-2])
     _, _, t_lo, t_up, _ = d3sigma(w, th, 1.0, cp_t)
@@ -137,6 +155,31 @@ def test_scan_with_thesis_preset_runs_compute_cell_with_it(tmp_path):
     direct = compute_cell("Pb", 160.0, 2.0, rel_err=0.05, n_xbins=6, seed=cell_seed(5, 0), physics="thesis-2024")
     assert d.sigma_pb[0, 0, 0] == direct.sigma_pb > 0
     np.testing.assert_array_equal(d.x_tau_edges[0], direct.x_tau_edges)  # grid from m_tau = 1.77
+
+
+@pytest.mark.skipif(__import__("_scan_util").UNDER_MPI, reason="serial scan test (each MPI rank would run it)")
+def test_eq2_recombination_of_a_thesis_store_uses_the_thesis_masses(tmp_path):
+    """scan_at_theta(..., "eq2") on a thesis-2024 store weighs the parts with the Eq. (2) couplings of
+    docs/physics.md §2.4 for r = m_mu / m_tau = 0.106 / 1.77 (0.05989), not the PDG 0.05946:
+    sigma = [(1 - r) sin theta]^2 sigma_S + [(1 + r) cos theta]^2 sigma_P."""
+    from lfvscan.pheno.yields import scan_at_theta
+    from lfvscan.scan.engine import run_scan
+    from lfvscan.store import load_scan
+
+    cfg = _config('physics = "thesis-2024"\n')
+    assert run_scan(cfg, str(tmp_path / "s.zarr"), quiet=True).exit_code == 0
+    scan = load_scan(tmp_path / "s.zarr")
+    theta = 3 * math.pi / 8
+    got = scan_at_theta(scan, theta, "eq2").sigma_pb[0, 0, 0]
+    S, P = scan.sigma_scalar_pb[0, 0, 0], scan.sigma_pseudoscalar_pb[0, 0, 0]
+    assert S > 0 and P > 0
+
+    def eq2(r):
+        return ((1 - r) * math.sin(theta)) ** 2 * S + ((1 + r) * math.cos(theta)) ** 2 * P
+
+    assert 0.106 / 1.77 == pytest.approx(0.05989, abs=5e-6) and M_MU / M_TAU == pytest.approx(0.05946, abs=5e-6)
+    assert got == pytest.approx(eq2(0.106 / 1.77), rel=1e-13)
+    assert abs(got / eq2(M_MU / M_TAU) - 1) > 1e-4  # the PDG ratio would be visibly off
 
 
 def test_cli_xsec_physics(capsys):

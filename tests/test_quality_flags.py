@@ -15,6 +15,9 @@ from lfvscan.pheno.yields import DEFAULT_Q_MIN, QualityWarning, point_quality
 from lfvscan.store.scandata import FAILED
 
 from _toy_scan import toy_scan
+from lfvscan.physics.presets import PDG_2024
+
+PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
 
 MASSES = [5.0, 10.0, 20.0]
 
@@ -93,13 +96,13 @@ def test_figure_marks_flagged_points():
 
     scan = flagged_scan()
     res = compute_limits_for_store(scan, experiments=["hemu"])
-    fig, ax = fig6_invisible(res.limits)
+    fig, ax = fig6_invisible(res.limits, pair=PAIR)
     labels = ax.get_legend_handles_labels()[1]
     assert sum("flagged" in lab for lab in labels) == 1
     marks = [ln for ln in ax.get_lines() if ln.get_marker() == "o" and ln.get_markeredgecolor() == "r"]
     assert marks and all(np.allclose(ln.get_xdata(), [10.0]) for ln in marks)
     clean = compute_limits_for_store(toy_scan([160.0, 1000.0], MASSES, targets=("Pb",)), experiments=["hemu"])
-    fig, ax = fig6_invisible(clean.limits)
+    fig, ax = fig6_invisible(clean.limits, pair=PAIR)
     assert not any("flagged" in lab for lab in ax.get_legend_handles_labels()[1])
 
 

@@ -49,7 +49,7 @@ def test_range_bounds_are_inclusive_where_documented():
 def test_top_of_energy_range_agrees_with_independent_ww_quadrature():
     """The upper bound is where the exact result still agrees with the independent WW quadrature
     (docs/physics.md §7.11): at 1e7 GeV within the 0.5 % that WW and exact share at 1 TeV, light ALP."""
-    from lfvscan.validation.crosscheck import sigma_ww_pb
+    from _crosscheck import sigma_ww_pb
 
     r = compute_cell("W", 1e7, 2.0, rel_err=0.01, seed=1, n_xbins=4)
     ww = sigma_ww_pb("W", 1e7, 2.0)

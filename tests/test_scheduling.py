@@ -28,6 +28,9 @@ from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
 
 from _scan_cells import cheap_cell
 from _scan_util import UNDER_MPI, memory_results, small_config
+from lfvscan.physics.presets import PDG_2024
+
+PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
 
 pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
 
@@ -99,7 +102,7 @@ def test_cells_are_computed_largest_cost_first_closed_last():
     assert cell.calls == task_keys(plan)  # serially, exactly the plan's order
     costs = [t.cost for t in plan]
     assert costs == sorted(costs, reverse=True)
-    closed = [reach.max_mass_approx_GeV(e) <= m for _, e, m, _ in cell.calls]
+    closed = [reach.max_mass_approx_GeV(e, pair=PAIR) <= m for _, e, m, _ in cell.calls]
     assert any(closed) and closed == sorted(closed)  # all open cells, then all closed ones
 
 

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 
+from lfvscan.physics.constants import M_TAU
 from lfvscan.xsec.result import x_tau_edges
 from lfvscan.spec.config import parse_config
 from lfvscan.scan.engine import cell_seed
@@ -71,7 +72,7 @@ def test_xarray_view_dims_coords_units(filled):
     assert ds["sigma_pb"].dims == ("target", "energy_GeV", "mass_GeV")
     assert ds["dsigma_dlnx_tau_pb"].dims == ("target", "energy_GeV", "mass_GeV", "x_tau_bin")
     assert ds["x_tau_edges"].dims == ("energy_GeV", "x_tau_edge")
-    assert np.array_equal(ds["x_tau_edges"].values[2], x_tau_edges(cfg.energies_GeV[2], 8))
+    assert np.array_equal(ds["x_tau_edges"].values[2], x_tau_edges(cfg.energies_GeV[2], 8, M_TAU))
     for name in ("status", "error", "wall_seconds", "rank", "attempts"):
         assert ds[name].dims == ("target", "energy_GeV", "mass_GeV")
     assert ds["status"].dtype == np.int8

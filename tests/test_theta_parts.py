@@ -16,6 +16,9 @@ from lfvscan.schema import DONE, RESULT_FIELDS
 from lfvscan.store.scandata import ScanData
 from lfvscan.xsec import compute_cell
 from lfvscan.xsec.integrand import part_weights
+from lfvscan.physics.presets import PDG_2024
+
+PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
 
 E, M_A, REL = 1000.0, 10.0, 0.01
 THETAS = (0.0, 1.0, math.pi / 2)
@@ -34,7 +37,7 @@ def _tail(r, x_cut=0.4):
 
 
 def _recombined(r, theta, convention):
-    a, b = part_weights(theta, convention)
+    a, b = part_weights(theta, convention, pair=PAIR)
     sig = a * r.sigma_scalar_pb + b * r.sigma_pseudoscalar_pb
     var = a * a * r.sigma_scalar_err_pb**2 + b * b * r.sigma_pseudoscalar_err_pb**2 + 2 * a * b * r.sigma_sp_cov_pb2
     k = int(np.searchsorted(r.x_tau_edges, 0.4))
@@ -61,7 +64,7 @@ def test_parts_recombined_equal_direct_computation(parts_cell, theta, convention
 def test_stored_totals_are_the_recombined_parts(parts_cell):
     """At the cell's own theta the stored totals and their errors are the linear-algebra recombination."""
     r = parts_cell
-    a, b = part_weights(math.pi / 4, "eq3")
+    a, b = part_weights(math.pi / 4, "eq3", pair=PAIR)
     assert math.isclose(r.sigma_pb, a * r.sigma_scalar_pb + b * r.sigma_pseudoscalar_pb, rel_tol=1e-13)
     var = a * a * r.sigma_scalar_err_pb**2 + b * b * r.sigma_pseudoscalar_err_pb**2 + 2 * a * b * r.sigma_sp_cov_pb2
     assert math.isclose(r.sigma_err_pb, math.sqrt(var), rel_tol=1e-12)

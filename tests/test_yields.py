@@ -30,6 +30,7 @@ from lfvscan.pheno.yields import (
 )
 
 from _toy_scan import CTAU, M_TAU, NL_PB2, NL_W, REL_ERR, c_of, nl_pb, toy_scan
+from _leptons import PAIR
 
 
 def e_cut(d):
@@ -59,7 +60,7 @@ def exps(**over):
      (500, 20, 2.0, 0.18451), (500, 20, 0.2, 0.92590)],
 )
 def test_p2_matches_physics_md_13_7(E_a, m_a, d, ref):
-    assert p2_pass(E_a, m_a, d) == pytest.approx(ref, abs=6e-6)
+    assert p2_pass(E_a, m_a, d, pair=PAIR) == pytest.approx(ref, abs=6e-6)
 
 
 # ----------------------------------------------------------------------------- mono beams
@@ -211,9 +212,9 @@ def test_incomplete_scan_warns_and_marks_nan():
 
 
 def test_weights_zero_beyond_reach_and_bounded():
-    edges = x_tau_edges(1000.0, 30)
+    edges = x_tau_edges(1000.0, 30, M_TAU)
     sel = Selection("x", "x", scenario="visible", res_tau1_cm=0.2, res_tau2_cm=0.2)
-    w = acceptance_weights(edges, 1000.0, [10.0, 999.0, 2000.0], sel)
+    w = acceptance_weights(edges, 1000.0, [10.0, 999.0, 2000.0], sel, PAIR)
     full = np.log(edges[1:] / edges[:-1])
     assert np.all(w >= 0)
     assert np.all(w[0] <= full * (1 + 1e-12))

@@ -42,6 +42,7 @@ import numpy as np
 from lfvscan.physics import darkmatter as dm
 from lfvscan.physics import decays
 from lfvscan.physics import g2
+from lfvscan.physics.leptons import LeptonPair
 from lfvscan.errors import UsageError
 
 #: theta values for the g-2 bands [rad] ([U], docs/physics.md §11: must include pi/2 and pi/4)
@@ -91,23 +92,24 @@ def check_g2_preset(preset) -> None:
 
 
 def g2_bands(masses_GeV, thetas=DEFAULT_THETAS, preset: str = g2.DEFAULT_G2_PRESET,
-             nsigma: float = g2.DEFAULT_NSIGMA, convention: str = "eq3") -> list[G2Band]:
-    """Preferred bands (docs/physics.md §4.5) for each theta with a positive shift somewhere."""
+             nsigma: float = g2.DEFAULT_NSIGMA, convention: str = "eq3", *, pair: LeptonPair) -> list[G2Band]:
+    """Preferred bands (docs/physics.md §4.5) for each theta with a positive shift somewhere
+    (external and loop leptons of ``pair``)."""
     check_g2_preset(preset)
     m = np.asarray(masses_GeV, dtype=float)
     out = []
     for th in thetas:
-        lo, c, hi = g2.preferred_band(m, float(th), preset=preset, nsigma=nsigma, convention=convention)
+        lo, c, hi = g2.preferred_band(m, float(th), preset=preset, nsigma=nsigma, convention=convention, pair=pair)
         if np.all(np.isnan(hi)):
             continue
         out.append(G2Band(float(th), str(preset), float(nsigma), m, np.asarray(lo), np.asarray(c), np.asarray(hi)))
     return out
 
 
-def relic_line(m_a_GeV, ma_over_mchi: float = DEFAULT_MA_OVER_MCHI, g_chi: float = 1.0):
-    """g_relic(m_chi = m_a / ratio, m_a, g_chi) vs m_a (docs/physics.md §5.3)."""
+def relic_line(m_a_GeV, ma_over_mchi: float = DEFAULT_MA_OVER_MCHI, g_chi: float = 1.0, *, pair: LeptonPair):
+    """g_relic(m_chi = m_a / ratio, m_a, g_chi) vs m_a (docs/physics.md §5.3) for the leptons of ``pair``."""
     m_a = np.asarray(m_a_GeV, dtype=float)
-    return dm.g_relic(m_a / ma_over_mchi, m_a, g_chi=g_chi)
+    return dm.g_relic(m_a / ma_over_mchi, m_a, g_chi=g_chi, pair=pair)
 
 
 def _k_of_s(s, limit_type):
@@ -117,10 +119,11 @@ def _k_of_s(s, limit_type):
 
 
 def id_excluded_upper_g(m_chi_GeV, sigma_v_lim_cm3_s, limit_type: str = "majorana", m_a_GeV=None,
-                        g_chi: float = 1.0):
+                        g_chi: float = 1.0, *, pair: LeptonPair):
     """Upper edge g_upper of the region g_relic <= g < g_upper excluded by an ID/CMB limit
     ``sigma_v_lim_cm3_s`` [cm^3/s] (docs/physics.md §5.3); NaN where nothing above the relic line is
-    excluded (or the limit is NaN).  ``m_a_GeV`` None -> 3 m_chi."""
+    excluded (or the limit is NaN).  ``m_a_GeV`` None -> 3 m_chi; annihilation into the leptons of
+    ``pair``."""
     m_chi = np.asarray(m_chi_GeV, dtype=float)
     m_a = np.asarray(dm.default_m_a(m_chi, m_a_GeV), dtype=float)
     lim = np.broadcast_to(np.asarray(sigma_v_lim_cm3_s, dtype=float), np.broadcast(m_chi, m_a).shape)
@@ -136,7 +139,7 @@ def id_excluded_upper_g(m_chi_GeV, sigma_v_lim_cm3_s, limit_type: str = "majoran
         hi = np.where(above, hi, mid)
     s_hi = np.exp(0.5 * (lo + hi))
     excluded = _k_of_s(1.0, limit_type) > target
-    sv1 = dm.to_cm3_per_s(dm.sigma_v_tau_mu(m_chi, m_a, 1.0, g_chi))
+    sv1 = dm.to_cm3_per_s(dm.sigma_v_tau_mu(m_chi, m_a, 1.0, g_chi, pair=pair))
     with np.errstate(divide="ignore", invalid="ignore"):
         g_up = np.sqrt(s_hi * sv0 / sv1)
     return np.where(excluded & (sv1 > 0) & np.isfinite(target), g_up, np.nan)

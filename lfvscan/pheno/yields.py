@@ -49,10 +49,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lfvscan.physics import taudecay
-from lfvscan.physics.constants import M_TAU
+from lfvscan.physics.leptons import Lepton, LeptonPair
 from lfvscan.errors import UsageError
 from lfvscan.pheno.experiments import Experiment, Selection
 from lfvscan.pheno.flux import MuonFlux, load_flux
+from lfvscan.pheno.scanphysics import scan_lepton_pair
 from lfvscan.store.scandata import DONE, FAILED, SKIPPED, STATUS_NAMES, ScanData
 
 #: Gauss-Legendre order per smooth sub-interval of a bin
@@ -85,31 +86,34 @@ QUALITY_OK = "ok"
 # --------------------------------------------------------------------------------------------
 # tau kinematics (docs/physics.md §8.1, §8.3, §8.5)
 # --------------------------------------------------------------------------------------------
-def e_cut_GeV(res_cm: float) -> float:
-    """Tau energy whose mean lab decay length equals ``res_cm`` (docs/physics.md §8.5) [GeV]."""
-    return float(taudecay.e_cut_GeV(res_cm))
+def e_cut_GeV(res_cm: float, tau: Lepton) -> float:
+    """Energy of the lepton ``tau`` whose mean lab decay length equals ``res_cm`` (docs/physics.md §8.5) [GeV]."""
+    return float(taudecay.e_cut_GeV(res_cm, tau=tau))
 
 
 #: P_2(E_a; m_a, d): flat-spectrum tau_2 passing fraction, mean-decay-length criterion (§8.5)
 p2_pass = taudecay.p2_pass_fraction
 
 
-def p2_breakpoints(m_a, res_cm: float):
+def p2_breakpoints(m_a, res_cm: float, pair: LeptonPair):
     """ALP energies [GeV] where P_2 has kinks: m_a cosh(eta* +- eta_c) (docs/physics.md §8.3; D:
-    E_-(E_a) = m_tau cosh(eta_a - eta*), E_+ = m_tau cosh(eta_a + eta*)).  Shape (..., 2)."""
+    E_-(E_a) = m_tau cosh(eta_a - eta*), E_+ = m_tau cosh(eta_a + eta*)), m_tau = ``pair.final.mass``.
+    Shape (..., 2)."""
     m_a = np.asarray(m_a, dtype=float)
-    _, p_star = taudecay.tau2_rest_frame(m_a)
-    eta_s = np.arcsinh(p_star / M_TAU)
-    eta_c = np.arccosh(e_cut_GeV(res_cm) / M_TAU)
+    tau = pair.final
+    _, p_star = taudecay.tau2_rest_frame(m_a, pair=pair)
+    eta_s = np.arcsinh(p_star / tau.mass)
+    eta_c = np.arccosh(e_cut_GeV(res_cm, tau) / tau.mass)
     return np.stack([m_a * np.cosh(eta_s - eta_c), m_a * np.cosh(eta_s + eta_c)], axis=-1)
 
 
 # --------------------------------------------------------------------------------------------
 # acceptance weights on the x_tau histogram
 # --------------------------------------------------------------------------------------------
-def acceptance_weights(x_edges, energy_GeV: float, masses_GeV, sel: Selection) -> np.ndarray:
+def acceptance_weights(x_edges, energy_GeV: float, masses_GeV, sel: Selection, pair: LeptonPair) -> np.ndarray:
     """Weights ``a_i`` (shape (nM, nb)) with S = sum_i h_i a_i the selected cross section without
-    the constant ``sel.factor`` (see the module docstring for the bin-edge treatment)."""
+    the constant ``sel.factor`` (see the module docstring for the bin-edge treatment); the taus are
+    ``pair.final`` (mass, c tau)."""
     x_edges = np.asarray(x_edges, dtype=float)
     masses = np.atleast_1d(np.asarray(masses_GeV, dtype=float))
     E = float(energy_GeV)
@@ -122,19 +126,19 @@ def acceptance_weights(x_edges, energy_GeV: float, masses_GeV, sel: Selection) -
     phys = np.clip(phys_hi - u_lo[None, :], 0, None)  # (nM, nb)
     acc_lo = np.broadcast_to(u_lo[None, :], phys.shape).copy()
     if sel.res_tau1_cm is not None:
-        acc_lo = np.maximum(acc_lo, np.log(e_cut_GeV(sel.res_tau1_cm) / E))
+        acc_lo = np.maximum(acc_lo, np.log(e_cut_GeV(sel.res_tau1_cm, pair.final) / E))
     acc_hi = phys_hi
     with np.errstate(divide="ignore", invalid="ignore"):
         renorm = np.where(phys > 0, full[None, :] / phys, 0.0)
     if sel.acceptance == "exponential":
-        return renorm * _exponential_integral(u_lo, phys_hi, E, masses, sel)
+        return renorm * _exponential_integral(u_lo, phys_hi, E, masses, sel, pair)
     if sel.res_tau2_cm is None and sel.muon_energy_max_GeV is None:
         return renorm * np.clip(acc_hi - acc_lo, 0, None)
     # smooth weights (P_2, muon-energy cut): Gauss-Legendre between their kinks
     bps = []
     with np.errstate(divide="ignore", invalid="ignore"):
         if sel.res_tau2_cm is not None:
-            bp_Ea = p2_breakpoints(masses, sel.res_tau2_cm)  # (nM, 2)
+            bp_Ea = p2_breakpoints(masses, sel.res_tau2_cm, pair)  # (nM, 2)
             bps.append(np.log(np.clip(1.0 - bp_Ea / E, 0, None)))  # -inf if beyond reach
         if sel.muon_energy_max_GeV is not None:  # P(E_mu < E_max) = 1 for E_tau <= E_max
             bps.append(np.full((masses.size, 1), math.log(sel.muon_energy_max_GeV / E)))
@@ -150,14 +154,14 @@ def acceptance_weights(x_edges, energy_GeV: float, masses_GeV, sel: Selection) -
     if sel.res_tau2_cm is not None:
         E_a = E * (1.0 - np.exp(nodes))
         m = masses[:, None, None, None]
-        vals = vals * p2_pass(np.maximum(E_a, m), m, sel.res_tau2_cm)
+        vals = vals * p2_pass(np.maximum(E_a, m), m, sel.res_tau2_cm, pair=pair)
     if sel.muon_energy_max_GeV is not None:
-        vals = vals * taudecay.p_muon_energy_below(E * np.exp(nodes), sel.muon_energy_max_GeV)
+        vals = vals * taudecay.p_muon_energy_below(E * np.exp(nodes), sel.muon_energy_max_GeV, tau=pair.final)
     integral = np.sum(half[..., None] * _GL_W * vals, axis=(-1, -2))
     return renorm * integral
 
 
-def _exponential_integral(u_lo, phys_hi, E, masses, sel: Selection, n_split: int = 4):
+def _exponential_integral(u_lo, phys_hi, E, masses, sel: Selection, pair: LeptonPair, n_split: int = 4):
     """Integral over the physical part of each bin of exp(-d1/lambda(x E)) * <exp(-d2/lambda)>_tau2
     (the "exponential" option of docs/physics.md §8.5); smooth, so ``n_split`` Gauss-Legendre panels
     per bin.  Shape (nM, nb)."""
@@ -170,17 +174,18 @@ def _exponential_integral(u_lo, phys_hi, E, masses, sel: Selection, n_split: int
     x = np.exp(nodes)
     vals = np.ones_like(nodes)
     if sel.res_tau1_cm is not None:
-        vals = vals * taudecay.resolved_fraction(x * E, sel.res_tau1_cm, "exponential")
+        vals = vals * taudecay.resolved_fraction(x * E, sel.res_tau1_cm, "exponential", tau=pair.final)
     if sel.res_tau2_cm is not None:
         m = masses[:, None, None, None]
         E_a = np.maximum(E * (1.0 - x), m)
-        vals = vals * taudecay.p2_pass_fraction(E_a, m, sel.res_tau2_cm, "exponential")
+        vals = vals * taudecay.p2_pass_fraction(E_a, m, sel.res_tau2_cm, "exponential", pair=pair)
     if sel.muon_energy_max_GeV is not None:
-        vals = vals * taudecay.p_muon_energy_below(x * E, sel.muon_energy_max_GeV)
+        vals = vals * taudecay.p_muon_energy_below(x * E, sel.muon_energy_max_GeV, tau=pair.final)
     return np.sum(half[..., None] * _GL_W * vals, axis=(-1, -2))
 
 
-def mean_energy_tau2_weights(x_edges, energy_GeV: float, masses_GeV, res_tau2_cm: float) -> np.ndarray:
+def mean_energy_tau2_weights(x_edges, energy_GeV: float, masses_GeV, res_tau2_cm: float,
+                             pair: LeptonPair) -> np.ndarray:
     """Weights ``a2_i`` (shape (nM, nb)) of the published analysis' tau_2 acceptance (the
     ``tau2_acceptance = "mean-energy"`` option, docs/physics.md §10.3): tau_2 counts as resolved iff
     its mean lab energy at the event's ALP energy, ``<E_tau2> = E_a E*/m_a`` (E* of
@@ -191,10 +196,10 @@ def mean_energy_tau2_weights(x_edges, energy_GeV: float, masses_GeV, res_tau2_cm
     E = float(energy_GeV)
     u = np.log(x_edges)
     u_lo, u_hi = u[:-1], u[1:]
-    e_star, p_star = taudecay.tau2_rest_frame(masses)
+    e_star, p_star = taudecay.tau2_rest_frame(masses, pair=pair)
     with np.errstate(divide="ignore", invalid="ignore"):
         u_max = np.log(np.clip(1.0 - masses / E, 0, None))[:, None]
-        u_2 = np.where(p_star > 0, np.log(np.clip(1.0 - e_cut_GeV(res_tau2_cm) * masses / (e_star * E), 0, None)),
+        u_2 = np.where(p_star > 0, np.log(np.clip(1.0 - e_cut_GeV(res_tau2_cm, pair.final) * masses / (e_star * E), 0, None)),
                        -np.inf)[:, None]
     phys_hi = np.minimum(u_hi[None, :], u_max)
     phys = np.clip(phys_hi - u_lo[None, :], 0, None)
@@ -203,17 +208,17 @@ def mean_energy_tau2_weights(x_edges, energy_GeV: float, masses_GeV, res_tau2_cm
     return renorm * np.clip(np.minimum(phys_hi, u_2) - u_lo[None, :], 0, None)
 
 
-def _selected_mean_energy(scan: ScanData, t: int, j: int, sel: Selection):
+def _selected_mean_energy(scan: ScanData, t: int, j: int, sel: Selection, pair: LeptonPair):
     """S = S_1 S_2 / sigma (the published analysis' factorised visible acceptance, §10.3): S_1 with
     the tau_1 cut only, S_2 = sum_i h_i a2_i (:func:`mean_energy_tau2_weights`), sigma uncut.
     Error: linear propagation of the per-bin errors, dS/dh_i = p_2 a1_i + p_1 a2_i - p_1 p_2 a0_i."""
     import dataclasses
 
     edges, E, masses = scan.x_tau_edges[j], scan.energies_GeV[j], scan.masses_GeV
-    a1 = acceptance_weights(edges, E, masses, dataclasses.replace(sel, res_tau2_cm=None))
+    a1 = acceptance_weights(edges, E, masses, dataclasses.replace(sel, res_tau2_cm=None), pair)
     a0 = acceptance_weights(edges, E, masses, dataclasses.replace(sel, res_tau1_cm=None, res_tau2_cm=None,
-                                                                  muon_energy_max_GeV=None))
-    a2 = mean_energy_tau2_weights(edges, E, masses, sel.res_tau2_cm)
+                                                                  muon_energy_max_GeV=None), pair)
+    a2 = mean_energy_tau2_weights(edges, E, masses, sel.res_tau2_cm, pair)
     h = scan.dsigma_dlnx_tau_pb[t, j]
     he = scan.dsigma_dlnx_tau_err_pb[t, j]
 
@@ -233,10 +238,12 @@ def _selected_mean_energy(scan: ScanData, t: int, j: int, sel: Selection):
 def selected_xsec(scan: ScanData, t: int, j: int, sel: Selection):
     """Selected cross section S and its MC error [pb] at target index t, energy index j, for all
     masses (without ``sel.factor``).  Returns (S, err), shape (nM,).  A visible curve with
-    ``tau2_acceptance = "mean-energy"`` uses :func:`_selected_mean_energy`."""
+    ``tau2_acceptance = "mean-energy"`` uses :func:`_selected_mean_energy`.  The taus are those of
+    the scan's physics preset (:func:`lfvscan.pheno.scanphysics.scan_lepton_pair`)."""
+    pair = scan_lepton_pair(scan)
     if sel.tau2_acceptance == "mean-energy" and sel.res_tau2_cm is not None:
-        return _selected_mean_energy(scan, t, j, sel)
-    w = acceptance_weights(scan.x_tau_edges[j], scan.energies_GeV[j], scan.masses_GeV, sel)
+        return _selected_mean_energy(scan, t, j, sel, pair)
+    w = acceptance_weights(scan.x_tau_edges[j], scan.energies_GeV[j], scan.masses_GeV, sel, pair)
     h = scan.dsigma_dlnx_tau_pb[t, j]
     he = scan.dsigma_dlnx_tau_err_pb[t, j]
     S = np.sum(np.where(w > 0, h * w, 0.0), axis=-1)
@@ -286,7 +293,8 @@ def scan_at_theta(scan: ScanData, theta: float, convention: str = "eq3") -> Scan
     pseudoscalar parts (docs/physics.md §7.12): sigma = g_S^2 sigma_S + g_P^2 sigma_P for g = 1,
     var = g_S^4 var_S + g_P^4 var_P + 2 g_S^2 g_P^2 cov_SP, for sigma, its coherent and incoherent
     parts, d sigma / d ln x_tau and the upper-tail errors.  Returns a new :class:`ScanData` (the other
-    arrays shared); UsageError if the store has no parts (written before they existed)."""
+    arrays shared); UsageError if the store has no parts (written before they existed).  The
+    ``"eq2"`` couplings use the lepton masses of the scan's physics preset."""
     from lfvscan.physics.couplings import check_convention
     from lfvscan.xsec.integrand import part_weights
 
@@ -300,7 +308,7 @@ def scan_at_theta(scan: ScanData, theta: float, convention: str = "eq3") -> Scan
     if "sigma_scalar_pb" not in scan or (np.any(done) and np.all(np.isnan(scan["sigma_scalar_pb"][done]))):
         raise UsageError("the scan stores no scalar/pseudoscalar parts (written by an older lfvscan): "
                          "rescan to use another theta or convention")
-    a, b = part_weights(theta, convention)
+    a, b = part_weights(theta, convention, pair=scan_lepton_pair(scan))
     arrays = dict(scan.arrays)
     for total, err, sp, pp, se, pe, cov in _RECOMBINED:
         if total is not None:

@@ -4,7 +4,7 @@
 Yukawas ``g_eff^2 = g_S^2 + g_P^2`` and ``Delta_m`` (:func:`lfvscan.physics.couplings.delta_m`), both
 directly (§7.4) and averaged in closed form over the azimuth ``phi_q`` of the momentum transfer
 (§7.6).  Pure, vectorised numpy functions of arrays; GeV units.  The lepton masses enter only
-through the invariants (``s = (p' + k)^2 - m_in^2``, ``u = (p - k)^2 - m_out^2``, from
+through the invariants (``s = (p' + k)^2 - m_beam^2``, ``u = (p - k)^2 - m_final^2``, from
 :mod:`lfvscan.physics.kinematics`) and ``Delta_m``, which the caller computes for its lepton pair.
 """
 

@@ -6,8 +6,8 @@ scalar/pseudoscalar Yukawas.  Two conventions relate (g_S, g_P) to the paper's (
 * ``"eq3"`` (default; paper Eq. (3), m_mu -> 0):   g_S = g sin(theta),            g_P = g cos(theta)
 * ``"eq2"`` (paper Eq. (2), exact masses):         g_S = g (1 - r) sin(theta),    g_P = g (1 + r) cos(theta)
 
-with r = m_mu / m_tau (for another lepton pair: lighter over heavier mass, the ``m_light`` and
-``m_heavy`` keywords of :func:`yukawas`).  theta = 0 is the pure pseudoscalar ("standard ALP"), theta = pi/2 the
+with r = m_mu / m_tau (for another lepton pair: lighter over heavier mass, ``pair.r`` of the
+:class:`~lfvscan.physics.leptons.LeptonPair` that :func:`yukawas` takes).  theta = 0 is the pure pseudoscalar ("standard ALP"), theta = pi/2 the
 pure scalar (maximal positive Delta a_mu), theta = pi/4 the chiral coupling.  The choice of
 default is docs/physics.md §2.4 / §14 item 1-2 ([U]): the paper's limits are theta-independent, which
 holds exactly only with Eq. (3).
@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from lfvscan.physics.constants import M_MU, M_TAU
+from lfvscan.physics.leptons import LeptonPair
 
 CONVENTIONS = ("eq3", "eq2")
 DEFAULT_CONVENTION = "eq3"
@@ -34,20 +34,20 @@ def check_convention(convention: str) -> str:
     return convention
 
 
-def yukawas(g, theta, convention: str = DEFAULT_CONVENTION, *, m_light: float = M_MU, m_heavy: float = M_TAU):
+def yukawas(g, theta, convention: str = DEFAULT_CONVENTION, *, pair: LeptonPair):
     """Scalar and pseudoscalar Yukawas (g_S, g_P) for coupling ``g`` and angle ``theta`` [rad].
 
     docs/physics.md §2.4 table: ``"eq3"`` g_S = g sin(theta), g_P = g cos(theta); ``"eq2"``
-    g_S = g (1 - r) sin(theta), g_P = g (1 + r) cos(theta) with r = m_light / m_heavy, the masses
-    [GeV] of the lighter and the heavier lepton of the pair (default muon and tau; unused in
-    ``"eq3"``).  Vectorised over ``g`` and ``theta``.
+    g_S = g (1 - r) sin(theta), g_P = g (1 + r) cos(theta) with r = ``pair.r``, the mass of the
+    lighter over that of the heavier lepton of ``pair`` (unused in ``"eq3"``).  Vectorised over
+    ``g`` and ``theta``.
     """
     check_convention(convention)
     g = np.asarray(g, dtype=float)
     theta = np.asarray(theta, dtype=float)
     if convention == "eq3":
         return g * np.sin(theta), g * np.cos(theta)
-    r = m_light / m_heavy
+    r = pair.r
     return g * (1.0 - r) * np.sin(theta), g * (1.0 + r) * np.cos(theta)
 
 
@@ -56,11 +56,13 @@ def g_eff_sq(g_S, g_P):
     return np.asarray(g_S) ** 2 + np.asarray(g_P) ** 2
 
 
-def delta_m(m_a, g_S, g_P, m1: float = M_TAU, m2: float = M_MU):
-    """Delta_m = g_S^2 [m_a^2 - (m1+m2)^2] + g_P^2 [m_a^2 - (m1-m2)^2]  [GeV^2] (docs/physics.md §7.4).
+def delta_m(m_a, g_S, g_P, m_final: float, m_beam: float):
+    """Delta_m = g_S^2 [m_a^2 - (m_final+m_beam)^2] + g_P^2 [m_a^2 - (m_final-m_beam)^2]  [GeV^2]
+    (docs/physics.md §7.4).
 
-    ``m_a`` ALP mass, ``m1``, ``m2`` the two lepton masses [GeV] (default tau and muon; symmetric
-    in them).  Also the bracket of the two-body width (§3.1) and of Eq. (13) (§5.1).
+    ``m_a`` ALP mass, ``m_final``, ``m_beam`` the two lepton masses [GeV] (symmetric in them; the
+    m_mu -> 0 forms pass ``m_beam = 0``).  Also the bracket of the two-body width (§3.1) and of
+    Eq. (13) (§5.1).
     """
     m_a = np.asarray(m_a, dtype=float)
-    return g_S**2 * (m_a**2 - (m1 + m2) ** 2) + g_P**2 * (m_a**2 - (m1 - m2) ** 2)
+    return g_S**2 * (m_a**2 - (m_final + m_beam) ** 2) + g_P**2 * (m_a**2 - (m_final - m_beam) ** 2)

@@ -19,8 +19,9 @@ r_infinity approximation exp(-2 <sigma v>/<sigma v>_0), and ``x_F = 20`` for the
 Conventions as in :mod:`lfvscan.physics.decays`: ``convention="eq3"`` is Eq. (3) with m_mu -> 0
 everywhere (the m_mu -> 0 form of Eq. (13), theta independent; the numbers of docs/physics.md §13.4),
 ``"eq2"`` keeps m_mu (general form with the Eq. (2) Yukawas).  The channel is closed (rate exactly
-0) for 2 m_chi <= m_tau + m_mu in both conventions.  The lepton masses are the keywords ``m_heavy``
-(default ``M_TAU``) and ``m_light`` (default ``M_MU``) [GeV] as in :mod:`lfvscan.physics.decays`.
+0) for 2 m_chi <= m_tau + m_mu in both conventions.  The lepton masses come from the
+:class:`~lfvscan.physics.leptons.LeptonPair` ``pair`` as in :mod:`lfvscan.physics.decays` (m_tau,
+m_mu: its heavier and lighter masses).
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ import math
 
 import numpy as np
 
-from lfvscan.physics.constants import GEV2_TO_CM3_PER_S, M_MU, M_TAU
+from lfvscan.physics.constants import GEV2_TO_CM3_PER_S
 from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention, delta_m, yukawas
 from lfvscan.physics.decays import DEFAULT_G_CHI, DEFAULT_MA_OVER_MCHI, kallen
+from lfvscan.physics.leptons import LeptonPair
 from lfvscan.util.validate import positive
 
 #: relic-density target <sigma v>_0 for Dirac DM [cm^3/s] (docs/physics.md §5.2, [U]/[L])
@@ -57,24 +59,24 @@ def default_m_a(m_chi, m_a):
     return np.asarray(m_chi, dtype=float) * DEFAULT_MA_OVER_MCHI if m_a is None else m_a
 
 
-def annihilation_tau_mu_open(m_chi, *, m_heavy: float = M_TAU, m_light: float = M_MU):
-    """True where chi chibar -> tau mu is open at rest (s = 4 m_chi^2): 2 m_chi > m_heavy + m_light
-    (docs/physics.md §5.1)."""
-    return 2.0 * np.asarray(m_chi) > m_heavy + m_light
+def annihilation_tau_mu_open(m_chi, *, pair: LeptonPair):
+    """True where chi chibar -> tau mu is open at rest (s = 4 m_chi^2): 2 m_chi > m_tau + m_mu =
+    ``pair.threshold_GeV`` (docs/physics.md §5.1)."""
+    return 2.0 * np.asarray(m_chi) > pair.threshold_GeV
 
 
-def sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi=DEFAULT_G_CHI, width_a=0.0, m_light_formula: float = M_MU,
-                          *, m_heavy: float = M_TAU, m_light: float = M_MU):
+def sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi=DEFAULT_G_CHI, width_a=0.0, *, pair: LeptonPair,
+                          light_massless: bool = False):
     """General form of Eq. (13) (docs/physics.md §5.1): <sigma v>_taumu [GeV^-2], both charges::
 
         <sigma v> = g_chi^2 lambda^(1/2)(s, m_tau^2, m_mu^2) {g_S^2 [s - (m_tau+m_mu)^2]
                     + g_P^2 [s - (m_tau-m_mu)^2]} / (16 pi m_chi^2 [(s - m_a^2)^2 + m_a^2 Gamma_a^2]),
 
-    s = 4 m_chi^2, with m_tau = ``m_heavy`` and m_mu = ``m_light_formula`` [GeV] (``0`` gives the
-    m_mu -> 0 form).  ``width_a`` = Gamma_a [GeV] (0 = neglected; matters only near m_a = 2 m_chi).
-    Exactly 0 below the physical threshold 2 m_chi <= ``m_heavy`` + ``m_light`` (the true lighter
-    lepton mass, default M_MU, whatever ``m_light_formula``).  On the pole (m_a = 2 m_chi) with
-    ``width_a = 0`` the result is ``inf``.
+    s = 4 m_chi^2, with m_tau = ``pair.heavy.mass`` and m_mu = ``pair.light.mass`` [GeV], or
+    m_mu = 0 in the formula with ``light_massless`` (the m_mu -> 0 form).  ``width_a`` = Gamma_a
+    [GeV] (0 = neglected; matters only near m_a = 2 m_chi).  Exactly 0 below the physical
+    threshold 2 m_chi <= ``pair.threshold_GeV`` (the true lighter mass, whatever
+    ``light_massless``).  On the pole (m_a = 2 m_chi) with ``width_a = 0`` the result is ``inf``.
     """
     m_chi = positive("m_chi", m_chi)
     m_a = positive("m_a", m_a)
@@ -82,17 +84,18 @@ def sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi=DEFAULT_G_CHI, width_a=0.0
     g_chi = np.asarray(g_chi, dtype=float)
     width_a = np.asarray(width_a, dtype=float)
     s = 4.0 * m_chi**2
-    open_ = annihilation_tau_mu_open(m_chi, m_heavy=m_heavy, m_light=m_light)
-    lam = np.where(open_, kallen(s, m_heavy**2, m_light_formula**2), 0.0)
-    num = g_chi**2 * np.sqrt(np.maximum(lam, 0.0)) * delta_m(2.0 * m_chi, g_S, g_P, m_heavy, m_light_formula)  # s = (2 m_chi)^2
+    m_heavy = pair.heavy.mass
+    m_light = 0.0 if light_massless else pair.light.mass
+    open_ = annihilation_tau_mu_open(m_chi, pair=pair)
+    lam = np.where(open_, kallen(s, m_heavy**2, m_light**2), 0.0)
+    num = g_chi**2 * np.sqrt(np.maximum(lam, 0.0)) * delta_m(2.0 * m_chi, g_S, g_P, m_heavy, m_light)  # s = (2 m_chi)^2
     den = 16.0 * math.pi * m_chi**2 * ((s - m_a**2) ** 2 + m_a**2 * width_a**2)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(open_, num / den, 0.0)
 
 
 def sigma_v_tau_mu(m_chi, m_a=None, g=1.0, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THETA,
-                   convention: str = DEFAULT_CONVENTION, width_a=0.0, *, m_heavy: float = M_TAU,
-                   m_light: float = M_MU):
+                   convention: str = DEFAULT_CONVENTION, width_a=0.0, *, pair: LeptonPair):
     """Eq. (13): <sigma v>(chi chibar -> tau^+- mu^-+) [GeV^-2] (docs/physics.md §5.1).
 
     Parameters
@@ -102,31 +105,29 @@ def sigma_v_tau_mu(m_chi, m_a=None, g=1.0, g_chi=DEFAULT_G_CHI, theta=DEFAULT_TH
         m_mu -> 0 form  g_chi^2 g^2 (4 m_chi^2 - m_tau^2)^2 / (16 pi m_chi^2 [(4 m_chi^2 - m_a^2)^2
         + m_a^2 Gamma_a^2])  is used (theta independent); ``"eq2"`` uses the general form.
     g_chi : dark coupling (default 1, [U]).  width_a : Gamma_a [GeV] (default 0 = neglected).
-    m_heavy, m_light : lepton masses [GeV] (default tau, mu); m_light is set to 0 in the
-        ``"eq3"`` formula but kept in the threshold.
+    pair : the lepton pair (:class:`~lfvscan.physics.leptons.LeptonPair`); its lighter mass is
+        set to 0 in the ``"eq3"`` formula but kept in the threshold.
 
     Proportional to g^2 when ``width_a`` is fixed.  Multiply by :func:`to_cm3_per_s` for cm^3/s.
     """
     check_convention(convention)
     m_a = default_m_a(m_chi, m_a)
-    g_S, g_P = yukawas(g, theta, convention, m_light=m_light, m_heavy=m_heavy)
-    return sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi, width_a, 0.0 if convention == "eq3" else m_light,
-                                 m_heavy=m_heavy, m_light=m_light)
+    g_S, g_P = yukawas(g, theta, convention, pair=pair)
+    return sigma_v_tau_mu_yukawa(m_chi, m_a, g_S, g_P, g_chi, width_a, pair=pair,
+                                 light_massless=convention == "eq3")
 
 
 def g_relic(m_chi, m_a=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION,
-            sigma_v0_cm3_s: float = RELIC_SIGMA_V_CM3_S, width_a=0.0, *, m_heavy: float = M_TAU,
-            m_light: float = M_MU):
+            sigma_v0_cm3_s: float = RELIC_SIGMA_V_CM3_S, width_a=0.0, *, pair: LeptonPair):
     """Relic lower bound on g (asymmetric Dirac DM, docs/physics.md §5.3): dimensionless.
 
     g_min = sqrt(<sigma v>_0 / <sigma v>_taumu(g = 1)) at fixed g_chi and m_a (``None`` ->
     3 m_chi).  Below g_min the symmetric component is not depleted.  ``inf`` where the tau-mu
     channel is closed (2 m_chi <= m_tau + m_mu).  ``width_a`` is held fixed (default 0).  Lepton
-    masses ``m_heavy``, ``m_light`` [GeV] as in :func:`sigma_v_tau_mu`.
+    pair ``pair`` as in :func:`sigma_v_tau_mu`.
     """
     positive("sigma_v0_cm3_s", sigma_v0_cm3_s, "cm^3/s")
-    sv1 = to_cm3_per_s(sigma_v_tau_mu(m_chi, m_a, 1.0, g_chi, theta, convention, width_a, m_heavy=m_heavy,
-                                      m_light=m_light))
+    sv1 = to_cm3_per_s(sigma_v_tau_mu(m_chi, m_a, 1.0, g_chi, theta, convention, width_a, pair=pair))
     return np.sqrt(np.divide(sigma_v0_cm3_s, sv1, out=np.full_like(sv1, np.inf), where=sv1 > 0))
 
 

@@ -19,9 +19,10 @@ Conventions
   (``both_charges=True``); a given charge combination has BR = 1/2 in the visible scenario.
 * [U] §14 item 17: the invisible branching ratio is 1 by default (``exact=False``); the exact
   value Gamma_chi / (Gamma_chi + Gamma_tau_mu) is available with ``exact=True``.
-* Lepton masses: the LFV pair is (tau, mu) by default; every function of the pair takes the keywords
-  ``m_heavy`` (default ``M_TAU``) and ``m_light`` (default ``M_MU``) [GeV], so another pair
-  (tau e, mu e) is a choice of arguments.  "m_mu -> 0" above means ``m_light -> 0``.
+* Lepton masses: every function of the pair takes the
+  :class:`~lfvscan.physics.leptons.LeptonPair` ``pair`` (the process's beam and final leptons,
+  here mu and tau); m_tau / m_mu above are ``pair.heavy.mass`` / ``pair.light.mass``, and
+  "m_mu -> 0" means the lighter mass -> 0.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ import math
 
 import numpy as np
 
-from lfvscan.physics.constants import HBARC_GEV_M, M_MU, M_TAU
+from lfvscan.physics.constants import HBARC_GEV_M
 from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention, delta_m, yukawas
+from lfvscan.physics.leptons import LeptonPair
 from lfvscan.util.validate import positive
 
 #: visible scenario: BR(a -> tau^- mu^+) = BR(a -> tau^+ mu^-) = 1/2 (docs/physics.md §3.5)
@@ -50,27 +52,28 @@ def kallen(x, y, z):
     return x * x + y * y + z * z - 2.0 * (x * y + y * z + z * x)
 
 
-def width_two_body(m_a, g_S, g_P, m1: float = M_TAU, m2: float = M_MU):
-    """Width [GeV] of ONE charge channel a -> l1^- l2^+ with lepton masses ``m1``, ``m2`` [GeV] (docs/physics.md §3.1).
+def width_two_body(m_a, g_S, g_P, m_final: float, m_beam: float):
+    """Width [GeV] of ONE charge channel a -> l_final^- l_beam^+ with lepton masses ``m_final``,
+    ``m_beam`` [GeV] (docs/physics.md §3.1; symmetric in the two masses).
 
-    Gamma = lambda^(1/2)(m_a^2, m1^2, m2^2) / (8 pi m_a^3)
-            * { g_S^2 [m_a^2 - (m1+m2)^2] + g_P^2 [m_a^2 - (m1-m2)^2] }.
+    Gamma = lambda^(1/2)(m_a^2, m_final^2, m_beam^2) / (8 pi m_a^3)
+            * { g_S^2 [m_a^2 - (m_final+m_beam)^2] + g_P^2 [m_a^2 - (m_final-m_beam)^2] }.
 
-    Exactly 0 where m_a <= m1 + m2 (closed channel).  ``m_a`` > 0 [GeV] is required.
+    Exactly 0 where m_a <= m_final + m_beam (closed channel).  ``m_a`` > 0 [GeV] is required.
     """
     m_a = positive("m_a", m_a)
     g_S = np.asarray(g_S, dtype=float)
     g_P = np.asarray(g_P, dtype=float)
-    open_ = m_a > m1 + m2
+    open_ = m_a > m_final + m_beam
     ma2 = m_a * m_a
-    lam = np.where(open_, kallen(ma2, m1 * m1, m2 * m2), 0.0)
-    bracket = delta_m(m_a, g_S, g_P, m1, m2)  # g_S^2 [m_a^2 - (m1+m2)^2] + g_P^2 [m_a^2 - (m1-m2)^2]
+    lam = np.where(open_, kallen(ma2, m_final * m_final, m_beam * m_beam), 0.0)
+    bracket = delta_m(m_a, g_S, g_P, m_final, m_beam)
     gamma = np.sqrt(np.maximum(lam, 0.0)) / (8.0 * math.pi * m_a**3) * bracket
     return np.where(open_, gamma, 0.0)
 
 
 def width_tau_mu(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION, both_charges: bool = True,
-                 *, m_heavy: float = M_TAU, m_light: float = M_MU):
+                 *, pair: LeptonPair):
     """Width [GeV] of a -> tau mu (docs/physics.md §3.2, Eq. (5)).
 
     Parameters
@@ -81,22 +84,24 @@ def width_tau_mu(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONV
         ``"eq2"`` (exact masses, §3.1 with the Eq. (2) Yukawas).
     both_charges : True (default) -> sum of tau^- mu^+ and tau^+ mu^- (used for the lifetime,
         [U] §3.2); False -> one charge channel (the numbers of docs/physics.md §13.2).
-    m_heavy, m_light : masses [GeV] of the heavier and the lighter lepton (default tau, mu).
+    pair : the lepton pair (:class:`~lfvscan.physics.leptons.LeptonPair`); m_tau, m_mu are its
+        heavier and lighter masses [GeV].
 
-    Exactly 0 below the physical threshold m_a <= m_heavy + m_light.
+    Exactly 0 below the physical threshold m_a <= ``pair.threshold_GeV``.
     """
     check_convention(convention)
     m_a = positive("m_a", m_a)
-    g_S, g_P = yukawas(g, theta, convention, m_light=m_light, m_heavy=m_heavy)
-    m2 = 0.0 if convention == "eq3" else m_light
-    gamma = width_two_body(m_a, g_S, g_P, m_heavy, m2)
-    gamma = np.where(tau_mu_open(m_a, m_heavy=m_heavy, m_light=m_light), gamma, 0.0)
+    g_S, g_P = yukawas(g, theta, convention, pair=pair)
+    m_light = 0.0 if convention == "eq3" else pair.light.mass
+    gamma = width_two_body(m_a, g_S, g_P, pair.heavy.mass, m_light)
+    gamma = np.where(tau_mu_open(m_a, pair=pair), gamma, 0.0)
     return 2.0 * gamma if both_charges else gamma
 
 
-def tau_mu_open(m_a, *, m_heavy: float = M_TAU, m_light: float = M_MU):
-    """True where a -> tau mu is open: m_a > m_heavy + m_light (docs/physics.md §3.1), both conventions."""
-    return np.asarray(m_a) > m_heavy + m_light
+def tau_mu_open(m_a, *, pair: LeptonPair):
+    """True where a -> tau mu is open: m_a > m_tau + m_mu = ``pair.threshold_GeV`` (docs/physics.md
+    §3.1), both conventions."""
+    return np.asarray(m_a) > pair.threshold_GeV
 
 
 def chi_chi_open(m_a, m_chi):
@@ -118,27 +123,26 @@ def width_chi_chi(m_a, m_chi, g_chi=DEFAULT_G_CHI):
 
 
 def total_width(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION, m_chi=None, g_chi=DEFAULT_G_CHI,
-                *, m_heavy: float = M_TAU, m_light: float = M_MU):
+                *, pair: LeptonPair):
     """Total ALP width [GeV]: Gamma_taumu (both charges) + Gamma_chichi (docs/physics.md §3).
 
     ``m_chi=None`` means no dark fermion (visible scenario): only a -> tau mu.  a -> gamma gamma is
-    neglected (docs/physics.md §3.5).  ``m_heavy``, ``m_light``: lepton masses [GeV], see :func:`width_tau_mu`.
+    neglected (docs/physics.md §3.5).  ``pair``: the lepton pair, see :func:`width_tau_mu`.
     """
-    gamma = width_tau_mu(m_a, g, theta, convention, both_charges=True, m_heavy=m_heavy, m_light=m_light)
+    gamma = width_tau_mu(m_a, g, theta, convention, both_charges=True, pair=pair)
     if m_chi is not None:
         gamma = gamma + width_chi_chi(m_a, m_chi, g_chi)
     return gamma
 
 
 def br_invisible(m_a, g=1.0, m_chi=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THETA,
-                 convention: str = DEFAULT_CONVENTION, exact: bool = False, *, m_heavy: float = M_TAU,
-                 m_light: float = M_MU):
+                 convention: str = DEFAULT_CONVENTION, exact: bool = False, *, pair: LeptonPair):
     """BR(a -> chi chibar) (docs/physics.md §3.5).
 
     ``exact=False`` (default, [U] §14 item 17): the baseline 1 wherever a -> chi chibar is open
     (0 where m_a <= 2 m_chi).  ``exact=True``: Gamma_chi / (Gamma_chi + Gamma_taumu), 0 where both
     channels are closed.  ``m_chi=None`` uses the benchmark m_chi = m_a / 3 (§5.3, [U]).
-    ``m_heavy``, ``m_light``: lepton masses [GeV] of Gamma_taumu, see :func:`width_tau_mu`.
+    ``pair``: the lepton pair of Gamma_taumu, see :func:`width_tau_mu`.
     """
     m_a = positive("m_a", m_a)
     if m_chi is None:
@@ -146,41 +150,41 @@ def br_invisible(m_a, g=1.0, m_chi=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THET
     g_chi_w = width_chi_chi(m_a, m_chi, g_chi)
     if not exact:
         return np.where(g_chi_w > 0, BR_INVISIBLE_BASELINE, 0.0)
-    tot = g_chi_w + width_tau_mu(m_a, g, theta, convention, both_charges=True, m_heavy=m_heavy, m_light=m_light)
+    tot = g_chi_w + width_tau_mu(m_a, g, theta, convention, both_charges=True, pair=pair)
     return np.divide(g_chi_w, tot, out=np.zeros_like(tot), where=tot > 0)
 
 
 def br_tau_mu_per_charge(m_a, g=1.0, m_chi=None, g_chi=DEFAULT_G_CHI, theta=DEFAULT_THETA,
-                         convention: str = DEFAULT_CONVENTION, *, m_heavy: float = M_TAU, m_light: float = M_MU):
+                         convention: str = DEFAULT_CONVENTION, *, pair: LeptonPair):
     """BR(a -> tau^- mu^+) = BR(a -> tau^+ mu^-) [one charge combination] (docs/physics.md §3.5).
 
     ``m_chi=None`` (visible scenario, no open dark channel): 1/2 wherever a -> tau mu is open,
     0 below threshold.  With ``m_chi`` given: Gamma(one charge) / Gamma_tot (0 if all closed).
-    ``m_heavy``, ``m_light``: lepton masses [GeV], see :func:`width_tau_mu`.
+    ``pair``: the lepton pair, see :func:`width_tau_mu`.
     """
-    one = width_tau_mu(m_a, g, theta, convention, both_charges=False, m_heavy=m_heavy, m_light=m_light)
+    one = width_tau_mu(m_a, g, theta, convention, both_charges=False, pair=pair)
     if m_chi is None:
         return np.where(one > 0, BR_VISIBLE_PER_CHARGE, 0.0)
-    tot = total_width(m_a, g, theta, convention, m_chi, g_chi, m_heavy=m_heavy, m_light=m_light)
+    tot = total_width(m_a, g, theta, convention, m_chi, g_chi, pair=pair)
     return np.divide(one, tot, out=np.zeros_like(tot), where=tot > 0)
 
 
 def ctau_m(m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION, m_chi=None, g_chi=DEFAULT_G_CHI,
-           *, m_heavy: float = M_TAU, m_light: float = M_MU):
+           *, pair: LeptonPair):
     """ALP proper decay length c*tau = hbar c / Gamma_tot [m] (docs/physics.md §3.3, Eq. (6)).
 
     Gamma_tot from :func:`total_width` (both tau-mu charges, plus chi chibar if ``m_chi`` given;
-    lepton masses ``m_heavy``, ``m_light`` [GeV]).  ``inf`` where every channel is closed (stable ALP).
+    lepton pair ``pair``).  ``inf`` where every channel is closed (stable ALP).
     """
-    gamma = total_width(m_a, g, theta, convention, m_chi, g_chi, m_heavy=m_heavy, m_light=m_light)
+    gamma = total_width(m_a, g, theta, convention, m_chi, g_chi, pair=pair)
     return np.divide(HBARC_GEV_M, gamma, out=np.full_like(gamma, np.inf), where=gamma > 0)
 
 
 def lab_decay_length_m(E_a, m_a, g=1.0, theta=DEFAULT_THETA, convention: str = DEFAULT_CONVENTION,
-                       m_chi=None, g_chi=DEFAULT_G_CHI, *, m_heavy: float = M_TAU, m_light: float = M_MU):
+                       m_chi=None, g_chi=DEFAULT_G_CHI, *, pair: LeptonPair):
     """Mean lab decay length of an ALP of lab energy ``E_a`` [GeV]: (|k|/m_a) c*tau  [m] (§3.3).
 
-    c*tau from :func:`ctau_m` (lepton masses ``m_heavy``, ``m_light`` [GeV]).  Requires E_a >= m_a
+    c*tau from :func:`ctau_m` (lepton pair ``pair``).  Requires E_a >= m_a
     (ValueError naming the value otherwise).  ``inf`` for a stable ALP.
     """
     E_a = positive("E_a", E_a)
@@ -190,5 +194,5 @@ def lab_decay_length_m(E_a, m_a, g=1.0, theta=DEFAULT_THETA, convention: str = D
         i = np.argmax(bad[0] < bad[1])
         raise ValueError(f"E_a must be >= m_a, got E_a={bad[0].ravel()[i]!r} GeV < m_a={bad[1].ravel()[i]!r} GeV")
     bg = np.sqrt(E_a**2 - m_a**2) / m_a
-    ct = ctau_m(m_a, g, theta, convention, m_chi, g_chi, m_heavy=m_heavy, m_light=m_light)
+    ct = ctau_m(m_a, g, theta, convention, m_chi, g_chi, pair=pair)
     return bg * np.where(bg > 0, ct, 0.0)  # ALP at rest: 0 (never 0 * inf = NaN)

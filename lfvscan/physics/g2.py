@@ -16,9 +16,9 @@ Reconstructed ([U]) choices, all configurable (docs/physics.md §14 items 2 and 
 convention (``convention="eq3"`` default, Eq. (3) Yukawas inside the exact loop), the sigma level
 of the band (``nsigma=2`` default) and the theta values (always an explicit argument).
 
-Lepton masses [GeV] are keywords: ``m_lepton`` is the external lepton whose anomalous moment is
-computed (default the muon, ``M_MU``) and ``m_loop`` the lepton in the loop (default the tau,
-``M_TAU``); docs/physics.md writes m_mu and m_tau.
+Lepton masses come from the :class:`~lfvscan.physics.leptons.LeptonPair` ``pair`` every function of
+them takes: the external lepton whose anomalous moment is computed is ``pair.beam`` (mass m_beam,
+m_mu in docs/physics.md) and the lepton in the loop ``pair.final`` (m_final, m_tau).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lfvscan.physics.constants import M_MU, M_TAU
 from lfvscan.physics.couplings import DEFAULT_CONVENTION, yukawas
+from lfvscan.physics.leptons import LeptonPair
 from lfvscan.util.validate import nonnegative, positive
 
 # --------------------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ def _graded_nodes(order: int = GL_ORDER):
 _X, _U, _W = _graded_nodes()
 
 
-def delta_amu_yukawa(m_a, g_S, g_P, m_lepton: float = M_MU, m_loop: float = M_TAU):
+def delta_amu_yukawa(m_a, g_S, g_P, *, pair: LeptonPair):
     """Exact one-loop Delta a_mu (docs/physics.md §4.1) for Yukawas (g_S, g_P); dimensionless.
 
     ::
@@ -70,19 +70,20 @@ def delta_amu_yukawa(m_a, g_S, g_P, m_lepton: float = M_MU, m_loop: float = M_TA
                      / [(1 - x)(1 - lam^2 x) + eps^2 lam^2 x],
         eps = m_f / m_mu,  lam = m_mu / m_a,
 
-    with m_mu = ``m_lepton`` [GeV] the external lepton (default muon) and m_f = ``m_loop`` [GeV] the
-    internal one (default tau; ``m_loop = m_lepton`` gives the flavour-diagonal textbook case).
+    with m_mu = ``pair.beam.mass`` [GeV] the external lepton and m_f = ``pair.final.mass`` [GeV] the
+    internal one (a pair of one flavour gives the flavour-diagonal textbook case).
     ``m_a`` [GeV] > 0 (array).  Broadcasts over ``m_a``, ``g_S``, ``g_P``.
     """
+    m_beam, m_final = pair.beam.mass, pair.final.mass
     m_a = positive("m_a", m_a)
     g_S, g_P = np.asarray(g_S, dtype=float), np.asarray(g_P, dtype=float)
-    eps = m_loop / m_lepton
-    lam2 = (m_lepton / m_a)[..., None] ** 2
+    eps = m_final / m_beam
+    lam2 = (m_beam / m_a)[..., None] ** 2
     x, u = _X, _U
     den = u * (1.0 - lam2 * x) + eps**2 * lam2 * x
     i_s = np.sum(_W * x * x * (u + eps) / den, axis=-1)  # coefficient of g_S^2
     i_p = np.sum(_W * x * x * (u - eps) / den, axis=-1)  # coefficient of g_P^2
-    pref = m_lepton**2 / (8.0 * math.pi**2 * m_a**2)
+    pref = m_beam**2 / (8.0 * math.pi**2 * m_a**2)
     return pref * (g_S**2 * i_s + g_P**2 * i_p)
 
 
@@ -137,58 +138,52 @@ def loop_G(x):
     return np.where(near, series, direct)
 
 
-def delta_amu_closed_yukawa(m_a, g_S, g_P, m_lepton: float = M_MU, m_loop: float = M_TAU):
+def delta_amu_closed_yukawa(m_a, g_S, g_P, *, pair: LeptonPair):
     """Closed form Eq. (8) for m_mu << m_tau, m_a (docs/physics.md §4.2); dimensionless.
 
     Delta a_mu = [ (g_S^2 - g_P^2) (m_mu/m_tau) F(x) + (g_S^2 + g_P^2) (m_mu/m_tau)^2 G(x) ] / (16 pi^2),
-    x = m_a^2 / m_tau^2, with m_mu = ``m_lepton`` and m_tau = ``m_loop`` [GeV] (default muon, tau).
+    x = m_a^2 / m_tau^2, with m_mu = ``pair.beam.mass`` and m_tau = ``pair.final.mass`` [GeV].
     Relative accuracy vs the exact integral <= 5e-4 for m_a >= 2 GeV.
     """
+    m_beam, m_final = pair.beam.mass, pair.final.mass
     m_a = positive("m_a", m_a)
-    x = (m_a / m_loop) ** 2
+    x = (m_a / m_final) ** 2
     g_S, g_P = np.asarray(g_S, dtype=float), np.asarray(g_P, dtype=float)
-    r = m_lepton / m_loop
+    r = m_beam / m_final
     return ((g_S**2 - g_P**2) * r * loop_F(x) + (g_S**2 + g_P**2) * r * r * loop_G(x)) / (16.0 * math.pi**2)
 
 
-def _yukawas(g, theta, convention, m_lepton, m_loop):
-    """:func:`lfvscan.physics.couplings.yukawas` for the pair (m_lepton, m_loop): the Eq. (2) ratio
-    is lighter over heavier mass."""
-    return yukawas(g, theta, convention, m_light=min(m_lepton, m_loop), m_heavy=max(m_lepton, m_loop))
-
-
-def delta_amu_lowmass(g=1.0, theta=math.pi / 2, convention: str = DEFAULT_CONVENTION, *, m_lepton: float = M_MU,
-                      m_loop: float = M_TAU):
+def delta_amu_lowmass(g=1.0, theta=math.pi / 2, convention: str = DEFAULT_CONVENTION, *, pair: LeptonPair):
     """Low-mass limit Eq. (10), m_a << m_tau (docs/physics.md §4.3); dimensionless, m_a independent.
 
     Delta a_mu = (g_S^2 - g_P^2) m_mu / (16 pi^2 m_tau)  (= -g^2 cos(2 theta) * 3.766e-4 in the
-    Eq. (3) convention), with m_mu = ``m_lepton`` and m_tau = ``m_loop`` [GeV] (default muon, tau).
+    Eq. (3) convention), with m_mu = ``pair.beam.mass`` and m_tau = ``pair.final.mass`` [GeV].
     """
-    g_S, g_P = _yukawas(g, theta, convention, m_lepton, m_loop)
-    return (g_S**2 - g_P**2) * (m_lepton / m_loop) / (16.0 * math.pi**2)
+    g_S, g_P = yukawas(g, theta, convention, pair=pair)
+    return (g_S**2 - g_P**2) * (pair.beam.mass / pair.final.mass) / (16.0 * math.pi**2)
 
 
 METHODS = ("exact", "closed", "lowmass")
 
 
 def delta_amu(m_a, theta, g=1.0, convention: str = DEFAULT_CONVENTION, method: str = "exact", *,
-              m_lepton: float = M_MU, m_loop: float = M_TAU):
+              pair: LeptonPair):
     """Delta a_mu of the ALP at mass ``m_a`` [GeV], angle ``theta`` [rad], coupling ``g``.
 
     ``method``: ``"exact"`` (§4.1, default), ``"closed"`` (Eq. (8)-(9)) or ``"lowmass"`` (Eq. (10)).
     ``convention``: coupling convention of docs/physics.md §2.4 (``"eq3"`` default, [U] §14 item 2).
-    ``m_lepton`` / ``m_loop``: external / loop lepton masses [GeV] (default muon / tau).
+    ``pair``: external (``pair.beam``) and loop (``pair.final``) leptons.
     Broadcasts over ``m_a``, ``theta`` and ``g``.
     """
     if method not in METHODS:
         raise ValueError(f"unknown g-2 method {method!r} (known: {', '.join(METHODS)})")
-    g_S, g_P = _yukawas(g, theta, convention, m_lepton, m_loop)
+    g_S, g_P = yukawas(g, theta, convention, pair=pair)
     if method == "exact":
-        return delta_amu_yukawa(m_a, g_S, g_P, m_lepton, m_loop)
+        return delta_amu_yukawa(m_a, g_S, g_P, pair=pair)
     if method == "closed":
-        return delta_amu_closed_yukawa(m_a, g_S, g_P, m_lepton, m_loop)
+        return delta_amu_closed_yukawa(m_a, g_S, g_P, pair=pair)
     m_a = np.asarray(m_a, dtype=float)
-    low = delta_amu_lowmass(g, theta, convention, m_lepton=m_lepton, m_loop=m_loop)
+    low = delta_amu_lowmass(g, theta, convention, pair=pair)
     return np.broadcast_to(low, np.broadcast_shapes(m_a.shape, np.shape(g_S))).copy()
 
 
@@ -256,8 +251,7 @@ def g_for_delta_amu(value, delta_amu_hat):
 
 
 def preferred_band(m_a, theta, preset: str | G2Measurement = DEFAULT_G2_PRESET, nsigma: float = DEFAULT_NSIGMA,
-                   convention: str = DEFAULT_CONVENTION, method: str = "exact", *, m_lepton: float = M_MU,
-                   m_loop: float = M_TAU):
+                   convention: str = DEFAULT_CONVENTION, method: str = "exact", *, pair: LeptonPair):
     """g-2 preferred coupling band (docs/physics.md §4.5): returns ``(g_lo, g_central, g_hi)`` arrays.
 
     The band is the set of g with  D - nsigma*sigma <= g^2 Delta_a_hat(m_a, theta) <= D + nsigma*sigma,
@@ -273,12 +267,12 @@ def preferred_band(m_a, theta, preset: str | G2Measurement = DEFAULT_G2_PRESET, 
       g <= g_hi (the situation of the ``wp2025`` preset at 1 and 2 sigma).
     * central value ``D <= 0``: ``g_central = 0``;  upper edge ``D + nsigma*sigma <= 0``: ``g_hi = 0``.
 
-    ``nsigma`` (default 2) and ``theta`` are [U] choices (docs/physics.md §14 item 5).  ``m_lepton`` /
-    ``m_loop``: external / loop lepton masses [GeV] (default muon / tau), see :func:`delta_amu`.
+    ``nsigma`` (default 2) and ``theta`` are [U] choices (docs/physics.md §14 item 5).  ``pair``:
+    external and loop leptons, see :func:`delta_amu`.
     """
     meas = get_g2_measurement(preset)
     positive("nsigma", nsigma)
-    hat = delta_amu(m_a, theta, 1.0, convention, method, m_lepton=m_lepton, m_loop=m_loop)
+    hat = delta_amu(m_a, theta, 1.0, convention, method, pair=pair)
     lo = g_for_delta_amu(meas.delta_amu - nsigma * meas.sigma, hat)
     central = g_for_delta_amu(meas.delta_amu, hat)
     hi = g_for_delta_amu(meas.delta_amu + nsigma * meas.sigma, hat)

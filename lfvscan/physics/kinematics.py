@@ -9,15 +9,15 @@ here because ``W`` is also tungsten); ``q = P_i - P_f`` is the four-momentum del
 lepton line, ``t = -q^2 > 0``, and ``|q|`` (:func:`recoil_momentum`, ``Q`` in docs/physics.md) the
 recoil momentum.
 
-Lepton masses: the incoming lepton has mass ``m_in`` (default the muon, ``M_MU``; ``m_mu`` in
-docs/physics.md) and the outgoing one ``m_out`` (default the tau, ``M_TAU``; ``m_tau`` in docs/physics.md).
-They are keyword arguments of every function that needs them, so another flavour pair
-(e -> tau, mu -> e) is a choice of arguments; the defaults reproduce mu -> tau bit for bit.
+Lepton masses: the beam (incoming) lepton has mass ``m_beam`` (``m_mu`` in docs/physics.md) and
+the final (outgoing) one ``m_final`` (``m_tau`` in docs/physics.md), the floats of a
+:class:`~lfvscan.physics.leptons.LeptonPair`.  They are required keyword arguments of every
+function that needs them (no default flavour).
 
 Cancellation-free forms (§7.8): the energies near the mass shell enter only through
 ``E - |p| = m^2 / (E + |p|)``; ``|p| - |k|`` through ``(p^2 - k^2)/(p + k)``;
 ``|p| - |k| cos(theta_a) = (|p| - |k|) + 2 |k| sin^2(theta_a / 2)``; the variable
-``w = E - E_a - m_out`` (the outgoing lepton's kinetic-energy budget) and ``E_a - m_a`` are carried
+``w = E - E_a - m_final`` (the outgoing lepton's kinetic-energy budget) and ``E_a - m_a`` are carried
 separately so that soft taus and soft ALPs keep their digits.  At TeV energies the naive forms
 lose many digits.
 """
@@ -27,8 +27,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-
-from lfvscan.physics.constants import M_MU, M_TAU
 
 
 def momentum(E, m):
@@ -43,48 +41,41 @@ class AlpKinematics(NamedTuple):
     E: np.ndarray  #: beam energy
     E_a: np.ndarray  #: ALP energy
     E_minus_Ea: np.ndarray  #: E - E_a = E_out + recoil kinetic energy (``W`` of docs/physics.md §7.5)
-    w: np.ndarray  #: E - E_a - m_out (>= 0 for a physical outgoing lepton)
+    w: np.ndarray  #: E - E_a - m_final (>= 0 for a physical outgoing lepton)
     p: np.ndarray  #: |p| beam momentum
     k: np.ndarray  #: |k| ALP momentum
     V: np.ndarray  #: |p - k| (vector difference)
-    u: np.ndarray  #: u = (p - k)^2 - m_out^2 < 0
+    u: np.ndarray  #: u = (p - k)^2 - m_final^2 < 0
     p_long: np.ndarray  #: |p| - |k| cos(theta_a)
     k_sin: np.ndarray  #: |k| sin(theta_a)
 
 
-def alp_kinematics(E, w, theta_a, m_a, *, m_in: float = M_MU, m_out: float = M_TAU) -> AlpKinematics:
-    """Kinematics of §7.5 from the outgoing lepton's energy budget ``w = E - E_a - m_out`` [GeV].
+def alp_kinematics(E, w, theta_a, m_a, *, m_beam: float, m_final: float) -> AlpKinematics:
+    """Kinematics of §7.5 from the outgoing lepton's energy budget ``w = E - E_a - m_final`` [GeV].
 
-    ``E`` beam energy [GeV], ``theta_a`` ALP polar angle [rad], ``m_a`` ALP mass [GeV]; ``m_in`` /
-    ``m_out`` the incoming / outgoing lepton masses [GeV] (default muon / tau).
+    ``E`` beam energy [GeV], ``theta_a`` ALP polar angle [rad], ``m_a`` ALP mass [GeV]; ``m_beam`` /
+    ``m_final`` the beam / final lepton masses [GeV].
     ``V = sqrt((|p| - |k|)^2 + 4 |p||k| sin^2(theta_a/2))`` and the cancellation-free
-    ``u = [(E - |p|) - (E_a - |k|)] [(E + |p|) - (E_a + |k|)] - 4 |p||k| sin^2(theta_a/2) - m_out^2``
-    of §7.8.  ``E_a - m_a = (E - m_a - m_out) - w`` is formed without subtracting large numbers.
+    ``u = [(E - |p|) - (E_a - |k|)] [(E + |p|) - (E_a + |k|)] - 4 |p||k| sin^2(theta_a/2) - m_final^2``
+    of §7.8.  ``E_a - m_a = (E - m_a - m_final) - w`` is formed without subtracting large numbers.
     """
     E = np.asarray(E, dtype=float)
     w = np.asarray(w, dtype=float)
     theta_a = np.asarray(theta_a, dtype=float)
-    E_minus_Ea = m_out + w
-    ea_minus_ma = (E - m_a - m_out) - w  # E_a - m_a
+    E_minus_Ea = m_final + w
+    ea_minus_ma = (E - m_a - m_final) - w  # E_a - m_a
     E_a = m_a + ea_minus_ma
-    p = momentum(E, m_in)
+    p = momentum(E, m_beam)
     k = np.sqrt(np.maximum(ea_minus_ma * (E_a + m_a), 0.0))
     sh2 = np.sin(0.5 * theta_a) ** 2
-    # |p| - |k| = (p^2 - k^2) / (p + k) with p^2 - k^2 = (E - E_a) (E + E_a) - m_in^2 + m_a^2
-    p_minus_k = (E_minus_Ea * (E + E_a) - m_in**2 + m_a**2) / (p + k)
+    # |p| - |k| = (p^2 - k^2) / (p + k) with p^2 - k^2 = (E - E_a) (E + E_a) - m_beam^2 + m_a^2
+    p_minus_k = (E_minus_Ea * (E + E_a) - m_beam**2 + m_a**2) / (p + k)
     V = np.sqrt(p_minus_k**2 + 4.0 * p * k * sh2)
-    e_minus_p = m_in**2 / (E + p)
+    e_minus_p = m_beam**2 / (E + p)
     ea_minus_k = m_a**2 / (E_a + k)
-    u = (e_minus_p - ea_minus_k) * (E_minus_Ea + p_minus_k) - 4.0 * p * k * sh2 - m_out**2
+    u = (e_minus_p - ea_minus_k) * (E_minus_Ea + p_minus_k) - 4.0 * p * k * sh2 - m_final**2
     p_long = p_minus_k + 2.0 * k * sh2
     return AlpKinematics(E, E_a, E_minus_Ea, w, p, k, V, u, p_long, k * np.sin(theta_a))
-
-
-def alp_kinematics_from_Ea(E, E_a, theta_a, m_a, *, m_in: float = M_MU, m_out: float = M_TAU) -> AlpKinematics:
-    """Same as :func:`alp_kinematics` but parametrised by the ALP energy ``E_a`` [GeV]
-    (``w = E - E_a - m_out``)."""
-    w = np.asarray(E, dtype=float) - np.asarray(E_a, dtype=float) - m_out
-    return alp_kinematics(E, w, theta_a, m_a, m_in=m_in, m_out=m_out)
 
 
 def t_bounds(E_minus_Ea, V, u, M):
@@ -111,7 +102,7 @@ def t_bounds(E_minus_Ea, V, u, M):
 
 
 def t_upper(t_hi, w, M, t_cut):
-    """t_up = min(t_hi, t_cut, 2 M w) [GeV^2] with w = E - E_a - m_out, i.e. E_out >= m_out
+    """t_up = min(t_hi, t_cut, 2 M w) [GeV^2] with w = E - E_a - m_final, i.e. E_out >= m_final
     (docs/physics.md §7.7: t_up = min(t_hi, t_cut, 2 M (E - E_a - m_tau)))."""
     return np.minimum(np.minimum(t_hi, t_cut), 2.0 * M * np.asarray(w, dtype=float))
 
@@ -148,32 +139,32 @@ def s_coefficients(t, kin: AlpKinematics, M):
     return s0, s1
 
 
-def t_min_exact(E, m_X, M, *, m_in: float = M_MU):
+def t_min_exact(E, m_X, M, *, m_beam: float):
     """Exact minimum t [GeV^2] to produce a system of mass ``m_X`` [GeV] in l_in N -> X N (forward X).
 
-    This is the §7.7 root ``t_-`` of the 2 -> 2 problem (no ALP: k = 0, ``u = m_in^2 - m_X^2``,
-    ``V = |p|``, ``E - E_a = E``) for a beam lepton of mass ``m_in`` (default muon) and energy ``E``
+    This is the §7.7 root ``t_-`` of the 2 -> 2 problem (no ALP: k = 0, ``u = m_beam^2 - m_X^2``,
+    ``V = |p|``, ``E - E_a = E``) for a beam lepton of mass ``m_beam`` and energy ``E``
     on a nucleus of mass ``M`` [GeV].  The minimum of t_lo over the full 2 -> 3 phase space with
-    ``m_X >= m_a + m_out`` is reached at threshold, ``m_X = m_a + m_out``.  ``nan`` below the
+    ``m_X >= m_a + m_final`` is reached at threshold, ``m_X = m_a + m_final``.  ``nan`` below the
     production threshold ``s_tot < (M + m_X)^2``.
     """
     E = np.asarray(E, dtype=float)
     m_X = np.asarray(m_X, dtype=float)
-    p = momentum(E, m_in)
-    u = (m_in - m_X) * (m_in + m_X)
+    p = momentum(E, m_beam)
+    u = (m_beam - m_X) * (m_beam + m_X)
     t_lo, _ = t_bounds(E, p, u, M)
     return t_lo
 
 
-def max_mass_exact(E, M, t_cut, *, m_in: float = M_MU, m_out: float = M_TAU):
-    """Largest m_a [GeV] with t_min_exact(E, m_a + m_out) <= t_cut [GeV^2] (nucleus mass ``M`` [GeV]).
+def max_mass_exact(E, M, t_cut, *, m_beam: float, m_final: float):
+    """Largest m_a [GeV] with t_min_exact(E, m_a + m_final) <= t_cut [GeV^2] (nucleus mass ``M`` [GeV]).
 
     Inverts the forward 2 -> 2 kinematics at t = t_cut (docs/physics.md §7.9 construction with the
-    recoil along the beam): ``m_X^2 = m_in^2 - t (1 + E/M) + 2 |p| |q|(t)``; ``m_a = m_X - m_out``.
+    recoil along the beam): ``m_X^2 = m_beam^2 - t (1 + E/M) + 2 |p| |q|(t)``; ``m_a = m_X - m_final``.
     Returns a non-positive number when no ALP can be produced.  (The §7.1/§13.7 numbers are the
-    M -> inf, t << 2E sqrt(t) limit ``sqrt(2 E sqrt(t_cut) + m_in^2) - m_out``.)
+    M -> inf, t << 2E sqrt(t) limit ``sqrt(2 E sqrt(t_cut) + m_beam^2) - m_final``.)
     """
     E = np.asarray(E, dtype=float)
-    p = momentum(E, m_in)
-    mX2 = m_in**2 - t_cut * (1.0 + E / M) + 2.0 * p * recoil_momentum(t_cut, M)
-    return np.sqrt(np.maximum(mX2, 0.0)) - m_out
+    p = momentum(E, m_beam)
+    mX2 = m_beam**2 - t_cut * (1.0 + E / M) + 2.0 * p * recoil_momentum(t_cut, M)
+    return np.sqrt(np.maximum(mX2, 0.0)) - m_final

@@ -13,12 +13,14 @@ and :func:`lfvscan.xsec.integrand.cell_physics`; there is no global state.  Two 
   mass ``Z m_p + (A - Z) m_n``, coherent charge ``Z - 1``, ``mu_p^2 = 7.78``, ``mu_n^2 = 3.65``.
   Together they move sigma by 0.5-1.5 % (docs/physics.md §14 item 29).
 
-Where each value enters (docs/physics.md §7): ``m_mu`` / ``m_tau`` are the incoming / outgoing
-lepton masses (kinematics, reach, Delta_m of §7.4, the x_tau grid); ``alpha`` and ``gev2_to_pb``
-the prefactor alpha^2/(32 pi M^2) of §7.6; the nucleus mass ``M`` the kinematics and the
-prefactor; ``coherent_charge`` Eq. (20); ``m_p``, ``mu_p_sq``, ``mu_n_sq`` Eq. (19).
-Downstream quantities (tau decay length, branching ratios, g-2, dark matter) keep the PDG
-constants in every preset.
+Where each value enters (docs/physics.md §7): ``m_mu`` / ``m_tau`` are the masses of the
+:class:`~lfvscan.physics.leptons.LeptonPair` (:meth:`PhysicsPreset.lepton_pair`: beam muon, final
+tau), which every function of a lepton mass takes explicitly: the kinematics, the reach, Delta_m
+of §7.4, the Eq. (2) couplings, the x_tau grid, and downstream the ALP widths, g-2, dark matter
+and the tau decay lengths of the yields; ``alpha`` and ``gev2_to_pb`` the prefactor
+alpha^2/(32 pi M^2) of §7.6; the nucleus mass ``M`` the kinematics and the prefactor;
+``coherent_charge`` Eq. (20); ``m_p``, ``mu_p_sq``, ``mu_n_sq`` Eq. (19).  The tau lifetime
+(``CTAU_TAU_CM``) and the tau branching ratios are the PDG values in every preset.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from lfvscan.physics.constants import ALPHA, AMU_GEV, GEV2_TO_PB, M_MU, M_N, M_P, M_TAU
+from lfvscan.physics.constants import ALPHA, AMU_GEV, CTAU_TAU_CM, GEV2_TO_PB, M_MU, M_N, M_P, M_TAU
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
+from lfvscan.physics.leptons import Lepton, LeptonPair
 from lfvscan.physics.targets import Target, get_target
 
 #: nucleus-mass conventions: ``"A*u"`` (M = A u) or ``"Z*m_p+(A-Z)*m_n"`` (thesis code)
@@ -93,6 +96,12 @@ class PhysicsPreset:
                   "mu_p_sq": self.mu_p_sq, "mu_n_sq": self.mu_n_sq}
         changes = {k: v for k, v in wanted.items() if v != getattr(DEFAULT_FF, k)}
         return dataclasses.replace(base, **changes) if changes else base
+
+    def lepton_pair(self) -> LeptonPair:
+        """The process's leptons with this preset's masses: beam muon (``m_mu_GeV``), final tau
+        (``m_tau_GeV``, c tau = ``CTAU_TAU_CM``) (docs/physics.md §1, §7)."""
+        return LeptonPair(beam=Lepton("mu", self.m_mu_GeV),
+                          final=Lepton("tau", self.m_tau_GeV, ctau_cm=CTAU_TAU_CM))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

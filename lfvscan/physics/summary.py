@@ -17,6 +17,9 @@ keys have none), and so do the parameters (``mass_GeV``, ``theta_rad``, ...), wh
 under the same keys.  Closed channels give exactly 0 (infinite c*tau / relic bound give ``inf``)
 and a note; invalid values (non-positive or NaN mass, negative coupling, ...) raise ``ValueError``
 naming the parameter.  ``lfvscan model`` prints this dict as a table or as JSON.
+
+The lepton masses are those of the physics preset's :class:`~lfvscan.physics.leptons.LeptonPair`
+(``physics=``, default ``"pdg-2024"``, chosen once in :func:`model_summary`).
 """
 
 from __future__ import annotations
@@ -24,19 +27,17 @@ from __future__ import annotations
 import math
 
 from lfvscan.physics import darkmatter, decays, g2
-from lfvscan.physics.constants import M_MU, M_TAU
 from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, yukawas
+from lfvscan.physics.leptons import LeptonPair
+from lfvscan.physics.presets import PhysicsPreset, get_preset
 
 #: default LFV coupling g_taumu of the summary (``lfvscan model --coupling``)
 DEFAULT_COUPLING = 1e-2
 
-#: m_tau + m_mu [GeV]: threshold of a -> tau mu and of chi chibar -> tau mu (docs/physics.md §3.1, §5.1)
-TAU_MU_THRESHOLD_GeV = M_TAU + M_MU
 
-
-def tau_mu_open(m_a: float) -> bool:
+def tau_mu_open(m_a: float, pair: LeptonPair) -> bool:
     """a -> tau mu is open (:func:`lfvscan.physics.decays.tau_mu_open`, the predicate the width uses)."""
-    return bool(decays.tau_mu_open(m_a))
+    return bool(decays.tau_mu_open(m_a, pair=pair))
 
 
 def chi_chi_open(m_a: float, m_chi: float) -> bool:
@@ -44,9 +45,9 @@ def chi_chi_open(m_a: float, m_chi: float) -> bool:
     return bool(decays.chi_chi_open(m_a, m_chi))
 
 
-def annihilation_tau_mu_open(m_chi: float) -> bool:
+def annihilation_tau_mu_open(m_chi: float, pair: LeptonPair) -> bool:
     """chi chibar -> tau mu is open at rest (:func:`lfvscan.physics.darkmatter.annihilation_tau_mu_open`)."""
-    return bool(darkmatter.annihilation_tau_mu_open(m_chi))
+    return bool(darkmatter.annihilation_tau_mu_open(m_chi, pair=pair))
 
 
 def _check(name: str, value, *, allow_zero: bool = False) -> None:
@@ -58,18 +59,8 @@ def _check(name: str, value, *, allow_zero: bool = False) -> None:
         raise ValueError(f"{name} must be a finite number {need}, got {value!r}")
 
 
-def model_summary(mass_GeV: float, coupling: float = DEFAULT_COUPLING, theta_rad: float = DEFAULT_THETA,
-                  convention: str = DEFAULT_CONVENTION, m_chi_GeV: float | None = None,
-                  g_chi: float = decays.DEFAULT_G_CHI, g2_preset: str = g2.DEFAULT_G2_PRESET,
-                  energy_GeV: float | None = None) -> dict:
-    """Widths, BRs, decay lengths, g-2 and dark-matter numbers of the ALP (see the module docstring).
-
-    ``m_chi_GeV=None``: the benchmark m_chi = m_a / 3; ``g2_preset``: a name of
-    :data:`lfvscan.physics.g2.G2_PRESETS`; ``energy_GeV``: ALP lab energy (>= ``mass_GeV``) for the
-    lab decay length (omitted from the dict when None).  ``notes``: list of explanations (closed
-    channels, degenerate g-2 band, DM conventions).
-    """
-    mass = mass_GeV
+def _check_inputs(mass, coupling, theta_rad, m_chi_GeV, g_chi, energy_GeV) -> None:
+    """ValueError naming the first invalid parameter of :func:`model_summary`."""
     _check("mass_GeV", mass)
     _check("coupling", coupling, allow_zero=True)
     if not math.isfinite(theta_rad):
@@ -79,53 +70,58 @@ def model_summary(mass_GeV: float, coupling: float = DEFAULT_COUPLING, theta_rad
     _check("energy_GeV", energy_GeV)
     if energy_GeV is not None and energy_GeV < mass:
         raise ValueError(f"energy_GeV must be >= mass_GeV (ALP lab energy), got {energy_GeV!r} GeV < {mass!r} GeV")
-    meas = g2.get_g2_measurement(g2_preset)
-    theta, energy = theta_rad, energy_GeV
-    notes: list[str] = []
-    m_chi = mass / decays.DEFAULT_MA_OVER_MCHI if m_chi_GeV is None else m_chi_GeV
-    g_S, g_P = (float(v) for v in yukawas(coupling, theta, convention))
 
-    # ALP decays (§3)
-    w_one = float(decays.width_tau_mu(mass, coupling, theta, convention, both_charges=False))
+
+def _decay_rows(out: dict, notes: list, pair: LeptonPair, energy: float | None) -> None:
+    """Widths, branching ratios, c*tau and the lab decay length at ALP energy ``energy`` [GeV]
+    (docs/physics.md §3) into ``out``."""
+    mass, coupling, theta, convention = out["mass_GeV"], out["coupling"], out["theta_rad"], out["convention"]
+    m_chi, g_chi = out["m_chi_GeV"], out["g_chi"]
+    w_one = float(decays.width_tau_mu(mass, coupling, theta, convention, both_charges=False, pair=pair))
     w_tm = 2.0 * w_one
     w_chi = float(decays.width_chi_chi(mass, m_chi, g_chi))
     w_tot = w_tm + w_chi
-    if not tau_mu_open(mass):
-        notes.append(f"a -> tau mu closed: m_a = {mass:g} GeV <= m_tau + m_mu = {TAU_MU_THRESHOLD_GeV:.4f} GeV (width 0)")
+    if not tau_mu_open(mass, pair):
+        notes.append(f"a -> tau mu closed: m_a = {mass:g} GeV <= m_tau + m_mu = {pair.threshold_GeV:.4f} GeV (width 0)")
     if not chi_chi_open(mass, m_chi):
         notes.append(f"a -> chi chibar closed: m_chi = {m_chi:g} GeV >= m_a/2 (width 0; visible scenario)")
-    ctau = float(decays.ctau_m(mass, coupling, theta, convention, m_chi, g_chi))
-    ctau_tm = float(decays.ctau_m(mass, coupling, theta, convention))
+    ctau = float(decays.ctau_m(mass, coupling, theta, convention, m_chi, g_chi, pair=pair))
+    ctau_tm = float(decays.ctau_m(mass, coupling, theta, convention, pair=pair))
     if w_tot == 0:
         notes.append("all channels closed: the ALP is stable (c*tau infinite)")
-    out = {
-        "mass_GeV": mass, "coupling": coupling, "theta_rad": theta, "convention": convention,
-        "g_S": g_S, "g_P": g_P, "m_chi_GeV": m_chi, "g_chi": g_chi,
+    out.update({
         "width_tau_mu_per_charge_GeV": w_one,
         "width_tau_mu_GeV": w_tm,
         "width_chi_chi_GeV": w_chi,
         "width_total_GeV": w_tot,
-        "br_tau_mu_per_charge": float(decays.br_tau_mu_per_charge(mass, coupling, m_chi, g_chi, theta, convention)),
-        "br_invisible": float(decays.br_invisible(mass, coupling, m_chi, g_chi, theta, convention, exact=True)),
+        "br_tau_mu_per_charge": float(decays.br_tau_mu_per_charge(mass, coupling, m_chi, g_chi, theta, convention,
+                                                                  pair=pair)),
+        "br_invisible": float(decays.br_invisible(mass, coupling, m_chi, g_chi, theta, convention, exact=True,
+                                                  pair=pair)),
         "ctau_m": ctau,
         "ctau_tau_mu_only_m": ctau_tm,
-    }
+    })
     if energy is not None:
         out["energy_GeV"] = energy
-        out["lab_decay_length_m"] = float(decays.lab_decay_length_m(energy, mass, coupling, theta, convention, m_chi, g_chi))
-        out["lab_decay_length_tau_mu_only_m"] = float(decays.lab_decay_length_m(energy, mass, coupling, theta, convention))
+        out["lab_decay_length_m"] = float(decays.lab_decay_length_m(energy, mass, coupling, theta, convention, m_chi,
+                                                                    g_chi, pair=pair))
+        out["lab_decay_length_tau_mu_only_m"] = float(decays.lab_decay_length_m(energy, mass, coupling, theta,
+                                                                                convention, pair=pair))
 
-    # muon g-2 (§4)
-    damu = float(g2.delta_amu(mass, theta, coupling, convention))
+
+def _g2_rows(out: dict, notes: list, meas: g2.G2Measurement, pair: LeptonPair) -> None:
+    """Delta a_mu and the g-2 preferred bands at 1 and 2 sigma (docs/physics.md §4) into ``out``."""
+    mass, coupling, theta, convention = out["mass_GeV"], out["coupling"], out["theta_rad"], out["convention"]
+    damu = float(g2.delta_amu(mass, theta, coupling, convention, pair=pair))
     out["delta_amu"] = damu
-    out["delta_amu_closed_form"] = float(g2.delta_amu(mass, theta, coupling, convention, method="closed"))
+    out["delta_amu_closed_form"] = float(g2.delta_amu(mass, theta, coupling, convention, method="closed", pair=pair))
     out["g2_preset"] = meas.name
     out["g2_measured_delta_amu"] = meas.delta_amu
     out["g2_measured_sigma"] = meas.sigma
     out["g2_preset_description"] = meas.description
     out["g2_pull_sigma"] = (damu - meas.delta_amu) / meas.sigma
     for ns in (1, 2):
-        lo, c, hi = (float(v) for v in g2.preferred_band(mass, theta, meas, ns, convention))
+        lo, c, hi = (float(v) for v in g2.preferred_band(mass, theta, meas, ns, convention, pair=pair))
         out[f"g2_band_{ns}sigma"] = {"g_lo": lo, "g_central": c, "g_hi": hi}
     if math.isnan(out["g2_band_2sigma"]["g_hi"]):  # preferred_band: NaN iff Delta a_mu(g = 1) <= 0
         notes.append("no g-2 band: Delta a_mu(g=1) <= 0 at this theta/convention (needs theta > ~pi/4)")
@@ -135,20 +131,51 @@ def model_summary(mass_GeV: float, coupling: float = DEFAULT_COUPLING, theta_rad
                 notes.append(f"g-2 ({meas.name}): lower {ns}-sigma edge <= 0, so the {ns}-sigma band is "
                              "only an upper limit g <= g_hi (g_lo = 0)")
 
-    # dark matter (§5)
-    sv = float(darkmatter.sigma_v_tau_mu(m_chi, mass, coupling, g_chi, theta, convention))
+
+def _dark_matter_rows(out: dict, notes: list, pair: LeptonPair) -> None:
+    """<sigma v>(chi chibar -> tau mu), the relic bound and r_infinity (docs/physics.md §5) into ``out``."""
+    mass, coupling, theta, convention = out["mass_GeV"], out["coupling"], out["theta_rad"], out["convention"]
+    m_chi, g_chi = out["m_chi_GeV"], out["g_chi"]
+    sv = float(darkmatter.sigma_v_tau_mu(m_chi, mass, coupling, g_chi, theta, convention, pair=pair))
     out["sigma_v_tau_mu_GeVm2"] = sv
     out["sigma_v_tau_mu_cm3_s"] = float(darkmatter.to_cm3_per_s(sv))
-    sv_w = float(darkmatter.sigma_v_tau_mu(m_chi, mass, coupling, g_chi, theta, convention, width_a=w_tot))
+    sv_w = float(darkmatter.sigma_v_tau_mu(m_chi, mass, coupling, g_chi, theta, convention,
+                                           width_a=out["width_total_GeV"], pair=pair))
     out["sigma_v_tau_mu_with_width_cm3_s"] = float(darkmatter.to_cm3_per_s(sv_w))
     out["relic_sigma_v_cm3_s"] = darkmatter.RELIC_SIGMA_V_CM3_S
-    out["g_relic_min"] = float(darkmatter.g_relic(m_chi, mass, g_chi, theta, convention))
+    out["g_relic_min"] = float(darkmatter.g_relic(m_chi, mass, g_chi, theta, convention, pair=pair))
     out["r_infinity"] = float(darkmatter.r_infinity(out["sigma_v_tau_mu_cm3_s"]))
-    if not annihilation_tau_mu_open(m_chi):
+    if not annihilation_tau_mu_open(m_chi, pair):
         notes.append("chi chibar -> tau mu closed: 2 m_chi <= m_tau + m_mu (rate 0, no relic bound)")
     if not math.isfinite(sv):
         notes.append("on the s-channel pole m_a = 2 m_chi: <sigma v> without the ALP width is infinite")
     notes.append("DM <sigma v>: s-wave, s = 4 m_chi^2; ALP width neglected except in the 'with width' row "
                  "(Gamma_a = Gamma_total at this coupling); g_min and r_inf use the width-free rate")
+
+
+def model_summary(mass_GeV: float, coupling: float = DEFAULT_COUPLING, theta_rad: float = DEFAULT_THETA,
+                  convention: str = DEFAULT_CONVENTION, m_chi_GeV: float | None = None,
+                  g_chi: float = decays.DEFAULT_G_CHI, g2_preset: str = g2.DEFAULT_G2_PRESET,
+                  energy_GeV: float | None = None, *, physics: str | PhysicsPreset | None = None) -> dict:
+    """Widths, BRs, decay lengths, g-2 and dark-matter numbers of the ALP (see the module docstring).
+
+    ``m_chi_GeV=None``: the benchmark m_chi = m_a / 3; ``g2_preset``: a name of
+    :data:`lfvscan.physics.g2.G2_PRESETS`; ``energy_GeV``: ALP lab energy (>= ``mass_GeV``) for the
+    lab decay length (omitted from the dict when None); ``physics``: the physics preset (name or
+    :class:`~lfvscan.physics.presets.PhysicsPreset`, default ``"pdg-2024"``) whose lepton pair
+    gives the masses.  ``notes``: list of explanations (closed channels, degenerate g-2 band, DM
+    conventions).
+    """
+    _check_inputs(mass_GeV, coupling, theta_rad, m_chi_GeV, g_chi, energy_GeV)
+    pair = get_preset(physics).lepton_pair()
+    meas = g2.get_g2_measurement(g2_preset)
+    notes: list[str] = []
+    m_chi = mass_GeV / decays.DEFAULT_MA_OVER_MCHI if m_chi_GeV is None else m_chi_GeV
+    g_S, g_P = (float(v) for v in yukawas(coupling, theta_rad, convention, pair=pair))
+    out = {"mass_GeV": mass_GeV, "coupling": coupling, "theta_rad": theta_rad, "convention": convention,
+           "g_S": g_S, "g_P": g_P, "m_chi_GeV": m_chi, "g_chi": g_chi}
+    _decay_rows(out, notes, pair, energy_GeV)
+    _g2_rows(out, notes, meas, pair)
+    _dark_matter_rows(out, notes, pair)
     out["notes"] = notes
     return out

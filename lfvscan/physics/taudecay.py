@@ -9,17 +9,19 @@
   energy distribution on [E_-, E_+] (§8.3); fraction passing the decay-length cut.
 * :func:`tau_to_mu_cdf`, :func:`p_muon_energy_below` - tau -> mu nu nu spectrum (§8.4).
 
-Energies in GeV, lengths in cm.  All functions are vectorised over their array arguments.  The tau
-properties are keywords with the PDG defaults: ``m_tau`` (``M_TAU``) [GeV] and ``ctau_tau_cm``
-(``CTAU_TAU_CM``) [cm]; the other lepton of a -> tau l is ``m_light`` (default ``M_MU``) [GeV].
+Energies in GeV, lengths in cm.  All functions are vectorised over their array arguments.  The
+tau is an explicit :class:`~lfvscan.physics.leptons.Lepton` ``tau`` (``tau.mass`` [GeV],
+``tau.ctau_cm`` [cm]; the final lepton of the preset's pair, ``preset.lepton_pair().final``); the
+functions of a -> tau mu take the :class:`~lfvscan.physics.leptons.LeptonPair` ``pair`` (the tau is
+``pair.final``, the other lepton ``pair.beam``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from lfvscan.physics.constants import CTAU_TAU_CM, M_MU, M_TAU
 from lfvscan.physics.decays import kallen
+from lfvscan.physics.leptons import Lepton, LeptonPair
 from lfvscan.util.validate import nonnegative
 
 #: acceptance modes of :func:`resolved_fraction` / :func:`p2_pass_fraction` ([U] §14 item 11)
@@ -35,7 +37,7 @@ def _check_mode(mode: str) -> str:
     return mode
 
 
-def _tau_energy(E_tau, m_tau: float = M_TAU) -> np.ndarray:
+def _tau_energy(E_tau, m_tau: float) -> np.ndarray:
     """E_tau as array; values below m_tau by more than 1e-9 (relative) raise, rounding is clipped."""
     E = np.asarray(E_tau, dtype=float)
     bad = ~(np.isfinite(E) & (E >= m_tau * (1.0 - 1e-9)))
@@ -44,33 +46,34 @@ def _tau_energy(E_tau, m_tau: float = M_TAU) -> np.ndarray:
     return np.maximum(E, m_tau)
 
 
-def beta_gamma_tau(E_tau, *, m_tau: float = M_TAU):
+def beta_gamma_tau(E_tau, *, tau: Lepton):
     """beta*gamma = sqrt(E_tau^2 - m_tau^2) / m_tau of a tau of lab energy ``E_tau`` [GeV] (docs/physics.md §8.1)."""
+    m_tau = tau.mass
     E = _tau_energy(E_tau, m_tau)
     return np.sqrt(E * E - m_tau**2) / m_tau
 
 
-def decay_length_tau_cm(E_tau, *, m_tau: float = M_TAU, ctau_tau_cm: float = CTAU_TAU_CM):
+def decay_length_tau_cm(E_tau, *, tau: Lepton):
     """Mean lab decay length lambda_tau = beta gamma c tau_tau [cm] of a tau of energy ``E_tau`` [GeV] (§8.1)."""
-    return beta_gamma_tau(E_tau, m_tau=m_tau) * ctau_tau_cm
+    return beta_gamma_tau(E_tau, tau=tau) * tau.ctau_cm
 
 
-def e_cut_GeV(d_cm, *, m_tau: float = M_TAU, ctau_tau_cm: float = CTAU_TAU_CM):
+def e_cut_GeV(d_cm, *, tau: Lepton):
     """Tau energy [GeV] with lambda_tau(E) = d [cm]:  sqrt((m_tau d / c tau_tau)^2 + m_tau^2) (§8.5)."""
     d = nonnegative("d_cm", d_cm, "cm")
-    return np.sqrt((m_tau * d / ctau_tau_cm) ** 2 + m_tau**2)
+    m_tau = tau.mass
+    return np.sqrt((m_tau * d / tau.ctau_cm) ** 2 + m_tau**2)
 
 
-def resolved_fraction(E_tau, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE, *, m_tau: float = M_TAU,
-                      ctau_tau_cm: float = CTAU_TAU_CM):
+def resolved_fraction(E_tau, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE, *, tau: Lepton):
     """Probability that a tau of energy ``E_tau`` [GeV] is resolved with resolution ``d_cm`` (§8.5).
 
     ``mode="mean"`` (baseline): 1 if lambda_tau(E_tau) > d else 0.
     ``mode="exponential"``: exp(-d / lambda_tau) (0 for a tau at rest).
-    lambda_tau from :func:`decay_length_tau_cm` with ``m_tau`` [GeV] and ``ctau_tau_cm`` [cm].
+    lambda_tau from :func:`decay_length_tau_cm` of ``tau``.
     """
     _check_mode(mode)
-    lam = decay_length_tau_cm(E_tau, m_tau=m_tau, ctau_tau_cm=ctau_tau_cm)
+    lam = decay_length_tau_cm(E_tau, tau=tau)
     d = nonnegative("d_cm", d_cm, "cm")
     if mode == "mean":
         return np.where(lam > d, 1.0, 0.0)
@@ -78,29 +81,32 @@ def resolved_fraction(E_tau, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE, *, m_tau
         return np.where(lam > 0, np.exp(-d / np.where(lam > 0, lam, 1.0)), np.where(d > 0, 0.0, 1.0))
 
 
-def tau2_rest_frame(m_a, *, m_tau: float = M_TAU, m_light: float = M_MU):
+def tau2_rest_frame(m_a, *, pair: LeptonPair):
     """(E*, p*) [GeV] of the tau in the ALP rest frame for a -> tau mu (docs/physics.md §8.3):
     E* = (m_a^2 + m_tau^2 - m_mu^2)/(2 m_a), p* = lambda^(1/2)(m_a^2, m_tau^2, m_mu^2)/(2 m_a)
-    (p* = 0 below threshold); ``m_a``, ``m_tau`` and the other lepton's mass ``m_light`` (= m_mu) in GeV."""
+    (p* = 0 below threshold); ``m_a`` [GeV]; m_tau = ``pair.final.mass``, m_mu = ``pair.beam.mass``."""
+    m_tau, m_light = pair.final.mass, pair.beam.mass
     m_a = np.asarray(m_a, dtype=float)
     e_star = (m_a**2 + m_tau**2 - m_light**2) / (2.0 * m_a)
     p_star = np.sqrt(np.maximum(kallen(m_a**2, m_tau**2, m_light**2), 0.0)) / (2.0 * m_a)
     return e_star, p_star
 
 
-def tau2_energy_bounds(E_a, m_a, *, m_tau: float = M_TAU, m_light: float = M_MU):
+def tau2_energy_bounds(E_a, m_a, *, pair: LeptonPair):
     """Lab energy range [E_-, E_+] [GeV] of the tau from a -> tau mu (docs/physics.md §8.3).
 
     E_+- = gamma_a (E* +- beta_a p*),  E* = (m_a^2 + m_tau^2 - m_mu^2)/(2 m_a),
-    p* = lambda^(1/2)(m_a^2, m_tau^2, m_mu^2)/(2 m_a), with m_mu = ``m_light``.  The distribution
-    is flat on [E_-, E_+].  NaN where the decay is impossible (m_a <= m_tau + m_mu or E_a < m_a).
+    p* = lambda^(1/2)(m_a^2, m_tau^2, m_mu^2)/(2 m_a), with m_tau = ``pair.final.mass`` and m_mu =
+    ``pair.beam.mass``.  The distribution is flat on [E_-, E_+].  NaN where the decay is impossible
+    (m_a <= m_tau + m_mu or E_a < m_a).
     """
+    m_tau, m_light = pair.final.mass, pair.beam.mass
     E_a = np.asarray(E_a, dtype=float)
     m_a = np.asarray(m_a, dtype=float)
     ok = (m_a > m_tau + m_light) & (E_a >= m_a)
     ma = np.where(ok, m_a, 10.0)
     Ea = np.where(ok, E_a, 10.0)
-    e_star, p_star = tau2_rest_frame(ma, m_tau=m_tau, m_light=m_light)
+    e_star, p_star = tau2_rest_frame(ma, pair=pair)
     gamma = Ea / ma
     beta = np.sqrt(np.maximum(1.0 - 1.0 / gamma**2, 0.0))
     e_minus = np.maximum(gamma * (e_star - beta * p_star), m_tau)
@@ -108,32 +114,32 @@ def tau2_energy_bounds(E_a, m_a, *, m_tau: float = M_TAU, m_light: float = M_MU)
     return np.where(ok, e_minus, np.nan), np.where(ok, e_plus, np.nan)
 
 
-def p2_pass_fraction(E_a, m_a, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE, *, m_tau: float = M_TAU,
-                     m_light: float = M_MU, ctau_tau_cm: float = CTAU_TAU_CM):
+def p2_pass_fraction(E_a, m_a, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE, *, pair: LeptonPair):
     """Fraction of taus from a -> tau mu (ALP lab energy ``E_a``) resolved with resolution ``d_cm``.
 
     docs/physics.md §8.5.  ``mode="mean"`` (baseline): clip((E_+ - max(E_cut, E_-)) / (E_+ - E_-), 0, 1).
     ``mode="exponential"``: average of exp(-d/lambda_tau(E)) over the flat spectrum (64-point
     Gauss-Legendre).  Exactly 0 where the decay is impossible (m_a <= m_tau + m_mu or E_a < m_a).
-    For an ALP at rest (E_+ = E_-) the fraction is that of the single tau energy.  Tau mass
-    ``m_tau`` [GeV] and ``ctau_tau_cm`` [cm], other lepton ``m_light`` [GeV] (default muon).
+    For an ALP at rest (E_+ = E_-) the fraction is that of the single tau energy.  The tau is
+    ``pair.final`` (mass, c tau), the other lepton ``pair.beam``.
     """
     _check_mode(mode)
+    tau = pair.final
+    m_tau = tau.mass
     d = nonnegative("d_cm", d_cm, "cm")
-    e_minus, e_plus = tau2_energy_bounds(E_a, m_a, m_tau=m_tau, m_light=m_light)
+    e_minus, e_plus = tau2_energy_bounds(E_a, m_a, pair=pair)
     ok = np.isfinite(e_minus)
     em = np.where(ok, e_minus, m_tau)
     ep = np.where(ok, e_plus, m_tau)
     width = ep - em
     if mode == "mean":
-        ecut = e_cut_GeV(d, m_tau=m_tau, ctau_tau_cm=ctau_tau_cm)
+        ecut = e_cut_GeV(d, tau=tau)
         wide = width > 0
         frac = np.where(wide, (ep - np.maximum(ecut, em)) / np.where(wide, width, 1.0),
                         np.where(ep > ecut, 1.0, 0.0))
     else:
         nodes = 0.5 * (em + ep)[..., None] + 0.5 * width[..., None] * _GL_T
-        frac = 0.5 * np.sum(_GL_W * resolved_fraction(nodes, d[..., None], "exponential", m_tau=m_tau,
-                                                       ctau_tau_cm=ctau_tau_cm), axis=-1)
+        frac = 0.5 * np.sum(_GL_W * resolved_fraction(nodes, d[..., None], "exponential", tau=tau), axis=-1)
     return np.where(ok, np.clip(frac, 0.0, 1.0), 0.0)
 
 
@@ -147,10 +153,10 @@ def tau_to_mu_cdf(y_c):
     return 5.0 / 3.0 * y - y**3 + y**4 / 3.0
 
 
-def p_muon_energy_below(E_tau, E_max, *, m_tau: float = M_TAU):
+def p_muon_energy_below(E_tau, E_max, *, tau: Lepton):
     """Probability that the muon from tau -> mu nu nu has E_mu < ``E_max`` [GeV] (§8.4, NA64 cut).
 
-    = tau_to_mu_cdf(E_max / E_tau); ``E_tau`` [GeV] must be >= ``m_tau`` [GeV].
+    = tau_to_mu_cdf(E_max / E_tau); ``E_tau`` [GeV] must be >= ``tau.mass`` [GeV].
     """
-    E = _tau_energy(E_tau, m_tau)
+    E = _tau_energy(E_tau, tau.mass)
     return tau_to_mu_cdf(np.asarray(E_max, dtype=float) / E)

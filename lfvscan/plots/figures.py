@@ -21,8 +21,9 @@ import numpy as np
 
 from lfvscan.errors import UsageError
 from lfvscan.pheno import overlays as ov
+from lfvscan.pheno.scanphysics import scan_lepton_pair
 from lfvscan.physics import g2, taudecay
-from lfvscan.physics.constants import CTAU_TAU_CM, M_TAU
+from lfvscan.physics.leptons import LeptonPair
 from lfvscan.store.scandata import DONE, ScanData
 
 FIG_NAMES = ("fig1_dm_plane", "fig3_coherent_diffractive", "fig5_left_tau1", "fig5_right_tau2",
@@ -79,27 +80,28 @@ def _finite(a):
 
 # ------------------------------------------------------------------------------- Fig. 1
 def fig1_dm_plane(m_chi_GeV=None, id_curves=(), f_eff: float = ov.DEFAULT_F_EFF,
-                  ma_over_mchi: float = ov.DEFAULT_MA_OVER_MCHI, g_chi: float = 1.0, ax=None):
+                  ma_over_mchi: float = ov.DEFAULT_MA_OVER_MCHI, g_chi: float = 1.0, ax=None, *, pair: LeptonPair):
     """Fig. 1: (m_chi, g) plane for asymmetric Dirac DM (docs/physics.md §5.3, §11): relic line,
-    Planck CMB exclusion (p_ann with ``f_eff``), user ID curves, future ID (x10 stronger)."""
+    Planck CMB exclusion (p_ann with ``f_eff``), user ID curves, future ID (x10 stronger); DM
+    annihilates into the leptons of ``pair``."""
     fig, ax = _axes(ax)
     m = np.geomspace(1.0, 30.0, 300) if m_chi_GeV is None else np.asarray(m_chi_GeV, float)
     m_a = ma_over_mchi * m
-    g_rel = np.asarray(ov.relic_line(m_a, ma_over_mchi, g_chi))
+    g_rel = np.asarray(ov.relic_line(m_a, ma_over_mchi, g_chi, pair=pair))
     ax.plot(m, g_rel, "k-", lw=2, label=r"relic: $\langle\sigma v\rangle_{\tau\mu}=4.4\times10^{-26}$ cm$^3$/s")
     ax.fill_between(m, 1e-6, g_rel, color="0.85", label="symmetric component not depleted")
     cmb = ov.cmb_sigma_v_limit(m, f_eff)
-    g_cmb = ov.id_excluded_upper_g(m, cmb, "majorana", m_a, g_chi)
+    g_cmb = ov.id_excluded_upper_g(m, cmb, "majorana", m_a, g_chi, pair=pair)
     ok = np.isfinite(g_cmb)
     ax.fill_between(m, g_rel, np.where(ok, g_cmb, g_rel), where=ok, color="C3", alpha=0.35,
                     label=f"Planck CMB 2018 ($f_{{\\rm eff}}$ = {f_eff:g})")
-    g_fut = ov.id_excluded_upper_g(m, cmb / ov.FUTURE_ID_IMPROVEMENT, "majorana", m_a, g_chi)
+    g_fut = ov.id_excluded_upper_g(m, cmb / ov.FUTURE_ID_IMPROVEMENT, "majorana", m_a, g_chi, pair=pair)
     ax.plot(m, _finite(g_fut), "C3--", label="10× stronger than Planck CMB (future-ID illustration)")
     for k, c in enumerate(id_curves):
-        g_up = ov.id_excluded_upper_g(m, c(m), c.limit_type, m_a, g_chi)
+        g_up = ov.id_excluded_upper_g(m, c(m), c.limit_type, m_a, g_chi, pair=pair)
         ok = np.isfinite(g_up)
         ax.fill_between(m, g_rel, np.where(ok, g_up, g_rel), where=ok, alpha=0.3, color=f"C{4 + k}", label=c.label)
-        g_f = ov.id_excluded_upper_g(m, c(m) / ov.FUTURE_ID_IMPROVEMENT, c.limit_type, m_a, g_chi)
+        g_f = ov.id_excluded_upper_g(m, c(m) / ov.FUTURE_ID_IMPROVEMENT, c.limit_type, m_a, g_chi, pair=pair)
         ax.plot(m, _finite(g_f), "--", color=f"C{4 + k}", label=f"{c.label}, ×10 (future)")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -182,8 +184,10 @@ def fig3_coherent_diffractive(scan: ScanData, target: str | None = None, masses=
 # ------------------------------------------------------------------------------- Fig. 5
 def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res_cm: float = 0.2, ax=None):
     """Fig. 5 left: (1/sigma) dsigma/dln lambda of the conversion tau, lambda = x_tau E c tau / m_tau
-    (docs/physics.md §11), for several E and m_a, with the band lambda < ``res_cm``."""
+    (docs/physics.md §11), for several E and m_a, with the band lambda < ``res_cm``; the tau of the
+    scan's physics preset."""
     fig, ax = _axes(ax)
+    tau = scan_lepton_pair(scan).final
     t = scan.target_index(target)
     done_E = [e for j, e in enumerate(scan.energies_GeV) if np.any(scan.status[t, j] == DONE)]
     energies = _pick(done_E, (160.0, 1000.0, 3000.0), 3) if energies is None else energies
@@ -198,7 +202,7 @@ def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res
                 continue
             h = scan.dsigma_dlnx_tau_pb[t, j, k]
             norm = np.sum(h * np.diff(np.log(edges)))
-            lam = edges * E * CTAU_TAU_CM / M_TAU
+            lam = edges * E * tau.ctau_cm / tau.mass
             ax.stairs(h / norm, lam, color=f"C{n}", ls=styles[q % 4], lw=1.5,
                       label=f"E = {E:.4g} GeV, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
     ax.axvspan(1e-5, res_cm, color="0.8", alpha=0.6, label=f"λ < {res_cm * 10:g} mm (FASERν2 resolution)")
@@ -214,7 +218,9 @@ def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res
 def tau2_lambda_distribution(scan: ScanData, t: int, j: int, k: int, lam_edges_cm, n_sub: int = 16):
     """(1/sigma) dsigma/dln lambda of the tau from a -> tau mu (docs/physics.md §8.3): each x_tau bin
     (E_a = E (1 - x_tau)) is split into ``n_sub`` log sub-bins; the tau energy is flat on
-    [E_-, E_+] and lambda = beta gamma c tau.  Returns values per ln-lambda bin."""
+    [E_-, E_+] and lambda = beta gamma c tau (the leptons of the scan's physics preset).  Returns
+    values per ln-lambda bin."""
+    pair = scan_lepton_pair(scan)
     E = scan.energies_GeV[j]
     m = scan.masses_GeV[k]
     edges = scan.x_tau_edges[j]
@@ -228,9 +234,9 @@ def tau2_lambda_distribution(scan: ScanData, t: int, j: int, k: int, lam_edges_c
     us = lo[ok, None] + (hi - lo)[ok, None] * frac
     ws = np.repeat(w_bin[ok, None] / n_sub, n_sub, axis=1)
     E_a = E * (1 - np.exp(us))
-    e_lo, e_hi = taudecay.tau2_energy_bounds(E_a.ravel(), m)
+    e_lo, e_hi = taudecay.tau2_energy_bounds(E_a.ravel(), m, pair=pair)
     lam_edges = np.asarray(lam_edges_cm, float)
-    E_edges = taudecay.e_cut_GeV(lam_edges)  # tau energy whose mean decay length is the edge
+    E_edges = taudecay.e_cut_GeV(lam_edges, tau=pair.final)  # tau energy whose mean decay length is the edge
     width = (e_hi - e_lo)[:, None]
     ov_ = np.clip(np.minimum(e_hi[:, None], E_edges[None, 1:]) - np.maximum(e_lo[:, None], E_edges[None, :-1]), 0, None)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -246,9 +252,10 @@ def fig5_tau2(scan: ScanData, target: str = "Pb", energy: float = 1000.0, masses
     """Fig. 5 right: lambda distribution of the tau from the ALP decay at ``energy``, light and
     heavy ALP, with the 2 cm and 2 mm resolution bands (docs/physics.md §8.3, §11)."""
     fig, ax = _axes(ax)
+    tau = scan_lepton_pair(scan).final
     t = scan.target_index(target)
     j = scan.energy_index(energy)
-    ok = (scan.status[t, j] == DONE) & ~scan.closed[t, j] & (scan.masses_GeV > M_TAU + 0.2)
+    ok = (scan.status[t, j] == DONE) & ~scan.closed[t, j] & (scan.masses_GeV > tau.mass + 0.2)
     cand = scan.masses_GeV[ok]
     masses = _pick(cand, (3.0, 20.0), 2) if masses is None else masses
     lam_edges = np.geomspace(1e-3, 20.0, 81)
@@ -260,7 +267,7 @@ def fig5_tau2(scan: ScanData, target: str = "Pb", energy: float = 1000.0, masses
     for q, r in enumerate(sorted(res_cm, reverse=True)):
         lab = f"λ < {r:g} cm" if r >= 1 else f"λ < {r * 10:g} mm"
         ax.axvspan(1e-4, r, color="0.5", alpha=0.2 + 0.15 * q, label=f"{lab} (resolution)")
-    ax.axvline(energy * CTAU_TAU_CM / M_TAU, color="k", lw=0.8, ls=":", label=r"$E_a c\tau_\tau/m_\tau$ at $E_a=E$")
+    ax.axvline(energy * tau.ctau_cm / tau.mass, color="k", lw=0.8, ls=":", label=r"$E_a c\tau_\tau/m_\tau$ at $E_a=E$")
     ax.set_xscale("log")
     ax.set_xlim(lam_edges[0], lam_edges[-1])
     ax.set_xlabel(r"$\lambda_{\tau_2}$ [cm]")
@@ -365,9 +372,10 @@ def _limit_axes(ax, masses, title):
 
 
 def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = ov.DEFAULT_F_EFF,
-                   id_curves=(), only_drawn: bool = True, ax=None):
+                   id_curves=(), only_drawn: bool = True, ax=None, *, pair: LeptonPair):
     """Fig. 6: projected exclusions for the invisible ALP (a -> chi chibar); with ``bands`` and
-    ``dm_lines`` (relic line and CMB/ID exclusions at m_chi = m_a/3, g_chi = 1) it is Fig. 6 right."""
+    ``dm_lines`` (relic line and CMB/ID exclusions at m_chi = m_a/3, g_chi = 1, annihilation into
+    the leptons of ``pair``) it is Fig. 6 right."""
     fig, ax = _axes(ax, (10.0, 5.2))
     masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
     _draw_limits(ax, limits, "invisible", only_drawn, bands)
@@ -375,14 +383,14 @@ def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = ov.D
     if dm_lines:
         m = np.geomspace(max(np.nanmin(masses), 1.9), np.nanmax(masses), 200)
         m_chi = m / ov.DEFAULT_MA_OVER_MCHI
-        g_rel = np.asarray(ov.relic_line(m))
+        g_rel = np.asarray(ov.relic_line(m, pair=pair))
         ax.plot(m, _finite(g_rel), "k-", lw=1.5, label=r"relic target ($m_\chi=m_a/3$, $g_\chi=1$)")
-        g_cmb = ov.id_excluded_upper_g(m_chi, ov.cmb_sigma_v_limit(m_chi, f_eff), "majorana", m)
+        g_cmb = ov.id_excluded_upper_g(m_chi, ov.cmb_sigma_v_limit(m_chi, f_eff), "majorana", m, pair=pair)
         ok = np.isfinite(g_cmb)
         ax.fill_between(m, g_rel, np.where(ok, g_cmb, g_rel), where=ok, color="k", alpha=0.25,
                         label=f"Planck CMB excl. ($f_{{\\rm eff}}$ = {f_eff:g})")
         for c in id_curves:
-            g_up = ov.id_excluded_upper_g(m_chi, c(m_chi), c.limit_type, m)
+            g_up = ov.id_excluded_upper_g(m_chi, c(m_chi), c.limit_type, m, pair=pair)
             ok = np.isfinite(g_up)
             ax.fill_between(m, g_rel, np.where(ok, g_up, g_rel), where=ok, alpha=0.25, label=c.label)
     title = "invisible ALP ($a\\to\\chi\\bar\\chi$)" + (": with g−2 and DM" if (bands or dm_lines) else "")
@@ -517,16 +525,17 @@ def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_
     import matplotlib.pyplot as plt
 
     out = Path(out_dir)
-    bands = ov.g2_bands(band_masses_GeV(scan), thetas, g2_preset, nsigma)
+    pair = scan_lepton_pair(scan)
+    bands = ov.g2_bands(band_masses_GeV(scan), thetas, g2_preset, nsigma, pair=pair)
     figs: dict = {}
     skipped: dict[str, str] = {}
     jobs = {
-        "fig1_dm_plane": lambda: fig1_dm_plane(id_curves=id_curves, f_eff=f_eff),
+        "fig1_dm_plane": lambda: fig1_dm_plane(id_curves=id_curves, f_eff=f_eff, pair=pair),
         "fig3_coherent_diffractive": lambda: fig3_coherent_diffractive(scan),
         "fig5_left_tau1": lambda: fig5_tau1(scan, "W" if "W" in scan.targets else scan.targets[0]),
         "fig5_right_tau2": lambda: fig5_tau2(scan, "Pb"),
-        "fig6_left_invisible": lambda: fig6_invisible(limits),
-        "fig6_right_invisible_g2_dm": lambda: fig6_invisible(limits, bands, True, f_eff, id_curves),
+        "fig6_left_invisible": lambda: fig6_invisible(limits, pair=pair),
+        "fig6_right_invisible_g2_dm": lambda: fig6_invisible(limits, bands, True, f_eff, id_curves, pair=pair),
         "fig7_visible": lambda: fig7_visible(limits, bands),
     }
     for k, (name, job) in enumerate(jobs.items(), 1):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lfvscan.physics import reach
+from lfvscan.physics.presets import get_preset
 from lfvscan.spec.config import ScanConfig
 from lfvscan.store.scandata import FAILED, PENDING
 
@@ -35,14 +36,13 @@ def cell_seed(global_seed: int, flat_index: int) -> int:
     return int(np.random.SeedSequence([int(global_seed), int(flat_index)]).generate_state(1, np.uint32)[0])
 
 
-def expected_cost(energy_GeV: float, mass_GeV: float, m_max: float | None = None) -> float:
+def expected_cost(energy_GeV: float, mass_GeV: float, m_max: float) -> float:
     """Relative cost of a cell for scheduling only (never affects results).
 
-    Closed cells (m_a above the §7.1 reach ``m_max``, computed from the energy when not given) cost
-    ~0; open cells cost more at higher energy and for masses closer to the reach (where the
+    Closed cells (m_a above the §7.1 reach ``m_max`` [GeV], :func:`lfvscan.physics.reach.max_mass_approx_GeV`)
+    cost ~0; open cells cost more at higher energy and for masses closer to the reach (where the
     integrand is most peaked).
     """
-    m_max = float(reach.max_mass_approx_GeV(energy_GeV)) if m_max is None else m_max
     if mass_GeV >= m_max:
         return 1e-3
     return (1.0 + math.log(energy_GeV)) * (1.0 + mass_GeV / m_max)
@@ -87,11 +87,12 @@ def plan_tasks(config: ScanConfig, status: np.ndarray, attempts: np.ndarray, max
     n_targets, n_energies, n_masses = config.shape
     tasks = []
     isolated = {tuple(int(v) for v in c): Isolation.EXCLUSIVE if excl else Isolation.ALONE for c, _, excl in suspects}
+    pair = get_preset(config.physics).lepton_pair()
     for i in range(n_targets):
         for j in range(n_energies):
             if stop is not None and stop.is_set():
                 return []
-            m_max = float(reach.max_mass_approx_GeV(energies[j]))  # once per energy, not per cell
+            m_max = float(reach.max_mass_approx_GeV(energies[j], pair=pair))  # once per energy, not per cell
             for k in range(n_masses):
                 a = int(attempts[i, j, k])
                 if needs_attempt(int(status[i, j, k]), a, max_attempts):

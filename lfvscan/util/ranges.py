@@ -7,7 +7,7 @@ it is refused at every boundary (the ``lfvscan xsec`` options, the scan config, 
 * ``energy_GeV`` in [2, 1e7] GeV.  Lower: just above the tau mass (1.777 GeV), so the x_tau grid
   [m_tau/E, 1] is not empty (a lower energy has no tau to produce).  Upper: the largest energy at
   which the exact vegas cross section was checked against the independent Weizsaecker-Williams
-  quadrature (:func:`lfvscan.validation.crosscheck.sigma_ww_pb`, W target): agreement within
+  quadrature (``sigma_ww_pb`` of tests/_crosscheck.py, W target): agreement within
   0.5 % for m_a = 1e-6 .. 500 GeV up to 1e7 GeV; above, float64 cancellations in the kinematics
   spoil the light-ALP cells (m_a = 2 GeV: -1.8 % at 3e7 GeV, -16 % at 1e8 GeV, 1/17 at 1e9 GeV,
   an internal invariant fails at 1e30 GeV) while vegas still reports them converged.

@@ -33,6 +33,7 @@ import vegas
 
 from lfvscan.physics.couplings import DEFAULT_THETA, check_convention
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
+from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import PhysicsPreset, get_preset
 from lfvscan.xsec.chi2 import chi2_survival
 from lfvscan.xsec.integrand import (
@@ -156,53 +157,62 @@ def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins:
             m, v = _pair_sums(wgt * f[0], wgt * f[1], h, n, nm1, nh)
             cell_mean[k] += m
             cell_var[k] += v
-        # d sigma / d ln x_tau: one nonzero bin per point.  Sums per occupied (hypercube, bin) segment
-        # (points sorted by key = h nb + bin, so segments are ordered by h, then bin); unoccupied pairs
-        # contribute exactly zero to every sum below.
         bins = _bin_index(e_tau, cp.E, lnx0, dlnx, nb)
-        key = h * nb + bins
-        order = np.argsort(key, kind="stable")
-        ks = key[order]
-        starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-        seg_of = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, ks.size]))
-        seg_h, seg_b = ks[starts] // nb, ks[starts] % nb
-        n_seg = n[seg_h]
-        r_seg = 1.0 / nm1[seg_h]
-        n_out = n_seg - np.diff(np.r_[starts, ks.size])
-        vs, s1s, ms, ds, sds = [], [], [], [], []
-        for part in (0, 1):
-            v = (wgt * tot[part] / dlnx)[order]
-            s1 = np.add.reduceat(v, starts)
-            m = s1 / n_seg
-            d = v - m[seg_of]
-            sd = np.add.reduceat(d, starts) - n_out * m
-            vs.append(v)
-            s1s.append(s1)
-            ms.append(m)
-            ds.append(d)
-            sds.append(sd)
-            bin_mean[part] += np.bincount(seg_b, s1 + sd, minlength=nb)
-        # group (hypercube) boundaries among the segments, for the reversed cumulative sums within h
-        g_start = np.flatnonzero(np.r_[True, seg_h[1:] != seg_h[:-1]])
-        g_of = np.repeat(np.arange(g_start.size), np.diff(np.r_[g_start, seg_h.size]))
-        rev = []
-        for s1 in s1s:  # T_j = sum of the segments of h at or above segment j
-            c = np.cumsum(s1)
-            excl = c - s1 - np.r_[0.0, c][g_start][g_of]
-            tot_h = np.add.reduceat(s1, g_start)[g_of]
-            rev.append((tot_h - excl, tot_h - excl - s1))  # (T_j, T_{j+1})
-        pts_b = bins[order]
-        pts_r = (n / nm1)[h[order]]
-        for row, (a, b) in enumerate(((0, 0), (1, 1), (0, 1))):
-            sdd = np.add.reduceat(ds[a] * ds[b], starts) + n_out * ms[a] * ms[b]
-            bin_var[row] += np.bincount(seg_b, (n_seg * sdd - sds[a] * sds[b]) * r_seg, minlength=nb)
-            # upper tails: sum_h [n_h Q_hk - S_hk S'_hk] / (n_h - 1) with Q, S summed over the bins >= k
-            q = np.bincount(pts_b, vs[a] * vs[b] * pts_r, minlength=nb)
-            inc = (rev[a][0] * rev[b][0] - rev[a][1] * rev[b][1]) * r_seg
-            ss = np.bincount(seg_b, inc, minlength=nb)
-            tail_var[row] += (np.cumsum(q[::-1])[::-1] - np.cumsum(ss[::-1])[::-1]) * dlnx * dlnx
+        _add_bin_sums(bin_mean, bin_var, tail_var, wgt * tot / dlnx, bins, h, n, nm1, dlnx)
     return {"cell_mean": cell_mean, "cell_var": cell_var, "bin_mean": bin_mean, "bin_var": bin_var,
             "tail_var": tail_var}
+
+
+def _add_bin_sums(bin_mean, bin_var, tail_var, v_parts, bins, h, n, nm1, dlnx: float) -> None:
+    """Add one batch's per-bin means and variances of d sigma / d ln x_tau and the upper-tail variances
+    (the ``"bin_mean"``, ``"bin_var"``, ``"tail_var"`` of :func:`_frozen_iteration`, in place).
+
+    ``v_parts`` (2, N): the scalar and pseudoscalar ``w_i f_i / dlnx`` of the points, ``bins`` their
+    x_tau bin, ``h`` their hypercube (``n`` points each, ``nm1 = max(n - 1, 1)``).  One nonzero bin
+    per point: sums per occupied (hypercube, bin) segment (points sorted by key = h nb + bin, so
+    segments are ordered by h, then bin); unoccupied pairs contribute exactly zero to every sum."""
+    nb = bin_mean.shape[1]
+    key = h * nb + bins
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+    seg_of = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, ks.size]))
+    seg_h, seg_b = ks[starts] // nb, ks[starts] % nb
+    n_seg = n[seg_h]
+    r_seg = 1.0 / nm1[seg_h]
+    n_out = n_seg - np.diff(np.r_[starts, ks.size])
+    vs, s1s, ms, ds, sds = [], [], [], [], []
+    for part in (0, 1):
+        v = v_parts[part][order]
+        s1 = np.add.reduceat(v, starts)
+        m = s1 / n_seg
+        d = v - m[seg_of]
+        sd = np.add.reduceat(d, starts) - n_out * m
+        vs.append(v)
+        s1s.append(s1)
+        ms.append(m)
+        ds.append(d)
+        sds.append(sd)
+        bin_mean[part] += np.bincount(seg_b, s1 + sd, minlength=nb)
+    # group (hypercube) boundaries among the segments, for the reversed cumulative sums within h
+    g_start = np.flatnonzero(np.r_[True, seg_h[1:] != seg_h[:-1]])
+    g_of = np.repeat(np.arange(g_start.size), np.diff(np.r_[g_start, seg_h.size]))
+    rev = []
+    for s1 in s1s:  # T_j = sum of the segments of h at or above segment j
+        c = np.cumsum(s1)
+        excl = c - s1 - np.r_[0.0, c][g_start][g_of]
+        tot_h = np.add.reduceat(s1, g_start)[g_of]
+        rev.append((tot_h - excl, tot_h - excl - s1))  # (T_j, T_{j+1})
+    pts_b = bins[order]
+    pts_r = (n / nm1)[h[order]]
+    for row, (a, b) in enumerate(((0, 0), (1, 1), (0, 1))):
+        sdd = np.add.reduceat(ds[a] * ds[b], starts) + n_out * ms[a] * ms[b]
+        bin_var[row] += np.bincount(seg_b, (n_seg * sdd - sds[a] * sds[b]) * r_seg, minlength=nb)
+        # upper tails: sum_h [n_h Q_hk - S_hk S'_hk] / (n_h - 1) with Q, S summed over the bins >= k
+        q = np.bincount(pts_b, vs[a] * vs[b] * pts_r, minlength=nb)
+        inc = (rev[a][0] * rev[b][0] - rev[a][1] * rev[b][1]) * r_seg
+        ss = np.bincount(seg_b, inc, minlength=nb)
+        tail_var[row] += (np.cumsum(q[::-1])[::-1] - np.cumsum(ss[::-1])[::-1]) * dlnx * dlnx
 
 
 def _combine(mean_parts, var_parts, a: float, b: float):
@@ -226,25 +236,26 @@ def _closed_result(tgt, E, m, edges, theta, convention, t0) -> CellResult:
 def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_THETA, convention="eq3",
                  seed=0, n_xbins=60, ff: FormFactorParams = DEFAULT_FF,
                  settings: VegasSettings = DEFAULT_VEGAS, theta_a_min: float = THETA_A_MIN,
-                 m_in: float | None = None, m_out: float | None = None,
-                 physics: str | PhysicsPreset | None = None) -> CellResult:
+                 physics: str | PhysicsPreset | None = None, pair: LeptonPair | None = None) -> CellResult:
     """sigma(mu N -> tau N a) for g = 1 in pb, with coherent/incoherent split and d sigma/d ln x_tau.
 
     ``physics``: a :class:`~lfvscan.physics.presets.PhysicsPreset` or its name, ``"pdg-2024"``
-    (default) or ``"thesis-2024"`` (docs/physics.md §14 item 29): constants, nucleus mass and
-    form-factor conventions; ``ff`` values differing from the defaults are kept.
-    ``m_in`` / ``m_out``: incoming (beam) / outgoing lepton masses [GeV], default the preset's muon / tau
-    (docs/physics.md §7 writes m_mu / m_tau); they enter the kinematics, the reach, the Yukawas' Delta_m
-    (:func:`cell_physics`) and the x_tau grid.  Pure function of its arguments: the vegas random
-    numbers come from ``numpy.random.default_rng(seed)``, so the same seed gives a bit-identical
-    result.  Closed cells (:func:`is_open` false) return zeros with ``closed=True`` without
-    integrating.  ``dsigma_dlnx_tau_pb`` is on ``x_tau_edges(E, n_xbins, m_out)`` (x_tau = E_out/E
-    from m_out/E to 1); its sum times the bin width ``ln(E/m_out)/n_xbins`` is sigma_total.  ``meta["converged"]`` is False when the evaluation
+    (default, chosen here) or ``"thesis-2024"`` (docs/physics.md §14 item 29): constants, nucleus
+    mass, form-factor conventions and lepton masses; ``ff`` values differing from the defaults are
+    kept.  ``pair``: the beam / final leptons (:class:`~lfvscan.physics.leptons.LeptonPair`; default
+    the preset's ``physics.lepton_pair()``, muon / tau); their masses enter the kinematics, the
+    reach, the Yukawas' Delta_m (:func:`cell_physics`) and the x_tau grid.  Pure function of its
+    arguments: the vegas random numbers come from ``numpy.random.default_rng(seed)``, so the same
+    seed gives a bit-identical result.  Closed cells (:func:`is_open` false) return zeros with
+    ``closed=True`` without integrating.  ``dsigma_dlnx_tau_pb`` is on ``x_tau_edges(E, n_xbins,
+    m_final)`` (x_tau = E_final/E from m_final/E to 1); its sum times the bin width
+    ``ln(E/m_final)/n_xbins`` is sigma_total.  ``meta["converged"]`` is False when the evaluation
     budget (``settings.max_neval_total``) ran out before ``rel_err`` (and the tails' targets) were
     reached.  See the module docstring for method and errors.
     """
     t0 = time.perf_counter()
     pre = get_preset(physics)
+    pair = pre.lepton_pair() if pair is None else pair
     tgt = pre.target(target)
     ff = pre.form_factors(ff)
     E = _check_positive_finite("energy_GeV", energy_GeV)
@@ -253,25 +264,45 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     check_convention(convention)
     if not math.isfinite(float(theta)):
         raise ValueError(f"theta must be finite, got {theta!r}")
-    m_in = _check_positive_finite("m_in", pre.m_mu_GeV if m_in is None else m_in)
-    m_out = _check_positive_finite("m_out", pre.m_tau_GeV if m_out is None else m_out)
     # validity ranges (docs/physics.md §7.11): outside them the result would not be right
     ENERGY_GEV.check(E)
     MASS_GEV.check(m)
     REL_ERR.check(rel)
     n_xbins = int(N_XBINS.check(n_xbins))
-    edges = x_tau_edges(E, n_xbins, m_out)
-    if not is_open(tgt, E, m, ff, m_in=m_in, m_out=m_out):
+    edges = x_tau_edges(E, n_xbins, pair.final.mass)
+    if not is_open(tgt, E, m, ff, pair=pair):
         return _closed_result(tgt, E, m, edges, theta, convention, t0)
-    cp = cell_physics(tgt, E, m, theta=theta, convention=convention, ff=ff, theta_a_min=theta_a_min,
-                      m_in=m_in, m_out=m_out, physics=pre)
-    s = settings
+    cp = cell_physics(tgt, E, m, physics=pre, pair=pair, theta=theta, convention=convention, ff=ff,
+                      theta_a_min=theta_a_min)
+    ab = part_weights(theta, convention, pair=pair)
+    run = _integrate(cp, n_xbins, ab, rel, settings, seed)
+    return _cell_result(tgt.name, edges, theta, convention, cp, run, ab, t0)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What the vegas run of one open cell gives :func:`_cell_result`: the final iterations, their
+    average, whether the targets were met, evaluations used in all and per final iteration."""
+
+    iters: list
+    avg: dict
+    converged: bool
+    neval_used: int
+    neval_per_final: int
+
+
+def _integrate(cp: CellPhysics, n_xbins: int, ab: tuple[float, float], rel: float, s: VegasSettings,
+               seed: int) -> _Run:
+    """The vegas run of an open cell (module docstring; docs/physics.md §7.8, §7.12): adapt on
+    sigma_total, adapt on the tail-weighted integrand, size and run the frozen-map iterations at the
+    couplings ``ab`` = (g_S^2, g_P^2)."""
+    a, b = ab
+    E = cp.E
     rng = np.random.default_rng(seed)
     integ = vegas.Integrator(cp.bounds, ran_array_generator=rng.random, maxinc_axis=s.maxinc_axis,
                              alpha=s.alpha)
-    lnx0 = math.log(cp.m_out / E)
+    lnx0 = math.log(cp.m_final / E)
     dlnx = -lnx0 / n_xbins
-    a, b = part_weights(theta, convention, m_in=cp.m_in, m_out=cp.m_out)
     tail_rel = s.tail_rel_factor * rel
 
     @vegas.lbatchintegrand
@@ -302,11 +333,20 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     neval = int(min(max(need / s.n_final_min, s.neval_min), s.neval_max))
     iters, avg, converged, neval_used = _final_iterations(integ, cp, lnx0, dlnx, n_xbins, neval, neval_used, s,
                                                           (a, b), rel, tail_rel)
-    n = len(iters)
+    return _Run(iters, avg, converged, neval_used, neval)
+
+
+def _cell_result(target_name: str, edges, theta, convention, cp: CellPhysics, run: _Run,
+                 ab: tuple[float, float], t0: float) -> CellResult:
+    """The :class:`CellResult` of an open cell from its vegas run: totals at the couplings ``ab`` and
+    the scalar / pseudoscalar parts, errors scaled by the PDG factor (docs/physics.md §7.12)."""
+    a, b = ab
+    avg = run.avg
+    n_xbins = len(edges) - 1
     cell_mean, cell_var = _combine(avg["cell_mean"], avg["cell_var"].T, a, b)  # (3,): total, coh, inc
     bin_mean, bin_var = _combine(avg["bin_mean"].T, avg["bin_var"], a, b)
     tail_var = _combine(np.zeros((n_xbins, 2)), avg["tail_var"], a, b)[1]
-    chi2_dof, q = _iteration_chi2(iters, cell_mean[0], a, b)
+    chi2_dof, q = _iteration_chi2(run.iters, cell_mean[0], a, b)
     # PDG scale factor: where the final iterations of sigma_total scatter more than their vegas
     # variances say (chi2/dof > 1; seen with the tail-weighted map, whose sigma_total weights have
     # heavy tails), every per-cell cross-section error is scaled by S = sqrt(chi2/dof) so the quoted
@@ -320,26 +360,27 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     def sd(v):
         return np.sqrt(np.maximum(v, 0.0))
 
-    return CellResult(target=tgt.name, energy_GeV=E, mass_GeV=m, sigma_pb=float(cell_mean[0]),
-                      sigma_err_pb=float(err[0]), sigma_coherent_pb=float(cell_mean[1]),
-                      sigma_coherent_err_pb=float(err[1]), sigma_incoherent_pb=float(cell_mean[2]),
-                      sigma_incoherent_err_pb=float(err[2]), chi2_dof=chi2_dof, Q=q, neval=neval_used,
-                      seconds=time.perf_counter() - t0, closed=False, x_tau_edges=edges,
-                      dsigma_dlnx_tau_pb=bin_mean, dsigma_dlnx_tau_err_pb=np.sqrt(bin_var),
-                      theta=float(theta), convention=convention, converged=converged,
-                      sigma_scalar_pb=float(cm[0, 0]), sigma_scalar_err_pb=float(sd(cv[0, 0])),
-                      sigma_pseudoscalar_pb=float(cm[0, 1]), sigma_pseudoscalar_err_pb=float(sd(cv[0, 1])),
-                      sigma_sp_cov_pb2=float(cv[0, 2]),
-                      sigma_coherent_scalar_pb=float(cm[1, 0]), sigma_coherent_pseudoscalar_pb=float(cm[1, 1]),
-                      sigma_incoherent_scalar_pb=float(cm[2, 0]), sigma_incoherent_pseudoscalar_pb=float(cm[2, 1]),
-                      dsigma_dlnx_tau_scalar_pb=bm[0].copy(), dsigma_dlnx_tau_scalar_err_pb=sd(bv[0]),
-                      dsigma_dlnx_tau_pseudoscalar_pb=bm[1].copy(), dsigma_dlnx_tau_pseudoscalar_err_pb=sd(bv[1]),
-                      dsigma_dlnx_tau_sp_cov_pb2=bv[2].copy(), sigma_above_x_err_pb=np.sqrt(tail_var),
-                      sigma_above_x_scalar_err_pb=sd(tv[0]), sigma_above_x_pseudoscalar_err_pb=sd(tv[1]),
-                      sigma_above_x_sp_cov_pb2=tv[2].copy(),
-                      meta={"converged": converged, "n_final_iterations": n, "neval_per_final_iteration": neval,
-                            "theta_a_min": cp.theta_a_min, "error_scale_factor": s_factor,
-                            "sigma_err_vegas_pb": float(err[0] / s_factor)})
+    totals = dict(sigma_pb=float(cell_mean[0]), sigma_err_pb=float(err[0]), sigma_coherent_pb=float(cell_mean[1]),
+                  sigma_coherent_err_pb=float(err[1]), sigma_incoherent_pb=float(cell_mean[2]),
+                  sigma_incoherent_err_pb=float(err[2]), dsigma_dlnx_tau_pb=bin_mean,
+                  dsigma_dlnx_tau_err_pb=np.sqrt(bin_var), sigma_above_x_err_pb=np.sqrt(tail_var))
+    parts = dict(sigma_scalar_pb=float(cm[0, 0]), sigma_scalar_err_pb=float(sd(cv[0, 0])),
+                 sigma_pseudoscalar_pb=float(cm[0, 1]), sigma_pseudoscalar_err_pb=float(sd(cv[0, 1])),
+                 sigma_sp_cov_pb2=float(cv[0, 2]),
+                 sigma_coherent_scalar_pb=float(cm[1, 0]), sigma_coherent_pseudoscalar_pb=float(cm[1, 1]),
+                 sigma_incoherent_scalar_pb=float(cm[2, 0]), sigma_incoherent_pseudoscalar_pb=float(cm[2, 1]),
+                 dsigma_dlnx_tau_scalar_pb=bm[0].copy(), dsigma_dlnx_tau_scalar_err_pb=sd(bv[0]),
+                 dsigma_dlnx_tau_pseudoscalar_pb=bm[1].copy(), dsigma_dlnx_tau_pseudoscalar_err_pb=sd(bv[1]),
+                 dsigma_dlnx_tau_sp_cov_pb2=bv[2].copy(),
+                 sigma_above_x_scalar_err_pb=sd(tv[0]), sigma_above_x_pseudoscalar_err_pb=sd(tv[1]),
+                 sigma_above_x_sp_cov_pb2=tv[2].copy())
+    meta = {"converged": run.converged, "n_final_iterations": len(run.iters),
+            "neval_per_final_iteration": run.neval_per_final, "theta_a_min": cp.theta_a_min,
+            "error_scale_factor": s_factor, "sigma_err_vegas_pb": float(err[0] / s_factor)}
+    return CellResult(target=target_name, energy_GeV=cp.E, mass_GeV=cp.m_a, chi2_dof=chi2_dof, Q=q,
+                      neval=run.neval_used, seconds=time.perf_counter() - t0, closed=False, x_tau_edges=edges,
+                      theta=float(theta), convention=convention, converged=run.converged, meta=meta,
+                      **totals, **parts)
 
 
 def _final_iterations(integ, cp, lnx0, dlnx, n_xbins, neval, neval_used, s: VegasSettings, ab, rel, tail_rel):

@@ -6,21 +6,22 @@ Physics (g = 1, so sigma = g^2 sigma_hat, §7.6):
                                    * int_{t_lo}^{t_up} dt F^2(t) / t^2 Abar(t; E_a, theta_a)
 
 with the closed-form phi_q average ``Abar`` (:func:`lfvscan.physics.amplitude.amplitude_phi_avg`),
-the exact bounds of §7.7 and ``t_up = min(t_hi, t_cut, 2 M (E - E_a - m_out))``
+the exact bounds of §7.7 and ``t_up = min(t_hi, t_cut, 2 M (E - E_a - m_final))``
 (:mod:`lfvscan.physics.kinematics`).  ``F^2 = G_el + G_inel`` is split into its coherent and
-incoherent parts (:mod:`lfvscan.physics.formfactors`).  The incoming / outgoing lepton masses
-``m_in`` / ``m_out`` (docs/physics.md's m_mu / m_tau; default muon / tau) are fields of
+incoherent parts (:mod:`lfvscan.physics.formfactors`).  The beam / final lepton masses
+``m_beam`` / ``m_final`` (docs/physics.md's m_mu / m_tau), from the
+:class:`~lfvscan.physics.leptons.LeptonPair` given to :func:`cell_physics`, are fields of
 :class:`CellPhysics`.
 
 Integration variables (all smooth maps, §7.8):
 
-* ``y0 = ln w`` with ``w = E - E_a - m_out`` in ``[t_min / (2M), E - m_a - m_out]``; the lower end
+* ``y0 = ln w`` with ``w = E - E_a - m_final`` in ``[t_min / (2M), E - m_a - m_final]``; the lower end
   is exact: ``t >= t_lo >= t_min`` (forward threshold kinematics,
   :func:`lfvscan.physics.kinematics.t_min_exact`) and ``t <= 2 M w``, so nothing is cut.  Soft taus
   (heavy ALPs) keep their digits.
 * ``y1 = ln theta_a`` in ``[ln theta_a_min, ln pi]``.  ``theta_a_min`` (default
   :data:`THETA_A_MIN` = 1e-8 rad) is the only approximation: below the characteristic angle
-  ``theta_c ~ (m_a + m_out)/E`` the integrand in ``ln theta_a`` falls like ``theta_a^2``, so the
+  ``theta_c ~ (m_a + m_final)/E`` the integrand in ``ln theta_a`` falls like ``theta_a^2``, so the
   neglected part is ~ (theta_a_min/theta_c)^2 < 1e-8 for E <= 1e4 GeV (checked in the tests by
   moving it to 1e-10 rad).
 * ``r`` in [0, 1]: ``t = t_lo exp(L h(r))``, ``L = ln(t_up / t_lo)``, ``h = r^2 (3 - 2r)``
@@ -38,11 +39,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lfvscan.physics import kinematics as kin_mod
+from lfvscan.physics import kinematics
 from lfvscan.physics.amplitude import amplitude_phi_avg
-from lfvscan.physics.constants import ALPHA, GEV2_TO_PB, M_MU, M_TAU
 from lfvscan.physics.couplings import DEFAULT_THETA, check_convention, delta_m, g_eff_sq, yukawas
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams, f2_coherent, f2_incoherent
+from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import PhysicsPreset, get_preset
 from lfvscan.physics.reach import is_open
 from lfvscan.physics.targets import Target
@@ -75,9 +76,10 @@ def _check_rel_err(rel_err):
 class CellPhysics:
     """Everything the integrand needs for one cell (g = 1); build it with :func:`cell_physics`.
 
-    ``m_in`` / ``m_out`` are the incoming / outgoing lepton masses [GeV] (default muon / tau); the
-    kinematics, the reach and the t window below all use them (``g_eff2`` and ``dm`` must have been
-    computed for the same pair, as :func:`cell_physics` does).
+    ``m_beam`` / ``m_final`` are the beam / final lepton masses [GeV] of the cell's
+    :class:`~lfvscan.physics.leptons.LeptonPair`; the kinematics, the reach and the t window below
+    all use them (``g_eff2`` and ``dm`` must have been computed for the same pair, as
+    :func:`cell_physics` does).
     """
 
     target: Target
@@ -86,11 +88,11 @@ class CellPhysics:
     g_eff2: float  #: g_S^2 + g_P^2 for g = 1
     dm: float  #: Delta_m [GeV^2] for g = 1 (§7.4)
     ff: FormFactorParams
+    m_beam: float  #: beam (incoming) lepton mass [GeV]
+    m_final: float  #: final (outgoing) lepton mass [GeV]
+    alpha: float  #: fine-structure constant of the prefactor (§7.6; preset)
+    gev2_to_pb: float  #: 1 GeV^-2 in pb (preset)
     theta_a_min: float = THETA_A_MIN
-    m_in: float = M_MU  #: incoming (beam) lepton mass [GeV]
-    m_out: float = M_TAU  #: outgoing lepton mass [GeV]
-    alpha: float = ALPHA  #: fine-structure constant of the prefactor (§7.6; preset)
-    gev2_to_pb: float = GEV2_TO_PB  #: 1 GeV^-2 in pb (preset)
 
     @property
     def M(self) -> float:
@@ -99,10 +101,10 @@ class CellPhysics:
 
     @property
     def w_bounds(self) -> tuple[float, float]:
-        """Exact range of w = E - E_a - m_out [GeV]: [t_min_exact(E, m_a + m_out) / (2M), E - m_a - m_out]
+        """Exact range of w = E - E_a - m_final [GeV]: [t_min_exact(E, m_a + m_final) / (2M), E - m_a - m_final]
         (see module docstring)."""
-        tmin = float(kin_mod.t_min_exact(self.E, self.m_a + self.m_out, self.M, m_in=self.m_in))
-        return tmin / (2.0 * self.M), self.E - self.m_a - self.m_out
+        tmin = float(kinematics.t_min_exact(self.E, self.m_a + self.m_final, self.M, m_beam=self.m_beam))
+        return tmin / (2.0 * self.M), self.E - self.m_a - self.m_final
 
     @property
     def bounds(self) -> list[list[float]]:
@@ -111,43 +113,38 @@ class CellPhysics:
         return [[math.log(wlo), math.log(whi)], [math.log(self.theta_a_min), math.log(math.pi)], [0.0, 1.0]]
 
 
-def cell_physics(target, energy_GeV, mass_GeV, *, theta=DEFAULT_THETA, convention="eq3", ff=DEFAULT_FF,
-                 theta_a_min=THETA_A_MIN, m_in: float | None = None, m_out: float | None = None,
-                 physics: str | PhysicsPreset | None = None) -> CellPhysics:
+def cell_physics(target, energy_GeV, mass_GeV, *, physics: str | PhysicsPreset, pair: LeptonPair,
+                 theta=DEFAULT_THETA, convention="eq3", ff=DEFAULT_FF, theta_a_min=THETA_A_MIN) -> CellPhysics:
     """Build the :class:`CellPhysics` for g = 1 and the Yukawas of (theta, convention) (§2.4).
 
-    ``g_eff^2 = g_S^2 + g_P^2`` and ``Delta_m = g_S^2 [m_a^2 - (m_out + m_in)^2] + g_P^2 [m_a^2 -
-    (m_out - m_in)^2]`` (§7.4) for the incoming / outgoing lepton masses ``m_in`` / ``m_out`` [GeV]
-    (default the preset's muon / tau); the ``"eq2"`` ratio r is lighter over heavier of the two.
-    ``physics``: a :class:`~lfvscan.physics.presets.PhysicsPreset` or its name (default
-    ``"pdg-2024"``); it sets alpha, 1 GeV^-2 in pb, the lepton masses, the nucleus mass and the
-    form-factor conventions (docs/physics.md §14 item 29).
+    ``g_eff^2 = g_S^2 + g_P^2`` and ``Delta_m = g_S^2 [m_a^2 - (m_final + m_beam)^2] + g_P^2 [m_a^2 -
+    (m_final - m_beam)^2]`` (§7.4) for the leptons of ``pair`` (the preset's own is
+    ``physics.lepton_pair()``); the ``"eq2"`` ratio r is lighter over heavier of the two.
+    ``physics``: a :class:`~lfvscan.physics.presets.PhysicsPreset` or its name; it sets alpha,
+    1 GeV^-2 in pb, the nucleus mass and the form-factor conventions (docs/physics.md §14 item 29).
     """
     check_convention(convention)
     pre = get_preset(physics)
-    m_in = pre.m_mu_GeV if m_in is None else m_in
-    m_out = pre.m_tau_GeV if m_out is None else m_out
-    m_in = _check_positive_finite("m_in", m_in)
-    m_out = _check_positive_finite("m_out", m_out)
-    g_S, g_P = yukawas(1.0, theta, convention, m_light=min(m_in, m_out), m_heavy=max(m_in, m_out))
+    m_beam, m_final = float(pair.beam.mass), float(pair.final.mass)
+    g_S, g_P = yukawas(1.0, theta, convention, pair=pair)
     g_S, g_P = float(g_S), float(g_P)
     return CellPhysics(pre.target(target), float(energy_GeV), float(mass_GeV), float(g_eff_sq(g_S, g_P)),
-                       float(delta_m(mass_GeV, g_S, g_P, m_out, m_in)), pre.form_factors(ff), float(theta_a_min),
-                       m_in, m_out, float(pre.alpha), float(pre.gev2_to_pb))
+                       float(delta_m(mass_GeV, g_S, g_P, m_final, m_beam)), pre.form_factors(ff),
+                       m_beam, m_final, float(pre.alpha), float(pre.gev2_to_pb), float(theta_a_min))
 
 
 def _t_range(w, theta_a, cp: CellPhysics):
     """(kinematics, t_lo, t_up) at (w, theta_a): the exact t window of §7.7 with the form-factor cut
-    and E_out >= m_out, ``t_up = min(t_hi, t_cut, 2 M w)`` [GeV^2] (nan where unphysical)."""
-    kin = kin_mod.alp_kinematics(cp.E, w, theta_a, cp.m_a, m_in=cp.m_in, m_out=cp.m_out)
-    t_lo, t_hi = kin_mod.t_bounds(kin.E_minus_Ea, kin.V, kin.u, cp.M)
-    return kin, t_lo, kin_mod.t_upper(t_hi, w, cp.M, cp.ff.t_cut_GeV2)
+    and E_out >= m_final, ``t_up = min(t_hi, t_cut, 2 M w)`` [GeV^2] (nan where unphysical)."""
+    kin = kinematics.alp_kinematics(cp.E, w, theta_a, cp.m_a, m_beam=cp.m_beam, m_final=cp.m_final)
+    t_lo, t_hi = kinematics.t_bounds(kin.E_minus_Ea, kin.V, kin.u, cp.M)
+    return kin, t_lo, kinematics.t_upper(t_hi, w, cp.M, cp.ff.t_cut_GeV2)
 
 
 def d3sigma(w, theta_a, t, cp: CellPhysics):
     """Fully differential d sigma / (dE_a dcos theta_a dt) [pb / GeV^3], coherent and incoherent.
 
-    Arguments broadcast: ``w = E - E_a - m_out`` [GeV], ``theta_a`` [rad], ``t`` [GeV^2].  Returns
+    Arguments broadcast: ``w = E - E_a - m_final`` [GeV], ``theta_a`` [rad], ``t`` [GeV^2].  Returns
     ``(coh, inc, t_lo, t_up, kin)``; the densities are zero outside ``t_lo <= t <= t_up``.  §7.6.
     """
     kin, t_lo, t_up = _t_range(w, theta_a, cp)
@@ -163,7 +160,7 @@ def _densities(t, kin, cp: CellPhysics, g_eff2=None, dm=None):
     the cell's couplings, or with ``g_eff2``/``dm`` given (arrays broadcast: one row per coupling set)."""
     g_eff2 = cp.g_eff2 if g_eff2 is None else g_eff2
     dm = cp.dm if dm is None else dm
-    s0, s1 = kin_mod.s_coefficients(t, kin, cp.M)
+    s0, s1 = kinematics.s_coefficients(t, kin, cp.M)
     abar = amplitude_phi_avg(s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, g_eff2, dm, E_minus_Ea=kin.E_minus_Ea)
     pref = (cp.alpha**2 / (32.0 * math.pi * cp.M**2) * cp.gev2_to_pb) * kin.k / (kin.p * kin.V) * abar / (t * t)
     return pref * f2_coherent(t, cp.target, cp.ff), pref * f2_incoherent(t, cp.target, cp.ff)
@@ -204,24 +201,26 @@ def _integrand(y, cp: CellPhysics, g_eff2, dm):
     return np.where(ok, coh * jac, 0.0), np.where(ok, inc * jac, 0.0), e_tau
 
 
-def part_weights(theta, convention: str = "eq3", *, m_in: float = M_MU, m_out: float = M_TAU):
+def part_weights(theta, convention: str = "eq3", *, pair: LeptonPair):
     """(g_S^2, g_P^2) for g = 1 at ``theta`` [rad] and ``convention`` (§2.4): the coefficients of the
-    scalar and pseudoscalar parts, sigma(theta) = g_S^2 sigma_S + g_P^2 sigma_P (docs/physics.md §7.12)."""
+    scalar and pseudoscalar parts, sigma(theta) = g_S^2 sigma_S + g_P^2 sigma_P (docs/physics.md §7.12).
+    ``pair``: the lepton pair whose mass ratio enters the ``"eq2"`` couplings."""
     check_convention(convention)
-    g_S, g_P = yukawas(1.0, theta, convention, m_light=min(m_in, m_out), m_heavy=max(m_in, m_out))
+    g_S, g_P = yukawas(1.0, theta, convention, pair=pair)
     return float(g_S) ** 2, float(g_P) ** 2
 
 
 def part_delta_m(cp: CellPhysics) -> tuple[float, float]:
     """Delta_m [GeV^2] of the pure scalar (g_S, g_P) = (1, 0) and pure pseudoscalar (0, 1) couplings (§7.4)."""
-    return (float(delta_m(cp.m_a, 1.0, 0.0, cp.m_out, cp.m_in)), float(delta_m(cp.m_a, 0.0, 1.0, cp.m_out, cp.m_in)))
+    return (float(delta_m(cp.m_a, 1.0, 0.0, cp.m_final, cp.m_beam)),
+            float(delta_m(cp.m_a, 0.0, 1.0, cp.m_final, cp.m_beam)))
 
 
 def integrand_parts(y, cp: CellPhysics):
     """Scalar and pseudoscalar parts of :func:`integrand_points` (docs/physics.md §7.12).
 
     The amplitude (§7.4, §7.6) is ``g_eff^2 X + Delta_m Y`` with ``g_eff^2 = g_S^2 + g_P^2`` and
-    ``Delta_m = g_S^2 d_S + g_P^2 d_P`` (d_S = m_a^2 - (m_out + m_in)^2, d_P = m_a^2 - (m_out - m_in)^2), so
+    ``Delta_m = g_S^2 d_S + g_P^2 d_P`` (d_S = m_a^2 - (m_final + m_beam)^2, d_P = m_a^2 - (m_final - m_beam)^2), so
     ``A = g_S^2 (X + d_S Y) + g_P^2 (X + d_P Y)``: no S-P interference.  Returns ``(coh, inc, E_tau)`` with
     ``coh``, ``inc`` of shape (2, N): row 0 for (g_S, g_P) = (1, 0), row 1 for (0, 1), in the units of
     :func:`integrand_points`; the kinematics and X, Y are computed once for both rows.
@@ -232,7 +231,7 @@ def integrand_parts(y, cp: CellPhysics):
 
 def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "total"):
     """d sigma / dE_a dcos(theta_a) [pb/GeV] for g = 1 at arrays of (w, theta_a) (§7.6), with
-    ``w = E - E_a - m_out`` [GeV] (keeps digits for soft taus).
+    ``w = E - E_a - m_final`` [GeV] (keeps digits for soft taus).
 
     Deterministic: the t integral uses ``n_t``-point Gauss-Legendre in the mapped variable ``r``
     of :func:`_t_map` (the map removes the end-point square roots, so it converges quickly).
@@ -246,7 +245,7 @@ def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "t
     xg, wg = np.polynomial.legendre.leggauss(n_t)
     r = 0.5 * (xg + 1.0)
     wr = 0.5 * wg
-    good = (w > 0) & (cp.E - cp.m_a - cp.m_out - w > 0)
+    good = (w > 0) & (cp.E - cp.m_a - cp.m_final - w > 0)
     ws = np.where(good, w, 1.0)
     kin, t_lo, t_up = _t_range(ws[:, None], theta_a[:, None], cp)
     ok = (t_up > t_lo) & good[:, None]

@@ -19,17 +19,15 @@ from lfvscan.schema import REQUIRED, RESULT_FIELDS, Field
 ARRAY_FIELDS: tuple[str, ...] = ("x_tau_edges", *(f.name for f in RESULT_FIELDS if f.per_bin))
 
 
-def x_tau_edges(energy_GeV: float, n_bins: int, m_tau: float | None = None) -> np.ndarray:
-    """Fixed log grid of x_tau = E_tau / E from m_tau / E to 1 (n_bins + 1 edges).
+def x_tau_edges(energy_GeV: float, n_bins: int, m_final: float) -> np.ndarray:
+    """Fixed log grid of x_tau = E_tau / E from m_final / E to 1 (n_bins + 1 edges), ``m_final``
+    [GeV] the final lepton's mass (the tau's, ``preset.lepton_pair().final.mass``).
 
-    The grid depends only on (E, n_bins), so all masses and targets at one energy share it.
+    The grid depends only on (E, n_bins, m_final), so all masses and targets at one energy share it.
     """
-    from lfvscan.physics.constants import M_TAU
-
-    m = M_TAU if m_tau is None else m_tau
     if n_bins < 1:
         raise ValueError(f"n_bins must be >= 1, got {n_bins!r}")
-    return np.geomspace(m / energy_GeV, 1.0, n_bins + 1)
+    return np.geomspace(m_final / energy_GeV, 1.0, n_bins + 1)
 
 
 def _python_type(f: Field) -> type:

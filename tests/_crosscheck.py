@@ -1,4 +1,5 @@
-"""Independent cross-checks of the exact 2->3 production cross section (docs/physics.md §7.9, §7.10).
+"""Independent cross-checks of the exact 2->3 production cross section (docs/physics.md §7.9, §7.10);
+a test helper of tests/test_crosscheck.py and tests/test_ranges.py.
 
 Process: mu(p) + N(P_i) -> tau(p') + N(P_f) + a(k), nucleus rest frame (= lab), beam along +z.
 Cross sections are for g = 1 (sigma = g^2 sigma_hat) in pb, energies in GeV, t in GeV^2.
@@ -7,8 +8,8 @@ This module is deliberately written *without* importing :mod:`lfvscan.physics.ki
 :mod:`lfvscan.physics.amplitude` or :mod:`lfvscan.xsec`: it re-implements the kinematics from
 docs/physics.md so that a mistake in the production code shows up as a disagreement.  It uses only
 the shared constants, targets, form factors, coupling conventions and the §7.1 t_min of
-:mod:`lfvscan.physics.reach`.  The incoming / outgoing lepton masses are the keywords ``m_in`` /
-``m_out`` of the public functions (docs/physics.md's m_mu / m_tau; default muon / tau).
+:mod:`lfvscan.physics.reach`.  The incoming / outgoing lepton masses are the keywords ``m_beam`` /
+``m_final`` of the public functions (docs/physics.md's m_mu / m_tau; default muon / tau).
 
 Contents
 --------
@@ -44,6 +45,7 @@ import numpy as np
 from lfvscan.physics.constants import ALPHA, GEV2_TO_PB, M_MU, M_TAU
 from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, delta_m, g_eff_sq, yukawas
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams, f2_coherent, f2_incoherent, f2_total
+from lfvscan.physics.leptons import Lepton, LeptonPair
 from lfvscan.physics.reach import t_min_GeV2
 from lfvscan.physics.targets import Target, get_target
 
@@ -68,24 +70,29 @@ def _dot(a, b):
     return a[..., 0] * b[..., 0] - a[..., 1] * b[..., 1] - a[..., 2] * b[..., 2] - a[..., 3] * b[..., 3]
 
 
-def _gS_gP(theta, convention, m_in=M_MU, m_out=M_TAU):
-    g_S, g_P = yukawas(1.0, theta, convention, m_light=min(m_in, m_out), m_heavy=max(m_in, m_out))
+def _pair(m_beam, m_final) -> LeptonPair:
+    """The lepton pair of the masses [GeV] (names are irrelevant here)."""
+    return LeptonPair(Lepton("beam", m_beam), Lepton("final", m_final))
+
+
+def _gS_gP(theta, convention, m_beam=M_MU, m_final=M_TAU):
+    g_S, g_P = yukawas(1.0, theta, convention, pair=_pair(m_beam, m_final))
     return float(g_S), float(g_P)
 
 
 # ----------------------------------------------------------------------------------------------
 # §7.4: spin-averaged squared amplitude
 # ----------------------------------------------------------------------------------------------
-def amp_A(s, u, t, P2, Pk, Pp, Ppp, m_a, g_S, g_P, *, m_in: float = M_MU, m_out: float = M_TAU):
+def amp_A(s, u, t, P2, Pk, Pp, Ppp, m_a, g_S, g_P, *, m_beam: float = M_MU, m_final: float = M_TAU):
     """Reduced spin-averaged |M|^2, A(s,u,t) [GeV^2], docs/physics.md §7.4.
 
     ``|M|^2_avg = e^4 F^2(t)/t^2 * A``.  Inputs are the invariants s = (p'+k)^2 - m_mu^2,
     u = (p-k)^2 - m_tau^2, t = -q^2 and the dot products P^2, P.k, P.p, P.p' with P = P_i + P_f
     (all GeV^2), as computed by the caller from explicit four-vectors (not the phi-averaged form).
-    ``m_in`` / ``m_out``: incoming / outgoing lepton masses [GeV] (default muon / tau) in Delta_m.
+    ``m_beam`` / ``m_final``: incoming / outgoing lepton masses [GeV] (default muon / tau) in Delta_m.
     """
     geff2 = g_eff_sq(g_S, g_P)
-    dm = delta_m(m_a, g_S, g_P, m_out, m_in)
+    dm = delta_m(m_a, g_S, g_P, m_final, m_beam)
     su = s * u
     spu = s + u
     term1 = geff2 * (spu * spu / su * P2 - 4.0 * t / su * Pk * Pk)
@@ -108,7 +115,7 @@ def _gamma_matrices():
     return g, g5
 
 
-def amp_A_trace(p, k, pp, Pi, Pf, g_S, g_P, *, m_in: float = M_MU, m_out: float = M_TAU):
+def amp_A_trace(p, k, pp, Pi, Pf, g_S, g_P, *, m_beam: float = M_MU, m_final: float = M_TAU):
     """A from an explicit numerical Dirac trace of the two tree diagrams (check of §7.4) [GeV^2].
 
     Four-vectors of shape (N, 4): muon p, ALP k, tau p', nucleus P_i, P_f.  Vertex
@@ -116,7 +123,7 @@ def amp_A_trace(p, k, pp, Pi, Pf, g_S, g_P, *, m_in: float = M_MU, m_out: float 
     with the spin-0 nuclear current P = P_i + P_f, photon propagator 1/t, so that
     ``A = 1/2 Tr[(p'slash + m_tau) O (pslash + m_mu) Obar]`` with
     ``O = Gamma S_mu(p+q) Pslash + Pslash S_tau(p-k) Gamma``, S(l) = (lslash + m)/(l^2 - m^2),
-    Obar = gamma0 O^dagger gamma0, m_mu = ``m_in`` and m_tau = ``m_out`` [GeV] (default muon, tau).
+    Obar = gamma0 O^dagger gamma0, m_mu = ``m_beam`` and m_tau = ``m_final`` [GeV] (default muon, tau).
     Independent of the closed form :func:`amp_A`.
     """
     g, g5 = _gamma_matrices()
@@ -129,16 +136,16 @@ def amp_A_trace(p, k, pp, Pi, Pf, g_S, g_P, *, m_in: float = M_MU, m_out: float 
     P = Pi + Pf
     l1 = p + q
     l2 = p - k
-    s = _dot(l1, l1) - m_in**2
-    u = _dot(l2, l2) - m_out**2
+    s = _dot(l1, l1) - m_beam**2
+    u = _dot(l2, l2) - m_final**2
     Gam = g_S * one + g_P * g5
     Gbar = g_S * one - g_P * g5
     Ps = slash(P)
-    S1 = (slash(l1) + m_in * one) / s[:, None, None]
-    S2 = (slash(l2) + m_out * one) / u[:, None, None]
+    S1 = (slash(l1) + m_beam * one) / s[:, None, None]
+    S2 = (slash(l2) + m_final * one) / u[:, None, None]
     O = Gam @ S1 @ Ps + Ps @ S2 @ Gam
     Ob = Ps @ S1 @ Gbar + Gbar @ S2 @ Ps
-    M = (slash(pp) + m_out * one) @ O @ (slash(p) + m_in * one) @ Ob
+    M = (slash(pp) + m_final * one) @ O @ (slash(p) + m_beam * one) @ Ob
     tr = np.einsum("nii->n", M)
     return 0.5 * tr.real
 
@@ -163,7 +170,7 @@ class MCResult:
     meta: dict = field(default_factory=dict)
 
 
-def _t_bounds_22(mX2, E, M, m_in):
+def _t_bounds_22(mX2, E, M, m_beam):
     """t range of mu(p) N(M at rest) -> X(m_X) N for fixed m_X^2 (§7.9 recoil condition |cos| <= 1).
 
     From cos(recoil, z) = (m_X^2 - m_mu^2 + t + E t / M) / (2 |p| |q|) = +-1 with |q|^2 = t + t^2/4M^2:
@@ -171,9 +178,9 @@ def _t_bounds_22(mX2, E, M, m_in):
     b^2 - 4ac = 4 p^2 [4 p^2 - 4 D (1 + E/M) + D^2/M^2].  Roots in cancellation-free form.
     Returns (t_min, t_max, ok).
     """
-    pabs = math.sqrt(E * E - m_in * m_in)
-    s_tot = m_in**2 + M * M + 2.0 * M * E
-    D = mX2 - m_in**2
+    pabs = math.sqrt(E * E - m_beam * m_beam)
+    s_tot = m_beam**2 + M * M + 2.0 * M * E
+    D = mX2 - m_beam**2
     a = s_tot / (M * M)
     mb = 4.0 * pabs**2 - 2.0 * D * (1.0 + E / M)  # = -b
     disc_red = 4.0 * pabs**2 - 4.0 * D * (1.0 + E / M) + D * D / (M * M)
@@ -199,31 +206,31 @@ def _boost_from_rest(v_rest, X, mX):
     return out
 
 
-def _mX2_cut(E, M, t_cut, m_in):
+def _mX2_cut(E, M, t_cut, m_beam):
     """Largest m_X^2 [GeV^2] reachable at t <= t_cut: the §7.9 recoil condition at t = t_cut with
     the recoil along the beam, m_X^2 = m_mu^2 + 2 |p| |q|(t_cut) - t_cut (1 + E/M)."""
-    pabs = math.sqrt(E * E - m_in * m_in)
-    return m_in**2 + 2.0 * pabs * math.sqrt(t_cut + t_cut * t_cut / (4.0 * M * M)) - t_cut * (1.0 + E / M)
+    pabs = math.sqrt(E * E - m_beam * m_beam)
+    return m_beam**2 + 2.0 * pabs * math.sqrt(t_cut + t_cut * t_cut / (4.0 * M * M)) - t_cut * (1.0 + E / M)
 
 
-def max_mass_2to2_GeV(energy_GeV, target, ff: FormFactorParams = DEFAULT_FF, *, m_in: float = M_MU, m_out: float = M_TAU) -> float:
+def max_mass_2to2_GeV(energy_GeV, target, ff: FormFactorParams = DEFAULT_FF, *, m_beam: float = M_MU, m_final: float = M_TAU) -> float:
     """Largest m_a [GeV] with phase space at t <= t_cut (exact in M; own derivation, §7.1/§7.9).
 
     The threshold m_X = m_tau + m_a must satisfy the §7.9 recoil condition at t = t_cut with
     cos = 1: (m_tau + m_a)^2 = m_mu^2 + 2 |p| |q|(t_cut) - t_cut (1 + E/M).  Slightly below the
     M -> inf estimate sqrt(2 E sqrt(t_cut) + m_mu^2) - m_tau of §7.1/§13.7.  0.0 if nothing open.
     The validation counterpart of :func:`lfvscan.physics.reach.max_mass_exact_GeV`; lepton masses
-    ``m_in`` / ``m_out`` [GeV] (default muon / tau) for m_mu / m_tau.
+    ``m_beam`` / ``m_final`` [GeV] (default muon / tau) for m_mu / m_tau.
     """
     target = get_target(target)
     E = float(energy_GeV)
     M = target.M
     tc = ff.t_cut_GeV2
-    mx2 = _mX2_cut(E, M, tc, m_in)
-    return max(math.sqrt(mx2) - m_out, 0.0) if mx2 > 0 else 0.0
+    mx2 = _mX2_cut(E, M, tc, m_beam)
+    return max(math.sqrt(mx2) - m_final, 0.0) if mx2 > 0 else 0.0
 
 
-def _build_events(u, target: Target, E, m_a, ff: FormFactorParams = DEFAULT_FF, *, m_in: float = M_MU, m_out: float = M_TAU):
+def _build_events(u, target: Target, E, m_a, ff: FormFactorParams = DEFAULT_FF, *, m_beam: float = M_MU, m_final: float = M_TAU):
     """Map unit-hypercube points u (N,5) to explicit events and phase-space weights (§7.9).
 
     Variables: u0 -> m_X^2 (log-uniform in m_X^2 - thr between thr*1e-7 and the maximum; see
@@ -235,13 +242,13 @@ def _build_events(u, target: Target, E, m_a, ff: FormFactorParams = DEFAULT_FF, 
     """
     M = target.M
     n = u.shape[0]
-    pabs = math.sqrt(E * E - m_in * m_in)
-    s_tot = m_in**2 + M * M + 2.0 * M * E
-    thr = (m_out + m_a) ** 2
+    pabs = math.sqrt(E * E - m_beam * m_beam)
+    s_tot = m_beam**2 + M * M + 2.0 * M * E
+    thr = (m_final + m_a) ** 2
     # largest m_X^2: kinematic limit, and t_min(m_X^2) <= t_cut, i.e. the recoil condition at
     # t = t_cut with cos = 1: m_X^2 - m_mu^2 = 2 |p| |q|(t_cut) - t_cut (1 + E/M)
     tc = ff.t_cut_GeV2
-    mX2_max = min((math.sqrt(s_tot) - M) ** 2, _mX2_cut(E, M, tc, m_in))
+    mX2_max = min((math.sqrt(s_tot) - M) ** 2, _mX2_cut(E, M, tc, m_beam))
     # m_X^2 - thr log-uniform from thr*1e-7 (the region below is weighted by |p*| ~ sqrt and is
     # < 1e-10 of sigma) up to mX2_max - thr.
     d_lo = thr * 1e-7
@@ -256,7 +263,7 @@ def _build_events(u, target: Target, E, m_a, ff: FormFactorParams = DEFAULT_FF, 
     jac = d * ld
     mX = np.sqrt(mX2)
 
-    t_lo, t_hi, ok = _t_bounds_22(mX2, E, M, m_in)
+    t_lo, t_hi, ok = _t_bounds_22(mX2, E, M, m_beam)
     t_hi = np.minimum(t_hi, ff.t_cut_GeV2)
     ok = ok & (t_hi > t_lo)
     t_lo = np.where(ok, t_lo, 1.0)
@@ -268,7 +275,7 @@ def _build_events(u, target: Target, E, m_a, ff: FormFactorParams = DEFAULT_FF, 
     # nucleus recoil: q = P_i - P_f delivered to the lepton line
     q0 = -t / (2.0 * M)
     q_abs = np.sqrt(t + t * t / (4.0 * M * M))
-    cos_rec = (mX2 - m_in**2 + t + E * t / M) / (2.0 * pabs * q_abs)  # polar angle of P_f = -q
+    cos_rec = (mX2 - m_beam**2 + t + E * t / M) / (2.0 * pabs * q_abs)  # polar angle of P_f = -q
     bad = np.abs(cos_rec) > 1.0 + 1e-12
     jac = np.where(bad, 0.0, jac)
     cos_rec = np.clip(cos_rec, -1.0, 1.0)
@@ -290,10 +297,10 @@ def _build_events(u, target: Target, E, m_a, ff: FormFactorParams = DEFAULT_FF, 
     X[:, 3] += pabs
 
     # decay X -> tau a, isotropic in the X rest frame
-    lam = (mX2 - (m_out + m_a) ** 2) * (mX2 - (m_out - m_a) ** 2)
+    lam = (mX2 - (m_final + m_a) ** 2) * (mX2 - (m_final - m_a) ** 2)
     pst = np.sqrt(np.maximum(lam, 0.0)) / (2.0 * mX)
-    Ea_st = (mX2 + m_a**2 - m_out**2) / (2.0 * mX)
-    Et_st = (mX2 + m_out**2 - m_a**2) / (2.0 * mX)
+    Ea_st = (mX2 + m_a**2 - m_final**2) / (2.0 * mX)
+    Et_st = (mX2 + m_final**2 - m_a**2) / (2.0 * mX)
     cst = 2.0 * u[:, 2] - 1.0
     sst = np.sqrt((1.0 - cst) * (1.0 + cst))
     phst = 2.0 * np.pi * u[:, 3]
@@ -305,32 +312,32 @@ def _build_events(u, target: Target, E, m_a, ff: FormFactorParams = DEFAULT_FF, 
     jac = jac * 4.0 * np.pi * pst / mX
 
     # small invariants without cancellation
-    s = mX2 - m_in**2
-    p_minus = m_in**2 / (E + pabs)
+    s = mX2 - m_beam**2
+    p_minus = m_beam**2 / (E + pabs)
     kT2 = k[:, 1] ** 2 + k[:, 2] ** 2
     k_minus = np.where(k[:, 3] > 0, (m_a**2 + kT2) / (k[:, 0] + np.abs(k[:, 3])), k[:, 0] - k[:, 3])
     k_plus = k[:, 0] + k[:, 3]
     pk = 0.5 * ((E + pabs) * k_minus + p_minus * k_plus)
-    uu = m_in**2 + m_a**2 - m_out**2 - 2.0 * pk
+    uu = m_beam**2 + m_a**2 - m_final**2 - 2.0 * pk
     return dict(p=p, k=k, pp=pp, Pi=Pi, Pf=Pf, s=s, u=uu, t=t, jac=jac, mX2=mX2)
 
 
-def _amp_from_events(ev, m_a, g_S, g_P, m_in=M_MU, m_out=M_TAU):
+def _amp_from_events(ev, m_a, g_S, g_P, m_beam=M_MU, m_final=M_TAU):
     """A of §7.4 from the explicit four-vectors of :func:`_build_events`."""
     P = ev["Pi"] + ev["Pf"]
     P2 = _dot(P, P)
     Pk = _dot(P, ev["k"])
     Pp = _dot(P, ev["p"])
     Ppp = _dot(P, ev["pp"])
-    return amp_A(ev["s"], ev["u"], ev["t"], P2, Pk, Pp, Ppp, m_a, g_S, g_P, m_in=m_in, m_out=m_out)
+    return amp_A(ev["s"], ev["u"], ev["t"], P2, Pk, Pp, Ppp, m_a, g_S, g_P, m_beam=m_beam, m_final=m_final)
 
 
-def mc_events(target, energy_GeV, mass_GeV, n, *, seed=0, ff: FormFactorParams = DEFAULT_FF, m_in: float = M_MU, m_out: float = M_TAU):
+def mc_events(target, energy_GeV, mass_GeV, n, *, seed=0, ff: FormFactorParams = DEFAULT_FF, m_beam: float = M_MU, m_final: float = M_TAU):
     """Generate ``n`` unweighted-in-u MC events of §7.9 (for tests / inspection); returns the dict
     of :func:`_build_events` (four-vectors, invariants, Jacobian)."""
     target = get_target(target)
     rng = np.random.default_rng(seed)
-    return _build_events(rng.random((n, 5)), target, float(energy_GeV), float(mass_GeV), ff=ff, m_in=m_in, m_out=m_out)
+    return _build_events(rng.random((n, 5)), target, float(energy_GeV), float(mass_GeV), ff=ff, m_beam=m_beam, m_final=m_final)
 
 
 def mc_sigma_2to2_decay(
@@ -345,8 +352,8 @@ def mc_sigma_2to2_decay(
     chunk: int = 200_000,
     ff: FormFactorParams = DEFAULT_FF,
     x_tau_edges: np.ndarray | None = None,
-    m_in: float = M_MU,
-    m_out: float = M_TAU,
+    m_beam: float = M_MU,
+    m_final: float = M_TAU,
 ) -> MCResult:
     """sigma(mu N -> tau N a) for g = 1 [pb] from the §7.9 2->2 x decay Monte Carlo.
 
@@ -359,15 +366,15 @@ def mc_sigma_2to2_decay(
     frame.  Plain (non-adaptive) Monte Carlo with importance sampling log(m_X^2 - thr) and log t;
     the error is the standard error of the mean.  Coherent/incoherent parts use f2_coherent /
     f2_incoherent on the same points.  If ``x_tau_edges`` is given, also returns
-    dsigma/dln x_tau histogrammed in x_tau = E_tau/E (lab tau energy, §8.1).  ``m_in`` / ``m_out``:
+    dsigma/dln x_tau histogrammed in x_tau = E_tau/E (lab tau energy, §8.1).  ``m_beam`` / ``m_final``:
     incoming / outgoing lepton masses [GeV] (default muon / tau; m_mu / m_tau above).
     """
     target = get_target(target)
     E = float(energy_GeV)
     m_a = float(mass_GeV)
     M = target.M
-    g_S, g_P = _gS_gP(theta, convention, m_in, m_out)
-    pabs = math.sqrt(E * E - m_in**2)
+    g_S, g_P = _gS_gP(theta, convention, m_beam, m_final)
+    pabs = math.sqrt(E * E - m_beam**2)
     norm = ALPHA**2 / (128.0 * math.pi**2 * M * M * pabs * pabs) * GEV2_TO_PB
     rng = np.random.default_rng(seed)
     sums = np.zeros(3)
@@ -379,8 +386,8 @@ def mc_sigma_2to2_decay(
     done = 0
     while done < n_points:
         m = min(chunk, n_points - done)
-        ev = _build_events(rng.random((m, 5)), target, E, m_a, ff=ff, m_in=m_in, m_out=m_out)
-        A = _amp_from_events(ev, m_a, g_S, g_P, m_in, m_out)
+        ev = _build_events(rng.random((m, 5)), target, E, m_a, ff=ff, m_beam=m_beam, m_final=m_final)
+        A = _amp_from_events(ev, m_a, g_S, g_P, m_beam, m_final)
         t = ev["t"]
         base = np.where(ev["jac"] > 0, ev["jac"] * A / (t * t), 0.0) * norm
         wc = base * f2_coherent(t, target, ff)
@@ -454,22 +461,22 @@ def effective_photon_flux(target, t_min, t_max=None, *, ff: FormFactorParams = D
     return np.where(ok, np.sum(w * f, axis=-1), 0.0)
 
 
-def exact_bounds(E, E_a, theta_a, m_a, M, *, m_in: float = M_MU, m_out: float = M_TAU):
+def exact_bounds(E, E_a, theta_a, m_a, M, *, m_beam: float = M_MU, m_final: float = M_TAU):
     """Exact 2->3 kinematics at fixed (E_a, theta_a), docs/physics.md §7.5/§7.7 (own implementation).
 
     Returns dict with |p|, |k|, V, u, t_minus, t_plus, (p - k cos) (all GeV / GeV^2), and ``disc``
     (the square-root argument; t_pm exist only if disc >= 0).  Cancellation-free forms of §7.8.
-    ``m_in`` / ``m_out``: incoming / outgoing lepton masses [GeV] (default muon / tau).
+    ``m_beam`` / ``m_final``: incoming / outgoing lepton masses [GeV] (default muon / tau).
     """
     E_a = np.asarray(E_a, dtype=float)
     theta_a = np.asarray(theta_a, dtype=float)
-    pabs = math.sqrt(E * E - m_in * m_in)
+    pabs = math.sqrt(E * E - m_beam * m_beam)
     kabs = np.sqrt(np.maximum(E_a * E_a - m_a * m_a, 0.0))
     sh2 = np.sin(0.5 * theta_a) ** 2
     pmk = pabs - kabs  # no cancellation issue for |p| - |k| beyond that of the inputs
     V = np.sqrt(pmk * pmk + 4.0 * pabs * kabs * sh2)
     p_minus_kcos = pmk + 2.0 * kabs * sh2
-    u = (m_in**2 / (E + pabs) - m_a**2 / (E_a + kabs)) * ((E + pabs) - (E_a + kabs)) - 4.0 * pabs * kabs * sh2 - m_out**2
+    u = (m_beam**2 / (E + pabs) - m_a**2 / (E_a + kabs)) * ((E + pabs) - (E_a + kabs)) - 4.0 * pabs * kabs * sh2 - m_final**2
     E_minus_Ea = E - E_a
     disc = 4.0 * M * M * V * V + u * (4.0 * M * (E_minus_Ea + M) + u)
     sq = np.sqrt(np.maximum(disc, 0.0))
@@ -479,22 +486,22 @@ def exact_bounds(E, E_a, theta_a, m_a, M, *, m_in: float = M_MU, m_out: float = 
     return dict(p=pabs, k=kabs, V=V, u=u, t_minus=t_minus, t_plus=t_plus, disc=disc, p_minus_kcos=p_minus_kcos)
 
 
-def _t_window(kin, E, E_a, M, t_cut, m_out):
+def _t_window(kin, E, E_a, M, t_cut, m_final):
     """(t_lo, t_up, ok) of the WW region: t_lo = min(t_-, t_+), t_up = min(t_hi, t_cut,
     2M(E - E_a - m_tau)); ``ok`` where the window is real and non-empty (GeV^2)."""
     t_lo = np.minimum(kin["t_minus"], kin["t_plus"])
     t_hi = np.maximum(kin["t_minus"], kin["t_plus"])
-    t_up = np.minimum(np.minimum(t_hi, t_cut), 2.0 * M * (E - E_a - m_out))
+    t_up = np.minimum(np.minimum(t_hi, t_cut), 2.0 * M * (E - E_a - m_final))
     return t_lo, t_up, (kin["disc"] > 0) & (t_lo > 0) & (t_up > t_lo)
 
 
-def _ww_integrand(target, E, E_a, theta_a, m_a, g_S, g_P, ff, iww_chi, n_t_panels, n_t_nodes, m_in, m_out):
+def _ww_integrand(target, E, E_a, theta_a, m_a, g_S, g_P, ff, iww_chi, n_t_panels, n_t_nodes, m_beam, m_final):
     """(dsigma/dE_a dcos theta_a) [GeV^-3] of WW (iww_chi None) or IWW (iww_chi = constant chi)."""
     M = target.M
-    kin = exact_bounds(E, E_a, theta_a, m_a, M, m_in=m_in, m_out=m_out)
+    kin = exact_bounds(E, E_a, theta_a, m_a, M, m_beam=m_beam, m_final=m_final)
     u = kin["u"]
     V = kin["V"]
-    t_lo, t_up, ok = _t_window(kin, E, E_a, M, ff.t_cut_GeV2, m_out)
+    t_lo, t_up, ok = _t_window(kin, E, E_a, M, ff.t_cut_GeV2, m_final)
     ok &= kin["k"] > 0
     t_lo = np.where(ok, t_lo, 1.0)
     t_up = np.where(ok, t_up, 2.0)
@@ -508,14 +515,14 @@ def _ww_integrand(target, E, E_a, theta_a, m_a, g_S, g_P, ff, iww_chi, n_t_panel
     sgn = np.sign(u - (1.0 + E_minus_Ea / M) * t_lo)
     s = -(1.0 + E / M) * t_lo - 2.0 * q_abs * sgn * kin["p"] * kin["p_minus_kcos"] / V
     geff2 = g_eff_sq(g_S, g_P)
-    dm = delta_m(m_a, g_S, g_P, m_out, m_in)
+    dm = delta_m(m_a, g_S, g_P, m_final, m_beam)
     su = s * u
-    A22 = geff2 * (-(s + u) ** 2 / su) + 2.0 * dm * ((s + u) * (1.0 + m_in**2 / s + m_out**2 / u) - m_a**2) / su
+    A22 = geff2 * (-(s + u) ** 2 / su) + 2.0 * dm * ((s + u) * (1.0 + m_beam**2 / s + m_final**2 / u) - m_a**2) / su
     val = ALPHA**2 / (8.0 * math.pi) * kin["k"] / (kin["p"] * V) * chi / t_lo * A22
     return np.where(ok, val, 0.0)
 
 
-def _theta_max(target, E, E_a, m_a, ff, th_lo, n_iter=60, *, m_in=M_MU, m_out=M_TAU):
+def _theta_max(target, E, E_a, m_a, ff, th_lo, n_iter=60, *, m_beam=M_MU, m_final=M_TAU):
     """Largest theta_a with a non-empty t range (t_- < t_up), by vectorised bisection in ln theta.
 
     The allowed region is [0, theta_max] because t_- increases with theta_a while t_up does not
@@ -524,7 +531,7 @@ def _theta_max(target, E, E_a, m_a, ff, th_lo, n_iter=60, *, m_in=M_MU, m_out=M_
     M = target.M
 
     def valid(th):
-        return _t_window(exact_bounds(E, E_a, th, m_a, M, m_in=m_in, m_out=m_out), E, E_a, M, ff.t_cut_GeV2, m_out)[2]
+        return _t_window(exact_bounds(E, E_a, th, m_a, M, m_beam=m_beam, m_final=m_final), E, E_a, M, ff.t_cut_GeV2, m_final)[2]
 
     lo = np.full_like(E_a, math.log(th_lo))
     hi = np.full_like(E_a, math.log(math.pi))
@@ -539,29 +546,29 @@ def _theta_max(target, E, E_a, m_a, ff, th_lo, n_iter=60, *, m_in=M_MU, m_out=M_
     return np.where(v_lo | v_hi, th_max, th_lo)
 
 
-def _sigma_ww_generic(target, E, m_a, theta, convention, ff, iww, n_E, n_th, n_t, domain_ff, m_in, m_out):
+def _sigma_ww_generic(target, E, m_a, theta, convention, ff, iww, n_E, n_th, n_t, domain_ff, m_beam, m_final):
     target = get_target(target)
     domain_ff = ff if domain_ff is None else domain_ff
     E = float(E)
     m_a = float(m_a)
-    g_S, g_P = _gS_gP(theta, convention, m_in, m_out)
-    if E - m_out <= m_a:
+    g_S, g_P = _gS_gP(theta, convention, m_beam, m_final)
+    if E - m_final <= m_a:
         return 0.0
     iww_chi = None
     if iww:
-        iww_chi = float(effective_photon_flux(target, t_min_GeV2(E, m_a, m_in=m_in, m_out=m_out), ff=ff))
+        iww_chi = float(effective_photon_flux(target, t_min_GeV2(E, m_a, pair=_pair(m_beam, m_final)), ff=ff))
     # outer: ln E_tau in [ln m_tau, ln(E - m_a)], composite GL
-    x, wx = _gl_panels(math.log(m_out), math.log(E - m_a), n_E[0], n_E[1])
+    x, wx = _gl_panels(math.log(m_final), math.log(E - m_a), n_E[0], n_E[1])
     Etau = np.exp(x)
     E_a = E - Etau
     jac_E = Etau * wx
-    th_lo = 1e-6 * max(m_a, m_out) / E
-    th_max = _theta_max(target, E, E_a, m_a, domain_ff, th_lo, m_in=m_in, m_out=m_out)
+    th_lo = 1e-6 * max(m_a, m_final) / E
+    th_max = _theta_max(target, E, E_a, m_a, domain_ff, th_lo, m_beam=m_beam, m_final=m_final)
     y, wy = _gl_panels(np.full_like(E_a, math.log(th_lo)), np.log(th_max), n_th[0], n_th[1])
     th = np.exp(y)  # (nE, nth)
     jac_th = wy * th * np.sin(th)  # dcos = sin dtheta = sin theta * theta dln theta
     Ea2 = np.broadcast_to(E_a[:, None], th.shape)
-    val = _ww_integrand(target, E, Ea2, th, m_a, g_S, g_P, domain_ff, iww_chi, n_t[0], n_t[1], m_in, m_out)
+    val = _ww_integrand(target, E, Ea2, th, m_a, g_S, g_P, domain_ff, iww_chi, n_t[0], n_t[1], m_beam, m_final)
     sig = np.sum(jac_E[:, None] * jac_th * val)
     return float(sig * GEV2_TO_PB)
 
@@ -577,8 +584,8 @@ def sigma_ww_pb(
     n_E=(24, 8),
     n_theta=(16, 8),
     n_t=(16, 8),
-    m_in: float = M_MU,
-    m_out: float = M_TAU,
+    m_beam: float = M_MU,
+    m_final: float = M_TAU,
 ) -> float:
     """Weizsaecker-Williams sigma(mu N -> tau N a) for g = 1 [pb], docs/physics.md §7.10.
 
@@ -588,10 +595,10 @@ def sigma_ww_pb(
     Gauss-Legendre over (ln E_tau, ln theta_a, ln t); ``n_* = (panels, nodes per panel)``.  The
     theta_a range is [1e-6 max(m_a, m_tau)/E, theta_max(E_a)] (theta_max: kinematic edge, by
     bisection; the omitted small-angle region is O(1e-12) of sigma since dsigma/dln theta ~ theta^2).
-    ``m_in`` / ``m_out``: incoming / outgoing lepton masses [GeV] (default muon / tau).
+    ``m_beam`` / ``m_final``: incoming / outgoing lepton masses [GeV] (default muon / tau).
     """
     return _sigma_ww_generic(target, energy_GeV, mass_GeV, theta, convention, ff, False, n_E, n_theta, n_t, None,
-                             m_in, m_out)
+                             m_beam, m_final)
 
 
 def sigma_iww_pb(
@@ -605,8 +612,8 @@ def sigma_iww_pb(
     n_E=(24, 8),
     n_theta=(16, 8),
     domain: str = "ww",
-    m_in: float = M_MU,
-    m_out: float = M_TAU,
+    m_beam: float = M_MU,
+    m_final: float = M_TAU,
 ) -> float:
     """Improved WW sigma [pb] (docs/physics.md §7.10): as :func:`sigma_ww_pb` but with the constant flux
     chi_IWW = int_{t_min^IWW}^{t_cut} dt (t - t_min) F^2/t^2, t_min^IWW = [((m_a+m_tau)^2 -
@@ -624,4 +631,4 @@ def sigma_iww_pb(
     if domain == "kinematic":
         dff = replace(ff, t_cut_GeV2=1e30)
     return _sigma_ww_generic(target, energy_GeV, mass_GeV, theta, convention, ff, True, n_E, n_theta, (1, 1), dff,
-                             m_in, m_out)
+                             m_beam, m_final)
