@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan import __version__
-from lfvscan.errors import EXIT_UNCONVERGED
+from lfvscan.errors import EXIT_FAILED_CELLS, EXIT_OK, EXIT_UNCONVERGED
 from lfvscan.pheno.limits import (
     DEFAULT_N_REQ, SUMMARY_MASSES_GEV, check_n_req, read_limits_csv, read_limits_header, scan_hash, summary_columns,
 )
@@ -183,12 +183,12 @@ def run_pipeline(config, config_text: str, store: str | Path, out: str | Path, o
                      progress_interval_s=options.progress_interval_s, max_attempts=options.max_attempts)
     if rank != 0:
         return RunResult(code, stages, rank=rank)
-    state = {0: "complete", 1: "finished with failed or pending cells",
+    state = {EXIT_OK: "complete", EXIT_FAILED_CELLS: "finished with failed or pending cells",
              EXIT_UNCONVERGED: "complete, some cells short of their requested precision"}.get(
         code, f"stopped (exit status {code})")
     secs = progress.done("scan", state)
     stages.append(StageResult("scan", state, "", secs))
-    if code not in (0, 1, EXIT_UNCONVERGED):  # interrupted or refused: nothing to post-process
+    if code not in (EXIT_OK, EXIT_FAILED_CELLS, EXIT_UNCONVERGED):  # interrupted or refused: nothing to post-process
         return RunResult(code, stages)
 
     from lfvscan.store import load_scan
