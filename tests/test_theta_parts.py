@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from lfvscan.errors import UsageError
-from lfvscan.pheno.yields import scan_at_theta
+from lfvscan.pheno.theta import scan_at_theta
 from lfvscan.schema import DONE, RESULT_FIELDS
 from lfvscan.store.scandata import ScanData
 from lfvscan.xsec import compute_cell
@@ -114,7 +114,7 @@ def test_limits_at_several_thetas_carry_theta(parts_cell):
 
     from lfvscan.cli.limits import parse_thetas
     from lfvscan.pheno.limits import limits_json
-    from lfvscan.pheno.pipeline import compute_limits_for_store
+    from lfvscan.pheno.store_limits import compute_limits_for_store
 
     scan = _scan_of([parts_cell])
     thetas = parse_thetas(["0", "pi/2", "pi/4"])
