@@ -23,7 +23,7 @@ Groups:
   :data:`PENDING`, :data:`DONE`, :data:`FAILED`, :data:`SKIPPED`) last: the commit marker.
 
 ``fill`` is the value of a cell never written; ``default`` (result fields only) is the value of a
-``CellResult`` built without the field, e.g. decoded from a journal line older than the field.
+``CellResult`` built without the field, e.g. decoded from a journal line without the field.
 
 Relations between result fields (docs/physics.md §7.12), declared on the fields: ``error_of`` names
 the quantity a field is the MC error of (it may be a quantity that is not stored, like the upper

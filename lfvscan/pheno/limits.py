@@ -229,7 +229,7 @@ def summary_columns(masses_GeV, wanted_GeV=SUMMARY_MASSES_GEV) -> list[int]:
     return sorted({int(np.argmin(np.abs(np.log(masses / v)))) for v in wanted_GeV})
 
 
-#: text columns read back per point (``quality`` is absent from CSVs written before it existed)
+#: text columns read back per point (``quality`` may be absent from a CSV)
 TEXT_COLUMNS = ("scenario", "quality")
 
 

@@ -1,4 +1,4 @@
-"""Validity ranges of the physics inputs (issue 11; docs/physics.md §7.11, "Validity ranges").
+"""Validity ranges of the physics inputs (docs/physics.md §7.11, "Validity ranges").
 
 Each input of a cell has a range inside which :func:`lfvscan.xsec.compute_cell` is right; outside
 it is refused at every boundary (the ``lfvscan xsec`` options, the scan config, the arguments of
