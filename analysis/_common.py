@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 
 from lfvscan.errors import UsageError  # noqa: E402
 from lfvscan.pheno.limits import DEFAULT_N_REQ  # noqa: E402
-from lfvscan.pheno.pipeline import compute_limits_for_store  # noqa: E402
+from lfvscan.pheno.store_limits import compute_limits_for_store  # noqa: E402
 from lfvscan.store import load_scan  # noqa: E402, F401  (re-exported for the figure scripts)
 
 

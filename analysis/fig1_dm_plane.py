@@ -7,7 +7,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from lfvscan.plots.figures import fig1_dm_plane  # noqa: E402
+from lfvscan.plots.dm_plane import fig1_dm_plane  # noqa: E402
 from lfvscan.pheno.overlays import load_id_curve  # noqa: E402
 
 if len(sys.argv) < 2 or sys.argv[1].startswith("-"):  # no OUTDIR, or -h/--help

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from _common import args, load_scan
 
-from lfvscan.plots.figures import fig3_coherent_diffractive
+from lfvscan.plots.xsec_figures import fig3_coherent_diffractive
 
 store, out = args()
 fig, ax = fig3_coherent_diffractive(load_scan(store))  # vs E_mu; fig3_vs_mass(scan, "Pb") for vs m_a

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from _common import args, load_scan
 
-from lfvscan.plots.figures import fig5_tau1, fig5_tau2
+from lfvscan.plots.xsec_figures import fig5_tau1, fig5_tau2
 
 store, out = args()
 scan = load_scan(store)

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from _common import args, load
 
-from lfvscan.plots.figures import band_masses_GeV, fig6_invisible, fig7_visible
+from lfvscan.plots.figures import band_masses_GeV
+from lfvscan.plots.limit_figures import fig6_invisible, fig7_visible
 from lfvscan.pheno.overlays import g2_bands
 
 store, out = args()

@@ -8,12 +8,11 @@
 #                              should (scan interrupted, cells left, COUNT < MAX, and not
 #                              LFVSCAN_MAX_IDLE_JOBS (default 2) jobs in a row without progress)
 #
-# Exit codes of `lfvscan scan` (lfvscan/errors.py): 0 complete, 1 finished with failed cells (not
-# resubmitted: see `lfvscan status STORE`), 2 usage error, 3 complete but some cells short of the
-# requested precision (not resubmitted: rerunning gives the same numbers), 74 I/O or environment
-# failure such as a full disk (not resubmitted: it needs a person), 75 a rank fell silent (hung
-# node; resubmitted), 130/143 interrupted (resubmitted); any other status (137: killed, e.g. at the
-# walltime) counts as interrupted too: the journal keeps finished cells.
+# Exit codes of `lfvscan scan`: lfvscan/errors.py EXIT_STATUSES (`lfvscan scan --help`).  Not
+# resubmitted: 0 complete, 1 failed cells (see `lfvscan status STORE`), 2 usage error, 3 some cells
+# short of the requested precision (rerunning gives the same numbers), 74 I/O or environment
+# failure (it needs a person).  Resubmitted: 75 a rank fell silent, 128+signal interrupted, and any
+# other status (137: killed, e.g. at the walltime): the journal keeps finished cells.
 #
 # No progress in one job is normal when the walltime signal comes right after the start (SLURM may
 # send it up to 60 s early): the chain stops only after LFVSCAN_MAX_IDLE_JOBS such jobs in a row.

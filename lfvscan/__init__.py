@@ -54,8 +54,8 @@ _EXPORTS = {
     "load_flux": "lfvscan.pheno.flux",
     "compute_yields": "lfvscan.pheno.yields",
     "compute_limits": "lfvscan.pheno.limits",
-    "compute_limits_for_store": "lfvscan.pheno.pipeline",
-    "LimitsResult": "lfvscan.pheno.pipeline",
+    "compute_limits_for_store": "lfvscan.pheno.store_limits",
+    "LimitsResult": "lfvscan.pheno.store_limits",
     "model_summary": "lfvscan.physics.summary",
 }
 

@@ -1,23 +1,66 @@
-"""Exception types and exit statuses shared by the CLI and the library.
+"""Exception types and the exit statuses of every ``lfvscan`` command.
 
-Exit statuses of every ``lfvscan`` command (README "Exit statuses"):
-
-* 0: success;
-* 1: ``scan`` finished with failed cells (rerun to retry them);
-* 2 (:data:`EXIT_USAGE`): usage error -- a bad value, file, config or store, named in one line;
-* 3 (:data:`EXIT_UNCONVERGED`): the results are complete but some did not reach the requested
-  precision within their evaluation budget (``xsec``, ``scan``; stored with ``converged`` false);
-* 74 (:data:`EXIT_IO`, BSD ``EX_IOERR``): an I/O or environment failure -- disk full, read-only
-  or unwritable path, out of memory -- named in one line; nothing half-written is left that a
-  rerun does not repair;
-* 75 (``lfvscan.scan.engine.EXIT_RANK_LOST``): ``scan`` ended because a rank fell silent (a hung
-  node or process); rerun to resume;
-* 128 + signal: interrupted (130 SIGINT, 143 SIGTERM); rerun to resume.
+:data:`EXIT_STATUSES` is the one table of exit statuses: the ``--help`` epilogs of ``lfvscan`` and
+of its commands (:func:`exit_status_help`), the README's "Exit statuses" list and the scan engine
+(:mod:`lfvscan.scan.engine`, :mod:`lfvscan.scan.mpi`) take their codes and meanings from it
+(tests/test_exit_statuses.py checks the README and the help texts against it).
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+@dataclass(frozen=True)
+class ExitStatus:
+    """One exit status: ``code`` (its text, e.g. ``"75"`` or ``"128+signal"``), ``meaning`` (one
+    line) and the ``commands`` that can end with it (None: every command)."""
+
+    code: str
+    meaning: str
+    commands: tuple[str, ...] | None = None
+
+
+EXIT_OK = 0
+EXIT_FAILED_CELLS = 1
 EXIT_USAGE = 2
 EXIT_UNCONVERGED = 3
+#: BSD ``EX_IOERR``
 EXIT_IO = 74
+#: BSD ``EX_TEMPFAIL``: a rank fell silent; a rerun resumes
+EXIT_RANK_LOST = 75
+#: an interrupted command exits with this plus the signal number (130 SIGINT, 143 SIGTERM)
+EXIT_SIGNAL_BASE = 128
+
+_SCANNING = ("scan", "run")
+
+#: the exit statuses of every command, in increasing order
+EXIT_STATUSES: tuple[ExitStatus, ...] = (
+    ExitStatus(str(EXIT_OK), "success"),
+    ExitStatus(str(EXIT_FAILED_CELLS), "the scan finished with failed cells (rerun to retry them)", _SCANNING),
+    ExitStatus(str(EXIT_USAGE), "usage error: a bad value, option, file, config or store, named in one line"),
+    ExitStatus(str(EXIT_UNCONVERGED), "complete, but some results did not reach the requested precision",
+               ("xsec",) + _SCANNING),
+    ExitStatus(str(EXIT_IO), "I/O or environment failure (disk full, read-only or unwritable path, out of "
+               "memory), named in one line"),
+    ExitStatus(str(EXIT_RANK_LOST), "the scan ended because a rank fell silent or died in the middle of a "
+               "message (rerun to resume)", _SCANNING),
+    ExitStatus(f"{EXIT_SIGNAL_BASE}+signal", "interrupted: 130 by SIGINT, 143 by SIGTERM (rerun to resume)"),
+)
+
+
+def exit_statuses(command: str | None = None) -> tuple[ExitStatus, ...]:
+    """The statuses ``command`` can end with (all of them for None)."""
+    return tuple(s for s in EXIT_STATUSES if command is None or s.commands is None or command in s.commands)
+
+
+def exit_status_help(command: str | None = None) -> str:
+    """The ``exit status:`` epilog of ``lfvscan --help`` (``command`` None: one status per line,
+    for a raw formatter) or of ``lfvscan COMMAND --help`` (one paragraph, argparse rewraps it)."""
+    rows = exit_statuses(command)
+    if command is None:
+        width = max(len(s.code) for s in rows) + 2
+        return "exit status:\n" + "\n".join(f"  {s.code:<{width}}{s.meaning}" for s in rows)
+    return "exit status: " + "; ".join(f"{s.code} {s.meaning}" for s in rows)
 
 
 class UsageError(ValueError):

@@ -23,7 +23,13 @@ Groups:
   :data:`PENDING`, :data:`DONE`, :data:`FAILED`, :data:`SKIPPED`) last: the commit marker.
 
 ``fill`` is the value of a cell never written; ``default`` (result fields only) is the value of a
-``CellResult`` built without the field, e.g. decoded from a journal line older than the field.
+``CellResult`` built without the field, e.g. decoded from a journal line without the field.
+
+Relations between result fields (docs/physics.md §7.12), declared on the fields: ``error_of`` names
+the quantity a field is the MC error of (it may be a quantity that is not stored, like the upper
+tails ``sigma_above_x_pb``); ``parts`` names the (scalar, pseudoscalar) fields a quantity is
+``g_S^2 S + g_P^2 P`` of, or, on an error field, the errors of those parts, with ``cov`` their
+covariance.  :func:`lfvscan.pheno.theta.scan_at_theta` recombines any theta from these alone.
 """
 
 from __future__ import annotations
@@ -60,6 +66,12 @@ class Field:
     description: str
     fill: object
     default: object = REQUIRED
+    #: the quantity this field is the MC error of (None: not an error)
+    error_of: str | None = None
+    #: (scalar, pseudoscalar) parts: fields, or on an error field the parts' error fields
+    parts: tuple[str, str] | None = None
+    #: on an error field with ``parts``: the covariance field of the two parts [unit^2]
+    cov: str | None = None
 
     @property
     def per_bin(self) -> bool:
@@ -74,15 +86,15 @@ def _fill(dtype: str):
     return False if dtype == "bool" else 0
 
 
-def per_cell(name: str, dtype: str, unit: str, description: str, default: object = REQUIRED) -> Field:
-    """A result quantity with one value per cell."""
-    return Field(name, dtype, unit, CELL_DIMS, description, _fill(dtype), default)
+def per_cell(name: str, dtype: str, unit: str, description: str, default: object = REQUIRED, **relations) -> Field:
+    """A result quantity with one value per cell (``relations``: ``error_of``, ``parts``, ``cov``)."""
+    return Field(name, dtype, unit, CELL_DIMS, description, _fill(dtype), default, **relations)
 
 
-def per_bin(name: str, unit: str, description: str, default: object = REQUIRED) -> Field:
+def per_bin(name: str, unit: str, description: str, default: object = REQUIRED, **relations) -> Field:
     """A result histogram (float64) over the x_tau bins of the cell.  ``default=None``: optional; a
-    ``CellResult`` built without it holds NaN in every bin."""
-    return Field(name, "f8", unit, BIN_DIMS, description, math.nan, default)
+    ``CellResult`` built without it holds NaN in every bin.  ``relations`` as for :func:`per_cell`."""
+    return Field(name, "f8", unit, BIN_DIMS, description, math.nan, default, **relations)
 
 
 COORDINATES: tuple[Field, ...] = (
@@ -94,12 +106,18 @@ COORDINATES: tuple[Field, ...] = (
 
 #: per-cell quantities first, then per-bin ones (the order of the arrays in a store)
 RESULT_FIELDS: tuple[Field, ...] = (
-    per_cell("sigma_pb", "f8", "pb", "total production cross section mu N -> tau N a for g = 1"),
-    per_cell("sigma_err_pb", "f8", "pb", "integration error of sigma_pb"),
-    per_cell("sigma_coherent_pb", "f8", "pb", "coherent (elastic, ~Z^2) part of sigma_pb"),
-    per_cell("sigma_coherent_err_pb", "f8", "pb", "integration error of sigma_coherent_pb"),
-    per_cell("sigma_incoherent_pb", "f8", "pb", "incoherent (diffractive, ~Z) part of sigma_pb"),
-    per_cell("sigma_incoherent_err_pb", "f8", "pb", "integration error of sigma_incoherent_pb"),
+    per_cell("sigma_pb", "f8", "pb", "total production cross section mu N -> tau N a for g = 1",
+             parts=("sigma_scalar_pb", "sigma_pseudoscalar_pb")),
+    per_cell("sigma_err_pb", "f8", "pb", "integration error of sigma_pb", error_of="sigma_pb",
+             parts=("sigma_scalar_err_pb", "sigma_pseudoscalar_err_pb"), cov="sigma_sp_cov_pb2"),
+    per_cell("sigma_coherent_pb", "f8", "pb", "coherent (elastic, ~Z^2) part of sigma_pb",
+             parts=("sigma_coherent_scalar_pb", "sigma_coherent_pseudoscalar_pb")),
+    per_cell("sigma_coherent_err_pb", "f8", "pb", "integration error of sigma_coherent_pb",
+             error_of="sigma_coherent_pb"),
+    per_cell("sigma_incoherent_pb", "f8", "pb", "incoherent (diffractive, ~Z) part of sigma_pb",
+             parts=("sigma_incoherent_scalar_pb", "sigma_incoherent_pseudoscalar_pb")),
+    per_cell("sigma_incoherent_err_pb", "f8", "pb", "integration error of sigma_incoherent_pb",
+             error_of="sigma_incoherent_pb"),
     per_cell("chi2_dof", "f8", "1", "vegas chi^2 per degree of freedom"),
     per_cell("Q", "f8", "1", "vegas Q value"),
     per_cell("neval", "i8", "1", "integrand evaluations"),
@@ -107,36 +125,46 @@ RESULT_FIELDS: tuple[Field, ...] = (
     per_cell("closed", "bool", "1", "kinematically closed cell (all cross sections exactly zero)"),
     per_cell("converged", "bool", "1", "True if vegas reached the requested relative error within its evaluation "
              "budget (False: the quoted, honest error is larger than requested)", default=True),
-    per_bin("dsigma_dlnx_tau_pb", "pb", "dsigma/dln x_tau per x_tau bin (x_tau = E_tau/E), for g = 1"),
-    per_bin("dsigma_dlnx_tau_err_pb", "pb", "integration error of dsigma_dlnx_tau_pb"),
+    per_bin("dsigma_dlnx_tau_pb", "pb", "dsigma/dln x_tau per x_tau bin (x_tau = E_tau/E), for g = 1",
+            parts=("dsigma_dlnx_tau_scalar_pb", "dsigma_dlnx_tau_pseudoscalar_pb")),
+    per_bin("dsigma_dlnx_tau_err_pb", "pb", "integration error of dsigma_dlnx_tau_pb", error_of="dsigma_dlnx_tau_pb",
+            parts=("dsigma_dlnx_tau_scalar_err_pb", "dsigma_dlnx_tau_pseudoscalar_err_pb"),
+            cov="dsigma_dlnx_tau_sp_cov_pb2"),
     # scalar / pseudoscalar parts (docs/physics.md §7.12): sigma = g_S^2 sigma_S + g_P^2 sigma_P exactly, for
     # every cross section and bin; the parts are for (g_S, g_P) = (1, 0) and (0, 1), from the same samples
     per_cell("sigma_scalar_pb", "f8", "pb", "scalar part sigma_S of sigma_pb: (g_S, g_P) = (1, 0)", default=math.nan),
-    per_cell("sigma_scalar_err_pb", "f8", "pb", "integration error of sigma_scalar_pb", default=math.nan),
+    per_cell("sigma_scalar_err_pb", "f8", "pb", "integration error of sigma_scalar_pb", default=math.nan,
+             error_of="sigma_scalar_pb"),
     per_cell("sigma_pseudoscalar_pb", "f8", "pb", "pseudoscalar part sigma_P of sigma_pb: (g_S, g_P) = (0, 1)",
              default=math.nan),
-    per_cell("sigma_pseudoscalar_err_pb", "f8", "pb", "integration error of sigma_pseudoscalar_pb", default=math.nan),
+    per_cell("sigma_pseudoscalar_err_pb", "f8", "pb", "integration error of sigma_pseudoscalar_pb", default=math.nan,
+             error_of="sigma_pseudoscalar_pb"),
     per_cell("sigma_sp_cov_pb2", "f8", "pb^2", "MC covariance of sigma_scalar_pb and sigma_pseudoscalar_pb",
              default=math.nan),
     per_cell("sigma_coherent_scalar_pb", "f8", "pb", "scalar part of sigma_coherent_pb", default=math.nan),
-    per_cell("sigma_coherent_pseudoscalar_pb", "f8", "pb", "pseudoscalar part of sigma_coherent_pb", default=math.nan),
+    per_cell("sigma_coherent_pseudoscalar_pb", "f8", "pb", "pseudoscalar part of sigma_coherent_pb",
+             default=math.nan),
     per_cell("sigma_incoherent_scalar_pb", "f8", "pb", "scalar part of sigma_incoherent_pb", default=math.nan),
     per_cell("sigma_incoherent_pseudoscalar_pb", "f8", "pb", "pseudoscalar part of sigma_incoherent_pb",
              default=math.nan),
     per_bin("dsigma_dlnx_tau_scalar_pb", "pb", "scalar part of dsigma_dlnx_tau_pb", default=None),
-    per_bin("dsigma_dlnx_tau_scalar_err_pb", "pb", "integration error of dsigma_dlnx_tau_scalar_pb", default=None),
+    per_bin("dsigma_dlnx_tau_scalar_err_pb", "pb", "integration error of dsigma_dlnx_tau_scalar_pb", default=None,
+            error_of="dsigma_dlnx_tau_scalar_pb"),
     per_bin("dsigma_dlnx_tau_pseudoscalar_pb", "pb", "pseudoscalar part of dsigma_dlnx_tau_pb", default=None),
     per_bin("dsigma_dlnx_tau_pseudoscalar_err_pb", "pb", "integration error of dsigma_dlnx_tau_pseudoscalar_pb",
-            default=None),
+            default=None, error_of="dsigma_dlnx_tau_pseudoscalar_pb"),
     per_bin("dsigma_dlnx_tau_sp_cov_pb2", "pb^2", "MC covariance of the scalar and pseudoscalar parts per bin",
             default=None),
     # errors of the upper-tail cross sections sigma(x_tau >= lower edge of bin i) = sum_{k >= i} h_k dln x
     # (docs/physics.md §7.12): what decay-length selections keep; honest errors of selected cross sections
-    per_bin("sigma_above_x_err_pb", "pb", "integration error of sigma(x_tau >= lower edge of the bin)", default=None),
+    per_bin("sigma_above_x_err_pb", "pb", "integration error of sigma(x_tau >= lower edge of the bin)", default=None,
+            error_of="sigma_above_x_pb",
+            parts=("sigma_above_x_scalar_err_pb", "sigma_above_x_pseudoscalar_err_pb"),
+            cov="sigma_above_x_sp_cov_pb2"),
     per_bin("sigma_above_x_scalar_err_pb", "pb", "integration error of the scalar part of sigma(x_tau >= edge)",
-            default=None),
+            default=None, error_of="sigma_above_x_scalar_pb"),
     per_bin("sigma_above_x_pseudoscalar_err_pb", "pb", "integration error of the pseudoscalar part of "
-            "sigma(x_tau >= edge)", default=None),
+            "sigma(x_tau >= edge)", default=None, error_of="sigma_above_x_pseudoscalar_pb"),
     per_bin("sigma_above_x_sp_cov_pb2", "pb^2", "MC covariance of the scalar and pseudoscalar parts of "
             "sigma(x_tau >= edge)", default=None),
 )
@@ -157,3 +185,17 @@ CELL_FIELDS: tuple[Field, ...] = RESULT_FIELDS + BOOK_FIELDS
 
 #: every stored array by name
 FIELDS: dict[str, Field] = {f.name: f for f in COORDINATES + CELL_FIELDS}
+
+
+def _check_relations() -> None:
+    """Every field named by a relation is a result field (``error_of`` may name an unstored quantity)."""
+    names = {f.name for f in RESULT_FIELDS}
+    for f in RESULT_FIELDS:
+        for other in (f.parts or ()) + ((f.cov,) if f.cov else ()):
+            if other not in names:
+                raise AssertionError(f"{f.name}: relation names {other!r}, not a result field")
+        if f.cov and not (f.parts and f.error_of):
+            raise AssertionError(f"{f.name}: cov is for error fields with parts")
+
+
+_check_relations()

@@ -12,7 +12,8 @@ import math
 import numpy as np
 
 from lfvscan.xsec.result import x_tau_edges
-from lfvscan.store.scandata import DONE, SKIPPED, ScanData
+from lfvscan.store.scandata import ScanData
+from lfvscan.schema import DONE, SKIPPED
 
 M_TAU = 1.77686
 CTAU = 87.03e-4

@@ -25,7 +25,7 @@ HOME = {
     "load_scan": "lfvscan.store", "ScanData": "lfvscan.store",
     "load_experiments": "lfvscan.pheno.experiments", "load_flux": "lfvscan.pheno.flux",
     "compute_yields": "lfvscan.pheno.yields", "compute_limits": "lfvscan.pheno.limits",
-    "compute_limits_for_store": "lfvscan.pheno.pipeline", "LimitsResult": "lfvscan.pheno.pipeline",
+    "compute_limits_for_store": "lfvscan.pheno.store_limits", "LimitsResult": "lfvscan.pheno.store_limits",
     "model_summary": "lfvscan.physics.summary",
 }
 

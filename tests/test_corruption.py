@@ -18,7 +18,7 @@ from lfvscan.spec.config import load_config
 from lfvscan.scan.engine import run_scan
 from lfvscan.store import ScanStore, load_scan, store_status
 from lfvscan.store.chunks import CRC_BYTES, crc32c, write_chunk
-from lfvscan.store.scandata import DONE, PENDING
+from lfvscan.schema import DONE, PENDING
 
 from _scan_cells import cheap_cell
 from _scan_util import UNDER_MPI, assert_same_results, run_scan_cli, subprocess_env, write_config

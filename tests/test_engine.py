@@ -26,7 +26,7 @@ from lfvscan.store import open_for_scan
 from lfvscan.store.backend import ScanBackend
 from lfvscan.store.chunks import CRC_BYTES
 from lfvscan.store.memory import MemoryStore
-from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
+from lfvscan.schema import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store import load_scan, store_status
 
 from _scan_cells import cheap_cell

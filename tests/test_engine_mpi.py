@@ -17,7 +17,7 @@ from lfvscan.scan.engine import run_scan
 from lfvscan.scan.signals import StopFlag
 from lfvscan.errors import UsageError
 from lfvscan.store.memory import MemoryStore
-from lfvscan.store.scandata import DONE, FAILED
+from lfvscan.schema import DONE, FAILED
 
 from _scan_cells import cheap_cell
 from _scan_util import assert_same_results, memory_results, small_config, write_config

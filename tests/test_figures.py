@@ -12,17 +12,10 @@ import pytest  # noqa: E402
 
 from lfvscan.cli import main  # noqa: E402
 from lfvscan.pheno.experiments import load_experiments  # noqa: E402
-from lfvscan.plots.figures import (  # noqa: E402
-    FIG_NAMES,
-    fig1_dm_plane,
-    fig3_coherent_diffractive,
-    fig3_vs_mass,
-    fig5_tau1,
-    fig5_tau2,
-    fig6_invisible,
-    fig7_visible,
-    tau2_lambda_distribution,
-)
+from lfvscan.physics.taudecay import tau2_lambda_distribution  # noqa: E402
+from lfvscan.plots.dm_plane import fig1_dm_plane  # noqa: E402
+from lfvscan.plots.limit_figures import fig6_invisible, fig7_visible  # noqa: E402
+from lfvscan.plots.xsec_figures import fig3_coherent_diffractive, fig3_vs_mass, fig5_tau1, fig5_tau2  # noqa: E402
 from lfvscan.pheno.limits import compute_limits, read_limits_csv  # noqa: E402
 from lfvscan.pheno.overlays import g2_bands  # noqa: E402
 from lfvscan.store import load_scan  # noqa: E402
@@ -77,7 +70,8 @@ def labels(ax):
 def test_cli_writes_every_figure(store, tmp_path, capsys):
     out = tmp_path / "figs"
     assert main(["figures", str(store), "--out", str(out)]) == 0
-    for name in FIG_NAMES:
+    for name in ("fig1_dm_plane", "fig3_coherent_diffractive", "fig5_left_tau1", "fig5_right_tau2",
+                 "fig6_left_invisible", "fig6_right_invisible_g2_dm", "fig7_visible"):
         for fmt in ("pdf", "png"):
             f = out / f"{name}.{fmt}"
             assert f.exists() and f.stat().st_size > 5000, f
@@ -155,7 +149,8 @@ def test_tau2_distribution_normalised_and_bounded(scan):
     t, j = scan.target_index("Pb"), scan.energy_index(1000)
     k = int(np.argmin(np.abs(scan.masses_GeV - 8.0)))
     edges = np.geomspace(1e-5, 1e3, 400)
-    d = tau2_lambda_distribution(scan, t, j, k, edges)
+    d = tau2_lambda_distribution(scan.energies_GeV[j], scan.masses_GeV[k], scan.x_tau_edges[j],
+                                 scan.dsigma_dlnx_tau_pb[t, j, k], edges, pair=PAIR)
     assert np.sum(d * np.diff(np.log(edges))) == pytest.approx(1.0, rel=1e-9)
     lam_max = 1000 * 87.03e-4 / 1.77686
     assert np.all(d[edges[:-1] > lam_max * 1.01] == 0)
@@ -227,7 +222,8 @@ def test_each_limit_curve_has_its_mc_error_band(limits):
 
 
 def test_two_result_sets_in_one_figure(store, limits, tmp_path, capsys):
-    from lfvscan.plots.figures import curves_from_csv, curves_from_limits, fig_compare
+    from lfvscan.pheno.limits import curves_from_csv
+    from lfvscan.plots.compare import curves_from_limits, fig_compare
 
     out = tmp_path / "cmp"
     assert main(["limits", str(store), "--out", str(out), "--n-req", "2.3"]) == 0

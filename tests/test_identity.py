@@ -18,7 +18,7 @@ from lfvscan.scan.engine import run_scan
 from lfvscan.scan.plan import cell_seed
 from lfvscan.scan.signals import StopFlag
 from lfvscan.store import ScanStore, load_scan, open_for_scan
-from lfvscan.store.scandata import DONE
+from lfvscan.schema import DONE
 
 from _scan_cells import cheap_cell
 from _scan_util import SMALL_TOML, UNDER_MPI, assert_same_results, write_config

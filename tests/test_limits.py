@@ -11,7 +11,7 @@ import pytest
 from lfvscan.cli import main
 from lfvscan.pheno.experiments import load_experiments
 from lfvscan.pheno.limits import compute_limits, g_limit, limits_csv, limits_json, provenance, read_limits_csv
-from lfvscan.store.scandata import FAILED
+from lfvscan.schema import FAILED
 from lfvscan.pheno.yields import compute_yields
 
 from _toy_scan import M_TAU, NL_PB2, c_of, toy_scan

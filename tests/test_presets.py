@@ -162,7 +162,7 @@ def test_eq2_recombination_of_a_thesis_store_uses_the_thesis_masses(tmp_path):
     """scan_at_theta(..., "eq2") on a thesis-2024 store weighs the parts with the Eq. (2) couplings of
     docs/physics.md §2.4 for r = m_mu / m_tau = 0.106 / 1.77 (0.05989), not the PDG 0.05946:
     sigma = [(1 - r) sin theta]^2 sigma_S + [(1 + r) cos theta]^2 sigma_P."""
-    from lfvscan.pheno.yields import scan_at_theta
+    from lfvscan.pheno.theta import scan_at_theta
     from lfvscan.scan.engine import run_scan
     from lfvscan.store import load_scan
 

@@ -10,9 +10,9 @@ import pytest
 
 from lfvscan.pheno.flux import MuonFlux
 from lfvscan.pheno.limits import compute_limits, limits_csv, limits_json, read_limits_csv
-from lfvscan.pheno.pipeline import compute_limits_for_store
-from lfvscan.pheno.yields import DEFAULT_Q_MIN, QualityWarning, point_quality
-from lfvscan.store.scandata import FAILED
+from lfvscan.pheno.store_limits import compute_limits_for_store
+from lfvscan.pheno.quality import DEFAULT_Q_MIN, QualityWarning, point_quality
+from lfvscan.schema import FAILED
 
 from _toy_scan import toy_scan
 from lfvscan.physics.presets import PDG_2024
@@ -92,7 +92,7 @@ def test_figure_marks_flagged_points():
     import matplotlib
 
     matplotlib.use("Agg")
-    from lfvscan.plots.figures import fig6_invisible
+    from lfvscan.plots.limit_figures import fig6_invisible
 
     scan = flagged_scan()
     res = compute_limits_for_store(scan, experiments=["hemu"])
@@ -109,7 +109,7 @@ def test_figure_marks_flagged_points():
 def test_cli_limits_options(tmp_path, capsys, monkeypatch):
     """--visible-analysis and --q-min reach the files; a bad --q-min is a one-line usage error."""
     from lfvscan import cli
-    from lfvscan.pheno import pipeline
+    from lfvscan.pheno import store_limits
 
     scan = flagged_scan()
     monkeypatch.setattr("lfvscan.store.load_scan", lambda path: scan)
@@ -124,4 +124,4 @@ def test_cli_limits_options(tmp_path, capsys, monkeypatch):
     assert cli.main(["limits", "STORE", "--experiments", "hemu", "--q-min", "2", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "q_min" in err and "2" in err
-    assert pipeline.DEFAULT_Q_MIN == 1e-3
+    assert store_limits.DEFAULT_Q_MIN == 1e-3

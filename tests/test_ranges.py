@@ -15,7 +15,7 @@ from lfvscan.errors import EXIT_UNCONVERGED, UsageError
 from lfvscan.spec.config import parse_config
 from lfvscan.scan.engine import run_scan
 from lfvscan.store import store_status
-from lfvscan.store.scandata import DONE, FAILED
+from lfvscan.schema import DONE, FAILED
 from lfvscan.util.ranges import ENERGY_GEV, MASS_GEV, N_XBINS, REL_ERR
 from lfvscan.xsec import compute_cell
 
@@ -91,6 +91,16 @@ def test_xsec_unconverged_says_so_in_text_json_and_exit_status(capsys, monkeypat
     d = json.loads(capsys.readouterr().out)
     assert d["converged"] is False and d["requested_rel_err"] == 1e-4
     assert d["sigma_err_pb"] / d["sigma_pb"] > 1e-4 and "NOT CONVERGED" in d["warning"]
+    assert "converged" not in d["meta"]  # stored once, as the result field
+
+
+@pytest.mark.parametrize("rel_err", [0.0, -0.1, 0.5, 5e-5, "abc"])
+def test_compute_cell_states_the_one_rel_err_range(rel_err):
+    """compute_cell checks rel_err once, against util.ranges.REL_ERR, and names that range."""
+    with pytest.raises(ValueError) as info:
+        compute_cell("W", 1000.0, 2.0, rel_err=rel_err)
+    assert str(info.value) == REL_ERR.problem(rel_err)
+    assert "must be in [0.0001, 0.5)" in str(info.value)
 
 
 @pytest.mark.parametrize("cell_fn, word", [(nan_sigma_cell, "sigma_pb = nan"),

@@ -24,7 +24,7 @@ from lfvscan.scan.progress import Progress
 from lfvscan.scan.signals import StopFlag
 from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.store.memory import MemoryStore
-from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED
+from lfvscan.schema import DONE, FAILED, PENDING, SKIPPED
 
 from _scan_cells import cheap_cell
 from _scan_util import UNDER_MPI, memory_results, small_config

@@ -17,8 +17,8 @@ from lfvscan.xsec.result import x_tau_edges
 from lfvscan.spec.config import parse_config
 from lfvscan.scan.engine import cell_seed
 from lfvscan.errors import UsageError
-from lfvscan.schema import CELL_FIELDS, RESULT_FIELDS
-from lfvscan.store import DONE, FAILED, PENDING, SKIPPED, ScanStore, load_scan, open_for_scan, store_status
+from lfvscan.store import ScanStore, load_scan, open_for_scan, store_status
+from lfvscan.schema import CELL_FIELDS, DONE, FAILED, PENDING, RESULT_FIELDS, SKIPPED
 from lfvscan.store.chunks import RowCache, write_chunk
 from lfvscan.store.records import CellRecord
 

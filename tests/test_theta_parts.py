@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from lfvscan.errors import UsageError
-from lfvscan.pheno.yields import scan_at_theta
+from lfvscan.pheno.theta import scan_at_theta
 from lfvscan.schema import DONE, RESULT_FIELDS
 from lfvscan.store.scandata import ScanData
 from lfvscan.xsec import compute_cell
@@ -117,7 +117,7 @@ def test_limits_at_several_thetas_carry_theta(parts_cell):
 
     from lfvscan.cli.limits import parse_thetas
     from lfvscan.pheno.limits import limits_json
-    from lfvscan.pheno.pipeline import compute_limits_for_store
+    from lfvscan.pheno.store_limits import compute_limits_for_store
 
     scan = _scan_of([parts_cell])
     thetas = parse_thetas(["0", "pi/2", "pi/4"])
@@ -135,3 +135,24 @@ def test_limits_at_several_thetas_carry_theta(parts_cell):
     assert "theta" not in json.loads(limits_json(base.limits, base.provenance))["curves"][0]
     with pytest.raises(UsageError, match="--theta"):
         parse_thetas(["pi/x"])
+
+
+def test_recombined_fields_follow_the_schema_relations():
+    """The fields scan_at_theta recombines are derived from the schema's declarations: every total
+    with scalar/pseudoscalar parts, the errors propagated from the parts' errors and covariance, and
+    the errors without stored parts (coherent, incoherent) set to NaN."""
+    from lfvscan.pheno.theta import recombined_fields
+
+    values, errors = recombined_fields()
+    assert [f.name for f in values] == ["sigma_pb", "sigma_coherent_pb", "sigma_incoherent_pb", "dsigma_dlnx_tau_pb"]
+    assert {f.name: (f.parts, f.cov) for f in errors} == {
+        "sigma_err_pb": (("sigma_scalar_err_pb", "sigma_pseudoscalar_err_pb"), "sigma_sp_cov_pb2"),
+        "sigma_coherent_err_pb": (None, None),
+        "sigma_incoherent_err_pb": (None, None),
+        "dsigma_dlnx_tau_err_pb": (("dsigma_dlnx_tau_scalar_err_pb", "dsigma_dlnx_tau_pseudoscalar_err_pb"),
+                                   "dsigma_dlnx_tau_sp_cov_pb2"),
+        "sigma_above_x_err_pb": (("sigma_above_x_scalar_err_pb", "sigma_above_x_pseudoscalar_err_pb"),
+                                 "sigma_above_x_sp_cov_pb2"),
+    }
+    for f in values:
+        assert all(p.endswith(("scalar_pb",)) for p in f.parts)

@@ -12,7 +12,7 @@ import pytest
 from lfvscan.errors import UsageError
 from lfvscan.pheno.experiments import N_REQ_PUBLISHED, load_experiments, published_visible_overrides
 from lfvscan.pheno.limits import compute_limits
-from lfvscan.pheno.pipeline import compute_limits_for_store
+from lfvscan.pheno.store_limits import compute_limits_for_store
 from lfvscan.pheno.yields import curve_yield
 
 from _toy_scan import CTAU, M_TAU, NL_PB2, c_of, toy_scan
@@ -48,7 +48,7 @@ def test_mean_energy_factorised_yield_by_hand(curve, d):
 
 def test_mean_energy_error_is_linear_propagation():
     """Numerical derivative of S_1 S_2 / S_0 with respect to each bin, errors in quadrature."""
-    from lfvscan.pheno.yields import selected_xsec
+    from lfvscan.pheno.acceptance import selected_xsec
 
     E = 1000.0
     scan = toy_scan([E], [10.0], p=0.3, targets=("Pb",), nb=12)

@@ -18,16 +18,11 @@ from scipy.integrate import quad
 from lfvscan.xsec.result import x_tau_edges
 from lfvscan.pheno.experiments import Selection, load_experiments
 from lfvscan.pheno.flux import MuonFlux
-from lfvscan.store.scandata import PENDING
-from lfvscan.pheno.yields import (
-    FluxRangeWarning,
-    IncompleteScanWarning,
-    acceptance_weights,
-    compute_yields,
-    curve_yield,
-    flux_weights,
-    p2_pass,
-)
+from lfvscan.schema import PENDING
+from lfvscan.pheno.acceptance import acceptance_weights, p2_pass
+from lfvscan.pheno.coverage import FluxRangeWarning, IncompleteScanWarning
+from lfvscan.pheno.folding import fold_flux, muons_outside_grid
+from lfvscan.pheno.yields import compute_yields, curve_yield
 
 from _toy_scan import CTAU, M_TAU, NL_PB2, NL_W, REL_ERR, c_of, nl_pb, toy_scan
 from _leptons import PAIR
@@ -176,13 +171,16 @@ def test_flux_folding_with_tau1_cut():
         assert y.n_hat[k] == pytest.approx(hand, rel=5e-3)
 
 
-def test_flux_weights_conserve_muons_inside_grid():
+def test_fold_conserves_muons_inside_grid():
     flux = MuonFlux(np.array([10.0, 100.0]), np.array([100.0, 1000.0]), np.array([1.0, 2.0]), np.array([3.0, 4.0]))
-    weights, below, above = flux_weights(flux, [10.0, 30.0, 1000.0])
-    assert weights.sum() == pytest.approx(10.0, rel=1e-12)  # S = 1 everywhere -> all muons
-    assert below == 0 and above == 0
-    weights, below, above = flux_weights(flux, [100.0, 300.0])
+    grid = [10.0, 30.0, 1000.0]
+    folded = fold_flux(flux, grid, np.ones((3, 1)))
+    assert folded.value[0] == pytest.approx(10.0, rel=1e-12)  # S = 1 everywhere -> all muons
+    assert folded.used.all()
+    assert muons_outside_grid(flux, grid) == (0.0, 0.0)
+    below, above = muons_outside_grid(flux, [100.0, 300.0])
     assert below == pytest.approx(4.0) and above == pytest.approx(6.0 * math.log(10 / 3) / math.log(10))
+    assert fold_flux(flux, [100.0, 300.0], np.ones((2, 1))).value[0] == pytest.approx(6.0 * math.log(3) / math.log(10))
 
 
 def test_flux_skipped_energies_not_required():

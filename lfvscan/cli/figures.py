@@ -58,7 +58,8 @@ def _other_curves(args):
     """LimitCurves of --compare: read from a CSV, or computed from a store with this command's options."""
     import argparse
 
-    from lfvscan.plots.figures import curves_from_csv, curves_from_limits
+    from lfvscan.pheno.limits import curves_from_csv
+    from lfvscan.plots.compare import curves_from_limits
 
     other = Path(args.compare)
     if other.is_file():
@@ -68,19 +69,19 @@ def _other_curves(args):
 
 def run(args) -> int:
     from lfvscan.physics import g2
-    from lfvscan.pheno import overlays as ov
+    from lfvscan.pheno import overlays
     from lfvscan.plots.figures import check_formats, make_all
 
     preset = g2.DEFAULT_G2_PRESET if args.g2_preset is None else args.g2_preset
     nsigma = g2.DEFAULT_NSIGMA if args.nsigma is None else args.nsigma
-    ov.check_g2_preset(preset)
+    overlays.check_g2_preset(preset)
     if args.thetas:
         thetas = tuple(_theta(t) for t in args.thetas)
     elif args.theta:
         thetas = tuple(parse_theta(t) for t in args.theta)
     else:
-        thetas = ov.DEFAULT_THETAS
-    f_eff = ov.DEFAULT_F_EFF if args.f_eff is None else args.f_eff
+        thetas = overlays.DEFAULT_THETAS
+    f_eff = overlays.DEFAULT_F_EFF if args.f_eff is None else args.f_eff
     if not (f_eff > 0 and math.isfinite(f_eff)):
         raise UsageError(f"--f-eff must be positive, got {args.f_eff!r}")
     if not (nsigma > 0 and math.isfinite(nsigma)):
@@ -89,7 +90,7 @@ def run(args) -> int:
         formats = check_formats(args.formats)
     except UsageError as exc:
         raise UsageError(f"--formats: {exc}") from None
-    id_curves = [ov.load_id_curve(p) for p in args.id_curve]
+    id_curves = [overlays.load_id_curve(p) for p in args.id_curve]
     set_labels = _check_compare(args)
     res = compute(args)
     other = _other_curves(args) if set_labels else None
@@ -105,7 +106,7 @@ def run(args) -> int:
         print(f"lfvscan figures: warning: skipped {name}: {why}", file=sys.stderr)
     written = [n for n in figs if n != "_skipped"]
     if set_labels:
-        from lfvscan.plots.figures import curves_from_limits, make_compare
+        from lfvscan.plots.compare import curves_from_limits, make_compare
 
         sets = {set_labels[0]: curves_from_limits(res.limits), set_labels[1]: other}
         written += list(make_compare(sets, out, formats))

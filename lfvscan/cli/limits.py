@@ -83,11 +83,11 @@ def parse_thetas(items, option: str = "--theta"):
 
 
 def compute(args):
-    """Run the pipeline (:func:`lfvscan.pheno.pipeline.compute_limits_for_store`) for the options of
+    """Run the pipeline (:func:`lfvscan.pheno.store_limits.compute_limits_for_store`) for the options of
     ``add_common``; its warnings go to stderr as ``lfvscan <cmd>: warning: ...``.  Writes nothing."""
     from lfvscan.pheno.limits import DEFAULT_N_REQ
-    from lfvscan.pheno.pipeline import compute_limits_for_store
-    from lfvscan.pheno.yields import DEFAULT_Q_MIN
+    from lfvscan.pheno.store_limits import compute_limits_for_store
+    from lfvscan.pheno.quality import DEFAULT_Q_MIN
 
     overrides = parse_overrides(args.overrides)
     out = Path(args.out)

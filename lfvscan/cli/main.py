@@ -4,9 +4,10 @@ Each subcommand lives in its own module under :mod:`lfvscan.cli` exposing
 ``add_parser(subparsers)`` and ``run(args) -> int``.  Only the module of the command being run is
 imported (``lfvscan scan`` does not pay for the plotting or dark-matter imports, in every MPI
 rank); ``lfvscan --help`` imports them all to list them.  Errors in user input raise
-:class:`lfvscan.errors.UsageError` and become one line on stderr with exit status 2; I/O and
-environment failures (``OSError``: disk full, read-only or unwritable path; ``MemoryError``;
-:class:`lfvscan.errors.EnvironmentFailure`) one line with exit status 74 (:mod:`lfvscan.errors`).
+:class:`lfvscan.errors.UsageError` and become one line on stderr with :data:`~lfvscan.errors.EXIT_USAGE`;
+I/O and environment failures (``OSError``: disk full, read-only or unwritable path; ``MemoryError``;
+:class:`lfvscan.errors.EnvironmentFailure`) one line with :data:`~lfvscan.errors.EXIT_IO`.  Every
+``--help`` ends with the exit statuses of its command (:func:`lfvscan.errors.exit_status_help`).
 """
 
 from __future__ import annotations
@@ -17,27 +18,24 @@ import sys
 import warnings
 
 from lfvscan import __version__
-from lfvscan.errors import EXIT_IO, EXIT_USAGE, EnvironmentFailure, UsageError, describe_environment_error
+from lfvscan.errors import (
+    EXIT_IO,
+    EXIT_USAGE,
+    EnvironmentFailure,
+    UsageError,
+    describe_environment_error,
+    exit_status_help,
+)
 
 #: subcommand modules, in the order shown by --help
 COMMANDS = ("model", "xsec", "scan", "run", "status", "limits", "figures", "export", "flux")
 
 
-#: the exit statuses of every command (lfvscan.errors), shown by ``lfvscan --help``
-EXIT_STATUS_HELP = """exit status:
-  0    success
-  1    scan finished with failed cells (rerun to retry them)
-  2    usage error: a bad value, file, config or store, named in one line
-  3    complete, but some results did not reach the requested precision (xsec, scan)
-  74   I/O or environment failure (disk full, read-only or unwritable path, out of memory), one line
-  130/143  interrupted by SIGINT/SIGTERM (rerun to resume)"""
-
-
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line on stderr and exit status 2."""
+    """ArgumentParser whose errors are one line on stderr and exit status :data:`EXIT_USAGE`."""
 
     def error(self, message):  # noqa: D401 - argparse API
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def build_parser(commands: tuple[str, ...] = COMMANDS) -> argparse.ArgumentParser:
@@ -45,7 +43,7 @@ def build_parser(commands: tuple[str, ...] = COMMANDS) -> argparse.ArgumentParse
     parser = _Parser(
         prog="lfvscan",
         description="LFV tau-mu ALP production at TeV muon beams: cross sections, scans, limits (arXiv:2407.15942).",
-        epilog=EXIT_STATUS_HELP,
+        epilog=exit_status_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"lfvscan {__version__}")
@@ -53,6 +51,7 @@ def build_parser(commands: tuple[str, ...] = COMMANDS) -> argparse.ArgumentParse
     for name in commands:
         mod = importlib.import_module(f"lfvscan.cli.{name}")
         p = mod.add_parser(sub)
+        p.epilog = exit_status_help(name)
         p.set_defaults(_run=mod.run)
     return parser
 
@@ -78,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
-        return 2
+        return EXIT_USAGE
     try:
         return int(args._run(args) or 0)
     except UsageError as exc:

@@ -5,7 +5,7 @@ Delta a_mu and the g-2 band, DM annihilation rate and relic bound; docs/physics.
 table with units, or with ``--json`` as one JSON object whose keys carry their units
 (``width_tau_mu_GeV``, ``ctau_m``, ``sigma_v_tau_mu_cm3_s``; dimensionless keys have no suffix);
 non-finite numbers become ``null``.  Invalid values (non-positive or NaN mass, negative coupling,
-...) are one stderr line and exit status 2.
+...) are one stderr line, a usage error (:data:`lfvscan.errors.EXIT_USAGE`).
 """
 
 from __future__ import annotations

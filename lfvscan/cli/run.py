@@ -2,8 +2,9 @@
 
 Under ``mpiexec`` every rank scans; rank 0 then writes ``OUT/limits.csv`` and ``OUT/figures/``.
 Rerunning resumes the scan and rebuilds only what is stale, judged from the store's content hash
-(:mod:`lfvscan.workflow.run`).  Exit status: as ``lfvscan scan`` (0 complete, 1 failed cells, 3 complete but short of precision: limits
-and figures are still made, with the missing cells named; 2 usage error; 128+signal interrupted).
+(:mod:`lfvscan.workflow.run`).  Exit statuses: the scan's (:func:`lfvscan.errors.exit_statuses` of
+``"run"``, the end of ``--help``); after failed cells or cells short of their precision the limits
+and figures are still made, with the missing cells named.
 """
 
 from __future__ import annotations

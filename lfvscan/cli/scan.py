@@ -1,11 +1,8 @@
 """``lfvscan scan CONFIG [--store PATH]``: run or resume a scan (serial, or under mpiexec/srun).
 
-Exit status: 0 every requested cell done; 1 finished with failed cells (rerun to retry while
-attempts < max_attempts); 2 usage error (bad config, store from a different config, MPI
-launched wrongly); 3 every requested cell done but some did not reach the requested rel_err
-within their evaluation budget (stored with converged = false and their honest, larger error);
-74 I/O or environment failure (disk full, read-only store; one line; rerun once fixed);
-128+signal when drained by SIGTERM (143) / SIGINT (130): rerun to resume.
+Exit statuses: :func:`lfvscan.errors.exit_statuses` of ``"scan"`` (the end of ``--help``).  Failed
+cells are retried by a rerun while attempts < max_attempts; a cell short of its requested rel_err
+within its evaluation budget is stored with converged = false and its honest, larger error.
 """
 
 from __future__ import annotations
@@ -21,9 +18,6 @@ def add_parser(sub):
         "scan",
         help="run or resume a scan of the production cross section (MPI-parallel under mpiexec/srun)",
         description=__doc__.split("\n\n")[0],
-        epilog="exit status: 0 complete; 1 failed cells (rerun to retry); 2 usage error; 3 complete but some cells "
-               "short of their requested precision; 74 I/O or environment failure (disk full, read-only store); "
-               "130/143 interrupted (rerun to resume)",
     )
     add_scan_options(p)
     return p

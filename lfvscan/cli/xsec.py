@@ -1,10 +1,10 @@
 """``lfvscan xsec``: the exact mu N -> tau N a cross section of one cell (docs/physics.md §7).
 
 Inputs must lie in their validity ranges (docs/physics.md §7.11): energy [2, 1e7] GeV, mass
-[1e-6, 1e4] GeV, rel-err [1e-4, 0.5), n-xbins [1, 1000].  Exit status: 0 result at the requested
-precision; 2 usage error (a value outside its range names the value and the range); 3 the result
-did not reach the requested precision within the evaluation budget (printed with its honest,
-larger error and a warning; JSON ``"converged": false``).
+[1e-6, 1e4] GeV, rel-err [1e-4, 0.5), n-xbins [1, 1000].  Exit statuses:
+:func:`lfvscan.errors.exit_statuses` of ``"xsec"`` (the end of ``--help``); a value outside its
+range names the value and the range; a result short of the requested precision within the
+evaluation budget is printed with its honest, larger error and a warning (JSON ``"converged": false``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ HELP = "cross section sigma(mu N -> tau N a) for g = 1 at one (target, energy, m
 
 
 def add_parser(sub):
-    p = sub.add_parser("xsec", help=HELP, description=HELP,
-                       epilog="exit status: 0 converged, 2 usage error (value outside its validity range), "
-                              "3 requested precision not reached (result printed with its larger error)")
+    p = sub.add_parser("xsec", help=HELP, description=HELP)
     p.add_argument("--target", required=True, metavar="NAME", help="target nucleus: Pb or W")
     p.add_argument("--energy", required=True, type=float, metavar="GEV", help="muon beam energy [GeV], in [2, 1e7]")
     p.add_argument("--mass", required=True, type=float, metavar="GEV", help="ALP mass [GeV], in [1e-6, 1e4]")

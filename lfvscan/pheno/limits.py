@@ -229,7 +229,7 @@ def summary_columns(masses_GeV, wanted_GeV=SUMMARY_MASSES_GEV) -> list[int]:
     return sorted({int(np.argmin(np.abs(np.log(masses / v)))) for v in wanted_GeV})
 
 
-#: text columns read back per point (``quality`` is absent from CSVs written before it existed)
+#: text columns read back per point (``quality`` may be absent from a CSV)
 TEXT_COLUMNS = ("scenario", "quality")
 
 
@@ -268,3 +268,23 @@ def read_limits_header(path) -> dict[str, str]:
                 k, v = ln[2:].split(": ", 1)
                 out[k] = v
     return out
+
+
+@dataclass(frozen=True)
+class LimitCurve:
+    """One limit curve of a result set: ``key`` "experiment/curve", ``scenario`` (invisible |
+    visible), legend ``label``, ``masses_GeV`` [GeV], ``g_lim`` and its MC error ``g_lim_err`` [1]."""
+
+    key: str
+    scenario: str
+    label: str
+    masses_GeV: np.ndarray
+    g_lim: np.ndarray
+    g_lim_err: np.ndarray
+
+
+def curves_from_csv(path) -> list[LimitCurve]:
+    """:class:`LimitCurve` of every curve in a limits CSV written by ``lfvscan limits`` / ``run``
+    (labelled by their key "experiment/curve", the CSV has no legend labels)."""
+    return [LimitCurve(k, d["scenario"][0], k, d["mass_GeV"], d["g_lim"], d["g_lim_err"])
+            for k, d in read_limits_csv(path).items()]

@@ -18,6 +18,8 @@ functions of a -> tau mu take the :class:`~lfvscan.physics.leptons.LeptonPair` `
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lfvscan.physics.decays import kallen
@@ -160,3 +162,37 @@ def p_muon_energy_below(E_tau, E_max, *, tau: Lepton):
     """
     E = _tau_energy(E_tau, tau.mass)
     return tau_to_mu_cdf(np.asarray(E_max, dtype=float) / E)
+
+
+def tau2_lambda_distribution(energy_GeV: float, mass_GeV: float, x_tau_edges, dsigma_dlnx_tau, lam_edges_cm,
+                             n_sub: int = 16, *, pair: LeptonPair):
+    """(1/sigma) dsigma/dln lambda of the tau from a -> tau mu (docs/physics.md §8.3) for a beam of
+    ``energy_GeV`` and an ALP of ``mass_GeV``, from the conversion tau's distribution
+    ``dsigma_dlnx_tau`` [any unit] on ``x_tau_edges``: each x_tau bin (E_a = E (1 - x_tau)) is split
+    into ``n_sub`` log sub-bins; the tau (``pair.final``) energy is flat on [E_-, E_+] and
+    lambda = beta gamma c tau.
+    Returns values per ln-lambda bin of ``lam_edges_cm`` [cm]."""
+    E = float(energy_GeV)
+    m = float(mass_GeV)
+    edges = np.asarray(x_tau_edges, dtype=float)
+    h = np.asarray(dsigma_dlnx_tau, dtype=float)
+    u = np.log(edges)
+    u_max = math.log(1 - m / E)
+    lo, hi = u[:-1], np.minimum(u[1:], u_max)
+    ok = hi > lo
+    w_bin = h * np.diff(u)  # sigma per bin, spread over its physical part
+    frac = (np.arange(n_sub) + 0.5) / n_sub
+    us = lo[ok, None] + (hi - lo)[ok, None] * frac
+    ws = np.repeat(w_bin[ok, None] / n_sub, n_sub, axis=1)
+    E_a = E * (1 - np.exp(us))
+    e_lo, e_hi = tau2_energy_bounds(E_a.ravel(), m, pair=pair)
+    lam_edges = np.asarray(lam_edges_cm, float)
+    E_edges = e_cut_GeV(lam_edges, tau=pair.final)  # tau energy whose mean decay length is the edge
+    width = (e_hi - e_lo)[:, None]
+    ov_ = np.clip(np.minimum(e_hi[:, None], E_edges[None, 1:]) - np.maximum(e_lo[:, None], E_edges[None, :-1]), 0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = np.where(width > 0, ov_ / width, 0.0)
+    f = np.nan_to_num(f)
+    content = np.sum(ws.ravel()[:, None] * f, axis=0)
+    total = np.sum(ws)
+    return content / total / np.diff(np.log(lam_edges))

@@ -41,12 +41,21 @@ import traceback
 import warnings
 from dataclasses import dataclass, field
 
-from lfvscan.errors import EXIT_IO, EXIT_UNCONVERGED, UsageError, describe_environment_error
+from lfvscan.errors import (
+    EXIT_FAILED_CELLS,
+    EXIT_IO,
+    EXIT_OK,
+    EXIT_RANK_LOST,
+    EXIT_UNCONVERGED,
+    EXIT_USAGE,
+    UsageError,
+    describe_environment_error,
+)
 from lfvscan.scan.attribution import retire_suspects, settle
 from lfvscan.scan.cells import CellFn, compute_task, resolve_cell_fn
 from lfvscan.spec.config import ScanConfig, check_same_physics
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
-from lfvscan.scan.mpi import EXIT_RANK_LOST, RankLost, get_world, launch_problem, run_rank0, run_worker
+from lfvscan.scan.mpi import RankLost, get_world, launch_problem, run_rank0, run_worker
 from lfvscan.scan.plan import Isolation, cell_seed, plan_tasks
 from lfvscan.scan.progress import Progress
 from lfvscan.scan.signals import StopFlag, install_signal_handlers
@@ -54,8 +63,6 @@ from lfvscan.store.backend import ScanBackend
 from lfvscan.store.scandata import DONE, FAILED, PENDING
 
 __all__ = ["EXIT_FAILED_CELLS", "EXIT_OK", "EXIT_RANK_LOST", "ScanOutcome", "StopFlag", "cell_seed", "main_scan", "run_scan"]
-
-EXIT_OK, EXIT_FAILED_CELLS = 0, 1
 
 
 @dataclass
@@ -105,7 +112,7 @@ def run_scan(
     if error is not None:
         if rank == 0:
             raise UsageError(error)
-        return ScanOutcome(exit_code=2, message=error)
+        return ScanOutcome(exit_code=EXIT_USAGE, message=error)
     if rank != 0:
         n = run_worker(comm, config, cell_fn, stop)
         code = 128 + stop.signum if stop.is_set() else EXIT_OK

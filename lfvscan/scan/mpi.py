@@ -31,7 +31,7 @@
   job.  A worker that stops answering without dying (a hung node, ``kill -STOP``, a cell stuck
   in C code) is *lost*: rank 0 counts the time since its last message while it holds cells, and
   past :func:`liveness_timeout_s` it stops handing out cells, writes what it has, prints why and
-  ends the job with :data:`EXIT_RANK_LOST` (``main_scan`` aborts the MPI job); rerunning resumes.
+  ends the job with :data:`lfvscan.errors.EXIT_RANK_LOST` (``main_scan`` aborts the MPI job); rerunning resumes.
   The same happens when receiving from a worker fails (it died in the middle of a message): the
   job usually ends by mpiexec first, with the dead rank's status; if rank 0 sees it first, 75.
 
@@ -70,8 +70,6 @@ SWITCH_INTERVAL_S = 0.0005  #: GIL switch interval on rank 0 while its service t
 #: without a cell wall limit; before any cell has finished, that upper bound
 LIVENESS_FACTOR, LIVENESS_MIN_S, LIVENESS_MAX_S = 10.0, 60.0, 3600.0
 LIVENESS_CHECK_S = 0.5  #: how often rank 0 checks its workers' silence [s]
-#: exit status of a job ended because a rank fell silent (EX_TEMPFAIL: rerun to resume)
-EXIT_RANK_LOST = 75
 
 
 class RankLost(RuntimeError):

@@ -5,7 +5,7 @@ Three stages, each rebuilt only when stale:
 1. **scan**: :func:`lfvscan.scan.engine.main_scan` on every rank (serial, or MPI master/worker
    under ``mpiexec``); it resumes a store that exists (done cells are skipped), so rerunning costs
    one look at the store when it is complete.  Only rank 0 goes on.
-2. **limits** -> ``OUT/limits.csv`` (:func:`lfvscan.pheno.pipeline.compute_limits_for_store`,
+2. **limits** -> ``OUT/limits.csv`` (:func:`lfvscan.pheno.store_limits.compute_limits_for_store`,
    docs/physics.md §10).  Stale unless the CSV's provenance holds the current *limits key*.
 3. **figures** -> ``OUT/figures/*.{pdf,png}`` (:func:`lfvscan.plots.figures.make_all`) with
    ``OUT/figures/figures.json`` (provenance, list of files).  Stale unless that manifest holds the
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan import __version__
-from lfvscan.errors import EXIT_UNCONVERGED
+from lfvscan.errors import EXIT_FAILED_CELLS, EXIT_OK, EXIT_UNCONVERGED
 from lfvscan.pheno.limits import (
     DEFAULT_N_REQ, SUMMARY_MASSES_GEV, check_n_req, read_limits_csv, read_limits_header, scan_hash, summary_columns,
 )
@@ -105,12 +105,12 @@ def _sha256_json(obj) -> str:
 
 def limits_key(content_sha256: str, options: RunOptions) -> str:
     """Key of the limits: store content, experiments (after overrides), flux files, N_req, version."""
-    from lfvscan.pheno import experiments as ex
-    from lfvscan.pheno.pipeline import flux_provenance
+    from lfvscan.pheno import experiments
+    from lfvscan.pheno.store_limits import flux_provenance
 
-    exps = ex.select(ex.load_experiments(options.experiments_config, options.overrides), options.experiments)
+    exps = experiments.select(experiments.load_experiments(options.experiments_config, options.overrides), options.experiments)
     return _sha256_json({
-        "store": content_sha256, "experiments": ex.config_hash(exps), "selected": options.experiments,
+        "store": content_sha256, "experiments": experiments.config_hash(exps), "selected": options.experiments,
         "flux": {k: v["sha256"] for k, v in flux_provenance(exps, options.flux).items()},
         "n_req": check_n_req(options.n_req), "lfvscan": __version__,
     })
@@ -146,11 +146,11 @@ def figures_stale_reason(fig_dir: Path, key: str) -> str | None:
 def check_options(options: RunOptions) -> None:
     """Raise :class:`~lfvscan.errors.UsageError` for bad limit settings (unknown experiment, bad
     ``--set``, unreadable flux file, N_req) before the scan, not after hours of it."""
-    from lfvscan.pheno import experiments as ex
+    from lfvscan.pheno import experiments
     from lfvscan.pheno.flux import load_flux
 
     check_n_req(options.n_req)
-    ex.select(ex.load_experiments(options.experiments_config, options.overrides), options.experiments)
+    experiments.select(experiments.load_experiments(options.experiments_config, options.overrides), options.experiments)
     if options.flux:
         load_flux(options.flux)
 
@@ -183,12 +183,12 @@ def run_pipeline(config, config_text: str, store: str | Path, out: str | Path, o
                      progress_interval_s=options.progress_interval_s, max_attempts=options.max_attempts)
     if rank != 0:
         return RunResult(code, stages, rank=rank)
-    state = {0: "complete", 1: "finished with failed or pending cells",
+    state = {EXIT_OK: "complete", EXIT_FAILED_CELLS: "finished with failed or pending cells",
              EXIT_UNCONVERGED: "complete, some cells short of their requested precision"}.get(
         code, f"stopped (exit status {code})")
     secs = progress.done("scan", state)
     stages.append(StageResult("scan", state, "", secs))
-    if code not in (0, 1, EXIT_UNCONVERGED):  # interrupted or refused: nothing to post-process
+    if code not in (EXIT_OK, EXIT_FAILED_CELLS, EXIT_UNCONVERGED):  # interrupted or refused: nothing to post-process
         return RunResult(code, stages)
 
     from lfvscan.store import load_scan
@@ -212,7 +212,7 @@ def run_pipeline(config, config_text: str, store: str | Path, out: str | Path, o
 
 
 def _compute_limits(scan, store, options: RunOptions, command):
-    from lfvscan.pheno.pipeline import compute_limits_for_store
+    from lfvscan.pheno.store_limits import compute_limits_for_store
 
     res = compute_limits_for_store(
         scan, experiments=options.experiments, experiments_config=options.experiments_config,

@@ -40,7 +40,6 @@ from lfvscan.xsec.integrand import (
     THETA_A_MIN,
     CellPhysics,
     _check_positive_finite,
-    _check_rel_err,
     cell_physics,
     integrand_parts,
     integrand_points,
@@ -74,7 +73,7 @@ class VegasSettings:
     n_final_max: int = 60  #: maximum number of final iterations
     #: evaluation budget per cell; reached only within ~1e-5 of the kinematic edge m_a^max, where the
     #: phase space is a sliver and sigma ~ 1e-12 of typical values; the result then has
-    #: ``meta["converged"] = False`` and its (honest, larger) error
+    #: ``converged = False`` and its (honest, larger) error
     max_neval_total: int = 3_000_000
     alpha: float = 0.5  #: vegas grid damping
     maxinc_axis: int = 300  #: vegas map increments per axis
@@ -249,7 +248,7 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     seed gives a bit-identical result.  Closed cells (:func:`is_open` false) return zeros with
     ``closed=True`` without integrating.  ``dsigma_dlnx_tau_pb`` is on ``x_tau_edges(E, n_xbins,
     m_final)`` (x_tau = E_final/E from m_final/E to 1); its sum times the bin width
-    ``ln(E/m_final)/n_xbins`` is sigma_total.  ``meta["converged"]`` is False when the evaluation
+    ``ln(E/m_final)/n_xbins`` is sigma_total.  ``converged`` is False when the evaluation
     budget (``settings.max_neval_total``) ran out before ``rel_err`` (and the tails' targets) were
     reached.  See the module docstring for method and errors.
     """
@@ -260,14 +259,13 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     ff = pre.form_factors(ff)
     E = _check_positive_finite("energy_GeV", energy_GeV)
     m = _check_positive_finite("mass_GeV", mass_GeV)
-    rel = _check_rel_err(rel_err)
     check_convention(convention)
     if not math.isfinite(float(theta)):
         raise ValueError(f"theta must be finite, got {theta!r}")
     # validity ranges (docs/physics.md §7.11): outside them the result would not be right
     ENERGY_GEV.check(E)
     MASS_GEV.check(m)
-    REL_ERR.check(rel)
+    rel = REL_ERR.check(rel_err)
     n_xbins = int(N_XBINS.check(n_xbins))
     edges = x_tau_edges(E, n_xbins, pair.final.mass)
     if not is_open(tgt, E, m, ff, pair=pair):
@@ -374,7 +372,7 @@ def _cell_result(target_name: str, edges, theta, convention, cp: CellPhysics, ru
                  dsigma_dlnx_tau_sp_cov_pb2=bv[2].copy(),
                  sigma_above_x_scalar_err_pb=sd(tv[0]), sigma_above_x_pseudoscalar_err_pb=sd(tv[1]),
                  sigma_above_x_sp_cov_pb2=tv[2].copy())
-    meta = {"converged": run.converged, "n_final_iterations": len(run.iters),
+    meta = {"n_final_iterations": len(run.iters),
             "neval_per_final_iteration": run.neval_per_final, "theta_a_min": cp.theta_a_min,
             "error_scale_factor": s_factor, "sigma_err_vegas_pb": float(err[0] / s_factor)}
     return CellResult(target=target_name, energy_GeV=cp.E, mass_GeV=cp.m_a, chi2_dof=chi2_dof, Q=q,

@@ -60,16 +60,6 @@ def _check_positive_finite(name, value) -> float:
     return float(positive(name, value))
 
 
-def _check_rel_err(rel_err):
-    try:
-        v = float(rel_err)
-    except (TypeError, ValueError):
-        raise ValueError(f"rel_err must be a number, got {rel_err!r}") from None
-    if not (0.0 < v < 0.5):
-        raise ValueError(f"rel_err must be in (0, 0.5), got {rel_err!r}")
-    return v
-
-
 # ------------------------------------------------------------------------------------ integrand
 
 @dataclass(frozen=True)

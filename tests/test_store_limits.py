@@ -1,4 +1,4 @@
-"""The scan -> yields -> limits pipeline as a library call (lfvscan.pheno.pipeline), on the toy scan
+"""The scan -> yields -> limits pipeline as a library call (lfvscan.pheno.store_limits), on the toy scan
 of _toy_scan.py: the same numbers as the CLI's limits.csv, warnings returned (not printed)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from lfvscan.cli import main
 from lfvscan.errors import UsageError
 from lfvscan.pheno.limits import limits_csv, limits_json, read_limits_csv
-from lfvscan.pheno.pipeline import LimitsResult, compute_limits_for_store, flux_provenance
-from lfvscan.store.scandata import FAILED
+from lfvscan.pheno.store_limits import LimitsResult, compute_limits_for_store, flux_provenance
+from lfvscan.schema import FAILED
 
 from _toy_scan import toy_scan
 

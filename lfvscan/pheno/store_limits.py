@@ -1,8 +1,9 @@
-"""Scan store -> yields -> limits in one call, as ``lfvscan limits`` and ``lfvscan figures`` do it.
+"""The limits of a scan store: store -> yields -> limits in one call, as ``lfvscan limits`` and
+``lfvscan figures`` do it (``lfvscan run``'s whole workflow is :mod:`lfvscan.workflow.run`).
 
 ::
 
-    from lfvscan.pheno.pipeline import compute_limits_for_store
+    from lfvscan.pheno.store_limits import compute_limits_for_store
 
     res = compute_limits_for_store("demo.zarr", experiments=["hemu"], n_req=2.3)
     for w in res.warnings:          # incomplete scan, flux outside the scanned range, ...
@@ -23,10 +24,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lfvscan.errors import UsageError
-from lfvscan.pheno import experiments as ex
+from lfvscan.pheno.experiments import Experiment, load_experiments, published_visible_overrides, select
 from lfvscan.pheno.flux import load_flux
 from lfvscan.pheno.limits import DEFAULT_N_REQ, CurveLimit, check_n_req, compute_limits, provenance
-from lfvscan.pheno.yields import DEFAULT_Q_MIN, CurveYield, compute_yields, covered_experiments, scan_at_theta
+from lfvscan.pheno.coverage import covered_experiments
+from lfvscan.pheno.quality import DEFAULT_Q_MIN
+from lfvscan.pheno.theta import scan_at_theta
+from lfvscan.pheno.yields import CurveYield, compute_yields
 from lfvscan.store.scandata import ScanData
 
 
@@ -42,7 +46,7 @@ class LimitsResult:
     """
 
     scan: ScanData
-    experiments: dict[str, ex.Experiment]
+    experiments: dict[str, Experiment]
     yields: list[CurveYield]
     limits: list[CurveLimit]
     provenance: dict
@@ -50,7 +54,7 @@ class LimitsResult:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def flux_provenance(experiments: dict[str, ex.Experiment], flux_path: str | Path | None = None) -> dict:
+def flux_provenance(experiments: dict[str, Experiment], flux_path: str | Path | None = None) -> dict:
     """{experiment: {"path", "sha256"}} of the flux file each flux-beam experiment uses
     (``flux_path`` overrides the experiments' own ``flux_file``)."""
     out = {}
@@ -89,7 +93,7 @@ def compute_limits_for_store(
     or ``"published"`` (every visible curve gets :data:`lfvscan.pheno.experiments.PUBLISHED_VISIBLE`:
     factorised mean-energy tau_2 acceptance and N_req = 2.44, docs/physics.md §10.3; explicit
     ``overrides`` win); ``q_min``: cells with vegas Q below it flag their points "low_Q" (every
-    point carries a quality flag, :func:`lfvscan.pheno.yields.point_quality`).  Nothing is written.
+    point carries a quality flag, :func:`lfvscan.pheno.quality.point_quality`).  Nothing is written.
     """
     n_req = check_n_req(n_req)
     if not (isinstance(q_min, (int, float)) and 0 <= q_min < 1):
@@ -98,9 +102,9 @@ def compute_limits_for_store(
     if visible_analysis not in ("exact", "published"):
         raise UsageError(f"visible_analysis must be 'exact' or 'published', got {visible_analysis!r}")
     if visible_analysis == "published":
-        published = ex.published_visible_overrides(ex.load_experiments(experiments_config, overrides))
+        published = published_visible_overrides(load_experiments(experiments_config, overrides))
         overrides = {**published, **overrides}
-    exps = ex.select(ex.load_experiments(experiments_config, overrides), experiments)
+    exps = select(load_experiments(experiments_config, overrides), experiments)
     muon_flux = load_flux(flux) if flux else None
     if isinstance(store_or_scan, ScanData):
         scan, store_path, what = store_or_scan, None, "the scan"

@@ -1,0 +1,131 @@
+"""Figures of the cross sections a scan stores (docs/physics.md §11): Fig. 3 (coherent and
+diffractive parts) and Fig. 5 (decay-length distributions of the two taus)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lfvscan.physics import taudecay
+from lfvscan.pheno.scanphysics import scan_lepton_pair
+from lfvscan.schema import DONE
+from lfvscan.store.scandata import ScanData
+from lfvscan.plots.style import MA_LABEL, mass_ticks, new_axes, pick_nearest
+
+
+def fig3_vs_mass(scan: ScanData, target: str = "Pb", energies=None, ax=None):
+    """Coherent (elastic, ∝ Z²) and diffractive (inelastic, ∝ Z) sigma_hat [pb] vs m_a at a few
+    beam energies (alternative layout of Fig. 3)."""
+    fig, ax = new_axes(ax)
+    t = scan.target_index(target)
+    done_E = [e for j, e in enumerate(scan.energies_GeV) if np.any(scan.status[t, j] == DONE)]
+    energies = pick_nearest(done_E, (160.0, 1000.0, 4000.0), 3) if energies is None else energies
+    for n, E in enumerate(energies):
+        j = scan.energy_index(E)
+        ok = (scan.status[t, j] == DONE) & ~scan.closed[t, j]
+        m = scan.masses_GeV[ok]
+        ax.plot(m, scan.sigma_coherent_pb[t, j][ok], "-", color=f"C{n}", marker="o", ms=3,
+                label=f"coherent, E = {E:.4g} GeV")
+        ax.plot(m, scan.sigma_incoherent_pb[t, j][ok], "--", color=f"C{n}", marker="s", ms=3,
+                label=f"diffractive, E = {E:.4g} GeV")
+    ax.set_yscale("log")
+    ax.set_xscale("log")
+    mass_ticks(ax)
+    ax.set_xlabel(MA_LABEL)
+    ax.set_ylabel(r"$\hat\sigma(\mu N\to\tau N a)$ [pb]  ($g=1$)")
+    ax.set_title(f"{target}: coherent vs diffractive contributions", fontsize=10)
+    ax.legend(fontsize=7)
+    return fig, ax
+
+
+def fig3_coherent_diffractive(scan: ScanData, target: str | None = None, masses=None, ax=None):
+    """Fig. 3: coherent (elastic, ∝ Z²) and diffractive (inelastic, ∝ Z) sigma_hat [pb] vs the muon
+    energy for two ALP masses (the paper: "for ALP masses [stripped] and [stripped]", [U] values;
+    default the scanned masses nearest 2 and 10 GeV).  ``target`` None: the target with the most
+    computed energies (W in configs/paper.toml).  :func:`fig3_vs_mass` gives the other layout."""
+    fig, ax = new_axes(ax)
+    if target is None:
+        counts = [np.sum(np.any(scan.status[i] == DONE, axis=-1)) for i in range(len(scan.targets))]
+        target = scan.targets[int(np.argmax(counts))]
+    t = scan.target_index(target)
+    masses = pick_nearest(scan.masses_GeV, (2.0, 10.0), 2) if masses is None else masses
+    for n, m in enumerate(masses):
+        k = int(np.argmin(np.abs(scan.masses_GeV - m)))
+        ok = (scan.status[t, :, k] == DONE) & ~scan.closed[t, :, k]
+        order = np.argsort(scan.energies_GeV[ok])
+        E = scan.energies_GeV[ok][order]
+        ax.plot(E, scan.sigma_coherent_pb[t, ok, k][order], "-", color=f"C{n}", marker="o", ms=3,
+                label=f"coherent, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
+        ax.plot(E, scan.sigma_incoherent_pb[t, ok, k][order], "--", color=f"C{n}", marker="s", ms=3,
+                label=f"diffractive, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
+    ax.set_yscale("log")
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$E_\mu$ [GeV]")
+    ax.set_ylabel(r"$\hat\sigma(\mu N\to\tau N a)$ [pb]  ($g=1$)")
+    ax.set_title(f"{target}: coherent vs diffractive contributions", fontsize=10)
+    ax.legend(fontsize=7)
+    return fig, ax
+
+
+def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res_cm: float = 0.2, ax=None):
+    """Fig. 5 left: (1/sigma) dsigma/dln lambda of the conversion tau, lambda = x_tau E c tau / m_tau
+    (docs/physics.md §11), for several E and m_a, with the band lambda < ``res_cm``; the tau of the
+    scan's physics preset."""
+    fig, ax = new_axes(ax)
+    tau = scan_lepton_pair(scan).final
+    t = scan.target_index(target)
+    done_E = [e for j, e in enumerate(scan.energies_GeV) if np.any(scan.status[t, j] == DONE)]
+    energies = pick_nearest(done_E, (160.0, 1000.0, 3000.0), 3) if energies is None else energies
+    masses = pick_nearest(scan.masses_GeV, (2.0, 10.0), 2) if masses is None else masses
+    styles = ["-", "--", ":", "-."]
+    for n, E in enumerate(energies):
+        j = scan.energy_index(E)
+        edges = scan.x_tau_edges[j]
+        for q, m in enumerate(masses):
+            k = int(np.argmin(np.abs(scan.masses_GeV - m)))
+            if scan.status[t, j, k] != DONE or scan.closed[t, j, k] or scan.sigma_pb[t, j, k] <= 0:
+                continue
+            h = scan.dsigma_dlnx_tau_pb[t, j, k]
+            norm = np.sum(h * np.diff(np.log(edges)))
+            lam = edges * E * tau.ctau_cm / tau.mass
+            ax.stairs(h / norm, lam, color=f"C{n}", ls=styles[q % 4], lw=1.5,
+                      label=f"E = {E:.4g} GeV, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
+    ax.axvspan(1e-5, res_cm, color="0.8", alpha=0.6, label=f"λ < {res_cm * 10:g} mm (FASERν2 resolution)")
+    ax.set_xscale("log")
+    ax.set_xlim(1e-3, 1e2)
+    ax.set_xlabel(r"$\lambda_{\tau_1} = x_\tau E\, c\tau_\tau/m_\tau$ [cm]")
+    ax.set_ylabel(r"$(1/\sigma)\, d\sigma/d\ln\lambda_{\tau_1}$")
+    ax.set_title(f"conversion τ ({target})", fontsize=10)
+    ax.legend(fontsize=7)
+    return fig, ax
+
+
+def fig5_tau2(scan: ScanData, target: str = "Pb", energy: float = 1000.0, masses=None,
+              res_cm=(2.0, 0.2), ax=None):
+    """Fig. 5 right: lambda distribution of the tau from the ALP decay at ``energy``, light and
+    heavy ALP, with the 2 cm and 2 mm resolution bands (docs/physics.md §8.3, §11)."""
+    fig, ax = new_axes(ax)
+    pair = scan_lepton_pair(scan)
+    tau = pair.final
+    t = scan.target_index(target)
+    j = scan.energy_index(energy)
+    ok = (scan.status[t, j] == DONE) & ~scan.closed[t, j] & (scan.masses_GeV > tau.mass + 0.2)
+    cand = scan.masses_GeV[ok]
+    masses = pick_nearest(cand, (3.0, 20.0), 2) if masses is None else masses
+    lam_edges = np.geomspace(1e-3, 20.0, 81)
+    for n, m in enumerate(masses):
+        k = int(np.argmin(np.abs(scan.masses_GeV - m)))
+        d = taudecay.tau2_lambda_distribution(energy, scan.masses_GeV[k], scan.x_tau_edges[j],
+                                              scan.dsigma_dlnx_tau_pb[t, j, k], lam_edges, pair=pair)
+        kind = "light" if n == 0 else "heavy"
+        ax.stairs(d, lam_edges, color=f"C{n}", lw=1.5, label=f"{kind} ALP, $m_a$ = {scan.masses_GeV[k]:.3g} GeV, E = {energy:g} GeV")
+    for q, r in enumerate(sorted(res_cm, reverse=True)):
+        lab = f"λ < {r:g} cm" if r >= 1 else f"λ < {r * 10:g} mm"
+        ax.axvspan(1e-4, r, color="0.5", alpha=0.2 + 0.15 * q, label=f"{lab} (resolution)")
+    ax.axvline(energy * tau.ctau_cm / tau.mass, color="k", lw=0.8, ls=":", label=r"$E_a c\tau_\tau/m_\tau$ at $E_a=E$")
+    ax.set_xscale("log")
+    ax.set_xlim(lam_edges[0], lam_edges[-1])
+    ax.set_xlabel(r"$\lambda_{\tau_2}$ [cm]")
+    ax.set_ylabel(r"$(1/\sigma)\, d\sigma/d\ln\lambda_{\tau_2}$")
+    ax.set_title(f"τ from a → τμ ({target}, E = {energy:g} GeV)", fontsize=10)
+    ax.legend(fontsize=7)
+    return fig, ax
