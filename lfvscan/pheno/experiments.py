@@ -162,7 +162,7 @@ class Experiment:
         return d
 
 
-def _num(where: str, key: str, value, *, allow_none=False):
+def _positive_number(where: str, key: str, value, *, allow_none=False):
     """A positive finite number from the TOML (UsageError naming ``where``, ``key`` and the value)."""
     if value is None and allow_none:
         return None
@@ -192,19 +192,19 @@ def _build_curve(exp_name: str, raw: dict) -> Selection:
     ntag = raw.get("n_tau_tagged", 1 if scen == "invisible" else 2)
     if ntag not in (1, 2) or isinstance(ntag, bool):
         raise UsageError(f"{where}: n_tau_tagged must be 1 or 2, got {ntag!r}")
-    alp_br = _num(where, "alp_br", raw.get("alp_br", 1.0))
+    alp_br = _positive_number(where, "alp_br", raw.get("alp_br", 1.0))
     if alp_br > 1:
         raise UsageError(f"{where}: alp_br must be <= 1, got {alp_br!r}")
-    eff = _num(where, "efficiency", raw.get("efficiency", 1.0))
+    eff = _positive_number(where, "efficiency", raw.get("efficiency", 1.0))
     if eff > 1:
         raise UsageError(f"{where}: efficiency must be <= 1, got {eff!r}")
     acc = raw.get("acceptance", "mean")
     if acc not in ACCEPTANCES:
         raise UsageError(f"{where}: acceptance must be one of {ACCEPTANCES}, got {acc!r}")
-    mu_max = _num(where, "muon_energy_max_GeV", raw.get("muon_energy_max_GeV"), allow_none=True)
+    mu_max = _positive_number(where, "muon_energy_max_GeV", raw.get("muon_energy_max_GeV"), allow_none=True)
     if mu_max is not None and not (mode == "mu" and scen == "invisible"):
         raise UsageError(f"{where}: muon_energy_max_GeV needs tau_mode = 'mu' and the invisible scenario")
-    res2 = _num(where, "res_tau2_cm", raw.get("res_tau2_cm"), allow_none=True)
+    res2 = _positive_number(where, "res_tau2_cm", raw.get("res_tau2_cm"), allow_none=True)
     if res2 is not None and scen != "visible":
         raise UsageError(f"{where}: res_tau2_cm only applies to the visible scenario (tau from a -> tau mu)")
     tau2_acc = raw.get("tau2_acceptance", "correlated")
@@ -212,7 +212,7 @@ def _build_curve(exp_name: str, raw: dict) -> Selection:
         raise UsageError(f"{where}: tau2_acceptance must be one of {TAU2_ACCEPTANCES}, got {tau2_acc!r}")
     if tau2_acc == "mean-energy" and (scen != "visible" or acc != "mean"):
         raise UsageError(f"{where}: tau2_acceptance = 'mean-energy' needs the visible scenario and acceptance = 'mean'")
-    n_req = _num(where, "n_req", raw.get("n_req"), allow_none=True)
+    n_req = _positive_number(where, "n_req", raw.get("n_req"), allow_none=True)
     if n_req is not None and not n_req > 0:
         raise UsageError(f"{where}: n_req must be positive, got {n_req!r}")
     return Selection(
@@ -222,10 +222,10 @@ def _build_curve(exp_name: str, raw: dict) -> Selection:
         alp_br=alp_br,
         tau_mode=mode,
         n_tau_tagged=int(ntag),
-        res_tau1_cm=_num(where, "res_tau1_cm", raw.get("res_tau1_cm"), allow_none=True),
+        res_tau1_cm=_positive_number(where, "res_tau1_cm", raw.get("res_tau1_cm"), allow_none=True),
         res_tau2_cm=res2,
         efficiency=eff,
-        n_mu=_num(where, "n_mu", raw.get("n_mu"), allow_none=True),
+        n_mu=_positive_number(where, "n_mu", raw.get("n_mu"), allow_none=True),
         drawn=bool(raw.get("drawn", True)),
         acceptance=acc,
         muon_energy_max_GeV=mu_max,
@@ -248,10 +248,10 @@ def _build_experiment(name: str, raw: dict, source: str) -> Experiment:
     if ("length_cm" in raw) == ("length_X0" in raw):
         raise UsageError(f"{where}: give exactly one of length_cm, length_X0")
     if "length_cm" in raw:
-        length = _num(where, "length_cm", raw["length_cm"])
+        length = _positive_number(where, "length_cm", raw["length_cm"])
     else:
         try:
-            length = _num(where, "length_X0", raw["length_X0"]) * target.X0_cm
+            length = _positive_number(where, "length_X0", raw["length_X0"]) * target.X0_cm
         except ValueError as exc:
             raise UsageError(f"{where}: length_X0 given but {exc}") from None
     beam = raw.get("beam", "mono")
@@ -259,13 +259,13 @@ def _build_experiment(name: str, raw: dict, source: str) -> Experiment:
         raise UsageError(f"{where}: beam must be one of {BEAMS}, got {beam!r}")
     kw: dict = {}
     if beam == "mono":
-        kw["beam_energy_GeV"] = _num(where, "beam_energy_GeV", raw.get("beam_energy_GeV"))
-        kw["n_mu"] = _num(where, "n_mu", raw.get("n_mu"))
+        kw["beam_energy_GeV"] = _positive_number(where, "beam_energy_GeV", raw.get("beam_energy_GeV"))
+        kw["n_mu"] = _positive_number(where, "n_mu", raw.get("n_mu"))
     else:
         if not raw.get("flux_file"):
             raise UsageError(f"{where}: beam = 'flux' needs flux_file")
         kw["flux_file"] = str(raw["flux_file"])
-        kw["luminosity_fb"] = _num(where, "luminosity_fb", raw.get("luminosity_fb"))
+        kw["luminosity_fb"] = _positive_number(where, "luminosity_fb", raw.get("luminosity_fb"))
     curves_raw = raw.get("curves", [])
     if not isinstance(curves_raw, list) or not curves_raw:
         raise UsageError(f"{where}: needs at least one [[{name}.curves]] entry")
@@ -283,7 +283,7 @@ def _build_experiment(name: str, raw: dict, source: str) -> Experiment:
         length_cm=length,
         beam=beam,
         curves=curves,
-        area_cm2=_num(where, "area_cm2", raw.get("area_cm2"), allow_none=True),
+        area_cm2=_positive_number(where, "area_cm2", raw.get("area_cm2"), allow_none=True),
         source=source,
         **kw,
     )

@@ -70,7 +70,8 @@ class MuonFlux:
         return np.append(self.E_low_GeV, self.E_high_GeV[-1])
 
 
-def _v(x) -> str:
+def _value_text(x) -> str:
+    """A float as an error message shows it (repr: every digit)."""
     return repr(float(x))
 
 
@@ -83,21 +84,21 @@ def validate_flux(E_low, E_high, mu_plus, mu_minus, source: str = "flux") -> Non
     for name, a in arrays.items():
         bad = np.nonzero(~np.isfinite(a))[0]
         if bad.size:
-            raise UsageError(f"{source}: row {bad[0] + 1}: {name} = {_v(a[bad[0]])} is not a finite number")
+            raise UsageError(f"{source}: row {bad[0] + 1}: {name} = {_value_text(a[bad[0]])} is not a finite number")
     for name in ("E_low_GeV", "E_high_GeV"):
         a = arrays[name]
         bad = np.nonzero(a <= 0)[0]
         if bad.size:
-            raise UsageError(f"{source}: row {bad[0] + 1}: {name} = {_v(a[bad[0]])} must be > 0")
+            raise UsageError(f"{source}: row {bad[0] + 1}: {name} = {_value_text(a[bad[0]])} must be > 0")
     bad = np.nonzero(E_high <= E_low)[0]
     if bad.size:
         i = bad[0]
-        raise UsageError(f"{source}: row {i + 1}: E_high_GeV = {_v(E_high[i])} is not above E_low_GeV = {_v(E_low[i])}")
+        raise UsageError(f"{source}: row {i + 1}: E_high_GeV = {_value_text(E_high[i])} is not above E_low_GeV = {_value_text(E_low[i])}")
     for name in ("mu_plus_per_fb", "mu_minus_per_fb"):
         a = arrays[name]
         bad = np.nonzero(a < 0)[0]
         if bad.size:
-            raise UsageError(f"{source}: row {bad[0] + 1}: {name} = {_v(a[bad[0]])} is negative")
+            raise UsageError(f"{source}: row {bad[0] + 1}: {name} = {_value_text(a[bad[0]])} is negative")
     if n > 1:
         gap = np.abs(E_low[1:] - E_high[:-1]) > EDGE_RTOL * E_high[:-1]
         bad = np.nonzero(gap)[0]
@@ -105,8 +106,8 @@ def validate_flux(E_low, E_high, mu_plus, mu_minus, source: str = "flux") -> Non
             i = bad[0]
             kind = "gap" if E_low[i + 1] > E_high[i] else "overlap"
             raise UsageError(
-                f"{source}: row {i + 2}: E_low_GeV = {_v(E_low[i + 1])} does not continue row {i + 1}'s "
-                f"E_high_GeV = {_v(E_high[i])} ({kind} between bins)"
+                f"{source}: row {i + 2}: E_low_GeV = {_value_text(E_low[i + 1])} does not continue row {i + 1}'s "
+                f"E_high_GeV = {_value_text(E_high[i])} ({kind} between bins)"
             )
 
 
