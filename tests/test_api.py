@@ -43,6 +43,7 @@ def test_import_lfvscan_and_cli_is_cheap():
     assert _imported_after("import lfvscan, lfvscan.cli; lfvscan.__version__; dir(lfvscan)") == []
 
 
+@pytest.mark.slow
 def test_status_imports_neither_vegas_nor_matplotlib(tmp_path):
     from lfvscan.spec.config import load_config
     from lfvscan.store import ScanStore
@@ -68,6 +69,7 @@ def test_every_public_name_resolves_to_its_module():
         lfvscan.nope  # noqa: B018
 
 
+@pytest.mark.slow
 def test_docstring_session_runs(tmp_path, monkeypatch):
     """The typical session of lfvscan's docstring, as a doctest (demo config, scan into tmp_path)."""
     demo = Path(__file__).resolve().parents[1] / "configs" / "demo.toml"

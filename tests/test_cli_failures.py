@@ -108,6 +108,7 @@ def test_disk_full_while_creating_a_store_leaves_nothing(tmp_path, capsys, monke
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml"]
 
 
+@pytest.mark.slow
 def test_two_scans_racing_to_create_one_store(tmp_path, capsys, monkeypatch):
     """The other scan creates the store while this one is creating it: this one stops with one
     line, exit 2, and leaves no .creating directory; the winner's store is intact."""
@@ -142,6 +143,7 @@ def test_stale_creating_dir_of_a_live_process_is_kept(tmp_path):
     assert live.exists() and not dead.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["limits", "figures"])
 def test_unwritable_out(tmp_path, capsys, done_store, command):
     blocker = tmp_path / "file"
@@ -194,6 +196,7 @@ def test_grid_larger_than_max_cells_refused_up_front_unless_raised(tmp_path, cap
     assert "max_cells" not in raised.physics_dict()  # a run setting: not part of the store's identity
 
 
+@pytest.mark.slow
 def test_help_lists_the_exit_statuses():
     r = subprocess.run([sys.executable, "-m", "lfvscan", "--help"], env=subprocess_env(), capture_output=True, text=True)
     assert re.search(r"^  74 +I/O or environment failure", r.stdout, re.M)

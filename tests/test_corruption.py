@@ -77,6 +77,7 @@ def _lfvscan(*args):
                           text=True, timeout=120)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("what", list(DAMAGE))
 def test_damaged_chunk_detected_no_crash_then_recomputed_bit_identical(tmp_path, reference, what, capsys):
     ref, cfg_path = reference
@@ -127,6 +128,7 @@ def test_chunk_file_is_zarr_bytes_then_crc32c(tmp_path, reference):
     assert (tmp_path / "w" / "x" / "c" / "0" / "0" / "0").read_bytes() == (tmp_path / "z" / "c" / "0" / "0" / "0").read_bytes()
 
 
+@pytest.mark.slow
 def test_limits_agree_with_status_before_the_first_fold(tmp_path):
     """A scan killed before its first fold: post-processing reads the journaled cells."""
     from lfvscan.store import open_for_scan

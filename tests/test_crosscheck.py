@@ -246,6 +246,7 @@ def test_reach_matches_production_and_mc_closes(tgt, E, approx):
 
 
 # ------------------------------------------------------------------------ WW internals (§7.10)
+@pytest.mark.slow
 def test_ww_theta_domain_is_an_interval_and_ww_converged():
     """theta_max bisection assumes the allowed theta_a set is [0, theta_max]: check by a scan."""
     E, ma = 1000.0, 10.0
@@ -281,6 +282,7 @@ def mc_and_cell():
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", [("Pb", 160.0, 4.0), ("W", 1000.0, 10.0)])
 def test_mc_2to2_decay_vs_compute_cell(mc_and_cell, key):
     mc, cell = mc_and_cell[key]
@@ -291,6 +293,7 @@ def test_mc_2to2_decay_vs_compute_cell(mc_and_cell, key):
     assert mc.sigma_coherent_pb + mc.sigma_incoherent_pb == pytest.approx(mc.sigma_pb, rel=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "tgt,E,ma,theta,conv",
     [
@@ -309,6 +312,7 @@ def test_mc_2to2_decay_vs_compute_cell_more_cells(tgt, E, ma, theta, conv):
     assert abs(_pull(mc.sigma_pb, mc.err_pb, cell.sigma_pb, cell.sigma_err_pb)) < NSIG
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "tgt,E,ma,m_beam,m_final,theta,conv,n_mc",
     [
@@ -361,6 +365,7 @@ def test_mc_theta_dependence_vs_compute_cell():
     assert abs(_pull(r_mc, r_err, r_c, r_c_err)) < NSIG
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ma,ww_over_exact", [(5.0, 1.0004), (20.0, 0.993)])
 def test_ww_vs_compute_cell_1TeV(ma, ww_over_exact):
     """WW within 2 % of the exact result at 1 TeV on Pb (docs/physics.md §7.10: +0.04 % at 5 GeV,

@@ -151,6 +151,7 @@ def test_a_zarr_store_object_is_used_as_is(tmp_path, reference):
     assert_same_results(reference, tmp_path / "obj.zarr")
 
 
+@pytest.mark.slow
 def test_failed_cells_recorded_scan_goes_on_then_retried(tmp_path, reference):
     cfg = load_config(write_config(tmp_path / "c.toml", max_attempts=2))
     store = str(tmp_path / "s.zarr")
@@ -180,6 +181,7 @@ def test_failed_cells_recorded_scan_goes_on_then_retried(tmp_path, reference):
     assert new["attempts"][0, 3, 2] == 3
 
 
+@pytest.mark.slow
 def test_stop_flag_drains_then_resume_is_identical(tmp_path, reference):
     cfg = load_config(write_config(tmp_path / "c.toml"))
     store = tmp_path / "s.zarr"
@@ -200,6 +202,7 @@ def test_stop_flag_drains_then_resume_is_identical(tmp_path, reference):
     assert_same_results(reference, store)
 
 
+@pytest.mark.slow
 def test_kill9_at_chosen_cells_then_resume_is_bit_identical(tmp_path, reference):
     """kill -9 while a cell computes, four times (0, 3, 7, 11 cells done), then as if a kill had
     cut a journal append and a fold short (torn last line, leftover *.partial); resume: bit-identical."""
@@ -230,6 +233,7 @@ def test_kill9_at_chosen_cells_then_resume_is_bit_identical(tmp_path, reference)
     assert not list((store / "journal").glob("*.started"))
 
 
+@pytest.mark.slow
 def test_sigterm_subprocess_drains_and_says_how_to_resume(tmp_path, reference):
     cfg_path = write_config(tmp_path / "c.toml")
     store = tmp_path / "s.zarr"
@@ -268,6 +272,7 @@ def test_wrong_mpi_launch_is_detected(tmp_path):
     assert not (tmp_path / "s.zarr").exists()
 
 
+@pytest.mark.slow
 def test_mpiexec_two_ranks_kill9_worker_then_resume(tmp_path, reference):
     """kill -9 of the worker rank kills the job; resuming with 2 ranks gives the serial results."""
     cfg_path = write_config(tmp_path / "c.toml")
@@ -353,6 +358,7 @@ def test_default_cell_function_is_the_real_compute_cell(tmp_path):
     assert d.closed[0, 0, 1] and d.sigma_pb[0, 0, 1] == 0.0  # 20 GeV > 16.1 GeV reach at 160 GeV
 
 
+@pytest.mark.slow
 def test_mpiexec_sigterm_drains_all_ranks_status_works_while_running(tmp_path, reference):
     cfg_path = write_config(tmp_path / "c.toml")
     store = tmp_path / "s.zarr"
@@ -437,6 +443,7 @@ def test_memory_store_cell_raising_systemexit_counts_as_an_attempt():
     assert store.records[die].error.startswith("process died (attempt 2/2)")
 
 
+@pytest.mark.slow
 def test_cell_killing_its_process_fails_after_max_attempts(tmp_path, reference):
     """A cell that ends its process (os._exit, SystemExit, SIGSEGV in turn): each run dies there,
     each death counts one attempt; after max_attempts = 3 the cell is FAILED with "process died
@@ -460,6 +467,7 @@ def test_cell_killing_its_process_fails_after_max_attempts(tmp_path, reference):
     assert sorted(set(extra_attempts(reference, store).ravel())) == [0, 2]  # only the dying cell: 3 vs 1
 
 
+@pytest.mark.slow
 def test_mpiexec_cell_killing_its_rank_fails_after_max_attempts(tmp_path, reference):
     """Under ``mpiexec -n 2`` the dying cell kills its rank (and mpiexec the job) on every attempt;
     each death counts, so reruns end (never a loop) with that cell FAILED "process died (attempt
@@ -523,6 +531,7 @@ def _run_until_done(cmd: list[str], env: dict, max_runs: int) -> list[subprocess
     return runs
 
 
+@pytest.mark.slow
 def test_mpiexec_cell_killing_its_rank_inside_a_coalesced_batch_is_found_and_charged(tmp_path):
     """One worker computes every cell (rank0_computes_up_to = 0) and coalesces its fast cells'
     results; the 120th cell kills it.  Run 1: the running cell is unknowable (its results died with
@@ -552,6 +561,7 @@ def test_mpiexec_cell_killing_its_rank_inside_a_coalesced_batch_is_found_and_cha
     assert not (store / "journal" / "suspects.json").exists()
 
 
+@pytest.mark.slow
 def test_mpiexec_two_workers_a_killing_cell_never_fails_an_innocent(tmp_path):
     """Two workers (-n 3, rank 0 only coordinates): each death tears the other worker down too, so
     which cell ended the job is a guess for every rank but one; guesses may cost innocent cells an
@@ -617,6 +627,7 @@ def test_cell_over_its_wall_limit_fails_and_the_scan_goes_on():
     assert a == b
 
 
+@pytest.mark.slow
 def test_mpiexec_hung_cell_fails_on_its_rank_and_the_rest_completes(tmp_path, reference):
     """Under mpiexec -n 2 a cell blocked forever (on whichever rank) is failed after cell_timeout_s,
     the cells queued behind it are computed, and a rerun completes the scan bit-identically."""
@@ -637,6 +648,7 @@ def test_mpiexec_hung_cell_fails_on_its_rank_and_the_rest_completes(tmp_path, re
     assert_same_results(reference, store, ignore=("attempts",))
 
 
+@pytest.mark.slow
 def test_mpiexec_stopped_worker_ends_the_job_then_resume(tmp_path, reference):
     """kill -STOP of rank 1 while it holds cells: rank 0 gives it up after rank_timeout_s, writes
     what it has, and the job ends with exit 75 and a message naming the rank; the rerun gives the

@@ -67,6 +67,7 @@ def labels(ax):
     return ax.get_legend_handles_labels()[1]
 
 
+@pytest.mark.slow
 def test_cli_writes_every_figure(store, tmp_path, capsys):
     out = tmp_path / "figs"
     assert main(["figures", str(store), "--out", str(out)]) == 0
@@ -221,6 +222,7 @@ def test_each_limit_curve_has_its_mc_error_band(limits):
     assert f"MC error of the limit (±1σ band in the curve's colour, up to {100 * rel:.2g} %)" in labels(ax)
 
 
+@pytest.mark.slow
 def test_two_result_sets_in_one_figure(store, limits, tmp_path, capsys):
     from lfvscan.pheno.limits import curves_from_csv
     from lfvscan.plots.compare import curves_from_limits, fig_compare

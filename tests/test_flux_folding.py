@@ -73,6 +73,7 @@ ERROR_CASES = [("power 1.5", lambda E: E**1.5), ("threshold E0=100 n=2", thresho
                ("zero inside", lambda E: 0.0 if 200.0 < E < 400.0 else E**0.5)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,S", ERROR_CASES, ids=[c[0] for c in ERROR_CASES])
 def test_fold_error_matches_monte_carlo_propagation(name, S):
     """The propagated error of the fold equals the spread of the same fold over replicas of the grid

@@ -87,6 +87,7 @@ def _interrupted(cfg, store, after: int):
     assert out.exit_code == 143 and out.done == after
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("first,second", [("canonical", "reordered"), ("reordered", "canonical")])
 def test_resume_with_reordered_config_is_bit_identical(tmp_path, reference, first, second):
     """Start with one order, resume with the other: every array equals the uninterrupted scan's."""

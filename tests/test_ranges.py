@@ -115,6 +115,7 @@ def test_nan_or_negative_result_becomes_a_failed_cell(tmp_path, cell_fn, word):
     assert {f["mass_GeV"] for f in s["failures"]} == {2.0}
 
 
+@pytest.mark.slow
 def test_unconverged_cells_are_counted_by_status_and_the_scan_exits_3(tmp_path):
     text = SMALL_TOML.format(store="s.zarr", seed=7, max_attempts=3).replace("_scan_cells:cheap_cell",
                                                                              "_robust_cells:unconverged_cell")

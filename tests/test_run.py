@@ -60,6 +60,7 @@ def setup(tmp_path, monkeypatch):
     return tmp_path, argv, marker
 
 
+@pytest.mark.slow
 def test_rerun_rebuilds_only_what_is_stale(setup, capsys):
     d, argv, marker = setup
     out = d / "out"
@@ -109,6 +110,7 @@ def test_rerun_rebuilds_only_what_is_stale(setup, capsys):
     assert (out / FIGURES_DIR / "fig7_visible.png").exists()
 
 
+@pytest.mark.slow
 def test_table_and_paths_on_stdout(setup, capsys):
     d, argv, _ = setup
     assert main(argv) == 0

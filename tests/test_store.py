@@ -346,6 +346,7 @@ def test_refuses_store_of_another_config(filled, tmp_path):
         open_for_scan(other, cfg)
 
 
+@pytest.mark.slow
 def test_status_command_text_and_json(filled):
     cfg, path, recs = filled
     r = subprocess.run([sys.executable, "-m", "lfvscan", "status", str(path)], env=subprocess_env(),

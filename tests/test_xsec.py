@@ -81,6 +81,7 @@ def test_same_seed_bit_identical_different_seed_consistent():
     assert abs(c.sigma_pb - a["sigma_pb"]) < 4 * math.hypot(c.sigma_err_pb, a["sigma_err_pb"])
 
 
+@pytest.mark.slow
 def test_errors_are_honest_across_seeds():
     """The scatter of independent runs matches the quoted errors (and chi2/dof is sane)."""
     rs = [compute_cell("Pb", 1000.0, 10.0, seed=s) for s in range(12)]
@@ -181,6 +182,7 @@ def test_coherent_dominates_light_incoherent_heavy():
     assert heavy.sigma_incoherent_pb > 20 * heavy.sigma_coherent_pb
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("m_a, expected", [(2.0, 0.022), (3.0, 0.014), (10.0, 0.002)])
 def test_theta_dependence_is_small(m_a, expected):
     """sigma(theta_s=pi/2)/sigma(theta_s=0) in [0.97, 1] (§13.8) and 1 - ratio matches the §7.6

@@ -66,6 +66,7 @@ def reference(target, E, m_a, **kw):
     ("Pb", 3000.0, 40.0),  # heavy ALP at 3 TeV
     ("W", 160.0, 10.0),    # near threshold of the t_cut reach
 ])
+@pytest.mark.slow
 def test_vegas_agrees_with_quadrature(target, E, m_a):
     ref = reference(target, E, m_a)
     r = compute_cell(target, E, m_a, rel_err=0.002, seed=11)
@@ -73,6 +74,7 @@ def test_vegas_agrees_with_quadrature(target, E, m_a):
     assert r.sigma_err_pb <= 0.002 * r.sigma_pb
 
 
+@pytest.mark.slow
 def test_coherent_and_incoherent_parts():
     E, m_a = 1000.0, 10.0
     r = compute_cell("Pb", E, m_a, rel_err=0.002, seed=3)
