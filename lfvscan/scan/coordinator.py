@@ -43,7 +43,7 @@ from lfvscan.scan.progress import Progress
 from lfvscan.scan.signals import StopFlag
 from lfvscan.store.backend import ScanBackend
 from lfvscan.store.records import CellRecord, RecordBatch
-from lfvscan.store.scandata import DONE, FAILED
+from lfvscan.schema import DONE, FAILED
 
 
 #: work per batch handed to a worker [s of cell time] (one message and one journal line per batch)

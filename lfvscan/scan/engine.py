@@ -60,7 +60,7 @@ from lfvscan.scan.plan import Isolation, cell_seed, plan_tasks
 from lfvscan.scan.progress import Progress
 from lfvscan.scan.signals import StopFlag, install_signal_handlers
 from lfvscan.store.backend import ScanBackend
-from lfvscan.store.scandata import DONE, FAILED, PENDING
+from lfvscan.schema import DONE, FAILED, PENDING
 
 __all__ = ["EXIT_FAILED_CELLS", "EXIT_OK", "EXIT_RANK_LOST", "ScanOutcome", "StopFlag", "cell_seed", "main_scan", "run_scan"]
 

@@ -28,7 +28,7 @@ import numpy as np
 from lfvscan.physics import reach
 from lfvscan.physics.presets import get_preset
 from lfvscan.spec.config import ScanConfig
-from lfvscan.store.scandata import FAILED, PENDING
+from lfvscan.schema import FAILED, PENDING
 
 
 def cell_seed(global_seed: int, flat_index: int) -> int:

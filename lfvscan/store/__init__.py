@@ -25,9 +25,8 @@ information, and their read side); crash attribution is the engine's
 
 from lfvscan.store.load import load_scan
 from lfvscan.store.opening import open_for_scan
-from lfvscan.store.scandata import DONE, FAILED, PENDING, SKIPPED, STATUS_NAMES, ScanData
+from lfvscan.store.scandata import ScanData
 from lfvscan.store.status import store_status
 from lfvscan.store.zarr_store import ScanStore
 
-__all__ = ["DONE", "FAILED", "PENDING", "SKIPPED", "STATUS_NAMES", "ScanData", "ScanStore", "load_scan",
-           "open_for_scan", "store_status"]
+__all__ = ["ScanData", "ScanStore", "load_scan", "open_for_scan", "store_status"]

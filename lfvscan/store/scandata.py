@@ -18,7 +18,7 @@ import numpy as np
 
 from lfvscan.schema import CELL_FIELDS, DONE, FAILED, FIELDS, PENDING, SKIPPED, STATUS_NAMES
 
-__all__ = ["DONE", "FAILED", "PENDING", "SKIPPED", "STATUS_NAMES", "ScanData"]
+__all__ = ["ScanData"]
 
 _ARRAY_NAMES = frozenset(f.name for f in CELL_FIELDS)
 
