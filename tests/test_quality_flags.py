@@ -53,12 +53,12 @@ def test_flags_reach_csv_json_and_warn():
     scan = flagged_scan()
     flux = MuonFlux(np.array([160.0, 500.0]), np.array([500.0, 2000.0]), np.array([1e5, 1e4]), np.array([1e5, 1e4]))
     from lfvscan.pheno.experiments import load_experiments
-    from lfvscan.pheno.yields import compute_yields
+    from lfvscan.pheno.yields import compute_yields, experiment_fluxes
 
     exps = {k: v for k, v in load_experiments().items() if k in ("hemu", "fasernu2")}
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        ys = compute_yields(scan, exps, flux)
+        ys = compute_yields(scan, exps, experiment_fluxes(exps, flux))
     msgs = [str(w.message) for w in rec if issubclass(w.category, QualityWarning)]
     assert any("hemu/inv-2cm" in m and "10 GeV (unconverged)" in m for m in msgs)
     assert any("fasernu2/reconstructed" in m and "5 GeV (low_Q)" in m for m in msgs)

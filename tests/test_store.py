@@ -15,7 +15,7 @@ import pytest
 from lfvscan.physics.constants import M_TAU
 from lfvscan.xsec.result import x_tau_edges
 from lfvscan.spec.config import parse_config
-from lfvscan.scan.engine import cell_seed
+from lfvscan.scan.plan import cell_seed
 from lfvscan.errors import UsageError
 from lfvscan.store import ScanStore, load_scan, open_for_scan, store_status
 from lfvscan.schema import CELL_FIELDS, DONE, FAILED, PENDING, RESULT_FIELDS, SKIPPED

@@ -12,7 +12,9 @@ import pytest
 from lfvscan.cli import main
 from lfvscan.errors import UsageError
 from lfvscan.pheno.limits import limits_csv, limits_json, read_limits_csv
+from lfvscan.pheno.flux import load_flux
 from lfvscan.pheno.store_limits import LimitsResult, compute_limits_for_store, flux_provenance
+from lfvscan.pheno.yields import experiment_fluxes
 from lfvscan.schema import FAILED
 
 from _toy_scan import toy_scan
@@ -92,8 +94,8 @@ def test_flux_file_in_provenance_and_flux_range_warning(tmp_path):
     assert any("0.204 of the muons lie below 160 GeV and are not used" in w for w in res.warnings)
     sha = hashlib.sha256(flux.read_bytes()).hexdigest()
     assert res.provenance["flux_files"] == {"fasernu2": {"path": str(flux), "sha256": sha}}
-    assert flux_provenance(res.experiments, flux) == res.provenance["flux_files"]
-    default = flux_provenance(res.experiments)["fasernu2"]
+    assert flux_provenance(experiment_fluxes(res.experiments, load_flux(flux))) == res.provenance["flux_files"]
+    default = flux_provenance(experiment_fluxes(res.experiments))["fasernu2"]
     assert default["path"].endswith("fpf_muon_flux_default.csv") and len(default["sha256"]) == 64
 
 
@@ -116,3 +118,15 @@ def test_scan_covering_no_experiment_names_the_reasons():
     text = str(info.value)
     assert text.startswith("the scan covers none of the experiments (na64mu, fasernu2, hemu)")
     assert "hemu: target 'Pb' not in scan" in text
+
+
+def test_each_flux_file_is_read_once_for_every_theta(monkeypatch):
+    """Limits at several thetas fold the same flux: its file is read once, not once per theta."""
+    from lfvscan.pheno import store_limits, yields
+
+    reads = []
+    real_load = yields.load_flux
+    monkeypatch.setattr(yields, "load_flux", lambda path=None: reads.append(path) or real_load(path))
+    monkeypatch.setattr(store_limits, "scan_at_theta", lambda scan, theta, convention: scan)  # toy scan: no parts
+    compute_limits_for_store(toy_scan([160.0, 1000.0], MASSES), experiments=["fasernu2"], thetas=[0.3, 0.7, 1.1])
+    assert len(reads) == 1

@@ -50,7 +50,7 @@ class MuonFlux:
 
     Arrays of shape (nbins,): ``E_low_GeV``, ``E_high_GeV`` [GeV], ``mu_plus_per_fb``,
     ``mu_minus_per_fb`` [muons per fb^-1].  ``source``: file path; ``comments``: the file's
-    ``#`` header lines (provenance).
+    ``#`` header lines; ``sha256``: hash of the bytes the flux was parsed from (provenance).
     """
 
     E_low_GeV: np.ndarray
@@ -59,6 +59,7 @@ class MuonFlux:
     mu_minus_per_fb: np.ndarray
     source: str = ""
     comments: tuple[str, ...] = ()
+    sha256: str = ""
 
     @property
     def total_per_fb(self) -> np.ndarray:
@@ -121,7 +122,8 @@ def load_flux(path: str | Path | None = None) -> MuonFlux:
     p = Path(path) if path is not None else default_flux_path()
     src = str(p)
     try:
-        text = p.read_text()
+        raw = p.read_bytes()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise UsageError(f"flux file {src!r} not found") from None
     except (IsADirectoryError, UnicodeDecodeError) as exc:
@@ -147,7 +149,8 @@ def load_flux(path: str | Path | None = None) -> MuonFlux:
         data.append(vals)
     arr = np.array(data, dtype=float).reshape(-1, 4)
     validate_flux(*arr.T, source=f"flux file {src!r}")
-    return MuonFlux(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], source=src, comments=comments)
+    return MuonFlux(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], source=src, comments=comments,
+                    sha256=hashlib.sha256(raw).hexdigest())
 
 
 # ---------------------------------------------------------------------------------- ROOT input

@@ -18,19 +18,18 @@ experiments) raises :class:`lfvscan.errors.UsageError`.
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lfvscan.errors import UsageError
 from lfvscan.pheno.experiments import Experiment, load_experiments, published_visible_overrides, select
-from lfvscan.pheno.flux import load_flux
+from lfvscan.pheno.flux import MuonFlux, load_flux
 from lfvscan.pheno.limits import DEFAULT_N_REQ, CurveLimit, check_n_req, compute_limits, provenance
 from lfvscan.pheno.coverage import covered_experiments
 from lfvscan.pheno.quality import DEFAULT_Q_MIN
 from lfvscan.pheno.theta import scan_at_theta
-from lfvscan.pheno.yields import CurveYield, compute_yields
+from lfvscan.pheno.yields import CurveYield, compute_yields, experiment_fluxes
 from lfvscan.store.scandata import ScanData
 
 
@@ -54,16 +53,10 @@ class LimitsResult:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def flux_provenance(experiments: dict[str, Experiment], flux_path: str | Path | None = None) -> dict:
-    """{experiment: {"path", "sha256"}} of the flux file each flux-beam experiment uses
-    (``flux_path`` overrides the experiments' own ``flux_file``)."""
-    out = {}
-    for name, e in experiments.items():
-        if e.beam != "flux":
-            continue
-        path = Path(flux_path) if flux_path else e.flux_path()
-        out[name] = {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-    return out
+def flux_provenance(fluxes: dict[str, MuonFlux]) -> dict:
+    """{experiment: {"path", "sha256"}} of the flux each flux-beam experiment folds over
+    (``fluxes`` from :func:`lfvscan.pheno.yields.experiment_fluxes`; the hash is of the bytes parsed)."""
+    return {name: {"path": f.source, "sha256": f.sha256} for name, f in fluxes.items()}
 
 
 def compute_limits_for_store(
@@ -105,7 +98,7 @@ def compute_limits_for_store(
         published = published_visible_overrides(load_experiments(experiments_config, overrides))
         overrides = {**published, **overrides}
     exps = select(load_experiments(experiments_config, overrides), experiments)
-    muon_flux = load_flux(flux) if flux else None
+    muon_flux = load_flux(flux) if flux else None  # read before the scan, so a bad file fails fast
     if isinstance(store_or_scan, ScanData):
         scan, store_path, what = store_or_scan, None, "the scan"
     else:
@@ -122,21 +115,22 @@ def compute_limits_for_store(
             why = "; ".join(f"{name}: {reason}" for name, reason in skipped.items())
             raise UsageError(f"{what} covers none of the experiments ({', '.join(exps)}): {why}")
         exps = usable
+    fluxes = experiment_fluxes(exps, muon_flux)  # loaded once, for every theta
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if thetas is None and convention is None:
-            yields = compute_yields(scan, exps, muon_flux, q_min)
+            yields = compute_yields(scan, exps, fluxes, q_min)
         else:
             conv = scan.convention if convention is None else convention
             yields = []
             for th in (scan.theta,) if thetas is None else tuple(thetas):
                 sc_th = scan_at_theta(scan, th, conv)
                 yields += [replace(y, theta=float(th), convention=conv)
-                           for y in compute_yields(sc_th, exps, muon_flux, q_min)]
+                           for y in compute_yields(sc_th, exps, fluxes, q_min)]
     messages += [str(w.message) for w in caught]
     limits = compute_limits(yields, n_req)
     extra = {"command": command, "visible_analysis": visible_analysis, "q_min": q_min, "overrides": overrides,
-             "flux_files": flux_provenance(exps, flux)}
+             "flux_files": flux_provenance(fluxes)}
     if thetas is not None or convention is not None:
         extra["thetas"] = sorted({y.theta for y in yields})
         extra["convention"] = yields[0].convention if yields else convention

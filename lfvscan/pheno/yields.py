@@ -146,25 +146,26 @@ def _flux_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min:
                    float(exp.luminosity_fb), "fb^-1", tuple(notes))
 
 
-def experiment_flux(exp: Experiment, flux: MuonFlux | None = None) -> MuonFlux | None:
-    """The muon flux ``exp`` folds over: ``flux`` if given, else its own flux file; None for a
-    monochromatic beam.  The one place a yield loads a flux."""
-    if exp.beam != "flux":
-        return None
-    return flux if flux is not None else load_flux(exp.flux_path())
+def experiment_fluxes(experiments: dict[str, Experiment], flux: MuonFlux | None = None) -> dict[str, MuonFlux]:
+    """{name: the muon flux the experiment folds over} for the flux-beam experiments: ``flux`` for
+    all of them if given, else each one's own flux file.  The one place yields load fluxes: callers
+    load once and pass the dict on (also to :func:`lfvscan.pheno.store_limits.flux_provenance`)."""
+    return {name: flux if flux is not None else load_flux(exp.flux_path())
+            for name, exp in experiments.items() if exp.beam == "flux"}
 
 
 def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux | None = None,
                 q_min: float = DEFAULT_Q_MIN) -> CurveYield:
     """N_hat(m_a) for one experiment and selection curve (docs/physics.md §10); each point carries
     the quality of its cells (:func:`~lfvscan.pheno.quality.point_quality`, cells with Q < ``q_min``
-    are "low_Q").  ``flux``: the muon flux of a flux experiment (default: :func:`experiment_flux`)."""
+    are "low_Q").  ``flux``: the muon flux of a flux experiment (default: its flux file)."""
     t = target_index(scan, exp)
     key = f"{exp.name}/{sel.name}"
     if exp.beam == "mono":
         p = _mono_points(scan, exp, sel, t, q_min)
     else:
-        p = _flux_points(scan, exp, sel, t, q_min, experiment_flux(exp, flux), key)
+        fx = flux if flux is not None else experiment_fluxes({exp.name: exp})[exp.name]
+        p = _flux_points(scan, exp, sel, t, q_min, fx, key)
     n_hat = np.where(p.ok, p.n_hat, np.nan)
     n_err = np.where(p.ok, p.n_err, np.nan)
     warn_missing(key, p.missing, scan.masses_GeV[~p.ok])
@@ -191,13 +192,10 @@ def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux 
     )
 
 
-def compute_yields(scan: ScanData, experiments: dict[str, Experiment], flux: MuonFlux | None = None,
-                   q_min: float = DEFAULT_Q_MIN) -> list[CurveYield]:
-    """Yields of every curve of every experiment (``flux`` overrides the flux files); each flux is
-    loaded once per experiment."""
-    out = []
-    for exp in experiments.values():
-        fx = experiment_flux(exp, flux)
-        for sel in exp.curves:
-            out.append(curve_yield(scan, exp, sel, fx, q_min))
-    return out
+def compute_yields(scan: ScanData, experiments: dict[str, Experiment],
+                   fluxes: dict[str, MuonFlux] | None = None, q_min: float = DEFAULT_Q_MIN) -> list[CurveYield]:
+    """Yields of every curve of every experiment.  ``fluxes``: {name: MuonFlux} of the flux-beam
+    experiments (:func:`experiment_fluxes`; default: each one's flux file, loaded here once)."""
+    fluxes = experiment_fluxes(experiments) if fluxes is None else fluxes
+    return [curve_yield(scan, exp, sel, fluxes.get(name), q_min)
+            for name, exp in experiments.items() for sel in exp.curves]

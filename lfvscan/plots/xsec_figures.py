@@ -14,7 +14,8 @@ from lfvscan.plots.style import MA_LABEL, mass_ticks, new_axes, pick_nearest
 
 def fig3_vs_mass(scan: ScanData, target: str = "Pb", energies=None, ax=None):
     """Coherent (elastic, ∝ Z²) and diffractive (inelastic, ∝ Z) sigma_hat [pb] vs m_a at a few
-    beam energies (alternative layout of Fig. 3)."""
+    beam energies: Fig. 3 with the mass on the x axis, for users who read the parts per mass (not
+    drawn by :func:`lfvscan.plots.figures.make_all`, which draws the published layout)."""
     fig, ax = new_axes(ax)
     t = scan.target_index(target)
     done_E = [e for j, e in enumerate(scan.energies_GeV) if np.any(scan.status[t, j] == DONE)]

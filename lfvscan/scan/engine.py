@@ -46,6 +46,7 @@ from lfvscan.errors import (
     EXIT_IO,
     EXIT_OK,
     EXIT_RANK_LOST,
+    EXIT_SIGNAL_BASE,
     EXIT_UNCONVERGED,
     EXIT_USAGE,
     UsageError,
@@ -62,7 +63,7 @@ from lfvscan.scan.signals import StopFlag, install_signal_handlers
 from lfvscan.store.backend import ScanBackend
 from lfvscan.schema import DONE, FAILED, PENDING
 
-__all__ = ["EXIT_FAILED_CELLS", "EXIT_OK", "EXIT_RANK_LOST", "ScanOutcome", "StopFlag", "cell_seed", "main_scan", "run_scan"]
+__all__ = ["ScanOutcome", "main_scan", "run_scan"]
 
 
 @dataclass
@@ -115,7 +116,7 @@ def run_scan(
         return ScanOutcome(exit_code=EXIT_USAGE, message=error)
     if rank != 0:
         n = run_worker(comm, config, cell_fn, stop)
-        code = 128 + stop.signum if stop.is_set() else EXIT_OK
+        code = EXIT_SIGNAL_BASE + stop.signum if stop.is_set() else EXIT_OK
         return ScanOutcome(exit_code=code, computed_this_run=n, interrupted_by=stop.signum)
 
     backend, verb, owned = opened
@@ -232,7 +233,7 @@ def _finish(coord: Coordinator, store_name: str, lost: str | None = None) -> Sca
         msg = f"{lost}; {done}/{total} cells done, kept in {store_name}; resume with: {resume}"
     elif stop.is_set():
         state = "interrupted"
-        code = 128 + (stop.signum or signal.SIGTERM)
+        code = EXIT_SIGNAL_BASE + (stop.signum or signal.SIGTERM)
         msg = (
             f"scan interrupted by signal {stop.signum}: {done}/{total} cells done, kept in {store_name}; "
             f"resume with: {resume}"

@@ -1,4 +1,5 @@
-"""Reader of JSON-line journals (``*.log``, written by lfvscan 0.1.0), so such a store resumes.
+"""Reader of JSON-line journals (``*.log``), the first journal format of lfvscan 0.1.0 stores, so
+that such a store resumes; current stores write binary frames (:mod:`lfvscan.store.frames`).
 
 One checksummed JSON line per finished cell (:mod:`lfvscan.store.checked_lines`)::
 

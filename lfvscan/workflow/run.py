@@ -106,12 +106,15 @@ def _sha256_json(obj) -> str:
 def limits_key(content_sha256: str, options: RunOptions) -> str:
     """Key of the limits: store content, experiments (after overrides), flux files, N_req, version."""
     from lfvscan.pheno import experiments
+    from lfvscan.pheno.flux import load_flux
     from lfvscan.pheno.store_limits import flux_provenance
+    from lfvscan.pheno.yields import experiment_fluxes
 
     exps = experiments.select(experiments.load_experiments(options.experiments_config, options.overrides), options.experiments)
+    fluxes = experiment_fluxes(exps, load_flux(options.flux) if options.flux else None)
     return _sha256_json({
         "store": content_sha256, "experiments": experiments.config_hash(exps), "selected": options.experiments,
-        "flux": {k: v["sha256"] for k, v in flux_provenance(exps, options.flux).items()},
+        "flux": {k: v["sha256"] for k, v in flux_provenance(fluxes).items()},
         "n_req": check_n_req(options.n_req), "lfvscan": __version__,
     })
 
