@@ -7,6 +7,7 @@ ln(theta_a).  Each result is computed at two refinement levels that must agree b
 used as the reference.
 """
 
+from lfvscan.physics.process import DEFAULT_PROCESS
 import math
 
 import numpy as np
@@ -17,7 +18,7 @@ from lfvscan.physics.constants import M_MU, M_TAU
 from lfvscan.physics.presets import PDG_2024
 from lfvscan.xsec import cell_physics, compute_cell, dsigma_dw_dcos
 
-PAIR = PDG_2024.lepton_pair()
+PAIR = PDG_2024.lepton_pair(DEFAULT_PROCESS)
 
 LEVELS = ({"n_panels": 30, "n_gl": 8, "n_t": 24, "epsrel": 1e-5},
           {"n_panels": 60, "n_gl": 8, "n_t": 40, "epsrel": 1e-6})
@@ -26,7 +27,7 @@ LEVELS = ({"n_panels": 30, "n_gl": 8, "n_t": 24, "epsrel": 1e-5},
 def sigma_quadrature(target, E, m_a, *, n_panels, n_gl, n_t, epsrel, part="total", theta_a_min=1e-8,
                      theta=math.pi / 4, w_range=None):
     """Deterministic sigma [pb] (g = 1); optionally only for w = E - E_a - m_tau in ``w_range``."""
-    cp = cell_physics(target, E, m_a, theta=theta, theta_a_min=theta_a_min, physics=PDG_2024, pair=PAIR)
+    cp = cell_physics(target, E, m_a, theta=theta, theta_a_min=theta_a_min, physics=PDG_2024, pair=PAIR, boson="scalar")
     (lw0, lw1), (lt0, lt1), _ = cp.bounds
     if w_range is not None:
         if w_range[0] > 0:
@@ -96,7 +97,7 @@ def test_t_integral_against_plain_adaptive_quadrature():
     from lfvscan.physics import kinematics as K
     from lfvscan.xsec import d3sigma
 
-    cp = cell_physics("Pb", 1000.0, 10.0, physics=PDG_2024, pair=PAIR)
+    cp = cell_physics("Pb", 1000.0, 10.0, physics=PDG_2024, pair=PAIR, boson="scalar")
     for w, th in ((50.0, 2e-3), (3.0, 1e-2), (600.0, 3e-4)):
         kin = K.alp_kinematics(cp.E, w, th, cp.m_a, m_beam=M_MU, m_final=M_TAU)
         t_lo, t_hi = K.t_bounds(kin.E_minus_Ea, kin.V, kin.u, cp.M)
