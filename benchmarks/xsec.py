@@ -13,6 +13,7 @@ tail fraction, quoted and seed-rms relative error, evaluations and seconds per c
 
 from __future__ import annotations
 
+from lfvscan.physics.process import DEFAULT_PROCESS
 import argparse
 import resource
 import statistics
@@ -24,12 +25,12 @@ import numpy as np
 from lfvscan.physics.presets import PDG_2024
 from lfvscan.xsec import cell_physics, compute_cell, integrand_points, is_open
 
-PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
+PAIR = PDG_2024.lepton_pair(DEFAULT_PROCESS)  # beam muon, final tau (PDG masses)
 
 
 def throughput(target, E, m_a, batch, repeats=5):
     """Integrand points per second on uniform random points of the vegas box (numpy path)."""
-    cp = cell_physics(target, E, m_a, physics=PDG_2024, pair=PAIR)
+    cp = cell_physics(target, E, m_a, physics=PDG_2024, pair=PAIR, boson="scalar")
     lo, hi = np.array(cp.bounds).T
     rng = np.random.default_rng(0)
     y = lo + (hi - lo) * rng.random((batch, 3))

@@ -1,11 +1,12 @@
 """Lepton pairs of the tests: the PDG pair of the default preset and pairs of other masses."""
 
+from lfvscan.physics.process import DEFAULT_PROCESS
 from lfvscan.physics.constants import M_E
 from lfvscan.physics.leptons import Lepton, LeptonPair
 from lfvscan.physics.presets import PDG_2024
 
 #: beam muon, final tau with the PDG masses (the default preset's pair)
-PAIR = PDG_2024.lepton_pair()
+PAIR = PDG_2024.lepton_pair(DEFAULT_PROCESS)
 ELECTRON = Lepton("e", M_E)
 
 

@@ -1,5 +1,6 @@
 """Squared amplitude and its closed-form phi average (docs/physics.md §7.4, §7.6, §13.6)."""
 
+from lfvscan.physics.process import DEFAULT_PROCESS
 import numpy as np
 import pytest
 
@@ -10,7 +11,7 @@ from lfvscan.physics.couplings import delta_m, yukawas
 from _leptons import PAIR
 from lfvscan.physics.presets import PDG_2024
 
-PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
+PAIR = PDG_2024.lepton_pair(DEFAULT_PROCESS)  # beam muon, final tau (PDG masses)
 
 M13 = 193.750773  # §13.6 amplitude-level test point
 

@@ -61,7 +61,7 @@ def test_explicit_lists_are_sorted_and_deduplicated():
         ({"masses_GeV": {"min": 2, "max": 10, "n": 0}}, "masses_GeV.n must be >= 1, got 0 (empty grid)"),
         ({"masses_GeV": {"min": 2, "max": 10}}, "masses_GeV: missing n"),
         ({"masses_GeV": "2..10"}, "masses_GeV: must be a list of numbers or a table {min, max, n}, got str"),
-        ({"targets": [{"name": "Fe", "energies_GeV": [100]}]}, "unknown target 'Fe' (known: Pb, W)"),
+        ({"targets": [{"name": "Xe", "energies_GeV": [100]}]}, "unknown target 'Xe' (known: Pb, W, Au, Al, Cu, Fe, C"),
         ({"targets": [{"name": "Pb", "energies_GeV": {"min": -1, "max": 10, "n": 3}}]}, "need 0 < min <= max"),
         ({"targets": [{"name": "Pb", "energy": [1]}]}, "unknown key(s) 'energy'"),
         ({"targets": []}, "targets is empty (empty grid)"),

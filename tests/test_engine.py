@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lfvscan.physics.process import DEFAULT_PROCESS
 import io
 import json
 import os
@@ -116,11 +117,11 @@ def test_plan_largest_cost_first_closed_last_and_retry_limit(tmp_path):
     assert len(tasks) == 25 - 2
     costs = [t.cost for t in tasks]
     assert costs == sorted(costs, reverse=True)
-    closed = [t for t in tasks if t.mass_GeV >= reach.max_mass_approx_GeV(t.energy_GeV, pair=PDG_2024.lepton_pair())]
+    closed = [t for t in tasks if t.mass_GeV >= reach.max_mass_approx_GeV(t.energy_GeV, pair=PDG_2024.lepton_pair(DEFAULT_PROCESS))]
     assert closed and tasks[-len(closed):] == closed
 
     def cost(E, m):
-        return expected_cost(E, m, float(max_mass_approx_GeV(E, pair=PDG_2024.lepton_pair())))
+        return expected_cost(E, m, float(max_mass_approx_GeV(E, pair=PDG_2024.lepton_pair(DEFAULT_PROCESS))))
 
     assert cost(1000, 40) > cost(1000, 2) > cost(160, 2) > cost(160, 40)
     nE, nM = cfg.shape[1:]

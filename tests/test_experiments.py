@@ -57,7 +57,7 @@ def test_overrides():
         ({"nope.n_mu": 1}, "unknown experiment 'nope'"),
         ({"hemu.xyz.res_tau1_cm": 1}, "unknown curve 'xyz'"),
         ({"hemu.n_mu": -1}, "n_mu must be positive"),
-        ({"hemu.target": "Fe"}, "unknown target 'Fe'"),
+        ({"hemu.target": "Xe"}, "unknown target 'Xe'"),
         ({"hemu.inv-2cm.tau_mode": "e"}, "tau_mode must be one of"),
         ({"hemu.inv-2cm.res_tau2_cm": 1.0}, "res_tau2_cm only applies to the visible"),
         ({"hemu.bogus": 1}, "unknown key"),

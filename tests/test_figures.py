@@ -3,6 +3,7 @@ every file is written and every plot has the curves it names (matplotlib artists
 
 from __future__ import annotations
 
+from lfvscan.physics.process import DEFAULT_PROCESS
 import matplotlib
 
 matplotlib.use("Agg")
@@ -22,7 +23,7 @@ from lfvscan.store import load_scan  # noqa: E402
 from lfvscan.pheno.yields import compute_yields  # noqa: E402
 from lfvscan.physics.presets import PDG_2024
 
-PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
+PAIR = PDG_2024.lepton_pair(DEFAULT_PROCESS)  # beam muon, final tau (PDG masses)
 
 TINY = """\
 seed = 11

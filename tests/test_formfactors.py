@@ -80,8 +80,8 @@ def test_target_bookkeeping():
     assert ratio == pytest.approx(515.06, rel=2e-5)
     assert LEAD.M == pytest.approx(193.7508, abs=1e-4)
     assert TUNGSTEN.M == pytest.approx(171.3949, abs=1e-4)
-    with pytest.raises(ValueError, match="'Fe'"):
-        get_target("Fe")
+    with pytest.raises(ValueError, match="'Xe'"):
+        get_target("Xe")
 
 
 def test_targets_are_looked_up_by_element_symbol():

@@ -1,5 +1,6 @@
 """Muon g-2 from the LFV ALP against docs/physics.md §13.3, §4 and the §13.8 limits."""
 
+from lfvscan.physics.process import DEFAULT_PROCESS
 import math
 
 import numpy as np

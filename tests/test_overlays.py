@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lfvscan.physics.process import DEFAULT_PROCESS
 import math
 
 import numpy as np
@@ -20,7 +21,7 @@ from lfvscan.pheno.overlays import (
 )
 from lfvscan.physics.presets import PDG_2024
 
-PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
+PAIR = PDG_2024.lepton_pair(DEFAULT_PROCESS)  # beam muon, final tau (PDG masses)
 
 
 def test_g2_band_theta_pi_2_reference_values():

@@ -3,6 +3,7 @@ thesis-2024 carries the thesis code's constants, checked against numbers compute
 
 from __future__ import annotations
 
+from lfvscan.physics.process import DEFAULT_PROCESS
 import math
 
 import numpy as np
@@ -18,7 +19,7 @@ from lfvscan.xsec.integrand import cell_physics, d3sigma
 
 def _cp(physics, **kw):
     pre = get_preset(physics)
-    return cell_physics("Pb", 1000.0, 10.0, physics=pre, pair=pre.lepton_pair(), **kw)
+    return cell_physics("Pb", 1000.0, 10.0, physics=pre, pair=pre.lepton_pair(DEFAULT_PROCESS), boson="scalar", **kw)
 
 
 def test_pdg_preset_is_the_default_physics():
@@ -34,13 +35,13 @@ def test_pdg_preset_is_the_default_physics():
 def test_each_preset_gives_its_lepton_pair():
     """beam muon and final tau with the preset's masses; the tau lifetime is the PDG one in both."""
     for pre, (m_mu, m_tau) in ((PDG_2024, (M_MU, M_TAU)), (THESIS_2024, (0.106, 1.77))):
-        pair = pre.lepton_pair()
+        pair = pre.lepton_pair(DEFAULT_PROCESS)
         assert (pair.beam.name, pair.final.name) == ("mu", "tau")
         assert (pair.beam.mass, pair.final.mass) == (m_mu, m_tau)
         assert (pair.light, pair.heavy) == (pair.beam, pair.final)
         assert pair.r == m_mu / m_tau and pair.threshold_GeV == m_tau + m_mu
         assert pair.final.ctau_cm == CTAU_TAU_CM and math.isinf(pair.beam.ctau_cm)
-        assert pair == pre.lepton_pair()  # a value: equal each time it is asked for
+        assert pair == pre.lepton_pair(DEFAULT_PROCESS)  # a value: equal each time it is asked for
 
 
 def test_pdg_compute_cell_bit_identical_to_no_preset():

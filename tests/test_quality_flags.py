@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lfvscan.physics.process import DEFAULT_PROCESS
 import json
 import warnings
 
@@ -17,7 +18,7 @@ from lfvscan.schema import FAILED
 from _toy_scan import toy_scan
 from lfvscan.physics.presets import PDG_2024
 
-PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
+PAIR = PDG_2024.lepton_pair(DEFAULT_PROCESS)  # beam muon, final tau (PDG masses)
 
 MASSES = [5.0, 10.0, 20.0]
 

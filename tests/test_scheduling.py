@@ -7,6 +7,7 @@ and what is (not) computed after a stop are asserted exactly.
 
 from __future__ import annotations
 
+from lfvscan.physics.process import DEFAULT_PROCESS
 import signal
 import subprocess
 import sys
@@ -30,7 +31,7 @@ from _scan_cells import cheap_cell
 from _scan_util import UNDER_MPI, memory_results, small_config
 from lfvscan.physics.presets import PDG_2024
 
-PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
+PAIR = PDG_2024.lepton_pair(DEFAULT_PROCESS)  # beam muon, final tau (PDG masses)
 
 pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
 

@@ -5,6 +5,7 @@ independent reference: direct compute_cell runs at the other theta / convention 
 (pulls), and exactly (linear algebra) on the stored numbers.
 """
 
+from lfvscan.physics.process import DEFAULT_PROCESS
 import math
 
 import numpy as np
@@ -18,7 +19,7 @@ from lfvscan.xsec import compute_cell
 from lfvscan.xsec.integrand import part_weights
 from lfvscan.physics.presets import PDG_2024
 
-PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
+PAIR = PDG_2024.lepton_pair(DEFAULT_PROCESS)  # beam muon, final tau (PDG masses)
 
 E, M_A, REL = 1000.0, 10.0, 0.01
 THETAS = (0.0, 1.0, math.pi / 2)

@@ -1,5 +1,6 @@
 """Physics sanity, determinism, error honesty and CLI of the vegas cross section (docs/physics.md §7)."""
 
+from lfvscan.physics.process import DEFAULT_PROCESS, Process
 import json
 import math
 
@@ -16,7 +17,7 @@ from lfvscan.physics.leptons import Lepton
 from lfvscan.physics.presets import PDG_2024, THESIS_2024
 from lfvscan.physics.presets import PDG_2024
 
-PAIR = PDG_2024.lepton_pair()  # beam muon, final tau (PDG masses)
+PAIR = PDG_2024.lepton_pair(DEFAULT_PROCESS)  # beam muon, final tau (PDG masses)
 
 
 # ------------------------------------------------------------------------------ closed cells
@@ -111,7 +112,7 @@ def test_frozen_iteration_is_vegas_own_stratified_estimate(target, E, m_a):
     from lfvscan.xsec.driver import DEFAULT_VEGAS, _bin_index, _frozen_iteration, integrand_parts, integrand_points
 
     nb, s = 30, DEFAULT_VEGAS
-    cp = cell_physics(target, E, m_a, physics=PDG_2024, pair=PAIR)
+    cp = cell_physics(target, E, m_a, physics=PDG_2024, pair=PAIR, boson="scalar")
     lnx0 = math.log(M_TAU / E)
     dlnx = -lnx0 / nb
 
@@ -201,19 +202,19 @@ def test_exact_quadratic_scaling_and_convention_linearity():
     rng = np.random.default_rng(0)
     w = np.exp(rng.uniform(np.log(0.05), np.log(900.0), 300))
     th = np.exp(rng.uniform(np.log(1e-5), np.log(0.05), 300))
-    scalar = dsigma_dw_dcos(w, th, cell_physics("Pb", 1000.0, 7.0, theta=math.pi / 2, physics=PDG_2024, pair=PAIR), n_t=16)
-    pseudo = dsigma_dw_dcos(w, th, cell_physics("Pb", 1000.0, 7.0, theta=0.0, physics=PDG_2024, pair=PAIR), n_t=16)
+    scalar = dsigma_dw_dcos(w, th, cell_physics("Pb", 1000.0, 7.0, theta=math.pi / 2, physics=PDG_2024, pair=PAIR, boson="scalar"), n_t=16)
+    pseudo = dsigma_dw_dcos(w, th, cell_physics("Pb", 1000.0, 7.0, theta=0.0, physics=PDG_2024, pair=PAIR, boson="scalar"), n_t=16)
     assert np.count_nonzero(scalar) > 100
     r = M_MU / M_TAU
     for theta in (0.3, math.pi / 4, 1.3):
         for conv, cs, cp_ in (("eq3", 1.0, 1.0), ("eq2", (1 - r) ** 2, (1 + r) ** 2)):
-            got = dsigma_dw_dcos(w, th, cell_physics("Pb", 1000.0, 7.0, theta=theta, convention=conv, physics=PDG_2024, pair=PAIR), n_t=16)
+            got = dsigma_dw_dcos(w, th, cell_physics("Pb", 1000.0, 7.0, theta=theta, convention=conv, physics=PDG_2024, pair=PAIR, boson="scalar"), n_t=16)
             exp = cs * math.sin(theta) ** 2 * scalar + cp_ * math.cos(theta) ** 2 * pseudo
             np.testing.assert_allclose(got, exp, rtol=1e-12, atol=1e-300)
     # g^2: scaling both Yukawas by g scales (g_eff^2, Delta_m) and the density by g^2 exactly
     from dataclasses import replace
 
-    cp = cell_physics("W", 3000.0, 30.0, physics=PDG_2024, pair=PAIR)
+    cp = cell_physics("W", 3000.0, 30.0, physics=PDG_2024, pair=PAIR, boson="scalar")
     g = 3.1e-3
     cpg = replace(cp, g_eff2=cp.g_eff2 * g * g, dm=cp.dm * g * g)
     t = np.full_like(w, 0.3)
@@ -227,29 +228,33 @@ def test_exact_quadratic_scaling_and_convention_linearity():
 
 def test_the_preset_pair_is_the_default_bit_for_bit():
     a = compute_cell("W", 1000.0, 10.0, seed=5, rel_err=0.01, n_xbins=9).to_dict()
-    b = compute_cell("W", 1000.0, 10.0, seed=5, rel_err=0.01, n_xbins=9, physics=PDG_2024, pair=PAIR).to_dict()
+    b = compute_cell("W", 1000.0, 10.0, seed=5, rel_err=0.01, n_xbins=9, physics=PDG_2024,
+                     process=DEFAULT_PROCESS).to_dict()
     a.pop("seconds"), b.pop("seconds")
     assert a == b
 
 
-@pytest.mark.parametrize("m_beam, m_final", [(M_E, M_TAU), (M_TAU, M_MU), (M_MU, M_E)])
-def test_cell_physics_and_compute_cell_use_the_lepton_masses(m_beam, m_final):
-    """CellPhysics carries (m_beam, m_final); Delta_m is the §7.4 bracket of that pair (hand formula at
-    theta = pi/4 in Eq. (3): g_S^2 = g_P^2 = 1/2, Delta_m = m_a^2 - m_beam^2 - m_final^2); the w range
-    ends at E - m_a - m_final; the x grid starts at m_final / E; the reach is the pair's."""
-    pair = pair_of(m_beam, m_final)
-    cp = cell_physics("Pb", 1000.0, 5.0, physics=PDG_2024, pair=pair)
+@pytest.mark.parametrize("beam, final, m_beam, m_final", [("e", "tau", M_E, M_TAU), ("mu", "e", M_MU, M_E),
+                                                          ("e", "mu", M_E, M_MU)])
+def test_cell_physics_and_compute_cell_use_the_lepton_masses(beam, final, m_beam, m_final):
+    """CellPhysics carries (m_beam, m_final) of the process; Delta_m is the §7.4 bracket of that pair (hand
+    formula at theta = pi/4 in Eq. (3): g_S^2 = g_P^2 = 1/2, Delta_m = m_a^2 - m_beam^2 - m_final^2); the
+    w range ends at E - m_a - m_final; the x grid starts at m_final / E; the reach is the pair's."""
+    process = Process(beam, final, "scalar")
+    pair = PDG_2024.lepton_pair(process)
+    assert (pair.beam.mass, pair.final.mass) == (m_beam, m_final)
+    cp = cell_physics("Pb", 1000.0, 5.0, physics=PDG_2024, pair=pair, boson="scalar")
     assert (cp.m_beam, cp.m_final) == (m_beam, m_final)
     assert cp.dm == pytest.approx(25.0 - m_beam**2 - m_final**2, rel=1e-14)
     assert cp.g_eff2 == pytest.approx(1.0, rel=1e-15)
     assert cp.w_bounds[1] == 1000.0 - 5.0 - m_final
-    r = compute_cell("Pb", 1000.0, 5.0, rel_err=0.02, n_xbins=6, pair=pair)
+    r = compute_cell("Pb", 1000.0, 5.0, rel_err=0.02, n_xbins=6, process=process)
     assert not r.closed and r.sigma_pb > 0 and np.isfinite(r.sigma_err_pb)
     assert r.x_tau_edges[0] == pytest.approx(m_final / 1000.0, rel=1e-15)
     dlnx = np.diff(np.log(r.x_tau_edges))
     assert np.sum(r.dsigma_dlnx_tau_pb * dlnx) == pytest.approx(r.sigma_pb, rel=1e-12)
     m_max = max_mass_exact_GeV(160.0, "Pb", pair=pair)
-    closed = compute_cell("Pb", 160.0, m_max * 1.001, n_xbins=3, pair=pair)
+    closed = compute_cell("Pb", 160.0, m_max * 1.001, n_xbins=3, process=process)
     assert closed.closed and closed.neval == 0 and closed.sigma_pb == 0.0
     assert is_open("Pb", 160.0, m_max * 0.999, pair=pair)
 
@@ -259,14 +264,14 @@ def test_compute_cell_takes_the_presets_masses():
     1.77 / E and the cell physics is built for m_mu = 0.106, m_tau = 1.77."""
     r = compute_cell("Pb", 1000.0, 5.0, rel_err=0.05, n_xbins=4, physics="thesis-2024")
     assert r.x_tau_edges[0] == 1.77 / 1000.0
-    cp = cell_physics("Pb", 1000.0, 5.0, physics=THESIS_2024, pair=THESIS_2024.lepton_pair())
+    cp = cell_physics("Pb", 1000.0, 5.0, physics=THESIS_2024, pair=THESIS_2024.lepton_pair(DEFAULT_PROCESS), boson="scalar")
     assert (cp.m_beam, cp.m_final) == (0.106, 1.77)
 
 
 def test_eq2_ratio_is_lighter_over_heavier():
     """Eq. (2) Yukawas (§2.4): r = m_light / m_heavy of the pair, whichever lepton comes in."""
     for m_beam, m_final in ((M_E, M_TAU), (M_TAU, M_E)):
-        cp = cell_physics("Pb", 1000.0, 5.0, physics=PDG_2024, pair=pair_of(m_beam, m_final), theta=0.0,
+        cp = cell_physics("Pb", 1000.0, 5.0, physics=PDG_2024, pair=pair_of(m_beam, m_final), boson="scalar", theta=0.0,
                           convention="eq2")
         assert cp.g_eff2 == pytest.approx((1 + M_E / M_TAU) ** 2, rel=1e-14)  # g_P = 1 + r at theta = 0
 

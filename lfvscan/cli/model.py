@@ -1,9 +1,11 @@
-"""``lfvscan model``: closed-form properties of the LFV ALP at one parameter point.
+"""``lfvscan model``: closed-form properties of the LFV boson at one parameter point.
 
 Prints :func:`lfvscan.physics.summary.model_summary` (widths, branching ratios, decay lengths,
-Delta a_mu and the g-2 band, DM annihilation rate and relic bound; docs/physics.md §3-§5) as an aligned
-table with units, or with ``--json`` as one JSON object whose keys carry their units
-(``width_tau_mu_GeV``, ``ctau_m``, ``sigma_v_tau_mu_cm3_s``; dimensionless keys have no suffix);
+Delta a_mu (Delta a_e for e -> tau) and the g-2 band, DM annihilation rate and relic bound;
+docs/physics.md §3-§5) for the lepton pair of ``--beam`` / ``--final`` (default mu -> tau) as an
+aligned table with units, or with ``--json`` as one JSON object whose keys carry their units
+(``width_tau_mu_GeV``, ``ctau_m``, ``sigma_v_tau_mu_cm3_s``; the channel is named heavier lepton
+first, ``tau_e``, ``mu_e``; dimensionless keys have no suffix);
 non-finite numbers become ``null``.  Invalid values (non-positive or NaN mass, negative coupling,
 ...) are one stderr line, a usage error (:data:`lfvscan.errors.EXIT_USAGE`).
 """
@@ -17,7 +19,10 @@ import re
 from lfvscan.errors import UsageError
 from lfvscan.physics import decays, g2
 from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_CONVENTION, DEFAULT_THETA
-from lfvscan.physics.summary import DEFAULT_COUPLING, model_summary
+from lfvscan.physics.presets import DEFAULT_PRESET
+from lfvscan.cli.process_args import add_process_arguments, process_of
+from lfvscan.physics.process import DEFAULT_PROCESS, Process
+from lfvscan.physics.summary import DEFAULT_COUPLING, channel_name, g2_lepton_pair, model_summary
 
 
 def add_parser(subparsers):
@@ -29,6 +34,7 @@ def add_parser(subparsers):
                     "preferred coupling band, DM annihilation rate and relic bound.",
     )
     p.add_argument("--mass", type=float, required=True, metavar="GEV", help="ALP mass m_a [GeV]")
+    add_process_arguments(p, bosons=("scalar",))
     p.add_argument("--coupling", type=float, default=DEFAULT_COUPLING, metavar="G",
                    help=f"LFV coupling g_taumu (default {DEFAULT_COUPLING:g})")
     p.add_argument("--theta", type=float, default=DEFAULT_THETA, metavar="RAD",
@@ -51,37 +57,41 @@ def add_parser(subparsers):
 _OPTIONS = {"mass_GeV": "--mass", "coupling": "--coupling", "theta_rad": "--theta", "m_chi_GeV": "--m-chi",
             "g_chi": "--g-chi", "energy_GeV": "--energy"}
 
-#: (key, label, unit) rows of the human-readable table
-_ROWS = [
-    ("mass_GeV", "m_a", "GeV"), ("coupling", "g", ""), ("theta_rad", "theta", "rad"),
-    ("convention", "convention", ""), ("g_S", "g_S", ""), ("g_P", "g_P", ""),
-    ("width_tau_mu_per_charge_GeV", "Gamma(a -> tau- mu+)", "GeV"),
-    ("width_tau_mu_GeV", "Gamma(a -> tau mu), both charges", "GeV"),
-    ("m_chi_GeV", "m_chi", "GeV"), ("g_chi", "g_chi", ""),
-    ("width_chi_chi_GeV", "Gamma(a -> chi chibar)", "GeV"),
-    ("width_total_GeV", "Gamma_total", "GeV"),
-    ("br_tau_mu_per_charge", "BR(a -> tau- mu+)", ""),
-    ("br_invisible", "BR(a -> chi chibar)", ""),
-    ("ctau_m", "c tau (all channels)", "m"),
-    ("ctau_tau_mu_only_m", "c tau (tau mu only)", "m"),
-    ("energy_GeV", "E_a (lab)", "GeV"),
-    ("lab_decay_length_m", "lab decay length (all channels)", "m"),
-    ("lab_decay_length_tau_mu_only_m", "lab decay length (tau mu only)", "m"),
-    ("delta_amu", "Delta a_mu (exact loop)", ""),
-    ("delta_amu_closed_form", "Delta a_mu (Eq. 8 closed form)", ""),
-    ("g2_preset", "g-2 preset", ""),
-    ("g2_measured_delta_amu", "measured Delta a_mu", ""),
-    ("g2_measured_sigma", "measured sigma", ""),
-    ("g2_pull_sigma", "(ALP - measured)/sigma", ""),
-    ("g2_band_1sigma", "g-2 preferred g, 1 sigma", ""),
-    ("g2_band_2sigma", "g-2 preferred g, 2 sigma", ""),
-    ("sigma_v_tau_mu_GeVm2", "<sigma v>(chi chibar -> tau mu)", "GeV^-2"),
-    ("sigma_v_tau_mu_cm3_s", "<sigma v>(chi chibar -> tau mu)", "cm^3/s"),
-    ("sigma_v_tau_mu_with_width_cm3_s", "<sigma v>(chi chibar -> tau mu), with width", "cm^3/s"),
-    ("relic_sigma_v_cm3_s", "relic target <sigma v>_0", "cm^3/s"),
-    ("g_relic_min", "relic lower bound g_min", ""),
-    ("r_infinity", "antiparticle fraction r_inf", ""),
-]
+def table_rows(process: Process) -> list[tuple[str, str, str]]:
+    """(key, label, unit) rows of the human-readable table for the lepton pair of ``process``."""
+    pair = DEFAULT_PRESET.lepton_pair(process)  # names only: the keys do not depend on the masses
+    ch, h, l = channel_name(pair), pair.heavy.name, pair.light.name
+    a = g2_lepton_pair(pair).beam.name
+    return [
+        ("mass_GeV", "m_a", "GeV"), ("coupling", "g", ""), ("theta_rad", "theta", "rad"),
+        ("convention", "convention", ""), ("process", "process", ""), ("g_S", "g_S", ""), ("g_P", "g_P", ""),
+        (f"width_{ch}_per_charge_GeV", f"Gamma(a -> {h}- {l}+)", "GeV"),
+        (f"width_{ch}_GeV", f"Gamma(a -> {h} {l}), both charges", "GeV"),
+        ("m_chi_GeV", "m_chi", "GeV"), ("g_chi", "g_chi", ""),
+        ("width_chi_chi_GeV", "Gamma(a -> chi chibar)", "GeV"),
+        ("width_total_GeV", "Gamma_total", "GeV"),
+        (f"br_{ch}_per_charge", f"BR(a -> {h}- {l}+)", ""),
+        ("br_invisible", "BR(a -> chi chibar)", ""),
+        ("ctau_m", "c tau (all channels)", "m"),
+        (f"ctau_{ch}_only_m", f"c tau ({h} {l} only)", "m"),
+        ("energy_GeV", "E_a (lab)", "GeV"),
+        ("lab_decay_length_m", "lab decay length (all channels)", "m"),
+        (f"lab_decay_length_{ch}_only_m", f"lab decay length ({h} {l} only)", "m"),
+        (f"delta_a{a}", f"Delta a_{a} (exact loop)", ""),
+        (f"delta_a{a}_closed_form", f"Delta a_{a} (Eq. 8 closed form)", ""),
+        ("g2_preset", "g-2 preset", ""),
+        ("g2_measured_delta_amu", "measured Delta a_mu", ""),
+        ("g2_measured_sigma", "measured sigma", ""),
+        ("g2_pull_sigma", "(ALP - measured)/sigma", ""),
+        ("g2_band_1sigma", "g-2 preferred g, 1 sigma", ""),
+        ("g2_band_2sigma", "g-2 preferred g, 2 sigma", ""),
+        (f"sigma_v_{ch}_GeVm2", f"<sigma v>(chi chibar -> {h} {l})", "GeV^-2"),
+        (f"sigma_v_{ch}_cm3_s", f"<sigma v>(chi chibar -> {h} {l})", "cm^3/s"),
+        (f"sigma_v_{ch}_with_width_cm3_s", f"<sigma v>(chi chibar -> {h} {l}), with width", "cm^3/s"),
+        ("relic_sigma_v_cm3_s", "relic target <sigma v>_0", "cm^3/s"),
+        ("g_relic_min", "relic lower bound g_min", ""),
+        ("r_infinity", "antiparticle fraction r_inf", ""),
+    ]
 
 
 def _fmt(v) -> str:
@@ -95,12 +105,13 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def format_table(summary: dict) -> str:
+def format_table(summary: dict, process: Process = DEFAULT_PROCESS) -> str:
     """Aligned two-column table with units (one quantity per line), followed by the notes."""
-    rows = [(label, _fmt(summary[key]), unit) for key, label, unit in _ROWS if key in summary]
+    rows = [(label, _fmt(summary[key]), unit) for key, label, unit in table_rows(process) if key in summary]
     w1 = max(len(r[0]) for r in rows)
     lines = [f"{label:<{w1}}  {val} {unit}".rstrip() for label, val, unit in rows]
-    lines.append(f"g-2 preset: {summary['g2_preset_description']}")
+    if "g2_preset_description" in summary:
+        lines.append(f"g-2 preset: {summary['g2_preset_description']}")
     lines += [f"note: {n}" for n in summary["notes"]]
     return "\n".join(lines)
 
@@ -116,9 +127,10 @@ def _json_safe(v):
 
 
 def run(args) -> int:
+    process = process_of(args)
     try:
         summary = model_summary(args.mass, args.coupling, args.theta, args.convention, args.m_chi, args.g_chi,
-                                args.g2_preset, args.energy)
+                                args.g2_preset, args.energy, process=process)
     except ValueError as exc:  # the library names its parameters; say which option was bad
         message = str(exc)
         for name, option in _OPTIONS.items():
@@ -127,5 +139,5 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(_json_safe(summary), indent=2, allow_nan=False))
     else:
-        print(format_table(summary))
+        print(format_table(summary, process))
     return 0

@@ -1,7 +1,10 @@
-"""``lfvscan xsec``: the exact mu N -> tau N a cross section of one cell (docs/physics.md §7).
+"""``lfvscan xsec``: the exact l_beam N -> l_final N X cross section of one cell (docs/physics.md §7).
 
-Inputs must lie in their validity ranges (docs/physics.md §7.11): energy [2, 1e7] GeV, mass
-[1e-6, 1e4] GeV, rel-err [1e-4, 0.5), n-xbins [1, 1000].  Exit statuses:
+The process is ``--beam`` / ``--final`` / ``--boson`` (:class:`lfvscan.physics.process.Process`,
+default mu -> tau with a spin-0 boson).  Inputs must lie in their validity ranges (docs/physics.md
+§7.11): energy in the process's range ([2, 1e7] GeV for a final tau, [0.2, 1e7] GeV for e -> mu and
+mu -> e), mass [1e-6, 1e4] GeV and, for mu -> e, above m_mu - m_e, rel-err [1e-4, 0.5), n-xbins
+[1, 1000].  Exit statuses:
 :func:`lfvscan.errors.exit_statuses` of ``"xsec"`` (the end of ``--help``); a value outside its
 range names the value and the range; a result short of the requested precision within the
 evaluation budget is printed with its honest, larger error and a warning (JSON ``"converged": false``).
@@ -11,20 +14,26 @@ from __future__ import annotations
 
 import json
 
+from lfvscan.cli.process_args import add_process_arguments, process_of
 from lfvscan.errors import EXIT_UNCONVERGED, UsageError
+from lfvscan.physics.process import BOSON_FAMILIES
+from lfvscan.physics.targets import TARGETS
 
-HELP = "cross section sigma(mu N -> tau N a) for g = 1 at one (target, energy, mass), with vegas"
+HELP = "cross section sigma(l_beam N -> l_final N X) for g = 1 at one (target, energy, mass), with vegas"
 
 
 def add_parser(sub):
     p = sub.add_parser("xsec", help=HELP, description=HELP)
-    p.add_argument("--target", required=True, metavar="NAME", help="target nucleus: Pb or W")
-    p.add_argument("--energy", required=True, type=float, metavar="GEV", help="muon beam energy [GeV], in [2, 1e7]")
+    p.add_argument("--target", required=True, metavar="NAME",
+                   help=f"target nucleus: {', '.join(TARGETS)}")
+    p.add_argument("--energy", required=True, type=float, metavar="GEV",
+                   help="beam energy [GeV], in the process's range ([2, 1e7] for a final tau)")
     p.add_argument("--mass", required=True, type=float, metavar="GEV", help="ALP mass [GeV], in [1e-6, 1e4]")
     p.add_argument("--rel-err", type=float, default=0.005, metavar="R",
                    help="target relative error on sigma_total, in [1e-4, 0.5) (default 0.005)")
     p.add_argument("--theta", type=float, default=None, metavar="RAD",
-                   help="coupling angle theta of Eq. (3) [rad] (default pi/4)")
+                   help="coupling angle theta of Eq. (3) [rad]: 0 pseudoscalar, pi/2 scalar (default pi/4)")
+    add_process_arguments(p, bosons=BOSON_FAMILIES)
     p.add_argument("--convention", default="eq3", choices=("eq3", "eq2"),
                    help="coupling convention (default eq3, docs/physics.md §2.4)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
@@ -42,10 +51,11 @@ def run(args) -> int:
     from lfvscan.xsec import compute_cell
 
     theta = DEFAULT_THETA if args.theta is None else args.theta
+    process = process_of(args)
     try:
         r = compute_cell(args.target, args.energy, args.mass, rel_err=args.rel_err, theta=theta,
                          convention=args.convention, seed=args.seed, n_xbins=args.n_xbins,
-                         physics=args.physics)
+                         physics=args.physics, process=process)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     code = 0 if r.converged else EXIT_UNCONVERGED
@@ -55,6 +65,7 @@ def run(args) -> int:
     if args.json:
         d = r.to_dict()
         d["requested_rel_err"] = args.rel_err
+        d["process"] = process.to_dict()
         if warning:
             d["warning"] = warning
         print(json.dumps(d))
@@ -62,8 +73,8 @@ def run(args) -> int:
     if r.closed:
         print(f"{r.target} E={r.energy_GeV:g} GeV m_a={r.mass_GeV:g} GeV: kinematically closed, sigma = 0")
         return 0
-    print(f"{r.target} E={r.energy_GeV:g} GeV m_a={r.mass_GeV:g} GeV theta={r.theta:.6g} ({r.convention}), "
-          f"physics {args.physics}, g = 1:")
+    print(f"{process.label()}: {r.target} E={r.energy_GeV:g} GeV m_a={r.mass_GeV:g} GeV theta={r.theta:.6g} "
+          f"({r.convention}), physics {args.physics}, g = 1:")
     print(f"  sigma_total      = {r.sigma_pb:.6e} +- {r.sigma_err_pb:.2e} pb")
     print(f"  sigma_coherent   = {r.sigma_coherent_pb:.6e} +- {r.sigma_coherent_err_pb:.2e} pb")
     print(f"  sigma_incoherent = {r.sigma_incoherent_pb:.6e} +- {r.sigma_incoherent_err_pb:.2e} pb")

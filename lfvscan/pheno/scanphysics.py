@@ -1,25 +1,35 @@
-"""The physics preset a scan was computed with, for its post-processing (docs/physics.md §14 item 29).
+"""The physics a scan was computed with, for its post-processing (docs/physics.md §14 item 29).
 
-Yields, theta recombination and figures use the lepton masses of the scan's own preset
-(:meth:`lfvscan.physics.presets.PhysicsPreset.lepton_pair`): the store's config names it (key
-``physics``); a :class:`~lfvscan.store.scandata.ScanData` built without a config (in memory) has
-the default preset.
+Yields, theta recombination and figures use the lepton pair of the scan's own process and preset:
+the store's config names the preset (key ``physics``) and the process (key ``process``,
+:class:`lfvscan.physics.process.Process`); a key that is absent (a config of the default physics,
+or a :class:`~lfvscan.store.scandata.ScanData` built without a config, in memory) means the default
+(``pdg-2024``; mu -> tau with a spin-0 boson).
 """
 
 from __future__ import annotations
 
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import PhysicsPreset, get_preset
+from lfvscan.physics.process import Process, process_from_dict
 from lfvscan.store.scandata import ScanData
+
+
+def _config(scan: ScanData) -> dict:
+    return scan.attrs.get("config") or {}
 
 
 def scan_preset(scan: ScanData) -> PhysicsPreset:
     """The scan's physics preset: its config's ``physics`` key (the default preset when the scan
     has no config or the config does not name one)."""
-    config = scan.attrs.get("config") or {}
-    return get_preset(config.get("physics"))
+    return get_preset(_config(scan).get("physics"))
+
+
+def scan_process(scan: ScanData) -> Process:
+    """The scan's process: its config's ``process`` table (the default process when absent)."""
+    return process_from_dict(_config(scan).get("process"))
 
 
 def scan_lepton_pair(scan: ScanData) -> LeptonPair:
-    """The lepton pair (beam muon, final tau) of the scan's physics preset."""
-    return scan_preset(scan).lepton_pair()
+    """The lepton pair of the scan's process with its preset's masses."""
+    return scan_preset(scan).lepton_pair(scan_process(scan))

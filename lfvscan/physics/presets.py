@@ -8,14 +8,15 @@ and :func:`lfvscan.xsec.integrand.cell_physics`; there is no global state.  Two 
   nucleus mass ``M = A u``, coherent charge ``Z``, ``mu_p = 2.79``, ``mu_n = -1.91`` (so
   ``mu_p^2 = 7.7841``, ``mu_n^2 = 3.6481``).  Results are bit-identical to lfvscan before presets.
 * ``"thesis-2024"``: the constants and conventions of the thesis code (R. Marcarelli, public
-  repository rmarcarelli/thesis) behind the curves of arXiv:2407.15942: m_mu = 0.106,
+  repository rmarcarelli/thesis) behind the curves of arXiv:2407.15942: m_e = 5.11e-4, m_mu = 0.106,
   m_tau = 1.77, alpha = 1/137.056, m_p = 0.938, m_n = 0.939 GeV, 1 GeV^-2 = 3.894e8 pb, nucleus
   mass ``Z m_p + (A - Z) m_n``, coherent charge ``Z - 1``, ``mu_p^2 = 7.78``, ``mu_n^2 = 3.65``.
   Together they move sigma by 0.5-1.5 % (docs/physics.md §14 item 29).
 
-Where each value enters (docs/physics.md §7): ``m_mu`` / ``m_tau`` are the masses of the
-:class:`~lfvscan.physics.leptons.LeptonPair` (:meth:`PhysicsPreset.lepton_pair`: beam muon, final
-tau), which every function of a lepton mass takes explicitly: the kinematics, the reach, Delta_m
+Where each value enters (docs/physics.md §7): ``m_e`` / ``m_mu`` / ``m_tau`` are the masses of the
+:class:`~lfvscan.physics.leptons.LeptonPair` of a :class:`~lfvscan.physics.process.Process`
+(:meth:`PhysicsPreset.lepton_pair`; the paper's: beam muon, final tau), which every function of a
+lepton mass takes explicitly: the kinematics, the reach, Delta_m
 of §7.4, the Eq. (2) couplings, the x_tau grid, and downstream the ALP widths, g-2, dark matter
 and the tau decay lengths of the yields; ``alpha`` and ``gev2_to_pb`` the prefactor
 alpha^2/(32 pi M^2) of §7.6; the nucleus mass ``M`` the kinematics and the prefactor;
@@ -28,9 +29,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from lfvscan.physics.constants import ALPHA, AMU_GEV, CTAU_TAU_CM, GEV2_TO_PB, M_MU, M_N, M_P, M_TAU
+from lfvscan.physics.constants import ALPHA, AMU_GEV, CTAU_TAU_CM, GEV2_TO_PB, M_E, M_MU, M_N, M_P, M_TAU
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
 from lfvscan.physics.leptons import Lepton, LeptonPair
+from lfvscan.physics.process import Process
 from lfvscan.physics.targets import Target, get_target
 
 #: nucleus-mass conventions: ``"A*u"`` (M = A u) or ``"Z*m_p+(A-Z)*m_n"`` (thesis code)
@@ -50,6 +52,7 @@ class PhysicsPreset:
 
     name: str
     alpha: float
+    m_e_GeV: float
     m_mu_GeV: float
     m_tau_GeV: float
     m_p_GeV: float
@@ -65,7 +68,7 @@ class PhysicsPreset:
         if self.nucleus_mass not in NUCLEUS_MASS_CONVENTIONS:
             raise ValueError(f"nucleus_mass must be one of {', '.join(NUCLEUS_MASS_CONVENTIONS)}, "
                              f"got {self.nucleus_mass!r}")
-        for key in ("alpha", "m_mu_GeV", "m_tau_GeV", "m_p_GeV", "m_n_GeV", "gev2_to_pb"):
+        for key in ("alpha", "m_e_GeV", "m_mu_GeV", "m_tau_GeV", "m_p_GeV", "m_n_GeV", "gev2_to_pb"):
             v = getattr(self, key)
             if not (isinstance(v, (int, float)) and v > 0):
                 raise ValueError(f"{key} must be positive, got {v!r}")
@@ -97,24 +100,33 @@ class PhysicsPreset:
         changes = {k: v for k, v in wanted.items() if v != getattr(DEFAULT_FF, k)}
         return dataclasses.replace(base, **changes) if changes else base
 
-    def lepton_pair(self) -> LeptonPair:
-        """The process's leptons with this preset's masses: beam muon (``m_mu_GeV``), final tau
-        (``m_tau_GeV``, c tau = ``CTAU_TAU_CM``) (docs/physics.md §1, §7)."""
-        return LeptonPair(beam=Lepton("mu", self.m_mu_GeV),
-                          final=Lepton("tau", self.m_tau_GeV, ctau_cm=CTAU_TAU_CM))
+    def lepton(self, name: str) -> Lepton:
+        """The charged lepton ``"e"``, ``"mu"`` or ``"tau"`` with this preset's mass [GeV]; the tau
+        with c tau = ``CTAU_TAU_CM``, electron and muon stable on the scale of the experiments."""
+        if name == "e":
+            return Lepton("e", self.m_e_GeV)
+        if name == "mu":
+            return Lepton("mu", self.m_mu_GeV)
+        if name == "tau":
+            return Lepton("tau", self.m_tau_GeV, ctau_cm=CTAU_TAU_CM)
+        raise ValueError(f"unknown lepton {name!r} (known: 'e', 'mu', 'tau')")
+
+    def lepton_pair(self, process: Process) -> LeptonPair:
+        """The beam and final leptons of ``process`` with this preset's masses (docs/physics.md §1, §7)."""
+        return LeptonPair(beam=self.lepton(process.beam), final=self.lepton(process.final))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
 PDG_2024 = PhysicsPreset(
-    name="pdg-2024", alpha=ALPHA, m_mu_GeV=M_MU, m_tau_GeV=M_TAU, m_p_GeV=M_P, m_n_GeV=M_N,
+    name="pdg-2024", alpha=ALPHA, m_e_GeV=M_E, m_mu_GeV=M_MU, m_tau_GeV=M_TAU, m_p_GeV=M_P, m_n_GeV=M_N,
     gev2_to_pb=GEV2_TO_PB, nucleus_mass="A*u", coherent_charge="Z", mu_p_sq=None, mu_n_sq=None,
     source="PDG 2024 / CODATA 2018 (docs/physics.md §1); paper's Eq. (20) with Z; mu_p = 2.79, mu_n = -1.91",
 )
 
 THESIS_2024 = PhysicsPreset(
-    name="thesis-2024", alpha=1.0 / 137.056, m_mu_GeV=0.106, m_tau_GeV=1.77, m_p_GeV=0.938, m_n_GeV=0.939,
+    name="thesis-2024", alpha=1.0 / 137.056, m_e_GeV=5.11e-4, m_mu_GeV=0.106, m_tau_GeV=1.77, m_p_GeV=0.938, m_n_GeV=0.939,
     gev2_to_pb=3.894e8, nucleus_mass="Z*m_p+(A-Z)*m_n", coherent_charge="Z-1", mu_p_sq=7.78, mu_n_sq=3.65,
     source="thesis code of R. Marcarelli (github.com/rmarcarelli/thesis) used for arXiv:2407.15942",
 )

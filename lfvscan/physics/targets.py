@@ -4,13 +4,28 @@ A :class:`Target` holds the nuclear and bulk properties of a target element.  Th
 used in the production kinematics is ``M = A u`` (docs/physics.md §1, [U] item 7: the thesis code uses
 ``Z m_p + (A - Z) m_n``; the difference is << 1 % in sigma).  It is a field, so a user can
 override it with :func:`dataclasses.replace`.
+
+Built-in targets (:data:`TARGETS`).  ``A`` is the mass number of the most abundant isotope (it sets
+the nuclear radius R_A = r0 A^(1/3) of Eq. (20), the nucleus mass and the neutron number of
+Eq. (19), docs/physics.md §7.3): 208Pb, 184W, 197Au, 27Al, 63Cu, 56Fe, 12C.  Aluminium is
+A = 27 (natural Al is 100 % 27Al); the thesis code's E137 card uses 26, which is the
+radioactive isotope.  Densities [g/cm^3], molar masses (standard atomic weights) [g/mol] and
+radiation lengths [g/cm^2] are those of the PDG "Atomic and nuclear properties of materials"
+tables (pdg.lbl.gov/AtomicNuclearProperties); carbon is graphite at the PDG density 2.210 g/cm^3.
+The form-factor parameters of every target follow from (Z, A) alone (docs/physics.md §7.3), as for
+Pb and W.  A scan config may define its own targets (``[[targets]]`` with ``Z``, ``A``,
+``density_g_cm3``, ``molar_mass_g_mol``); :class:`Target` validates every field.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from lfvscan.physics.constants import AMU_GEV, N_AVOGADRO
+
+#: largest mass number accepted for a target (the heaviest known nuclei have A < 300)
+MAX_MASS_NUMBER = 300
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,18 @@ class Target:
     nucleus_mass_GeV: float = field(default=-1.0)
 
     def __post_init__(self):
+        for key in ("Z", "A"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"target {self.name!r}: {key} must be a positive integer, got {v!r}")
+        if self.Z > self.A:
+            raise ValueError(f"target {self.name!r}: Z = {self.Z!r} exceeds the mass number A = {self.A!r}")
+        if self.A > MAX_MASS_NUMBER:
+            raise ValueError(f"target {self.name!r}: A = {self.A!r} exceeds {MAX_MASS_NUMBER} (no such nucleus)")
+        for key in ("molar_mass_g_mol", "density_g_cm3"):
+            v = getattr(self, key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+                raise ValueError(f"target {self.name!r}: {key} must be a positive finite number, got {v!r}")
         if self.nucleus_mass_GeV <= 0:
             object.__setattr__(self, "nucleus_mass_GeV", self.A * AMU_GEV)
 
@@ -63,8 +90,14 @@ class Target:
 LEAD = Target("Pb", Z=82, A=208, molar_mass_g_mol=207.2, density_g_cm3=11.35, X0_g_cm2=6.37)
 TUNGSTEN = Target("W", Z=74, A=184, molar_mass_g_mol=183.84, density_g_cm3=19.3, X0_g_cm2=None)
 
+GOLD = Target("Au", Z=79, A=197, molar_mass_g_mol=196.966570, density_g_cm3=19.32, X0_g_cm2=6.46)
+ALUMINIUM = Target("Al", Z=13, A=27, molar_mass_g_mol=26.9815385, density_g_cm3=2.699, X0_g_cm2=24.01)
+COPPER = Target("Cu", Z=29, A=63, molar_mass_g_mol=63.546, density_g_cm3=8.960, X0_g_cm2=12.86)
+IRON = Target("Fe", Z=26, A=56, molar_mass_g_mol=55.845, density_g_cm3=7.874, X0_g_cm2=13.84)
+CARBON = Target("C", Z=6, A=12, molar_mass_g_mol=12.0107, density_g_cm3=2.210, X0_g_cm2=42.70)
+
 #: targets by element symbol (the user-facing name accepted by :func:`get_target`)
-TARGETS: dict[str, Target] = {"Pb": LEAD, "W": TUNGSTEN}
+TARGETS: dict[str, Target] = {t.name: t for t in (LEAD, TUNGSTEN, GOLD, ALUMINIUM, COPPER, IRON, CARBON)}
 
 
 def get_target(name: str | Target) -> Target:

@@ -11,7 +11,7 @@
 
 Energies in GeV, lengths in cm.  All functions are vectorised over their array arguments.  The
 tau is an explicit :class:`~lfvscan.physics.leptons.Lepton` ``tau`` (``tau.mass`` [GeV],
-``tau.ctau_cm`` [cm]; the final lepton of the preset's pair, ``preset.lepton_pair().final``); the
+``tau.ctau_cm`` [cm]; the final lepton of the preset's pair, ``preset.lepton_pair(process).final``); the
 functions of a -> tau mu take the :class:`~lfvscan.physics.leptons.LeptonPair` ``pair`` (the tau is
 ``pair.final``, the other lepton ``pair.beam``).
 """

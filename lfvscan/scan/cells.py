@@ -28,7 +28,8 @@ from typing import Callable
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.physics.presets import DEFAULT_PRESET, get_preset
+from lfvscan.physics.presets import DEFAULT_PRESET
+from lfvscan.physics.process import DEFAULT_PROCESS
 from lfvscan.spec.config import ScanConfig
 from lfvscan.scan.plan import Task
 from lfvscan.schema import REQUIRED, RESULT_FIELDS
@@ -61,10 +62,14 @@ def resolve_cell_fn(spec: str) -> CellFn:
     return fn
 
 
-def preset_kwargs(config: ScanConfig) -> dict:
-    """``{"physics": name}`` for a non-default physics preset, else ``{}`` (cell functions without a
-    ``physics`` keyword work on default configs)."""
-    return {} if config.physics == DEFAULT_PRESET.name else {"physics": config.physics}
+def physics_kwargs(config: ScanConfig) -> dict:
+    """The cell function's ``physics`` (preset name) and ``process``
+    (:class:`~lfvscan.physics.process.Process`) keywords, each only when it differs from its default
+    (cell functions without these keywords work on default configs)."""
+    kw = {} if config.physics == DEFAULT_PRESET.name else {"physics": config.physics}
+    if config.process != DEFAULT_PROCESS:
+        kw["process"] = config.process
+    return kw
 
 
 class CellTimeout(BaseException):
@@ -101,7 +106,7 @@ def compute_task(cell_fn: CellFn, config: ScanConfig, task: Task, rank: int) -> 
 
     def call() -> CellResult:
         return cell_fn(
-            task.target,
+            config.cell_target(task.target),
             task.energy_GeV,
             task.mass_GeV,
             rel_err=config.rel_err,
@@ -109,7 +114,7 @@ def compute_task(cell_fn: CellFn, config: ScanConfig, task: Task, rank: int) -> 
             convention=config.convention,
             seed=task.seed,
             n_xbins=config.n_xbins,
-            **preset_kwargs(config),
+            **physics_kwargs(config),
         )
 
     try:
@@ -137,9 +142,10 @@ def _check_result(res, config: ScanConfig, task: Task) -> None:
     for name in PER_BIN:
         if np.shape(getattr(res, name)) != (nb,):
             raise ValueError(f"{name} has shape {np.shape(getattr(res, name))}, expected ({nb},)")
-    m_tau = get_preset(config.physics).m_tau_GeV
-    if np.shape(res.x_tau_edges) != (nb + 1,) or not _edges_match(res.x_tau_edges, task.energy_GeV, nb, m_tau):
-        raise ValueError("x_tau_edges differ from lfvscan.xsec.result.x_tau_edges(E, n_xbins, m_tau of the preset)")
+    m_final = config.lepton_pair().final.mass
+    if np.shape(res.x_tau_edges) != (nb + 1,) or not _edges_match(res.x_tau_edges, task.energy_GeV, nb, m_final):
+        raise ValueError("x_tau_edges differ from lfvscan.xsec.result.x_tau_edges(E, n_xbins, m_final of the "
+                         "process and preset)")
     _check_values(res)
 
 
@@ -178,11 +184,11 @@ def _check_values(res: CellResult) -> None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _reference_edges(energy_GeV: float, nb: int, m_tau: float) -> np.ndarray:
-    return x_tau_edges(energy_GeV, nb, m_tau)
+def _reference_edges(energy_GeV: float, nb: int, m_final: float) -> np.ndarray:
+    return x_tau_edges(energy_GeV, nb, m_final)
 
 
-def _edges_match(edges, energy_GeV: float, nb: int, m_tau: float) -> bool:
+def _edges_match(edges, energy_GeV: float, nb: int, m_final: float) -> bool:
     """Edges equal to :func:`x_tau_edges` (to 1e-12 relative)."""
-    ref = _reference_edges(float(energy_GeV), nb, float(m_tau))
+    ref = _reference_edges(float(energy_GeV), nb, float(m_final))
     return bool(np.all(np.abs(np.asarray(edges, dtype=float) - ref) <= 1e-12 * np.abs(ref)))

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from lfvscan.physics import reach
-from lfvscan.physics.presets import get_preset
 from lfvscan.spec.config import ScanConfig
 from lfvscan.schema import FAILED, PENDING
 
@@ -87,7 +86,7 @@ def plan_tasks(config: ScanConfig, status: np.ndarray, attempts: np.ndarray, max
     n_targets, n_energies, n_masses = config.shape
     tasks = []
     isolated = {tuple(int(v) for v in c): Isolation.EXCLUSIVE if excl else Isolation.ALONE for c, _, excl in suspects}
-    pair = get_preset(config.physics).lepton_pair()
+    pair = config.lepton_pair()
     for i in range(n_targets):
         for j in range(n_energies):
             if stop is not None and stop.is_set():

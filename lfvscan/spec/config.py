@@ -17,12 +17,32 @@ does not request is stored as SKIPPED.  Example::
     rank0_computes_up_to = 8         # optional, rank 0 also computes cells in jobs of at most this many ranks
     masses_GeV = {min = 2.0, max = 40.0, n = 8}    # or an explicit list [2.0, 5.0, 10.0]
 
+    [process]                        # optional; absent = mu -> tau with a spin-0 boson
+    beam = "mu"                      # "e" | "mu"
+    final = "tau"                    # "e" | "mu" | "tau"
+    boson = "scalar"                 # "scalar" | "vector"
+
     [[targets]]
-    name = "Pb"
+    name = "Pb"                      # a built-in target (lfvscan.physics.targets.TARGETS) ...
     energies_GeV = [160, 1000]       # or {min = ..., max = ..., n = ...} (log-spaced)
 
-Validity ranges (:mod:`lfvscan.util.ranges`, docs/physics.md §7.11): energies in [2, 1e7] GeV,
-masses in [1e-6, 1e4] GeV, rel_err in [1e-4, 0.5), n_xbins in [1, 1000].
+    [[targets]]
+    name = "Ta"                      # ... or one defined here: Z, A (integers), density, molar mass
+    Z = 73
+    A = 181
+    density_g_cm3 = 16.65
+    molar_mass_g_mol = 180.95
+    energies_GeV = [1000]
+
+Validity ranges (:mod:`lfvscan.util.ranges`, :mod:`lfvscan.physics.process`, docs/physics.md
+§7.11): energies in the process's range (mu -> tau, e -> tau: [2, 1e7] GeV), masses in
+[1e-6, 1e4] GeV and above m_beam - m_final for a heavier beam lepton (mu -> e), rel_err in
+[1e-4, 0.5), n_xbins in [1, 1000].
+
+``[process]`` (:class:`lfvscan.physics.process.Process`) is hashed only when it differs from the
+default process, so that a config without the table and one naming the default have the same
+hash and resume the same store; a user-defined target's Z, A, density and molar mass are hashed
+(key ``target_definitions``) and go into the store's attrs with the config.
 
 Testing / extension hook: ``cell_function = "module:function"`` replaces
 :func:`lfvscan.xsec.compute_cell` (same signature) for the whole scan; it is part of the
@@ -58,10 +78,12 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_THETA
-from lfvscan.physics.presets import DEFAULT_PRESET, PRESETS
+from lfvscan.physics.leptons import LeptonPair
+from lfvscan.physics.presets import DEFAULT_PRESET, PRESETS, get_preset
 from lfvscan.errors import UsageError
-from lfvscan.physics.targets import TARGETS, get_target
-from lfvscan.util.ranges import ENERGY_GEV, MASS_GEV, N_XBINS, REL_ERR, Range
+from lfvscan.physics.process import DEFAULT_PROCESS, Process, decay_pole_problem, energy_range, process_from_dict
+from lfvscan.physics.targets import TARGETS, Target, get_target
+from lfvscan.util.ranges import MASS_GEV, N_XBINS, REL_ERR
 
 #: keys allowed at the top level of a scan config, and in each [[targets]] table
 TOP_KEYS = (
@@ -80,8 +102,11 @@ TOP_KEYS = (
     "cell_function",
     "physics",
     "max_cells",
+    "process",
 )
-TARGET_KEYS = ("name", "energies_GeV")
+#: keys of a user-defined target (all four, or none for a built-in target)
+TARGET_DEFINITION_KEYS = ("Z", "A", "density_g_cm3", "molar_mass_g_mol")
+TARGET_KEYS = ("name", "energies_GeV", *TARGET_DEFINITION_KEYS)
 GRID_KEYS = ("min", "max", "n")
 #: default bound on the grid size (targets x energies x masses, skipped cells included): 50x the
 #: paper grid (3864); a store then holds ~(16 n_xbins + 150) bytes per cell (220 MB at 60 bins),
@@ -96,10 +121,19 @@ RANK0_COMPUTES_UP_TO = 8
 
 @dataclass(frozen=True)
 class TargetSpec:
-    """One target and the beam energies [GeV] scanned on it (sorted, unique)."""
+    """One target and the beam energies [GeV] scanned on it (sorted, unique); ``definition``: the
+    :class:`~lfvscan.physics.targets.Target` of a user-defined target (None: the built-in one of
+    that name)."""
 
     name: str
     energies_GeV: tuple[float, ...]
+    definition: Target | None = None
+
+    def definition_dict(self) -> dict:
+        """Z, A, density and molar mass of a user-defined target (its config keys); {} for a built-in one."""
+        if self.definition is None:
+            return {}
+        return {key: getattr(self.definition, key) for key in TARGET_DEFINITION_KEYS}
 
 
 @dataclass(frozen=True)
@@ -119,6 +153,7 @@ class ScanConfig:
     store: str = "scan.zarr"
     cell_function: str = ""
     physics: str = DEFAULT_PRESET.name  #: physics preset name (lfvscan.physics.presets.PRESETS)
+    process: Process = DEFAULT_PROCESS  #: beam / final lepton and boson family (lfvscan.physics.process)
     max_cells: int = MAX_CELLS  #: run setting: the largest grid accepted (see MAX_CELLS)
     #: run setting: rank 0 computes cells in jobs of at most this many ranks (0: never)
     rank0_computes_up_to: int = RANK0_COMPUTES_UP_TO
@@ -127,6 +162,19 @@ class ScanConfig:
     @property
     def target_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.targets)
+
+    def lepton_pair(self) -> LeptonPair:
+        """The beam and final leptons of the scan's process with its preset's masses."""
+        return get_preset(self.physics).lepton_pair(self.process)
+
+    def cell_target(self, name: str) -> str | Target:
+        """The target argument of the cell function for the grid's target ``name``: the name of a
+        built-in target, the :class:`~lfvscan.physics.targets.Target` of a user-defined one;
+        ValueError naming it if the grid has no such target."""
+        for t in self.targets:
+            if t.name == name:
+                return name if t.definition is None else t.definition
+        raise ValueError(f"target {name!r} is not in the scan (targets: {', '.join(self.target_names)})")
 
     def with_target_order(self, names) -> "ScanConfig":
         """The same grid with its target axis in the order ``names`` (e.g. a store's ``target``
@@ -186,6 +234,12 @@ class ScanConfig:
         }
         if self.physics != DEFAULT_PRESET.name:
             d["physics"] = self.physics
+        if self.process != DEFAULT_PROCESS:
+            d["process"] = self.process.to_dict()
+        definitions = {t.name: t.definition_dict() for t in sorted(self.targets, key=lambda t: t.name)
+                       if t.definition is not None}
+        if definitions:
+            d["target_definitions"] = definitions
         return d
 
     def to_dict(self) -> dict:
@@ -223,6 +277,11 @@ def physics_diff(old: dict, new: dict) -> list[str]:
                 if a.get(name) != b.get(name):
                     what = "energies_GeV" if name in a and name in b else ("added" if name in b else "removed")
                     out.append(f"targets.{name} ({what})")
+        elif key in ("process", "target_definitions") and a != b:
+            # a table: name its differing entries (an absent process is the default one)
+            a = DEFAULT_PROCESS.to_dict() if key == "process" and a is None else (a or {})
+            b = DEFAULT_PROCESS.to_dict() if key == "process" and b is None else (b or {})
+            out += [f"{key}.{sub}" for sub in sorted(set(a) | set(b)) if a.get(sub) != b.get(sub)]
         elif a != b:
             out.append(key)
     return out
@@ -280,13 +339,60 @@ def _grid(value, where: str, problems: list[str], max_n: int = MAX_CELLS) -> tup
     return ()
 
 
-def _in_range(values: tuple[float, ...], valid: Range, where: str, problems: list[str]) -> tuple[float, ...]:
-    """``values`` if all are inside ``valid`` (lfvscan.util.ranges), else () and one problem line."""
-    bad = [v for v in values if not valid.contains(v)]
-    if bad:
-        problems.append(valid.problem(bad[0], label=f"{where} value"))
-        return ()
+def _energy_problem(pair: LeptonPair, value, where: str) -> str | None:
+    """None, or one line naming a beam energy outside the process's range (lfvscan.physics.process)."""
+    msg = energy_range(pair).problem(value, label=f"{where} value")
+    return f"{msg} for {pair.label()}" if msg else None
+
+
+def _mass_problem(pair: LeptonPair, value, where: str) -> str | None:
+    """None, or one line naming a boson mass outside the process's range or at its decay pole."""
+    return decay_pole_problem(pair, value, label=f"{where} value") or MASS_GEV.problem(value, label=f"{where} value")
+
+
+def _all_valid(values: tuple[float, ...], problem, where: str, problems: list[str]) -> tuple[float, ...]:
+    """``values`` if ``problem(v, where)`` is None for all, else () and one problem line (the first bad value)."""
+    for v in values:
+        msg = problem(v, where)
+        if msg:
+            problems.append(msg)
+            return ()
     return values
+
+
+def _process(raw, problems: list[str]) -> Process:
+    """The ``[process]`` table as a :class:`Process` (absent: the default); a bad table is recorded in
+    ``problems`` and the default process is returned."""
+    if raw is None:
+        return DEFAULT_PROCESS
+    try:
+        return process_from_dict(raw)
+    except (TypeError, ValueError) as exc:
+        problems.append(str(exc))
+        return DEFAULT_PROCESS
+
+
+def _target_definition(t: dict, name: str, where: str, problems: list[str]) -> Target | None:
+    """The user-defined :class:`Target` of a ``[[targets]]`` table with Z, A, density_g_cm3 and
+    molar_mass_g_mol (None for a built-in target, or after a problem was recorded)."""
+    given = [k for k in TARGET_DEFINITION_KEYS if k in t]
+    if not given:
+        return None
+    missing = [k for k in TARGET_DEFINITION_KEYS if k not in t]
+    if missing:
+        problems.append(f"{where}: a user-defined target needs {', '.join(TARGET_DEFINITION_KEYS)}; "
+                        f"missing {', '.join(missing)}")
+        return None
+    if name.lower() in (k.lower() for k in TARGETS):
+        problems.append(f"{where}: {name!r} is a built-in target; a user-defined target needs another name "
+                        f"(built-in: {', '.join(TARGETS)})")
+        return None
+    try:
+        return Target(name, Z=t["Z"], A=t["A"], molar_mass_g_mol=t["molar_mass_g_mol"],
+                      density_g_cm3=t["density_g_cm3"])
+    except (TypeError, ValueError) as exc:
+        problems.append(f"{where}: {exc}")
+        return None
 
 
 def canonical_target_order(targets) -> tuple[TargetSpec, ...]:
@@ -369,9 +475,10 @@ def _setting_problems(s: dict) -> list[str]:
     return problems
 
 
-def _target_specs(raw_targets, max_cells: int, problems: list[str]) -> list[TargetSpec]:
-    """The ``[[targets]]`` tables as :class:`TargetSpec` (known target, energies in range, each target
-    once); a bad table is left out and recorded in ``problems``."""
+def _target_specs(raw_targets, max_cells: int, pair: LeptonPair, problems: list[str]) -> list[TargetSpec]:
+    """The ``[[targets]]`` tables as :class:`TargetSpec` (known or user-defined target, energies in
+    the range of the process of ``pair``, each target once); a bad table is left out and recorded
+    in ``problems``."""
     if raw_targets is None:
         problems.append("missing [[targets]] (at least one target)")
         return []
@@ -388,14 +495,20 @@ def _target_specs(raw_targets, max_cells: int, problems: list[str]) -> list[Targ
         if extra:
             problems.append(f"{where}: unknown key(s) {', '.join(map(repr, extra))} (allowed: {', '.join(TARGET_KEYS)})")
         name = t.get("name")
-        if not isinstance(name, str):
-            problems.append(f"{where}: name must be a string, got {name!r}")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(f"{where}: name must be a non-empty string, got {name!r}")
             continue
-        try:
-            name = get_target(name).name
-        except ValueError:
-            problems.append(f"{where}: unknown target {name!r} (known: {', '.join(TARGETS)})")
+        n_problems = len(problems)
+        definition = _target_definition(t, name, f"{where} ({name})", problems)
+        if len(problems) > n_problems:
             continue
+        if definition is None:
+            try:
+                name = get_target(name).name
+            except ValueError:
+                problems.append(f"{where}: unknown target {name!r} (known: {', '.join(TARGETS)}; or define it "
+                                f"with {', '.join(TARGET_DEFINITION_KEYS)})")
+                continue
         where = f"targets[{k}] ({name})"
         if name in [x.name for x in targets]:
             problems.append(f"{where}: target listed twice")
@@ -403,10 +516,10 @@ def _target_specs(raw_targets, max_cells: int, problems: list[str]) -> list[Targ
         if "energies_GeV" not in t:
             problems.append(f"{where}: missing energies_GeV")
             continue
-        energies = _in_range(_grid(t["energies_GeV"], f"{where}.energies_GeV", problems, max_cells), ENERGY_GEV,
-                             f"{where}.energies_GeV", problems)
+        energies = _all_valid(_grid(t["energies_GeV"], f"{where}.energies_GeV", problems, max_cells),
+                              lambda v, w: _energy_problem(pair, v, w), f"{where}.energies_GeV", problems)
         if energies:
-            targets.append(TargetSpec(name, energies))
+            targets.append(TargetSpec(name, energies, definition))
     return targets
 
 
@@ -431,14 +544,16 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
     settings = _typed_settings(data, problems)
     problems += _setting_problems(settings)
     max_cells = settings["max_cells"] if settings["max_cells"] >= 1 else MAX_CELLS
+    process = _process(data.get("process"), problems)
+    pair = get_preset(settings["physics"] if settings["physics"] in PRESETS else None).lepton_pair(process)
 
     masses: tuple[float, ...] = ()
     if "masses_GeV" in data:
-        masses = _in_range(_grid(data["masses_GeV"], "masses_GeV", problems, max_cells), MASS_GEV, "masses_GeV",
-                           problems)
+        masses = _all_valid(_grid(data["masses_GeV"], "masses_GeV", problems, max_cells),
+                            lambda v, w: _mass_problem(pair, v, w), "masses_GeV", problems)
     else:
         problems.append("missing required key 'masses_GeV'")
-    targets = _target_specs(data.get("targets"), max_cells, problems)
+    targets = _target_specs(data.get("targets"), max_cells, pair, problems)
     if not problems and targets and masses:
         too_large = _grid_size_problem(targets, masses, settings["n_xbins"], max_cells)
         problems += [too_large] if too_large else []
@@ -447,7 +562,8 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
     numeric = {"seed": int, "rel_err": float, "theta": float, "n_xbins": int, "max_attempts": int,
                "cell_timeout_s": float, "rank_timeout_s": float, "max_cells": int, "rank0_computes_up_to": int}
     settings = {k: numeric.get(k, lambda v: v)(v) for k, v in settings.items()}
-    return ScanConfig(targets=canonical_target_order(targets), masses_GeV=masses, source=source, **settings)
+    return ScanConfig(targets=canonical_target_order(targets), masses_GeV=masses, source=source, process=process,
+                      **settings)
 
 
 def load_config(path: str | Path) -> ScanConfig:
@@ -471,8 +587,9 @@ def load_config(path: str | Path) -> ScanConfig:
 
 def config_from_dict(d: dict, source: str = "<store>") -> ScanConfig:
     """Rebuild a :class:`ScanConfig` from :meth:`ScanConfig.to_dict` output (e.g. a store's attrs)."""
-    data = {k: v for k, v in d.items() if k != "targets"}
-    data["targets"] = [{"name": n, "energies_GeV": list(e)} for n, e in d["targets"].items()]
+    definitions = d.get("target_definitions") or {}
+    data = {k: v for k, v in d.items() if k not in ("targets", "target_definitions")}
+    data["targets"] = [{"name": n, "energies_GeV": list(e), **definitions.get(n, {})} for n, e in d["targets"].items()]
     if not data.get("cell_function"):
         data.pop("cell_function", None)
     return parse_config(data, source=source)  # canonical target order; a store reorders with its axis

@@ -36,7 +36,6 @@ import numpy as np
 
 from lfvscan import __version__
 from lfvscan.errors import UsageError
-from lfvscan.physics.presets import get_preset
 from lfvscan.spec.config import ScanConfig
 from lfvscan.schema import CELL_FIELDS, COORDINATES, SKIPPED, STATUS_NAMES, Field
 from lfvscan.store.chunks import write_chunk
@@ -74,11 +73,12 @@ def coordinate_values(config: ScanConfig) -> dict[str, np.ndarray]:
     """Values of the coordinate arrays (:data:`lfvscan.schema.COORDINATES`) of ``config``'s store."""
     energies = np.array(config.energies_GeV)
     nb = config.n_xbins
+    m_final = config.lepton_pair().final.mass  # x = E_final / E from m_final / E (stored as x_tau)
     return {
         "target": np.array(config.target_names, dtype=object),
         "energy_GeV": energies,
         "mass_GeV": np.array(config.masses_GeV),
-        "x_tau_edges": np.array([x_tau_edges(e, nb, get_preset(config.physics).m_tau_GeV) for e in energies])
+        "x_tau_edges": np.array([x_tau_edges(e, nb, m_final) for e in energies])
         .reshape(len(energies), nb + 1),
     }
 

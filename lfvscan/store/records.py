@@ -166,7 +166,6 @@ class RecordBatch:
         i, j, k = (int(v) for v in self.index[row])
         result = None
         if self.done[row]:
-            from lfvscan.physics.presets import get_preset
             from lfvscan.xsec.result import x_tau_edges
 
             energy = float(config.energies_GeV[j])
@@ -174,7 +173,7 @@ class RecordBatch:
             kw = {f.name: (np.array(r[f.name], dtype=float) if f.per_bin else r[f.name].item()) for f in RESULT_FIELDS}
             result = CellResult(target=config.target_names[i], energy_GeV=energy,
                                 mass_GeV=float(config.masses_GeV[k]), theta=config.theta, convention=config.convention,
-                                x_tau_edges=x_tau_edges(energy, self.n_xbins, get_preset(config.physics).m_tau_GeV),
+                                x_tau_edges=x_tau_edges(energy, self.n_xbins, config.lepton_pair().final.mass),
                                 **kw)
         return CellRecord((i, j, k), result, self.errors.get(row, "") if not self.done[row] else "",
                           float(self.wall_seconds[row]), int(self.rank[row]), int(self.attempts[row]))

@@ -4,8 +4,9 @@ Each input of a cell has a range inside which :func:`lfvscan.xsec.compute_cell` 
 it is refused at every boundary (the ``lfvscan xsec`` options, the scan config, the arguments of
 ``compute_cell``) with one line naming the value and the range.  Where each bound comes from:
 
-* ``energy_GeV`` in [2, 1e7] GeV.  Lower: just above the tau mass (1.777 GeV), so the x_tau grid
-  [m_tau/E, 1] is not empty (a lower energy has no tau to produce).  Upper: the largest energy at
+* ``energy_GeV`` in [2, 1e7] GeV for a final tau (the paper's mu -> tau; other processes have
+  their own lower bound, :func:`lfvscan.physics.process.energy_range`).  Lower: just above the tau
+  mass (1.777 GeV), so the x_tau grid [m_tau/E, 1] is not empty (a lower energy has no tau to produce).  Upper: the largest energy at
   which the exact vegas cross section was checked against the independent Weizsaecker-Williams
   quadrature (``sigma_ww_pb`` of tests/_crosscheck.py, W target): agreement within
   0.5 % for m_a = 1e-6 .. 500 GeV up to 1e7 GeV; above, float64 cancellations in the kinematics

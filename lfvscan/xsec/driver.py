@@ -33,20 +33,21 @@ import vegas
 
 from lfvscan.physics.couplings import DEFAULT_THETA, check_convention
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
-from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import PhysicsPreset, get_preset
+from lfvscan.physics.process import DEFAULT_PROCESS, Process, check_cell
 from lfvscan.xsec.chi2 import chi2_survival
 from lfvscan.xsec.integrand import (
     THETA_A_MIN,
     CellPhysics,
     _check_positive_finite,
     cell_physics,
+    check_boson_family,
     integrand_parts,
     integrand_points,
     is_open,
     part_weights,
 )
-from lfvscan.util.ranges import ENERGY_GEV, MASS_GEV, N_XBINS, REL_ERR
+from lfvscan.util.ranges import N_XBINS, REL_ERR
 from lfvscan.schema import RESULT_FIELDS
 from lfvscan.xsec.result import CellResult, x_tau_edges
 
@@ -235,15 +236,20 @@ def _closed_result(tgt, E, m, edges, theta, convention, t0) -> CellResult:
 def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_THETA, convention="eq3",
                  seed=0, n_xbins=60, ff: FormFactorParams = DEFAULT_FF,
                  settings: VegasSettings = DEFAULT_VEGAS, theta_a_min: float = THETA_A_MIN,
-                 physics: str | PhysicsPreset | None = None, pair: LeptonPair | None = None) -> CellResult:
-    """sigma(mu N -> tau N a) for g = 1 in pb, with coherent/incoherent split and d sigma/d ln x_tau.
+                 physics: str | PhysicsPreset | None = None, process: Process | None = None) -> CellResult:
+    """sigma(l_beam N -> l_final N X) for g = 1 in pb, with coherent/incoherent split and d sigma/d ln x
+    (x = E_final/E, the final lepton's energy fraction; stored under the names ``x_tau``).
 
     ``physics``: a :class:`~lfvscan.physics.presets.PhysicsPreset` or its name, ``"pdg-2024"``
     (default, chosen here) or ``"thesis-2024"`` (docs/physics.md §14 item 29): constants, nucleus
     mass, form-factor conventions and lepton masses; ``ff`` values differing from the defaults are
-    kept.  ``pair``: the beam / final leptons (:class:`~lfvscan.physics.leptons.LeptonPair`; default
-    the preset's ``physics.lepton_pair()``, muon / tau); their masses enter the kinematics, the
-    reach, the Yukawas' Delta_m (:func:`cell_physics`) and the x_tau grid.  Pure function of its
+    kept.  ``process``: the :class:`~lfvscan.physics.process.Process` (default, chosen here:
+    :data:`~lfvscan.physics.process.DEFAULT_PROCESS`, mu -> tau, spin-0 boson); its lepton pair
+    with the preset's masses (``physics.lepton_pair(process)``) enters the kinematics, the reach,
+    the Yukawas' Delta_m (:func:`cell_physics`) and the x grid, its boson family selects the
+    amplitude (a family whose amplitude is not implemented is refused with a ValueError naming it).
+    The cell must lie in the process's validity ranges (:func:`lfvscan.physics.process.cell_problem`:
+    energy range of the pair, boson masses above m_beam - m_final for mu -> e).  Pure function of its
     arguments: the vegas random numbers come from ``numpy.random.default_rng(seed)``, so the same
     seed gives a bit-identical result.  Closed cells (:func:`is_open` false) return zeros with
     ``closed=True`` without integrating.  ``dsigma_dlnx_tau_pb`` is on ``x_tau_edges(E, n_xbins,
@@ -254,7 +260,8 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     """
     t0 = time.perf_counter()
     pre = get_preset(physics)
-    pair = pre.lepton_pair() if pair is None else pair
+    process = DEFAULT_PROCESS if process is None else process
+    pair = pre.lepton_pair(process)
     tgt = pre.target(target)
     ff = pre.form_factors(ff)
     E = _check_positive_finite("energy_GeV", energy_GeV)
@@ -262,15 +269,15 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_T
     check_convention(convention)
     if not math.isfinite(float(theta)):
         raise ValueError(f"theta must be finite, got {theta!r}")
-    # validity ranges (docs/physics.md §7.11): outside them the result would not be right
-    ENERGY_GEV.check(E)
-    MASS_GEV.check(m)
+    # validity ranges of the process (docs/physics.md §7.11): outside them the result would not be right
+    check_cell(pair, E, m)
+    check_boson_family(process.boson)
     rel = REL_ERR.check(rel_err)
     n_xbins = int(N_XBINS.check(n_xbins))
     edges = x_tau_edges(E, n_xbins, pair.final.mass)
     if not is_open(tgt, E, m, ff, pair=pair):
         return _closed_result(tgt, E, m, edges, theta, convention, t0)
-    cp = cell_physics(tgt, E, m, physics=pre, pair=pair, theta=theta, convention=convention, ff=ff,
+    cp = cell_physics(tgt, E, m, physics=pre, pair=pair, boson=process.boson, theta=theta, convention=convention, ff=ff,
                       theta_a_min=theta_a_min)
     ab = part_weights(theta, convention, pair=pair)
     run = _integrate(cp, n_xbins, ab, rel, settings, seed)

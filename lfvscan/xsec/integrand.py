@@ -52,6 +52,18 @@ from lfvscan.util.validate import positive
 #: default lower cut-off of the ALP polar angle [rad] (see module docstring for its effect)
 THETA_A_MIN = 1e-8
 
+#: the phi_q-averaged amplitude of each boson family (docs/physics.md §7.6), called by
+#: :func:`_densities`: the one place where the family of :attr:`CellPhysics.boson` selects the
+#: amplitude.  The spin-1 family ("vector") has no entry yet; :func:`cell_physics` refuses it.
+PHI_AVERAGED_AMPLITUDES = {"scalar": amplitude_phi_avg}
+
+
+def check_boson_family(boson: str) -> None:
+    """ValueError naming ``boson`` unless its amplitude is implemented (:data:`PHI_AVERAGED_AMPLITUDES`)."""
+    if boson not in PHI_AVERAGED_AMPLITUDES:
+        raise ValueError(f"boson {boson!r}: the cross section of this boson family is not implemented "
+                         f"(implemented: {', '.join(map(repr, PHI_AVERAGED_AMPLITUDES))})")
+
 
 # ----------------------------------------------------------------------------------- validation
 
@@ -69,7 +81,9 @@ class CellPhysics:
     ``m_beam`` / ``m_final`` are the beam / final lepton masses [GeV] of the cell's
     :class:`~lfvscan.physics.leptons.LeptonPair`; the kinematics, the reach and the t window below
     all use them (``g_eff2`` and ``dm`` must have been computed for the same pair, as
-    :func:`cell_physics` does).
+    :func:`cell_physics` does).  ``boson``: the boson family of the process
+    (:class:`~lfvscan.physics.process.Process`), which selects the amplitude
+    (:data:`PHI_AVERAGED_AMPLITUDES`).
     """
 
     target: Target
@@ -82,6 +96,7 @@ class CellPhysics:
     m_final: float  #: final (outgoing) lepton mass [GeV]
     alpha: float  #: fine-structure constant of the prefactor (§7.6; preset)
     gev2_to_pb: float  #: 1 GeV^-2 in pb (preset)
+    boson: str  #: boson family, a key of PHI_AVERAGED_AMPLITUDES
     theta_a_min: float = THETA_A_MIN
 
     @property
@@ -103,24 +118,27 @@ class CellPhysics:
         return [[math.log(wlo), math.log(whi)], [math.log(self.theta_a_min), math.log(math.pi)], [0.0, 1.0]]
 
 
-def cell_physics(target, energy_GeV, mass_GeV, *, physics: str | PhysicsPreset, pair: LeptonPair,
+def cell_physics(target, energy_GeV, mass_GeV, *, physics: str | PhysicsPreset, pair: LeptonPair, boson: str,
                  theta=DEFAULT_THETA, convention="eq3", ff=DEFAULT_FF, theta_a_min=THETA_A_MIN) -> CellPhysics:
     """Build the :class:`CellPhysics` for g = 1 and the Yukawas of (theta, convention) (§2.4).
 
     ``g_eff^2 = g_S^2 + g_P^2`` and ``Delta_m = g_S^2 [m_a^2 - (m_final + m_beam)^2] + g_P^2 [m_a^2 -
     (m_final - m_beam)^2]`` (§7.4) for the leptons of ``pair`` (the preset's own is
-    ``physics.lepton_pair()``); the ``"eq2"`` ratio r is lighter over heavier of the two.
+    ``physics.lepton_pair(process)``); the ``"eq2"`` ratio r is lighter over heavier of the two.
     ``physics``: a :class:`~lfvscan.physics.presets.PhysicsPreset` or its name; it sets alpha,
     1 GeV^-2 in pb, the nucleus mass and the form-factor conventions (docs/physics.md §14 item 29).
+    ``boson``: the boson family of the process (ValueError naming it if its amplitude is not
+    implemented, :func:`check_boson_family`).
     """
     check_convention(convention)
+    check_boson_family(boson)
     pre = get_preset(physics)
     m_beam, m_final = float(pair.beam.mass), float(pair.final.mass)
     g_S, g_P = yukawas(1.0, theta, convention, pair=pair)
     g_S, g_P = float(g_S), float(g_P)
     return CellPhysics(pre.target(target), float(energy_GeV), float(mass_GeV), float(g_eff_sq(g_S, g_P)),
                        float(delta_m(mass_GeV, g_S, g_P, m_final, m_beam)), pre.form_factors(ff),
-                       m_beam, m_final, float(pre.alpha), float(pre.gev2_to_pb), float(theta_a_min))
+                       m_beam, m_final, float(pre.alpha), float(pre.gev2_to_pb), boson, float(theta_a_min))
 
 
 def _t_range(w, theta_a, cp: CellPhysics):
@@ -151,7 +169,7 @@ def _densities(t, kin, cp: CellPhysics, g_eff2=None, dm=None):
     g_eff2 = cp.g_eff2 if g_eff2 is None else g_eff2
     dm = cp.dm if dm is None else dm
     s0, s1 = kinematics.s_coefficients(t, kin, cp.M)
-    abar = amplitude_phi_avg(s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, g_eff2, dm, E_minus_Ea=kin.E_minus_Ea)
+    abar = PHI_AVERAGED_AMPLITUDES[cp.boson](s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, g_eff2, dm, E_minus_Ea=kin.E_minus_Ea)
     pref = (cp.alpha**2 / (32.0 * math.pi * cp.M**2) * cp.gev2_to_pb) * kin.k / (kin.p * kin.V) * abar / (t * t)
     return pref * f2_coherent(t, cp.target, cp.ff), pref * f2_incoherent(t, cp.target, cp.ff)
 

@@ -1,6 +1,6 @@
 """Per-cell result of the production cross section (the unit of work of a scan).
 
-A *cell* is one (target, muon energy E [GeV], ALP mass m_a [GeV]).  The cross-section driver
+A *cell* is one (target, beam energy E [GeV], boson mass m_a [GeV]) of the scan's process.  The cross-section driver
 (:mod:`lfvscan.xsec`) returns a :class:`CellResult`; the scan store (:mod:`lfvscan.store`) writes
 its :data:`lfvscan.schema.RESULT_FIELDS`.  Cross sections are for g = 1 (sigma = g^2 sigma_hat,
 docs/physics.md §7.6) in pb.
@@ -20,8 +20,9 @@ ARRAY_FIELDS: tuple[str, ...] = ("x_tau_edges", *(f.name for f in RESULT_FIELDS 
 
 
 def x_tau_edges(energy_GeV: float, n_bins: int, m_final: float) -> np.ndarray:
-    """Fixed log grid of x_tau = E_tau / E from m_final / E to 1 (n_bins + 1 edges), ``m_final``
-    [GeV] the final lepton's mass (the tau's, ``preset.lepton_pair().final.mass``).
+    """Fixed log grid of x = E_final / E, the final lepton's energy fraction (named x_tau in the
+    schema and the store, docs/architecture.md), from m_final / E to 1 (n_bins + 1 edges),
+    ``m_final`` [GeV] the final lepton's mass (``preset.lepton_pair(process).final.mass``).
 
     The grid depends only on (E, n_bins, m_final), so all masses and targets at one energy share it.
     """
