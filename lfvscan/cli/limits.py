@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from lfvscan.errors import UsageError
+from lfvscan.pheno.experiments import VISIBLE_ANALYSES
+from lfvscan.physics.couplings import CONVENTIONS
 
 HELP = "exclusion limits g_lim(m_a) = sqrt(N_req / N_hat) for each experiment and selection curve"
 
@@ -15,7 +17,7 @@ def add_common(p) -> None:
     """Options shared by ``limits`` and ``figures``."""
     p.add_argument("store", metavar="STORE", help="scan store (zarr directory written by `lfvscan scan`)")
     add_experiment_options(p)
-    p.add_argument("--visible-analysis", choices=("exact", "published"), default="exact",
+    p.add_argument("--visible-analysis", choices=VISIBLE_ANALYSES, default=VISIBLE_ANALYSES[0],
                    help="visible curves: exact correlated tau1/tau2 acceptance (default) or the published "
                         "analysis (tau2 from its mean energy, factorised; N_req = 2.44), docs/physics.md §10.3")
     p.add_argument("--q-min", type=float, default=None, metavar="Q",
@@ -23,7 +25,7 @@ def add_common(p) -> None:
     p.add_argument("--theta", nargs="+", default=None, metavar="THETA",
                    help="recombine the stored scalar/pseudoscalar parts at these theta values [rad; pi/2, 3pi/8, "
                         "0.7 ...] (default: the scan's theta; docs/physics.md §7.12)")
-    p.add_argument("--convention", default=None, choices=("eq3", "eq2"),
+    p.add_argument("--convention", default=None, choices=CONVENTIONS,
                    help="coupling convention of --theta (default: the scan's)")
     p.add_argument("--out", metavar="DIR", default=".", help="output directory (default: current)")
 

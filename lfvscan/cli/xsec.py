@@ -15,9 +15,12 @@ from __future__ import annotations
 import json
 
 from lfvscan.cli.process_args import add_process_arguments, process_of
-from lfvscan.errors import EXIT_UNCONVERGED, UsageError
+from lfvscan.errors import EXIT_OK, EXIT_UNCONVERGED, UsageError
+from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_CONVENTION
+from lfvscan.physics.presets import DEFAULT_PRESET, PRESETS
 from lfvscan.physics.process import BOSON_FAMILIES
 from lfvscan.physics.targets import TARGETS
+from lfvscan.util.ranges import DEFAULT_N_XBINS, DEFAULT_REL_ERR, ENERGY_GEV, MASS_GEV, N_XBINS, REL_ERR
 
 HELP = "cross section sigma(l_beam N -> l_final N X) for g = 1 at one (target, energy, mass), with vegas"
 
@@ -27,20 +30,21 @@ def add_parser(sub):
     p.add_argument("--target", required=True, metavar="NAME",
                    help=f"target nucleus: {', '.join(TARGETS)}")
     p.add_argument("--energy", required=True, type=float, metavar="GEV",
-                   help="beam energy [GeV], in the process's range ([2, 1e7] for a final tau)")
-    p.add_argument("--mass", required=True, type=float, metavar="GEV", help="ALP mass [GeV], in [1e-6, 1e4]")
-    p.add_argument("--rel-err", type=float, default=0.005, metavar="R",
-                   help="target relative error on sigma_total, in [1e-4, 0.5) (default 0.005)")
+                   help=f"beam energy [GeV], in the process's range ({ENERGY_GEV.describe()} for a final tau)")
+    p.add_argument("--mass", required=True, type=float, metavar="GEV",
+                   help=f"boson mass [GeV], in {MASS_GEV.describe()}")
+    p.add_argument("--rel-err", type=float, default=DEFAULT_REL_ERR, metavar="R",
+                   help=f"target relative error on sigma_total, in {REL_ERR.describe()} (default {DEFAULT_REL_ERR:g})")
     p.add_argument("--theta", type=float, default=None, metavar="RAD",
                    help="coupling angle theta of Eq. (3) [rad]: 0 pseudoscalar, pi/2 scalar (default pi/4)")
     add_process_arguments(p, bosons=BOSON_FAMILIES)
-    p.add_argument("--convention", default="eq3", choices=("eq3", "eq2"),
-                   help="coupling convention (default eq3, docs/physics.md §2.4)")
+    p.add_argument("--convention", default=DEFAULT_CONVENTION, choices=CONVENTIONS,
+                   help=f"coupling convention (default {DEFAULT_CONVENTION}, docs/physics.md §2.4)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
-    p.add_argument("--n-xbins", type=int, default=60, metavar="N",
-                   help="bins of the x_tau distribution, in [1, 1000] (default 60)")
-    p.add_argument("--physics", default="pdg-2024", choices=("pdg-2024", "thesis-2024"),
-                   help="physics preset: constants and conventions (default pdg-2024; thesis-2024 = the "
+    p.add_argument("--n-xbins", type=int, default=DEFAULT_N_XBINS, metavar="N",
+                   help=f"bins of the final lepton's x distribution, in {N_XBINS.describe()} (default {DEFAULT_N_XBINS})")
+    p.add_argument("--physics", default=DEFAULT_PRESET.name, choices=tuple(PRESETS),
+                   help=f"physics preset: constants and conventions (default {DEFAULT_PRESET.name}; thesis-2024 = the "
                         "thesis code behind arXiv:2407.15942, docs/physics.md §14 item 29)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     return p
@@ -58,7 +62,7 @@ def run(args) -> int:
                          physics=args.physics, process=process)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    code = 0 if r.converged else EXIT_UNCONVERGED
+    code = EXIT_OK if r.converged else EXIT_UNCONVERGED
     warning = "" if r.converged else (
         f"NOT CONVERGED: relative error {r.sigma_err_pb / abs(r.sigma_pb) if r.sigma_pb else float('inf'):.2e} > "
         f"requested {args.rel_err:g} after {r.neval} evaluations (the evaluation budget); the error quoted is honest")

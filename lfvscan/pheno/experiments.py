@@ -50,6 +50,9 @@ TAU2_ACCEPTANCES = ("correlated", "mean-energy")
 N_REQ_PUBLISHED = 2.44
 #: curve settings of the published analysis for every visible curve (``--visible-analysis published``)
 PUBLISHED_VISIBLE = {"tau2_acceptance": "mean-energy", "n_req": N_REQ_PUBLISHED}
+#: treatments of the visible curves: "exact" (correlated tau1/tau2 acceptance, the default) or
+#: "published" (every visible curve gets PUBLISHED_VISIBLE), docs/physics.md §10.3
+VISIBLE_ANALYSES = ("exact", "published")
 #: decay-length acceptance criteria (docs/physics.md §8.5): mean decay length > d (baseline) or
 #: survival probability exp(-d / lambda); defined with the criteria in lfvscan.physics.taudecay
 ACCEPTANCES = ACCEPTANCE_MODES

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lfvscan.errors import UsageError
-from lfvscan.pheno.experiments import Experiment, load_experiments, published_visible_overrides, select
+from lfvscan.pheno.experiments import (VISIBLE_ANALYSES, Experiment, load_experiments, published_visible_overrides,
+                                       select)
 from lfvscan.pheno.flux import MuonFlux, load_flux
 from lfvscan.pheno.limits import DEFAULT_N_REQ, CurveLimit, check_n_req, compute_limits, provenance
 from lfvscan.pheno.coverage import covered_experiments
@@ -68,7 +69,7 @@ def compute_limits_for_store(
     flux: str | Path | None = None,
     n_req: float = DEFAULT_N_REQ,
     command: str | None = None,
-    visible_analysis: str = "exact",
+    visible_analysis: str = VISIBLE_ANALYSES[0],
     q_min: float = DEFAULT_Q_MIN,
     thetas=None,
     convention: str | None = None,
@@ -92,7 +93,7 @@ def compute_limits_for_store(
     if not (isinstance(q_min, (int, float)) and 0 <= q_min < 1):
         raise UsageError(f"q_min must be in [0, 1), got {q_min!r}")
     overrides = dict(overrides or {})
-    if visible_analysis not in ("exact", "published"):
+    if visible_analysis not in VISIBLE_ANALYSES:
         raise UsageError(f"visible_analysis must be 'exact' or 'published', got {visible_analysis!r}")
     if visible_analysis == "published":
         published = published_visible_overrides(load_experiments(experiments_config, overrides))

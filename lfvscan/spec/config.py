@@ -77,13 +77,13 @@ from pathlib import Path
 
 import numpy as np
 
-from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_THETA
+from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_CONVENTION, DEFAULT_THETA
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import DEFAULT_PRESET, PRESETS, get_preset
 from lfvscan.errors import UsageError
 from lfvscan.physics.process import DEFAULT_PROCESS, Process, decay_pole_problem, energy_range, process_from_dict
 from lfvscan.physics.targets import TARGETS, Target, get_target
-from lfvscan.util.ranges import MASS_GEV, N_XBINS, REL_ERR
+from lfvscan.util.ranges import DEFAULT_N_XBINS, DEFAULT_REL_ERR, MASS_GEV, N_XBINS, REL_ERR
 
 #: keys allowed at the top level of a scan config, and in each [[targets]] table
 TOP_KEYS = (
@@ -143,10 +143,10 @@ class ScanConfig:
     targets: tuple[TargetSpec, ...]
     masses_GeV: tuple[float, ...]
     seed: int
-    rel_err: float = 0.005
+    rel_err: float = DEFAULT_REL_ERR
     theta: float = DEFAULT_THETA
-    convention: str = "eq3"
-    n_xbins: int = 60
+    convention: str = DEFAULT_CONVENTION
+    n_xbins: int = DEFAULT_N_XBINS
     max_attempts: int = 3
     cell_timeout_s: float = DEFAULT_CELL_TIMEOUT_S  #: wall limit of one cell [s]; 0: none
     rank_timeout_s: float = 0.0  #: silence [s] after which a rank is lost; 0: derived (lfvscan.scan.mpi)

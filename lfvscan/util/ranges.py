@@ -77,3 +77,8 @@ MASS_GEV = Range("mass_GeV", 1e-6, 1e4, "GeV")
 REL_ERR = Range("rel_err", 1e-4, 0.5, hi_open=True)
 #: bins of d sigma / d ln x_tau
 N_XBINS = Range("n_xbins", 1, 1000, integer=True)
+
+#: default requested relative error of sigma_total (``compute_cell``, scan configs, ``lfvscan xsec``)
+DEFAULT_REL_ERR = 0.005
+#: default number of d sigma / d ln x bins (the final lepton's energy fraction)
+DEFAULT_N_XBINS = 60

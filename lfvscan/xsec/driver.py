@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import vegas
 
-from lfvscan.physics.couplings import DEFAULT_THETA, check_convention
+from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
 from lfvscan.physics.presets import PhysicsPreset, get_preset
 from lfvscan.physics.process import DEFAULT_PROCESS, Process, check_cell
@@ -47,7 +47,7 @@ from lfvscan.xsec.integrand import (
     is_open,
     part_weights,
 )
-from lfvscan.util.ranges import N_XBINS, REL_ERR
+from lfvscan.util.ranges import DEFAULT_N_XBINS, DEFAULT_REL_ERR, N_XBINS, REL_ERR
 from lfvscan.schema import RESULT_FIELDS
 from lfvscan.xsec.result import CellResult, x_tau_edges
 
@@ -233,8 +233,8 @@ def _closed_result(tgt, E, m, edges, theta, convention, t0) -> CellResult:
                       theta=float(theta), convention=convention, **zeros)
 
 
-def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=DEFAULT_THETA, convention="eq3",
-                 seed=0, n_xbins=60, ff: FormFactorParams = DEFAULT_FF,
+def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta=DEFAULT_THETA,
+                 convention=DEFAULT_CONVENTION, seed=0, n_xbins=DEFAULT_N_XBINS, ff: FormFactorParams = DEFAULT_FF,
                  settings: VegasSettings = DEFAULT_VEGAS, theta_a_min: float = THETA_A_MIN,
                  physics: str | PhysicsPreset | None = None, process: Process | None = None) -> CellResult:
     """sigma(l_beam N -> l_final N X) for g = 1 in pb, with coherent/incoherent split and d sigma/d ln x
