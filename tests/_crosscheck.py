@@ -19,7 +19,9 @@ Contents
 * :func:`mc_sigma_2to2_decay` -- §7.9: Monte Carlo of the 2->2 (mu N -> X N) x (X -> tau a)
   factorisation with explicit four-vectors in the nucleus rest frame.
 * :func:`effective_photon_flux` -- chi = int dt (t - t_min) F^2 / t^2 (§7.10, §13.5).
-* :func:`sigma_ww_pb`, :func:`sigma_iww_pb` -- §7.10 Weizsaecker-Williams and improved WW.
+* :func:`sigma_ww_pb`, :func:`sigma_iww_pb` -- §7.10 Weizsaecker-Williams and improved WW;
+  :func:`sigma_ww_vector_pb` -- WW for a spin-1 boson (§7.14); :func:`a22_scalar`, :func:`a22_vector`
+  -- the real-photon 2->2 squared amplitudes they use.
 * :func:`exact_bounds` -- §7.5/§7.7 V, u, t_-, t_+ (cancellation-free forms).
 
 Numerical care (documented choices)
@@ -59,6 +61,9 @@ __all__ = [
     "exact_bounds",
     "sigma_ww_pb",
     "sigma_iww_pb",
+    "sigma_ww_vector_pb",
+    "a22_scalar",
+    "a22_vector",
     "max_mass_2to2_GeV",
 ]
 
@@ -495,8 +500,39 @@ def _t_window(kin, E, E_a, M, t_cut, m_final):
     return t_lo, t_up, (kin["disc"] > 0) & (t_lo > 0) & (t_up > t_lo)
 
 
-def _ww_integrand(target, E, E_a, theta_a, m_a, g_S, g_P, ff, iww_chi, n_t_panels, n_t_nodes, m_beam, m_final):
-    """(dsigma/dE_a dcos theta_a) [GeV^-3] of WW (iww_chi None) or IWW (iww_chi = constant chi)."""
+def a22_scalar(s, u, m_a, g_S, g_P, m_beam, m_final):
+    """Real-photon gamma l_i -> l_f a squared amplitude of the spin-0 boson (docs/physics.md §7.10),
+    lepton-spin and photon-polarisation averaged, e = g = 1 (dimensionless):
+    ``A_2->2 = -g_eff^2 (s+u)^2/(s u) + 2 Delta_m tau_22``,
+    ``tau_22 = [(s+u)(1 + m_i^2/s + m_f^2/u) - m_a^2] / (s u)``; ``m_beam`` / ``m_final`` = m_i / m_f [GeV]."""
+    geff2 = g_eff_sq(g_S, g_P)
+    dm = delta_m(m_a, g_S, g_P, m_final, m_beam)
+    su = s * u
+    return geff2 * (-(s + u) ** 2 / su) + 2.0 * dm * ((s + u) * (1.0 + m_beam**2 / s + m_final**2 / u) - m_a**2) / su
+
+
+def a22_vector(s, u, m_X, g_V2, g_A2, m_beam, m_final):
+    """Real-photon gamma l_i -> l_f X squared amplitude of the spin-1 boson (docs/physics.md §7.14),
+    lepton-spin and photon-polarisation averaged, summed over the X polarisations, e = g = 1:
+    ``A_V = 4 - (2 + d_V/m_X^2) (s+u)^2/(s u) + 2 Delta_V tau_22`` with ``d_V = (m_f - m_i)^2``,
+    ``Delta_V = (1 - d_V/m_X^2)(2 m_X^2 + (m_i + m_f)^2)`` and ``tau_22`` of :func:`a22_scalar`; the axial
+    ``A_A`` is ``A_V`` with ``m_i -> -m_i``; returns ``g_V2 A_V + g_A2 A_A``.  Written from the
+    thesis's formula (ch. 4) with the coefficient 6 m_X^2 tau_22 of its code in the parity-odd term
+    (its text has 3; the real-photon trace of tests/test_amplitude_vector.py decides)."""
+    su = s * u
+    T1 = (s + u) ** 2 / su
+    out = 0.0
+    for g2, m_i in ((g_V2, m_beam), (g_A2, -m_beam)):
+        d = (m_final - m_i) ** 2
+        tau22 = ((s + u) * (1.0 + m_i**2 / s + m_final**2 / u) - m_X**2) / su
+        bracket = (1.0 - d / m_X**2) * (2.0 * m_X**2 + (m_i + m_final) ** 2)
+        out = out + g2 * (4.0 - (2.0 + d / m_X**2) * T1 + 2.0 * bracket * tau22)
+    return out
+
+
+def _ww_integrand(target, E, E_a, theta_a, m_a, a22, ff, iww_chi, n_t_panels, n_t_nodes, m_beam, m_final):
+    """(dsigma/dE_a dcos theta_a) [GeV^-3] of WW (iww_chi None) or IWW (iww_chi = constant chi) for the
+    real-photon squared amplitude ``a22(s, u)`` (:func:`a22_scalar`, :func:`a22_vector`)."""
     M = target.M
     kin = exact_bounds(E, E_a, theta_a, m_a, M, m_beam=m_beam, m_final=m_final)
     u = kin["u"]
@@ -514,10 +550,7 @@ def _ww_integrand(target, E, E_a, theta_a, m_a, g_S, g_P, ff, iww_chi, n_t_panel
     q_abs = np.sqrt(t_lo + t_lo * t_lo / (4.0 * M * M))
     sgn = np.sign(u - (1.0 + E_minus_Ea / M) * t_lo)
     s = -(1.0 + E / M) * t_lo - 2.0 * q_abs * sgn * kin["p"] * kin["p_minus_kcos"] / V
-    geff2 = g_eff_sq(g_S, g_P)
-    dm = delta_m(m_a, g_S, g_P, m_final, m_beam)
-    su = s * u
-    A22 = geff2 * (-(s + u) ** 2 / su) + 2.0 * dm * ((s + u) * (1.0 + m_beam**2 / s + m_final**2 / u) - m_a**2) / su
+    A22 = a22(s, u)
     val = ALPHA**2 / (8.0 * math.pi) * kin["k"] / (kin["p"] * V) * chi / t_lo * A22
     return np.where(ok, val, 0.0)
 
@@ -546,12 +579,11 @@ def _theta_max(target, E, E_a, m_a, ff, th_lo, n_iter=60, *, m_beam=M_MU, m_fina
     return np.where(v_lo | v_hi, th_max, th_lo)
 
 
-def _sigma_ww_generic(target, E, m_a, theta, convention, ff, iww, n_E, n_th, n_t, domain_ff, m_beam, m_final):
+def _sigma_ww_generic(target, E, m_a, a22, ff, iww, n_E, n_th, n_t, domain_ff, m_beam, m_final):
     target = get_target(target)
     domain_ff = ff if domain_ff is None else domain_ff
     E = float(E)
     m_a = float(m_a)
-    g_S, g_P = _gS_gP(theta, convention, m_beam, m_final)
     if E - m_final <= m_a:
         return 0.0
     iww_chi = None
@@ -568,7 +600,7 @@ def _sigma_ww_generic(target, E, m_a, theta, convention, ff, iww, n_E, n_th, n_t
     th = np.exp(y)  # (nE, nth)
     jac_th = wy * th * np.sin(th)  # dcos = sin dtheta = sin theta * theta dln theta
     Ea2 = np.broadcast_to(E_a[:, None], th.shape)
-    val = _ww_integrand(target, E, Ea2, th, m_a, g_S, g_P, domain_ff, iww_chi, n_t[0], n_t[1], m_beam, m_final)
+    val = _ww_integrand(target, E, Ea2, th, m_a, a22, domain_ff, iww_chi, n_t[0], n_t[1], m_beam, m_final)
     sig = np.sum(jac_E[:, None] * jac_th * val)
     return float(sig * GEV2_TO_PB)
 
@@ -597,8 +629,30 @@ def sigma_ww_pb(
     bisection; the omitted small-angle region is O(1e-12) of sigma since dsigma/dln theta ~ theta^2).
     ``m_beam`` / ``m_final``: incoming / outgoing lepton masses [GeV] (default muon / tau).
     """
-    return _sigma_ww_generic(target, energy_GeV, mass_GeV, theta, convention, ff, False, n_E, n_theta, n_t, None,
-                             m_beam, m_final)
+    return _sigma_ww_generic(target, energy_GeV, mass_GeV, _scalar_a22(mass_GeV, theta, convention, m_beam, m_final),
+                             ff, False, n_E, n_theta, n_t, None, m_beam, m_final)
+
+
+def _scalar_a22(m_a, theta, convention, m_beam, m_final):
+    """a22(s, u) of the spin-0 boson at (theta, convention) for g = 1."""
+    g_S, g_P = _gS_gP(theta, convention, m_beam, m_final)
+
+    def a22(s, u):
+        return a22_scalar(s, u, float(m_a), g_S, g_P, m_beam, m_final)
+
+    return a22
+
+
+def sigma_ww_vector_pb(target, energy_GeV: float, mass_GeV: float, *, g_V2: float, g_A2: float,
+                       ff: FormFactorParams = DEFAULT_FF, n_E=(24, 8), n_theta=(16, 8), n_t=(16, 8),
+                       m_beam: float, m_final: float) -> float:
+    """Weizsaecker-Williams sigma(l_i N -> l_f N X) [pb] of a spin-1 boson X of mass ``mass_GeV``
+    with couplings g_V^2 = ``g_V2``, g_A^2 = ``g_A2`` (docs/physics.md §7.14): :func:`sigma_ww_pb` with
+    the real-photon amplitude :func:`a22_vector`."""
+    def a22(s, u):
+        return a22_vector(s, u, float(mass_GeV), g_V2, g_A2, m_beam, m_final)
+
+    return _sigma_ww_generic(target, energy_GeV, mass_GeV, a22, ff, False, n_E, n_theta, n_t, None, m_beam, m_final)
 
 
 def sigma_iww_pb(
@@ -630,5 +684,5 @@ def sigma_iww_pb(
     dff = None
     if domain == "kinematic":
         dff = replace(ff, t_cut_GeV2=1e30)
-    return _sigma_ww_generic(target, energy_GeV, mass_GeV, theta, convention, ff, True, n_E, n_theta, (1, 1), dff,
-                             m_beam, m_final)
+    return _sigma_ww_generic(target, energy_GeV, mass_GeV, _scalar_a22(mass_GeV, theta, convention, m_beam, m_final),
+                             ff, True, n_E, n_theta, (1, 1), dff, m_beam, m_final)

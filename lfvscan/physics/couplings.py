@@ -66,3 +66,27 @@ def delta_m(m_a, g_S, g_P, m_final: float, m_beam: float):
     """
     m_a = np.asarray(m_a, dtype=float)
     return g_S**2 * (m_a**2 - (m_final + m_beam) ** 2) + g_P**2 * (m_a**2 - (m_final - m_beam) ** 2)
+
+
+def vector_axial(g, theta):
+    """Vector and axial couplings (g_V, g_A) = (g sin(theta), g cos(theta)) of a spin-1 boson X
+    (docs/physics.md §7.14).
+
+    Lagrangian ``L = g X_mu lbar_f gamma^mu (sin(theta) + cos(theta) gamma5) l_i + h.c.``: theta = pi/2
+    is the pure vector, theta = 0 the pure axial vector, so that theta plays the role it has for the
+    scalar family (pi/2 pure scalar, 0 pure pseudoscalar, §2.4).  The thesis (rmarcarelli/thesis,
+    ch. 4) writes ``gamma^mu (cos(PV_angle) + gamma5 sin(PV_angle))``: theta = pi/2 - PV_angle, the
+    same g.  One convention only (the ``"eq2"``/``"eq3"`` choice is the scalar family's).
+    Vectorised over ``g`` and ``theta`` [rad].
+    """
+    g = np.asarray(g, dtype=float)
+    theta = np.asarray(theta, dtype=float)
+    return g * np.sin(theta), g * np.cos(theta)
+
+
+def vector_part_weights(theta):
+    """(g_V^2, g_A^2) = (sin^2(theta), cos^2(theta)) for g = 1 (docs/physics.md §7.14): the coefficients
+    of the vector and axial parts, sigma(theta) = g^2 [g_V^2 sigma_V + g_A^2 sigma_A] (no V-A
+    interference), the spin-1 analogue of the scalar family's (g_S^2, g_P^2)."""
+    g_V, g_A = vector_axial(1.0, theta)
+    return float(g_V) ** 2, float(g_A) ** 2

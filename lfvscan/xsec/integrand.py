@@ -41,7 +41,7 @@ import numpy as np
 
 from lfvscan.physics import kinematics
 from lfvscan.physics.amplitude import amplitude_phi_avg
-from lfvscan.physics.couplings import DEFAULT_THETA, check_convention, delta_m, g_eff_sq, yukawas
+from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention, delta_m, g_eff_sq, yukawas
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams, f2_coherent, f2_incoherent
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import PhysicsPreset, get_preset
@@ -119,7 +119,7 @@ class CellPhysics:
 
 
 def cell_physics(target, energy_GeV, mass_GeV, *, physics: str | PhysicsPreset, pair: LeptonPair, boson: str,
-                 theta=DEFAULT_THETA, convention="eq3", ff=DEFAULT_FF, theta_a_min=THETA_A_MIN) -> CellPhysics:
+                 theta=DEFAULT_THETA, convention=DEFAULT_CONVENTION, ff=DEFAULT_FF, theta_a_min=THETA_A_MIN) -> CellPhysics:
     """Build the :class:`CellPhysics` for g = 1 and the Yukawas of (theta, convention) (§2.4).
 
     ``g_eff^2 = g_S^2 + g_P^2`` and ``Delta_m = g_S^2 [m_a^2 - (m_final + m_beam)^2] + g_P^2 [m_a^2 -
