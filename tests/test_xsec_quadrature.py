@@ -137,6 +137,7 @@ E_TAU = Process("e", "tau", "scalar")
 MU_E = Process("mu", "e", "scalar")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("process, target, E, m_a", [
     (E_TAU, "Pb", 1000.0, 5.0),
     (E_TAU, "W", 3000.0, 30.0),

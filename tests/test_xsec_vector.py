@@ -37,6 +37,7 @@ def test_quadrature_reproduces_production_integrand():
     np.testing.assert_allclose(Q.dsigma_dw_dcos(w, th, cp, Q.abar_scalar, n_t=48), ref, rtol=1e-10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pair, target, E, m_X", [
     ("mu->tau", "Pb", 1000.0, 5.0),
     ("mu->tau", "W", 160.0, 5.0),      # low energy
@@ -54,6 +55,7 @@ def test_vector_references_converge(pair, target, E, m_X):
     assert sV > 0 and sA > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pair, m_X", [("mu->tau", 5.0), ("mu->tau", 20.0), ("e->tau", 5.0)])
 def test_ww_agrees_with_exact_spin1(pair, m_X):
     """WW with the spin-1 real-photon amplitude within 1 % of the exact cross section at 1 TeV on Pb
@@ -66,6 +68,7 @@ def test_ww_agrees_with_exact_spin1(pair, m_X):
         assert ww == pytest.approx(exact, rel=0.01), (g_V2, g_A2, ww, exact)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pair", ["mu->tau", "e->tau"])
 def test_light_boson_is_the_goldstone_scalar(pair):
     """m_X << m_f - m_i: sigma_V -> (m_f - m_i)^2 / m_X^2 sigma_S(m_X), sigma_A -> (m_f + m_i)^2 / m_X^2
