@@ -20,7 +20,7 @@ from lfvscan import __version__
 from lfvscan.errors import EXIT_IO, EXIT_USAGE, EnvironmentFailure, UsageError, describe_environment_error
 
 #: subcommand modules, in the order shown by --help
-COMMANDS = ("model", "xsec", "scan", "run", "status", "limits", "figures", "export", "flux")
+COMMANDS = ("model", "xsec", "scan", "run", "status", "verify", "limits", "figures", "export", "flux")
 
 
 #: the exit statuses of every command (lfvscan.errors), shown by ``lfvscan --help``

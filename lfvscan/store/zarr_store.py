@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.schema import CELL_FIELDS, COORDINATES
+from lfvscan.schema import CELL_FIELDS, COORDINATES, FIELDS
 from lfvscan.spec.config import ScanConfig, config_from_dict
 from lfvscan.store import attempt_log, layout, run_info
 from lfvscan.store.attempt_log import Attempt, AttemptLog, Suspect
@@ -163,15 +163,21 @@ class ScanStore:
         (:mod:`lfvscan.store.row_arrays`); computed once per open store (``refresh`` recomputes)."""
         return self._arrays.verify(refresh)
 
+    @property
+    def has_row_records(self) -> bool:
+        """True if the store records where each row chunk belongs (:mod:`lfvscan.store.row_checksums`)."""
+        return self._arrays.binding is not None
+
     def repair(self) -> int:
         """Reset every damaged row to "not computed" so the scan recomputes its cells; returns the
         number of rows reset; warns."""
         return self._arrays.repair()
 
     def read_attrs(self) -> dict:
-        """The root attributes, with ``units``: {array name: unit}."""
+        """The root attributes, with ``units``: {schema array name: unit}."""
         attrs = dict(self.attrs)
-        attrs["units"] = {name: self.group[name].attrs.get("units", "") for name in self.group.array_keys()}
+        attrs["units"] = {name: self.group[name].attrs.get("units", "") for name in self.group.array_keys()
+                          if name in FIELDS}
         return attrs
 
     def read_coordinates(self) -> dict[str, np.ndarray]:
