@@ -4,7 +4,7 @@
   :func:`lfvscan.xsec.compute_cell`; ``"module:function"``: a stand-in, the testing hook).
 * :func:`compute_task`: calls the cell function with the task's seed on any rank.  Faults: an
   exception in a cell (or a malformed result, see :func:`_check_result`: wrong shapes or x_tau
-  grid, a NaN/infinite/negative cross section or error) becomes a FAILED record with a one-line
+  grid, the result of another cell, a NaN/infinite/negative cross section or error) becomes a FAILED record with a one-line
   message, and the scan goes on.  A result that did not reach the requested precision
   (``converged`` False) is stored as DONE with that flag: ``lfvscan status`` counts such cells
   and ``lfvscan scan`` exits with status 3.
@@ -137,10 +137,38 @@ def _check_result(res, config: ScanConfig, task: Task) -> None:
     for name in PER_BIN:
         if np.shape(getattr(res, name)) != (nb,):
             raise ValueError(f"{name} has shape {np.shape(getattr(res, name))}, expected ({nb},)")
+    _check_cell(res, config, task)
     m_tau = get_preset(config.physics).m_tau_GeV
     if np.shape(res.x_tau_edges) != (nb + 1,) or not _edges_match(res.x_tau_edges, task.energy_GeV, nb, m_tau):
         raise ValueError("x_tau_edges differ from lfvscan.xsec.result.x_tau_edges(E, n_xbins, m_tau of the preset)")
     _check_values(res)
+
+
+def _same_value(a, b) -> bool:
+    """``a`` and ``b`` equal to 1e-12 relative (coordinates returned by a cell function)."""
+    try:
+        return abs(float(a) - float(b)) <= 1e-12 * abs(float(b))
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_cell(res: CellResult, config: ScanConfig, task: Task) -> None:
+    """The result is the requested cell's: its target, energy, mass, theta and coupling
+    convention are the task's (a cell function returning another cell's result would otherwise
+    be stored under the requested coordinates).  A NaN theta (a cell function that does not
+    report it) is not compared."""
+    target = getattr(res.target, "name", res.target)
+    got = {"target": target, "energy_GeV": res.energy_GeV, "mass_GeV": res.mass_GeV, "convention": res.convention}
+    want = {"target": task.target, "energy_GeV": task.energy_GeV, "mass_GeV": task.mass_GeV,
+            "convention": config.convention}
+    if not (isinstance(res.theta, (float, int, np.floating)) and np.isnan(res.theta)):
+        got["theta"], want["theta"] = res.theta, config.theta
+    for key, value in want.items():
+        same = _same_value(got[key], value) if isinstance(value, float) else got[key] == value
+        if not same:
+            raise ValueError(f"cell function returned the result of another cell: {key} = {got[key]!r}, "
+                             f"expected {value!r} (target {task.target}, E = {task.energy_GeV:g} GeV, "
+                             f"m_a = {task.mass_GeV:g} GeV)")
 
 
 #: cross sections [pb] and their errors: every one must be finite and >= 0 (every
