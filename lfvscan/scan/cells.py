@@ -8,12 +8,14 @@
   message, and the scan goes on.  A result that did not reach the requested precision
   (``converged`` False) is stored as DONE with that flag: ``lfvscan status`` counts such cells
   and ``lfvscan scan`` exits with status 3.
+* ``SystemExit`` raised in a cell fails that cell like any exception (one line; the scan goes on).
 * Wall limit (:func:`call_with_wall_limit`): a cell running longer than the config's
   ``cell_timeout_s`` is interrupted by SIGALRM in the computing (main) thread and becomes a FAILED
   record ("exceeded its wall limit"), retried by the next run while attempts < max_attempts; the
   cells queued behind it go on.  SIGALRM acts between Python bytecodes: a cell stuck inside one C
-  call is not interrupted (under MPI rank 0 then sees the rank fall silent and ends the job,
-  :mod:`lfvscan.scan.mpi`).
+  call is not interrupted: on a worker rank 0 then sees the rank fall silent and ends the job
+  (:mod:`lfvscan.scan.mpi`); rank 0's own cells run in a child process that is killed past the
+  limit (:mod:`lfvscan.scan.cell_process`).
 """
 
 from __future__ import annotations
@@ -118,6 +120,8 @@ def compute_task(cell_fn: CellFn, config: ScanConfig, task: Task, rank: int) -> 
         error = ""
     except (Exception, CellTimeout) as exc:  # noqa: BLE001 - any failure of a cell is recorded, the scan goes on
         res, error = None, _one_line(exc)
+    except SystemExit as exc:  # a cell function calling sys.exit: that cell fails, not the scan
+        res, error = None, f"SystemExit: the cell function called sys.exit({exc.code!r}); a cell must return a result or raise"
     return CellRecord(task.index, res, error, time.perf_counter() - t0, rank, task.attempt)
 
 

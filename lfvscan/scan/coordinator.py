@@ -163,6 +163,11 @@ class Coordinator:
         tasks, _ = self.next_tasks(1, rank)
         return tasks[0] if tasks else None
 
+    def has_exclusive(self) -> bool:
+        """Whether exclusive tasks are queued for the end of the run."""
+        with self.lock:
+            return bool(self.exclusive)
+
     def next_exclusive(self) -> Task | None:
         """The next exclusive task for rank 0, recorded as such; None once stopping or when none are
         left.  The caller's promise: nothing else is running, and it writes each result

@@ -107,7 +107,11 @@ def run_scan(
             raise UsageError(error)
         return ScanOutcome(exit_code=2, message=error)
     if rank != 0:
-        n = run_worker(comm, config, cell_fn, stop)
+        try:
+            n = run_worker(comm, config, cell_fn, stop)
+        except RankLost as exc:  # rank 0 fell silent: the caller (main_scan) aborts the job
+            return ScanOutcome(exit_code=EXIT_RANK_LOST, message=f"rank {rank}: {exc}; resume with: lfvscan scan "
+                               f"{config.source or 'CONFIG'} --store {_store_name(store)}")
         code = 128 + stop.signum if stop.is_set() else EXIT_OK
         return ScanOutcome(exit_code=code, computed_this_run=n, interrupted_by=stop.signum)
 
@@ -263,7 +267,7 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
             progress_interval_s=progress_interval_s, max_attempts=max_attempts,
         )
         if out.exit_code == EXIT_RANK_LOST and comm is not None and size > 1:
-            if quiet:
+            if quiet or comm.Get_rank() != 0:
                 print(f"lfvscan scan: {out.message}", file=sys.stderr)
             sys.stderr.flush()
             comm.Abort(EXIT_RANK_LOST)  # the lost rank would never reach MPI_Finalize
