@@ -22,6 +22,9 @@ on PYTHONPATH).  Behaviour knobs, through environment variables so subprocess ru
 * ``LFVSCAN_TEST_STOP_SELF_RANK=r``: the process of MPI rank r stops itself (SIGSTOP) when this
   module is imported (run_scan imports the cell function first): a rank silent from the start.
 * A pause also ends when the file ``DIR/release`` exists.
+* ``LFVSCAN_TEST_DISK_FULL_AFTER=n``: in the process of MPI rank 0 (or a serial run), the disk is
+  full after n journal appends: every later write to the store's journal, attempt log or run
+  information fails with ENOSPC.
 * ``LFVSCAN_TEST_SLEEP``: seconds to sleep per open cell, ``LFVSCAN_TEST_SPIN``: seconds of CPU
   work (busy loop) per open cell (``benchmarks/scan.py --engine-only/--simulate``; no test relies
   on them).
@@ -46,6 +49,35 @@ from lfvscan.physics.constants import M_MU, M_TAU
 
 
 _CALLS = itertools.count(1)  #: cells computed by this process (LFVSCAN_TEST_PAUSE_AT)
+
+def _fill_the_disk_after(n: int) -> None:
+    """LFVSCAN_TEST_DISK_FULL_AFTER (module docstring)."""
+    import errno
+
+    from lfvscan.store import attempt_log, journal, run_info
+
+    appends = itertools.count(1)
+
+    def full(path):
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    def wrap(write, counts: bool):
+        def write_or_fail(fd, data):
+            if (next(appends) if counts else 0) > n or _DISK_FULL:
+                _DISK_FULL.append(True)
+                full(f"fd {fd}")
+            return write(fd, data)
+        return write_or_fail
+
+    journal.write_all = wrap(journal.write_all, True)
+    attempt_log.write_all = wrap(attempt_log.write_all, False)
+    real_info = run_info.write_run_info
+    run_info.write_run_info = lambda path, info: full(str(path)) if _DISK_FULL else real_info(path, info)
+
+
+_DISK_FULL: list = []
+if os.environ.get("LFVSCAN_TEST_DISK_FULL_AFTER") and os.environ.get("PMI_RANK", "0") == "0":
+    _fill_the_disk_after(int(os.environ["LFVSCAN_TEST_DISK_FULL_AFTER"]))
 
 if os.environ.get("LFVSCAN_TEST_STOP_SELF_RANK") not in (None, "") and \
         os.environ.get("LFVSCAN_TEST_STOP_SELF_RANK") == os.environ.get("PMI_RANK"):

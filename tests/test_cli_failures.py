@@ -199,3 +199,23 @@ def test_help_lists_the_exit_statuses():
     r = subprocess.run([sys.executable, "-m", "lfvscan", "scan", "--help"], env=subprocess_env(), capture_output=True,
                        text=True)
     assert "74 I/O or environment" in " ".join(r.stdout.split()) and "3 complete but some cells" in " ".join(r.stdout.split())
+
+
+@pytest.mark.parametrize("after", [2, 4, 6])
+def test_disk_full_under_mpiexec_is_one_line_and_74(tmp_path, after):
+    """The disk fills up during an ``mpiexec -n 2`` scan (journal, attempt log and run information
+    of rank 0 fail with ENOSPC, at several points of the run): one line, exit 74, never a traceback;
+    a rerun with space completes the scan."""
+    from _scan_util import MPIEXEC, scan_cmd
+
+    cfg, store = write_config(tmp_path / "c.toml"), tmp_path / "s.zarr"
+    r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg, store, "--quiet")], capture_output=True, text=True,
+                       env=subprocess_env(LFVSCAN_TEST_DISK_FULL_AFTER=str(after)), timeout=120)
+    lines = [ln for ln in r.stderr.strip().splitlines() if "warning:" not in ln]
+    assert r.returncode == EXIT_IO, r.stderr
+    assert len(lines) == 1 and lines[0].startswith("lfvscan scan: I/O or environment error: No space left on device"), \
+        r.stderr
+    r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg, store, "--quiet")], capture_output=True, text=True,
+                       env=subprocess_env(), timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert store_status(store)["complete"]

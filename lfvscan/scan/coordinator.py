@@ -185,9 +185,9 @@ class Coordinator:
         """Tasks handed out but not computed (a draining rank): recorded as given back."""
         if not tasks:
             return
-        self.store.return_cells([(t.index, t.attempt) for t in tasks])
-        with self.lock:
+        with self.lock:  # not in flight any more, even if recording it fails (disk full)
             self.in_flight -= len(tasks)
+        self.store.return_cells([(t.index, t.attempt) for t in tasks])
 
     def submit(self, rec: CellRecord) -> None:
         """One finished cell of rank 0 (serial loop or its compute thread)."""

@@ -37,6 +37,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -268,14 +269,13 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
         )
         if out.exit_code == EXIT_RANK_LOST and comm is not None and size > 1:
             if quiet or comm.Get_rank() != 0:
-                print(f"lfvscan scan: {out.message}", file=sys.stderr)
-            sys.stderr.flush()
-            comm.Abort(EXIT_RANK_LOST)  # the lost rank would never reach MPI_Finalize
+                sys.stderr.write(f"lfvscan scan: {out.message}\n")  # one write: the abort may cut a second
+            abort_job(comm, EXIT_RANK_LOST)  # the lost rank would never reach MPI_Finalize
     except KeyboardInterrupt:
         print(f"lfvscan scan: aborted (second signal); cells in flight lost; resume with: "
               f"lfvscan scan {config.source or 'CONFIG'} --store {store_path}", file=sys.stderr)
         if comm is not None and size > 1:
-            comm.Abort(130)
+            abort_job(comm, 130)
         return 130
     except UsageError:
         raise
@@ -283,18 +283,56 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
         # an engine bug or an I/O error: never leave the other ranks hanging in MPI
         if comm is not None and size > 1:
             if isinstance(exc, (OSError, MemoryError)):  # I/O or environment: one line, exit 74
-                print(f"lfvscan scan: I/O or environment error: {describe_environment_error(exc)}", file=sys.stderr)
-                sys.stderr.flush()
-                comm.Abort(EXIT_IO)
+                sys.stderr.write(f"lfvscan scan: I/O or environment error: {describe_environment_error(exc)}\n")
+                abort_job(comm, EXIT_IO)
             traceback.print_exc()
-            sys.stderr.flush()
-            comm.Abort(1)
+            abort_job(comm, 1)
         raise
     finally:
         restore()
     if out.exit_code == EXIT_OK and (comm is None or comm.Get_rank() == 0):
         return _unconverged_exit(store_path)
     return out.exit_code
+
+
+def _wait_until_read(fd: int, limit_s: float = 2.0) -> None:
+    """Wait (at most ``limit_s``) until what this process wrote to the pipe ``fd`` has been read:
+    mpiexec forwards a rank's stderr through a pipe, and MPI_Abort may end the job before the
+    last line is forwarded.  Returns at once if ``fd`` is not a pipe."""
+    import fcntl
+    import stat
+    import struct
+    import termios
+
+    try:
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            unread = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+            if unread == 0:
+                return
+            time.sleep(0.01)
+    except OSError:
+        return
+
+
+def abort_job(comm, code: int) -> None:
+    """End the whole MPI job with exit status ``code`` after this rank has said why (one line):
+    MPI_Abort, with the MPI library's own abort notice silenced (stderr is closed first), and
+    ``os._exit`` should MPI_Abort return."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _wait_until_read(2)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+    except OSError:
+        pass
+    try:
+        comm.Abort(code)
+    finally:
+        os._exit(code)
 
 
 def _unconverged_exit(store_path: str) -> int:

@@ -27,7 +27,9 @@
   A worker's stop signal travels with its messages and drains every rank; a worker hands back
   the cells it holds but will not compute.
 * Faults: an exception in rank 0's service or writer thread aborts the job (the workers cannot
-  be told otherwise); a resumed run picks up the pieces.  A dead worker makes mpiexec end the
+  be told otherwise); a resumed run picks up the pieces.  An I/O or environment failure there
+  (disk full, read-only store, out of memory) ends the job the same way with one line and exit
+  status 74 (:data:`lfvscan.errors.EXIT_IO`, by ``main_scan``).  A dead worker makes mpiexec end the
   job.  A worker that stops answering without dying (a hung node, ``kill -STOP``, a cell stuck
   in C code), whether or not it holds cells, is *lost*: rank 0 counts the time since its last
   message, and past :func:`liveness_timeout_s` it stops handing out cells, writes what it has,
@@ -257,7 +259,7 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
             if not active and main_done.is_set():
                 with coord.lock:
                     idle = coord.in_flight == 0
-                if idle:
+                if idle or coord.error is not None:  # after an error nothing more is coming
                     break
             if served:
                 backoff.reset()
@@ -269,6 +271,11 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
                                "ending the job")
         coord.progress.message(f"lfvscan scan: {coord.error}")
         return  # as for a silent rank: rank 0 writes what it has; main_scan aborts the job (exit 75)
+    except (OSError, MemoryError) as exc:  # disk full, read-only store...: main_scan reports it in one line (74)
+        if coord.error is None:
+            coord.error = exc
+        coord.stop.set(signal.SIGTERM)
+        return
     except BaseException as exc:  # noqa: BLE001 - reported by the main thread
         coord.error = exc
         traceback.print_exc()
@@ -351,9 +358,11 @@ def _writer(coord: Coordinator, served_all: threading.Event) -> None:
             if done:
                 return
     except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-        coord.error = exc
+        if coord.error is None:
+            coord.error = exc
         coord.stop.set(signal.SIGTERM)
-        traceback.print_exc()
+        if not isinstance(exc, (OSError, MemoryError)):  # those: one line by main_scan (exit 74)
+            traceback.print_exc()
 
 
 # ---------------------------------------------------------------------------- workers
