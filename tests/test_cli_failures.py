@@ -219,3 +219,62 @@ def test_disk_full_under_mpiexec_is_one_line_and_74(tmp_path, after):
                        env=subprocess_env(), timeout=120)
     assert r.returncode == 0, r.stderr
     assert store_status(store)["complete"]
+
+
+NOT_UTF8 = b"# caf\xe9\n"
+
+
+@pytest.mark.parametrize("argv, what", [
+    (["limits", "{store}", "--experiments-config", "{bad}", "--out", "{tmp}/l"], "experiments config"),
+    (["figures", "{store}", "--experiments-config", "{bad}", "--out", "{tmp}/f"], "experiments config"),
+    (["run", "{cfg}", "--store", "{store}", "--experiments-config", "{bad}"], "experiments config"),
+    (["figures", "{store}", "--id-curve", "{bad}", "--out", "{tmp}/f"], "ID limit file"),
+    (["figures", "{store}", "--compare", "{bad}", "--out", "{tmp}/f"], "limits CSV"),
+    (["export", "{store}", "--to", "{tmp}/x.h5", "--limits", "{bad}"], "--limits: limits CSV"),
+])
+def test_a_non_utf8_input_file_is_one_line_and_exit_2(tmp_path, capsys, done_store, argv, what):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(NOT_UTF8)
+    cfg = write_config(tmp_path / "c.toml")
+    argv = [a.format(store=done_store, bad=bad, tmp=tmp_path, cfg=cfg) for a in argv]
+    assert cli.main(argv) == EXIT_USAGE
+    line = _one_line(capsys, f"lfvscan {argv[0]}: error: ")
+    assert f"{what} {str(bad)!r} is not UTF-8 text (byte 0xe9 at offset 5)" in line
+
+
+@pytest.mark.parametrize("argv", [["limits", "{store}", "--theta", "pi/0", "--out", "{tmp}/l"],
+                                  ["figures", "{store}", "--theta", "pi/0", "--out", "{tmp}/f"],
+                                  ["figures", "{store}", "--thetas", "pi/0", "--out", "{tmp}/f"]])
+def test_theta_divided_by_zero_is_one_line_naming_the_option(tmp_path, capsys, done_store, argv):
+    argv = [a.format(store=done_store, tmp=tmp_path) for a in argv]
+    assert cli.main(argv) == EXIT_USAGE
+    assert "'pi/0': division by zero" in _one_line(capsys, f"lfvscan {argv[0]}: error: {argv[2]}: cannot read")
+
+
+@pytest.mark.parametrize("command", ["status", "verify", "limits", "export", "scan"])
+def test_a_store_without_its_config_attribute_is_one_line(tmp_path, capsys, done_store, command):
+    import json
+    import shutil
+
+    store = tmp_path / "s.zarr"
+    shutil.copytree(done_store, store)
+    meta = json.loads((store / "zarr.json").read_text())
+    del meta["attributes"]["config"]
+    (store / "zarr.json").write_text(json.dumps(meta))
+    argv = {"status": ["status", str(store)], "verify": ["verify", str(store)],
+            "limits": ["limits", str(store), "--out", str(tmp_path / "l")],
+            "export": ["export", str(store), "--to", str(tmp_path / "x.h5")],
+            "scan": ["scan", str(write_config(tmp_path / "c.toml")), "--store", str(store)]}[command]
+    assert cli.main(argv) == EXIT_USAGE
+    assert "has no valid 'config' attribute" in _one_line(capsys, f"lfvscan {command}: error: store {str(store)!r} is damaged")
+
+
+def test_a_limits_csv_with_a_byte_order_mark_is_read(tmp_path, done_store):
+    from lfvscan.pheno.limits import read_limits_csv
+
+    assert cli.main(["limits", str(done_store), "--out", str(tmp_path / "l")]) == 0
+    csv = tmp_path / "l" / "limits.csv"
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + csv.read_bytes())
+    a, b = read_limits_csv(csv), read_limits_csv(bom)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k]["g_lim"], b[k]["g_lim"], equal_nan=True) for k in a)

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.errors import UsageError
+from lfvscan.util.textfile import read_text
 from lfvscan.util.fileio import write_atomic
 
 COLUMNS = ("E_low_GeV", "E_high_GeV", "mu_plus_per_fb", "mu_minus_per_fb")
@@ -119,12 +120,7 @@ def load_flux(path: str | Path | None = None) -> MuonFlux:
     :class:`UsageError` naming the file and the offending row/value."""
     p = Path(path) if path is not None else default_flux_path()
     src = str(p)
-    try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise UsageError(f"flux file {src!r} not found") from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise UsageError(f"flux file {src!r}: cannot read ({exc.__class__.__name__})") from None
+    text = read_text(p, "flux file")
     comments = tuple(line[1:].strip() for line in text.splitlines() if line.lstrip().startswith("#"))
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     if not lines:

@@ -162,6 +162,9 @@ def open_group(path: str | Path, writable: bool):
         g = zarr.open_group(zarr.storage.LocalStore(str(path), read_only=not writable), mode="r+" if writable else "r")
         if g.attrs.get("format") not in READABLE_FORMATS:
             raise UsageError(f"{str(path)!r} is a zarr store but not an lfvscan scan store")
+        if not isinstance(g.attrs.get("config"), dict):
+            raise UsageError(f"store {str(path)!r} is damaged: its zarr.json has no valid 'config' attribute "
+                             "(the scan's configuration); restore zarr.json from a backup, or start a new store")
     except UsageError:
         raise
     except Exception as exc:  # corrupt metadata
