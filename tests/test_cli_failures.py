@@ -86,6 +86,7 @@ def test_disk_full_during_a_scan_loses_nothing(tmp_path, capsys, monkeypatch):
     assert cli.main(["scan", str(cfg), "--store", str(store), "--quiet"]) == EXIT_IO
     assert "No space left on device" in _one_line(capsys, "lfvscan scan: I/O or environment error:")
     assert store_status(store)["counts"]["done"] == 3
+    assert store_status(store)["state"].startswith("ended: I/O or environment error (No space left on device")
     monkeypatch.setattr(Journal, "append", real)
     assert cli.main(["scan", str(cfg), "--store", str(store), "--quiet"]) == 0
     assert store_status(store)["complete"]
@@ -278,3 +279,51 @@ def test_a_limits_csv_with_a_byte_order_mark_is_read(tmp_path, done_store):
     bom.write_bytes(b"\xef\xbb\xbf" + csv.read_bytes())
     a, b = read_limits_csv(csv), read_limits_csv(bom)
     assert a.keys() == b.keys() and all(np.array_equal(a[k]["g_lim"], b[k]["g_lim"], equal_nan=True) for k in a)
+
+
+def test_an_empty_store_path_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = write_config(tmp_path / "c.toml")
+    for command in ("scan", "run"):
+        assert cli.main([command, str(cfg), "--store", ""]) == EXIT_USAGE
+        assert "empty path" in _one_line(capsys, f"lfvscan {command}: error: --store")
+    assert not (tmp_path / "s.zarr").exists() and not (tmp_path / "scan.zarr").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--rel-err", "0.5"], "rel_err = 0.5 is outside the validity range: must be in [0.0001, 0.5)"),
+    (["--seed", "-1"], "--seed -1: the seed must be an integer >= 0"),
+])
+def test_xsec_options_out_of_range_name_the_option_and_the_range(capsys, argv, message):
+    assert cli.main(["xsec", "--target", "Pb", "--energy", "160", "--mass", "2", *argv]) == EXIT_USAGE
+    assert message in _one_line(capsys, "lfvscan xsec: error: ")
+
+
+def test_a_foreign_file_as_flux_is_refused_without_quoting_it(tmp_path, capsys, done_store):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:the first line of a private file\nmore\n")
+    assert cli.main(["limits", str(done_store), "--set", f"fasernu2.flux_file={secret}", "--out",
+                     str(tmp_path / "l")]) == EXIT_USAGE
+    line = _one_line(capsys, "lfvscan limits: error: ")
+    assert "is not the header" in line and "root:x" not in line and "private" not in line
+
+
+def test_a_target_with_more_protons_than_nucleons_is_refused():
+    from lfvscan.physics.targets import Target
+
+    with pytest.raises(ValueError, match=r"Z = 100, A = 50: need integers with 1 <= Z <= A"):
+        Target("X", Z=100, A=50, molar_mass_g_mol=50.0, density_g_cm3=1.0)
+
+
+def test_a_checksum_error_is_described_not_dumped(tmp_path, capsys, done_store):
+    import shutil
+
+    store = tmp_path / "s.zarr"
+    shutil.copytree(done_store, store)
+    chunk = store / "mass_GeV" / "c" / "0"
+    data = bytearray(chunk.read_bytes())
+    data[0] ^= 1
+    chunk.write_bytes(bytes(data))
+    assert cli.main(["status", str(store)]) == EXIT_USAGE
+    line = _one_line(capsys, "lfvscan status: error: ")
+    assert "checksum mismatch: the file is damaged" in line and "b'" not in line

@@ -212,3 +212,23 @@ def test_limits_agree_with_status_before_the_first_fold(tmp_path):
     assert int((d.status == DONE).sum()) == store_status(path)["counts"]["done"] == 25
     assert np.isfinite(d.sigma_pb[d.status == DONE]).all()
     store.close()
+
+
+def test_status_reports_torn_journal_frames(tmp_path, reference, capsys):
+    """A frame cut off by a kill in the middle of a journal append: its cell counts as pending and
+    `lfvscan status` says that frames were skipped."""
+    from lfvscan.store.frames import encode_batch
+    from lfvscan.store.records import CellRecord, RecordBatch
+
+    ref, cfg_path = reference
+    store = tmp_path / "s.zarr"
+    shutil.copytree(ref, store)
+    cfg = load_config(cfg_path)
+    rec = CellRecord((0, 1, 0), cheap_cell("Pb", 160.0, cfg.masses_GeV[0], n_xbins=cfg.n_xbins), "", 0.1, 0, 2)
+    frame = encode_batch(RecordBatch.from_records([rec], cfg.n_xbins))
+    (store / "journal").mkdir(exist_ok=True)
+    (store / "journal" / "1-1.jnl").write_bytes(frame[: len(frame) // 2])
+    s = store_status(store)
+    assert s["dropped_journal_frames"] == 1 and s["complete"]  # the folded cell stays DONE
+    assert cli.main(["status", str(store)]) == 0
+    assert "journal: 1 torn or corrupt frame(s) skipped" in capsys.readouterr().out

@@ -50,6 +50,9 @@ def run(args) -> int:
         print(f"damaged: {len(s['damaged'])} row(s) of the store are damaged (checksum, length or status code); their cells count as pending "
               f"and the next `lfvscan scan` recomputes them: " + ", ".join(
                   f"{d['target']} E={d['energy_GeV']:g} GeV ({', '.join(d['arrays'])})" for d in s["damaged"][:5]))
+    if s["dropped_journal_frames"]:
+        print(f"journal: {s['dropped_journal_frames']} torn or corrupt frame(s) skipped (cut off by a kill or damaged); "
+              "their cells count as pending and the next `lfvscan scan` computes them again")
     if s["unconverged"]:
         print(f"{s['unconverged']} done cell(s) did not reach the requested precision (stored with converged = "
               f"false and their larger error), e.g. " + ", ".join(

@@ -128,7 +128,10 @@ def load_flux(path: str | Path | None = None) -> MuonFlux:
     rows = list(csv.reader(lines))
     header = tuple(h.strip() for h in rows[0])
     if header != COLUMNS:
-        raise UsageError(f"flux file {src!r}: columns {','.join(header)!r}, expected {','.join(COLUMNS)!r}")
+        # the header is not quoted back: the file may be anything (a --set flux_file pointing elsewhere)
+        known = [c for c in header if c.strip() in COLUMNS]
+        raise UsageError(f"flux file {src!r}: its first line is not the header {','.join(COLUMNS)!r} "
+                         f"({len(header)} field(s), {len(known)} of them known); is it a flux CSV?")
     data = []
     for i, row in enumerate(rows[1:], start=1):
         if len(row) != 4:

@@ -31,6 +31,12 @@ class Target:
     nucleus_mass_GeV: float = field(default=-1.0)
 
     def __post_init__(self):
+        try:
+            valid = float(self.Z).is_integer() and float(self.A).is_integer() and 1 <= self.Z <= self.A
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
+            raise ValueError(f"target {self.name!r}: Z = {self.Z!r}, A = {self.A!r}: need integers with 1 <= Z <= A")
         if self.nucleus_mass_GeV <= 0:
             object.__setattr__(self, "nucleus_mass_GeV", self.A * AMU_GEV)
 

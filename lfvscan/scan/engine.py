@@ -155,15 +155,21 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
                          "with nothing else running)")
     coord.heartbeat("running")
     lost = None
-    if size == 1:
-        _serial_loop(coord, cell_fn)
-    else:
-        try:
+    try:
+        if size == 1:
+            _serial_loop(coord, cell_fn)
+        else:
             if rank0_computes is None:
                 rank0_computes = size <= config.rank0_computes_up_to
             run_rank0(comm, coord, cell_fn, rank0_computes)
-        except RankLost as exc:  # the caller (main_scan) must abort the job: that rank never ends
-            lost = str(exc)
+    except RankLost as exc:  # the caller (main_scan) must abort the job: that rank never ends
+        lost = str(exc)
+    except (OSError, MemoryError) as exc:  # say so in the run information if it can still be written
+        try:
+            coord.heartbeat(f"ended: I/O or environment error ({describe_environment_error(exc)})")
+        except Exception:  # noqa: BLE001 - the disk is full: `lfvscan status` then says the run is gone
+            pass
+        raise
     coord.rss_MB[0] = max_rss_MB()
     return _finish(coord, name, lost)
 

@@ -151,6 +151,15 @@ def create(path: str | Path, config: ScanConfig, config_text: str = "") -> None:
         write_chunk(path, "status", (int(i), int(j), 0), skipped, dirs)
 
 
+def describe_read_error(exc: BaseException) -> str:
+    """One short line for a failed read of a store file: zarr's checksum errors quote the raw
+    checksum bytes, which say nothing to a user."""
+    text = " ".join(str(exc).split())
+    if "checksum" in text.lower():
+        return "checksum mismatch: the file is damaged"
+    return text[:300] or type(exc).__name__
+
+
 def open_group(path: str | Path, writable: bool):
     """The zarr group of the store at ``path`` (raises :class:`UsageError` if it is not one)."""
     import zarr
@@ -168,7 +177,7 @@ def open_group(path: str | Path, writable: bool):
     except UsageError:
         raise
     except Exception as exc:  # corrupt metadata
-        raise UsageError(f"cannot open scan store {str(path)!r}: {exc}") from None
+        raise UsageError(f"cannot open scan store {str(path)!r}: {describe_read_error(exc)}") from None
     return g
 
 
@@ -195,7 +204,8 @@ def store_grid(group, config: ScanConfig, path: Path) -> ScanConfig:
         energies = np.asarray(group["energy_GeV"][...], dtype=float)
         masses = np.asarray(group["mass_GeV"][...], dtype=float)
     except Exception as exc:  # noqa: BLE001 - a damaged coordinate chunk
-        raise UsageError(f"store {str(path)!r}: cannot read its coordinate arrays ({exc}); the store is damaged") from None
+        raise UsageError(f"store {str(path)!r}: cannot read its coordinate arrays ({describe_read_error(exc)}); "
+                         "the store is damaged") from None
     ordered = config.with_target_order(targets) if sorted(targets) == sorted(config.target_names) else None
     if (ordered is None or energies.tolist() != list(config.energies_GeV)
             or masses.tolist() != list(config.masses_GeV)):

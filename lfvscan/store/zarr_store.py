@@ -82,6 +82,7 @@ class ScanStore:
         self._arrays = RowArrays(self.path, group, self._rows, self._requested, writable)
         self._fold = Fold(group, self._rows, self.journal, self.shape[1])
         self._lock_fd: int | None = None
+        self._dropped_frames = 0
 
     def __str__(self) -> str:
         return str(self.path)
@@ -190,10 +191,15 @@ class ScanStore:
         so readers agree with ``lfvscan status``."""
         wanted = [f.name for f in CELL_FIELDS if f.name in self.group and (names is None or f.name in names)]
         arrays = {name: self.read(name) for name in wanted}
-        latest, _, _ = self.journal.read_all()
+        latest, _, self._dropped_frames = self.journal.read_all()
         if latest is not None:
             put_records(arrays, latest)
         return arrays
+
+    def dropped_journal_frames(self) -> int:
+        """Torn or corrupt journal frames skipped by the last :meth:`read_cells` (their cells read as
+        not computed; a kill in the middle of an append leaves one)."""
+        return self._dropped_frames
 
     def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
         """(status, attempts) arrays over (target, energy, mass), every written record applied."""
