@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 
 from lfvscan.errors import EXIT_IO, EXIT_UNCONVERGED, UsageError, describe_environment_error
 from lfvscan.scan.attribution import retire_suspects, settle
+from lfvscan.scan.cell_process import CellProcess
 from lfvscan.scan.cells import CellFn, compute_task, resolve_cell_fn
 from lfvscan.spec.config import ScanConfig, check_same_physics
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
@@ -211,12 +212,19 @@ def _open_store(store, config: ScanConfig, config_text: str) -> tuple[ScanBacken
 
 
 def _serial_loop(coord: Coordinator, cell_fn: CellFn) -> None:
-    """``-n 1``: compute and write the cells one by one in this thread."""
+    """``-n 1``: compute and write the cells one by one in this thread; the exclusive suspects
+    (cells that were running when an earlier job died or fell silent, e.g. stuck in C code) in a
+    child process killed past the wall limit (:mod:`lfvscan.scan.cell_process`)."""
+    cells = CellProcess(cell_fn, coord.config, 0, coord.max_attempts, coord.stop)
     try:
-        while (task := coord.next_task()) is not None or (task := coord.next_exclusive()) is not None:
+        while (task := coord.next_task()) is not None:
             coord.submit(compute_task(cell_fn, coord.config, task, 0))
             coord.flush()
+        while (task := coord.next_exclusive()) is not None:
+            coord.submit(cells.compute(task))
+            coord.flush()
     finally:
+        cells.close()
         coord.flush()
 
 
