@@ -36,14 +36,15 @@ _SCANNING = ("scan", "run")
 #: the exit statuses of every command, in increasing order
 EXIT_STATUSES: tuple[ExitStatus, ...] = (
     ExitStatus(str(EXIT_OK), "success"),
-    ExitStatus(str(EXIT_FAILED_CELLS), "the scan finished with failed cells (rerun to retry them)", _SCANNING),
+    ExitStatus(str(EXIT_FAILED_CELLS), "cells failed or damaged: the scan finished with failed cells, or verify "
+               "found damaged rows (rerun the scan to compute them)", _SCANNING + ("verify",)),
     ExitStatus(str(EXIT_USAGE), "usage error: a bad value, option, file, config or store, named in one line"),
     ExitStatus(str(EXIT_UNCONVERGED), "complete, but some results did not reach the requested precision",
                ("xsec",) + _SCANNING),
     ExitStatus(str(EXIT_IO), "I/O or environment failure (disk full, read-only or unwritable path, out of "
                "memory), named in one line"),
-    ExitStatus(str(EXIT_RANK_LOST), "the scan ended because a rank fell silent or died in the middle of a "
-               "message (rerun to resume)", _SCANNING),
+    ExitStatus(str(EXIT_RANK_LOST), "the scan ended because a rank fell silent (a worker, or rank 0) or died in "
+               "the middle of a message (rerun to resume)", _SCANNING),
     ExitStatus(f"{EXIT_SIGNAL_BASE}+signal", "interrupted: 130 by SIGINT, 143 by SIGTERM (rerun to resume)"),
 )
 

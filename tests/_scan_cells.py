@@ -16,6 +16,15 @@ on PYTHONPATH).  Behaviour knobs, through environment variables so subprocess ru
 * ``LFVSCAN_TEST_DIE_AT="target,E,m"`` (E, m in GeV as in the grid): the cell at those coordinates
   ends its process instead of returning, as ``LFVSCAN_TEST_DIE_HOW`` says: ``exit`` (``os._exit(7)``,
   default), ``systemexit`` (raise ``SystemExit(7)``) or ``segv`` (SIGSEGV to itself).
+* ``LFVSCAN_TEST_STUCK_AT="target,E,m"``: the cell at those coordinates gets stuck in one C call
+  that holds the GIL (``sum`` over a huge range: no signal handler, no other thread of its process
+  runs) until its process is killed.
+* ``LFVSCAN_TEST_STOP_SELF_RANK=r``: the process of MPI rank r stops itself (SIGSTOP) when this
+  module is imported (run_scan imports the cell function first): a rank silent from the start.
+* A pause also ends when the file ``DIR/release`` exists.
+* ``LFVSCAN_TEST_DISK_FULL_AFTER=n``: in the process of MPI rank 0 (or a serial run), the disk is
+  full after n journal appends: every later write to the store's journal, attempt log or run
+  information fails with ENOSPC.
 * ``LFVSCAN_TEST_SLEEP``: seconds to sleep per open cell, ``LFVSCAN_TEST_SPIN``: seconds of CPU
   work (busy loop) per open cell (``benchmarks/scan.py --engine-only/--simulate``; no test relies
   on them).
@@ -41,6 +50,39 @@ from lfvscan.physics.constants import M_MU, M_TAU
 
 _CALLS = itertools.count(1)  #: cells computed by this process (LFVSCAN_TEST_PAUSE_AT)
 
+def _fill_the_disk_after(n: int) -> None:
+    """LFVSCAN_TEST_DISK_FULL_AFTER (module docstring)."""
+    import errno
+
+    from lfvscan.store import attempt_log, journal, run_info
+
+    appends = itertools.count(1)
+
+    def full(path):
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    def wrap(write, counts: bool):
+        def write_or_fail(fd, data):
+            if (next(appends) if counts else 0) > n or _DISK_FULL:
+                _DISK_FULL.append(True)
+                full(f"fd {fd}")
+            return write(fd, data)
+        return write_or_fail
+
+    journal.write_all = wrap(journal.write_all, True)
+    attempt_log.write_all = wrap(attempt_log.write_all, False)
+    real_info = run_info.write_run_info
+    run_info.write_run_info = lambda path, info: full(str(path)) if _DISK_FULL else real_info(path, info)
+
+
+_DISK_FULL: list = []
+if os.environ.get("LFVSCAN_TEST_DISK_FULL_AFTER") and os.environ.get("PMI_RANK", "0") == "0":
+    _fill_the_disk_after(int(os.environ["LFVSCAN_TEST_DISK_FULL_AFTER"]))
+
+if os.environ.get("LFVSCAN_TEST_STOP_SELF_RANK") not in (None, "") and \
+        os.environ.get("LFVSCAN_TEST_STOP_SELF_RANK") == os.environ.get("PMI_RANK"):
+    os.kill(os.getpid(), signal.SIGSTOP)
+
 
 def _pause(pause_dir: Path, until_signal: bool, timeout_s: float) -> None:
     """Announce the pause with a marker file, then wait (see the module docstring)."""
@@ -57,7 +99,7 @@ def _pause(pause_dir: Path, until_signal: bool, timeout_s: float) -> None:
             signal.signal(s, chained)
     (pause_dir / f"paused.{os.getpid()}").touch()
     deadline = time.monotonic() + timeout_s
-    while not handled.is_set():
+    while not handled.is_set() and not (pause_dir / "release").exists():
         if time.monotonic() > deadline:
             print(f"_scan_cells: paused {timeout_s} s and nobody came; exiting", file=sys.stderr, flush=True)
             os._exit(3)
@@ -96,6 +138,8 @@ def cheap_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4
     if paused_here or _is_cell("LFVSCAN_TEST_BLOCK_AT", name, energy_GeV, mass_GeV):
         _pause(Path(os.environ["LFVSCAN_TEST_PAUSE_DIR"]), os.environ.get("LFVSCAN_TEST_PAUSE_UNTIL") == "signal",
                float(os.environ.get("LFVSCAN_TEST_PAUSE_TIMEOUT", "120")))
+    if _is_cell("LFVSCAN_TEST_STUCK_AT", name, energy_GeV, mass_GeV):
+        sum(range(10**18))  # one C call holding the GIL for years
     if _is_cell("LFVSCAN_TEST_DIE_AT", name, energy_GeV, mass_GeV):
         _die(os.environ.get("LFVSCAN_TEST_DIE_HOW", "exit"))
     if mass_GeV >= reach:

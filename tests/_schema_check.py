@@ -99,7 +99,7 @@ def check_store_arrays(path: Path, cfg) -> None:
     import zarr
 
     g = zarr.open_group(str(path), mode="r")
-    assert sorted(g.array_keys()) == sorted(FIELDS)
+    assert sorted(g.array_keys()) == sorted(list(FIELDS) + ["row_checksums"])  # + where each row chunk belongs
     nT, nE, nM = cfg.shape
     nb = cfg.n_xbins
     sizes = {"target": nT, "energy_GeV": nE, "mass_GeV": nM, "x_tau_bin": nb, "x_tau_edge": nb + 1}

@@ -282,3 +282,34 @@ def test_a_scan_gives_the_same_results_in_every_backend(tmp_path):
         if f.name not in ("seconds", "wall_seconds", "rank", "error"):
             assert x[f.name].tobytes() == y[f.name].tobytes(), f.name
     assert store_status(memory)["counts"] == store_status(tmp_path / "s.zarr")["counts"]
+
+
+def _other_cell(target, energy_GeV, mass_GeV, **kw):
+    """A cell function returning the result of the next mass (another cell)."""
+    return cheap_cell(target, energy_GeV, mass_GeV * 1.5, **kw)
+
+
+def test_a_result_of_another_cell_is_failed_not_stored_under_the_requested_one(kind):
+    cfg = small_config(max_attempts=1)
+    b = kind.new(cfg)
+    out = run_scan(cfg, b, cell_fn=_other_cell, quiet=True)
+    assert out.exit_code == 1 and out.done == 0 and out.failed == 25
+    cells = b.read_cells(("status", "error", "sigma_pb"))
+    requested = cells["status"] != SKIPPED
+    assert (cells["status"][requested] == FAILED).all() and np.isnan(cells["sigma_pb"]).all()
+    assert all("result of another cell: mass_GeV" in e for e in cells["error"][requested])
+    b.close()
+
+
+def test_a_complete_scan_verifies_clean_and_reads_without_warning(kind):
+    import warnings
+
+    cfg = small_config()
+    b = kind.new(cfg)
+    assert run_scan(cfg, b, cell_fn=cheap_cell, quiet=True).exit_code == 0
+    b = kind.end(b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = load_scan(b)
+        assert b.verify() == {} and (d.status[d.status != SKIPPED] == DONE).all()
+    b.close()

@@ -87,6 +87,7 @@ def test_disk_full_during_a_scan_loses_nothing(tmp_path, capsys, monkeypatch):
     assert cli.main(["scan", str(cfg), "--store", str(store), "--quiet"]) == EXIT_IO
     assert "No space left on device" in _one_line(capsys, "lfvscan scan: I/O or environment error:")
     assert store_status(store)["counts"]["done"] == 3
+    assert store_status(store)["state"].startswith("ended: I/O or environment error (No space left on device")
     monkeypatch.setattr(Journal, "append", real)
     assert cli.main(["scan", str(cfg), "--store", str(store), "--quiet"]) == 0
     assert store_status(store)["complete"]
@@ -204,3 +205,130 @@ def test_help_lists_the_exit_statuses():
     r = subprocess.run([sys.executable, "-m", "lfvscan", "scan", "--help"], env=subprocess_env(), capture_output=True,
                        text=True)
     assert "74 I/O or environment" in " ".join(r.stdout.split()) and "3 complete, but some results" in " ".join(r.stdout.split())
+
+
+@pytest.mark.parametrize("after", [2, 4, 6])
+def test_disk_full_under_mpiexec_is_one_line_and_74(tmp_path, after):
+    """The disk fills up during an ``mpiexec -n 2`` scan (journal, attempt log and run information
+    of rank 0 fail with ENOSPC, at several points of the run): one line, exit 74, never a traceback;
+    a rerun with space completes the scan."""
+    from _scan_util import MPIEXEC, scan_cmd
+
+    cfg, store = write_config(tmp_path / "c.toml"), tmp_path / "s.zarr"
+    r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg, store, "--quiet")], capture_output=True, text=True,
+                       env=subprocess_env(LFVSCAN_TEST_DISK_FULL_AFTER=str(after)), timeout=120)
+    lines = [ln for ln in r.stderr.strip().splitlines() if "warning:" not in ln]
+    assert r.returncode == EXIT_IO, r.stderr
+    assert len(lines) == 1 and lines[0].startswith("lfvscan scan: I/O or environment error: No space left on device"), \
+        r.stderr
+    r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg, store, "--quiet")], capture_output=True, text=True,
+                       env=subprocess_env(), timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert store_status(store)["complete"]
+
+
+NOT_UTF8 = b"# caf\xe9\n"
+
+
+@pytest.mark.parametrize("argv, what", [
+    (["limits", "{store}", "--experiments-config", "{bad}", "--out", "{tmp}/l"], "experiments config"),
+    (["figures", "{store}", "--experiments-config", "{bad}", "--out", "{tmp}/f"], "experiments config"),
+    (["run", "{cfg}", "--store", "{store}", "--experiments-config", "{bad}"], "experiments config"),
+    (["figures", "{store}", "--id-curve", "{bad}", "--out", "{tmp}/f"], "ID limit file"),
+    (["figures", "{store}", "--compare", "{bad}", "--out", "{tmp}/f"], "limits CSV"),
+    (["export", "{store}", "--to", "{tmp}/x.h5", "--limits", "{bad}"], "--limits: limits CSV"),
+])
+def test_a_non_utf8_input_file_is_one_line_and_exit_2(tmp_path, capsys, done_store, argv, what):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(NOT_UTF8)
+    cfg = write_config(tmp_path / "c.toml")
+    argv = [a.format(store=done_store, bad=bad, tmp=tmp_path, cfg=cfg) for a in argv]
+    assert cli.main(argv) == EXIT_USAGE
+    line = _one_line(capsys, f"lfvscan {argv[0]}: error: ")
+    assert f"{what} {str(bad)!r} is not UTF-8 text (byte 0xe9 at offset 5)" in line
+
+
+@pytest.mark.parametrize("argv", [["limits", "{store}", "--theta", "pi/0", "--out", "{tmp}/l"],
+                                  ["figures", "{store}", "--theta", "pi/0", "--out", "{tmp}/f"],
+                                  ["figures", "{store}", "--thetas", "pi/0", "--out", "{tmp}/f"]])
+def test_theta_divided_by_zero_is_one_line_naming_the_option(tmp_path, capsys, done_store, argv):
+    argv = [a.format(store=done_store, tmp=tmp_path) for a in argv]
+    assert cli.main(argv) == EXIT_USAGE
+    assert "'pi/0': division by zero" in _one_line(capsys, f"lfvscan {argv[0]}: error: {argv[2]}: cannot read")
+
+
+@pytest.mark.parametrize("command", ["status", "verify", "limits", "export", "scan"])
+def test_a_store_without_its_config_attribute_is_one_line(tmp_path, capsys, done_store, command):
+    import json
+    import shutil
+
+    store = tmp_path / "s.zarr"
+    shutil.copytree(done_store, store)
+    meta = json.loads((store / "zarr.json").read_text())
+    del meta["attributes"]["config"]
+    (store / "zarr.json").write_text(json.dumps(meta))
+    argv = {"status": ["status", str(store)], "verify": ["verify", str(store)],
+            "limits": ["limits", str(store), "--out", str(tmp_path / "l")],
+            "export": ["export", str(store), "--to", str(tmp_path / "x.h5")],
+            "scan": ["scan", str(write_config(tmp_path / "c.toml")), "--store", str(store)]}[command]
+    assert cli.main(argv) == EXIT_USAGE
+    assert "has no valid 'config' attribute" in _one_line(capsys, f"lfvscan {command}: error: store {str(store)!r} is damaged")
+
+
+def test_a_limits_csv_with_a_byte_order_mark_is_read(tmp_path, done_store):
+    from lfvscan.pheno.limits import read_limits_csv
+
+    assert cli.main(["limits", str(done_store), "--out", str(tmp_path / "l")]) == 0
+    csv = tmp_path / "l" / "limits.csv"
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + csv.read_bytes())
+    a, b = read_limits_csv(csv), read_limits_csv(bom)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k]["g_lim"], b[k]["g_lim"], equal_nan=True) for k in a)
+
+
+def test_an_empty_store_path_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = write_config(tmp_path / "c.toml")
+    for command in ("scan", "run"):
+        assert cli.main([command, str(cfg), "--store", ""]) == EXIT_USAGE
+        assert "empty path" in _one_line(capsys, f"lfvscan {command}: error: --store")
+    assert not (tmp_path / "s.zarr").exists() and not (tmp_path / "scan.zarr").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--rel-err", "0.5"], "rel_err = 0.5 is outside the validity range: must be in [0.0001, 0.5)"),
+    (["--seed", "-1"], "--seed -1: the seed must be an integer >= 0"),
+])
+def test_xsec_options_out_of_range_name_the_option_and_the_range(capsys, argv, message):
+    assert cli.main(["xsec", "--target", "Pb", "--energy", "160", "--mass", "2", *argv]) == EXIT_USAGE
+    assert message in _one_line(capsys, "lfvscan xsec: error: ")
+
+
+def test_a_foreign_file_as_flux_is_refused_without_quoting_it(tmp_path, capsys, done_store):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:the first line of a private file\nmore\n")
+    assert cli.main(["limits", str(done_store), "--set", f"fasernu2.flux_file={secret}", "--out",
+                     str(tmp_path / "l")]) == EXIT_USAGE
+    line = _one_line(capsys, "lfvscan limits: error: ")
+    assert "is not the header" in line and "root:x" not in line and "private" not in line
+
+
+def test_a_target_with_more_protons_than_nucleons_is_refused():
+    from lfvscan.physics.targets import Target
+
+    with pytest.raises(ValueError, match=r"Z = 100 exceeds the mass number A = 50"):
+        Target("X", Z=100, A=50, molar_mass_g_mol=50.0, density_g_cm3=1.0)
+
+
+def test_a_checksum_error_is_described_not_dumped(tmp_path, capsys, done_store):
+    import shutil
+
+    store = tmp_path / "s.zarr"
+    shutil.copytree(done_store, store)
+    chunk = store / "mass_GeV" / "c" / "0"
+    data = bytearray(chunk.read_bytes())
+    data[0] ^= 1
+    chunk.write_bytes(bytes(data))
+    assert cli.main(["status", str(store)]) == EXIT_USAGE
+    line = _one_line(capsys, "lfvscan status: error: ")
+    assert "checksum mismatch: the file is damaged" in line and "b'" not in line

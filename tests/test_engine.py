@@ -415,49 +415,50 @@ def _assert_others_match(reference: Path, store: Path, skip: set) -> None:
             assert [str(v) for v in a] == [str(v) for v in b], name
 
 
-def test_memory_store_cell_raising_systemexit_counts_as_an_attempt():
-    """A cell that raises SystemExit ends run_scan; the next run counts that attempt (FAILED,
-    "process died (attempt 1/2)"), retries it, and after max_attempts leaves it FAILED."""
-    from lfvscan.scan.attribution import settle
+def test_a_cell_raising_systemexit_fails_with_one_line_and_the_scan_goes_on():
+    """A cell that raises SystemExit is FAILED with a one-line message like any exception; the
+    other cells are computed and the scan exits 1 (failed cells)."""
     from lfvscan.store.memory import MemoryStore
 
     cfg = small_config(max_attempts=2)
     die = (cfg.target_names.index(DIE_CELL[0]), cfg.energies_GeV.index(DIE_CELL[1]), cfg.masses_GeV.index(DIE_CELL[2]))
 
-    def dying(target, energy_GeV, mass_GeV, **kw):
+    def exiting(target, energy_GeV, mass_GeV, **kw):
         if (target, energy_GeV, mass_GeV) == DIE_CELL:
             raise SystemExit(7)
         return cheap_cell(target, energy_GeV, mass_GeV, **kw)
 
     store = MemoryStore(cfg)
-    for attempt in (1, 2):
-        with pytest.raises(SystemExit):
-            run_scan(cfg, store, cell_fn=dying, quiet=True)
-        done_before = sum(r.result is not None for r in store.records.values())
-        settle(store)  # what the next run does first
-        status, attempts = store.cell_state()
-        assert status[die] == FAILED and attempts[die] == attempt
-        assert store.records[die].error.startswith(f"process died (attempt {attempt}/2) on rank 0")
-    out = run_scan(cfg, store, cell_fn=dying, quiet=True)
+    out = run_scan(cfg, store, cell_fn=exiting, quiet=True)
     assert out.exit_code == 1 and out.failed == 1 and out.done == 24
-    assert out.computed_this_run == 24 - done_before  # the dying cell is not tried a third time
-    assert store.records[die].error.startswith("process died (attempt 2/2)")
+    assert store.records[die].error == ("SystemExit: the cell function called sys.exit(7); a cell must return a "
+                                        "result or raise")
+
+
+def test_cli_cell_raising_systemexit_is_one_line_and_exit_1(tmp_path):
+    cfg_path = write_config(tmp_path / "c.toml", max_attempts=1)
+    r = run_scan_cli(cfg_path, tmp_path / "s.zarr", LFVSCAN_TEST_DIE_AT=DIE_AT, LFVSCAN_TEST_DIE_HOW="systemexit")
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr and "scan finished: 24/25 cells done, 1 failed" in r.stderr
 
 
 @pytest.mark.slow
 def test_cell_killing_its_process_fails_after_max_attempts(tmp_path, reference):
-    """A cell that ends its process (os._exit, SystemExit, SIGSEGV in turn): each run dies there,
-    each death counts one attempt; after max_attempts = 3 the cell is FAILED with "process died
-    (attempt 3/3)" and the fourth run computes every other cell (bit-identical to an uninterrupted run)."""
+    """A cell that ends its process (os._exit, then SIGSEGV): each of the first two runs dies there,
+    each death counts one attempt; the last attempt is computed at the end of the third run, alone,
+    in a child process (lfvscan.scan.cell_process), whose death fails the cell "process died
+    (attempt 3/3)" at once while the run computes every other cell (bit-identical to an
+    uninterrupted run)."""
     cfg_path = write_config(tmp_path / "c.toml", max_attempts=3)
     store = tmp_path / "s.zarr"
     die = _die_index(store)
-    for attempt, how, code in ((1, "exit", 7), (2, "systemexit", 7), (3, "segv", -signal.SIGSEGV)):
+    for attempt, how, code in ((1, "exit", 7), (2, "exit", 7)):
         r = run_scan_cli(cfg_path, store, "--quiet", LFVSCAN_TEST_DIE_AT=DIE_AT, LFVSCAN_TEST_DIE_HOW=how)
         assert r.returncode == code, r.stderr
         assert len(list((store / "journal").glob("*.started"))) == 1  # the dead run's attempt log stays
-    r = run_scan_cli(cfg_path, store, LFVSCAN_TEST_DIE_AT=DIE_AT)
+    r = run_scan_cli(cfg_path, store, LFVSCAN_TEST_DIE_AT=DIE_AT, LFVSCAN_TEST_DIE_HOW="segv")
     assert r.returncode == 1, r.stderr
+    assert f"ended by signal {signal.SIGSEGV}" in r.stderr
     assert "process died (attempt 3/3) on rank 0" in r.stderr
     assert "scan finished: 24/25 cells done, 1 failed" in r.stderr
     got = read_results(store)
@@ -470,9 +471,9 @@ def test_cell_killing_its_process_fails_after_max_attempts(tmp_path, reference):
 
 @pytest.mark.slow
 def test_mpiexec_cell_killing_its_rank_fails_after_max_attempts(tmp_path, reference):
-    """Under ``mpiexec -n 2`` the dying cell kills its rank (and mpiexec the job) on every attempt;
-    each death counts, so reruns end (never a loop) with that cell FAILED "process died (attempt
-    2/2)".  The other rank's cell in flight may lose an attempt too (which process died is
+    """Under ``mpiexec -n 2`` the dying cell kills its rank (and mpiexec the job) on a worker, or
+    rank 0's cell process (FAILED at once, the job goes on); each death counts, so reruns end
+    (never a loop) with that cell FAILED "process died (attempt 2/2)".  The other rank's cell in flight may lose an attempt too (which process died is
     unknowable), but never its last: it is the only FAILED cell; raising --max-attempts then
     completes every cell bit-identically."""
     cfg_path = write_config(tmp_path / "c.toml", max_attempts=2)
@@ -484,9 +485,9 @@ def test_mpiexec_cell_killing_its_rank_fails_after_max_attempts(tmp_path, refere
         r = subprocess.run(cmd, env=subprocess_env(LFVSCAN_TEST_DIE_AT=DIE_AT), capture_output=True, text=True,
                            timeout=120)  # and 2 in practice (the dying cell is the 3rd in plan order)
         codes.append(r.returncode)
-        if r.returncode in (0, 1):
+        if r.returncode in (0, 1) and read_results(store)["attempts"][die] >= 2:
             break
-    assert codes[-1] == 1 and len(codes) >= 3, codes
+    assert codes[-1] == 1 and len(codes) >= 2, codes
     got = read_results(store)
     assert got["status"][die] == FAILED and got["attempts"][die] == 2
     assert str(got["error"][die]).startswith("process died (attempt 2/2)")
@@ -494,6 +495,83 @@ def test_mpiexec_cell_killing_its_rank_fails_after_max_attempts(tmp_path, refere
     r = subprocess.run([*cmd, "--max-attempts", "5"], env=subprocess_env(), capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert_same_results(reference, store, ignore=("attempts",))
+
+
+def test_mpiexec_stopped_rank0_ends_the_job_from_the_worker_then_resume(tmp_path, reference):
+    """kill -STOP of rank 0 while the worker still has cells: the worker waits for rank 0 no longer
+    than the silence rank 0 allows it (rank_timeout_s), prints why and ends the job with exit 75;
+    nothing written is lost and the rerun gives the uninterrupted results bit for bit."""
+    cfg_path = write_config(tmp_path / "c.toml", text=_toml_with(rank_timeout_s=2))
+    store = tmp_path / "s.zarr"
+    pause = tmp_path / "pause"
+    p = start_paused([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], pause, 2, n_procs=1,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                     extra_env={"LFVSCAN_TEST_PAUSE_RANK": "1"})
+    rank0 = json.loads((store / "lfvscan_run.json").read_text())["pid"]
+    try:
+        os.kill(rank0, signal.SIGSTOP)  # rank 0 neither dies nor answers
+        (pause / "release").touch()  # the worker goes on, and soon needs rank 0
+        out, err = p.communicate(timeout=120)
+    finally:
+        kill_scan(p)
+        try:
+            os.kill(rank0, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert p.returncode == 75, err
+    assert "rank 1: rank 0 has not answered for" in err and "it is hung or stopped; ending the job" in err
+    r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")], env=subprocess_env(),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert_same_results(reference, store, ignore=("attempts",))
+
+
+def test_mpiexec_worker_silent_from_the_start_ends_the_job(tmp_path, reference):
+    """A worker stopped before its first message: rank 0 computes every cell itself, and then ends
+    the job on that silent worker (exit 75) instead of waiting for it for ever."""
+    cfg_path = write_config(tmp_path / "c.toml", text=_toml_with(rank_timeout_s=2))
+    store = tmp_path / "s.zarr"
+    p = subprocess.Popen([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")],
+                         env=subprocess_env(LFVSCAN_TEST_STOP_SELF_RANK="1"), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=120)
+    finally:
+        kill_scan(p)
+    assert p.returncode == 75, err
+    assert "rank 1 (pid ?) has not answered for" in err and "since the start (it never reported)" in err
+    assert_same_results(reference, store, ignore=("attempts", "rank"))  # rank 0 computed every cell
+
+
+def test_mpiexec_cell_stuck_in_c_code_never_hangs_the_job(tmp_path, reference):
+    """A cell stuck in one C call holding the GIL (no wall limit can interrupt it in its process):
+    on rank 0 its cell process is killed past the limit (FAILED, the job goes on); on the worker
+    rank 0 ends the job (75) and the rerun computes it as a suspect, in rank 0's cell process.
+    Every run ends; at the end that cell is FAILED and every other cell bit-identical."""
+    cfg_path = write_config(tmp_path / "c.toml", text=_toml_with(cell_timeout_s=1, rank_timeout_s=3).replace(
+        "max_attempts = 3", "max_attempts = 2"))
+    store = tmp_path / "s.zarr"
+    die = _die_index(store)
+    cmd = [MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store, "--quiet")]
+    codes = []
+    for _ in range(6):
+        p = subprocess.Popen(cmd, env=subprocess_env(LFVSCAN_TEST_STUCK_AT=DIE_AT), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            p.communicate(timeout=90)  # a hang would exceed this by far
+        finally:
+            kill_scan(p)
+            try:
+                os.killpg(p.pid, signal.SIGKILL)  # no stuck process of the job outlives it
+            except ProcessLookupError:
+                pass
+        codes.append(p.returncode)
+        got = read_results(store)
+        if p.returncode in (0, 1) and got["status"][die] == FAILED and got["attempts"][die] >= 2:
+            break
+    assert set(codes) <= {1, 75} and codes[-1] == 1, codes
+    assert got["status"][die] == FAILED and (got["status"] == FAILED).sum() == 1
+    _assert_others_match(reference, store, {die})
 
 
 COALESCED_TOML = """\
@@ -538,18 +616,18 @@ def test_mpiexec_cell_killing_its_rank_inside_a_coalesced_batch_is_found_and_cha
     results; the 120th cell kills it.  Run 1: the running cell is unknowable (its results died with
     it): nobody is charged, the worker's unfinished cells become suspects.  Run 2 computes them
     alone, each reported at once: the culprit dies, charged 1/2; its last attempt is exclusive.  Run 3:
-    rank 0 computes it at the end with nothing else running: charged 2/2, FAILED for good.  Run 4
-    completes the rest.  No other cell ever lost an attempt, and every other cell is bit-identical
+    rank 0 computes it at the end with nothing else running, in its cell process, which dies:
+    charged 2/2, FAILED for good, and the run completes the rest.  No other cell ever lost an attempt, and every other cell is bit-identical
     to an uninterrupted serial run."""
     cfg_path, cfg, reference, die, env = _coalesced_setup(tmp_path)
     store = tmp_path / "s.zarr"
     runs = _run_until_done([MPIEXEC, "-n", "2", *scan_cmd(cfg_path, store)], env, 6)
     codes = [r.returncode for r in runs]
-    assert len(codes) == 4 and all(c not in (0, 1) for c in codes[:3]) and codes[-1] == 1, codes
+    assert len(codes) == 3 and all(c not in (0, 1) for c in codes[:2]) and codes[-1] == 1, codes
     assert "were running when a previous run died" in runs[1].stderr
     cell = f"target=Pb E={die.energy_GeV:g} GeV m_a={die.mass_GeV:g} GeV"
     assert f"{cell}: process died (attempt 1/2) on rank 1" in runs[2].stderr  # the killer, not a neighbour
-    assert f"{cell}: process died (attempt 2/2) on rank 0" in runs[3].stderr
+    assert f"{cell}: process died (attempt 2/2) on rank 0" in runs[2].stderr
     got = read_results(store)
     assert got["status"][die.index] == FAILED and got["attempts"][die.index] == 2
     assert (got["status"] == FAILED).sum() == 1

@@ -53,7 +53,7 @@ def test_bad_flux_files(tmp_path, body, msg):
 def test_wrong_columns_and_missing(tmp_path):
     p = tmp_path / "f.csv"
     p.write_text("E_low,E_high,mu_plus,mu_minus\n10,20,1,2\n")
-    with pytest.raises(UsageError, match="expected 'E_low_GeV,E_high_GeV"):
+    with pytest.raises(UsageError, match="is not the header 'E_low_GeV,E_high_GeV"):
         load_flux(p)
     with pytest.raises(UsageError, match="not found"):
         load_flux(tmp_path / "none.csv")

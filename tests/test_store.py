@@ -61,7 +61,8 @@ def test_xarray_view_dims_coords_units(filled):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # consolidated metadata: no fallback warning on open
         ds = xr.open_zarr(path)
-    assert dict(ds.sizes) == {"target": 2, "energy_GeV": 4, "mass_GeV": 5, "x_tau_bin": 8, "x_tau_edge": 9}
+    assert dict(ds.sizes) == {"target": 2, "energy_GeV": 4, "mass_GeV": 5, "x_tau_bin": 8, "x_tau_edge": 9,
+                              "row_checksum_entry": 4 + 2 * len(CELL_FIELDS)}
     assert list(ds["target"].values) == ["Pb", "W"]
     assert np.array_equal(ds["energy_GeV"].values, cfg.energies_GeV)
     assert np.array_equal(ds["mass_GeV"].values, cfg.masses_GeV)

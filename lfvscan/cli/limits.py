@@ -72,6 +72,8 @@ def parse_theta(text: str, option: str = "--theta") -> float:
             v = (float(num) if num else 1.0) * math.pi / (float(den) if den else 1.0)
         else:
             v = float(s)
+    except ZeroDivisionError:
+        raise UsageError(f"{option}: cannot read {text!r}: division by zero (use e.g. pi/2, 3pi/8, 1.2)") from None
     except ValueError:
         raise UsageError(f"{option}: cannot read {text!r} (use e.g. pi/2, 3pi/8, 1.2)") from None
     if not math.isfinite(v):

@@ -28,7 +28,7 @@ from lfvscan.errors import (
 )
 
 #: subcommand modules, in the order shown by --help
-COMMANDS = ("model", "xsec", "scan", "run", "status", "limits", "figures", "export", "flux")
+COMMANDS = ("model", "xsec", "scan", "run", "status", "verify", "limits", "figures", "export", "flux")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -38,6 +38,8 @@ def scan_config(args):
     config = load_config(args.config)
     if args.max_attempts is not None and args.max_attempts < 1:
         raise UsageError(f"--max-attempts must be >= 1, got {args.max_attempts}")
+    if args.store is not None and not args.store.strip():
+        raise UsageError("--store: empty path; give a store directory (or leave --store out for the config's `store`)")
     return config, Path(args.config).read_text(), args.store or config.store
 
 

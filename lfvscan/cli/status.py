@@ -1,7 +1,7 @@
 """``lfvscan status STORE [--json]``: progress of a scan store (read-only; safe while a scan runs).
 
 Prints done/failed/pending counts, the failed cells with their messages, throughput and ETA of
-the current (or last) run.  Verifies every chunk's CRC-32C: damaged rows are listed and their
+the current (or last) run.  Verifies every chunk (CRC-32C, and its place: lfvscan.store.row_checksums); damaged rows are listed and their
 cells counted as pending (the next ``lfvscan scan`` recomputes them).  ``--json`` prints the same as one JSON object (``"complete": true``
 when every requested cell is done; batch scripts use it to decide on resubmission).
 """
@@ -47,9 +47,12 @@ def run(args) -> int:
         if len(s["failures"]) > args.max_failures:
             print(f"  ... {len(s['failures']) - args.max_failures} more (--max-failures N)")
     if s["damaged"]:
-        print(f"damaged: {len(s['damaged'])} row(s) of the store are damaged (checksum, length or status code); their cells count as pending "
+        print(f"damaged: {len(s['damaged'])} row(s) of the store are damaged (checksum, length, status code, or a chunk not in its place); their cells count as pending "
               f"and the next `lfvscan scan` recomputes them: " + ", ".join(
                   f"{d['target']} E={d['energy_GeV']:g} GeV ({', '.join(d['arrays'])})" for d in s["damaged"][:5]))
+    if s["dropped_journal_frames"]:
+        print(f"journal: {s['dropped_journal_frames']} torn or corrupt frame(s) skipped (cut off by a kill or damaged); "
+              "their cells count as pending and the next `lfvscan scan` computes them again")
     if s["unconverged"]:
         print(f"{s['unconverged']} done cell(s) did not reach the requested precision (stored with converged = "
               f"false and their larger error), e.g. " + ", ".join(

@@ -52,9 +52,14 @@ def add_parser(sub):
 
 def run(args) -> int:
     from lfvscan.physics.couplings import DEFAULT_THETA
+    from lfvscan.util.ranges import REL_ERR
     from lfvscan.xsec import compute_cell
 
     theta = DEFAULT_THETA if args.theta is None else args.theta
+    if (problem := REL_ERR.problem(args.rel_err)) is not None:
+        raise UsageError(problem)
+    if args.seed < 0:
+        raise UsageError(f"--seed {args.seed}: the seed must be an integer >= 0")
     process = process_of(args)
     try:
         r = compute_cell(args.target, args.energy, args.mass, rel_err=args.rel_err, theta=theta,

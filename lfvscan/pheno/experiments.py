@@ -22,6 +22,7 @@ from pathlib import Path
 
 from lfvscan.physics.constants import BR_TAU_3PRONG, BR_TAU_TO_MU
 from lfvscan.errors import UsageError
+from lfvscan.util.textfile import read_text
 from lfvscan.physics.targets import Target, get_target
 from lfvscan.physics.taudecay import ACCEPTANCE_MODES
 
@@ -337,11 +338,9 @@ def default_experiments_path() -> Path:
 def read_raw(path: str | Path | None = None) -> tuple[dict, str]:
     """Read the raw TOML dict (default: packaged file); returns (dict, source path)."""
     p = Path(path) if path is not None else default_experiments_path()
+    text = read_text(p, "experiments config")
     try:
-        with open(p, "rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise UsageError(f"experiments config {str(p)!r} not found") from None
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"experiments config {str(p)!r}: {exc}") from None
     return raw, str(p)

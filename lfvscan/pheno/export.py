@@ -74,12 +74,13 @@ def export_hdf5(store: str | Path, to: str | Path, *, limits_csv: str | Path | N
     (replaced atomically).  Returns {"arrays": names written, "limits": curve keys}."""
     import h5py
 
-    from lfvscan.store.load import open_backend
+    from lfvscan.store.load import open_backend, warn_damaged
 
     if not Path(store).is_dir():
         raise UsageError(f"store {str(store)!r} not found")
     limits = read_limits_file(limits_csv) if limits_csv is not None else None
     st = open_backend(store)
+    warn_damaged(st)  # damaged rows are exported as not computed
     st_attrs = st.read_attrs()
     to = Path(to)
     to.parent.mkdir(parents=True, exist_ok=True)

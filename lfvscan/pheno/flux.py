@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.errors import UsageError
+from lfvscan.util.textfile import read_text_and_bytes
 from lfvscan.util.fileio import write_atomic
 
 COLUMNS = ("E_low_GeV", "E_high_GeV", "mu_plus_per_fb", "mu_minus_per_fb")
@@ -121,13 +122,7 @@ def load_flux(path: str | Path | None = None) -> MuonFlux:
     :class:`UsageError` naming the file and the offending row/value."""
     p = Path(path) if path is not None else default_flux_path()
     src = str(p)
-    try:
-        raw = p.read_bytes()
-        text = raw.decode("utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"flux file {src!r} not found") from None
-    except (IsADirectoryError, UnicodeDecodeError) as exc:
-        raise UsageError(f"flux file {src!r}: cannot read ({exc.__class__.__name__})") from None
+    text, raw = read_text_and_bytes(p, "flux file")
     comments = tuple(line[1:].strip() for line in text.splitlines() if line.lstrip().startswith("#"))
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
@@ -135,7 +130,10 @@ def load_flux(path: str | Path | None = None) -> MuonFlux:
     rows = list(csv.reader(lines))
     header = tuple(h.strip() for h in rows[0])
     if header != COLUMNS:
-        raise UsageError(f"flux file {src!r}: columns {','.join(header)!r}, expected {','.join(COLUMNS)!r}")
+        # the header is not quoted back: the file may be anything (a --set flux_file pointing elsewhere)
+        known = [c for c in header if c.strip() in COLUMNS]
+        raise UsageError(f"flux file {src!r}: its first line is not the header {','.join(COLUMNS)!r} "
+                         f"({len(header)} field(s), {len(known)} of them known); is it a flux CSV?")
     data = []
     for i, row in enumerate(rows[1:], start=1):
         if len(row) != 4:

@@ -28,6 +28,7 @@ import numpy as np
 
 from lfvscan import __version__
 from lfvscan.errors import UsageError
+from lfvscan.util.textfile import read_text
 from lfvscan.pheno.yields import CurveYield
 from lfvscan.schema import RESULT_FIELDS
 
@@ -236,7 +237,7 @@ TEXT_COLUMNS = ("scenario", "quality")
 def read_limits_csv(path) -> dict[str, dict[str, np.ndarray]]:
     """Read a limits CSV back: {"exp/curve": {"mass_GeV", "n_hat", "g_lim", ... (float arrays),
     "scenario", "quality" (tuples of text, one per point)}}.  UsageError if it is not one."""
-    lines = [ln for ln in Path(path).read_text(encoding="utf-8").splitlines() if ln and not ln.startswith("#")]
+    lines = [ln for ln in read_text(path, "limits CSV").splitlines() if ln and not ln.startswith("#")]
     rows = list(csv.DictReader(lines))
     if not rows or not {"experiment", "curve", "scenario", *NUMERIC_COLUMNS} <= set(rows[0]):
         raise UsageError(f"{str(path)!r} is not a limits CSV written by `lfvscan limits` or `lfvscan run`")
@@ -259,14 +260,12 @@ def read_limits_header(path) -> dict[str, str]:
     """The provenance block of a limits CSV: {key: value as written (JSON text)} of its ``# key: value``
     header lines (the title, units and meaning lines excluded)."""
     out = {}
-    with open(path, encoding="utf-8") as fh:
-        for ln in fh:
-            if not ln.startswith("#"):
-                break
-            ln = ln.rstrip("\n")
-            if ln.startswith("# ") and ": " in ln and not ln.startswith(_DESCRIPTION_LINES):
-                k, v = ln[2:].split(": ", 1)
-                out[k] = v
+    for ln in read_text(path, "limits CSV").splitlines():
+        if not ln.startswith("#"):
+            break
+        if ln.startswith("# ") and ": " in ln and not ln.startswith(_DESCRIPTION_LINES):
+            k, v = ln[2:].split(": ", 1)
+            out[k] = v
     return out
 
 

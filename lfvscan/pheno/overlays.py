@@ -44,6 +44,7 @@ from lfvscan.physics import decays
 from lfvscan.physics import g2
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.errors import UsageError
+from lfvscan.util.textfile import read_text
 
 #: theta values for the g-2 bands [rad] ([U], docs/physics.md §11: must include pi/2 and pi/4)
 DEFAULT_THETAS = (math.pi / 2, 3 * math.pi / 8, math.pi / 3, math.pi / 4)
@@ -174,10 +175,7 @@ class IDCurve:
 def load_id_curve(path) -> IDCurve:
     """Read a two-column limit curve ``m_chi_GeV,sigma_v_cm3_s`` with ``# key: value`` header."""
     p = Path(path)
-    try:
-        text = p.read_text()
-    except (FileNotFoundError, IsADirectoryError):
-        raise UsageError(f"ID limit file {str(p)!r} not found") from None
+    text = read_text(p, "ID limit file")
     meta, comments, rows = {}, [], []
     for line in text.splitlines():
         s = line.strip()

@@ -4,16 +4,18 @@
   :func:`lfvscan.xsec.compute_cell`; ``"module:function"``: a stand-in, the testing hook).
 * :func:`compute_task`: calls the cell function with the task's seed on any rank.  Faults: an
   exception in a cell (or a malformed result, see :func:`_check_result`: wrong shapes or x_tau
-  grid, a NaN/infinite/negative cross section or error) becomes a FAILED record with a one-line
+  grid, the result of another cell, a NaN/infinite/negative cross section or error) becomes a FAILED record with a one-line
   message, and the scan goes on.  A result that did not reach the requested precision
   (``converged`` False) is stored as DONE with that flag: ``lfvscan status`` counts such cells
   and ``lfvscan scan`` exits with status 3.
+* ``SystemExit`` raised in a cell fails that cell like any exception (one line; the scan goes on).
 * Wall limit (:func:`call_with_wall_limit`): a cell running longer than the config's
   ``cell_timeout_s`` is interrupted by SIGALRM in the computing (main) thread and becomes a FAILED
   record ("exceeded its wall limit"), retried by the next run while attempts < max_attempts; the
   cells queued behind it go on.  SIGALRM acts between Python bytecodes: a cell stuck inside one C
-  call is not interrupted (under MPI rank 0 then sees the rank fall silent and ends the job,
-  :mod:`lfvscan.scan.mpi`).
+  call is not interrupted: on a worker rank 0 then sees the rank fall silent and ends the job
+  (:mod:`lfvscan.scan.mpi`); rank 0's own cells run in a child process that is killed past the
+  limit (:mod:`lfvscan.scan.cell_process`).
 """
 
 from __future__ import annotations
@@ -123,6 +125,8 @@ def compute_task(cell_fn: CellFn, config: ScanConfig, task: Task, rank: int) -> 
         error = ""
     except (Exception, CellTimeout) as exc:  # noqa: BLE001 - any failure of a cell is recorded, the scan goes on
         res, error = None, _one_line(exc)
+    except SystemExit as exc:  # a cell function calling sys.exit: that cell fails, not the scan
+        res, error = None, f"SystemExit: the cell function called sys.exit({exc.code!r}); a cell must return a result or raise"
     return CellRecord(task.index, res, error, time.perf_counter() - t0, rank, task.attempt)
 
 
@@ -142,11 +146,39 @@ def _check_result(res, config: ScanConfig, task: Task) -> None:
     for name in PER_BIN:
         if np.shape(getattr(res, name)) != (nb,):
             raise ValueError(f"{name} has shape {np.shape(getattr(res, name))}, expected ({nb},)")
+    _check_cell(res, config, task)
     m_final = config.lepton_pair().final.mass
     if np.shape(res.x_tau_edges) != (nb + 1,) or not _edges_match(res.x_tau_edges, task.energy_GeV, nb, m_final):
         raise ValueError("x_tau_edges differ from lfvscan.xsec.result.x_tau_edges(E, n_xbins, m_final of the "
                          "process and preset)")
     _check_values(res)
+
+
+def _same_value(a, b) -> bool:
+    """``a`` and ``b`` equal to 1e-12 relative (coordinates returned by a cell function)."""
+    try:
+        return abs(float(a) - float(b)) <= 1e-12 * abs(float(b))
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_cell(res: CellResult, config: ScanConfig, task: Task) -> None:
+    """The result is the requested cell's: its target, energy, mass, theta and coupling
+    convention are the task's (a cell function returning another cell's result would otherwise
+    be stored under the requested coordinates).  A NaN theta (a cell function that does not
+    report it) is not compared."""
+    target = getattr(res.target, "name", res.target)
+    got = {"target": target, "energy_GeV": res.energy_GeV, "mass_GeV": res.mass_GeV, "convention": res.convention}
+    want = {"target": task.target, "energy_GeV": task.energy_GeV, "mass_GeV": task.mass_GeV,
+            "convention": config.convention}
+    if not (isinstance(res.theta, (float, int, np.floating)) and np.isnan(res.theta)):
+        got["theta"], want["theta"] = res.theta, config.theta
+    for key, value in want.items():
+        same = _same_value(got[key], value) if isinstance(value, float) else got[key] == value
+        if not same:
+            raise ValueError(f"cell function returned the result of another cell: {key} = {got[key]!r}, "
+                             f"expected {value!r} (target {task.target}, E = {task.energy_GeV:g} GeV, "
+                             f"m_a = {task.mass_GeV:g} GeV)")
 
 
 #: cross sections [pb] and their errors: every one must be finite and >= 0 (every

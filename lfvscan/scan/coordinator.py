@@ -163,6 +163,11 @@ class Coordinator:
         tasks, _ = self.next_tasks(1, rank)
         return tasks[0] if tasks else None
 
+    def has_exclusive(self) -> bool:
+        """Whether exclusive tasks are queued for the end of the run."""
+        with self.lock:
+            return bool(self.exclusive)
+
     def next_exclusive(self) -> Task | None:
         """The next exclusive task for rank 0, recorded as such; None once stopping or when none are
         left.  The caller's promise: nothing else is running, and it writes each result
@@ -180,9 +185,9 @@ class Coordinator:
         """Tasks handed out but not computed (a draining rank): recorded as given back."""
         if not tasks:
             return
-        self.store.return_cells([(t.index, t.attempt) for t in tasks])
-        with self.lock:
+        with self.lock:  # not in flight any more, even if recording it fails (disk full)
             self.in_flight -= len(tasks)
+        self.store.return_cells([(t.index, t.attempt) for t in tasks])
 
     def submit(self, rec: CellRecord) -> None:
         """One finished cell of rank 0 (serial loop or its compute thread)."""

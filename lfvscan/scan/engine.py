@@ -37,6 +37,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ from lfvscan.errors import (
     describe_environment_error,
 )
 from lfvscan.scan.attribution import retire_suspects, settle
+from lfvscan.scan.cell_process import CellProcess
 from lfvscan.scan.cells import CellFn, compute_task, resolve_cell_fn
 from lfvscan.spec.config import ScanConfig, check_same_physics
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
@@ -115,7 +117,11 @@ def run_scan(
             raise UsageError(error)
         return ScanOutcome(exit_code=EXIT_USAGE, message=error)
     if rank != 0:
-        n = run_worker(comm, config, cell_fn, stop)
+        try:
+            n = run_worker(comm, config, cell_fn, stop)
+        except RankLost as exc:  # rank 0 fell silent: the caller (main_scan) aborts the job
+            return ScanOutcome(exit_code=EXIT_RANK_LOST, message=f"rank {rank}: {exc}; resume with: lfvscan scan "
+                               f"{config.source or 'CONFIG'} --store {_store_name(store)}")
         code = EXIT_SIGNAL_BASE + stop.signum if stop.is_set() else EXIT_OK
         return ScanOutcome(exit_code=code, computed_this_run=n, interrupted_by=stop.signum)
 
@@ -158,15 +164,21 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
                          "with nothing else running)")
     coord.heartbeat("running")
     lost = None
-    if size == 1:
-        _serial_loop(coord, cell_fn)
-    else:
-        try:
+    try:
+        if size == 1:
+            _serial_loop(coord, cell_fn)
+        else:
             if rank0_computes is None:
                 rank0_computes = size <= config.rank0_computes_up_to
             run_rank0(comm, coord, cell_fn, rank0_computes)
-        except RankLost as exc:  # the caller (main_scan) must abort the job: that rank never ends
-            lost = str(exc)
+    except RankLost as exc:  # the caller (main_scan) must abort the job: that rank never ends
+        lost = str(exc)
+    except (OSError, MemoryError) as exc:  # say so in the run information if it can still be written
+        try:
+            coord.heartbeat(f"ended: I/O or environment error ({describe_environment_error(exc)})")
+        except Exception:  # noqa: BLE001 - the disk is full: `lfvscan status` then says the run is gone
+            pass
+        raise
     coord.rss_MB[0] = max_rss_MB()
     return _finish(coord, name, lost)
 
@@ -208,12 +220,19 @@ def _open_store(store, config: ScanConfig, config_text: str) -> tuple[ScanBacken
 
 
 def _serial_loop(coord: Coordinator, cell_fn: CellFn) -> None:
-    """``-n 1``: compute and write the cells one by one in this thread."""
+    """``-n 1``: compute and write the cells one by one in this thread; the exclusive suspects
+    (cells that were running when an earlier job died or fell silent, e.g. stuck in C code) in a
+    child process killed past the wall limit (:mod:`lfvscan.scan.cell_process`)."""
+    cells = CellProcess(cell_fn, coord.config, 0, coord.max_attempts, coord.stop)
     try:
-        while (task := coord.next_task()) is not None or (task := coord.next_exclusive()) is not None:
+        while (task := coord.next_task()) is not None:
             coord.submit(compute_task(cell_fn, coord.config, task, 0))
             coord.flush()
+        while (task := coord.next_exclusive()) is not None:
+            coord.submit(cells.compute(task))
+            coord.flush()
     finally:
+        cells.close()
         coord.flush()
 
 
@@ -271,15 +290,14 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
             progress_interval_s=progress_interval_s, max_attempts=max_attempts,
         )
         if out.exit_code == EXIT_RANK_LOST and comm is not None and size > 1:
-            if quiet:
-                print(f"lfvscan scan: {out.message}", file=sys.stderr)
-            sys.stderr.flush()
-            comm.Abort(EXIT_RANK_LOST)  # the lost rank would never reach MPI_Finalize
+            if quiet or comm.Get_rank() != 0:
+                sys.stderr.write(f"lfvscan scan: {out.message}\n")  # one write: the abort may cut a second
+            abort_job(comm, EXIT_RANK_LOST)  # the lost rank would never reach MPI_Finalize
     except KeyboardInterrupt:
         print(f"lfvscan scan: aborted (second signal); cells in flight lost; resume with: "
               f"lfvscan scan {config.source or 'CONFIG'} --store {store_path}", file=sys.stderr)
         if comm is not None and size > 1:
-            comm.Abort(130)
+            abort_job(comm, 130)
         return 130
     except UsageError:
         raise
@@ -287,18 +305,56 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
         # an engine bug or an I/O error: never leave the other ranks hanging in MPI
         if comm is not None and size > 1:
             if isinstance(exc, (OSError, MemoryError)):  # I/O or environment: one line, exit 74
-                print(f"lfvscan scan: I/O or environment error: {describe_environment_error(exc)}", file=sys.stderr)
-                sys.stderr.flush()
-                comm.Abort(EXIT_IO)
+                sys.stderr.write(f"lfvscan scan: I/O or environment error: {describe_environment_error(exc)}\n")
+                abort_job(comm, EXIT_IO)
             traceback.print_exc()
-            sys.stderr.flush()
-            comm.Abort(1)
+            abort_job(comm, 1)
         raise
     finally:
         restore()
     if out.exit_code == EXIT_OK and (comm is None or comm.Get_rank() == 0):
         return _unconverged_exit(store_path)
     return out.exit_code
+
+
+def _wait_until_read(fd: int, limit_s: float = 2.0) -> None:
+    """Wait (at most ``limit_s``) until what this process wrote to the pipe ``fd`` has been read:
+    mpiexec forwards a rank's stderr through a pipe, and MPI_Abort may end the job before the
+    last line is forwarded.  Returns at once if ``fd`` is not a pipe."""
+    import fcntl
+    import stat
+    import struct
+    import termios
+
+    try:
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            unread = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+            if unread == 0:
+                return
+            time.sleep(0.01)
+    except OSError:
+        return
+
+
+def abort_job(comm, code: int) -> None:
+    """End the whole MPI job with exit status ``code`` after this rank has said why (one line):
+    MPI_Abort, with the MPI library's own abort notice silenced (stderr is closed first), and
+    ``os._exit`` should MPI_Abort return."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _wait_until_read(2)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+    except OSError:
+        pass
+    try:
+        comm.Abort(code)
+    finally:
+        os._exit(code)
 
 
 def _unconverged_exit(store_path: str) -> int:

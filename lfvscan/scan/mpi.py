@@ -27,11 +27,17 @@
   A worker's stop signal travels with its messages and drains every rank; a worker hands back
   the cells it holds but will not compute.
 * Faults: an exception in rank 0's service or writer thread aborts the job (the workers cannot
-  be told otherwise); a resumed run picks up the pieces.  A dead worker makes mpiexec end the
+  be told otherwise); a resumed run picks up the pieces.  An I/O or environment failure there
+  (disk full, read-only store, out of memory) ends the job the same way with one line and exit
+  status 74 (:data:`lfvscan.errors.EXIT_IO`, by ``main_scan``).  A dead worker makes mpiexec end the
   job.  A worker that stops answering without dying (a hung node, ``kill -STOP``, a cell stuck
-  in C code) is *lost*: rank 0 counts the time since its last message while it holds cells, and
-  past :func:`liveness_timeout_s` it stops handing out cells, writes what it has, prints why and
-  ends the job with :data:`lfvscan.errors.EXIT_RANK_LOST` (``main_scan`` aborts the MPI job); rerunning resumes.
+  in C code), whether or not it holds cells, is *lost*: rank 0 counts the time since its last
+  message, and past :func:`liveness_timeout_s` it stops handing out cells, writes what it has,
+  prints why and ends the job with :data:`lfvscan.errors.EXIT_RANK_LOST` (``main_scan`` aborts the MPI job);
+  rerunning resumes.  Rank 0 sends that limit with every batch, and a worker waiting for rank 0
+  longer than it (a stopped or hung rank 0) prints why and ends the job the same way (75).  Rank
+  0 itself never computes a cell in its own process (:mod:`lfvscan.scan.cell_process`), so a cell
+  stuck in C code cannot silence it.
   The same happens when receiving from a worker fails (it died in the middle of a message): the
   job usually ends by mpiexec first, with the dead rank's status; if rank 0 sees it first, 75.
 
@@ -48,6 +54,7 @@ import threading
 import time
 import traceback
 
+from lfvscan.scan.cell_process import CellProcess
 from lfvscan.scan.cells import CellFn, compute_task
 from lfvscan.spec.config import ScanConfig
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
@@ -73,7 +80,8 @@ LIVENESS_CHECK_S = 0.5  #: how often rank 0 checks its workers' silence [s]
 
 
 class RankLost(RuntimeError):
-    """A worker held cells and stayed silent longer than the liveness timeout, or died in the middle of a message."""
+    """A rank stayed silent longer than the liveness timeout (a worker for rank 0, or rank 0 for a
+    worker), or a worker died in the middle of a message."""
 
 
 def liveness_timeout_s(config: ScanConfig, cell_seconds_seen: float | None) -> float:
@@ -156,6 +164,10 @@ def run_rank0(comm, coord: Coordinator, cell_fn: CellFn, rank0_computes: bool) -
     # compute thread runs Python code: shorten the interpreter's thread switch interval
     old_switch = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    # rank 0's cells run in a child process, forked before any thread starts (lfvscan.scan.cell_process)
+    cells = CellProcess(cell_fn, coord.config, 0, coord.max_attempts, coord.stop)
+    if rank0_computes or coord.has_exclusive():
+        cells.start()
     service = threading.Thread(target=_service, args=(comm, coord, main_done), name="lfvscan-mpi-service", daemon=True)
     served_all = threading.Event()
     writer = threading.Thread(target=_writer, args=(coord, served_all), name="lfvscan-writer", daemon=True)
@@ -169,7 +181,7 @@ def run_rank0(comm, coord: Coordinator, cell_fn: CellFn, rank0_computes: bool) -
                         coord.give_back(tasks[i:])
                         break
                     coord.rank0_cell_since = time.monotonic()
-                    rec = compute_task(cell_fn, coord.config, task, 0)
+                    rec = cells.compute(task)
                     coord.rank0_cell_since = None
                     coord.submit(rec)
     finally:
@@ -185,9 +197,10 @@ def run_rank0(comm, coord: Coordinator, cell_fn: CellFn, rank0_computes: bool) -
     # by one, each written before the next starts (so a death here is certainly that cell's)
     try:
         while coord.error is None and (task := coord.next_exclusive()) is not None:
-            coord.submit(compute_task(cell_fn, coord.config, task, 0))
+            coord.submit(cells.compute(task))
             coord.flush()
     finally:
+        cells.close()
         coord.flush()
     if coord.error is not None:
         raise coord.error
@@ -244,7 +257,7 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
             if not active and main_done.is_set():
                 with coord.lock:
                     idle = coord.in_flight == 0
-                if idle:
+                if idle or coord.error is not None:  # after an error nothing more is coming
                     break
             if served:
                 backoff.reset()
@@ -256,6 +269,11 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
                                "ending the job")
         coord.progress.message(f"lfvscan scan: {coord.error}")
         return  # as for a silent rank: rank 0 writes what it has; main_scan aborts the job (exit 75)
+    except (OSError, MemoryError) as exc:  # disk full, read-only store...: main_scan reports it in one line (74)
+        if coord.error is None:
+            coord.error = exc
+        coord.stop.set(signal.SIGTERM)
+        return
     except BaseException as exc:  # noqa: BLE001 - reported by the main thread
         coord.error = exc
         traceback.print_exc()
@@ -264,18 +282,22 @@ def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:
 
 
 def _silent_worker(coord: Coordinator, active: set, last_heard: dict, holding: dict) -> RankLost | None:
-    """The first worker holding cells and silent beyond the liveness timeout, as an error."""
+    """The first worker silent beyond the liveness timeout, as an error, whether or not it holds
+    cells: a worker always either computes (and reports at least once per cell) or waits for
+    rank 0's answer, so a long silence means it is hung or stopped (or never started)."""
     limit = liveness_timeout_s(coord.config, coord.cell_seconds_seen())
     now = time.monotonic()
     for src in sorted(active):
         silent = now - last_heard[src]
-        if holding[src] > 0 and silent > limit:
+        if silent > limit:
             how = ("rank_timeout_s" if coord.config.rank_timeout_s > 0 else
                    f"automatic: {LIVENESS_FACTOR:g} x the longest cell seen, within [{LIVENESS_MIN_S:g} s, "
                    f"cell_timeout_s + {LIVENESS_MIN_S:g} s]; set rank_timeout_s to change it")
+            held = (f"while holding {holding[src]} cell(s)" if holding[src] > 0 else
+                    "holding no cells" if src in coord.pids else "since the start (it never reported)")
             return RankLost(
-                f"rank {src} (pid {coord.pids.get(src, '?')}) has not answered for {silent:.0f} s while holding "
-                f"{holding[src]} cell(s) (limit {limit:.0f} s, {how}): it is hung or stopped; ending the job"
+                f"rank {src} (pid {coord.pids.get(src, '?')}) has not answered for {silent:.0f} s {held} "
+                f"(limit {limit:.0f} s, {how}): it is hung or stopped; ending the job"
             )
     return None
 
@@ -292,7 +314,7 @@ def _serve(comm, coord: Coordinator, src: int, msg: tuple, sending: list) -> tup
     Message (tag TAG_REQUEST): (a RecordBatch of results or None, returned tasks, its stop signal
     or None, max RSS MB, pid, want, seconds it waited idle so far).  ``want`` > 0: send a batch of
     at least ``want`` tasks, sized by :meth:`Coordinator.batch_size`, as (tasks, reports_each)
-    (TAG_TASK), or TAG_STOP (payload: drain?) when none are left; ``want`` == 0: results only, no
+    with rank 0's current liveness limit [s] (TAG_TASK), or TAG_STOP (payload: drain?) when none are left; ``want`` == 0: results only, no
     reply; ``want`` < 0: its last message.
     """
     results, returned, stopping, rss, pid, want, idle_s = msg
@@ -314,8 +336,9 @@ def _serve(comm, coord: Coordinator, src: int, msg: tuple, sending: list) -> tup
     if want == 0:
         return True, delta
     tasks, reports_each = coord.next_tasks(max(want, coord.batch_size()), src, coalesces=True)
-    if tasks:
-        sending.append(comm.isend((tasks, reports_each), dest=src, tag=TAG_TASK))
+    if tasks:  # with the silence rank 0 allows its workers: they allow rank 0 the same (run_worker)
+        limit = liveness_timeout_s(coord.config, coord.cell_seconds_seen())
+        sending.append(comm.isend((tasks, reports_each, limit), dest=src, tag=TAG_TASK))
     else:
         sending.append(comm.isend(coord.stop.is_set() or coord.error is not None, dest=src, tag=TAG_STOP))
     return True, delta + len(tasks)
@@ -333,9 +356,11 @@ def _writer(coord: Coordinator, served_all: threading.Event) -> None:
             if done:
                 return
     except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-        coord.error = exc
+        if coord.error is None:
+            coord.error = exc
         coord.stop.set(signal.SIGTERM)
-        traceback.print_exc()
+        if not isinstance(exc, (OSError, MemoryError)):  # those: one line by main_scan (exit 74)
+            traceback.print_exc()
 
 
 # ---------------------------------------------------------------------------- workers
@@ -362,6 +387,9 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
     results: list[CellRecord] = []
     returned: list[Task] = []
     n, last_batch, idle, last_sent = 0, 0, [0.0], [time.monotonic()]
+    # silence allowed to rank 0 [s]: what rank 0 allows this worker (sent with every batch); before
+    # the first batch at least LIVENESS_MIN_S (rank 0 settles and plans the run first)
+    limit = [max(liveness_timeout_s(config, None), LIVENESS_MIN_S)]
     sending: list = []  # non-blocking sends not yet received by rank 0 (in order: MPI does not reorder them)
 
     def send(want: int) -> None:
@@ -378,7 +406,7 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
     send(PREFETCH + 1)
     outstanding, no_more, reports_each = True, False, True
     while True:
-        if outstanding and (reply := _poll_reply(comm, st, backoff, wait=not queue, idle=idle)) is not None:
+        if outstanding and (reply := _poll_reply(comm, st, backoff, not queue, idle, limit[0])) is not None:
             tag, msg = reply
             outstanding = False
             if tag == TAG_STOP:
@@ -387,7 +415,7 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
                     returned.extend(t for t, _ in queue)
                     queue.clear()
             else:
-                tasks, batch_reports_each = msg
+                tasks, batch_reports_each, limit[0] = msg
                 queue.extend((t, batch_reports_each) for t in tasks)
                 last_batch = len(tasks)
         if stop.is_set() and queue:
@@ -400,12 +428,12 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
             if reports_each:  # what came before reaches rank 0 before such a cell starts
                 if results:
                     send(0)
-                _wait_sent(sending, backoff, idle)
+                _wait_sent(sending, backoff, idle, limit[0])
             results.append(compute_task(cell_fn, config, task, rank))
             n += 1
         if not outstanding and no_more and not queue:
             send(-1)
-            _wait_sent(sending, backoff, idle)
+            _wait_sent(sending, backoff, idle, limit[0])
             break
         if not outstanding and not no_more and len(queue) <= max(PREFETCH, last_batch // 2):
             send(1)
@@ -415,27 +443,36 @@ def run_worker(comm, config: ScanConfig, cell_fn: CellFn, stop: StopFlag) -> int
     return n
 
 
-def _wait_sent(sending: list, backoff: Backoff, idle: list) -> None:
+def _rank0_silent(waited_s: float, limit_s: float) -> RankLost:
+    return RankLost(f"rank 0 has not answered for {waited_s:.0f} s (limit {limit_s:.0f} s, the silence rank 0 "
+                    "allows its workers): it is hung or stopped; ending the job")
+
+
+def _wait_sent(sending: list, backoff: Backoff, idle: list, limit_s: float) -> None:
     """Wait, off the CPU, until rank 0 has received every message in ``sending`` (the seconds
-    waited are added to ``idle[0]``)."""
+    waited are added to ``idle[0]``); :class:`RankLost` after ``limit_s`` seconds."""
     t0 = time.perf_counter()
     while sending:
         sending[:] = [req for req in sending if not req.Test()]
         if sending:
+            if time.perf_counter() - t0 > limit_s:
+                raise _rank0_silent(time.perf_counter() - t0, limit_s)
             backoff.sleep()
     backoff.reset()
     idle[0] += time.perf_counter() - t0
 
 
-def _poll_reply(comm, st, backoff: Backoff, wait: bool, idle: list) -> tuple[int, object] | None:
+def _poll_reply(comm, st, backoff: Backoff, wait: bool, idle: list, limit_s: float) -> tuple[int, object] | None:
     """Rank 0's reply (tag, payload) if one has arrived; with ``wait``, wait for it off the CPU
-    (the seconds waited are added to ``idle[0]``)."""
+    (the seconds waited are added to ``idle[0]``; :class:`RankLost` after ``limit_s`` seconds)."""
     from mpi4py import MPI
 
     got = comm.Iprobe(source=0, tag=MPI.ANY_TAG, status=st)
     if not got and wait:  # nothing to do: wait, off the CPU
         t0 = time.perf_counter()
         while not got:
+            if time.perf_counter() - t0 > limit_s:
+                raise _rank0_silent(time.perf_counter() - t0, limit_s)
             backoff.sleep()
             got = comm.Iprobe(source=0, tag=MPI.ANY_TAG, status=st)
         idle[0] += time.perf_counter() - t0

@@ -78,6 +78,11 @@ class ScanBackend(Protocol):
         """The last run information written ({} if none)."""
         ...
 
+    def dropped_journal_frames(self) -> int:
+        """Records of the journal that could not be read back (torn or corrupt frames) at the last
+        ``read_cells``: their cells read as not computed until a resume computes them again."""
+        ...
+
     # ------------------------------------------------------------------ writing
     def write_cells(self, records: RecordBatch | list[CellRecord]) -> None:
         """Record finished cells (results or failures; a :class:`~lfvscan.store.records.RecordBatch`

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lfvscan.store.row_checksums import chunk_crc
 from lfvscan.util.fileio import write_all
 
 _TMP_COUNTER = itertools.count()
@@ -78,7 +79,12 @@ def chunk_path(root: str | Path, name: str, index: tuple[int, ...]) -> Path:
 def write_chunk(root: str | Path, name: str, index: tuple[int, ...], values: np.ndarray, dirs: set[str],
                 checksum: bool = True) -> None:
     """Write one uncompressed chunk (zarr v3 ``bytes`` codec, little endian, then the ``crc32c``
-    codec's checksum if ``checksum``) atomically.
+    codec's checksum if ``checksum``) atomically (:func:`write_content`)."""
+    write_content(root, name, index, encode_chunk(values, checksum), dirs)
+
+
+def write_content(root: str | Path, name: str, index: tuple[int, ...], content: bytes, dirs: set[str]) -> None:
+    """Write the chunk file of ``index`` of array ``name`` with ``content``, atomically.
 
     Plain ``os`` calls on strings (no pathlib, no uuid): a fold calls it once per array and touched
     row.  ``dirs``: chunk directories known to exist (created here once).
@@ -87,7 +93,6 @@ def write_chunk(root: str | Path, name: str, index: tuple[int, ...], values: np.
     if parent not in dirs:
         os.makedirs(parent, exist_ok=True)
         dirs.add(parent)
-    content = encode_chunk(values, checksum)
     path = f"{parent}/{index[-1]}"
     tmp = f"{parent}/.{index[-1]}.{os.getpid()}-{next(_TMP_COUNTER)}.partial"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -145,26 +150,49 @@ class RowCache:
         self.group = group
         self._rows: dict[tuple[str, int, int], np.ndarray] = {}
         self._specs: dict[str, ChunkSpec] = {}
-        self._dirs: set[str] = set()  # chunk directories already created by this writer
+        self.dirs: set[str] = set()  # chunk directories already created by this writer
+        self._crcs: dict[tuple[str, int, int], int] = {}  # chunk CRC-32C on disk, of the rows read or written
 
     def spec(self, name: str) -> ChunkSpec:
         if name not in self._specs:
             self._specs[name] = ChunkSpec.of(self.group[name])
         return self._specs[name]
 
-    def read(self, name: str, i: int, j: int) -> np.ndarray:
-        """Row (i, j) of array ``name`` (all masses) as on disk; the fill value if never written."""
-        spec = self.spec(name)
-        if not spec.raw:
-            return np.array(self.group[name][i, j])
-        native = spec.dtype.newbyteorder("=")
-        path = chunk_path(self.root, name, (i, j) + (0,) * len(spec.row_shape))
+    def path(self, name: str, i: int, j: int) -> Path:
+        """Chunk file of row (i, j) of per-cell array ``name``."""
+        return chunk_path(self.root, name, (i, j) + (0,) * len(self.spec(name).row_shape))
+
+    def read_file(self, name: str, i: int, j: int) -> bytes | None:
+        """Content of the chunk file of row (i, j) of ``name`` (None if there is none)."""
         try:
-            content = path.read_bytes()
+            return self.path(name, i, j).read_bytes()
         except FileNotFoundError:
+            return None
+
+    def decode(self, name: str, i: int, j: int, content: bytes | None) -> np.ndarray:
+        """Row (i, j) of raw array ``name`` from its chunk file's ``content`` (None: the fill value)."""
+        spec = self.spec(name)
+        native = spec.dtype.newbyteorder("=")
+        if content is None:
             return np.full(spec.row_shape, spec.fill, dtype=native)
         data = decode_chunk(content, spec.dtype, spec.row_shape, spec.checksum, where=f"{name}[{i}, {j}]")
         return data.astype(native, copy=True)
+
+    def read(self, name: str, i: int, j: int) -> np.ndarray:
+        """Row (i, j) of array ``name`` (all masses) as on disk; the fill value if never written.
+        Remembers the CRC-32C of the chunk read (:meth:`disk_crc`)."""
+        if not self.spec(name).raw:
+            return np.array(self.group[name][i, j])
+        content = self.read_file(name, i, j)
+        row = self.decode(name, i, j, content)
+        self._crcs[name, i, j] = chunk_crc(content)
+        return row
+
+    def disk_crc(self, name: str, i: int, j: int) -> int:
+        """The :func:`lfvscan.store.row_checksums.chunk_crc` of the chunk of row (i, j) of ``name`` on disk."""
+        if (name, i, j) not in self._crcs:
+            self._crcs[name, i, j] = chunk_crc(self.read_file(name, i, j))
+        return self._crcs[name, i, j]
 
     def row(self, name: str, i: int, j: int) -> np.ndarray:
         """Row (i, j) of array ``name``, cached: change it in place, then :meth:`write` it."""
@@ -173,11 +201,25 @@ class RowCache:
             self._rows[key] = self.read(name, i, j)
         return self._rows[key]
 
-    def write(self, name: str, i: int, j: int) -> None:
-        """Write the cached row (i, j) of raw array ``name`` to its chunk file, atomically."""
-        row = self.row(name, i, j)
-        write_chunk(self.root, name, (i, j) + (0,) * row.ndim, row, self._dirs, self.spec(name).checksum)
+    def encode(self, name: str, i: int, j: int) -> bytes:
+        """The chunk file content of the cached row (i, j) of raw array ``name``."""
+        return encode_chunk(self.row(name, i, j), self.spec(name).checksum)
+
+    def write(self, name: str, i: int, j: int, content: bytes | None = None) -> None:
+        """Write the cached row (i, j) of raw array ``name`` (or its ``content`` as encoded by
+        :meth:`encode`) to its chunk file, atomically."""
+        spec = self.spec(name)
+        index = (i, j) + (0,) * len(spec.row_shape)
+        if content is None:
+            content = self.encode(name, i, j)
+        write_content(self.root, name, index, content, self.dirs)
+        self._crcs[name, i, j] = chunk_crc(content)
+
+    def forget_crc(self, name: str, i: int, j: int) -> None:
+        """Forget the remembered CRC-32C of a chunk rewritten by somebody else (zarr)."""
+        self._crcs.pop((name, i, j), None)
 
     def forget(self) -> None:
         """Drop the cached rows (after a repair rewrote them on disk)."""
         self._rows.clear()
+        self._crcs.clear()

@@ -3,7 +3,9 @@
 Records are put into the cached row chunks in one vectorised pass per fold (one numpy assignment
 per (row chunk, field)); :meth:`Fold.sync` then writes each touched row of every data array, the
 error messages, and the ``status`` rows last (the commit marker: a cell counts as present only
-once its ``status`` chunk says DONE/FAILED), and discards the folded journal logs.
+once its ``status`` chunk says DONE/FAILED), and discards the folded journal logs.  In stores with
+row records (:mod:`lfvscan.store.row_checksums`) each touched row's record is written before its
+chunks (accepting the old and the new ones) and after them (the new ones only).
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ from pathlib import Path
 
 import numpy as np
 
-from lfvscan.schema import CELL_FIELDS, DONE, FAILED, RESULT_FIELDS
+from lfvscan.schema import CELL_FIELDS, DONE, FAILED, FIELDS, RESULT_FIELDS
+from lfvscan.store import row_checksums
 from lfvscan.store.cell_arrays import RECORD_FIELDS
-from lfvscan.store.chunks import RowCache
+from lfvscan.store.chunks import RowCache, write_chunk
 from lfvscan.store.journal import Journal
 from lfvscan.store.records import RecordBatch
+from lfvscan.store.row_checksums import chunk_crc
 
 #: arrays a fold writes as raw row chunks before the status rows, in store order
 _DATA_FIELDS = tuple(f for f in CELL_FIELDS if f.dtype != "str" and f.name != "status")
+#: every raw array a fold writes: the data, then ``status``
+_WRITTEN = _DATA_FIELDS + (FIELDS["status"],)
 
 
 class Fold:
@@ -37,6 +43,8 @@ class Fold:
         self.replayed_logs: list[Path] = []  # logs replayed at open, discarded by the next sync
         self._dirty: set[tuple[int, int]] = set()  # rows changed in the cache, not yet written
         self._errors: dict[tuple[int, int], dict[int, str]] = {}  # messages to fold, per row
+        #: (store_id, arrays) of the store's row records (None: a store without them)
+        self.binding = row_checksums.binding(group)
 
     def add(self, batch: RecordBatch) -> None:
         """A journaled batch to fold at the next :meth:`sync`."""
@@ -79,16 +87,31 @@ class Fold:
         if not self._dirty:
             return
         rows = sorted(self._dirty)
+        new = {(f.name, i, j): self.rows.encode(f.name, i, j) for f in _WRITTEN for i, j in rows}
+        if self.binding:  # accept old and new chunks while they are written (lfvscan.store.row_checksums)
+            self._write_records(rows, lambda name, i, j: (self.rows.disk_crc(name, i, j),
+                                                          chunk_crc(new[name, i, j]) if (name, i, j) in new
+                                                          else row_checksums.ANY))
         for f in _DATA_FIELDS:
             for i, j in rows:
-                self.rows.write(f.name, i, j)
+                self.rows.write(f.name, i, j, new[f.name, i, j])
         self._fold_errors()
         for i, j in rows:
-            self.rows.write("status", i, j)
+            self.rows.write("status", i, j, new["status", i, j])
+        if self.binding:
+            self._write_records(rows, lambda name, i, j: (self.rows.disk_crc(name, i, j),) * 2)
         self.journal.discard(self.replayed_logs + self.journal.open_logs())
         self.replayed_logs = []
         self._dirty.clear()
         self.pending_bytes = 0
+
+    def _write_records(self, rows: list[tuple[int, int]], accepted) -> None:
+        """Write the record of each row of ``rows``: ``accepted(name, i, j)`` -> the (a, b) CRC-32C
+        values its chunk of array ``name`` may have (:mod:`lfvscan.store.row_checksums`)."""
+        store_id, arrays = self.binding
+        for i, j in rows:
+            record = row_checksums.encode(store_id, i, j, {name: accepted(name, i, j) for name in arrays}, arrays)
+            write_chunk(self.rows.root, row_checksums.NAME, (i, j, 0), record, self.rows.dirs)
 
     def _fold_errors(self) -> None:
         """Error messages ('' after a success): vlen strings through zarr (atomic writes, zarr >=
@@ -100,4 +123,5 @@ class Fold:
                 new[k] = msg
             if not np.array_equal(new, errs):
                 self.group["error"][i, j] = new
+            self.rows.forget_crc("error", i, j)  # zarr wrote it: read its CRC-32C from disk when needed
         self._errors.clear()

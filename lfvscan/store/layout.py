@@ -13,6 +13,8 @@ Layout (dimension names in each array's zarr v3 ``dimension_names``; opens with
   ``wall_seconds``, ``rank``, ``attempts``, ``error`` (str, last failure message) and ``status``
   (int8 codes of :mod:`lfvscan.schema`; cells the config does not request are SKIPPED from the
   start);
+* ``row_checksums`` (target, energy_GeV, row_checksum_entry): each row's record of where its
+  chunks belong (:mod:`lfvscan.store.row_checksums`; format ``lfvscan-scan/3``);
 * root attributes: ``format``, ``config`` (resolved config, JSON), ``config_toml`` (the TOML
   text), ``config_hash``, ``lfvscan_version``, ``status_codes``, ``created_unix``; every array
   has the ``units`` and ``description`` attributes of its schema field.
@@ -38,12 +40,14 @@ from lfvscan import __version__
 from lfvscan.errors import UsageError
 from lfvscan.spec.config import ScanConfig
 from lfvscan.schema import CELL_FIELDS, COORDINATES, SKIPPED, STATUS_NAMES, Field
+from lfvscan.store import row_checksums
 from lfvscan.store.chunks import write_chunk
 from lfvscan.xsec.result import x_tau_edges
 
-FORMAT = "lfvscan-scan/2"
-#: formats this version reads and resumes (1: before per-chunk checksums)
-READABLE_FORMATS = ("lfvscan-scan/1", FORMAT)
+FORMAT = "lfvscan-scan/3"
+#: formats this version reads and resumes (1: before per-chunk checksums; 2: before the row
+#: records of :mod:`lfvscan.store.row_checksums`)
+READABLE_FORMATS = ("lfvscan-scan/1", "lfvscan-scan/2", FORMAT)
 #: dimensions chunked one index at a time (a chunk is one row over the others)
 ROW_DIMS = ("target", "energy_GeV")
 
@@ -103,6 +107,27 @@ def _create_array(group, f: Field, sizes: dict[str, int], row_chunked: bool):
     )
 
 
+def _create_row_checksums(group, sizes: dict[str, int]):
+    """The array of row records (:mod:`lfvscan.store.row_checksums`): uint32, one raw chunk per
+    row ending with its CRC-32C; attributes ``store_id`` (this store's random identity) and
+    ``arrays`` (the per-cell arrays a record covers, in order)."""
+    from zarr.codecs import Crc32cCodec
+
+    n = row_checksums.record_length()
+    return group.create_array(
+        row_checksums.NAME,
+        shape=(sizes["target"], sizes["energy_GeV"], n),
+        chunks=(1, 1, n),
+        dtype="uint32",
+        fill_value=0,
+        dimension_names=row_checksums.DIMS,
+        attributes={"units": "1", "store_id": row_checksums.new_store_id(), "arrays": list(row_checksums.ARRAYS),
+                    "description": "per row: store_id, target index, energy index, number of arrays, then the "
+                                   "accepted CRC-32C values of each per-cell array's chunk of the row"},
+        compressors=(Crc32cCodec(),),
+    )
+
+
 def create(path: str | Path, config: ScanConfig, config_text: str = "") -> None:
     """Write a new, empty store for ``config`` at ``path`` (which must not exist): every schema
     array, the coordinates, consolidated metadata, SKIPPED for cells the config does not request."""
@@ -116,6 +141,7 @@ def create(path: str | Path, config: ScanConfig, config_text: str = "") -> None:
         _create_array(group, f, sizes, row_chunked=False)[:] = values[f.name]
     for f in CELL_FIELDS:
         _create_array(group, f, sizes, row_chunked=True)
+    _create_row_checksums(group, sizes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "consolidated metadata not part of the v3 spec"
         zarr.consolidate_metadata(root)
@@ -123,6 +149,15 @@ def create(path: str | Path, config: ScanConfig, config_text: str = "") -> None:
     skipped = np.full(sizes["mass_GeV"], SKIPPED, dtype="i1")
     for i, j in zip(*np.nonzero(~config.requested())):
         write_chunk(path, "status", (int(i), int(j), 0), skipped, dirs)
+
+
+def describe_read_error(exc: BaseException) -> str:
+    """One short line for a failed read of a store file: zarr's checksum errors quote the raw
+    checksum bytes, which say nothing to a user."""
+    text = " ".join(str(exc).split())
+    if "checksum" in text.lower():
+        return "checksum mismatch: the file is damaged"
+    return text[:300] or type(exc).__name__
 
 
 def open_group(path: str | Path, writable: bool):
@@ -136,10 +171,13 @@ def open_group(path: str | Path, writable: bool):
         g = zarr.open_group(zarr.storage.LocalStore(str(path), read_only=not writable), mode="r+" if writable else "r")
         if g.attrs.get("format") not in READABLE_FORMATS:
             raise UsageError(f"{str(path)!r} is a zarr store but not an lfvscan scan store")
+        if not isinstance(g.attrs.get("config"), dict):
+            raise UsageError(f"store {str(path)!r} is damaged: its zarr.json has no valid 'config' attribute "
+                             "(the scan's configuration); restore zarr.json from a backup, or start a new store")
     except UsageError:
         raise
     except Exception as exc:  # corrupt metadata
-        raise UsageError(f"cannot open scan store {str(path)!r}: {exc}") from None
+        raise UsageError(f"cannot open scan store {str(path)!r}: {describe_read_error(exc)}") from None
     return g
 
 
@@ -166,7 +204,8 @@ def store_grid(group, config: ScanConfig, path: Path) -> ScanConfig:
         energies = np.asarray(group["energy_GeV"][...], dtype=float)
         masses = np.asarray(group["mass_GeV"][...], dtype=float)
     except Exception as exc:  # noqa: BLE001 - a damaged coordinate chunk
-        raise UsageError(f"store {str(path)!r}: cannot read its coordinate arrays ({exc}); the store is damaged") from None
+        raise UsageError(f"store {str(path)!r}: cannot read its coordinate arrays ({describe_read_error(exc)}); "
+                         "the store is damaged") from None
     ordered = config.with_target_order(targets) if sorted(targets) == sorted(config.target_names) else None
     if (ordered is None or energies.tolist() != list(config.energies_GeV)
             or masses.tolist() != list(config.masses_GeV)):

@@ -75,6 +75,10 @@ class MemoryStore:
         """Nothing in memory is damaged: {}."""
         return {}
 
+    def dropped_journal_frames(self) -> int:
+        """No journal in memory: 0."""
+        return 0
+
     def result(self, index: tuple[int, int, int]) -> CellResult | None:
         """The result of a DONE cell, else None."""
         rec = self.records.get(tuple(index))

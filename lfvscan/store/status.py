@@ -73,7 +73,8 @@ def store_status(store: str | Path | ScanBackend, now: float | None = None) -> d
 
     Keys: store, config_hash, shape, requested, counts (per status name), complete, finished,
     retryable_failed, failures, damaged (rows whose chunks fail their checksum or hold invalid
-    status codes: their cells count as pending; a resume recomputes them), unconverged (DONE cells that did not reach the requested
+    status codes: their cells count as pending; a resume recomputes them), dropped_journal_frames (torn or
+    corrupt journal frames skipped: their cells count as pending), unconverged (DONE cells that did not reach the requested
     precision within their evaluation budget: stored with ``converged`` False and their honest,
     larger error), unconverged_cells (their coordinates), state, n_ranks, rate_cells_per_s [1/s], eta_s [s],
     summed_cell_seconds [s].
@@ -112,6 +113,7 @@ def store_status(store: str | Path | ScanBackend, now: float | None = None) -> d
         "failures": failures,
         "damaged": [{"target": st.config.target_names[i], "energy_GeV": st.config.energies_GeV[j],
                      "arrays": names} for (i, j), names in sorted(damaged.items())],
+        "dropped_journal_frames": st.dropped_journal_frames(),
         "unconverged": len(unconverged),
         "unconverged_cells": unconverged,
         "state": _run_state(run, now),

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.schema import CELL_FIELDS, COORDINATES
+from lfvscan.schema import CELL_FIELDS, COORDINATES, FIELDS
 from lfvscan.spec.config import ScanConfig, config_from_dict
 from lfvscan.store import attempt_log, layout, run_info
 from lfvscan.store.attempt_log import Attempt, AttemptLog, Suspect
@@ -82,6 +82,7 @@ class ScanStore:
         self._arrays = RowArrays(self.path, group, self._rows, self._requested, writable)
         self._fold = Fold(group, self._rows, self.journal, self.shape[1])
         self._lock_fd: int | None = None
+        self._dropped_frames = 0
 
     def __str__(self) -> str:
         return str(self.path)
@@ -163,15 +164,21 @@ class ScanStore:
         (:mod:`lfvscan.store.row_arrays`); computed once per open store (``refresh`` recomputes)."""
         return self._arrays.verify(refresh)
 
+    @property
+    def has_row_records(self) -> bool:
+        """True if the store records where each row chunk belongs (:mod:`lfvscan.store.row_checksums`)."""
+        return self._arrays.binding is not None
+
     def repair(self) -> int:
         """Reset every damaged row to "not computed" so the scan recomputes its cells; returns the
         number of rows reset; warns."""
         return self._arrays.repair()
 
     def read_attrs(self) -> dict:
-        """The root attributes, with ``units``: {array name: unit}."""
+        """The root attributes, with ``units``: {schema array name: unit}."""
         attrs = dict(self.attrs)
-        attrs["units"] = {name: self.group[name].attrs.get("units", "") for name in self.group.array_keys()}
+        attrs["units"] = {name: self.group[name].attrs.get("units", "") for name in self.group.array_keys()
+                          if name in FIELDS}
         return attrs
 
     def read_coordinates(self) -> dict[str, np.ndarray]:
@@ -184,10 +191,15 @@ class ScanStore:
         so readers agree with ``lfvscan status``."""
         wanted = [f.name for f in CELL_FIELDS if f.name in self.group and (names is None or f.name in names)]
         arrays = {name: self.read(name) for name in wanted}
-        latest, _, _ = self.journal.read_all()
+        latest, _, self._dropped_frames = self.journal.read_all()
         if latest is not None:
             put_records(arrays, latest)
         return arrays
+
+    def dropped_journal_frames(self) -> int:
+        """Torn or corrupt journal frames skipped by the last :meth:`read_cells` (their cells read as
+        not computed; a kill in the middle of an append leaves one)."""
+        return self._dropped_frames
 
     def cell_state(self) -> tuple[np.ndarray, np.ndarray]:
         """(status, attempts) arrays over (target, energy, mass), every written record applied."""
