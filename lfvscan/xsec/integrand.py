@@ -34,6 +34,7 @@ The exact reach :func:`max_mass_exact_GeV` and :func:`is_open` live in :mod:`lfv
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -48,6 +49,7 @@ from lfvscan.physics.presets import PhysicsPreset, get_preset
 from lfvscan.physics.reach import is_open
 from lfvscan.physics.targets import Target
 from lfvscan.util.validate import positive
+from lfvscan.xsec import kernel
 
 #: default lower cut-off of the ALP polar angle [rad] (see module docstring for its effect)
 THETA_A_MIN = 1e-8
@@ -111,6 +113,11 @@ class CellPhysics:
         """vegas integration box in (ln w, ln theta_a, r)."""
         wlo, whi = self.w_bounds
         return [[math.log(wlo), math.log(whi)], [math.log(self.theta_a_min), math.log(math.pi)], [0.0, 1.0]]
+
+    @functools.cached_property
+    def constants(self) -> np.ndarray:
+        """The cell's constants as the compiled integrand reads them (:func:`lfvscan.xsec.kernel.cell_constants`)."""
+        return kernel.cell_constants(self)
 
 
 def cell_physics(target, energy_GeV, mass_GeV, *, physics: str | PhysicsPreset, pair: LeptonPair,
@@ -179,26 +186,17 @@ def integrand_points(y, cp: CellPhysics):
 
     Returns ``(coh, inc, E_tau)``: the coherent and incoherent contributions (zero outside the
     physical region) and the exact tau energy ``E_tau = (E - E_a) - t/(2M)`` [GeV] of each point.
+    ``r`` is mapped to t by :func:`lfvscan.xsec.kernel.t_map`; the compiled
+    :func:`lfvscan.xsec.kernel.integrand_kernel` evaluates the equations of :func:`d3sigma`.
     """
-    return _integrand(y, cp, cp.g_eff2, cp.dm)
+    coh, inc, e_tau = _integrand(y, cp, np.array([cp.g_eff2]), np.array([cp.dm]))
+    return coh[0], inc[0], e_tau
 
 
 def _integrand(y, cp: CellPhysics, g_eff2, dm):
-    """:func:`integrand_points` with the couplings ``(g_eff2, dm)`` (scalars, or (k, 1) arrays for k
-    coupling sets sharing one kinematics: then ``coh``, ``inc`` have shape (k, N))."""
-    y = np.asarray(y, dtype=float)
-    w = np.exp(y[:, 0])
-    th = np.exp(y[:, 1])
-    r = y[:, 2]
-    kin, t_lo, t_up = _t_range(w, th, cp)
-    ok = t_up > t_lo  # False for nan
-    t, dtdr = _t_map(r, np.where(ok, t_lo, 1.0), np.where(ok, t_up, 1.0))
-    coh, inc = _densities(t, kin, cp, g_eff2, dm)
-    jac = np.where(ok, w * np.sin(th) * th * dtdr, 0.0)  # dW = w dln w, dcos = sin th th dln th
-    e_tau = kin.E_minus_Ea - t / (2.0 * cp.M)
-    # outside the window (ok False) the densities are evaluated at a dummy t and may be nan (seen for a
-    # very light outgoing lepton, mu -> e): mask them instead of relying on nan * 0
-    return np.where(ok, coh * jac, 0.0), np.where(ok, inc * jac, 0.0), e_tau
+    """The compiled integrand for the coupling sets ``g_eff2``, ``dm`` (float arrays of shape (k,)):
+    ``coh``, ``inc`` of shape (k, N), ``E_tau`` (N)."""
+    return kernel.evaluate(y, cp.constants, g_eff2, dm)
 
 
 def part_weights(theta, convention: str = "eq3", *, pair: LeptonPair):
@@ -225,8 +223,7 @@ def integrand_parts(y, cp: CellPhysics):
     ``coh``, ``inc`` of shape (2, N): row 0 for (g_S, g_P) = (1, 0), row 1 for (0, 1), in the units of
     :func:`integrand_points`; the kinematics and X, Y are computed once for both rows.
     """
-    dS, dP = part_delta_m(cp)
-    return _integrand(y, cp, 1.0, np.array([[dS], [dP]]))
+    return _integrand(y, cp, np.ones(2), np.array(part_delta_m(cp)))
 
 
 def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "total"):
