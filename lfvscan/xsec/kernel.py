@@ -29,7 +29,7 @@ from lfvscan.physics.constants import HBARC_GEV_FM, M_E
 
 # indices into the cell-constant vector of :func:`cell_constants`
 (P_E, P_MA, P_M, P_MBEAM, P_MFINAL, P_TCUT, P_PREF, P_A2, P_AP2, P_RA, P_A02, P_ZC, P_Z, P_A, P_INV4MP2,
- P_MUP2, P_MUN2, P_T0, P_TNUC, N_CONST) = range(20)
+ P_MUP2, P_MUN2, P_T0, P_TNUC, P_THMIN, N_CONST) = range(21)
 
 
 def cell_constants(cp) -> np.ndarray:
@@ -38,7 +38,7 @@ def cell_constants(cp) -> np.ndarray:
     Prefactor ``alpha^2 / (32 pi M^2)`` in pb GeV^2 (§7.6); form-factor constants of Eqs. (17)-(20):
     ``a^2``, ``a'^2`` [GeV^-2], ``R_A`` [GeV^-1], ``a0^2`` [GeV^-2], the coherent charge, Z, A,
     ``1/(4 m_p^2)``, ``mu_p^2``, ``mu_n^2``, ``t0`` (§7.3); ``t_nuc = 5 / R_A^2`` [GeV^2], the scale of
-    the t map (:func:`t_map`).
+    the t map (:func:`t_map`); ``theta_a_min`` [rad].
     """
     tg, ff = cp.target, cp.ff
     c = np.zeros(N_CONST)
@@ -56,6 +56,7 @@ def cell_constants(cp) -> np.ndarray:
     c[P_MUN2] = ff.mu_n**2 if ff.mu_n_sq is None else ff.mu_n_sq
     c[P_T0] = ff.t0_GeV2
     c[P_TNUC] = T_NUC_RA2 / c[P_RA] ** 2
+    c[P_THMIN] = cp.theta_a_min
     return c
 
 
@@ -79,6 +80,21 @@ def t_map(r, t_lo, t_up, t_nuc):
     t = t_nuc / math.expm1(z_lo + (z_up - z_lo) * r * r * (3.0 - 2.0 * r))
     # |dt/dz| = t (1 + t / t_nuc)
     return t, t * (1.0 + t / t_nuc) * (z_lo - z_up) * 6.0 * r * (1.0 - r)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
+def theta_c(u0, p, k, m_a, m_final):
+    """Characteristic ALP angle [rad] at fixed E_a (docs/physics.md §7.8): ``sin^2(theta_c/2) =
+    |u_0| / (4 |p||k|)``, where ``u = u_0 - 4 |p||k| sin^2(theta_a/2)`` and ``u_0`` is u at theta_a = 0.
+
+    Below theta_c, ``u`` is ~ constant and the integrand in ln theta_a rises like theta_a^2; above, it
+    falls and the t window closes within a few e-folds.  In ``ln(theta_a / theta_c)`` the profile is
+    nearly the same at every E_a (measured: docs/scaling.md), which is what vegas' product map
+    needs.  ``|u_0|`` has a floor of ``1e-12 (m_a^2 + m_final^2)`` (any positive scale keeps the map
+    exact; this one only avoids theta_c = 0).
+    """
+    s2 = max(abs(u0), 1e-12 * (m_a * m_a + m_final * m_final)) / (4.0 * p * k)
+    return 2.0 * math.asin(math.sqrt(min(s2, 1.0)))
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
@@ -110,7 +126,8 @@ def _form_factors(t, c):
 
 @numba.njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
 def integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau):
-    """Fill ``coh``, ``inc`` (k, N) and ``e_tau`` (N) at the vegas points ``y`` (N, 3) = (ln w, ln theta_a, r).
+    """Fill ``coh``, ``inc`` (k, N) and ``e_tau`` (N) at the vegas points ``y`` (N, 3) = (ln w, ln(theta_a /
+    theta_c), r) (:func:`theta_c`, :func:`t_map`; points with theta_a outside [theta_a_min, pi] are 0).
 
     ``c``: :func:`cell_constants`; ``g_eff2``, ``dm`` (k,): the coupling sets (§7.4).  Per point:
     the cancellation-free kinematics of §7.5/§7.8 (:func:`lfvscan.physics.kinematics.alp_kinematics`),
@@ -132,7 +149,6 @@ def integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau):
             coh[j, i] = 0.0
             inc[j, i] = 0.0
         w = math.exp(y[i, 0])
-        th = math.exp(y[i, 1])
         r = y[i, 2]
         W = m_final + w  # E - E_a
         e_tau[i] = W
@@ -140,13 +156,17 @@ def integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau):
         ea_minus_ma = w_max - w
         E_a = m_a + ea_minus_ma
         k = math.sqrt(max(ea_minus_ma * (E_a + m_a), 0.0))
+        p_minus_k = (W * (E + E_a) - m_beam * m_beam + m_a * m_a) / (p + k)
+        u0 = (e_minus_p - m_a * m_a / (E_a + k)) * (W + p_minus_k) - m_final * m_final
+        th = theta_c(u0, p, k, m_a, m_final) * math.exp(y[i, 1])
+        if not (c[P_THMIN] <= th <= math.pi):
+            continue
         sh = math.sin(0.5 * th)
         sin_th = 2.0 * sh * math.cos(0.5 * th)
         sh2 = sh * sh
-        p_minus_k = (W * (E + E_a) - m_beam * m_beam + m_a * m_a) / (p + k)
         V2 = p_minus_k * p_minus_k + 4.0 * p * k * sh2
         V = math.sqrt(V2)
-        u = (e_minus_p - m_a * m_a / (E_a + k)) * (W + p_minus_k) - 4.0 * p * k * sh2 - m_final * m_final
+        u = u0 - 4.0 * p * k * sh2
         # §7.7: t window
         disc = 4.0 * M * M * V2 + u * (4.0 * M * (W + M) + u)
         if not disc >= 0.0:
@@ -184,7 +204,7 @@ def integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau):
         X = P2 * T1 - 4.0 * t * T2
         Y = P2 * t * T3 - 4.0 * T4
         f_coh, f_inc = _form_factors(t, c)
-        # prefactor (§7.6) times the Jacobian: dE_a = w dln w, dcos = sin th th dln th
+        # prefactor (§7.6) times the Jacobian: dE_a = w dln w, dcos = sin th th dln(th / theta_c)
         base = c[P_PREF] * k / (p * V) / (t * t) * w * sin_th * th * dtdr
         for j in range(nk):
             abar = g_eff2[j] * X + dm[j] * Y
