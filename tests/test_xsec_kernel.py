@@ -3,8 +3,10 @@ bookkeeping (docs/physics.md §7.5-§7.8, §7.12).
 
 Reference for the integrand: :func:`lfvscan.xsec.d3sigma` (numpy, tested against 50-digit and
 four-vector references in tests/test_amplitude.py, tests/test_kinematics.py) times the Jacobian of
-the vegas variables, written out here from their definitions (theta_a = theta_c e^y1 with
-sin^2(theta_c/2) = |u_0| / (4 |p||k|); z = ln(1 + t_nuc/t) linear in h(r) = r^2 (3 - 2r)).
+the vegas variables, written out here from their definitions (theta_a = theta_s e^y1, theta_s the
+smaller of theta_c, sin^2(theta_c/2) = |u_0| / (4 |p||k|), and of theta_w, sin^2(theta_w/2) =
+(2 |p - k| sqrt(t_cut) - |u_0|) / (4 |p||k|), floored at theta_c / 100; z = ln(1 + t_nuc/t) linear in
+h(r) = r^2 (3 - 2r)).
 """
 
 import math
@@ -20,13 +22,20 @@ from lfvscan.xsec import cell_physics, d3sigma, integrand_points
 from lfvscan.xsec.integrand import integrand_parts, part_delta_m
 
 
+def _theta_s(cp, w):
+    """theta_s [rad] at w (module docstring)."""
+    k0 = kinematics.alp_kinematics(cp.E, w, 0.0, cp.m_a, m_beam=cp.m_beam, m_final=cp.m_final)
+    au0 = np.maximum(np.abs(k0.u), 1e-12 * (cp.m_a**2 + cp.m_final**2))
+    s2_c = au0 / (4.0 * k0.p * k0.k)
+    s2_w = (2.0 * np.abs(k0.p_long) * math.sqrt(cp.ff.t_cut_GeV2) - au0) / (4.0 * k0.p * k0.k)
+    return 2.0 * np.arcsin(np.sqrt(np.minimum(np.minimum(s2_c, np.maximum(s2_w, 1e-4 * s2_c)), 1.0)))
+
+
 def _reference(y, cp):
     """(coh, inc, E_tau) at vegas points y from d3sigma and the maps' definitions."""
     w = np.exp(y[:, 0])
     r = y[:, 2]
-    k0 = kinematics.alp_kinematics(cp.E, w, 0.0, cp.m_a, m_beam=cp.m_beam, m_final=cp.m_final)
-    s2 = np.maximum(np.abs(k0.u), 1e-12 * (cp.m_a**2 + cp.m_final**2)) / (4.0 * k0.p * k0.k)
-    th = 2.0 * np.arcsin(np.sqrt(np.minimum(s2, 1.0))) * np.exp(y[:, 1])
+    th = _theta_s(cp, w) * np.exp(y[:, 1])
     in_th = (th <= math.pi) & (th >= cp.theta_a_min)
     th = np.where(in_th, th, 1.0)
     _, _, t_lo, t_up, _ = d3sigma(w, th, 1.0, cp)
@@ -76,15 +85,13 @@ def test_parts_are_the_integrand_at_the_pure_couplings():
         np.testing.assert_allclose(inc[row], i1, rtol=1e-13, atol=0)
 
 
-def test_theta_c_box_reaches_pi_at_every_alp_energy():
-    """The upper end of ln(theta_a / theta_c) covers theta_a = pi on a fine w grid (no phase space lost)."""
+def test_theta_box_reaches_pi_at_every_alp_energy():
+    """The upper end of ln(theta_a / theta_s) covers theta_a = pi on a fine w grid (no phase space lost)."""
     for target, E, m_a in [("Pb", 1000.0, 2.0), ("W", 10.0, 2.0), ("W", 5000.0, 90.0), ("Pb", 160.0, 15.0)]:
         cp = cell_physics(target, E, m_a, physics=PDG_2024, pair=PDG_2024.lepton_pair())
         wlo, whi = cp.w_bounds
-        kin = kinematics.alp_kinematics(E, np.geomspace(wlo, whi * (1 - 1e-12), 100_001), 0.0, m_a,
-                                        m_beam=cp.m_beam, m_final=cp.m_final)
-        th_c = 2 * np.arcsin(np.sqrt(np.minimum(np.abs(kin.u) / (4 * kin.p * kin.k), 1.0)))
-        assert np.all(th_c * math.exp(cp.bounds[1][1]) >= math.pi)
+        th_s = _theta_s(cp, np.geomspace(wlo, whi * (1 - 1e-12), 100_001))
+        assert np.all(th_s * math.exp(cp.bounds[1][1]) >= math.pi)
 
 
 def _iteration(mean_tot, var_row0):

@@ -58,7 +58,7 @@ from lfvscan.xsec.result import CellResult, x_tau_edges
 class VegasSettings:
     """Tuning of the vegas driver (not physics).
 
-    Defaults chosen on the paper config's 1101 open cells (docs/scaling.md): with the theta_c and t
+    Defaults chosen on the paper config's 1101 open cells (docs/scaling.md): with the theta_s and t
     maps of :mod:`lfvscan.xsec.integrand` one short adaptation on sigma_total suffices, and six short
     tail-weighted ones pay for themselves in the final iterations (fewer than four, or 1000-point
     iterations, cost more evaluations in all or left the errors less honest)."""
@@ -316,8 +316,8 @@ def _cell_result(target_name: str, edges, theta, convention, cp: CellPhysics, ru
 
 def _final_iterations(integ, cp, lnx0, dlnx, n_xbins, first, neval, neval_used, s: VegasSettings, ab, rel,
                       tail_rel):
-    """Frozen-map iterations until sigma (its error scaled by sqrt(chi2/dof) of the iterations when
-    above 1, as quoted) and every kept tail reach their targets (docs/physics.md §7.12), at least ``s.n_final_min``, at most ``s.n_final_max`` or the evaluation budget.
+    """Frozen-map iterations until sigma and every kept tail reach their targets (docs/physics.md
+    §7.12), at least ``s.n_final_min``, at most ``s.n_final_max`` or the evaluation budget.
     ``first`` = (iteration, its evaluations): the sizing iteration, already done on the same map.
     Returns (iterations, their average, converged, evaluations used so far)."""
     a, b = ab
@@ -326,11 +326,7 @@ def _final_iterations(integ, cp, lnx0, dlnx, n_xbins, first, neval, neval_used, 
     while True:
         n = len(iters)
         avg = _average(iters, weights)
-        view = _theta_view(avg, a, b, dlnx)
-        # the quoted sigma error carries the PDG scale factor (see _cell_result): the target is on it
-        mean, var = view["sigma"]
-        view["sigma"] = (mean, var * max(1.0, _iteration_chi2(iters, mean, a, b)[0]))
-        converged = bool(_worst_ratio(view, rel, tail_rel, s.tail_min_fraction) <= 1.0)
+        converged = bool(_worst_ratio(_theta_view(avg, a, b, dlnx), rel, tail_rel, s.tail_min_fraction) <= 1.0)
         if n >= s.n_final_min and (converged or n >= s.n_final_max or neval_used + neval > s.max_neval_total):
             return iters, avg, converged, neval_used
         iters.append(_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins))

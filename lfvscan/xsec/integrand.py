@@ -19,14 +19,15 @@ Integration variables (all smooth maps, §7.8):
   is exact: ``t >= t_lo >= t_min`` (forward threshold kinematics,
   :func:`lfvscan.physics.kinematics.t_min_exact`) and ``t <= 2 M w``, so nothing is cut.  Soft taus
   (heavy ALPs) keep their digits.
-* ``y1 = ln(theta_a / theta_c)`` in ``[-LN_BELOW_THETA_C, ln(2 pi / theta_c_min)]``, with the characteristic
-  angle ``theta_c(E_a)`` of :func:`lfvscan.xsec.kernel.theta_c` (``sin^2(theta_c/2) = |u_0| / 4|p||k|``,
-  u_0 = u at theta_a = 0).  In this variable the integrand's profile is nearly the same at every
-  ALP energy (it rises like ``(theta_a/theta_c)^2`` below 1 and dies within a few e-folds above), so
-  vegas' product map fits it.  The upper end reaches theta_a = pi at every E_a (``theta_c_min``:
-  the smallest theta_c over the w range, halved); points above pi or below ``theta_a_min``
-  (default :data:`THETA_A_MIN` = 1e-8 rad) are zero.  The only approximations are the lower ends:
-  theta_a >= theta_c e^-10 neglects ~ e^-20 = 2e-9 of the integrand, theta_a >= theta_a_min
+* ``y1 = ln(theta_a / theta_s)`` in ``[-LN_BELOW_THETA_S, ln(2 pi / theta_s_min)]``, with the angular
+  scale ``theta_s(E_a)`` of :func:`lfvscan.xsec.kernel.theta_scale` (the smaller of the
+  characteristic angle theta_c, ``sin^2(theta_c/2) = |u_0| / 4|p||k|``, and the angle where the t
+  window closes).  In this variable the integrand's profile is nearly the same at every ALP energy
+  (it rises like ``(theta_a/theta_s)^2`` below 1 and dies within a few e-folds above), so vegas'
+  product map fits it.  The upper end reaches theta_a = pi at every E_a (``theta_s_min``: the
+  smallest theta_s over the w range, halved); points above pi or below ``theta_a_min`` (default
+  :data:`THETA_A_MIN` = 1e-8 rad) are zero.  The only approximations are the lower ends:
+  theta_a >= theta_s e^-10 neglects ~ e^-20 = 2e-9 of the integrand, theta_a >= theta_a_min
   ~ (theta_a_min/theta_c)^2 < 1e-8 for E <= 1e4 GeV (checked in the tests by moving it to 1e-10 rad).
 * ``r`` in [0, 1] is mapped to t in the exact window by :func:`lfvscan.xsec.kernel.t_map`: flat in
   ln t below ``t_nuc = 5 / R_A^2`` (where the coherent form factor starts to fall) and ``1/t^2``
@@ -58,9 +59,9 @@ from lfvscan.xsec import kernel
 
 #: default lower cut-off of the ALP polar angle [rad] (see module docstring for its effect)
 THETA_A_MIN = 1e-8
-#: lower end of the vegas variable ln(theta_a / theta_c): the integrand below falls like
-#: (theta_a / theta_c)^2, so ~ e^-20 of it is neglected (module docstring)
-LN_BELOW_THETA_C = 10.0
+#: lower end of the vegas variable ln(theta_a / theta_s): the integrand below falls like
+#: (theta_a / theta_s)^2, so ~ e^-20 of it is neglected (module docstring)
+LN_BELOW_THETA_S = 10.0
 
 
 # ----------------------------------------------------------------------------------- validation
@@ -117,22 +118,22 @@ class CellPhysics:
         return tmin / (2.0 * self.M), self.E - self.m_a - self.m_final
 
     @functools.cached_property
-    def theta_c_min(self) -> float:
-        """Smallest characteristic angle theta_c [rad] (:func:`lfvscan.xsec.kernel.theta_c`) on 257
+    def theta_s_min(self) -> float:
+        """Smallest angular scale theta_s [rad] (:func:`lfvscan.xsec.kernel.theta_scale`) on 257
         log-spaced points of the w range."""
         wlo, whi = self.w_bounds
         kin = kinematics.alp_kinematics(self.E, np.geomspace(wlo, whi, 257), 0.0, self.m_a, m_beam=self.m_beam,
                                         m_final=self.m_final)
-        floor = 1e-12 * (self.m_a**2 + self.m_final**2)
-        with np.errstate(divide="ignore"):
-            s2 = np.maximum(np.abs(kin.u), floor) / (4.0 * kin.p * kin.k)
-        return float(np.min(2.0 * np.arcsin(np.sqrt(np.minimum(s2, 1.0)))))
+        # at theta_a = 0, p_long = |p| - |k| in its cancellation-free form
+        cols = np.broadcast_arrays(kin.u, kin.p, kin.p_long, kin.k)
+        return min(kernel.theta_scale(float(u0), float(p), float(pmk), float(k), self.m_a, self.m_final,
+                                      self.ff.t_cut_GeV2) for u0, p, pmk, k in zip(*cols))
 
     @property
     def bounds(self) -> list[list[float]]:
-        """vegas integration box in (ln w, ln(theta_a / theta_c), r) (module docstring)."""
+        """vegas integration box in (ln w, ln(theta_a / theta_s), r) (module docstring)."""
         wlo, whi = self.w_bounds
-        return [[math.log(wlo), math.log(whi)], [-LN_BELOW_THETA_C, math.log(2.0 * math.pi / self.theta_c_min)],
+        return [[math.log(wlo), math.log(whi)], [-LN_BELOW_THETA_S, math.log(2.0 * math.pi / self.theta_s_min)],
                 [0.0, 1.0]]
 
     @functools.cached_property
@@ -203,7 +204,7 @@ def _t_map(r, t_lo, t_up):
 
 
 def integrand_points(y, cp: CellPhysics):
-    """Integrand in the vegas variables ``y[:, 0:3] = (ln w, ln(theta_a / theta_c), r)`` (pb, per unit volume;
+    """Integrand in the vegas variables ``y[:, 0:3] = (ln w, ln(theta_a / theta_s), r)`` (pb, per unit volume;
     module docstring).
 
     Returns ``(coh, inc, E_tau)``: the coherent and incoherent contributions (zero outside the

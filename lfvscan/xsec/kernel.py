@@ -83,17 +83,25 @@ def t_map(r, t_lo, t_up, t_nuc):
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
-def theta_c(u0, p, k, m_a, m_final):
-    """Characteristic ALP angle [rad] at fixed E_a (docs/physics.md §7.8): ``sin^2(theta_c/2) =
-    |u_0| / (4 |p||k|)``, where ``u = u_0 - 4 |p||k| sin^2(theta_a/2)`` and ``u_0`` is u at theta_a = 0.
+def theta_scale(u0, p, p_minus_k, k, m_a, m_final, t_cut):
+    """Angular scale theta_s [rad] of the ALP at fixed E_a, the unit of the vegas variable
+    ``ln(theta_a / theta_s)`` (docs/physics.md §7.8).
 
-    Below theta_c, ``u`` is ~ constant and the integrand in ln theta_a rises like theta_a^2; above, it
-    falls and the t window closes within a few e-folds.  In ``ln(theta_a / theta_c)`` the profile is
-    nearly the same at every E_a (measured: docs/scaling.md), which is what vegas' product map
-    needs.  ``|u_0|`` has a floor of ``1e-12 (m_a^2 + m_final^2)`` (any positive scale keeps the map
-    exact; this one only avoids theta_c = 0).
+    With ``u = u_0 - 4 |p||k| sin^2(theta_a/2)`` (u_0 = u at theta_a = 0) two angles matter:
+    the characteristic angle, ``sin^2(theta_c/2) = |u_0| / (4 |p||k|)``, below which u is ~ constant and
+    the integrand in ln theta_a rises like theta_a^2; and the angle where the t window closes,
+    ``t_lo ~ u^2 / (4 V^2) = t_cut`` with ``V ~ ||p| - |k||`` (§7.7, heavy nucleus), i.e.
+    ``sin^2(theta_w/2) = (2 V sqrt(t_cut) - |u_0|) / (4 |p||k|)``, which is below theta_c near the
+    kinematic reach.  ``theta_s = min(theta_c, theta_w)`` (theta_w floored at theta_c / 100): in
+    ``ln(theta_a / theta_s)`` the integrand's profile is nearly the same at every E_a, which is what
+    vegas' product map needs.  Any positive scale keeps the integral exact (the map only moves
+    points); ``|u_0|`` has a floor of ``1e-12 (m_a^2 + m_final^2)`` so that theta_s > 0.
     """
-    s2 = max(abs(u0), 1e-12 * (m_a * m_a + m_final * m_final)) / (4.0 * p * k)
+    pk4 = 4.0 * p * k
+    au0 = max(abs(u0), 1e-12 * (m_a * m_a + m_final * m_final))
+    s2_c = au0 / pk4
+    s2_w = (2.0 * abs(p_minus_k) * math.sqrt(t_cut) - au0) / pk4
+    s2 = min(s2_c, max(s2_w, 1e-4 * s2_c))
     return 2.0 * math.asin(math.sqrt(min(s2, 1.0)))
 
 
@@ -127,7 +135,7 @@ def _form_factors(t, c):
 @numba.njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
 def integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau):
     """Fill ``coh``, ``inc`` (k, N) and ``e_tau`` (N) at the vegas points ``y`` (N, 3) = (ln w, ln(theta_a /
-    theta_c), r) (:func:`theta_c`, :func:`t_map`; points with theta_a outside [theta_a_min, pi] are 0).
+    theta_s), r) (:func:`theta_scale`, :func:`t_map`; points with theta_a outside [theta_a_min, pi] are 0).
 
     ``c``: :func:`cell_constants`; ``g_eff2``, ``dm`` (k,): the coupling sets (§7.4).  Per point:
     the cancellation-free kinematics of §7.5/§7.8 (:func:`lfvscan.physics.kinematics.alp_kinematics`),
@@ -158,7 +166,7 @@ def integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau):
         k = math.sqrt(max(ea_minus_ma * (E_a + m_a), 0.0))
         p_minus_k = (W * (E + E_a) - m_beam * m_beam + m_a * m_a) / (p + k)
         u0 = (e_minus_p - m_a * m_a / (E_a + k)) * (W + p_minus_k) - m_final * m_final
-        th = theta_c(u0, p, k, m_a, m_final) * math.exp(y[i, 1])
+        th = theta_scale(u0, p, p_minus_k, k, m_a, m_final, c[P_TCUT]) * math.exp(y[i, 1])
         if not (c[P_THMIN] <= th <= math.pi):
             continue
         sh = math.sin(0.5 * th)
@@ -204,7 +212,7 @@ def integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau):
         X = P2 * T1 - 4.0 * t * T2
         Y = P2 * t * T3 - 4.0 * T4
         f_coh, f_inc = _form_factors(t, c)
-        # prefactor (§7.6) times the Jacobian: dE_a = w dln w, dcos = sin th th dln(th / theta_c)
+        # prefactor (§7.6) times the Jacobian: dE_a = w dln w, dcos = sin th th dln(th / theta_s)
         base = c[P_PREF] * k / (p * V) / (t * t) * w * sin_th * th * dtdr
         for j in range(nk):
             abar = g_eff2[j] * X + dm[j] * Y
