@@ -3,8 +3,8 @@ bookkeeping (docs/physics.md §7.5-§7.8, §7.12).
 
 Reference for the integrand: :func:`lfvscan.xsec.d3sigma` (numpy, tested against 50-digit and
 four-vector references in tests/test_amplitude.py, tests/test_kinematics.py) times the Jacobian of
-the vegas variables, written out here from their definitions (theta_a = theta_s e^y1, theta_s the
-smaller of theta_c, sin^2(theta_c/2) = |u_0| / (4 |p||k|), and of theta_w, sin^2(theta_w/2) =
+the vegas variables, written out here from their definitions (theta_a = theta_s e^y1, theta_s =
+2 sqrt(min(s2, 1)) with s2 = sin^2(theta/2) of the smaller of theta_c, sin^2(theta_c/2) = |u_0| / (4 |p||k|), and of theta_w, sin^2(theta_w/2) =
 (2 |p - k| sqrt(t_cut) - |u_0|) / (4 |p||k|), floored at theta_c / 100; z = ln(1 + t_nuc/t) linear in
 h(r) = r^2 (3 - 2r)).
 """
@@ -28,7 +28,7 @@ def _theta_s(cp, w):
     au0 = np.maximum(np.abs(k0.u), 1e-12 * (cp.m_a**2 + cp.m_final**2))
     s2_c = au0 / (4.0 * k0.p * k0.k)
     s2_w = (2.0 * np.abs(k0.p_long) * math.sqrt(cp.ff.t_cut_GeV2) - au0) / (4.0 * k0.p * k0.k)
-    return 2.0 * np.arcsin(np.sqrt(np.minimum(np.minimum(s2_c, np.maximum(s2_w, 1e-4 * s2_c)), 1.0)))
+    return 2.0 * np.sqrt(np.minimum(np.minimum(s2_c, np.maximum(s2_w, 1e-4 * s2_c)), 1.0))
 
 
 def _reference(y, cp):

@@ -94,15 +94,16 @@ def theta_scale(u0, p, p_minus_k, k, m_a, m_final, t_cut):
     ``sin^2(theta_w/2) = (2 V sqrt(t_cut) - |u_0|) / (4 |p||k|)``, which is below theta_c near the
     kinematic reach.  ``theta_s = min(theta_c, theta_w)`` (theta_w floored at theta_c / 100): in
     ``ln(theta_a / theta_s)`` the integrand's profile is nearly the same at every E_a, which is what
-    vegas' product map needs.  Any positive scale keeps the integral exact (the map only moves
-    points); ``|u_0|`` has a floor of ``1e-12 (m_a^2 + m_final^2)`` so that theta_s > 0.
+    vegas' product map needs.  The scale returned is ``2 sqrt(min(s^2, 1))`` with ``s^2 =
+    sin^2(theta_s/2)`` (= theta_s at small angles, within pi/2 of it everywhere): any positive scale
+    keeps the integral exact (the map only moves points); ``|u_0|`` has a floor of ``1e-12 (m_a^2 + m_final^2)`` so that theta_s > 0.
     """
     pk4 = 4.0 * p * k
     au0 = max(abs(u0), 1e-12 * (m_a * m_a + m_final * m_final))
     s2_c = au0 / pk4
     s2_w = (2.0 * abs(p_minus_k) * math.sqrt(t_cut) - au0) / pk4
     s2 = min(s2_c, max(s2_w, 1e-4 * s2_c))
-    return 2.0 * math.asin(math.sqrt(min(s2, 1.0)))
+    return 2.0 * math.sqrt(min(s2, 1.0))  # 2 sin(theta/2) ~ theta: a scale needs no arcsin
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
@@ -170,8 +171,8 @@ def integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau):
         if not (c[P_THMIN] <= th <= math.pi):
             continue
         sh = math.sin(0.5 * th)
-        sin_th = 2.0 * sh * math.cos(0.5 * th)
         sh2 = sh * sh
+        sin_th = 2.0 * sh * math.sqrt(1.0 - sh2)  # cos(th/2) >= 0 for th <= pi
         V2 = p_minus_k * p_minus_k + 4.0 * p * k * sh2
         V = math.sqrt(V2)
         u = u0 - 4.0 * p * k * sh2
