@@ -125,9 +125,9 @@ class CellPhysics:
         kin = kinematics.alp_kinematics(self.E, np.geomspace(wlo, whi, 257), 0.0, self.m_a, m_beam=self.m_beam,
                                         m_final=self.m_final)
         # at theta_a = 0, p_long = |p| - |k| in its cancellation-free form
-        cols = np.broadcast_arrays(kin.u, kin.p, kin.p_long, kin.k)
-        return min(kernel.theta_scale(float(u0), float(p), float(pmk), float(k), self.m_a, self.m_final,
-                                      self.ff.t_cut_GeV2) for u0, p, pmk, k in zip(*cols))
+        u0, p, p_minus_k, k = (np.ascontiguousarray(a, dtype=float) for a in
+                               np.broadcast_arrays(kin.u, kin.p, kin.p_long, kin.k))
+        return float(kernel.min_theta_scale(u0, p, p_minus_k, k, self.m_a, self.m_final, self.ff.t_cut_GeV2))
 
     @property
     def bounds(self) -> list[list[float]]:

@@ -106,6 +106,15 @@ def theta_scale(u0, p, p_minus_k, k, m_a, m_final, t_cut):
     return 2.0 * math.sqrt(min(s2, 1.0))  # 2 sin(theta/2) ~ theta: a scale needs no arcsin
 
 
+@numba.njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
+def min_theta_scale(u0, p, p_minus_k, k, m_a, m_final, t_cut):
+    """Smallest :func:`theta_scale` over arrays ``u0``, ``p``, ``p_minus_k``, ``k`` of equal length."""
+    out = math.inf
+    for i in range(u0.shape[0]):
+        out = min(out, theta_scale(u0[i], p[i], p_minus_k[i], k[i], m_a, m_final, t_cut))
+    return out
+
+
 @numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
 def _sphere_ff(x):
     """3 (sin x - x cos x) / x^3 with its Taylor series below x = 0.1 (Eq. 20; as
