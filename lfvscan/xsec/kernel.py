@@ -153,7 +153,8 @@ def integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau):
     :func:`~lfvscan.physics.kinematics.t_upper`), t from :func:`t_map`, ``s0``, ``s1`` (§7.5), the
     azimuthal average Abar (§7.6), the prefactor ``alpha^2/(32 pi M^2) |k|/(|p| V) / t^2``, the form
     factors (§7.3) and the Jacobian ``w sin(theta_a) theta_a dt/dr``.  Outside the physical region
-    the densities are 0 and ``e_tau = E - E_a`` (a finite dummy).
+    the densities are 0 and ``e_tau = E - E_a`` (a finite dummy).  One function of ~90 lines on
+    purpose: the chain of one point stays in registers, the sections are marked in the body.
     """
     E, m_a, M = c[P_E], c[P_MA], c[P_M]
     m_beam, m_final = c[P_MBEAM], c[P_MFINAL]
