@@ -6,6 +6,7 @@
     python benchmarks/scan.py --simulate 32 [--cell-ms 50]  # issue 13: N oversubscribed ranks
     python benchmarks/scan.py --dispatch [--ranks 2]        # issue 13: rank 0's cells/s, zero-cost cells
     python benchmarks/scan.py --costs                       # rank 0's per-item costs (docs/scaling.md)
+    python benchmarks/scan.py --against REF                 # issue 23: commit REF and this one side by side
 
 Issue-13 modes (each prints its figures and target):
 
@@ -20,6 +21,13 @@ Issue-13 modes (each prints its figures and target):
 * ``--dispatch``: 20,000 zero-cost stand-in cells (``--xbins`` x_tau bins, default 8) on ``--ranks``
   ranks: cells/s of the scan phase, and rank 0's capacity, cells per CPU second of rank 0 (target
   >= 20,000 cells/s); for each rank count > 1 also with one rank more and rank 0 only coordinating.
+
+* ``--against REF``: the commit REF (a temporary ``git worktree``, benchmarks/_worktree.py) and this
+  checkout with the same interpreter, alternating: the paper config on one rank (T1, scan phase and
+  process wall, evaluations per open cell), start-up end to end (``lfvscan xsec`` for one cell, three
+  times; ``mpiexec -n 2 lfvscan scan configs/demo.toml``), and this checkout once more with an empty
+  numba cache (``NUMBA_CACHE_DIR``: the first run after an install compiles the kernels).  Ratios
+  printed; the paper stores are kept for ``--keep DIR`` (pulls: docs/scaling.md).
 
 First it measures the machine's own ceiling: a fixed numpy kernel alone and as N simultaneous
 copies (on shared or busy hosts N independent processes do not each run at full speed).
@@ -64,12 +72,12 @@ def du(path: Path) -> tuple[int, int]:
     return size, n
 
 
-def run(config: Path, store: Path, n: int, extra_env: dict | None = None) -> dict:
+def run(config: Path, store: Path, n: int, extra_env: dict | None = None, cwd: Path | None = None) -> dict:
     mpiexec = shutil.which("mpiexec") or str(Path(sys.executable).with_name("mpiexec"))
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", **(extra_env or {}))
     cmd = [mpiexec, "-n", str(n), sys.executable, "-m", "lfvscan", "scan", str(config), "--store", str(store), "--quiet"]
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=cwd)
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         raise SystemExit(f"scan failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
@@ -191,6 +199,74 @@ def efficiency_mode(work: Path, repeat: int) -> None:
               f"bit-identical: {same(work / f'eff-n1-{k}.zarr', work / f'eff-n2-{k}.zarr')}", flush=True)
         best = eff if best is None else max(best, eff)
     print(f"paper config, 2 ranks: best efficiency T1/(2 c T2) = {best:.3f} of {repeat} run(s) (target >= 0.90)")
+
+
+def _timed(cmd: list[str], env: dict, cwd: Path) -> float:
+    """Wall seconds of a command run in ``cwd`` (raises on failure)."""
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=cwd)
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
+    return time.perf_counter() - t0
+
+
+def _startup(tree: Path, work: Path, tag: str, cold: bool = False) -> tuple[float, float]:
+    """(median of 3 ``lfvscan xsec`` one-cell walls, ``mpiexec -n 2`` demo scan wall) with lfvscan from
+    ``tree``; ``cold``: every command with a new empty numba cache (``NUMBA_CACHE_DIR``), so it compiles."""
+    from _worktree import env_for
+
+    mpiexec = shutil.which("mpiexec") or str(Path(sys.executable).with_name("mpiexec"))
+    cell = [sys.executable, "-m", "lfvscan", "xsec", "--target", "Pb", "--energy", "1000", "--mass", "10"]
+    store = work / f"demo-{tag}.zarr"
+    demo = [mpiexec, "-n", "2", sys.executable, "-m", "lfvscan", "scan", str(tree / "configs" / "demo.toml"),
+            "--store", str(store), "--quiet"]
+
+    def timed(cmd):
+        cache = Path(tempfile.mkdtemp(prefix="numba-cold-", dir=work))
+        try:
+            return _timed(cmd, env_for(tree, **({"NUMBA_CACHE_DIR": str(cache)} if cold else {})), tree)
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+
+    one = float(np.median([timed(cell) for _ in range(3)]))
+    shutil.rmtree(store, ignore_errors=True)
+    return one, timed(demo)
+
+
+def _open_nevals(store: Path) -> np.ndarray:
+    import zarr
+
+    g = zarr.open_group(str(store), mode="r")
+    sel = (np.asarray(g["status"][...]) == 1) & ~np.asarray(g["closed"][...])
+    return np.asarray(g["neval"][...])[sel]
+
+
+def against_mode(ref: str, work: Path) -> None:
+    """Commit ``ref`` and this checkout side by side (module docstring, ``--against``)."""
+    from _worktree import checkout
+
+    with checkout(ref) as (tree, short):
+        trees = ((short, tree), ("this", REPO))
+        res = {}
+        for name, path in trees:
+            # run in the tree: ``python -m`` puts the working directory first on sys.path
+            r = run(path / "configs" / "paper.toml", work / f"paper-{name}.zarr", 1, {"PYTHONPATH": str(path)}, cwd=path)
+            nev = _open_nevals(work / f"paper-{name}.zarr")
+            res[name] = dict(T1=r["scan_phase_s"], wall=r["wall_s"], cells=r["cells"], neval=float(np.median(nev)),
+                             neval_sum=float(nev.sum()))
+            print(f"{name:>8}: paper config, 1 rank: T1 {r['scan_phase_s']:.2f} s (process {r['wall_s']:.2f} s); "
+                  f"evaluations per open cell median {res[name]['neval']:.0f}, total {nev.sum() / 1e6:.1f} M", flush=True)
+        for name, path in trees:
+            one, demo = _startup(path, work, name)
+            res[name].update(one=one, demo=demo)
+            print(f"{name:>8}: start-up end to end: lfvscan xsec one cell {one:.2f} s, mpiexec -n 2 demo scan "
+                  f"{demo:.2f} s", flush=True)
+        one_c, demo_c = _startup(REPO, work, "cold", cold=True)
+        print(f"    this, empty numba cache (compiles): lfvscan xsec one cell {one_c:.2f} s, demo scan {demo_c:.2f} s")
+        o, n = res[short], res["this"]
+        print(f"ratios this / {short}: T1 x{n['T1'] / o['T1']:.3f} ({o['T1']:.1f} s -> {n['T1']:.1f} s), evaluations "
+              f"per open cell x{n['neval'] / o['neval']:.3f}, one-cell xsec x{n['one'] / o['one']:.2f}, demo scan "
+              f"x{n['demo'] / o['demo']:.2f}; load average now {os.getloadavg()[0]:.2f}")
 
 
 def grid_toml(n_energies: int, n_masses: int, n_xbins: int, e_min: float = 1000.0, e_max: float = 5000.0,
@@ -317,9 +393,16 @@ def main() -> int:
     ap.add_argument("--dispatch", action="store_true", help="rank 0's dispatch capacity, zero-cost cells")
     ap.add_argument("--costs", action="store_true", help="rank 0's per-item costs (docs/scaling.md)")
     ap.add_argument("--xbins", type=int, default=8, help="x_tau bins of the --dispatch cells (the paper uses 60)")
+    ap.add_argument("--against", metavar="REF", help="git commit REF and this checkout side by side (paper T1, start-up)")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="lfvscan-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.against:
+        print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus")
+        against_mode(args.against, work)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     if args.costs:
         per_item_costs()
         return 0

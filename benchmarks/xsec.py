@@ -8,12 +8,14 @@ arrays of one call, ru_maxrss for the whole process).  Targets (one core): media
 
 Options: ``--quick`` (only Pb at 1 TeV), ``--batch N`` (points per throughput batch), ``--tails``
 (instead: the 2 cm selection's tail x_tau >= 0.4 at 1 TeV, m_a = 5 .. 28 GeV, over ``--seeds`` seeds --
-tail fraction, quoted and seed-rms relative error, evaluations and seconds per cell; docs/physics.md §7.12).
+tail fraction, quoted and seed-rms relative error, evaluations and seconds per cell; docs/physics.md §7.12),
+``--against REF`` (instead: the quick cells with the commit REF, e.g. ``HEAD~3`` or ``main``, and with
+this checkout side by side, alternating ``--rounds`` times in one run: integrand points/s, evaluations
+and seconds per cell at 0.5 %, and the ratios; benchmarks/_worktree.py).
 """
 
 from __future__ import annotations
 
-from lfvscan.physics.process import DEFAULT_PROCESS
 import argparse
 import resource
 import statistics
@@ -23,13 +25,15 @@ import tracemalloc
 import numpy as np
 
 from lfvscan.physics.presets import PDG_2024
+from lfvscan.physics.process import DEFAULT_PROCESS
 from lfvscan.xsec import cell_physics, compute_cell, integrand_points, is_open
 
 PAIR = PDG_2024.lepton_pair(DEFAULT_PROCESS)  # beam muon, final tau (PDG masses)
 
 
 def throughput(target, E, m_a, batch, repeats=5):
-    """Integrand points per second on uniform random points of the vegas box (numpy path)."""
+    """Integrand points per second on uniform random points of the vegas box (the compiled integrand,
+    lfvscan/xsec/kernel.py; points outside the physical region leave it early)."""
     cp = cell_physics(target, E, m_a, physics=PDG_2024, pair=PAIR, boson="scalar")
     lo, hi = np.array(cp.bounds).T
     rng = np.random.default_rng(0)
@@ -62,13 +66,73 @@ def tails(n_seeds: int):
               f"{100 * statistics.stdev(vals) / mean:8.2f} | {statistics.median(nev):13.0f} | {statistics.median(secs):.3f}")
 
 
+SIDE_BY_SIDE = """
+import json, time
+import numpy as np
+from lfvscan.physics.presets import PDG_2024
+from lfvscan.xsec import cell_physics, compute_cell, integrand_points
+import inspect
+try:  # the same script runs on the reference commit, whose API may be older
+    pair = PDG_2024.lepton_pair()
+except TypeError:
+    from lfvscan.physics.process import DEFAULT_PROCESS
+    pair = PDG_2024.lepton_pair(DEFAULT_PROCESS)
+kw = {{"boson": "scalar"}} if "boson" in inspect.signature(cell_physics).parameters else {{}}
+out = {{"thr": [], "neval": [], "sec": []}}
+for m in (2.0, 5.0, 10.0, 20.0, 40.0):
+    cp = cell_physics("Pb", 1000.0, m, physics=PDG_2024, pair=pair, **kw)
+    lo, hi = np.array(cp.bounds).T
+    y = lo + (hi - lo) * np.random.default_rng(0).random(({batch}, 3))
+    integrand_points(y, cp)
+    t = time.perf_counter()
+    for _ in range(5):
+        integrand_points(y, cp)
+    out["thr"].append(5 * {batch} / (time.perf_counter() - t))
+    compute_cell("Pb", 1000.0, m, seed=99)
+    for seed in range(3):
+        r = compute_cell("Pb", 1000.0, m, seed=seed)
+        out["neval"].append(r.neval)
+        out["sec"].append(r.seconds)
+print(json.dumps(out))
+"""
+
+
+def against(ref: str, batch: int, rounds: int) -> None:
+    """The quick cells with commit ``ref`` and with this checkout, alternating, and the ratios."""
+    import json
+    from pathlib import Path
+
+    from _worktree import REPO, checkout, python_in
+
+    code = SIDE_BY_SIDE.format(batch=batch)
+    with checkout(ref) as (tree, short):
+        runs = {short: [], "this": []}
+        for _ in range(rounds):
+            for name, path in ((short, tree), ("this", REPO)):
+                runs[name].append(json.loads(python_in(Path(path), code)))
+    med = {}
+    for name, rs in runs.items():
+        med[name] = {k: statistics.median([v for r in rs for v in r[k]]) for k in ("thr", "neval", "sec")}
+        print(f"{name:>8}: integrand {med[name]['thr'] / 1e6:6.2f} Mpts/s (median of the 5 quick cells), "
+              f"evaluations per cell {med[name]['neval']:8.0f}, seconds per cell {med[name]['sec']:.4f} "
+              f"(medians over Pb 1 TeV, m_a = 2..40 GeV, 3 seeds, {rounds} round(s))")
+    old, new = med[short], med["this"]
+    print(f"ratios this / {short}: points/s x{new['thr'] / old['thr']:.2f}, evaluations per cell "
+          f"x{new['neval'] / old['neval']:.2f}, seconds per cell x{new['sec'] / old['sec']:.2f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--batch", type=int, default=100_000)
     ap.add_argument("--tails", action="store_true")
     ap.add_argument("--seeds", type=int, default=8)
+    ap.add_argument("--against", metavar="REF", help="side by side with git commit REF (quick cells)")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds of --against")
     a = ap.parse_args()
+    if a.against:
+        against(a.against, a.batch, a.rounds)
+        return
     if a.tails:
         tails(a.seeds)
         return
@@ -77,7 +141,7 @@ def main():
     masses = (2.0, 5.0, 10.0, 20.0, 40.0)
     print(f"{'tgt':>3} {'E':>6} {'m_a':>5} | {'s@0.5%':>7} {'neval':>7} {'err%':>6} {'chi2':>5} | "
           f"{'s@0.1%':>7} {'neval':>8} {'err%':>6} {'chi2':>5} | {'Mpts/s':>6} {'peakMB':>7}")
-    t5, t1, tp = [], [], []
+    t5, t1, tp, n5 = [], [], [], []
     for tgt in targets:
         for E in energies:
             for m in masses:
@@ -94,6 +158,7 @@ def main():
                 tracemalloc.stop()
                 thr = throughput(tgt, E, m, a.batch)
                 t5.append(r5.seconds)
+                n5.append(r5.neval)
                 t1.append(r1.seconds)
                 tp.append(thr)
                 print(f"{tgt:>3} {E:6.0f} {m:5.0f} | {r5.seconds:7.3f} {r5.neval:7d} "
@@ -103,6 +168,7 @@ def main():
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nopen cells: {len(t5)};  median s/cell at 0.5 %: {statistics.median(t5):.3f} (max {max(t5):.3f});"
           f"  at 0.1 %: {statistics.median(t1):.3f} (max {max(t1):.3f})")
+    print(f"evaluations per open cell at 0.5 %: median {statistics.median(n5):.0f}")
     print(f"integrand throughput: median {statistics.median(tp) / 1e6:.2f} Mpts/s (min {min(tp) / 1e6:.2f});"
           f"  process peak RSS {rss:.0f} MB")
     print("(peakMB: tracemalloc peak of one 0.1 % call, i.e. the numpy/vegas work arrays)")

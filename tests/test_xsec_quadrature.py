@@ -30,7 +30,8 @@ def sigma_quadrature(target, E, m_a, *, n_panels, n_gl, n_t, epsrel, part="total
     ``w_range``."""
     cp = cell_physics(target, E, m_a, theta=theta, theta_a_min=theta_a_min, physics=PDG_2024,
                       pair=PDG_2024.lepton_pair(process), boson=process.boson)
-    (lw0, lw1), (lt0, lt1), _ = cp.bounds
+    lw0, lw1 = (math.log(w) for w in cp.w_bounds)
+    lt0, lt1 = math.log(theta_a_min), math.log(math.pi)  # the whole theta_a range, in ln theta_a
     if w_range is not None:
         if w_range[0] > 0:
             lw0 = max(lw0, math.log(w_range[0]))

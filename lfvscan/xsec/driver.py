@@ -6,9 +6,10 @@ Method (docs/physics.md §7.8, §7.12): vegas adapts its map on sigma_total (``n
 then, with per-bin weights u_i = sigma / max(C_i, c sigma) from a pilot iteration (C_i = sigma(x_tau >=
 lower edge of bin i), c = ``tail_min_fraction``), on the tail-weighted integrand (``n_adapt_tail``
 iterations) so that the upper x_tau tails the decay-length selections keep get samples; all these
-are discarded.  A second pilot sizes the final iterations, which run on the frozen map (each an
-unbiased estimate, averaged without weights) until sigma_total is below ``rel_err`` and every upper
-tail C_i >= c sigma below ``tail_rel_factor * rel_err``.  chi2/dof and Q are those of sigma_total
+are discarded.  The final iterations run on the frozen map, each an unbiased estimate, averaged
+with fixed weights (their shares of the points): the first, of ``neval_pilot`` points, sizes the
+others, which run until sigma_total is below ``rel_err`` and every upper tail C_i >= c sigma below
+``tail_rel_factor * rel_err``.  chi2/dof and Q are those of sigma_total
 over the final iterations.  Every quantity is accumulated as its scalar (g_S, g_P) = (1, 0) and
 pseudoscalar (0, 1) part with their covariance (no S-P interference, §7.12); the totals at the
 cell's theta / convention are the exact recombination.  The distribution d sigma / d ln x_tau
@@ -19,8 +20,8 @@ The final (frozen-map) iterations draw their points from ``Integrator.random_bat
 vegas' stratified estimate themselves (:func:`_frozen_iteration`): per hypercube h with n_h points,
 mean_h = sum_i w_i f_i and var_h = n_h/(n_h - 1) sum_i (w_i f_i - mean_h/n_h)^2, summed over h --
 the estimator of ``Integrator.__call__`` with ``adapt=False, correlate_integrals=False``, which the
-tests reproduce to ~1e-12.  Per-bin sums run over the occupied (hypercube, bin) pairs only (points
-sorted by that key), so the cost is linear in the points, not in hypercubes x bins."""
+tests reproduce to ~1e-12.  The sums are compiled (:mod:`lfvscan.xsec.accumulate`): per hypercube
+only the bins its points occupy are visited, so the cost is linear in the points."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_c
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
 from lfvscan.physics.presets import PhysicsPreset, get_preset
 from lfvscan.physics.process import DEFAULT_PROCESS, Process, check_cell
+from lfvscan.xsec.accumulate import accumulate, bin_indices
 from lfvscan.xsec.chi2 import chi2_survival
 from lfvscan.xsec.integrand import (
     THETA_A_MIN,
@@ -54,23 +56,30 @@ from lfvscan.xsec.result import CellResult, x_tau_edges
 
 @dataclass(frozen=True)
 class VegasSettings:
-    """Tuning of the vegas driver (not physics).  Defaults chosen by ``benchmarks/xsec.py``."""
+    """Tuning of the vegas driver (not physics).
 
-    neval_adapt: int = 4000  #: evaluations per adaptation iteration
-    neval_pilot: int = 4000  #: evaluations of each of the two pilot iterations (discarded)
-    n_adapt: int = 3  #: adaptation iterations on sigma_total (discarded)
+    Defaults chosen on the paper config's 1101 open cells (docs/scaling.md): with the theta_s and t
+    maps of :mod:`lfvscan.xsec.integrand` one short adaptation on sigma_total suffices, and six short
+    tail-weighted ones pay for themselves in the final iterations (fewer than four, or 1000-point
+    iterations, cost more evaluations in all or left the errors less honest)."""
+
+    neval_adapt: int = 1500  #: evaluations per adaptation iteration
+    #: evaluations of the pilot iteration that weights the tail adaptation (discarded) and of the first
+    #: frozen-map iteration, which sizes the others
+    neval_pilot: int = 2000
+    n_adapt: int = 1  #: adaptation iterations on sigma_total (discarded)
     #: further adaptation iterations on the tail-weighted integrand f / max(C(x_tau)/sigma, tail_min_fraction)
     #: (docs/physics.md §7.12; discarded)
-    n_adapt_tail: int = 4
+    n_adapt_tail: int = 6
     #: smallest upper-tail fraction C(x_tau)/sigma whose relative error is controlled (and the floor of the
     #: tail weight); the 2 cm selection at 1 TeV keeps >= 1.5e-3 of sigma wherever its limit is g < 1
     #: (m_a <= 27 GeV), so 1e-3 covers it (measured on configs/paper.toml; 5e-4 cost 12 % more evaluations)
     tail_min_fraction: float = 1e-3
     #: relative-error target of every upper tail C >= tail_min_fraction sigma, in units of ``rel_err``
     tail_rel_factor: float = 3.0
-    neval_min: int = 4000  #: minimum evaluations per final iteration
+    neval_min: int = 1500  #: minimum evaluations per final iteration
     neval_max: int = 400_000  #: maximum evaluations per final iteration
-    n_final_min: int = 3  #: minimum number of final iterations (for chi2)
+    n_final_min: int = 3  #: minimum number of final iterations, the sizing one included (>= 2; for chi2)
     n_final_max: int = 60  #: maximum number of final iterations
     #: evaluation budget per cell; reached only within ~1e-5 of the kinematic edge m_a^max, where the
     #: phase space is a sliver and sigma ~ 1e-12 of typical values; the result then has
@@ -90,30 +99,8 @@ def _bin_index(e_tau, E, lnx0, dlnx, n_xbins):
     """Bin of ln(E_tau/E) on the grid ``lnx0 + k dlnx`` (clipped into [0, n_xbins - 1]).
 
     Points outside the physical region carry zero weight and may have no valid E_tau (nan); they
-    land in some bin with weight 0, so the warnings of their log/cast are silenced."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.clip(((np.log(e_tau / E) - lnx0) / dlnx).astype(np.intp), 0, n_xbins - 1)
-
-
-def _pair_sums(vS, vP, h, n, nm1, nh):
-    """Stratified (mean_S, mean_P, var_S, var_P, cov_SP) of one iteration for per-point values
-    ``vS``, ``vP`` (``w_i f_i``) in hypercubes ``h`` with ``n`` points each (see :func:`_frozen_iteration`)."""
-    def hsum(values):
-        return np.bincount(h, values, minlength=nh)
-
-    out_d, out_sd, means = [], [], []
-    for v in (vS, vP):
-        s1 = hsum(v)
-        d = v - (s1 / n)[h]
-        sd = hsum(d)
-        means.append(np.sum(s1 + sd))
-        out_d.append(d)
-        out_sd.append(sd)
-    (dS, dP), (sdS, sdP) = out_d, out_sd
-    vSS = np.sum((n * hsum(dS * dS) - sdS * sdS) / nm1)
-    vPP = np.sum((n * hsum(dP * dP) - sdP * sdP) / nm1)
-    vSP = np.sum((n * hsum(dS * dP) - sdS * sdP) / nm1)
-    return np.array([means[0], means[1]]), np.array([vSS, vPP, vSP])
+    land in bin 0 with weight 0."""
+    return bin_indices(np.ascontiguousarray(e_tau, dtype=float), E, lnx0, dlnx, n_xbins)
 
 
 def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins: int) -> dict:
@@ -138,81 +125,22 @@ def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins:
     correction, ~0).  A bin component is ``v_i/dlnx`` for points in the bin and 0 for the others; its
     sums over the others are done in closed form (``n_out`` points with d = -m).  The upper-tail
     components sum the per-bin raw moments ``sum v``, ``sum v v'`` over the bins above (variance
-    ``(n_h Q_h - S_h S'_h) / (n_h - 1)``).  vegas keeps n_h >= 2 (``min_neval_hcube``).
+    ``(n_h Q_h - S_h S'_h) / (n_h - 1)``).  vegas keeps n_h >= 2 (``min_neval_hcube``).  The sums
+    are :func:`lfvscan.xsec.accumulate.accumulate`.
     """
     nb = n_xbins
     cell_mean = np.zeros((3, 2))
     cell_var = np.zeros((3, 3))
     bin_mean = np.zeros((2, nb))
     bin_var = np.zeros((3, nb))
-    tail_var = np.zeros((3, nb))
+    tail_diff = np.zeros((3, nb))
     for x, wgt, hcube in integ.random_batch(yield_hcube=True):
         coh, inc, e_tau = integrand_parts(x, cp)
-        h = hcube - hcube[0]  # hypercubes of a batch are contiguous and sorted
-        nh = int(h[-1]) + 1
-        n = np.bincount(h, minlength=nh).astype(float)
-        nm1 = np.maximum(n - 1.0, 1.0)
-        tot = coh + inc
-        for k, f in enumerate((tot, coh, inc)):
-            m, v = _pair_sums(wgt * f[0], wgt * f[1], h, n, nm1, nh)
-            cell_mean[k] += m
-            cell_var[k] += v
-        bins = _bin_index(e_tau, cp.E, lnx0, dlnx, nb)
-        _add_bin_sums(bin_mean, bin_var, tail_var, wgt * tot / dlnx, bins, h, n, nm1, dlnx)
+        accumulate(coh, inc, wgt, hcube, _bin_index(e_tau, cp.E, lnx0, dlnx, nb), dlnx,
+                   cell_mean, cell_var, bin_mean, bin_var, tail_diff)
+    tail_var = np.cumsum(tail_diff[:, ::-1], axis=1)[:, ::-1] * dlnx * dlnx
     return {"cell_mean": cell_mean, "cell_var": cell_var, "bin_mean": bin_mean, "bin_var": bin_var,
             "tail_var": tail_var}
-
-
-def _add_bin_sums(bin_mean, bin_var, tail_var, v_parts, bins, h, n, nm1, dlnx: float) -> None:
-    """Add one batch's per-bin means and variances of d sigma / d ln x_tau and the upper-tail variances
-    (the ``"bin_mean"``, ``"bin_var"``, ``"tail_var"`` of :func:`_frozen_iteration`, in place).
-
-    ``v_parts`` (2, N): the scalar and pseudoscalar ``w_i f_i / dlnx`` of the points, ``bins`` their
-    x_tau bin, ``h`` their hypercube (``n`` points each, ``nm1 = max(n - 1, 1)``).  One nonzero bin
-    per point: sums per occupied (hypercube, bin) segment (points sorted by key = h nb + bin, so
-    segments are ordered by h, then bin); unoccupied pairs contribute exactly zero to every sum."""
-    nb = bin_mean.shape[1]
-    key = h * nb + bins
-    order = np.argsort(key, kind="stable")
-    ks = key[order]
-    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-    seg_of = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, ks.size]))
-    seg_h, seg_b = ks[starts] // nb, ks[starts] % nb
-    n_seg = n[seg_h]
-    r_seg = 1.0 / nm1[seg_h]
-    n_out = n_seg - np.diff(np.r_[starts, ks.size])
-    vs, s1s, ms, ds, sds = [], [], [], [], []
-    for part in (0, 1):
-        v = v_parts[part][order]
-        s1 = np.add.reduceat(v, starts)
-        m = s1 / n_seg
-        d = v - m[seg_of]
-        sd = np.add.reduceat(d, starts) - n_out * m
-        vs.append(v)
-        s1s.append(s1)
-        ms.append(m)
-        ds.append(d)
-        sds.append(sd)
-        bin_mean[part] += np.bincount(seg_b, s1 + sd, minlength=nb)
-    # group (hypercube) boundaries among the segments, for the reversed cumulative sums within h
-    g_start = np.flatnonzero(np.r_[True, seg_h[1:] != seg_h[:-1]])
-    g_of = np.repeat(np.arange(g_start.size), np.diff(np.r_[g_start, seg_h.size]))
-    rev = []
-    for s1 in s1s:  # T_j = sum of the segments of h at or above segment j
-        c = np.cumsum(s1)
-        excl = c - s1 - np.r_[0.0, c][g_start][g_of]
-        tot_h = np.add.reduceat(s1, g_start)[g_of]
-        rev.append((tot_h - excl, tot_h - excl - s1))  # (T_j, T_{j+1})
-    pts_b = bins[order]
-    pts_r = (n / nm1)[h[order]]
-    for row, (a, b) in enumerate(((0, 0), (1, 1), (0, 1))):
-        sdd = np.add.reduceat(ds[a] * ds[b], starts) + n_out * ms[a] * ms[b]
-        bin_var[row] += np.bincount(seg_b, (n_seg * sdd - sds[a] * sds[b]) * r_seg, minlength=nb)
-        # upper tails: sum_h [n_h Q_hk - S_hk S'_hk] / (n_h - 1) with Q, S summed over the bins >= k
-        q = np.bincount(pts_b, vs[a] * vs[b] * pts_r, minlength=nb)
-        inc = (rev[a][0] * rev[b][0] - rev[a][1] * rev[b][1]) * r_seg
-        ss = np.bincount(seg_b, inc, minlength=nb)
-        tail_var[row] += (np.cumsum(q[::-1])[::-1] - np.cumsum(ss[::-1])[::-1]) * dlnx * dlnx
 
 
 def _combine(mean_parts, var_parts, a: float, b: float):
@@ -330,14 +258,17 @@ def _integrate(cp: CellPhysics, n_xbins: int, ab: tuple[float, float], rel: floa
 
     if s.n_adapt_tail > 0:
         neval_used += int(integ(f_tail, nitn=s.n_adapt_tail, neval=s.neval_adapt).sum_neval)
-    # 3) frozen map; evaluations per iteration from a pilot iteration (discarded) and the targets
-    pilot, used = _pilot(integ, cp, lnx0, dlnx, n_xbins, s.neval_pilot, a, b)
+    # 3) frozen map: a first iteration of neval_pilot points sizes the others from the targets and
+    # counts as the first final iteration (its weight in the average is its share of the points)
+    integ.set(neval=s.neval_pilot, adapt=False)
+    first = _frozen_iteration(integ, cp, lnx0, dlnx, n_xbins)
+    used = int(integ.last_neval)
     neval_used += used
-    worst = _worst_ratio(pilot, rel, tail_rel, s.tail_min_fraction)
-    need = used * min(worst, 1e3) ** 2
-    neval = int(min(max(need / s.n_final_min, s.neval_min), s.neval_max))
-    iters, avg, converged, neval_used = _final_iterations(integ, cp, lnx0, dlnx, n_xbins, neval, neval_used, s,
-                                                          (a, b), rel, tail_rel)
+    worst = _worst_ratio(_theta_view(first, a, b, dlnx), rel, tail_rel, s.tail_min_fraction)
+    need = used * min(worst, 1e3) ** 2  # points for the targets in all, the first iteration's included
+    neval = int(min(max((need - used) / (s.n_final_min - 1), s.neval_min), s.neval_max))
+    iters, avg, converged, neval_used = _final_iterations(integ, cp, lnx0, dlnx, n_xbins, (first, used), neval,
+                                                          neval_used, s, (a, b), rel, tail_rel)
     return _Run(iters, avg, converged, neval_used, neval)
 
 
@@ -388,27 +319,30 @@ def _cell_result(target_name: str, edges, theta, convention, cp: CellPhysics, ru
                       **totals, **parts)
 
 
-def _final_iterations(integ, cp, lnx0, dlnx, n_xbins, neval, neval_used, s: VegasSettings, ab, rel, tail_rel):
+def _final_iterations(integ, cp, lnx0, dlnx, n_xbins, first, neval, neval_used, s: VegasSettings, ab, rel,
+                      tail_rel):
     """Frozen-map iterations until sigma and every kept tail reach their targets (docs/physics.md
     §7.12), at least ``s.n_final_min``, at most ``s.n_final_max`` or the evaluation budget.
+    ``first`` = (iteration, its evaluations): the sizing iteration, already done on the same map.
     Returns (iterations, their average, converged, evaluations used so far)."""
     a, b = ab
-    iters = []
+    iters, weights = [first[0]], [first[1]]
     integ.set(neval=neval, adapt=False)
     while True:
-        iters.append(_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins))
-        neval_used += int(integ.last_neval)
         n = len(iters)
-        avg = _average(iters)
+        avg = _average(iters, weights)
         converged = bool(_worst_ratio(_theta_view(avg, a, b, dlnx), rel, tail_rel, s.tail_min_fraction) <= 1.0)
         if n >= s.n_final_min and (converged or n >= s.n_final_max or neval_used + neval > s.max_neval_total):
             return iters, avg, converged, neval_used
+        iters.append(_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins))
+        weights.append(int(integ.last_neval))
+        neval_used += weights[-1]
 
 
 def _iteration_chi2(iters: list[dict], mean: float, a: float, b: float) -> tuple[float, float]:
     """(chi2/dof, Q) of sigma_total over the final iterations around their average ``mean`` [pb]
     (each iteration with its own vegas variance); (0, 1) for a single iteration."""
-    per_itn = np.array([_combine(it["cell_mean"][0], it["cell_var"][:, 0], a, b) for it in iters])
+    per_itn = np.array([_combine(it["cell_mean"][0], it["cell_var"][0], a, b) for it in iters])
     n = len(iters)
     if n < 2:
         return 0.0, 1.0
@@ -416,20 +350,21 @@ def _iteration_chi2(iters: list[dict], mean: float, a: float, b: float) -> tuple
     return chi2 / (n - 1), chi2_survival(n - 1, chi2)
 
 
-def _average(iters: list[dict]) -> dict:
-    """Unweighted average of frozen-map iterations: means averaged, variances summed / n^2."""
-    n = len(iters)
+def _average(iters: list[dict], nevals: list[int]) -> dict:
+    """Average of frozen-map iterations weighted by their evaluations ``nevals`` (fixed weights, each
+    iteration unbiased): means sum_i n_i m_i / N, variances sum_i n_i^2 v_i / N^2, N = sum_i n_i."""
+    wts = np.asarray(nevals, dtype=float) / float(np.sum(nevals))
     out = {}
     for k in iters[0]:
-        total = np.sum([it[k] for it in iters], axis=0)
-        out[k] = total / n if k.endswith("mean") else total / n**2
+        p = 1 if k.endswith("mean") else 2
+        out[k] = np.sum([w**p * it[k] for w, it in zip(wts, iters)], axis=0)
     return out
 
 
 def _theta_view(it: dict, a: float, b: float, dlnx: float) -> dict:
     """sigma_total and the upper tails at the couplings (a, b) = (g_S^2, g_P^2): {"sigma": (mean, var),
     "tail": (means, vars)} (tail means = dlnx x reversed cumulative sum of the bins)."""
-    sig = _combine(it["cell_mean"][0], it["cell_var"][:, 0], a, b)
+    sig = _combine(it["cell_mean"][0], it["cell_var"][0], a, b)
     bins = a * it["bin_mean"][0] + b * it["bin_mean"][1]
     tails = dlnx * np.cumsum(bins[::-1])[::-1]
     tail_var = _combine(np.zeros((bins.size, 2)), it["tail_var"], a, b)[1]

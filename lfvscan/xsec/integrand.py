@@ -19,14 +19,20 @@ Integration variables (all smooth maps, §7.8):
   is exact: ``t >= t_lo >= t_min`` (forward threshold kinematics,
   :func:`lfvscan.physics.kinematics.t_min_exact`) and ``t <= 2 M w``, so nothing is cut.  Soft taus
   (heavy ALPs) keep their digits.
-* ``y1 = ln theta_a`` in ``[ln theta_a_min, ln pi]``.  ``theta_a_min`` (default
-  :data:`THETA_A_MIN` = 1e-8 rad) is the only approximation: below the characteristic angle
-  ``theta_c ~ (m_a + m_final)/E`` the integrand in ``ln theta_a`` falls like ``theta_a^2``, so the
-  neglected part is ~ (theta_a_min/theta_c)^2 < 1e-8 for E <= 1e4 GeV (checked in the tests by
-  moving it to 1e-10 rad).
-* ``r`` in [0, 1]: ``t = t_lo exp(L h(r))``, ``L = ln(t_up / t_lo)``, ``h = r^2 (3 - 2r)``
-  (log map clustered at both ends; ``h' = 6 r (1 - r)`` removes the square-root end-point
-  behaviour of ``I1, I2``).
+* ``y1 = ln(theta_a / theta_s)`` in ``[-LN_BELOW_THETA_S, ln(2 pi / theta_s_min)]``, with the angular
+  scale ``theta_s(E_a)`` of :func:`lfvscan.xsec.kernel.theta_scale` (the smaller of the
+  characteristic angle theta_c, ``sin^2(theta_c/2) = |u_0| / 4|p||k|``, and the angle where the t
+  window closes).  In this variable the integrand's profile is nearly the same at every ALP energy
+  (it rises like ``(theta_a/theta_s)^2`` below 1 and dies within a few e-folds above), so vegas'
+  product map fits it.  The upper end reaches theta_a = pi at every E_a (``theta_s_min``: the
+  smallest theta_s over the w range, halved); points above pi or below ``theta_a_min`` (default
+  :data:`THETA_A_MIN` = 1e-8 rad) are zero.  The only approximations are the lower ends:
+  theta_a >= theta_s e^-10 neglects ~ e^-20 = 2e-9 of the integrand, theta_a >= theta_a_min
+  ~ (theta_a_min/theta_c)^2 < 1e-8 for E <= 1e4 GeV (checked in the tests by moving it to 1e-10 rad).
+* ``r`` in [0, 1] is mapped to t in the exact window by :func:`lfvscan.xsec.kernel.t_map`: flat in
+  ln t below ``t_nuc = 5 / R_A^2`` (where the coherent form factor starts to fall) and ``1/t^2``
+  above, with ``h(r) = r^2 (3 - 2r)`` clustering points at both ends (``h' = 6 r (1 - r)`` removes
+  the square-root end-point behaviour of ``I1, I2``).
 
 The exact reach :func:`max_mass_exact_GeV` and :func:`is_open` live in :mod:`lfvscan.physics.reach`
 (re-exported here for :mod:`lfvscan.xsec`).
@@ -34,6 +40,7 @@ The exact reach :func:`max_mass_exact_GeV` and :func:`is_open` live in :mod:`lfv
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -48,9 +55,13 @@ from lfvscan.physics.presets import PhysicsPreset, get_preset
 from lfvscan.physics.reach import is_open
 from lfvscan.physics.targets import Target
 from lfvscan.util.validate import positive
+from lfvscan.xsec import kernel
 
 #: default lower cut-off of the ALP polar angle [rad] (see module docstring for its effect)
 THETA_A_MIN = 1e-8
+#: lower end of the vegas variable ln(theta_a / theta_s): the integrand below falls like
+#: (theta_a / theta_s)^2, so ~ e^-20 of it is neglected (module docstring)
+LN_BELOW_THETA_S = 10.0
 
 #: the phi_q-averaged amplitude of each boson family (docs/physics.md §7.6), called by
 #: :func:`_densities`: the one place where the family of :attr:`CellPhysics.boson` selects the
@@ -111,11 +122,29 @@ class CellPhysics:
         tmin = float(kinematics.t_min_exact(self.E, self.m_a + self.m_final, self.M, m_beam=self.m_beam))
         return tmin / (2.0 * self.M), self.E - self.m_a - self.m_final
 
+    @functools.cached_property
+    def theta_s_min(self) -> float:
+        """Smallest angular scale theta_s [rad] (:func:`lfvscan.xsec.kernel.theta_scale`) on 257
+        log-spaced points of the w range."""
+        wlo, whi = self.w_bounds
+        kin = kinematics.alp_kinematics(self.E, np.geomspace(wlo, whi, 257), 0.0, self.m_a, m_beam=self.m_beam,
+                                        m_final=self.m_final)
+        # at theta_a = 0, p_long = |p| - |k| in its cancellation-free form
+        u0, p, p_minus_k, k = (np.ascontiguousarray(a, dtype=float) for a in
+                               np.broadcast_arrays(kin.u, kin.p, kin.p_long, kin.k))
+        return float(kernel.min_theta_scale(u0, p, p_minus_k, k, self.m_a, self.m_final, self.ff.t_cut_GeV2))
+
     @property
     def bounds(self) -> list[list[float]]:
-        """vegas integration box in (ln w, ln theta_a, r)."""
+        """vegas integration box in (ln w, ln(theta_a / theta_s), r) (module docstring)."""
         wlo, whi = self.w_bounds
-        return [[math.log(wlo), math.log(whi)], [math.log(self.theta_a_min), math.log(math.pi)], [0.0, 1.0]]
+        return [[math.log(wlo), math.log(whi)], [-LN_BELOW_THETA_S, math.log(2.0 * math.pi / self.theta_s_min)],
+                [0.0, 1.0]]
+
+    @functools.cached_property
+    def constants(self) -> np.ndarray:
+        """The cell's constants as the compiled integrand reads them (:func:`lfvscan.xsec.kernel.cell_constants`)."""
+        return kernel.cell_constants(self)
 
 
 def cell_physics(target, energy_GeV, mass_GeV, *, physics: str | PhysicsPreset, pair: LeptonPair, boson: str,
@@ -183,30 +212,22 @@ def _t_map(r, t_lo, t_up):
 
 
 def integrand_points(y, cp: CellPhysics):
-    """Integrand in the vegas variables ``y[:, 0:3] = (ln w, ln theta_a, r)`` (pb, per unit volume).
+    """Integrand in the vegas variables ``y[:, 0:3] = (ln w, ln(theta_a / theta_s), r)`` (pb, per unit volume;
+    module docstring).
 
     Returns ``(coh, inc, E_tau)``: the coherent and incoherent contributions (zero outside the
     physical region) and the exact tau energy ``E_tau = (E - E_a) - t/(2M)`` [GeV] of each point.
+    ``r`` is mapped to t by :func:`lfvscan.xsec.kernel.t_map`; the compiled
+    :func:`lfvscan.xsec.kernel.integrand_kernel` evaluates the equations of :func:`d3sigma`.
     """
-    return _integrand(y, cp, cp.g_eff2, cp.dm)
+    coh, inc, e_tau = _integrand(y, cp, np.array([cp.g_eff2]), np.array([cp.dm]))
+    return coh[0], inc[0], e_tau
 
 
 def _integrand(y, cp: CellPhysics, g_eff2, dm):
-    """:func:`integrand_points` with the couplings ``(g_eff2, dm)`` (scalars, or (k, 1) arrays for k
-    coupling sets sharing one kinematics: then ``coh``, ``inc`` have shape (k, N))."""
-    y = np.asarray(y, dtype=float)
-    w = np.exp(y[:, 0])
-    th = np.exp(y[:, 1])
-    r = y[:, 2]
-    kin, t_lo, t_up = _t_range(w, th, cp)
-    ok = t_up > t_lo  # False for nan
-    t, dtdr = _t_map(r, np.where(ok, t_lo, 1.0), np.where(ok, t_up, 1.0))
-    coh, inc = _densities(t, kin, cp, g_eff2, dm)
-    jac = np.where(ok, w * np.sin(th) * th * dtdr, 0.0)  # dW = w dln w, dcos = sin th th dln th
-    e_tau = kin.E_minus_Ea - t / (2.0 * cp.M)
-    # outside the window (ok False) the densities are evaluated at a dummy t and may be nan (seen for a
-    # very light outgoing lepton, mu -> e): mask them instead of relying on nan * 0
-    return np.where(ok, coh * jac, 0.0), np.where(ok, inc * jac, 0.0), e_tau
+    """The compiled integrand for the coupling sets ``g_eff2``, ``dm`` (float arrays of shape (k,)):
+    ``coh``, ``inc`` of shape (k, N), ``E_tau`` (N)."""
+    return kernel.evaluate(y, cp.constants, g_eff2, dm)
 
 
 def part_weights(theta, convention: str = "eq3", *, pair: LeptonPair):
@@ -233,8 +254,7 @@ def integrand_parts(y, cp: CellPhysics):
     ``coh``, ``inc`` of shape (2, N): row 0 for (g_S, g_P) = (1, 0), row 1 for (0, 1), in the units of
     :func:`integrand_points`; the kinematics and X, Y are computed once for both rows.
     """
-    dS, dP = part_delta_m(cp)
-    return _integrand(y, cp, 1.0, np.array([[dS], [dP]]))
+    return _integrand(y, cp, np.ones(2), np.array(part_delta_m(cp)))
 
 
 def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "total"):

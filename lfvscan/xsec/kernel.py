@@ -1,0 +1,242 @@
+"""Compiled point-by-point integrand of mu N -> tau N a in the vegas variables (docs/physics.md §7.5-§7.8).
+
+The same equations as the vectorised numpy path (:mod:`lfvscan.physics.kinematics`,
+:mod:`lfvscan.physics.amplitude`, :mod:`lfvscan.physics.formfactors` and
+:func:`lfvscan.xsec.integrand.d3sigma`), evaluated one point at a time in a single loop compiled by
+numba: no temporary arrays, each point leaves the loop as soon as it is outside the physical region,
+and the two coupling structures ``X``, ``Y`` of ``Abar = g_eff^2 X + Delta_m Y`` (§7.6) are
+computed once for every coupling set.  The numpy functions stay the reference: the tests compare
+this kernel with :func:`~lfvscan.xsec.integrand.d3sigma` point by point.
+
+Why numba: a point costs ~150 floating-point operations; numpy spends most of its time writing and
+reading ~60 temporary arrays, the compiled loop keeps everything in registers (``benchmarks/xsec.py``,
+docs/scaling.md).  ``cache=True`` writes the machine code next to this file (``__pycache__``), so
+only the first process after an install compiles; the others, and every MPI rank, load it.
+
+Cell constants travel in one float64 array (:func:`cell_constants`, indices ``P_*``) so that the
+kernel's signature does not depend on the target or the lepton pair: the lepton masses
+``m_beam`` / ``m_final`` are inputs like the others.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from lfvscan.physics.constants import HBARC_GEV_FM, M_E
+
+# indices into the cell-constant vector of :func:`cell_constants`
+(P_E, P_MA, P_M, P_MBEAM, P_MFINAL, P_TCUT, P_PREF, P_A2, P_AP2, P_RA, P_A02, P_ZC, P_Z, P_A, P_INV4MP2,
+ P_MUP2, P_MUN2, P_T0, P_TNUC, P_THMIN, N_CONST) = range(21)
+
+
+def cell_constants(cp) -> np.ndarray:
+    """The float64 vector of a :class:`~lfvscan.xsec.integrand.CellPhysics` the kernel reads.
+
+    Prefactor ``alpha^2 / (32 pi M^2)`` in pb GeV^2 (§7.6); form-factor constants of Eqs. (17)-(20):
+    ``a^2``, ``a'^2`` [GeV^-2], ``R_A`` [GeV^-1], ``a0^2`` [GeV^-2], the coherent charge, Z, A,
+    ``1/(4 m_p^2)``, ``mu_p^2``, ``mu_n^2``, ``t0`` (§7.3); ``t_nuc = 5 / R_A^2`` [GeV^2], the scale of
+    the t map (:func:`t_map`); ``theta_a_min`` [rad].
+    """
+    tg, ff = cp.target, cp.ff
+    c = np.zeros(N_CONST)
+    c[P_E], c[P_MA], c[P_M], c[P_MBEAM], c[P_MFINAL] = cp.E, cp.m_a, cp.M, cp.m_beam, cp.m_final
+    c[P_TCUT] = ff.t_cut_GeV2
+    c[P_PREF] = cp.alpha**2 / (32.0 * math.pi * cp.M**2) * cp.gev2_to_pb
+    c[P_A2] = (ff.a_coeff * tg.Z ** (-1.0 / 3.0) / M_E) ** 2
+    c[P_AP2] = (ff.a_prime_coeff * tg.Z ** (-2.0 / 3.0) / M_E) ** 2
+    c[P_RA] = ff.r0_fm * tg.A ** (1.0 / 3.0) / HBARC_GEV_FM
+    c[P_A02] = (ff.a0_fm / HBARC_GEV_FM) ** 2
+    c[P_ZC] = tg.Z if ff.coherent_charge == "Z" else tg.Z - 1
+    c[P_Z], c[P_A] = tg.Z, tg.A
+    c[P_INV4MP2] = 1.0 / (4.0 * ff.m_p_GeV**2)
+    c[P_MUP2] = ff.mu_p**2 if ff.mu_p_sq is None else ff.mu_p_sq
+    c[P_MUN2] = ff.mu_n**2 if ff.mu_n_sq is None else ff.mu_n_sq
+    c[P_T0] = ff.t0_GeV2
+    c[P_TNUC] = T_NUC_RA2 / c[P_RA] ** 2
+    c[P_THMIN] = cp.theta_a_min
+    return c
+
+
+#: the t map's scale t_nuc = T_NUC_RA2 / R_A^2: where the coherent form factor starts to fall (§7.3:
+#: G_el^nuc ~ Z^2 (1 - R_A^2 t / 5) at small t)
+T_NUC_RA2 = 5.0
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
+def t_map(r, t_lo, t_up, t_nuc):
+    """t(r) and dt/dr of the t map (docs/physics.md §7.8): ``z = ln(1 + t_nuc / t)`` is
+    ``z_lo + (z_up - z_lo) h(r)`` with ``h = r^2 (3 - 2 r)``, i.e. ``t = t_nuc / expm1(z)``.
+
+    Its density in t is ``1 / (t (1 + t/t_nuc))``: flat in ln t below ``t_nuc`` (the photon pole
+    times the rise of Abar), ``1/t^2`` above (where the coherent form factor falls); ``h`` clusters
+    points at both ends, removing the square-root end-point behaviour of ``I1, I2``.
+    ``log1p`` / ``expm1`` keep the digits on both sides of ``t_nuc``.
+    """
+    z_lo = math.log1p(t_nuc / t_lo)
+    z_up = math.log1p(t_nuc / t_up)
+    t = t_nuc / math.expm1(z_lo + (z_up - z_lo) * r * r * (3.0 - 2.0 * r))
+    # |dt/dz| = t (1 + t / t_nuc)
+    return t, t * (1.0 + t / t_nuc) * (z_lo - z_up) * 6.0 * r * (1.0 - r)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
+def theta_scale(u0, p, p_minus_k, k, m_a, m_final, t_cut):
+    """Angular scale theta_s [rad] of the ALP at fixed E_a, the unit of the vegas variable
+    ``ln(theta_a / theta_s)`` (docs/physics.md §7.8).
+
+    With ``u = u_0 - 4 |p||k| sin^2(theta_a/2)`` (u_0 = u at theta_a = 0) two angles matter:
+    the characteristic angle, ``sin^2(theta_c/2) = |u_0| / (4 |p||k|)``, below which u is ~ constant and
+    the integrand in ln theta_a rises like theta_a^2; and the angle where the t window closes,
+    ``t_lo ~ u^2 / (4 V^2) = t_cut`` with ``V ~ ||p| - |k||`` (§7.7, heavy nucleus), i.e.
+    ``sin^2(theta_w/2) = (2 V sqrt(t_cut) - |u_0|) / (4 |p||k|)``, which is below theta_c near the
+    kinematic reach.  ``theta_s = min(theta_c, theta_w)`` (theta_w floored at theta_c / 100): in
+    ``ln(theta_a / theta_s)`` the integrand's profile is nearly the same at every E_a, which is what
+    vegas' product map needs.  The scale returned is ``2 sqrt(min(s^2, 1))`` with ``s^2 =
+    sin^2(theta_s/2)`` (= theta_s at small angles, within pi/2 of it everywhere): any positive scale
+    keeps the integral exact (the map only moves points); ``|u_0|`` has a floor of ``1e-12 (m_a^2 + m_final^2)`` so that theta_s > 0.
+    """
+    pk4 = 4.0 * p * k
+    au0 = max(abs(u0), 1e-12 * (m_a * m_a + m_final * m_final))
+    s2_c = au0 / pk4
+    s2_w = (2.0 * abs(p_minus_k) * math.sqrt(t_cut) - au0) / pk4
+    s2 = min(s2_c, max(s2_w, 1e-4 * s2_c))
+    return 2.0 * math.sqrt(min(s2, 1.0))  # 2 sin(theta/2) ~ theta: a scale needs no arcsin
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
+def min_theta_scale(u0, p, p_minus_k, k, m_a, m_final, t_cut):
+    """Smallest :func:`theta_scale` over arrays ``u0``, ``p``, ``p_minus_k``, ``k`` of equal length."""
+    out = math.inf
+    for i in range(u0.shape[0]):
+        out = min(out, theta_scale(u0[i], p[i], p_minus_k[i], k[i], m_a, m_final, t_cut))
+    return out
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
+def _sphere_ff(x):
+    """3 (sin x - x cos x) / x^3 with its Taylor series below x = 0.1 (Eq. 20; as
+    :func:`lfvscan.physics.formfactors._sphere_ff`)."""
+    if x < 0.1:
+        x2 = x * x
+        return 1.0 + x2 * (-1.0 / 10.0 + x2 * (1.0 / 280.0 + x2 * (-1.0 / 15120.0 + x2 / 1330560.0)))
+    return 3.0 * (math.sin(x) - x * math.cos(x)) / (x * x * x)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
+def _form_factors(t, c):
+    """(G_el, G_inel) = (G_el^atom G_el^nuc, G_inel^atom G_inel^nuc) at t [GeV^2], zero above t_cut
+    (Eqs. (16)-(20), §7.3)."""
+    if t > c[P_TCUT]:
+        return 0.0, 0.0
+    x = c[P_A2] * t
+    xp = c[P_AP2] * t
+    g_nuc = c[P_ZC] * _sphere_ff(c[P_RA] * math.sqrt(t)) / (1.0 + c[P_A02] * t)
+    tau = t * c[P_INV4MP2]
+    num = c[P_Z] * (1.0 + c[P_MUP2] * tau) + (c[P_A] - c[P_Z]) * c[P_MUN2] * tau
+    d = 1.0 + t / c[P_T0]
+    d2 = d * d
+    g_inel = num / (d2 * d2 * (1.0 + tau))
+    return (x / (1.0 + x)) ** 2 * g_nuc * g_nuc, (xp / (1.0 + xp)) ** 2 * g_inel
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
+def integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau):
+    """Fill ``coh``, ``inc`` (k, N) and ``e_tau`` (N) at the vegas points ``y`` (N, 3) = (ln w, ln(theta_a /
+    theta_s), r) (:func:`theta_scale`, :func:`t_map`; points with theta_a outside [theta_a_min, pi] are 0).
+
+    ``c``: :func:`cell_constants`; ``g_eff2``, ``dm`` (k,): the coupling sets (§7.4).  Per point:
+    the cancellation-free kinematics of §7.5/§7.8 (:func:`lfvscan.physics.kinematics.alp_kinematics`),
+    the exact t window of §7.7 (:func:`~lfvscan.physics.kinematics.t_bounds`,
+    :func:`~lfvscan.physics.kinematics.t_upper`), t from :func:`t_map`, ``s0``, ``s1`` (§7.5), the
+    azimuthal average Abar (§7.6), the prefactor ``alpha^2/(32 pi M^2) |k|/(|p| V) / t^2``, the form
+    factors (§7.3) and the Jacobian ``w sin(theta_a) theta_a dt/dr``.  Outside the physical region
+    the densities are 0 and ``e_tau = E - E_a`` (a finite dummy).  Long because the chain
+    of one point stays in registers in one compiled loop; the sections are marked in the body.
+    """
+    E, m_a, M = c[P_E], c[P_MA], c[P_M]
+    m_beam, m_final = c[P_MBEAM], c[P_MFINAL]
+    t_nuc = c[P_TNUC]
+    nk = g_eff2.shape[0]
+    p = math.sqrt(max((E - m_beam) * (E + m_beam), 0.0))
+    e_minus_p = m_beam * m_beam / (E + p)
+    w_max = E - m_a - m_final
+    for i in range(y.shape[0]):
+        for j in range(nk):
+            coh[j, i] = 0.0
+            inc[j, i] = 0.0
+        w = math.exp(y[i, 0])
+        r = y[i, 2]
+        W = m_final + w  # E - E_a
+        e_tau[i] = W
+        # §7.5 / §7.8: ALP and lepton kinematics without cancellations
+        ea_minus_ma = w_max - w
+        E_a = m_a + ea_minus_ma
+        k = math.sqrt(max(ea_minus_ma * (E_a + m_a), 0.0))
+        p_minus_k = (W * (E + E_a) - m_beam * m_beam + m_a * m_a) / (p + k)
+        u0 = (e_minus_p - m_a * m_a / (E_a + k)) * (W + p_minus_k) - m_final * m_final
+        th = theta_scale(u0, p, p_minus_k, k, m_a, m_final, c[P_TCUT]) * math.exp(y[i, 1])
+        if not (c[P_THMIN] <= th <= math.pi):
+            continue
+        sh = math.sin(0.5 * th)
+        sh2 = sh * sh
+        sin_th = 2.0 * sh * math.sqrt(1.0 - sh2)  # cos(th/2) >= 0 for th <= pi
+        V2 = p_minus_k * p_minus_k + 4.0 * p * k * sh2
+        V = math.sqrt(V2)
+        u = u0 - 4.0 * p * k * sh2
+        # §7.7: t window
+        disc = 4.0 * M * M * V2 + u * (4.0 * M * (W + M) + u)
+        if not disc >= 0.0:
+            continue
+        D = (W + M) * u + 2.0 * M * V2 + V * math.sqrt(disc)
+        if not D > 0.0:
+            continue
+        t_minus = M * u * u / D
+        a = (W + M - V) * (W + M + V)
+        t_plus = M * D / a if a > 0.0 else math.inf
+        t_lo = min(t_minus, t_plus)
+        t_up = min(max(t_minus, t_plus), c[P_TCUT], 2.0 * M * w)
+        if not t_up > t_lo:
+            continue
+        t, dtdr = t_map(r, t_lo, t_up, t_nuc)
+        e_tau[i] = W - t / (2.0 * M)
+        # §7.5: s = s0 + s1 cos(phi_q)
+        q_abs = math.sqrt(t * (1.0 + t / (4.0 * M * M)))
+        cq = min(max((u - (1.0 + W / M) * t) / (2.0 * q_abs * V), -1.0), 1.0)
+        sq = math.sqrt((1.0 - cq) * (1.0 + cq))
+        s0 = -(1.0 + E / M) * t - 2.0 * q_abs * cq * p * (p_minus_k + 2.0 * k * sh2) / V
+        s1 = 2.0 * q_abs * sq * p * k * sin_th / V
+        # §7.6: closed-form phi_q average, Abar = g_eff^2 X + Delta_m Y
+        I1 = 1.0 / math.sqrt((s0 - s1) * (s0 + s1))
+        I2 = s0 * I1 * I1 * I1
+        K = 2.0 * M * E_a
+        B = 2.0 * M * E - 0.5 * t
+        C = 2.0 * M * W - 0.5 * t
+        inv_u = 1.0 / u
+        T1 = s0 * inv_u + 2.0 + u * I1
+        T2 = -K * inv_u + K * (K - u) * I1 * inv_u + 0.25 * T1
+        T3 = inv_u * inv_u + 2.0 * I1 * inv_u + I2
+        T4 = C * C * inv_u * inv_u + 2.0 * B * C * I1 * inv_u + B * B * I2
+        P2 = 4.0 * M * M + t
+        X = P2 * T1 - 4.0 * t * T2
+        Y = P2 * t * T3 - 4.0 * T4
+        f_coh, f_inc = _form_factors(t, c)
+        # prefactor (§7.6) times the Jacobian: dE_a = w dln w, dcos = sin th th dln(th / theta_s)
+        base = c[P_PREF] * k / (p * V) / (t * t) * w * sin_th * th * dtdr
+        for j in range(nk):
+            abar = g_eff2[j] * X + dm[j] * Y
+            coh[j, i] = base * abar * f_coh
+            inc[j, i] = base * abar * f_inc
+
+
+def evaluate(y, c, g_eff2, dm):
+    """(coh, inc, e_tau) of :func:`integrand_kernel` for float64 arrays ``g_eff2``, ``dm`` (k,)."""
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    n = y.shape[0]
+    coh = np.empty((g_eff2.shape[0], n))
+    inc = np.empty((g_eff2.shape[0], n))
+    e_tau = np.empty(n)
+    integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau)
+    return coh, inc, e_tau
