@@ -313,3 +313,20 @@ def test_a_complete_scan_verifies_clean_and_reads_without_warning(kind):
         d = load_scan(b)
         assert b.verify() == {} and (d.status[d.status != SKIPPED] == DONE).all()
     b.close()
+
+
+def test_attempt_log_lines_decode_to_records():
+    """The store decodes its attempt-log lines into typed records (the engine never reads the
+    on-disk keys): started and returned lines, a line without ``per_cell`` (each result reported),
+    and a line of another shape (left out)."""
+    from lfvscan.store.attempt_log import AttemptRecord, decode_records
+
+    lines = [{"started": [[0, 1, 2, 1], [0, 1, 3, 2]], "rank": 1, "max_attempts": 3, "per_cell": False},
+             {"started": [[0, 0, 0, 1]], "rank": 0, "max_attempts": 2, "exclusive": True},
+             {"returned": [[0, 1, 3, 2]]},
+             {"something": "else"}]
+    assert decode_records(lines) == [
+        AttemptRecord((((0, 1, 2), 1), ((0, 1, 3), 2)), False, 1, 3, False, False),
+        AttemptRecord((((0, 0, 0), 1),), False, 0, 2, True, True),
+        AttemptRecord((((0, 1, 3), 2),), True),
+    ]

@@ -262,10 +262,13 @@ def test_results_are_coalesced_only_where_a_crash_stays_attributable():
 
 
 def _line(cells, rank, per_cell=True, exclusive=False, max_attempts=2):
+    """An attempt-log line as the store writes it, decoded as the store reads it back."""
+    from lfvscan.store.attempt_log import decode_record
+
     d = {"started": [[*c, a] for c, a in cells], "rank": rank, "max_attempts": max_attempts, "per_cell": per_cell}
     if exclusive:
         d["exclusive"] = True
-    return d
+    return decode_record(d)
 
 
 def test_a_death_is_charged_only_where_it_is_certain():

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lfvscan.schema import DONE, FAILED
-from lfvscan.store.attempt_log import Attempt, Suspect
+from lfvscan.store.attempt_log import Attempt, AttemptRecord, Suspect
 from lfvscan.store.records import CellRecord
 
 if TYPE_CHECKING:
@@ -62,25 +62,19 @@ def is_death(message: str) -> bool:
     return message.startswith(DIED_PREFIX)
 
 
-def _unfinished_queues(lines: list[dict], attempts: np.ndarray, settled: frozenset) -> dict[int, list]:
+def _unfinished_queues(records: list[AttemptRecord], attempts: np.ndarray, settled: frozenset) -> dict[int, list]:
     """Per rank, its started attempts neither finished nor returned, in the order it computes them:
-    {rank: [(cell, (attempt, max_attempts, reports_each, exclusive)), ...]}.  A line of an unknown
-    shape is ignored."""
+    {rank: [(cell, (attempt, max_attempts, reports_each, exclusive)), ...]}."""
     queues: dict[int, dict[tuple[int, int, int], tuple[int, int, bool, bool]]] = {}
-    for d in lines:
-        try:
-            if "started" in d:
-                q = queues.setdefault(int(d["rank"]), {})
-                reports_each = bool(d.get("per_cell", True))  # lines without the key: each reported
-                exclusive = bool(d.get("exclusive", False))
-                for i, j, k, a in d["started"]:
-                    q[(int(i), int(j), int(k))] = (int(a), int(d["max_attempts"]), reports_each, exclusive)
-            elif "returned" in d:
-                for i, j, k, _ in d["returned"]:
-                    for q in queues.values():
-                        q.pop((int(i), int(j), int(k)), None)
-        except (KeyError, TypeError, ValueError):
+    for r in records:
+        if r.returned:
+            for ijk, _ in r.attempts:
+                for q in queues.values():
+                    q.pop(ijk, None)
             continue
+        q = queues.setdefault(r.rank, {})
+        for ijk, a in r.attempts:
+            q[ijk] = (a, r.max_attempts, r.reports_each, r.exclusive)
     unfinished: dict[int, list] = {}
     for rank, q in sorted(queues.items()):
         try:
@@ -92,9 +86,9 @@ def _unfinished_queues(lines: list[dict], attempts: np.ndarray, settled: frozens
     return unfinished
 
 
-def died_attempts(lines: list[dict], attempts: np.ndarray,
+def died_attempts(log: list[AttemptRecord], attempts: np.ndarray,
                   settled: frozenset = frozenset()) -> tuple[list[CellRecord], list[Suspect]]:
-    """What a run whose process died leaves, from its attempt log lines: (FAILED "process died"
+    """What a run whose process died leaves, from its attempt log's records: (FAILED "process died"
     records, suspects).
 
     ``attempts``: the store's attempt counts with every finished record applied; an attempt a of
@@ -116,7 +110,7 @@ def died_attempts(lines: list[dict], attempts: np.ndarray,
     """
     records: list[CellRecord] = []
     suspects: list[Suspect] = []
-    for rank, left in _unfinished_queues(lines, attempts, settled).items():
+    for rank, left in _unfinished_queues(log, attempts, settled).items():
         ijk, (a, n, reports_each, exclusive) = left[0]
         if (ijk, a) in settled:
             continue  # charged by a settling that was cut short
@@ -171,8 +165,8 @@ def settle(backend: ScanBackend) -> Settlement:
     died: list[CellRecord] = []
     if logs:
         settled = settled_deaths(status, attempts, backend.read_cells(("error",))["error"])
-        for lines in logs.values():
-            records, new = died_attempts(lines, attempts, settled)
+        for log in logs.values():
+            records, new = died_attempts(log, attempts, settled)
             for rec in records:
                 attempts[rec.index] = rec.attempts
                 status[rec.index] = FAILED

@@ -23,6 +23,7 @@ import json
 import os
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,45 @@ SUSPECTS_FILE = "suspects.json"
 Attempt = tuple[tuple[int, int, int], int]
 #: a suspect: (cell index, the attempt number it will be computed with, exclusive?)
 Suspect = tuple[tuple[int, int, int], int, bool]
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One decoded line of an attempt log: ``attempts`` that started on ``rank`` (``returned``
+    false; ``max_attempts``, ``reports_each`` and ``exclusive`` as the run recorded them), or that
+    were handed out and given back uncomputed (``returned`` true).  What the scan engine reads back
+    (:meth:`lfvscan.store.backend.ScanBackend.ended_attempt_logs`), independent of the on-disk keys."""
+
+    attempts: tuple[Attempt, ...]
+    returned: bool = False
+    rank: int = -1
+    max_attempts: int = 0
+    reports_each: bool = True
+    exclusive: bool = False
+
+
+def decode_record(line: dict) -> AttemptRecord | None:
+    """The :class:`AttemptRecord` of one log line (the JSON of the module docstring), or None for a
+    line of another shape.  A started line without ``per_cell`` reported each result (the key was
+    added with coalesced reporting)."""
+    try:
+        if "started" in line:
+            return AttemptRecord(_attempts(line["started"]), False, int(line["rank"]), int(line["max_attempts"]),
+                                 bool(line.get("per_cell", True)), bool(line.get("exclusive", False)))
+        if "returned" in line:
+            return AttemptRecord(_attempts(line["returned"]), True)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
+def decode_records(lines: list[dict]) -> list[AttemptRecord]:
+    """The records of a log's intact lines, in order (lines of another shape left out)."""
+    return [r for r in map(decode_record, lines) if r is not None]
+
+
+def _attempts(cells) -> tuple[Attempt, ...]:
+    return tuple(((int(i), int(j), int(k)), int(a)) for i, j, k, a in cells)
 
 
 def _cells(attempts: list[Attempt]) -> list[list[int]]:
@@ -108,14 +148,14 @@ class AttemptLog:
                 self._path.unlink(missing_ok=True)
 
 
-def ended_logs(journal_dir: str | Path) -> dict[str, list[dict]]:
-    """{file name: intact lines} of the attempt logs in a journal directory, oldest first (a torn
-    last line is skipped)."""
+def ended_logs(journal_dir: str | Path) -> dict[str, list[AttemptRecord]]:
+    """{file name: records of its intact lines} of the attempt logs in a journal directory, oldest
+    first (a torn last line is skipped)."""
     d = Path(journal_dir)
     out: dict[str, list[dict]] = {}
     for path in (sorted(d.glob("*" + STARTED_SUFFIX)) if d.is_dir() else []):
         try:
-            out[path.name] = decode_lines(path.read_bytes())
+            out[path.name] = decode_records(decode_lines(path.read_bytes()))
         except FileNotFoundError:
             continue
     return out

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from lfvscan.spec.config import ScanConfig
-    from lfvscan.store.attempt_log import Attempt, Suspect
+    from lfvscan.store.attempt_log import Attempt, AttemptRecord, Suspect
     from lfvscan.store.records import CellRecord, RecordBatch
 
 
@@ -109,9 +109,9 @@ class ScanBackend(Protocol):
         """Record attempts handed out but given back uncomputed."""
         ...
 
-    def ended_attempt_logs(self) -> dict[str, list[dict]]:
-        """{log name: its started/returned lines (:mod:`lfvscan.store.attempt_log`)} of the runs
-        that ended; called before a run starts any cell."""
+    def ended_attempt_logs(self) -> dict[str, list[AttemptRecord]]:
+        """{log name: its records (:class:`lfvscan.store.attempt_log.AttemptRecord`, in order)} of
+        the runs that ended; called before a run starts any cell."""
         ...
 
     def discard_attempt_logs(self, names: list[str]) -> None:

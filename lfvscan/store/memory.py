@@ -17,7 +17,7 @@ import numpy as np
 from lfvscan.schema import CELL_FIELDS, COORDINATES, DONE, FAILED, SKIPPED
 from lfvscan.spec.config import ScanConfig
 from lfvscan.store import layout
-from lfvscan.store.attempt_log import Attempt, AttemptLog, Suspect
+from lfvscan.store.attempt_log import Attempt, AttemptLog, AttemptRecord, Suspect, decode_records
 from lfvscan.store.cell_arrays import empty_cell_arrays, initial_status, put_records
 from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.xsec.result import CellResult
@@ -120,9 +120,9 @@ class MemoryStore:
     def return_cells(self, attempts: list[Attempt]) -> None:
         self.attempt_log.returned(attempts)
 
-    def ended_attempt_logs(self) -> dict[str, list[dict]]:
+    def ended_attempt_logs(self) -> dict[str, list[AttemptRecord]]:
         """The attempts recorded since the last settling, as one log (read before a run starts)."""
-        return {"memory": list(self.attempt_log.lines)} if self.attempt_log.lines else {}
+        return {"memory": decode_records(self.attempt_log.lines)} if self.attempt_log.lines else {}
 
     def discard_attempt_logs(self, names: list[str]) -> None:
         if names:

@@ -44,7 +44,7 @@ from lfvscan.errors import UsageError
 from lfvscan.schema import CELL_FIELDS, COORDINATES, FIELDS
 from lfvscan.spec.config import ScanConfig, config_from_dict
 from lfvscan.store import attempt_log, layout, run_info
-from lfvscan.store.attempt_log import Attempt, AttemptLog, Suspect
+from lfvscan.store.attempt_log import Attempt, AttemptLog, AttemptRecord, Suspect
 from lfvscan.store.cell_arrays import put_records
 from lfvscan.store.chunks import RowCache, clean_partials
 from lfvscan.store.fold import Fold
@@ -256,7 +256,7 @@ class ScanStore:
         """Record attempts handed out but given back uncomputed (a drain)."""
         self.attempt_log.returned(attempts)
 
-    def ended_attempt_logs(self) -> dict[str, list[dict]]:
+    def ended_attempt_logs(self) -> dict[str, list[AttemptRecord]]:
         """The attempt logs runs left behind ({name: lines}); read before this run starts cells."""
         return attempt_log.ended_logs(self.journal.dir)
 
