@@ -87,7 +87,8 @@ FLUKA_MINUS = [0.1640, 0.1042, 0.0787, 0.1134, 0.1799, 0.0950, 0.1191, 0.0507, 0
 
 def test_default_flux_reproduces_the_fluka_figures():
     """Fluence 2.70e3 (mu+) and 7.14e3 (mu-) per cm^2 per fb^-1 over 1600 cm^2; the bin fractions
-    to their printed 4 digits; 15.7 % of mu+ and 5.5 % of mu- above 1 TeV; mean energies within
+    to their printed 4 digits; 15.7 % of mu+ and 5.5 % of mu- above 1 TeV (the printed 0.05 % plus
+    the rounding of four fractions); mean energies within
     1.5 % of 452 and 254 GeV with the fold's within-bin distribution (fpf_muon_flux_fluka_v2_slices.md)."""
     from lfvscan.pheno.flux import bin_mean_energies_GeV
 
@@ -98,8 +99,8 @@ def test_default_flux_reproduces_the_fluka_figures():
     for counts, fractions in ((f.mu_plus_per_fb, FLUKA_PLUS), (f.mu_minus_per_fb, FLUKA_MINUS)):
         np.testing.assert_allclose(counts / counts.sum(), fractions, atol=0.6e-4)
     above = f.E_low_GeV >= 1000
-    assert f.mu_plus_per_fb[above].sum() / f.mu_plus_per_fb.sum() == pytest.approx(0.157, abs=5e-4)
-    assert f.mu_minus_per_fb[above].sum() / f.mu_minus_per_fb.sum() == pytest.approx(0.055, abs=5e-4)
+    assert f.mu_plus_per_fb[above].sum() / f.mu_plus_per_fb.sum() == pytest.approx(0.157, abs=7e-4)
+    assert f.mu_minus_per_fb[above].sum() / f.mu_minus_per_fb.sum() == pytest.approx(0.055, abs=7e-4)
     mean = bin_mean_energies_GeV(f)
     assert (mean * f.mu_plus_per_fb).sum() / f.mu_plus_per_fb.sum() == pytest.approx(452, rel=0.015)
     assert (mean * f.mu_minus_per_fb).sum() / f.mu_minus_per_fb.sum() == pytest.approx(254, rel=0.015)
