@@ -31,7 +31,7 @@ def test_selection_factors_from_branching_ratios():
     assert e["hemu"].curve("vis-2cm").res_tau2_cm == 2.0 and e["hemu"].curve("inv-2mm").res_tau2_cm is None
     assert e["na64mu"].n_mu_for(e["na64mu"].curve("current")) == 1.98e10
     assert e["na64mu"].n_mu_for(e["na64mu"].curve("projected")) == 1e13
-    assert e["fasernu2"].luminosity_fb == 3000 and e["fasernu2"].flux_path().name == "fpf_muon_flux_default.csv"
+    assert e["fasernu2"].luminosity_fb == 3000 and e["fasernu2"].flux_path().name == "fpf_muon_flux_fluka_v2_slices.csv"
     assert e["fasernu2"].flux_path().exists()
 
 

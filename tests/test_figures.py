@@ -264,3 +264,32 @@ def test_compare_bad_input(store, tmp_path, capsys, argv, msg):
     assert main(["figures", str(store), "--out", str(tmp_path / "f")] + argv) == 2
     err = capsys.readouterr().err
     assert msg in err and err.count("\n") == 1 and not (tmp_path / "f").exists()
+
+
+def test_fig6_draws_the_flux_variant_dashed_with_a_band():
+    """FASERnu2 limits with the stand-in flux (flux_variant_limits) are drawn dashed in the colour of
+    the default-flux curve, with the region between them shaded and named in the legend."""
+    from _toy_scan import toy_scan
+    from lfvscan.pheno.store_limits import compute_limits_for_store, flux_variant_limits
+    grid = 10.0 * 500.0 ** (np.arange(26) / 25)
+    res = compute_limits_for_store(toy_scan(grid, [2.0, 5.0, 10.0], p=0.3, targets=("W",)), experiments=["fasernu2"])
+    variants = flux_variant_limits(res)
+    assert [v[1] for v in variants] == ["stand-in-2024"] * 2
+    assert all(np.all(v.g_lim < lim.g_lim) for (v, _), lim in zip(variants, res.limits))  # harder, larger fluence
+    fig, ax = fig6_invisible(res.limits, pair=PAIR, flux_variants=variants)
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    for lim in res.limits:
+        solid = next(ln for label, ln in lines.items() if label.startswith(lim.yields.label) and "flux" not in label)
+        dashed = next(ln for label, ln in lines.items() if label.startswith(lim.yields.label) and "stand-in-2024" in label)
+        assert dashed.get_linestyle() == "--" and dashed.get_color() == solid.get_color()
+    labels = ax.get_legend_handles_labels()[1]
+    assert "flux uncertainty: fluka-v2-slices (solid) to stand-in-2024 (dashed)" in labels
+    # with another flux given explicitly there is no variant
+    assert flux_variant_limits(compute_limits_for_store(res.scan, experiments=["fasernu2"],
+                                                        flux=lfvscan_stand_in())) == []
+
+
+def lfvscan_stand_in():
+    from lfvscan.pheno.flux import flux_model_path
+
+    return flux_model_path("stand-in-2024")

@@ -96,7 +96,7 @@ def test_flux_file_in_provenance_and_flux_range_warning(tmp_path):
     assert res.provenance["flux_files"] == {"fasernu2": {"path": str(flux), "sha256": sha}}
     assert flux_provenance(experiment_fluxes(res.experiments, load_flux(flux))) == res.provenance["flux_files"]
     default = flux_provenance(experiment_fluxes(res.experiments))["fasernu2"]
-    assert default["path"].endswith("fpf_muon_flux_default.csv") and len(default["sha256"]) == 64
+    assert default["path"].endswith("fpf_muon_flux_fluka_v2_slices.csv") and len(default["sha256"]) == 64
 
 
 @pytest.mark.parametrize("kw,msg", [
@@ -130,3 +130,34 @@ def test_each_flux_file_is_read_once_for_every_theta(monkeypatch):
     monkeypatch.setattr(store_limits, "scan_at_theta", lambda scan, theta, convention: scan)  # toy scan: no parts
     compute_limits_for_store(toy_scan([160.0, 1000.0], MASSES), experiments=["fasernu2"], thetas=[0.3, 0.7, 1.1])
     assert len(reads) == 1
+
+
+#: FASERnu2 N_hat on the toy scan below (W at the paper grid, p = 0.3) with the 2024 stand-in flux,
+#: computed with lfvscan before the FLUKA-v2 default flux model existed (flux_file then named that CSV)
+STAND_IN_N_HAT = {
+    "reconstructed": [80.91640325399501, 12.894512672033594, 3.203482138294526, 0.7913552141168714, 0.3478598540128536],
+    "ultimate": [719.7172478130693, 114.24859341660358, 28.109552936855543, 6.82103215632117, 2.9610251129231764],
+}
+STAND_IN_N_HAT_ERR = {
+    "reconstructed": [0.6186051514218343, 0.09885864397566084, 0.024615277793440794, 0.006119641860562316,
+                      0.00270422449305519],
+    "ultimate": [3.8115631012047793, 0.6086265766953128, 0.1516513189064948, 0.037821431536682874,
+                 0.016649394969031495],
+}
+#: sha256 of the stand-in CSV's bytes (unchanged since it was the default)
+STAND_IN_SHA256 = "9f365ce44021b9279151fac0f9590217ab1624f5b2cb0d9ca3208acd30a427b5"
+
+
+def test_naming_the_stand_in_flux_reproduces_its_limits_exactly():
+    """--set fasernu2.flux_file=stand-in-2024 gives the FASERnu2 yields (and so limits) bit for bit as
+    they were with the stand-in as default; the FLUKA-v2 default gives fewer events."""
+    grid = 10.0 * 500.0 ** (np.arange(26) / 25)
+    s = toy_scan(grid, [2.0, 5.0, 10.0, 20.0, 30.0], p=0.3, targets=("W",))
+    old = compute_limits_for_store(s, experiments=["fasernu2"], overrides={"fasernu2.flux_file": "stand-in-2024"})
+    assert old.provenance["flux_files"]["fasernu2"]["sha256"] == STAND_IN_SHA256
+    for lim in old.limits:
+        assert lim.yields.n_hat.tolist() == STAND_IN_N_HAT[lim.yields.curve]
+        assert lim.yields.n_hat_err.tolist() == STAND_IN_N_HAT_ERR[lim.yields.curve]
+    new = compute_limits_for_store(s, experiments=["fasernu2"])
+    for a, b in zip(old.limits, new.limits):
+        assert np.all(b.yields.n_hat < a.yields.n_hat) and np.all(b.g_lim > a.g_lim)

@@ -94,6 +94,9 @@ def run(args) -> int:
     set_labels = _check_compare(args)
     res = compute(args)
     other = _other_curves(args) if set_labels else None
+    from lfvscan.pheno.store_limits import flux_variant_limits
+
+    variants = flux_variant_limits(res)  # FASERnu2 with the harder stand-in flux (flux uncertainty)
     if not any(np.isfinite(lim.g_lim).any() for lim in res.limits):
         raise UsageError(f"no exclusion limit of store {args.store!r} is finite ({len(res.limits)} curves: every cell "
                          f"closed, zero, failed or not computed at the experiments' energies); nothing to plot "
@@ -101,7 +104,7 @@ def run(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     figs = make_all(res.scan, res.limits, out, g2_preset=preset, thetas=thetas, nsigma=nsigma,
-                    f_eff=f_eff, id_curves=id_curves, formats=formats)
+                    f_eff=f_eff, id_curves=id_curves, formats=formats, flux_variants=variants)
     for name, why in figs["_skipped"].items():
         print(f"lfvscan figures: warning: skipped {name}: {why}", file=sys.stderr)
     written = [n for n in figs if n != "_skipped"]

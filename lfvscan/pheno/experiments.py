@@ -22,6 +22,7 @@ from pathlib import Path
 
 from lfvscan.physics.constants import BR_TAU_3PRONG, BR_TAU_TO_MU
 from lfvscan.errors import UsageError
+from lfvscan.pheno.flux import FLUX_MODELS, flux_model_path
 from lfvscan.util.textfile import read_text
 from lfvscan.physics.targets import Target, get_target
 from lfvscan.physics.taudecay import ACCEPTANCE_MODES
@@ -144,9 +145,12 @@ class Experiment:
         return float(curve.n_mu if curve.n_mu is not None else self.n_mu)
 
     def flux_path(self) -> Path:
-        """Resolve ``flux_file``: absolute, next to the source TOML, or in the package data."""
+        """Resolve ``flux_file``: a flux model name (:data:`lfvscan.pheno.flux.FLUX_MODELS`), an
+        absolute path, a path next to the source TOML, or a file in the package data."""
         if self.flux_file is None:
             raise UsageError(f"experiment {self.name!r} has no flux_file")
+        if self.flux_file in FLUX_MODELS:
+            return flux_model_path(self.flux_file)
         p = Path(self.flux_file).expanduser()
         if p.is_absolute():
             return p

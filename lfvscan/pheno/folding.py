@@ -4,8 +4,8 @@
 S(E) (:func:`lfvscan.pheno.acceptance.selected_xsec`) on the scan energies of the experiment's
 target: S is interpolated between the scan energies in (ln E, ln S) (exact for power laws; a fitted
 A (E - E_t)^n at the threshold), both charges are summed, and within each flux bin the muons are
-taken as uniform in ln E; each piece is integrated by Gauss-Legendre (<= 0.5 % against direct
-integrals).  Outside the scanned energy range S is taken as zero (:func:`muons_outside_grid` gives
+taken as uniform in ln E (a first bin starting at 0 GeV, where ln E is unbounded: uniform in E);
+each piece is integrated by Gauss-Legendre (<= 0.5 % against direct integrals).  Outside the scanned energy range S is taken as zero (:func:`muons_outside_grid` gives
 the muons lost).
 
 Its Monte Carlo error is that of the same fold: the fold is linearised in the S of each scan
@@ -40,34 +40,45 @@ class Folded:
     used: np.ndarray
 
 
+def _fraction_below(lo_E: float, hi_E: float, E: float) -> float:
+    """Fraction of a flux bin's muons below ``E`` [GeV]: uniform in ln E within [lo_E, hi_E], or
+    uniform in E for a bin starting at 0 GeV (docs/physics.md §10.1)."""
+    if lo_E == 0:
+        return float(np.clip(E / hi_E, 0, 1))
+    a, b = np.log(lo_E), np.log(hi_E)
+    return float(np.clip((np.log(E) - a) / (b - a), 0, 1))
+
+
 def muons_outside_grid(flux: MuonFlux, grid_GeV) -> tuple[float, float]:
-    """(muons below E_1, muons above E_n) per fb^-1 of ``flux`` (both charges, uniform in ln E
-    within each flux bin) for the sorted scan energies ``grid_GeV``: the muons the fold does not use."""
-    g = np.log(np.asarray(grid_GeV, dtype=float))
-    if g.size == 0:
+    """(muons below E_1, muons above E_n) per fb^-1 of ``flux`` (both charges, distributed within
+    each flux bin as in the fold) for the sorted scan energies ``grid_GeV``: the muons the fold does not use."""
+    grid = np.asarray(grid_GeV, dtype=float)
+    if grid.size == 0:
         raise UsageError("no scan energies to fold the flux with")
     below = above = 0.0
     for lo_E, hi_E, N in zip(flux.E_low_GeV, flux.E_high_GeV, flux.total_per_fb):
-        a, b = np.log(lo_E), np.log(hi_E)
-        below += N * np.clip((min(b, g[0]) - a) / (b - a), 0, 1)
-        above += N * np.clip((b - max(a, g[-1])) / (b - a), 0, 1)
+        below += N * _fraction_below(lo_E, hi_E, grid[0])
+        above += N * (1.0 - _fraction_below(lo_E, hi_E, grid[-1]))
     return float(below), float(above)
 
 
-def _pieces(flux: MuonFlux, g) -> list[tuple[int, float, float, float]]:
-    """(grid segment j, ln E from, ln E to, muon density N/(b-a)) of each overlap of a flux bin
-    [a, b] (in ln E) with a segment [g_j, g_{j+1}] of the ln-energy grid ``g``."""
+def _pieces(flux: MuonFlux, g) -> list[tuple[int, float, float, float, bool]]:
+    """(grid segment j, ln E from, ln E to, muon density, linear) of each overlap of a flux bin
+    [a, b] (in ln E) with a segment [g_j, g_{j+1}] of the ln-energy grid ``g``.  The muons per unit
+    ln E are the density N/(b-a) (``linear`` False), or, in a bin starting at 0 GeV (uniform in E),
+    the density N/E_high times E (``linear`` True)."""
     n = g.size
     pieces = []
     for lo_E, hi_E, N in zip(flux.E_low_GeV, flux.E_high_GeV, flux.total_per_fb):
-        a, b = math.log(lo_E), math.log(hi_E)
+        linear = lo_E == 0
+        a, b = (g[0] if linear else math.log(lo_E)), math.log(hi_E)
         lo, hi = max(a, g[0]), min(b, g[-1])
         if hi <= lo or N == 0 or n < 2:
             continue
         pts = np.concatenate([[lo], g[(g > lo) & (g < hi)], [hi]])
         for x0, x1 in zip(pts[:-1], pts[1:]):
             j = int(min(max(np.searchsorted(g, 0.5 * (x0 + x1)) - 1, 0), n - 2))
-            pieces.append((j, x0, x1, N / (b - a)))
+            pieces.append((j, x0, x1, N / hi_E if linear else N / (b - a), linear))
     return pieces
 
 
@@ -152,7 +163,7 @@ def _fold_one_mass(pieces, g, E, s, with_grad: bool):
     fit = _threshold_fit(E, s, k0) if thr else None
     dfit = _threshold_fit_derivatives(E, s, k0) if thr and with_grad else None
     total = 0.0
-    for j, x0, x1, dens in pieces:
+    for j, x0, x1, dens, linear in pieces:
         if fit is not None and k0 - 1 <= j <= k0 + 1:
             Et, nexp, A = fit
             x0 = max(x0, math.log(Et)) if Et > 0 else x0
@@ -160,6 +171,8 @@ def _fold_one_mass(pieces, g, E, s, with_grad: bool):
                 continue
             u = 0.5 * (x0 + x1) + 0.5 * (x1 - x0) * _FOLD_X
             vals = A * np.clip(np.exp(u) - Et, 0, None) ** nexp
+            if linear:  # muons per unit ln E proportional to E (bin from 0 GeV); d_param below scale with vals
+                vals = vals * np.exp(u)
             if not with_grad:
                 total += dens * 0.5 * (x1 - x0) * float(np.dot(_FOLD_W, vals))
                 continue
@@ -173,6 +186,9 @@ def _fold_one_mass(pieces, g, E, s, with_grad: bool):
         else:
             u = 0.5 * (x0 + x1) + 0.5 * (x1 - x0) * _FOLD_X
             vals, derivs = _interp_segment(g, s, j, u)
+            if linear:  # muons per unit ln E proportional to E (bin from 0 GeV)
+                vals = vals * np.exp(u)
+                derivs = [(k, d * np.exp(u)) for k, d in derivs]
             if not with_grad:
                 total += dens * 0.5 * (x1 - x0) * float(np.dot(_FOLD_W, vals))
                 continue

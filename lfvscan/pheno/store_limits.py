@@ -25,7 +25,7 @@ from pathlib import Path
 from lfvscan.errors import UsageError
 from lfvscan.pheno.experiments import (VISIBLE_ANALYSES, Experiment, load_experiments, published_visible_overrides,
                                        select)
-from lfvscan.pheno.flux import MuonFlux, load_flux
+from lfvscan.pheno.flux import DEFAULT_FLUX_MODEL, MuonFlux, flux_model_path, load_flux
 from lfvscan.pheno.limits import DEFAULT_N_REQ, CurveLimit, check_n_req, compute_limits, provenance
 from lfvscan.pheno.coverage import covered_experiments
 from lfvscan.pheno.quality import DEFAULT_Q_MIN
@@ -138,3 +138,28 @@ def compute_limits_for_store(
     prov = provenance(scan, exps, n_req, store_path=store_path, extra=extra)
     return LimitsResult(scan=scan, experiments=exps, yields=yields, limits=limits, provenance=prov,
                         warnings=tuple(messages), skipped=dict(skipped))
+
+
+#: the flux model drawn beside the default in the FASERnu2 figures: harder spectrum, larger fluence
+#: (the line-of-sight spectrum is harder than the default's slice average, docs/physics.md §9.2)
+FLUX_VARIANT_MODEL = "stand-in-2024"
+
+
+def flux_variant_limits(res: LimitsResult, model: str = FLUX_VARIANT_MODEL) -> list[tuple[CurveLimit, str]]:
+    """The limits of ``res`` recomputed with the flux model ``model`` for every flux-beam experiment
+    that folded over the default model (docs/physics.md §9.2), with the options ``res`` was computed
+    with (overrides, N_req, theta, visible analysis, q_min): ``[(CurveLimit, model), ...]`` for the
+    figures' flux-uncertainty curves.  Empty if no experiment used the default flux model."""
+    prov = res.provenance
+    default = str(flux_model_path(DEFAULT_FLUX_MODEL))
+    out: list[tuple[CurveLimit, str]] = []
+    for name, exp in res.experiments.items():
+        if prov.get("flux_files", {}).get(name, {}).get("path") != default:
+            continue
+        alt = compute_limits_for_store(
+            res.scan, experiments=[name], experiments_config=exp.source or None,
+            overrides={**prov.get("overrides", {}), f"{name}.flux_file": model}, n_req=prov["n_req"],
+            visible_analysis=prov.get("visible_analysis", VISIBLE_ANALYSES[0]), q_min=prov.get("q_min", DEFAULT_Q_MIN),
+            thetas=prov.get("thetas"), convention=prov.get("convention"))
+        out += [(lim, model) for lim in alt.limits]
+    return out

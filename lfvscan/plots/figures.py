@@ -48,8 +48,10 @@ def check_formats(formats) -> tuple[str, ...]:
 
 def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_PRESET, thetas=overlays.DEFAULT_THETAS,
              nsigma: float = g2.DEFAULT_NSIGMA, f_eff: float = overlays.DEFAULT_F_EFF, id_curves=(), formats=("pdf", "png"),
-             on_figure=None):
+             on_figure=None, flux_variants=()):
     """Draw every figure and write ``<out_dir>/<name>.<fmt>``.  Returns {name: (fig, ax)}.
+    ``flux_variants``: ``[(CurveLimit, model)]`` of the flux-beam experiments with another flux
+    model (:func:`lfvscan.pheno.store_limits.flux_variant_limits`), drawn dashed in Fig. 6.
 
     Figures needing data the scan lacks (e.g. no W target for Fig. 5 left) are skipped and
     listed in the returned dict under ``"_skipped"`` with the reason.  ``on_figure(name, k, n)``,
@@ -69,8 +71,9 @@ def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_
         "fig3_coherent_diffractive": lambda: fig3_coherent_diffractive(scan),
         "fig5_left_tau1": lambda: fig5_tau1(scan, "W" if "W" in scan.targets else scan.targets[0]),
         "fig5_right_tau2": lambda: fig5_tau2(scan, "Pb"),
-        "fig6_left_invisible": lambda: fig6_invisible(limits, pair=pair),
-        "fig6_right_invisible_g2_dm": lambda: fig6_invisible(limits, bands, True, f_eff, id_curves, pair=pair),
+        "fig6_left_invisible": lambda: fig6_invisible(limits, pair=pair, flux_variants=flux_variants),
+        "fig6_right_invisible_g2_dm": lambda: fig6_invisible(limits, bands, True, f_eff, id_curves, pair=pair,
+                                                             flux_variants=flux_variants),
         "fig7_visible": lambda: fig7_visible(limits, bands),
     }
     for k, (name, job) in enumerate(jobs.items(), 1):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from lfvscan.pheno import overlays
+from lfvscan.pheno.flux import DEFAULT_FLUX_MODEL
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.plots.style import G_LABEL, MA_LABEL, curve_label, finite_or_nan, mass_ticks, new_axes
 
@@ -44,6 +45,36 @@ def _draw_limits(ax, limits, scenario, only_drawn=True, bands=()):
             marked = True
         n += 1
     draw_error_bands(ax, drawn)
+    return n
+
+
+# ------------------------------------------------------------------------------- flux uncertainty
+FLUX_BAND_ALPHA = 0.12
+
+
+def draw_flux_variants(ax, limits, variants, scenario, only_drawn=True) -> int:
+    """Each ``(CurveLimit, model)`` of ``variants`` (the limits with another flux model,
+    :func:`lfvscan.pheno.store_limits.flux_variant_limits`) as a dashed line in the colour of the
+    curve of ``limits`` with the same key, the region between the two shaded (the flux uncertainty,
+    docs/physics.md §9.2); one legend entry per dashed line and one for the shading.  Returns the
+    number of variants drawn."""
+    main = {lim.yields.key: lim for lim in limits}
+    colour_of = {line.get_label(): line.get_color() for line in ax.get_lines()}
+    n = 0
+    for lim, model in variants:
+        y = lim.yields
+        base = main.get(y.key)
+        if y.scenario != scenario or (only_drawn and not y.drawn) or base is None:
+            continue
+        color = colour_of.get(curve_label(base.yields), "0.3")
+        ax.plot(y.masses_GeV, finite_or_nan(lim.g_lim), "--", color=color, lw=1.3,
+                label=f"{curve_label(y)}, flux {model}")
+        g0, g1 = finite_or_nan(base.g_lim), finite_or_nan(lim.g_lim)
+        ok = np.isfinite(g0) & np.isfinite(g1)
+        ax.fill_between(y.masses_GeV, np.fmin(g0, g1), np.fmax(g0, g1), where=ok, color=color,
+                        alpha=FLUX_BAND_ALPHA, lw=0,
+                        label=f"flux uncertainty: {DEFAULT_FLUX_MODEL} (solid) to {model} (dashed)" if n == 0 else None)
+        n += 1
     return n
 
 
@@ -106,13 +137,15 @@ def limit_axes(ax, masses, title):
 
 # ------------------------------------------------------------------------------- Figs. 6, 7
 def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = overlays.DEFAULT_F_EFF,
-                   id_curves=(), only_drawn: bool = True, ax=None, *, pair: LeptonPair):
+                   id_curves=(), only_drawn: bool = True, ax=None, *, pair: LeptonPair, flux_variants=()):
     """Fig. 6: projected exclusions for the invisible ALP (a -> chi chibar); with ``bands`` and
     ``dm_lines`` (relic line and CMB/ID exclusions at m_chi = m_a/3, g_chi = 1, annihilation into
-    the leptons of ``pair``) it is Fig. 6 right."""
+    the leptons of ``pair``) it is Fig. 6 right.  ``flux_variants``: limits with another flux model
+    (:func:`draw_flux_variants`), dashed beside their curves."""
     fig, ax = new_axes(ax, (10.0, 5.2))
     masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
     _draw_limits(ax, limits, "invisible", only_drawn, bands)
+    draw_flux_variants(ax, limits, flux_variants, "invisible", only_drawn)
     _draw_bands(ax, bands)
     if dm_lines:
         m = np.geomspace(max(np.nanmin(masses), 1.9), np.nanmax(masses), 200)

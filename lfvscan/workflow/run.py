@@ -247,13 +247,14 @@ def _figures_stage(res, fig_dir: Path, key: str, lkey: str, content: str, reason
     if reason is None:
         progress.done("figures", "up to date", "limits and formats unchanged", str(fig_dir))
         return StageResult("figures", "up to date", "", 0.0, (str(fig_dir),))
+    from lfvscan.pheno.store_limits import flux_variant_limits
     from lfvscan.plots.figures import make_all
     from lfvscan.util.fileio import write_atomic
 
     progress.start("figures", reason)
     fig_dir.mkdir(parents=True, exist_ok=True)
     (fig_dir / FIGURES_MANIFEST).unlink(missing_ok=True)  # a crash while drawing leaves the figures stale
-    figs = make_all(res.scan, res.limits, fig_dir, formats=options.formats,
+    figs = make_all(res.scan, res.limits, fig_dir, formats=options.formats, flux_variants=flux_variant_limits(res),
                     on_figure=lambda name, k, n: progress.item("figures", k, n, name))
     names = [n for n in figs if n != "_skipped"]
     files = [f"{n}.{fmt}" for n in names for fmt in options.formats]
