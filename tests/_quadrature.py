@@ -71,7 +71,8 @@ def dsigma_dw_dcos(w, theta_a, cp, abar, *, n_t: int, part: str = "total"):
 def sigma_quadrature(cp, abar, *, n_panels, n_gl, n_t, epsrel, part="total", w_range=None):
     """Deterministic sigma [pb] (g = 1) of the cell ``cp`` for the averaged amplitude ``abar``;
     optionally only for w = E - E_a - m_final in ``w_range`` [GeV]."""
-    (lw0, lw1), (lt0, lt1), _ = cp.bounds
+    lw0, lw1 = (math.log(w) for w in cp.w_bounds)
+    lt0, lt1 = math.log(cp.theta_a_min), math.log(math.pi)  # the whole theta_a range, in ln theta_a
     if w_range is not None:
         if w_range[0] > 0:
             lw0 = max(lw0, math.log(w_range[0]))
