@@ -1,4 +1,4 @@
-"""Lepton-ion colliders (docs/physics.md §7.13): the boost, stripped-ion form factors, and the
+"""Lepton-ion colliders (docs/physics.md §7.15): the boost, stripped-ion form factors, and the
 collider cell as the fixed-target cell at the nucleus-frame energy."""
 
 import dataclasses

@@ -35,7 +35,7 @@ def add_parser(sub):
                         "to its nucleus-frame energy")
     p.add_argument("--nucleus-energy-per-nucleon", type=float, default=None, metavar="GEV",
                    help="a collider cell: the target is a nucleus beam of this energy per nucleon [GeV] meeting the "
-                        "lepton beam head on (docs/physics.md §7.13; no atomic screening)")
+                        "lepton beam head on (docs/physics.md §7.15; no atomic screening)")
     p.add_argument("--mass", required=True, type=float, metavar="GEV",
                    help=f"boson mass [GeV], in {MASS_GEV.describe()}")
     p.add_argument("--rel-err", type=float, default=DEFAULT_REL_ERR, metavar="R",

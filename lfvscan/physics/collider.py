@@ -1,4 +1,4 @@
-"""Lepton-ion colliders: a nucleus beam meeting the lepton beam head on (docs/physics.md §7.13).
+"""Lepton-ion colliders: a nucleus beam meeting the lepton beam head on (docs/physics.md §7.15).
 
 A :class:`~lfvscan.physics.targets.Target` with ``nucleus_energy_per_nucleon_GeV`` set is a nucleus
 *beam*: the nucleus moves along -z with energy ``E_N = A E_per_nucleon`` (A the mass number), the lepton

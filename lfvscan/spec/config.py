@@ -35,7 +35,7 @@ does not request is stored as SKIPPED.  Example::
     energies_GeV = [1000]
 
     [[targets]]
-    name = "Au"                      # a nucleus beam at a collider (docs/physics.md §7.13): energies_GeV
+    name = "Au"                      # a nucleus beam at a collider (docs/physics.md §7.15): energies_GeV
     nucleus_energy_per_nucleon_GeV = 110   # are the lepton beam's lab energies
     energies_GeV = [18]
 

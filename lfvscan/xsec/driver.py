@@ -187,7 +187,7 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
     budget (``settings.max_neval_total``) ran out before ``rel_err`` (and the tails' targets) were
     reached.  See the module docstring for method and errors.
 
-    A ``target`` with ``nucleus_energy_per_nucleon_GeV`` is a nucleus beam (docs/physics.md §7.13,
+    A ``target`` with ``nucleus_energy_per_nucleon_GeV`` is a nucleus beam (docs/physics.md §7.15,
     :mod:`lfvscan.physics.collider`): ``energy_GeV`` is the lepton beam's lab energy, the cell is
     computed in the nucleus rest frame at ``E = gamma (E_l + beta p_l)`` (the preset's nucleus mass M
     in gamma and in the integrand) with ``ff.atomic_screening = False`` (a stripped ion), and is then
@@ -206,7 +206,7 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
     check_convention(convention)
     if not math.isfinite(float(theta)):
         raise ValueError(f"theta must be finite, got {theta!r}")
-    # a nucleus beam (docs/physics.md §7.13): the cell is the fixed-target cell at the nucleus-frame
+    # a nucleus beam (docs/physics.md §7.15): the cell is the fixed-target cell at the nucleus-frame
     # lepton energy, with the form factors of a fully stripped ion
     E = nucleus_frame_energy(E_lab, pair.beam.mass, tgt)
     if is_collider(tgt):
