@@ -30,7 +30,12 @@ def add_parser(sub):
     p.add_argument("--target", required=True, metavar="NAME",
                    help=f"target nucleus: {', '.join(TARGETS)}")
     p.add_argument("--energy", required=True, type=float, metavar="GEV",
-                   help=f"beam energy [GeV], in the process's range ({ENERGY_GEV.describe()} for a final tau)")
+                   help=f"beam energy [GeV], in the process's range ({ENERGY_GEV.describe()} for a final tau); "
+                        "with --nucleus-energy-per-nucleon the lepton beam's lab energy, the range then applying "
+                        "to its nucleus-frame energy")
+    p.add_argument("--nucleus-energy-per-nucleon", type=float, default=None, metavar="GEV",
+                   help="a collider cell: the target is a nucleus beam of this energy per nucleon [GeV] meeting the "
+                        "lepton beam head on (docs/physics.md §7.15; no atomic screening)")
     p.add_argument("--mass", required=True, type=float, metavar="GEV",
                    help=f"boson mass [GeV], in {MASS_GEV.describe()}")
     p.add_argument("--rel-err", type=float, default=DEFAULT_REL_ERR, metavar="R",
@@ -62,7 +67,8 @@ def run(args) -> int:
         raise UsageError(f"--seed {args.seed}: the seed must be an integer >= 0")
     process = process_of(args)
     try:
-        r = compute_cell(args.target, args.energy, args.mass, rel_err=args.rel_err, theta=theta,
+        target = _target(args.target, args.nucleus_energy_per_nucleon)
+        r = compute_cell(target, args.energy, args.mass, rel_err=args.rel_err, theta=theta,
                          convention=args.convention, seed=args.seed, n_xbins=args.n_xbins,
                          physics=args.physics, process=process)
     except ValueError as exc:
@@ -75,6 +81,9 @@ def run(args) -> int:
         d = r.to_dict()
         d["requested_rel_err"] = args.rel_err
         d["process"] = process.to_dict()
+        if args.nucleus_energy_per_nucleon is not None:
+            d["nucleus_energy_per_nucleon_GeV"] = args.nucleus_energy_per_nucleon
+            d["nucleus_frame_energy_GeV"] = _nucleus_frame_energy(target, args)
         if warning:
             d["warning"] = warning
         print(json.dumps(d))
@@ -84,6 +93,9 @@ def run(args) -> int:
         return 0
     print(f"{process.label()}: {r.target} E={r.energy_GeV:g} GeV m_a={r.mass_GeV:g} GeV theta={r.theta:.6g} "
           f"({r.convention}), physics {args.physics}, g = 1:")
+    if args.nucleus_energy_per_nucleon is not None:
+        print(f"  collider: {r.target} beam at {args.nucleus_energy_per_nucleon:g} GeV/nucleon, lepton lab energy "
+              f"{r.energy_GeV:g} GeV, nucleus-frame energy {_nucleus_frame_energy(target, args):.6g} GeV")
     print(f"  sigma_total      = {r.sigma_pb:.6e} +- {r.sigma_err_pb:.2e} pb")
     print(f"  sigma_coherent   = {r.sigma_coherent_pb:.6e} +- {r.sigma_coherent_err_pb:.2e} pb")
     print(f"  sigma_incoherent = {r.sigma_incoherent_pb:.6e} +- {r.sigma_incoherent_err_pb:.2e} pb")
@@ -91,3 +103,22 @@ def run(args) -> int:
     if warning:
         print(f"  {warning}")
     return code
+
+
+def _target(name: str, per_nucleon):
+    """The target argument of compute_cell: the name, or with ``per_nucleon`` [GeV] the nucleus beam."""
+    if per_nucleon is None:
+        return name
+    import dataclasses
+
+    from lfvscan.physics.targets import get_target
+    return dataclasses.replace(get_target(name), nucleus_energy_per_nucleon_GeV=per_nucleon)
+
+
+def _nucleus_frame_energy(target, args) -> float:
+    """The lepton's nucleus-frame energy [GeV] of the cell (the preset's nucleus mass in the boost)."""
+    from lfvscan.physics.collider import nucleus_frame_energy
+    from lfvscan.physics.presets import get_preset
+
+    pre = get_preset(args.physics)
+    return nucleus_frame_energy(args.energy, pre.lepton_pair(process_of(args)).beam.mass, pre.target(target))

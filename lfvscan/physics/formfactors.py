@@ -36,6 +36,9 @@ class FormFactorParams:
     m_p_GeV: float = M_P  #: proton mass in tau = t / (4 m_p^2) of Eq. (19) [GeV]
     mu_p_sq: float | None = None  #: mu_p^2 of Eq. (19); None: mu_p**2 (thesis code: 7.78)
     mu_n_sq: float | None = None  #: mu_n^2 of Eq. (19); None: mu_n**2 (thesis code: 3.65)
+    #: atomic screening factors of Eqs. (17)-(18) on (a target at rest); False: a fully stripped ion
+    #: (a nucleus beam at a collider, :mod:`lfvscan.physics.collider`), both factors 1
+    atomic_screening: bool = True
 
     def __post_init__(self):
         if self.coherent_charge not in ("Z", "Z-1"):
@@ -65,12 +68,16 @@ def nuclear_radius_GeVinv(target: Target, p: FormFactorParams = DEFAULT_FF) -> f
 def g_el_atom(t, target: Target, p: FormFactorParams = DEFAULT_FF):
     """Elastic atomic screening factor (a^2 t / (1 + a^2 t))^2 (Eq. 17); dimensionless."""
     x = screening_a(target, p) ** 2 * np.asarray(t, dtype=float)
+    if not p.atomic_screening:
+        return np.ones_like(x)
     return (x / (1.0 + x)) ** 2
 
 
 def g_inel_atom(t, target: Target, p: FormFactorParams = DEFAULT_FF):
     """Inelastic atomic screening factor (a'^2 t / (1 + a'^2 t))^2 (Eq. 18); dimensionless."""
     x = screening_a_prime(target, p) ** 2 * np.asarray(t, dtype=float)
+    if not p.atomic_screening:
+        return np.ones_like(x)
     return (x / (1.0 + x)) ** 2
 
 

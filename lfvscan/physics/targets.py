@@ -34,7 +34,9 @@ class Target:
 
     Attributes: ``name``; ``Z``; ``A`` (mass number used in the form factors); ``molar_mass_g_mol``
     [g/mol]; ``density_g_cm3`` [g/cm^3]; ``X0_g_cm2`` radiation length [g/cm^2] (None if not
-    tabulated); ``nucleus_mass_GeV`` (default ``A * u``).
+    tabulated); ``nucleus_mass_GeV`` (default ``A * u``); ``nucleus_energy_per_nucleon_GeV`` [GeV]:
+    None for a fixed target, the beam energy per nucleon of a nucleus beam at a collider
+    (:mod:`lfvscan.physics.collider`).
     """
 
     name: str
@@ -44,6 +46,7 @@ class Target:
     density_g_cm3: float
     X0_g_cm2: float | None = None
     nucleus_mass_GeV: float = field(default=-1.0)
+    nucleus_energy_per_nucleon_GeV: float | None = None
 
     def __post_init__(self):
         for key in ("Z", "A"):
@@ -58,6 +61,10 @@ class Target:
             v = getattr(self, key)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
                 raise ValueError(f"target {self.name!r}: {key} must be a positive finite number, got {v!r}")
+        e = self.nucleus_energy_per_nucleon_GeV
+        if e is not None and (isinstance(e, bool) or not isinstance(e, (int, float)) or not math.isfinite(e) or e <= 0):
+            raise ValueError(f"target {self.name!r}: nucleus_energy_per_nucleon_GeV must be a positive finite number "
+                             f"(GeV), got {e!r}")
         if self.nucleus_mass_GeV <= 0:
             object.__setattr__(self, "nucleus_mass_GeV", self.A * AMU_GEV)
 

@@ -30,7 +30,8 @@ from typing import Callable
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.physics.presets import DEFAULT_PRESET
+from lfvscan.physics.collider import is_collider, nucleus_frame_energy
+from lfvscan.physics.presets import DEFAULT_PRESET, get_preset
 from lfvscan.physics.process import DEFAULT_PROCESS
 from lfvscan.spec.config import ScanConfig
 from lfvscan.scan.plan import Task
@@ -148,7 +149,8 @@ def _check_result(res, config: ScanConfig, task: Task) -> None:
             raise ValueError(f"{name} has shape {np.shape(getattr(res, name))}, expected ({nb},)")
     _check_cell(res, config, task)
     m_final = config.lepton_pair().final.mass
-    if np.shape(res.x_tau_edges) != (nb + 1,) or not _edges_match(res.x_tau_edges, task.energy_GeV, nb, m_final):
+    if np.shape(res.x_tau_edges) != (nb + 1,) or not _edges_match(res.x_tau_edges, _edge_energy(config, task), nb,
+                                                                  m_final):
         raise ValueError("x_tau_edges differ from lfvscan.xsec.result.x_tau_edges(E, n_xbins, m_final of the "
                          "process and preset)")
     _check_values(res)
@@ -213,6 +215,16 @@ def _check_values(res: CellResult) -> None:
                              f"cross sections and errors must be finite and >= 0 pb")
     if not isinstance(res.converged, (bool, np.bool_)):
         raise TypeError(f"cell function returned converged = {res.converged!r}, expected a bool")
+
+
+def _edge_energy(config: ScanConfig, task: Task) -> float:
+    """The energy [GeV] of a cell's x grid: the task's beam energy, or for a nucleus beam the
+    lepton's nucleus-frame energy (the x histogram of a collider cell is in the nucleus frame)."""
+    target = config.cell_target(task.target)
+    if isinstance(target, str) or not is_collider(target):
+        return task.energy_GeV
+    pre = get_preset(config.physics)
+    return nucleus_frame_energy(task.energy_GeV, config.lepton_pair().beam.mass, pre.target(target))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -34,15 +34,23 @@ does not request is stored as SKIPPED.  Example::
     molar_mass_g_mol = 180.95
     energies_GeV = [1000]
 
+    [[targets]]
+    name = "Au"                      # a nucleus beam at a collider (docs/physics.md §7.15): energies_GeV
+    nucleus_energy_per_nucleon_GeV = 110   # are the lepton beam's lab energies
+    energies_GeV = [18]
+
 Validity ranges (:mod:`lfvscan.util.ranges`, :mod:`lfvscan.physics.process`, docs/physics.md
 §7.11): energies in the process's range (mu -> tau, e -> tau: [2, 1e7] GeV), masses in
 [1e-6, 1e4] GeV and above m_beam - m_final for a heavier beam lepton (mu -> e), rel_err in
-[1e-4, 0.5), n_xbins in [1, 1000].
+[1e-4, 0.5), n_xbins in [1, 1000].  For a nucleus beam the energy range applies to the lepton's
+nucleus-frame energy (:func:`lfvscan.physics.collider.nucleus_frame_energy`); its error names both.
 
 ``[process]`` (:class:`lfvscan.physics.process.Process`) is hashed only when it differs from the
 default process, so that a config without the table and one naming the default have the same
 hash and resume the same store; a user-defined target's Z, A, density and molar mass are hashed
-(key ``target_definitions``) and go into the store's attrs with the config.
+(key ``target_definitions``) and go into the store's attrs with the config; a nucleus beam's
+energy per nucleon is hashed (key ``nucleus_energy_per_nucleon_GeV``, by target) only when some
+target has one, so fixed-target configs keep their hash.
 
 Testing / extension hook: ``cell_function = "module:function"`` replaces
 :func:`lfvscan.xsec.compute_cell` (same signature) for the whole scan; it is part of the
@@ -77,6 +85,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lfvscan.physics.collider import boost, describe_energy, nucleus_frame_energy
 from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_CONVENTION, DEFAULT_THETA
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import DEFAULT_PRESET, PRESETS, get_preset
@@ -106,7 +115,9 @@ TOP_KEYS = (
 )
 #: keys of a user-defined target (all four, or none for a built-in target)
 TARGET_DEFINITION_KEYS = ("Z", "A", "density_g_cm3", "molar_mass_g_mol")
-TARGET_KEYS = ("name", "energies_GeV", *TARGET_DEFINITION_KEYS)
+#: the key that makes a target a nucleus beam (lfvscan.physics.collider)
+COLLIDER_KEY = "nucleus_energy_per_nucleon_GeV"
+TARGET_KEYS = ("name", "energies_GeV", *TARGET_DEFINITION_KEYS, COLLIDER_KEY)
 GRID_KEYS = ("min", "max", "n")
 #: default bound on the grid size (targets x energies x masses, skipped cells included): 50x the
 #: paper grid (3864); a store then holds ~(16 n_xbins + 150) bytes per cell (220 MB at 60 bins),
@@ -123,11 +134,21 @@ RANK0_COMPUTES_UP_TO = 8
 class TargetSpec:
     """One target and the beam energies [GeV] scanned on it (sorted, unique); ``definition``: the
     :class:`~lfvscan.physics.targets.Target` of a user-defined target (None: the built-in one of
-    that name)."""
+    that name); ``nucleus_energy_per_nucleon_GeV`` [GeV]: None for a fixed target, the energy per
+    nucleon of a nucleus beam (then ``energies_GeV`` are the lepton beam's lab energies)."""
 
     name: str
     energies_GeV: tuple[float, ...]
     definition: Target | None = None
+    nucleus_energy_per_nucleon_GeV: float | None = None
+
+    def target(self) -> str | Target:
+        """The cell function's target argument: a built-in target's name, or a :class:`Target`
+        (user-defined, or a nucleus beam)."""
+        if self.nucleus_energy_per_nucleon_GeV is None:
+            return self.name if self.definition is None else self.definition
+        base = get_target(self.name) if self.definition is None else self.definition
+        return replace(base, nucleus_energy_per_nucleon_GeV=self.nucleus_energy_per_nucleon_GeV)
 
     def definition_dict(self) -> dict:
         """Z, A, density and molar mass of a user-defined target (its config keys); {} for a built-in one."""
@@ -173,7 +194,7 @@ class ScanConfig:
         ValueError naming it if the grid has no such target."""
         for t in self.targets:
             if t.name == name:
-                return name if t.definition is None else t.definition
+                return t.target()
         raise ValueError(f"target {name!r} is not in the scan (targets: {', '.join(self.target_names)})")
 
     def with_target_order(self, names) -> "ScanConfig":
@@ -240,6 +261,10 @@ class ScanConfig:
                        if t.definition is not None}
         if definitions:
             d["target_definitions"] = definitions
+        beams = {t.name: t.nucleus_energy_per_nucleon_GeV for t in sorted(self.targets, key=lambda t: t.name)
+                 if t.nucleus_energy_per_nucleon_GeV is not None}
+        if beams:
+            d[COLLIDER_KEY] = beams
         return d
 
     def to_dict(self) -> dict:
@@ -277,7 +302,7 @@ def physics_diff(old: dict, new: dict) -> list[str]:
                 if a.get(name) != b.get(name):
                     what = "energies_GeV" if name in a and name in b else ("added" if name in b else "removed")
                     out.append(f"targets.{name} ({what})")
-        elif key in ("process", "target_definitions") and a != b:
+        elif key in ("process", "target_definitions", COLLIDER_KEY) and a != b:
             # a table: name its differing entries (an absent process is the default one)
             a = DEFAULT_PROCESS.to_dict() if key == "process" and a is None else (a or {})
             b = DEFAULT_PROCESS.to_dict() if key == "process" and b is None else (b or {})
@@ -339,10 +364,34 @@ def _grid(value, where: str, problems: list[str], max_n: int = MAX_CELLS) -> tup
     return ()
 
 
-def _energy_problem(pair: LeptonPair, value, where: str) -> str | None:
-    """None, or one line naming a beam energy outside the process's range (lfvscan.physics.process)."""
-    msg = energy_range(pair).problem(value, label=f"{where} value")
-    return f"{msg} for {pair.label()}" if msg else None
+def _energy_problem(pair: LeptonPair, value, where: str, beam: Target | None = None) -> str | None:
+    """None, or one line naming a beam energy outside the process's range (lfvscan.physics.process);
+    ``beam``: a nucleus beam, whose range applies to the nucleus-frame energy (both named)."""
+    if beam is None:
+        msg = energy_range(pair).problem(value, label=f"{where} value")
+        return f"{msg} for {pair.label()}" if msg else None
+    e_nf = nucleus_frame_energy(value, pair.beam.mass, beam)
+    msg = energy_range(pair).problem(e_nf, label=f"{where} value {value!r}: nucleus-frame energy")
+    return f"{msg} for {pair.label()} ({describe_energy(value, pair.beam.mass, beam)})" if msg else None
+
+
+def _nucleus_beam(t: dict, name: str, definition: Target | None, physics: str, where: str,
+                  problems: list[str]) -> tuple[float | None, Target | None]:
+    """(energy per nucleon, the beam :class:`Target` with the preset's nucleus mass) of a ``[[targets]]``
+    table with ``nucleus_energy_per_nucleon_GeV``; (None, None) for a fixed target or after a problem
+    was recorded."""
+    if COLLIDER_KEY not in t:
+        return None, None
+    e = t[COLLIDER_KEY]
+    try:
+        base = get_target(name) if definition is None else definition
+        beam = get_preset(physics if physics in PRESETS else None).target(
+            replace(base, nucleus_energy_per_nucleon_GeV=e))
+        boost(beam)
+    except (TypeError, ValueError) as exc:
+        problems.append(f"{where}: {exc}")
+        return None, None
+    return float(e), beam
 
 
 def _mass_problem(pair: LeptonPair, value, where: str) -> str | None:
@@ -475,7 +524,7 @@ def _setting_problems(s: dict) -> list[str]:
     return problems
 
 
-def _target_specs(raw_targets, max_cells: int, pair: LeptonPair, problems: list[str]) -> list[TargetSpec]:
+def _target_specs(raw_targets, max_cells: int, pair: LeptonPair, physics: str, problems: list[str]) -> list[TargetSpec]:
     """The ``[[targets]]`` tables as :class:`TargetSpec` (known or user-defined target, energies in
     the range of the process of ``pair``, each target once); a bad table is left out and recorded
     in ``problems``."""
@@ -516,10 +565,14 @@ def _target_specs(raw_targets, max_cells: int, pair: LeptonPair, problems: list[
         if "energies_GeV" not in t:
             problems.append(f"{where}: missing energies_GeV")
             continue
+        n_problems = len(problems)
+        per_nucleon, beam = _nucleus_beam(t, name, definition, physics, where, problems)
+        if len(problems) > n_problems:
+            continue
         energies = _all_valid(_grid(t["energies_GeV"], f"{where}.energies_GeV", problems, max_cells),
-                              lambda v, w: _energy_problem(pair, v, w), f"{where}.energies_GeV", problems)
+                              lambda v, w: _energy_problem(pair, v, w, beam), f"{where}.energies_GeV", problems)
         if energies:
-            targets.append(TargetSpec(name, energies, definition))
+            targets.append(TargetSpec(name, energies, definition, per_nucleon))
     return targets
 
 
@@ -553,7 +606,7 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
                             lambda v, w: _mass_problem(pair, v, w), "masses_GeV", problems)
     else:
         problems.append("missing required key 'masses_GeV'")
-    targets = _target_specs(data.get("targets"), max_cells, pair, problems)
+    targets = _target_specs(data.get("targets"), max_cells, pair, settings["physics"], problems)
     if not problems and targets and masses:
         too_large = _grid_size_problem(targets, masses, settings["n_xbins"], max_cells)
         problems += [too_large] if too_large else []
@@ -588,8 +641,10 @@ def load_config(path: str | Path) -> ScanConfig:
 def config_from_dict(d: dict, source: str = "<store>") -> ScanConfig:
     """Rebuild a :class:`ScanConfig` from :meth:`ScanConfig.to_dict` output (e.g. a store's attrs)."""
     definitions = d.get("target_definitions") or {}
-    data = {k: v for k, v in d.items() if k not in ("targets", "target_definitions")}
-    data["targets"] = [{"name": n, "energies_GeV": list(e), **definitions.get(n, {})} for n, e in d["targets"].items()]
+    beams = {n: {COLLIDER_KEY: e} for n, e in (d.get(COLLIDER_KEY) or {}).items()}
+    data = {k: v for k, v in d.items() if k not in ("targets", "target_definitions", COLLIDER_KEY)}
+    data["targets"] = [{"name": n, "energies_GeV": list(e), **definitions.get(n, {}), **beams.get(n, {})}
+                       for n, e in d["targets"].items()]
     if not data.get("cell_function"):
         data.pop("cell_function", None)
     return parse_config(data, source=source)  # canonical target order; a store reorders with its axis

@@ -27,15 +27,16 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import vegas
 
+from lfvscan.physics.collider import describe_energy, is_collider, nucleus_frame_energy
 from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
 from lfvscan.physics.presets import PhysicsPreset, get_preset
-from lfvscan.physics.process import DEFAULT_PROCESS, Process, check_cell
+from lfvscan.physics.process import DEFAULT_PROCESS, Process, cell_problem
 from lfvscan.xsec.accumulate import accumulate, bin_indices
 from lfvscan.xsec.chi2 import chi2_survival
 from lfvscan.xsec.integrand import (
@@ -185,6 +186,14 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
     ``ln(E/m_final)/n_xbins`` is sigma_total.  ``converged`` is False when the evaluation
     budget (``settings.max_neval_total``) ran out before ``rel_err`` (and the tails' targets) were
     reached.  See the module docstring for method and errors.
+
+    A ``target`` with ``nucleus_energy_per_nucleon_GeV`` is a nucleus beam (docs/physics.md §7.15,
+    :mod:`lfvscan.physics.collider`): ``energy_GeV`` is the lepton beam's lab energy, the cell is
+    computed in the nucleus rest frame at ``E = gamma (E_l + beta p_l)`` (the preset's nucleus mass M
+    in gamma and in the integrand) with ``ff.atomic_screening = False`` (a stripped ion), and is then
+    bit for bit the fixed-target cell at that E with those form factors; the validity ranges apply
+    to E (errors name both energies); ``x_tau_edges`` and the x histogram are in the nucleus frame
+    (``x_tau_edges(E, n_xbins, m_final)`` with the nucleus-frame E).
     """
     t0 = time.perf_counter()
     pre = get_preset(physics)
@@ -192,24 +201,31 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
     pair = pre.lepton_pair(process)
     tgt = pre.target(target)
     ff = pre.form_factors(ff)
-    E = _check_positive_finite("energy_GeV", energy_GeV)
+    E_lab = _check_positive_finite("energy_GeV", energy_GeV)
     m = _check_positive_finite("mass_GeV", mass_GeV)
     check_convention(convention)
     if not math.isfinite(float(theta)):
         raise ValueError(f"theta must be finite, got {theta!r}")
-    # validity ranges of the process (docs/physics.md §7.11): outside them the result would not be right
-    check_cell(pair, E, m)
+    # a nucleus beam (docs/physics.md §7.15): the cell is the fixed-target cell at the nucleus-frame
+    # lepton energy, with the form factors of a fully stripped ion
+    E = nucleus_frame_energy(E_lab, pair.beam.mass, tgt)
+    if is_collider(tgt):
+        ff = replace(ff, atomic_screening=False)
+    # validity ranges of the process (docs/physics.md §7.11), on the nucleus-frame energy
+    problem = cell_problem(pair, E, m)
+    if problem:
+        raise ValueError(f"{problem} ({describe_energy(E_lab, pair.beam.mass, tgt)})" if is_collider(tgt) else problem)
     check_boson_family(process.boson)
     rel = REL_ERR.check(rel_err)
     n_xbins = int(N_XBINS.check(n_xbins))
     edges = x_tau_edges(E, n_xbins, pair.final.mass)
     if not is_open(tgt, E, m, ff, pair=pair):
-        return _closed_result(tgt, E, m, edges, theta, convention, t0)
+        return _closed_result(tgt, E_lab, m, edges, theta, convention, t0)
     cp = cell_physics(tgt, E, m, physics=pre, pair=pair, boson=process.boson, theta=theta, convention=convention, ff=ff,
                       theta_a_min=theta_a_min)
     ab = part_weights(theta, convention, pair=pair)
     run = _integrate(cp, n_xbins, ab, rel, settings, seed)
-    return _cell_result(tgt.name, edges, theta, convention, cp, run, ab, t0)
+    return _cell_result(tgt.name, E_lab, edges, theta, convention, cp, run, ab, t0)
 
 
 @dataclass(frozen=True)
@@ -272,10 +288,12 @@ def _integrate(cp: CellPhysics, n_xbins: int, ab: tuple[float, float], rel: floa
     return _Run(iters, avg, converged, neval_used, neval)
 
 
-def _cell_result(target_name: str, edges, theta, convention, cp: CellPhysics, run: _Run,
+def _cell_result(target_name: str, energy_GeV: float, edges, theta, convention, cp: CellPhysics, run: _Run,
                  ab: tuple[float, float], t0: float) -> CellResult:
     """The :class:`CellResult` of an open cell from its vegas run: totals at the couplings ``ab`` and
-    the scalar / pseudoscalar parts, errors scaled by the PDG factor (docs/physics.md §7.12)."""
+    the scalar / pseudoscalar parts, errors scaled by the PDG factor (docs/physics.md §7.12).
+    ``energy_GeV``: the cell's beam energy (the lab lepton energy at a collider; ``cp.E`` is the
+    nucleus-frame one)."""
     a, b = ab
     avg = run.avg
     n_xbins = len(edges) - 1
@@ -313,7 +331,7 @@ def _cell_result(target_name: str, edges, theta, convention, cp: CellPhysics, ru
     meta = {"n_final_iterations": len(run.iters),
             "neval_per_final_iteration": run.neval_per_final, "theta_a_min": cp.theta_a_min,
             "error_scale_factor": s_factor, "sigma_err_vegas_pb": float(err[0] / s_factor)}
-    return CellResult(target=target_name, energy_GeV=cp.E, mass_GeV=cp.m_a, chi2_dof=chi2_dof, Q=q,
+    return CellResult(target=target_name, energy_GeV=energy_GeV, mass_GeV=cp.m_a, chi2_dof=chi2_dof, Q=q,
                       neval=run.neval_used, seconds=time.perf_counter() - t0, closed=False, x_tau_edges=edges,
                       theta=float(theta), convention=convention, converged=run.converged, meta=meta,
                       **totals, **parts)

@@ -29,7 +29,7 @@ from lfvscan.physics.constants import HBARC_GEV_FM, M_E
 
 # indices into the cell-constant vector of :func:`cell_constants`
 (P_E, P_MA, P_M, P_MBEAM, P_MFINAL, P_TCUT, P_PREF, P_A2, P_AP2, P_RA, P_A02, P_ZC, P_Z, P_A, P_INV4MP2,
- P_MUP2, P_MUN2, P_T0, P_TNUC, P_THMIN, N_CONST) = range(21)
+ P_MUP2, P_MUN2, P_T0, P_TNUC, P_THMIN, P_SCREEN, N_CONST) = range(22)
 
 
 def cell_constants(cp) -> np.ndarray:
@@ -38,7 +38,7 @@ def cell_constants(cp) -> np.ndarray:
     Prefactor ``alpha^2 / (32 pi M^2)`` in pb GeV^2 (§7.6); form-factor constants of Eqs. (17)-(20):
     ``a^2``, ``a'^2`` [GeV^-2], ``R_A`` [GeV^-1], ``a0^2`` [GeV^-2], the coherent charge, Z, A,
     ``1/(4 m_p^2)``, ``mu_p^2``, ``mu_n^2``, ``t0`` (§7.3); ``t_nuc = 5 / R_A^2`` [GeV^2], the scale of
-    the t map (:func:`t_map`); ``theta_a_min`` [rad].
+    the t map (:func:`t_map`); ``theta_a_min`` [rad]; 1 with atomic screening, 0 without (a beam ion).
     """
     tg, ff = cp.target, cp.ff
     c = np.zeros(N_CONST)
@@ -57,6 +57,7 @@ def cell_constants(cp) -> np.ndarray:
     c[P_T0] = ff.t0_GeV2
     c[P_TNUC] = T_NUC_RA2 / c[P_RA] ** 2
     c[P_THMIN] = cp.theta_a_min
+    c[P_SCREEN] = 1.0 if ff.atomic_screening else 0.0
     return c
 
 
@@ -128,7 +129,7 @@ def _sphere_ff(x):
 @numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
 def _form_factors(t, c):
     """(G_el, G_inel) = (G_el^atom G_el^nuc, G_inel^atom G_inel^nuc) at t [GeV^2], zero above t_cut
-    (Eqs. (16)-(20), §7.3)."""
+    (Eqs. (16)-(20), §7.3); the atomic factors are 1 without screening (``c[P_SCREEN] == 0``)."""
     if t > c[P_TCUT]:
         return 0.0, 0.0
     x = c[P_A2] * t
@@ -139,6 +140,8 @@ def _form_factors(t, c):
     d = 1.0 + t / c[P_T0]
     d2 = d * d
     g_inel = num / (d2 * d2 * (1.0 + tau))
+    if c[P_SCREEN] == 0.0:
+        return g_nuc * g_nuc, g_inel
     return (x / (1.0 + x)) ** 2 * g_nuc * g_nuc, (xp / (1.0 + xp)) ** 2 * g_inel
 
 
