@@ -145,7 +145,8 @@ def run(args) -> int:
     print("g_lim at m_a = " + ", ".join(f"{masses[k]:.4g}" for k in show) + " GeV  (N_req = %g)" % prov["n_req"])
     for lim in lims:
         vals = "  ".join(f"{lim.g_lim[k]:.3e}" for k in show)
-        own = f"  (N_req = {lim.n_req:.4g}, {lim.statistics.label()})" if lim.n_req != prov["n_req"] else ""
+        how = "" if lim.statistics.method == "fixed" else f", {lim.statistics.label()}"
+        own = f"  (N_req = {lim.n_req:.4g}{how})" if lim.n_req != prov["n_req"] else ""
         print(f"  {lim.key:<26s} {vals}{own}")
     print("wrote " + ", ".join(str(p) for p, _ in files))
     return 0

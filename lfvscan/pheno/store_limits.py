@@ -89,9 +89,8 @@ def compute_limits_for_store(
     or ``"published"`` (every visible curve gets :data:`lfvscan.pheno.experiments.PUBLISHED_VISIBLE`:
     factorised mean-energy tau_2 acceptance and N_req = 2.44, docs/physics.md §10.3; explicit
     ``overrides`` win); ``q_min``: cells with vegas Q below it flag their points "low_Q" (every
-    point carries a quality flag, :func:`lfvscan.pheno.quality.point_quality`); ``statistics``: the
-    limit method and CL of curves that declare none (:mod:`lfvscan.pheno.statistics`, default the
-    fixed ``n_req``, docs/physics.md §10.6).  Nothing is written.
+    point carries a quality flag); ``statistics``: limit method and CL of curves that declare none
+    (:mod:`lfvscan.pheno.statistics`, default the fixed ``n_req``, §10.6).  Nothing is written.
     """
     n_req = check_n_req(n_req)
     if not (isinstance(q_min, (int, float)) and 0 <= q_min < 1):
