@@ -12,7 +12,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lfvscan.cli import main  # noqa: E402
-from lfvscan.pheno.experiments import load_experiments  # noqa: E402
+from lfvscan.pheno.experiments import load_experiments, select  # noqa: E402
+
+#: the experiments of arXiv:2407.15942 (the figures of the paper)
+PAPER_EXPERIMENTS = ("na64mu", "fasernu2", "hemu")
 from lfvscan.physics.taudecay import tau2_lambda_distribution  # noqa: E402
 from lfvscan.plots.dm_plane import fig1_dm_plane  # noqa: E402
 from lfvscan.plots.limit_figures import fig6_invisible, fig7_visible  # noqa: E402
@@ -61,7 +64,7 @@ def limits(scan):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return compute_limits(compute_yields(scan, load_experiments()))
+        return compute_limits(compute_yields(scan, select(load_experiments(), PAPER_EXPERIMENTS)))
 
 
 def labels(ax):

@@ -84,7 +84,8 @@ def test_cli_writes_csv_and_json_with_provenance(tmp_path, monkeypatch, capsys):
     assert "# store_arrays_sha256: " in text and "mass_GeV[GeV]" in text
     back = read_limits_csv(tmp_path / "limits.csv")
     assert set(back) == {f"na64mu/{c}" for c in ("projected", "current")} | {
-        f"hemu/{c}" for c in ("inv-2cm", "inv-2mm", "inv-ultimate", "vis-2cm", "vis-2mm", "vis-ultimate")}
+        f"hemu/{c}" for c in ("inv-2cm", "inv-2mm", "inv-ultimate", "vis-2cm", "vis-2mm", "vis-ultimate")} | {
+        f"mubed/{c}" for c in ("1e16-2cm", "1e18-2cm", "1e20-2mm")}
     ref = lims(n_req=2.3)["hemu/vis-2mm"].g_lim
     np.testing.assert_allclose(back["hemu/vis-2mm"]["g_lim"], ref, rtol=1e-7)
     doc = json.loads((tmp_path / "limits.json").read_text())

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lfvscan.errors import UsageError
 from lfvscan.pheno.experiments import VISIBLE_ANALYSES
+from lfvscan.pheno.statistics import METHODS
 from lfvscan.physics.couplings import CONVENTIONS
 
 HELP = "exclusion limits g_lim(m_a) = sqrt(N_req / N_hat) for each experiment and selection curve"
@@ -42,7 +43,13 @@ def add_experiment_options(p) -> None:
                    help="muon flux file for flux-beam experiments (E_low_GeV,E_high_GeV,mu_plus_per_fb,mu_minus_per_fb; "
                         "convert ROOT histograms with `lfvscan flux FILE.root ... --out CSV`)")
     p.add_argument("--n-req", type=float, default=None, metavar="N",
-                   help="signal events required for exclusion, zero background (default 3; 2.3 = 90%% CL)")
+                   help="signal events required for exclusion with --statistics fixed, zero background "
+                        "(default 3; 2.3 = 90%% CL)")
+    p.add_argument("--statistics", choices=METHODS, default=None,
+                   help="limit method of the curves that declare none: fixed N_req (default), classical poisson, "
+                        "fc (Feldman-Cousins) or cls, with the curve's background; docs/physics.md §10.6")
+    p.add_argument("--cl", type=float, default=None, metavar="CL",
+                   help="confidence level of --statistics poisson/fc/cls (default 0.9; e.g. 0.95)")
 
 
 def add_parser(sub):
@@ -50,6 +57,17 @@ def add_parser(sub):
     add_common(p)
     p.add_argument("--json", action="store_true", help="also write limits.json (inf as \"inf\", missing as null)")
     return p
+
+
+def parse_statistics(args):
+    """The :class:`~lfvscan.pheno.statistics.Statistics` of ``--statistics`` / ``--cl`` (defaults:
+    :data:`~lfvscan.pheno.statistics.DEFAULT_STATISTICS`)."""
+    from lfvscan.pheno.statistics import DEFAULT_STATISTICS, Statistics
+
+    if args.cl is not None and args.statistics in (None, "fixed"):
+        raise UsageError("--cl needs --statistics poisson, fc or cls")
+    return Statistics(args.statistics or DEFAULT_STATISTICS.method,
+                      DEFAULT_STATISTICS.cl if args.cl is None else args.cl)
 
 
 def parse_overrides(items) -> dict:
@@ -103,6 +121,7 @@ def compute(args):
         command=" ".join(sys.argv), visible_analysis=args.visible_analysis,
         q_min=DEFAULT_Q_MIN if args.q_min is None else args.q_min,
         thetas=parse_thetas(args.theta, "--theta"), convention=args.convention,
+        statistics=parse_statistics(args),
     )
     for message in res.warnings:
         print(f"lfvscan {args.command}: warning: {message}", file=sys.stderr)
@@ -128,7 +147,8 @@ def run(args) -> int:
     print("g_lim at m_a = " + ", ".join(f"{masses[k]:.4g}" for k in show) + " GeV  (N_req = %g)" % prov["n_req"])
     for lim in lims:
         vals = "  ".join(f"{lim.g_lim[k]:.3e}" for k in show)
-        own = f"  (N_req = {lim.n_req:g})" if lim.n_req != prov["n_req"] else ""
+        how = "" if lim.statistics.method == "fixed" else f", {lim.statistics.label()}"
+        own = f"  (N_req = {lim.n_req:.4g}{how})" if lim.n_req != prov["n_req"] else ""
         print(f"  {lim.key:<26s} {vals}{own}")
     print("wrote " + ", ".join(str(p) for p, _ in files))
     return 0

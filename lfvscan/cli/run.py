@@ -29,7 +29,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from lfvscan.cli.limits import parse_overrides
+    from lfvscan.cli.limits import parse_overrides, parse_statistics
     from lfvscan.pheno.limits import DEFAULT_N_REQ
     from lfvscan.workflow.run import RunOptions, limits_table, run_pipeline
     from lfvscan.plots.figures import check_formats
@@ -42,7 +42,8 @@ def run(args) -> int:
     options = RunOptions(
         experiments=tuple(args.experiments) if args.experiments else None,
         experiments_config=args.experiments_config, overrides=parse_overrides(args.overrides), flux=args.flux,
-        n_req=DEFAULT_N_REQ if args.n_req is None else args.n_req, formats=formats,
+        n_req=DEFAULT_N_REQ if args.n_req is None else args.n_req, statistics=parse_statistics(args),
+        formats=formats,
         max_attempts=args.max_attempts, progress_interval_s=args.progress_interval, quiet=args.quiet,
     )
     res = run_pipeline(config, text, store, args.out, options, command=" ".join(sys.argv))

@@ -24,8 +24,22 @@ class FluxRangeWarning(UserWarning):
     """Part of the muon flux lies outside the scanned energies and is not used."""
 
 
+def process_problem(scan: ScanData, exp: Experiment) -> str:
+    """"" if the scan computed the process ``exp`` observes, else one line saying both."""
+    from lfvscan.pheno.scanphysics import scan_process
+
+    proc = scan_process(scan)
+    if (proc.beam, proc.final) == tuple(exp.process):
+        return ""
+    return f"experiment {exp.name!r} observes {exp.process_label}, the scan computed {proc.beam} -> {proc.final}"
+
+
 def coverage_problem(scan: ScanData, exp: Experiment) -> str:
-    """Why ``scan`` cannot give yields for ``exp`` ("" if it can): target or beam energy missing."""
+    """Why ``scan`` cannot give yields for ``exp`` ("" if it can): another process, target or beam
+    energy missing."""
+    wrong = process_problem(scan, exp)
+    if wrong:
+        return wrong
     try:
         scan.target_index(exp.target.name)
         if exp.beam == "mono":
@@ -48,7 +62,11 @@ def covered_experiments(scan: ScanData, experiments: dict[str, Experiment]):
 
 
 def target_index(scan: ScanData, exp: Experiment) -> int:
-    """Index of ``exp``'s target in ``scan`` (UsageError naming the scan's targets if absent)."""
+    """Index of ``exp``'s target in ``scan`` (UsageError naming the scan's targets if absent, or
+    the two processes if the scan computed another one)."""
+    wrong = process_problem(scan, exp)
+    if wrong:
+        raise UsageError(wrong)
     try:
         return scan.target_index(exp.target.name)
     except ValueError:

@@ -33,15 +33,20 @@ SCENARIOS = ("invisible", "visible")
 BEAMS = ("mono", "flux")
 DEFAULT_FILE = "experiments.toml"
 
+#: keys of the limit statistics and the background, allowed on an experiment (inherited by its
+#: curves) and on a curve (wins), docs/physics.md §10.6
+_LIMIT_KEYS = {"statistics", "cl", "background_events", "background_pb", "background_efficiency"}
 _EXP_KEYS = {
     "label", "target", "length_cm", "length_X0", "beam", "beam_energy_GeV", "n_mu",
-    "flux_file", "luminosity_fb", "area_cm2", "curves",
-}
+    "flux_file", "luminosity_fb", "area_cm2", "curves", "process",
+} | _LIMIT_KEYS
 _CURVE_KEYS = {
     "name", "label", "scenario", "alp_br", "tau_mode", "n_tau_tagged", "res_tau1_cm",
     "res_tau2_cm", "efficiency", "n_mu", "drawn", "acceptance", "muon_energy_max_GeV",
     "tau2_acceptance", "n_req",
-}
+} | _LIMIT_KEYS
+#: the process an experiment without a ``process`` key observes (the paper's)
+DEFAULT_EXPERIMENT_PROCESS = "mu -> tau"
 #: how the tau from the ALP decay (tau_2) enters a visible curve (docs/physics.md §10.3):
 #: "correlated" (default, exact): P_2 at each event's E_a, correlated with the tau_1 cut;
 #: "mean-energy" (the published analysis, thesis code): tau_2 resolved iff its mean lab energy at
@@ -79,7 +84,11 @@ class Selection:
     ``muon_energy_max_GeV`` (optional NA64-mu cut on the muon from tau -> mu nu nu, e.g. E/2 = 80
     GeV: weight P(E_mu < value) from the spectrum of §8.4; None = no cut, the paper's baseline),
     ``tau2_acceptance`` (visible curves: one of :data:`TAU2_ACCEPTANCES`, default "correlated"),
-    ``n_req`` (signal events required for this curve's exclusion; None = the global ``N_req``).
+    ``n_req`` (signal events required for this curve's exclusion; None = the global ``N_req``),
+    ``statistics`` / ``cl`` (limit method and confidence level, :mod:`lfvscan.pheno.statistics`;
+    None = the global ones), ``background_events`` (expected background events) plus
+    ``background_pb`` x the lepton-nucleus luminosity [pb^-1] x ``background_efficiency``
+    (docs/physics.md §10.6).
     """
 
     name: str
@@ -97,6 +106,11 @@ class Selection:
     muon_energy_max_GeV: float | None = None
     tau2_acceptance: str = "correlated"
     n_req: float | None = None
+    statistics: str | None = None
+    cl: float | None = None
+    background_events: float = 0.0
+    background_pb: float = 0.0
+    background_efficiency: float = 1.0
 
     @property
     def factor(self) -> float:
@@ -111,8 +125,14 @@ class Experiment:
     Attributes: ``name`` (key), ``label``, ``target`` (:class:`Target`), ``length_cm`` [cm],
     ``beam`` ("mono": ``beam_energy_GeV`` and ``n_mu`` muons on target; "flux": muon spectrum in
     ``flux_file`` per fb^-1 times ``luminosity_fb`` [fb^-1]), ``area_cm2`` (informational),
-    ``curves`` (tuple of :class:`Selection`), ``source`` (file it was read from).
+    ``curves`` (tuple of :class:`Selection`), ``source`` (file it was read from), ``process``
+    ((beam lepton, final lepton) it observes; TOML ``process = "e -> tau"``, default "mu -> tau").
     """
+
+    @property
+    def process_label(self) -> str:
+        """``"mu -> tau"``."""
+        return f"{self.process[0]} -> {self.process[1]}"
 
     name: str
     label: str
@@ -126,6 +146,7 @@ class Experiment:
     luminosity_fb: float | None = None
     area_cm2: float | None = None
     source: str = ""
+    process: tuple[str, str] = ("mu", "tau")
 
     @property
     def column_density_per_pb(self) -> float:
@@ -223,6 +244,9 @@ def _build_curve(exp_name: str, raw: dict) -> Selection:
     n_req = _positive_number(where, "n_req", raw.get("n_req"), allow_none=True)
     if n_req is not None and not n_req > 0:
         raise UsageError(f"{where}: n_req must be positive, got {n_req!r}")
+    limit = _limit_settings(where, raw)
+    if n_req is not None and limit["statistics"] not in (None, "fixed"):
+        raise UsageError(f"{where}: n_req applies to statistics 'fixed' only, got statistics {limit['statistics']!r}")
     return Selection(
         name=name,
         label=str(raw.get("label", f"{exp_name} {name}")),
@@ -239,7 +263,44 @@ def _build_curve(exp_name: str, raw: dict) -> Selection:
         muon_energy_max_GeV=mu_max,
         tau2_acceptance=tau2_acc,
         n_req=n_req,
+        **limit,
     )
+
+
+def _limit_settings(where: str, raw: dict) -> dict:
+    """The curve's statistics, cl and background keys, validated (docs/physics.md §10.6)."""
+    from lfvscan.pheno.statistics import METHODS, Statistics
+
+    method = raw.get("statistics")
+    if method is not None and method not in METHODS:
+        raise UsageError(f"{where}: statistics must be one of {METHODS}, got {method!r}")
+    cl = raw.get("cl")
+    if cl is not None:
+        try:
+            Statistics(method or "fixed", cl)
+        except UsageError as exc:
+            raise UsageError(f"{where}: cl: {exc}") from None
+        cl = float(cl)
+    out = {"statistics": method, "cl": cl}
+    for key in ("background_events", "background_pb"):
+        v = raw.get(key, 0.0)
+        out[key] = 0.0 if v == 0 else _positive_number(where, key, v)
+    eff = _positive_number(where, "background_efficiency", raw.get("background_efficiency", 1.0))
+    if eff > 1:
+        raise UsageError(f"{where}: background_efficiency must be <= 1, got {eff!r}")
+    out["background_efficiency"] = eff
+    return out
+
+
+def _parse_process(where: str, text) -> tuple[str, str]:
+    """``"e -> tau"`` -> ("e", "tau"), checked against the leptons a process may have."""
+    from lfvscan.physics.process import BEAM_LEPTONS, FINAL_LEPTONS
+
+    parts = [p.strip() for p in str(text).split("->")]
+    if len(parts) != 2 or parts[0] not in BEAM_LEPTONS or parts[1] not in FINAL_LEPTONS:
+        raise UsageError(f"{where}: process must read 'BEAM -> FINAL' with BEAM in {BEAM_LEPTONS} and FINAL in "
+                         f"{FINAL_LEPTONS}, got {text!r}")
+    return parts[0], parts[1]
 
 
 def _build_experiment(name: str, raw: dict, source: str) -> Experiment:
@@ -277,7 +338,8 @@ def _build_experiment(name: str, raw: dict, source: str) -> Experiment:
     curves_raw = raw.get("curves", [])
     if not isinstance(curves_raw, list) or not curves_raw:
         raise UsageError(f"{where}: needs at least one [[{name}.curves]] entry")
-    curves = tuple(_build_curve(name, c) for c in curves_raw)
+    inherited = {k: raw[k] for k in _LIMIT_KEYS if k in raw}
+    curves = tuple(_build_curve(name, {**inherited, **c} if isinstance(c, dict) else c) for c in curves_raw)
     names = [c.name for c in curves]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
@@ -293,6 +355,7 @@ def _build_experiment(name: str, raw: dict, source: str) -> Experiment:
         curves=curves,
         area_cm2=_positive_number(where, "area_cm2", raw.get("area_cm2"), allow_none=True),
         source=source,
+        process=_parse_process(where, raw.get("process", DEFAULT_EXPERIMENT_PROCESS)),
         **kw,
     )
 
@@ -379,6 +442,7 @@ def config_hash(experiments: dict[str, Experiment]) -> str:
 
 def published_visible_overrides(experiments: dict[str, Experiment]) -> dict[str, object]:
     """Overrides ``{"exp.curve.key": value}`` that give every visible curve the published
-    analysis' options :data:`PUBLISHED_VISIBLE` (docs/physics.md §10.3)."""
+    analysis' options :data:`PUBLISHED_VISIBLE` (docs/physics.md §10.3); curves with their own
+    limit statistics keep them."""
     return {f"{name}.{c.name}.{k}": v for name, e in experiments.items() for c in e.curves
-            if c.scenario == "visible" for k, v in PUBLISHED_VISIBLE.items()}
+            if c.scenario == "visible" and c.statistics in (None, "fixed") for k, v in PUBLISHED_VISIBLE.items()}

@@ -28,6 +28,7 @@ import numpy as np
 
 from lfvscan import __version__
 from lfvscan.errors import UsageError
+from lfvscan.pheno.statistics import DEFAULT_STATISTICS, Statistics, signal_upper_limit
 from lfvscan.util.textfile import read_text
 from lfvscan.pheno.yields import CurveYield
 from lfvscan.schema import RESULT_FIELDS
@@ -78,6 +79,7 @@ class CurveLimit:
     n_req: float
     g_lim: np.ndarray
     g_lim_err: np.ndarray
+    statistics: Statistics = DEFAULT_STATISTICS
 
     @property
     def key(self) -> str:
@@ -88,17 +90,37 @@ class CurveLimit:
         return self.yields.masses_GeV
 
 
-def compute_limits(yields: list[CurveYield], n_req=DEFAULT_N_REQ) -> list[CurveLimit]:
-    """Limits for each curve, with ``n_req`` or the curve's own ``CurveYield.n_req`` when set
-    (e.g. 2.44 of the published visible analysis, docs/physics.md §10.3)."""
+def curve_statistics(y: CurveYield, statistics: Statistics) -> Statistics:
+    """The statistics of curve ``y``: its own method / CL where set, else ``statistics``."""
+    return Statistics(y.statistics or statistics.method, statistics.cl if y.cl is None else y.cl)
+
+
+def curve_n_req(y: CurveYield, n_req: float, statistics: Statistics) -> tuple[float, Statistics]:
+    """(N_req, statistics) of curve ``y`` (docs/physics.md §10.4, §10.6): with method "fixed" the
+    curve's own ``n_req`` or ``n_req`` (zero background only, else UsageError); otherwise the
+    upper limit on the signal for the expected outcome with the curve's background."""
+    st = curve_statistics(y, statistics)
+    if st.method == "fixed":
+        if y.background > 0:
+            raise UsageError(f"{y.key}: background {y.background:g} events needs statistics poisson, fc or cls "
+                             f"(--statistics, or the experiment's statistics key), not a fixed N_req")
+        return (n_req if y.n_req is None else check_n_req(y.n_req)), st  # a curve's own N_req wins
+    return signal_upper_limit(st, y.background), st
+
+
+def compute_limits(yields: list[CurveYield], n_req=DEFAULT_N_REQ,
+                   statistics: Statistics = DEFAULT_STATISTICS) -> list[CurveLimit]:
+    """Limits for each curve: N_req from :func:`curve_n_req` (``n_req`` or the curve's own
+    ``CurveYield.n_req`` with the "fixed" method, e.g. 2.44 of the published visible analysis,
+    docs/physics.md §10.3; else the ``statistics`` upper limit with the curve's background, §10.6)."""
     n_req = check_n_req(n_req)
     out = []
     for y in yields:
-        n = n_req if y.n_req is None else check_n_req(y.n_req)  # a curve's own N_req wins
+        n, st = curve_n_req(y, n_req, statistics)
         g = g_limit(y.n_hat, n)
         with np.errstate(divide="ignore", invalid="ignore"):
             gerr = np.where(y.n_hat > 0, g * y.n_hat_err / (2 * y.n_hat), np.nan)
-        out.append(CurveLimit(yields=y, n_req=n, g_lim=g, g_lim_err=gerr))
+        out.append(CurveLimit(yields=y, n_req=n, g_lim=g, g_lim_err=gerr, statistics=st))
     return out
 
 
@@ -199,6 +221,9 @@ def limits_json(limits: list[CurveLimit], prov: dict) -> str:
             "column_density_per_pb": y.column_density_per_pb,
             "drawn_in_paper": y.drawn,
             "n_req": lim.n_req,
+            "statistics": lim.statistics.method,
+            "cl": None if lim.statistics.method == "fixed" else lim.statistics.cl,
+            "background_events": y.background,
             "mass_GeV": [_json_num(m) for m in y.masses_GeV],
             "n_hat": [_json_num(v) for v in y.n_hat],
             "n_hat_err": [_json_num(v) for v in y.n_hat_err],

@@ -29,6 +29,7 @@ from lfvscan.pheno.flux import DEFAULT_FLUX_MODEL, MuonFlux, flux_model_path, lo
 from lfvscan.pheno.limits import DEFAULT_N_REQ, CurveLimit, check_n_req, compute_limits, provenance
 from lfvscan.pheno.coverage import covered_experiments
 from lfvscan.pheno.quality import DEFAULT_Q_MIN
+from lfvscan.pheno.statistics import DEFAULT_STATISTICS, Statistics
 from lfvscan.pheno.theta import scan_at_theta
 from lfvscan.pheno.yields import CurveYield, compute_yields, experiment_fluxes
 from lfvscan.store.scandata import ScanData
@@ -73,6 +74,7 @@ def compute_limits_for_store(
     q_min: float = DEFAULT_Q_MIN,
     thetas=None,
     convention: str | None = None,
+    statistics: Statistics = DEFAULT_STATISTICS,
 ) -> LimitsResult:
     """Limits g_lim(m_a) of every experiment and curve from a scan (docs/physics.md §10).
 
@@ -87,7 +89,8 @@ def compute_limits_for_store(
     or ``"published"`` (every visible curve gets :data:`lfvscan.pheno.experiments.PUBLISHED_VISIBLE`:
     factorised mean-energy tau_2 acceptance and N_req = 2.44, docs/physics.md §10.3; explicit
     ``overrides`` win); ``q_min``: cells with vegas Q below it flag their points "low_Q" (every
-    point carries a quality flag, :func:`lfvscan.pheno.quality.point_quality`).  Nothing is written.
+    point carries a quality flag); ``statistics``: limit method and CL of curves that declare none
+    (:mod:`lfvscan.pheno.statistics`, default the fixed ``n_req``, §10.6).  Nothing is written.
     """
     n_req = check_n_req(n_req)
     if not (isinstance(q_min, (int, float)) and 0 <= q_min < 1):
@@ -129,9 +132,9 @@ def compute_limits_for_store(
                 yields += [replace(y, theta=float(th), convention=conv)
                            for y in compute_yields(sc_th, exps, fluxes, q_min)]
     messages += [str(w.message) for w in caught]
-    limits = compute_limits(yields, n_req)
+    limits = compute_limits(yields, n_req, statistics)
     extra = {"command": command, "visible_analysis": visible_analysis, "q_min": q_min, "overrides": overrides,
-             "flux_files": flux_provenance(fluxes)}
+             "flux_files": flux_provenance(fluxes), "statistics": {"method": statistics.method, "cl": statistics.cl}}
     if thetas is not None or convention is not None:
         extra["thetas"] = sorted({y.theta for y in yields})
         extra["convention"] = yields[0].convention if yields else convention

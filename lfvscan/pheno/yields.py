@@ -63,6 +63,10 @@ class CurveYield:
     missing: tuple = ()
     notes: tuple[str, ...] = field(default=())
     n_req: float | None = None  #: the curve's own N_req (None: the global one, docs/physics.md §10.4)
+    #: expected background events, and the curve's own limit statistics / CL (None: the global), §10.6
+    background: float = 0.0
+    statistics: str | None = None
+    cl: float | None = None
     #: per mass: quality flag (:func:`~lfvscan.pheno.quality.point_quality`), smallest Q and largest chi2/dof of its cells
     quality: tuple[str, ...] = ()
     min_Q: np.ndarray | None = None
@@ -94,6 +98,7 @@ class _Points:
     quality: tuple
     exposure: float
     unit: str
+    luminosity_per_pb: float  #: lepton-nucleus luminosity [pb^-1]: leptons on target x n_T L
     notes: tuple[str, ...] = ()
 
 
@@ -110,7 +115,7 @@ def _mono_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min:
     n_mu = exp.n_mu_for(sel)
     scale = n_mu * exp.column_density_per_pb * sel.factor
     return _Points(scale * S, scale * Serr, scan.status[t, j] == DONE, missing_cells(scan, t, [j]),
-                   point_quality(scan, t, [j], q_min), n_mu, "muons on target")
+                   point_quality(scan, t, [j], q_min), n_mu, "muons on target", n_mu * exp.column_density_per_pb)
 
 
 def _flux_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min: float, flux: MuonFlux,
@@ -143,7 +148,14 @@ def _flux_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min:
     used = js[folded.used]
     return _Points(scale * folded.value, scale * folded.error, np.all(scan.status[t][used] == DONE, axis=0),
                    missing_cells(scan, t, used), point_quality(scan, t, used, q_min),
-                   float(exp.luminosity_fb), "fb^-1", tuple(notes))
+                   float(exp.luminosity_fb), "fb^-1", exp.luminosity_fb * total * exp.column_density_per_pb,
+                   tuple(notes))
+
+
+def background_events(sel: Selection, luminosity_per_pb: float) -> float:
+    """Expected background of a curve (docs/physics.md §10.6): its ``background_events`` plus
+    ``background_pb`` x ``luminosity_per_pb`` (lepton-nucleus luminosity [pb^-1]) x ``background_efficiency``."""
+    return sel.background_events + sel.background_pb * luminosity_per_pb * sel.background_efficiency
 
 
 def experiment_fluxes(experiments: dict[str, Experiment], flux: MuonFlux | None = None) -> dict[str, MuonFlux]:
@@ -186,6 +198,9 @@ def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux 
         missing=tuple(p.missing),
         notes=p.notes,
         n_req=sel.n_req,
+        background=background_events(sel, p.luminosity_per_pb),
+        statistics=sel.statistics,
+        cl=sel.cl,
         quality=p.quality[0],
         min_Q=p.quality[1],
         max_chi2_dof=p.quality[2],

@@ -40,6 +40,7 @@ from lfvscan.errors import EXIT_FAILED_CELLS, EXIT_OK, EXIT_UNCONVERGED
 from lfvscan.pheno.limits import (
     DEFAULT_N_REQ, SUMMARY_MASSES_GEV, check_n_req, read_limits_csv, read_limits_header, scan_hash, summary_columns,
 )
+from lfvscan.pheno.statistics import DEFAULT_STATISTICS, Statistics
 from lfvscan.workflow.progress import RunProgress
 
 LIMITS_FILE = "limits.csv"
@@ -55,7 +56,7 @@ CONTENT_FIELD = "store_content_sha256"
 class RunOptions:
     """Settings of ``lfvscan run`` besides the config, store and output directory.
 
-    ``experiments``, ``experiments_config``, ``overrides``, ``flux``, ``n_req``: as for
+    ``experiments``, ``experiments_config``, ``overrides``, ``flux``, ``n_req``, ``statistics``: as for
     ``lfvscan limits``; ``formats``: figure file formats; ``max_attempts``, ``progress_interval_s``
     [s], ``quiet``: as for ``lfvscan scan`` (``quiet`` also silences the run's own progress)."""
 
@@ -64,6 +65,7 @@ class RunOptions:
     overrides: dict = field(default_factory=dict)
     flux: str | None = None
     n_req: float = DEFAULT_N_REQ
+    statistics: Statistics = DEFAULT_STATISTICS
     formats: tuple[str, ...] = ("pdf", "png")
     max_attempts: int | None = None
     progress_interval_s: float = 10.0
@@ -116,6 +118,8 @@ def limits_key(content_sha256: str, options: RunOptions) -> str:
         "store": content_sha256, "experiments": experiments.config_hash(exps), "selected": options.experiments,
         "flux": {k: v["sha256"] for k, v in flux_provenance(fluxes).items()},
         "n_req": check_n_req(options.n_req), "lfvscan": __version__,
+        **({} if options.statistics == DEFAULT_STATISTICS else
+           {"statistics": [options.statistics.method, options.statistics.cl]}),
     })
 
 
@@ -220,6 +224,7 @@ def _compute_limits(scan, store, options: RunOptions, command):
     res = compute_limits_for_store(
         scan, experiments=options.experiments, experiments_config=options.experiments_config,
         overrides=options.overrides, flux=options.flux, n_req=options.n_req, command=command,
+        statistics=options.statistics,
     )
     res.provenance["store"] = str(store)  # the pipeline was given the loaded ScanData, not the path
     return res, res.warnings
