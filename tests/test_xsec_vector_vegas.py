@@ -32,7 +32,7 @@ PAIRS = {MU_TAU_V: PAIR, E_TAU_V: LeptonPair(ELECTRON, PAIR.final)}
 
 def _edge_mass(target, E, process, frac):
     """``frac`` of the exact reach m_X^max [GeV] of the cell (heavy-mass corner)."""
-    return frac * float(max_mass_exact_GeV(get_target(target), E, pair=PAIRS[process]))
+    return frac * float(max_mass_exact_GeV(E, get_target(target), pair=PAIRS[process]))
 
 
 def _vegas_vs_quadrature(target, E, m_X, process, rel_err):
