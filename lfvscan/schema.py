@@ -30,6 +30,14 @@ the quantity a field is the MC error of (it may be a quantity that is not stored
 tails ``sigma_above_x_pb``); ``parts`` names the (scalar, pseudoscalar) fields a quantity is
 ``g_S^2 S + g_P^2 P`` of, or, on an error field, the errors of those parts, with ``cov`` their
 covariance.  :func:`lfvscan.pheno.theta.scan_at_theta` recombines any theta from these alone.
+
+The two part slots serve both boson families (docs/physics.md §7.14, docs/architecture.md): for a
+scan of the vector family (its process, in the store's ``config``) the ``*_scalar_*`` slots hold the
+vector part (g_V, g_A) = (1, 0), the ``*_pseudoscalar_*`` slots the axial part (0, 1) and the
+``*_sp_cov_*`` slots their covariance.  :func:`family_name` and :func:`family_description` give the
+names and descriptions of a slot for a family: a vector store's arrays carry them as attributes
+(``description``, ``quantity``), and the HDF5 export, ``lfvscan xsec --json`` and
+:meth:`lfvscan.xsec.result.CellResult.named_parts` use the family's names.
 """
 
 from __future__ import annotations
@@ -185,6 +193,46 @@ CELL_FIELDS: tuple[Field, ...] = RESULT_FIELDS + BOOK_FIELDS
 
 #: every stored array by name
 FIELDS: dict[str, Field] = {f.name: f for f in COORDINATES + CELL_FIELDS}
+
+
+#: what the two part slots and their covariance are called for each boson family: (first part, second part,
+#: covariance tag) replacing ("scalar", "pseudoscalar", "sp") in the slots' names
+PART_NAMES = {"scalar": ("scalar", "pseudoscalar", "sp"), "vector": ("vector", "axial", "va")}
+#: the couplings of the two parts of each family, in the slots' descriptions
+_PART_COUPLINGS = {"scalar": ("(g_S, g_P)", "sigma_S", "sigma_P"), "vector": ("(g_V, g_A)", "sigma_V", "sigma_A")}
+
+
+def _rename(text: str, boson: str, names: bool) -> str:
+    """``text`` with the scalar family's part words replaced by those of ``boson`` (ValueError naming
+    an unknown family); ``names``: replace inside field names (``_scalar_``) or in prose too."""
+    if boson not in PART_NAMES:
+        raise ValueError(f"boson family {boson!r} unknown (known: {', '.join(PART_NAMES)})")
+    first, second, cov = PART_NAMES[boson]
+    if boson == "scalar":
+        return text
+    marker = "\0"  # protects the replaced second part from the first part's replacement
+    text = text.replace("pseudoscalar", marker).replace("scalar", first).replace(marker, second)
+    text = text.replace("_sp_cov_", f"_{cov}_cov_")
+    if not names:
+        for a, b in zip(_PART_COUPLINGS["scalar"], _PART_COUPLINGS[boson]):
+            text = text.replace(a, b)
+    return text
+
+
+def family_name(name: str, boson: str) -> str:
+    """The name of result field ``name`` for the boson family ``boson``: unchanged for the scalar
+    family and for fields that are not parts; for the vector family ``sigma_scalar_pb`` ->
+    ``sigma_vector_pb``, ``*_pseudoscalar_*`` -> ``*_axial_*``, ``*_sp_cov_*`` -> ``*_va_cov_*``."""
+    return _rename(name, boson, names=True)
+
+
+def family_description(f: Field, boson: str) -> str:
+    """The ``description`` of field ``f`` in a store of the boson family ``boson``: the schema's for the
+    scalar family; for the vector family the part slots say which part they hold and under which name."""
+    if boson == "scalar" or family_name(f.name, boson) == f.name:
+        return f.description
+    return (f"{_rename(f.description, boson, names=False)} [{family_name(f.name, boson)}: the {f.name} slot "
+            f"holds it in a {boson}-family store, docs/physics.md §7.14]")
 
 
 def _check_relations() -> None:

@@ -25,6 +25,7 @@ from lfvscan.physics import kinematics as K
 from lfvscan.physics.amplitude import amplitude_phi_avg
 from lfvscan.physics.amplitude_vector import amplitude_vector_phi_avg, vector_coefficients
 from lfvscan.physics.formfactors import f2_coherent, f2_incoherent
+from lfvscan.xsec.integrand import LN_BELOW_THETA_S
 
 LEVELS = ({"n_panels": 30, "n_gl": 8, "n_t": 24, "epsrel": 1e-5},
           {"n_panels": 60, "n_gl": 8, "n_t": 40, "epsrel": 1e-6})
@@ -71,8 +72,11 @@ def dsigma_dw_dcos(w, theta_a, cp, abar, *, n_t: int, part: str = "total"):
 def sigma_quadrature(cp, abar, *, n_panels, n_gl, n_t, epsrel, part="total", w_range=None):
     """Deterministic sigma [pb] (g = 1) of the cell ``cp`` for the averaged amplitude ``abar``;
     optionally only for w = E - E_a - m_final in ``w_range`` [GeV]."""
-    lw0, lw1 = (math.log(w) for w in cp.w_bounds)
-    lt0, lt1 = math.log(cp.theta_a_min), math.log(math.pi)  # the whole theta_a range, in ln theta_a
+    (lw0, lw1), _, _ = cp.bounds
+    # ln theta_a over the physical range [theta_a_min, pi], less the part below theta_s e^-10 where the
+    # integrand is ~ e^-20 of its peak (its own variable, not the vegas one: theta_s of the smallest w)
+    lt0 = math.log(max(cp.theta_a_min, cp.theta_s_min * math.exp(-LN_BELOW_THETA_S)))
+    lt1 = math.log(math.pi)
     if w_range is not None:
         if w_range[0] > 0:
             lw0 = max(lw0, math.log(w_range[0]))

@@ -84,9 +84,9 @@ def test_compute_cell_refuses_energies_below_the_process_range():
         compute_cell("Pb", 0.15, 0.2, process=MU_E)
 
 
-def test_compute_cell_refuses_the_vector_family_until_its_amplitude_exists():
-    with pytest.raises(ValueError, match="boson 'vector'.*not implemented"):
-        compute_cell("Pb", 100.0, 2.0, process=Process("e", "tau", "vector"))
+def test_compute_cell_refuses_the_scalar_familys_conventions_for_the_vector_family():
+    with pytest.raises(ValueError, match="convention 'eq2': the eq2/eq3 coupling conventions are the scalar family's"):
+        compute_cell("Pb", 100.0, 2.0, convention="eq2", process=Process("e", "tau", "vector"))
 
 
 def test_flavour_conserving_pairs_are_computed_as_a_check():
@@ -200,7 +200,7 @@ def test_cli_xsec_for_an_electron_beam(capsys):
     assert d["x_tau_edges"][0] == pytest.approx(M_TAU / 100.0, rel=1e-15)
 
 
-@pytest.mark.parametrize("args, word", [(["--boson", "vector"], "boson 'vector'"),
+@pytest.mark.parametrize("args, word", [(["--boson", "vector", "--convention", "eq2"], "convention 'eq2'"),
                                         (["--beam", "mu", "--final", "e", "--mass", "0.1"], "0.1 GeV is not above"),
                                         (["--beam", "e", "--energy", "1.5"], "energy_GeV = 1.5 GeV")])
 def test_cli_xsec_refuses_with_one_line(capsys, args, word):

@@ -38,7 +38,7 @@ def _tail(r, x_cut=0.4):
 
 
 def _recombined(r, theta, convention):
-    a, b = part_weights(theta, convention, pair=PAIR)
+    a, b = part_weights(theta, convention, pair=PAIR, boson="scalar")
     sig = a * r.sigma_scalar_pb + b * r.sigma_pseudoscalar_pb
     var = a * a * r.sigma_scalar_err_pb**2 + b * b * r.sigma_pseudoscalar_err_pb**2 + 2 * a * b * r.sigma_sp_cov_pb2
     k = int(np.searchsorted(r.x_tau_edges, 0.4))
@@ -65,7 +65,7 @@ def test_parts_recombined_equal_direct_computation(parts_cell, theta, convention
 def test_stored_totals_are_the_recombined_parts(parts_cell):
     """At the cell's own theta the stored totals and their errors are the linear-algebra recombination."""
     r = parts_cell
-    a, b = part_weights(math.pi / 4, "eq3", pair=PAIR)
+    a, b = part_weights(math.pi / 4, "eq3", pair=PAIR, boson="scalar")
     assert math.isclose(r.sigma_pb, a * r.sigma_scalar_pb + b * r.sigma_pseudoscalar_pb, rel_tol=1e-13)
     var = a * a * r.sigma_scalar_err_pb**2 + b * b * r.sigma_pseudoscalar_err_pb**2 + 2 * a * b * r.sigma_sp_cov_pb2
     assert math.isclose(r.sigma_err_pb, math.sqrt(var), rel_tol=1e-12)

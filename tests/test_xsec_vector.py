@@ -46,8 +46,8 @@ def test_quadrature_reproduces_production_integrand():
 ])
 def test_vector_references_converge(pair, target, E, m_X):
     """The two refinement levels agree to 2e-4 for both parts; sigma_V, sigma_A > 0 (printed).  Cells
-    near the reach converge too but take 15-30 s each (heavier near-edge subdivision), so they are left
-    to the vegas comparison once the spin-1 plumbing exists."""
+    near the reach converge too but take 15-30 s each (heavier near-edge subdivision); they are in the
+    vegas comparison of tests/test_xsec_vector_vegas.py."""
     cp = _cell(target, E, m_X, PAIRS[pair])
     sV = Q.reference(cp, Q.abar_vector(1.0, 0.0))
     sA = Q.reference(cp, Q.abar_vector(0.0, 1.0))

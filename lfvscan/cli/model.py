@@ -6,7 +6,10 @@ docs/physics.md §3-§5) for the lepton pair of ``--beam`` / ``--final`` (defaul
 aligned table with units, or with ``--json`` as one JSON object whose keys carry their units
 (``width_tau_mu_GeV``, ``ctau_m``, ``sigma_v_tau_mu_cm3_s``; the channel is named heavier lepton
 first, ``tau_e``, ``mu_e``; dimensionless keys have no suffix);
-non-finite numbers become ``null``.  Invalid values (non-positive or NaN mass, negative coupling,
+non-finite numbers become ``null``.  ``--boson vector``: the spin-1 boson's rows
+(:func:`lfvscan.physics.vector_model.vector_summary`: g_V, g_A, widths, c*tau, lab decay length and
+the one-loop g-2, docs/physics.md §7.14); the options of the scalar family's dark-matter and g-2 band
+rows (``--convention`` other than eq3, ``--m-chi``, ``--g-chi``) are refused there.  Invalid values (non-positive or NaN mass, negative coupling,
 ...) are one stderr line, a usage error (:data:`lfvscan.errors.EXIT_USAGE`).
 """
 
@@ -21,7 +24,7 @@ from lfvscan.physics import decays, g2
 from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_CONVENTION, DEFAULT_THETA
 from lfvscan.physics.presets import DEFAULT_PRESET
 from lfvscan.cli.process_args import add_process_arguments, process_of
-from lfvscan.physics.process import DEFAULT_PROCESS, Process
+from lfvscan.physics.process import BOSON_FAMILIES, DEFAULT_PROCESS, Process
 from lfvscan.physics.summary import DEFAULT_COUPLING, channel_name, g2_lepton_pair, model_summary
 
 
@@ -34,7 +37,7 @@ def add_parser(subparsers):
                     "preferred coupling band, DM annihilation rate and relic bound.",
     )
     p.add_argument("--mass", type=float, required=True, metavar="GEV", help="ALP mass m_a [GeV]")
-    add_process_arguments(p, bosons=("scalar",))
+    add_process_arguments(p, bosons=BOSON_FAMILIES)
     p.add_argument("--coupling", type=float, default=DEFAULT_COUPLING, metavar="G",
                    help=f"LFV coupling g_taumu (default {DEFAULT_COUPLING:g})")
     p.add_argument("--theta", type=float, default=DEFAULT_THETA, metavar="RAD",
@@ -57,11 +60,25 @@ def add_parser(subparsers):
 _OPTIONS = {"mass_GeV": "--mass", "coupling": "--coupling", "theta_rad": "--theta", "m_chi_GeV": "--m-chi",
             "g_chi": "--g-chi", "energy_GeV": "--energy"}
 
+def _vector_rows(ch: str, h: str, l: str, a: str) -> list[tuple[str, str, str]]:
+    """(key, label, unit) rows of the vector family's table."""
+    return [
+        ("mass_GeV", "m_X", "GeV"), ("coupling", "g", ""), ("theta_rad", "theta", "rad"), ("process", "process", ""),
+        ("g_V", "g_V", ""), ("g_A", "g_A", ""),
+        (f"width_{ch}_per_charge_GeV", f"Gamma(X -> {h}- {l}+)", "GeV"),
+        (f"width_{ch}_GeV", f"Gamma(X -> {h} {l}), both charges", "GeV"),
+        ("ctau_m", "c tau", "m"), ("energy_GeV", "E_X (lab)", "GeV"), ("lab_decay_length_m", "lab decay length", "m"),
+        (f"delta_a{a}", f"Delta a_{a} (one loop)", ""),
+    ]
+
+
 def table_rows(process: Process) -> list[tuple[str, str, str]]:
     """(key, label, unit) rows of the human-readable table for the lepton pair of ``process``."""
     pair = DEFAULT_PRESET.lepton_pair(process)  # names only: the keys do not depend on the masses
     ch, h, l = channel_name(pair), pair.heavy.name, pair.light.name
     a = g2_lepton_pair(pair).beam.name
+    if process.boson == "vector":
+        return _vector_rows(ch, h, l, a)
     return [
         ("mass_GeV", "m_a", "GeV"), ("coupling", "g", ""), ("theta_rad", "theta", "rad"),
         ("convention", "convention", ""), ("process", "process", ""), ("g_S", "g_S", ""), ("g_P", "g_P", ""),
@@ -126,11 +143,33 @@ def _json_safe(v):
     return v
 
 
+def _vector_summary(args, process: Process) -> dict:
+    """The vector family's summary (module docstring); UsageError for an option of the scalar family."""
+    from lfvscan.physics.summary import _check_inputs
+    from lfvscan.physics.vector_model import vector_summary
+
+    for option, given in (("--convention", args.convention != DEFAULT_CONVENTION), ("--m-chi", args.m_chi is not None),
+                          ("--g-chi", args.g_chi != decays.DEFAULT_G_CHI)):
+        if given:
+            raise UsageError(f"{option}: an option of the scalar family's model; the vector family has one "
+                             "convention and no dark-matter channel (docs/physics.md §7.14)")
+    _check_inputs(args.mass, args.coupling, args.theta, None, 1.0, args.energy)
+    if process.flavour_conserving:
+        raise UsageError(f"process {process.label()} is flavour-conserving: the closed forms here are those of a "
+                         "flavour-violating vertex")
+    pair = DEFAULT_PRESET.lepton_pair(process)
+    return vector_summary(args.mass, args.coupling, args.theta, args.energy, pair=pair, g2_pair=g2_lepton_pair(pair),
+                          process_label=process.label())
+
+
 def run(args) -> int:
     process = process_of(args)
     try:
-        summary = model_summary(args.mass, args.coupling, args.theta, args.convention, args.m_chi, args.g_chi,
-                                args.g2_preset, args.energy, process=process)
+        if process.boson == "vector":
+            summary = _vector_summary(args, process)
+        else:
+                summary = model_summary(args.mass, args.coupling, args.theta, args.convention, args.m_chi, args.g_chi,
+                                    args.g2_preset, args.energy, process=process)
     except ValueError as exc:  # the library names its parameters; say which option was bad
         message = str(exc)
         for name, option in _OPTIONS.items():

@@ -8,6 +8,9 @@ mu -> e), mass [1e-6, 1e4] GeV and, for mu -> e, above m_mu - m_e, rel-err [1e-4
 :func:`lfvscan.errors.exit_statuses` of ``"xsec"`` (the end of ``--help``); a value outside its
 range names the value and the range; a result short of the requested precision within the
 evaluation budget is printed with its honest, larger error and a warning (JSON ``"converged": false``).
+The JSON names the two parts of the process's boson family: ``sigma_scalar_pb``,
+``sigma_pseudoscalar_pb``, ... or ``sigma_vector_pb``, ``sigma_axial_pb``, ``sigma_va_cov_pb2``, ...
+(:func:`lfvscan.schema.family_name`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_CONVENTION
 from lfvscan.physics.presets import DEFAULT_PRESET, PRESETS
 from lfvscan.physics.process import BOSON_FAMILIES
 from lfvscan.physics.targets import TARGETS
+from lfvscan.schema import PART_NAMES, family_name
 from lfvscan.util.ranges import DEFAULT_N_XBINS, DEFAULT_REL_ERR, ENERGY_GEV, MASS_GEV, N_XBINS, REL_ERR
 
 HELP = "cross section sigma(l_beam N -> l_final N X) for g = 1 at one (target, energy, mass), with vegas"
@@ -41,10 +45,12 @@ def add_parser(sub):
     p.add_argument("--rel-err", type=float, default=DEFAULT_REL_ERR, metavar="R",
                    help=f"target relative error on sigma_total, in {REL_ERR.describe()} (default {DEFAULT_REL_ERR:g})")
     p.add_argument("--theta", type=float, default=None, metavar="RAD",
-                   help="coupling angle theta of Eq. (3) [rad]: 0 pseudoscalar, pi/2 scalar (default pi/4)")
+                   help="coupling angle theta [rad]: 0 pseudoscalar, pi/2 scalar (Eq. (3)); for --boson vector 0 axial, "
+                        "pi/2 vector (docs/physics.md §7.14) (default pi/4)")
     add_process_arguments(p, bosons=BOSON_FAMILIES)
     p.add_argument("--convention", default=DEFAULT_CONVENTION, choices=CONVENTIONS,
-                   help=f"coupling convention (default {DEFAULT_CONVENTION}, docs/physics.md §2.4)")
+                   help=f"coupling convention of the scalar family (default {DEFAULT_CONVENTION}, docs/physics.md §2.4; "
+                        "the vector family has only the default)")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--n-xbins", type=int, default=DEFAULT_N_XBINS, metavar="N",
                    help=f"bins of the final lepton's x distribution, in {N_XBINS.describe()} (default {DEFAULT_N_XBINS})")
@@ -79,6 +85,8 @@ def run(args) -> int:
         f"requested {args.rel_err:g} after {r.neval} evaluations (the evaluation budget); the error quoted is honest")
     if args.json:
         d = r.to_dict()
+        # the part slots under the family's names: sigma_vector_pb, sigma_axial_pb, ... (docs/physics.md §7.14)
+        d = {family_name(k, process.boson): v for k, v in d.items()}
         d["requested_rel_err"] = args.rel_err
         d["process"] = process.to_dict()
         if args.nucleus_energy_per_nucleon is not None:
@@ -99,6 +107,9 @@ def run(args) -> int:
     print(f"  sigma_total      = {r.sigma_pb:.6e} +- {r.sigma_err_pb:.2e} pb")
     print(f"  sigma_coherent   = {r.sigma_coherent_pb:.6e} +- {r.sigma_coherent_err_pb:.2e} pb")
     print(f"  sigma_incoherent = {r.sigma_incoherent_pb:.6e} +- {r.sigma_incoherent_err_pb:.2e} pb")
+    first, second, _ = PART_NAMES[process.boson]
+    print(f"  parts: {first} {r.sigma_scalar_pb:.6e} +- {r.sigma_scalar_err_pb:.2e} pb, {second} "
+          f"{r.sigma_pseudoscalar_pb:.6e} +- {r.sigma_pseudoscalar_err_pb:.2e} pb (g = 1)")
     print(f"  chi2/dof = {r.chi2_dof:.2f} (Q = {r.Q:.2f}), {r.neval} evaluations, {r.seconds:.3f} s")
     if warning:
         print(f"  {warning}")

@@ -12,7 +12,9 @@ Layout (every name as in the store, :mod:`lfvscan.schema`)::
 
 Each dataset carries ``units`` ("1": dimensionless, "": text), ``description`` and ``dims`` (its
 dimension names, e.g. ["target", "energy_GeV", "mass_GeV"]) as attributes; text arrays are
-UTF-8 strings.  Values are copied bit for bit (NaN fill of cells not computed included).
+UTF-8 strings.  A store of the vector boson family is written with its parts' names
+(``/sigma_vector_pb``, ``/sigma_axial_pb``, ``/sigma_va_cov_pb2``, ...; :func:`lfvscan.schema.family_name`,
+docs/physics.md §7.14) and the root attribute ``process`` (JSON) says which process the file holds.  Values are copied bit for bit (NaN fill of cells not computed included).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import numpy as np
 from lfvscan import __version__
 from lfvscan.errors import UsageError
 from lfvscan.pheno.limits import CSV_COLUMNS, NUMERIC_COLUMNS, read_limits_csv, read_limits_header
-from lfvscan.schema import CELL_FIELDS, COORDINATES, STATUS_NAMES
+from lfvscan.schema import CELL_FIELDS, COORDINATES, STATUS_NAMES, family_description, family_name
 
 EXPORT_FORMAT = "lfvscan-export/1"
 #: numeric limit columns written per curve, with their units (those of the limits CSV)
@@ -43,7 +45,7 @@ def _versions() -> dict[str, str]:
             "zarr_version": zarr.__version__, "h5py_version": h5py.__version__}
 
 
-def _write(h5, name: str, values: np.ndarray, field) -> None:
+def _write(h5, name: str, values: np.ndarray, field, boson: str) -> None:
     import h5py
 
     if field.dtype == "str":
@@ -52,7 +54,7 @@ def _write(h5, name: str, values: np.ndarray, field) -> None:
     else:
         ds = h5.create_dataset(name, data=np.asarray(values))
     ds.attrs["units"] = field.unit
-    ds.attrs["description"] = field.description
+    ds.attrs["description"] = family_description(field, boson)
     ds.attrs["dims"] = list(field.dims)
 
 
@@ -99,14 +101,16 @@ def export_hdf5(store: str | Path, to: str | Path, *, limits_csv: str | Path | N
                 "status_codes": json.dumps({str(k): v for k, v in STATUS_NAMES.items()}),
                 "theta": float(st.config.theta),
                 "convention": str(st.config.convention),
+                "process": json.dumps(st.config.process.to_dict()),
                 **_versions(),
             }
             h5.attrs.update(attrs)
             arrays = {**st.read_coordinates(), **st.read_cells()}
             for f in COORDINATES + CELL_FIELDS:
                 if f.name in arrays:
-                    _write(h5, f.name, arrays[f.name], f)
-                    written.append(f.name)
+                    name = family_name(f.name, st.config.process.boson)
+                    _write(h5, name, arrays[f.name], f, st.config.process.boson)
+                    written.append(name)
             if limits is not None:
                 prov, curves = limits
                 g = h5.create_group("limits")

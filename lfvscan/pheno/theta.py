@@ -1,8 +1,11 @@
-"""Any coupling angle theta from one scan (docs/physics.md §7.12).
+"""Any coupling angle theta from one scan (docs/physics.md §7.12, §7.14).
 
-A scan stores, besides each cross section at its own theta, the scalar and pseudoscalar parts
-(g_S, g_P) = (1, 0) and (0, 1) with their errors and covariance, so that for any theta
-``sigma = g_S^2 sigma_S + g_P^2 sigma_P``.  Which stored field is a part, an error or a covariance
+A scan stores, besides each cross section at its own theta, its two parts with their errors and
+covariance: for the scalar family the scalar and pseudoscalar parts (g_S, g_P) = (1, 0) and (0, 1),
+so that for any theta ``sigma = g_S^2 sigma_S + g_P^2 sigma_P``; for the vector family (the store's
+process, :func:`lfvscan.pheno.scanphysics.scan_process`) the same slots hold the vector and axial
+parts (g_V, g_A) = (1, 0) and (0, 1), ``sigma = g_V^2 sigma_V + g_A^2 sigma_A`` with
+``(g_V^2, g_A^2) = (sin^2 theta, cos^2 theta)``.  Which stored field is a part, an error or a covariance
 of which is declared once, on the fields of :data:`lfvscan.schema.RESULT_FIELDS` (``parts``,
 ``error_of``, ``cov``); :func:`recombined_fields` reads it from there.
 """
@@ -15,7 +18,7 @@ import numpy as np
 
 from lfvscan.errors import UsageError
 from lfvscan.schema import DONE, RESULT_FIELDS, Field
-from lfvscan.pheno.scanphysics import scan_lepton_pair
+from lfvscan.pheno.scanphysics import scan_lepton_pair, scan_process
 from lfvscan.store.scandata import ScanData
 
 
@@ -35,12 +38,16 @@ def scan_at_theta(scan: ScanData, theta: float, convention: str = "eq3") -> Scan
     var = g_S^4 var_S + g_P^4 var_P + 2 g_S^2 g_P^2 cov_SP, for every field of
     :func:`recombined_fields` (sigma, its coherent and incoherent parts, d sigma / d ln x_tau and the
     upper-tail errors).  Returns a new :class:`ScanData` (the other arrays shared); UsageError if the
-    store has no parts.  The ``"eq2"`` couplings use the lepton masses of the scan's physics preset."""
-    from lfvscan.physics.couplings import check_convention
+    store has no parts.  The ``"eq2"`` couplings use the lepton masses of the scan's physics preset.
+    A vector-family scan recombines its vector and axial parts with (sin^2 theta, cos^2 theta) (§7.14)
+    and refuses a convention other than the default (UsageError naming it)."""
+    from lfvscan.physics.couplings import check_convention, check_family_convention
     from lfvscan.xsec.integrand import part_weights
 
+    boson = scan_process(scan).boson
     try:
         check_convention(convention)
+        check_family_convention(boson, convention)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if not math.isfinite(float(theta)):
@@ -51,7 +58,7 @@ def scan_at_theta(scan: ScanData, theta: float, convention: str = "eq3") -> Scan
     if probe not in scan or (np.any(done) and np.all(np.isnan(scan[probe][done]))):
         raise UsageError("the scan stores no scalar/pseudoscalar parts: "
                          "rescan to use another theta or convention")
-    a, b = part_weights(theta, convention, pair=scan_lepton_pair(scan))
+    a, b = part_weights(theta, convention, pair=scan_lepton_pair(scan), boson=boson)
     arrays = dict(scan.arrays)
     for f in values:
         sp, pp = f.parts

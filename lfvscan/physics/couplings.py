@@ -34,6 +34,15 @@ def check_convention(convention: str) -> str:
     return convention
 
 
+def check_family_convention(boson: str, convention: str) -> None:
+    """ValueError naming ``convention`` if it is not the default for the vector family: the
+    ``"eq2"``/``"eq3"`` choice relates (g_S, g_P) to (g, theta) for the scalar family only; the vector
+    family has the one convention of :func:`vector_axial` (docs/physics.md §7.14)."""
+    if boson == "vector" and convention != DEFAULT_CONVENTION:
+        raise ValueError(f"convention {convention!r}: the eq2/eq3 coupling conventions are the scalar family's; "
+                         f"the vector family has one, (g_V, g_A) = g (sin theta, cos theta) (docs/physics.md §7.14)")
+
+
 def yukawas(g, theta, convention: str = DEFAULT_CONVENTION, *, pair: LeptonPair):
     """Scalar and pseudoscalar Yukawas (g_S, g_P) for coupling ``g`` and angle ``theta`` [rad].
 

@@ -25,7 +25,8 @@ once in :func:`model_summary`.  The boson couples to that one lepton pair (and t
 visible width is the width to that pair.  The g-2 is that of the lepton concerned
 (:func:`g2_lepton_pair`): Delta a_mu when the pair has a muon (mu -> tau, mu -> e), Delta a_e for
 e -> tau (key ``delta_ae``); the preferred band needs a measured anomaly, which the g-2 presets give
-for the muon only.  Only the spin-0 family has these closed forms; a ``"vector"`` process is refused.
+for the muon only.  These are the spin-0 family's closed forms; a ``"vector"`` process is refused here
+(its widths, c*tau and g-2 are :mod:`lfvscan.physics.vector_model`'s, docs/physics.md §7.14).
 """
 
 from __future__ import annotations

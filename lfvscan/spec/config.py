@@ -86,7 +86,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.physics.collider import boost, describe_energy, nucleus_frame_energy
-from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_CONVENTION, DEFAULT_THETA
+from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_CONVENTION, DEFAULT_THETA, check_family_convention
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import DEFAULT_PRESET, PRESETS, get_preset
 from lfvscan.errors import UsageError
@@ -598,6 +598,11 @@ def parse_config(data: dict, source: str = "<config>") -> ScanConfig:
     problems += _setting_problems(settings)
     max_cells = settings["max_cells"] if settings["max_cells"] >= 1 else MAX_CELLS
     process = _process(data.get("process"), problems)
+    if settings["convention"] in CONVENTIONS:
+        try:
+            check_family_convention(process.boson, settings["convention"])
+        except ValueError as exc:
+            problems.append(str(exc))
     pair = get_preset(settings["physics"] if settings["physics"] in PRESETS else None).lepton_pair(process)
 
     masses: tuple[float, ...] = ()

@@ -17,7 +17,10 @@ Layout (dimension names in each array's zarr v3 ``dimension_names``; opens with
   chunks belong (:mod:`lfvscan.store.row_checksums`; format ``lfvscan-scan/3``);
 * root attributes: ``format``, ``config`` (resolved config, JSON), ``config_toml`` (the TOML
   text), ``config_hash``, ``lfvscan_version``, ``status_codes``, ``created_unix``; every array
-  has the ``units`` and ``description`` attributes of its schema field.
+  has the ``units`` and ``description`` attributes of its schema field; in a store of the vector
+  boson family (``config.process.boson``) the part slots' descriptions say which part they hold
+  (:func:`lfvscan.schema.family_description`) and their ``quantity`` attribute names it
+  (:func:`lfvscan.schema.family_name`, e.g. ``sigma_vector_pb`` in the ``sigma_scalar_pb`` slot).
 
 Every per-cell array has one chunk per (target, energy) row holding all masses (and x_tau bins),
 so a fold writes one file per array and touched row; numeric ones are uncompressed (zarr's
@@ -39,7 +42,7 @@ import numpy as np
 from lfvscan import __version__
 from lfvscan.errors import UsageError
 from lfvscan.spec.config import ScanConfig
-from lfvscan.schema import CELL_FIELDS, COORDINATES, SKIPPED, STATUS_NAMES, Field
+from lfvscan.schema import CELL_FIELDS, COORDINATES, SKIPPED, STATUS_NAMES, Field, family_description, family_name
 from lfvscan.store import row_checksums
 from lfvscan.store.chunks import write_chunk
 from lfvscan.xsec.result import x_tau_edges
@@ -87,9 +90,18 @@ def coordinate_values(config: ScanConfig) -> dict[str, np.ndarray]:
     }
 
 
-def _create_array(group, f: Field, sizes: dict[str, int], row_chunked: bool):
-    """The zarr array of schema field ``f``: row chunks for per-cell arrays, one chunk for
-    coordinates; uncompressed unless a coordinate or a string array."""
+def _array_attributes(f: Field, boson: str) -> dict:
+    """``units`` and ``description`` of field ``f`` in a store of the boson family ``boson``, and for a
+    part slot holding another family's part its ``quantity`` (module docstring)."""
+    attrs = {"units": f.unit, "description": family_description(f, boson)}
+    if family_name(f.name, boson) != f.name:
+        attrs["quantity"] = family_name(f.name, boson)
+    return attrs
+
+
+def _create_array(group, f: Field, sizes: dict[str, int], row_chunked: bool, boson: str):
+    """The zarr array of schema field ``f`` in a store of the boson family ``boson``: row chunks for
+    per-cell arrays, one chunk for coordinates; uncompressed unless a coordinate or a string array."""
     from zarr.codecs import Crc32cCodec, ZstdCodec
 
     shape = tuple(sizes[d] for d in f.dims)
@@ -102,7 +114,7 @@ def _create_array(group, f: Field, sizes: dict[str, int], row_chunked: bool):
         dtype=str if f.dtype == "str" else f.dtype,
         fill_value=f.fill,
         dimension_names=f.dims,
-        attributes={"units": f.unit, "description": f.description},
+        attributes=_array_attributes(f, boson),
         compressors=(ZstdCodec(), Crc32cCodec()) if compressed else (Crc32cCodec(),),
     )
 
@@ -137,10 +149,11 @@ def create(path: str | Path, config: ScanConfig, config_text: str = "") -> None:
     group = zarr.create_group(root, zarr_format=3, attributes=root_attributes(config, config_text))
     sizes = dim_sizes(config)
     values = coordinate_values(config)
+    boson = config.process.boson
     for f in COORDINATES:
-        _create_array(group, f, sizes, row_chunked=False)[:] = values[f.name]
+        _create_array(group, f, sizes, row_chunked=False, boson=boson)[:] = values[f.name]
     for f in CELL_FIELDS:
-        _create_array(group, f, sizes, row_chunked=True)
+        _create_array(group, f, sizes, row_chunked=True, boson=boson)
     _create_row_checksums(group, sizes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "consolidated metadata not part of the v3 spec"

@@ -33,7 +33,7 @@ import numpy as np
 import vegas
 
 from lfvscan.physics.collider import describe_energy, is_collider, nucleus_frame_energy
-from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention
+from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention, check_family_convention
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
 from lfvscan.physics.presets import PhysicsPreset, get_preset
 from lfvscan.physics.process import DEFAULT_PROCESS, Process, cell_problem
@@ -204,6 +204,7 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
     E_lab = _check_positive_finite("energy_GeV", energy_GeV)
     m = _check_positive_finite("mass_GeV", mass_GeV)
     check_convention(convention)
+    check_family_convention(process.boson, convention)
     if not math.isfinite(float(theta)):
         raise ValueError(f"theta must be finite, got {theta!r}")
     # a nucleus beam (docs/physics.md §7.15): the cell is the fixed-target cell at the nucleus-frame
@@ -223,7 +224,7 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
         return _closed_result(tgt, E_lab, m, edges, theta, convention, t0)
     cp = cell_physics(tgt, E, m, physics=pre, pair=pair, boson=process.boson, theta=theta, convention=convention, ff=ff,
                       theta_a_min=theta_a_min)
-    ab = part_weights(theta, convention, pair=pair)
+    ab = part_weights(theta, convention, pair=pair, boson=process.boson)
     run = _integrate(cp, n_xbins, ab, rel, settings, seed)
     return _cell_result(tgt.name, E_lab, edges, theta, convention, cp, run, ab, t0)
 

@@ -48,7 +48,22 @@ import numpy as np
 
 from lfvscan.physics import kinematics
 from lfvscan.physics.amplitude import amplitude_phi_avg
-from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention, delta_m, g_eff_sq, yukawas
+from lfvscan.physics.amplitude_vector import (
+    VectorCoefficients,
+    amplitude_vector_phi_avg,
+    part_coefficients_vector,
+    vector_coefficients,
+)
+from lfvscan.physics.couplings import (
+    DEFAULT_CONVENTION,
+    DEFAULT_THETA,
+    check_convention,
+    check_family_convention,
+    delta_m,
+    g_eff_sq,
+    vector_part_weights,
+    yukawas,
+)
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams, f2_coherent, f2_incoherent
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import PhysicsPreset, get_preset
@@ -63,10 +78,22 @@ THETA_A_MIN = 1e-8
 #: (theta_a / theta_s)^2, so ~ e^-20 of it is neglected (module docstring)
 LN_BELOW_THETA_S = 10.0
 
-#: the phi_q-averaged amplitude of each boson family (docs/physics.md §7.6), called by
-#: :func:`_densities`: the one place where the family of :attr:`CellPhysics.boson` selects the
-#: amplitude.  The spin-1 family ("vector") has no entry yet; :func:`cell_physics` refuses it.
-PHI_AVERAGED_AMPLITUDES = {"scalar": amplitude_phi_avg}
+def _abar_scalar(s0, s1, kin, t, cp, row):
+    """Spin-0 Abar (§7.6) for the coupling row ``(g_eff^2, Delta_m, 0)`` (entries broadcast)."""
+    return amplitude_phi_avg(s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, row[0], row[1], E_minus_Ea=kin.E_minus_Ea)
+
+
+def _abar_vector(s0, s1, kin, t, cp, row):
+    """Spin-1 Abar_1 (§7.14) for the coupling row ``(g2, d, delta)`` of :class:`VectorCoefficients`."""
+    c = VectorCoefficients(cp.m_a, row[0], row[1], row[2])
+    return amplitude_vector_phi_avg(s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, c, E_minus_Ea=kin.E_minus_Ea)
+
+
+#: the phi_q-averaged amplitude of each boson family (docs/physics.md §7.6, §7.14), called by
+#: :func:`_densities` with a coupling row (:data:`lfvscan.xsec.kernel.N_COUPLING` numbers): the one
+#: place where the family of :attr:`CellPhysics.boson` selects the numpy amplitude (the compiled
+#: kernel selects it by ``kernel.FAMILY_CODES``)
+PHI_AVERAGED_AMPLITUDES = {"scalar": _abar_scalar, "vector": _abar_vector}
 
 
 def check_boson_family(boson: str) -> None:
@@ -91,17 +118,19 @@ class CellPhysics:
 
     ``m_beam`` / ``m_final`` are the beam / final lepton masses [GeV] of the cell's
     :class:`~lfvscan.physics.leptons.LeptonPair`; the kinematics, the reach and the t window below
-    all use them (``g_eff2`` and ``dm`` must have been computed for the same pair, as
-    :func:`cell_physics` does).  ``boson``: the boson family of the process
-    (:class:`~lfvscan.physics.process.Process`), which selects the amplitude
-    (:data:`PHI_AVERAGED_AMPLITUDES`).
+    all use them (the couplings must have been computed for the same pair, as :func:`cell_physics`
+    does).  ``boson``: the boson family of the process (:class:`~lfvscan.physics.process.Process`),
+    which selects the amplitude (:data:`PHI_AVERAGED_AMPLITUDES`) and the couplings that enter it
+    (:attr:`coupling_row`): ``g_eff2``, ``dm`` for the scalar family (NaN for the vector family),
+    ``vector`` (:class:`~lfvscan.physics.amplitude_vector.VectorCoefficients` at the cell's theta)
+    for the vector family (None for the scalar family).
     """
 
     target: Target
     E: float  #: beam energy [GeV]
     m_a: float  #: ALP mass [GeV]
-    g_eff2: float  #: g_S^2 + g_P^2 for g = 1
-    dm: float  #: Delta_m [GeV^2] for g = 1 (§7.4)
+    g_eff2: float  #: scalar family: g_S^2 + g_P^2 for g = 1
+    dm: float  #: scalar family: Delta_m [GeV^2] for g = 1 (§7.4)
     ff: FormFactorParams
     m_beam: float  #: beam (incoming) lepton mass [GeV]
     m_final: float  #: final (outgoing) lepton mass [GeV]
@@ -109,6 +138,16 @@ class CellPhysics:
     gev2_to_pb: float  #: 1 GeV^-2 in pb (preset)
     boson: str  #: boson family, a key of PHI_AVERAGED_AMPLITUDES
     theta_a_min: float = THETA_A_MIN
+    vector: VectorCoefficients | None = None  #: vector family: (m_X, g2, d, delta) for g = 1 (§7.14)
+
+    @property
+    def coupling_row(self) -> tuple[float, float, float]:
+        """The cell's couplings as one row of the kernel's coupling matrix
+        (:data:`lfvscan.xsec.kernel.N_COUPLING`): ``(g_eff^2, Delta_m, 0)`` (scalar family, §7.4) or
+        ``(g2, d, delta)`` (vector family, §7.14)."""
+        if self.boson == "vector":
+            return (float(self.vector.g2), float(self.vector.d), float(self.vector.delta))
+        return (self.g_eff2, self.dm, 0.0)
 
     @property
     def M(self) -> float:
@@ -157,12 +196,22 @@ def cell_physics(target, energy_GeV, mass_GeV, *, physics: str | PhysicsPreset, 
     ``physics``: a :class:`~lfvscan.physics.presets.PhysicsPreset` or its name; it sets alpha,
     1 GeV^-2 in pb, the nucleus mass and the form-factor conventions (docs/physics.md §14 item 29).
     ``boson``: the boson family of the process (ValueError naming it if its amplitude is not
-    implemented, :func:`check_boson_family`).
+    implemented, :func:`check_boson_family`).  The vector family has one coupling convention,
+    ``(g_V, g_A) = (sin theta, cos theta)`` (:func:`lfvscan.physics.couplings.vector_axial`; a
+    non-default ``convention`` is refused), and its :class:`VectorCoefficients` (§7.14) replace
+    ``g_eff^2``, ``Delta_m``.
     """
     check_convention(convention)
     check_boson_family(boson)
+    check_family_convention(boson, convention)
     pre = get_preset(physics)
     m_beam, m_final = float(pair.beam.mass), float(pair.final.mass)
+    if boson == "vector":
+        g_V2, g_A2 = vector_part_weights(theta)
+        vc = VectorCoefficients(*(float(x) for x in vector_coefficients(mass_GeV, g_V2, g_A2, m_final, m_beam)))
+        return CellPhysics(pre.target(target), float(energy_GeV), float(mass_GeV), math.nan, math.nan,
+                           pre.form_factors(ff), m_beam, m_final, float(pre.alpha), float(pre.gev2_to_pb), boson,
+                           float(theta_a_min), vc)
     g_S, g_P = yukawas(1.0, theta, convention, pair=pair)
     g_S, g_P = float(g_S), float(g_P)
     return CellPhysics(pre.target(target), float(energy_GeV), float(mass_GeV), float(g_eff_sq(g_S, g_P)),
@@ -192,13 +241,13 @@ def d3sigma(w, theta_a, t, cp: CellPhysics):
     return np.where(inside, coh, 0.0), np.where(inside, inc, 0.0), t_lo, t_up, kin
 
 
-def _densities(t, kin, cp: CellPhysics, g_eff2=None, dm=None):
+def _densities(t, kin, cp: CellPhysics, row=None):
     """alpha^2/(32 pi M^2) |k|/(|p|V) F^2/t^2 Abar in pb/GeV^3 for coherent and incoherent F^2, with
-    the cell's couplings, or with ``g_eff2``/``dm`` given (arrays broadcast: one row per coupling set)."""
-    g_eff2 = cp.g_eff2 if g_eff2 is None else g_eff2
-    dm = cp.dm if dm is None else dm
+    the cell's couplings, or with the coupling ``row`` given (:attr:`CellPhysics.coupling_row`; its
+    entries may be arrays that broadcast, e.g. (k, 1) for k coupling sets)."""
+    row = cp.coupling_row if row is None else row
     s0, s1 = kinematics.s_coefficients(t, kin, cp.M)
-    abar = PHI_AVERAGED_AMPLITUDES[cp.boson](s0, s1, kin.u, t, cp.E, kin.E_a, cp.M, g_eff2, dm, E_minus_Ea=kin.E_minus_Ea)
+    abar = PHI_AVERAGED_AMPLITUDES[cp.boson](s0, s1, kin, t, cp, row)
     pref = (cp.alpha**2 / (32.0 * math.pi * cp.M**2) * cp.gev2_to_pb) * kin.k / (kin.p * kin.V) * abar / (t * t)
     return pref * f2_coherent(t, cp.target, cp.ff), pref * f2_incoherent(t, cp.target, cp.ff)
 
@@ -220,21 +269,26 @@ def integrand_points(y, cp: CellPhysics):
     ``r`` is mapped to t by :func:`lfvscan.xsec.kernel.t_map`; the compiled
     :func:`lfvscan.xsec.kernel.integrand_kernel` evaluates the equations of :func:`d3sigma`.
     """
-    coh, inc, e_tau = _integrand(y, cp, np.array([cp.g_eff2]), np.array([cp.dm]))
+    coh, inc, e_tau = _integrand(y, cp, np.array([cp.coupling_row]))
     return coh[0], inc[0], e_tau
 
 
-def _integrand(y, cp: CellPhysics, g_eff2, dm):
-    """The compiled integrand for the coupling sets ``g_eff2``, ``dm`` (float arrays of shape (k,)):
+def _integrand(y, cp: CellPhysics, rows):
+    """The compiled integrand for the coupling rows ``rows`` (k, :data:`~lfvscan.xsec.kernel.N_COUPLING`):
     ``coh``, ``inc`` of shape (k, N), ``E_tau`` (N)."""
-    return kernel.evaluate(y, cp.constants, g_eff2, dm)
+    return kernel.evaluate(y, cp.constants, rows)
 
 
-def part_weights(theta, convention: str = "eq3", *, pair: LeptonPair):
-    """(g_S^2, g_P^2) for g = 1 at ``theta`` [rad] and ``convention`` (§2.4): the coefficients of the
-    scalar and pseudoscalar parts, sigma(theta) = g_S^2 sigma_S + g_P^2 sigma_P (docs/physics.md §7.12).
+def part_weights(theta, convention: str, *, pair: LeptonPair, boson: str):
+    """The coefficients of the two parts at ``theta`` [rad] for g = 1: scalar family (g_S^2, g_P^2) of
+    ``convention`` (§2.4), sigma(theta) = g_S^2 sigma_S + g_P^2 sigma_P (docs/physics.md §7.12);
+    vector family (g_V^2, g_A^2) = (sin^2 theta, cos^2 theta), sigma = g_V^2 sigma_V + g_A^2 sigma_A
+    (§7.14; :func:`~lfvscan.physics.couplings.check_family_convention` refuses another convention).
     ``pair``: the lepton pair whose mass ratio enters the ``"eq2"`` couplings."""
     check_convention(convention)
+    check_family_convention(boson, convention)
+    if boson == "vector":
+        return vector_part_weights(theta)
     g_S, g_P = yukawas(1.0, theta, convention, pair=pair)
     return float(g_S) ** 2, float(g_P) ** 2
 
@@ -245,8 +299,21 @@ def part_delta_m(cp: CellPhysics) -> tuple[float, float]:
             float(delta_m(cp.m_a, 0.0, 1.0, cp.m_final, cp.m_beam)))
 
 
+def part_rows(cp: CellPhysics) -> np.ndarray:
+    """Coupling rows (2, :data:`~lfvscan.xsec.kernel.N_COUPLING`) of the cell's two parts: scalar family
+    ``(1, d_S, 0)``, ``(1, d_P, 0)`` (:func:`part_delta_m`, §7.12); vector family ``(1, d_V, Delta_V)``,
+    ``(1, d_A, Delta_A)`` (:func:`~lfvscan.physics.amplitude_vector.part_coefficients_vector`, §7.14)."""
+    if cp.boson == "vector":
+        c = part_coefficients_vector(cp.m_a, cp.m_final, cp.m_beam)
+        return np.column_stack([np.ravel(c.g2), np.ravel(c.d), np.ravel(c.delta)]).astype(float)
+    d_s, d_p = part_delta_m(cp)
+    return np.array([[1.0, d_s, 0.0], [1.0, d_p, 0.0]])
+
+
 def integrand_parts(y, cp: CellPhysics):
-    """Scalar and pseudoscalar parts of :func:`integrand_points` (docs/physics.md §7.12).
+    """The two parts of :func:`integrand_points`: scalar and pseudoscalar (docs/physics.md §7.12), or
+    vector and axial for the vector family (§7.14: ``A_1 = g_V^2 A_V + g_A^2 A_A``, no V-A
+    interference), rows of :func:`part_rows`.
 
     The amplitude (§7.4, §7.6) is ``g_eff^2 X + Delta_m Y`` with ``g_eff^2 = g_S^2 + g_P^2`` and
     ``Delta_m = g_S^2 d_S + g_P^2 d_P`` (d_S = m_a^2 - (m_final + m_beam)^2, d_P = m_a^2 - (m_final - m_beam)^2), so
@@ -254,7 +321,7 @@ def integrand_parts(y, cp: CellPhysics):
     ``coh``, ``inc`` of shape (2, N): row 0 for (g_S, g_P) = (1, 0), row 1 for (0, 1), in the units of
     :func:`integrand_points`; the kinematics and X, Y are computed once for both rows.
     """
-    return _integrand(y, cp, np.ones(2), np.array(part_delta_m(cp)))
+    return _integrand(y, cp, part_rows(cp))
 
 
 def dsigma_dw_dcos(w, theta_a, cp: CellPhysics, *, n_t: int = 48, part: str = "total"):

@@ -29,7 +29,13 @@ from lfvscan.physics.constants import HBARC_GEV_FM, M_E
 
 # indices into the cell-constant vector of :func:`cell_constants`
 (P_E, P_MA, P_M, P_MBEAM, P_MFINAL, P_TCUT, P_PREF, P_A2, P_AP2, P_RA, P_A02, P_ZC, P_Z, P_A, P_INV4MP2,
- P_MUP2, P_MUN2, P_T0, P_TNUC, P_THMIN, P_SCREEN, N_CONST) = range(22)
+ P_MUP2, P_MUN2, P_T0, P_TNUC, P_THMIN, P_SCREEN, P_FAMILY, N_CONST) = range(23)
+
+#: the boson family's code in ``c[P_FAMILY]``: which amplitude the kernel evaluates (§7.6, §7.14)
+FAMILY_CODES = {"scalar": 0.0, "vector": 1.0}
+#: columns of a coupling row (:func:`integrand_kernel`'s ``cpl``): scalar family (g_eff^2, Delta_m, 0),
+#: vector family (g2, d, delta) of :class:`lfvscan.physics.amplitude_vector.VectorCoefficients`
+N_COUPLING = 3
 
 
 def cell_constants(cp) -> np.ndarray:
@@ -38,7 +44,8 @@ def cell_constants(cp) -> np.ndarray:
     Prefactor ``alpha^2 / (32 pi M^2)`` in pb GeV^2 (§7.6); form-factor constants of Eqs. (17)-(20):
     ``a^2``, ``a'^2`` [GeV^-2], ``R_A`` [GeV^-1], ``a0^2`` [GeV^-2], the coherent charge, Z, A,
     ``1/(4 m_p^2)``, ``mu_p^2``, ``mu_n^2``, ``t0`` (§7.3); ``t_nuc = 5 / R_A^2`` [GeV^2], the scale of
-    the t map (:func:`t_map`); ``theta_a_min`` [rad]; 1 with atomic screening, 0 without (a beam ion).
+    the t map (:func:`t_map`); ``theta_a_min`` [rad]; 1 with atomic screening, 0 without (a beam ion);
+    the boson family's code (:data:`FAMILY_CODES`).
     """
     tg, ff = cp.target, cp.ff
     c = np.zeros(N_CONST)
@@ -58,6 +65,7 @@ def cell_constants(cp) -> np.ndarray:
     c[P_TNUC] = T_NUC_RA2 / c[P_RA] ** 2
     c[P_THMIN] = cp.theta_a_min
     c[P_SCREEN] = 1.0 if ff.atomic_screening else 0.0
+    c[P_FAMILY] = FAMILY_CODES[cp.boson]
     return c
 
 
@@ -146,11 +154,17 @@ def _form_factors(t, c):
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
-def integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau):
+def integrand_kernel(y, c, cpl, coh, inc, e_tau):
     """Fill ``coh``, ``inc`` (k, N) and ``e_tau`` (N) at the vegas points ``y`` (N, 3) = (ln w, ln(theta_a /
     theta_s), r) (:func:`theta_scale`, :func:`t_map`; points with theta_a outside [theta_a_min, pi] are 0).
 
-    ``c``: :func:`cell_constants`; ``g_eff2``, ``dm`` (k,): the coupling sets (§7.4).  Per point:
+    ``c``: :func:`cell_constants`; ``cpl`` (k, :data:`N_COUPLING`): the coupling sets, one row each.
+    The family code ``c[P_FAMILY]`` selects the amplitude: spin 0, ``Abar = g_eff^2 X + Delta_m Y``
+    with the row ``(g_eff^2, Delta_m, 0)`` (§7.4, §7.6); spin 1, ``Abar_1 = g2 <2X + W_0> + d [X / m_X^2
+    + 8 t P^2 I1 / u] + delta Y`` with the row ``(g2, d, delta)`` and ``m_X`` = ``c[P_MA]`` (§7.14,
+    :func:`lfvscan.physics.amplitude_vector.amplitude_vector_phi_avg`).  The switch is one branch per
+    point on a cell constant (no measurable cost, docs/scaling.md), so one compiled function serves
+    both families.  Per point:
     the cancellation-free kinematics of §7.5/§7.8 (:func:`lfvscan.physics.kinematics.alp_kinematics`),
     the exact t window of §7.7 (:func:`~lfvscan.physics.kinematics.t_bounds`,
     :func:`~lfvscan.physics.kinematics.t_upper`), t from :func:`t_map`, ``s0``, ``s1`` (§7.5), the
@@ -162,7 +176,9 @@ def integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau):
     E, m_a, M = c[P_E], c[P_MA], c[P_M]
     m_beam, m_final = c[P_MBEAM], c[P_MFINAL]
     t_nuc = c[P_TNUC]
-    nk = g_eff2.shape[0]
+    nk = cpl.shape[0]
+    vector = c[P_FAMILY] != 0.0
+    mX2 = m_a * m_a
     p = math.sqrt(max((E - m_beam) * (E + m_beam), 0.0))
     e_minus_p = m_beam * m_beam / (E + p)
     w_max = E - m_a - m_final
@@ -228,18 +244,29 @@ def integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau):
         f_coh, f_inc = _form_factors(t, c)
         # prefactor (§7.6) times the Jacobian: dE_a = w dln w, dcos = sin th th dln(th / theta_s)
         base = c[P_PREF] * k / (p * V) / (t * t) * w * sin_th * th * dtdr
-        for j in range(nk):
-            abar = g_eff2[j] * X + dm[j] * Y
-            coh[j, i] = base * abar * f_coh
-            inc[j, i] = base * abar * f_inc
+        if vector:
+            # §7.14: <2X + W_0> and X / m_X^2 + <8 t P^2 / (s u)>
+            xw = (2.0 * X - 4.0 * P2 + 4.0 * t * (2.0 * C + u) * (1.0 - 2.0 * B * I1) * inv_u
+                  - 4.0 * t * P2 * (-1.0 + (2.0 * mX2 - t - u) * I1) * inv_u)
+            xd = X / mX2 + 8.0 * t * P2 * I1 * inv_u
+            for j in range(nk):
+                abar = cpl[j, 0] * xw + cpl[j, 1] * xd + cpl[j, 2] * Y
+                coh[j, i] = base * abar * f_coh
+                inc[j, i] = base * abar * f_inc
+        else:
+            for j in range(nk):
+                abar = cpl[j, 0] * X + cpl[j, 1] * Y
+                coh[j, i] = base * abar * f_coh
+                inc[j, i] = base * abar * f_inc
 
 
-def evaluate(y, c, g_eff2, dm):
-    """(coh, inc, e_tau) of :func:`integrand_kernel` for float64 arrays ``g_eff2``, ``dm`` (k,)."""
+def evaluate(y, c, cpl):
+    """(coh, inc, e_tau) of :func:`integrand_kernel` for the coupling rows ``cpl`` (k, :data:`N_COUPLING`)."""
     y = np.ascontiguousarray(y, dtype=np.float64)
+    cpl = np.ascontiguousarray(cpl, dtype=np.float64)
     n = y.shape[0]
-    coh = np.empty((g_eff2.shape[0], n))
-    inc = np.empty((g_eff2.shape[0], n))
+    coh = np.empty((cpl.shape[0], n))
+    inc = np.empty((cpl.shape[0], n))
     e_tau = np.empty(n)
-    integrand_kernel(y, c, g_eff2, dm, coh, inc, e_tau)
+    integrand_kernel(y, c, cpl, coh, inc, e_tau)
     return coh, inc, e_tau

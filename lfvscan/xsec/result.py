@@ -13,7 +13,7 @@ from dataclasses import field, fields, make_dataclass
 
 import numpy as np
 
-from lfvscan.schema import REQUIRED, RESULT_FIELDS, Field
+from lfvscan.schema import REQUIRED, RESULT_FIELDS, Field, family_name
 
 #: CellResult attributes that are numpy float64 arrays (the journal stores them as raw bytes)
 ARRAY_FIELDS: tuple[str, ...] = ("x_tau_edges", *(f.name for f in RESULT_FIELDS if f.per_bin))
@@ -74,6 +74,20 @@ def _to_dict(self, skip: tuple[str, ...] = ()) -> dict:
     return d
 
 
+def _named_parts(self, boson: str) -> dict:
+    """The two parts of every cross section, their errors and covariances under the names of the boson
+    family ``boson`` (:func:`lfvscan.schema.family_name`): ``sigma_scalar_pb``, ... for the scalar
+    family, ``sigma_vector_pb``, ``sigma_axial_pb``, ``sigma_va_cov_pb2``, ... for the vector family
+    (docs/physics.md §7.14); arrays as lists."""
+    out = {}
+    for f in RESULT_FIELDS:
+        if family_name(f.name, "vector") == f.name:
+            continue  # not a part slot
+        v = getattr(self, f.name)
+        out[family_name(f.name, boson)] = v.tolist() if isinstance(v, np.ndarray) else v
+    return out
+
+
 def _post_init(self) -> None:
     """Optional per-bin results not given (``None``) become NaN histograms of the cell's bins."""
     nb = max(len(self.x_tau_edges) - 1, 0)
@@ -86,12 +100,14 @@ _DOC = """Result of one cell.  ``closed`` cells have every cross section exactly
 
 Attributes: the cell (``target``, ``energy_GeV`` [GeV], ``mass_GeV`` [GeV]), its ``x_tau_edges``,
 ``theta`` and ``convention`` of the couplings, free-form ``meta`` (not stored), and one attribute
-per :data:`lfvscan.schema.RESULT_FIELDS` entry:
+per :data:`lfvscan.schema.RESULT_FIELDS` entry (the part slots hold the vector and axial parts for a
+process of the vector family, docs/physics.md §7.14; ``named_parts(boson)`` gives them under the
+family's names):
 
 """ + "\n".join(f"* ``{f.name}`` [{f.unit or '-'}]: {f.description}" for f in RESULT_FIELDS)
 
 #: built from the schema (:func:`_cell_result_fields`); a dataclass like any other
 CellResult = make_dataclass(
     "CellResult", _cell_result_fields(), namespace={"__module__": __name__, "__doc__": _DOC, "to_dict": _to_dict,
-                                           "__post_init__": _post_init}
+                                           "named_parts": _named_parts, "__post_init__": _post_init}
 )
