@@ -46,6 +46,7 @@ def test_a_cell_in_the_child_gives_the_record_computed_in_process():
         cells.close()
 
 
+@pytest.mark.slow
 def test_a_cell_stuck_in_c_code_is_killed_past_the_hard_limit_and_the_next_cell_runs():
     cfg = replace(small_config(), cell_timeout_s=0.5)
     assert hard_limit_s(cfg) == pytest.approx(0.55 + 1.0)
@@ -70,6 +71,7 @@ def test_a_cell_killing_its_process_fails_with_a_death_message():
         cells.close()
 
 
+@pytest.mark.slow
 def test_a_serial_resume_computes_an_exclusive_suspect_stuck_in_c_code_without_hanging():
     """A cell that was running on a worker when a job fell silent, on its last attempt, is an
     exclusive suspect; a serial resume computes it in a child process: stuck in C code, it is

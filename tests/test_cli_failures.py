@@ -207,6 +207,7 @@ def test_help_lists_the_exit_statuses():
     assert "74 I/O or environment" in " ".join(r.stdout.split()) and "3 complete, but some results" in " ".join(r.stdout.split())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("after", [2, 4, 6])
 def test_disk_full_under_mpiexec_is_one_line_and_74(tmp_path, after):
     """The disk fills up during an ``mpiexec -n 2`` scan (journal, attempt log and run information

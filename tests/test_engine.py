@@ -497,6 +497,7 @@ def test_mpiexec_cell_killing_its_rank_fails_after_max_attempts(tmp_path, refere
     assert_same_results(reference, store, ignore=("attempts",))
 
 
+@pytest.mark.slow
 def test_mpiexec_stopped_rank0_ends_the_job_from_the_worker_then_resume(tmp_path, reference):
     """kill -STOP of rank 0 while the worker still has cells: the worker waits for rank 0 no longer
     than the silence rank 0 allows it (rank_timeout_s), prints why and ends the job with exit 75;
@@ -526,6 +527,7 @@ def test_mpiexec_stopped_rank0_ends_the_job_from_the_worker_then_resume(tmp_path
     assert_same_results(reference, store, ignore=("attempts",))
 
 
+@pytest.mark.slow
 def test_mpiexec_worker_silent_from_the_start_ends_the_job(tmp_path, reference):
     """A worker stopped before its first message: rank 0 computes every cell itself, and then ends
     the job on that silent worker (exit 75) instead of waiting for it for ever."""
@@ -543,6 +545,7 @@ def test_mpiexec_worker_silent_from_the_start_ends_the_job(tmp_path, reference):
     assert_same_results(reference, store, ignore=("attempts", "rank"))  # rank 0 computed every cell
 
 
+@pytest.mark.slow
 def test_mpiexec_cell_stuck_in_c_code_never_hangs_the_job(tmp_path, reference):
     """A cell stuck in one C call holding the GIL (no wall limit can interrupt it in its process):
     on rank 0 its cell process is killed past the limit (FAILED, the job goes on); on the worker
