@@ -10,6 +10,8 @@ through the invariants (``s = (p' + k)^2 - m_beam^2``, ``u = (p - k)^2 - m_final
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 
@@ -56,6 +58,27 @@ def amplitude_phi_avg(s0, s1, u, t, E, E_a, M, g_eff2, dm, E_minus_Ea=None):
     then leave a relative error <= 1e-10 at E <= 3 TeV (tests compare with 50-digit arithmetic);
     at 10 TeV, theta_a ~ 1e-5 and t -> t_-, where Abar is tiny, it grows to ~5e-6.
     """
+    b = phi_averaged_brackets(s0, s1, u, t, E, E_a, M, E_minus_Ea)
+    return g_eff2 * b.xbar + dm * b.ybar
+
+
+class PhiAveragedBrackets(NamedTuple):
+    """The phi_q averages of the two brackets of §7.4 and the pieces the spin-1 average reuses
+    (docs/physics.md §7.6, §7.14): ``xbar = P^2 T1 - 4 t T2`` [GeV^2], ``ybar = P^2 t T3 - 4 T4``
+    [GeV^2], ``I1 = <1/s>`` [GeV^-2], ``B``, ``C`` [GeV^2], ``inv_u = 1/u`` [GeV^-2], ``P2 = 4M^2 + t`` [GeV^2]."""
+
+    xbar: np.ndarray
+    ybar: np.ndarray
+    I1: np.ndarray
+    B: np.ndarray
+    C: np.ndarray
+    inv_u: np.ndarray
+    P2: np.ndarray
+
+
+def phi_averaged_brackets(s0, s1, u, t, E, E_a, M, E_minus_Ea=None) -> PhiAveragedBrackets:
+    """The moments ``T1..T4`` of §7.6 combined into the averaged brackets (:class:`PhiAveragedBrackets`);
+    inputs as :func:`amplitude_phi_avg`."""
     u, t = np.asarray(u, dtype=float), np.asarray(t, dtype=float)
     s0 = np.asarray(s0, dtype=float)
     W = E - E_a if E_minus_Ea is None else E_minus_Ea
@@ -69,4 +92,4 @@ def amplitude_phi_avg(s0, s1, u, t, E, E_a, M, g_eff2, dm, E_minus_Ea=None):
     T3 = inv_u * inv_u + 2.0 * I1 * inv_u + I2
     T4 = C * C * inv_u * inv_u + 2.0 * B * C * I1 * inv_u + B * B * I2
     P2 = 4.0 * M * M + t
-    return g_eff2 * (P2 * T1 - 4.0 * t * T2) + dm * (P2 * t * T3 - 4.0 * T4)
+    return PhiAveragedBrackets(P2 * T1 - 4.0 * t * T2, P2 * t * T3 - 4.0 * T4, I1, B, C, inv_u, P2)

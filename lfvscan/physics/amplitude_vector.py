@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lfvscan.physics.amplitude import phi_moments
+from lfvscan.physics.amplitude import phi_averaged_brackets
 
 
 class VectorCoefficients(NamedTuple):
@@ -102,21 +102,9 @@ def amplitude_vector_phi_avg(s0, s1, u, t, E, E_a, M, c: VectorCoefficients, E_m
     in place of ``(g_eff2, dm)``; the kinematic inputs must come from the cancellation-free forms of
     :mod:`lfvscan.physics.kinematics` (tests compare with 50-digit arithmetic).
     """
+    b = phi_averaged_brackets(s0, s1, u, t, E, E_a, M, E_minus_Ea)
     u, t = np.asarray(u, dtype=float), np.asarray(t, dtype=float)
-    s0 = np.asarray(s0, dtype=float)
-    W = E - E_a if E_minus_Ea is None else E_minus_Ea
-    I1, I2 = phi_moments(s0, s1)
-    K = 2.0 * M * E_a
-    B = 2.0 * M * E - 0.5 * t
-    C = 2.0 * M * W - 0.5 * t
-    inv_u = 1.0 / u
-    T1 = s0 * inv_u + 2.0 + u * I1
-    T2 = -K * inv_u + K * (K - u) * I1 * inv_u + 0.25 * T1
-    T3 = inv_u * inv_u + 2.0 * I1 * inv_u + I2
-    T4 = C * C * inv_u * inv_u + 2.0 * B * C * I1 * inv_u + B * B * I2
-    P2 = 4.0 * M * M + t
-    xbar = P2 * T1 - 4.0 * t * T2
-    ybar = P2 * t * T3 - 4.0 * T4
+    xbar, ybar, I1, B, C, inv_u, P2 = b
     mX2 = c.m_X * c.m_X
     two_x_w0 = (2.0 * xbar - 4.0 * P2 + 4.0 * t * (2.0 * C + u) * (1.0 - 2.0 * B * I1) * inv_u
                 - 4.0 * t * P2 * (-1.0 + (2.0 * mX2 - t - u) * I1) * inv_u)
