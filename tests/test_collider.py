@@ -132,3 +132,21 @@ def test_collider_scan_through_engine_and_store(tmp_path):
 def _seed(cfg):
     from lfvscan.scan.plan import cell_seed
     return cell_seed(cfg.seed, 0)
+
+
+def test_fixed_target_experiments_refuse_a_collider_target():
+    """A store whose Pb is a nucleus beam: a fixed-target experiment on Pb is skipped (covered
+    experiments) or refused (named explicitly) with one line, never folded with the wrong x grid."""
+    from _toy_scan import toy_scan
+
+    from lfvscan.errors import UsageError
+    from lfvscan.pheno.coverage import covered_experiments, target_index
+    from lfvscan.pheno.experiments import load_experiments
+
+    scan = toy_scan([160.0, 1000.0], [2.0, 5.0])
+    scan.attrs["config"] = {"nucleus_energy_per_nucleon_GeV": {"Pb": 110.0}}
+    exps = {k: v for k, v in load_experiments().items() if k in ("na64mu", "hemu")}
+    usable, skipped = covered_experiments(scan, exps)
+    assert not usable and all("nucleus beam" in why for why in skipped.values())
+    with pytest.raises(UsageError, match="target 'Pb' is a nucleus beam in this scan"):
+        target_index(scan, exps["hemu"])

@@ -34,10 +34,23 @@ def process_problem(scan: ScanData, exp: Experiment) -> str:
     return f"experiment {exp.name!r} observes {exp.process_label}, the scan computed {proc.beam} -> {proc.final}"
 
 
+def collider_problem(scan: ScanData, exp: Experiment) -> str:
+    """"" unless ``exp``'s target is a nucleus beam in ``scan`` (a collider target,
+    docs/physics.md §7.15): its cells' final-lepton distribution is on the nucleus-frame x grid,
+    not the store's lab grid, and the experiments here are fixed-target ones, so their yields
+    would be wrong; the line says so."""
+    beams = (scan.attrs.get("config") or {}).get("nucleus_energy_per_nucleon_GeV") or {}
+    if exp.target.name not in beams:
+        return ""
+    return (f"experiment {exp.name!r}: target {exp.target.name!r} is a nucleus beam in this scan "
+            f"({beams[exp.target.name]:g} GeV per nucleon); yields of collider scans need lab-frame "
+            "distributions, which lfvscan does not compute yet")
+
+
 def coverage_problem(scan: ScanData, exp: Experiment) -> str:
-    """Why ``scan`` cannot give yields for ``exp`` ("" if it can): another process, target or beam
-    energy missing."""
-    wrong = process_problem(scan, exp)
+    """Why ``scan`` cannot give yields for ``exp`` ("" if it can): another process, a collider
+    target (:func:`collider_problem`), target or beam energy missing."""
+    wrong = process_problem(scan, exp) or collider_problem(scan, exp)
     if wrong:
         return wrong
     try:
@@ -62,9 +75,9 @@ def covered_experiments(scan: ScanData, experiments: dict[str, Experiment]):
 
 
 def target_index(scan: ScanData, exp: Experiment) -> int:
-    """Index of ``exp``'s target in ``scan`` (UsageError naming the scan's targets if absent, or
-    the two processes if the scan computed another one)."""
-    wrong = process_problem(scan, exp)
+    """Index of ``exp``'s target in ``scan`` (UsageError naming the scan's targets if absent, the
+    two processes if the scan computed another one, or the collider target)."""
+    wrong = process_problem(scan, exp) or collider_problem(scan, exp)
     if wrong:
         raise UsageError(wrong)
     try:
