@@ -26,6 +26,26 @@ def amplitude(s, u, t, E, E_a, M, g_eff2, dm, E_minus_Ea=None):
     optional ``E_minus_Ea = E - E_a`` [GeV] (``W`` of docs/physics.md §7.5) passed separately to keep its
     digits when the tau is soft.
     """
+    b = brackets(s, u, t, E, E_a, M, E_minus_Ea)
+    return g_eff2 * b.X + dm * b.Y
+
+
+class Brackets(NamedTuple):
+    """The two brackets of §7.4 at one phase-space point and the invariants the spin-1 amplitude
+    reuses (docs/physics.md §7.4, §7.14): ``X = [(s+u)^2 P^2 - 4 t (P.k)^2] / (s u)``,
+    ``Y = [P^2 t (s+u)^2 - 4 (u P.p + s P.p')^2] / (s u)^2`` [GeV^2], ``P2 = P^2``, ``Pp = P.p``,
+    ``Ppp = P.p'`` [GeV^2], ``su = s u`` [GeV^4]."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    P2: np.ndarray
+    Pp: np.ndarray
+    Ppp: np.ndarray
+    su: np.ndarray
+
+
+def brackets(s, u, t, E, E_a, M, E_minus_Ea=None) -> Brackets:
+    """:class:`Brackets` at the invariants ``s, u, t`` [GeV^2]; other inputs as :func:`amplitude`."""
     s, u, t = (np.asarray(x, dtype=float) for x in (s, u, t))
     W = E - E_a if E_minus_Ea is None else E_minus_Ea
     P2 = 4.0 * M * M + t
@@ -33,9 +53,9 @@ def amplitude(s, u, t, E, E_a, M, g_eff2, dm, E_minus_Ea=None):
     Pk = 2.0 * M * E_a - 0.5 * (s + u)
     Ppp = 2.0 * M * W + 0.5 * (u - t)
     su = s * u
-    first = ((s + u) ** 2 * P2 - 4.0 * t * Pk**2) / su
-    second = (P2 * t * (s + u) ** 2 - 4.0 * (u * Pp + s * Ppp) ** 2) / (su * su)
-    return g_eff2 * first + dm * second
+    X = ((s + u) ** 2 * P2 - 4.0 * t * Pk**2) / su
+    Y = (P2 * t * (s + u) ** 2 - 4.0 * (u * Pp + s * Ppp) ** 2) / (su * su)
+    return Brackets(X, Y, P2, Pp, Ppp, su)
 
 
 def phi_moments(s0, s1):

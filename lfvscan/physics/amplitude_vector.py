@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lfvscan.physics.amplitude import phi_averaged_brackets
+from lfvscan.physics.amplitude import brackets, phi_averaged_brackets
 
 
 class VectorCoefficients(NamedTuple):
@@ -77,14 +77,7 @@ def amplitude_vector(s, u, t, E, E_a, M, c: VectorCoefficients, E_minus_Ea=None)
     Arguments as :func:`lfvscan.physics.amplitude.amplitude` (``E_minus_Ea = E - E_a`` [GeV] optional).
     """
     s, u, t = (np.asarray(x, dtype=float) for x in (s, u, t))
-    W = E - E_a if E_minus_Ea is None else E_minus_Ea
-    P2 = 4.0 * M * M + t
-    Pp = 2.0 * M * E - 0.5 * (s + t)
-    Pk = 2.0 * M * E_a - 0.5 * (s + u)
-    Ppp = 2.0 * M * W + 0.5 * (u - t)
-    su = s * u
-    X = ((s + u) ** 2 * P2 - 4.0 * t * Pk**2) / su
-    Y = (P2 * t * (s + u) ** 2 - 4.0 * (u * Pp + s * Ppp) ** 2) / (su * su)
+    X, Y, P2, Pp, Ppp, su = brackets(s, u, t, E, E_a, M, E_minus_Ea)
     mX2 = c.m_X * c.m_X
     two_x_w0 = (2.0 * (s * s + u * u) * P2 - 8.0 * t * (Pp * Pp + Ppp * Ppp) - 4.0 * t * P2 * (2.0 * mX2 - s - u - t)) / su
     return c.g2 * two_x_w0 + c.d * (X / mX2 + 8.0 * t * P2 / su) + c.delta * Y
