@@ -42,7 +42,6 @@ from lfvscan.xsec.chi2 import chi2_survival
 from lfvscan.xsec.integrand import (
     THETA_A_MIN,
     CellPhysics,
-    _check_positive_finite,
     cell_physics,
     check_boson_family,
     integrand_parts,
@@ -50,6 +49,7 @@ from lfvscan.xsec.integrand import (
     is_open,
     part_weights,
 )
+from lfvscan.util.validate import positive
 from lfvscan.util.ranges import DEFAULT_N_XBINS, DEFAULT_REL_ERR, N_XBINS, REL_ERR
 from lfvscan.schema import RESULT_FIELDS
 from lfvscan.xsec.result import CellResult, x_tau_edges
@@ -201,8 +201,8 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
     pair = pre.lepton_pair(process)
     tgt = pre.target(target)
     ff = pre.form_factors(ff)
-    E_lab = _check_positive_finite("energy_GeV", energy_GeV)
-    m = _check_positive_finite("mass_GeV", mass_GeV)
+    E_lab = float(positive("energy_GeV", energy_GeV))
+    m = float(positive("mass_GeV", mass_GeV))
     check_convention(convention)
     check_family_convention(process.boson, convention)
     if not math.isfinite(float(theta)):

@@ -69,7 +69,6 @@ from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import PhysicsPreset, get_preset
 from lfvscan.physics.reach import is_open
 from lfvscan.physics.targets import Target
-from lfvscan.util.validate import positive
 from lfvscan.xsec import kernel
 
 #: default lower cut-off of the ALP polar angle [rad] (see module docstring for its effect)
@@ -104,11 +103,6 @@ def check_boson_family(boson: str) -> None:
 
 
 # ----------------------------------------------------------------------------------- validation
-
-def _check_positive_finite(name, value) -> float:
-    """A positive finite scalar (ValueError naming ``name`` otherwise)."""
-    return float(positive(name, value))
-
 
 # ------------------------------------------------------------------------------------ integrand
 
