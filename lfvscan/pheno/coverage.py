@@ -39,7 +39,9 @@ def collider_problem(scan: ScanData, exp: Experiment) -> str:
     docs/physics.md §7.15): its cells' final-lepton distribution is on the nucleus-frame x grid,
     not the store's lab grid, and the experiments here are fixed-target ones, so their yields
     would be wrong; the line says so."""
-    beams = (scan.attrs.get("config") or {}).get("nucleus_energy_per_nucleon_GeV") or {}
+    from lfvscan.pheno.scanphysics import scan_nucleus_beams
+
+    beams = scan_nucleus_beams(scan)
     if exp.target.name not in beams:
         return ""
     return (f"experiment {exp.name!r}: target {exp.target.name!r} is a nucleus beam in this scan "

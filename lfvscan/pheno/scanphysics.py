@@ -33,3 +33,9 @@ def scan_process(scan: ScanData) -> Process:
 def scan_lepton_pair(scan: ScanData) -> LeptonPair:
     """The lepton pair of the scan's process with its preset's masses."""
     return scan_preset(scan).lepton_pair(scan_process(scan))
+
+
+def scan_nucleus_beams(scan: ScanData) -> dict[str, float]:
+    """{target: energy per nucleon [GeV]} of the scan's targets that are nucleus beams (colliders,
+    docs/physics.md §7.15); empty for a fixed-target scan."""
+    return dict(_config(scan).get("nucleus_energy_per_nucleon_GeV") or {})
