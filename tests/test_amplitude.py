@@ -1,5 +1,6 @@
 """Squared amplitude and its closed-form phi average (docs/physics.md §7.4, §7.6, §13.6)."""
 
+from _mp_moments import mp_moments
 from lfvscan.physics.process import DEFAULT_PROCESS
 import numpy as np
 import pytest
@@ -74,35 +75,16 @@ def test_closed_form_equals_numerical_average():
 
 
 def _mp_reference(E, w, theta_a, m_a, M, t_factor, gS, gP, m_beam=M_MU, m_final=M_TAU):
-    """50-digit *naive* evaluation of §7.5, §7.7 and §7.6 (no cancellation-free rewriting) for the
-    incoming / outgoing lepton masses m_beam / m_final (mmu / mtau below)."""
+    """50-digit *naive* evaluation of §7.5, §7.7 and §7.6 (no cancellation-free rewriting,
+    tests/_mp_moments.py) for the incoming / outgoing lepton masses m_beam / m_final."""
     import mpmath as mp
-    mp.mp.dps = 50
-    E, w, th, ma, M = (mp.mpf(x) for x in (E, w, theta_a, m_a, M))
-    mmu, mtau = mp.mpf(m_beam), mp.mpf(m_final)
-    W = mtau + w
-    Ea = E - W
-    p, k = mp.sqrt(E**2 - mmu**2), mp.sqrt(Ea**2 - ma**2)
-    V = mp.sqrt((p - k * mp.cos(th)) ** 2 + (k * mp.sin(th)) ** 2)
-    u = W**2 - V**2 - mtau**2
-    a, b, c = (M + W) ** 2 - V**2, M * (2 * u * (M + W) + 4 * M * V**2), M**2 * u**2
-    r = [(b - mp.sqrt(b * b - 4 * a * c)) / (2 * a), (b + mp.sqrt(b * b - 4 * a * c)) / (2 * a)]
-    t = min(x for x in r if x > 0) * mp.mpf(t_factor)
-    Q = mp.sqrt(t + t**2 / (4 * M**2))
-    cq = (u - (1 + W / M) * t) / (2 * Q * V)
-    s0 = -(1 + E / M) * t - 2 * Q * cq * p * (p - k * mp.cos(th)) / V
-    s1 = -2 * Q * mp.sqrt(1 - cq**2) * p * k * mp.sin(th) / V
-    I1 = 1 / mp.sqrt(s0**2 - s1**2)
-    I2 = s0 * I1**3
-    Kk, B, C = 2 * M * Ea, 2 * M * E - t / 2, 2 * M * W - t / 2
-    T1 = s0 / u + 2 + u * I1
-    T2 = -Kk / u + Kk * (Kk - u) * I1 / u + T1 / 4
-    T3 = 1 / u**2 + 2 * I1 / u + I2
-    T4 = C**2 / u**2 + 2 * B * C * I1 / u + B**2 * I2
+
+    z = mp_moments(E, w, theta_a, m_a, M, t_factor, m_beam, m_final)
+    ma, mmu, mtau = z.m_boson, z.m_beam, z.m_final
     g2 = mp.mpf(gS) ** 2 + mp.mpf(gP) ** 2
     dm = mp.mpf(gS) ** 2 * (ma**2 - (mtau + mmu) ** 2) + mp.mpf(gP) ** 2 * (ma**2 - (mtau - mmu) ** 2)
-    abar = g2 * ((4 * M**2 + t) * T1 - 4 * t * T2) + dm * ((4 * M**2 + t) * t * T3 - 4 * T4)
-    return float(t), float(abar)
+    abar = g2 * (z.P2 * z.T1 - 4 * z.t * z.T2) + dm * (z.P2 * z.t * z.T3 - 4 * z.T4)
+    return float(z.t), float(abar)
 
 
 @pytest.mark.parametrize("E, m_a, w, theta_a, t_factor", [

@@ -10,11 +10,11 @@ energies; (d) the flavour-conserving limits (conserved vector current).
 
 import math
 
-import mpmath as mp
 import numpy as np
 import pytest
 
 import _crosscheck as cc
+from _mp_moments import mp_moments
 from lfvscan.physics import kinematics as K
 from lfvscan.physics.amplitude import amplitude, amplitude_phi_avg
 from lfvscan.physics.amplitude_vector import (amplitude_vector, amplitude_vector_phi_avg, part_coefficients_vector,
@@ -293,33 +293,13 @@ def test_closed_form_phi_average_equals_numerical_average(m_beam, m_final, m_X):
 
 # ------------------------------------------------------------------------ (e) 50-digit reference
 def _mp_vector_reference(E, w, theta_a, m_X, M, t_factor, m_beam, m_final):
-    """50-digit naive evaluation of §7.5, §7.7 (t = t_factor * t_lo) and the averaged form of §7.14
-    for the pure vector and pure axial parts: returns (t, (Abar_V, Abar_A))."""
-    mp.mp.dps = 50
-    E, w, th, mX, M = (mp.mpf(x) for x in (E, w, theta_a, m_X, M))
-    mi, mf = mp.mpf(m_beam), mp.mpf(m_final)
-    W = mf + w
-    Ea = E - W
-    p, k = mp.sqrt(E**2 - mi**2), mp.sqrt(Ea**2 - mX**2)
-    V = mp.sqrt((p - k * mp.cos(th)) ** 2 + (k * mp.sin(th)) ** 2)
-    u = W**2 - V**2 - mf**2
-    a, b, c = (M + W) ** 2 - V**2, M * (2 * u * (M + W) + 4 * M * V**2), M**2 * u**2
-    roots = [(b - mp.sqrt(b * b - 4 * a * c)) / (2 * a), (b + mp.sqrt(b * b - 4 * a * c)) / (2 * a)]
-    t = min(x for x in roots if x > 0) * mp.mpf(t_factor)
-    Q = mp.sqrt(t + t**2 / (4 * M**2))
-    cq = (u - (1 + W / M) * t) / (2 * Q * V)
-    s0 = -(1 + E / M) * t - 2 * Q * cq * p * (p - k * mp.cos(th)) / V
-    s1 = -2 * Q * mp.sqrt(1 - cq**2) * p * k * mp.sin(th) / V
-    I1 = 1 / mp.sqrt(s0**2 - s1**2)
-    I2 = s0 * I1**3
-    Kk, B, C = 2 * M * Ea, 2 * M * E - t / 2, 2 * M * W - t / 2
-    P2 = 4 * M**2 + t
-    T1 = s0 / u + 2 + u * I1
-    T2 = -Kk / u + Kk * (Kk - u) * I1 / u + T1 / 4
-    T3 = 1 / u**2 + 2 * I1 / u + I2
-    T4 = C**2 / u**2 + 2 * B * C * I1 / u + B**2 * I2
+    """50-digit naive evaluation of §7.5, §7.7 (t = t_factor * t_lo; tests/_mp_moments.py) and the
+    averaged form of §7.14 for the pure vector and pure axial parts: returns (t, (Abar_V, Abar_A))."""
+    z = mp_moments(E, w, theta_a, m_X, M, t_factor, m_beam, m_final)
+    mX, mf, t, u, B, C, I1, P2 = z.m_boson, z.m_final, z.t, z.u, z.B, z.C, z.I1, z.P2
+    T1, T2, T3, T4 = z.T1, z.T2, z.T3, z.T4
     out = []
-    for m_i in (mi, -mi):  # vector, then axial by the mass flip
+    for m_i in (z.m_beam, -z.m_beam):  # vector, then axial by the mass flip
         d = (mf - m_i) ** 2
         T56 = T2 - (2 * C + u) * (1 - 2 * B * I1) / (2 * u)
         T7 = (-1 + (2 * (mX**2 - d) - t - u) * I1) / (2 * u)
