@@ -104,7 +104,7 @@ def run(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     figs = make_all(res.scan, res.limits, out, g2_preset=preset, thetas=thetas, nsigma=nsigma,
-                    f_eff=f_eff, id_curves=id_curves, formats=formats, flux_variants=variants)
+                    f_eff=f_eff, id_curves=id_curves, formats=formats, flux_variants=variants, axis=args.axis)
     for name, why in figs["_skipped"].items():
         print(f"lfvscan figures: warning: skipped {name}: {why}", file=sys.stderr)
     written = [n for n in figs if n != "_skipped"]

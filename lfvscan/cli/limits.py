@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from lfvscan.errors import UsageError
+from lfvscan.pheno.eft_axis import AXES, DEFAULT_AXIS
 from lfvscan.pheno.experiments import VISIBLE_ANALYSES
 from lfvscan.pheno.statistics import METHODS
 from lfvscan.physics.couplings import CONVENTIONS
@@ -28,6 +29,11 @@ def add_common(p) -> None:
                         "0.7 ...] (default: the scan's theta; docs/physics.md §7.12)")
     p.add_argument("--convention", default=None, choices=CONVENTIONS,
                    help="coupling convention of --theta (default: the scan's)")
+    p.add_argument("--axis", choices=AXES, default=DEFAULT_AXIS,
+                   help="C/Lambda: also give each limit as a limit on the ALP EFT scale C/Lambda [GeV^-1 in the "
+                        "files, TeV^-1 in the figures], g_eff = C sqrt(m_i^2+m_f^2+2 m_i m_f cos 2theta)/Lambda "
+                        "(exact masses, the thesis's convention) and the Eq. (3) reading C m_tau/Lambda; "
+                        "docs/physics.md §2.7 (default g)")
     p.add_argument("--out", metavar="DIR", default=".", help="output directory (default: current)")
 
 
@@ -121,7 +127,7 @@ def compute(args):
         command=" ".join(sys.argv), visible_analysis=args.visible_analysis,
         q_min=DEFAULT_Q_MIN if args.q_min is None else args.q_min,
         thetas=parse_thetas(args.theta, "--theta"), convention=args.convention,
-        statistics=parse_statistics(args),
+        statistics=parse_statistics(args), axis=args.axis,
     )
     for message in res.warnings:
         print(f"lfvscan {args.command}: warning: {message}", file=sys.stderr)
@@ -150,5 +156,8 @@ def run(args) -> int:
         how = "" if lim.statistics.method == "fixed" else f", {lim.statistics.label()}"
         own = f"  (N_req = {lim.n_req:.4g}{how})" if lim.n_req != prov["n_req"] else ""
         print(f"  {lim.key:<26s} {vals}{own}")
+        if lim.eft is not None:  # C/Lambda [TeV^-1] of the thesis's convention (docs/physics.md §2.7)
+            vals = "  ".join(f"{1e3 * lim.eft.lim[k]:.3e}" for k in show)
+            print(f"  {'  C/Lambda [TeV^-1]':<26s} {vals}")
     print("wrote " + ", ".join(str(p) for p, _ in files))
     return 0

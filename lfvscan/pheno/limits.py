@@ -49,6 +49,15 @@ CSV_COLUMNS = (
 )
 #: numeric columns (read back as floats by :func:`read_limits_csv`)
 NUMERIC_COLUMNS = ("mass_GeV", "n_hat", "n_hat_err", "g_lim", "g_lim_err")
+#: columns appended with ``--axis C/Lambda`` (docs/physics.md §2.7): the limit on C/Lambda in the
+#: thesis's exact-mass convention, its MC error, the Eq. (3) reading, and theta / convention of g
+EFT_CSV_COLUMNS = (
+    ("C_over_Lambda_lim", "GeV^-1"),
+    ("C_over_Lambda_lim_err", "GeV^-1"),
+    ("C_over_Lambda_eq3_lim", "GeV^-1"),
+    ("theta", "rad"),
+    ("g_convention", ""),
+)
 
 
 def check_n_req(n_req) -> float:
@@ -80,6 +89,8 @@ class CurveLimit:
     g_lim: np.ndarray
     g_lim_err: np.ndarray
     statistics: Statistics = DEFAULT_STATISTICS
+    #: the limit on C/Lambda (:class:`lfvscan.pheno.eft_axis.EftLimit`) with ``--axis C/Lambda``, else None
+    eft: object | None = None
 
     @property
     def key(self) -> str:
@@ -177,21 +188,27 @@ def _quality(y: CurveYield, i: int) -> str:
 def limits_csv(limits: list[CurveLimit], prov: dict) -> str:
     """CSV text: ``#`` header with units and provenance (JSON, one line per key), then rows.  Curves
     recombined at a chosen theta (docs/physics.md §7.12) are named ``curve@theta=<rad>``."""
+    eft = any(lim.eft is not None for lim in limits)
+    columns = CSV_COLUMNS + (EFT_CSV_COLUMNS if eft else ())
     buf = io.StringIO()
     buf.write("# lfvscan limits: g_lim(m_a) = sqrt(N_req / N_hat), N_hat = expected events at g = 1\n")
-    buf.write("# units: " + ", ".join(f"{c}[{u}]" for c, u in CSV_COLUMNS if u) + "\n")
+    buf.write("# units: " + ", ".join(f"{c}[{u}]" for c, u in columns if u) + "\n")
     buf.write("# g_lim = inf: no expected events (cuts remove everything / above reach); nan: cells missing\n")
     buf.write("# quality: ok, or flags of the cells the point is built from joined by '+': failed, missing,\n"
               "#   unconverged (vegas budget ran out before rel_err), low_Q (vegas Q < q_min; docs/physics.md §10.1)\n")
     for k, v in prov.items():
         buf.write(f"# {k}: {json.dumps(v, default=str, ensure_ascii=False)}\n")
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([c for c, _ in CSV_COLUMNS])
+    w.writerow([c for c, _ in columns])
     for lim in limits:
         y = lim.yields
         for i, m in enumerate(y.masses_GeV):
-            w.writerow([y.experiment, y.curve_name, y.scenario, _fmt(m), _fmt(y.n_hat[i]), _fmt(y.n_hat_err[i]),
-                        _fmt(lim.g_lim[i]), _fmt(lim.g_lim_err[i]), _quality(y, i)])
+            row = [y.experiment, y.curve_name, y.scenario, _fmt(m), _fmt(y.n_hat[i]), _fmt(y.n_hat_err[i]),
+                   _fmt(lim.g_lim[i]), _fmt(lim.g_lim_err[i]), _quality(y, i)]
+            if eft:
+                e = lim.eft
+                row += [_fmt(e.lim[i]), _fmt(e.err[i]), _fmt(e.lim_eq3[i]), _fmt(e.theta), e.convention]
+            w.writerow(row)
     return buf.getvalue()
 
 
@@ -202,6 +219,22 @@ def _json_num(v):
     if math.isinf(v):
         return "inf"
     return v
+
+
+def _eft_json(e) -> dict:
+    """The ``C_over_Lambda`` block of one curve in limits.json (docs/physics.md §2.7)."""
+    return {
+        "unit": "GeV^-1",
+        "theta": e.theta,
+        "g_convention": e.convention,
+        "convention": "thesis: g_eff = C sqrt(m_i^2 + m_f^2 + 2 m_i m_f cos 2Theta) / Lambda, exact lepton masses",
+        "mass_GeV": e.mass_GeV,
+        "lim": [_json_num(v) for v in e.lim],
+        "lim_err": [_json_num(v) for v in e.err],
+        "eq3_convention": "Eq. (3) reading: g = C m_heavy / Lambda (m_light -> 0)",
+        "eq3_mass_GeV": e.mass_eq3_GeV,
+        "lim_eq3": [_json_num(v) for v in e.lim_eq3],
+    }
 
 
 def limits_json(limits: list[CurveLimit], prov: dict) -> str:
@@ -233,6 +266,7 @@ def limits_json(limits: list[CurveLimit], prov: dict) -> str:
             "min_Q": [_json_num(v) for v in y.min_Q] if y.min_Q is not None else None,
             "max_chi2_dof": [_json_num(v) for v in y.max_chi2_dof] if y.max_chi2_dof is not None else None,
             **({} if y.theta is None else {"theta": y.theta, "convention": y.convention}),
+            **({} if lim.eft is None else {"C_over_Lambda": _eft_json(lim.eft)}),
             "missing_cells": [list(c) for c in y.missing],
             "notes": list(y.notes),
         })

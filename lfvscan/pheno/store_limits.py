@@ -28,6 +28,7 @@ from lfvscan.pheno.experiments import (VISIBLE_ANALYSES, Experiment, load_experi
 from lfvscan.pheno.flux import DEFAULT_FLUX_MODEL, MuonFlux, flux_model_path, load_flux
 from lfvscan.pheno.limits import DEFAULT_N_REQ, CurveLimit, check_n_req, compute_limits, provenance
 from lfvscan.pheno.coverage import covered_experiments
+from lfvscan.pheno.eft_axis import DEFAULT_AXIS, axis_provenance, check_axis, with_eft_limits
 from lfvscan.pheno.quality import DEFAULT_Q_MIN
 from lfvscan.pheno.statistics import DEFAULT_STATISTICS, Statistics
 from lfvscan.pheno.theta import scan_at_theta
@@ -61,6 +62,19 @@ def flux_provenance(fluxes: dict[str, MuonFlux]) -> dict:
     return {name: {"path": f.source, "sha256": f.sha256} for name, f in fluxes.items()}
 
 
+def _yields_at_thetas(scan, exps, fluxes, q_min, thetas, convention) -> list[CurveYield]:
+    """The yields of ``exps`` at the scan's own theta, or recombined at each of ``thetas`` with
+    ``convention`` (either given; docs/physics.md §7.12)."""
+    if thetas is None and convention is None:
+        return compute_yields(scan, exps, fluxes, q_min)
+    conv = scan.convention if convention is None else convention
+    yields = []
+    for th in (scan.theta,) if thetas is None else tuple(thetas):
+        sc_th = scan_at_theta(scan, th, conv)
+        yields += [replace(y, theta=float(th), convention=conv) for y in compute_yields(sc_th, exps, fluxes, q_min)]
+    return yields
+
+
 def compute_limits_for_store(
     store_or_scan: str | Path | ScanData,
     *,
@@ -75,6 +89,7 @@ def compute_limits_for_store(
     thetas=None,
     convention: str | None = None,
     statistics: Statistics = DEFAULT_STATISTICS,
+    axis: str = DEFAULT_AXIS,
 ) -> LimitsResult:
     """Limits g_lim(m_a) of every experiment and curve from a scan (docs/physics.md §10).
 
@@ -90,9 +105,12 @@ def compute_limits_for_store(
     factorised mean-energy tau_2 acceptance and N_req = 2.44, docs/physics.md §10.3; explicit
     ``overrides`` win); ``q_min``: cells with vegas Q below it flag their points "low_Q" (every
     point carries a quality flag); ``statistics``: limit method and CL of curves that declare none
-    (:mod:`lfvscan.pheno.statistics`, default the fixed ``n_req``, §10.6).  Nothing is written.
+    (:mod:`lfvscan.pheno.statistics`, default the fixed ``n_req``, §10.6); ``axis``: ``"g"`` (default)
+    or ``"C/Lambda"``, which also reads every limit as a limit on the ALP EFT scale
+    (``CurveLimit.eft``, :mod:`lfvscan.pheno.eft_axis`, §2.7).  Nothing is written.
     """
     n_req = check_n_req(n_req)
+    check_axis(axis)
     if not (isinstance(q_min, (int, float)) and 0 <= q_min < 1):
         raise UsageError(f"q_min must be in [0, 1), got {q_min!r}")
     overrides = dict(overrides or {})
@@ -122,19 +140,14 @@ def compute_limits_for_store(
     fluxes = experiment_fluxes(exps, muon_flux)  # loaded once, for every theta
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if thetas is None and convention is None:
-            yields = compute_yields(scan, exps, fluxes, q_min)
-        else:
-            conv = scan.convention if convention is None else convention
-            yields = []
-            for th in (scan.theta,) if thetas is None else tuple(thetas):
-                sc_th = scan_at_theta(scan, th, conv)
-                yields += [replace(y, theta=float(th), convention=conv)
-                           for y in compute_yields(sc_th, exps, fluxes, q_min)]
+        yields = _yields_at_thetas(scan, exps, fluxes, q_min, thetas, convention)
     messages += [str(w.message) for w in caught]
     limits = compute_limits(yields, n_req, statistics)
+    if axis == "C/Lambda":
+        limits = with_eft_limits(limits, scan)
     extra = {"command": command, "visible_analysis": visible_analysis, "q_min": q_min, "overrides": overrides,
-             "flux_files": flux_provenance(fluxes), "statistics": {"method": statistics.method, "cl": statistics.cl}}
+             "flux_files": flux_provenance(fluxes), "statistics": {"method": statistics.method, "cl": statistics.cl},
+             **axis_provenance(axis)}
     if thetas is not None or convention is not None:
         extra["thetas"] = sorted({y.theta for y in yields})
         extra["convention"] = yields[0].convention if yields else convention
@@ -163,6 +176,6 @@ def flux_variant_limits(res: LimitsResult, model: str = FLUX_VARIANT_MODEL) -> l
             res.scan, experiments=[name], experiments_config=exp.source or None,
             overrides={**prov.get("overrides", {}), f"{name}.flux_file": model}, n_req=prov["n_req"],
             visible_analysis=prov.get("visible_analysis", VISIBLE_ANALYSES[0]), q_min=prov.get("q_min", DEFAULT_Q_MIN),
-            thetas=prov.get("thetas"), convention=prov.get("convention"))
+            thetas=prov.get("thetas"), convention=prov.get("convention"), axis=prov.get("axis", DEFAULT_AXIS))
         out += [(lim, model) for lim in alt.limits]
     return out

@@ -20,9 +20,12 @@ import numpy as np
 
 from lfvscan.errors import UsageError
 from lfvscan.pheno import overlays
+from lfvscan.pheno.eft_axis import DEFAULT_AXIS
 from lfvscan.pheno.scanphysics import scan_lepton_pair
+from lfvscan.physics.couplings import DEFAULT_CONVENTION
 from lfvscan.physics import g2
 from lfvscan.plots.dm_plane import fig1_dm_plane
+from lfvscan.plots.eft_scale import bands_on_eft_axis, g_scale_on_eft_axis, limits_on_eft_axis
 from lfvscan.plots.limit_figures import fig6_invisible, fig7_visible
 from lfvscan.plots.xsec_figures import fig3_coherent_diffractive, fig5_tau1, fig5_tau2
 from lfvscan.store.scandata import ScanData
@@ -48,7 +51,7 @@ def check_formats(formats) -> tuple[str, ...]:
 
 def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_PRESET, thetas=overlays.DEFAULT_THETAS,
              nsigma: float = g2.DEFAULT_NSIGMA, f_eff: float = overlays.DEFAULT_F_EFF, id_curves=(), formats=("pdf", "png"),
-             on_figure=None, flux_variants=()):
+             on_figure=None, flux_variants=(), axis: str = DEFAULT_AXIS):
     """Draw every figure and write ``<out_dir>/<name>.<fmt>``.  Returns {name: (fig, ax)}.
     ``flux_variants``: ``[(CurveLimit, model)]`` of the flux-beam experiments with another flux
     model (:func:`lfvscan.pheno.store_limits.flux_variant_limits`), drawn dashed in Fig. 6.
@@ -64,6 +67,12 @@ def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_
     out = Path(out_dir)
     pair = scan_lepton_pair(scan)
     bands = overlays.g2_bands(band_masses_GeV(scan), thetas, g2_preset, nsigma, pair=pair)
+    g_scale = 1.0
+    if axis == "C/Lambda":
+        limits = limits_on_eft_axis(limits)
+        flux_variants = [(limits_on_eft_axis([lim])[0], model) for lim, model in flux_variants]
+        bands = bands_on_eft_axis(bands, DEFAULT_CONVENTION, pair=pair)
+        g_scale = g_scale_on_eft_axis(scan.theta, DEFAULT_CONVENTION, pair=pair)
     figs: dict = {}
     skipped: dict[str, str] = {}
     jobs = {
@@ -71,10 +80,10 @@ def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_
         "fig3_coherent_diffractive": lambda: fig3_coherent_diffractive(scan),
         "fig5_left_tau1": lambda: fig5_tau1(scan, "W" if "W" in scan.targets else scan.targets[0]),
         "fig5_right_tau2": lambda: fig5_tau2(scan, "Pb"),
-        "fig6_left_invisible": lambda: fig6_invisible(limits, pair=pair, flux_variants=flux_variants),
+        "fig6_left_invisible": lambda: fig6_invisible(limits, pair=pair, flux_variants=flux_variants, axis=axis),
         "fig6_right_invisible_g2_dm": lambda: fig6_invisible(limits, bands, True, f_eff, id_curves, pair=pair,
-                                                             flux_variants=flux_variants),
-        "fig7_visible": lambda: fig7_visible(limits, bands),
+                                                             flux_variants=flux_variants, axis=axis, g_scale=g_scale),
+        "fig7_visible": lambda: fig7_visible(limits, bands, axis=axis),
     }
     for k, (name, job) in enumerate(jobs.items(), 1):
         try:

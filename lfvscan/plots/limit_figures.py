@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from lfvscan.pheno import overlays
+from lfvscan.pheno.eft_axis import DEFAULT_AXIS
 from lfvscan.pheno.flux import DEFAULT_FLUX_MODEL
 from lfvscan.physics.leptons import LeptonPair
-from lfvscan.plots.style import G_LABEL, MA_LABEL, curve_label, finite_or_nan, mass_ticks, new_axes
+from lfvscan.plots.eft_scale import Y_AXES
+from lfvscan.plots.style import MA_LABEL, curve_label, finite_or_nan, mass_ticks, new_axes
 
 
 def _draw_limits(ax, limits, scenario, only_drawn=True, bands=()):
@@ -113,35 +115,43 @@ def draw_error_bands(ax, curves):
                                label=f"MC error of the limit (±1σ band in the curve's colour, up to {100 * rel:.2g} %)"))
 
 
+#: upper edge of the "g-2 disfavoured" shading, above every y range of :data:`Y_AXES` (clipped by the axes)
+BAND_TOP = 1.0e6
+
+
 def _draw_bands(ax, bands):
     """Preferred bands (dark) and, lightly, the region above each (Delta a_mu too large, §4.5)."""
     for q, b in enumerate(bands):
         c = f"C{6 + q % 4}"
         ax.fill_between(b.masses_GeV, finite_or_nan(b.g_lo), finite_or_nan(b.g_hi), color=c, alpha=0.45, label=b.label)
-        ax.fill_between(b.masses_GeV, finite_or_nan(b.g_hi), 10.0, color=c, alpha=0.06, lw=0,
+        ax.fill_between(b.masses_GeV, finite_or_nan(b.g_hi), BAND_TOP, color=c, alpha=0.06, lw=0,
                         label="above a band: g−2 disfavoured for that θ" if q == 0 else None)
 
 
-def limit_axes(ax, masses, title):
-    """Log axes of a limit figure over ``masses`` [GeV], g in [1e-4, 1], its labels, ``title`` and the legend outside."""
+def limit_axes(ax, masses, title, axis: str = DEFAULT_AXIS):
+    """Log axes of a limit figure over ``masses`` [GeV], the y label and range of ``axis`` (:data:`Y_AXES`:
+    g in [1e-4, 1], or C/Lambda in TeV^-1), the labels, ``title`` and the legend outside."""
+    ylabel, ylim = Y_AXES[axis]
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(np.nanmin(masses), np.nanmax(masses))
-    ax.set_ylim(1e-4, 1.0)
+    ax.set_ylim(*ylim)
     mass_ticks(ax)
     ax.set_xlabel(MA_LABEL)
-    ax.set_ylabel(G_LABEL)
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 
 # ------------------------------------------------------------------------------- Figs. 6, 7
 def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = overlays.DEFAULT_F_EFF,
-                   id_curves=(), only_drawn: bool = True, ax=None, *, pair: LeptonPair, flux_variants=()):
+                   id_curves=(), only_drawn: bool = True, ax=None, *, pair: LeptonPair, flux_variants=(),
+                   axis: str = DEFAULT_AXIS, g_scale: float = 1.0):
     """Fig. 6: projected exclusions for the invisible ALP (a -> chi chibar); with ``bands`` and
     ``dm_lines`` (relic line and CMB/ID exclusions at m_chi = m_a/3, g_chi = 1, annihilation into
     the leptons of ``pair``) it is Fig. 6 right.  ``flux_variants``: limits with another flux model
-    (:func:`draw_flux_variants`), dashed beside their curves."""
+    (:func:`draw_flux_variants`), dashed beside their curves.  ``axis``: the y axis (:data:`Y_AXES`; the
+    limits and bands given already on it); ``g_scale``: y units per unit g of the dark-matter lines."""
     fig, ax = new_axes(ax, (10.0, 5.2))
     masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
     _draw_limits(ax, limits, "invisible", only_drawn, bands)
@@ -150,22 +160,23 @@ def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = over
     if dm_lines:
         m = np.geomspace(max(np.nanmin(masses), 1.9), np.nanmax(masses), 200)
         m_chi = m / overlays.DEFAULT_MA_OVER_MCHI
-        g_rel = np.asarray(overlays.relic_line(m, pair=pair))
+        g_rel = g_scale * np.asarray(overlays.relic_line(m, pair=pair))
         ax.plot(m, finite_or_nan(g_rel), "k-", lw=1.5, label=r"relic target ($m_\chi=m_a/3$, $g_\chi=1$)")
-        g_cmb = overlays.id_excluded_upper_g(m_chi, overlays.cmb_sigma_v_limit(m_chi, f_eff), "majorana", m, pair=pair)
+        g_cmb = g_scale * overlays.id_excluded_upper_g(m_chi, overlays.cmb_sigma_v_limit(m_chi, f_eff), "majorana", m,
+                                                       pair=pair)
         ok = np.isfinite(g_cmb)
         ax.fill_between(m, g_rel, np.where(ok, g_cmb, g_rel), where=ok, color="k", alpha=0.25,
                         label=f"Planck CMB excl. ($f_{{\\rm eff}}$ = {f_eff:g})")
         for c in id_curves:
-            g_up = overlays.id_excluded_upper_g(m_chi, c(m_chi), c.limit_type, m, pair=pair)
+            g_up = g_scale * overlays.id_excluded_upper_g(m_chi, c(m_chi), c.limit_type, m, pair=pair)
             ok = np.isfinite(g_up)
             ax.fill_between(m, g_rel, np.where(ok, g_up, g_rel), where=ok, alpha=0.25, label=c.label)
     title = "invisible ALP ($a\\to\\chi\\bar\\chi$)" + (": with g−2 and DM" if (bands or dm_lines) else "")
-    limit_axes(ax, masses, title)
+    limit_axes(ax, masses, title, axis)
     return fig, ax
 
 
-def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None):
+def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None, axis: str = DEFAULT_AXIS):
     """Fig. 7: visible ALP (a -> tau mu, charge flip) at the 1 TeV fixed target, with g-2 bands;
     the secluded-DM g_chi (§5.4, independent of g) is printed as a note."""
     fig, ax = new_axes(ax, (10.0, 5.2))
@@ -177,5 +188,5 @@ def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None):
         txt = "secluded DM (χχ̄→aa, $m_\\chi=2m_a$, $x_F=20$): $g_\\chi$ = " + ", ".join(
             f"{g:.2f} ($m_a$={m:g})" for m, g in zip(secluded_masses, gs))
         ax.text(0.02, 0.02, txt, transform=ax.transAxes, fontsize=6.5)
-    limit_axes(ax, masses, "visible ALP ($a\\to\\tau\\mu$), charge-flip signature")
+    limit_axes(ax, masses, "visible ALP ($a\\to\\tau\\mu$), charge-flip signature", axis)
     return fig, ax
