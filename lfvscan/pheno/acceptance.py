@@ -202,17 +202,22 @@ def selected_xsec(scan: ScanData, t: int, j: int, sel: Selection):
     """Selected cross section S and its MC error [pb] at target index t, energy index j, for all
     masses (without ``sel.factor``).  Returns (S, err), shape (nM,).  A visible curve with
     ``tau2_acceptance = "mean-energy"`` uses :func:`_selected_mean_energy`.  The taus are those of
-    the scan's physics preset (:func:`lfvscan.pheno.scanphysics.scan_lepton_pair`)."""
+    the scan's physics preset (:func:`lfvscan.pheno.scanphysics.scan_lepton_pair`).  A visible curve
+    selects nothing at ALP masses below the threshold of a -> tau mu, m_a <= m_tau + m_mu (§3.2)."""
     pair = scan_lepton_pair(scan)
     if sel.tau2_acceptance == "mean-energy" and sel.res_tau2_cm is not None:
-        return _selected_mean_energy(scan, t, j, sel, pair)
-    w = acceptance_weights(scan.x_tau_edges[j], scan.energies_GeV[j], scan.masses_GeV, sel, pair)
-    h = scan.dsigma_dlnx_tau_pb[t, j]
-    he = scan.dsigma_dlnx_tau_err_pb[t, j]
-    S = np.sum(np.where(w > 0, h * w, 0.0), axis=-1)
-    err = np.sqrt(np.sum(np.where(w > 0, (he * w) ** 2, 0.0), axis=-1))
-    if "sigma_above_x_err_pb" in scan:
-        err = np.fmin(err, _tail_error_bound(w, scan.x_tau_edges[j], scan["sigma_above_x_err_pb"][t, j]))
+        S, err = _selected_mean_energy(scan, t, j, sel, pair)
+    else:
+        w = acceptance_weights(scan.x_tau_edges[j], scan.energies_GeV[j], scan.masses_GeV, sel, pair)
+        h = scan.dsigma_dlnx_tau_pb[t, j]
+        he = scan.dsigma_dlnx_tau_err_pb[t, j]
+        S = np.sum(np.where(w > 0, h * w, 0.0), axis=-1)
+        err = np.sqrt(np.sum(np.where(w > 0, (he * w) ** 2, 0.0), axis=-1))
+        if "sigma_above_x_err_pb" in scan:
+            err = np.fmin(err, _tail_error_bound(w, scan.x_tau_edges[j], scan["sigma_above_x_err_pb"][t, j]))
+    if sel.scenario == "visible":
+        decays = np.asarray(scan.masses_GeV, dtype=float) > pair.threshold_GeV
+        S, err = np.where(decays, S, 0.0), np.where(decays, err, 0.0)
     return S, err
 
 

@@ -86,11 +86,13 @@ def resolved_fraction(E_tau, d_cm, mode: str = DEFAULT_ACCEPTANCE_MODE, *, tau: 
 def tau2_rest_frame(m_a, *, pair: LeptonPair):
     """(E*, p*) [GeV] of the tau in the ALP rest frame for a -> tau mu (docs/physics.md §8.3):
     E* = (m_a^2 + m_tau^2 - m_mu^2)/(2 m_a), p* = lambda^(1/2)(m_a^2, m_tau^2, m_mu^2)/(2 m_a)
-    (p* = 0 below threshold); ``m_a`` [GeV]; m_tau = ``pair.final.mass``, m_mu = ``pair.beam.mass``."""
+    (p* = 0 below threshold, m_a <= m_tau + m_mu, where the Kallen function is positive again for
+    m_a < m_tau - m_mu); ``m_a`` [GeV]; m_tau = ``pair.final.mass``, m_mu = ``pair.beam.mass``."""
     m_tau, m_light = pair.final.mass, pair.beam.mass
     m_a = np.asarray(m_a, dtype=float)
     e_star = (m_a**2 + m_tau**2 - m_light**2) / (2.0 * m_a)
-    p_star = np.sqrt(np.maximum(kallen(m_a**2, m_tau**2, m_light**2), 0.0)) / (2.0 * m_a)
+    open_ = m_a > m_tau + m_light
+    p_star = np.where(open_, np.sqrt(np.maximum(kallen(m_a**2, m_tau**2, m_light**2), 0.0)), 0.0) / (2.0 * m_a)
     return e_star, p_star
 
 
