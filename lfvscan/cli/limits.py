@@ -32,7 +32,7 @@ def add_common(p) -> None:
     p.add_argument("--axis", choices=AXES, default=DEFAULT_AXIS,
                    help="C/Lambda: also give each limit as a limit on the ALP EFT scale C/Lambda [GeV^-1 in the "
                         "files, TeV^-1 in the figures], g_eff = C sqrt(m_i^2+m_f^2+2 m_i m_f cos 2theta)/Lambda "
-                        "(exact masses, the thesis's convention) and the Eq. (3) reading C m_tau/Lambda; "
+                        "(exact masses, the thesis's convention) and the Eq. (3) reading g_eff = C m_tau/Lambda; "
                         "docs/physics.md §2.7 (default g)")
     p.add_argument("--out", metavar="DIR", default=".", help="output directory (default: current)")
 

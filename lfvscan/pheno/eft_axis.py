@@ -3,7 +3,7 @@
 Each curve's limit g_lim is a limit on the coupling g of the curve's convention (the scan's, or the
 ``--convention`` of ``--theta``) at the curve's theta.  It is read as a limit on C/Lambda [GeV^-1] in
 the thesis's convention (g_eff = C sqrt(m_i^2 + m_f^2 + 2 m_i m_f cos 2Theta) / Lambda, exact lepton
-masses of the scan's physics preset) and, for comparison, in the Eq. (3) reading (g = C m_heavy / Lambda,
+masses of the scan's physics preset) and, for comparison, in the Eq. (3) reading (g_eff = C m_heavy / Lambda,
 m_light -> 0).  The MC error scales with the same factor.
 """
 
@@ -27,7 +27,7 @@ C_LAMBDA_UNIT = "GeV^-1"
 C_LAMBDA_MEANING = {
     "C_over_Lambda_lim": "thesis convention: g_eff = C sqrt(m_i^2 + m_f^2 + 2 m_i m_f cos 2Theta) / Lambda, "
                          "exact lepton masses of the physics preset (docs/physics.md §2.7)",
-    "C_over_Lambda_eq3_lim": "Eq. (3) reading: g = C m_heavy / Lambda (m_light -> 0), docs/physics.md §2.7",
+    "C_over_Lambda_eq3_lim": "Eq. (3) reading: g_eff = C m_heavy / Lambda (m_light -> 0), docs/physics.md §2.7",
 }
 
 

@@ -231,7 +231,7 @@ def _eft_json(e) -> dict:
         "mass_GeV": e.mass_GeV,
         "lim": [_json_num(v) for v in e.lim],
         "lim_err": [_json_num(v) for v in e.err],
-        "eq3_convention": "Eq. (3) reading: g = C m_heavy / Lambda (m_light -> 0)",
+        "eq3_convention": "Eq. (3) reading: g_eff = C m_heavy / Lambda (m_light -> 0)",
         "eq3_mass_GeV": e.mass_eq3_GeV,
         "lim_eq3": [_json_num(v) for v in e.lim_eq3],
     }
