@@ -22,7 +22,7 @@ TEV_INV_PER_GEV_INV = 1.0e3
 Y_AXES = {
     "g": (r"$g_{\tau\mu}$", (1e-4, 1.0)),
     "C/Lambda": (r"$C/\Lambda$ [TeV$^{-1}$]  ($g_{\rm eff}=C\sqrt{m_i^2+m_f^2+2m_im_f\cos2\theta}/\Lambda$)",
-                 (1e-2, 1e3)),
+                 (1e-4, 1e3)),
 }
 
 
