@@ -138,3 +138,14 @@ def test_figures_on_the_eft_axis_in_tev():
     line = next(ln for ln in ax.get_lines() if ln.get_label().startswith("1 TeV"))
     lim = next(lim for lim in res.limits if lim.yields.scenario == "invisible" and lim.yields.drawn)
     np.testing.assert_allclose(line.get_ydata(), 1e3 * lim.g_lim / (M_TAU + M_MU), rtol=1e-12)
+
+
+def test_figures_compare_with_the_eft_axis_refused(tmp_path, capsys):
+    from lfvscan.cli import main
+
+    out = tmp_path / "figs"
+    rc = main(["figures", str(tmp_path / "none.zarr"), "--out", str(out), "--axis", "C/Lambda",
+               "--compare", str(tmp_path / "other.csv")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--compare draws limits on g" in err and err.count("\n") == 1
+    assert not out.exists()

@@ -10,6 +10,7 @@ import numpy as np
 
 from lfvscan.errors import UsageError
 from lfvscan.cli.limits import add_common, compute, parse_theta
+from lfvscan.pheno.eft_axis import DEFAULT_AXIS
 
 HELP = "draw Figs. 1, 3, 5, 6, 7 of arXiv:2407.15942 (PDF and PNG) from a scan store"
 
@@ -40,7 +41,10 @@ def add_parser(sub):
 
 
 def _check_compare(args) -> tuple[str, str] | None:
-    """The two set labels if --compare is given (UsageError for a missing OTHER or --labels alone)."""
+    """The two set labels if --compare is given (UsageError for a missing OTHER, --labels alone, or the
+    C/Lambda axis, which the comparison figures do not draw)."""
+    if args.compare is not None and args.axis != DEFAULT_AXIS:
+        raise UsageError(f"--compare draws limits on g; it cannot be combined with --axis {args.axis}")
     if args.compare is None:
         if args.labels:
             raise UsageError("--labels needs --compare OTHER")
