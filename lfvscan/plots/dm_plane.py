@@ -22,7 +22,8 @@ def fig1_dm_plane(m_chi_GeV=None, id_curves=(), f_eff: float = overlays.DEFAULT_
     relic, planck, below = LOOKS["relic"], LOOKS["planck_cmb"], LOOKS["not_depleted"]
     ax.plot(m, g_rel, relic.ls, color=relic.color, lw=2,
             label=r"relic: $\langle\sigma v\rangle_{\tau\mu}=4.4\times10^{-26}$ cm$^3$/s")
-    ax.fill_between(m, 1e-6, g_rel, color=below.color, alpha=below.alpha, lw=0, label="symmetric component not depleted")
+    ax.fill_between(m, 1e-6, g_rel, color=below.color, alpha=below.alpha, lw=0,
+                    label="symmetric component not depleted")
     cmb = overlays.cmb_sigma_v_limit(m, f_eff)
     g_cmb = overlays.id_excluded_upper_g(m, cmb, "majorana", m_a, g_chi, pair=pair)
     ok = np.isfinite(g_cmb)

@@ -9,9 +9,9 @@ from lfvscan.pheno import overlays
 from lfvscan.pheno.flux import DEFAULT_FLUX_MODEL
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.plots.style import (ERROR_BAND_ALPHA, FLUX_BAND_ALPHA, G2_BAND_ALPHA, G2_DISFAVOURED_ALPHA,
-                                 G2_DISFAVOURED_HATCH,
-                                 G2_DISFAVOURED_HATCH_LW, G_LABEL, LOOKS, MA_LABEL, add_swatch, curve_color, curve_label,
-                                 finite_or_nan, g2_band_color, id_color, legend, mass_ticks, new_axes, visible_points)
+                                 G2_DISFAVOURED_HATCH, G2_DISFAVOURED_HATCH_LW, G_LABEL, LOOKS, MA_LABEL,
+                                 add_swatch, curve_color, curve_label, finite_or_nan, g2_band_color, id_color,
+                                 legend, mass_ticks, new_axes, visible_points)
 
 #: range of g drawn in the limit figures
 G_RANGE = (1e-4, 1.0)
@@ -19,11 +19,11 @@ G_RANGE = (1e-4, 1.0)
 
 def _draw_limits(ax, limits, scenario, only_drawn=True, bands=()):
     """Limit curves of ``scenario``; returns ``[(masses_GeV, g_lim, g_lim_err, color, linestyle)]``
-    of the curves drawn (their MC error bands are drawn by :func:`draw_error_bands`).  Curves recombined at a theta
-    (``lfvscan figures --theta``, docs/physics.md §7.12) are drawn in the colour of the g-2 band of
-    the same theta when ``bands`` has one (line style per selection curve), else one colour per curve
-    and a line style per theta.  Points whose cells are flagged (``CurveYield.quality``) get red
-    open circles and one legend note."""
+    of the curves drawn (their MC error bands are drawn by :func:`draw_error_bands`).  Curves
+    recombined at a theta (``lfvscan figures --theta``, docs/physics.md §7.12) are drawn in the
+    colour of the g-2 band of the same theta when ``bands`` has one (line style per selection
+    curve), else one colour per curve and a line style per theta.  Points whose cells are flagged
+    (``CurveYield.quality``) and that lie in :data:`G_RANGE` get open circles and one legend note."""
     styles = ("-", "--", ":", "-.")
     band_of = {round(b.theta, 9): q for q, b in enumerate(bands)}
     thetas = sorted({lim.yields.theta for lim in limits if lim.yields.theta is not None})
@@ -46,7 +46,10 @@ def _draw_limits(ax, limits, scenario, only_drawn=True, bands=()):
         ax.plot(y.masses_GeV, finite_or_nan(lim.g_lim), ls, color=color, lw=2, label=label)
         drawn.append((y.masses_GeV, lim.g_lim, lim.g_lim_err, color, ls))
         flagged = np.array([q not in ("ok", "") for q in y.quality], bool) if y.quality else None
-        if flagged is not None and np.any(flagged & np.isfinite(lim.g_lim)):
+        if flagged is not None:  # only the flagged points inside the drawn g range get a marker and the note
+            g = np.asarray(lim.g_lim, float)
+            flagged &= np.isfinite(g) & (g >= G_RANGE[0]) & (g <= G_RANGE[1])
+        if flagged is not None and np.any(flagged):
             # points built from unconverged / low-Q cells are marked, never drawn silently
             look = LOOKS["flagged"]
             ax.plot(y.masses_GeV[flagged], finite_or_nan(lim.g_lim[flagged]), look.marker, ls="none", mfc="none",
@@ -129,8 +132,8 @@ def error_band_entry(ax, curves):
         return None
     rel = max(max_rel_error(g, e, vis) for g, e, vis in shown)
     colors = list(dict.fromkeys(c for _, _, _, c, _ in curves))
-    return add_swatch(ax, colors, alpha=ERROR_BAND_ALPHA,
-                      label=f"MC error of the limit (±1σ band in the curve's colour; drawn points: ≤ {100 * rel:.2g} %)")
+    label = f"MC error of the limit (±1σ band in the curve's colour; drawn points: ≤ {100 * rel:.2g} %)"
+    return add_swatch(ax, colors, alpha=ERROR_BAND_ALPHA, label=label)
 
 
 def _draw_bands(ax, bands):
@@ -147,7 +150,8 @@ def _draw_bands(ax, bands):
                         hatch=G2_DISFAVOURED_HATCH, hatch_linewidth=G2_DISFAVOURED_HATCH_LW,
                         alpha=G2_DISFAVOURED_ALPHA, lw=0)
     add_swatch(ax, [g2_band_color(q) for q in range(len(bands))], alpha=G2_DISFAVOURED_ALPHA,
-               hatch=G2_DISFAVOURED_HATCH, hatch_lw=G2_DISFAVOURED_HATCH_LW, label="above a g−2 band (hatched in its colour): disfavoured for that θ")
+               hatch=G2_DISFAVOURED_HATCH, hatch_lw=G2_DISFAVOURED_HATCH_LW,
+               label="above a g−2 band (hatched in its colour): disfavoured for that θ")
 
 
 def limit_axes(ax, masses, title, curves=()):
