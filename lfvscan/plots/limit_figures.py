@@ -10,8 +10,8 @@ from lfvscan.pheno.flux import DEFAULT_FLUX_MODEL
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.plots.style import (ERROR_BAND_ALPHA, FLUX_BAND_ALPHA, G2_BAND_ALPHA, G2_DISFAVOURED_ALPHA,
                                  G2_DISFAVOURED_HATCH, G2_DISFAVOURED_HATCH_LW, G_LABEL, LOOKS, MA_LABEL,
-                                 add_swatch, curve_color, curve_label, finite_or_nan, g2_band_color, id_color,
-                                 legend, mass_ticks, new_axes, visible_points)
+                                 add_swatch, curve_color, curve_label, finite_or_nan, g2_band_color, hatch_kwargs,
+                                 id_color, legend, mass_ticks, new_axes, visible_points)
 
 #: range of g drawn in the limit figures
 G_RANGE = (1e-4, 1.0)
@@ -147,8 +147,8 @@ def _draw_bands(ax, bands):
         ax.fill_between(b.masses_GeV, finite_or_nan(b.g_lo), finite_or_nan(b.g_hi), facecolor=to_rgba(c, G2_BAND_ALPHA),
                         edgecolor=c, lw=0.8, label=b.label)
         ax.fill_between(b.masses_GeV, finite_or_nan(b.g_hi), 10.0 * G_RANGE[1], facecolor="none", edgecolor=c,
-                        hatch=G2_DISFAVOURED_HATCH, hatch_linewidth=G2_DISFAVOURED_HATCH_LW,
-                        alpha=G2_DISFAVOURED_ALPHA, lw=0)
+                        hatch=G2_DISFAVOURED_HATCH, alpha=G2_DISFAVOURED_ALPHA, lw=0,
+                        **hatch_kwargs(G2_DISFAVOURED_HATCH_LW))
     add_swatch(ax, [g2_band_color(q) for q in range(len(bands))], alpha=G2_DISFAVOURED_ALPHA,
                hatch=G2_DISFAVOURED_HATCH, hatch_lw=G2_DISFAVOURED_HATCH_LW,
                label="above a g−2 band (hatched in its colour): disfavoured for that θ")
@@ -214,6 +214,6 @@ def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None):
         gs = overlays.secluded_g_chi(np.asarray(secluded_masses, float))
         txt = "secluded DM (χχ̄→aa, $m_\\chi=2m_a$, $x_F=20$): $g_\\chi$ = " + ", ".join(
             f"{g:.2f} ($m_a$={m:g})" for m, g in zip(secluded_masses, gs))
-        ax.text(0.02, 0.02, txt, transform=ax.transAxes, fontsize=6.5)
+        ax.text(1.01, 0.0, txt, transform=ax.transAxes, fontsize=6.5, va="bottom")  # beside the axes, under the legend
     limit_axes(ax, masses, "visible ALP ($a\\to\\tau\\mu$), charge-flip signature", curves)
     return fig, ax

@@ -15,6 +15,7 @@ No colour appears under two meanings (tests/test_figure_style.py checks the tabl
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -80,25 +81,28 @@ def g2_band_color(q: int) -> str:
 
 
 # ------------------------------------------------------------------------------- legend proxies
+def hatch_kwargs(hatch_lw: float) -> dict:
+    """Keyword arguments giving a patch hatch lines of width ``hatch_lw`` [pt] (matplotlib >= 3.10;
+    older versions draw them at their default width)."""
+    from matplotlib.patches import Patch
+
+    return {"hatch_linewidth": hatch_lw} if hasattr(Patch, "set_hatch_linewidth") else {}
+
+
+@functools.cache
 def _swatch_class():
-    """The :class:`Swatch` class (defined on first use: matplotlib is imported only when drawing)."""
-    global _SWATCH
-    if _SWATCH is None:
-        from matplotlib.patches import Rectangle
+    """The :class:`Swatch` legend proxy (matplotlib is imported only when a figure is drawn)."""
+    from matplotlib.patches import Rectangle
 
-        class Swatch(Rectangle):
-            """Zero-size legend proxy of regions drawn in several colours (one small box per colour)."""
+    class Swatch(Rectangle):
+        """Zero-size legend proxy of regions drawn in several colours (one box per colour)."""
 
-            def __init__(self, colors, *, alpha, hatch=None, hatch_lw=1.0, label=None):
-                super().__init__((0, 0), 0, 0, lw=0, label=label, visible=True)
-                self.swatch_colors, self.swatch_alpha = tuple(colors), alpha
-                self.swatch_hatch, self.swatch_hatch_lw = hatch, hatch_lw
+        def __init__(self, colors, *, alpha, hatch=None, hatch_lw=1.0, label=None):
+            super().__init__((0, 0), 0, 0, lw=0, label=label)
+            self.swatch_colors, self.swatch_alpha = tuple(colors), alpha
+            self.swatch_hatch, self.swatch_hatch_lw = hatch, hatch_lw
 
-        _SWATCH = Swatch
-    return _SWATCH
-
-
-_SWATCH = None
+    return Swatch
 
 
 def add_swatch(ax, colors, label, *, alpha, hatch=None, hatch_lw=1.0):
@@ -111,6 +115,7 @@ def add_swatch(ax, colors, label, *, alpha, hatch=None, hatch_lw=1.0):
 
 
 def _swatch_handler():
+    """Legend handler drawing a :class:`Swatch` as its boxes side by side."""
     from matplotlib.legend_handler import HandlerBase
     from matplotlib.patches import Rectangle
 
@@ -118,7 +123,7 @@ def _swatch_handler():
         def create_artists(self, legend, orig, xd, yd, width, height, fontsize, trans):
             w = width / len(orig.swatch_colors)
             if orig.swatch_hatch:
-                kw = dict(facecolor="none", hatch=orig.swatch_hatch, hatch_linewidth=orig.swatch_hatch_lw)
+                kw = dict(facecolor="none", hatch=orig.swatch_hatch, **hatch_kwargs(orig.swatch_hatch_lw))
                 return [Rectangle((-xd + i * w, -yd), w, height, edgecolor=c, lw=0, alpha=orig.swatch_alpha,
                                   transform=trans, **kw) for i, c in enumerate(orig.swatch_colors)]
             return [Rectangle((-xd + i * w, -yd), w, height, facecolor=c, lw=0, alpha=orig.swatch_alpha,
