@@ -201,15 +201,39 @@ def test_fig5_left_ends_at_the_kinematic_maximum_with_merged_bins_and_error_band
 
 
 def test_clipped_merged_adds_contents_and_errors():
-    """Merging 3 bins: contents add, errors add in quadrature, each over the drawn ln width; the bin
-    holding the upper limit ends there and keeps all content above it."""
+    """Merging 3 bins: contents add over the drawn ln width; the bin holding the upper limit ends
+    there and keeps all content above it; the error of the normalised density is the sum over the
+    stored bins of (derivative x error)^2, written out bin by bin here."""
     edges = np.exp(np.arange(8) * 0.1)
     dens = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.5])
     err = np.array([0.1, 0.2, 0.2, 0.3, 0.1, 0.2, 0.1])
     upper = math.exp(0.55)
     h = clipped_merged(edges, dens, err, upper, 3)
-    total = 0.1 * dens.sum()
+    s, ds = 0.1 * dens, 0.1 * err  # cross section per stored bin and its error
+    groups, widths = [[0, 1, 2], [3, 4, 5, 6]], [0.3, 0.25]
     np.testing.assert_allclose(h.edges, [1.0, math.exp(0.3), upper])
-    np.testing.assert_allclose(h.density, [0.1 * 6.0 / 0.3 / total, 0.1 * (4 + 5 + 6 + 0.5) / 0.25 / total])
-    np.testing.assert_allclose(h.error, [0.1 * math.sqrt(0.01 + 0.04 + 0.04) / 0.3 / total,
-                                         0.1 * math.sqrt(0.09 + 0.01 + 0.04 + 0.01) / 0.25 / total])
+    want = [s[g].sum() / w / s.sum() for g, w in zip(groups, widths)]
+    np.testing.assert_allclose(h.density, want)
+    for g, w, d, got in zip(groups, widths, want, h.error):
+        deriv = [((1.0 / w if i in g else 0.0) - d) / s.sum() for i in range(7)]
+        assert got == pytest.approx(math.sqrt(sum((a * b) ** 2 for a, b in zip(deriv, ds))), rel=1e-12)
+
+
+def test_tau2_band_matches_replicas_of_the_stored_bins(toy):
+    """The tau_2 MC band (linear propagation of the per-bin errors) agrees with the scatter of
+    400 Gaussian replicas of the stored x_tau histogram, each normalised on its own."""
+    from lfvscan.physics.taudecay import tau2_lambda_distribution
+    from lfvscan.plots.distributions import tau2_lambda_histogram
+
+    t, j, k = toy.target_index("Pb"), toy.energy_index(1000.0), 1
+    edges, h, e = toy.x_tau_edges[j], toy.dsigma_dlnx_tau_pb[t, j, k], toy.dsigma_dlnx_tau_err_pb[t, j, k]
+    lam = np.geomspace(0.05, lambda2_max(1000.0, toy.masses_GeV[k]), 25)
+    band = tau2_lambda_histogram(1000.0, toy.masses_GeV[k], edges, h, e, lam, pair=PAIR)
+    rng = np.random.default_rng(5)
+    reps = [tau2_lambda_distribution(1000.0, toy.masses_GeV[k], edges, h + e * rng.standard_normal(h.size), lam,
+                                     pair=PAIR) for _ in range(400)]
+    np.testing.assert_allclose(band.density, tau2_lambda_distribution(1000.0, toy.masses_GeV[k], edges, h, lam,
+                                                                      pair=PAIR))
+    sd = np.std(reps, axis=0)
+    big = band.density > 0.1 * band.density.max()
+    np.testing.assert_allclose(band.error[big], sd[big], rtol=0.15)

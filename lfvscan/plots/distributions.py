@@ -60,7 +60,9 @@ def clipped_merged(edges, density, error, upper: float, k: int) -> LnHistogram:
     ending at the kinematic maximum ``upper`` (the bin holding it ends there; any content above it,
     which the kinematics forbids, is kept in that bin), merged by ``k`` adjacent bins from the lower
     end (the last group holds the remainder).  Each drawn density is the cross section in the drawn
-    bin over its own ln width; errors of merged bins add in quadrature."""
+    bin over its own ln width divided by the total sigma; its error counts every stored bin's error
+    ds_i (independent) through D_g = c_g / (W_g sigma): var D_g = [v_g (1/W_g - D_g)^2 + (V - v_g)
+    D_g^2] / sigma^2, v_g the squared errors summed over the group, V over all bins."""
     edges = np.asarray(edges, float)
     width = np.diff(np.log(edges))
     content = np.asarray(density, float) * width
@@ -73,8 +75,32 @@ def clipped_merged(edges, density, error, upper: float, k: int) -> LnHistogram:
     cut = np.r_[edges[:n], min(float(upper), edges[n])]
     starts = np.arange(0, n, k)
     merged_edges = np.r_[cut[starts], cut[-1]]
-    merged_content = np.add.reduceat(content, starts)
-    merged_err = np.sqrt(np.add.reduceat(var, starts))
     w = np.diff(np.log(merged_edges))
     norm = total if total > 0 else 1.0
-    return LnHistogram(merged_edges, merged_content / w / norm, merged_err / w / norm)
+    d = np.add.reduceat(content, starts) / w / norm
+    v_g = np.add.reduceat(var, starts)
+    err = np.sqrt(v_g * (1.0 / w - d) ** 2 + (np.sum(var) - v_g) * d**2) / norm
+    return LnHistogram(merged_edges, d, err)
+
+
+def tau2_lambda_histogram(energy_GeV: float, mass_GeV: float, x_tau_edges, dsigma_dlnx_tau, error, lam_edges_cm,
+                          *, pair: LeptonPair) -> LnHistogram:
+    """(1/sigma) dsigma/dln lambda of the tau from a -> tau mu on ``lam_edges_cm`` [cm]
+    (:func:`lfvscan.physics.taudecay.tau2_lambda_distribution`, docs/physics.md §8.3) with its MC
+    error.  The distribution is d_j = sum_i s_i f_ij / sum_i s_i, s_i the cross section of stored
+    x_tau bin i and f_ij its own normalised map onto the lambda bins, so its error is
+    sqrt(sum_i ((f_ij - d_j) ds_i / sum s)^2) (the total's fluctuation included; bins independent)."""
+    x_edges = np.asarray(x_tau_edges, float)
+    h = np.asarray(dsigma_dlnx_tau, float)
+    density = taudecay.tau2_lambda_distribution(energy_GeV, mass_GeV, x_edges, h, lam_edges_cm, pair=pair)
+    width = np.diff(np.log(x_edges))
+    sigma_err = np.asarray(error, float) * width / max(float(np.sum(h * width)), np.finfo(float).tiny)
+    var = np.zeros(len(lam_edges_cm) - 1)
+    for i in np.flatnonzero(sigma_err > 0):
+        unit = np.zeros_like(h)
+        unit[i] = 1.0  # bin i alone, normalised to itself: its map onto the lambda bins
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = taudecay.tau2_lambda_distribution(energy_GeV, mass_GeV, x_edges, unit, lam_edges_cm, pair=pair)
+        if np.all(np.isfinite(share)):  # NaN: the bin lies beyond the ALP's kinematic range
+            var += ((share - density) * sigma_err[i]) ** 2
+    return LnHistogram(np.asarray(lam_edges_cm, float), density, np.sqrt(var))

@@ -30,7 +30,7 @@ def _draw_limits(ax, limits, scenario, only_drawn=True, bands=()):
     curves: dict[str, int] = {}
     n = 0
     drawn = []
-    marked = False
+    marks = []
     for lim in limits:
         y = lim.yields
         if y.scenario != scenario or (only_drawn and not y.drawn):
@@ -45,18 +45,17 @@ def _draw_limits(ax, limits, scenario, only_drawn=True, bands=()):
             label = f"{curve_label(y)}, θ = {y.theta:.3g}"
         ax.plot(y.masses_GeV, finite_or_nan(lim.g_lim), ls, color=color, lw=2, label=label)
         drawn.append((y.masses_GeV, lim.g_lim, lim.g_lim_err, color, ls))
-        flagged = np.array([q not in ("ok", "") for q in y.quality], bool) if y.quality else None
-        if flagged is not None:  # only the flagged points inside the drawn g range get a marker and the note
+        if y.quality:  # points built from unconverged / low-Q cells are marked, never drawn silently
             g = np.asarray(lim.g_lim, float)
-            flagged &= np.isfinite(g) & (g >= G_RANGE[0]) & (g <= G_RANGE[1])
-        if flagged is not None and np.any(flagged):
-            # points built from unconverged / low-Q cells are marked, never drawn silently
-            look = LOOKS["flagged"]
-            ax.plot(y.masses_GeV[flagged], finite_or_nan(lim.g_lim[flagged]), look.marker, ls="none", mfc="none",
-                    mec=look.color, ms=6,
-                    label=None if marked else "flagged: cells unconverged or low vegas Q (see limits.csv quality)")
-            marked = True
+            flagged = np.array([q not in ("ok", "") for q in y.quality], bool)
+            flagged &= np.isfinite(g) & (g >= G_RANGE[0]) & (g <= G_RANGE[1])  # only where drawn
+            marks.append((y.masses_GeV[flagged], g[flagged]))
         n += 1
+    m_flag, g_flag = (np.concatenate(a) for a in zip(*marks)) if marks else ((), ())
+    if len(m_flag):  # after the curves, so that the legend note follows them
+        look = LOOKS["flagged"]
+        ax.plot(m_flag, g_flag, look.marker, ls="none", mfc="none", mec=look.color, ms=6,
+                label="flagged: cells unconverged or low vegas Q (see limits.csv quality)")
     draw_error_bands(ax, drawn)
     return drawn
 

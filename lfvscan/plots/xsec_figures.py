@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from lfvscan.physics import taudecay
 from lfvscan.pheno.scanphysics import scan_lepton_pair
 from lfvscan.schema import DONE
 from lfvscan.store.scandata import ScanData
 from lfvscan.plots.distributions import (FIG5_LN_BIN_WIDTH, clipped_merged, lambda_tau2_max_cm, merge_factor,
-                                         x_tau1_max)
+                                         tau2_lambda_histogram, x_tau1_max)
 from lfvscan.plots.style import (ERROR_BAND_ALPHA, LOOKS, MA_LABEL, add_swatch, curve_color, legend, mass_ticks,
                                  new_axes, pick_nearest)
 
@@ -70,13 +69,24 @@ def fig3_coherent_diffractive(scan: ScanData, target: str | None = None, masses=
     return fig, ax
 
 
+MC_BAND_LABEL = "MC error (±1σ band in the curve's colour)"
+
+
+def draw_ln_histogram(ax, h, edges, color, ls, label):
+    """Histogram ``h`` (:class:`~lfvscan.plots.distributions.LnHistogram`) drawn on ``edges`` (its
+    edges in the plotted variable) as steps in ``color`` / ``ls`` with its ±1σ MC band."""
+    ax.stairs(h.density + h.error, edges, baseline=np.maximum(h.density - h.error, 0.0), fill=True, color=color,
+              alpha=ERROR_BAND_ALPHA, lw=0)
+    ax.stairs(h.density, edges, color=color, ls=ls, lw=1.5, label=label)
+
+
 def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res_cm: float = 0.2, ax=None):
     """Fig. 5 left: (1/sigma) dsigma/dln lambda of the conversion tau, lambda = x_tau E c tau / m_tau
     (docs/physics.md §11), for several E and m_a, with the band lambda < ``res_cm``; the tau of the
     scan's physics preset.  Each histogram ends at its kinematic maximum x_tau = 1 - m_a/E, its
     stored bins merged to :data:`~lfvscan.plots.distributions.FIG5_LN_BIN_WIDTH` in ln lambda
     (:func:`~lfvscan.plots.distributions.clipped_merged`), with its ±1σ MC error band."""
-    fig, ax = new_axes(ax)
+    fig, ax = new_axes(ax, (8.6, 4.8))
     tau = scan_lepton_pair(scan).final
     t = scan.target_index(target)
     done_E = [e for j, e in enumerate(scan.energies_GeV) if np.any(scan.status[t, j] == DONE)]
@@ -94,14 +104,10 @@ def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res
                 continue
             h = clipped_merged(edges, scan.dsigma_dlnx_tau_pb[t, j, k], scan.dsigma_dlnx_tau_err_pb[t, j, k],
                                x_tau1_max(E, scan.masses_GeV[k]), k_merge)
-            lam = h.edges * E * tau.ctau_cm / tau.mass
-            ax.stairs(h.density + h.error, lam, baseline=np.maximum(h.density - h.error, 0.0), fill=True,
-                      color=curve_color(n), alpha=ERROR_BAND_ALPHA, lw=0)
-            ax.stairs(h.density, lam, color=curve_color(n), ls=styles[q % 4], lw=1.5,
-                      label=f"E = {E:.4g} GeV, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
+            draw_ln_histogram(ax, h, h.edges * E * tau.ctau_cm / tau.mass, curve_color(n), styles[q % 4],
+                              f"E = {E:.4g} GeV, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
             colors.append(curve_color(n))
-    add_swatch(ax, list(dict.fromkeys(colors)), alpha=ERROR_BAND_ALPHA,
-               label="MC error (±1σ band in the curve's colour)")
+    add_swatch(ax, list(dict.fromkeys(colors)), alpha=ERROR_BAND_ALPHA, label=MC_BAND_LABEL)
     res = LOOKS["resolution"]
     ax.axvspan(1e-5, res_cm, color=res.color, alpha=res.alpha, lw=0,
                label=f"λ < {res_cm * 10:g} mm (FASERν2 resolution)")
@@ -111,7 +117,7 @@ def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res
     ax.set_xlabel(r"$\lambda_{\tau_1} = x_\tau E\, c\tau_\tau/m_\tau$ [cm]")
     ax.set_ylabel(r"$(1/\sigma)\, d\sigma/d\ln\lambda_{\tau_1}$")
     ax.set_title(f"conversion τ ({target})", fontsize=10)
-    legend(ax, fontsize=7)
+    legend(ax, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # clear of the peaks
     return fig, ax
 
 
@@ -130,17 +136,21 @@ def fig5_tau2(scan: ScanData, target: str = "Pb", energy: float = 1000.0, masses
     masses = pick_nearest(cand, (3.0, 20.0), 2) if masses is None else masses
     lam_edges = np.geomspace(1e-3, 20.0, 81)
     kin = LOOKS["kinematic_max"]
+    lam_maxima = []
     for n, m in enumerate(masses):
         k = int(np.argmin(np.abs(scan.masses_GeV - m)))
         lam_max = lambda_tau2_max_cm(energy, scan.masses_GeV[k], pair=pair)
         edges = np.r_[lam_edges[lam_edges < lam_max], min(lam_max, lam_edges[-1])]
-        d = taudecay.tau2_lambda_distribution(energy, scan.masses_GeV[k], scan.x_tau_edges[j],
-                                              scan.dsigma_dlnx_tau_pb[t, j, k], edges, pair=pair)
+        h = tau2_lambda_histogram(energy, scan.masses_GeV[k], scan.x_tau_edges[j], scan.dsigma_dlnx_tau_pb[t, j, k],
+                                  scan.dsigma_dlnx_tau_err_pb[t, j, k], edges, pair=pair)
         kind = "light" if n == 0 else "heavy"
-        ax.stairs(d, edges, color=curve_color(n), lw=1.5,
-                  label=f"{kind} ALP, $m_a$ = {scan.masses_GeV[k]:.3g} GeV, E = {energy:g} GeV")
+        draw_ln_histogram(ax, h, edges, curve_color(n), "-",
+                          f"{kind} ALP, $m_a$ = {scan.masses_GeV[k]:.3g} GeV, E = {energy:g} GeV")
+        lam_maxima.append(lam_max)
+    for n, lam_max in enumerate(lam_maxima):  # after the histograms: the legend lists the curves first
         ax.axvline(lam_max, color=kin.color, lw=0.8, ls=kin.ls,
                    label=r"kinematic maximum ($E_a = E - m_\tau$, $E_{\tau_2} = E_+$)" if n == 0 else None)
+    add_swatch(ax, [curve_color(n) for n in range(len(masses))], alpha=ERROR_BAND_ALPHA, label=MC_BAND_LABEL)
     res = LOOKS["resolution"]
     lo = 1e-4
     for q, r in enumerate(sorted(res_cm)):  # regions do not overlap: the smaller is the darker
