@@ -104,7 +104,7 @@ def test_fig6_and_fig7_curves(limits):
     lab = labels(ax)
     for th in ("π/2", "3π/8", "π/3", "π/4"):
         assert f"g−2 (paper-2023, 2σ), θ = {th}" in lab
-    assert "above a band: g−2 disfavoured for that θ" in lab
+    assert "above a g−2 band (hatched in its colour): disfavoured for that θ" in lab
     assert any(s.startswith("relic target") for s in lab) and any(s.startswith("Planck CMB") for s in lab)
     fig, ax = fig7_visible(limits, bands)
     lab = labels(ax)
@@ -221,9 +221,10 @@ def test_each_limit_curve_has_its_mc_error_band(limits):
         np.testing.assert_allclose(x, lim.masses_GeV[ok])
         np.testing.assert_allclose(lo, (lim.g_lim - lim.g_lim_err)[ok], rtol=1e-12)
         np.testing.assert_allclose(hi, (lim.g_lim + lim.g_lim_err)[ok], rtol=1e-12)
-    rel = max(np.nanmax(lim.g_lim_err / lim.g_lim) for lim in limits if lim.yields.drawn
-              and lim.yields.scenario == "invisible")
-    assert f"MC error of the limit (±1σ band in the curve's colour, up to {100 * rel:.2g} %)" in labels(ax)
+    # the legend quotes the largest relative error of the points drawn (1e-4 <= g <= 1)
+    rel = max(np.max((lim.g_lim_err / lim.g_lim)[(lim.g_lim >= 1e-4) & (lim.g_lim <= 1.0)], initial=0.0)
+              for lim in limits if lim.yields.drawn and lim.yields.scenario == "invisible")
+    assert f"MC error of the limit (±1σ band in the curve's colour; drawn points: ≤ {100 * rel:.2g} %)" in labels(ax)
 
 
 @pytest.mark.slow
@@ -286,7 +287,7 @@ def test_fig6_draws_the_flux_variant_dashed_with_a_band():
         dashed = next(ln for label, ln in lines.items() if label.startswith(lim.yields.label) and "stand-in-2024" in label)
         assert dashed.get_linestyle() == "--" and dashed.get_color() == solid.get_color()
     labels = ax.get_legend_handles_labels()[1]
-    assert "flux uncertainty: fluka-v2-slices (solid) to stand-in-2024 (dashed)" in labels
+    assert "flux uncertainty: fluka-v2-slices (solid) to stand-in-2024 (dashed), in the curve's colour" in labels
     # with another flux given explicitly there is no variant
     assert flux_variant_limits(compute_limits_for_store(res.scan, experiments=["fasernu2"],
                                                         flux=lfvscan_stand_in())) == []

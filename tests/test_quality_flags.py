@@ -100,7 +100,10 @@ def test_figure_marks_flagged_points():
     fig, ax = fig6_invisible(res.limits, pair=PAIR)
     labels = ax.get_legend_handles_labels()[1]
     assert sum("flagged" in lab for lab in labels) == 1
-    marks = [ln for ln in ax.get_lines() if ln.get_marker() == "o" and ln.get_markeredgecolor() == "r"]
+    from lfvscan.plots.style import LOOKS
+
+    flag = LOOKS["flagged"]
+    marks = [ln for ln in ax.get_lines() if ln.get_marker() == flag.marker and ln.get_markeredgecolor() == flag.color]
     assert marks and all(np.allclose(ln.get_xdata(), [10.0]) for ln in marks)
     clean = compute_limits_for_store(toy_scan([160.0, 1000.0], MASSES, targets=("Pb",)), experiments=["hemu"])
     fig, ax = fig6_invisible(clean.limits, pair=PAIR)

@@ -8,7 +8,7 @@ import numpy as np
 
 from lfvscan.pheno.limits import LimitCurve
 from lfvscan.plots.limit_figures import draw_error_bands, limit_axes
-from lfvscan.plots.style import curve_label, finite_or_nan, new_axes
+from lfvscan.plots.style import curve_color, curve_label, finite_or_nan, new_axes
 
 
 COMPARE_NAMES = ("compare_invisible", "compare_visible")
@@ -30,7 +30,7 @@ def fig_compare(sets: dict[str, list[LimitCurve]], scenario: str, ax=None):
     keys: list[str] = []
     for curves in sets.values():
         keys += [c.key for c in curves if c.scenario == scenario and c.key not in keys]
-    colour = {k: f"C{n % 10}" for n, k in enumerate(keys)}
+    colour = {k: curve_color(n) for n, k in enumerate(keys)}
     bands, masses = [], [np.array([1.0, 50.0])]
     for q, (set_label, curves) in enumerate(sets.items()):
         ls = SET_STYLES[q % len(SET_STYLES)]
@@ -43,7 +43,7 @@ def fig_compare(sets: dict[str, list[LimitCurve]], scenario: str, ax=None):
     draw_error_bands(ax, bands)
     m = np.concatenate(masses[1:]) if len(masses) > 1 else masses[0]
     what = "invisible ALP ($a\\to\\chi\\bar\\chi$)" if scenario == "invisible" else "visible ALP ($a\\to\\tau\\mu$)"
-    limit_axes(ax, m, f"{what}: " + " vs ".join(f"{lab} ({SET_STYLES[q % 4]})" for q, lab in enumerate(sets)))
+    limit_axes(ax, m, f"{what}: " + " vs ".join(f"{lab} ({SET_STYLES[q % 4]})" for q, lab in enumerate(sets)), bands)
     return fig, ax
 
 
