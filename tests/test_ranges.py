@@ -74,14 +74,16 @@ def test_config_refuses_values_outside_their_range(over, needle):
 
 
 def test_xsec_unconverged_says_so_in_text_json_and_exit_status(capsys, monkeypatch):
-    """rel_err at the bottom of its range with an evaluation budget of 2e5 (the driver's
-    ``VegasSettings.max_neval_total``): the budget ends before the precision is reached."""
+    """rel_err at the bottom of its range with an evaluation budget of 2e5 that does not grow (the
+    driver's ``VegasSettings.max_neval_total`` held at ``budget_rel_err`` = rel_err): the budget
+    ends before the precision is reached."""
     import functools
 
     import lfvscan.xsec
     from lfvscan.xsec.driver import VegasSettings, compute_cell
 
-    small_budget = functools.partial(compute_cell, settings=VegasSettings(max_neval_total=200_000))
+    small_budget = functools.partial(compute_cell, settings=VegasSettings(max_neval_total=200_000,
+                                                                                   budget_rel_err=1e-4))
     monkeypatch.setattr(lfvscan.xsec, "compute_cell", small_budget)
     args = ["xsec", "--target", "W", "--energy", "1000", "--mass", "2", "--rel-err", "1e-4", "--n-xbins", "4"]
     assert cli.main(args) == EXIT_UNCONVERGED

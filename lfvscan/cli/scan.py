@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lfvscan.spec.config import load_config
+from lfvscan.xsec.settings import budget_problem
 from lfvscan.errors import UsageError
 
 
@@ -36,6 +37,8 @@ def add_scan_options(p) -> None:
 def scan_config(args):
     """(config, its TOML text, store path) of :func:`add_scan_options`' arguments (UsageError if bad)."""
     config = load_config(args.config)
+    if (problem := budget_problem(config.rel_err)) is not None:  # refused before any cell is computed
+        raise UsageError(f"{args.config}: {problem}")
     if args.max_attempts is not None and args.max_attempts < 1:
         raise UsageError(f"--max-attempts must be >= 1, got {args.max_attempts}")
     if args.store is not None and not args.store.strip():

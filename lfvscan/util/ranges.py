@@ -15,9 +15,11 @@ it is refused at every boundary (the ``lfvscan xsec`` options, the scan config, 
 * ``mass_GeV`` in [1e-6, 1e4] GeV: the range checked against the same quadrature (1e-6 GeV at
   1e3 and 1e7 GeV within 0.7 %); 1e4 GeV is above the kinematic reach at 1e7 GeV (closed cells
   are exact zeros).
-* ``rel_err`` in [1e-4, 0.5): below 1e-4 the evaluation budget of a cell
-  (:attr:`lfvscan.xsec.driver.VegasSettings.max_neval_total`, 3e6 evaluations) cannot reach the
-  precision (measured: 1.1e-4 at best); at 0.5 the error estimate itself is meaningless.
+* ``rel_err`` in [1e-4, 0.5): the evaluation budget of a cell
+  (:attr:`lfvscan.xsec.settings.VegasSettings.max_neval_total`, 3e6 evaluations at 0.005) grows as
+  (0.005 / rel_err)^2, and the driver refuses a ``rel_err`` whose budget would exceed
+  ``VegasSettings.neval_ceiling`` (2e9: rel_err < 1.9e-4) with the budget it needs; at 0.5 the
+  error estimate itself is meaningless.
 * ``n_xbins`` in [1, 1000]: a finer x_tau grid than ln(E/m_tau)/1000 is far below any
   detector's resolution, and the stored distribution grows by 16 bytes per bin and cell.
 """

@@ -13,7 +13,7 @@ import importlib
 #: public name -> defining module (loaded on first use, so that importing lfvscan.xsec.result or
 #: lfvscan.xsec.chi2 does not import vegas)
 _EXPORTS = {
-    "DEFAULT_VEGAS": "lfvscan.xsec.driver", "VegasSettings": "lfvscan.xsec.driver",
+    "DEFAULT_VEGAS": "lfvscan.xsec.settings", "VegasSettings": "lfvscan.xsec.settings",
     "compute_cell": "lfvscan.xsec.driver",
     "THETA_A_MIN": "lfvscan.xsec.integrand", "CellPhysics": "lfvscan.xsec.integrand",
     "cell_physics": "lfvscan.xsec.integrand", "d3sigma": "lfvscan.xsec.integrand",

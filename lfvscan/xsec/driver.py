@@ -9,8 +9,10 @@ iterations) so that the upper x_tau tails the decay-length selections keep get s
 are discarded.  The final iterations run on the frozen map, each an unbiased estimate, averaged
 with fixed weights (their shares of the points): the first, of ``neval_pilot`` points, sizes the
 others, which run until sigma_total is below ``rel_err`` and every upper tail C_i >= c sigma below
-``tail_rel_factor * rel_err``.  chi2/dof and Q are those of sigma_total
-over the final iterations.  Every quantity is accumulated as its scalar (g_S, g_P) = (1, 0) and
+``tail_rel_factor * rel_err``, judged on the quoted errors.  chi2/dof and Q are those of sigma_total
+over the final iterations; every quoted error (per cell, part, bin and tail) is the vegas one times
+the PDG factor S = sqrt(max(1, chi2/dof)).  The evaluation limits grow as (budget_rel_err /
+rel_err)^2 for requests below ``budget_rel_err`` (:mod:`lfvscan.xsec.settings`).  Every quantity is accumulated as its scalar (g_S, g_P) = (1, 0) and
 pseudoscalar (0, 1) part with their covariance (no S-P interference, §7.12); the totals at the
 cell's theta / convention are the exact recombination.  The distribution d sigma / d ln x_tau
 (x_tau = E_tau / E with the exact tau energy ``E_tau = (E - E_a) - t/(2M)``) and the upper-tail
@@ -53,45 +55,7 @@ from lfvscan.util.validate import positive
 from lfvscan.util.ranges import DEFAULT_N_XBINS, DEFAULT_REL_ERR, N_XBINS, REL_ERR
 from lfvscan.schema import RESULT_FIELDS
 from lfvscan.xsec.result import CellResult, x_tau_edges
-
-
-@dataclass(frozen=True)
-class VegasSettings:
-    """Tuning of the vegas driver (not physics).
-
-    Defaults chosen on the paper config's 1101 open cells (docs/scaling.md): with the theta_s and t
-    maps of :mod:`lfvscan.xsec.integrand` one short adaptation on sigma_total suffices, and six short
-    tail-weighted ones pay for themselves in the final iterations (fewer than four, or 1000-point
-    iterations, cost more evaluations in all or left the errors less honest)."""
-
-    neval_adapt: int = 1500  #: evaluations per adaptation iteration
-    #: evaluations of the pilot iteration that weights the tail adaptation (discarded) and of the first
-    #: frozen-map iteration, which sizes the others
-    neval_pilot: int = 2000
-    n_adapt: int = 1  #: adaptation iterations on sigma_total (discarded)
-    #: further adaptation iterations on the tail-weighted integrand f / max(C(x_tau)/sigma, tail_min_fraction)
-    #: (docs/physics.md §7.12; discarded)
-    n_adapt_tail: int = 6
-    #: smallest upper-tail fraction C(x_tau)/sigma whose relative error is controlled (and the floor of the
-    #: tail weight); the 2 cm selection at 1 TeV keeps >= 1.5e-3 of sigma wherever its limit is g < 1
-    #: (m_a <= 27 GeV), so 1e-3 covers it (measured on configs/paper.toml; 5e-4 cost 12 % more evaluations)
-    tail_min_fraction: float = 1e-3
-    #: relative-error target of every upper tail C >= tail_min_fraction sigma, in units of ``rel_err``
-    tail_rel_factor: float = 3.0
-    neval_min: int = 1500  #: minimum evaluations per final iteration
-    neval_max: int = 400_000  #: maximum evaluations per final iteration
-    n_final_min: int = 3  #: minimum number of final iterations, the sizing one included (>= 2; for chi2)
-    n_final_max: int = 60  #: maximum number of final iterations
-    #: evaluation budget per cell; reached only within ~1e-5 of the kinematic edge m_a^max, where the
-    #: phase space is a sliver and sigma ~ 1e-12 of typical values; the result then has
-    #: ``converged = False`` and its (honest, larger) error
-    max_neval_total: int = 3_000_000
-    alpha: float = 0.5  #: vegas grid damping
-    maxinc_axis: int = 300  #: vegas map increments per axis
-
-
-DEFAULT_VEGAS = VegasSettings()
-
+from lfvscan.xsec.settings import DEFAULT_VEGAS, VegasSettings
 
 
 # ------------------------------------------------------------------------------------ the driver
@@ -184,8 +148,10 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
     ``closed=True`` without integrating.  ``dsigma_dlnx_tau_pb`` is on ``x_tau_edges(E, n_xbins,
     m_final)`` (x_tau = E_final/E from m_final/E to 1); its sum times the bin width
     ``ln(E/m_final)/n_xbins`` is sigma_total.  ``converged`` is False when the evaluation
-    budget (``settings.max_neval_total``) ran out before ``rel_err`` (and the tails' targets) were
-    reached.  See the module docstring for method and errors.
+    budget (``settings.max_neval_total``, grown for a ``rel_err`` below ``settings.budget_rel_err``:
+    :meth:`~lfvscan.xsec.settings.VegasSettings.for_rel_err`) ran out before the quoted (scaled)
+    errors met ``rel_err`` and the tails' targets; a ``rel_err`` whose budget would exceed
+    ``settings.neval_ceiling`` is refused with a ValueError naming it and that budget.  See the module docstring for method and errors.
 
     A ``target`` with ``nucleus_energy_per_nucleon_GeV`` is a nucleus beam (docs/physics.md §7.15,
     :mod:`lfvscan.physics.collider`): ``energy_GeV`` is the lepton beam's lab energy, the cell is
@@ -218,6 +184,7 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
         raise ValueError(f"{problem} ({describe_energy(E_lab, pair.beam.mass, tgt)})" if is_collider(tgt) else problem)
     check_boson_family(process.boson)
     rel = REL_ERR.check(rel_err)
+    settings = settings.for_rel_err(rel)  # the budget grows with the request, or it is refused here
     n_xbins = int(N_XBINS.check(n_xbins))
     edges = x_tau_edges(E, n_xbins, pair.final.mass)
     if not is_open(tgt, E, m, ff, pair=pair):
@@ -292,25 +259,26 @@ def _integrate(cp: CellPhysics, n_xbins: int, ab: tuple[float, float], rel: floa
 def _cell_result(target_name: str, energy_GeV: float, edges, theta, convention, cp: CellPhysics, run: _Run,
                  ab: tuple[float, float], t0: float) -> CellResult:
     """The :class:`CellResult` of an open cell from its vegas run: totals at the couplings ``ab`` and
-    the scalar / pseudoscalar parts, errors scaled by the PDG factor (docs/physics.md §7.12).
+    the scalar / pseudoscalar parts, every error scaled by the PDG factor (docs/physics.md §7.12).
     ``energy_GeV``: the cell's beam energy (the lab lepton energy at a collider; ``cp.E`` is the
     nucleus-frame one)."""
     a, b = ab
     avg = run.avg
     n_xbins = len(edges) - 1
     cell_mean, cell_var = _combine(avg["cell_mean"], avg["cell_var"].T, a, b)  # (3,): total, coh, inc
-    bin_mean, bin_var = _combine(avg["bin_mean"].T, avg["bin_var"], a, b)
-    tail_var = _combine(np.zeros((n_xbins, 2)), avg["tail_var"], a, b)[1]
-    chi2_dof, q = _iteration_chi2(run.iters, cell_mean[0], a, b)
     # PDG scale factor: where the final iterations of sigma_total scatter more than their vegas
-    # variances say (chi2/dof > 1; seen with the tail-weighted map, whose sigma_total weights have
-    # heavy tails), every per-cell cross-section error is scaled by S = sqrt(chi2/dof) so the quoted
-    # error covers the observed scatter (docs/physics.md §7.12).  Per-bin and tail errors, which the
-    # map is built for, keep their vegas values (their pulls over seeds are <= 1).
-    s_factor = math.sqrt(max(1.0, chi2_dof))
+    # variances say (chi2/dof > 1; the tail-weighted map gives sigma_total's weights heavy tails),
+    # every quoted error -- per cell, per part, per bin and per upper tail, and every covariance by
+    # S^2 -- is the vegas one times S = sqrt(chi2/dof), so that one honest scale covers the observed
+    # scatter of all of them (docs/physics.md §7.12); the driver's targets are met on these errors.
+    s_factor = _scale_factor(run.iters, avg, a, b)
+    chi2_dof, q = _iteration_chi2(run.iters, cell_mean[0], a, b)
+    s2 = s_factor**2
+    bin_mean, bin_var = _combine(avg["bin_mean"].T, avg["bin_var"] * s2, a, b)
+    tail_var = _combine(np.zeros((n_xbins, 2)), avg["tail_var"] * s2, a, b)[1]
     err = np.sqrt(cell_var) * s_factor
-    cm, cv = avg["cell_mean"], avg["cell_var"] * s_factor**2
-    bm, bv, tv = avg["bin_mean"], avg["bin_var"], avg["tail_var"]
+    cm, cv = avg["cell_mean"], avg["cell_var"] * s2
+    bm, bv, tv = avg["bin_mean"], avg["bin_var"] * s2, avg["tail_var"] * s2
 
     def sd(v):
         return np.sqrt(np.maximum(v, 0.0))
@@ -340,22 +308,40 @@ def _cell_result(target_name: str, energy_GeV: float, edges, theta, convention, 
 
 def _final_iterations(integ, cp, lnx0, dlnx, n_xbins, first, neval, neval_used, s: VegasSettings, ab, rel,
                       tail_rel):
-    """Frozen-map iterations until sigma and every kept tail reach their targets (docs/physics.md
-    §7.12), at least ``s.n_final_min``, at most ``s.n_final_max`` or the evaluation budget.
-    ``first`` = (iteration, its evaluations): the sizing iteration, already done on the same map.
-    Returns (iterations, their average, converged, evaluations used so far)."""
+    """Frozen-map iterations until sigma and every kept tail reach their targets with the errors that
+    are quoted, i.e. scaled by the PDG factor of the iterations so far (docs/physics.md §7.12), at
+    least ``s.n_final_min``, at most ``s.n_final_max`` or the evaluation budget.  ``first`` =
+    (iteration, its evaluations): the sizing iteration, already done on the same map; the others have
+    ``neval`` points up to ``s.n_final_min``, then each further one ``s.final_resize_margin`` times
+    the points still missing at the current (scaled) errors.  Returns (iterations, their average,
+    converged, evaluations used so far)."""
     a, b = ab
     iters, weights = [first[0]], [first[1]]
-    integ.set(neval=neval, adapt=False)
     while True:
         n = len(iters)
         avg = _average(iters, weights)
-        converged = bool(_worst_ratio(_theta_view(avg, a, b, dlnx), rel, tail_rel, s.tail_min_fraction) <= 1.0)
-        if n >= s.n_final_min and (converged or n >= s.n_final_max or neval_used + neval > s.max_neval_total):
+        scale = _scale_factor(iters, avg, a, b)
+        worst = _worst_ratio(_theta_view(avg, a, b, dlnx), rel, tail_rel, s.tail_min_fraction) * scale
+        converged = bool(worst <= 1.0)
+        if n >= s.n_final_min:
+            if converged or n >= s.n_final_max:
+                return iters, avg, converged, neval_used
+            missing = sum(weights) * (min(worst, 1e3) ** 2 - 1.0)  # points still needed at the current scatter
+            neval = int(min(max(s.final_resize_margin * missing, s.neval_min), s.neval_max))
+        neval = min(neval, s.max_neval_total - neval_used)  # what is left of the budget
+        if neval < s.neval_min:
             return iters, avg, converged, neval_used
+        integ.set(neval=neval, adapt=False)
         iters.append(_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins))
         weights.append(int(integ.last_neval))
         neval_used += weights[-1]
+
+
+def _scale_factor(iters: list[dict], avg: dict, a: float, b: float) -> float:
+    """PDG scale factor S = sqrt(max(1, chi2/dof)) of sigma_total over the final iterations
+    (docs/physics.md §7.12): every quoted error is the vegas one times S."""
+    mean = _combine(avg["cell_mean"][0], avg["cell_var"][0], a, b)[0]
+    return math.sqrt(max(1.0, _iteration_chi2(iters, mean, a, b)[0]))
 
 
 def _iteration_chi2(iters: list[dict], mean: float, a: float, b: float) -> tuple[float, float]:
