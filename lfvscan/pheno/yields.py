@@ -29,12 +29,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.pheno.acceptance import selected_xsec
+from lfvscan.pheno.acceptance import cuts_inside_bins, selected_xsec, selected_xsec_every_other_edge
 from lfvscan.pheno.coverage import FluxRangeWarning, missing_cells, target_index, warn_missing
 from lfvscan.pheno.experiments import Experiment, Selection
 from lfvscan.pheno.flux import MuonFlux, load_flux
 from lfvscan.pheno.folding import fold_flux, muons_outside_grid
-from lfvscan.pheno.quality import DEFAULT_Q_MIN, point_quality, warn_quality
+from lfvscan.pheno.quality import (DEFAULT_Q_MIN, FLUX_INTERP_TOLERANCE, X_INTERP_TOLERANCE, add_flag, point_quality,
+                                   spread_flags, warn_quality)
 from lfvscan.schema import DONE, SKIPPED
 from lfvscan.store.scandata import ScanData
 
@@ -114,8 +115,12 @@ def _mono_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min:
     S, Serr = selected_xsec(scan, t, j, sel)
     n_mu = exp.n_mu_for(sel)
     scale = n_mu * exp.column_density_per_pb * sel.factor
+    flags, min_q, max_chi2 = point_quality(scan, t, [j], q_min)
+    if cuts_inside_bins(sel):
+        coarse = selected_xsec_every_other_edge(scan, t, j, sel)
+        flags = add_flag(flags, "x_interp", spread_flags(S, coarse, X_INTERP_TOLERANCE))
     return _Points(scale * S, scale * Serr, scan.status[t, j] == DONE, missing_cells(scan, t, [j]),
-                   point_quality(scan, t, [j], q_min), n_mu, "muons on target", n_mu * exp.column_density_per_pb)
+                   (flags, min_q, max_chi2), n_mu, "muons on target", n_mu * exp.column_density_per_pb)
 
 
 def _flux_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min: float, flux: MuonFlux,
@@ -147,9 +152,27 @@ def _flux_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min:
     folded = fold_flux(flux, grid, S_grid, S_err_grid)
     used = js[folded.used]
     return _Points(scale * folded.value, scale * folded.error, np.all(scan.status[t][used] == DONE, axis=0),
-                   missing_cells(scan, t, used), point_quality(scan, t, used, q_min),
+                   missing_cells(scan, t, used), _flux_quality(scan, t, js, sel, flux, S_grid, folded, q_min),
                    float(exp.luminosity_fb), "fb^-1", exp.luminosity_fb * total * exp.column_density_per_pb,
                    tuple(notes))
+
+
+def _flux_quality(scan: ScanData, t: int, js, sel: Selection, flux: MuonFlux, S_grid, folded, q_min: float):
+    """point_quality of the cells a flux fold reads, plus the grid flags (docs/physics.md §10.1):
+    ``flux_interp`` where the fold on every other scan energy (first and last kept) differs from the
+    fold on every energy by more than :data:`FLUX_INTERP_TOLERANCE`, ``x_interp`` where the fold of the
+    selected cross sections from every other x_tau bin edge differs by more than :data:`X_INTERP_TOLERANCE`."""
+    js = np.asarray(js)
+    grid = scan.energies_GeV[js]
+    flags, min_q, max_chi2 = point_quality(scan, t, js[folded.used], q_min)
+    half = np.unique(np.append(np.arange(0, js.size, 2), js.size - 1))
+    coarse_E = fold_flux(flux, grid[half], S_grid[half]).value
+    flags = add_flag(flags, "flux_interp", spread_flags(folded.value, coarse_E, FLUX_INTERP_TOLERANCE))
+    if cuts_inside_bins(sel):
+        S_coarse = np.array([selected_xsec_every_other_edge(scan, t, j, sel) for j in js])
+        coarse_x = fold_flux(flux, grid, S_coarse).value
+        flags = add_flag(flags, "x_interp", spread_flags(folded.value, coarse_x, X_INTERP_TOLERANCE))
+    return flags, min_q, max_chi2
 
 
 def background_events(sel: Selection, luminosity_per_pb: float) -> float:
