@@ -33,7 +33,7 @@ from lfvscan.pheno.acceptance import cuts_inside_bins, selected_xsec, selected_x
 from lfvscan.pheno.coverage import FluxRangeWarning, missing_cells, target_index, warn_missing
 from lfvscan.pheno.experiments import Experiment, Selection
 from lfvscan.pheno.flux import MuonFlux, load_flux
-from lfvscan.pheno.folding import fold_flux, muons_outside_grid
+from lfvscan.pheno.folding import fold_flux, fold_on_half_grids, muons_outside_grid, threshold_unresolved
 from lfvscan.pheno.quality import (DEFAULT_Q_MIN, FLUX_INTERP_TOLERANCE, X_INTERP_TOLERANCE, add_flag, point_quality,
                                    spread_flags, warn_quality)
 from lfvscan.schema import DONE, SKIPPED
@@ -159,15 +159,17 @@ def _flux_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min:
 
 def _flux_quality(scan: ScanData, t: int, js, sel: Selection, flux: MuonFlux, S_grid, folded, q_min: float):
     """point_quality of the cells a flux fold reads, plus the grid flags (docs/physics.md §10.1):
-    ``flux_interp`` where the fold on every other scan energy (first and last kept) differs from the
-    fold on every energy by more than :data:`FLUX_INTERP_TOLERANCE`, ``x_interp`` where the fold of the
+    ``flux_interp`` where a fold on every other scan energy (even or odd ones, first and last kept,
+    :func:`~lfvscan.pheno.folding.fold_on_half_grids`) differs from the fold on every energy by more than :data:`FLUX_INTERP_TOLERANCE` or where S is positive at fewer
+    than three scan energies (:func:`~lfvscan.pheno.folding.threshold_unresolved`), ``x_interp`` where the fold of the
     selected cross sections from every other x_tau bin edge differs by more than :data:`X_INTERP_TOLERANCE`."""
     js = np.asarray(js)
     grid = scan.energies_GeV[js]
     flags, min_q, max_chi2 = point_quality(scan, t, js[folded.used], q_min)
-    half = np.unique(np.append(np.arange(0, js.size, 2), js.size - 1))
-    coarse_E = fold_flux(flux, grid[half], S_grid[half]).value
-    flags = add_flag(flags, "flux_interp", spread_flags(folded.value, coarse_E, FLUX_INTERP_TOLERANCE))
+    flux_bad = threshold_unresolved(S_grid)
+    for coarse in fold_on_half_grids(flux, grid, S_grid):
+        flux_bad |= spread_flags(folded.value, coarse, FLUX_INTERP_TOLERANCE)
+    flags = add_flag(flags, "flux_interp", flux_bad)
     if cuts_inside_bins(sel):
         S_coarse = np.array([selected_xsec_every_other_edge(scan, t, j, sel) for j in js])
         coarse_x = fold_flux(flux, grid, S_coarse).value
