@@ -72,15 +72,24 @@ def point_quality(scan: ScanData, t: int, js, q_min: float = DEFAULT_Q_MIN):
     return tuple("+".join(f) if f else QUALITY_OK for f in flags), min_q, max_chi2
 
 
-def spread_flags(value, coarse, tolerance: float) -> np.ndarray:
+#: a half-resolution spread within this many MC errors of the value is not flagged: the grid
+#: points the coarser grid leaves out carry MC noise of their own, so such a spread is noise, and a
+#: discretisation error that small is inside the max(0.5 %, 2 sigma) the limits are checked against
+SPREAD_NOISE_SIGMAS = 2.0
+
+
+def spread_flags(value, coarse, tolerance: float, error=None) -> np.ndarray:
     """Per mass: whether ``coarse`` (the yield from every other point of a stored grid) differs from
-    ``value`` (from every point) by more than ``tolerance`` relative to ``value``.  Points where
-    both vanish are fine; a zero value with a nonzero coarse one is flagged."""
+    ``value`` (from every point) by more than ``tolerance`` relative to ``value`` and by more than
+    :data:`SPREAD_NOISE_SIGMAS` MC errors ``error`` of ``value`` (None: no noise allowance).  A zero
+    value is fine (the stored distribution has no events where the selection looks, exactly)."""
     value = np.asarray(value, dtype=float)
     coarse = np.asarray(coarse, dtype=float)
+    noise = 0.0 if error is None else SPREAD_NOISE_SIGMAS * np.nan_to_num(np.asarray(error, dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(value == coarse, 0.0, np.abs(coarse - value) / np.abs(value))
-    return np.isfinite(value) & np.isfinite(coarse) & ~(rel <= tolerance)
+        diff = np.abs(coarse - value)
+        bad = (diff > tolerance * np.abs(value)) & (diff > noise)
+    return np.isfinite(value) & (value != 0) & (bad | ~np.isfinite(coarse))
 
 
 def add_flag(quality, name: str, bad) -> tuple:

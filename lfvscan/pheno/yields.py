@@ -118,7 +118,7 @@ def _mono_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min:
     flags, min_q, max_chi2 = point_quality(scan, t, [j], q_min)
     if cuts_inside_bins(sel):
         coarse = selected_xsec_every_other_edge(scan, t, j, sel)
-        flags = add_flag(flags, "x_interp", spread_flags(S, coarse, X_INTERP_TOLERANCE))
+        flags = add_flag(flags, "x_interp", spread_flags(S, coarse, X_INTERP_TOLERANCE, Serr))
     return _Points(scale * S, scale * Serr, scan.status[t, j] == DONE, missing_cells(scan, t, [j]),
                    (flags, min_q, max_chi2), n_mu, "muons on target", n_mu * exp.column_density_per_pb)
 
@@ -160,20 +160,22 @@ def _flux_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min:
 def _flux_quality(scan: ScanData, t: int, js, sel: Selection, flux: MuonFlux, S_grid, folded, q_min: float):
     """point_quality of the cells a flux fold reads, plus the grid flags (docs/physics.md §10.1):
     ``flux_interp`` where a fold on every other scan energy (even or odd ones, first and last kept,
-    :func:`~lfvscan.pheno.folding.fold_on_half_grids`) differs from the fold on every energy by more than :data:`FLUX_INTERP_TOLERANCE` or where S is positive at fewer
-    than three scan energies (:func:`~lfvscan.pheno.folding.threshold_unresolved`), ``x_interp`` where the fold of the
-    selected cross sections from every other x_tau bin edge differs by more than :data:`X_INTERP_TOLERANCE`."""
+    :func:`~lfvscan.pheno.folding.fold_on_half_grids`) differs from the fold on every energy by more
+    than :data:`FLUX_INTERP_TOLERANCE` (and than its noise, :func:`spread_flags`), or where S is
+    positive at fewer than three scan energies (:func:`~lfvscan.pheno.folding.threshold_unresolved`);
+    ``x_interp`` where the fold of the selected cross sections from every other x_tau bin edge
+    differs by more than :data:`X_INTERP_TOLERANCE` (and its noise)."""
     js = np.asarray(js)
     grid = scan.energies_GeV[js]
     flags, min_q, max_chi2 = point_quality(scan, t, js[folded.used], q_min)
     flux_bad = threshold_unresolved(S_grid)
     for coarse in fold_on_half_grids(flux, grid, S_grid):
-        flux_bad |= spread_flags(folded.value, coarse, FLUX_INTERP_TOLERANCE)
+        flux_bad |= spread_flags(folded.value, coarse, FLUX_INTERP_TOLERANCE, folded.error)
     flags = add_flag(flags, "flux_interp", flux_bad)
     if cuts_inside_bins(sel):
         S_coarse = np.array([selected_xsec_every_other_edge(scan, t, j, sel) for j in js])
         coarse_x = fold_flux(flux, grid, S_coarse).value
-        flags = add_flag(flags, "x_interp", spread_flags(folded.value, coarse_x, X_INTERP_TOLERANCE))
+        flags = add_flag(flags, "x_interp", spread_flags(folded.value, coarse_x, X_INTERP_TOLERANCE, folded.error))
     return flags, min_q, max_chi2
 
 
