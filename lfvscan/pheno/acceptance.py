@@ -1,4 +1,4 @@
-"""The selected cross section of one cell: acceptance weights on its x_tau histogram
+"""The selected cross section of one cell: acceptance on its x_tau histogram and its upper tails
 (docs/physics.md §8.1, §8.3-§8.5, §10.1, §10.3).
 
 The selected cross section of a cell (target, energy E, all masses) is, without the selection's
@@ -12,7 +12,7 @@ curves only)::
 
     a_i = (Delta_i / Delta'_i) * Integral_{bin i, x_tau E > E_cut(d1), x_tau <= 1 - m_a/E} P_2(E (1 - x_tau); d2) dln x_tau
 
-Bin-edge treatment (documented choice): the histogram is taken as piecewise constant in
+Bin-edge treatment (documented choice): the weights take the histogram piecewise constant in
 ln x_tau *within the physical part of each bin*, i.e. bin i spans [x_i, min(x_{i+1}, 1 - m_a/E)]
 (Delta'_i = its ln-width, Delta_i the full ln-width; the stored value is the bin average over the
 full bin, so the density on the physical part is h_i Delta_i / Delta'_i).  A bin cut by the tau_1
@@ -22,7 +22,16 @@ closed-form sub-intervals: its kinks sit at E_a = m_a cosh(eta* +- eta_c) (eta* 
 tau in the ALP frame, cosh eta_c = E_cut / m_tau), and 16-point Gauss-Legendre is applied between
 them, where P_2 is smooth.  With ``acceptance = "exponential"`` (option of §8.5) the survival
 probabilities exp(-d/lambda) are smooth and integrated with Gauss-Legendre panels.  The optional
-NA64-mu muon-energy cut weights each tau energy with P(E_mu < E_max) (§8.4; kink at E_tau = E_max).  The recoil term t/2M in E_tau (<= 0.15 %, §8.1) is neglected.
+NA64-mu muon-energy cut weights each tau energy with P(E_mu < E_max) (§8.4; kink at E_tau = E_max).
+The recoil term t/2M in E_tau (<= 0.15 %, §8.1) is neglected.
+
+The weights give S of a selection without cuts (whole bins) and the MC errors of every selection.
+The *value* of a selection that cuts inside the x_tau range does not assume the density constant
+inside a bin, which over-counts a steeply falling spectrum (docs/physics.md §10.1): the same
+acceptance (the same Gauss-Legendre panels) is integrated against the density of the upper tails
+interpolated between the bin edges (:mod:`lfvscan.pheno.tails`); a tau_1 cut alone is the tail at
+the cut.  :func:`selected_xsec_every_other_edge` gives the same from every other edge, which
+:mod:`lfvscan.pheno.quality` compares to flag points the bins do not resolve (``x_interp``).
 
 Monte Carlo errors: the smaller of two upper bounds (docs/physics.md §7.12), the per-bin errors in
 quadrature ``sqrt(sum_i (a_i err_i)^2)`` (bins filled from the same vegas samples are
