@@ -37,7 +37,6 @@ def _limits(tmp_path, n_xbins: int) -> dict:
     return {lim.yields.curve: lim for lim in result.limits}
 
 
-@pytest.mark.slow
 def test_2cm_limits_agree_with_16x_finer_bins(tmp_path):
     coarse, fine = _limits(tmp_path, 60), _limits(tmp_path, 960)
     checked = 0
