@@ -50,3 +50,32 @@ def test_2cm_limits_agree_with_16x_finer_bins(tmp_path):
             checked += 1
     assert checked >= 7  # the flag may not excuse the points the test is about
     assert np.all(np.isfinite(coarse["inv-2cm"].g_lim))
+
+
+@pytest.mark.parametrize("nb", [4, 6, 12, 24, 40])
+@pytest.mark.parametrize("p", [-6.0, -3.0, 2.0])
+def test_toy_tau1_cut_is_within_tolerance_or_flagged(nb, p):
+    """dsigma/dln x = c x^p on nb bins (tiny MC errors, so no noise allowance), the 2 cm cut inside a
+    bin: N_hat within 0.5 % of the analytic tail, or the point is flagged x_interp; the coarsest
+    histograms (the cut inside the last physical bin) are always flagged."""
+    import warnings
+
+    from lfvscan.pheno.experiments import load_experiments
+    from lfvscan.pheno.yields import curve_yield
+
+    from _toy_scan import CTAU, M_TAU, NL_PB2, c_of, toy_scan
+
+    E, masses = 1000.0, [5.0, 10.0, 20.0]
+    scan = toy_scan([E], masses, p=p, targets=("Pb",), nb=nb)
+    scan.dsigma_dlnx_tau_err_pb = scan.dsigma_dlnx_tau_err_pb * 1e-4
+    exp = load_experiments()["hemu"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = curve_yield(scan, exp, exp.curve("inv-2cm"))
+    x_c = math.sqrt((M_TAU * 2.0 / CTAU) ** 2 + M_TAU**2) / E
+    for k, m in enumerate(masses):
+        exact = 1e16 * NL_PB2 * 0.152 * c_of(E, m) * ((1 - m / E) ** p - x_c**p) / p
+        if nb <= 6:
+            assert "x_interp" in y.quality[k]
+        elif "x_interp" not in y.quality[k]:
+            assert y.n_hat[k] == pytest.approx(exact, rel=5e-3)

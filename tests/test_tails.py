@@ -37,7 +37,7 @@ def test_steep_tail_at_the_2cm_cut(m, p):
     u_max = math.log(1 - m / E)
     f = _density(p, 1 - m / E)
     h = _hist(f, u_max)
-    tail = upper_tail(EDGES, h[None], np.array([u_max]))
+    tail = upper_tail(EDGES, h[None], np.array([u_max]), last_bin_exponent=None)
     u_c = math.log(0.40834)
     exact = _exact_tail(f, u_c, u_max)
     assert tail.value(np.array([[u_c]]))[0, 0] == pytest.approx(exact, rel=1e-4)
@@ -51,7 +51,7 @@ def test_passes_through_edges_and_density_integrates_to_bins():
     m, p = 20.0, 8.0
     u_max = math.log(1 - m / E)
     h = _hist(_density(p, 1 - m / E), u_max)
-    tail = upper_tail(EDGES, h[None], np.array([u_max]))
+    tail = upper_tail(EDGES, h[None], np.array([u_max]), last_bin_exponent=None)
     u = np.log(EDGES)
     C = tails_at_edges(EDGES, h[None])[0]
     inside = u < u_max
@@ -70,7 +70,7 @@ def test_flat_density_is_exact_in_every_bin_and_vanishes_beyond_reach():
     m = 5.0
     u_max = math.log(1 - m / E)
     h = _hist(lambda u: 1.0, u_max)
-    tail = upper_tail(EDGES, h[None], np.array([u_max]))
+    tail = upper_tail(EDGES, h[None], np.array([u_max]), last_bin_exponent=None)
     q = np.array([[math.log(0.0409), math.log(0.40834), math.log(0.99), u_max, 0.0]])
     np.testing.assert_allclose(tail.value(q)[0], np.clip(u_max - q[0], 0, None), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(tail.value_and_density(q)[1][0], [1, 1, 1, 0, 0], rtol=1e-12)

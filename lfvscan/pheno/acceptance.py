@@ -30,8 +30,9 @@ The *value* of a selection that cuts inside the x_tau range does not assume the 
 inside a bin, which over-counts a steeply falling spectrum (docs/physics.md §10.1): the same
 acceptance (the same Gauss-Legendre panels) is integrated against the density of the upper tails
 interpolated between the bin edges (:mod:`lfvscan.pheno.tails`); a tau_1 cut alone is the tail at
-the cut.  :func:`selected_xsec_every_other_edge` gives the same from every other edge, which
-:mod:`lfvscan.pheno.quality` compares to flag points the bins do not resolve (``x_interp``).
+the cut.  :func:`selected_xsec_alternatives` gives the same from every other edge and with other shapes
+in the last physical bin, which :mod:`lfvscan.pheno.quality` compares to flag points the
+bins do not resolve (``x_interp``).
 
 Monte Carlo errors: the smaller of two upper bounds (docs/physics.md §7.12), the per-bin errors in
 quadrature ``sqrt(sum_i (a_i err_i)^2)`` (bins filled from the same vegas samples are
@@ -237,7 +238,7 @@ def selected_xsec(scan: ScanData, t: int, j: int, sel: Selection):
         if "sigma_above_x_err_pb" in scan:
             err = np.fmin(err, _tail_error_bound(w, scan.x_tau_edges[j], scan["sigma_above_x_err_pb"][t, j]))
     if cuts_inside_bins(sel):
-        S = _tail_value(scan, t, j, sel, pair, edge_step=1)
+        S = _tail_value(scan, t, j, sel, pair, edge_step=1, last_bin_exponent=None)
     return S, err
 
 
@@ -247,26 +248,37 @@ def cuts_inside_bins(sel: Selection) -> bool:
     return sel.res_tau1_cm is not None or sel.res_tau2_cm is not None or sel.muon_energy_max_GeV is not None
 
 
-def selected_xsec_every_other_edge(scan: ScanData, t: int, j: int, sel: Selection) -> np.ndarray:
-    """S (nM,) [pb] as :func:`selected_xsec` gives it, but from the upper tails at every other bin
-    edge only (a histogram of half the resolution; the same S for a selection without cuts): the
-    difference to S measures how well the stored bins resolve the distribution where the selection
-    cuts (:func:`lfvscan.pheno.quality.spread_flags`, flag ``x_interp``)."""
+def selected_xsec_alternatives(scan: ScanData, t: int, j: int, sel: Selection) -> tuple[np.ndarray, ...]:
+    """Other reasonable values (each (nM,) [pb]) of the S of :func:`selected_xsec` from the same
+    stored histogram: from the upper tails at every other bin edge only (a histogram of half the
+    resolution), and with a constant density in the last physical bin (whose shape the histogram
+    does not give); for a tau_1 cut alone also with that bin's content at the reach (the whole bin
+    passes a cut inside it: S may lie anywhere between these); none for a selection without cuts.
+    Their differences to S measure how well the stored bins resolve the distribution where the
+    selection cuts (:func:`lfvscan.pheno.quality.spread_flags`, flag ``x_interp``)."""
     if not cuts_inside_bins(sel):
-        return selected_xsec(scan, t, j, sel)[0]
-    return _tail_value(scan, t, j, sel, scan_lepton_pair(scan), edge_step=2)
+        return ()
+    pair = scan_lepton_pair(scan)
+    alts = [_tail_value(scan, t, j, sel, pair, edge_step=2, last_bin_exponent=None),
+            _tail_value(scan, t, j, sel, pair, edge_step=1, last_bin_exponent=1.0)]
+    if sel.acceptance != "exponential" and sel.res_tau2_cm is None and sel.muon_energy_max_GeV is None:
+        alts.append(_tail_value(scan, t, j, sel, pair, edge_step=1, last_bin_exponent=0.0))
+    return tuple(alts)
 
 
-def _tail_value(scan: ScanData, t: int, j: int, sel: Selection, pair: LeptonPair, edge_step: int) -> np.ndarray:
+def _tail_value(scan: ScanData, t: int, j: int, sel: Selection, pair: LeptonPair, edge_step: int,
+                last_bin_exponent: float | None) -> np.ndarray:
     """S (nM,) [pb] from the upper tails interpolated through every ``edge_step``-th bin edge (and
-    the last edge, x_tau = 1): :func:`_tail_selected`, or its mean-energy factorisation (§10.3)."""
+    the last edge, x_tau = 1; ``last_bin_exponent`` as in :func:`lfvscan.pheno.tails.upper_tail`):
+    :func:`_tail_selected`, or its mean-energy factorisation (§10.3)."""
     edges = np.asarray(scan.x_tau_edges[j], dtype=float)
     E, masses = float(scan.energies_GeV[j]), np.asarray(scan.masses_GeV, dtype=float)
     C = tails_at_edges(edges, scan.dsigma_dlnx_tau_pb[t, j])
     keep = np.unique(np.append(np.arange(0, edges.size, edge_step), edges.size - 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         u_max = np.log(np.clip(1.0 - masses / E, 0, None))
-    tail = upper_tail(edges[keep], -np.diff(C[:, keep], axis=-1) / np.diff(np.log(edges[keep])), u_max)
+    tail = upper_tail(edges[keep], -np.diff(C[:, keep], axis=-1) / np.diff(np.log(edges[keep])), u_max,
+                      last_bin_exponent)
     if sel.tau2_acceptance == "mean-energy" and sel.res_tau2_cm is not None:
         import dataclasses
 

@@ -13,7 +13,10 @@ with a shape-preserving monotone cubic (Fritsch-Butland PCHIP) of ``L = ln C`` i
   interpolation there is far more accurate than the piecewise-constant density of the histogram;
 * in the last physical bin ``[u_K, u_end)`` the tail is the power law ``C = C_K ((u_end - u) /
   (u_end - u_K))^p`` whose exponent continues the slope at u_K (p = 1, a constant density, when the
-  data give no slope: a single physical bin or an empty neighbour).
+  data give no slope: a single physical bin or an empty neighbour).  The histogram says nothing of
+  the shape inside that bin; :func:`upper_tail` can also fix p there (1: a constant density; 0: the
+  bin's content at the reach), the alternatives the quality check compares with
+  (:mod:`lfvscan.pheno.quality`, flag ``x_interp``).
 
 The interpolant passes through every C_k and is monotone, so the density ``f(u) = -dC/du`` is
 non-negative and integrates over each bin to exactly ``h_i Delta_i``: only how the events are spread
@@ -30,8 +33,9 @@ import numpy as np
 @dataclass(frozen=True)
 class UpperTail:
     """Interpolated upper tails of one cell for every mass (shapes: ``u`` (nb+1,), the others
-    (nM, nb+1) except ``u_end`` (nM,)).  ``valid`` marks the edges below ``u_end`` (nodes of the
-    interpolation); ``v``, ``L``, ``d`` are the nodes' v, ln C and dL/dv (NaN / 0 elsewhere)."""
+    (nM, nb+1) except ``u_end`` and ``p_end`` (nM,)).  ``valid`` marks the edges below ``u_end``
+    (nodes of the interpolation); ``v``, ``L``, ``d`` are the nodes' v, ln C and dL/dv (NaN / 0
+    elsewhere); ``p_end`` the exponent of the power law in the last physical bin."""
 
     u: np.ndarray
     u_end: np.ndarray
@@ -39,6 +43,7 @@ class UpperTail:
     v: np.ndarray
     L: np.ndarray
     d: np.ndarray
+    p_end: np.ndarray
 
     def _locate(self, q):
         """Segment index k (edge below q, shape of q), the node arrays gathered at k and k+1, and
@@ -74,9 +79,10 @@ class UpperTail:
             cubic_L = ((2 * t**3 - 3 * t**2 + 1) * L0 + (t**3 - 2 * t**2 + t) * H * d0
                        + (3 * t**2 - 2 * t**3) * L1 + (t**3 - t**2) * H * d1)
             cubic_dL = ((6 * t**2 - 6 * t) * (L0 - L1) / H + (3 * t**2 - 4 * t + 1) * d0 + (3 * t**2 - 2 * t) * d1)
-            power_L = L0 + d0 * (v - v0)
+            p_end = self.p_end.reshape(u_end.shape)
+            power_L = L0 - p_end * (v - v0)
             Lq = np.where(inner, cubic_L, np.where(last, power_L, -np.inf))
-            dL = np.where(inner, cubic_dL, np.where(last, d0, 0.0))
+            dL = np.where(inner, cubic_dL, np.where(last, -p_end, 0.0))
             C = np.exp(Lq)
             f = np.where(inner | last, -C * dL / dist, 0.0)
         first = q < self.u[0]
@@ -132,10 +138,11 @@ def _pchip_slopes(v, L, valid) -> np.ndarray:
     return d
 
 
-def upper_tail(x_edges, h, u_max) -> UpperTail:
+def upper_tail(x_edges, h, u_max, last_bin_exponent: float | None) -> UpperTail:
     """The interpolated upper tail (:class:`UpperTail`) of the stored dsigma/dln x_tau ``h``
     (nM, nb) [pb] on ``x_edges`` (nb+1,), ``u_max`` (nM,) the kinematic reach ln(1 - m_a/E)
-    (-inf where the mass is beyond it)."""
+    (-inf where the mass is beyond it).  ``last_bin_exponent``: None for the power law in the last
+    physical bin that continues the slope, else its fixed exponent p (module docstring)."""
     u = np.log(np.asarray(x_edges, dtype=float))
     C = tails_at_edges(x_edges, np.atleast_2d(h))
     u_max = np.asarray(u_max, dtype=float)
@@ -146,4 +153,7 @@ def upper_tail(x_edges, h, u_max) -> UpperTail:
     with np.errstate(divide="ignore", invalid="ignore"):
         v = np.where(valid, -np.log(np.where(valid, u_end[:, None] - u[None, :], 1.0)), np.nan)
         L = np.where(valid, np.log(np.where(valid, C, 1.0)), np.nan)
-    return UpperTail(u=u, u_end=u_end, valid=valid, v=v, L=L, d=_pchip_slopes(v, L, valid))
+    d = _pchip_slopes(v, L, valid)
+    last = np.clip(valid.sum(axis=1) - 1, 0, None)
+    p_end = -d[np.arange(u_end.size), last] if last_bin_exponent is None else np.full(u_end.shape, last_bin_exponent)
+    return UpperTail(u=u, u_end=u_end, valid=valid, v=v, L=L, d=d, p_end=p_end)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.pheno.acceptance import cuts_inside_bins, selected_xsec, selected_xsec_every_other_edge
+from lfvscan.pheno.acceptance import selected_xsec, selected_xsec_alternatives
 from lfvscan.pheno.coverage import FluxRangeWarning, missing_cells, target_index, warn_missing
 from lfvscan.pheno.experiments import Experiment, Selection
 from lfvscan.pheno.flux import MuonFlux, load_flux
@@ -116,9 +116,10 @@ def _mono_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min:
     n_mu = exp.n_mu_for(sel)
     scale = n_mu * exp.column_density_per_pb * sel.factor
     flags, min_q, max_chi2 = point_quality(scan, t, [j], q_min)
-    if cuts_inside_bins(sel):
-        coarse = selected_xsec_every_other_edge(scan, t, j, sel)
-        flags = add_flag(flags, "x_interp", spread_flags(S, coarse, X_INTERP_TOLERANCE, Serr))
+    x_bad = np.zeros(S.shape, bool)
+    for alt in selected_xsec_alternatives(scan, t, j, sel):
+        x_bad |= spread_flags(S, alt, X_INTERP_TOLERANCE, Serr)
+    flags = add_flag(flags, "x_interp", x_bad)
     return _Points(scale * S, scale * Serr, scan.status[t, j] == DONE, missing_cells(scan, t, [j]),
                    (flags, min_q, max_chi2), n_mu, "muons on target", n_mu * exp.column_density_per_pb)
 
@@ -163,8 +164,9 @@ def _flux_quality(scan: ScanData, t: int, js, sel: Selection, flux: MuonFlux, S_
     :func:`~lfvscan.pheno.folding.fold_on_half_grids`) differs from the fold on every energy by more
     than :data:`FLUX_INTERP_TOLERANCE` (and than its noise, :func:`spread_flags`), or where S is
     positive at fewer than three scan energies (:func:`~lfvscan.pheno.folding.threshold_unresolved`);
-    ``x_interp`` where the fold of the selected cross sections from every other x_tau bin edge
-    differs by more than :data:`X_INTERP_TOLERANCE` (and its noise)."""
+    ``x_interp`` where the fold of an alternative of the selected cross sections
+    (:func:`~lfvscan.pheno.acceptance.selected_xsec_alternatives`) differs by more than
+    :data:`X_INTERP_TOLERANCE` (and its noise)."""
     js = np.asarray(js)
     grid = scan.energies_GeV[js]
     flags, min_q, max_chi2 = point_quality(scan, t, js[folded.used], q_min)
@@ -172,10 +174,12 @@ def _flux_quality(scan: ScanData, t: int, js, sel: Selection, flux: MuonFlux, S_
     for coarse in fold_on_half_grids(flux, grid, S_grid):
         flux_bad |= spread_flags(folded.value, coarse, FLUX_INTERP_TOLERANCE, folded.error)
     flags = add_flag(flags, "flux_interp", flux_bad)
-    if cuts_inside_bins(sel):
-        S_coarse = np.array([selected_xsec_every_other_edge(scan, t, j, sel) for j in js])
-        coarse_x = fold_flux(flux, grid, S_coarse).value
-        flags = add_flag(flags, "x_interp", spread_flags(folded.value, coarse_x, X_INTERP_TOLERANCE, folded.error))
+    alts = [selected_xsec_alternatives(scan, t, j, sel) for j in js]  # per energy: () or one per alternative
+    x_bad = np.zeros(folded.value.shape, bool)
+    for k in range(len(alts[0])):
+        alt_fold = fold_flux(flux, grid, np.array([a[k] for a in alts])).value
+        x_bad |= spread_flags(folded.value, alt_fold, X_INTERP_TOLERANCE, folded.error)
+    flags = add_flag(flags, "x_interp", x_bad)
     return flags, min_q, max_chi2
 
 
