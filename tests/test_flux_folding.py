@@ -112,3 +112,27 @@ def test_fold_error_of_one_energy_is_its_sensitivity():
     down[j] -= err[j]
     slope = (fold_flux(flux, GRID, up[:, None]).value[0] - fold_flux(flux, GRID, down[:, None]).value[0]) / 2
     assert fold_flux(flux, GRID, Sg[:, None], err[:, None]).error[0] == pytest.approx(abs(slope), rel=1e-5)
+
+
+#: thresholds from well inside the paper grid to its last step (5 TeV): the fold extrapolates there
+FLAG_CASES = [(E0, n) for E0 in np.geomspace(60.0, 4950.0, 23) for n in (0.5, 1.0, 2.0)]
+
+
+def test_fold_near_threshold_is_flagged_unless_within_tolerance():
+    """A fold the paper grid cannot resolve (threshold within its top steps) is flagged
+    (flux_interp: a fold on every other energy off by > FLUX_INTERP_TOLERANCE, or fewer than three
+    positive grid energies); every unflagged fold is within 0.5 % of the direct integral."""
+    from lfvscan.pheno.folding import fold_on_half_grids, threshold_unresolved
+    from lfvscan.pheno.quality import FLUX_INTERP_TOLERANCE, spread_flags
+
+    flux = load_flux(None)
+    Sg = np.array([[threshold(E0, n)(E) for E0, n in FLAG_CASES] for E in GRID])
+    got = fold_flux(flux, GRID, Sg).value
+    flagged = threshold_unresolved(Sg)
+    for coarse in fold_on_half_grids(flux, GRID, Sg):
+        flagged |= spread_flags(got, coarse, FLUX_INTERP_TOLERANCE)
+    refs = np.array([direct(flux, threshold(E0, n)) for E0, n in FLAG_CASES])
+    dev = np.abs(got / refs - 1)
+    assert np.all(dev[~flagged] <= 5e-3), [(c, d) for c, d, f in zip(FLAG_CASES, dev, flagged) if not f and d > 5e-3]
+    assert np.all(flagged[dev > 5e-3])
+    assert np.all(flagged[-9:]) and (~flagged).sum() >= 12  # the top thresholds flagged, not all others

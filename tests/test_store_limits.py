@@ -133,14 +133,15 @@ def test_each_flux_file_is_read_once_for_every_theta(monkeypatch):
 
 
 #: FASERnu2 N_hat on the toy scan below (W at the paper grid, p = 0.3) with the 2024 stand-in flux,
-#: computed with lfvscan before the FLUKA-v2 default flux model existed (flux_file then named that CSV)
+#: computed with lfvscan before the FLUKA-v2 default flux model existed (flux_file then named that CSV);
+#: the 2 mm curve with its cut inside a bin evaluated on the interpolated tails (docs/physics.md §10.1)
 STAND_IN_N_HAT = {
-    "reconstructed": [80.91640325399501, 12.894512672033594, 3.203482138294526, 0.7913552141168714, 0.3478598540128536],
+    "reconstructed": [80.92527750951345, 12.895932419192661, 3.2038353527335452, 0.7914423312434855, 0.3478983009238403],
     "ultimate": [719.7172478130693, 114.24859341660358, 28.109552936855543, 6.82103215632117, 2.9610251129231764],
 }
 STAND_IN_N_HAT_ERR = {
-    "reconstructed": [0.6186051514218343, 0.09885864397566084, 0.024615277793440794, 0.006119641860562316,
-                      0.00270422449305519],
+    "reconstructed": [0.6186051744642119, 0.09885880877193037, 0.024615279679530495, 0.006119647327498253,
+                      0.0027042244985054993],
     "ultimate": [3.8115631012047793, 0.6086265766953128, 0.1516513189064948, 0.037821431536682874,
                  0.016649394969031495],
 }

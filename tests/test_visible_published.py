@@ -15,6 +15,7 @@ from lfvscan.pheno.limits import compute_limits
 from lfvscan.pheno.store_limits import compute_limits_for_store
 from lfvscan.pheno.yields import curve_yield
 
+from _leptons import PAIR
 from _toy_scan import CTAU, M_TAU, NL_PB2, c_of, toy_scan
 
 M_MU = 0.1056583755
@@ -47,20 +48,32 @@ def test_mean_energy_factorised_yield_by_hand(curve, d):
 
 
 def test_mean_energy_error_is_linear_propagation():
-    """Numerical derivative of S_1 S_2 / S_0 with respect to each bin, errors in quadrature."""
-    from lfvscan.pheno.acceptance import selected_xsec
+    """The error is the linear propagation of the per-bin errors through S_1 S_2 / S_0 with the
+    tails linear between bin edges (the weights of acceptance_weights and mean_energy_tau2_weights):
+    numerical derivative with respect to each bin, errors in quadrature."""
+    import dataclasses
+
+    from lfvscan.pheno.acceptance import acceptance_weights, mean_energy_tau2_weights, selected_xsec
 
     E = 1000.0
     scan = toy_scan([E], [10.0], p=0.3, targets=("Pb",), nb=12)
     sel = load_experiments(overrides={"hemu.vis-2cm.tau2_acceptance": "mean-energy"})["hemu"].curve("vis-2cm")
-    S, err = selected_xsec(scan, 0, 0, sel)
-    h0 = scan.dsigma_dlnx_tau_pb.copy()
+    _, err = selected_xsec(scan, 0, 0, sel)
+    edges = scan.x_tau_edges[0]
+    a1 = acceptance_weights(edges, E, [10.0], dataclasses.replace(sel, res_tau2_cm=None), PAIR)[0]
+    a0 = acceptance_weights(edges, E, [10.0], dataclasses.replace(sel, res_tau1_cm=None, res_tau2_cm=None), PAIR)[0]
+    a2 = mean_energy_tau2_weights(edges, E, [10.0], sel.res_tau2_cm, PAIR)[0]
+
+    def s_linear(h):
+        return (h @ a1) * (h @ a2) / (h @ a0)
+
+    h0 = scan.dsigma_dlnx_tau_pb[0, 0, 0].copy()
     grads = []
-    for i in range(h0.shape[-1]):
-        step = 1e-6 * max(h0[0, 0, 0, i], 1e-30)
-        scan.dsigma_dlnx_tau_pb[0, 0, 0, i] = h0[0, 0, 0, i] + step
-        grads.append((selected_xsec(scan, 0, 0, sel)[0][0] - S[0]) / step)
-        scan.dsigma_dlnx_tau_pb[0, 0, 0, i] = h0[0, 0, 0, i]
+    for i in range(h0.size):
+        step = 1e-6 * max(h0[i], 1e-30)
+        h = h0.copy()
+        h[i] += step
+        grads.append((s_linear(h) - s_linear(h0)) / step)
     hand = math.sqrt(sum((g * e) ** 2 for g, e in zip(grads, scan.dsigma_dlnx_tau_err_pb[0, 0, 0])))
     assert err[0] == pytest.approx(hand, rel=1e-4)
 

@@ -129,7 +129,8 @@ def export_hdf5(store: str | Path, to: str | Path, *, limits_csv: str | Path | N
                         ds = c.create_dataset("quality", data=np.array(d["quality"], dtype=object),
                                               dtype=h5py.string_dtype())
                         ds.attrs["dims"] = ["mass_GeV"]
-                        ds.attrs["description"] = "quality flag of the point: ok, failed, missing, unconverged, low_Q"
+                        ds.attrs["description"] = ("quality flag of the point: ok, or failed, missing, unconverged, low_Q, "
+                                                        "x_interp, flux_interp joined by '+'")
         os.replace(tmp, to)
     finally:
         tmp.unlink(missing_ok=True)

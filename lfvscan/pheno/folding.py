@@ -8,6 +8,9 @@ taken as uniform in ln E (a first bin starting at 0 GeV, where ln E is unbounded
 each piece is integrated by Gauss-Legendre (<= 0.5 % against direct integrals).  Outside the scanned energy range S is taken as zero (:func:`muons_outside_grid` gives
 the muons lost).
 
+:func:`fold_on_half_grids` and :func:`threshold_unresolved` tell where the scan energies do not
+resolve S(E) well enough for the fold (the ``flux_interp`` quality flag, :mod:`lfvscan.pheno.quality`).
+
 Its Monte Carlo error is that of the same fold: the fold is linearised in the S of each scan
 energy (its derivative through the same interpolation, threshold fit and quadrature), and the
 energies, computed independently, add in quadrature: ``err^2 = sum_j (dF/dS_j)^2 err_j^2``.
@@ -231,3 +234,32 @@ def fold_flux(flux: MuonFlux, grid_GeV, S_grid, S_err_grid=None) -> Folded:
     else:
         error = np.sqrt(np.sum((grads * np.asarray(S_err_grid, dtype=float)) ** 2, axis=0))
     return Folded(value, error, used)
+
+
+def half_grids(n_grid: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the two grids of every other scan energy of a grid of ``n_grid`` (the even and the
+    odd ones), each with the first and the last energy kept: half the resolution over the same range."""
+    ends = [0, n_grid - 1]
+    return (np.unique(np.concatenate([ends, np.arange(0, n_grid, 2)])),
+            np.unique(np.concatenate([ends, np.arange(1, n_grid, 2)])))
+
+
+def fold_on_half_grids(flux: MuonFlux, grid_GeV, S_grid) -> tuple[np.ndarray, np.ndarray]:
+    """The folds (:func:`fold_flux`, values only, shape (nM,) each) of S on the two grids of every
+    other scan energy (:func:`half_grids`).  Their differences to the fold on every energy measure the
+    error of the interpolation between the scan energies; taking both makes the measure independent
+    of where a threshold falls relative to one of them (docs/physics.md §10.1)."""
+    grid = np.asarray(grid_GeV, dtype=float)
+    S_grid = np.asarray(S_grid, dtype=float)
+    if grid.size < 3:
+        nan = np.full(S_grid.shape[1], np.nan)
+        return nan, nan
+    return tuple(fold_flux(flux, grid[idx], S_grid[idx]).value for idx in half_grids(grid.size))
+
+
+def threshold_unresolved(S_grid) -> np.ndarray:
+    """Per mass (bool, shape (nM,)): S is positive at one or two scan energies only, so the fold has
+    no threshold fit (:func:`fold_flux` needs three positive points) and S below them is a linear
+    guess from the last zero: a yield the grid cannot give (docs/physics.md §10.1)."""
+    n_pos = np.sum(np.asarray(S_grid, dtype=float) > 0, axis=0)
+    return (n_pos > 0) & (n_pos < 3)

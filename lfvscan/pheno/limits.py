@@ -195,7 +195,8 @@ def limits_csv(limits: list[CurveLimit], prov: dict) -> str:
     buf.write("# units: " + ", ".join(f"{c}[{u}]" for c, u in columns if u) + "\n")
     buf.write("# g_lim = inf: no expected events (cuts remove everything / above reach); nan: cells missing\n")
     buf.write("# quality: ok, or flags of the cells the point is built from joined by '+': failed, missing,\n"
-              "#   unconverged (vegas budget ran out before rel_err), low_Q (vegas Q < q_min; docs/physics.md §10.1)\n")
+              "#   unconverged (vegas budget ran out before rel_err), low_Q (vegas Q < q_min; docs/physics.md §10.1),\n"
+              "#   x_interp / flux_interp (the stored x_tau bins / scan energies do not resolve the point, §10.1)\n")
     for k, v in prov.items():
         buf.write(f"# {k}: {json.dumps(v, default=str, ensure_ascii=False)}\n")
     w = csv.writer(buf, lineterminator="\n")

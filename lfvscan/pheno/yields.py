@@ -29,12 +29,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.pheno.acceptance import selected_xsec
+from lfvscan.pheno.acceptance import selected_xsec, selected_xsec_alternatives
 from lfvscan.pheno.coverage import FluxRangeWarning, missing_cells, target_index, warn_missing
 from lfvscan.pheno.experiments import Experiment, Selection
 from lfvscan.pheno.flux import MuonFlux, load_flux
-from lfvscan.pheno.folding import fold_flux, muons_outside_grid
-from lfvscan.pheno.quality import DEFAULT_Q_MIN, point_quality, warn_quality
+from lfvscan.pheno.folding import fold_flux, fold_on_half_grids, muons_outside_grid, threshold_unresolved
+from lfvscan.pheno.quality import (DEFAULT_Q_MIN, FLUX_INTERP_TOLERANCE, X_INTERP_TOLERANCE, add_flag, point_quality,
+                                   spread_flags, warn_quality)
 from lfvscan.schema import DONE, SKIPPED
 from lfvscan.store.scandata import ScanData
 
@@ -114,8 +115,13 @@ def _mono_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min:
     S, Serr = selected_xsec(scan, t, j, sel)
     n_mu = exp.n_mu_for(sel)
     scale = n_mu * exp.column_density_per_pb * sel.factor
+    flags, min_q, max_chi2 = point_quality(scan, t, [j], q_min)
+    x_bad = np.zeros(S.shape, bool)
+    for alt in selected_xsec_alternatives(scan, t, j, sel):
+        x_bad |= spread_flags(S, alt, X_INTERP_TOLERANCE, Serr)
+    flags = add_flag(flags, "x_interp", x_bad)
     return _Points(scale * S, scale * Serr, scan.status[t, j] == DONE, missing_cells(scan, t, [j]),
-                   point_quality(scan, t, [j], q_min), n_mu, "muons on target", n_mu * exp.column_density_per_pb)
+                   (flags, min_q, max_chi2), n_mu, "muons on target", n_mu * exp.column_density_per_pb)
 
 
 def _flux_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min: float, flux: MuonFlux,
@@ -147,9 +153,34 @@ def _flux_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min:
     folded = fold_flux(flux, grid, S_grid, S_err_grid)
     used = js[folded.used]
     return _Points(scale * folded.value, scale * folded.error, np.all(scan.status[t][used] == DONE, axis=0),
-                   missing_cells(scan, t, used), point_quality(scan, t, used, q_min),
+                   missing_cells(scan, t, used), _flux_quality(scan, t, js, sel, flux, S_grid, folded, q_min),
                    float(exp.luminosity_fb), "fb^-1", exp.luminosity_fb * total * exp.column_density_per_pb,
                    tuple(notes))
+
+
+def _flux_quality(scan: ScanData, t: int, js, sel: Selection, flux: MuonFlux, S_grid, folded, q_min: float):
+    """point_quality of the cells a flux fold reads, plus the grid flags (docs/physics.md §10.1):
+    ``flux_interp`` where a fold on every other scan energy (even or odd ones, first and last kept,
+    :func:`~lfvscan.pheno.folding.fold_on_half_grids`) differs from the fold on every energy by more
+    than :data:`FLUX_INTERP_TOLERANCE` (and than its noise, :func:`spread_flags`), or where S is
+    positive at fewer than three scan energies (:func:`~lfvscan.pheno.folding.threshold_unresolved`);
+    ``x_interp`` where the fold of an alternative of the selected cross sections
+    (:func:`~lfvscan.pheno.acceptance.selected_xsec_alternatives`) differs by more than
+    :data:`X_INTERP_TOLERANCE` (and its noise)."""
+    js = np.asarray(js)
+    grid = scan.energies_GeV[js]
+    flags, min_q, max_chi2 = point_quality(scan, t, js[folded.used], q_min)
+    flux_bad = threshold_unresolved(S_grid)
+    for coarse in fold_on_half_grids(flux, grid, S_grid):
+        flux_bad |= spread_flags(folded.value, coarse, FLUX_INTERP_TOLERANCE, folded.error)
+    flags = add_flag(flags, "flux_interp", flux_bad)
+    alts = [selected_xsec_alternatives(scan, t, j, sel) for j in js]  # per energy: () or one per alternative
+    x_bad = np.zeros(folded.value.shape, bool)
+    for k in range(len(alts[0])):
+        alt_fold = fold_flux(flux, grid, np.array([a[k] for a in alts])).value
+        x_bad |= spread_flags(folded.value, alt_fold, X_INTERP_TOLERANCE, folded.error)
+    flags = add_flag(flags, "x_interp", x_bad)
+    return flags, min_q, max_chi2
 
 
 def background_events(sel: Selection, luminosity_per_pb: float) -> float:
