@@ -54,7 +54,7 @@ def _draw_limits(ax, limits, scenario, y_range, only_drawn=True, bands=()):
     if len(m_flag):  # after the curves, so that the legend note follows them
         look = LOOKS["flagged"]
         ax.plot(m_flag, g_flag, look.marker, ls="none", mfc="none", mec=look.color, ms=6,
-                label="flagged: cells unconverged or low vegas Q (see limits.csv quality)")
+                label="flagged: quality not ok (unconverged, low Q, unresolved by the x bins or scan energies; limits.csv quality)")
     draw_error_bands(ax, drawn)
     return drawn
 
