@@ -1,0 +1,176 @@
+"""Lab-frame distributions of collider cells (docs/physics.md §7.16, lfvscan.xsec.labframe): the
+azimuth-segment split against a quadrature of the unaveraged amplitude, the boost against an explicit
+Lorentz transformation, the histograms' sums against sigma_total, and the |eta| acceptance against
+the independent 2 -> 2 x decay Monte Carlo of tests/_crosscheck.py boosted to the lab."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+import _crosscheck as cc
+from lfvscan.physics.amplitude import amplitude
+from lfvscan.physics.amplitude_vector import amplitude_vector, vector_coefficients
+from lfvscan.physics.collider import boost, nucleus_frame_energy
+from lfvscan.physics.couplings import yukawas
+from lfvscan.physics.formfactors import DEFAULT_FF, f2_coherent, f2_incoherent
+from lfvscan.physics.presets import get_preset
+from lfvscan.physics.process import Process
+from lfvscan.physics.targets import GOLD
+from lfvscan.xsec import compute_cell
+from lfvscan.xsec.driver import VegasSettings
+from lfvscan.xsec.labframe import LAB_ETA_EDGES, LAB_X_EDGES, SEGMENTS, _abar_moments, _lab_eta_x, segment_moments
+
+EIC_AU = dataclasses.replace(GOLD, nucleus_energy_per_nucleon_GeV=110.0)
+FAST = VegasSettings(neval_adapt=1000, neval_pilot=2000, n_adapt_tail=2, neval_max=20000, n_final_max=6)
+
+
+def _tau_quadrature(s0, s1, j, n=400):
+    """Gauss-Legendre nodes phi and weights dphi/pi over azimuth segment j (its tau range)."""
+    r = math.sqrt((s0 - s1) / (s0 + s1))
+    a, b = SEGMENTS[0, j], SEGMENTS[0, j] + SEGMENTS[1, j]
+    x, w = np.polynomial.legendre.leggauss(n)
+    tau = a + 0.5 * (x + 1.0) * (b - a)
+    phi = 2.0 * np.arctan2(np.sin(tau), r * np.cos(tau))
+    dphi = 2.0 * r / (r * r * np.cos(tau) ** 2 + np.sin(tau) ** 2)
+    return phi, 0.5 * w * (b - a) * dphi / math.pi
+
+
+@pytest.mark.parametrize("s1_over_s0", [0.0, 0.3, 0.99, 1.0 - 1e-7])
+def test_segment_moments_add_up_to_the_phi_averages(s1_over_s0):
+    """Over the segments, the moments of 1, s, 1/s, 1/s^2 sum to (1, s0, I1, I2) of §7.6, and each
+    matches a quadrature of its segment."""
+    s0 = 2.5
+    s1 = s1_over_s0 * s0
+    i1 = 1.0 / math.sqrt((s0 - s1) * (s0 + s1))
+    full = np.array([1.0, s0, i1, s0 * i1**3])
+    tot = np.zeros(4)
+    for j in range(SEGMENTS.shape[1]):
+        m = np.array(segment_moments(s0, s1, *SEGMENTS[:3, j]))
+        phi, w = _tau_quadrature(s0, s1, j)
+        s = s0 + s1 * np.cos(phi)
+        quad = np.array([np.sum(w * f) for f in (np.ones_like(s), s, 1.0 / s, 1.0 / s**2)])
+        np.testing.assert_allclose(m / full, quad / full, rtol=1e-8, atol=1e-13)
+        tot += m
+    np.testing.assert_allclose(tot, full, rtol=1e-13)
+
+
+@pytest.mark.parametrize("family", ["scalar", "vector"])
+def test_segment_amplitude_is_the_integral_of_the_unaveraged_amplitude(family):
+    """The closed form with a segment's moments is the quadrature of A(s(phi)) (§7.4, §7.14) over it."""
+    s0, s1, u, t, E, E_a, M, m_X = 3.0, 2.9, -5.0, 2e-3, 1000.0, 300.0, 183.5, 1.7
+    K, B, C, P2 = 2 * M * E_a, 2 * M * E - 0.5 * t, 2 * M * (E - E_a) - 0.5 * t, 4 * M * M + t
+    if family == "scalar":
+        row = (1.0, -2.0, 0.0)
+        amp = lambda s: amplitude(s, u, t, E, E_a, M, row[0], row[1])  # noqa: E731
+    else:
+        c = vector_coefficients(m_X, 0.3, 0.7, 1.777, 0.106)
+        row = (float(c.g2), float(c.d), float(c.delta))
+        amp = lambda s: amplitude_vector(s, u, t, E, E_a, M, c)  # noqa: E731
+    for j in range(SEGMENTS.shape[1]):
+        phi, w = _tau_quadrature(s0, s1, j)
+        quad = np.sum(w * amp(s0 + s1 * np.cos(phi)))
+        m = segment_moments(s0, s1, *SEGMENTS[:3, j])
+        got = _abar_moments(*m, u, t, K, B, C, P2, family == "vector", m_X * m_X, *row)
+        assert got == pytest.approx(quad, rel=1e-9)
+
+
+def test_lab_pseudorapidity_and_energy_against_an_explicit_boost():
+    """The rapidity-shift formulas against E' = gamma (E - beta p_z), p_z' = gamma (p_z - beta E)."""
+    rng = np.random.default_rng(1)
+    gamma, beta = boost(dataclasses.replace(GOLD, nucleus_energy_per_nucleon_GeV=110.0))
+    Y = math.log(gamma * (1.0 + beta))
+    for _ in range(200):
+        m = rng.uniform(0.0, 5.0)
+        p = 10 ** rng.uniform(-1, 3)
+        ct = rng.uniform(-1, 1)
+        pz, pT = p * ct, p * math.sqrt(1 - ct * ct)
+        E = math.sqrt(m * m + p * p)
+        E_lab = gamma * (E - beta * pz)
+        pz_lab = gamma * (pz - beta * E)
+        eta, x = _lab_eta_x(E, pz, pT, m, Y, 18.0)
+        assert x * 18.0 == pytest.approx(E_lab, rel=1e-9)
+        assert eta == pytest.approx(math.asinh(pz_lab / pT), rel=1e-7, abs=1e-7)
+
+
+def _collider_cell(process, E_l, m, seed=1):
+    return compute_cell(EIC_AU, E_l, m, rel_err=0.01, seed=seed, process=process, settings=FAST)
+
+
+def test_lab_histograms_integrate_to_sigma_total():
+    """Both histograms, and each of their parts, add up to the cell's sigma_total (to rounding): each
+    point's weight is split over bins without loss."""
+    for process, E_l, m in ((Process("e", "tau", "scalar"), 18.0, 5.0), (Process("mu", "tau", "vector"), 1000.0, 20.0)):
+        r = _collider_cell(process, E_l, m)
+        assert r.sigma_pb > 0
+        for p in ("lepton", "boson"):
+            assert getattr(r.lab, f"{p}_pb").sum() == pytest.approx(r.sigma_pb, rel=1e-12)
+            parts = getattr(r.lab, f"{p}_parts_pb").sum(axis=1)
+            assert parts == pytest.approx([r.sigma_scalar_pb, r.sigma_pseudoscalar_pb], rel=1e-12)
+            err = getattr(r.lab, f"{p}_err_pb")
+            assert np.all(err >= 0) and np.all(err[getattr(r.lab, f"{p}_pb") == 0] == 0)
+        assert r.lab.beam_energy_GeV == E_l
+    fixed = compute_cell(GOLD, 100.0, 5.0, rel_err=0.05, seed=1, settings=FAST, process=Process("e", "tau", "scalar"))
+    assert fixed.lab is None
+
+
+def test_closed_collider_cell_has_zero_lab_histograms():
+    r = compute_cell(EIC_AU, 18.0, 99.0, process=Process("e", "tau", "scalar"))
+    assert r.closed and r.lab is not None
+    assert not r.lab.lepton_pb.any() and not r.lab.boson_err_pb.any()
+
+
+def _mc_lab_fractions(process, E_l, m, eta_max, x_min, n=600_000, seed=5):
+    """Fractions of sigma with |eta_lepton| < eta_max, with that and E_lepton > x_min E_l, with
+    |eta_boson| < eta_max, and with |eta_lepton| < 1, from the 2 -> 2 x decay MC (explicit
+    four-vectors in the nucleus frame, explicit boost to the lab), and their MC errors."""
+    pre = get_preset(None)
+    pair = pre.lepton_pair(process)
+    tgt = pre.target(EIC_AU)
+    E = nucleus_frame_energy(E_l, pair.beam.mass, tgt)
+    ff = dataclasses.replace(pre.form_factors(DEFAULT_FF), atomic_screening=False)
+    gamma, beta = boost(tgt)
+    g_S, g_P = yukawas(1.0, math.pi / 4, "eq3", pair=pair)
+    ev = cc._build_events(np.random.default_rng(seed).random((n, 5)), tgt, E, m, ff=ff, m_beam=pair.beam.mass,
+                          m_final=pair.final.mass)
+    A = cc._amp_from_events(ev, m, float(g_S), float(g_P), pair.beam.mass, pair.final.mass)
+    t = ev["t"]
+    w = np.where(ev["jac"] > 0, ev["jac"] * A / (t * t), 0.0) * (f2_coherent(t, tgt, ff) + f2_incoherent(t, tgt, ff))
+
+    def lab(v):
+        return (np.arcsinh(gamma * (v[:, 3] - beta * v[:, 0]) / np.hypot(v[:, 1], v[:, 2])),
+                gamma * (v[:, 0] - beta * v[:, 3]))
+
+    eta_l, E_lab = lab(ev["pp"])
+    eta_a, _ = lab(ev["k"])
+    sels = [np.abs(eta_l) < eta_max, (np.abs(eta_l) < eta_max) & (E_lab > x_min * E_l), np.abs(eta_a) < eta_max,
+            np.abs(eta_l) < 1.0]
+    frac = np.array([np.sum(w * s) / np.sum(w) for s in sels])
+    # error of a ratio of means of correlated weights: the spread of w (s - f)
+    err = np.array([np.std(w * (s - f)) * math.sqrt(n) / np.sum(w) for s, f in zip(sels, frac)])
+    return frac, err
+
+
+def _vegas_fractions(r, eta_max, x_min):
+    lab = r.lab
+    ie = (LAB_ETA_EDGES[:-1] >= -eta_max) & (LAB_ETA_EDGES[1:] <= eta_max)
+    ie1 = (LAB_ETA_EDGES[:-1] >= -1.0) & (LAB_ETA_EDGES[1:] <= 1.0)
+    ix = LAB_X_EDGES[:-1] >= x_min * (1 - 1e-12)
+    H, Hb = lab.grid("lepton_pb"), lab.grid("boson_pb")
+    return np.array([H[ie].sum(), H[ie][:, ix].sum(), Hb[ie].sum(), H[ie1].sum()]) / r.sigma_pb
+
+
+@pytest.mark.parametrize("process, E_l, m, eta_max, x_min", [
+    (Process("e", "tau", "scalar"), 18.0, 5.0, 3.5, 0.1),   # EIC: 18 GeV e on Au at 110 GeV/nucleon, |eta| < 3.5
+    (Process("mu", "tau", "scalar"), 1000.0, 5.0, 6.0, 0.1),  # MuSIC: 1 TeV mu, |eta| < 6
+])
+def test_eta_acceptance_agrees_with_an_independent_monte_carlo(process, E_l, m, eta_max, x_min):
+    """sigma(|eta| < eta_max [, E > x_min E_l]) / sigma of the lepton and the boson from the stored
+    histograms against the 2 -> 2 x decay MC boosted to the lab: within 4 sigma of the MC plus 0.5 %
+    (the vegas errors of the fractions and the azimuth-segment placement)."""
+    r = _collider_cell(process, E_l, m)
+    got = _vegas_fractions(r, eta_max, x_min)
+    mc, err = _mc_lab_fractions(process, E_l, m, eta_max, x_min)
+    assert 0.05 < mc[0] < 0.999 and mc[2] < 0.9  # the cuts matter
+    np.testing.assert_array_less(np.abs(got - mc), 4.0 * err + 0.005)
