@@ -48,6 +48,9 @@ from dataclasses import dataclass
 CELL_DIMS = ("target", "energy_GeV", "mass_GeV")
 BIN_DIMS = CELL_DIMS + ("x_tau_bin",)
 EDGE_DIMS = ("energy_GeV", "x_tau_edge")
+#: dims of the lab-frame histograms of collider cells (:data:`LAB_FIELDS`): ``lab_bin`` runs over the
+#: (pseudorapidity, energy) bins of :mod:`lfvscan.xsec.labframe`, pseudorapidity-major
+LAB_DIMS = CELL_DIMS + ("lab_bin",)
 
 PENDING, DONE, FAILED, SKIPPED = 0, 1, 2, 3
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed", SKIPPED: "skipped"}
@@ -86,6 +89,11 @@ class Field:
         """True for quantities over the x_tau bins of the cell."""
         return self.dims == BIN_DIMS
 
+    @property
+    def per_lab_bin(self) -> bool:
+        """True for the lab-frame histograms of collider cells (:data:`LAB_FIELDS`)."""
+        return self.dims == LAB_DIMS
+
 
 def _fill(dtype: str):
     """Fill value of a result array: NaN for floats, False for booleans, 0 otherwise."""
@@ -110,6 +118,20 @@ COORDINATES: tuple[Field, ...] = (
     Field("energy_GeV", "f8", "GeV", ("energy_GeV",), "muon beam energy", math.nan),
     Field("mass_GeV", "f8", "GeV", ("mass_GeV",), "ALP mass", math.nan),
     Field("x_tau_edges", "f8", "1", EDGE_DIMS, "edges of the log x_tau = E_tau/E bins (m_tau/E .. 1)", math.nan),
+)
+
+#: coordinates of a store of a scan with a nucleus-beam target (absent from fixed-target stores): the
+#: lab histograms' grid (:mod:`lfvscan.xsec.labframe`) and each (target, energy)'s own x grid, in the
+#: nucleus rest frame for a collider target (docs/physics.md §7.15)
+LAB_COORDINATES: tuple[Field, ...] = (
+    Field("lab_eta_edges", "f8", "1", ("lab_eta_edge",), "lab pseudorapidity edges of the lab histograms "
+          "(positive along the lepton beam; the end bins are under/overflow)", math.nan),
+    Field("lab_x_edges", "f8", "1", ("lab_x_edge",), "lab energy edges of the lab histograms, in units of the "
+          "lepton beam's lab energy energy_GeV (the end bins reach 0 and infinity)", math.nan),
+    Field("x_tau_edges_nucleus_frame", "f8", "1", ("target", "energy_GeV", "x_tau_edge"),
+          "edges of each (target, energy)'s x = E_final / E bins of dsigma_dlnx_tau_pb, with E_final and E the "
+          "final and beam lepton energies in the nucleus rest frame (m_final/E .. 1): for a collider target E is "
+          "the lepton's nucleus-frame energy, for a fixed target the beam energy (the x_tau_edges row)", math.nan),
 )
 
 #: per-cell quantities first, then per-bin ones (the order of the arrays in a store)
@@ -177,6 +199,34 @@ RESULT_FIELDS: tuple[Field, ...] = (
             "sigma(x_tau >= edge)", default=None),
 )
 
+def per_lab_bin(name: str, unit: str, description: str, **relations) -> Field:
+    """A lab-frame histogram (float64) over the ``lab_bin`` bins of a collider cell (:data:`LAB_FIELDS`)."""
+    return Field(name, "f8", unit, LAB_DIMS, description, math.nan, None, **relations)
+
+
+def _lab_fields(particle: str, what: str) -> tuple[Field, ...]:
+    """The seven arrays of one lab histogram: cross section per bin, its error, the two parts, their
+    errors and covariance (docs/physics.md §7.16, §7.12)."""
+    n = f"lab_{particle}"
+    return (
+        per_lab_bin(f"{n}_pb", "pb", f"sigma per lab-frame bin of the {what}'s (pseudorapidity, energy / lepton "
+                    "beam energy) at the scan's couplings, for g = 1 (collider targets only; all bins add up to "
+                    "sigma_pb)", parts=(f"{n}_scalar_pb", f"{n}_pseudoscalar_pb")),
+        per_lab_bin(f"{n}_err_pb", "pb", f"integration error of {n}_pb", error_of=f"{n}_pb",
+                    parts=(f"{n}_scalar_err_pb", f"{n}_pseudoscalar_err_pb"), cov=f"{n}_sp_cov_pb2"),
+        per_lab_bin(f"{n}_scalar_pb", "pb", f"scalar part of {n}_pb"),
+        per_lab_bin(f"{n}_scalar_err_pb", "pb", f"integration error of {n}_scalar_pb", error_of=f"{n}_scalar_pb"),
+        per_lab_bin(f"{n}_pseudoscalar_pb", "pb", f"pseudoscalar part of {n}_pb"),
+        per_lab_bin(f"{n}_pseudoscalar_err_pb", "pb", f"integration error of {n}_pseudoscalar_pb",
+                    error_of=f"{n}_pseudoscalar_pb"),
+        per_lab_bin(f"{n}_sp_cov_pb2", "pb^2", f"MC covariance of the scalar and pseudoscalar parts of {n}_pb per bin"),
+    )
+
+
+#: lab-frame histograms of collider cells (docs/physics.md §7.16): stored only by scans with a nucleus-beam
+#: target (their arrays are absent from fixed-target stores), fill NaN for fixed-target cells of such scans
+LAB_FIELDS: tuple[Field, ...] = _lab_fields("lepton", "final lepton") + _lab_fields("boson", "boson")
+
 #: bookkeeping per cell; all but ``error`` and ``status`` are attributes of a
 #: :class:`lfvscan.store.records.CellRecord` of the same name
 BOOK_FIELDS: tuple[Field, ...] = (
@@ -192,7 +242,13 @@ BOOK_FIELDS: tuple[Field, ...] = (
 CELL_FIELDS: tuple[Field, ...] = RESULT_FIELDS + BOOK_FIELDS
 
 #: every stored array by name
-FIELDS: dict[str, Field] = {f.name: f for f in COORDINATES + CELL_FIELDS}
+FIELDS: dict[str, Field] = {f.name: f for f in COORDINATES + LAB_COORDINATES + CELL_FIELDS + LAB_FIELDS}
+
+
+def stored_cell_fields(lab: bool) -> tuple[Field, ...]:
+    """The per-cell arrays of a store: :data:`CELL_FIELDS`, then :data:`LAB_FIELDS` if ``lab`` (a scan
+    with a nucleus-beam target)."""
+    return CELL_FIELDS + (LAB_FIELDS if lab else ())
 
 
 #: what the two part slots and their covariance are called for each boson family: (first part, second part,
@@ -237,8 +293,8 @@ def family_description(f: Field, boson: str) -> str:
 
 def _check_relations() -> None:
     """Every field named by a relation is a result field (``error_of`` may name an unstored quantity)."""
-    names = {f.name for f in RESULT_FIELDS}
-    for f in RESULT_FIELDS:
+    names = {f.name for f in RESULT_FIELDS + LAB_FIELDS}
+    for f in RESULT_FIELDS + LAB_FIELDS:
         for other in (f.parts or ()) + ((f.cov,) if f.cov else ()):
             if other not in names:
                 raise AssertionError(f"{f.name}: relation names {other!r}, not a result field")

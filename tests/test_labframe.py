@@ -20,7 +20,16 @@ from lfvscan.physics.process import Process
 from lfvscan.physics.targets import GOLD
 from lfvscan.xsec import compute_cell
 from lfvscan.xsec.driver import VegasSettings
-from lfvscan.xsec.labframe import LAB_ETA_EDGES, LAB_X_EDGES, SEGMENTS, _abar_moments, _lab_eta_x, segment_moments
+from lfvscan.schema import LAB_FIELDS
+from lfvscan.xsec.labframe import (
+    LAB_ETA_EDGES,
+    LAB_X_EDGES,
+    SEGMENTS,
+    _abar_moments,
+    _lab_eta_x,
+    lab_field_values,
+    segment_moments,
+)
 
 EIC_AU = dataclasses.replace(GOLD, nucleus_energy_per_nucleon_GeV=110.0)
 FAST = VegasSettings(neval_adapt=1000, neval_pilot=2000, n_adapt_tail=2, neval_max=20000, n_final_max=6)
@@ -174,3 +183,51 @@ def test_eta_acceptance_agrees_with_an_independent_monte_carlo(process, E_l, m, 
     mc, err = _mc_lab_fractions(process, E_l, m, eta_max, x_min)
     assert 0.05 < mc[0] < 0.999 and mc[2] < 0.9  # the cuts matter
     np.testing.assert_array_less(np.abs(got - mc), 4.0 * err + 0.005)
+
+
+# ------------------------------------------------------------------------------- the store
+
+_MIXED = {"seed": 2, "rel_err": 0.05, "n_xbins": 8, "masses_GeV": [3.0, 8.0], "process": {"beam": "e", "final": "tau"},
+          "targets": [{"name": "Au", "nucleus_energy_per_nucleon_GeV": 110, "energies_GeV": [18]},
+                      {"name": "Pb", "energies_GeV": [100]}]}
+
+
+@pytest.mark.skipif(__import__("tests._scan_util", fromlist=["UNDER_MPI"]).UNDER_MPI, reason="serial scan")
+def test_lab_histograms_through_the_engine_and_the_store(tmp_path):
+    """A scan with a collider and a fixed target: the store holds the lab histograms of the collider
+    cells bit for bit as compute_cell gives them (through the journal and the fold), NaN for the
+    fixed-target cells, the lab grids, and each (target, energy)'s own x grid (nucleus frame)."""
+    import zarr
+
+    from lfvscan.physics.collider import nucleus_frame_energy
+    from lfvscan.scan.engine import run_scan
+    from lfvscan.scan.plan import cell_seed
+    from lfvscan.spec.config import parse_config
+    from lfvscan.store import load_scan
+    from lfvscan.xsec.result import x_tau_edges
+
+    cfg = parse_config(_MIXED)
+    path = tmp_path / "mixed.zarr"
+    run_scan(cfg, str(path), quiet=True)
+    scan = load_scan(path)
+    i_au, i_pb = scan.target_index("Au"), scan.target_index("Pb")
+    j18 = scan.energy_index(18.0)
+    assert scan.lab_lepton_pb.shape == scan.sigma_pb.shape + (288,)
+    g = zarr.open_group(str(path), mode="r")
+    assert np.array_equal(g["lab_eta_edges"][...], LAB_ETA_EDGES) and np.array_equal(g["lab_x_edges"][...], LAB_X_EDGES)
+    for k, m in enumerate(cfg.masses_GeV):
+        lab = scan.lab_distributions(i_au, j18, k)
+        flat = i_au * len(cfg.energies_GeV) + j18  # the plan's cell order: target-major, then energy, then mass
+        direct = compute_cell(cfg.cell_target("Au"), 18.0, m, rel_err=0.05, n_xbins=8, process=cfg.process,
+                              seed=int(cell_seed(cfg.seed, flat * len(cfg.masses_GeV) + k)))
+        assert scan.sigma_pb[i_au, j18, k] == direct.sigma_pb
+        stored = {f.name: scan[f.name][i_au, j18, k] for f in LAB_FIELDS}
+        for name, want in lab_field_values(direct.lab).items():
+            assert stored[name].tobytes() == want.tobytes(), name
+        assert np.array_equal(lab.boson_pb, direct.lab.boson_pb)
+        assert lab.lepton_pb.sum() == pytest.approx(scan.sigma_pb[i_au, j18, k], rel=1e-12)
+        assert scan.lab_distributions(i_pb, scan.energy_index(100.0), k) is None
+    E_nf = nucleus_frame_energy(18.0, get_preset(None).lepton("e").mass, get_preset(None).target(EIC_AU))
+    assert np.array_equal(scan.cell_x_edges(i_au, j18), x_tau_edges(E_nf, 8, get_preset(None).lepton("tau").mass))
+    assert np.array_equal(scan.cell_x_edges(i_pb, scan.energy_index(100.0)), scan.x_tau_edges[scan.energy_index(100.0)])
+    assert run_scan(cfg, str(path), quiet=True).computed_this_run == 0  # resumes: nothing damaged or missing

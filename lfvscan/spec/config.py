@@ -85,7 +85,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lfvscan.physics.collider import boost, describe_energy, nucleus_frame_energy
+from lfvscan.physics.collider import boost, describe_energy, is_collider, nucleus_frame_energy
 from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_CONVENTION, DEFAULT_THETA, check_family_convention
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import DEFAULT_PRESET, PRESETS, get_preset
@@ -196,6 +196,21 @@ class ScanConfig:
             if t.name == name:
                 return t.target()
         raise ValueError(f"target {name!r} is not in the scan (targets: {', '.join(self.target_names)})")
+
+    @property
+    def has_collider_target(self) -> bool:
+        """True if a target is a nucleus beam (docs/physics.md §7.15): the store then holds the lab-frame
+        histograms (§7.16)."""
+        return any(not isinstance(t, str) and is_collider(t) for t in (self.cell_target(n) for n in self.target_names))
+
+    def x_edge_energy(self, target_name: str, energy_GeV: float) -> float:
+        """The energy [GeV] of a cell's x grid (:func:`lfvscan.xsec.result.x_tau_edges`): the beam
+        energy, or for a nucleus beam the lepton's nucleus-frame energy (docs/physics.md §7.15)."""
+        target = self.cell_target(target_name)
+        if isinstance(target, str) or not is_collider(target):
+            return float(energy_GeV)
+        return nucleus_frame_energy(float(energy_GeV), self.lepton_pair().beam.mass,
+                                    get_preset(self.physics).target(target))
 
     def with_target_order(self, names) -> "ScanConfig":
         """The same grid with its target axis in the order ``names`` (e.g. a store's ``target``

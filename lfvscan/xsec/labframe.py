@@ -407,3 +407,37 @@ def lab_distributions(avg: dict | None, ab: tuple[float, float] | None, lab: Lab
         out[f"{p}_parts_pb"] = mean.copy()
         out[f"{p}_parts_var_pb2"] = var.copy()
     return LabDistributions(beam_energy_GeV=lab.beam_energy_GeV, **out)
+
+
+def _lab_suffixes():
+    """(schema array suffix, LabDistributions attribute, index into it or None, square root?) of the
+    seven arrays of one lab histogram (:data:`lfvscan.schema.LAB_FIELDS`)."""
+    return (("pb", "pb", None, False), ("err_pb", "err_pb", None, False), ("scalar_pb", "parts_pb", 0, False),
+            ("pseudoscalar_pb", "parts_pb", 1, False), ("scalar_err_pb", "parts_var_pb2", 0, True),
+            ("pseudoscalar_err_pb", "parts_var_pb2", 1, True), ("sp_cov_pb2", "parts_var_pb2", 2, False))
+
+
+def lab_field_values(lab: LabDistributions) -> dict[str, np.ndarray]:
+    """The store arrays (:data:`lfvscan.schema.LAB_FIELDS`, one row each) of a cell's lab histograms."""
+    out = {}
+    for p in LAB_PARTICLES:
+        for suffix, attr, index, root in _lab_suffixes():
+            v = getattr(lab, f"{p}_{attr}")
+            v = v if index is None else v[index]
+            out[f"lab_{p}_{suffix}"] = np.sqrt(np.maximum(v, 0.0)) if root else v
+    return out
+
+
+def lab_from_field_values(values: dict, beam_energy_GeV: float) -> LabDistributions | None:
+    """The :class:`LabDistributions` of one cell from its rows of the store arrays (inverse of
+    :func:`lab_field_values`); None if they hold the fill value (a fixed-target cell)."""
+    if np.all(np.isnan(values["lab_lepton_pb"])):
+        return None
+    kw = {}
+    for p in LAB_PARTICLES:
+        g = {s: np.asarray(values[f"lab_{p}_{s}"], dtype=float) for s, *_ in _lab_suffixes()}
+        kw.update({f"{p}_pb": g["pb"], f"{p}_err_pb": g["err_pb"],
+                   f"{p}_parts_pb": np.array([g["scalar_pb"], g["pseudoscalar_pb"]]),
+                   f"{p}_parts_var_pb2": np.array([g["scalar_err_pb"] ** 2, g["pseudoscalar_err_pb"] ** 2,
+                                                   g["sp_cov_pb2"]])})
+    return LabDistributions(beam_energy_GeV=float(beam_energy_GeV), **kw)
