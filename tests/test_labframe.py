@@ -162,12 +162,13 @@ def _mc_lab_fractions(process, E_l, m, eta_max, x_min, n=600_000, seed=5):
 
 
 def _vegas_fractions(r, eta_max, x_min):
-    lab = r.lab
-    ie = (LAB_ETA_EDGES[:-1] >= -eta_max) & (LAB_ETA_EDGES[1:] <= eta_max)
-    ie1 = (LAB_ETA_EDGES[:-1] >= -1.0) & (LAB_ETA_EDGES[1:] <= 1.0)
-    ix = LAB_X_EDGES[:-1] >= x_min * (1 - 1e-12)
-    H, Hb = lab.grid("lepton_pb"), lab.grid("boson_pb")
-    return np.array([H[ie].sum(), H[ie][:, ix].sum(), Hb[ie].sum(), H[ie1].sum()]) / r.sigma_pb
+    """The fractions of :func:`_mc_lab_fractions` from the cell's lab histograms through
+    :func:`lfvscan.pheno.collider_acceptance.accepted_sigma`."""
+    from lfvscan.pheno.collider_acceptance import accepted_sigma
+
+    E_cut = x_min * r.lab.beam_energy_GeV
+    return np.array([accepted_sigma(r.lab, "lepton", eta_max)[0], accepted_sigma(r.lab, "lepton", eta_max, E_cut)[0],
+                     accepted_sigma(r.lab, "boson", eta_max)[0], accepted_sigma(r.lab, "lepton", 1.0)[0]]) / r.sigma_pb
 
 
 @pytest.mark.parametrize("process, E_l, m, eta_max, x_min", [
@@ -231,3 +232,65 @@ def test_lab_histograms_through_the_engine_and_the_store(tmp_path):
     assert np.array_equal(scan.cell_x_edges(i_au, j18), x_tau_edges(E_nf, 8, get_preset(None).lepton("tau").mass))
     assert np.array_equal(scan.cell_x_edges(i_pb, scan.energy_index(100.0)), scan.x_tau_edges[scan.energy_index(100.0)])
     assert run_scan(cfg, str(path), quiet=True).computed_this_run == 0  # resumes: nothing damaged or missing
+
+
+# ------------------------------------------------------------------------------- accepted cross sections
+
+def _toy_lab(rng, beam=18.0):
+    from lfvscan.xsec.labframe import N_LAB_BINS, LabDistributions
+
+    h = {p: rng.uniform(0.0, 1.0, N_LAB_BINS) for p in ("lepton", "boson")}
+    e = {p: 0.1 * v for p, v in h.items()}
+    return LabDistributions(beam, h["lepton"], e["lepton"], np.array([h["lepton"], 0 * h["lepton"]]),
+                            np.array([e["lepton"] ** 2, 0 * h["lepton"], 0 * h["lepton"]]),
+                            h["boson"], e["boson"], np.array([h["boson"], 0 * h["boson"]]),
+                            np.array([e["boson"] ** 2, 0 * h["boson"], 0 * h["boson"]]))
+
+
+def test_accepted_sigma_sums_the_bins_inside_the_cuts():
+    """Whole bins at cuts on edges (against a direct sum over the 2-D grid), the total without cuts,
+    the ln-E interpolation inside a bin, and one-line refusals."""
+    from lfvscan.pheno.collider_acceptance import accepted_sigma
+
+    lab = _toy_lab(np.random.default_rng(3))
+    H = lab.grid("lepton_pb")
+    assert accepted_sigma(lab, "lepton", math.inf, 0.0)[0] == pytest.approx(H.sum(), rel=1e-14)
+    inside = (LAB_ETA_EDGES[:-1] >= -3.5) & (LAB_ETA_EDGES[1:] <= 3.5)
+    above = LAB_X_EDGES[:-1] >= 0.1 - 1e-12
+    sig, err = accepted_sigma(lab, "lepton", 3.5, 0.1 * 18.0)
+    assert sig == pytest.approx(H[inside][:, above].sum(), rel=1e-14)
+    assert err == pytest.approx(lab.grid("lepton_err_pb")[inside][:, above].sum(), rel=1e-14)
+    # threshold halfway (in ln E) through the bin [0.1, 10^-0.75]: half of that bin counts
+    x_mid = math.sqrt(0.1 * 10 ** -0.75)
+    b = int(np.flatnonzero(np.isclose(LAB_X_EDGES, 0.1))[0])
+    half = accepted_sigma(lab, "boson", 6.0, x_mid * 18.0)[0]
+    inside6 = (LAB_ETA_EDGES[:-1] >= -6) & (LAB_ETA_EDGES[1:] <= 6)
+    Hb = lab.grid("boson_pb")[inside6]
+    assert half == pytest.approx(Hb[:, b + 1:].sum() + 0.5 * Hb[:, b].sum(), rel=1e-12)
+    with pytest.raises(ValueError, match="eta_max = 3.2 is not a pseudorapidity cut"):
+        accepted_sigma(lab, "lepton", 3.2)
+    with pytest.raises(ValueError, match="open-ended last energy bin"):
+        accepted_sigma(lab, "lepton", 3.5, 100.0 * 18.0)
+    with pytest.raises(ValueError, match="particle 'tau'"):
+        accepted_sigma(lab, "tau", 3.5)
+
+
+def test_accepted_cross_sections_of_a_scan():
+    """Over the masses of a scan: the cells' accepted sigma; a fixed target is refused by name."""
+    from lfvscan.pheno.collider_acceptance import accepted_cross_sections, accepted_sigma
+    from lfvscan.store.scandata import ScanData
+    from lfvscan.xsec.labframe import lab_field_values
+
+    rng = np.random.default_rng(4)
+    labs = [_toy_lab(rng) for _ in range(3)]
+    arrays = {f.name: np.full((2, 1, 3, 288), np.nan) for f in LAB_FIELDS}
+    for k, lab in enumerate(labs):
+        for name, v in lab_field_values(lab).items():
+            arrays[name][0, 0, k] = v
+    scan = ScanData(("Au", "Pb"), [18.0], [1.0, 2.0, 3.0], np.linspace(0.1, 1, 9)[None, :], np.ones((2, 1, 3)),
+                    **arrays)
+    sig, err = accepted_cross_sections(scan, "Au", 18.0, "lepton", 3.5, 1.0)
+    for k, lab in enumerate(labs):
+        assert (sig[k], err[k]) == pytest.approx(accepted_sigma(lab, "lepton", 3.5, 1.0), rel=1e-14)
+    with pytest.raises(ValueError, match="no lab-frame histograms for target 'Pb'"):
+        accepted_cross_sections(scan, "Pb", 18.0, "lepton", 3.5)
