@@ -98,7 +98,7 @@ def test_lab_pseudorapidity_and_energy_against_an_explicit_boost():
         E = math.sqrt(m * m + p * p)
         E_lab = gamma * (E - beta * pz)
         pz_lab = gamma * (pz - beta * E)
-        eta, x = _lab_eta_x(E, pz, pT, m, Y, 18.0)
+        eta, x = _lab_eta_x(E, pz, pT, m, math.exp(-Y), 18.0)
         assert x * 18.0 == pytest.approx(E_lab, rel=1e-9)
         assert eta == pytest.approx(math.asinh(pz_lab / pT), rel=1e-7, abs=1e-7)
 

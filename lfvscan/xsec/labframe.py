@@ -49,13 +49,15 @@ N_LAB_BINS = (len(LAB_ETA_EDGES) - 1) * (len(LAB_X_EDGES) - 1)
 
 
 def _segment_constants(n: int) -> np.ndarray:
-    """(4, n) per tau segment of [0, pi/2]: lower edge, width, ``int 2 sin^2(tau) dtau`` over it
-    (= width - cos(a + b) sin(b - a), no cancellation at small tau), middle."""
+    """(8, n) per tau segment of [0, pi/2]: lower edge, width, ``int 2 sin^2(tau) dtau`` over it
+    (= width - cos(a + b) sin(b - a), no cancellation at small tau), middle, and the cosine and sine of
+    the middle and of the upper edge (the kernel's trigonometry of tau, computed once)."""
     edges = np.linspace(0.0, 0.5 * math.pi, n + 1)
     a, b = edges[:-1], edges[1:]
     width = b - a
     g = width - np.cos(a + b) * np.sin(width)
-    return np.array([a, width, g, 0.5 * (a + b)])
+    mid = 0.5 * (a + b)
+    return np.array([a, width, g, mid, np.cos(mid), np.sin(mid), np.cos(b), np.sin(b)])
 
 
 SEGMENTS = _segment_constants(N_PHI_SEGMENTS)
@@ -71,20 +73,23 @@ class LabFrame:
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _lab_eta_x(E, pz, pT, m, Y, E_beam):
+def _lab_eta_x(E, pz, pT, m, exp_minus_Y, E_beam):
     """(lab pseudorapidity, lab energy / E_beam) of a particle of nucleus-frame energy E [GeV],
-    longitudinal momentum pz and transverse momentum pT [GeV], mass m (module docstring)."""
+    longitudinal momentum pz and transverse momentum pT [GeV], mass m, for the boost ``exp(-Y)``
+    (module docstring): ``e^y = e^{y*} e^{-Y}`` with ``e^{y*} = (E + pz)/m_T`` (pz >= 0) or ``m_T/(E - pz)``,
+    ``m_T sinh y``, ``m_T cosh y`` from it (no logarithm until the pseudorapidity's asinh)."""
     mT = math.sqrt(m * m + pT * pT)
     if pz >= 0.0:
-        ystar = math.log((E + pz) / mT)
+        ey = (E + pz) / mT * exp_minus_Y
     else:
-        ystar = -math.log((E - pz) / mT)
-    y = ystar - Y
+        ey = mT / (E - pz) * exp_minus_Y
+    half_mT = 0.5 * mT
+    mT_sinh = half_mT * (ey - 1.0 / ey)
     if pT > 0.0:
-        eta = math.asinh(mT * math.sinh(y) / pT)
+        eta = math.asinh(mT_sinh / pT)
     else:
-        eta = math.inf if y >= 0.0 else -math.inf
-    return eta, mT * math.cosh(y) / E_beam
+        eta = math.inf if mT_sinh >= 0.0 else -math.inf
+    return eta, half_mT * (ey + 1.0 / ey) / E_beam
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -97,10 +102,20 @@ def _bin2d(eta, x, eta_edges, x_edges):
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _phi_of_tau(tau, r, r2):
-    """(phi, sin(phi)) at ``tau`` for ``r = sqrt((s0 - s1)/(s0 + s1))``: tan(phi/2) = tan(tau) / r."""
-    c, s = math.cos(tau), math.sin(tau)
+def _phi_of_tau(c, s, r, r2):
+    """(phi, sin(phi)) at the tau of cosine ``c`` and sine ``s`` for ``r = sqrt((s0 - s1)/(s0 + s1))``:
+    tan(phi/2) = tan(tau) / r."""
     return 2.0 * math.atan2(s, r * c), 2.0 * r * s * c / (r2 * c * c + s * s)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _moments(s0, s1, smin, i1, dphi, dsin, width, g):
+    """The moments of :func:`segment_moments` from the segment's phi and sin(phi) increments."""
+    m0 = dphi / math.pi
+    m1 = (s0 * dphi + s1 * dsin) / math.pi
+    mm1 = 2.0 / math.pi * width * i1
+    mm2 = 2.0 / math.pi * i1 * i1 * i1 * (smin * width + s1 * g)
+    return m0, m1, mm1, mm2
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -114,13 +129,9 @@ def segment_moments(s0, s1, tau_lo, width, g):
     r2 = smin / (s0 + s1)
     r = math.sqrt(r2)
     i1 = 1.0 / math.sqrt(smin * (s0 + s1))
-    phi_a, sin_a = _phi_of_tau(tau_lo, r, r2)
-    phi_b, sin_b = _phi_of_tau(tau_lo + width, r, r2)
-    m0 = (phi_b - phi_a) / math.pi
-    m1 = (s0 * (phi_b - phi_a) + s1 * (sin_b - sin_a)) / math.pi
-    mm1 = 2.0 / math.pi * width * i1
-    mm2 = 2.0 / math.pi * i1 * i1 * i1 * (smin * width + s1 * g)
-    return m0, m1, mm1, mm2
+    phi_a, sin_a = _phi_of_tau(math.cos(tau_lo), math.sin(tau_lo), r, r2)
+    phi_b, sin_b = _phi_of_tau(math.cos(tau_lo + width), math.sin(tau_lo + width), r, r2)
+    return _moments(s0, s1, smin, i1, phi_b - phi_a, sin_b - sin_a, width, g)
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -144,12 +155,13 @@ def _abar_moments(m0, m1, mm1, mm2, u, t, K, B, C, P2, vector, mX2, g0, g1, g2):
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
-def lab_kernel(y, c, cpl, seg, Y, E_beam, eta_edges, x_edges, lep_bin, lep_frac, bos_bin):
+def lab_kernel(y, c, cpl, seg, exp_minus_Y, E_beam, eta_edges, x_edges, lep_bin, lep_frac, bos_bin):
     """Fill, at the vegas points ``y`` (N, 3) of :func:`lfvscan.xsec.kernel.integrand_kernel` (same
     cell constants ``c`` and coupling rows ``cpl``): ``bos_bin`` (N) the boson's 2-D lab bin,
     ``lep_bin`` (N, n_seg) the lepton's 2-D lab bin in each azimuth segment and ``lep_frac`` (k, N,
     n_seg) the share of the point's weight in each segment for each coupling row (module docstring;
-    ``seg``: :data:`SEGMENTS`).  Points outside the physical region get bin 0 and equal shares (their
+    ``seg``: :data:`SEGMENTS`; ``exp_minus_Y``: ``exp(-Y)`` of the boost; ``E_beam``: the lepton's lab
+    energy [GeV]).  Points outside the physical region get bin 0 and equal shares (their
     weight is 0).  The kinematics up to s0, s1 are the kernel's, statement for statement, so both
     agree on which points are physical.  Long because the chain of one point stays in registers in
     one compiled loop, as in the kernel.
@@ -209,31 +221,36 @@ def lab_kernel(y, c, cpl, seg, Y, E_beam, eta_edges, x_edges, lep_bin, lep_frac,
         s1 = 2.0 * q_abs * sq * p * k * sin_th / V
         # the boson: one bin per point
         kz = k * (1.0 - 2.0 * sh2)
-        eta_b, x_b = _lab_eta_x(E_a, kz, k * sin_th, m_a, Y, E_beam)
+        eta_b, x_b = _lab_eta_x(E_a, kz, k * sin_th, m_a, exp_minus_Y, E_beam)
         bos_bin[i] = _bin2d(eta_b, x_b, eta_edges, x_edges)
         # the lepton: azimuth segments (module docstring)
         K = 2.0 * M * E_a
         B = 2.0 * M * E - 0.5 * t
         C = 2.0 * M * W - 0.5 * t
         P2 = 4.0 * M * M + t
-        r2 = (s0 - s1) / (s0 + s1)
+        smin = s0 - s1
+        r2 = smin / (s0 + s1)
         r = math.sqrt(r2)
+        i1 = 1.0 / math.sqrt(smin * (s0 + s1))
+        phi_lo = 0.0
+        sin_lo = 0.0
         for j in range(nseg):
-            m0, m1, mm1, mm2 = segment_moments(s0, s1, seg[0, j], seg[1, j], seg[2, j])
+            phi_hi, sin_hi = _phi_of_tau(seg[6, j], seg[7, j], r, r2)
+            m0, m1, mm1, mm2 = _moments(s0, s1, smin, i1, phi_hi - phi_lo, sin_hi - sin_lo, seg[1, j], seg[2, j])
+            phi_lo, sin_lo = phi_hi, sin_hi
             for rw in range(nk):
                 abar = _abar_moments(m0, m1, mm1, mm2, u, t, K, B, C, P2, vector, mX2, cpl[rw, 0], cpl[rw, 1],
                                      cpl[rw, 2])
                 lep_frac[rw, i, j] = max(abar, 0.0)
             # the lepton at the segment's middle: p' = V + q, q at angle theta_q0 to V, azimuth phi
-            tm = seg[3, j]
-            cm, sm = math.cos(tm), math.sin(tm)
+            cm, sm = seg[4, j], seg[5, j]
             dd = r2 * cm * cm + sm * sm
             c_phi = -(r2 * cm * cm - sm * sm) / dd  # cos(phi) in the frame where q_z grows with it
             s_phi = 2.0 * r * sm * cm / dd
             pz = Vz + q_abs * (cq * Vz + sq * c_phi * k * sin_th) / V
             px = -k * sin_th + q_abs * (-cq * k * sin_th + sq * c_phi * Vz) / V
             py = q_abs * sq * s_phi
-            eta_l, x_l = _lab_eta_x(e_f, pz, math.sqrt(px * px + py * py), m_final, Y, E_beam)
+            eta_l, x_l = _lab_eta_x(e_f, pz, math.sqrt(px * px + py * py), m_final, exp_minus_Y, E_beam)
             lep_bin[i, j] = _bin2d(eta_l, x_l, eta_edges, x_edges)
         for rw in range(nk):
             tot = 0.0
@@ -319,7 +336,7 @@ def lab_deposits(y, cp, rows, lab: LabFrame):
     lep_bin = np.empty((n, N_PHI_SEGMENTS), dtype=np.int64)
     lep_frac = np.empty((k, n, N_PHI_SEGMENTS))
     bos_bin = np.empty(n, dtype=np.int64)
-    lab_kernel(y, cp.constants, rows, SEGMENTS, lab.rapidity, lab.beam_energy_GeV, LAB_ETA_EDGES, LAB_X_EDGES,
+    lab_kernel(y, cp.constants, rows, SEGMENTS, math.exp(-lab.rapidity), lab.beam_energy_GeV, LAB_ETA_EDGES, LAB_X_EDGES,
                lep_bin, lep_frac, bos_bin)
     return bos_bin[:, None], np.ones((k, n, 1)), lep_bin, lep_frac
 
@@ -381,9 +398,11 @@ class LabDistributions:
         return LAB_X_EDGES * self.beam_energy_GeV
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (arrays as lists, the grid's edges included)."""
-        d = {"beam_energy_GeV": self.beam_energy_GeV, "eta_edges": LAB_ETA_EDGES.tolist(),
-             "x_edges": LAB_X_EDGES.tolist()}
+        """JSON-ready dict (arrays as lists, the grid's edges included; an infinite edge, the open end of
+        an end bin, is None: standard JSON has no infinity)."""
+        d = {"beam_energy_GeV": self.beam_energy_GeV,
+             "eta_edges": [e if math.isfinite(e) else None for e in LAB_ETA_EDGES.tolist()],
+             "x_edges": [e if math.isfinite(e) else None for e in LAB_X_EDGES.tolist()]}
         for p in LAB_PARTICLES:
             for suffix in ("pb", "err_pb", "parts_pb", "parts_var_pb2"):
                 d[f"{p}_{suffix}"] = getattr(self, f"{p}_{suffix}").tolist()
