@@ -294,3 +294,31 @@ def test_accepted_cross_sections_of_a_scan():
         assert (sig[k], err[k]) == pytest.approx(accepted_sigma(lab, "lepton", 3.5, 1.0), rel=1e-14)
     with pytest.raises(ValueError, match="no lab-frame histograms for target 'Pb'"):
         accepted_cross_sections(scan, "Pb", 18.0, "lepton", 3.5)
+
+
+def test_collider_record_round_trip_keeps_lab_histograms_and_the_nucleus_frame_grid():
+    """A collider cell through a journal frame: its lab histograms bit for bit, and its x grid the
+    nucleus-frame one (a record read back with the lab-energy grid mislabelled the x histogram); a
+    batch of it and a fixed-target record has NaN lab rows for the latter."""
+    from lfvscan.spec.config import parse_config
+    from lfvscan.store.frames import decode_frames, encode_batch
+    from lfvscan.store.records import CellRecord, RecordBatch
+
+    cfg = parse_config(_MIXED)
+    i_au = cfg.target_names.index("Au")
+    res = compute_cell(cfg.cell_target("Au"), 18.0, 3.0, rel_err=0.05, n_xbins=8, process=cfg.process, settings=FAST)
+    fixed = compute_cell("Pb", 100.0, 3.0, rel_err=0.05, n_xbins=8, process=cfg.process, settings=FAST)
+    j18, j100 = cfg.energies_GeV.index(18.0), cfg.energies_GeV.index(100.0)
+    recs = [CellRecord((i_au, j18, 0), res, "", 1.0, 0, 1),
+            CellRecord((cfg.target_names.index("Pb"), j100, 0), fixed, "", 1.0, 0, 1)]
+    (batch,), bad = decode_frames(encode_batch(RecordBatch.from_records(recs, 8)))
+    assert bad == 0 and batch.n_lab == 288
+    back = batch.record(0, cfg).result
+    assert back.x_tau_edges.tobytes() == res.x_tau_edges.tobytes()
+    for name, want in lab_field_values(res.lab).items():
+        assert batch.rows[name][0].tobytes() == want.tobytes(), name
+    assert back.lab.lepton_pb.tobytes() == res.lab.lepton_pb.tobytes()
+    assert batch.record(1, cfg).result.lab is None and np.all(np.isnan(batch.rows["lab_boson_pb"][1]))
+    # a batch of fixed-target cells only has no lab columns: its rows are as long as without them
+    assert RecordBatch.from_records(recs[1:], 8).n_lab == 0
+    assert RecordBatch.concat([RecordBatch.from_records(recs[1:], 8), batch]).n_lab == 288

@@ -171,9 +171,14 @@ def create(path: str | Path, config: ScanConfig, config_text: str = "") -> None:
     sizes = dim_sizes(config)
     values = coordinate_values(config)
     boson = config.process.boson
-    for f in COORDINATES:
-        _create_array(group, f, sizes, row_chunked=False, boson=boson)[:] = values[f.name]
     lab = config.has_collider_target
+    for f in COORDINATES:
+        a = _create_array(group, f, sizes, row_chunked=False, boson=boson)
+        a[:] = values[f.name]
+        if lab and f.name == "x_tau_edges":  # label it: a collider target's x grid is another one
+            a.attrs["description"] = (f"{f.description}, at the lepton's beam energy: the x grid of the fixed targets; "
+                                      "a collider target's x histogram is over x in the nucleus rest frame, on the "
+                                      "grid of x_tau_edges_nucleus_frame (docs/physics.md §7.15)")
     if lab:  # the lab histograms and their grids (docs/physics.md §7.16): only with a collider target
         lab_values = lab_coordinate_values(config)
         for f in LAB_COORDINATES:
