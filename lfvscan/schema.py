@@ -20,7 +20,11 @@ Groups:
   ``CellResult``, besides the cell's coordinates, ``x_tau_edges``, ``theta``, ``convention`` and
   ``meta``);
 * :data:`BOOK_FIELDS`: bookkeeping the scan engine records per cell, with ``status`` (codes
-  :data:`PENDING`, :data:`DONE`, :data:`FAILED`, :data:`SKIPPED`) last: the commit marker.
+  :data:`PENDING`, :data:`DONE`, :data:`FAILED`, :data:`SKIPPED`) last: the commit marker;
+* :data:`LAB_FIELDS` and :data:`LAB_COORDINATES`: the lab-frame histograms of collider cells over
+  ``lab_bin`` and their grids (docs/physics.md §7.16), stored only by scans with a nucleus-beam target
+  (:func:`stored_cell_fields`); a ``CellResult`` carries them as its ``lab`` attribute
+  (:class:`lfvscan.xsec.labframe.LabDistributions`).
 
 ``fill`` is the value of a cell never written; ``default`` (result fields only) is the value of a
 ``CellResult`` built without the field, e.g. decoded from a journal line without the field.
