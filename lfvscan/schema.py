@@ -55,6 +55,9 @@ EDGE_DIMS = ("energy_GeV", "x_tau_edge")
 #: dims of the lab-frame histograms of collider cells (:data:`LAB_FIELDS`): ``lab_bin`` runs over the
 #: (pseudorapidity, energy) bins of :mod:`lfvscan.xsec.labframe`, pseudorapidity-major
 LAB_DIMS = CELL_DIMS + ("lab_bin",)
+#: dims of the MC errors of the acceptance sets of the lab histograms: ``lab_acceptance`` runs over the sets
+#: {|eta| < cut, E >= lower edge of an energy bin} of :mod:`lfvscan.xsec.labframe`, cut-major
+LAB_ACC_DIMS = CELL_DIMS + ("lab_acceptance",)
 
 PENDING, DONE, FAILED, SKIPPED = 0, 1, 2, 3
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed", SKIPPED: "skipped"}
@@ -132,6 +135,10 @@ LAB_COORDINATES: tuple[Field, ...] = (
           "(positive along the lepton beam; the end bins are under/overflow)", math.nan),
     Field("lab_x_edges", "f8", "1", ("lab_x_edge",), "lab energy edges of the lab histograms, in units of the "
           "lepton beam's lab energy energy_GeV (the end bins reach 0 and infinity)", math.nan),
+    Field("lab_acceptance_eta_max", "f8", "1", ("lab_acceptance",), "the |eta| cut of each acceptance set of the "
+          "lab histograms (inf: no cut)", math.nan),
+    Field("lab_acceptance_x_min", "f8", "1", ("lab_acceptance",), "the energy threshold of each acceptance set, "
+          "in units of the lepton beam's lab energy (a lower edge of lab_x_edges)", math.nan),
     Field("x_tau_edges_nucleus_frame", "f8", "1", ("target", "energy_GeV", "x_tau_edge"),
           "edges of each (target, energy)'s x = E_final / E bins of dsigma_dlnx_tau_pb, with E_final and E the "
           "final and beam lepton energies in the nucleus rest frame (m_final/E .. 1): for a collider target E is "
@@ -203,14 +210,16 @@ RESULT_FIELDS: tuple[Field, ...] = (
             "sigma(x_tau >= edge)", default=None),
 )
 
-def per_lab_bin(name: str, unit: str, description: str, **relations) -> Field:
-    """A lab-frame histogram (float64) over the ``lab_bin`` bins of a collider cell (:data:`LAB_FIELDS`)."""
-    return Field(name, "f8", unit, LAB_DIMS, description, math.nan, None, **relations)
+def per_lab_bin(name: str, unit: str, description: str, dims: tuple[str, ...] = LAB_DIMS, **relations) -> Field:
+    """A lab-frame histogram (float64) over the ``lab_bin`` bins of a collider cell, or with ``dims`` =
+    :data:`LAB_ACC_DIMS` over its acceptance sets (:data:`LAB_FIELDS`)."""
+    return Field(name, "f8", unit, dims, description, math.nan, None, **relations)
 
 
 def _lab_fields(particle: str, what: str) -> tuple[Field, ...]:
-    """The seven arrays of one lab histogram: cross section per bin, its error, the two parts, their
-    errors and covariance (docs/physics.md §7.16, §7.12)."""
+    """The eleven arrays of one lab histogram: cross section per bin, its error, the two parts, their
+    errors and covariance, and the errors of the acceptance sets' cross sections with their parts'
+    (docs/physics.md §7.16, §7.12)."""
     n = f"lab_{particle}"
     return (
         per_lab_bin(f"{n}_pb", "pb", f"sigma per lab-frame bin of the {what}'s (pseudorapidity, energy / lepton "
@@ -224,6 +233,18 @@ def _lab_fields(particle: str, what: str) -> tuple[Field, ...]:
         per_lab_bin(f"{n}_pseudoscalar_err_pb", "pb", f"integration error of {n}_pseudoscalar_pb",
                     error_of=f"{n}_pseudoscalar_pb"),
         per_lab_bin(f"{n}_sp_cov_pb2", "pb^2", f"MC covariance of the scalar and pseudoscalar parts of {n}_pb per bin"),
+        # the cross section of an acceptance set is the sum of its bins; its MC error is not their quadrature sum
+        per_lab_bin(f"{n}_accepted_err_pb", "pb", f"integration error of the sum of {n}_pb over each acceptance set "
+                    "{|eta| < cut, E >= lower edge of an energy bin} (lab_acceptance_eta_max x lab_acceptance_x_min)",
+                    LAB_ACC_DIMS, error_of=f"{n}_accepted_pb",
+                    parts=(f"{n}_accepted_scalar_err_pb", f"{n}_accepted_pseudoscalar_err_pb"),
+                    cov=f"{n}_accepted_sp_cov_pb2"),
+        per_lab_bin(f"{n}_accepted_scalar_err_pb", "pb", f"integration error of the scalar part of {n}'s accepted "
+                    "cross sections", LAB_ACC_DIMS, error_of=f"{n}_accepted_scalar_pb"),
+        per_lab_bin(f"{n}_accepted_pseudoscalar_err_pb", "pb", f"integration error of the pseudoscalar part of {n}'s "
+                    "accepted cross sections", LAB_ACC_DIMS, error_of=f"{n}_accepted_pseudoscalar_pb"),
+        per_lab_bin(f"{n}_accepted_sp_cov_pb2", "pb^2", f"MC covariance of the scalar and pseudoscalar parts of {n}'s "
+                    "accepted cross sections", LAB_ACC_DIMS),
     )
 
 

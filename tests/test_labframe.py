@@ -22,6 +22,7 @@ from lfvscan.xsec import compute_cell
 from lfvscan.xsec.driver import VegasSettings
 from lfvscan.schema import LAB_FIELDS
 from lfvscan.xsec.labframe import (
+    ACC_ETA_CUTS,
     LAB_ETA_EDGES,
     LAB_X_EDGES,
     SEGMENTS,
@@ -237,14 +238,18 @@ def test_lab_histograms_through_the_engine_and_the_store(tmp_path):
 # ------------------------------------------------------------------------------- accepted cross sections
 
 def _toy_lab(rng, beam=18.0):
-    from lfvscan.xsec.labframe import N_LAB_BINS, LabDistributions
+    from lfvscan.xsec.labframe import N_LAB_ACC, N_LAB_BINS, LabDistributions
 
     h = {p: rng.uniform(0.0, 1.0, N_LAB_BINS) for p in ("lepton", "boson")}
     e = {p: 0.1 * v for p, v in h.items()}
-    return LabDistributions(beam, h["lepton"], e["lepton"], np.array([h["lepton"], 0 * h["lepton"]]),
-                            np.array([e["lepton"] ** 2, 0 * h["lepton"], 0 * h["lepton"]]),
-                            h["boson"], e["boson"], np.array([h["boson"], 0 * h["boson"]]),
-                            np.array([e["boson"] ** 2, 0 * h["boson"], 0 * h["boson"]]))
+    a = {p: rng.uniform(0.0, 1.0, N_LAB_ACC) for p in ("lepton", "boson")}
+    kw = {}
+    for p in ("lepton", "boson"):
+        z = 0 * h[p]
+        kw.update({f"{p}_pb": h[p], f"{p}_err_pb": e[p], f"{p}_parts_pb": np.array([h[p], z]),
+                   f"{p}_parts_var_pb2": np.array([e[p] ** 2, z, z]), f"{p}_accepted_err_pb": a[p],
+                   f"{p}_accepted_parts_var_pb2": np.array([a[p] ** 2, 0 * a[p], 0 * a[p]])})
+    return LabDistributions(beam, **kw)
 
 
 def test_accepted_sigma_sums_the_bins_inside_the_cuts():
@@ -259,7 +264,8 @@ def test_accepted_sigma_sums_the_bins_inside_the_cuts():
     above = LAB_X_EDGES[:-1] >= 0.1 - 1e-12
     sig, err = accepted_sigma(lab, "lepton", 3.5, 0.1 * 18.0)
     assert sig == pytest.approx(H[inside][:, above].sum(), rel=1e-14)
-    assert err == pytest.approx(lab.grid("lepton_err_pb")[inside][:, above].sum(), rel=1e-14)
+    i_cut, j_x = list(ACC_ETA_CUTS).index(3.5), int(np.flatnonzero(above)[0])
+    assert err == lab.lepton_accepted_err_pb.reshape(len(ACC_ETA_CUTS), -1)[i_cut, j_x]
     # threshold halfway (in ln E) through the bin [0.1, 10^-0.75]: half of that bin counts
     x_mid = math.sqrt(0.1 * 10 ** -0.75)
     b = int(np.flatnonzero(np.isclose(LAB_X_EDGES, 0.1))[0])
@@ -267,6 +273,8 @@ def test_accepted_sigma_sums_the_bins_inside_the_cuts():
     inside6 = (LAB_ETA_EDGES[:-1] >= -6) & (LAB_ETA_EDGES[1:] <= 6)
     Hb = lab.grid("boson_pb")[inside6]
     assert half == pytest.approx(Hb[:, b + 1:].sum() + 0.5 * Hb[:, b].sum(), rel=1e-12)
+    acc = lab.boson_accepted_err_pb.reshape(len(ACC_ETA_CUTS), -1)[list(ACC_ETA_CUTS).index(6.0)]
+    assert accepted_sigma(lab, "boson", 6.0, x_mid * 18.0)[1] == pytest.approx(0.5 * acc[b + 1] + 0.5 * acc[b], rel=1e-12)
     with pytest.raises(ValueError, match="eta_max = 3.2 is not a pseudorapidity cut"):
         accepted_sigma(lab, "lepton", 3.2)
     with pytest.raises(ValueError, match="open-ended last energy bin"):
@@ -283,7 +291,7 @@ def test_accepted_cross_sections_of_a_scan():
 
     rng = np.random.default_rng(4)
     labs = [_toy_lab(rng) for _ in range(3)]
-    arrays = {f.name: np.full((2, 1, 3, 288), np.nan) for f in LAB_FIELDS}
+    arrays = {f.name: np.full((2, 1, 3, 288 if f.per_lab_bin else 132), np.nan) for f in LAB_FIELDS}
     for k, lab in enumerate(labs):
         for name, v in lab_field_values(lab).items():
             arrays[name][0, 0, k] = v
@@ -322,3 +330,45 @@ def test_collider_record_round_trip_keeps_lab_histograms_and_the_nucleus_frame_g
     # a batch of fixed-target cells only has no lab columns: its rows are as long as without them
     assert RecordBatch.from_records(recs[1:], 8).n_lab == 0
     assert RecordBatch.concat([RecordBatch.from_records(recs[1:], 8), batch]).n_lab == 288
+
+
+def test_acceptance_set_variances_against_a_direct_computation():
+    """The corner accumulation of :func:`accumulate_lab` gives, for every acceptance set, the
+    stratified variance computed directly: per hypercube, each point's value in the set (the sum of
+    its deposits in the set's bins), then (n sum v v' - S S') / (n - 1)."""
+    from lfvscan.xsec.labframe import (
+        BIN_CUT_INDEX, BIN_X_INDEX, N_LAB_ACC, N_LAB_BINS, acceptance_variances, accumulate_lab)
+
+    rng = np.random.default_rng(7)
+    N, nd = 60, 3
+    hcube = np.sort(rng.integers(0, 20, N))
+    bins = rng.integers(0, N_LAB_BINS, (N, nd))
+    bins[::4, 1] = bins[::4, 0]  # some points deposit twice in one bin
+    frac = rng.uniform(0.0, 1.0, (2, N, nd))
+    f, wgt = rng.uniform(0.5, 2.0, (2, N)), rng.uniform(0.5, 2.0, N)
+    mean, var = np.zeros((2, N_LAB_BINS)), np.zeros((3, N_LAB_BINS))
+    corner = np.zeros((3, len(ACC_ETA_CUTS), len(LAB_X_EDGES) - 1))
+    accumulate_lab(f, wgt, hcube, bins, frac, mean, var, BIN_CUT_INDEX, BIN_X_INDEX, corner)
+    got = acceptance_variances(corner)
+    nx = len(LAB_X_EDGES) - 1
+    want = np.zeros((3, N_LAB_ACC))
+    for s_ in range(N_LAB_ACC):
+        i_cut, j_x = divmod(s_, nx)
+        in_set = (BIN_CUT_INDEX <= i_cut) & (BIN_X_INDEX >= j_x)
+        v = np.einsum("pij,ij->pi", frac * (wgt * f)[:, :, None], in_set[bins].astype(float))
+        for h in np.unique(hcube):
+            vh = v[:, hcube == h]
+            n = vh.shape[1]
+            S = vh.sum(axis=1)
+            for c, (a, b) in enumerate(((0, 0), (1, 1), (0, 1))):
+                want[c, s_] += (n * np.sum(vh[a] * vh[b]) - S[a] * S[b]) / max(n - 1, 1)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12 * np.abs(want).max())
+
+
+def test_acceptance_error_of_everything_is_the_error_of_sigma_total():
+    """The set without cuts is the whole cell: its error is vegas' error of sigma_total (before the
+    PDG scale factor), from the same stratified estimator."""
+    r = _collider_cell(Process("e", "tau", "scalar"), 18.0, 5.0)
+    whole = r.lab.lepton_accepted_err_pb.reshape(len(ACC_ETA_CUTS), -1)[-1, 0]
+    assert whole == pytest.approx(r.meta["sigma_err_vegas_pb"], rel=1e-6)
+    assert r.lab.boson_accepted_err_pb.reshape(len(ACC_ETA_CUTS), -1)[-1, 0] == pytest.approx(whole, rel=1e-6)

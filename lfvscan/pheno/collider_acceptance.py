@@ -13,8 +13,11 @@ weight ``w_b`` of each bin (:func:`acceptance_weights`):
   flat in E); a threshold in the last, open-ended bin is refused (nothing to interpolate on).
 
 Errors: the bins of one cell are estimated from the same vegas points, so the error of a sum of bins
-is not their quadrature sum; :func:`accepted_sigma` quotes ``sum_b w_b err_b``, an upper bound
-(Cauchy-Schwarz).
+is not their quadrature sum.  The driver accumulates the exact MC variance of every acceptance set
+{|eta| < cut, E >= lower edge of an energy bin} (``<particle>_accepted_err_pb``), which is quoted for a
+threshold on an edge; inside a bin the accepted cross section is ``(1 - f) sigma(set above the bin) +
+f sigma(set with the bin)`` (f the kept fraction of the bin), whose error is at most ``(1 - f) err_above
++ f err_with`` (triangle inequality), which is quoted.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ import math
 import numpy as np
 
 from lfvscan.store.scandata import ScanData
-from lfvscan.xsec.labframe import LAB_ETA_EDGES, LAB_PARTICLES, LAB_X_EDGES, LabDistributions
+from lfvscan.xsec.labframe import ACC_ETA_CUTS, LAB_ETA_EDGES, LAB_PARTICLES, LAB_X_EDGES, LabDistributions
 
 #: the |eta| cuts the grid resolves exactly (an edge whose negative is an edge too)
-ETA_CUTS = tuple(float(e) for e in LAB_ETA_EDGES if e > 0 and -e in LAB_ETA_EDGES)
+ETA_CUTS = tuple(float(e) for e in ACC_ETA_CUTS)
 
 
 def _eta_weights(eta_max: float) -> np.ndarray:
@@ -61,6 +64,22 @@ def acceptance_weights(eta_max: float, energy_min_GeV: float, beam_energy_GeV: f
     return np.outer(_eta_weights(eta_max), _energy_weights(float(energy_min_GeV) / float(beam_energy_GeV))).ravel()
 
 
+def _accepted_error(acc_err: np.ndarray, eta_max: float, x_min: float) -> np.ndarray:
+    """The error of the accepted cross section from the acceptance sets' errors ``acc_err`` (...,
+    N_LAB_ACC): exact for a threshold on an edge, the convex bound inside a bin (module docstring)."""
+    nx = len(LAB_X_EDGES) - 1
+    err = acc_err.reshape(acc_err.shape[:-1] + (len(ACC_ETA_CUTS), nx))[..., ETA_CUTS.index(float(eta_max)), :]
+    w = _energy_weights(x_min)
+    full = np.flatnonzero(w == 1.0)
+    j_full = int(full[0]) if full.size else nx
+    part = np.flatnonzero((w > 0.0) & (w < 1.0))
+    if part.size == 0:
+        return err[..., j_full] if j_full < nx else np.zeros(err.shape[:-1])
+    f = w[part[0]]
+    above = err[..., j_full] if j_full < nx else 0.0
+    return (1.0 - f) * above + f * err[..., part[0]]
+
+
 def _check_particle(particle: str) -> None:
     if particle not in LAB_PARTICLES:
         raise ValueError(f"particle {particle!r}: the lab histograms are of {' and '.join(LAB_PARTICLES)}")
@@ -68,16 +87,18 @@ def _check_particle(particle: str) -> None:
 
 def accepted_sigma(lab: LabDistributions, particle: str, eta_max: float, energy_min_GeV: float = 0.0
                    ) -> tuple[float, float]:
-    """(sigma, error bound) [pb] of one cell with the ``particle``'s (``"lepton"`` or ``"boson"``)
-    |eta| < eta_max and lab energy > energy_min_GeV (module docstring), for g = 1 at the cell's couplings."""
+    """(sigma, error) [pb] of one cell with the ``particle``'s (``"lepton"`` or ``"boson"``) |eta| <
+    eta_max and lab energy > energy_min_GeV (module docstring), for g = 1 at the cell's couplings."""
     _check_particle(particle)
     w = acceptance_weights(eta_max, energy_min_GeV, lab.beam_energy_GeV)
-    return float(getattr(lab, f"{particle}_pb") @ w), float(getattr(lab, f"{particle}_err_pb") @ w)
+    err = _accepted_error(getattr(lab, f"{particle}_accepted_err_pb"), eta_max,
+                          float(energy_min_GeV) / lab.beam_energy_GeV)
+    return float(getattr(lab, f"{particle}_pb") @ w), float(err)
 
 
 def accepted_cross_sections(scan: ScanData, target: str, energy_GeV: float, particle: str, eta_max: float,
                             energy_min_GeV: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """(sigma, error bound) [pb] over the scan's masses, for g = 1 at the scan's couplings, of the cells of
+    """(sigma, error) [pb] over the scan's masses, for g = 1 at the scan's couplings, of the cells of
     ``target`` (a nucleus beam) at the lepton lab energy ``energy_GeV``, with the acceptance of
     :func:`accepted_sigma`.  NaN for cells not computed; ValueError naming the target if the scan has no
     lab histograms for it (a fixed target, or a store without collider targets)."""
@@ -87,5 +108,7 @@ def accepted_cross_sections(scan: ScanData, target: str, energy_GeV: float, part
     if name not in scan or np.all(np.isnan(scan[name][i, j])):
         raise ValueError(f"the scan has no lab-frame histograms for target {target!r} at {energy_GeV:g} GeV "
                          f"(only collider targets have them, docs/physics.md §7.16)")
-    w = acceptance_weights(eta_max, energy_min_GeV, float(scan.energies_GeV[j]))
-    return scan[name][i, j] @ w, scan[f"lab_{particle}_err_pb"][i, j] @ w
+    E_beam = float(scan.energies_GeV[j])
+    w = acceptance_weights(eta_max, energy_min_GeV, E_beam)
+    err = _accepted_error(scan[f"lab_{particle}_accepted_err_pb"][i, j], eta_max, float(energy_min_GeV) / E_beam)
+    return scan[name][i, j] @ w, err

@@ -54,7 +54,7 @@ from lfvscan.schema import (
 )
 from lfvscan.store import row_checksums
 from lfvscan.store.chunks import write_chunk
-from lfvscan.xsec.labframe import LAB_ETA_EDGES, LAB_X_EDGES, N_LAB_BINS
+from lfvscan.xsec.labframe import ACC_ETA_CUTS, LAB_ETA_EDGES, LAB_X_EDGES, N_LAB_ACC, N_LAB_BINS
 from lfvscan.xsec.result import x_tau_edges
 
 FORMAT = "lfvscan-scan/3"
@@ -84,7 +84,7 @@ def dim_sizes(config: ScanConfig) -> dict[str, int]:
     n_bins = config.n_xbins
     return {"target": n_targets, "energy_GeV": n_energies, "mass_GeV": n_masses, "x_tau_bin": n_bins,
             "x_tau_edge": n_bins + 1, "lab_bin": N_LAB_BINS, "lab_eta_edge": len(LAB_ETA_EDGES),
-            "lab_x_edge": len(LAB_X_EDGES)}
+            "lab_x_edge": len(LAB_X_EDGES), "lab_acceptance": N_LAB_ACC}
 
 
 def coordinate_values(config: ScanConfig) -> dict[str, np.ndarray]:
@@ -108,7 +108,10 @@ def lab_coordinate_values(config: ScanConfig) -> dict[str, np.ndarray]:
     m_final = config.lepton_pair().final.mass
     x_nf = np.array([[x_tau_edges(config.x_edge_energy(t, e), nb, m_final) for e in config.energies_GeV]
                      for t in config.target_names]).reshape(len(config.target_names), len(config.energies_GeV), nb + 1)
-    return {"lab_eta_edges": LAB_ETA_EDGES, "lab_x_edges": LAB_X_EDGES, "x_tau_edges_nucleus_frame": x_nf}
+    nx = len(LAB_X_EDGES) - 1
+    return {"lab_eta_edges": LAB_ETA_EDGES, "lab_x_edges": LAB_X_EDGES, "x_tau_edges_nucleus_frame": x_nf,
+            "lab_acceptance_eta_max": np.repeat(ACC_ETA_CUTS, nx), "lab_acceptance_x_min": np.tile(LAB_X_EDGES[:-1],
+                                                                                                 len(ACC_ETA_CUTS))}
 
 
 def _array_attributes(f: Field, boson: str) -> dict:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lfvscan.schema import LAB_FIELDS, RESULT_FIELDS
-from lfvscan.xsec.labframe import N_LAB_BINS, lab_field_values, lab_from_field_values
+from lfvscan.xsec.labframe import N_LAB_ACC, N_LAB_BINS, lab_field_values, lab_from_field_values
 from lfvscan.xsec.result import CellResult
 
 #: bookkeeping columns of a batch besides ``index`` and ``done`` (CellRecord attributes of the same name)
@@ -60,7 +60,7 @@ def row_dtype(n_xbins: int, n_lab: int = 0) -> np.dtype:
     histograms as (n_lab,) sub-arrays (module docstring)."""
     book = [("index", "<i4", (3,)), ("done", "|b1")] + [(name, np.dtype(dt).newbyteorder("<").str)
                                                        for name, dt in BOOK_COLUMNS]
-    lab = [(f.name, _dtype(f), (n_lab,)) for f in LAB_FIELDS] if n_lab else []
+    lab = [(f.name, _dtype(f), (_lab_size(f, n_lab),)) for f in LAB_FIELDS] if n_lab else []
     return np.dtype(book + [(f.name, _dtype(f), (n_xbins,)) if f.per_bin else (f.name, _dtype(f)) for f in RESULT_FIELDS]
                     + lab)
 
@@ -74,6 +74,11 @@ _NAMES = tuple(f.name for f in RESULT_FIELDS)
 _LAB_NAMES = tuple(f.name for f in LAB_FIELDS)
 
 
+def _lab_size(f, n_lab: int) -> int:
+    """Sub-array length of lab field ``f``: ``n_lab`` bins, or the acceptance sets of the grid."""
+    return n_lab if f.per_lab_bin else N_LAB_ACC
+
+
 def n_lab_of(dtype: np.dtype) -> int:
     """Lab bins of a row dtype (0 without lab columns)."""
     return int(dtype[LAB_FIELD].shape[0]) if LAB_FIELD in (dtype.names or ()) else 0
@@ -85,7 +90,7 @@ def _row(rec: CellRecord, n_lab: int) -> tuple:
     lab = ()
     if n_lab:
         got = None if rec.result is None or rec.result.lab is None else lab_field_values(rec.result.lab)
-        lab = tuple(np.full(n_lab, np.nan) if got is None else got[name] for name in _LAB_NAMES)
+        lab = tuple(np.full(_lab_size(f, n_lab), np.nan) if got is None else got[f.name] for f in LAB_FIELDS)
     if rec.result is None:
         return head + _FILL + lab
     r = rec.result

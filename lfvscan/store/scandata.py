@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from lfvscan.schema import CELL_FIELDS, DONE, FAILED, FIELDS, LAB_FIELDS, PENDING, SKIPPED, STATUS_NAMES
-from lfvscan.xsec.labframe import LAB_ETA_EDGES, LAB_X_EDGES, LabDistributions, lab_from_field_values
+from lfvscan.xsec.labframe import LAB_ETA_EDGES, LAB_X_EDGES, N_LAB_ACC, LabDistributions, lab_from_field_values
 
 __all__ = ["ScanData"]
 
@@ -69,7 +69,8 @@ class ScanData:
         """Length of every dimension."""
         nb = self.x_tau_edges.shape[-1] - 1
         return {"target": len(self.targets), "energy_GeV": len(self.energies_GeV), "mass_GeV": len(self.masses_GeV),
-                "x_tau_bin": nb, "x_tau_edge": nb + 1, "lab_bin": (len(LAB_ETA_EDGES) - 1) * (len(LAB_X_EDGES) - 1)}
+                "x_tau_bin": nb, "x_tau_edge": nb + 1, "lab_bin": (len(LAB_ETA_EDGES) - 1) * (len(LAB_X_EDGES) - 1),
+                "lab_acceptance": N_LAB_ACC}
 
     def cell_x_edges(self, target: int, energy: int) -> np.ndarray:
         """The x grid of the ``dsigma_dlnx_tau_pb`` histograms of (target, energy) (indices): x =

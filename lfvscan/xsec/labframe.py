@@ -46,6 +46,23 @@ LAB_X_EDGES = np.concatenate([[0.0], 10.0 ** np.linspace(-2.0, 0.5, 11), [np.inf
 N_PHI_SEGMENTS = 8
 #: bins of one 2-D histogram (pseudorapidity-major: bin = i_eta * n_x + i_x)
 N_LAB_BINS = (len(LAB_ETA_EDGES) - 1) * (len(LAB_X_EDGES) - 1)
+#: the |eta| cuts the grid resolves (an edge whose negative is an edge too; infinity: no cut)
+ACC_ETA_CUTS = np.array([e for e in LAB_ETA_EDGES if e > 0 and -e in LAB_ETA_EDGES])
+#: acceptance sets {|eta| < cut, E >= lower edge of an energy bin} whose MC variances are accumulated
+#: exactly (cut-major: set = i_cut * n_x + i_x)
+N_LAB_ACC = len(ACC_ETA_CUTS) * (len(LAB_X_EDGES) - 1)
+
+
+def _bin_set_indices() -> tuple[np.ndarray, np.ndarray]:
+    """Per 2-D bin: the smallest cut index whose |eta| < cut contains the bin, and its energy index."""
+    lo, hi = LAB_ETA_EDGES[:-1], LAB_ETA_EDGES[1:]
+    need = np.maximum(np.abs(lo), np.abs(hi))
+    c_eta = np.array([int(np.searchsorted(ACC_ETA_CUTS, v)) for v in need], dtype=np.int64)
+    nx = len(LAB_X_EDGES) - 1
+    return np.repeat(c_eta, nx), np.tile(np.arange(nx, dtype=np.int64), len(c_eta))
+
+
+BIN_CUT_INDEX, BIN_X_INDEX = _bin_set_indices()
 
 
 def _segment_constants(n: int) -> np.ndarray:
@@ -260,8 +277,24 @@ def lab_kernel(y, c, cpl, seg, exp_minus_Y, E_beam, eta_edges, x_edges, lep_bin,
                 lep_frac[rw, i, j] = lep_frac[rw, i, j] / tot if tot > 0.0 else 1.0 / nseg
 
 
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _add_pairs(corner, bins, ntouched, a0, a1, c_eta, c_x, scale):
+    """corner[:, I, J] += scale * (a0 a0', a1 a1', a0 a1') for every ordered pair of the ``ntouched``
+    bins listed in ``bins`` (values a0, a1 per bin), with I = the larger cut index and J = the smaller
+    energy index of the two (:func:`accumulate_lab`)."""
+    for q1 in range(ntouched):
+        b1 = bins[q1]
+        for q2 in range(ntouched):
+            b2 = bins[q2]
+            ci = max(c_eta[b1], c_eta[b2])
+            cj = min(c_x[b1], c_x[b2])
+            corner[0, ci, cj] += scale * a0[b1] * a0[b2]
+            corner[1, ci, cj] += scale * a1[b1] * a1[b2]
+            corner[2, ci, cj] += scale * a0[b1] * a1[b2]
+
+
 @numba.njit(cache=True, error_model="numpy")
-def accumulate_lab(f, wgt, hcube, bins, frac, mean, var):
+def accumulate_lab(f, wgt, hcube, bins, frac, mean, var, c_eta, c_x, corner):
     """Add one batch to a 2-D lab histogram with vegas' stratified estimate (in place).
 
     ``f`` (2, N): the integrand's two parts at the points; ``wgt`` (N) vegas' weights; ``hcube`` (N)
@@ -270,6 +303,13 @@ def accumulate_lab(f, wgt, hcube, bins, frac, mean, var):
     and per bin b, ``v_ib`` = the point's deposits in b: ``mean_b += sum_i v_ib``, ``var_b += (n_h
     sum_i v_ib v'_ib - S_hb S'_hb) / (n_h - 1)`` (the estimator of
     :func:`lfvscan.xsec.driver._frozen_iteration`), for (S, S), (P, P), (S, P) in ``var`` (3, nb).
+
+    The same estimator for the acceptance sets {|eta| < cut_I, E >= lower edge of energy bin J}
+    (:data:`ACC_ETA_CUTS` x energy bins), whose sums are not those of their bins' variances: bin b
+    lies in set (I, J) iff ``c_eta[b] <= I`` and ``c_x[b] >= J``, so a product of two bins' values
+    belongs to the sets with I >= max(c_eta) and J <= min(c_x); ``corner`` (3, n_cut, n_x) collects
+    each product at that corner (``n_h/(n_h-1)`` times the points' products, ``-1/(n_h-1)`` times the
+    hypercube sums' products) and :func:`acceptance_variances` sums the corners into the sets.
     """
     nb = mean.shape[1]
     N = wgt.shape[0]
@@ -299,6 +339,7 @@ def accumulate_lab(f, wgt, hcube, bins, frac, mean, var):
                     ntp += 1
                 pa[0, b] += wgt[i] * f[0, i] * frac[0, i, j]
                 pa[1, b] += wgt[i] * f[1, i] * frac[1, i, j]
+            _add_pairs(corner, touched_p, ntp, pa[0], pa[1], c_eta, c_x, n / nm1)
             for q in range(ntp):
                 b = touched_p[q]
                 if not in_cube[b]:
@@ -313,6 +354,7 @@ def accumulate_lab(f, wgt, hcube, bins, frac, mean, var):
                 pa[0, b] = 0.0
                 pa[1, b] = 0.0
                 in_point[b] = False
+        _add_pairs(corner, touched_c, ntc, S[0], S[1], c_eta, c_x, -1.0 / nm1)
         for q in range(ntc):
             b = touched_c[q]
             mean[0, b] += S[0, b]
@@ -324,6 +366,14 @@ def accumulate_lab(f, wgt, hcube, bins, frac, mean, var):
             Q[0, b] = Q[1, b] = Q[2, b] = 0.0
             in_cube[b] = False
         start = end
+
+
+def acceptance_variances(corner: np.ndarray) -> np.ndarray:
+    """(3, :data:`N_LAB_ACC`) variances (S, P) and covariance of the acceptance sets, cut-major, from the
+    corners of :func:`accumulate_lab`: the sum over I <= cut index and J >= energy index."""
+    c = np.cumsum(corner, axis=1)
+    c = np.cumsum(c[:, :, ::-1], axis=2)[:, :, ::-1]
+    return c.reshape(3, -1)
 
 
 def lab_deposits(y, cp, rows, lab: LabFrame):
@@ -343,18 +393,22 @@ def lab_deposits(y, cp, rows, lab: LabFrame):
 
 def fill_lab(x, wgt, hcube, f, cp, rows, lab: LabFrame, sums: dict) -> None:
     """Add one batch of a frozen-map iteration (points ``x``, weights, hypercubes, the integrand's two
-    parts ``f`` (2, N)) to the lab histograms in ``sums`` (keys ``lab_lepton_mean``/``_var``,
-    ``lab_boson_mean``/``_var``: (2, N_LAB_BINS) and (3, N_LAB_BINS))."""
+    parts ``f`` (2, N)) to the lab histograms in ``sums`` (:func:`empty_lab_sums`)."""
     bb, bf, lb, lf = lab_deposits(x, cp, rows, lab)
     f = np.ascontiguousarray(f, dtype=np.float64)
-    accumulate_lab(f, wgt, hcube, lb, lf, sums["lab_lepton_mean"], sums["lab_lepton_var"])
-    accumulate_lab(f, wgt, hcube, bb, bf, sums["lab_boson_mean"], sums["lab_boson_var"])
+    for p, bins, frac in (("lepton", lb, lf), ("boson", bb, bf)):
+        accumulate_lab(f, wgt, hcube, bins, frac, sums[f"lab_{p}_mean"], sums[f"lab_{p}_var"], BIN_CUT_INDEX,
+                       BIN_X_INDEX, sums[f"lab_{p}_acc_var"])
 
 
 def empty_lab_sums() -> dict:
-    """Zeroed sums of :func:`fill_lab`."""
-    return {"lab_lepton_mean": np.zeros((2, N_LAB_BINS)), "lab_lepton_var": np.zeros((3, N_LAB_BINS)),
-            "lab_boson_mean": np.zeros((2, N_LAB_BINS)), "lab_boson_var": np.zeros((3, N_LAB_BINS))}
+    """Zeroed sums of :func:`fill_lab` (``*_acc_var``: the corners of :func:`accumulate_lab`)."""
+    corner = (3, len(ACC_ETA_CUTS), len(LAB_X_EDGES) - 1)
+    out = {}
+    for p in ("lepton", "boson"):
+        out.update({f"lab_{p}_mean": np.zeros((2, N_LAB_BINS)), f"lab_{p}_var": np.zeros((3, N_LAB_BINS)),
+                    f"lab_{p}_acc_var": np.zeros(corner)})
+    return out
 
 
 #: the two lab histograms of a cell: the final lepton's and the boson's
@@ -372,7 +426,11 @@ class LabDistributions:
     axial; docs/physics.md §7.12, §7.14) and ``<particle>_parts_var_pb2`` (3, N_LAB_BINS) their
     variances and covariance.  Bins are pseudorapidity-major over :data:`LAB_ETA_EDGES` x
     :data:`LAB_X_EDGES` (:meth:`grid`); ``beam_energy_GeV``: the lepton beam's lab energy, the unit of
-    the energy axis.
+    the energy axis.  ``<particle>_accepted_err_pb`` (:data:`N_LAB_ACC`,) is the MC error of the cross
+    section of each acceptance set {|eta| < cut, E >= lower edge of an energy bin} (:data:`ACC_ETA_CUTS`
+    x energy bins, cut-major; the cross section itself is the sum of its bins), and
+    ``<particle>_accepted_parts_var_pb2`` (3, N_LAB_ACC) the parts' variances and covariance: bins of
+    one cell share points, so these are not sums of the bins' variances (:func:`accumulate_lab`).
     """
 
     beam_energy_GeV: float
@@ -384,6 +442,10 @@ class LabDistributions:
     boson_err_pb: np.ndarray
     boson_parts_pb: np.ndarray
     boson_parts_var_pb2: np.ndarray
+    lepton_accepted_err_pb: np.ndarray
+    lepton_accepted_parts_var_pb2: np.ndarray
+    boson_accepted_err_pb: np.ndarray
+    boson_accepted_parts_var_pb2: np.ndarray
 
     eta_edges = LAB_ETA_EDGES
     x_edges = LAB_X_EDGES
@@ -404,7 +466,7 @@ class LabDistributions:
              "eta_edges": [e if math.isfinite(e) else None for e in LAB_ETA_EDGES.tolist()],
              "x_edges": [e if math.isfinite(e) else None for e in LAB_X_EDGES.tolist()]}
         for p in LAB_PARTICLES:
-            for suffix in ("pb", "err_pb", "parts_pb", "parts_var_pb2"):
+            for suffix in ("pb", "err_pb", "parts_pb", "parts_var_pb2", "accepted_err_pb", "accepted_parts_var_pb2"):
                 d[f"{p}_{suffix}"] = getattr(self, f"{p}_{suffix}").tolist()
         return d
 
@@ -425,15 +487,22 @@ def lab_distributions(avg: dict | None, ab: tuple[float, float] | None, lab: Lab
         out[f"{p}_err_pb"] = np.sqrt(np.maximum(tot_var, 0.0))
         out[f"{p}_parts_pb"] = mean.copy()
         out[f"{p}_parts_var_pb2"] = var.copy()
+        acc = acceptance_variances(avg[f"lab_{p}_acc_var"])
+        out[f"{p}_accepted_err_pb"] = np.sqrt(np.maximum(a * a * acc[0] + b * b * acc[1] + 2.0 * a * b * acc[2], 0.0))
+        out[f"{p}_accepted_parts_var_pb2"] = acc
     return LabDistributions(beam_energy_GeV=lab.beam_energy_GeV, **out)
 
 
 def _lab_suffixes():
     """(schema array suffix, LabDistributions attribute, index into it or None, square root?) of the
-    seven arrays of one lab histogram (:data:`lfvscan.schema.LAB_FIELDS`)."""
+    eleven arrays of one lab histogram (:data:`lfvscan.schema.LAB_FIELDS`)."""
     return (("pb", "pb", None, False), ("err_pb", "err_pb", None, False), ("scalar_pb", "parts_pb", 0, False),
             ("pseudoscalar_pb", "parts_pb", 1, False), ("scalar_err_pb", "parts_var_pb2", 0, True),
-            ("pseudoscalar_err_pb", "parts_var_pb2", 1, True), ("sp_cov_pb2", "parts_var_pb2", 2, False))
+            ("pseudoscalar_err_pb", "parts_var_pb2", 1, True), ("sp_cov_pb2", "parts_var_pb2", 2, False),
+            ("accepted_err_pb", "accepted_err_pb", None, False),
+            ("accepted_scalar_err_pb", "accepted_parts_var_pb2", 0, True),
+            ("accepted_pseudoscalar_err_pb", "accepted_parts_var_pb2", 1, True),
+            ("accepted_sp_cov_pb2", "accepted_parts_var_pb2", 2, False))
 
 
 def lab_field_values(lab: LabDistributions) -> dict[str, np.ndarray]:
@@ -458,5 +527,9 @@ def lab_from_field_values(values: dict, beam_energy_GeV: float) -> LabDistributi
         kw.update({f"{p}_pb": g["pb"], f"{p}_err_pb": g["err_pb"],
                    f"{p}_parts_pb": np.array([g["scalar_pb"], g["pseudoscalar_pb"]]),
                    f"{p}_parts_var_pb2": np.array([g["scalar_err_pb"] ** 2, g["pseudoscalar_err_pb"] ** 2,
-                                                   g["sp_cov_pb2"]])})
+                                                   g["sp_cov_pb2"]]),
+                   f"{p}_accepted_err_pb": g["accepted_err_pb"],
+                   f"{p}_accepted_parts_var_pb2": np.array([g["accepted_scalar_err_pb"] ** 2,
+                                                            g["accepted_pseudoscalar_err_pb"] ** 2,
+                                                            g["accepted_sp_cov_pb2"]])})
     return LabDistributions(beam_energy_GeV=float(beam_energy_GeV), **kw)
