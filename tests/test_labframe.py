@@ -372,3 +372,11 @@ def test_acceptance_error_of_everything_is_the_error_of_sigma_total():
     whole = r.lab.lepton_accepted_err_pb.reshape(len(ACC_ETA_CUTS), -1)[-1, 0]
     assert whole == pytest.approx(r.meta["sigma_err_vegas_pb"], rel=1e-6)
     assert r.lab.boson_accepted_err_pb.reshape(len(ACC_ETA_CUTS), -1)[-1, 0] == pytest.approx(whole, rel=1e-6)
+
+
+def test_lab_bytes_per_cell_is_the_schema_size():
+    """The size the config's grid check assumes is what a collider cell's lab arrays hold."""
+    from lfvscan.spec.config import LAB_BYTES_PER_CELL
+    from lfvscan.store.records import row_dtype
+
+    assert row_dtype(60, 288).itemsize - row_dtype(60).itemsize == LAB_BYTES_PER_CELL
