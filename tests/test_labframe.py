@@ -380,3 +380,18 @@ def test_lab_bytes_per_cell_is_the_schema_size():
     from lfvscan.store.records import row_dtype
 
     assert row_dtype(60, 288).itemsize - row_dtype(60).itemsize == LAB_BYTES_PER_CELL
+
+
+def test_eight_azimuth_segments_place_the_lepton_like_sixty_four(monkeypatch):
+    """The only approximation of the lepton histogram, the placement of a segment's share at its
+    middle, moves no pseudorapidity marginal bin by more than 5e-4 sigma compared with 64 segments
+    (measured: 2e-4 at the EIC, m_a = 5 GeV; the same points and weights, so no MC noise)."""
+    import lfvscan.xsec.labframe as lf
+
+    def eta_marginal(n):
+        monkeypatch.setattr(lf, "N_PHI_SEGMENTS", n)
+        monkeypatch.setattr(lf, "SEGMENTS", lf._segment_constants(n))
+        r = _collider_cell(Process("e", "tau", "scalar"), 18.0, 5.0)
+        return r.lab.grid("lepton_pb").sum(axis=1) / r.sigma_pb
+
+    assert np.max(np.abs(eta_marginal(8) - eta_marginal(64))) < 5e-4
