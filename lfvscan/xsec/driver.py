@@ -107,7 +107,7 @@ def _bin_index(e_tau, E, lnx0, dlnx, n_xbins):
 
 
 def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins: int,
-                      lab: LabFrame | None = None) -> dict:
+                      lab: LabFrame | None) -> dict:
     """One vegas iteration on the frozen map: stratified means, variances and S-P covariances [pb, pb^2].
 
     Returns a dict of arrays, each for the scalar (g_S, g_P) = (1, 0) and pseudoscalar (0, 1) parts
@@ -250,7 +250,7 @@ class _Run:
 
 
 def _integrate(cp: CellPhysics, n_xbins: int, ab: tuple[float, float], rel: float, s: VegasSettings,
-               seed: int, lab: LabFrame | None = None) -> _Run:
+               seed: int, lab: LabFrame | None) -> _Run:
     """The vegas run of an open cell (module docstring; docs/physics.md §7.8, §7.12): adapt on
     sigma_total, adapt on the tail-weighted integrand, size and run the frozen-map iterations at the
     couplings ``ab`` = (g_S^2, g_P^2); ``lab``: fill the lab histograms of a collider cell in the
@@ -348,7 +348,7 @@ def _cell_result(target_name: str, energy_GeV: float, edges, theta, convention, 
 
 
 def _final_iterations(integ, cp, lnx0, dlnx, n_xbins, first, neval, neval_used, s: VegasSettings, ab, rel,
-                      tail_rel, lab=None):
+                      tail_rel, lab: LabFrame | None):
     """Frozen-map iterations until sigma and every kept tail reach their targets (docs/physics.md
     §7.12), at least ``s.n_final_min``, at most ``s.n_final_max`` or the evaluation budget.
     ``first`` = (iteration, its evaluations): the sizing iteration, already done on the same map.
@@ -403,7 +403,7 @@ def _pilot(integ, cp, lnx0, dlnx, n_xbins, neval, a, b):
     """One frozen-map iteration of ``neval`` points (discarded; it sizes and weights the final ones):
     (``_theta_view`` of it, evaluations used).  Leaves ``integ`` adapting again."""
     integ.set(neval=neval, adapt=False)
-    it = _frozen_iteration(integ, cp, lnx0, dlnx, n_xbins)
+    it = _frozen_iteration(integ, cp, lnx0, dlnx, n_xbins, None)  # discarded: no lab histograms
     used = int(integ.last_neval)
     integ.set(adapt=True)
     return _theta_view(it, a, b, dlnx), used
