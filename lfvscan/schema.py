@@ -20,7 +20,11 @@ Groups:
   ``CellResult``, besides the cell's coordinates, ``x_tau_edges``, ``theta``, ``convention`` and
   ``meta``);
 * :data:`BOOK_FIELDS`: bookkeeping the scan engine records per cell, with ``status`` (codes
-  :data:`PENDING`, :data:`DONE`, :data:`FAILED`, :data:`SKIPPED`) last: the commit marker.
+  :data:`PENDING`, :data:`DONE`, :data:`FAILED`, :data:`SKIPPED`) last: the commit marker;
+* :data:`LAB_FIELDS` and :data:`LAB_COORDINATES`: the lab-frame histograms of collider cells over
+  ``lab_bin`` and their grids (docs/physics.md §7.16), stored only by scans with a nucleus-beam target
+  (:func:`stored_cell_fields`); a ``CellResult`` carries them as its ``lab`` attribute
+  (:class:`lfvscan.xsec.labframe.LabDistributions`).
 
 ``fill`` is the value of a cell never written; ``default`` (result fields only) is the value of a
 ``CellResult`` built without the field, e.g. decoded from a journal line without the field.
@@ -48,6 +52,12 @@ from dataclasses import dataclass
 CELL_DIMS = ("target", "energy_GeV", "mass_GeV")
 BIN_DIMS = CELL_DIMS + ("x_tau_bin",)
 EDGE_DIMS = ("energy_GeV", "x_tau_edge")
+#: dims of the lab-frame histograms of collider cells (:data:`LAB_FIELDS`): ``lab_bin`` runs over the
+#: (pseudorapidity, energy) bins of :mod:`lfvscan.xsec.labframe`, pseudorapidity-major
+LAB_DIMS = CELL_DIMS + ("lab_bin",)
+#: dims of the MC errors of the acceptance sets of the lab histograms: ``lab_acceptance`` runs over the sets
+#: {|eta| < cut, E >= lower edge of an energy bin} of :mod:`lfvscan.xsec.labframe`, cut-major
+LAB_ACC_DIMS = CELL_DIMS + ("lab_acceptance",)
 
 PENDING, DONE, FAILED, SKIPPED = 0, 1, 2, 3
 STATUS_NAMES = {PENDING: "pending", DONE: "done", FAILED: "failed", SKIPPED: "skipped"}
@@ -86,6 +96,11 @@ class Field:
         """True for quantities over the x_tau bins of the cell."""
         return self.dims == BIN_DIMS
 
+    @property
+    def per_lab_bin(self) -> bool:
+        """True for the lab-frame histograms of collider cells (:data:`LAB_FIELDS`)."""
+        return self.dims == LAB_DIMS
+
 
 def _fill(dtype: str):
     """Fill value of a result array: NaN for floats, False for booleans, 0 otherwise."""
@@ -110,6 +125,24 @@ COORDINATES: tuple[Field, ...] = (
     Field("energy_GeV", "f8", "GeV", ("energy_GeV",), "muon beam energy", math.nan),
     Field("mass_GeV", "f8", "GeV", ("mass_GeV",), "ALP mass", math.nan),
     Field("x_tau_edges", "f8", "1", EDGE_DIMS, "edges of the log x_tau = E_tau/E bins (m_tau/E .. 1)", math.nan),
+)
+
+#: coordinates of a store of a scan with a nucleus-beam target (absent from fixed-target stores): the
+#: lab histograms' grid (:mod:`lfvscan.xsec.labframe`) and each (target, energy)'s own x grid, in the
+#: nucleus rest frame for a collider target (docs/physics.md §7.15)
+LAB_COORDINATES: tuple[Field, ...] = (
+    Field("lab_eta_edges", "f8", "1", ("lab_eta_edge",), "lab pseudorapidity edges of the lab histograms "
+          "(positive along the lepton beam; the end bins are under/overflow)", math.nan),
+    Field("lab_x_edges", "f8", "1", ("lab_x_edge",), "lab energy edges of the lab histograms, in units of the "
+          "lepton beam's lab energy energy_GeV (the end bins reach 0 and infinity)", math.nan),
+    Field("lab_acceptance_eta_max", "f8", "1", ("lab_acceptance",), "the |eta| cut of each acceptance set of the "
+          "lab histograms (inf: no cut)", math.nan),
+    Field("lab_acceptance_x_min", "f8", "1", ("lab_acceptance",), "the energy threshold of each acceptance set, "
+          "in units of the lepton beam's lab energy (a lower edge of lab_x_edges)", math.nan),
+    Field("x_tau_edges_nucleus_frame", "f8", "1", ("target", "energy_GeV", "x_tau_edge"),
+          "edges of each (target, energy)'s x = E_final / E bins of dsigma_dlnx_tau_pb, with E_final and E the "
+          "final and beam lepton energies in the nucleus rest frame (m_final/E .. 1): for a collider target E is "
+          "the lepton's nucleus-frame energy, for a fixed target the beam energy (the x_tau_edges row)", math.nan),
 )
 
 #: per-cell quantities first, then per-bin ones (the order of the arrays in a store)
@@ -177,6 +210,48 @@ RESULT_FIELDS: tuple[Field, ...] = (
             "sigma(x_tau >= edge)", default=None),
 )
 
+def per_lab_bin(name: str, unit: str, description: str, dims: tuple[str, ...] = LAB_DIMS, **relations) -> Field:
+    """A lab-frame histogram (float64) over the ``lab_bin`` bins of a collider cell, or with ``dims`` =
+    :data:`LAB_ACC_DIMS` over its acceptance sets (:data:`LAB_FIELDS`)."""
+    return Field(name, "f8", unit, dims, description, math.nan, None, **relations)
+
+
+def _lab_fields(particle: str, what: str) -> tuple[Field, ...]:
+    """The eleven arrays of one lab histogram: cross section per bin, its error, the two parts, their
+    errors and covariance, and the errors of the acceptance sets' cross sections with their parts'
+    (docs/physics.md §7.16, §7.12)."""
+    n = f"lab_{particle}"
+    return (
+        per_lab_bin(f"{n}_pb", "pb", f"sigma per lab-frame bin of the {what}'s (pseudorapidity, energy / lepton "
+                    "beam energy) at the scan's couplings, for g = 1 (collider targets only; all bins add up to "
+                    "sigma_pb)", parts=(f"{n}_scalar_pb", f"{n}_pseudoscalar_pb")),
+        per_lab_bin(f"{n}_err_pb", "pb", f"integration error of {n}_pb", error_of=f"{n}_pb",
+                    parts=(f"{n}_scalar_err_pb", f"{n}_pseudoscalar_err_pb"), cov=f"{n}_sp_cov_pb2"),
+        per_lab_bin(f"{n}_scalar_pb", "pb", f"scalar part of {n}_pb"),
+        per_lab_bin(f"{n}_scalar_err_pb", "pb", f"integration error of {n}_scalar_pb", error_of=f"{n}_scalar_pb"),
+        per_lab_bin(f"{n}_pseudoscalar_pb", "pb", f"pseudoscalar part of {n}_pb"),
+        per_lab_bin(f"{n}_pseudoscalar_err_pb", "pb", f"integration error of {n}_pseudoscalar_pb",
+                    error_of=f"{n}_pseudoscalar_pb"),
+        per_lab_bin(f"{n}_sp_cov_pb2", "pb^2", f"MC covariance of the scalar and pseudoscalar parts of {n}_pb per bin"),
+        # the cross section of an acceptance set is the sum of its bins; its MC error is not their quadrature sum
+        per_lab_bin(f"{n}_accepted_err_pb", "pb", f"integration error of the sum of {n}_pb over each acceptance set "
+                    "{|eta| < cut, E >= lower edge of an energy bin} (lab_acceptance_eta_max x lab_acceptance_x_min)",
+                    LAB_ACC_DIMS, error_of=f"{n}_accepted_pb",
+                    parts=(f"{n}_accepted_scalar_err_pb", f"{n}_accepted_pseudoscalar_err_pb"),
+                    cov=f"{n}_accepted_sp_cov_pb2"),
+        per_lab_bin(f"{n}_accepted_scalar_err_pb", "pb", f"integration error of the scalar part of {n}'s accepted "
+                    "cross sections", LAB_ACC_DIMS, error_of=f"{n}_accepted_scalar_pb"),
+        per_lab_bin(f"{n}_accepted_pseudoscalar_err_pb", "pb", f"integration error of the pseudoscalar part of {n}'s "
+                    "accepted cross sections", LAB_ACC_DIMS, error_of=f"{n}_accepted_pseudoscalar_pb"),
+        per_lab_bin(f"{n}_accepted_sp_cov_pb2", "pb^2", f"MC covariance of the scalar and pseudoscalar parts of {n}'s "
+                    "accepted cross sections", LAB_ACC_DIMS),
+    )
+
+
+#: lab-frame histograms of collider cells (docs/physics.md §7.16): stored only by scans with a nucleus-beam
+#: target (their arrays are absent from fixed-target stores), fill NaN for fixed-target cells of such scans
+LAB_FIELDS: tuple[Field, ...] = _lab_fields("lepton", "final lepton") + _lab_fields("boson", "boson")
+
 #: bookkeeping per cell; all but ``error`` and ``status`` are attributes of a
 #: :class:`lfvscan.store.records.CellRecord` of the same name
 BOOK_FIELDS: tuple[Field, ...] = (
@@ -192,7 +267,13 @@ BOOK_FIELDS: tuple[Field, ...] = (
 CELL_FIELDS: tuple[Field, ...] = RESULT_FIELDS + BOOK_FIELDS
 
 #: every stored array by name
-FIELDS: dict[str, Field] = {f.name: f for f in COORDINATES + CELL_FIELDS}
+FIELDS: dict[str, Field] = {f.name: f for f in COORDINATES + LAB_COORDINATES + CELL_FIELDS + LAB_FIELDS}
+
+
+def stored_cell_fields(lab: bool) -> tuple[Field, ...]:
+    """The per-cell arrays of a store: :data:`CELL_FIELDS`, then :data:`LAB_FIELDS` if ``lab`` (a scan
+    with a nucleus-beam target)."""
+    return CELL_FIELDS + (LAB_FIELDS if lab else ())
 
 
 #: what the two part slots and their covariance are called for each boson family: (first part, second part,
@@ -237,8 +318,8 @@ def family_description(f: Field, boson: str) -> str:
 
 def _check_relations() -> None:
     """Every field named by a relation is a result field (``error_of`` may name an unstored quantity)."""
-    names = {f.name for f in RESULT_FIELDS}
-    for f in RESULT_FIELDS:
+    names = {f.name for f in RESULT_FIELDS + LAB_FIELDS}
+    for f in RESULT_FIELDS + LAB_FIELDS:
         for other in (f.parts or ()) + ((f.cov,) if f.cov else ()):
             if other not in names:
                 raise AssertionError(f"{f.name}: relation names {other!r}, not a result field")

@@ -66,7 +66,7 @@ def check_cell_result_fields() -> None:
     from dataclasses import fields
 
     names = [f.name for f in fields(CellResult)]
-    extra = ["target", "energy_GeV", "mass_GeV", "x_tau_edges", "theta", "convention", "meta"]
+    extra = ["target", "energy_GeV", "mass_GeV", "x_tau_edges", "theta", "convention", "lab", "meta"]
     assert sorted(n for n in names if n not in extra) == sorted(f.name for f in RESULT_FIELDS), names
     assert len(names) == len(RESULT_FIELDS) + len(extra)
 
@@ -99,11 +99,13 @@ def check_store_arrays(path: Path, cfg) -> None:
     import zarr
 
     g = zarr.open_group(str(path), mode="r")
-    assert sorted(g.array_keys()) == sorted(list(FIELDS) + ["row_checksums"])  # + where each row chunk belongs
+    # a fixed-target scan: no lab-frame histograms nor their grids (docs/physics.md §7.16)
+    stored = COORDINATES + CELL_FIELDS
+    assert sorted(g.array_keys()) == sorted([f.name for f in stored] + ["row_checksums"])  # + where each row chunk belongs
     nT, nE, nM = cfg.shape
     nb = cfg.n_xbins
     sizes = {"target": nT, "energy_GeV": nE, "mass_GeV": nM, "x_tau_bin": nb, "x_tau_edge": nb + 1}
-    for f in FIELDS.values():
+    for f in stored:
         a = g[f.name]
         assert a.attrs["units"] == f.unit and a.attrs["description"] == f.description, f.name
         assert tuple(a.metadata.dimension_names) == f.dims, f.name

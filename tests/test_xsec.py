@@ -143,7 +143,7 @@ def test_frozen_iteration_is_vegas_own_stratified_estimate(target, E, m_a):
     a, b = adapted(), adapted()
     ref = a(f_array, nitn=1, neval=20000, adapt=False, correlate_integrals=False).itn_results[0]
     b.set(neval=20000, adapt=False)
-    it = _frozen_iteration(b, cp, lnx0, dlnx, nb)
+    it = _frozen_iteration(b, cp, lnx0, dlnx, nb, None)
     assert b.last_neval == a.last_neval > 15000
     rm = np.array([x.mean for x in ref])
     rv = np.array([x.var for x in ref])

@@ -29,7 +29,7 @@ import numpy as np
 from lfvscan import __version__
 from lfvscan.errors import UsageError
 from lfvscan.pheno.limits import CSV_COLUMNS, NUMERIC_COLUMNS, read_limits_csv, read_limits_header
-from lfvscan.schema import CELL_FIELDS, COORDINATES, STATUS_NAMES, family_description, family_name
+from lfvscan.schema import CELL_FIELDS, COORDINATES, LAB_COORDINATES, LAB_FIELDS, STATUS_NAMES, family_description, family_name
 
 EXPORT_FORMAT = "lfvscan-export/1"
 #: numeric limit columns written per curve, with their units (those of the limits CSV)
@@ -106,7 +106,7 @@ def export_hdf5(store: str | Path, to: str | Path, *, limits_csv: str | Path | N
             }
             h5.attrs.update(attrs)
             arrays = {**st.read_coordinates(), **st.read_cells()}
-            for f in COORDINATES + CELL_FIELDS:
+            for f in COORDINATES + LAB_COORDINATES + CELL_FIELDS + LAB_FIELDS:
                 if f.name in arrays:
                     name = family_name(f.name, st.config.process.boson)
                     _write(h5, name, arrays[f.name], f, st.config.process.boson)

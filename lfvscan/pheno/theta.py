@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.schema import DONE, RESULT_FIELDS, Field
+from lfvscan.schema import DONE, LAB_FIELDS, RESULT_FIELDS, Field
 from lfvscan.pheno.scanphysics import scan_lepton_pair, scan_process
 from lfvscan.store.scandata import ScanData
 
@@ -52,7 +52,8 @@ def scan_at_theta(scan: ScanData, theta: float, convention: str = "eq3") -> Scan
         raise UsageError(str(exc)) from None
     if not math.isfinite(float(theta)):
         raise UsageError(f"theta must be finite, got {theta!r}")
-    values, errors = recombined_fields()
+    # the lab-frame histograms of a scan with a collider target recombine like the other parts (§7.16)
+    values, errors = recombined_fields(RESULT_FIELDS + tuple(f for f in LAB_FIELDS if f.name in scan))
     probe = values[0].parts[0]
     done = (scan.status == DONE) & ~np.asarray(scan.arrays.get("closed", False), dtype=bool)
     if probe not in scan or (np.any(done) and np.all(np.isnan(scan[probe][done]))):
@@ -72,4 +73,5 @@ def scan_at_theta(scan: ScanData, theta: float, convention: str = "eq3") -> Scan
             arrays[f.name] = np.sqrt(np.maximum(var, 0.0))
     status = arrays.pop("status")
     return ScanData(scan.targets, scan.energies_GeV, scan.masses_GeV, scan.x_tau_edges, status,
-                    theta=float(theta), convention=convention, attrs=scan.attrs, **arrays)
+                    theta=float(theta), convention=convention, attrs=scan.attrs,
+                    x_tau_edges_nucleus_frame=scan.x_tau_edges_nucleus_frame, **arrays)

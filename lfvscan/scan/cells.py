@@ -30,8 +30,7 @@ from typing import Callable
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.physics.collider import is_collider, nucleus_frame_energy
-from lfvscan.physics.presets import DEFAULT_PRESET, get_preset
+from lfvscan.physics.presets import DEFAULT_PRESET
 from lfvscan.physics.process import DEFAULT_PROCESS
 from lfvscan.spec.config import ScanConfig
 from lfvscan.scan.plan import Task
@@ -218,13 +217,8 @@ def _check_values(res: CellResult) -> None:
 
 
 def _edge_energy(config: ScanConfig, task: Task) -> float:
-    """The energy [GeV] of a cell's x grid: the task's beam energy, or for a nucleus beam the
-    lepton's nucleus-frame energy (the x histogram of a collider cell is in the nucleus frame)."""
-    target = config.cell_target(task.target)
-    if isinstance(target, str) or not is_collider(target):
-        return task.energy_GeV
-    pre = get_preset(config.physics)
-    return nucleus_frame_energy(task.energy_GeV, config.lepton_pair().beam.mass, pre.target(target))
+    """The energy [GeV] of a cell's x grid (:meth:`lfvscan.spec.config.ScanConfig.x_edge_energy`)."""
+    return config.x_edge_energy(task.target, task.energy_GeV)
 
 
 @functools.lru_cache(maxsize=4096)

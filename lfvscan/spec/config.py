@@ -85,7 +85,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lfvscan.physics.collider import boost, describe_energy, nucleus_frame_energy
+from lfvscan.physics.collider import boost, describe_energy, is_collider, nucleus_frame_energy
 from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_CONVENTION, DEFAULT_THETA, check_family_convention
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import DEFAULT_PRESET, PRESETS, get_preset
@@ -120,9 +120,13 @@ COLLIDER_KEY = "nucleus_energy_per_nucleon_GeV"
 TARGET_KEYS = ("name", "energies_GeV", *TARGET_DEFINITION_KEYS, COLLIDER_KEY)
 GRID_KEYS = ("min", "max", "n")
 #: default bound on the grid size (targets x energies x masses, skipped cells included): 50x the
-#: paper grid (3864); a store then holds ~(16 n_xbins + 150) bytes per cell (220 MB at 60 bins),
-#: which post-processing reads into memory.  Raise it with the config key ``max_cells``.
+#: paper grid (3864); a store then holds ~(16 n_xbins + 150) bytes per cell (220 MB at 60 bins), and
+#: :data:`LAB_BYTES_PER_CELL` more with a collider target, which post-processing reads into memory.
+#: Raise it with the config key ``max_cells``.
 MAX_CELLS = 200_000
+#: bytes per cell of the lab-frame histograms a store holds when a target is a nucleus beam
+#: (docs/physics.md §7.16: 2 x (7 x 288 + 4 x 132) float64)
+LAB_BYTES_PER_CELL = 40_704
 #: default wall limit of one cell [s] (a stuck cell is failed after it; paper cells take seconds)
 DEFAULT_CELL_TIMEOUT_S = 3600.0
 #: default largest job (ranks) in which rank 0 computes cells besides coordinating: above it, rank 0
@@ -196,6 +200,21 @@ class ScanConfig:
             if t.name == name:
                 return t.target()
         raise ValueError(f"target {name!r} is not in the scan (targets: {', '.join(self.target_names)})")
+
+    @property
+    def has_collider_target(self) -> bool:
+        """True if a target is a nucleus beam (docs/physics.md §7.15): the store then holds the lab-frame
+        histograms (§7.16)."""
+        return any(not isinstance(t, str) and is_collider(t) for t in (self.cell_target(n) for n in self.target_names))
+
+    def x_edge_energy(self, target_name: str, energy_GeV: float) -> float:
+        """The energy [GeV] of a cell's x grid (:func:`lfvscan.xsec.result.x_tau_edges`): the beam
+        energy, or for a nucleus beam the lepton's nucleus-frame energy (docs/physics.md §7.15)."""
+        target = self.cell_target(target_name)
+        if isinstance(target, str) or not is_collider(target):
+            return float(energy_GeV)
+        return nucleus_frame_energy(float(energy_GeV), self.lepton_pair().beam.mass,
+                                    get_preset(self.physics).target(target))
 
     def with_target_order(self, names) -> "ScanConfig":
         """The same grid with its target axis in the order ``names`` (e.g. a store's ``target``
@@ -582,7 +601,8 @@ def _grid_size_problem(targets: list[TargetSpec], masses: tuple[float, ...], n_x
     n_cells = len(targets) * n_energies * len(masses)
     if n_cells <= max_cells:
         return ""
-    mb = n_cells * (16 * int(n_xbins) + 150) / 1e6
+    lab = LAB_BYTES_PER_CELL if any(t.nucleus_energy_per_nucleon_GeV is not None for t in targets) else 0
+    mb = n_cells * (16 * int(n_xbins) + 150 + lab) / 1e6
     return (f"the grid has {n_cells} cells ({len(targets)} targets x {n_energies} energies x "
             f"{len(masses)} masses; a store of ~{mb:.0f} MB read into memory by post-processing), "
             f"more than max_cells = {max_cells}; raise max_cells in the config if you mean it")

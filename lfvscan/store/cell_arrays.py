@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lfvscan.schema import BOOK_FIELDS, CELL_FIELDS, DONE, FAILED, PENDING, RESULT_FIELDS, SKIPPED
+from lfvscan.schema import BOOK_FIELDS, DONE, FAILED, LAB_FIELDS, PENDING, RESULT_FIELDS, SKIPPED, stored_cell_fields
 from lfvscan.spec.config import ScanConfig
 from lfvscan.store.records import RecordBatch
 
@@ -27,7 +27,7 @@ def empty_cell_arrays(config: ScanConfig, shapes: dict[str, int]) -> dict[str, n
     """Every per-cell array of a new store for ``config``; ``shapes``: the length of every
     dimension (:func:`lfvscan.store.layout.dim_sizes`)."""
     arrays = {}
-    for f in CELL_FIELDS:
+    for f in stored_cell_fields(config.has_collider_target):
         shape = tuple(shapes[d] for d in f.dims)
         if f.name == "status":
             arrays[f.name] = initial_status(config)
@@ -46,8 +46,8 @@ def put_records(arrays: dict[str, np.ndarray], batch: RecordBatch) -> None:
         return
     cells = tuple(b.index.T)
     ok = tuple(b.index[b.done].T)
-    for f in RESULT_FIELDS:
-        if f.name in arrays:
+    for f in RESULT_FIELDS + LAB_FIELDS:
+        if f.name in arrays and f.name in b.rows.dtype.names:
             arrays[f.name][ok] = b.rows[f.name][b.done]
     for f in RECORD_FIELDS:
         if f.name in arrays:

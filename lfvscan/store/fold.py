@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lfvscan.schema import CELL_FIELDS, DONE, FAILED, FIELDS, RESULT_FIELDS
+from lfvscan.schema import DONE, FAILED, FIELDS, LAB_FIELDS, RESULT_FIELDS, stored_cell_fields
 from lfvscan.store import row_checksums
 from lfvscan.store.cell_arrays import RECORD_FIELDS
 from lfvscan.store.chunks import RowCache, write_chunk
@@ -23,10 +23,12 @@ from lfvscan.store.journal import Journal
 from lfvscan.store.records import RecordBatch
 from lfvscan.store.row_checksums import chunk_crc
 
-#: arrays a fold writes as raw row chunks before the status rows, in store order
-_DATA_FIELDS = tuple(f for f in CELL_FIELDS if f.dtype != "str" and f.name != "status")
-#: every raw array a fold writes: the data, then ``status``
-_WRITTEN = _DATA_FIELDS + (FIELDS["status"],)
+
+
+def data_fields(group) -> tuple:
+    """The arrays a fold writes as raw row chunks before the status rows, in store order (the lab
+    histograms only in a store that has them)."""
+    return tuple(f for f in stored_cell_fields(LAB_FIELDS[0].name in group) if f.dtype != "str" and f.name != "status")
 
 
 class Fold:
@@ -45,6 +47,11 @@ class Fold:
         self._errors: dict[tuple[int, int], dict[int, str]] = {}  # messages to fold, per row
         #: (store_id, arrays) of the store's row records (None: a store without them)
         self.binding = row_checksums.binding(group)
+        self._data_fields = data_fields(group)
+        #: every raw array a fold writes: the data, then ``status``
+        self._written = self._data_fields + (FIELDS["status"],)
+        #: result arrays the store has (the lab histograms only in a store of a scan with a collider target)
+        self._results = RESULT_FIELDS + tuple(f for f in LAB_FIELDS if f.name in group)
 
     def add(self, batch: RecordBatch) -> None:
         """A journaled batch to fold at the next :meth:`sync`."""
@@ -67,8 +74,9 @@ class Fold:
             done = b.done[sel]
             if done.any():
                 good, kd = sel[done], ks[done]
-                for f in RESULT_FIELDS:
-                    self.rows.row(f.name, i, j)[kd] = b.rows[f.name][good]
+                for f in self._results:
+                    if f.name in b.rows.dtype.names:  # lab histograms: only batches holding collider cells
+                        self.rows.row(f.name, i, j)[kd] = b.rows[f.name][good]
             for f in RECORD_FIELDS:
                 self.rows.row(f.name, i, j)[ks] = getattr(b, f.name)[sel]
             self.rows.row("status", i, j)[ks] = np.where(done, DONE, FAILED)
@@ -87,12 +95,12 @@ class Fold:
         if not self._dirty:
             return
         rows = sorted(self._dirty)
-        new = {(f.name, i, j): self.rows.encode(f.name, i, j) for f in _WRITTEN for i, j in rows}
+        new = {(f.name, i, j): self.rows.encode(f.name, i, j) for f in self._written for i, j in rows}
         if self.binding:  # accept old and new chunks while they are written (lfvscan.store.row_checksums)
             self._write_records(rows, lambda name, i, j: (self.rows.disk_crc(name, i, j),
                                                           chunk_crc(new[name, i, j]) if (name, i, j) in new
                                                           else row_checksums.ANY))
-        for f in _DATA_FIELDS:
+        for f in self._data_fields:
             for i, j in rows:
                 self.rows.write(f.name, i, j, new[f.name, i, j])
         self._fold_errors()

@@ -25,7 +25,7 @@ import zlib
 
 import numpy as np
 
-from lfvscan.store.records import PER_BIN_FIELD, RecordBatch, row_dtype
+from lfvscan.store.records import PER_BIN_FIELD, RecordBatch, n_lab_of, row_dtype
 
 FRAME_MAGIC = b"LFVB"
 FRAME_MAX_BYTES = 64 * 2**20  #: rows per frame at most this many bytes (lengths are u32)
@@ -64,10 +64,11 @@ def _decode_body(header: bytes, payload: bytes, n_xbins: int | None) -> RecordBa
         raise ValueError("payload length disagrees with the fields")
     got = np.frombuffer(payload, dtype=dtype, count=n)
     nb = n_xbins if n_xbins is not None else (dtype[PER_BIN_FIELD].shape[0] if PER_BIN_FIELD in dtype.names else 0)
-    if dtype == row_dtype(nb):
+    n_lab = n_lab_of(dtype)
+    if dtype == row_dtype(nb, n_lab):
         rows = got.copy()
     else:  # written with another schema: common fields copied, missing ones keep their fill value
-        rows = RecordBatch.empty(n, nb).rows
+        rows = RecordBatch.empty(n, nb, n_lab).rows
         for name in rows.dtype.names:
             if name in dtype.names:
                 rows[name] = got[name]

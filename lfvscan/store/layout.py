@@ -42,9 +42,19 @@ import numpy as np
 from lfvscan import __version__
 from lfvscan.errors import UsageError
 from lfvscan.spec.config import ScanConfig
-from lfvscan.schema import CELL_FIELDS, COORDINATES, SKIPPED, STATUS_NAMES, Field, family_description, family_name
+from lfvscan.schema import (
+    COORDINATES,
+    LAB_COORDINATES,
+    SKIPPED,
+    STATUS_NAMES,
+    Field,
+    family_description,
+    family_name,
+    stored_cell_fields,
+)
 from lfvscan.store import row_checksums
 from lfvscan.store.chunks import write_chunk
+from lfvscan.xsec.labframe import ACC_ETA_CUTS, LAB_ETA_EDGES, LAB_X_EDGES, N_LAB_ACC, N_LAB_BINS
 from lfvscan.xsec.result import x_tau_edges
 
 FORMAT = "lfvscan-scan/3"
@@ -73,7 +83,8 @@ def dim_sizes(config: ScanConfig) -> dict[str, int]:
     n_targets, n_energies, n_masses = config.shape
     n_bins = config.n_xbins
     return {"target": n_targets, "energy_GeV": n_energies, "mass_GeV": n_masses, "x_tau_bin": n_bins,
-            "x_tau_edge": n_bins + 1}
+            "x_tau_edge": n_bins + 1, "lab_bin": N_LAB_BINS, "lab_eta_edge": len(LAB_ETA_EDGES),
+            "lab_x_edge": len(LAB_X_EDGES), "lab_acceptance": N_LAB_ACC}
 
 
 def coordinate_values(config: ScanConfig) -> dict[str, np.ndarray]:
@@ -88,6 +99,19 @@ def coordinate_values(config: ScanConfig) -> dict[str, np.ndarray]:
         "x_tau_edges": np.array([x_tau_edges(e, nb, m_final) for e in energies])
         .reshape(len(energies), nb + 1),
     }
+
+
+def lab_coordinate_values(config: ScanConfig) -> dict[str, np.ndarray]:
+    """Values of the coordinates a store of a scan with a collider target adds
+    (:data:`lfvscan.schema.LAB_COORDINATES`)."""
+    nb = config.n_xbins
+    m_final = config.lepton_pair().final.mass
+    x_nf = np.array([[x_tau_edges(config.x_edge_energy(t, e), nb, m_final) for e in config.energies_GeV]
+                     for t in config.target_names]).reshape(len(config.target_names), len(config.energies_GeV), nb + 1)
+    nx = len(LAB_X_EDGES) - 1
+    return {"lab_eta_edges": LAB_ETA_EDGES, "lab_x_edges": LAB_X_EDGES, "x_tau_edges_nucleus_frame": x_nf,
+            "lab_acceptance_eta_max": np.repeat(ACC_ETA_CUTS, nx), "lab_acceptance_x_min": np.tile(LAB_X_EDGES[:-1],
+                                                                                                 len(ACC_ETA_CUTS))}
 
 
 def _array_attributes(f: Field, boson: str) -> dict:
@@ -119,13 +143,13 @@ def _create_array(group, f: Field, sizes: dict[str, int], row_chunked: bool, bos
     )
 
 
-def _create_row_checksums(group, sizes: dict[str, int]):
+def _create_row_checksums(group, sizes: dict[str, int], arrays: tuple[str, ...]):
     """The array of row records (:mod:`lfvscan.store.row_checksums`): uint32, one raw chunk per
     row ending with its CRC-32C; attributes ``store_id`` (this store's random identity) and
     ``arrays`` (the per-cell arrays a record covers, in order)."""
     from zarr.codecs import Crc32cCodec
 
-    n = row_checksums.record_length()
+    n = row_checksums.record_length(len(arrays))
     return group.create_array(
         row_checksums.NAME,
         shape=(sizes["target"], sizes["energy_GeV"], n),
@@ -133,7 +157,7 @@ def _create_row_checksums(group, sizes: dict[str, int]):
         dtype="uint32",
         fill_value=0,
         dimension_names=row_checksums.DIMS,
-        attributes={"units": "1", "store_id": row_checksums.new_store_id(), "arrays": list(row_checksums.ARRAYS),
+        attributes={"units": "1", "store_id": row_checksums.new_store_id(), "arrays": list(arrays),
                     "description": "per row: store_id, target index, energy index, number of arrays, then the "
                                    "accepted CRC-32C values of each per-cell array's chunk of the row"},
         compressors=(Crc32cCodec(),),
@@ -150,11 +174,22 @@ def create(path: str | Path, config: ScanConfig, config_text: str = "") -> None:
     sizes = dim_sizes(config)
     values = coordinate_values(config)
     boson = config.process.boson
+    lab = config.has_collider_target
     for f in COORDINATES:
-        _create_array(group, f, sizes, row_chunked=False, boson=boson)[:] = values[f.name]
-    for f in CELL_FIELDS:
+        a = _create_array(group, f, sizes, row_chunked=False, boson=boson)
+        a[:] = values[f.name]
+        if lab and f.name == "x_tau_edges":  # label it: a collider target's x grid is another one
+            a.attrs["description"] = (f"{f.description}, at the lepton's beam energy: the x grid of the fixed targets; "
+                                      "a collider target's x histogram is over x in the nucleus rest frame, on the "
+                                      "grid of x_tau_edges_nucleus_frame (docs/physics.md §7.15)")
+    if lab:  # the lab histograms and their grids (docs/physics.md §7.16): only with a collider target
+        lab_values = lab_coordinate_values(config)
+        for f in LAB_COORDINATES:
+            _create_array(group, f, sizes, row_chunked=False, boson=boson)[:] = lab_values[f.name]
+    cell_fields = stored_cell_fields(lab)
+    for f in cell_fields:
         _create_array(group, f, sizes, row_chunked=True, boson=boson)
-    _create_row_checksums(group, sizes)
+    _create_row_checksums(group, sizes, tuple(f.name for f in cell_fields))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "consolidated metadata not part of the v3 spec"
         zarr.consolidate_metadata(root)

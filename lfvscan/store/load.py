@@ -59,6 +59,7 @@ def load_scan(store: str | Path | ScanBackend) -> ScanData:
         energies_GeV=coords["energy_GeV"],
         masses_GeV=coords["mass_GeV"],
         x_tau_edges=coords["x_tau_edges"],
+        x_tau_edges_nucleus_frame=coords.get("x_tau_edges_nucleus_frame"),
         status=status,
         theta=st.config.theta,
         convention=st.config.convention,

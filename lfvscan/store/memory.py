@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from lfvscan.schema import CELL_FIELDS, COORDINATES, DONE, FAILED, SKIPPED
+from lfvscan.schema import COORDINATES, DONE, FAILED, LAB_COORDINATES, SKIPPED, stored_cell_fields
 from lfvscan.spec.config import ScanConfig
 from lfvscan.store import layout
 from lfvscan.store.attempt_log import Attempt, AttemptLog, AttemptRecord, Suspect, decode_records
@@ -54,11 +54,13 @@ class MemoryStore:
     def read_attrs(self) -> dict:
         """The attributes a store on disk made for the same config has, with ``units``."""
         attrs = copy.deepcopy(self.attrs)
-        attrs["units"] = {f.name: f.unit for f in COORDINATES + CELL_FIELDS}
+        lab = self.config.has_collider_target
+        attrs["units"] = {f.name: f.unit for f in COORDINATES + (LAB_COORDINATES if lab else ()) + stored_cell_fields(lab)}
         return attrs
 
     def read_coordinates(self) -> dict[str, np.ndarray]:
-        return layout.coordinate_values(self.config)
+        lab = layout.lab_coordinate_values(self.config) if self.config.has_collider_target else {}
+        return {**layout.coordinate_values(self.config), **lab}
 
     def read_cells(self, names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
         """The per-cell arrays ``names`` (None: all) with every written record put in."""

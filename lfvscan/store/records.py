@@ -15,8 +15,11 @@ attempts).  The unit that moves between ranks, into the journal and into the zar
 Row layout (:func:`row_dtype`, ``nb`` x_tau bins, little-endian): ``index`` (3,) int32 (target,
 energy, mass), ``done`` bool, ``wall_seconds`` [s] float64, ``rank`` int32, ``attempts`` int32, then
 every :data:`lfvscan.schema.RESULT_FIELDS` quantity with its schema dtype, per-bin ones as (nb,)
-sub-arrays.  A FAILED record's result fields hold the schema's fill value and its message is in
-``errors``.  Schema-driven: a field added to the schema is a column here without any change.
+sub-arrays, then, in batches holding collider cells (``n_lab > 0``), the lab-frame histograms of
+:data:`lfvscan.schema.LAB_FIELDS` as (n_lab,) sub-arrays (NaN for cells without them); batches of
+fixed-target cells have no such columns, so their rows are as long as without lab histograms.  A
+FAILED record's result fields hold the schema's fill value and its message is in ``errors``.
+Schema-driven: a field added to the schema is a column here without any change.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lfvscan.schema import RESULT_FIELDS
+from lfvscan.schema import LAB_FIELDS, RESULT_FIELDS
+from lfvscan.xsec.labframe import N_LAB_ACC, N_LAB_BINS, lab_field_values, lab_from_field_values
 from lfvscan.xsec.result import CellResult
 
 #: bookkeeping columns of a batch besides ``index`` and ``done`` (CellRecord attributes of the same name)
@@ -50,27 +54,47 @@ def _dtype(f) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def row_dtype(n_xbins: int) -> np.dtype:
+def row_dtype(n_xbins: int, n_lab: int = 0) -> np.dtype:
     """The numpy structured dtype of one record (little-endian, packed): the book columns, then
-    every result field, per-bin ones as (n_xbins,) sub-arrays (module docstring)."""
+    every result field, per-bin ones as (n_xbins,) sub-arrays, then with ``n_lab`` > 0 the lab
+    histograms as (n_lab,) sub-arrays (module docstring)."""
     book = [("index", "<i4", (3,)), ("done", "|b1")] + [(name, np.dtype(dt).newbyteorder("<").str)
                                                        for name, dt in BOOK_COLUMNS]
-    return np.dtype(book + [(f.name, _dtype(f), (n_xbins,)) if f.per_bin else (f.name, _dtype(f)) for f in RESULT_FIELDS])
+    lab = [(f.name, _dtype(f), (_lab_size(f, n_lab),)) for f in LAB_FIELDS] if n_lab else []
+    return np.dtype(book + [(f.name, _dtype(f), (n_xbins,)) if f.per_bin else (f.name, _dtype(f)) for f in RESULT_FIELDS]
+                    + lab)
 
 
 _FILL = tuple(f.fill for f in RESULT_FIELDS)
 #: a per-bin field: its sub-array length is a batch's number of x_tau bins
 PER_BIN_FIELD = next(f.name for f in RESULT_FIELDS if f.per_bin)
+#: a lab-histogram field: its sub-array length is a batch's number of lab bins (absent: 0)
+LAB_FIELD = LAB_FIELDS[0].name
 _NAMES = tuple(f.name for f in RESULT_FIELDS)
+_LAB_NAMES = tuple(f.name for f in LAB_FIELDS)
 
 
-def _row(rec: CellRecord) -> tuple:
+def _lab_size(f, n_lab: int) -> int:
+    """Sub-array length of lab field ``f``: ``n_lab`` bins, or the acceptance sets of the grid."""
+    return n_lab if f.per_lab_bin else N_LAB_ACC
+
+
+def n_lab_of(dtype: np.dtype) -> int:
+    """Lab bins of a row dtype (0 without lab columns)."""
+    return int(dtype[LAB_FIELD].shape[0]) if LAB_FIELD in (dtype.names or ()) else 0
+
+
+def _row(rec: CellRecord, n_lab: int) -> tuple:
     """One record as a tuple in :func:`row_dtype` order (numpy converts it in C)."""
     head = (rec.index, rec.result is not None, rec.wall_seconds, rec.rank, rec.attempts)
+    lab = ()
+    if n_lab:
+        got = None if rec.result is None or rec.result.lab is None else lab_field_values(rec.result.lab)
+        lab = tuple(np.full(_lab_size(f, n_lab), np.nan) if got is None else got[f.name] for f in LAB_FIELDS)
     if rec.result is None:
-        return head + _FILL
+        return head + _FILL + lab
     r = rec.result
-    return head + tuple([getattr(r, name) for name in _NAMES])
+    return head + tuple([getattr(r, name) for name in _NAMES]) + lab
 
 
 class RecordBatch:
@@ -99,12 +123,27 @@ class RecordBatch:
 
     @property
     def values(self) -> dict[str, np.ndarray]:
-        """Result field name -> its column, (n,) or (n, n_xbins) (views)."""
-        return {name: self.rows[name] for name in _NAMES}
+        """Result field name -> its column, (n,), (n, n_xbins) or (n, n_lab) (views; lab histograms only
+        in batches that have them)."""
+        return {name: self.rows[name] for name in _NAMES + (_LAB_NAMES if self.n_lab else ())}
 
     @property
     def n_xbins(self) -> int:
         return int(self.rows.dtype[PER_BIN_FIELD].shape[0])
+
+    @property
+    def n_lab(self) -> int:
+        """Lab bins of the batch's lab-histogram columns (0: none, a batch of fixed-target cells)."""
+        return n_lab_of(self.rows.dtype)
+
+    def with_lab(self, n_lab: int) -> "RecordBatch":
+        """The batch with lab columns of ``n_lab`` bins (NaN where it had none); itself if it has them."""
+        if self.n_lab == n_lab:
+            return self
+        rows = RecordBatch.empty(len(self), self.n_xbins, n_lab).rows
+        for name in self.rows.dtype.names:
+            rows[name] = self.rows[name]
+        return RecordBatch(rows, dict(self.errors))
 
     @property
     def nbytes(self) -> int:
@@ -117,25 +156,30 @@ class RecordBatch:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def empty(cls, n: int, n_xbins: int) -> "RecordBatch":
+    def empty(cls, n: int, n_xbins: int, n_lab: int = 0) -> "RecordBatch":
         """``n`` rows holding fill values (not done, index 0) to be filled in."""
-        rows = np.zeros(n, dtype=row_dtype(n_xbins))
+        rows = np.zeros(n, dtype=row_dtype(n_xbins, n_lab))
         rows["wall_seconds"] = np.nan
-        for f in RESULT_FIELDS:
+        for f in RESULT_FIELDS + (LAB_FIELDS if n_lab else ()):
             rows[f.name] = f.fill
         return cls(rows)
 
     @classmethod
     def from_records(cls, records: list[CellRecord], n_xbins: int) -> "RecordBatch":
-        """Columns of ``records`` (results must have ``n_xbins`` bins: the engine checks each cell)."""
-        rows = np.array([_row(rec) for rec in records], dtype=row_dtype(n_xbins))
+        """Columns of ``records`` (results must have ``n_xbins`` bins: the engine checks each cell);
+        lab columns if a result has lab histograms (a collider cell)."""
+        n_lab = N_LAB_BINS if any(rec.result is not None and rec.result.lab is not None for rec in records) else 0
+        rows = np.array([_row(rec, n_lab) for rec in records], dtype=row_dtype(n_xbins, n_lab))
         return cls(rows, {i: rec.error for i, rec in enumerate(records) if rec.result is None})
 
     @classmethod
     def concat(cls, batches: list["RecordBatch"]) -> "RecordBatch":
-        """One batch of the rows of ``batches`` in order (all with the same number of bins)."""
+        """One batch of the rows of ``batches`` in order (all with the same number of bins; lab columns
+        if one of them has them)."""
         if len(batches) == 1:
             return batches[0]
+        n_lab = max(b.n_lab for b in batches)
+        batches = [b.with_lab(n_lab) for b in batches]
         errors, offset = {}, 0
         for b in batches:
             errors.update({offset + r: m for r, m in b.errors.items()})
@@ -171,9 +215,12 @@ class RecordBatch:
             energy = float(config.energies_GeV[j])
             r = self.rows[row]
             kw = {f.name: (np.array(r[f.name], dtype=float) if f.per_bin else r[f.name].item()) for f in RESULT_FIELDS}
-            result = CellResult(target=config.target_names[i], energy_GeV=energy,
-                                mass_GeV=float(config.masses_GeV[k]), theta=config.theta, convention=config.convention,
-                                x_tau_edges=x_tau_edges(energy, self.n_xbins, config.lepton_pair().final.mass),
+            name = config.target_names[i]
+            lab = lab_from_field_values({n: r[n] for n in _LAB_NAMES}, energy) if self.n_lab else None
+            result = CellResult(target=name, energy_GeV=energy, mass_GeV=float(config.masses_GeV[k]), theta=config.theta,
+                                convention=config.convention, lab=lab,
+                                x_tau_edges=x_tau_edges(config.x_edge_energy(name, energy), self.n_xbins,
+                                                        config.lepton_pair().final.mass),
                                 **kw)
         return CellRecord((i, j, k), result, self.errors.get(row, "") if not self.done[row] else "",
                           float(self.wall_seconds[row]), int(self.rank[row]), int(self.attempts[row]))

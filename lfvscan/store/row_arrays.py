@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lfvscan.schema import CELL_FIELDS, DONE, FAILED, FIELDS, PENDING, SKIPPED
+from lfvscan.schema import DONE, FAILED, FIELDS, LAB_FIELDS, PENDING, SKIPPED, stored_cell_fields
 from lfvscan.store import row_checksums
 from lfvscan.store.chunks import ChunkDamaged, RowCache, write_chunk
 from lfvscan.store.row_checksums import chunk_crc
@@ -51,6 +51,8 @@ class RowArrays:
         self._verified: dict[tuple[str, int, int], np.ndarray] = {}
         #: (store_id, arrays) of the store's row records, None in stores without them
         self.binding = row_checksums.binding(group)
+        #: the store's per-cell arrays (the lab histograms only in a store of a scan with a collider target)
+        self.fields = stored_cell_fields(LAB_FIELDS[0].name in group)
 
     def read(self, name: str) -> np.ndarray:
         """The whole per-cell array ``name`` as of the last fold; damaged rows as not computed."""
@@ -122,7 +124,7 @@ class RowArrays:
         """Decode every chunk of row (i, j): (names of the damaged ones, {name: CRC-32C of each
         decodable chunk (:func:`lfvscan.store.row_checksums.chunk_crc`)}, the status row or None)."""
         names, crcs, status = [], {}, None
-        for f in CELL_FIELDS:
+        for f in self.fields:
             try:
                 content = self.rows.read_file(f.name, i, j)
                 if self.rows.spec(f.name).raw:
@@ -151,7 +153,7 @@ class RowArrays:
         if not self.writable:
             raise RuntimeError("store opened read-only")
         for (i, j) in sorted(damaged):
-            for name in [f.name for f in CELL_FIELDS] + ([row_checksums.NAME] if self.binding else []):
+            for name in [f.name for f in self.fields] + ([row_checksums.NAME] if self.binding else []):
                 self.rows.path(name, i, j).unlink(missing_ok=True)
             if not self.requested[i, j]:
                 write_chunk(self.path, "status", (i, j, 0), self.fill_row("status", i, j), set(),

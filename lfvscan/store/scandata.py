@@ -16,11 +16,12 @@ import math
 
 import numpy as np
 
-from lfvscan.schema import CELL_FIELDS, DONE, FAILED, FIELDS, PENDING, SKIPPED, STATUS_NAMES
+from lfvscan.schema import CELL_FIELDS, DONE, FAILED, FIELDS, LAB_FIELDS, PENDING, SKIPPED, STATUS_NAMES
+from lfvscan.xsec.labframe import LAB_ETA_EDGES, LAB_X_EDGES, N_LAB_ACC, LabDistributions, lab_from_field_values
 
 __all__ = ["ScanData"]
 
-_ARRAY_NAMES = frozenset(f.name for f in CELL_FIELDS)
+_ARRAY_NAMES = frozenset(f.name for f in CELL_FIELDS + LAB_FIELDS)
 
 
 class ScanData:
@@ -37,11 +38,15 @@ class ScanData:
     * ``status`` (nT, nE, nM) int8 and the other arrays: (nT, nE, nM), or (nT, nE, nM, nb) for
       per-bin quantities;
     * ``theta``, ``convention``: the couplings the cross sections were computed with;
-    * ``attrs``: store attributes (config, config hash, lfvscan version, ``units`` per array).
+    * ``attrs``: store attributes (config, config hash, lfvscan version, ``units`` per array);
+    * ``x_tau_edges_nucleus_frame`` (nT, nE, nb + 1), scans with a collider target only: each
+      (target, energy)'s own x grid (:meth:`cell_x_edges`); the lab histograms (:data:`LAB_FIELDS`,
+      (nT, nE, nM, n_lab)) are on :data:`~lfvscan.xsec.labframe.LAB_ETA_EDGES` x
+      :data:`~lfvscan.xsec.labframe.LAB_X_EDGES` (:meth:`lab_distributions`).
     """
 
     def __init__(self, targets, energies_GeV, masses_GeV, x_tau_edges, status, *, theta: float = math.nan,
-                 convention: str = "eq3", attrs: dict | None = None, **arrays):
+                 convention: str = "eq3", attrs: dict | None = None, x_tau_edges_nucleus_frame=None, **arrays):
         unknown = sorted(set(arrays) - _ARRAY_NAMES)
         if unknown:
             raise TypeError(f"ScanData got unknown array(s) {', '.join(unknown)} "
@@ -50,6 +55,7 @@ class ScanData:
         self.energies_GeV = np.asarray(energies_GeV)
         self.masses_GeV = np.asarray(masses_GeV)
         self.x_tau_edges = np.asarray(x_tau_edges)
+        self.x_tau_edges_nucleus_frame = None if x_tau_edges_nucleus_frame is None else np.asarray(x_tau_edges_nucleus_frame)
         self.theta = theta
         self.convention = convention
         self.attrs = {} if attrs is None else attrs
@@ -63,7 +69,24 @@ class ScanData:
         """Length of every dimension."""
         nb = self.x_tau_edges.shape[-1] - 1
         return {"target": len(self.targets), "energy_GeV": len(self.energies_GeV), "mass_GeV": len(self.masses_GeV),
-                "x_tau_bin": nb, "x_tau_edge": nb + 1}
+                "x_tau_bin": nb, "x_tau_edge": nb + 1, "lab_bin": (len(LAB_ETA_EDGES) - 1) * (len(LAB_X_EDGES) - 1),
+                "lab_acceptance": N_LAB_ACC}
+
+    def cell_x_edges(self, target: int, energy: int) -> np.ndarray:
+        """The x grid of the ``dsigma_dlnx_tau_pb`` histograms of (target, energy) (indices): x =
+        E_final / E in the nucleus rest frame, which for a collider target is not the lab frame of
+        ``x_tau_edges`` (docs/physics.md §7.15)."""
+        if self.x_tau_edges_nucleus_frame is not None:
+            return self.x_tau_edges_nucleus_frame[target, energy]
+        return self.x_tau_edges[energy]
+
+    def lab_distributions(self, target: int, energy: int, mass: int) -> LabDistributions | None:
+        """The lab-frame histograms of a cell (indices; docs/physics.md §7.16), None if the scan has
+        none for it (a fixed target, or a cell not computed)."""
+        if LAB_FIELDS[0].name not in self.arrays:
+            return None
+        return lab_from_field_values({f.name: self.arrays[f.name][target, energy, mass] for f in LAB_FIELDS},
+                                     float(self.energies_GeV[energy]))
 
     @property
     def coords(self) -> dict[str, np.ndarray]:

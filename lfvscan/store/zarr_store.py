@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.schema import CELL_FIELDS, COORDINATES, FIELDS
+from lfvscan.schema import COORDINATES, FIELDS, LAB_COORDINATES, stored_cell_fields
 from lfvscan.spec.config import ScanConfig, config_from_dict
 from lfvscan.store import attempt_log, layout, run_info
 from lfvscan.store.attempt_log import Attempt, AttemptLog, AttemptRecord, Suspect
@@ -58,7 +58,7 @@ SYNC_INTERVAL_S = 30.0
 #: fold as soon as the cells journaled since the last fold hold this many bytes of columns, whatever
 #: the interval (bounds rank 0's memory at high cell rates; docs/scaling.md)
 SYNC_MAX_BYTES = 256 * 2**20
-_CELL_NAMES = frozenset(f.name for f in CELL_FIELDS)
+_CELL_NAMES = frozenset(f.name for f in stored_cell_fields(lab=True))
 
 
 class ScanStore:
@@ -183,13 +183,14 @@ class ScanStore:
 
     def read_coordinates(self) -> dict[str, np.ndarray]:
         """The coordinate arrays (:data:`lfvscan.schema.COORDINATES`) the store has."""
-        return {f.name: self.read(f.name) for f in COORDINATES if f.name in self.group}
+        return {f.name: self.read(f.name) for f in COORDINATES + LAB_COORDINATES if f.name in self.group}
 
     def read_cells(self, names: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
         """The per-cell arrays ``names`` (None: every one the store has) as of now: the folded
         arrays (damaged rows as not computed) with the cells journaled but not folded yet put in,
         so readers agree with ``lfvscan status``."""
-        wanted = [f.name for f in CELL_FIELDS if f.name in self.group and (names is None or f.name in names)]
+        wanted = [f.name for f in stored_cell_fields(lab=True) if f.name in self.group
+                  and (names is None or f.name in names)]
         arrays = {name: self.read(name) for name in wanted}
         latest, _, self._dropped_frames = self.journal.read_all()
         if latest is not None:

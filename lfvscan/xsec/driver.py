@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import vegas
 
-from lfvscan.physics.collider import describe_energy, is_collider, nucleus_frame_energy
+from lfvscan.physics.collider import boost, describe_energy, is_collider, nucleus_frame_energy
 from lfvscan.physics.couplings import DEFAULT_CONVENTION, DEFAULT_THETA, check_convention, check_family_convention
 from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
 from lfvscan.physics.presets import PhysicsPreset, get_preset
@@ -49,8 +49,10 @@ from lfvscan.xsec.integrand import (
     integrand_parts,
     integrand_points,
     is_open,
+    part_rows,
     part_weights,
 )
+from lfvscan.xsec.labframe import LabFrame, empty_lab_sums, fill_lab, lab_distributions
 from lfvscan.util.validate import positive
 from lfvscan.util.ranges import DEFAULT_N_XBINS, DEFAULT_REL_ERR, N_XBINS, REL_ERR
 from lfvscan.schema import RESULT_FIELDS
@@ -68,7 +70,8 @@ def _bin_index(e_tau, E, lnx0, dlnx, n_xbins):
     return bin_indices(np.ascontiguousarray(e_tau, dtype=float), E, lnx0, dlnx, n_xbins)
 
 
-def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins: int) -> dict:
+def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins: int,
+                      lab: LabFrame | None) -> dict:
     """One vegas iteration on the frozen map: stratified means, variances and S-P covariances [pb, pb^2].
 
     Returns a dict of arrays, each for the scalar (g_S, g_P) = (1, 0) and pseudoscalar (0, 1) parts
@@ -91,7 +94,8 @@ def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins:
     sums over the others are done in closed form (``n_out`` points with d = -m).  The upper-tail
     components sum the per-bin raw moments ``sum v``, ``sum v v'`` over the bins above (variance
     ``(n_h Q_h - S_h S'_h) / (n_h - 1)``).  vegas keeps n_h >= 2 (``min_neval_hcube``).  The sums
-    are :func:`lfvscan.xsec.accumulate.accumulate`.
+    are :func:`lfvscan.xsec.accumulate.accumulate`.  With ``lab`` (a collider cell) the dict also holds
+    the lab histograms' sums of :func:`_lab_sums` from the same points.
     """
     nb = n_xbins
     cell_mean = np.zeros((3, 2))
@@ -99,13 +103,15 @@ def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins:
     bin_mean = np.zeros((2, nb))
     bin_var = np.zeros((3, nb))
     tail_diff = np.zeros((3, nb))
+    lab_sums = _lab_sums(lab)
     for x, wgt, hcube in integ.random_batch(yield_hcube=True):
         coh, inc, e_tau = integrand_parts(x, cp)
         accumulate(coh, inc, wgt, hcube, _bin_index(e_tau, cp.E, lnx0, dlnx, nb), dlnx,
                    cell_mean, cell_var, bin_mean, bin_var, tail_diff)
+        _fill_lab_sums(lab, lab_sums, x, wgt, hcube, coh + inc, cp)
     tail_var = np.cumsum(tail_diff[:, ::-1], axis=1)[:, ::-1] * dlnx * dlnx
     return {"cell_mean": cell_mean, "cell_var": cell_var, "bin_mean": bin_mean, "bin_var": bin_var,
-            "tail_var": tail_var}
+            "tail_var": tail_var, **lab_sums}
 
 
 def _combine(mean_parts, var_parts, a: float, b: float):
@@ -188,12 +194,14 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
     n_xbins = int(N_XBINS.check(n_xbins))
     edges = x_tau_edges(E, n_xbins, pair.final.mass)
     if not is_open(tgt, E, m, ff, pair=pair):
-        return _closed_result(tgt, E_lab, m, edges, theta, convention, t0)
+        return _with_lab(_closed_result(tgt, E_lab, m, edges, theta, convention, t0), None, None,
+                         _lab_frame(tgt, E_lab))
     cp = cell_physics(tgt, E, m, physics=pre, pair=pair, boson=process.boson, theta=theta, convention=convention, ff=ff,
                       theta_a_min=theta_a_min)
     ab = part_weights(theta, convention, pair=pair, boson=process.boson)
-    run = _integrate(cp, n_xbins, ab, rel, settings, seed)
-    return _cell_result(tgt.name, E_lab, edges, theta, convention, cp, run, ab, t0)
+    lab = _lab_frame(tgt, E_lab)
+    run = _integrate(cp, n_xbins, ab, rel, settings, seed, lab)
+    return _with_lab(_cell_result(tgt.name, E_lab, edges, theta, convention, cp, run, ab, t0), run, ab, lab)
 
 
 @dataclass(frozen=True)
@@ -209,10 +217,11 @@ class _Run:
 
 
 def _integrate(cp: CellPhysics, n_xbins: int, ab: tuple[float, float], rel: float, s: VegasSettings,
-               seed: int) -> _Run:
+               seed: int, lab: LabFrame | None) -> _Run:
     """The vegas run of an open cell (module docstring; docs/physics.md §7.8, §7.12): adapt on
     sigma_total, adapt on the tail-weighted integrand, size and run the frozen-map iterations at the
-    couplings ``ab`` = (g_S^2, g_P^2)."""
+    couplings ``ab`` = (g_S^2, g_P^2); ``lab``: fill the lab histograms of a collider cell in the
+    frozen-map iterations (:func:`_frozen_iteration`)."""
     a, b = ab
     E = cp.E
     rng = np.random.default_rng(seed)
@@ -245,14 +254,14 @@ def _integrate(cp: CellPhysics, n_xbins: int, ab: tuple[float, float], rel: floa
     # 3) frozen map: a first iteration of neval_pilot points sizes the others from the targets and
     # counts as the first final iteration (its weight in the average is its share of the points)
     integ.set(neval=s.neval_pilot, adapt=False)
-    first = _frozen_iteration(integ, cp, lnx0, dlnx, n_xbins)
+    first = _frozen_iteration(integ, cp, lnx0, dlnx, n_xbins, lab)
     used = int(integ.last_neval)
     neval_used += used
     worst = _worst_ratio(_theta_view(first, a, b, dlnx), rel, tail_rel, s.tail_min_fraction)
     need = used * min(worst, 1e3) ** 2  # points for the targets in all, the first iteration's included
     neval = int(min(max((need - used) / (s.n_final_min - 1), s.neval_min), s.neval_max))
     iters, avg, converged, neval_used = _final_iterations(integ, cp, lnx0, dlnx, n_xbins, (first, used), neval,
-                                                          neval_used, s, (a, b), rel, tail_rel)
+                                                          neval_used, s, (a, b), rel, tail_rel, lab)
     return _Run(iters, avg, converged, neval_used, neval)
 
 
@@ -307,7 +316,7 @@ def _cell_result(target_name: str, energy_GeV: float, edges, theta, convention, 
 
 
 def _final_iterations(integ, cp, lnx0, dlnx, n_xbins, first, neval, neval_used, s: VegasSettings, ab, rel,
-                      tail_rel):
+                      tail_rel, lab: LabFrame | None):
     """Frozen-map iterations until sigma and every kept tail reach their targets with the errors that
     are quoted, i.e. scaled by the PDG factor of the iterations so far (docs/physics.md §7.12), at
     least ``s.n_final_min``, at most ``s.n_final_max`` or the evaluation budget.  ``first`` =
@@ -332,7 +341,7 @@ def _final_iterations(integ, cp, lnx0, dlnx, n_xbins, first, neval, neval_used, 
         if neval < s.neval_min:
             return iters, avg, converged, neval_used
         integ.set(neval=neval, adapt=False)
-        iters.append(_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins))
+        iters.append(_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins, lab))
         weights.append(int(integ.last_neval))
         neval_used += weights[-1]
 
@@ -380,7 +389,7 @@ def _pilot(integ, cp, lnx0, dlnx, n_xbins, neval, a, b):
     """One frozen-map iteration of ``neval`` points (discarded; it sizes and weights the final ones):
     (``_theta_view`` of it, evaluations used).  Leaves ``integ`` adapting again."""
     integ.set(neval=neval, adapt=False)
-    it = _frozen_iteration(integ, cp, lnx0, dlnx, n_xbins)
+    it = _frozen_iteration(integ, cp, lnx0, dlnx, n_xbins, None)  # discarded: no lab histograms
     used = int(integ.last_neval)
     integ.set(adapt=True)
     return _theta_view(it, a, b, dlnx), used
@@ -408,3 +417,38 @@ def _worst_ratio(view: dict, rel: float, tail_rel: float, tail_min: float) -> fl
     if np.any(sel):
         worst = max(worst, float(np.max(np.sqrt(tail_var[sel]) / (tail_rel * tails[sel]))))
     return worst
+
+
+# ------------------------------------------------------------- lab-frame histograms of a collider cell
+# (docs/physics.md §7.16; lfvscan.xsec.labframe).  Kept apart from the error scaling and the adaptation
+# above: the frozen-map iterations call _lab_sums / _fill_lab_sums, compute_cell calls _lab_frame and
+# _with_lab.
+
+def _lab_frame(tgt, energy_GeV: float) -> LabFrame | None:
+    """The :class:`~lfvscan.xsec.labframe.LabFrame` of a collider cell (nucleus-beam rapidity
+    ``acosh(gamma)``, lepton lab energy [GeV]); None for a fixed target (no lab histograms)."""
+    if not is_collider(tgt):
+        return None
+    gamma, beta = boost(tgt)
+    return LabFrame(rapidity=math.log(gamma * (1.0 + beta)), beam_energy_GeV=float(energy_GeV))
+
+
+def _lab_sums(lab: LabFrame | None) -> dict:
+    """Zeroed lab-histogram sums of one frozen-map iteration (none without ``lab``)."""
+    return {} if lab is None else empty_lab_sums()
+
+
+def _fill_lab_sums(lab: LabFrame | None, sums: dict, x, wgt, hcube, f, cp: CellPhysics) -> None:
+    """Add a batch (points ``x``, weights, hypercubes, the parts ``f`` (2, N) of the integrand) to the lab sums."""
+    if lab is not None:
+        fill_lab(x, wgt, hcube, f, cp, part_rows(cp), lab, sums)
+
+
+def _with_lab(result: CellResult, run: _Run | None, ab, lab: LabFrame | None) -> CellResult:
+    """``result`` with its :class:`~lfvscan.xsec.labframe.LabDistributions` (collider cells; ``run``
+    None: a closed cell, all zero) at the couplings ``ab``, with the PDG scale factor of the cell's
+    other errors (docs/physics.md §7.12); unchanged for a fixed target."""
+    if lab is None:
+        return result
+    scale = 1.0 if run is None else float(result.meta["error_scale_factor"])
+    return replace(result, lab=lab_distributions(None if run is None else run.avg, ab, lab, scale))

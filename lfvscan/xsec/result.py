@@ -51,6 +51,7 @@ def _cell_result_fields() -> list[tuple]:
         ("theta", float, field(default=math.nan)),
         ("convention", str, field(default="eq3")),
         *optional,
+        ("lab", object, field(default=None)),
         ("meta", dict, field(default_factory=dict)),
     ]
 
@@ -70,6 +71,8 @@ def _to_dict(self, skip: tuple[str, ...] = ()) -> dict:
             v = v.item()
         elif isinstance(v, dict):
             v = dict(v)
+        elif hasattr(v, "to_dict"):
+            v = v.to_dict()
         d[f.name] = v
     return d
 
@@ -99,7 +102,9 @@ def _post_init(self) -> None:
 _DOC = """Result of one cell.  ``closed`` cells have every cross section exactly zero.
 
 Attributes: the cell (``target``, ``energy_GeV`` [GeV], ``mass_GeV`` [GeV]), its ``x_tau_edges``,
-``theta`` and ``convention`` of the couplings, free-form ``meta`` (not stored), and one attribute
+``theta`` and ``convention`` of the couplings, free-form ``meta`` (not stored), ``lab`` (a collider
+cell's :class:`lfvscan.xsec.labframe.LabDistributions`, docs/physics.md §7.16; None for a fixed
+target), and one attribute
 per :data:`lfvscan.schema.RESULT_FIELDS` entry (the part slots hold the vector and axial parts for a
 process of the vector family, docs/physics.md §7.14; ``named_parts(boson)`` gives them under the
 family's names):
