@@ -237,3 +237,20 @@ def test_tau2_band_matches_replicas_of_the_stored_bins(toy):
     sd = np.std(reps, axis=0)
     big = band.density > 0.1 * band.density.max()
     np.testing.assert_allclose(band.error[big], sd[big], rtol=0.15)
+
+
+def test_error_band_is_the_image_of_the_n_hat_interval():
+    """The MC band of a limit is the interval n_hat ± n_hat_err mapped onto g ∝ n_hat^(-1/2): to first
+    order g ∓ g_lim_err; for an error larger than the limit itself (n_hat_err >= n_hat, as at the
+    kinematic edge) the lower edge stays positive and no upper edge is drawn, so the band cannot
+    cover the whole log axis."""
+    from lfvscan.plots.limit_figures import error_band_edges
+
+    n_hat, n_err = np.array([100.0, 100.0, 2.0]), np.array([0.1, 60.0, 50.0])
+    g = 0.01 * np.sqrt(100.0 / n_hat)
+    err = g * n_err / (2 * n_hat)
+    lo, hi = error_band_edges(g, err)
+    np.testing.assert_allclose([lo[0], hi[0]], [g[0] - err[0], g[0] + err[0]], rtol=1e-6)
+    np.testing.assert_allclose(lo[:2], 0.01 * np.sqrt(100.0 / (n_hat[:2] + n_err[:2])), rtol=1e-12)
+    np.testing.assert_allclose(hi[1], 0.01 * np.sqrt(100.0 / (n_hat[1] - n_err[1])), rtol=1e-12)
+    assert lo[2] > 0 and np.isnan(hi[2])

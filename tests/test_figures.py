@@ -225,8 +225,11 @@ def test_each_limit_curve_has_its_mc_error_band(limits):
         ok = np.isfinite(lim.g_lim) & np.isfinite(lim.g_lim_err)
         x, lo, hi = band_extent(band)
         np.testing.assert_allclose(x, lim.masses_GeV[ok])
-        np.testing.assert_allclose(lo, (lim.g_lim - lim.g_lim_err)[ok], rtol=1e-12)
-        np.testing.assert_allclose(hi, (lim.g_lim + lim.g_lim_err)[ok], rtol=1e-12)
+        # the image of n_hat ± n_hat_err on g ∝ n_hat^(-1/2), r = n_hat_err / n_hat = 2 g_err / g
+        g, r = lim.g_lim[ok], 2.0 * lim.g_lim_err[ok] / lim.g_lim[ok]
+        np.testing.assert_allclose(lo, g / np.sqrt(1.0 + r), rtol=1e-12)
+        np.testing.assert_allclose(hi, g / np.sqrt(1.0 - r), rtol=1e-12)
+        np.testing.assert_allclose(hi - lo, 2.0 * lim.g_lim_err[ok], rtol=r.max())  # ± g_err to first order
     # the legend quotes the largest relative error of the points drawn (1e-4 <= g <= 1)
     rel = max(np.max((lim.g_lim_err / lim.g_lim)[(lim.g_lim >= 1e-4) & (lim.g_lim <= 1.0)], initial=0.0)
               for lim in limits if lim.yields.drawn and lim.yields.scenario == "invisible")

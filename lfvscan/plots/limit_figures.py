@@ -103,15 +103,27 @@ def max_rel_error(g_lim, g_lim_err, where=None) -> float:
     return float(np.max(e[ok] / g[ok])) if np.any(ok) else 0.0
 
 
-def draw_error_band(ax, masses_GeV, g_lim, g_lim_err, color, label=None):
-    """Shade g_lim ± g_lim_err (the 1σ MC integration error of the limit, g_lim_err = g_lim
-    n_hat_err / (2 n_hat), docs/physics.md §10.4) between the points where both are finite.
-    Returns the PolyCollection (None if no finite point)."""
+def error_band_edges(g_lim, g_lim_err):
+    """Lower and upper edge of the 1σ MC band of a limit: the image on g of the interval n_hat ± n_hat_err
+    (g ∝ n_hat^(-1/2), g_lim_err = g_lim r / 2 with r = n_hat_err / n_hat, docs/physics.md §10.4):
+    g / sqrt(1 + r) and g / sqrt(1 - r).  To first order in r these are g ∓ g_lim_err; the lower edge
+    stays positive on a log axis, and the upper edge is NaN (unbounded, not drawn) where r >= 1."""
     g, e = finite_or_nan(g_lim), finite_or_nan(g_lim_err)
-    ok = np.isfinite(g) & np.isfinite(e)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = 2.0 * e / g
+        lo = g / np.sqrt(1.0 + r)
+        hi = np.where(r < 1.0, g / np.sqrt(np.where(r < 1.0, 1.0 - r, 1.0)), np.nan)
+    return lo, hi
+
+
+def draw_error_band(ax, masses_GeV, g_lim, g_lim_err, color, label=None):
+    """Shade the 1σ MC integration error of the limit (:func:`error_band_edges`) between the points
+    where both edges are finite.  Returns the PolyCollection (None if no such point)."""
+    lo, hi = error_band_edges(g_lim, g_lim_err)
+    ok = np.isfinite(lo) & np.isfinite(hi)
     if not np.any(ok):
         return None
-    return ax.fill_between(np.asarray(masses_GeV, float), np.where(ok, g - e, np.nan), np.where(ok, g + e, np.nan),
+    return ax.fill_between(np.asarray(masses_GeV, float), np.where(ok, lo, np.nan), np.where(ok, hi, np.nan),
                            where=ok, color=color, alpha=ERROR_BAND_ALPHA, lw=0, label=label)
 
 
