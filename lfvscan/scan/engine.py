@@ -220,9 +220,10 @@ def _open_store(store, config: ScanConfig, config_text: str) -> tuple[ScanBacken
     return store, "using", False
 
 
-#: tasks a serial run keeps in its cell process: the one computing and the next, so the child never
-#: waits for the parent to wake up between two cells (benchmarks/serial_cells.py)
-SERIAL_QUEUE = 2
+#: tasks a serial run keeps in its cell process: the one computing and the next three, so the child
+#: does not wait for its parent to wake up between two cells, even cheap ones (closed cells); the
+#: queued ones that have not started when the run stops are given back (benchmarks/serial_cells.py)
+SERIAL_QUEUE = 4
 
 
 def _serial_loop(coord: Coordinator, cell_fn: CellFn) -> None:
@@ -231,8 +232,7 @@ def _serial_loop(coord: Coordinator, cell_fn: CellFn) -> None:
     starts.  Every cell runs in one persistent child process (:mod:`lfvscan.scan.cell_process`): a
     cell stuck in C code (where SIGALRM cannot act) is killed past the hard wall limit and FAILED, a
     cell that kills its process is FAILED "process died", and the scan goes on with a new child.
-    On a stop the cell computing finishes and is written; the one queued behind it, unless the
-    child had started it, is given back."""
+    On a stop the cell computing finishes and is written; those queued behind it are given back."""
     cells = CellProcess(cell_fn, coord.config, 0, coord.max_attempts, coord.stop)
     try:
         while True:
