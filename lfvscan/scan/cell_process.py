@@ -7,8 +7,8 @@ service thread (:mod:`lfvscan.scan.mpi`) must keep answering the workers and wat
 silence, so rank 0 never computes a cell in its own process: its cells (and the exclusive
 suspects at the end of a run) go to a :class:`CellProcess`, a forked child that computes them one
 at a time (its caches stay warm across cells).  A serial run computes every cell the same way, so
-that no cell can hang it either (the round trip costs ~0.1 ms per cell, measured by
-``benchmarks/serial_cells.py``).  Rank 0 waits for each result off the GIL
+that no cell can hang it either (~0.3 ms more per closed cell on a loaded 2-core host, nothing
+measurable on open cells: ``benchmarks/serial_cells.py``).  Rank 0 waits for each result off the GIL
 (``select``) with a hard limit of :func:`hard_limit_s`; past it the child is killed
 (SIGKILL works whatever the child does) and the cell is FAILED "stuck"; a child that dies
 (segfault, out-of-memory kill) fails its cell "process died".  Either way a new child takes the
