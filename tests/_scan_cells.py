@@ -23,8 +23,8 @@ on PYTHONPATH).  Behaviour knobs, through environment variables so subprocess ru
   module is imported (run_scan imports the cell function first): a rank silent from the start.
 * A pause also ends when the file ``DIR/release`` exists.
 * ``LFVSCAN_TEST_DISK_FULL_AFTER=n``: in the process of MPI rank 0 (or a serial run), the disk is
-  full after n journal appends: every later write to the store's journal, attempt log or run
-  information fails with ENOSPC.
+  full after n journal appends: every later append to the store's journal or attempt log, and every
+  new run-information file, fails with ENOSPC (overwriting the bytes of an existing file works).
 * ``LFVSCAN_TEST_SLEEP``: seconds to sleep per open cell, ``LFVSCAN_TEST_SPIN``: seconds of CPU
   work (busy loop) per open cell (``benchmarks/scan.py --engine-only/--simulate``; no test relies
   on them).
@@ -71,8 +71,8 @@ def _fill_the_disk_after(n: int) -> None:
 
     journal.write_all = wrap(journal.write_all, True)
     attempt_log.write_all = wrap(attempt_log.write_all, False)
-    real_info = run_info.write_run_info
-    run_info.write_run_info = lambda path, info: full(str(path)) if _DISK_FULL else real_info(path, info)
+    real_atomic = run_info.write_atomic  # a new file cannot be written; bytes a file holds can be overwritten
+    run_info.write_atomic = lambda path, text: full(str(path)) if _DISK_FULL else real_atomic(path, text)
 
 
 _DISK_FULL: list = []

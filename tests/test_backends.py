@@ -24,6 +24,7 @@ from lfvscan.store.layout import coordinate_values
 from lfvscan.store.memory import MemoryStore
 from lfvscan.store.records import CellRecord
 
+from _call_log import CallLog
 from _scan_cells import cheap_cell
 from _scan_util import UNDER_MPI, small_config
 
@@ -139,17 +140,14 @@ def test_a_resumed_scan_computes_only_the_cells_not_done(kind):
     b = kind.new(cfg)
     b.write_cells([CellRecord(c, _result(cfg, c), "", 0.5, 0, 1) for c in cells[:7]])
     b = kind.end(b)
-    computed = []
-
-    def counting(target, energy_GeV, mass_GeV, **kw):
-        computed.append((target, energy_GeV, mass_GeV))
-        return cheap_cell(target, energy_GeV, mass_GeV, **kw)
-
+    counting = CallLog()
     out = run_scan(cfg, b, cell_fn=counting, quiet=True)
+    computed = [c[:3] for c in counting.calls]
     assert out.exit_code == 0 and out.computed_this_run == len(cells) - 7 == len(computed)
     done = {(cfg.target_names[i], cfg.energies_GeV[j], cfg.masses_GeV[k]) for i, j, k in cells[:7]}
     assert not done & set(computed)
     assert run_scan(cfg, b, cell_fn=counting, quiet=True).computed_this_run == 0
+    assert len(counting.calls) == len(computed)
     assert store_status(b)["complete"]
     b.close()
 

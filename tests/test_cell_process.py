@@ -98,3 +98,31 @@ def test_a_serial_resume_computes_an_exclusive_suspect_stuck_in_c_code_without_h
     assert status[suspect] == FAILED and attempts[suspect] == 2
     assert store.records[suspect].error.startswith("CellTimeout: cell did not end within")
     assert out.exit_code == 1 and out.done == 24 and (status == DONE).sum() == 24
+
+
+class _SecondSignal:
+    """A StopFlag whose check raises KeyboardInterrupt, as the CLI's handler does on a second signal
+    while the parent waits for its cell."""
+
+    signum = 2
+
+    def is_set(self):
+        raise KeyboardInterrupt
+
+
+def test_an_abort_while_a_cell_is_stuck_kills_the_child_instead_of_waiting_for_it():
+    """Leaving compute by an exception (a second Ctrl-C) with the cell still running, close() kills
+    the child: waiting for it to finish its (stuck, unlimited) cell would hang the exit."""
+    import threading
+
+    cfg = replace(small_config(), cell_timeout_s=0)  # no wall limit: only the abort ends the wait
+    cells = CellProcess(stuck_in_c, cfg, 0, 3, stop=_SecondSignal())
+    with pytest.raises(KeyboardInterrupt):
+        cells.compute(_task(cfg))
+    pid = cells._pid
+    closing = threading.Thread(target=cells.close, daemon=True)
+    closing.start()
+    closing.join(60)  # a bound for a failing run only (a waiting close never returns)
+    assert not closing.is_alive()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # killed and reaped

@@ -93,6 +93,28 @@ def test_disk_full_during_a_scan_loses_nothing(tmp_path, capsys, monkeypatch):
     assert store_status(store)["complete"]
 
 
+def test_a_full_disk_still_lets_the_run_information_say_how_the_run_ended(tmp_path, monkeypatch):
+    """No room for a new run-information file (ENOSPC): the existing one is overwritten in place, in
+    the bytes it holds (compact, else its essential keys), so `lfvscan status` does not call a run
+    ended by a full disk "killed"; without an existing file the error stands."""
+    from lfvscan.store import run_info
+
+    run_info.write_run_info(tmp_path, {"state": "running", "pid": 1, "padding": "x" * 60})
+    real = run_info.write_atomic
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(run_info, "write_atomic", full)
+    run_info.write_run_info(tmp_path, {"state": "ended: I/O or environment error (disk full)", "pid": 1})
+    assert run_info.read_run_info(tmp_path) == {"state": "ended: I/O or environment error (disk full)", "pid": 1}
+    run_info.write_run_info(tmp_path, {"state": "ended: disk full", "pid": 1, "padding": "y" * 500})
+    assert run_info.read_run_info(tmp_path) == {"state": "ended: disk full", "pid": 1}  # essential keys only
+    with pytest.raises(OSError, match="No space left"):
+        run_info.write_run_info(tmp_path / "nowhere", {"state": "x"})
+    monkeypatch.setattr(run_info, "write_atomic", real)
+
+
 def test_disk_full_while_creating_a_store_leaves_nothing(tmp_path, capsys, monkeypatch):
     import lfvscan.store.layout as layout
 
@@ -222,6 +244,7 @@ def test_disk_full_under_mpiexec_is_one_line_and_74(tmp_path, after):
     assert r.returncode == EXIT_IO, r.stderr
     assert len(lines) == 1 and lines[0].startswith("lfvscan scan: I/O or environment error: No space left on device"), \
         r.stderr
+    assert store_status(store)["state"].startswith("ended: I/O or environment error (No space left on device")
     r = subprocess.run([MPIEXEC, "-n", "2", *scan_cmd(cfg, store, "--quiet")], capture_output=True, text=True,
                        env=subprocess_env(), timeout=120)
     assert r.returncode == 0, r.stderr

@@ -30,6 +30,7 @@ from lfvscan.store.memory import MemoryStore
 from lfvscan.schema import DONE, FAILED, PENDING, SKIPPED
 from lfvscan.store import load_scan, store_status
 
+from _call_log import CallLog, sigterm_drains
 from _scan_cells import cheap_cell
 from _scan_util import (MPIEXEC, SMALL_TOML, UNDER_MPI, assert_same_results, extra_attempts, memory_results, read_results,
                         run_scan_cli, scan_cmd, small_config, subprocess_env, write_config)
@@ -186,15 +187,9 @@ def test_failed_cells_recorded_scan_goes_on_then_retried(tmp_path, reference):
 def test_stop_flag_drains_then_resume_is_identical(tmp_path, reference):
     cfg = load_config(write_config(tmp_path / "c.toml"))
     store = tmp_path / "s.zarr"
-    stop, calls = StopFlag(), []
-
-    def stopping(*a, **kw):
-        calls.append(1)
-        if len(calls) == 4:
-            stop.set(signal.SIGTERM)
-        return cheap_cell(*a, **kw)
-
-    out = run_scan(cfg, str(store), cell_fn=stopping, quiet=True, stop=stop)
+    stop = StopFlag()
+    with sigterm_drains(stop):
+        out = run_scan(cfg, str(store), cell_fn=CallLog(stop_at=4), quiet=True, stop=stop)
     assert out.exit_code == 143 and out.interrupted_by == signal.SIGTERM
     assert out.done == 4 == n_done(store)  # the cell in flight when the signal came is kept
     assert "resume with: lfvscan scan" in out.message
@@ -444,27 +439,25 @@ def test_cli_cell_raising_systemexit_is_one_line_and_exit_1(tmp_path):
 
 @pytest.mark.slow
 def test_cell_killing_its_process_fails_after_max_attempts(tmp_path, reference):
-    """A cell that ends its process (os._exit, then SIGSEGV): each of the first two runs dies there,
-    each death counts one attempt; the last attempt is computed at the end of the third run, alone,
-    in a child process (lfvscan.scan.cell_process), whose death fails the cell "process died
-    (attempt 3/3)" at once while the run computes every other cell (bit-identical to an
-    uninterrupted run)."""
+    """A cell that ends its process (os._exit twice, then SIGSEGV): a serial scan computes its cells
+    in a child process (lfvscan.scan.cell_process), so each death fails that cell "process died
+    (attempt k/3)" at once while the run computes every other cell; each rerun retries it while
+    attempts < max_attempts, then it stays FAILED (bit-identical to an uninterrupted run elsewhere)."""
     cfg_path = write_config(tmp_path / "c.toml", max_attempts=3)
     store = tmp_path / "s.zarr"
     die = _die_index(store)
-    for attempt, how, code in ((1, "exit", 7), (2, "exit", 7)):
-        r = run_scan_cli(cfg_path, store, "--quiet", LFVSCAN_TEST_DIE_AT=DIE_AT, LFVSCAN_TEST_DIE_HOW=how)
-        assert r.returncode == code, r.stderr
-        assert len(list((store / "journal").glob("*.started"))) == 1  # the dead run's attempt log stays
-    r = run_scan_cli(cfg_path, store, LFVSCAN_TEST_DIE_AT=DIE_AT, LFVSCAN_TEST_DIE_HOW="segv")
-    assert r.returncode == 1, r.stderr
-    assert f"ended by signal {signal.SIGSEGV}" in r.stderr
-    assert "process died (attempt 3/3) on rank 0" in r.stderr
-    assert "scan finished: 24/25 cells done, 1 failed" in r.stderr
-    got = read_results(store)
-    assert got["status"][die] == FAILED and got["attempts"][die] == 3
-    assert str(got["error"][die]).startswith("process died (attempt 3/3) on rank 0")
-    assert not list((store / "journal").glob("*.started"))
+    for attempt, how, end in ((1, "exit", "exited with status 7"), (2, "exit", "exited with status 7"),
+                              (3, "segv", f"ended by signal {signal.SIGSEGV}")):
+        r = run_scan_cli(cfg_path, store, LFVSCAN_TEST_DIE_AT=DIE_AT, LFVSCAN_TEST_DIE_HOW=how)
+        assert r.returncode == 1, r.stderr
+        assert "Traceback" not in r.stderr and "scan finished: 24/25 cells done, 1 failed" in r.stderr
+        got = read_results(store)
+        assert got["status"][die] == FAILED and got["attempts"][die] == attempt
+        error = str(got["error"][die])
+        assert error.startswith(f"process died (attempt {attempt}/3) on rank 0") and error.endswith(end), error
+        assert not list((store / "journal").glob("*.started"))
+    r = run_scan_cli(cfg_path, store, LFVSCAN_TEST_DIE_AT=DIE_AT)
+    assert r.returncode == 1 and "0 to compute" in r.stderr, r.stderr  # attempts exhausted: not retried
     _assert_others_match(reference, store, {die})
     assert sorted(set(extra_attempts(reference, store).ravel())) == [0, 2]  # only the dying cell: 3 vs 1
 
@@ -575,6 +568,29 @@ def test_mpiexec_cell_stuck_in_c_code_never_hangs_the_job(tmp_path, reference):
     assert set(codes) <= {1, 75} and codes[-1] == 1, codes
     assert got["status"][die] == FAILED and (got["status"] == FAILED).sum() == 1
     _assert_others_match(reference, store, {die})
+
+
+@pytest.mark.slow
+def test_serial_cell_stuck_in_c_code_is_failed_and_the_resume_computes_it(tmp_path, reference):
+    """A serial scan: a cell stuck in one C call holding the GIL (SIGALRM cannot interrupt it) runs
+    in the scan's cell process, which is killed past the hard limit (cell_timeout_s x 1.1 + 1 s):
+    that cell is FAILED "CellTimeout" with attempt 1, every other cell is computed, one line, exit
+    1; the rerun charges a second attempt and, the cell no longer stuck, completes the store
+    bit-identically.  (Before, the scan hung for good: the subprocess timeout fails this test.)"""
+    cfg_path = write_config(tmp_path / "c.toml", text=_toml_with(cell_timeout_s=0.2))
+    store = tmp_path / "s.zarr"
+    die = _die_index(store)
+    r = run_scan_cli(cfg_path, store, timeout=90, LFVSCAN_TEST_STUCK_AT=DIE_AT)
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr and "scan finished: 24/25 cells done, 1 failed" in r.stderr
+    got = read_results(store)
+    assert got["status"][die] == FAILED and got["attempts"][die] == 1
+    assert str(got["error"][die]).startswith("CellTimeout: cell did not end within 1.22 s (cell_timeout_s = 0.2 s")
+    assert not list((store / "journal").glob("*.started"))
+    r = run_scan_cli(cfg_path, store, "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert read_results(store)["attempts"][die] == 2
+    assert_same_results(reference, store, ignore=("attempts",))
 
 
 COALESCED_TOML = """\

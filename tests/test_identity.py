@@ -5,7 +5,6 @@ function called directly at each cell's coordinates."""
 
 from __future__ import annotations
 
-import signal
 import tomllib
 from dataclasses import replace
 
@@ -20,6 +19,7 @@ from lfvscan.scan.signals import StopFlag
 from lfvscan.store import ScanStore, load_scan, open_for_scan
 from lfvscan.schema import DONE
 
+from _call_log import CallLog, sigterm_drains
 from _scan_cells import cheap_cell
 from _scan_util import SMALL_TOML, UNDER_MPI, assert_same_results, write_config
 
@@ -75,15 +75,9 @@ def reference(tmp_path_factory):
 
 def _interrupted(cfg, store, after: int):
     """Scan ``cfg`` into ``store`` and stop (SIGTERM drain) after ``after`` cells."""
-    stop, calls = StopFlag(), []
-
-    def stopping(*a, **kw):
-        calls.append(1)
-        if len(calls) == after:
-            stop.set(signal.SIGTERM)
-        return cheap_cell(*a, **kw)
-
-    out = run_scan(cfg, str(store), cell_fn=stopping, quiet=True, stop=stop)
+    stop = StopFlag()
+    with sigterm_drains(stop):
+        out = run_scan(cfg, str(store), cell_fn=CallLog(stop_at=after), quiet=True, stop=stop)
     assert out.exit_code == 143 and out.done == after
 
 
@@ -109,16 +103,9 @@ def test_store_with_noncanonical_target_axis_is_mapped_by_its_coordinates(tmp_pa
     path = tmp_path / "legacy.zarr"
     store, created = open_for_scan(path, legacy)
     assert created
-    _interrupted_on_backend = StopFlag()
-    calls = []
-
-    def stopping(*a, **kw):
-        calls.append(1)
-        if len(calls) == 6:
-            _interrupted_on_backend.set(signal.SIGTERM)
-        return cheap_cell(*a, **kw)
-
-    out = run_scan(legacy, store, cell_fn=stopping, quiet=True, stop=_interrupted_on_backend)
+    stop = StopFlag()
+    with sigterm_drains(stop):
+        out = run_scan(legacy, store, cell_fn=CallLog(stop_at=6), quiet=True, stop=stop)
     assert out.exit_code == 143
     store.close()
     assert ScanStore.open(path).config.target_names == ("W", "Pb")  # read from the store's axis

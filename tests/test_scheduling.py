@@ -1,8 +1,8 @@
 """Scheduling of the scan engine on the in-memory store: no disk, no zarr, no subprocess, no clock.
 
 ``run_scan(config, MemoryStore(config), cell_fn=...)`` runs the real plan, retries, drain and
-resume; the cell functions here record what they were asked to compute, so the order, the seeds
-and what is (not) computed after a stop are asserted exactly.
+resume; the cell functions here record what they were asked to compute (tests/_call_log.py), so the
+order, the seeds and what is (not) computed after a stop are asserted exactly.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.store.memory import MemoryStore
 from lfvscan.schema import DONE, FAILED, PENDING, SKIPPED
 
+from _call_log import CallLog as Recorder, sigterm_drains
 from _scan_cells import cheap_cell
 from _scan_util import UNDER_MPI, memory_results, small_config
 from lfvscan.physics.presets import PDG_2024
@@ -36,22 +37,6 @@ PAIR = PDG_2024.lepton_pair(DEFAULT_PROCESS)  # beam muon, final tau (PDG masses
 pytestmark = pytest.mark.skipif(UNDER_MPI, reason="serial test (under mpiexec only the MPI tests run)")
 
 N_REQUESTED = 25  #: requested cells of the small config (8 of them closed)
-
-
-class Recorder:
-    """A cell function that records (index-free) calls and can stop the scan at its k-th call."""
-
-    def __init__(self, stop: StopFlag | None = None, stop_at: int | None = None, fail=lambda *a: False):
-        self.calls: list[tuple[str, float, float, int]] = []
-        self.stop, self.stop_at, self.fail = stop, stop_at, fail
-
-    def __call__(self, target, energy_GeV, mass_GeV, **kw):
-        self.calls.append((target, energy_GeV, mass_GeV, kw["seed"]))
-        if self.stop is not None and len(self.calls) == self.stop_at:
-            self.stop.set(signal.SIGTERM)  # as if SIGTERM came while this cell computes
-        if self.fail(target, energy_GeV, mass_GeV):
-            raise ZeroDivisionError("synthetic failure\nsecond line")
-        return cheap_cell(target, energy_GeV, mass_GeV, **kw)
 
 
 def task_keys(tasks) -> list[tuple[str, float, float, int]]:
@@ -141,8 +126,9 @@ def test_failed_cells_retried_while_attempts_below_max(uninterrupted):
 def test_stop_flag_drains_and_a_second_run_completes_identically(k, uninterrupted):
     cfg = small_config()
     store, stop = MemoryStore(cfg), StopFlag()
-    cell = Recorder(stop, stop_at=k)
-    out = run_scan(cfg, store, cell_fn=cell, quiet=True, stop=stop)
+    cell = Recorder(stop_at=k)
+    with sigterm_drains(stop):
+        out = run_scan(cfg, store, cell_fn=cell, quiet=True, stop=stop)
     plan = task_keys(fresh_plan(cfg))
     assert cell.calls == plan[:k]  # nothing after the k-th cell was computed ...
     assert out.exit_code == 143 and out.interrupted_by == signal.SIGTERM
@@ -258,7 +244,9 @@ def test_results_are_coalesced_only_where_a_crash_stays_attributable():
     assert not coord.next_tasks(2, rank=0)[1]  # ... but never rank 0's own (its writer thread writes them later)
     assert [ln["per_cell"] for ln in store.attempt_log.lines] == [True, False, True, False]
     serial = Coordinator(store, cfg, tasks, StopFlag(), Progress(N_REQUESTED, enabled=False), status, 1, 3)
-    assert serial.next_tasks(2, rank=0)[1] and store.attempt_log.lines[-1]["exclusive"]  # serial: each written at once
+    # serial: each reported at once, but not exclusive (the next cell is queued in the cell process
+    # before this one's result is written)
+    assert serial.next_tasks(2, rank=0)[1] and not store.attempt_log.lines[-1].get("exclusive")
 
 
 def _line(cells, rank, per_cell=True, exclusive=False, max_attempts=2):
@@ -286,7 +274,7 @@ def test_a_death_is_charged_only_where_it_is_certain():
     # not charged, computed again with nothing else running
     recs, sus = died_attempts([_line([(a, 2)], 1)], np.ones((1, 2, 3), dtype=np.int32))
     assert recs == [] and sus == [(a, 2, True)]
-    # exclusive (serial run, or rank 0 at the end of an MPI run): certain, charged for good
+    # exclusive (rank 0 computing suspects at the end of a run): certain, charged for good
     recs, sus = died_attempts([_line([(a, 2)], 0, exclusive=True)], np.ones((1, 2, 3), dtype=np.int32))
     assert [(r.index, r.attempts) for r in recs] == [(a, 2)] and sus == []
     # mpiexec tore the job down: rank 0 and rank 1 each had a cell running; both are charged once

@@ -10,7 +10,6 @@ variables, maps and rules are its own.
 
 import json
 import math
-import signal
 
 import numpy as np
 import pytest
@@ -132,6 +131,7 @@ def test_a_vector_scan_resumes_recombines_and_gives_limits(tmp_path, capsys):
     from lfvscan.cli.main import main
     from lfvscan.pheno.theta import scan_at_theta
     from lfvscan.scan.engine import run_scan
+    from _call_log import CallLog, sigterm_drains
     from lfvscan.scan.signals import StopFlag
     from lfvscan.spec.config import parse_config
     from lfvscan.store import load_scan
@@ -141,15 +141,9 @@ def test_a_vector_scan_resumes_recombines_and_gives_limits(tmp_path, capsys):
     whole = str(tmp_path / "whole.zarr")
     assert run_scan(cfg, whole, quiet=True).exit_code == 0
     parts = str(tmp_path / "parts.zarr")
-    stop, calls = StopFlag(), []
-
-    def stopping(*a, **kw):
-        calls.append(1)
-        if len(calls) == 2:
-            stop.set(signal.SIGTERM)
-        return cell(*a, **kw)
-
-    assert run_scan(cfg, parts, cell_fn=stopping, quiet=True, stop=stop).exit_code == 143
+    stop = StopFlag()
+    with sigterm_drains(stop):
+        assert run_scan(cfg, parts, cell_fn=CallLog(cell, stop_at=2), quiet=True, stop=stop).exit_code == 143
     out = run_scan(cfg, parts, quiet=True)
     assert out.exit_code == 0 and out.computed_this_run > 0
     a, b = read_results(whole), read_results(parts)

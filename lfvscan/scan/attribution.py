@@ -16,13 +16,13 @@ How a batch of attempts was reported decides what a death proves:
   MPI, written by its writer thread while it computes the next), and which cell of the batch was
   running is unknown;
 * ``exclusive``: nothing else ran meanwhile and every earlier result was written before it
-  started (a serial run; rank 0 computing suspects at the end of an MPI run), so a death is
-  certainly this cell's.
+  started (rank 0 computing suspects at the end of a run), so a death is certainly this cell's.
 
 Where it is unsure which cell killed the job, innocent cells may lose attempts to the guess, but
 never their last one: a death fails a cell for good only when it is certain (:func:`died_attempts`).
-An outside ``kill -9`` of a serial run (or of rank 0 computing exclusive cells at the end of an
-MPI run) counts against the cell it interrupted, like a death of that cell.
+An outside ``kill -9`` of a run counts against the cell it interrupted, like a death of that cell
+(for good only in the exclusive phase).  A serial run and rank 0 compute in a child process
+(:mod:`lfvscan.scan.cell_process`), whose death they charge to its cell at once.
 
 Suspects are computed in isolation (:class:`lfvscan.scan.plan.Isolation`): each alone in a batch
 of its own reported at once, the exclusive ones by rank 0 at the end of the run with nothing else

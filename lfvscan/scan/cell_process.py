@@ -6,15 +6,21 @@ interrupted, and it would also starve every other thread of its process.  Under 
 service thread (:mod:`lfvscan.scan.mpi`) must keep answering the workers and watching their
 silence, so rank 0 never computes a cell in its own process: its cells (and the exclusive
 suspects at the end of a run) go to a :class:`CellProcess`, a forked child that computes them one
-at a time (its caches stay warm across cells).  Rank 0 waits for each result off the GIL
+at a time (its caches stay warm across cells).  A serial run computes every cell the same way, so
+that no cell can hang it either (~0.3 ms more per closed cell on a loaded 2-core host, nothing
+measurable on open cells: ``benchmarks/serial_cells.py``).  Rank 0 waits for each result off the GIL
 (``select``) with a hard limit of :func:`hard_limit_s`; past it the child is killed
 (SIGKILL works whatever the child does) and the cell is FAILED "stuck"; a child that dies
 (segfault, out-of-memory kill) fails its cell "process died".  Either way a new child takes the
 next cell, and the job goes on.
 
-The child ignores SIGINT/SIGTERM (its parent decides about a drain: the cell in flight finishes;
-the parent passes the signal on, for cell functions that handle it) and is killed when its parent
-dies (``PR_SET_PDEATHSIG`` on Linux).  It never calls MPI.  Records come back pickled.
+Tasks may be queued in the child (:meth:`CellProcess.send`, :meth:`CellProcess.receive`): a
+serial run keeps the next cell waiting there, so the child never waits for its parent to wake up
+between two cells.  SIGINT/SIGTERM do not interrupt the child's cell: once one has come (passed
+on by the parent when its stop flag is set, or from a terminal's Ctrl-C) the child finishes the
+cell it is computing and starts no other (each comes back as None, given back by the caller).  The
+child is killed when its parent dies (``PR_SET_PDEATHSIG`` on Linux).  It never calls MPI.  Records
+come back pickled.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import select
 import signal
 import struct
 import time
+from collections import deque
 
 from lfvscan.scan.attribution import died_message
 from lfvscan.scan.cells import CellFn, compute_task
@@ -98,13 +105,19 @@ def _die_with_parent() -> None:
 
 
 def _serve(cell_fn: CellFn, config: ScanConfig, rank: int, r: int, w: int) -> None:
-    """The child: compute each task read from ``r``, send its record to ``w``; exit at end of file."""
+    """The child: compute each task read from ``r``, send its record to ``w``; exit at end of file.
+    Once SIGINT/SIGTERM has come (the parent's drain, or a terminal's Ctrl-C) it starts no task: it
+    sends the signal's number for each (not started), while a cell it had started finishes."""
+    stopped = []
     try:
         _die_with_parent()
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, lambda signum, frame: stopped.append(signum))
         while (head := _read_blocking(r, _LEN.size)) is not None:
             task = pickle.loads(_read_blocking(r, _LEN.unpack(head)[0]))
+            if stopped:
+                _send(w, stopped[0])  # not started: the signal that stopped the child
+                continue
             rec = compute_task(cell_fn, config, task, rank)
             try:
                 _send(w, rec)
@@ -124,6 +137,9 @@ class CellProcess:
         self.stop = stop  #: the run's StopFlag: once set, its signal is passed on to the child
         self._pid: int | None = None
         self._r = self._w = -1
+        self._queue: deque[Task] = deque()  #: tasks sent to the child, oldest first (records come in this order)
+        self._head_since = 0.0  #: when the oldest queued task started (monotonic) [s]
+        self._forwarded: int | None = None  #: the child the stop signal was passed on to
 
     def start(self) -> None:
         """Fork the child now (before the caller starts threads); :meth:`compute` does it if needed."""
@@ -142,45 +158,81 @@ class CellProcess:
         os.close(up_w)
         self._pid, self._r, self._w = pid, up_r, down_w
 
-    def compute(self, task: Task) -> CellRecord:
-        """The record of ``task``, computed in the child; FAILED if the child is stuck past
-        :func:`hard_limit_s` (then killed) or dies."""
+    @property
+    def queued(self) -> int:
+        """Tasks sent to the child whose records have not been received."""
+        return len(self._queue)
+
+    def send(self, task: Task) -> None:
+        """Queue ``task`` in the child (it starts when the tasks sent before it have ended); its
+        record comes from :meth:`receive`, in the order of sending."""
         if self._pid is None:
             self._start()
-        t0 = time.perf_counter()
-        limit = hard_limit_s(self.config)
-        deadline = None if limit is None else time.monotonic() + limit
-        forwarded = []
-
-        def forward_stop() -> None:
-            """Pass the stop signal on once (the child ignores it unless its cell handles it)."""
-            if self.stop is not None and self.stop.is_set() and not forwarded and self._pid is not None:
-                forwarded.append(True)
-                os.kill(self._pid, self.stop.signum or signal.SIGTERM)
-
+        if not self._queue:
+            self._head_since = time.monotonic()
+        self._queue.append(task)
         try:
             _send(self._w, task)
-            head = _read_exactly(self._r, _LEN.size, deadline, forward_stop)
+        except BrokenPipeError:  # the child died in an earlier task: receive() reports it, then resends
+            pass
+
+    def compute(self, task: Task) -> CellRecord | None:
+        """The record of ``task``, computed in the child (nothing else queued); None if the child
+        did not start it (stopping)."""
+        self.send(task)
+        return self.receive()[1]
+
+    def forward_stop(self) -> None:
+        """Once the run's stop flag is set, pass its signal on to the child (once per child): the
+        child starts no further task (a cell function may handle the signal itself)."""
+        if self.stop is not None and self.stop.is_set() and self._pid is not None and self._forwarded != self._pid:
+            self._forwarded = self._pid
+            os.kill(self._pid, self.stop.signum or signal.SIGTERM)
+
+    def receive(self) -> tuple[Task, CellRecord | None]:
+        """The oldest queued task and its record: None if the child did not start it (stopping),
+        FAILED if the child is stuck in it past :func:`hard_limit_s` (then killed) or dies in it;
+        then a new child takes the tasks queued behind it."""
+        task = self._queue[0]
+        limit = hard_limit_s(self.config)
+        deadline = None if limit is None else self._head_since + limit
+        self.forward_stop()
+        try:
+            head = _read_exactly(self._r, _LEN.size, deadline, self.forward_stop)
             data = None if head is None else _read_exactly(self._r, _LEN.unpack(head)[0], deadline)
         except TimeoutError:
-            self._end(kill=True)
-            return CellRecord(task.index, None,
-                              f"CellTimeout: cell did not end within {limit:g} s (cell_timeout_s = "
-                              f"{self.config.cell_timeout_s:g} s; stuck outside Python, e.g. in C code): its process "
-                              "was killed; it is computed again by the next run while attempts < max_attempts",
-                              time.perf_counter() - t0, self.rank, task.attempt)
-        except BrokenPipeError:
-            data = None
+            return task, self._replace_child(True, f"CellTimeout: cell did not end within {limit:g} s (cell_timeout_s = "
+                                                   f"{self.config.cell_timeout_s:g} s; stuck outside Python, e.g. in "
+                                                   "C code): its process was killed; it is computed again by the "
+                                                   "next run while attempts < max_attempts")
         if data is None:
-            how = self._end(kill=False)
-            return CellRecord(task.index, None, f"{died_message(task.attempt, self.max_attempts, self.rank)}: {how}",
-                              time.perf_counter() - t0, self.rank, task.attempt)
-        return pickle.loads(data)
+            return task, self._replace_child(False, died_message(task.attempt, self.max_attempts, self.rank) + ": ")
+        self._queue.popleft()
+        self._head_since = time.monotonic()
+        rec = pickle.loads(data)
+        if isinstance(rec, int):  # not started: the child was signalled (by this process, or from outside)
+            if self.stop is not None and not self.stop.is_set():
+                self.stop.set(rec)  # a signal that reached only the child drains the run too
+            return task, None
+        return task, rec
+
+    def _replace_child(self, kill: bool, error: str) -> CellRecord:
+        """The FAILED record of the oldest queued task (``error``, followed by how the child ended
+        when it ends in ": "); the tasks behind it go to a new child."""
+        task = self._queue.popleft()
+        wall = time.monotonic() - self._head_since
+        rest = list(self._queue)
+        how = self._end(kill=kill)
+        for t in rest:
+            self.send(t)
+        return CellRecord(task.index, None, error + how if error.endswith(": ") else error, wall, self.rank,
+                          task.attempt)
 
     def _end(self, kill: bool) -> str:
         """Stop the child (SIGKILL if ``kill``, else it has ended or ends at the end of its input);
         returns how it ended."""
         pid, self._pid = self._pid, None
+        self._queue.clear()
         for fd in (self._r, self._w):
             try:
                 os.close(fd)
@@ -199,5 +251,7 @@ class CellProcess:
         return f"its cell process exited with status {os.WEXITSTATUS(status)}"
 
     def close(self) -> None:
-        """End the child (it exits at the end of its input)."""
-        self._end(kill=False)
+        """End the child: it exits at the end of its input, or is killed if its cell is still
+        running (the caller left :meth:`compute` by an exception, e.g. a second Ctrl-C: waiting for a
+        cell that may be stuck would hang the exit)."""
+        self._end(kill=bool(self._queue))

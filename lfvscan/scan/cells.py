@@ -14,8 +14,8 @@
   record ("exceeded its wall limit"), retried by the next run while attempts < max_attempts; the
   cells queued behind it go on.  SIGALRM acts between Python bytecodes: a cell stuck inside one C
   call is not interrupted: on a worker rank 0 then sees the rank fall silent and ends the job
-  (:mod:`lfvscan.scan.mpi`); rank 0's own cells run in a child process that is killed past the
-  limit (:mod:`lfvscan.scan.cell_process`).
+  (:mod:`lfvscan.scan.mpi`); rank 0's own cells, and every cell of a serial scan, run in a child
+  process that is killed past the limit (:mod:`lfvscan.scan.cell_process`).
 """
 
 from __future__ import annotations

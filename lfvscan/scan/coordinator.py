@@ -145,9 +145,10 @@ class Coordinator:
                                                  or self.mean_cell_s is None or self.mean_cell_s >= REPORT_EACH_MIN_S)
             self.in_flight += len(tasks)
             # under the lock: this rank's attempts are logged in the order the tasks left the queue;
-            # a serial run is exclusive (nothing else runs, each result is written before the next cell)
+            # never exclusive: a serial run queues the next cell in its cell process before the
+            # result of the one computing is written (only next_exclusive's cells are)
             self.store.start_cells([(t.index, t.attempt) for t in tasks], rank, self.max_attempts, reports_each,
-                                   exclusive=self.n_ranks == 1)
+                                   exclusive=False)
         return tasks, reports_each
 
     def batch_size(self) -> int:

@@ -21,7 +21,7 @@ The store is reached only through the :class:`~lfvscan.store.backend.ScanBackend
 :func:`lfvscan.store.open_for_scan`, imported only then, and closes it at the end) or a backend
 object the caller owns (e.g. :class:`lfvscan.store.memory.MemoryStore`).  ``-n 1`` or no MPI
 launcher: the same coordinator runs serially here (:func:`_serial_loop`), no thread, no MPI
-import.  ``kill -9`` loses at most the cells in flight (see :mod:`lfvscan.store` for the write
+import, its cells computed in one child process (:mod:`lfvscan.scan.cell_process`).  ``kill -9`` loses at most the cells in flight (see :mod:`lfvscan.store` for the write
 protocol); rerunning the same command resumes.
 
 Faults and exit statuses: 0 complete; 1 cells failed (retried by the next run while attempts <
@@ -29,7 +29,8 @@ max_attempts) or left pending; 2 usage error; 128+signal after a SIGTERM/SIGINT 
 75 (:data:`EXIT_RANK_LOST`) when a rank fell silent (:mod:`lfvscan.scan.mpi`).  Every attempt is
 recorded before it starts, so an attempt that kills its process (segfault, ``SystemExit``,
 out-of-memory kill) counts against max_attempts ("process died (attempt k/n)"); a cell over its
-wall limit ``cell_timeout_s`` is failed (:mod:`lfvscan.scan.cells`).
+wall limit ``cell_timeout_s`` is failed (:mod:`lfvscan.scan.cells`), and where cells run in a
+child process (serially, and rank 0's) so is a cell stuck in C code, its process killed.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from lfvscan.errors import (
 )
 from lfvscan.scan.attribution import retire_suspects, settle
 from lfvscan.scan.cell_process import CellProcess
-from lfvscan.scan.cells import CellFn, compute_task, resolve_cell_fn
+from lfvscan.scan.cells import CellFn, resolve_cell_fn
 from lfvscan.spec.config import ScanConfig, check_same_physics
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
 from lfvscan.scan.mpi import RankLost, get_world, launch_problem, run_rank0, run_worker
@@ -219,20 +220,41 @@ def _open_store(store, config: ScanConfig, config_text: str) -> tuple[ScanBacken
     return store, "using", False
 
 
+#: tasks a serial run keeps in its cell process: the one computing and the next three, so the child
+#: does not wait for its parent to wake up between two cells, even cheap ones (closed cells); the
+#: queued ones that have not started when the run stops are given back (benchmarks/serial_cells.py)
+SERIAL_QUEUE = 4
+
+
 def _serial_loop(coord: Coordinator, cell_fn: CellFn) -> None:
-    """``-n 1``: compute and write the cells one by one in this thread; the exclusive suspects
-    (cells that were running when an earlier job died or fell silent, e.g. stuck in C code) in a
-    child process killed past the wall limit (:mod:`lfvscan.scan.cell_process`)."""
+    """``-n 1``: compute the cells, each result written as it arrives, then the exclusive suspects
+    (cells that were running when an earlier job died or fell silent), each written before the next
+    starts.  Every cell runs in one persistent child process (:mod:`lfvscan.scan.cell_process`): a
+    cell stuck in C code (where SIGALRM cannot act) is killed past the hard wall limit and FAILED, a
+    cell that kills its process is FAILED "process died", and the scan goes on with a new child.
+    On a stop the cell computing finishes and is written; those queued behind it are given back."""
     cells = CellProcess(cell_fn, coord.config, 0, coord.max_attempts, coord.stop)
     try:
-        while (task := coord.next_task()) is not None:
-            coord.submit(compute_task(cell_fn, coord.config, task, 0))
-            coord.flush()
+        while True:
+            while cells.queued < SERIAL_QUEUE and (task := coord.next_task()) is not None:
+                cells.send(task)
+            if not cells.queued:
+                break
+            _submit(coord, *cells.receive())
         while (task := coord.next_exclusive()) is not None:
-            coord.submit(cells.compute(task))
-            coord.flush()
+            cells.send(task)
+            _submit(coord, *cells.receive())
     finally:
         cells.close()
+        coord.flush()
+
+
+def _submit(coord: Coordinator, task, rec) -> None:
+    """Write the record of ``task``, or give the task back if it was not started (stopping)."""
+    if rec is None:
+        coord.give_back([task])
+    else:
+        coord.submit(rec)
         coord.flush()
 
 

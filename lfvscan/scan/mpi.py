@@ -183,6 +183,9 @@ def run_rank0(comm, coord: Coordinator, cell_fn: CellFn, rank0_computes: bool) -
                     coord.rank0_cell_since = time.monotonic()
                     rec = cells.compute(task)
                     coord.rank0_cell_since = None
+                    if rec is None:  # not started: its cell process was stopped by a signal
+                        coord.give_back(tasks[i:])
+                        break
                     coord.submit(rec)
     finally:
         main_done.set()
@@ -197,8 +200,11 @@ def run_rank0(comm, coord: Coordinator, cell_fn: CellFn, rank0_computes: bool) -
     # by one, each written before the next starts (so a death here is certainly that cell's)
     try:
         while coord.error is None and (task := coord.next_exclusive()) is not None:
-            coord.submit(cells.compute(task))
-            coord.flush()
+            if (rec := cells.compute(task)) is None:  # not started: stopping
+                coord.give_back([task])
+            else:
+                coord.submit(rec)
+                coord.flush()
     finally:
         cells.close()
         coord.flush()
