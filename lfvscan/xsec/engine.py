@@ -4,9 +4,9 @@
 
 Both compute the same equations (docs/physics.md §7.5-§7.8, §7.12); a cell gives the same cross
 section with either within a tiny fraction of its error, not the same bits.  The compiled engine
-is ~3x faster per point, but a process pays once for importing numba and loading the cached
-machine code: 0.4 s on a bare install, ~1 s when scipy and numba extensions (awkward) are
-installed, which numba's first call imports (docs/scaling.md).  A job of a few cells is over before
+computes a cell in about half the time, but a process pays once for importing numba and loading
+the cached machine code: 0.4 s on a bare install, ~1 s when scipy and numba extensions (awkward)
+are installed, which numba's first call imports (docs/scaling.md).  A job of a few cells is over before
 that pays, so the engine follows the job's size:
 
 * :data:`COMPILED_MIN_CELLS`: a job of at least this many cells uses the compiled engine;
@@ -30,9 +30,9 @@ from types import SimpleNamespace
 ENGINES = {"compiled": ("lfvscan.xsec.kernel", "lfvscan.xsec.sums_compiled"),
            "numpy": ("lfvscan.xsec.integrand_numpy", "lfvscan.xsec.sums_numpy")}
 #: jobs of at least this many cells use the compiled engine, smaller ones numpy: the compiled engine
-#: saves ~10 ms per open cell at 0.5 % and costs 0.4-1 s once per process (docs/scaling.md), so it
-#: is ahead from ~40-100 open cells per rank; a grid of this many requested cells is ahead on a few
-#: ranks, and a smaller one loses at most a few seconds with numpy
+#: saves ~15 ms of CPU per open cell at 0.5 % and costs 0.4-1 s once per process (docs/scaling.md),
+#: so it is ahead from ~30-60 open cells per rank; a grid of this many requested cells (~57 % open
+#: in the paper config) breaks even on 2 ranks, and a smaller one loses at most a few seconds with numpy
 COMPILED_MIN_CELLS = 200
 #: the engine outside any :func:`using` block
 DEFAULT_ENGINE = "compiled"

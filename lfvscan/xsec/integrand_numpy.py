@@ -18,9 +18,8 @@ import math
 import numpy as np
 
 from lfvscan.physics import kinematics
-from lfvscan.physics.constants import HBARC_GEV_FM
 from lfvscan.xsec import integrand
-from lfvscan.xsec.cell_constants import T_NUC_RA2
+from lfvscan.xsec.cell_constants import P_TNUC
 
 
 def theta_scale(u0, p, p_minus_k, k, m_a, m_final, t_cut):
@@ -49,13 +48,6 @@ def t_map(r, t_lo, t_up, t_nuc):
     return t, t * (1.0 + t / t_nuc) * (z_lo - z_up) * 6.0 * r * (1.0 - r)
 
 
-def t_nuc_GeV2(cp) -> float:
-    """The t map's scale ``t_nuc = 5 / R_A^2`` [GeV^2] of the cell (as in
-    :func:`lfvscan.xsec.cell_constants.cell_constants`)."""
-    r_a = cp.ff.r0_fm * cp.target.A ** (1.0 / 3.0) / HBARC_GEV_FM
-    return T_NUC_RA2 / r_a**2
-
-
 def evaluate_cell(y, cp, rows):
     """``(coh, inc, e_tau)`` at the vegas points ``y`` (N, 3) = (ln w, ln(theta_a / theta_s), r) for the
     coupling rows ``rows`` (k, :data:`~lfvscan.xsec.cell_constants.N_COUPLING`): ``coh``, ``inc`` (k, N) in
@@ -72,7 +64,7 @@ def evaluate_cell(y, cp, rows):
     with np.errstate(invalid="ignore", divide="ignore"):
         kin, t_lo, t_up = integrand._t_range(w, th, cp)
         ok = in_th & (t_up > t_lo)
-        t, dtdr = t_map(r, np.where(ok, t_lo, 1.0), np.where(ok, t_up, 2.0), t_nuc_GeV2(cp))
+        t, dtdr = t_map(r, np.where(ok, t_lo, 1.0), np.where(ok, t_up, 2.0), cp.constants[P_TNUC])
         coh, inc = integrand._densities(t, kin, cp, tuple(rows[:, j, None] for j in range(rows.shape[1])))
     jac = np.where(ok, w * np.sin(th) * th * dtdr, 0.0)
     W = cp.m_final + w
