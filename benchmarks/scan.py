@@ -6,7 +6,7 @@
     python benchmarks/scan.py --simulate 32 [--cell-ms 50]  # issue 13: N oversubscribed ranks
     python benchmarks/scan.py --dispatch [--ranks 2]        # issue 13: rank 0's cells/s, zero-cost cells
     python benchmarks/scan.py --costs                       # rank 0's per-item costs (docs/scaling.md)
-    python benchmarks/scan.py --against REF                 # issue 23: commit REF and this one side by side
+    python benchmarks/scan.py --against REF [REF ...] [--rounds 3] [--startup-only]   # commits side by side
 
 Issue-13 modes (each prints its figures and target):
 
@@ -22,12 +22,16 @@ Issue-13 modes (each prints its figures and target):
   ranks: cells/s of the scan phase, and rank 0's capacity, cells per CPU second of rank 0 (target
   >= 20,000 cells/s); for each rank count > 1 also with one rank more and rank 0 only coordinating.
 
-* ``--against REF``: the commit REF (a temporary ``git worktree``, benchmarks/_worktree.py) and this
-  checkout with the same interpreter, alternating: the paper config on one rank (T1, scan phase and
-  process wall, evaluations per open cell), start-up end to end (``lfvscan xsec`` for one cell, three
-  times; ``mpiexec -n 2 lfvscan scan configs/demo.toml``), and this checkout once more with an empty
-  numba cache (``NUMBA_CACHE_DIR``: the first run after an install compiles the kernels).  Ratios
-  printed; the paper stores are kept for ``--keep DIR`` (pulls: docs/scaling.md).
+* ``--against REF [REF ...]``: the commits REF (temporary ``git worktree``\ s, benchmarks/_worktree.py)
+  and this checkout with the same interpreter, alternating over ``--rounds`` rounds (default 3;
+  medians printed): the paper config on one rank for the first REF and this checkout (T1, process
+  wall and CPU seconds, evaluations per open cell; each round's store bit-identical to the first's),
+  start-up end to end for every tree (``lfvscan xsec --target Pb --energy 1000 --mass 2 --json`` and
+  ``mpiexec -n 2 lfvscan scan configs/demo.toml`` in a fresh store, wall and CPU seconds, after an
+  untimed warm-up run), then every tree once with an empty numba cache (``NUMBA_CACHE_DIR``: the
+  first run after an install compiles); ratios to the first REF.  ``--startup-only`` skips the
+  paper config.  CPU seconds (the processes' and their children's) are what a busy shared host
+  inflates least.
 
 First it measures the machine's own ceiling: a fixed numpy kernel alone and as N simultaneous
 copies (on shared or busy hosts N independent processes do not each run at full speed).
@@ -201,36 +205,51 @@ def efficiency_mode(work: Path, repeat: int) -> None:
     print(f"paper config, 2 ranks: best efficiency T1/(2 c T2) = {best:.3f} of {repeat} run(s) (target >= 0.90)")
 
 
-def _timed(cmd: list[str], env: dict, cwd: Path) -> float:
-    """Wall seconds of a command run in ``cwd`` (raises on failure)."""
-    t0 = time.perf_counter()
+def _timed(cmd: list[str], env: dict, cwd: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and its descendants) of a command run in ``cwd``
+    (raises on failure).  The CPU time is what a busy shared host inflates least."""
+    import resource
+
+    def cpu():
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime
+
+    c0, t0 = cpu(), time.perf_counter()
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=cwd)
+    wall, used = time.perf_counter() - t0, cpu() - c0
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
-    return time.perf_counter() - t0
+    return wall, used
 
 
-def _startup(tree: Path, work: Path, tag: str, cold: bool = False) -> tuple[float, float]:
-    """(median of 3 ``lfvscan xsec`` one-cell walls, ``mpiexec -n 2`` demo scan wall) with lfvscan from
-    ``tree``; ``cold``: every command with a new empty numba cache (``NUMBA_CACHE_DIR``), so it compiles."""
+#: the one-cell command of the start-up figures (issue 23's)
+ONE_CELL = ["xsec", "--target", "Pb", "--energy", "1000", "--mass", "2", "--json"]
+
+
+def _startup(tree: Path, work: Path, tag: str, cold: bool = False) -> dict:
+    """Start-up end to end with lfvscan from ``tree``: ``lfvscan xsec`` for one cell
+    (:data:`ONE_CELL`) and ``mpiexec -n 2 lfvscan scan configs/demo.toml`` in a fresh store, each as
+    (wall, CPU) seconds; ``cold``: with a new empty numba cache (``NUMBA_CACHE_DIR``), so a tree
+    that uses numba compiles.  Warm runs are preceded by an untimed one (a new worktree's cache)."""
     from _worktree import env_for
 
     mpiexec = shutil.which("mpiexec") or str(Path(sys.executable).with_name("mpiexec"))
-    cell = [sys.executable, "-m", "lfvscan", "xsec", "--target", "Pb", "--energy", "1000", "--mass", "10"]
+    cell = [sys.executable, "-m", "lfvscan", *ONE_CELL]
     store = work / f"demo-{tag}.zarr"
     demo = [mpiexec, "-n", "2", sys.executable, "-m", "lfvscan", "scan", str(tree / "configs" / "demo.toml"),
             "--store", str(store), "--quiet"]
 
     def timed(cmd):
+        shutil.rmtree(store, ignore_errors=True)
         cache = Path(tempfile.mkdtemp(prefix="numba-cold-", dir=work))
         try:
             return _timed(cmd, env_for(tree, **({"NUMBA_CACHE_DIR": str(cache)} if cold else {})), tree)
         finally:
             shutil.rmtree(cache, ignore_errors=True)
 
-    one = float(np.median([timed(cell) for _ in range(3)]))
-    shutil.rmtree(store, ignore_errors=True)
-    return one, timed(demo)
+    if not cold:
+        timed(cell)
+    return {"one": timed(cell), "demo": timed(demo)}
 
 
 def _open_nevals(store: Path) -> np.ndarray:
@@ -241,32 +260,82 @@ def _open_nevals(store: Path) -> np.ndarray:
     return np.asarray(g["neval"][...])[sel]
 
 
-def against_mode(ref: str, work: Path) -> None:
-    """Commit ``ref`` and this checkout side by side (module docstring, ``--against``)."""
+def _paper_t1(name: str, path: Path, work: Path, k: int) -> dict:
+    """The paper config on one rank with lfvscan from ``path`` in a fresh store: T1 (scan phase),
+    process wall and CPU, evaluations per open cell; bit-identity with the first round's store."""
+    import resource
+
+    store = work / f"paper-{name}-{k}.zarr"
+    shutil.rmtree(store, ignore_errors=True)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # run in the tree: ``python -m`` puts the working directory first on sys.path
+    r = run(path / "configs" / "paper.toml", store, 1, {"PYTHONPATH": str(path)}, cwd=path)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime
+    nev = _open_nevals(store)
+    same_as_first = same(work / f"paper-{name}-0.zarr", store) if k else True
+    print(f"{name:>8} round {k + 1}: paper config, 1 rank: T1 {r['scan_phase_s']:.2f} s (process wall "
+          f"{r['wall_s']:.2f} s, CPU {cpu:.2f} s); evaluations per open cell median {np.median(nev):.0f}, total "
+          f"{nev.sum() / 1e6:.1f} M; bit-identical to round 1: {same_as_first}", flush=True)
+    return dict(T1=r["scan_phase_s"], wall=r["wall_s"], cpu=cpu, neval=float(np.median(nev)))
+
+
+def against_mode(refs: list[str], work: Path, rounds: int, paper: bool) -> None:
+    """Commits ``refs`` and this checkout side by side, alternating ``rounds`` times (module docstring,
+    ``--against``): medians of the paper config's T1 (first ref and this; unless not ``paper``) and of
+    the start-up figures (every tree), and the ratios to the first ref."""
+    import contextlib
+
     from _worktree import checkout
 
-    with checkout(ref) as (tree, short):
-        trees = ((short, tree), ("this", REPO))
-        res = {}
+    with contextlib.ExitStack() as stack:
+        trees = [stack.enter_context(checkout(ref)) for ref in refs]
+        trees = [(short, tree) for tree, short in trees] + [("this", REPO)]
+        first = trees[0][0]
+        res = {name: {"paper": [], "start": []} for name, _ in trees}
+        for k in range(rounds):
+            for name, path in trees:
+                if paper and name in (first, "this"):
+                    res[name]["paper"].append(_paper_t1(name, path, work, k))
+            for name, path in trees:
+                st = _startup(path, work, name)
+                res[name]["start"].append(st)
+                print(f"{name:>8} round {k + 1}: lfvscan {' '.join(ONE_CELL)}: {st['one'][0]:.2f} s (CPU "
+                      f"{st['one'][1]:.2f} s); mpiexec -n 2 demo scan {st['demo'][0]:.2f} s (CPU {st['demo'][1]:.2f} s)",
+                      flush=True)
         for name, path in trees:
-            # run in the tree: ``python -m`` puts the working directory first on sys.path
-            r = run(path / "configs" / "paper.toml", work / f"paper-{name}.zarr", 1, {"PYTHONPATH": str(path)}, cwd=path)
-            nev = _open_nevals(work / f"paper-{name}.zarr")
-            res[name] = dict(T1=r["scan_phase_s"], wall=r["wall_s"], cells=r["cells"], neval=float(np.median(nev)),
-                             neval_sum=float(nev.sum()))
-            print(f"{name:>8}: paper config, 1 rank: T1 {r['scan_phase_s']:.2f} s (process {r['wall_s']:.2f} s); "
-                  f"evaluations per open cell median {res[name]['neval']:.0f}, total {nev.sum() / 1e6:.1f} M", flush=True)
-        for name, path in trees:
-            one, demo = _startup(path, work, name)
-            res[name].update(one=one, demo=demo)
-            print(f"{name:>8}: start-up end to end: lfvscan xsec one cell {one:.2f} s, mpiexec -n 2 demo scan "
-                  f"{demo:.2f} s", flush=True)
-        one_c, demo_c = _startup(REPO, work, "cold", cold=True)
-        print(f"    this, empty numba cache (compiles): lfvscan xsec one cell {one_c:.2f} s, demo scan {demo_c:.2f} s")
-        o, n = res[short], res["this"]
-        print(f"ratios this / {short}: T1 x{n['T1'] / o['T1']:.3f} ({o['T1']:.1f} s -> {n['T1']:.1f} s), evaluations "
-              f"per open cell x{n['neval'] / o['neval']:.3f}, one-cell xsec x{n['one'] / o['one']:.2f}, demo scan "
-              f"x{n['demo'] / o['demo']:.2f}; load average now {os.getloadavg()[0]:.2f}")
+            st = _startup(path, work, f"cold-{name}", cold=True)
+            print(f"{name:>8}, empty numba cache: one cell {st['one'][0]:.2f} s (CPU {st['one'][1]:.2f} s), demo scan "
+                  f"{st['demo'][0]:.2f} s (CPU {st['demo'][1]:.2f} s)", flush=True)
+        _against_summary(res, first, rounds)
+
+
+def _against_summary(res: dict, first: str, rounds: int) -> None:
+    """Medians over the rounds of ``against_mode`` and the ratios to the tree ``first``."""
+    def med(name, part, key, i=None):
+        vals = [r[key] if i is None else r[key][i] for r in res[name][part]]
+        return float(np.median(vals)) if vals else float("nan")
+
+    print(f"medians of {rounds} round(s):")
+    for name in res:
+        line = (f"{name:>8}: one cell {med(name, 'start', 'one', 0):.2f} s (CPU {med(name, 'start', 'one', 1):.2f} s), "
+                f"demo scan {med(name, 'start', 'demo', 0):.2f} s (CPU {med(name, 'start', 'demo', 1):.2f} s)")
+        if res[name]["paper"]:
+            line += (f"; paper T1 {med(name, 'paper', 'T1'):.2f} s (wall {med(name, 'paper', 'wall'):.2f} s, CPU "
+                     f"{med(name, 'paper', 'cpu'):.2f} s), evaluations per open cell {med(name, 'paper', 'neval'):.0f}")
+        print(line)
+    for name in res:
+        if name == first:
+            continue
+        line = (f"ratios {name} / {first}: one cell x{med(name, 'start', 'one', 0) / med(first, 'start', 'one', 0):.2f} "
+                f"(CPU x{med(name, 'start', 'one', 1) / med(first, 'start', 'one', 1):.2f}), demo scan "
+                f"x{med(name, 'start', 'demo', 0) / med(first, 'start', 'demo', 0):.2f} "
+                f"(CPU x{med(name, 'start', 'demo', 1) / med(first, 'start', 'demo', 1):.2f})")
+        if res[name]["paper"]:
+            line += (f"; paper T1 x{med(name, 'paper', 'T1') / med(first, 'paper', 'T1'):.3f} (speed-up "
+                     f"{med(first, 'paper', 'T1') / med(name, 'paper', 'T1'):.2f}; CPU speed-up "
+                     f"{med(first, 'paper', 'cpu') / med(name, 'paper', 'cpu'):.2f})")
+        print(line + f"; load average now {os.getloadavg()[0]:.2f}")
 
 
 def grid_toml(n_energies: int, n_masses: int, n_xbins: int, e_min: float = 1000.0, e_max: float = 5000.0,
@@ -393,13 +462,16 @@ def main() -> int:
     ap.add_argument("--dispatch", action="store_true", help="rank 0's dispatch capacity, zero-cost cells")
     ap.add_argument("--costs", action="store_true", help="rank 0's per-item costs (docs/scaling.md)")
     ap.add_argument("--xbins", type=int, default=8, help="x_tau bins of the --dispatch cells (the paper uses 60)")
-    ap.add_argument("--against", metavar="REF", help="git commit REF and this checkout side by side (paper T1, start-up)")
+    ap.add_argument("--against", metavar="REF", nargs="+",
+                    help="git commits REF... and this checkout side by side (paper T1 of the first, start-up of all)")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of --against (medians printed)")
+    ap.add_argument("--startup-only", action="store_true", help="--against without the paper config")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="lfvscan-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     if args.against:
         print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus")
-        against_mode(args.against, work)
+        against_mode(args.against, work, args.rounds, not args.startup_only)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         return 0

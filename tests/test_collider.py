@@ -14,7 +14,9 @@ from lfvscan.physics.presets import get_preset
 from lfvscan.physics.process import Process
 from lfvscan.physics.targets import GOLD
 from lfvscan.schema import RESULT_FIELDS
+from lfvscan.scan.cells import cell_engine
 from lfvscan.xsec import compute_cell
+from lfvscan.xsec.engine import using
 from lfvscan.xsec.driver import VegasSettings
 
 EIC_AU = dataclasses.replace(GOLD, nucleus_energy_per_nucleon_GeV=110.0)
@@ -124,8 +126,9 @@ def test_collider_scan_through_engine_and_store(tmp_path):
     run_scan(cfg, str(tmp_path / "eic.zarr"), quiet=True)
     scan = load_scan(tmp_path / "eic.zarr")
     assert int(scan.status[0, 0, 0]) == 1
-    direct = compute_cell(cfg.cell_target("Au"), 18.0, 5.0, rel_err=0.05, seed=int(_seed(cfg)),
-                          process=cfg.process)
+    with using(cell_engine(cfg)):  # the scan's integrand engine (lfvscan.xsec.engine)
+        direct = compute_cell(cfg.cell_target("Au"), 18.0, 5.0, rel_err=0.05, seed=int(_seed(cfg)),
+                              process=cfg.process)
     assert scan.sigma_pb[0, 0, 0] == direct.sigma_pb
 
 

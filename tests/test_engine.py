@@ -17,6 +17,8 @@ import pytest
 from lfvscan.spec.config import load_config
 from lfvscan.physics import reach
 from lfvscan.scan.engine import run_scan
+from lfvscan.scan.cells import cell_engine
+from lfvscan.xsec.engine import using
 from lfvscan.scan.mpi import launch_problem
 from lfvscan.physics.presets import PDG_2024
 from lfvscan.physics.reach import max_mass_approx_GeV
@@ -348,7 +350,8 @@ def test_default_cell_function_is_the_real_compute_cell(tmp_path):
     out = run_scan(cfg, str(tmp_path / "s.zarr"), quiet=True)
     assert out.exit_code == 0 and out.done == 2
     d = load_scan(tmp_path / "s.zarr")
-    direct = compute_cell("Pb", 160.0, 2.0, rel_err=0.05, n_xbins=6, seed=cell_seed(5, 0))
+    with using(cell_engine(cfg)):  # the scan's integrand engine (lfvscan.xsec.engine)
+        direct = compute_cell("Pb", 160.0, 2.0, rel_err=0.05, n_xbins=6, seed=cell_seed(5, 0))
     assert d.sigma_pb[0, 0, 0] == direct.sigma_pb > 0
     assert d.dsigma_dlnx_tau_pb[0, 0, 0].tobytes() == np.asarray(direct.dsigma_dlnx_tau_pb).tobytes()
     assert d.closed[0, 0, 1] and d.sigma_pb[0, 0, 1] == 0.0  # 20 GeV > 16.1 GeV reach at 160 GeV

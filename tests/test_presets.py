@@ -13,7 +13,9 @@ from lfvscan.physics import formfactors as ffm
 from lfvscan.physics.constants import ALPHA, AMU_GEV, CTAU_TAU_CM, GEV2_TO_PB, M_MU, M_TAU
 from lfvscan.physics.presets import PDG_2024, PRESETS, THESIS_2024, get_preset
 from lfvscan.physics.targets import LEAD, TUNGSTEN
+from lfvscan.scan.cells import cell_engine
 from lfvscan.xsec import compute_cell
+from lfvscan.xsec.engine import engine_for_cells, using
 from lfvscan.xsec.integrand import cell_physics, d3sigma
 
 
@@ -153,7 +155,8 @@ def test_scan_with_thesis_preset_runs_compute_cell_with_it(tmp_path):
     out = run_scan(cfg, str(tmp_path / "s.zarr"), quiet=True)
     assert out.exit_code == 0 and out.done == 2
     d = load_scan(tmp_path / "s.zarr")
-    direct = compute_cell("Pb", 160.0, 2.0, rel_err=0.05, n_xbins=6, seed=cell_seed(5, 0), physics="thesis-2024")
+    with using(cell_engine(cfg)):  # the scan's integrand engine (lfvscan.xsec.engine)
+        direct = compute_cell("Pb", 160.0, 2.0, rel_err=0.05, n_xbins=6, seed=cell_seed(5, 0), physics="thesis-2024")
     assert d.sigma_pb[0, 0, 0] == direct.sigma_pb > 0
     np.testing.assert_array_equal(d.x_tau_edges[0], direct.x_tau_edges)  # grid from m_tau = 1.77
 
@@ -191,7 +194,8 @@ def test_cli_xsec_physics(capsys):
     assert cli.main(["xsec", "--target", "Pb", "--energy", "160", "--mass", "5", "--rel-err", "0.05",
                      "--physics", "thesis-2024", "--json", "--seed", "2"]) == 0
     d = json.loads(capsys.readouterr().out)
-    ref = compute_cell("Pb", 160.0, 5.0, rel_err=0.05, seed=2, physics="thesis-2024")
+    with using(engine_for_cells(1)):  # the CLI's engine for its one cell (lfvscan.xsec.engine)
+        ref = compute_cell("Pb", 160.0, 5.0, rel_err=0.05, seed=2, physics="thesis-2024")
     assert d["sigma_pb"] == ref.sigma_pb and d["x_tau_edges"][0] == pytest.approx(1.77 / 160, rel=1e-14)
     with pytest.raises(SystemExit) as exc:  # argparse choices: one line, exit 2
         cli.main(["xsec", "--target", "Pb", "--energy", "160", "--mass", "5", "--physics", "pdg2024"])

@@ -101,12 +101,22 @@ def test_errors_are_honest_across_seeds():
 
 
 @pytest.mark.parametrize("target, E, m_a", [("Pb", 1000.0, 5.0), ("W", 3000.0, 30.0), ("Pb", 160.0, 2.0)])
-def test_frozen_iteration_is_vegas_own_stratified_estimate(target, E, m_a):
-    """_frozen_iteration == vegas' Integrator.__call__ (adapt=False) on an array-valued integrand.
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+def test_frozen_iteration_is_vegas_own_stratified_estimate(target, E, m_a, engine):
+    """_frozen_iteration == vegas' Integrator.__call__ (adapt=False) on an array-valued integrand,
+    with the sums of either engine (lfvscan.xsec.engine).
 
     Two integrators adapted identically (same seed) draw the same points; one integrates the
     (3 + nbins)-component integrand through vegas, the other goes through _frozen_iteration.
     """
+    from lfvscan.xsec.engine import using
+
+    with using(engine):
+        _check_frozen_iteration(target, E, m_a)
+
+
+def _check_frozen_iteration(target, E, m_a):
+    """The comparison of test_frozen_iteration_is_vegas_own_stratified_estimate."""
     import vegas
 
     from lfvscan.xsec.driver import DEFAULT_VEGAS, _bin_index, _frozen_iteration, integrand_parts, integrand_points
@@ -304,8 +314,11 @@ def test_cli_json(capsys):
               "seconds", "closed", "x_tau_edges", "dsigma_dlnx_tau_pb"):
         assert k in d
     assert d["closed"] is False and d["sigma_pb"] > 0 and len(d["x_tau_edges"]) == 61
-    ref = compute_cell("W", 1000.0, 10.0, seed=4)
-    assert d["sigma_pb"] == ref.sigma_pb  # same seed, same number
+    from lfvscan.xsec.engine import engine_for_cells, using
+
+    with using(engine_for_cells(1)):  # the CLI's engine for its one cell (lfvscan.xsec.engine)
+        ref = compute_cell("W", 1000.0, 10.0, seed=4)
+    assert d["sigma_pb"] == ref.sigma_pb  # same seed, same engine: same number
     assert cli.main(["xsec", "--target", "Pb", "--energy", "160", "--mass", "20", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["closed"] is True and d["sigma_pb"] == 0.0

@@ -19,6 +19,7 @@ from lfvscan.physics import kinematics
 from lfvscan.physics.constants import M_E, M_MU, M_TAU
 from lfvscan.physics.presets import PDG_2024
 from lfvscan.xsec import cell_physics, d3sigma, integrand_points
+from lfvscan.xsec.engine import ENGINES, using
 from lfvscan.xsec.integrand import integrand_parts, part_delta_m
 
 
@@ -53,14 +54,16 @@ def _reference(y, cp):
 @pytest.mark.parametrize("target, E, m_a, m_beam, m_final", [
     ("Pb", 1000.0, 2.0, M_MU, M_TAU), ("Pb", 1000.0, 20.0, M_MU, M_TAU), ("W", 160.0, 5.0, M_MU, M_TAU),
     ("Pb", 3000.0, 40.0, M_MU, M_TAU), ("W", 1000.0, 10.0, M_TAU, M_MU), ("Pb", 500.0, 3.0, M_MU, M_E)])
-def test_compiled_integrand_is_the_numpy_reference(target, E, m_a, m_beam, m_final):
-    """Point by point over the whole vegas box, any lepton pair: same zeros, values to 1e-6 relative or
-    1e-10 of the largest (the cancellations of Abar amplify round-off differences where it is tiny),
-    integrals to 1e-12."""
+@pytest.mark.parametrize("engine", ENGINES)
+def test_compiled_integrand_is_the_numpy_reference(target, E, m_a, m_beam, m_final, engine):
+    """Point by point over the whole vegas box, any lepton pair, either engine (lfvscan.xsec.engine):
+    same zeros, values to 1e-6 relative or 1e-10 of the largest (the cancellations of Abar amplify
+    round-off differences where it is tiny), integrals to 1e-12."""
     cp = cell_physics(target, E, m_a, physics=PDG_2024, pair=pair_of(m_beam, m_final), boson="scalar")
-    lo, hi = np.array(cp.bounds).T
-    y = lo + (hi - lo) * np.random.default_rng(1).random((20000, 3))
-    coh, inc, e_tau = integrand_points(y, cp)
+    with using(engine):
+        lo, hi = np.array(cp.bounds).T
+        y = lo + (hi - lo) * np.random.default_rng(1).random((20000, 3))
+        coh, inc, e_tau = integrand_points(y, cp)
     rc, ri, re = _reference(y, cp)
     assert np.array_equal(coh != 0, rc != 0) and np.count_nonzero(rc) > 1000
     nz = rc != 0
@@ -74,14 +77,16 @@ def test_compiled_integrand_is_the_numpy_reference(target, E, m_a, m_beam, m_fin
     ("Pb", 1000.0, 2.0, M_MU, M_TAU, math.pi / 2), ("Pb", 1000.0, 20.0, M_MU, M_TAU, 0.0),
     ("W", 160.0, 5.0, M_MU, M_TAU, 0.7), ("Pb", 100.0, 2.0, M_E, M_TAU, 0.7), ("W", 1000.0, 10.0, M_TAU, M_MU, 0.3),
     ("Pb", 300.0, 0.05, M_MU, M_TAU, 1.2)])
-def test_compiled_vector_integrand_is_the_numpy_reference(target, E, m_X, m_beam, m_final, theta):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_compiled_vector_integrand_is_the_numpy_reference(target, E, m_X, m_beam, m_final, theta, engine):
     """The spin-1 branch of the kernel (§7.14) against d3sigma with
     :func:`lfvscan.physics.amplitude_vector.amplitude_vector_phi_avg`: as the spin-0 test, integrals to
     1e-10 (a light boson's X / m_X^2 term cancels against <2X + W_0>: round-off grows as m_f^2 / m_X^2)."""
     cp = cell_physics(target, E, m_X, theta=theta, physics=PDG_2024, pair=pair_of(m_beam, m_final), boson="vector")
-    lo, hi = np.array(cp.bounds).T
-    y = lo + (hi - lo) * np.random.default_rng(3).random((20000, 3))
-    coh, inc, e_tau = integrand_points(y, cp)
+    with using(engine):
+        lo, hi = np.array(cp.bounds).T
+        y = lo + (hi - lo) * np.random.default_rng(3).random((20000, 3))
+        coh, inc, e_tau = integrand_points(y, cp)
     rc, ri, re = _reference(y, cp)
     assert np.array_equal(coh != 0, rc != 0) and np.count_nonzero(rc) > 1000
     nz = rc != 0

@@ -65,6 +65,7 @@ def run(args) -> int:
     from lfvscan.physics.couplings import DEFAULT_THETA
     from lfvscan.util.ranges import REL_ERR
     from lfvscan.xsec import compute_cell
+    from lfvscan.xsec.engine import engine_for_cells, using
 
     theta = DEFAULT_THETA if args.theta is None else args.theta
     if (problem := REL_ERR.problem(args.rel_err)) is not None:
@@ -74,9 +75,10 @@ def run(args) -> int:
     process = process_of(args)
     try:
         target = _target(args.target, args.nucleus_energy_per_nucleon)
-        r = compute_cell(target, args.energy, args.mass, rel_err=args.rel_err, theta=theta,
-                         convention=args.convention, seed=args.seed, n_xbins=args.n_xbins,
-                         physics=args.physics, process=process)
+        with using(engine_for_cells(1)):  # one cell: not worth loading the compiled kernels
+            r = compute_cell(target, args.energy, args.mass, rel_err=args.rel_err, theta=theta,
+                             convention=args.convention, seed=args.seed, n_xbins=args.n_xbins,
+                             physics=args.physics, process=process)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     code = EXIT_OK if r.converged else EXIT_UNCONVERGED

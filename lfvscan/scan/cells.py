@@ -2,7 +2,8 @@
 
 * :func:`resolve_cell_fn`: the config's ``cell_function`` (``""``: the physics,
   :func:`lfvscan.xsec.compute_cell`; ``"module:function"``: a stand-in, the testing hook).
-* :func:`compute_task`: calls the cell function with the task's seed on any rank.  Faults: an
+* :func:`compute_task`: calls the cell function with the task's seed on any rank, with the
+  integrand engine of the job (:func:`cell_engine`).  Faults: an
   exception in a cell (or a malformed result, see :func:`_check_result`: wrong shapes or x_tau
   grid, the result of another cell, a NaN/infinite/negative cross section or error) becomes a FAILED record with a one-line
   message, and the scan goes on.  A result that did not reach the requested precision
@@ -36,6 +37,7 @@ from lfvscan.spec.config import ScanConfig
 from lfvscan.scan.plan import Task
 from lfvscan.schema import REQUIRED, RESULT_FIELDS
 from lfvscan.store.records import CellRecord
+from lfvscan.xsec.engine import engine_for_cells, using
 from lfvscan.xsec.result import CellResult, x_tau_edges
 
 CellFn = Callable[..., CellResult]
@@ -72,6 +74,13 @@ def physics_kwargs(config: ScanConfig) -> dict:
     if config.process != DEFAULT_PROCESS:
         kw["process"] = config.process
     return kw
+
+
+def cell_engine(config: ScanConfig) -> str:
+    """The integrand engine of the scan's cells (:func:`lfvscan.xsec.engine.engine_for_cells`) by the
+    grid's requested cells: a function of the hashed config, the same on every rank, for any rank
+    count and in every resumed run, so results stay bit-identical between them."""
+    return engine_for_cells(sum(len(t.energies_GeV) for t in config.targets) * len(config.masses_GeV))
 
 
 class CellTimeout(BaseException):
@@ -120,7 +129,8 @@ def compute_task(cell_fn: CellFn, config: ScanConfig, task: Task, rank: int) -> 
         )
 
     try:
-        res = call_with_wall_limit(call, config.cell_timeout_s)
+        with using(cell_engine(config)):
+            res = call_with_wall_limit(call, config.cell_timeout_s)
         _check_result(res, config, task)
         error = ""
     except (Exception, CellTimeout) as exc:  # noqa: BLE001 - any failure of a cell is recorded, the scan goes on

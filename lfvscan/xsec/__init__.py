@@ -1,9 +1,12 @@
 """Integration layer: the exact 2 -> 3 cross section per cell with vegas (docs/physics.md §7).
 
 * :mod:`lfvscan.xsec.integrand`: the fully differential cross section in the vegas variables;
-* :mod:`lfvscan.xsec.kernel`: the same, compiled point by point (numba; the integrand's engine);
+* :mod:`lfvscan.xsec.engine`: which implementation evaluates it, by a job's size: the compiled one
+  (:mod:`lfvscan.xsec.kernel` point by point, numba) or numpy (:mod:`lfvscan.xsec.integrand_numpy`),
+  both reading :mod:`lfvscan.xsec.cell_constants`;
 * :mod:`lfvscan.xsec.driver`: :func:`compute_cell`, adaptation, frozen-map iterations, errors;
-* :mod:`lfvscan.xsec.accumulate`: the compiled sums of a frozen-map iteration;
+* :mod:`lfvscan.xsec.accumulate`: the sums of a frozen-map iteration (the engine's
+  :mod:`lfvscan.xsec.sums_compiled` or :mod:`lfvscan.xsec.sums_numpy`);
 * :mod:`lfvscan.xsec.result`: :class:`CellResult`, the unit of work of a scan;
 * :mod:`lfvscan.xsec.chi2`: closed-form chi^2 survival for the iterations' Q.
 """

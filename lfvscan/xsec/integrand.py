@@ -69,7 +69,7 @@ from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import PhysicsPreset, get_preset
 from lfvscan.physics.reach import is_open
 from lfvscan.physics.targets import Target
-from lfvscan.xsec import kernel
+from lfvscan.xsec import cell_constants, engine
 
 #: default lower cut-off of the ALP polar angle [rad] (see module docstring for its effect)
 THETA_A_MIN = 1e-8
@@ -89,9 +89,9 @@ def _abar_vector(s0, s1, kin, t, cp, row):
 
 
 #: the phi_q-averaged amplitude of each boson family (docs/physics.md §7.6, §7.14), called by
-#: :func:`_densities` with a coupling row (:data:`lfvscan.xsec.kernel.N_COUPLING` numbers): the one
+#: :func:`_densities` with a coupling row (:data:`lfvscan.xsec.cell_constants.N_COUPLING` numbers): the one
 #: place where the family of :attr:`CellPhysics.boson` selects the numpy amplitude (the compiled
-#: kernel selects it by ``kernel.FAMILY_CODES``)
+#: kernel selects it by ``lfvscan.xsec.cell_constants.FAMILY_CODES``)
 PHI_AVERAGED_AMPLITUDES = {"scalar": _abar_scalar, "vector": _abar_vector}
 
 
@@ -137,7 +137,7 @@ class CellPhysics:
     @property
     def coupling_row(self) -> tuple[float, float, float]:
         """The cell's couplings as one row of the kernel's coupling matrix
-        (:data:`lfvscan.xsec.kernel.N_COUPLING`): ``(g_eff^2, Delta_m, 0)`` (scalar family, §7.4) or
+        (:data:`lfvscan.xsec.cell_constants.N_COUPLING`): ``(g_eff^2, Delta_m, 0)`` (scalar family, §7.4) or
         ``(g2, d, delta)`` (vector family, §7.14)."""
         if self.boson == "vector":
             return (float(self.vector.g2), float(self.vector.d), float(self.vector.delta))
@@ -165,7 +165,8 @@ class CellPhysics:
         # at theta_a = 0, p_long = |p| - |k| in its cancellation-free form
         u0, p, p_minus_k, k = (np.ascontiguousarray(a, dtype=float) for a in
                                np.broadcast_arrays(kin.u, kin.p, kin.p_long, kin.k))
-        return float(kernel.min_theta_scale(u0, p, p_minus_k, k, self.m_a, self.m_final, self.ff.t_cut_GeV2))
+        return float(engine.current().min_theta_scale(u0, p, p_minus_k, k, self.m_a, self.m_final,
+                                                      self.ff.t_cut_GeV2))
 
     @property
     def bounds(self) -> list[list[float]]:
@@ -176,8 +177,8 @@ class CellPhysics:
 
     @functools.cached_property
     def constants(self) -> np.ndarray:
-        """The cell's constants as the compiled integrand reads them (:func:`lfvscan.xsec.kernel.cell_constants`)."""
-        return kernel.cell_constants(self)
+        """The cell's constants as the compiled integrand reads them (:func:`lfvscan.xsec.cell_constants.cell_constants`)."""
+        return cell_constants.cell_constants(self)
 
 
 def cell_physics(target, energy_GeV, mass_GeV, *, physics: str | PhysicsPreset, pair: LeptonPair, boson: str,
@@ -260,17 +261,19 @@ def integrand_points(y, cp: CellPhysics):
 
     Returns ``(coh, inc, E_tau)``: the coherent and incoherent contributions (zero outside the
     physical region) and the exact tau energy ``E_tau = (E - E_a) - t/(2M)`` [GeV] of each point.
-    ``r`` is mapped to t by :func:`lfvscan.xsec.kernel.t_map`; the compiled
-    :func:`lfvscan.xsec.kernel.integrand_kernel` evaluates the equations of :func:`d3sigma`.
+    ``r`` is mapped to t by :func:`lfvscan.xsec.kernel.t_map`; the selected engine
+    (:mod:`lfvscan.xsec.engine`: the compiled :func:`lfvscan.xsec.kernel.integrand_kernel` or
+    :func:`lfvscan.xsec.integrand_numpy.evaluate_cell`) evaluates the equations of :func:`d3sigma`.
     """
     coh, inc, e_tau = _integrand(y, cp, np.array([cp.coupling_row]))
     return coh[0], inc[0], e_tau
 
 
 def _integrand(y, cp: CellPhysics, rows):
-    """The compiled integrand for the coupling rows ``rows`` (k, :data:`~lfvscan.xsec.kernel.N_COUPLING`):
-    ``coh``, ``inc`` of shape (k, N), ``E_tau`` (N)."""
-    return kernel.evaluate(y, cp.constants, rows)
+    """The integrand of the selected engine (:mod:`lfvscan.xsec.engine`: compiled or numpy) for the coupling
+    rows ``rows`` (k, :data:`~lfvscan.xsec.cell_constants.N_COUPLING`): ``coh``, ``inc`` of shape (k, N),
+    ``E_tau`` (N)."""
+    return engine.current().evaluate(y, cp, rows)
 
 
 def part_weights(theta, convention: str, *, pair: LeptonPair, boson: str):
@@ -294,7 +297,7 @@ def part_delta_m(cp: CellPhysics) -> tuple[float, float]:
 
 
 def part_rows(cp: CellPhysics) -> np.ndarray:
-    """Coupling rows (2, :data:`~lfvscan.xsec.kernel.N_COUPLING`) of the cell's two parts: scalar family
+    """Coupling rows (2, :data:`~lfvscan.xsec.cell_constants.N_COUPLING`) of the cell's two parts: scalar family
     ``(1, d_S, 0)``, ``(1, d_P, 0)`` (:func:`part_delta_m`, §7.12); vector family ``(1, d_V, Delta_V)``,
     ``(1, d_A, Delta_A)`` (:func:`~lfvscan.physics.amplitude_vector.part_coefficients_vector`, §7.14)."""
     if cp.boson == "vector":
