@@ -61,3 +61,23 @@ def test_mu_to_e_ratio_falls_with_energy_at_1GeV():
     ratios = [_exact_over_ww("mu", "e", E, 1.0)[0] for E in (10.0, 100.0, 1000.0, 10000.0)]
     assert all(a > b for a, b in zip(ratios, ratios[1:])), ratios
     assert ratios[0] > 1.08 and ratios[-1] < 0.88
+
+
+def test_a_light_final_lepton_keeps_its_small_angles_at_high_energy():
+    """The default cut-off of the boson angle scales with the final lepton (``default_theta_a_min``): with
+    a fixed 1e-8 rad, mu -> e (0.2 GeV) gave exact/WW = 0.38 at 1e6 GeV and e -> mu (1 GeV) 0.77 at
+    1e7 GeV; the ratios stay at their 1e4 GeV values (0.80, 1.00)."""
+    ratio, rel = _exact_over_ww("mu", "e", 1e6, 0.2)
+    assert 0.78 < ratio < 0.83, ratio
+    ratio, rel = _exact_over_ww("e", "mu", 1e7, 1.0)
+    assert abs(ratio - 1.0) <= 5e-3 + 3.0 * rel, ratio
+
+
+def test_the_cut_off_of_a_final_tau_is_theta_a_min():
+    from lfvscan.xsec.integrand import THETA_A_MIN, default_theta_a_min
+
+    for preset in ("pdg-2024", "thesis-2024"):
+        from lfvscan.physics.presets import get_preset
+
+        m_tau = get_preset(preset).lepton_pair(Process("mu", "tau", "scalar")).final.mass
+        assert default_theta_a_min(m_tau) == THETA_A_MIN
