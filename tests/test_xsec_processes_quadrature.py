@@ -5,7 +5,8 @@ flavour-conserving mu -> mu and e -> e as checks.
 Each pair has >= 20 cells in all (with tests/test_xsec_quadrature.py and tests/test_xsec_vector_vegas.py
 for mu -> tau and e -> tau): light bosons, the energy threshold of the pair (2 GeV for a final tau,
 0.2 GeV for a final e or mu), boson masses just above m_mu - m_e for mu -> e (the decay pole of §7.11),
-energies up to 1e5 GeV and heavy-mass corners at 0.9-0.99 of the exact reach m^max.  The criterion is
+energies up to 1e5 GeV (1e6 GeV for mu -> e, 1e7 GeV for e -> mu: the small-angle cut-off of a light
+final lepton, §7.16) and heavy-mass corners at 0.9-0.99 of the exact reach m^max.  The criterion is
 |vegas - quadrature| <= 0.3 % + 3 sigma.  A vector cell is checked at theta = 0.7 (both parts mixed);
 the parts one by one are in tests/test_xsec_vector_vegas.py.
 
@@ -32,8 +33,9 @@ from lfvscan.xsec import cell_physics, compute_cell
 LEVELS = ({"n_panels": 16, "n_gl": 8, "n_t": 24, "epsrel": 3e-4},
           {"n_panels": 24, "n_gl": 8, "n_t": 32, "epsrel": 1e-4})
 QUAD_REL = 1e-3
-#: more t points for a final electron and a boson below 1 GeV: near the decay pole of mu -> e (§7.11) and
-#: for light bosons the t integrand is steep (24 points are 2.6e-3 off at mu -> e, 100 GeV, 0.11 GeV)
+#: more t points for a final electron and a boson below 1 GeV, and from 1e6 GeV on: near the decay pole of
+#: mu -> e (§7.11), for light bosons and at the highest energies the t integrand is steep (24 points are
+#: 2.6e-3 off at mu -> e, 100 GeV, 0.11 GeV; 32 points 1.9e-3 at e -> mu, 1e7 GeV, 1 GeV)
 LEVELS_STEEP = tuple({**lv, "n_t": n_t} for lv, n_t in zip(LEVELS, (40, 64)))
 #: vegas precision asked (a vegas cell costs 0.03-0.3 s here; the quadrature is the costly side)
 REL_ERR = 2e-3
@@ -52,7 +54,7 @@ def _check(beam, final, boson, target, E, m):
     assert not r.closed and r.converged
     cp = cell_physics(target, E, m, physics=PDG_2024, pair=pair, boson=boson, theta=THETA)
     abar = Q.abar_scalar if boson == "scalar" else Q.abar_vector(math.sin(THETA) ** 2, math.cos(THETA) ** 2)
-    levels = LEVELS_STEEP if final == "e" and m < 1.0 else LEVELS
+    levels = LEVELS_STEEP if (final == "e" and m < 1.0) or E >= 1e6 else LEVELS
     ref = Q.reference(cp, abar, rel=QUAD_REL, levels=levels)
     print(f"{process.label()} {target} {E:g} GeV m={m:.6g}: vegas {r.sigma_pb:.6g} +- {r.sigma_err_pb:.2g}, "
           f"quadrature {ref:.6g} ({(r.sigma_pb / ref - 1) * 100:+.3f} %)")
@@ -69,13 +71,13 @@ CELLS = {
     ("mu", "e", "scalar"): [("Pb", 160.0, 4.0), ("W", 1000.0, 2.0), ("Pb", 1000.0, 0.2), ("Pb", 3000.0, 10.0),
                             ("Pb", 10.0, 0.5), ("Pb", 1.0, 0.2), ("Pb", 0.2, 0.11), ("Pb", 1.0, 0.106),
                             ("Pb", 100.0, 0.11), ("W", 1000.0, 0.12), ("Pb", 100000.0, 1.0), ("Pb", 1000.0, "edge0.9"),
-                            ("Pb", 100.0, "edge0.5"), ("Pb", 30.0, "edge0.99")],
+                            ("Pb", 100.0, "edge0.5"), ("Pb", 30.0, "edge0.99"), ("Pb", 1e6, 0.2)],
     ("mu", "e", "vector"): [("Pb", 160.0, 4.0), ("W", 1000.0, 0.2), ("Pb", 1.0, 0.11), ("Pb", 100.0, "edge0.9"),
                             ("Pb", 10000.0, 5.0), ("Pb", 10.0, 1.0)],
     ("e", "mu", "scalar"): [("Pb", 100.0, 1.0), ("Pb", 1000.0, 0.01), ("W", 3000.0, 20.0), ("Pb", 1.0, 0.05),
                             ("Pb", 0.5, 0.01), ("Pb", 0.5, 1e-6), ("Pb", 100000.0, 1.0), ("Pb", 1000.0, "edge0.9"),
                             ("W", 10.0, "edge0.9"), ("Pb", 1.0, "edge0.9"), ("W", 160.0, 4.0), ("Pb", 30.0, 0.1),
-                            ("W", 3.0, 0.5), ("Pb", 10000.0, 30.0)],
+                            ("W", 3.0, 0.5), ("Pb", 10000.0, 30.0), ("Pb", 1e7, 1.0)],
     ("e", "mu", "vector"): [("Pb", 100.0, 1.0), ("W", 1000.0, 0.001), ("Pb", 1.0, 0.05), ("Pb", 1000.0, "edge0.9"),
                             ("Pb", 10.0, 2.0), ("W", 3000.0, 20.0)],
     ("mu", "mu", "scalar"): [("Pb", 100.0, 1.0), ("W", 1000.0, 10.0), ("Pb", 1.0, 0.1)],
