@@ -103,7 +103,7 @@ def test_vegas_agrees_with_quadrature(cell):
 
 
 def test_e_to_tau_100GeV_5GeV_reaches_the_precision_asked():
-    """e -> tau, Pb, 100 GeV, 5 GeV at rel_err 2e-3 (a cell once quoted with an 8 % error): converged, the
+    """e -> tau, Pb, 100 GeV, 5 GeV at rel_err 2e-3 (docs/physics.md §7.16): converged, the
     error before the PDG factor of the iterations' scatter (docs/physics.md §7.12) within the request,
     and the value within 0.3 % + 3 sigma of the quadrature."""
     process = Process("e", "tau", "scalar")
