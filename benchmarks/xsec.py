@@ -11,7 +11,10 @@ Options: ``--quick`` (only Pb at 1 TeV), ``--batch N`` (points per throughput ba
 tail fraction, quoted and seed-rms relative error, evaluations and seconds per cell; docs/physics.md §7.12),
 ``--against REF`` (instead: the quick cells with the commit REF, e.g. ``HEAD~3`` or ``main``, and with
 this checkout side by side, alternating ``--rounds`` times in one run: integrand points/s, evaluations
-and seconds per cell at 0.5 %, and the ratios; benchmarks/_worktree.py).
+and seconds per cell at 0.5 %, and the ratios; benchmarks/_worktree.py), ``--processes`` (instead: per
+lepton pair and boson family, CPU seconds and evaluations per cell at 0.5 % and 0.1 % on the same cells, Pb
+and W at 160 and 1000 GeV, m = 2, 5, 10, 20 GeV (those open for every pair), ``--seeds`` seeds each;
+medians and their ratios to mu -> tau of the same family; docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import tracemalloc
 import numpy as np
 
 from lfvscan.physics.presets import PDG_2024
-from lfvscan.physics.process import DEFAULT_PROCESS
+from lfvscan.physics.process import DEFAULT_PROCESS, Process
 from lfvscan.xsec import cell_physics, compute_cell, integrand_points, is_open
 
 PAIR = PDG_2024.lepton_pair(DEFAULT_PROCESS)  # beam muon, final tau (PDG masses)
@@ -66,6 +69,37 @@ def tails(n_seeds: int):
               f"{100 * statistics.stdev(vals) / mean:8.2f} | {statistics.median(nev):13.0f} | {statistics.median(secs):.3f}")
 
 
+PAIRS = (("mu", "tau"), ("e", "tau"), ("mu", "e"), ("e", "mu"))
+
+
+def processes(n_seeds: int) -> None:
+    """CPU seconds and evaluations per cell for each lepton pair and boson family at 0.5 % and 0.1 %,
+    and their ratios to mu -> tau (same cells, seeds and family)."""
+    cells = [(tgt, E, m) for tgt in ("Pb", "W") for E in (160.0, 1000.0) for m in (2.0, 5.0, 10.0, 20.0)
+             if all(is_open(tgt, E, m, pair=PDG_2024.lepton_pair(Process(b, f, "scalar"))) for b, f in PAIRS)]
+    print(f"{len(cells)} cells open for every pair (Pb, W; 160, 1000 GeV; m = 2, 5, 10, 20 GeV), {n_seeds} seeds; "
+          "medians of CPU seconds and evaluations per cell")
+    for boson in ("scalar", "vector"):
+        base = {}
+        for b, f in PAIRS:
+            process = Process(b, f, boson)
+            compute_cell("Pb", 1000.0, 5.0, process=process, rel_err=0.05)  # warm up (compiled kernel, caches)
+            row = []
+            for rel in (0.005, 0.001):
+                secs, nev = [], []
+                for tgt, E, m in cells:
+                    for seed in range(n_seeds):
+                        t0 = time.process_time()
+                        r = compute_cell(tgt, E, m, rel_err=rel, seed=seed, process=process)
+                        secs.append(time.process_time() - t0)
+                        nev.append(r.neval)
+                med = (statistics.median(secs), statistics.median(nev))
+                base.setdefault(rel, med)
+                row.append(f"{rel:.1%}: {med[0]:.3f} s {med[1]:8.0f} evals (x{med[0] / base[rel][0]:.2f} time, "
+                           f"x{med[1] / base[rel][1]:.2f} evals)")
+            print(f"{process.label():22s} " + " | ".join(row))
+
+
 SIDE_BY_SIDE = """
 import json, time
 import numpy as np
@@ -75,7 +109,7 @@ import inspect
 try:  # the same script runs on the reference commit, whose API may be older
     pair = PDG_2024.lepton_pair()
 except TypeError:
-    from lfvscan.physics.process import DEFAULT_PROCESS
+    from lfvscan.physics.process import DEFAULT_PROCESS, Process
     pair = PDG_2024.lepton_pair(DEFAULT_PROCESS)
 kw = {{"boson": "scalar"}} if "boson" in inspect.signature(cell_physics).parameters else {{}}
 out = {{"thr": [], "neval": [], "sec": []}}
@@ -129,7 +163,11 @@ def main():
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--against", metavar="REF", help="side by side with git commit REF (quick cells)")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds of --against")
+    ap.add_argument("--processes", action="store_true", help="per lepton pair and boson family, ratios to mu -> tau")
     a = ap.parse_args()
+    if a.processes:
+        processes(a.seeds)
+        return
     if a.against:
         against(a.against, a.batch, a.rounds)
         return

@@ -99,9 +99,9 @@ def sigma_quadrature(cp, abar, *, n_panels, n_gl, n_t, epsrel, part="total", w_r
     return val
 
 
-def reference(cp, abar, rel=2e-4, **kw):
-    """:func:`sigma_quadrature` at the two refinement levels of :data:`LEVELS`, required to agree to
-    ``rel``; returns the finer one [pb]."""
-    coarse, fine = (sigma_quadrature(cp, abar, **lv, **kw) for lv in LEVELS)
+def reference(cp, abar, rel=2e-4, levels=LEVELS, **kw):
+    """:func:`sigma_quadrature` at two refinement levels (default :data:`LEVELS`), required to agree
+    to ``rel``; returns the finer one [pb]."""
+    coarse, fine = (sigma_quadrature(cp, abar, **lv, **kw) for lv in levels)
     assert fine == pytest.approx(coarse, rel=rel), (coarse, fine)
     return fine

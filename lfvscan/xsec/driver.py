@@ -42,7 +42,6 @@ from lfvscan.physics.process import DEFAULT_PROCESS, Process, cell_problem
 from lfvscan.xsec.accumulate import accumulate, bin_indices
 from lfvscan.xsec.chi2 import chi2_survival
 from lfvscan.xsec.integrand import (
-    THETA_A_MIN,
     CellPhysics,
     cell_physics,
     check_boson_family,
@@ -134,7 +133,7 @@ def _closed_result(tgt, E, m, edges, theta, convention, t0) -> CellResult:
 
 def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta=DEFAULT_THETA,
                  convention=DEFAULT_CONVENTION, seed=0, n_xbins=DEFAULT_N_XBINS, ff: FormFactorParams = DEFAULT_FF,
-                 settings: VegasSettings = DEFAULT_VEGAS, theta_a_min: float = THETA_A_MIN,
+                 settings: VegasSettings = DEFAULT_VEGAS, theta_a_min: float | None = None,
                  physics: str | PhysicsPreset | None = None, process: Process | None = None) -> CellResult:
     """sigma(l_beam N -> l_final N X) for g = 1 in pb, with coherent/incoherent split and d sigma/d ln x
     (x = E_final/E, the final lepton's energy fraction; stored under the names ``x_tau``).
@@ -158,6 +157,9 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
     :meth:`~lfvscan.xsec.settings.VegasSettings.for_rel_err`) ran out before the quoted (scaled)
     errors met ``rel_err`` and the tails' targets; a ``rel_err`` whose budget would exceed
     ``settings.neval_ceiling`` is refused with a ValueError naming it and that budget.  See the module docstring for method and errors.
+
+    ``theta_a_min`` [rad]: lower cut-off of the boson angle; None (default) for
+    :func:`~lfvscan.xsec.integrand.default_theta_a_min` of the final lepton (1e-8 rad for a tau).
 
     A ``target`` with ``nucleus_energy_per_nucleon_GeV`` is a nucleus beam (docs/physics.md §7.15,
     :mod:`lfvscan.physics.collider`): ``energy_GeV`` is the lepton beam's lab energy, the cell is

@@ -26,9 +26,13 @@ Integration variables (all smooth maps, §7.8):
   (it rises like ``(theta_a/theta_s)^2`` below 1 and dies within a few e-folds above), so vegas'
   product map fits it.  The upper end reaches theta_a = pi at every E_a (``theta_s_min``: the
   smallest theta_s over the w range, halved); points above pi or below ``theta_a_min`` (default
-  :data:`THETA_A_MIN` = 1e-8 rad) are zero.  The only approximations are the lower ends:
+  :func:`default_theta_a_min`: :data:`THETA_A_MIN` = 1e-8 rad for a final lepton of 1 GeV or more,
+  times (m_final / 1 GeV)^2 below) are zero.  The only approximations are the lower ends:
   theta_a >= theta_s e^-10 neglects ~ e^-20 = 2e-9 of the integrand, theta_a >= theta_a_min
-  ~ (theta_a_min/theta_c)^2 < 1e-8 for E <= 1e4 GeV (checked in the tests by moving it to 1e-10 rad).
+  ~ (theta_a_min/theta_c)^2 < 1e-8 for a final tau at E <= 1e4 GeV (checked in the tests by moving it
+  to 1e-10 rad).  theta_c scales with the final lepton's mass (soft final leptons, ``|u_0| ~
+  m_final^2``): with 1e-8 rad a final electron lost 0.4 % at 1e4 GeV and 53 % at 1e6 GeV (mu -> e,
+  0.2 GeV), hence the lighter cut-off (docs/physics.md §7.17).
 * ``r`` in [0, 1] is mapped to t in the exact window by :func:`lfvscan.xsec.kernel.t_map`: flat in
   ln t below ``t_nuc = 5 / R_A^2`` (where the coherent form factor starts to fall) and ``1/t^2``
   above, with ``h(r) = r^2 (3 - 2r)`` clustering points at both ends (``h' = 6 r (1 - r)`` removes
@@ -71,8 +75,17 @@ from lfvscan.physics.reach import is_open
 from lfvscan.physics.targets import Target
 from lfvscan.xsec import cell_constants, engine
 
-#: default lower cut-off of the ALP polar angle [rad] (see module docstring for its effect)
+#: lower cut-off of the boson polar angle [rad] for a final lepton of 1 GeV or more (module docstring)
 THETA_A_MIN = 1e-8
+
+
+def default_theta_a_min(m_final: float) -> float:
+    """Default lower cut-off of the boson polar angle [rad] for a final lepton of mass ``m_final`` [GeV]:
+    :data:`THETA_A_MIN` times ``min(1, m_final / 1 GeV)^2`` (exactly THETA_A_MIN for a final tau; 2.6e-15
+    rad for an electron, 1.1e-10 rad for a muon).  The characteristic angle of soft final leptons scales
+    like m_final / E, so a fixed cut-off removes a growing part of sigma at high energy for a light one
+    (module docstring, docs/physics.md §7.17); the square keeps a margin over that scaling."""
+    return THETA_A_MIN * min(1.0, float(m_final)) ** 2
 #: lower end of the vegas variable ln(theta_a / theta_s): the integrand below falls like
 #: (theta_a / theta_s)^2, so ~ e^-20 of it is neglected (module docstring)
 LN_BELOW_THETA_S = 10.0
@@ -182,7 +195,8 @@ class CellPhysics:
 
 
 def cell_physics(target, energy_GeV, mass_GeV, *, physics: str | PhysicsPreset, pair: LeptonPair, boson: str,
-                 theta=DEFAULT_THETA, convention=DEFAULT_CONVENTION, ff=DEFAULT_FF, theta_a_min=THETA_A_MIN) -> CellPhysics:
+                 theta=DEFAULT_THETA, convention=DEFAULT_CONVENTION, ff=DEFAULT_FF,
+                 theta_a_min: float | None = None) -> CellPhysics:
     """Build the :class:`CellPhysics` for g = 1 and the Yukawas of (theta, convention) (§2.4).
 
     ``g_eff^2 = g_S^2 + g_P^2`` and ``Delta_m = g_S^2 [m_a^2 - (m_final + m_beam)^2] + g_P^2 [m_a^2 -
@@ -194,13 +208,16 @@ def cell_physics(target, energy_GeV, mass_GeV, *, physics: str | PhysicsPreset, 
     implemented, :func:`check_boson_family`).  The vector family has one coupling convention,
     ``(g_V, g_A) = (sin theta, cos theta)`` (:func:`lfvscan.physics.couplings.vector_axial`; a
     non-default ``convention`` is refused), and its :class:`VectorCoefficients` (§7.14) replace
-    ``g_eff^2``, ``Delta_m``.
+    ``g_eff^2``, ``Delta_m``.  ``theta_a_min`` [rad]: the lower cut-off of the boson angle, None for
+    :func:`default_theta_a_min` of the pair's final lepton.
     """
     check_convention(convention)
     check_boson_family(boson)
     check_family_convention(boson, convention)
     pre = get_preset(physics)
     m_beam, m_final = float(pair.beam.mass), float(pair.final.mass)
+    if theta_a_min is None:
+        theta_a_min = default_theta_a_min(m_final)
     if boson == "vector":
         g_V2, g_A2 = vector_part_weights(theta)
         vc = VectorCoefficients(*(float(x) for x in vector_coefficients(mass_GeV, g_V2, g_A2, m_final, m_beam)))
