@@ -202,8 +202,10 @@ def test_lab_histograms_through_the_engine_and_the_store(tmp_path):
     import zarr
 
     from lfvscan.physics.collider import nucleus_frame_energy
+    from lfvscan.scan.cells import cell_engine
     from lfvscan.scan.engine import run_scan
     from lfvscan.scan.plan import cell_seed
+    from lfvscan.xsec.engine import using
     from lfvscan.spec.config import parse_config
     from lfvscan.store import load_scan
     from lfvscan.xsec.result import x_tau_edges
@@ -220,8 +222,9 @@ def test_lab_histograms_through_the_engine_and_the_store(tmp_path):
     for k, m in enumerate(cfg.masses_GeV):
         lab = scan.lab_distributions(i_au, j18, k)
         flat = i_au * len(cfg.energies_GeV) + j18  # the plan's cell order: target-major, then energy, then mass
-        direct = compute_cell(cfg.cell_target("Au"), 18.0, m, rel_err=0.05, n_xbins=8, process=cfg.process,
-                              seed=int(cell_seed(cfg.seed, flat * len(cfg.masses_GeV) + k)))
+        with using(cell_engine(cfg)):  # the scan's integrand engine (lfvscan.xsec.engine)
+            direct = compute_cell(cfg.cell_target("Au"), 18.0, m, rel_err=0.05, n_xbins=8, process=cfg.process,
+                                  seed=int(cell_seed(cfg.seed, flat * len(cfg.masses_GeV) + k)))
         assert scan.sigma_pb[i_au, j18, k] == direct.sigma_pb
         stored = {f.name: scan[f.name][i_au, j18, k] for f in LAB_FIELDS}
         for name, want in lab_field_values(direct.lab).items():
