@@ -94,6 +94,82 @@ def theta_scale(u0, p, p_minus_k, k, m_a, m_final, t_cut):
     return 2.0 * math.sqrt(min(s2, 1.0))  # 2 sin(theta/2) ~ theta: a scale needs no arcsin
 
 
+@numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
+def cell_kinematics(c):
+    """The per-cell inputs of :func:`point_kinematics`, computed once before the loop over points:
+    ``(E, m_a, M, m_beam, m_final, t_nuc, |p|, E - |p|, w_max)`` [GeV, t_nuc in GeV^2] of the cell ``c``
+    (:func:`cell_constants`), with the beam lepton's momentum ``|p|``, ``E - |p| = m_beam^2 / (E +
+    |p|)`` without cancellation and the largest ``w = E - E_a - m_final`` (at E_a = m_a)
+    (docs/physics.md §7.5, §7.8).  Scalars outside the loop keep loop-invariant products out of the
+    per-point arithmetic (the compiled code rounds the same in both kernels)."""
+    E, m_a, M = c[P_E], c[P_MA], c[P_M]
+    m_beam, m_final = c[P_MBEAM], c[P_MFINAL]
+    p = math.sqrt(max((E - m_beam) * (E + m_beam), 0.0))
+    e_minus_p = m_beam * m_beam / (E + p)
+    return E, m_a, M, m_beam, m_final, c[P_TNUC], p, e_minus_p, E - m_a - m_final
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
+def point_kinematics(cell, c, w, y_theta, r):
+    """The kinematics of one vegas point (docs/physics.md §7.5, §7.7, §7.8), shared by
+    :func:`integrand_kernel` and :func:`lfvscan.xsec.labframe.lab_kernel` so that both agree on which
+    points are physical.
+
+    Inputs: ``cell`` = :func:`cell_kinematics` of the cell ``c`` (of which t_cut and theta_a_min are
+    read); ``w = E - E_a - m_final`` [GeV] and the vegas variables ``y_theta = ln(theta_a / theta_s)``
+    (:func:`theta_scale`) and ``r`` in [0, 1] (:func:`t_map`).  Returns the tuple ``(ok, W, E_a, k,
+    theta_a, sh2, sin_th, V, u, t, dt/dr, e_f, q_abs, cq, sq, Vz, s0, s1)``: ``W = E - E_a`` = m_final +
+    w, the ALP energy E_a and momentum k = |k| (§7.5/§7.8 without cancellations), theta_a [rad], ``sh2 =
+    sin^2(theta_a/2)``, ``sin_th = sin(theta_a)``, ``V = |p - k|``, ``u`` [GeV^2] (§7.5), t [GeV^2]
+    inside the exact window of §7.7 and its Jacobian dt/dr (:func:`t_map`), the final lepton's energy
+    ``e_f = W - t / (2M)``, ``q_abs = |q|``, the cosine ``cq`` and sine ``sq`` of the angle between q
+    and V, ``Vz = |p| - |k| cos(theta_a)`` and ``s = s0 + s1 cos(phi_q)`` [GeV^2] (§7.5).  ``ok`` is
+    False outside the physical region (theta_a outside [theta_a_min, pi] or an empty t window); then
+    ``e_f = W`` (a finite dummy) and the values after ``W`` are meaningless.
+    """
+    E, m_a, M, m_beam, m_final, t_nuc, p, e_minus_p, w_max = cell
+    W = m_final + w  # E - E_a
+    # §7.5 / §7.8: ALP and lepton kinematics without cancellations
+    ea_minus_ma = w_max - w
+    E_a = m_a + ea_minus_ma
+    k = math.sqrt(max(ea_minus_ma * (E_a + m_a), 0.0))
+    p_minus_k = (W * (E + E_a) - m_beam * m_beam + m_a * m_a) / (p + k)
+    u0 = (e_minus_p - m_a * m_a / (E_a + k)) * (W + p_minus_k) - m_final * m_final
+    th = theta_scale(u0, p, p_minus_k, k, m_a, m_final, c[P_TCUT]) * math.exp(y_theta)
+    if not (c[P_THMIN] <= th <= math.pi):
+        return False, W, E_a, k, th, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, W, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    sh = math.sin(0.5 * th)
+    sh2 = sh * sh
+    sin_th = 2.0 * sh * math.sqrt(1.0 - sh2)  # cos(th/2) >= 0 for th <= pi
+    V2 = p_minus_k * p_minus_k + 4.0 * p * k * sh2
+    V = math.sqrt(V2)
+    u = u0 - 4.0 * p * k * sh2
+    # §7.7: t window
+    disc = 4.0 * M * M * V2 + u * (4.0 * M * (W + M) + u)
+    if not disc >= 0.0:
+        return False, W, E_a, k, th, sh2, sin_th, V, u, 0.0, 0.0, W, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    D = (W + M) * u + 2.0 * M * V2 + V * math.sqrt(disc)
+    if not D > 0.0:
+        return False, W, E_a, k, th, sh2, sin_th, V, u, 0.0, 0.0, W, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    t_minus = M * u * u / D
+    a = (W + M - V) * (W + M + V)
+    t_plus = M * D / a if a > 0.0 else math.inf
+    t_lo = min(t_minus, t_plus)
+    t_up = min(max(t_minus, t_plus), c[P_TCUT], 2.0 * M * w)
+    if not t_up > t_lo:
+        return False, W, E_a, k, th, sh2, sin_th, V, u, 0.0, 0.0, W, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    t, dtdr = t_map(r, t_lo, t_up, t_nuc)
+    e_f = W - t / (2.0 * M)
+    # §7.5: s = s0 + s1 cos(phi_q)
+    q_abs = math.sqrt(t * (1.0 + t / (4.0 * M * M)))
+    cq = min(max((u - (1.0 + W / M) * t) / (2.0 * q_abs * V), -1.0), 1.0)
+    sq = math.sqrt((1.0 - cq) * (1.0 + cq))
+    Vz = p_minus_k + 2.0 * k * sh2  # |p| - |k| cos(theta_a)
+    s0 = -(1.0 + E / M) * t - 2.0 * q_abs * cq * p * Vz / V
+    s1 = 2.0 * q_abs * sq * p * k * sin_th / V
+    return True, W, E_a, k, th, sh2, sin_th, V, u, t, dtdr, e_f, q_abs, cq, sq, Vz, s0, s1
+
+
 @numba.njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
 def min_theta_scale(u0, p, p_minus_k, k, m_a, m_final, t_cut):
     """Smallest :func:`theta_scale` over arrays ``u0``, ``p``, ``p_minus_k``, ``k`` of equal length."""
@@ -152,60 +228,22 @@ def integrand_kernel(y, c, cpl, coh, inc, e_tau):
     the densities are 0 and ``e_tau = E - E_a`` (a finite dummy).  Long because the chain
     of one point stays in registers in one compiled loop; the sections are marked in the body.
     """
-    E, m_a, M = c[P_E], c[P_MA], c[P_M]
-    m_beam, m_final = c[P_MBEAM], c[P_MFINAL]
-    t_nuc = c[P_TNUC]
+    cell = cell_kinematics(c)
+    E, m_a, M, _, _, _, p, _, _ = cell
     nk = cpl.shape[0]
     vector = c[P_FAMILY] != 0.0
     mX2 = m_a * m_a
-    p = math.sqrt(max((E - m_beam) * (E + m_beam), 0.0))
-    e_minus_p = m_beam * m_beam / (E + p)
-    w_max = E - m_a - m_final
     for i in range(y.shape[0]):
         for j in range(nk):
             coh[j, i] = 0.0
             inc[j, i] = 0.0
         w = math.exp(y[i, 0])
-        r = y[i, 2]
-        W = m_final + w  # E - E_a
-        e_tau[i] = W
-        # §7.5 / §7.8: ALP and lepton kinematics without cancellations
-        ea_minus_ma = w_max - w
-        E_a = m_a + ea_minus_ma
-        k = math.sqrt(max(ea_minus_ma * (E_a + m_a), 0.0))
-        p_minus_k = (W * (E + E_a) - m_beam * m_beam + m_a * m_a) / (p + k)
-        u0 = (e_minus_p - m_a * m_a / (E_a + k)) * (W + p_minus_k) - m_final * m_final
-        th = theta_scale(u0, p, p_minus_k, k, m_a, m_final, c[P_TCUT]) * math.exp(y[i, 1])
-        if not (c[P_THMIN] <= th <= math.pi):
+        # §7.5, §7.7, §7.8: the point's kinematics up to s = s0 + s1 cos(phi_q)
+        ok, W, E_a, k, th, _, sin_th, V, u, t, dtdr, e_f, _, _, _, _, s0, s1 = point_kinematics(
+            cell, c, w, y[i, 1], y[i, 2])
+        e_tau[i] = e_f
+        if not ok:
             continue
-        sh = math.sin(0.5 * th)
-        sh2 = sh * sh
-        sin_th = 2.0 * sh * math.sqrt(1.0 - sh2)  # cos(th/2) >= 0 for th <= pi
-        V2 = p_minus_k * p_minus_k + 4.0 * p * k * sh2
-        V = math.sqrt(V2)
-        u = u0 - 4.0 * p * k * sh2
-        # §7.7: t window
-        disc = 4.0 * M * M * V2 + u * (4.0 * M * (W + M) + u)
-        if not disc >= 0.0:
-            continue
-        D = (W + M) * u + 2.0 * M * V2 + V * math.sqrt(disc)
-        if not D > 0.0:
-            continue
-        t_minus = M * u * u / D
-        a = (W + M - V) * (W + M + V)
-        t_plus = M * D / a if a > 0.0 else math.inf
-        t_lo = min(t_minus, t_plus)
-        t_up = min(max(t_minus, t_plus), c[P_TCUT], 2.0 * M * w)
-        if not t_up > t_lo:
-            continue
-        t, dtdr = t_map(r, t_lo, t_up, t_nuc)
-        e_tau[i] = W - t / (2.0 * M)
-        # §7.5: s = s0 + s1 cos(phi_q)
-        q_abs = math.sqrt(t * (1.0 + t / (4.0 * M * M)))
-        cq = min(max((u - (1.0 + W / M) * t) / (2.0 * q_abs * V), -1.0), 1.0)
-        sq = math.sqrt((1.0 - cq) * (1.0 + cq))
-        s0 = -(1.0 + E / M) * t - 2.0 * q_abs * cq * p * (p_minus_k + 2.0 * k * sh2) / V
-        s1 = 2.0 * q_abs * sq * p * k * sin_th / V
         # §7.6: closed-form phi_q average, Abar = g_eff^2 X + Delta_m Y
         I1 = 1.0 / math.sqrt((s0 - s1) * (s0 + s1))
         I2 = s0 * I1 * I1 * I1

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from lfvscan.xsec.kernel import P_E, P_FAMILY, P_M, P_MA, P_MBEAM, P_MFINAL, P_TCUT, P_THMIN, P_TNUC, t_map, theta_scale
+from lfvscan.xsec.kernel import P_FAMILY, cell_kinematics, point_kinematics
 
 #: pseudorapidity bin edges of the lab histograms (24 bins; +-3.5 and +-6 are edges: the EIC and
 #: MuSIC acceptances of issue 20 are sums of whole bins)
@@ -179,19 +179,15 @@ def lab_kernel(y, c, cpl, seg, exp_minus_Y, E_beam, eta_edges, x_edges, lep_bin,
     n_seg) the share of the point's weight in each segment for each coupling row (module docstring;
     ``seg``: :data:`SEGMENTS`; ``exp_minus_Y``: ``exp(-Y)`` of the boost; ``E_beam``: the lepton's lab
     energy [GeV]).  Points outside the physical region get bin 0 and equal shares (their
-    weight is 0).  The kinematics up to s0, s1 are the kernel's, statement for statement, so both
-    agree on which points are physical.  Long because the chain of one point stays in registers in
-    one compiled loop, as in the kernel.
+    weight is 0).  The kinematics up to s0, s1 are the kernel's
+    (:func:`lfvscan.xsec.kernel.point_kinematics`), so both agree on which points are physical.
+    Long because the chain of one point stays in registers in one compiled loop, as in the kernel.
     """
-    E, m_a, M = c[P_E], c[P_MA], c[P_M]
-    m_beam, m_final = c[P_MBEAM], c[P_MFINAL]
+    cell = cell_kinematics(c)
+    E, m_a, M, _, m_final, _, p, _, _ = cell
     nk, nseg = cpl.shape[0], seg.shape[1]
     vector = c[P_FAMILY] != 0.0
     mX2 = m_a * m_a
-    p = math.sqrt(max((E - m_beam) * (E + m_beam), 0.0))
-    e_minus_p = m_beam * m_beam / (E + p)
-    w_max = E - m_a - m_final
-    t_nuc = c[P_TNUC]
     for i in range(y.shape[0]):
         bos_bin[i] = 0
         for j in range(nseg):
@@ -199,43 +195,10 @@ def lab_kernel(y, c, cpl, seg, exp_minus_Y, E_beam, eta_edges, x_edges, lep_bin,
             for r in range(nk):
                 lep_frac[r, i, j] = 1.0 / nseg
         w = math.exp(y[i, 0])
-        rr = y[i, 2]
-        W = m_final + w
-        ea_minus_ma = w_max - w
-        E_a = m_a + ea_minus_ma
-        k = math.sqrt(max(ea_minus_ma * (E_a + m_a), 0.0))
-        p_minus_k = (W * (E + E_a) - m_beam * m_beam + m_a * m_a) / (p + k)
-        u0 = (e_minus_p - m_a * m_a / (E_a + k)) * (W + p_minus_k) - m_final * m_final
-        th = theta_scale(u0, p, p_minus_k, k, m_a, m_final, c[P_TCUT]) * math.exp(y[i, 1])
-        if not (c[P_THMIN] <= th <= math.pi):
+        ok, W, E_a, k, _, sh2, sin_th, V, u, t, _, e_f, q_abs, cq, sq, Vz, s0, s1 = point_kinematics(
+            cell, c, w, y[i, 1], y[i, 2])
+        if not ok:
             continue
-        sh = math.sin(0.5 * th)
-        sh2 = sh * sh
-        sin_th = 2.0 * sh * math.sqrt(1.0 - sh2)
-        V2 = p_minus_k * p_minus_k + 4.0 * p * k * sh2
-        V = math.sqrt(V2)
-        u = u0 - 4.0 * p * k * sh2
-        disc = 4.0 * M * M * V2 + u * (4.0 * M * (W + M) + u)
-        if not disc >= 0.0:
-            continue
-        D = (W + M) * u + 2.0 * M * V2 + V * math.sqrt(disc)
-        if not D > 0.0:
-            continue
-        t_minus = M * u * u / D
-        a = (W + M - V) * (W + M + V)
-        t_plus = M * D / a if a > 0.0 else math.inf
-        t_lo = min(t_minus, t_plus)
-        t_up = min(max(t_minus, t_plus), c[P_TCUT], 2.0 * M * w)
-        if not t_up > t_lo:
-            continue
-        t, _ = t_map(rr, t_lo, t_up, t_nuc)
-        e_f = W - t / (2.0 * M)
-        q_abs = math.sqrt(t * (1.0 + t / (4.0 * M * M)))
-        cq = min(max((u - (1.0 + W / M) * t) / (2.0 * q_abs * V), -1.0), 1.0)
-        sq = math.sqrt((1.0 - cq) * (1.0 + cq))
-        Vz = p_minus_k + 2.0 * k * sh2  # p - k cos(theta_a)
-        s0 = -(1.0 + E / M) * t - 2.0 * q_abs * cq * p * Vz / V
-        s1 = 2.0 * q_abs * sq * p * k * sin_th / V
         # the boson: one bin per point
         kz = k * (1.0 - 2.0 * sh2)
         eta_b, x_b = _lab_eta_x(E_a, kz, k * sin_th, m_a, exp_minus_Y, E_beam)
