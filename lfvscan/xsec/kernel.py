@@ -112,7 +112,7 @@ def cell_kinematics(c):
 @numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
 def point_kinematics(cell, c, w, y_theta, r):
     """The kinematics of one vegas point (docs/physics.md §7.5, §7.7, §7.8), shared by
-    :func:`integrand_kernel` and :func:`lfvscan.xsec.labframe.lab_kernel` so that both agree on which
+    :func:`integrand_kernel` and :func:`lfvscan.xsec.lab_kernel.lab_kernel` so that both agree on which
     points are physical.
 
     Inputs: ``cell`` = :func:`cell_kinematics` of the cell ``c`` (of which t_cut and theta_a_min are
