@@ -77,7 +77,8 @@ def test_skipped_experiments_are_warnings_in_order():
     s = toy_scan([160.0, 1000.0], MASSES, targets=("Pb",))
     s.status[0, 1, 2] = FAILED
     res = compute_limits_for_store(s)
-    assert set(res.skipped) == {"fasernu2", "na64e"} and "observes e -> tau" in res.skipped["na64e"] and "target 'W' not in scan" in res.skipped["fasernu2"]
+    assert set(res.skipped) == {"fasernu2", "na64e", "eic", "music"} and "observes e -> tau" in res.skipped["na64e"]
+    assert "target 'W' not in scan" in res.skipped["fasernu2"] and "target 'Au' not in scan" in res.skipped["music"]
     assert res.warnings[0] == f"skipping fasernu2: {res.skipped['fasernu2']}"
     incomplete = [w for w in res.warnings[1:] if "needed cell(s) not done" in w]
     assert incomplete and all("Pb E=1000 GeV m_a=20 GeV (failed)" in w for w in incomplete)
@@ -116,7 +117,7 @@ def test_scan_covering_no_experiment_names_the_reasons():
     with pytest.raises(UsageError) as info:
         compute_limits_for_store(s)
     text = str(info.value)
-    assert text.startswith("the scan covers none of the experiments (na64mu, fasernu2, hemu, mubed, na64e)")
+    assert text.startswith("the scan covers none of the experiments (na64mu, fasernu2, hemu, mubed, na64e, eic, music)")
     assert "hemu: target 'Pb' not in scan" in text
 
 

@@ -76,9 +76,10 @@ def run(args) -> int:
     from lfvscan.pheno import overlays
     from lfvscan.plots.figures import check_formats, make_all
 
-    preset = g2.DEFAULT_G2_PRESET if args.g2_preset is None else args.g2_preset
+    preset = args.g2_preset  # None: the default of the scan's lepton (lfvscan.physics.g2.DEFAULT_G2_PRESETS)
     nsigma = g2.DEFAULT_NSIGMA if args.nsigma is None else args.nsigma
-    overlays.check_g2_preset(preset)
+    if preset is not None:
+        overlays.check_g2_preset(preset)
     if args.thetas:
         thetas = tuple(_theta(t) for t in args.thetas)
     elif args.theta:

@@ -35,18 +35,31 @@ def process_problem(scan: ScanData, exp: Experiment) -> str:
 
 
 def collider_problem(scan: ScanData, exp: Experiment) -> str:
-    """"" unless ``exp``'s target is a nucleus beam in ``scan`` (a collider target,
-    docs/physics.md §7.15): its cells' final-lepton distribution is on the nucleus-frame x grid,
-    not the store's lab grid, and the experiments here are fixed-target ones, so their yields
-    would be wrong; the line says so."""
+    """"" if ``exp`` and its target in ``scan`` agree on being a collider (docs/physics.md §7.15, §10.8),
+    else one line: a fixed-target experiment on a nucleus beam (its yields would read the nucleus-frame
+    x grid as the lab's), or a collider experiment on a fixed target, on a nucleus beam of another
+    energy per nucleon, or on a store without lab-frame histograms."""
     from lfvscan.pheno.scanphysics import scan_nucleus_beams
 
     beams = scan_nucleus_beams(scan)
-    if exp.target.name not in beams:
-        return ""
-    return (f"experiment {exp.name!r}: target {exp.target.name!r} is a nucleus beam in this scan "
-            f"({beams[exp.target.name]:g} GeV per nucleon); yields of collider scans need lab-frame "
-            "distributions, which lfvscan does not compute yet")
+    name, tgt = exp.name, exp.target.name
+    if exp.collider is None:
+        if tgt not in beams:
+            return ""
+        return (f"experiment {name!r}: target {tgt!r} is a nucleus beam in this scan ({beams[tgt]:g} GeV per "
+                "nucleon); a fixed-target experiment needs it at rest")
+    want = exp.collider.nucleus_energy_per_nucleon_GeV
+    if tgt not in beams:
+        if tgt not in scan.targets:
+            return ""
+        return (f"experiment {name!r} is a collider ({tgt} beam at {want:g} GeV per nucleon); the scan's {tgt!r} "
+                "is a fixed target without lab-frame distributions")
+    if abs(beams[tgt] - want) > 1e-9 * want:
+        return (f"experiment {name!r} needs the {tgt} beam at {want:g} GeV per nucleon, the scan's is at "
+                f"{beams[tgt]:g} GeV per nucleon")
+    if "lab_boson_pb" not in scan:
+        return f"experiment {name!r}: the store has no lab-frame distributions (docs/physics.md §7.16)"
+    return ""
 
 
 def coverage_problem(scan: ScanData, exp: Experiment) -> str:
@@ -57,7 +70,7 @@ def coverage_problem(scan: ScanData, exp: Experiment) -> str:
         return wrong
     try:
         scan.target_index(exp.target.name)
-        if exp.beam == "mono":
+        if exp.beam in ("mono", "collider"):
             scan.energy_index(exp.beam_energy_GeV)
     except ValueError as exc:
         return str(exc)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from lfvscan.physics.constants import BR_TAU_3PRONG, BR_TAU_TO_MU
 from lfvscan.errors import UsageError
+from lfvscan.pheno.collider_setup import COLLIDER_KEYS, ColliderSetup, build_collider, collider_curve
 from lfvscan.pheno.flux import FLUX_MODELS, flux_model_path
 from lfvscan.util.textfile import read_text
 from lfvscan.physics.targets import Target, get_target
@@ -30,7 +31,7 @@ from lfvscan.physics.taudecay import ACCEPTANCE_MODES
 #: tau decay modes a selection can require -> branching ratio (docs/physics.md §1, §10.2)
 TAU_MODES: dict[str, float] = {"mu": BR_TAU_TO_MU, "3prong": BR_TAU_3PRONG, "all": 1.0}
 SCENARIOS = ("invisible", "visible")
-BEAMS = ("mono", "flux")
+BEAMS = ("mono", "flux", "collider")
 DEFAULT_FILE = "experiments.toml"
 
 #: keys of the limit statistics and the background, allowed on an experiment (inherited by its
@@ -39,11 +40,11 @@ _LIMIT_KEYS = {"statistics", "cl", "background_events", "background_pb", "backgr
 _EXP_KEYS = {
     "label", "target", "length_cm", "length_X0", "beam", "beam_energy_GeV", "n_mu",
     "flux_file", "luminosity_fb", "area_cm2", "curves", "process",
-} | _LIMIT_KEYS
+} | _LIMIT_KEYS | COLLIDER_KEYS
 _CURVE_KEYS = {
     "name", "label", "scenario", "alp_br", "tau_mode", "n_tau_tagged", "res_tau1_cm",
     "res_tau2_cm", "efficiency", "n_mu", "drawn", "acceptance", "muon_energy_max_GeV",
-    "tau2_acceptance", "n_req",
+    "tau2_acceptance", "n_req", "tau_id_efficiency",
 } | _LIMIT_KEYS
 #: the process an experiment without a ``process`` key observes (the paper's)
 DEFAULT_EXPERIMENT_PROCESS = "mu -> tau"
@@ -111,6 +112,7 @@ class Selection:
     background_events: float = 0.0
     background_pb: float = 0.0
     background_efficiency: float = 1.0
+    tau_id_efficiency: float | None = None  #: collider curves: tau identification (docs/physics.md §10.8)
 
     @property
     def factor(self) -> float:
@@ -147,6 +149,8 @@ class Experiment:
     area_cm2: float | None = None
     source: str = ""
     process: tuple[str, str] = ("mu", "tau")
+    #: beam = "collider": the collider setup (luminosity, acceptance, efficiencies), docs/physics.md §10.8
+    collider: ColliderSetup | None = None
 
     @property
     def column_density_per_pb(self) -> float:
@@ -263,6 +267,7 @@ def _build_curve(exp_name: str, raw: dict) -> Selection:
         muon_energy_max_GeV=mu_max,
         tau2_acceptance=tau2_acc,
         n_req=n_req,
+        tau_id_efficiency=raw.get("tau_id_efficiency"),
         **limit,
     )
 
@@ -303,6 +308,42 @@ def _parse_process(where: str, text) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
+def _beam_settings(where: str, raw: dict, target: Target, beam: str) -> tuple[float, dict]:
+    """(target length [cm], the beam's Experiment fields) of an experiment's raw table: a fixed target's
+    length and its mono beam or flux; a collider's lepton energy and :class:`ColliderSetup` (no length)."""
+    kw: dict = {}
+    if beam == "collider":
+        stray = sorted({"length_cm", "length_X0", "n_mu", "flux_file", "luminosity_fb"} & set(raw))
+        if stray:
+            raise UsageError(f"{where}: {', '.join(stray)} do not apply to beam = 'collider' "
+                             "(its luminosity is luminosity_fb_per_nucleon / A)")
+        kw["beam_energy_GeV"] = _positive_number(where, "beam_energy_GeV", raw.get("beam_energy_GeV"))
+        kw["collider"] = build_collider(where, raw, target.A)
+        kw["luminosity_fb"] = kw["collider"].luminosity_fb
+        return 0.0, kw
+    stray = sorted(COLLIDER_KEYS & set(raw))
+    if stray:
+        raise UsageError(f"{where}: {', '.join(stray)} only apply to beam = 'collider'")
+    if ("length_cm" in raw) == ("length_X0" in raw):
+        raise UsageError(f"{where}: give exactly one of length_cm, length_X0")
+    if "length_cm" in raw:
+        length = _positive_number(where, "length_cm", raw["length_cm"])
+    else:
+        try:
+            length = _positive_number(where, "length_X0", raw["length_X0"]) * target.X0_cm
+        except ValueError as exc:
+            raise UsageError(f"{where}: length_X0 given but {exc}") from None
+    if beam == "mono":
+        kw["beam_energy_GeV"] = _positive_number(where, "beam_energy_GeV", raw.get("beam_energy_GeV"))
+        kw["n_mu"] = _positive_number(where, "n_mu", raw.get("n_mu"))
+    else:
+        if not raw.get("flux_file"):
+            raise UsageError(f"{where}: beam = 'flux' needs flux_file")
+        kw["flux_file"] = str(raw["flux_file"])
+        kw["luminosity_fb"] = _positive_number(where, "luminosity_fb", raw.get("luminosity_fb"))
+    return length, kw
+
+
 def _build_experiment(name: str, raw: dict, source: str) -> Experiment:
     where = f"experiment {name!r}"
     if not isinstance(raw, dict):
@@ -314,38 +355,27 @@ def _build_experiment(name: str, raw: dict, source: str) -> Experiment:
         target = get_target(raw.get("target", ""))
     except ValueError as exc:
         raise UsageError(f"{where}: {exc}") from None
-    if ("length_cm" in raw) == ("length_X0" in raw):
-        raise UsageError(f"{where}: give exactly one of length_cm, length_X0")
-    if "length_cm" in raw:
-        length = _positive_number(where, "length_cm", raw["length_cm"])
-    else:
-        try:
-            length = _positive_number(where, "length_X0", raw["length_X0"]) * target.X0_cm
-        except ValueError as exc:
-            raise UsageError(f"{where}: length_X0 given but {exc}") from None
     beam = raw.get("beam", "mono")
     if beam not in BEAMS:
         raise UsageError(f"{where}: beam must be one of {BEAMS}, got {beam!r}")
-    kw: dict = {}
-    if beam == "mono":
-        kw["beam_energy_GeV"] = _positive_number(where, "beam_energy_GeV", raw.get("beam_energy_GeV"))
-        kw["n_mu"] = _positive_number(where, "n_mu", raw.get("n_mu"))
-    else:
-        if not raw.get("flux_file"):
-            raise UsageError(f"{where}: beam = 'flux' needs flux_file")
-        kw["flux_file"] = str(raw["flux_file"])
-        kw["luminosity_fb"] = _positive_number(where, "luminosity_fb", raw.get("luminosity_fb"))
+    length, kw = _beam_settings(where, raw, target, beam)
     curves_raw = raw.get("curves", [])
     if not isinstance(curves_raw, list) or not curves_raw:
         raise UsageError(f"{where}: needs at least one [[{name}.curves]] entry")
     inherited = {k: raw[k] for k in _LIMIT_KEYS if k in raw}
+    if beam == "collider":
+        inherited.pop("background_pb", None)
+        curves_raw = [collider_curve(f"curve {name}.{c.get('name', '?')}", c, kw["collider"], raw.get("background_pb", 0.0))
+                      if isinstance(c, dict) else c for c in curves_raw]
     curves = tuple(_build_curve(name, {**inherited, **c} if isinstance(c, dict) else c) for c in curves_raw)
     names = [c.name for c in curves]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
         raise UsageError(f"{where}: duplicate curve name(s) {', '.join(sorted(dup))}")
-    if beam == "flux" and any(c.n_mu is not None for c in curves):
+    if beam != "mono" and any(c.n_mu is not None for c in curves):
         raise UsageError(f"{where}: n_mu on a curve only applies to mono beams")
+    if beam != "collider" and any(c.tau_id_efficiency is not None for c in curves):
+        raise UsageError(f"{where}: tau_id_efficiency on a curve only applies to beam = 'collider'")
     return Experiment(
         name=name,
         label=str(raw.get("label", name)),

@@ -141,6 +141,22 @@ def _fc_accepts(n_obs: int, s, b: float, cl: float) -> np.ndarray:
 
 #: step [events] of the downward scan for the largest accepted s (refined by bisection)
 FC_SCAN_STEP = 0.005
+#: largest (signal means x counts) block of one vectorised acceptance test: bounds the memory at large b
+FC_BLOCK_SIZE = 2_000_000
+
+
+def _last_accepted(n_obs: int, grid: np.ndarray, b: float, cl: float) -> int:
+    """Index of the largest s of ``grid`` whose FC acceptance region holds n_obs (0 if none), testing
+    blocks of the grid from the top down so that memory stays below :data:`FC_BLOCK_SIZE` values per array
+    (at b ~ 1e4 the grid has ~1e5 points and each region ~3e3 counts)."""
+    n_width = 2.0 * (12.0 * math.sqrt(float(grid[-1]) + b + 1.0) + 12.0) + 1.0
+    step = max(1, int(FC_BLOCK_SIZE / n_width))
+    for start in range(max(0, grid.size - step), -step, -step):
+        lo = max(start, 0)
+        ok = np.nonzero(_fc_accepts(n_obs, grid[lo:lo + step], b, cl))[0]
+        if ok.size:
+            return lo + int(ok[-1])
+    return 0
 
 
 def fc_construction_upper(n_obs: int, b: float, cl: float) -> float:
@@ -151,8 +167,7 @@ def fc_construction_upper(n_obs: int, b: float, cl: float) -> float:
     lo = max(n_obs - b, 0.0)
     top = lo + 2.0 * (poisson_upper(n_obs, 0.0, 0.5 * (1.0 + cl)) - n_obs) + 2.0
     grid = np.arange(lo, top + FC_SCAN_STEP, FC_SCAN_STEP)
-    ok = np.nonzero(_fc_accepts(n_obs, grid, b, cl))[0]
-    i = int(ok[-1]) if ok.size else 0
+    i = _last_accepted(n_obs, grid, b, cl)
     if i + 1 >= grid.size:
         return float(grid[i])
     lo, hi = float(grid[i]), float(grid[i + 1])

@@ -124,6 +124,27 @@ def _mono_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min:
                    (flags, min_q, max_chi2), n_mu, "muons on target", n_mu * exp.column_density_per_pb)
 
 
+def _collider_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min: float) -> _Points:
+    """N_hat at a lepton-ion collider: L sigma_acc eps_sig (docs/physics.md §10.8), sigma_acc from the
+    lab-frame histograms of the cells (:func:`~lfvscan.pheno.collider_acceptance.accepted_cross_sections`);
+    zero where the boson cannot decay to the two leptons (m_a <= m_final + m_beam)."""
+    from lfvscan.pheno.collider_acceptance import accepted_cross_sections
+    from lfvscan.pheno.scanphysics import scan_lepton_pair
+
+    col = exp.collider
+    j = scan.energy_index(exp.beam_energy_GeV)
+    S, Serr = accepted_cross_sections(scan, exp.target.name, exp.beam_energy_GeV, col.accepted_particle,
+                                      col.eta_max, col.energy_min_GeV)
+    pair = scan_lepton_pair(scan)
+    open_ = np.asarray(scan.masses_GeV) > pair.final.mass + pair.beam.mass
+    S, Serr = np.where(open_, S, 0.0), np.where(open_, Serr, 0.0)
+    lumi_pb = col.luminosity_fb * 1e3
+    scale = lumi_pb * sel.factor
+    flags, min_q, max_chi2 = point_quality(scan, t, [j], q_min)
+    return _Points(scale * S, scale * Serr, scan.status[t, j] == DONE, missing_cells(scan, t, [j]),
+                   (flags, min_q, max_chi2), col.luminosity_fb, "fb^-1", lumi_pb)
+
+
 def _flux_points(scan: ScanData, exp: Experiment, sel: Selection, t: int, q_min: float, flux: MuonFlux,
                  key: str) -> _Points:
     """N_hat of a muon flux: L_int n_T L factor x the fold of S over the flux (docs/physics.md
@@ -206,6 +227,8 @@ def curve_yield(scan: ScanData, exp: Experiment, sel: Selection, flux: MuonFlux 
     key = f"{exp.name}/{sel.name}"
     if exp.beam == "mono":
         p = _mono_points(scan, exp, sel, t, q_min)
+    elif exp.beam == "collider":
+        p = _collider_points(scan, exp, sel, t, q_min)
     else:
         fx = flux if flux is not None else experiment_fluxes({exp.name: exp})[exp.name]
         p = _flux_points(scan, exp, sel, t, q_min, fx, key)

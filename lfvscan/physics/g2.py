@@ -200,6 +200,7 @@ class G2Measurement:
     delta_amu: float
     sigma: float
     description: str = ""
+    lepton: str = "mu"  #: the lepton whose anomalous moment was measured ("mu" or "e")
 
     def __post_init__(self):
         if not math.isfinite(self.delta_amu):
@@ -222,8 +223,20 @@ G2_PRESETS: dict[str, G2Measurement] = {
         "world average 2025 (final Fermilab) minus Theory Initiative WP2025 SM (lattice HVP): "
         "38(63)e-11, consistent with zero",
     ),
+    "electron-rb-2023": G2Measurement(
+        "electron-rb-2023", 3.4e-13, 1.6e-13,
+        "Delta a_e = a_e^exp (Fan et al., PRL 130 (2023) 071801) minus a_e^SM with alpha from Rb (Morel et al., "
+        "Nature 588 (2020) 61): +3.4(1.6)e-13 [L]", lepton="e",
+    ),
+    "electron-cs-2023": G2Measurement(
+        "electron-cs-2023", -10.2e-13, 2.6e-13,
+        "Delta a_e = a_e^exp (Fan et al. 2023) minus a_e^SM with alpha from Cs (Parker et al., Science 360 (2018) "
+        "191): -10.2(2.6)e-13 [L]", lepton="e",
+    ),
 }
 DEFAULT_G2_PRESET = "paper-2023"
+#: the default preset of each measured lepton's g-2 (figures of e -> tau draw the Delta a_e band)
+DEFAULT_G2_PRESETS = {"mu": DEFAULT_G2_PRESET, "e": "electron-rb-2023"}
 #: sigma level of the drawn band ([U] docs/physics.md §14 item 5)
 DEFAULT_NSIGMA = 2.0
 

@@ -24,6 +24,7 @@ from lfvscan.pheno.eft_axis import DEFAULT_AXIS
 from lfvscan.pheno.scanphysics import scan_lepton_pair
 from lfvscan.physics.couplings import DEFAULT_CONVENTION
 from lfvscan.physics import g2
+from lfvscan.physics.summary import g2_lepton_pair
 from lfvscan.plots.dm_plane import fig1_dm_plane
 from lfvscan.plots.eft_scale import bands_on_eft_axis, g_scale_on_eft_axis, limits_on_eft_axis
 from lfvscan.plots.limit_figures import fig6_invisible, fig7_visible
@@ -49,7 +50,7 @@ def check_formats(formats) -> tuple[str, ...]:
     return tuple(formats)
 
 
-def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_PRESET, thetas=overlays.DEFAULT_THETAS,
+def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str | None = None, thetas=overlays.DEFAULT_THETAS,
              nsigma: float = g2.DEFAULT_NSIGMA, f_eff: float = overlays.DEFAULT_F_EFF, id_curves=(), formats=("pdf", "png"),
              on_figure=None, flux_variants=(), axis: str = DEFAULT_AXIS):
     """Draw every figure and write ``<out_dir>/<name>.<fmt>``.  Returns {name: (fig, ax)}.
@@ -66,6 +67,8 @@ def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_
 
     out = Path(out_dir)
     pair = scan_lepton_pair(scan)
+    if g2_preset is None:  # the measured g-2 of the lepton the loop corrects: Delta a_e for e -> tau
+        g2_preset = g2.DEFAULT_G2_PRESETS[g2_lepton_pair(pair).beam.name]
     bands = overlays.g2_bands(band_masses_GeV(scan), thetas, g2_preset, nsigma, pair=pair)
     g_scale = 1.0
     if axis == "C/Lambda":
@@ -83,7 +86,7 @@ def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str = g2.DEFAULT_G2_
         "fig6_left_invisible": lambda: fig6_invisible(limits, pair=pair, flux_variants=flux_variants, axis=axis),
         "fig6_right_invisible_g2_dm": lambda: fig6_invisible(limits, bands, True, f_eff, id_curves, pair=pair,
                                                              flux_variants=flux_variants, axis=axis, g_scale=g_scale),
-        "fig7_visible": lambda: fig7_visible(limits, bands, axis=axis),
+        "fig7_visible": lambda: fig7_visible(limits, bands, axis=axis, pair=pair),
     }
     for k, (name, job) in enumerate(jobs.items(), 1):
         try:

@@ -220,9 +220,11 @@ def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = over
     return fig, ax
 
 
-def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None, axis: str = DEFAULT_AXIS):
+def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None, axis: str = DEFAULT_AXIS,
+                 pair: LeptonPair | None = None):
     """Fig. 7: visible ALP (a -> tau mu, charge flip) at the 1 TeV fixed target, with g-2 bands;
-    the secluded-DM g_chi (§5.4, independent of g) is printed as a note."""
+    the secluded-DM g_chi (§5.4, independent of g) is printed as a note.  ``pair``: the process's leptons
+    (title and coupling name; None = tau mu)."""
     fig, ax = new_axes(ax, (10.0, 5.2))
     masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
     curves = _draw_limits(ax, limits, "visible", Y_AXES[axis][1], True, bands)
@@ -232,5 +234,12 @@ def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None, a
         txt = "secluded DM (χχ̄→aa, $m_\\chi=2m_a$, $x_F=20$): $g_\\chi$ = " + ", ".join(
             f"{g:.2f} ($m_a$={m:g})" for m, g in zip(secluded_masses, gs))
         ax.text(1.01, 0.0, txt, transform=ax.transAxes, fontsize=6.5, va="bottom")  # beside the axes, under the legend
-    limit_axes(ax, masses, "visible ALP ($a\\to\\tau\\mu$), charge-flip signature", curves, axis)
+    light = "\\mu" if pair is None or pair.light.name == "mu" else pair.light.name
+    if light == "\\mu":
+        title = "visible ALP ($a\\to\\tau\\mu$), charge-flip signature"
+    else:  # e -> tau at a collider: the ALP's decay a -> tau e in the detector
+        title = f"visible ALP ($a\\to\\tau {light}$)"
+    limit_axes(ax, masses, title, curves, axis)
+    if axis == DEFAULT_AXIS and light != "\\mu":
+        ax.set_ylabel(f"$g_{{\\tau {light}}}$")
     return fig, ax
