@@ -226,12 +226,14 @@ G2_PRESETS: dict[str, G2Measurement] = {
     "electron-rb-2023": G2Measurement(
         "electron-rb-2023", 3.4e-13, 1.6e-13,
         "Delta a_e = a_e^exp (Fan et al., PRL 130 (2023) 071801) minus a_e^SM with alpha from Rb (Morel et al., "
-        "Nature 588 (2020) 61): +3.4(1.6)e-13 [L]", lepton="e",
+        "Nature 588 (2020) 61): +3.4(1.6)e-13, as the thesis code's anomalies['e Rb'] = (34e-14, 16e-14) "
+        "(rmarcarelli/thesis, thesis_code/lfv_lepton_observables/limits.py)", lepton="e",
     ),
     "electron-cs-2023": G2Measurement(
-        "electron-cs-2023", -10.2e-13, 2.6e-13,
+        "electron-cs-2023", -10.1e-13, 2.7e-13,
         "Delta a_e = a_e^exp (Fan et al. 2023) minus a_e^SM with alpha from Cs (Parker et al., Science 360 (2018) "
-        "191): -10.2(2.6)e-13 [L]", lepton="e",
+        "191): -10.1(2.7)e-13, the thesis code's anomalies['e Cs'] = (-101e-14, 27e-14) (rmarcarelli/thesis, "
+        "thesis_code/lfv_lepton_observables/limits.py)", lepton="e",
     ),
 }
 DEFAULT_G2_PRESET = "paper-2023"
