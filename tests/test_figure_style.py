@@ -254,3 +254,14 @@ def test_error_band_is_the_image_of_the_n_hat_interval():
     np.testing.assert_allclose(lo[:2], 0.01 * np.sqrt(100.0 / (n_hat[:2] + n_err[:2])), rtol=1e-12)
     np.testing.assert_allclose(hi[1], 0.01 * np.sqrt(100.0 / (n_hat[1] - n_err[1])), rtol=1e-12)
     assert lo[2] > 0 and np.isnan(hi[2])
+
+
+def test_exposure_label_has_three_significant_digits():
+    """A collider's luminosity per nucleon (100 fb^-1 / 197 for Au) is labelled 0.508 fb⁻¹, not
+    0.507614; 3000 fb^-1 reads 3 ab⁻¹; a muon count is a power of ten."""
+    from types import SimpleNamespace
+
+    from lfvscan.plots.style import exposure_label
+
+    assert exposure_label(SimpleNamespace(exposure=100.0 / 197.0, exposure_unit="fb^-1")) == "0.508 fb⁻¹"
+    assert exposure_label(SimpleNamespace(exposure=3000.0, exposure_unit="fb^-1")) == "3 ab⁻¹"

@@ -170,10 +170,10 @@ def fmt_sci(x: float) -> str:
 
 
 def exposure_label(y) -> str:
-    """'10¹⁶ MOT' or '3 ab⁻¹' for a CurveYield."""
+    """'10¹⁶ MOT', '3 ab⁻¹' or '0.508 fb⁻¹' (three significant digits) for a CurveYield."""
     if y.exposure_unit == "fb^-1":
         v = y.exposure
-        return f"{v / 1000:g} ab⁻¹" if v >= 1000 else f"{v:g} fb⁻¹"
+        return f"{v / 1000:.3g} ab⁻¹" if v >= 1000 else f"{v:.3g} fb⁻¹"
     return f"{fmt_sci(y.exposure)} MOT"
 
 
