@@ -23,6 +23,8 @@ A typical session: one cross section, a scan into a store, limits from it, the A
     >>> for w in res.warnings:  # returned, not printed  # doctest: +ELLIPSIS
     ...     print("warning:", w)
     warning: skipping na64e: experiment 'na64e' observes e -> tau, the scan computed mu -> tau
+    warning: skipping eic: experiment 'eic' observes e -> tau, the scan computed mu -> tau
+    warning: skipping music: target 'Au' not in scan (has: Pb, W)
     warning: fasernu2/reconstructed: 0.715 of the muons lie below 300 GeV and are not used
     ...
     >>> info = lfvscan.model_summary(10.0, coupling=0.01)  # widths, c*tau, g-2, DM; keys carry units
