@@ -39,12 +39,17 @@ class FormFactorParams:
     #: atomic screening factors of Eqs. (17)-(18) on (a target at rest); False: a fully stripped ion
     #: (a nucleus beam at a collider, :mod:`lfvscan.physics.collider`), both factors 1
     atomic_screening: bool = True
+    #: the incoherent (diffractive) term G_inel of Eq. (16); False: coherent scattering only, the
+    #: nucleus stays intact (the thesis's EIC / MuSIC setting with t_cut = 0.01 GeV^2, §10.8)
+    incoherent: bool = True
 
     def __post_init__(self):
         if self.coherent_charge not in ("Z", "Z-1"):
             raise ValueError(f"coherent_charge must be 'Z' or 'Z-1', got {self.coherent_charge!r}")
         if not self.t_cut_GeV2 > 0:
             raise ValueError(f"t_cut_GeV2 must be positive, got {self.t_cut_GeV2!r}")
+        if not isinstance(self.incoherent, bool):
+            raise ValueError(f"incoherent must be true or false, got {self.incoherent!r}")
 
 
 DEFAULT_FF = FormFactorParams()
@@ -131,8 +136,11 @@ def f2_coherent(t, target: Target, p: FormFactorParams = DEFAULT_FF):
 
 
 def f2_incoherent(t, target: Target, p: FormFactorParams = DEFAULT_FF):
-    """Incoherent (diffractive) part G_inel = G_inel^atom G_inel^nuc, zero above t_cut (Eq. 16)."""
+    """Incoherent (diffractive) part G_inel = G_inel^atom G_inel^nuc, zero above t_cut (Eq. 16), and
+    zero everywhere without the incoherent term (``p.incoherent`` false)."""
     t = np.asarray(t, dtype=float)
+    if not p.incoherent:
+        return np.zeros_like(t)
     return np.where(t <= p.t_cut_GeV2, g_inel_atom(t, target, p) * g_inel_nuc(t, target, p), 0.0)
 
 

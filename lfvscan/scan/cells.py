@@ -76,6 +76,14 @@ def physics_kwargs(config: ScanConfig) -> dict:
     return kw
 
 
+def form_factor_kwargs(config: ScanConfig, target_name: str) -> dict:
+    """The cell function's ``ff`` keyword (:class:`~lfvscan.physics.formfactors.FormFactorParams`) for
+    the grid's target ``target_name``, only when its config sets form-factor keys (``incoherent``,
+    ``t_cut_GeV2``; docs/physics.md §7.3), so cell functions without the keyword work on other configs."""
+    spec = next(t for t in config.targets if t.name == target_name)
+    return {"ff": spec.form_factor_params()} if spec.form_factors else {}
+
+
 def cell_engine(config: ScanConfig) -> str:
     """The integrand engine of the scan's cells (:func:`lfvscan.xsec.engine.engine_for_cells`) by the
     grid's requested cells: a function of the hashed config, the same on every rank, for any rank
@@ -126,6 +134,7 @@ def compute_task(cell_fn: CellFn, config: ScanConfig, task: Task, rank: int) -> 
             seed=task.seed,
             n_xbins=config.n_xbins,
             **physics_kwargs(config),
+            **form_factor_kwargs(config, task.target),
         )
 
     try:

@@ -38,6 +38,8 @@ does not request is stored as SKIPPED.  Example::
     name = "Au"                      # a nucleus beam at a collider (docs/physics.md §7.15): energies_GeV
     nucleus_energy_per_nucleon_GeV = 110   # are the lepton beam's lab energies
     energies_GeV = [18]
+    incoherent = false               # optional, default true: false keeps the coherent part only
+    t_cut_GeV2 = 0.01                # optional, default 1.0: the hard cut F^2 = 0 above t [GeV^2]
 
 Validity ranges (:mod:`lfvscan.util.ranges`, :mod:`lfvscan.physics.process`, docs/physics.md
 §7.11): energies in the process's range (mu -> tau, e -> tau: [2, 1e7] GeV), masses in
@@ -50,7 +52,10 @@ default process, so that a config without the table and one naming the default h
 hash and resume the same store; a user-defined target's Z, A, density and molar mass are hashed
 (key ``target_definitions``) and go into the store's attrs with the config; a nucleus beam's
 energy per nucleon is hashed (key ``nucleus_energy_per_nucleon_GeV``, by target) only when some
-target has one, so fixed-target configs keep their hash.
+target has one, so fixed-target configs keep their hash.  A target's form-factor keys
+``incoherent`` and ``t_cut_GeV2`` (:data:`FORM_FACTOR_KEYS`, docs/physics.md §7.3) are hashed (key
+``form_factors``, by target) only where they differ from :data:`~lfvscan.physics.formfactors.DEFAULT_FF`,
+so a config without them, or naming the defaults, keeps its hash.
 
 Testing / extension hook: ``cell_function = "module:function"`` replaces
 :func:`lfvscan.xsec.compute_cell` (same signature) for the whole scan; it is part of the
@@ -87,6 +92,7 @@ import numpy as np
 
 from lfvscan.physics.collider import boost, describe_energy, is_collider, nucleus_frame_energy
 from lfvscan.physics.couplings import CONVENTIONS, DEFAULT_CONVENTION, DEFAULT_THETA, check_family_convention
+from lfvscan.physics.formfactors import DEFAULT_FF, FormFactorParams
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.physics.presets import DEFAULT_PRESET, PRESETS, get_preset
 from lfvscan.errors import UsageError
@@ -117,7 +123,12 @@ TOP_KEYS = (
 TARGET_DEFINITION_KEYS = ("Z", "A", "density_g_cm3", "molar_mass_g_mol")
 #: the key that makes a target a nucleus beam (lfvscan.physics.collider)
 COLLIDER_KEY = "nucleus_energy_per_nucleon_GeV"
-TARGET_KEYS = ("name", "energies_GeV", *TARGET_DEFINITION_KEYS, COLLIDER_KEY)
+#: a target's optional form-factor keys (:class:`~lfvscan.physics.formfactors.FormFactorParams` fields):
+#: ``incoherent`` (bool, the incoherent term G_inel) and ``t_cut_GeV2`` (the hard cut [GeV^2], §7.3)
+FORM_FACTOR_KEYS = ("incoherent", "t_cut_GeV2")
+#: the physics_dict key of the targets' form-factor settings
+FORM_FACTORS_KEY = "form_factors"
+TARGET_KEYS = ("name", "energies_GeV", *TARGET_DEFINITION_KEYS, COLLIDER_KEY, *FORM_FACTOR_KEYS)
 GRID_KEYS = ("min", "max", "n")
 #: default bound on the grid size (targets x energies x masses, skipped cells included): 50x the
 #: paper grid (3864); a store then holds ~(16 n_xbins + 150) bytes per cell (220 MB at 60 bins), and
@@ -139,12 +150,19 @@ class TargetSpec:
     """One target and the beam energies [GeV] scanned on it (sorted, unique); ``definition``: the
     :class:`~lfvscan.physics.targets.Target` of a user-defined target (None: the built-in one of
     that name); ``nucleus_energy_per_nucleon_GeV`` [GeV]: None for a fixed target, the energy per
-    nucleon of a nucleus beam (then ``energies_GeV`` are the lepton beam's lab energies)."""
+    nucleon of a nucleus beam (then ``energies_GeV`` are the lepton beam's lab energies);
+    ``form_factors``: the :data:`FORM_FACTOR_KEYS` that differ from :data:`DEFAULT_FF`, as sorted
+    (key, value) pairs (empty: the default form factors)."""
 
     name: str
     energies_GeV: tuple[float, ...]
     definition: Target | None = None
     nucleus_energy_per_nucleon_GeV: float | None = None
+    form_factors: tuple[tuple[str, bool | float], ...] = ()
+
+    def form_factor_params(self, base: FormFactorParams = DEFAULT_FF) -> FormFactorParams:
+        """``base`` with this target's form-factor keys applied (``base`` itself without any)."""
+        return replace(base, **dict(self.form_factors)) if self.form_factors else base
 
     def target(self) -> str | Target:
         """The cell function's target argument: a built-in target's name, or a :class:`Target`
@@ -284,6 +302,10 @@ class ScanConfig:
                  if t.nucleus_energy_per_nucleon_GeV is not None}
         if beams:
             d[COLLIDER_KEY] = beams
+        form_factors = {t.name: dict(t.form_factors) for t in sorted(self.targets, key=lambda t: t.name)
+                        if t.form_factors}
+        if form_factors:
+            d[FORM_FACTORS_KEY] = form_factors
         return d
 
     def to_dict(self) -> dict:
@@ -321,7 +343,7 @@ def physics_diff(old: dict, new: dict) -> list[str]:
                 if a.get(name) != b.get(name):
                     what = "energies_GeV" if name in a and name in b else ("added" if name in b else "removed")
                     out.append(f"targets.{name} ({what})")
-        elif key in ("process", "target_definitions", COLLIDER_KEY) and a != b:
+        elif key in ("process", "target_definitions", COLLIDER_KEY, FORM_FACTORS_KEY) and a != b:
             # a table: name its differing entries (an absent process is the default one)
             a = DEFAULT_PROCESS.to_dict() if key == "process" and a is None else (a or {})
             b = DEFAULT_PROCESS.to_dict() if key == "process" and b is None else (b or {})
@@ -411,6 +433,26 @@ def _nucleus_beam(t: dict, name: str, definition: Target | None, physics: str, w
         problems.append(f"{where}: {exc}")
         return None, None
     return float(e), beam
+
+
+def _form_factor_keys(t: dict, where: str, problems: list[str]) -> tuple[tuple[str, bool | float], ...]:
+    """The :data:`FORM_FACTOR_KEYS` of a ``[[targets]]`` table that differ from :data:`DEFAULT_FF`
+    (sorted (key, value) pairs): ``incoherent`` a boolean, ``t_cut_GeV2`` a positive finite number
+    [GeV^2]; a bad value is recorded in ``problems``, naming it."""
+    out = []
+    if "incoherent" in t:
+        v = t["incoherent"]
+        if not isinstance(v, bool):
+            problems.append(f"{where}: incoherent must be true or false, got {v!r}")
+        elif v != DEFAULT_FF.incoherent:
+            out.append(("incoherent", v))
+    if "t_cut_GeV2" in t:
+        v = t["t_cut_GeV2"]
+        if not _is_number(v) or not math.isfinite(v) or v <= 0:
+            problems.append(f"{where}: t_cut_GeV2 must be a positive finite number (GeV^2), got {v!r}")
+        elif float(v) != DEFAULT_FF.t_cut_GeV2:
+            out.append(("t_cut_GeV2", float(v)))
+    return tuple(sorted(out))
 
 
 def _mass_problem(pair: LeptonPair, value, where: str) -> str | None:
@@ -586,12 +628,13 @@ def _target_specs(raw_targets, max_cells: int, pair: LeptonPair, physics: str, p
             continue
         n_problems = len(problems)
         per_nucleon, beam = _nucleus_beam(t, name, definition, physics, where, problems)
+        form_factors = _form_factor_keys(t, where, problems)
         if len(problems) > n_problems:
             continue
         energies = _all_valid(_grid(t["energies_GeV"], f"{where}.energies_GeV", problems, max_cells),
                               lambda v, w: _energy_problem(pair, v, w, beam), f"{where}.energies_GeV", problems)
         if energies:
-            targets.append(TargetSpec(name, energies, definition, per_nucleon))
+            targets.append(TargetSpec(name, energies, definition, per_nucleon, form_factors))
     return targets
 
 
@@ -667,9 +710,10 @@ def config_from_dict(d: dict, source: str = "<store>") -> ScanConfig:
     """Rebuild a :class:`ScanConfig` from :meth:`ScanConfig.to_dict` output (e.g. a store's attrs)."""
     definitions = d.get("target_definitions") or {}
     beams = {n: {COLLIDER_KEY: e} for n, e in (d.get(COLLIDER_KEY) or {}).items()}
-    data = {k: v for k, v in d.items() if k not in ("targets", "target_definitions", COLLIDER_KEY)}
-    data["targets"] = [{"name": n, "energies_GeV": list(e), **definitions.get(n, {}), **beams.get(n, {})}
-                       for n, e in d["targets"].items()]
+    form_factors = d.get(FORM_FACTORS_KEY) or {}
+    data = {k: v for k, v in d.items() if k not in ("targets", "target_definitions", COLLIDER_KEY, FORM_FACTORS_KEY)}
+    data["targets"] = [{"name": n, "energies_GeV": list(e), **definitions.get(n, {}), **beams.get(n, {}),
+                        **form_factors.get(n, {})} for n, e in d["targets"].items()]
     if not data.get("cell_function"):
         data.pop("cell_function", None)
     return parse_config(data, source=source)  # canonical target order; a store reorders with its axis

@@ -15,7 +15,7 @@ from lfvscan.physics.constants import HBARC_GEV_FM, M_E
 
 # indices into the cell-constant vector of :func:`cell_constants`
 (P_E, P_MA, P_M, P_MBEAM, P_MFINAL, P_TCUT, P_PREF, P_A2, P_AP2, P_RA, P_A02, P_ZC, P_Z, P_A, P_INV4MP2,
- P_MUP2, P_MUN2, P_T0, P_TNUC, P_THMIN, P_SCREEN, P_FAMILY, N_CONST) = range(23)
+ P_MUP2, P_MUN2, P_T0, P_TNUC, P_THMIN, P_SCREEN, P_FAMILY, P_INCOH, N_CONST) = range(24)
 
 #: the boson family's code in ``c[P_FAMILY]``: which amplitude the kernel evaluates (§7.6, §7.14)
 FAMILY_CODES = {"scalar": 0.0, "vector": 1.0}
@@ -34,7 +34,8 @@ def cell_constants(cp) -> np.ndarray:
     ``a^2``, ``a'^2`` [GeV^-2], ``R_A`` [GeV^-1], ``a0^2`` [GeV^-2], the coherent charge, Z, A,
     ``1/(4 m_p^2)``, ``mu_p^2``, ``mu_n^2``, ``t0`` (§7.3); ``t_nuc = 5 / R_A^2`` [GeV^2], the scale of
     the t map (:func:`lfvscan.xsec.kernel.t_map`); ``theta_a_min`` [rad]; 1 with atomic screening, 0 without (a beam ion);
-    the boson family's code (:data:`FAMILY_CODES`).
+    the boson family's code (:data:`FAMILY_CODES`); 1 with the incoherent term G_inel, 0 for coherent
+    scattering only (``ff.incoherent``).  ``t_cut`` [GeV^2] is ``ff.t_cut_GeV2``.
     """
     tg, ff = cp.target, cp.ff
     c = np.zeros(N_CONST)
@@ -55,4 +56,5 @@ def cell_constants(cp) -> np.ndarray:
     c[P_THMIN] = cp.theta_a_min
     c[P_SCREEN] = 1.0 if ff.atomic_screening else 0.0
     c[P_FAMILY] = FAMILY_CODES[cp.boson]
+    c[P_INCOH] = 1.0 if ff.incoherent else 0.0
     return c

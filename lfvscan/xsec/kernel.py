@@ -35,6 +35,7 @@ from lfvscan.xsec.cell_constants import (  # noqa: F401 - FAMILY_CODES, N_COUPLI
     P_AP2,
     P_E,
     P_FAMILY,
+    P_INCOH,
     P_INV4MP2,
     P_M,
     P_MA,
@@ -192,7 +193,8 @@ def _sphere_ff(x):
 @numba.njit(cache=True, inline="always", error_model="numpy", fastmath={"contract", "arcp"})
 def _form_factors(t, c):
     """(G_el, G_inel) = (G_el^atom G_el^nuc, G_inel^atom G_inel^nuc) at t [GeV^2], zero above t_cut
-    (Eqs. (16)-(20), §7.3); the atomic factors are 1 without screening (``c[P_SCREEN] == 0``)."""
+    (Eqs. (16)-(20), §7.3); the atomic factors are 1 without screening (``c[P_SCREEN] == 0``), G_inel
+    is 0 for coherent scattering only (``c[P_INCOH] == 0``)."""
     if t > c[P_TCUT]:
         return 0.0, 0.0
     x = c[P_A2] * t
@@ -203,6 +205,8 @@ def _form_factors(t, c):
     d = 1.0 + t / c[P_T0]
     d2 = d * d
     g_inel = num / (d2 * d2 * (1.0 + tau))
+    if c[P_INCOH] == 0.0:
+        g_inel = 0.0
     if c[P_SCREEN] == 0.0:
         return g_nuc * g_nuc, g_inel
     return (x / (1.0 + x)) ** 2 * g_nuc * g_nuc, (xp / (1.0 + xp)) ** 2 * g_inel
