@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lfvscan.errors import UsageError
+from lfvscan.util.validate import one_of
 
 #: signal efficiency conventions (module docstring)
 SIGNAL_EFFICIENCIES = ("published", "text")
@@ -92,12 +93,8 @@ def build_collider(where: str, raw: dict, mass_number: int) -> ColliderSetup:
     eta_max = raw["eta_max"]
     if isinstance(eta_max, bool) or not isinstance(eta_max, (int, float)) or float(eta_max) not in ETA_CUTS:
         raise UsageError(f"{where}: eta_max must be one of {', '.join(f'{e:g}' for e in ETA_CUTS)}, got {eta_max!r}")
-    particle = raw.get("accepted_particle", "boson")
-    if particle not in ACCEPTED_PARTICLES:
-        raise UsageError(f"{where}: accepted_particle must be one of {ACCEPTED_PARTICLES}, got {particle!r}")
-    sig = raw.get("signal_efficiency", "published")
-    if sig not in SIGNAL_EFFICIENCIES:
-        raise UsageError(f"{where}: signal_efficiency must be one of {SIGNAL_EFFICIENCIES}, got {sig!r}")
+    particle = one_of(where, "accepted_particle", raw.get("accepted_particle", "boson"), ACCEPTED_PARTICLES, UsageError)
+    sig = one_of(where, "signal_efficiency", raw.get("signal_efficiency", "published"), SIGNAL_EFFICIENCIES, UsageError)
     e_min = raw.get("energy_min_GeV", 0.0)
     if isinstance(e_min, bool) or not isinstance(e_min, (int, float)) or not 0.0 <= float(e_min) < float("inf"):
         raise UsageError(f"{where}: energy_min_GeV must be finite and >= 0, got {e_min!r}")

@@ -25,6 +25,7 @@ from lfvscan.errors import UsageError
 from lfvscan.pheno.collider_setup import COLLIDER_KEYS, ColliderSetup, build_collider, collider_curve
 from lfvscan.pheno.flux import FLUX_MODELS, flux_model_path
 from lfvscan.util.textfile import read_text
+from lfvscan.util.validate import one_of
 from lfvscan.physics.targets import Target, get_target
 from lfvscan.physics.taudecay import ACCEPTANCE_MODES
 
@@ -216,12 +217,8 @@ def _build_curve(exp_name: str, raw: dict) -> Selection:
     unknown = set(raw) - _CURVE_KEYS
     if unknown:
         raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_CURVE_KEYS))})")
-    scen = raw.get("scenario", "invisible")
-    if scen not in SCENARIOS:
-        raise UsageError(f"{where}: scenario must be one of {SCENARIOS}, got {scen!r}")
-    mode = raw.get("tau_mode", "all")
-    if mode not in TAU_MODES:
-        raise UsageError(f"{where}: tau_mode must be one of {tuple(TAU_MODES)}, got {mode!r}")
+    scen = one_of(where, "scenario", raw.get("scenario", "invisible"), SCENARIOS, UsageError)
+    mode = one_of(where, "tau_mode", raw.get("tau_mode", "all"), TAU_MODES, UsageError)
     ntag = raw.get("n_tau_tagged", 1 if scen == "invisible" else 2)
     if ntag not in (1, 2) or isinstance(ntag, bool):
         raise UsageError(f"{where}: n_tau_tagged must be 1 or 2, got {ntag!r}")

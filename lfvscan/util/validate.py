@@ -29,3 +29,11 @@ def nonnegative(name: str, value, unit: str = "") -> np.ndarray:
     if np.any(bad):
         raise ValueError(f"{name} must be finite and >= 0{(' ' + unit) if unit else ''}, got {arr[bad].ravel()[0].item()!r}")
     return arr
+
+
+def one_of(where: str, key: str, value, options, error=ValueError):
+    """``value`` if it is one of ``options``, else ``error`` (an exception class) naming ``where``, the
+    ``key``, the allowed values and the bad one."""
+    if value not in options:
+        raise error(f"{where}: {key} must be one of {tuple(options)}, got {value!r}")
+    return value
