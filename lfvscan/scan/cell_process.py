@@ -62,10 +62,11 @@ def _send(fd: int, obj) -> None:
 
 def _read_exactly(fd: int, n: int, deadline: float | None, poll=None) -> bytes | None:
     """``n`` bytes from ``fd``; None at end of file; TimeoutError past ``deadline`` (monotonic).
-    ``poll()`` is called every :data:`POLL_S` seconds while waiting."""
+    ``poll()`` is called every :data:`POLL_S` seconds while waiting.  Without a deadline and a poll
+    (the child reading its next task) it blocks in ``os.read`` as long as it takes."""
     parts, got = [], 0
     while got < n:
-        while True:
+        while deadline is not None or poll is not None:
             left = POLL_S if deadline is None else min(POLL_S, deadline - time.monotonic())
             if left <= 0:
                 raise TimeoutError
@@ -73,18 +74,6 @@ def _read_exactly(fd: int, n: int, deadline: float | None, poll=None) -> bytes |
                 break
             if poll is not None:
                 poll()
-        chunk = os.read(fd, n - got)
-        if not chunk:
-            return None
-        parts.append(chunk)
-        got += len(chunk)
-    return b"".join(parts)
-
-
-def _read_blocking(fd: int, n: int) -> bytes | None:
-    """``n`` bytes from ``fd`` (None at end of file), waiting as long as it takes (the child)."""
-    parts, got = [], 0
-    while got < n:
         chunk = os.read(fd, n - got)
         if not chunk:
             return None
@@ -113,8 +102,8 @@ def _serve(cell_fn: CellFn, config: ScanConfig, rank: int, r: int, w: int) -> No
         _die_with_parent()
         for s in (signal.SIGINT, signal.SIGTERM):
             signal.signal(s, lambda signum, frame: stopped.append(signum))
-        while (head := _read_blocking(r, _LEN.size)) is not None:
-            task = pickle.loads(_read_blocking(r, _LEN.unpack(head)[0]))
+        while (head := _read_exactly(r, _LEN.size, None)) is not None:
+            task = pickle.loads(_read_exactly(r, _LEN.unpack(head)[0], None))
             if stopped:
                 _send(w, stopped[0])  # not started: the signal that stopped the child
                 continue
