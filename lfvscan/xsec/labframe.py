@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import numpy as np
 
 
-#: pseudorapidity bin edges of the lab histograms (24 bins; +-3.5 and +-6 are edges: the EIC and
-#: MuSIC acceptances of issue 20 are sums of whole bins)
+#: pseudorapidity bin edges of the lab histograms (24 bins; +-3.5 and +-6 are edges, so the EIC
+#: (|eta| < 3.5) and MuSIC (|eta| < 6) acceptances are sums of whole bins)
 LAB_ETA_EDGES = np.array([-np.inf, -10.0, -8.0, -7.0, -6.0, -5.0, -4.0, -3.5, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0,
                           3.5, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0, 15.0, np.inf])
 #: lab-energy bin edges as fractions of the lepton beam's lab energy (12 bins: quarter decades from
