@@ -80,6 +80,20 @@ def start_paused(cmd: list[str], pause_dir: Path, at_cell: int, n_procs: int = 1
     return p
 
 
+def wait_for_done(p: subprocess.Popen, store: Path, n: int, timeout_s: float = 60) -> None:
+    """Return once the store holds ``n`` DONE cells.  The scan's cells run in a child process that
+    sends each result to the scan process, which records it: a cell the child has finished may not
+    be recorded yet when the child pauses in its next cell.  Polling only, no timing guess; fails
+    loudly (after killing the scan) if the scan exits or the count is not reached in ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while n_done(store) < n:
+        if p.poll() is not None or time.monotonic() > deadline:
+            kill_scan(p)
+            raise AssertionError(f"{n_done(store)} of {n} cells recorded before the scan "
+                                 f"{'exited' if p.returncode is not None else 'timed out'}")
+        time.sleep(0.005)
+
+
 def kill_scan(p: subprocess.Popen) -> None:
     """SIGKILL a scan (its whole process group if it has one) and reap it."""
     if p.poll() is None:
@@ -210,6 +224,7 @@ def test_kill9_at_chosen_cells_then_resume_is_bit_identical(tmp_path, reference)
     for k, done_after in ((1, 0), (4, 3), (5, 7), (5, 11)):
         p = start_paused(scan_cmd(cfg_path, store, "--quiet"), tmp_path / f"pause{done_after}", k,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_done(p, store, done_after)  # the cells before the paused one reach the journal
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=30)
         assert p.returncode == -signal.SIGKILL
