@@ -9,7 +9,9 @@ worker's last ~0.25 s, or one cell of a serial run)::
 
 * Exact: values are raw float64/int/bool bytes (nan, inf, -0.0, subnormals read back bit for
   bit); fields of the schema a frame does not have read as the field's fill value, fields of the
-  frame the schema does not have are ignored.
+  frame the schema does not have are ignored; the names frames of stores of format
+  ``lfvscan-scan/3`` and older give some fields are read as the current ones
+  (:func:`lfvscan.store.legacy_names.current_name`).
 * Cheap: a few microseconds per cell to encode.
 * Crash-safe: the lengths and the checksum expose a torn last frame (a ``kill -9`` during the
   append) and a corrupt one (bit rot); both are skipped, and reading resynchronises on the next
@@ -25,6 +27,7 @@ import zlib
 
 import numpy as np
 
+from lfvscan.store.legacy_names import current_name
 from lfvscan.store.records import PER_BIN_FIELD, RecordBatch, n_lab_of, row_dtype
 
 FRAME_MAGIC = b"LFVB"
@@ -59,7 +62,8 @@ def encode_frames(batch: RecordBatch) -> bytes:
 def _decode_body(header: bytes, payload: bytes, n_xbins: int | None) -> RecordBatch:
     h = json.loads(header)
     n = int(h["n"])
-    dtype = np.dtype([(name, dt, tuple(shape)) if shape else (name, dt) for name, dt, shape in h["fields"]])
+    dtype = np.dtype([(current_name(name), dt, tuple(shape)) if shape else (current_name(name), dt)
+                      for name, dt, shape in h["fields"]])
     if n * dtype.itemsize != len(payload):
         raise ValueError("payload length disagrees with the fields")
     got = np.frombuffer(payload, dtype=dtype, count=n)

@@ -54,13 +54,15 @@ from lfvscan.schema import (
 )
 from lfvscan.store import row_checksums
 from lfvscan.store.chunks import write_chunk
+from lfvscan.store.legacy_names import LEGACY_FORMATS, StoreGroup
 from lfvscan.xsec.labframe import ACC_ETA_CUTS, LAB_ETA_EDGES, LAB_X_EDGES, N_LAB_ACC, N_LAB_BINS
 from lfvscan.xsec.result import x_f_edges
 
-FORMAT = "lfvscan-scan/3"
+FORMAT = "lfvscan-scan/4"
 #: formats this version reads and resumes (1: before per-chunk checksums; 2: before the row
-#: records of :mod:`lfvscan.store.row_checksums`)
-READABLE_FORMATS = ("lfvscan-scan/1", "lfvscan-scan/2", FORMAT)
+#: records of :mod:`lfvscan.store.row_checksums`; 1-3: the energy fraction's arrays under the names
+#: of :data:`lfvscan.store.legacy_names.LEGACY_NAMES`)
+READABLE_FORMATS = (*LEGACY_FORMATS, FORMAT)
 #: dimensions chunked one index at a time (a chunk is one row over the others)
 ROW_DIMS = ("target", "energy_GeV")
 
@@ -209,14 +211,16 @@ def describe_read_error(exc: BaseException) -> str:
 
 
 def open_group(path: str | Path, writable: bool):
-    """The zarr group of the store at ``path`` (raises :class:`UsageError` if it is not one)."""
+    """The zarr group of the store at ``path`` under the current array names (a
+    :class:`~lfvscan.store.legacy_names.StoreGroup`; raises :class:`UsageError` if it is not one)."""
     import zarr
 
     path = Path(path)
     if not (path / "zarr.json").exists():
         raise UsageError(f"no scan store at {str(path)!r} (missing zarr.json)")
     try:
-        g = zarr.open_group(zarr.storage.LocalStore(str(path), read_only=not writable), mode="r+" if writable else "r")
+        g = StoreGroup(zarr.open_group(zarr.storage.LocalStore(str(path), read_only=not writable),
+                                       mode="r+" if writable else "r"))
         if g.attrs.get("format") not in READABLE_FORMATS:
             raise UsageError(f"{str(path)!r} is a zarr store but not an lfvscan scan store")
         if not isinstance(g.attrs.get("config"), dict):
