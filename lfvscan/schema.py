@@ -124,7 +124,7 @@ COORDINATES: tuple[Field, ...] = (
     Field("target", "str", "", ("target",), "target element", ""),
     Field("energy_GeV", "f8", "GeV", ("energy_GeV",), "muon beam energy", math.nan),
     Field("mass_GeV", "f8", "GeV", ("mass_GeV",), "ALP mass", math.nan),
-    Field("x_f_edges", "f8", "1", EDGE_DIMS, "edges of the log x_f = E_f/E bins (m_tau/E .. 1)", math.nan),
+    Field("x_f_edges", "f8", "1", EDGE_DIMS, "edges of the log x_f = E_f/E bins (m_f/E .. 1)", math.nan),
 )
 
 #: coordinates of a store of a scan with a nucleus-beam target (absent from fixed-target stores): the

@@ -1,5 +1,5 @@
 """Stores of format lfvscan-scan/3 (written by lfvscan 724102b, where the final lepton's energy
-fraction x_f was named x_tau) are read and resumed by this version (lfvscan.store.legacy_names).
+fraction x_f was named after the tau) are read and resumed by this version (lfvscan.store.legacy_names).
 
 The fixtures tests/data/scan_v3 (README there) are real stores of that version: ``full_store``, the
 complete scan of ``tiny.toml``, and ``interrupted_store``, the same scan stopped with cells folded,

@@ -31,7 +31,7 @@ from lfvscan.errors import UsageError
 from lfvscan.pheno.limits import CSV_COLUMNS, NUMERIC_COLUMNS, read_limits_csv, read_limits_header
 from lfvscan.schema import CELL_FIELDS, COORDINATES, LAB_COORDINATES, LAB_FIELDS, STATUS_NAMES, family_description, family_name
 
-EXPORT_FORMAT = "lfvscan-export/1"
+EXPORT_FORMAT = "lfvscan-export/2"  #: 2: the final lepton's energy fraction named x_f (docs/architecture.md)
 #: numeric limit columns written per curve, with their units (those of the limits CSV)
 LIMIT_COLUMNS = tuple((c, u) for c, u in CSV_COLUMNS if c in NUMERIC_COLUMNS)
 

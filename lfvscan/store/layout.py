@@ -27,7 +27,10 @@ so a fold writes one file per array and touched row; numeric ones are uncompress
 ``bytes`` codec, then its ``crc32c`` checksum codec), which :mod:`lfvscan.store.chunks` reads and
 writes directly.  Every array's codec chain ends with ``crc32c`` (format ``lfvscan-scan/2``), so
 a damaged chunk is detected by lfvscan (:mod:`lfvscan.store.row_arrays`), zarr and xarray alike; stores of
-format ``lfvscan-scan/1`` (no checksums) are read too.  Array metadata never changes after
+format ``lfvscan-scan/1`` (no checksums) are read too.  Format ``lfvscan-scan/4`` names the final
+lepton's energy fraction x_f (``x_f_edges``, ``x_f_bin``, ``dsigma_dlnx_f_pb``, ...); stores of the
+formats before name it after the tau and are read and resumed under the current names
+(:mod:`lfvscan.store.legacy_names`; docs/architecture.md, "Store format").  Array metadata never changes after
 creation, so the consolidated metadata stays valid.
 """
 

@@ -1,7 +1,7 @@
 """The names stores of formats ``lfvscan-scan/1`` to ``/3`` give the final lepton's energy fraction,
 mapped to the current ones in this one place (docs/architecture.md, "Store format").
 
-Those stores name x_f = E_f / E (docs/physics.md §7.14) ``x_tau``: their arrays, dimensions,
+Those stores name x_f = E_f / E (docs/physics.md §7.13) after the tau: their arrays, dimensions,
 row-record ``arrays`` attribute, journal frames and JSON-line journal logs use the names on the
 right of :data:`LEGACY_NAMES`.  Every reader and writer of the store layer goes through this
 module: :class:`StoreGroup` gives a store's zarr group under the current names (arrays are read
