@@ -138,3 +138,22 @@ def test_interrupted_v3_store_resumes(tmp_path, stores):
     assert (store / LEGACY_NAMES["dsigma_dlnx_f_pb"]).is_dir() and not (store / "dsigma_dlnx_f_pb").exists()
     assert not list((store / "journal").glob("*.jnl")) and not list((store / "journal").glob("*.log"))
     assert cli.main(["verify", str(store)]) == 0
+
+
+def test_journal_of_v3_store_keeps_its_names(tmp_path):
+    """Frames this version appends to a /3 store name the fields as /3 does (an older version folds
+    them completely), and read back under the current names bit for bit."""
+    from lfvscan.store.frames import decode_frames
+    from lfvscan.store.zarr_store import ScanStore
+
+    store = ScanStore.open(_copy("interrupted_store", tmp_path), writable=True)
+    latest, logs, _ = store.journal.read_all()
+    store.journal.append(latest)
+    (new_log,) = store.journal.open_logs()
+    store.journal.close()
+    data = new_log.read_bytes()
+    header = json.loads(data[16:16 + int.from_bytes(data[4:8], "little")])
+    names = {f[0] for f in header["fields"]}
+    assert LEGACY_NAMES["dsigma_dlnx_f_pb"] in names and not names & set(LEGACY_NAMES)
+    (back,), bad = decode_frames(data)
+    assert bad == 0 and back.rows.dtype == latest.rows.dtype and back.rows.tobytes() == latest.rows.tobytes()

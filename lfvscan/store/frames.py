@@ -40,22 +40,33 @@ def _descr_json(dtype: np.dtype) -> str:
     return json.dumps([[name, dtype.fields[name][0].base.str, list(dtype.fields[name][0].shape)] for name in dtype.names])
 
 
-def encode_batch(batch: RecordBatch) -> bytes:
+def _renamed(dtype: np.dtype, disk_name) -> np.dtype:
+    """A copy of ``dtype`` with each field named ``disk_name(name)`` (same layout)."""
+    return np.dtype({"names": [disk_name(n) for n in dtype.names],
+                     "formats": [dtype.fields[n][0] for n in dtype.names],
+                     "offsets": [dtype.fields[n][1] for n in dtype.names], "itemsize": dtype.itemsize})
+
+
+def encode_batch(batch: RecordBatch, disk_name=None) -> bytes:
     """One frame (module docstring) holding every row of ``batch``: the header names each field
-    with its dtype and shape; the payload is the rows' packed little-endian bytes."""
+    with its dtype and shape (``disk_name(name)`` if given: the names of the store's format,
+    :meth:`lfvscan.store.legacy_names.StoreGroup.disk_name`); the payload is the rows' packed
+    little-endian bytes."""
     errors = json.dumps([[int(r), m] for r, m in sorted(batch.errors.items())])
-    header = f'{{"n": {len(batch)}, "fields": {_descr_json(batch.rows.dtype)}, "errors": {errors}}}'.encode()
+    dtype = batch.rows.dtype if disk_name is None else _renamed(batch.rows.dtype, disk_name)
+    header = f'{{"n": {len(batch)}, "fields": {_descr_json(dtype)}, "errors": {errors}}}'.encode()
     payload = np.ascontiguousarray(batch.rows).tobytes()
     body = header + payload
     return _PREFIX.pack(FRAME_MAGIC, len(header), len(payload), zlib.crc32(body)) + body
 
 
-def encode_frames(batch: RecordBatch) -> bytes:
-    """``batch`` as frames of at most :data:`FRAME_MAX_BYTES` of rows each (the lengths are 32-bit)."""
+def encode_frames(batch: RecordBatch, disk_name=None) -> bytes:
+    """``batch`` as frames of at most :data:`FRAME_MAX_BYTES` of rows each (the lengths are 32-bit);
+    ``disk_name`` as for :func:`encode_batch`."""
     per_frame = max(1, FRAME_MAX_BYTES // batch.rows.dtype.itemsize)
     if len(batch) <= per_frame:
-        return encode_batch(batch)
-    return b"".join(encode_batch(batch.take(np.arange(i, min(i + per_frame, len(batch)))))
+        return encode_batch(batch, disk_name)
+    return b"".join(encode_batch(batch.take(np.arange(i, min(i + per_frame, len(batch)))), disk_name)
                     for i in range(0, len(batch), per_frame))
 
 
