@@ -5,8 +5,8 @@ Layout (every name as in the store, :mod:`lfvscan.schema`)::
 
     /                      attrs: format, provenance (config_toml, config_hash, created_utc,
                            lfvscan/vegas/numpy/zarr/h5py versions, store, status_codes, theta, convention)
-    /target, /energy_GeV, /mass_GeV, /x_tau_edges            coordinates
-    /sigma_pb, /sigma_err_pb, ..., /dsigma_dlnx_tau_pb, ...   every result array
+    /target, /energy_GeV, /mass_GeV, /x_f_edges            coordinates
+    /sigma_pb, /sigma_err_pb, ..., /dsigma_dlnx_f_pb, ...   every result array
     /status, /attempts, /error, ...                           bookkeeping
     /limits/<experiment>/<curve>/{mass_GeV,n_hat,n_hat_err,g_lim,g_lim_err}   when a limits CSV is given
 
@@ -31,7 +31,7 @@ from lfvscan.errors import UsageError
 from lfvscan.pheno.limits import CSV_COLUMNS, NUMERIC_COLUMNS, read_limits_csv, read_limits_header
 from lfvscan.schema import CELL_FIELDS, COORDINATES, LAB_COORDINATES, LAB_FIELDS, STATUS_NAMES, family_description, family_name
 
-EXPORT_FORMAT = "lfvscan-export/1"
+EXPORT_FORMAT = "lfvscan-export/2"  #: 2: the final lepton's energy fraction named x_f (docs/architecture.md)
 #: numeric limit columns written per curve, with their units (those of the limits CSV)
 LIMIT_COLUMNS = tuple((c, u) for c, u in CSV_COLUMNS if c in NUMERIC_COLUMNS)
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lfvscan.store.legacy_names import store_group
 from lfvscan.store.row_checksums import chunk_crc
 from lfvscan.util.fileio import write_all
 
@@ -147,7 +148,7 @@ class RowCache:
 
     def __init__(self, root: str | Path, group):
         self.root = Path(root)
-        self.group = group
+        self.group = store_group(group)  # arrays under their current names (lfvscan.store.legacy_names)
         self._rows: dict[tuple[str, int, int], np.ndarray] = {}
         self._specs: dict[str, ChunkSpec] = {}
         self.dirs: set[str] = set()  # chunk directories already created by this writer
@@ -160,7 +161,7 @@ class RowCache:
 
     def path(self, name: str, i: int, j: int) -> Path:
         """Chunk file of row (i, j) of per-cell array ``name``."""
-        return chunk_path(self.root, name, (i, j) + (0,) * len(self.spec(name).row_shape))
+        return chunk_path(self.root, self.group.disk_name(name), (i, j) + (0,) * len(self.spec(name).row_shape))
 
     def read_file(self, name: str, i: int, j: int) -> bytes | None:
         """Content of the chunk file of row (i, j) of ``name`` (None if there is none)."""
@@ -212,7 +213,7 @@ class RowCache:
         index = (i, j) + (0,) * len(spec.row_shape)
         if content is None:
             content = self.encode(name, i, j)
-        write_content(self.root, name, index, content, self.dirs)
+        write_content(self.root, self.group.disk_name(name), index, content, self.dirs)
         self._crcs[name, i, j] = chunk_crc(content)
 
     def forget_crc(self, name: str, i: int, j: int) -> None:

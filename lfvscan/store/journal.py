@@ -50,11 +50,15 @@ def read_log(path: Path, n_xbins: int | None = None) -> tuple[list[RecordBatch],
 class Journal:
     """The journal directory of one store.  :meth:`append` is for the store's single writer.
 
-    ``n_xbins``: the store's number of x_tau bins (reading JSON-line logs that hold only failures)."""
+    ``n_xbins``: the store's number of x_f bins (reading JSON-line logs that hold only failures);
+    ``disk_name``: the name of each field in the store's format
+    (:meth:`lfvscan.store.legacy_names.StoreGroup.disk_name`; None: the current names), so that a
+    journal left unfolded in a store of an older format names what that format's readers know."""
 
-    def __init__(self, store_path: str | Path, n_xbins: int | None = None):
+    def __init__(self, store_path: str | Path, n_xbins: int | None = None, disk_name=None):
         self.dir = Path(store_path) / JOURNAL_DIR
         self.n_xbins = n_xbins
+        self.disk_name = disk_name
         self._fd: int | None = None
         self._current: Path | None = None
 
@@ -72,7 +76,7 @@ class Journal:
             self.dir.mkdir(parents=True, exist_ok=True)
             self._current = self.dir / f"{time.time_ns():020d}-{os.getpid()}{LOG_SUFFIX}"
             self._fd = os.open(self._current, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
-        write_all(self._fd, encode_frames(batch))
+        write_all(self._fd, encode_frames(batch, self.disk_name))
 
     def read_all(self) -> tuple[RecordBatch | None, list[Path], int]:
         """(the latest row of each journaled cell, or None if there is none; logs read; torn or

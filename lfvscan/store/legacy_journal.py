@@ -5,6 +5,8 @@ One checksummed JSON line per finished cell (:mod:`lfvscan.store.checked_lines`)
 
     {"index": [i, j, k], "error": str, "wall_seconds": s, "rank": r, "attempts": n,
      "result": null | {CellResult fields..., <array field>: {"f8le_b64": base64 of float64 LE}}}
+
+Fields are read under their current names (:func:`lfvscan.store.legacy_names.current_name`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import base64
 import numpy as np
 
 from lfvscan.store.checked_lines import decode_line
+from lfvscan.store.legacy_names import current_name
 from lfvscan.store.records import CellRecord, RecordBatch
 from lfvscan.xsec.result import ARRAY_FIELDS, CellResult
 
@@ -28,7 +31,7 @@ def decode_record(line: bytes) -> CellRecord | None:
     try:
         res = None
         if d["result"] is not None:
-            r = d["result"]
+            r = {current_name(k): v for k, v in d["result"].items()}
             for name in ARRAY_FIELDS:
                 if name not in r:  # a histogram the line does not have: CellResult fills NaN
                     continue
@@ -53,5 +56,5 @@ def decode_legacy_log(data: bytes, n_xbins: int | None = None) -> tuple[list[Rec
     if not records:
         return [], bad
     if n_xbins is None:
-        n_xbins = next((len(r.result.dsigma_dlnx_tau_pb) for r in records if r.result is not None), 0)
+        n_xbins = next((len(r.result.dsigma_dlnx_f_pb) for r in records if r.result is not None), 0)
     return [RecordBatch.from_records(records, n_xbins)], bad

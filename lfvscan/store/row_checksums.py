@@ -31,6 +31,7 @@ import secrets
 import numpy as np
 
 from lfvscan.schema import CELL_FIELDS, DONE, FAILED
+from lfvscan.store.legacy_names import current_name
 
 #: name of the array of row records
 NAME = "row_checksums"
@@ -51,12 +52,12 @@ def new_store_id() -> int:
 
 
 def binding(group) -> tuple[int, tuple[str, ...]] | None:
-    """(store_id, arrays) of the row records of zarr group ``group``; None if it has none
-    (format ``lfvscan-scan/2`` or older)."""
+    """(store_id, arrays) of the row records of zarr group ``group``, arrays under their current
+    names (:mod:`lfvscan.store.legacy_names`); None if it has none (format ``lfvscan-scan/2`` or older)."""
     if NAME not in group:
         return None
     attrs = group[NAME].attrs
-    return int(attrs["store_id"]), tuple(attrs["arrays"])
+    return int(attrs["store_id"]), tuple(current_name(a) for a in attrs["arrays"])
 
 
 def record_length(n_arrays: int = len(ARRAYS)) -> int:

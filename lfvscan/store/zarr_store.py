@@ -49,6 +49,7 @@ from lfvscan.store.cell_arrays import put_records
 from lfvscan.store.chunks import RowCache, clean_partials
 from lfvscan.store.fold import Fold
 from lfvscan.store.journal import Journal
+from lfvscan.store.legacy_names import store_group
 from lfvscan.store.lock import try_lock, unlock
 from lfvscan.store.records import CellRecord, RecordBatch, as_batch
 from lfvscan.store.row_arrays import Damaged, RowArrays
@@ -66,7 +67,7 @@ class ScanStore:
 
     def __init__(self, path: str | Path, group, writable: bool, sync_interval_s: float = SYNC_INTERVAL_S):
         self.path = Path(path)
-        self.group = group
+        self.group = group = store_group(group)  # under the current names (lfvscan.store.legacy_names)
         self.writable = writable
         #: seconds between folds of the journal into the zarr arrays (see module docstring)
         self.sync_interval_s = sync_interval_s
@@ -75,7 +76,7 @@ class ScanStore:
                                         self.path)
         self.shape = self.config.shape
         self.n_xbins = self.config.n_xbins
-        self.journal = Journal(self.path, self.n_xbins)
+        self.journal = Journal(self.path, self.n_xbins, group.disk_name if group.legacy else None)
         self.attempt_log = AttemptLog(self.journal.dir)  #: attempts started by this run
         self._requested = self.config.requested()
         self._rows = RowCache(self.path, group)  # rows of the single writer
