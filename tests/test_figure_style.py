@@ -302,3 +302,27 @@ def test_limit_figures_without_a_curve_of_their_scenario_are_skipped(tmp_path):
     assert set(figs["_skipped"]) >= {"fig6_left_invisible", "fig6_right_invisible_g2_dm"}
     assert "invisible-ALP limit curve" in figs["_skipped"]["fig6_left_invisible"]
     assert not (tmp_path / "fig6_left_invisible.png").exists() and (tmp_path / "fig7_visible.png").exists()
+
+
+def test_limit_figures_name_the_angle_of_their_curves(tmp_path):
+    """The limit curves drawn at the scan's theta have no theta in their legend: the title names it (on the
+    C/Lambda axis it also sets M(Theta)); curves recombined at their own theta name it in their label instead."""
+    import dataclasses
+    import math
+
+    import matplotlib.pyplot as plt
+
+    from lfvscan.plots.figures import make_all
+
+    lim = [synthetic_limit("MuBeD", [2.0, 10.0, 20.0], [1e-3, 2e-3, 6e-3], [1e-5] * 3, "visible")]
+    fig, ax = fig7_visible(lim, pair=PAIR, theta=math.pi / 4)
+    plt.close(fig)
+    assert ax.get_title().endswith("limits at θ = π/4")
+    at0 = [dataclasses.replace(lim[0], yields=dataclasses.replace(lim[0].yields, theta=0.0))]
+    fig, ax = fig7_visible(at0, pair=PAIR, theta=math.pi / 4)
+    plt.close(fig)
+    assert "π/4" not in ax.get_title()
+    scan = toy_scan([154.0, 1000.0], [2.0, 10.0, 20.0], targets=("Pb", "W"))
+    scan.theta = 3 * math.pi / 8
+    figs = make_all(scan, lim, tmp_path, formats=("png",))
+    assert figs["fig7_visible"][1].get_title().endswith("limits at θ = 3π/8")

@@ -99,10 +99,12 @@ def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str | None = None, t
         "fig3_coherent_diffractive": lambda: fig3_coherent_diffractive(scan),
         "fig5_left_tau1": lambda: fig5_tau1(scan, "W" if "W" in scan.targets else scan.targets[0]),
         "fig5_right_tau2": lambda: fig5_tau2(scan, "Pb"),
-        "fig6_left_invisible": lambda: fig6_invisible(limits, pair=pair, flux_variants=flux_variants, axis=axis),
+        "fig6_left_invisible": lambda: fig6_invisible(limits, pair=pair, flux_variants=flux_variants, axis=axis,
+                                                      theta=scan.theta),
         "fig6_right_invisible_g2_dm": lambda: fig6_invisible(limits, bands, True, f_eff, id_curves, pair=pair,
-                                                             flux_variants=flux_variants, axis=axis, g_scale=g_scale),
-        "fig7_visible": lambda: fig7_visible(limits, bands, axis=axis, pair=pair),
+                                                             flux_variants=flux_variants, axis=axis, g_scale=g_scale,
+                                                             theta=scan.theta),
+        "fig7_visible": lambda: fig7_visible(limits, bands, axis=axis, pair=pair, theta=scan.theta),
     }
     for k, (name, job) in enumerate(jobs.items(), 1):
         try:

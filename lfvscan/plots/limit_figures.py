@@ -187,14 +187,26 @@ def limit_axes(ax, masses, title, curves=(), axis: str = DEFAULT_AXIS, pair: Lep
 
 
 # ------------------------------------------------------------------------------- Figs. 6, 7
+def theta_note(limits, scenario: str, theta: float | None) -> str:
+    """Title suffix naming the angle ``theta`` [rad] of the limit curves of ``scenario`` drawn at the scan's
+    theta (those recombined at their own theta name it in their legend label; on the C/Lambda axis the
+    angle also sets M(Theta), docs/physics.md §2.7); "" if ``theta`` is None or NaN or no such curve."""
+    if theta is None or not np.isfinite(theta):
+        return ""
+    if not any(lim.yields.scenario == scenario and lim.yields.theta is None for lim in limits):
+        return ""
+    return f", limits at θ = {overlays.theta_label(float(theta))}"
+
+
 def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = overlays.DEFAULT_F_EFF,
                    id_curves=(), only_drawn: bool = True, ax=None, *, pair: LeptonPair, flux_variants=(),
-                   axis: str = DEFAULT_AXIS, g_scale: float = 1.0):
+                   axis: str = DEFAULT_AXIS, g_scale: float = 1.0, theta: float | None = None):
     """Fig. 6: projected exclusions for the invisible ALP (a -> chi chibar); with ``bands`` and
     ``dm_lines`` (relic line and CMB/ID exclusions at m_chi = m_a/3, g_chi = 1, annihilation into
     the leptons of ``pair``) it is Fig. 6 right.  ``flux_variants``: limits with another flux model
     (:func:`draw_flux_variants`), dashed beside their curves.  ``axis``: the y axis (:data:`Y_AXES`; the
-    limits and bands given already on it); ``g_scale``: y units per unit g of the dark-matter lines."""
+    limits and bands given already on it); ``g_scale``: y units per unit g of the dark-matter lines; ``theta``:
+    the scan's theta [rad], named in the title (:func:`theta_note`)."""
     fig, ax = new_axes(ax, (10.0, 5.2))
     masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
     curves = _draw_limits(ax, limits, "invisible", Y_AXES[axis][1], only_drawn, bands)
@@ -216,17 +228,19 @@ def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = over
             ok = np.isfinite(g_up)
             ax.fill_between(m, g_rel, np.where(ok, g_up, g_rel), where=ok, color=id_color(k), alpha=planck.alpha,
                             lw=0, label=c.label)
-    title = "invisible ALP ($a\\to\\chi\\bar\\chi$)" + (": with g−2 and DM" if (bands or dm_lines) else "")
+    title = ("invisible ALP ($a\\to\\chi\\bar\\chi$)" + theta_note(limits, "invisible", theta)
+             + (": with g−2 and DM" if (bands or dm_lines) else ""))
     limit_axes(ax, masses, title, curves, axis, pair)
     return fig, ax
 
 
 def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None, axis: str = DEFAULT_AXIS,
-                 pair: LeptonPair | None = None):
+                 pair: LeptonPair | None = None, theta: float | None = None):
     """Fig. 7: visible ALP (a -> tau l) limits with g-2 bands: the paper's 1 TeV fixed target (charge flip
     mu+ tau- tau-), MuBeD, and the colliders EIC (a -> tau e) and MuSIC; for tau mu the secluded-DM g_chi
     (§5.4, the paper's dark-matter model, independent of g) is printed as a note.  ``pair``: the process's
-    leptons (title and coupling name; None = tau mu)."""
+    leptons (title and coupling name; None = tau mu); ``theta``: the scan's theta [rad], named in the title
+    (:func:`theta_note`)."""
     fig, ax = new_axes(ax, (10.0, 5.2))
     masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
     curves = _draw_limits(ax, limits, "visible", Y_AXES[axis][1], True, bands)
@@ -237,6 +251,6 @@ def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None, a
         txt = "secluded DM (χχ̄→aa, $m_\\chi=2m_a$, $x_F=20$): $g_\\chi$ = " + ", ".join(
             f"{g:.2f} ($m_a$={m:g})" for m, g in zip(secluded_masses, gs))
         ax.text(1.01, 0.0, txt, transform=ax.transAxes, fontsize=6.5, va="bottom")  # beside the axes, under the legend
-    title = f"visible ALP ($a\\to\\tau {light}$)"
+    title = f"visible ALP ($a\\to\\tau {light}$)" + theta_note(limits, "visible", theta)
     limit_axes(ax, masses, title, curves, axis, pair)
     return fig, ax
