@@ -265,3 +265,64 @@ def test_exposure_label_has_three_significant_digits():
 
     assert exposure_label(SimpleNamespace(exposure=100.0 / 197.0, exposure_unit="fb^-1")) == "0.508 fb⁻¹"
     assert exposure_label(SimpleNamespace(exposure=3000.0, exposure_unit="fb^-1")) == "3 ab⁻¹"
+
+
+# ------------------------------------------------------------------------------- the thesis's experiments
+def test_limit_figures_name_the_coupling_of_the_process():
+    """e -> tau (EIC): the y axis names g_{tau e} / C_{tau e}/Lambda, not the tau mu coupling, and the note of
+    the paper's tau mu dark-matter model (secluded g_chi) is not printed; tau mu keeps both."""
+    import matplotlib.pyplot as plt
+
+    from lfvscan.physics.process import Process
+
+    pair_e = PDG_2024.lepton_pair(Process("e", "tau", "scalar"))
+    lim = [synthetic_limit("EIC", [2.0, 5.0, 10.0], [1e-3, 2e-3, 6e-3], [1e-5] * 3, "visible")]
+    for axis, name in (("g", "g_{\\tau e}"), ("C/Lambda", "C_{\\tau e}/\\Lambda")):
+        fig, ax = fig7_visible(lim, axis=axis, pair=pair_e)
+        plt.close(fig)
+        assert name in ax.get_ylabel() and "\\mu" not in ax.get_ylabel()
+        assert not any("secluded" in t.get_text() for t in ax.texts)
+    fig, ax = fig6_invisible([synthetic_limit("NA64-e", [2.0, 5.0], [1e-2, 2e-2], [1e-4] * 2)], pair=pair_e,
+                             axis="C/Lambda")
+    plt.close(fig)
+    assert "C_{\\tau e}/\\Lambda" in ax.get_ylabel()
+    fig, ax = fig7_visible(lim, axis="C/Lambda", pair=PAIR)
+    plt.close(fig)
+    assert "C_{\\tau\\mu}/\\Lambda" in ax.get_ylabel() and any("secluded" in t.get_text() for t in ax.texts)
+
+
+def test_limit_figures_without_a_curve_of_their_scenario_are_skipped(tmp_path):
+    """Only visible curves (EIC, MuSIC, MuBeD): Fig. 6 (invisible ALP) is skipped with the reason, not
+    written with overlays alone; Fig. 7 is written."""
+    from lfvscan.plots.figures import make_all
+
+    scan = toy_scan([154.0, 1000.0], [2.0, 10.0, 20.0], targets=("Pb", "W"))
+    lim = [synthetic_limit("MuBeD", [2.0, 10.0, 20.0], [1e-3, 2e-3, 6e-3], [1e-5] * 3, "visible")]
+    figs = make_all(scan, lim, tmp_path, formats=("png",))
+    assert set(figs["_skipped"]) >= {"fig6_left_invisible", "fig6_right_invisible_g2_dm"}
+    assert "invisible-ALP limit curve" in figs["_skipped"]["fig6_left_invisible"]
+    assert not (tmp_path / "fig6_left_invisible.png").exists() and (tmp_path / "fig7_visible.png").exists()
+
+
+def test_limit_figures_name_the_angle_of_their_curves(tmp_path):
+    """The limit curves drawn at the scan's theta have no theta in their legend: the title names it (on the
+    C/Lambda axis it also sets M(Theta)); curves recombined at their own theta name it in their label instead."""
+    import dataclasses
+    import math
+
+    import matplotlib.pyplot as plt
+
+    from lfvscan.plots.figures import make_all
+
+    lim = [synthetic_limit("MuBeD", [2.0, 10.0, 20.0], [1e-3, 2e-3, 6e-3], [1e-5] * 3, "visible")]
+    fig, ax = fig7_visible(lim, pair=PAIR, theta=math.pi / 4)
+    plt.close(fig)
+    assert ax.get_title().endswith("limits at θ = π/4")
+    at0 = [dataclasses.replace(lim[0], yields=dataclasses.replace(lim[0].yields, theta=0.0))]
+    fig, ax = fig7_visible(at0, pair=PAIR, theta=math.pi / 4)
+    plt.close(fig)
+    assert "π/4" not in ax.get_title()
+    scan = toy_scan([154.0, 1000.0], [2.0, 10.0, 20.0], targets=("Pb", "W"))
+    scan.theta = 3 * math.pi / 8
+    figs = make_all(scan, lim, tmp_path, formats=("png",))
+    assert figs["fig7_visible"][1].get_title().endswith("limits at θ = 3π/8")

@@ -261,3 +261,20 @@ def test_band_uses_the_lepton_pair():
     lo, c, hi = g2.preferred_band(np.array([1.0, 5.0]), PI / 2, pair=pair_of(M_E, M_TAU))
     hat = g2.delta_amu(np.array([1.0, 5.0]), PI / 2, pair=pair_of(M_E, M_TAU))
     np.testing.assert_allclose(c**2 * hat, g2.G2_PRESETS["paper-2023"].delta_amu, rtol=1e-13)
+
+
+def test_negative_measurement_band_where_the_shift_is_negative():
+    """Delta a_e(Cs) = -10.1(2.7)e-13 (the thesis's anomalies['e Cs']) is explained where the ALP's shift is
+    negative (Theta < pi/4, thesis ch. 5): the band edges reproduce -10.1e-13 -+ 2 x 2.7e-13; no band where the
+    shift is positive (no zero-width band).  The positive Rb value keeps its band at pi/2 only."""
+    kw = {"pair": pair_of(M_E, M_TAU)}
+    m = np.array([2.0, 5.0, 10.0])
+    hat0 = g2.delta_amu(m, 0.0, **kw)
+    assert np.all(hat0 < 0)
+    lo, c, hi = g2.preferred_band(m, 0.0, "electron-cs-2023", **kw)
+    np.testing.assert_allclose(lo**2 * hat0, -4.7e-13, rtol=1e-12)
+    np.testing.assert_allclose(c**2 * hat0, -10.1e-13, rtol=1e-12)
+    np.testing.assert_allclose(hi**2 * hat0, -15.5e-13, rtol=1e-12)
+    assert np.all(np.isnan(g2.preferred_band(m, PI / 2, "electron-cs-2023", **kw)))
+    assert np.all(np.isnan(g2.preferred_band(m, 0.0, "electron-rb-2023", **kw)))
+    assert np.all(np.isfinite(g2.preferred_band(m, PI / 2, "electron-rb-2023", **kw)))

@@ -94,7 +94,7 @@ def check_g2_preset(preset) -> None:
 
 def g2_bands(masses_GeV, thetas=DEFAULT_THETAS, preset: str = g2.DEFAULT_G2_PRESET,
              nsigma: float = g2.DEFAULT_NSIGMA, convention: str = "eq3", *, pair: LeptonPair) -> list[G2Band]:
-    """Preferred bands (docs/physics.md §4.5) for each theta with a positive shift somewhere
+    """Preferred bands (docs/physics.md §4.5) for each theta whose shift has the measured sign somewhere
     (external and loop leptons of ``pair``)."""
     check_g2_preset(preset)
     m = np.asarray(masses_GeV, dtype=float)

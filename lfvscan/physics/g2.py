@@ -276,11 +276,15 @@ def preferred_band(m_a, theta, preset: str | G2Measurement = DEFAULT_G2_PRESET, 
 
     Degenerate cases (documented behaviour):
 
-    * ``Delta_a_hat <= 0`` (e.g. theta < pi/4 in Eq. (3), or theta = pi/4 with Eq. (2) couplings):
-      the ALP cannot produce a positive shift -> no band: all three are NaN.
-    * lower edge ``D - nsigma*sigma <= 0``: ``g_lo = 0``, i.e. the band becomes an upper limit
+    * ``Delta_a_hat < 0`` (e.g. theta < pi/4 in Eq. (3)): the band of g with
+      -D - nsigma*sigma <= g^2 |Delta_a_hat| <= -D + nsigma*sigma, the band of a negative measurement
+      (``electron-cs-2023``: the thesis's Theta < pi/4 for Delta a_e(Cs)).
+    * no band (all three NaN) where ``Delta_a_hat = 0`` or no g gives a shift inside the measured band (its
+      upper edge, sign-adjusted as above, <= 0: e.g. the positive ``paper-2023`` at theta < pi/4 in Eq. (3),
+      or theta = pi/4 with Eq. (2) couplings; the negative ``electron-cs-2023`` at theta > pi/4).
+    * lower edge (sign-adjusted) <= 0: ``g_lo = 0``, i.e. the band becomes an upper limit
       g <= g_hi (the situation of the ``wp2025`` preset at 1 and 2 sigma).
-    * central value ``D <= 0``: ``g_central = 0``;  upper edge ``D + nsigma*sigma <= 0``: ``g_hi = 0``.
+    * central value of the other sign than the shift: ``g_central = 0``.
 
     ``nsigma`` (default 2) and ``theta`` are [U] choices (docs/physics.md §14 item 5).  ``pair``:
     external and loop leptons, see :func:`delta_amu`.
@@ -288,7 +292,11 @@ def preferred_band(m_a, theta, preset: str | G2Measurement = DEFAULT_G2_PRESET, 
     meas = get_g2_measurement(preset)
     positive("nsigma", nsigma)
     hat = delta_amu(m_a, theta, 1.0, convention, method, pair=pair)
-    lo = g_for_delta_amu(meas.delta_amu - nsigma * meas.sigma, hat)
-    central = g_for_delta_amu(meas.delta_amu, hat)
-    hi = g_for_delta_amu(meas.delta_amu + nsigma * meas.sigma, hat)
-    return lo, central, hi
+    # where the ALP's shift is negative, D - n sigma <= g^2 hat <= D + n sigma reads
+    # -D - n sigma <= g^2 |hat| <= -D + n sigma: the band of a negative measurement (Delta a_e with alpha(Cs))
+    sign = np.where(hat < 0, -1.0, 1.0)
+    lo = g_for_delta_amu(sign * meas.delta_amu - nsigma * meas.sigma, sign * hat)
+    central = g_for_delta_amu(sign * meas.delta_amu, sign * hat)
+    hi = g_for_delta_amu(sign * meas.delta_amu + nsigma * meas.sigma, sign * hat)
+    empty = ~(hi > 0)  # hat = 0, or no g with a shift inside the band: no band
+    return tuple(np.where(empty, np.nan, v) for v in (lo, central, hi))

@@ -154,8 +154,8 @@ def _g2_rows(out: dict, notes: list, meas: g2.G2Measurement, pair: LeptonPair) -
     for ns in (1, 2):
         lo, c, hi = (float(v) for v in g2.preferred_band(mass, theta, meas, ns, convention, pair=pair))
         out[f"g2_band_{ns}sigma"] = {"g_lo": lo, "g_central": c, "g_hi": hi}
-    if math.isnan(out["g2_band_2sigma"]["g_hi"]):  # preferred_band: NaN iff Delta a_mu(g = 1) <= 0
-        notes.append("no g-2 band: Delta a_mu(g=1) <= 0 at this theta/convention (needs theta > ~pi/4)")
+    if math.isnan(out["g2_band_2sigma"]["g_hi"]):  # preferred_band: NaN iff no g gives a shift in the band
+        notes.append("no g-2 band: Delta a_mu(g=1) has the wrong sign at this theta/convention (needs theta > ~pi/4)")
     else:
         for ns in (1, 2):
             if meas.delta_amu - ns * meas.sigma <= 0:

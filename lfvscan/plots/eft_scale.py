@@ -18,12 +18,22 @@ from lfvscan.physics.leptons import LeptonPair
 
 #: TeV^-1 per GeV^-1
 TEV_INV_PER_GEV_INV = 1.0e3
-#: y-axis label and range of the limit figures per axis (``--axis``)
+#: y-axis label (of the tau mu coupling) and range of the limit figures per axis (``--axis``);
+#: :func:`y_label` names the coupling of another lepton pair
 Y_AXES = {
     "g": (r"$g_{\tau\mu}$", (1e-4, 1.0)),
-    "C/Lambda": (r"$C/\Lambda$ [TeV$^{-1}$]  ($g_{\rm eff}=C\sqrt{m_i^2+m_f^2+2m_im_f\cos2\theta}/\Lambda$)",
+    "C/Lambda": (r"$C_{\tau\mu}/\Lambda$ [TeV$^{-1}$]  ($g_{\rm eff}=C\sqrt{m_i^2+m_f^2+2m_im_f\cos2\theta}/\Lambda$)",
                  (1e-4, 1e3)),
 }
+
+
+def y_label(axis: str, pair: LeptonPair | None) -> str:
+    """y-axis label of ``axis`` (:data:`Y_AXES`) naming the coupling of ``pair``'s leptons (None: tau mu):
+    g_{tau e} or C_{tau e}/Lambda for e -> tau."""
+    label = Y_AXES[axis][0]
+    if pair is None or pair.light.name == "mu":
+        return label
+    return label.replace(r"\tau\mu}", r"\tau " + pair.light.name + "}")
 
 
 def limits_on_eft_axis(limits) -> list:

@@ -50,6 +50,20 @@ def check_formats(formats) -> tuple[str, ...]:
     return tuple(formats)
 
 
+#: the limit figures and the scenario of the curves each draws
+LIMIT_FIGURES = {"fig6_left_invisible": "invisible", "fig6_right_invisible_g2_dm": "invisible",
+                 "fig7_visible": "visible"}
+
+
+def missing_curves(limits, name: str) -> str | None:
+    """Why the limit figure ``name`` (:data:`LIMIT_FIGURES`) is skipped: no drawn limit curve of its scenario
+    among ``limits`` (it would show only the overlays); None if it has one, or is not a limit figure."""
+    scenario = LIMIT_FIGURES.get(name)
+    if scenario is None or any(lim.yields.scenario == scenario and lim.yields.drawn for lim in limits):
+        return None
+    return f"no {scenario}-ALP limit curve among the experiments"
+
+
 def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str | None = None, thetas=overlays.DEFAULT_THETAS,
              nsigma: float = g2.DEFAULT_NSIGMA, f_eff: float = overlays.DEFAULT_F_EFF, id_curves=(), formats=("pdf", "png"),
              on_figure=None, flux_variants=(), axis: str = DEFAULT_AXIS):
@@ -57,8 +71,10 @@ def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str | None = None, t
     ``flux_variants``: ``[(CurveLimit, model)]`` of the flux-beam experiments with another flux
     model (:func:`lfvscan.pheno.store_limits.flux_variant_limits`), drawn dashed in Fig. 6.
 
-    Figures needing data the scan lacks (e.g. no W target for Fig. 5 left) are skipped and
-    listed in the returned dict under ``"_skipped"`` with the reason.  ``on_figure(name, k, n)``,
+    Figures needing data the scan lacks (e.g. no W target for Fig. 5 left) or limit curves the
+    experiments lack (Fig. 6 without an invisible-ALP curve, Fig. 7 without a visible one:
+    :func:`missing_curves`) are skipped and listed in the returned dict under ``"_skipped"`` with the
+    reason.  ``on_figure(name, k, n)``,
     if given, is called after the k-th of n figures (progress display)."""
     import matplotlib
 
@@ -83,15 +99,20 @@ def make_all(scan: ScanData, limits, out_dir, *, g2_preset: str | None = None, t
         "fig3_coherent_diffractive": lambda: fig3_coherent_diffractive(scan),
         "fig5_left_tau1": lambda: fig5_tau1(scan, "W" if "W" in scan.targets else scan.targets[0]),
         "fig5_right_tau2": lambda: fig5_tau2(scan, "Pb"),
-        "fig6_left_invisible": lambda: fig6_invisible(limits, pair=pair, flux_variants=flux_variants, axis=axis),
+        "fig6_left_invisible": lambda: fig6_invisible(limits, pair=pair, flux_variants=flux_variants, axis=axis,
+                                                      theta=scan.theta),
         "fig6_right_invisible_g2_dm": lambda: fig6_invisible(limits, bands, True, f_eff, id_curves, pair=pair,
-                                                             flux_variants=flux_variants, axis=axis, g_scale=g_scale),
-        "fig7_visible": lambda: fig7_visible(limits, bands, axis=axis, pair=pair),
+                                                             flux_variants=flux_variants, axis=axis, g_scale=g_scale,
+                                                             theta=scan.theta),
+        "fig7_visible": lambda: fig7_visible(limits, bands, axis=axis, pair=pair, theta=scan.theta),
     }
     for k, (name, job) in enumerate(jobs.items(), 1):
         try:
+            why = missing_curves(limits, name)
+            if why is not None:
+                raise ValueError(why)
             figs[name] = job()
-        except ValueError as exc:  # target / energy not in the scan
+        except ValueError as exc:  # target / energy not in the scan, or no limit curve to draw
             skipped[name] = str(exc)
         else:
             for fmt in formats:

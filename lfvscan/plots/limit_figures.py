@@ -9,7 +9,7 @@ from lfvscan.pheno import overlays
 from lfvscan.pheno.eft_axis import DEFAULT_AXIS
 from lfvscan.pheno.flux import DEFAULT_FLUX_MODEL
 from lfvscan.physics.leptons import LeptonPair
-from lfvscan.plots.eft_scale import Y_AXES
+from lfvscan.plots.eft_scale import Y_AXES, y_label
 from lfvscan.plots.style import (ERROR_BAND_ALPHA, FLUX_BAND_ALPHA, G2_BAND_ALPHA, G2_DISFAVOURED_ALPHA,
                                  G2_DISFAVOURED_HATCH, G2_DISFAVOURED_HATCH_LW, LOOKS, MA_LABEL,
                                  add_swatch, curve_color, curve_label, finite_or_nan, g2_band_color, hatch_kwargs,
@@ -168,11 +168,12 @@ def _draw_bands(ax, bands):
                label="above a g−2 band (hatched in its colour): disfavoured for that θ")
 
 
-def limit_axes(ax, masses, title, curves=(), axis: str = DEFAULT_AXIS):
+def limit_axes(ax, masses, title, curves=(), axis: str = DEFAULT_AXIS, pair: LeptonPair | None = None):
     """Log axes of a limit figure over ``masses`` [GeV] and the y range of ``axis`` (:data:`Y_AXES`: g in
-    [1e-4, 1], or C/Lambda in TeV^-1), its labels, ``title``, the MC-error entry of ``curves`` (:func:`error_band_entry`, over the points drawn inside these
-    limits) and the legend outside."""
-    ylabel, ylim = Y_AXES[axis]
+    [1e-4, 1], or C/Lambda in TeV^-1), its labels (the coupling of ``pair``'s leptons, :func:`y_label`; None:
+    tau mu), ``title``, the MC-error entry of ``curves`` (:func:`error_band_entry`, over the points drawn
+    inside these limits) and the legend outside."""
+    ylabel, ylim = y_label(axis, pair), Y_AXES[axis][1]
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(np.nanmin(masses), np.nanmax(masses))
@@ -186,14 +187,26 @@ def limit_axes(ax, masses, title, curves=(), axis: str = DEFAULT_AXIS):
 
 
 # ------------------------------------------------------------------------------- Figs. 6, 7
+def theta_note(limits, scenario: str, theta: float | None) -> str:
+    """Title suffix naming the angle ``theta`` [rad] of the limit curves of ``scenario`` drawn at the scan's
+    theta (those recombined at their own theta name it in their legend label; on the C/Lambda axis the
+    angle also sets M(Theta), docs/physics.md §2.7); "" if ``theta`` is None or NaN or no such curve."""
+    if theta is None or not np.isfinite(theta):
+        return ""
+    if not any(lim.yields.scenario == scenario and lim.yields.theta is None for lim in limits):
+        return ""
+    return f", limits at θ = {overlays.theta_label(float(theta))}"
+
+
 def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = overlays.DEFAULT_F_EFF,
                    id_curves=(), only_drawn: bool = True, ax=None, *, pair: LeptonPair, flux_variants=(),
-                   axis: str = DEFAULT_AXIS, g_scale: float = 1.0):
+                   axis: str = DEFAULT_AXIS, g_scale: float = 1.0, theta: float | None = None):
     """Fig. 6: projected exclusions for the invisible ALP (a -> chi chibar); with ``bands`` and
     ``dm_lines`` (relic line and CMB/ID exclusions at m_chi = m_a/3, g_chi = 1, annihilation into
     the leptons of ``pair``) it is Fig. 6 right.  ``flux_variants``: limits with another flux model
     (:func:`draw_flux_variants`), dashed beside their curves.  ``axis``: the y axis (:data:`Y_AXES`; the
-    limits and bands given already on it); ``g_scale``: y units per unit g of the dark-matter lines."""
+    limits and bands given already on it); ``g_scale``: y units per unit g of the dark-matter lines; ``theta``:
+    the scan's theta [rad], named in the title (:func:`theta_note`)."""
     fig, ax = new_axes(ax, (10.0, 5.2))
     masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
     curves = _draw_limits(ax, limits, "invisible", Y_AXES[axis][1], only_drawn, bands)
@@ -215,31 +228,29 @@ def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = over
             ok = np.isfinite(g_up)
             ax.fill_between(m, g_rel, np.where(ok, g_up, g_rel), where=ok, color=id_color(k), alpha=planck.alpha,
                             lw=0, label=c.label)
-    title = "invisible ALP ($a\\to\\chi\\bar\\chi$)" + (": with g−2 and DM" if (bands or dm_lines) else "")
-    limit_axes(ax, masses, title, curves, axis)
+    title = ("invisible ALP ($a\\to\\chi\\bar\\chi$)" + theta_note(limits, "invisible", theta)
+             + (": with g−2 and DM" if (bands or dm_lines) else ""))
+    limit_axes(ax, masses, title, curves, axis, pair)
     return fig, ax
 
 
 def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None, axis: str = DEFAULT_AXIS,
-                 pair: LeptonPair | None = None):
-    """Fig. 7: visible ALP (a -> tau mu, charge flip) at the 1 TeV fixed target, with g-2 bands;
-    the secluded-DM g_chi (§5.4, independent of g) is printed as a note.  ``pair``: the process's leptons
-    (title and coupling name; None = tau mu)."""
+                 pair: LeptonPair | None = None, theta: float | None = None):
+    """Fig. 7: visible ALP (a -> tau l) limits with g-2 bands: the paper's 1 TeV fixed target (charge flip
+    mu+ tau- tau-), MuBeD, and the colliders EIC (a -> tau e) and MuSIC; for tau mu the secluded-DM g_chi
+    (§5.4, the paper's dark-matter model, independent of g) is printed as a note.  ``pair``: the process's
+    leptons (title and coupling name; None = tau mu); ``theta``: the scan's theta [rad], named in the title
+    (:func:`theta_note`)."""
     fig, ax = new_axes(ax, (10.0, 5.2))
     masses = np.concatenate([lim.masses_GeV for lim in limits]) if limits else np.array([1.0, 50.0])
     curves = _draw_limits(ax, limits, "visible", Y_AXES[axis][1], True, bands)
     _draw_bands(ax, bands)
-    if secluded_masses:
+    light = "\\mu" if pair is None or pair.light.name == "mu" else pair.light.name
+    if secluded_masses and light == "\\mu":
         gs = overlays.secluded_g_chi(np.asarray(secluded_masses, float))
         txt = "secluded DM (χχ̄→aa, $m_\\chi=2m_a$, $x_F=20$): $g_\\chi$ = " + ", ".join(
             f"{g:.2f} ($m_a$={m:g})" for m, g in zip(secluded_masses, gs))
         ax.text(1.01, 0.0, txt, transform=ax.transAxes, fontsize=6.5, va="bottom")  # beside the axes, under the legend
-    light = "\\mu" if pair is None or pair.light.name == "mu" else pair.light.name
-    if light == "\\mu":
-        title = "visible ALP ($a\\to\\tau\\mu$), charge-flip signature"
-    else:  # e -> tau at a collider: the ALP's decay a -> tau e in the detector
-        title = f"visible ALP ($a\\to\\tau {light}$)"
-    limit_axes(ax, masses, title, curves, axis)
-    if axis == DEFAULT_AXIS and light != "\\mu":
-        ax.set_ylabel(f"$g_{{\\tau {light}}}$")
+    title = f"visible ALP ($a\\to\\tau {light}$)" + theta_note(limits, "visible", theta)
+    limit_axes(ax, masses, title, curves, axis, pair)
     return fig, ax
