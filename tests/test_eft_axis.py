@@ -20,7 +20,7 @@ import pytest  # noqa: E402
 from lfvscan.errors import UsageError  # noqa: E402
 from lfvscan.pheno.limits import limits_csv, limits_json, read_limits_csv  # noqa: E402
 from lfvscan.pheno.store_limits import compute_limits_for_store  # noqa: E402
-from lfvscan.physics.eft import c_over_lambda_per_g, eft_mass_GeV  # noqa: E402
+from lfvscan.physics.eft import c_over_lambda_per_g, eft_mass_GeV, eft_theta  # noqa: E402
 from lfvscan.physics.presets import PDG_2024  # noqa: E402
 from lfvscan.physics.process import Process  # noqa: E402
 from lfvscan.store.scandata import ScanData  # noqa: E402
@@ -60,6 +60,24 @@ def test_the_six_percent():
     assert round(100 * (r - 1), 2) == 5.95
     r_e = c_over_lambda_per_g(0.0, "eq3", PAIR_E, "eq3") / c_over_lambda_per_g(0.0, "eq3", PAIR_E, "exact")
     assert round(100 * (r_e - 1), 2) == 0.03
+
+
+@pytest.mark.parametrize("theta", [0.3, math.pi / 4, 1.1])
+def test_an_eq3_angle_is_read_at_its_eft_angle(theta):
+    """An Eq. (3) scan at theta has g_S / g_P = tan(theta): the derivative Lagrangian gives that ratio at
+    the EFT angle tan(Theta) = tan(theta) (m_tau + m_mu) / (m_tau - m_mu), not at Theta = theta, and
+    C/Lambda per unit g is sqrt([sin theta / (m_tau - m_mu)]^2 + [cos theta / (m_tau + m_mu)]^2)."""
+    k = c_over_lambda_per_g(theta, "eq3", PAIR, "exact")
+    assert k == pytest.approx(math.hypot(math.sin(theta) / (M_TAU - M_MU), math.cos(theta) / (M_TAU + M_MU)),
+                              rel=1e-9)
+    big_theta = eft_theta(theta, "eq3", PAIR)
+    assert k * (M_TAU - M_MU) * math.sin(big_theta) == pytest.approx(math.sin(theta), rel=1e-9)  # g_S
+    assert k * (M_TAU + M_MU) * math.cos(big_theta) == pytest.approx(math.cos(theta), rel=1e-9)  # g_P
+    assert eft_theta(theta, "eq2", PAIR) == pytest.approx(theta, rel=1e-12)
+
+
+def test_the_scans_default_angle_is_theta_48_4_degrees():
+    assert math.degrees(eft_theta(math.pi / 4, "eq3", PAIR)) == pytest.approx(48.40, abs=0.01)
 
 
 def _at(scan, theta, convention):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from lfvscan.errors import UsageError
-from lfvscan.physics.eft import c_over_lambda_per_g, eft_mass_GeV
+from lfvscan.physics.eft import c_over_lambda_per_g, eft_mass_GeV, eft_theta
 from lfvscan.pheno.scanphysics import scan_lepton_pair, scan_process
 
 #: limit axes of ``lfvscan limits/figures --axis``: the coupling g, or the EFT scale C/Lambda
@@ -69,7 +69,7 @@ def eft_limit(lim, scan) -> EftLimit:
     k = c_over_lambda_per_g(theta, convention, pair, "exact")
     k3 = c_over_lambda_per_g(theta, convention, pair, "eq3")
     return EftLimit(theta=float(theta), convention=str(convention),
-                    mass_GeV=float(eft_mass_GeV(theta, pair, "exact")), mass_eq3_GeV=float(pair.heavy.mass),
+                    mass_GeV=float(eft_mass_GeV(eft_theta(theta, convention, pair), pair, "exact")), mass_eq3_GeV=float(pair.heavy.mass),
                     lim=k * np.asarray(lim.g_lim, float), err=k * np.asarray(lim.g_lim_err, float),
                     lim_eq3=k3 * np.asarray(lim.g_lim, float))
 

@@ -52,8 +52,22 @@ def g_eff_per_g(theta: float, convention: str, pair: LeptonPair) -> float:
     return math.hypot(float(g_S), float(g_P))
 
 
+def eft_theta(theta: float, convention: str, pair: LeptonPair) -> float:
+    """The EFT angle Theta = atan(V/A) [rad] whose Yukawas have the ratio g_S / g_P of the coupling
+    ``convention`` at ``theta`` (docs/physics.md §2.7): tan Theta = [g_S / (m_h - m_l)] / [g_P / (m_h + m_l)].
+    In "eq2" Theta = theta; in "eq3" tan Theta = tan(theta) (m_h + m_l) / (m_h - m_l) (theta = pi/4 is
+    Theta = 48.4 deg for tau mu).  pi/2 when m_h = m_l and g_S != 0 (no V/A ratio gives it: its C/Lambda
+    is infinite)."""
+    g_S, g_P = (float(v) for v in yukawas(1.0, theta, convention, pair=pair))
+    m_h, m_l = pair.heavy.mass, pair.light.mass
+    s = 0.0 if g_S == 0.0 else (math.copysign(math.inf, g_S) if m_h == m_l else g_S / (m_h - m_l))
+    return math.atan2(s, g_P / (m_h + m_l))
+
+
 def c_over_lambda_per_g(theta: float, convention: str, pair: LeptonPair, eft_convention: str) -> float:
     """(C/Lambda) / g [GeV^-1]: the factor turning a limit on the coupling g of ``convention`` at
     ``theta`` [rad] into a limit on C/Lambda in ``eft_convention`` (docs/physics.md §2.7):
-    g_eff_per_g / M(Theta)."""
-    return g_eff_per_g(theta, convention, pair) / float(eft_mass_GeV(theta, pair, eft_convention))
+    g_eff_per_g / M(Theta) at the EFT angle Theta of :func:`eft_theta`, i.e.
+    sqrt([g_S / (m_h - m_l)]^2 + [g_P / (m_h + m_l)]^2) per unit g in ``"exact"``; g_eff_per_g / m_heavy in ``"eq3"``."""
+    m = float(eft_mass_GeV(eft_theta(theta, convention, pair), pair, eft_convention))
+    return math.inf if m == 0.0 else g_eff_per_g(theta, convention, pair) / m
