@@ -2,14 +2,14 @@
 
 The same equations as the vectorised numpy path (:mod:`lfvscan.physics.kinematics`,
 :mod:`lfvscan.physics.amplitude`, :mod:`lfvscan.physics.formfactors` and
-:func:`lfvscan.xsec.integrand.d3sigma`), evaluated one point at a time in a single loop compiled by
-numba: no temporary arrays, each point leaves the loop as soon as it is outside the physical region,
-and the two coupling structures ``X``, ``Y`` of ``Abar = g_eff^2 X + Delta_m Y`` (§7.6) are
-computed once for every coupling set.  The numpy functions stay the reference: the tests compare
+:func:`lfvscan.xsec.integrand.d3sigma`), evaluated point by point in loops compiled by numba over
+blocks of 64 points (:func:`integrand_kernel`): no temporary arrays beyond one small scratch block,
+the points outside the physical region skip the later loops, and the two coupling structures
+``X``, ``Y`` of ``Abar = g_eff^2 X + Delta_m Y`` (§7.6) are computed once for every coupling set.  The numpy functions stay the reference: the tests compare
 this kernel with :func:`~lfvscan.xsec.integrand.d3sigma` point by point.
 
 Why numba: a point costs ~150 floating-point operations; numpy spends most of its time writing and
-reading ~60 temporary arrays, the compiled loop keeps everything in registers (``benchmarks/xsec.py``,
+reading ~60 temporary arrays, the compiled loops keep a block in the L1 cache (``benchmarks/xsec.py``,
 docs/scaling.md).  ``cache=True`` writes the machine code next to this file (``__pycache__``), so
 only the first process after an install compiles; the others, and every MPI rank, load it.
 
@@ -86,8 +86,8 @@ def theta_scale(u0, p, p_minus_k, k, m_a, m_final, sqrt_t_cut):
     the characteristic angle, ``sin^2(theta_c/2) = |u_0| / (4 |p||k|)``, below which u is ~ constant and
     the integrand in ln theta_a rises like theta_a^2; and the angle where the t window closes,
     ``t_lo ~ u^2 / (4 V^2) = t_cut`` with ``V ~ ||p| - |k||`` (§7.7, heavy nucleus), i.e.
-    ``sin^2(theta_w/2) = (2 V sqrt(t_cut) - |u_0|) / (4 |p||k|)`` (``sqrt_t_cut`` [GeV] is sqrt(t_cut)), which is below theta_c near the
-    kinematic reach.  ``theta_s = min(theta_c, theta_w)`` (theta_w floored at theta_c / 100): in
+    ``sin^2(theta_w/2) = (2 V sqrt(t_cut) - |u_0|) / (4 |p||k|)`` (``sqrt_t_cut`` [GeV] is sqrt(t_cut)),
+    which is below theta_c near the kinematic reach.  ``theta_s = min(theta_c, theta_w)`` (theta_w floored at theta_c / 100): in
     ``ln(theta_a / theta_s)`` the integrand's profile is nearly the same at every E_a, which is what
     vegas' product map needs.  The scale returned is ``2 sqrt(min(s^2, 1))`` with ``s^2 =
     sin^2(theta_s/2)`` (= theta_s at small angles, within pi/2 of it everywhere): any positive scale
@@ -187,7 +187,8 @@ def point_kinematics(cell, w, y_theta, r):
     that :func:`lfvscan.xsec.lab_kernel.lab_kernel`, which calls this, agrees with it on which points
     are physical and on every value.
 
-    Inputs: ``cell`` = :func:`cell_kinematics` of the cell; ``w = E - E_a - m_final`` [GeV] and the vegas variables ``y_theta = ln(theta_a / theta_s)``
+    Inputs: ``cell`` = :func:`cell_kinematics` of the cell; ``w = E - E_a - m_final`` [GeV] and the
+    vegas variables ``y_theta = ln(theta_a / theta_s)``
     (:func:`theta_scale`) and ``r`` in [0, 1] (:func:`t_map`).  Returns the tuple ``(ok, W, E_a, k,
     theta_a, sh2, sin_th, V, u, t, dt/dr, e_f, q_abs, cq, sq, Vz, s0, s1)``: ``W = E - E_a`` = m_final +
     w, the ALP energy E_a and momentum k = |k| (§7.5/§7.8 without cancellations), theta_a [rad], ``sh2 =
@@ -323,7 +324,7 @@ def _amplitude_and_weight(cell, c, W, E_a, k, th, sin_th, V, u, t, dtdr, s0, s1,
 
 #: points per block of :func:`integrand_kernel`'s three loops (the scratch array stays in L1)
 BLOCK = 64
-# rows of the kernel's scratch array
+# rows of the kernel's scratch array (``_WV``: w = E - E_a - m_final; the others as in :func:`point_kinematics`)
 (_OK, _W, _EA, _K, _PMK, _U0, _TH, _SIN, _V, _U, _VZ, _TLO, _TUP, _WV, _T, _DTDR, _S0, _S1, _NROW) = range(19)
 
 
@@ -345,12 +346,12 @@ def integrand_kernel(y, c, cpl, coh, inc, e_tau):
     azimuthal average Abar (§7.6), the prefactor ``alpha^2/(32 pi M^2) |k|/(|p| V) / t^2``, the form
     factors (§7.3) and the Jacobian ``w sin(theta_a) theta_a dt/dr``.  Outside the physical region
     the densities are 0 and ``e_tau = E - E_a`` (a finite dummy).
-    The points go in blocks of :data:`BLOCK` through three loops, :func:`point_window`,
-    :func:`point_s` and :func:`_amplitude_and_weight`, with the values passed between them in a small
-    scratch array: a point's whole chain (~400 instructions, most of them dependent divisions,
-    square roots and libm calls) is longer than what the CPU can reorder, so in one loop the points
-    ran one after the other at the chain's latency; three short loops let the CPU overlap consecutive
-    points (docs/scaling.md, "The integrand per point").
+    The points go in blocks of :data:`BLOCK` through five loops, :func:`point_angle`,
+    :func:`point_window`, :func:`t_map`, :func:`point_s` and :func:`_amplitude_and_weight`, with the
+    values passed between them in a small scratch array: a point's whole chain (~400 instructions,
+    most of them dependent divisions, square roots and libm calls) is longer than what the CPU can
+    reorder, so in a single loop the points would run one after the other at the chain's latency;
+    short loops let the CPU overlap consecutive points (docs/scaling.md, "The integrand per point").
     """
     cell = cell_kinematics(c)
     t_nuc = cell[5]
