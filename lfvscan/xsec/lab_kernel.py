@@ -107,7 +107,7 @@ def lab_kernel(y, c, cpl, seg, exp_minus_Y, E_beam, eta_edges, x_edges, lep_bin,
     energy [GeV]).  Points outside the physical region get bin 0 and equal shares (their
     weight is 0).  The kinematics up to s0, s1 are the kernel's
     (:func:`lfvscan.xsec.kernel.point_kinematics`), so both agree on which points are physical.
-    Long because the chain of one point stays in registers in one compiled loop, as in the kernel.
+    Long because the chain of one point stays in registers in one compiled loop.
     """
     cell = cell_kinematics(c)
     E, m_a, M, _, m_final, _, p, _, _, _, _, _ = cell
