@@ -5,8 +5,8 @@
 Two independent vegas runs of the same cells agree within their errors: for every open cell the
 pull ``(sigma_new - sigma_base) / sqrt(err_new^2 + err_base^2)`` (total, coherent, incoherent,
 scalar and pseudoscalar parts) should have mean ~0 and rms ~1 (below 1 where the quoted errors
-are conservative); the same for the distribution d sigma / d ln x_tau (total and parts) and the upper
-tails sigma(x_tau >= x) per bin that holds at least ``TAIL_MIN`` of sigma, and for the limits'
+are conservative); the same for the distribution d sigma / d ln x_f (total and parts) and the upper
+tails sigma(x_f >= x) per bin that holds at least ``TAIL_MIN`` of sigma, and for the limits'
 expected events ``n_hat`` and ``g_lim`` of every (experiment, curve, mass) row whose quality is ok
 in both, in all and per (experiment, curve) (the goal: rms <= 1.15 for every curve).  Also prints,
 per store, the open cells, evaluations per open cell, vegas' Q below 1e-3 and 1e-2 (docs/physics.md
@@ -31,9 +31,9 @@ PAIRS = [("sigma_pb", "sigma_err_pb"), ("sigma_coherent_pb", "sigma_coherent_err
          ("sigma_pseudoscalar_pb", "sigma_pseudoscalar_err_pb")]
 
 
-BINS = [("dsigma_dlnx_tau_pb", "dsigma_dlnx_tau_err_pb"),
-        ("dsigma_dlnx_tau_scalar_pb", "dsigma_dlnx_tau_scalar_err_pb"),
-        ("dsigma_dlnx_tau_pseudoscalar_pb", "dsigma_dlnx_tau_pseudoscalar_err_pb")]
+BINS = [("dsigma_dlnx_f_pb", "dsigma_dlnx_f_err_pb"),
+        ("dsigma_dlnx_f_scalar_pb", "dsigma_dlnx_f_scalar_err_pb"),
+        ("dsigma_dlnx_f_pseudoscalar_pb", "dsigma_dlnx_f_pseudoscalar_err_pb")]
 #: upper tails / bins compared: those holding at least this fraction of sigma in both stores (the
 #: driver's ``tail_min_fraction``: smaller tails have no precision target)
 TAIL_MIN = 1e-3
@@ -88,15 +88,15 @@ def main() -> None:
 
 def bin_pulls(gn, gb, both: np.ndarray) -> None:
     """Pulls of the distribution per bin and of the upper tails (bins / tails >= TAIL_MIN sigma in both)."""
-    # bin width in ln x_tau per energy, shaped (1, n_E, 1, 1) against (target, energy, mass, bin)
-    widths = np.diff(np.log(np.asarray(gn["x_tau_edges"][...])), axis=1)[None, :, None, :1]
+    # bin width in ln x_f per energy, shaped (1, n_E, 1, 1) against (target, energy, mass, bin)
+    widths = np.diff(np.log(np.asarray(gn["x_f_edges"][...])), axis=1)[None, :, None, :1]
     sig = np.asarray(gn["sigma_pb"][...]), np.asarray(gb["sigma_pb"][...])
     for val, err in BINS:
         x, ex = np.asarray(gn[val][...]), np.asarray(gn[err][...])
         y, ey = np.asarray(gb[val][...]), np.asarray(gb[err][...])
         keep = both[..., None] & (x * widths >= TAIL_MIN * sig[0][..., None]) & (y * widths >= TAIL_MIN * sig[1][..., None])
         print(summary(f"pull {val} per bin", ((x - y) / np.hypot(ex, ey))[keep]))
-    tails = [np.cumsum(np.asarray(g["dsigma_dlnx_tau_pb"][...])[..., ::-1], axis=-1)[..., ::-1] * widths
+    tails = [np.cumsum(np.asarray(g["dsigma_dlnx_f_pb"][...])[..., ::-1], axis=-1)[..., ::-1] * widths
              for g in (gn, gb)]
     et = np.asarray(gn["sigma_above_x_err_pb"][...]), np.asarray(gb["sigma_above_x_err_pb"][...])
     keep = both[..., None] & (tails[0] >= TAIL_MIN * sig[0][..., None]) & (tails[1] >= TAIL_MIN * sig[1][..., None])

@@ -18,7 +18,7 @@ Issue-13 modes (each prints its figures and target):
 * ``--simulate N``: N ranks (oversubscribed) on 3000 stand-in cells that sleep ``--cell-ms`` ms
   plus ``--spin-ms`` ms of CPU; efficiency = summed cell time / (N x scan phase) (target >= 0.90
   at N = 32, 50 ms).
-* ``--dispatch``: 20,000 zero-cost stand-in cells (``--xbins`` x_tau bins, default 8) on ``--ranks``
+* ``--dispatch``: 20,000 zero-cost stand-in cells (``--xbins`` x_f bins, default 8) on ``--ranks``
   ranks: cells/s of the scan phase, and rank 0's capacity, cells per CPU second of rank 0 (target
   >= 20,000 cells/s); for each rank count > 1 also with one rank more and rank 0 only coordinating.
 
@@ -140,7 +140,7 @@ def same(a: Path, b: Path) -> bool:
     import zarr
 
     ga, gb = zarr.open_group(str(a), mode="r"), zarr.open_group(str(b), mode="r")
-    names = ["status", "sigma_pb", "sigma_err_pb", "dsigma_dlnx_tau_pb", "closed", "neval"]
+    names = ["status", "sigma_pb", "sigma_err_pb", "dsigma_dlnx_f_pb", "closed", "neval"]
     return all(np.asarray(ga[k][...]).tobytes() == np.asarray(gb[k][...]).tobytes() for k in names)
 
 
@@ -376,7 +376,7 @@ def dispatch_mode(work: Path, ranks: list[int], n_xbins: int) -> None:
         rate = row["cells"] / row["scan_phase_s"]
         role = "rank 0 only coordinates" if extra else ("serial" if n == 1 else "rank 0 also computes")
         counts = ", ".join(f"rank {r}: {c}" for r, (c, _) in per_rank(work / f"dispatch-n{n}-{bool(extra)}.zarr").items())
-        print(f"dispatch -n {n} ({role}, {n_xbins} x_tau bins): {row['cells']} zero-cost cells in a scan phase of "
+        print(f"dispatch -n {n} ({role}, {n_xbins} x_f bins): {row['cells']} zero-cost cells in a scan phase of "
               f"{row['scan_phase_s']:.2f} s (process wall {row['wall_s']:.2f} s): {rate:,.0f} cells/s; rank 0 CPU "
               f"{row['rank0_cpu_s']:.2f} s, of which writing {row['rank0_write_s']:.2f} s: capacity "
               f"{row['cells'] / row['rank0_cpu_s']:,.0f} cells per rank-0 CPU second (target >= 20,000); cells per rank: "
@@ -461,7 +461,7 @@ def main() -> int:
     ap.add_argument("--spin-ms", type=float, default=1.0, help="CPU work of a synthetic cell [ms]")
     ap.add_argument("--dispatch", action="store_true", help="rank 0's dispatch capacity, zero-cost cells")
     ap.add_argument("--costs", action="store_true", help="rank 0's per-item costs (docs/scaling.md)")
-    ap.add_argument("--xbins", type=int, default=8, help="x_tau bins of the --dispatch cells (the paper uses 60)")
+    ap.add_argument("--xbins", type=int, default=8, help="x_f bins of the --dispatch cells (the paper uses 60)")
     ap.add_argument("--against", metavar="REF", nargs="+",
                     help="git commits REF... and this checkout side by side (paper T1 of the first, start-up of all)")
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of --against (medians printed)")

@@ -36,7 +36,7 @@ def _same(a, b) -> bool:
     for name in ("sigma_pb", "sigma_err_pb", "neval", "converged"):
         if getattr(a.result, name) != getattr(b.result, name):
             return False
-    return np.asarray(a.result.dsigma_dlnx_tau_pb).tobytes() == np.asarray(b.result.dsigma_dlnx_tau_pb).tobytes()
+    return np.asarray(a.result.dsigma_dlnx_f_pb).tobytes() == np.asarray(b.result.dsigma_dlnx_f_pb).tobytes()
 
 
 def _cpu_s(pid: int | None) -> float:

@@ -61,9 +61,9 @@ def tails(n_seeds: int):
             t0 = time.perf_counter()
             r = compute_cell("Pb", 1000.0, m_a, seed=seed)
             secs.append(time.perf_counter() - t0)
-            k = int(np.searchsorted(r.x_tau_edges, 0.4))
-            dl = np.diff(np.log(r.x_tau_edges))
-            vals.append(float(np.sum(r.dsigma_dlnx_tau_pb[k:] * dl[k:])))
+            k = int(np.searchsorted(r.x_f_edges, 0.4))
+            dl = np.diff(np.log(r.x_f_edges))
+            vals.append(float(np.sum(r.dsigma_dlnx_f_pb[k:] * dl[k:])))
             errs.append(float(r.sigma_above_x_err_pb[k]))
             nev.append(r.neval)
             frac = vals[-1] / r.sigma_pb

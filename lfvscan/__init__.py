@@ -10,7 +10,7 @@ A typical session: one cross section, a scan into a store, limits from it, the A
 
     >>> import lfvscan
     >>> cell = lfvscan.compute_cell("Pb", 1000.0, 10.0, rel_err=0.01, seed=1)  # sigma [pb] for g = 1
-    >>> cell.sigma_pb > 0 and not cell.closed  # also: coherent/incoherent parts, dsigma/dln x_tau
+    >>> cell.sigma_pb > 0 and not cell.closed  # also: coherent/incoherent parts, dsigma/dln x_f
     True
     >>> cfg = lfvscan.load_config("configs/demo.toml")
     >>> lfvscan.run_scan(cfg, "demo.zarr", quiet=True).exit_code  # or: mpiexec -n 2 lfvscan scan ...

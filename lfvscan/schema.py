@@ -8,16 +8,16 @@ finished cells into those arrays (:mod:`lfvscan.store.fold`), the journal frames
 :class:`lfvscan.store.ScanData`.  Adding a quantity is one line in :data:`RESULT_FIELDS` (and the
 code in :mod:`lfvscan.xsec.driver` that computes it).
 
-Dimensions: a *cell* is one (target, energy_GeV, mass_GeV); per-bin quantities add ``x_tau_bin``,
-the bins of the fixed log x_tau = E_tau/E grid of the cell's energy (``x_tau_edges``, dims
-(energy_GeV, x_tau_edge)).  Per-bin quantities are float64 histograms (the journal stores them as
+Dimensions: a *cell* is one (target, energy_GeV, mass_GeV); per-bin quantities add ``x_f_bin``,
+the bins of the fixed log x_f = E_f/E grid of the cell's energy (``x_f_edges``, dims
+(energy_GeV, x_f_edge)).  Per-bin quantities are float64 histograms (the journal stores them as
 raw float64 bytes).  Cross sections are for g = 1, in pb.
 
 Groups:
 
 * :data:`COORDINATES`: the grid, written once when a store is created;
 * :data:`RESULT_FIELDS`: what the cross-section driver computes per cell (also the attributes of
-  ``CellResult``, besides the cell's coordinates, ``x_tau_edges``, ``theta``, ``convention`` and
+  ``CellResult``, besides the cell's coordinates, ``x_f_edges``, ``theta``, ``convention`` and
   ``meta``);
 * :data:`BOOK_FIELDS`: bookkeeping the scan engine records per cell, with ``status`` (codes
   :data:`PENDING`, :data:`DONE`, :data:`FAILED`, :data:`SKIPPED`) last: the commit marker;
@@ -50,8 +50,8 @@ import math
 from dataclasses import dataclass
 
 CELL_DIMS = ("target", "energy_GeV", "mass_GeV")
-BIN_DIMS = CELL_DIMS + ("x_tau_bin",)
-EDGE_DIMS = ("energy_GeV", "x_tau_edge")
+BIN_DIMS = CELL_DIMS + ("x_f_bin",)
+EDGE_DIMS = ("energy_GeV", "x_f_edge")
 #: dims of the lab-frame histograms of collider cells (:data:`LAB_FIELDS`): ``lab_bin`` runs over the
 #: (pseudorapidity, energy) bins of :mod:`lfvscan.xsec.labframe`, pseudorapidity-major
 LAB_DIMS = CELL_DIMS + ("lab_bin",)
@@ -93,7 +93,7 @@ class Field:
 
     @property
     def per_bin(self) -> bool:
-        """True for quantities over the x_tau bins of the cell."""
+        """True for quantities over the x_f bins of the cell."""
         return self.dims == BIN_DIMS
 
     @property
@@ -115,7 +115,7 @@ def per_cell(name: str, dtype: str, unit: str, description: str, default: object
 
 
 def per_bin(name: str, unit: str, description: str, default: object = REQUIRED, **relations) -> Field:
-    """A result histogram (float64) over the x_tau bins of the cell.  ``default=None``: optional; a
+    """A result histogram (float64) over the x_f bins of the cell.  ``default=None``: optional; a
     ``CellResult`` built without it holds NaN in every bin.  ``relations`` as for :func:`per_cell`."""
     return Field(name, "f8", unit, BIN_DIMS, description, math.nan, default, **relations)
 
@@ -124,7 +124,7 @@ COORDINATES: tuple[Field, ...] = (
     Field("target", "str", "", ("target",), "target element", ""),
     Field("energy_GeV", "f8", "GeV", ("energy_GeV",), "muon beam energy", math.nan),
     Field("mass_GeV", "f8", "GeV", ("mass_GeV",), "ALP mass", math.nan),
-    Field("x_tau_edges", "f8", "1", EDGE_DIMS, "edges of the log x_tau = E_tau/E bins (m_tau/E .. 1)", math.nan),
+    Field("x_f_edges", "f8", "1", EDGE_DIMS, "edges of the log x_f = E_f/E bins (m_tau/E .. 1)", math.nan),
 )
 
 #: coordinates of a store of a scan with a nucleus-beam target (absent from fixed-target stores): the
@@ -139,10 +139,10 @@ LAB_COORDINATES: tuple[Field, ...] = (
           "lab histograms (inf: no cut)", math.nan),
     Field("lab_acceptance_x_min", "f8", "1", ("lab_acceptance",), "the energy threshold of each acceptance set, "
           "in units of the lepton beam's lab energy (a lower edge of lab_x_edges)", math.nan),
-    Field("x_tau_edges_nucleus_frame", "f8", "1", ("target", "energy_GeV", "x_tau_edge"),
-          "edges of each (target, energy)'s x = E_final / E bins of dsigma_dlnx_tau_pb, with E_final and E the "
+    Field("x_f_edges_nucleus_frame", "f8", "1", ("target", "energy_GeV", "x_f_edge"),
+          "edges of each (target, energy)'s x = E_final / E bins of dsigma_dlnx_f_pb, with E_final and E the "
           "final and beam lepton energies in the nucleus rest frame (m_final/E .. 1): for a collider target E is "
-          "the lepton's nucleus-frame energy, for a fixed target the beam energy (the x_tau_edges row)", math.nan),
+          "the lepton's nucleus-frame energy, for a fixed target the beam energy (the x_f_edges row)", math.nan),
 )
 
 #: per-cell quantities first, then per-bin ones (the order of the arrays in a store)
@@ -166,11 +166,11 @@ RESULT_FIELDS: tuple[Field, ...] = (
     per_cell("closed", "bool", "1", "kinematically closed cell (all cross sections exactly zero)"),
     per_cell("converged", "bool", "1", "True if vegas reached the requested relative error within its evaluation "
              "budget (False: the quoted, honest error is larger than requested)", default=True),
-    per_bin("dsigma_dlnx_tau_pb", "pb", "dsigma/dln x_tau per x_tau bin (x_tau = E_tau/E), for g = 1",
-            parts=("dsigma_dlnx_tau_scalar_pb", "dsigma_dlnx_tau_pseudoscalar_pb")),
-    per_bin("dsigma_dlnx_tau_err_pb", "pb", "integration error of dsigma_dlnx_tau_pb", error_of="dsigma_dlnx_tau_pb",
-            parts=("dsigma_dlnx_tau_scalar_err_pb", "dsigma_dlnx_tau_pseudoscalar_err_pb"),
-            cov="dsigma_dlnx_tau_sp_cov_pb2"),
+    per_bin("dsigma_dlnx_f_pb", "pb", "dsigma/dln x_f per x_f bin (x_f = E_f/E), for g = 1",
+            parts=("dsigma_dlnx_f_scalar_pb", "dsigma_dlnx_f_pseudoscalar_pb")),
+    per_bin("dsigma_dlnx_f_err_pb", "pb", "integration error of dsigma_dlnx_f_pb", error_of="dsigma_dlnx_f_pb",
+            parts=("dsigma_dlnx_f_scalar_err_pb", "dsigma_dlnx_f_pseudoscalar_err_pb"),
+            cov="dsigma_dlnx_f_sp_cov_pb2"),
     # scalar / pseudoscalar parts (docs/physics.md §7.12): sigma = g_S^2 sigma_S + g_P^2 sigma_P exactly, for
     # every cross section and bin; the parts are for (g_S, g_P) = (1, 0) and (0, 1), from the same samples
     per_cell("sigma_scalar_pb", "f8", "pb", "scalar part sigma_S of sigma_pb: (g_S, g_P) = (1, 0)", default=math.nan),
@@ -188,26 +188,26 @@ RESULT_FIELDS: tuple[Field, ...] = (
     per_cell("sigma_incoherent_scalar_pb", "f8", "pb", "scalar part of sigma_incoherent_pb", default=math.nan),
     per_cell("sigma_incoherent_pseudoscalar_pb", "f8", "pb", "pseudoscalar part of sigma_incoherent_pb",
              default=math.nan),
-    per_bin("dsigma_dlnx_tau_scalar_pb", "pb", "scalar part of dsigma_dlnx_tau_pb", default=None),
-    per_bin("dsigma_dlnx_tau_scalar_err_pb", "pb", "integration error of dsigma_dlnx_tau_scalar_pb", default=None,
-            error_of="dsigma_dlnx_tau_scalar_pb"),
-    per_bin("dsigma_dlnx_tau_pseudoscalar_pb", "pb", "pseudoscalar part of dsigma_dlnx_tau_pb", default=None),
-    per_bin("dsigma_dlnx_tau_pseudoscalar_err_pb", "pb", "integration error of dsigma_dlnx_tau_pseudoscalar_pb",
-            default=None, error_of="dsigma_dlnx_tau_pseudoscalar_pb"),
-    per_bin("dsigma_dlnx_tau_sp_cov_pb2", "pb^2", "MC covariance of the scalar and pseudoscalar parts per bin",
+    per_bin("dsigma_dlnx_f_scalar_pb", "pb", "scalar part of dsigma_dlnx_f_pb", default=None),
+    per_bin("dsigma_dlnx_f_scalar_err_pb", "pb", "integration error of dsigma_dlnx_f_scalar_pb", default=None,
+            error_of="dsigma_dlnx_f_scalar_pb"),
+    per_bin("dsigma_dlnx_f_pseudoscalar_pb", "pb", "pseudoscalar part of dsigma_dlnx_f_pb", default=None),
+    per_bin("dsigma_dlnx_f_pseudoscalar_err_pb", "pb", "integration error of dsigma_dlnx_f_pseudoscalar_pb",
+            default=None, error_of="dsigma_dlnx_f_pseudoscalar_pb"),
+    per_bin("dsigma_dlnx_f_sp_cov_pb2", "pb^2", "MC covariance of the scalar and pseudoscalar parts per bin",
             default=None),
-    # errors of the upper-tail cross sections sigma(x_tau >= lower edge of bin i) = sum_{k >= i} h_k dln x
+    # errors of the upper-tail cross sections sigma(x_f >= lower edge of bin i) = sum_{k >= i} h_k dln x
     # (docs/physics.md §7.12): what decay-length selections keep; honest errors of selected cross sections
-    per_bin("sigma_above_x_err_pb", "pb", "integration error of sigma(x_tau >= lower edge of the bin)", default=None,
+    per_bin("sigma_above_x_err_pb", "pb", "integration error of sigma(x_f >= lower edge of the bin)", default=None,
             error_of="sigma_above_x_pb",
             parts=("sigma_above_x_scalar_err_pb", "sigma_above_x_pseudoscalar_err_pb"),
             cov="sigma_above_x_sp_cov_pb2"),
-    per_bin("sigma_above_x_scalar_err_pb", "pb", "integration error of the scalar part of sigma(x_tau >= edge)",
+    per_bin("sigma_above_x_scalar_err_pb", "pb", "integration error of the scalar part of sigma(x_f >= edge)",
             default=None, error_of="sigma_above_x_scalar_pb"),
     per_bin("sigma_above_x_pseudoscalar_err_pb", "pb", "integration error of the pseudoscalar part of "
-            "sigma(x_tau >= edge)", default=None, error_of="sigma_above_x_pseudoscalar_pb"),
+            "sigma(x_f >= edge)", default=None, error_of="sigma_above_x_pseudoscalar_pb"),
     per_bin("sigma_above_x_sp_cov_pb2", "pb^2", "MC covariance of the scalar and pseudoscalar parts of "
-            "sigma(x_tau >= edge)", default=None),
+            "sigma(x_f >= edge)", default=None),
 )
 
 def per_lab_bin(name: str, unit: str, description: str, dims: tuple[str, ...] = LAB_DIMS, **relations) -> Field:
@@ -263,7 +263,7 @@ BOOK_FIELDS: tuple[Field, ...] = (
           + ", ".join(f"{k}={v}" for k, v in STATUS_NAMES.items()), PENDING),
 )
 
-#: everything stored over the cells (and their x_tau bins), in store order
+#: everything stored over the cells (and their x_f bins), in store order
 CELL_FIELDS: tuple[Field, ...] = RESULT_FIELDS + BOOK_FIELDS
 
 #: every stored array by name

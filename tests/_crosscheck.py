@@ -169,9 +169,9 @@ class MCResult:
     sigma_incoherent_pb: float
     err_incoherent_pb: float
     n_points: int
-    x_tau_edges: np.ndarray | None = None
-    dsigma_dlnx_tau_pb: np.ndarray | None = None
-    dsigma_dlnx_tau_err_pb: np.ndarray | None = None
+    x_f_edges: np.ndarray | None = None
+    dsigma_dlnx_f_pb: np.ndarray | None = None
+    dsigma_dlnx_f_err_pb: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
 
 
@@ -356,7 +356,7 @@ def mc_sigma_2to2_decay(
     seed: int = 0,
     chunk: int = 200_000,
     ff: FormFactorParams = DEFAULT_FF,
-    x_tau_edges: np.ndarray | None = None,
+    x_f_edges: np.ndarray | None = None,
     m_beam: float = M_MU,
     m_final: float = M_TAU,
 ) -> MCResult:
@@ -370,8 +370,8 @@ def mc_sigma_2to2_decay(
     with |M|^2 = e^4 F^2/t^2 A (§7.4) evaluated from explicit four-vectors in the nucleus rest
     frame.  Plain (non-adaptive) Monte Carlo with importance sampling log(m_X^2 - thr) and log t;
     the error is the standard error of the mean.  Coherent/incoherent parts use f2_coherent /
-    f2_incoherent on the same points.  If ``x_tau_edges`` is given, also returns
-    dsigma/dln x_tau histogrammed in x_tau = E_tau/E (lab tau energy, §8.1).  ``m_beam`` / ``m_final``:
+    f2_incoherent on the same points.  If ``x_f_edges`` is given, also returns
+    dsigma/dln x_f histogrammed in x_f = E_f/E (lab tau energy, §8.1).  ``m_beam`` / ``m_final``:
     incoming / outgoing lepton masses [GeV] (default muon / tau; m_mu / m_tau above).
     """
     target = get_target(target)
@@ -384,8 +384,8 @@ def mc_sigma_2to2_decay(
     rng = np.random.default_rng(seed)
     sums = np.zeros(3)
     sums2 = np.zeros(3)
-    if x_tau_edges is not None:
-        edges = np.asarray(x_tau_edges, dtype=float)
+    if x_f_edges is not None:
+        edges = np.asarray(x_f_edges, dtype=float)
         h = np.zeros(len(edges) - 1)
         h2 = np.zeros(len(edges) - 1)
     done = 0
@@ -401,7 +401,7 @@ def mc_sigma_2to2_decay(
         for j, ww in enumerate((w, wc, wi)):
             sums[j] += ww.sum()
             sums2[j] += (ww * ww).sum()
-        if x_tau_edges is not None:
+        if x_f_edges is not None:
             x = ev["pp"][:, 0] / E
             h += np.histogram(x, bins=edges, weights=w)[0]
             h2 += np.histogram(x, bins=edges, weights=w * w)[0]
@@ -419,13 +419,13 @@ def mc_sigma_2to2_decay(
         n_points=n_points,
         meta=dict(target=target.name, energy_GeV=E, mass_GeV=m_a, theta=theta, convention=convention, seed=seed),
     )
-    if x_tau_edges is not None:
+    if x_f_edges is not None:
         dlnx = np.diff(np.log(edges))
         hm = h / n_points
         he = np.sqrt(np.maximum(h2 / n_points - hm**2, 0.0) / n_points)
-        res.x_tau_edges = edges
-        res.dsigma_dlnx_tau_pb = hm / dlnx
-        res.dsigma_dlnx_tau_err_pb = he / dlnx
+        res.x_f_edges = edges
+        res.dsigma_dlnx_f_pb = hm / dlnx
+        res.dsigma_dlnx_f_err_pb = he / dlnx
     return res
 
 

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lfvscan.xsec.result import CellResult, x_tau_edges
+from lfvscan.xsec.result import CellResult, x_f_edges
 from lfvscan.physics.constants import M_MU, M_TAU
 
 
@@ -130,7 +130,7 @@ def _die(how: str) -> None:
 def cheap_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4, convention="eq3", seed=0,
                n_xbins=60):
     """Deterministic in (target, E, m, seed, n_xbins); random parts come from ``seed`` only."""
-    edges = x_tau_edges(energy_GeV, n_xbins, M_TAU)
+    edges = x_f_edges(energy_GeV, n_xbins, M_TAU)
     reach = math.sqrt(2 * energy_GeV + M_MU**2) - M_TAU
     name = target if isinstance(target, str) else target.name
     rank_ok = os.environ.get("LFVSCAN_TEST_PAUSE_RANK", os.environ.get("PMI_RANK")) == os.environ.get("PMI_RANK")
@@ -165,7 +165,7 @@ def cheap_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4
 
 @functools.lru_cache(maxsize=None)
 def _zero_arrays(energy_GeV: float, n_xbins: int) -> tuple[np.ndarray, np.ndarray]:
-    return x_tau_edges(energy_GeV, n_xbins, M_TAU), np.zeros(n_xbins)
+    return x_f_edges(energy_GeV, n_xbins, M_TAU), np.zeros(n_xbins)
 
 
 def zero_cell(target, energy_GeV, mass_GeV, *, rel_err=0.005, theta=math.pi / 4, convention="eq3", seed=0,

@@ -20,7 +20,7 @@ from lfvscan.store import load_scan, open_for_scan
 from lfvscan.store.frames import decode_frames, encode_batch
 from lfvscan.store.legacy_journal import decode_record
 from lfvscan.store.records import CellRecord, RecordBatch
-from lfvscan.xsec.result import CellResult, x_tau_edges
+from lfvscan.xsec.result import CellResult, x_f_edges
 
 from _legacy_journal import encode_record
 from _scan_util import SMALL_TOML
@@ -51,7 +51,7 @@ def sample_record(cfg, ijk, seed: int = 1) -> CellRecord:
     i, j, k = ijk
     energy = cfg.energies_GeV[j]
     kw = {"target": cfg.target_names[i], "energy_GeV": energy, "mass_GeV": cfg.masses_GeV[k],
-          "x_tau_edges": x_tau_edges(energy, cfg.n_xbins, M_TAU), "theta": cfg.theta, "convention": cfg.convention}
+          "x_f_edges": x_f_edges(energy, cfg.n_xbins, M_TAU), "theta": cfg.theta, "convention": cfg.convention}
     kw.update({f.name: _value(f, cfg.n_xbins, rng) for f in RESULT_FIELDS})
     return CellRecord(ijk, CellResult(**kw), "", 0.375, 1, 2)
 
@@ -62,11 +62,11 @@ def _same(a, b) -> bool:
 
 
 def check_cell_result_fields() -> None:
-    """CellResult = the cell, its x_tau grid, theta, convention, meta and the schema result fields."""
+    """CellResult = the cell, its x_f grid, theta, convention, meta and the schema result fields."""
     from dataclasses import fields
 
     names = [f.name for f in fields(CellResult)]
-    extra = ["target", "energy_GeV", "mass_GeV", "x_tau_edges", "theta", "convention", "lab", "meta"]
+    extra = ["target", "energy_GeV", "mass_GeV", "x_f_edges", "theta", "convention", "lab", "meta"]
     assert sorted(n for n in names if n not in extra) == sorted(f.name for f in RESULT_FIELDS), names
     assert len(names) == len(RESULT_FIELDS) + len(extra)
 
@@ -90,7 +90,7 @@ def _check_same_record(rec: CellRecord, back: CellRecord) -> None:
     for f in RESULT_FIELDS:
         a, b = getattr(rec.result, f.name), getattr(back.result, f.name)
         assert type(a) is type(b) and _same(a, b), f.name
-    assert _same(rec.result.x_tau_edges, back.result.x_tau_edges)
+    assert _same(rec.result.x_f_edges, back.result.x_f_edges)
 
 
 def check_store_arrays(path: Path, cfg) -> None:
@@ -104,7 +104,7 @@ def check_store_arrays(path: Path, cfg) -> None:
     assert sorted(g.array_keys()) == sorted([f.name for f in stored] + ["row_checksums"])  # + where each row chunk belongs
     nT, nE, nM = cfg.shape
     nb = cfg.n_xbins
-    sizes = {"target": nT, "energy_GeV": nE, "mass_GeV": nM, "x_tau_bin": nb, "x_tau_edge": nb + 1}
+    sizes = {"target": nT, "energy_GeV": nE, "mass_GeV": nM, "x_f_bin": nb, "x_f_edge": nb + 1}
     for f in stored:
         a = g[f.name]
         assert a.attrs["units"] == f.unit and a.attrs["description"] == f.description, f.name

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from lfvscan.xsec.result import x_tau_edges
+from lfvscan.xsec.result import x_f_edges
 from lfvscan.store.scandata import ScanData
 from lfvscan.schema import DONE, SKIPPED
 
@@ -50,7 +50,7 @@ def toy_scan(energies, masses, p=0.0, targets=("Pb", "W"), nb=40, edges_fn=None,
     energies = np.asarray(energies, float)
     masses = np.asarray(masses, float)
     nT, nE, nM = len(targets), len(energies), len(masses)
-    edges = np.array([edges_fn(E) if edges_fn else x_tau_edges(E, nb, M_TAU) for E in energies])
+    edges = np.array([edges_fn(E) if edges_fn else x_f_edges(E, nb, M_TAU) for E in energies])
     nb = edges.shape[1] - 1
     h = np.zeros((nT, nE, nM, nb))
     closed = np.zeros((nT, nE, nM), bool)
@@ -65,8 +65,8 @@ def toy_scan(energies, masses, p=0.0, targets=("Pb", "W"), nb=40, edges_fn=None,
         status[t, j] = SKIPPED
     sig = np.sum(h * np.log(edges[None, :, None, 1:] / edges[None, :, None, :-1]), axis=-1)
     return ScanData(
-        targets=tuple(targets), energies_GeV=energies, masses_GeV=masses, x_tau_edges=edges,
+        targets=tuple(targets), energies_GeV=energies, masses_GeV=masses, x_f_edges=edges,
         status=status, sigma_pb=sig, sigma_err_pb=REL_ERR * sig, sigma_coherent_pb=0.9 * sig,
-        sigma_incoherent_pb=0.1 * sig, dsigma_dlnx_tau_pb=h, dsigma_dlnx_tau_err_pb=REL_ERR * h,
+        sigma_incoherent_pb=0.1 * sig, dsigma_dlnx_f_pb=h, dsigma_dlnx_f_err_pb=REL_ERR * h,
         closed=closed, theta=math.pi / 4, convention="eq3", attrs={"config_hash": "toy"},
     )

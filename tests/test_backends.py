@@ -229,7 +229,7 @@ def test_a_coalescing_rank_that_died_charges_nobody_and_leaves_suspects(kind):
 
 def _same_scandata(x, y) -> None:
     assert x.targets == y.targets and x.theta == y.theta and x.convention == y.convention
-    for name in ("energies_GeV", "masses_GeV", "x_tau_edges", "status"):
+    for name in ("energies_GeV", "masses_GeV", "x_f_edges", "status"):
         assert np.asarray(getattr(x, name)).tobytes() == np.asarray(getattr(y, name)).tobytes(), name
     names = [f.name for f in CELL_FIELDS if f.name != "status"]
     for name in names:
@@ -254,7 +254,7 @@ def test_load_scan_reads_every_backend_alike_bit_for_bit(tmp_path):
         res = _result(cfg, c)
         if n == 3:
             res.sigma_pb, res.Q = -0.0, 5e-324
-            res.dsigma_dlnx_tau_pb = np.array([math.nan, math.inf, -0.0] + [1 / 3] * (cfg.n_xbins - 3))
+            res.dsigma_dlnx_f_pb = np.array([math.nan, math.inf, -0.0] + [1 / 3] * (cfg.n_xbins - 3))
         records.append(CellRecord(c, res if n % 5 else None, "" if n % 5 else f"E: {n}", 0.1 * n, n % 3, 1 + n % 2))
     records.append(CellRecord(cells[5], _result(cfg, cells[5]), "", 9.0, 2, 3))
     memory = MemoryStore(cfg)

@@ -59,7 +59,7 @@ def _fields_equal(a, b):
             continue
         x, y = np.asarray(getattr(a, f.name)), np.asarray(getattr(b, f.name))
         assert x.tobytes() == y.tobytes(), f.name
-    assert np.asarray(a.x_tau_edges).tobytes() == np.asarray(b.x_tau_edges).tobytes()
+    assert np.asarray(a.x_f_edges).tobytes() == np.asarray(b.x_f_edges).tobytes()
 
 
 @pytest.mark.parametrize("process, E_l, m", [(Process("mu", "tau", "scalar"), 1000.0, 20.0),

@@ -74,7 +74,7 @@ def _status_invalid_code(p):
 
 DAMAGE = {
     "truncated sigma_pb": ("sigma_pb", _truncate),
-    "same-size garbage in dsigma_dlnx_tau_pb": ("dsigma_dlnx_tau_pb", _garbage),
+    "same-size garbage in dsigma_dlnx_f_pb": ("dsigma_dlnx_f_pb", _garbage),
     "one flipped bit in Q": ("Q", lambda p: p.write_bytes(bytes([p.read_bytes()[0] ^ 1]) + p.read_bytes()[1:])),
     "truncated status": ("status", _status_truncated),
     "invalid status code": ("status", _status_invalid_code),
@@ -82,7 +82,7 @@ DAMAGE = {
                                          or p.write_bytes(np.random.default_rng(2).bytes(40))),
     # valid chunks that are not the chunk of their place (lfvscan.store.row_checksums)
     "deleted sigma_pb chunk": ("sigma_pb", lambda p: p.unlink()),
-    "deleted dsigma_dlnx_tau_pb chunk": ("dsigma_dlnx_tau_pb", lambda p: p.unlink()),
+    "deleted dsigma_dlnx_f_pb chunk": ("dsigma_dlnx_f_pb", lambda p: p.unlink()),
     "deleted sigma_above_x_err_pb chunk": ("sigma_above_x_err_pb", lambda p: p.unlink()),
     "deleted status chunk": ("status", lambda p: p.unlink()),
     "deleted row record": ("row_checksums", lambda p: p.unlink()),

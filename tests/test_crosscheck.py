@@ -279,7 +279,7 @@ def mc_and_cell():
     out = {}
     for tgt, E, ma in [(LEAD, 160.0, 4.0), (TUNGSTEN, 1000.0, 10.0)]:
         cell = compute_cell(tgt, E, ma, rel_err=0.003, seed=1, n_xbins=12)
-        mc = cc.mc_sigma_2to2_decay(tgt, E, ma, n_points=1_000_000, seed=2, x_tau_edges=cell.x_tau_edges)
+        mc = cc.mc_sigma_2to2_decay(tgt, E, ma, n_points=1_000_000, seed=2, x_f_edges=cell.x_f_edges)
         out[(tgt.name, E, ma)] = (mc, cell)
     return out
 
@@ -338,12 +338,12 @@ def test_mc_2to2_decay_vs_compute_cell_other_lepton_pairs(tgt, E, ma, beam, fina
 
 
 @pytest.mark.parametrize("key", [("Pb", 160.0, 4.0), ("W", 1000.0, 10.0)])
-def test_mc_x_tau_distribution_vs_compute_cell(mc_and_cell, key):
-    """dsigma/dln x_tau on a 12-bin grid: chi^2 of MC vs compute_cell below the 99.9 % quantile
+def test_mc_x_f_distribution_vs_compute_cell(mc_and_cell, key):
+    """dsigma/dln x_f on a 12-bin grid: chi^2 of MC vs compute_cell below the 99.9 % quantile
     of chi^2(12) (= 32.9)."""
     mc, cell = mc_and_cell[key]
-    d = mc.dsigma_dlnx_tau_pb - cell.dsigma_dlnx_tau_pb
-    s = np.hypot(mc.dsigma_dlnx_tau_err_pb, cell.dsigma_dlnx_tau_err_pb)
+    d = mc.dsigma_dlnx_f_pb - cell.dsigma_dlnx_f_pb
+    s = np.hypot(mc.dsigma_dlnx_f_err_pb, cell.dsigma_dlnx_f_err_pb)
     m = s > 0
     assert m.sum() >= 10
     assert np.sum((d[m] / s[m]) ** 2) < 32.9

@@ -65,8 +65,8 @@ def test_the_six_percent():
 def _at(scan, theta, convention):
     """The toy scan declared at another theta / convention (the toy cross section has no theta dependence)."""
     arrays = {k: scan[k] for k in ("sigma_pb", "sigma_err_pb", "sigma_coherent_pb", "sigma_incoherent_pb",
-                                   "dsigma_dlnx_tau_pb", "dsigma_dlnx_tau_err_pb", "closed")}
-    return ScanData(scan.targets, scan.energies_GeV, scan.masses_GeV, scan.x_tau_edges, scan.status,
+                                   "dsigma_dlnx_f_pb", "dsigma_dlnx_f_err_pb", "closed")}
+    return ScanData(scan.targets, scan.energies_GeV, scan.masses_GeV, scan.x_f_edges, scan.status,
                     theta=theta, convention=convention, attrs=scan.attrs, **arrays)
 
 
@@ -115,11 +115,11 @@ def test_files_name_the_convention(tmp_path):
 
 def test_vector_family_refused():
     scan = toy_scan([160.0, 1000.0], MASSES, targets=("Pb",))
-    scan = ScanData(scan.targets, scan.energies_GeV, scan.masses_GeV, scan.x_tau_edges, scan.status,
+    scan = ScanData(scan.targets, scan.energies_GeV, scan.masses_GeV, scan.x_f_edges, scan.status,
                     theta=scan.theta, convention=scan.convention,
                     attrs={"config": {"process": {"beam": "mu", "final": "tau", "boson": "vector"}}},
-                    **{k: scan[k] for k in ("sigma_pb", "sigma_err_pb", "dsigma_dlnx_tau_pb",
-                                            "dsigma_dlnx_tau_err_pb", "closed")})
+                    **{k: scan[k] for k in ("sigma_pb", "sigma_err_pb", "dsigma_dlnx_f_pb",
+                                            "dsigma_dlnx_f_err_pb", "closed")})
     with pytest.raises(UsageError, match="'vector'"):
         compute_limits_for_store(scan, experiments=["hemu"], axis="C/Lambda")
 

@@ -153,7 +153,7 @@ def test_serial_scan_values_equal_direct_cell_calls(reference):
         r = cheap_cell(d.targets[i], d.energies_GeV[j], d.masses_GeV[k], rel_err=0.01, n_xbins=8,
                        seed=cell_seed(7, (i * nE + j) * nM + k))
         assert d.sigma_pb[i, j, k] == r.sigma_pb
-        assert d.dsigma_dlnx_tau_pb[i, j, k].tobytes() == np.asarray(r.dsigma_dlnx_tau_pb).tobytes()
+        assert d.dsigma_dlnx_f_pb[i, j, k].tobytes() == np.asarray(r.dsigma_dlnx_f_pb).tobytes()
     assert d.closed[0, 1, 4] and d.sigma_pb[0, 1, 4] == 0.0  # 40 GeV at 160 GeV is above the reach
 
 
@@ -368,7 +368,7 @@ def test_default_cell_function_is_the_real_compute_cell(tmp_path):
     with using(cell_engine(cfg)):  # the scan's integrand engine (lfvscan.xsec.engine)
         direct = compute_cell("Pb", 160.0, 2.0, rel_err=0.05, n_xbins=6, seed=cell_seed(5, 0))
     assert d.sigma_pb[0, 0, 0] == direct.sigma_pb > 0
-    assert d.dsigma_dlnx_tau_pb[0, 0, 0].tobytes() == np.asarray(direct.dsigma_dlnx_tau_pb).tobytes()
+    assert d.dsigma_dlnx_f_pb[0, 0, 0].tobytes() == np.asarray(direct.dsigma_dlnx_f_pb).tobytes()
     assert d.closed[0, 0, 1] and d.sigma_pb[0, 0, 1] == 0.0  # 20 GeV > 16.1 GeV reach at 160 GeV
 
 

@@ -226,7 +226,7 @@ def test_tau2_band_matches_replicas_of_the_stored_bins(toy):
     from lfvscan.plots.distributions import tau2_lambda_histogram
 
     t, j, k = toy.target_index("Pb"), toy.energy_index(1000.0), 1
-    edges, h, e = toy.x_tau_edges[j], toy.dsigma_dlnx_tau_pb[t, j, k], toy.dsigma_dlnx_tau_err_pb[t, j, k]
+    edges, h, e = toy.x_f_edges[j], toy.dsigma_dlnx_f_pb[t, j, k], toy.dsigma_dlnx_f_err_pb[t, j, k]
     lam = np.geomspace(0.05, lambda2_max(1000.0, toy.masses_GeV[k]), 25)
     band = tau2_lambda_histogram(1000.0, toy.masses_GeV[k], edges, h, e, lam, pair=PAIR)
     rng = np.random.default_rng(5)

@@ -73,7 +73,7 @@ def labels(ax):
 
 def curve_lines(ax):
     """The limit curves of an axes (the markers of flagged points, lines without a line style, excluded:
-    the tiny scan's 3 W energies and 24 x_tau bins flag some points flux_interp / x_interp)."""
+    the tiny scan's 3 W energies and 24 x_f bins flag some points flux_interp / x_interp)."""
     return [ln for ln in ax.get_lines() if ln.get_linestyle() not in ("None", "none", "")]
 
 
@@ -160,8 +160,8 @@ def test_tau2_distribution_normalised_and_bounded(scan):
     t, j = scan.target_index("Pb"), scan.energy_index(1000)
     k = int(np.argmin(np.abs(scan.masses_GeV - 8.0)))
     edges = np.geomspace(1e-5, 1e3, 400)
-    d = tau2_lambda_distribution(scan.energies_GeV[j], scan.masses_GeV[k], scan.x_tau_edges[j],
-                                 scan.dsigma_dlnx_tau_pb[t, j, k], edges, pair=PAIR)
+    d = tau2_lambda_distribution(scan.energies_GeV[j], scan.masses_GeV[k], scan.x_f_edges[j],
+                                 scan.dsigma_dlnx_f_pb[t, j, k], edges, pair=PAIR)
     assert np.sum(d * np.diff(np.log(edges))) == pytest.approx(1.0, rel=1e-9)
     lam_max = 1000 * 87.03e-4 / 1.77686
     assert np.all(d[edges[:-1] > lam_max * 1.01] == 0)

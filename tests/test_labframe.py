@@ -200,7 +200,7 @@ def test_lab_histograms_through_the_engine_and_the_store(tmp_path):
     from lfvscan.xsec.engine import using
     from lfvscan.spec.config import parse_config
     from lfvscan.store import load_scan
-    from lfvscan.xsec.result import x_tau_edges
+    from lfvscan.xsec.result import x_f_edges
 
     cfg = parse_config(_MIXED)
     path = tmp_path / "mixed.zarr"
@@ -225,8 +225,8 @@ def test_lab_histograms_through_the_engine_and_the_store(tmp_path):
         assert lab.lepton_pb.sum() == pytest.approx(scan.sigma_pb[i_au, j18, k], rel=1e-12)
         assert scan.lab_distributions(i_pb, scan.energy_index(100.0), k) is None
     E_nf = nucleus_frame_energy(18.0, get_preset(None).lepton("e").mass, get_preset(None).target(EIC_AU))
-    assert np.array_equal(scan.cell_x_edges(i_au, j18), x_tau_edges(E_nf, 8, get_preset(None).lepton("tau").mass))
-    assert np.array_equal(scan.cell_x_edges(i_pb, scan.energy_index(100.0)), scan.x_tau_edges[scan.energy_index(100.0)])
+    assert np.array_equal(scan.cell_x_edges(i_au, j18), x_f_edges(E_nf, 8, get_preset(None).lepton("tau").mass))
+    assert np.array_equal(scan.cell_x_edges(i_pb, scan.energy_index(100.0)), scan.x_f_edges[scan.energy_index(100.0)])
     assert run_scan(cfg, str(path), quiet=True).computed_this_run == 0  # resumes: nothing damaged or missing
 
 
@@ -317,7 +317,7 @@ def test_collider_record_round_trip_keeps_lab_histograms_and_the_nucleus_frame_g
     (batch,), bad = decode_frames(encode_batch(RecordBatch.from_records(recs, 8)))
     assert bad == 0 and batch.n_lab == 288
     back = batch.record(0, cfg).result
-    assert back.x_tau_edges.tobytes() == res.x_tau_edges.tobytes()
+    assert back.x_f_edges.tobytes() == res.x_f_edges.tobytes()
     for name, want in lab_field_values(res.lab).items():
         assert batch.rows[name][0].tobytes() == want.tobytes(), name
     assert back.lab.lepton_pb.tobytes() == res.lab.lepton_pb.tobytes()

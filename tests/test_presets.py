@@ -49,7 +49,7 @@ def test_each_preset_gives_its_lepton_pair():
 def test_pdg_compute_cell_bit_identical_to_no_preset():
     a = compute_cell("Pb", 160.0, 5.0, rel_err=0.05, seed=3, n_xbins=6)
     b = compute_cell("Pb", 160.0, 5.0, rel_err=0.05, seed=3, n_xbins=6, physics=PDG_2024)
-    assert a.sigma_pb == b.sigma_pb and a.dsigma_dlnx_tau_pb.tobytes() == b.dsigma_dlnx_tau_pb.tobytes()
+    assert a.sigma_pb == b.sigma_pb and a.dsigma_dlnx_f_pb.tobytes() == b.dsigma_dlnx_f_pb.tobytes()
 
 
 def test_thesis_constants_by_hand():
@@ -108,7 +108,7 @@ def test_thesis_over_pdg_sigma_ratio(E, m):
     err = r * math.hypot(a.sigma_err_pb / a.sigma_pb, b.sigma_err_pb / b.sigma_pb)
     assert 0.003 - 3 * err < r - 1 < 0.015 + 3 * err
     assert r - 1 > 0  # the sign seen on every cell with m_a >= 10 GeV
-    np.testing.assert_allclose(b.x_tau_edges[0], 1.77 / E, rtol=1e-14)
+    np.testing.assert_allclose(b.x_f_edges[0], 1.77 / E, rtol=1e-14)
 
 
 def test_unknown_preset_names_the_value():
@@ -158,7 +158,7 @@ def test_scan_with_thesis_preset_runs_compute_cell_with_it(tmp_path):
     with using(cell_engine(cfg)):  # the scan's integrand engine (lfvscan.xsec.engine)
         direct = compute_cell("Pb", 160.0, 2.0, rel_err=0.05, n_xbins=6, seed=cell_seed(5, 0), physics="thesis-2024")
     assert d.sigma_pb[0, 0, 0] == direct.sigma_pb > 0
-    np.testing.assert_array_equal(d.x_tau_edges[0], direct.x_tau_edges)  # grid from m_tau = 1.77
+    np.testing.assert_array_equal(d.x_f_edges[0], direct.x_f_edges)  # grid from m_tau = 1.77
 
 
 @pytest.mark.skipif(__import__("_scan_util").UNDER_MPI, reason="serial scan test (each MPI rank would run it)")
@@ -196,7 +196,7 @@ def test_cli_xsec_physics(capsys):
     d = json.loads(capsys.readouterr().out)
     with using(engine_for_cells(1)):  # the CLI's engine for its one cell (lfvscan.xsec.engine)
         ref = compute_cell("Pb", 160.0, 5.0, rel_err=0.05, seed=2, physics="thesis-2024")
-    assert d["sigma_pb"] == ref.sigma_pb and d["x_tau_edges"][0] == pytest.approx(1.77 / 160, rel=1e-14)
+    assert d["sigma_pb"] == ref.sigma_pb and d["x_f_edges"][0] == pytest.approx(1.77 / 160, rel=1e-14)
     with pytest.raises(SystemExit) as exc:  # argparse choices: one line, exit 2
         cli.main(["xsec", "--target", "Pb", "--energy", "160", "--mass", "5", "--physics", "pdg2024"])
     assert exc.value.code == 2 and "'pdg2024'" in capsys.readouterr().err

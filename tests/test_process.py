@@ -91,7 +91,7 @@ def test_compute_cell_refuses_the_scalar_familys_conventions_for_the_vector_fami
 
 def test_flavour_conserving_pairs_are_computed_as_a_check():
     r = compute_cell("Pb", 100.0, 1.0, rel_err=0.05, n_xbins=3, process=Process("mu", "mu", "scalar"))
-    assert not r.closed and r.sigma_pb > 0 and r.x_tau_edges[0] == pytest.approx(M_MU / 100.0, rel=1e-15)
+    assert not r.closed and r.sigma_pb > 0 and r.x_f_edges[0] == pytest.approx(M_MU / 100.0, rel=1e-15)
 
 
 # ------------------------------------------------------------------------------ the config
@@ -164,7 +164,7 @@ def test_a_store_keeps_its_process_and_refuses_another(tmp_path):
     assert run_scan(cfg, path, quiet=True).exit_code == 0
     scan = load_scan(path)
     assert scan_process(scan) == E_TAU and scan_lepton_pair(scan) == PDG_2024.lepton_pair(E_TAU)
-    assert scan.x_tau_edges[0][0] == pytest.approx(M_TAU / 100.0, rel=1e-15)
+    assert scan.x_f_edges[0][0] == pytest.approx(M_TAU / 100.0, rel=1e-15)
     with pytest.raises(UsageError, match=r"differs in: process\.beam"):
         run_scan(parse_config(dict(BASE, masses_GeV=[60.0])), path, quiet=True)
     with pytest.raises(UsageError, match=r"differs in: process\.final"):
@@ -197,7 +197,7 @@ def test_cli_xsec_for_an_electron_beam(capsys):
     assert rc == 0 and d["process"] == {"beam": "e", "final": "tau", "boson": "scalar"}
     assert d["sigma_pb"] > 0 and d["sigma_err_pb"] > 0
     assert d["sigma_pb"] == pytest.approx(d["sigma_coherent_pb"] + d["sigma_incoherent_pb"], rel=1e-12)
-    assert d["x_tau_edges"][0] == pytest.approx(M_TAU / 100.0, rel=1e-15)
+    assert d["x_f_edges"][0] == pytest.approx(M_TAU / 100.0, rel=1e-15)
 
 
 @pytest.mark.parametrize("args, word", [(["--boson", "vector", "--convention", "eq2"], "convention 'eq2'"),

@@ -76,7 +76,7 @@ def test_every_requested_cell_done_once_with_its_seed():
         direct = cheap_cell(cfg.target_names[i], cfg.energies_GeV[j], cfg.masses_GeV[k], rel_err=cfg.rel_err,
                             n_xbins=cfg.n_xbins, seed=cell_seed(7, (i * nE + j) * nM + k))
         assert rec.result.sigma_pb == direct.sigma_pb
-        assert rec.result.dsigma_dlnx_tau_pb.tobytes() == np.asarray(direct.dsigma_dlnx_tau_pb).tobytes()
+        assert rec.result.dsigma_dlnx_f_pb.tobytes() == np.asarray(direct.dsigma_dlnx_f_pb).tobytes()
     assert store.read_run_info()["state"] == "finished"
 
 

@@ -67,7 +67,7 @@ def test_toy_tau1_cut_is_within_tolerance_or_flagged(nb, p):
 
     E, masses = 1000.0, [5.0, 10.0, 20.0]
     scan = toy_scan([E], masses, p=p, targets=("Pb",), nb=nb)
-    scan.dsigma_dlnx_tau_err_pb = scan.dsigma_dlnx_tau_err_pb * 1e-4
+    scan.dsigma_dlnx_f_err_pb = scan.dsigma_dlnx_f_err_pb * 1e-4
     exp = load_experiments()["hemu"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from lfvscan.physics.constants import M_TAU
-from lfvscan.xsec.result import x_tau_edges
+from lfvscan.xsec.result import x_f_edges
 from lfvscan.spec.config import parse_config
 from lfvscan.scan.plan import cell_seed
 from lfvscan.errors import UsageError
@@ -61,7 +61,7 @@ def test_xarray_view_dims_coords_units(filled):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # consolidated metadata: no fallback warning on open
         ds = xr.open_zarr(path)
-    assert dict(ds.sizes) == {"target": 2, "energy_GeV": 4, "mass_GeV": 5, "x_tau_bin": 8, "x_tau_edge": 9,
+    assert dict(ds.sizes) == {"target": 2, "energy_GeV": 4, "mass_GeV": 5, "x_f_bin": 8, "x_f_edge": 9,
                               "row_checksum_entry": 4 + 2 * len(CELL_FIELDS)}
     assert list(ds["target"].values) == ["Pb", "W"]
     assert np.array_equal(ds["energy_GeV"].values, cfg.energies_GeV)
@@ -71,9 +71,9 @@ def test_xarray_view_dims_coords_units(filled):
         assert ds[f.name].attrs["units"] == f.unit
         assert ds[f.name].dtype == np.dtype(f.dtype)
     assert ds["sigma_pb"].dims == ("target", "energy_GeV", "mass_GeV")
-    assert ds["dsigma_dlnx_tau_pb"].dims == ("target", "energy_GeV", "mass_GeV", "x_tau_bin")
-    assert ds["x_tau_edges"].dims == ("energy_GeV", "x_tau_edge")
-    assert np.array_equal(ds["x_tau_edges"].values[2], x_tau_edges(cfg.energies_GeV[2], 8, M_TAU))
+    assert ds["dsigma_dlnx_f_pb"].dims == ("target", "energy_GeV", "mass_GeV", "x_f_bin")
+    assert ds["x_f_edges"].dims == ("energy_GeV", "x_f_edge")
+    assert np.array_equal(ds["x_f_edges"].values[2], x_f_edges(cfg.energies_GeV[2], 8, M_TAU))
     for name in ("status", "error", "wall_seconds", "rank", "attempts"):
         assert ds[name].dims == ("target", "energy_GeV", "mass_GeV")
     assert ds["status"].dtype == np.int8
@@ -91,7 +91,7 @@ def test_values_round_trip_bit_identical(filled):
         if not f.per_bin:
             got, want = ds[f.name].isel(sel).values.item(), getattr(r, f.name)
             assert got == want or (got != got and want != want), f.name  # NaN: optional field not given
-    assert ds["dsigma_dlnx_tau_pb"].isel(sel).values.tobytes() == np.asarray(r.dsigma_dlnx_tau_pb).tobytes()
+    assert ds["dsigma_dlnx_f_pb"].isel(sel).values.tobytes() == np.asarray(r.dsigma_dlnx_f_pb).tobytes()
     assert ds["status"].isel(sel).item() == DONE
     assert ds["error"].isel(target=1, energy_GeV=0, mass_GeV=2).item() == "RuntimeError: boom"
     assert ds["attempts"].isel(target=1, energy_GeV=0, mass_GeV=2).item() == 2
@@ -123,7 +123,7 @@ def test_status_codes_and_load_scan(filled):
     assert (d.status[0, [0, 2]] == SKIPPED).all() and (d.status[1, 1] == SKIPPED).all()
     assert d.status[0, 3, 3] == PENDING
     assert d.sigma_pb[0, 1, 0] == recs[0].result.sigma_pb
-    assert d.dsigma_dlnx_tau_pb.shape == (2, 4, 5, 8) and d.x_tau_edges.shape == (4, 9)
+    assert d.dsigma_dlnx_f_pb.shape == (2, 4, 5, 8) and d.x_f_edges.shape == (4, 9)
     assert d.closed[1, 3, 4] == recs[1].result.closed
     assert d.attrs["units"]["sigma_pb"] == "pb" and d.convention == "eq3"
 
@@ -163,7 +163,7 @@ def test_journal_survives_kill_and_is_folded_on_resume(tmp_path):
     assert store_status(path)["counts"]["done"] == 1  # ... but status counts the journal ...
     early = load_scan(path)  # ... and so does post-processing (limits agree with status)
     assert early.status[0, 1, 1] == DONE and early.sigma_pb[0, 1, 1] == rec.result.sigma_pb
-    np.testing.assert_array_equal(early.dsigma_dlnx_tau_pb[0, 1, 1], rec.result.dsigma_dlnx_tau_pb)
+    np.testing.assert_array_equal(early.dsigma_dlnx_f_pb[0, 1, 1], rec.result.dsigma_dlnx_f_pb)
     store._fold.pending.clear()  # what a kill -9 leaves: the journal file only ...
     os.close(store._lock_fd)  # ... and the writer lock released by the dying process
     store2, created = open_for_scan(path, cfg)
@@ -171,7 +171,7 @@ def test_journal_survives_kill_and_is_folded_on_resume(tmp_path):
     d = load_scan(path)
     assert not created and d.status[0, 1, 1] == DONE
     assert d.sigma_pb[0, 1, 1] == rec.result.sigma_pb  # bit-identical through the journal
-    np.testing.assert_array_equal(d.dsigma_dlnx_tau_pb[0, 1, 1], rec.result.dsigma_dlnx_tau_pb)
+    np.testing.assert_array_equal(d.dsigma_dlnx_f_pb[0, 1, 1], rec.result.dsigma_dlnx_f_pb)
     assert not list((path / "journal").glob("*"))  # folded logs are discarded
 
 
@@ -186,16 +186,16 @@ def test_journal_round_trip_exact_and_torn_frames_skipped(tmp_path):
     cfg = config()
     rec = record(cfg, (1, 2, 3))
     tricky = np.array([np.nan, np.inf, -0.0, 5e-324, 1 / 3] + [0.1] * (cfg.n_xbins - 5))
-    rec.result.dsigma_dlnx_tau_pb = tricky
+    rec.result.dsigma_dlnx_f_pb = tricky
     failed = record(cfg, (0, 0, 0), fail="RuntimeError: x \u00e9")
     (back,), bad = decode_frames(encode_batch(RecordBatch.from_records([failed, rec], cfg.n_xbins)))
     assert bad == 0 and back.index.tolist() == [[0, 0, 0], [1, 2, 3]] and back.done.tolist() == [False, True]
-    assert back.values["dsigma_dlnx_tau_pb"][1].tobytes() == tricky.tobytes()
+    assert back.values["dsigma_dlnx_f_pb"][1].tobytes() == tricky.tobytes()
     assert back.values["sigma_pb"][1] == rec.result.sigma_pb and back.errors == {0: "RuntimeError: x \u00e9"}
     assert np.isnan(back.values["sigma_pb"][0])  # a failure's result columns hold the fill value
     again = back.record(1, cfg)  # back to a CellRecord: every stored field identical
     assert again.index == (1, 2, 3) and again.error == "" and again.attempts == rec.attempts
-    assert again.result.x_tau_edges.tobytes() == np.asarray(rec.result.x_tau_edges, dtype="f8").tobytes()
+    assert again.result.x_f_edges.tobytes() == np.asarray(rec.result.x_f_edges, dtype="f8").tobytes()
 
     j = Journal(tmp_path, cfg.n_xbins)
     retried = record(cfg, (0, 0, 0), attempts=2)
@@ -231,7 +231,7 @@ def test_journal_of_json_lines_is_read(tmp_path):
     cfg = config()
     rec = record(cfg, (1, 2, 3))
     back = decode_record(encode_record(rec))
-    assert back.result.dsigma_dlnx_tau_pb.tobytes() == np.asarray(rec.result.dsigma_dlnx_tau_pb).tobytes()
+    assert back.result.dsigma_dlnx_f_pb.tobytes() == np.asarray(rec.result.dsigma_dlnx_f_pb).tobytes()
     (tmp_path / "journal").mkdir()
     old = tmp_path / "journal" / f"{1:020d}-1.log"
     line = encode_record(record(cfg, (1, 1, 1)))
@@ -441,9 +441,9 @@ import importlib.util, sys
 spec = importlib.util.find_spec("lfvscan.schema")
 src = open(spec.origin).read()
 for anchor, line in [
-    ('    per_bin("dsigma_dlnx_tau_pb",',
+    ('    per_bin("dsigma_dlnx_f_pb",',
      '    per_cell("extra_count", "i4", "1", "a quantity added by the test", default=-7),'),
-    ('    per_bin("dsigma_dlnx_tau_err_pb",', '    per_bin("extra_hist_pb", "pb", "a histogram added by the test"),'),
+    ('    per_bin("dsigma_dlnx_f_err_pb",', '    per_bin("extra_hist_pb", "pb", "a histogram added by the test"),'),
 ]:
     assert src.count(anchor) == 1, anchor
     src = src.replace(anchor, line + "\\n" + anchor)
@@ -480,19 +480,19 @@ def test_cell_result_pickles_and_scandata_rejects_unknown_or_misshapen_arrays():
     r = sample_record(cfg, (0, 1, 2)).result
     back = pickle.loads(pickle.dumps(r))
     assert type(back) is CellResult and CellResult.__module__ == "lfvscan.xsec.result"
-    assert back.dsigma_dlnx_tau_pb.tobytes() == r.dsigma_dlnx_tau_pb.tobytes() and back.Q == r.Q
+    assert back.dsigma_dlnx_f_pb.tobytes() == r.dsigma_dlnx_f_pb.tobytes() and back.Q == r.Q
     edges = np.ones((2, 4))
     status = np.zeros((1, 2, 5), np.int8)
     d = ScanData(("Pb",), [1.0, 2.0], np.arange(5.0), edges, status, Q=np.zeros((1, 2, 5)), theta=math.pi / 4)
-    assert d.Q is d["Q"] and "Q" in d and "chi2_dof" not in d and d.sizes["x_tau_bin"] == 3
-    assert list(d.coords) == ["target", "energy_GeV", "mass_GeV", "x_tau_edges"] and "Q" in repr(d)
-    assert d.dims("x_tau_edges") == ("energy_GeV", "x_tau_edge") and d.unit("energy_GeV") == "GeV"
+    assert d.Q is d["Q"] and "Q" in d and "chi2_dof" not in d and d.sizes["x_f_bin"] == 3
+    assert list(d.coords) == ["target", "energy_GeV", "mass_GeV", "x_f_edges"] and "Q" in repr(d)
+    assert d.dims("x_f_edges") == ("energy_GeV", "x_f_edge") and d.unit("energy_GeV") == "GeV"
     with pytest.raises(AttributeError, match="no 'chi2_dof' array"):
         d.chi2_dof
     with pytest.raises(TypeError, match="unknown array"):
         ScanData(("Pb",), [1.0, 2.0], np.arange(5.0), edges, status, sigam_pb=np.zeros((1, 2, 5)))
-    with pytest.raises(ValueError, match="dsigma_dlnx_tau_pb has shape"):
-        ScanData(("Pb",), [1.0, 2.0], np.arange(5.0), edges, status, dsigma_dlnx_tau_pb=np.zeros((1, 2, 5)))
+    with pytest.raises(ValueError, match="dsigma_dlnx_f_pb has shape"):
+        ScanData(("Pb",), [1.0, 2.0], np.arange(5.0), edges, status, dsigma_dlnx_f_pb=np.zeros((1, 2, 5)))
 
 
 def test_settling_a_dead_run_twice_charges_nobody_twice(tmp_path):

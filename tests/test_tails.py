@@ -1,4 +1,4 @@
-"""The interpolated upper tail of the x_tau distribution (lfvscan.pheno.tails, docs/physics.md §10.1)
+"""The interpolated upper tail of the x_f distribution (lfvscan.pheno.tails, docs/physics.md §10.1)
 against analytic distributions integrated independently (scipy.quad)."""
 
 from __future__ import annotations

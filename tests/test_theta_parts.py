@@ -32,18 +32,18 @@ def parts_cell():
 
 def _tail(r, x_cut=0.4):
     """sigma(x_tau >= first edge >= x_cut) and its stored error [pb]."""
-    k = int(np.searchsorted(r.x_tau_edges, x_cut))
-    dl = np.diff(np.log(r.x_tau_edges))
-    return float(np.sum(r.dsigma_dlnx_tau_pb[k:] * dl[k:])), float(r.sigma_above_x_err_pb[k])
+    k = int(np.searchsorted(r.x_f_edges, x_cut))
+    dl = np.diff(np.log(r.x_f_edges))
+    return float(np.sum(r.dsigma_dlnx_f_pb[k:] * dl[k:])), float(r.sigma_above_x_err_pb[k])
 
 
 def _recombined(r, theta, convention):
     a, b = part_weights(theta, convention, pair=PAIR, boson="scalar")
     sig = a * r.sigma_scalar_pb + b * r.sigma_pseudoscalar_pb
     var = a * a * r.sigma_scalar_err_pb**2 + b * b * r.sigma_pseudoscalar_err_pb**2 + 2 * a * b * r.sigma_sp_cov_pb2
-    k = int(np.searchsorted(r.x_tau_edges, 0.4))
-    dl = np.diff(np.log(r.x_tau_edges))
-    h = a * r.dsigma_dlnx_tau_scalar_pb + b * r.dsigma_dlnx_tau_pseudoscalar_pb
+    k = int(np.searchsorted(r.x_f_edges, 0.4))
+    dl = np.diff(np.log(r.x_f_edges))
+    h = a * r.dsigma_dlnx_f_scalar_pb + b * r.dsigma_dlnx_f_pseudoscalar_pb
     tvar = (a * a * r.sigma_above_x_scalar_err_pb[k] ** 2 + b * b * r.sigma_above_x_pseudoscalar_err_pb[k] ** 2
             + 2 * a * b * r.sigma_above_x_sp_cov_pb2[k])
     return sig, math.sqrt(var), float(np.sum(h[k:] * dl[k:])), math.sqrt(tvar)
@@ -72,11 +72,11 @@ def test_stored_totals_are_the_recombined_parts(parts_cell):
     for tot, s, p in (("sigma_coherent_pb", "sigma_coherent_scalar_pb", "sigma_coherent_pseudoscalar_pb"),
                       ("sigma_incoherent_pb", "sigma_incoherent_scalar_pb", "sigma_incoherent_pseudoscalar_pb")):
         assert math.isclose(getattr(r, tot), a * getattr(r, s) + b * getattr(r, p), rel_tol=1e-13)
-    np.testing.assert_allclose(r.dsigma_dlnx_tau_pb, a * r.dsigma_dlnx_tau_scalar_pb
-                               + b * r.dsigma_dlnx_tau_pseudoscalar_pb, rtol=1e-13, atol=0)
-    hvar = (a * a * r.dsigma_dlnx_tau_scalar_err_pb**2 + b * b * r.dsigma_dlnx_tau_pseudoscalar_err_pb**2
-            + 2 * a * b * r.dsigma_dlnx_tau_sp_cov_pb2)
-    np.testing.assert_allclose(r.dsigma_dlnx_tau_err_pb, np.sqrt(np.maximum(hvar, 0)), rtol=1e-10, atol=0)
+    np.testing.assert_allclose(r.dsigma_dlnx_f_pb, a * r.dsigma_dlnx_f_scalar_pb
+                               + b * r.dsigma_dlnx_f_pseudoscalar_pb, rtol=1e-13, atol=0)
+    hvar = (a * a * r.dsigma_dlnx_f_scalar_err_pb**2 + b * b * r.dsigma_dlnx_f_pseudoscalar_err_pb**2
+            + 2 * a * b * r.dsigma_dlnx_f_sp_cov_pb2)
+    np.testing.assert_allclose(r.dsigma_dlnx_f_err_pb, np.sqrt(np.maximum(hvar, 0)), rtol=1e-10, atol=0)
     # S and P come from the same samples: strongly correlated
     rho = r.sigma_sp_cov_pb2 / (r.sigma_scalar_err_pb * r.sigma_pseudoscalar_err_pb)
     assert 0.9 < rho <= 1.0 + 1e-12
@@ -85,14 +85,14 @@ def test_stored_totals_are_the_recombined_parts(parts_cell):
 def _scan_of(results):
     r0 = results[0]
     kw = {f.name: np.array([[[getattr(r, f.name) for r in results]]]) for f in RESULT_FIELDS}
-    return ScanData(("Pb",), np.array([E]), np.array([r.mass_GeV for r in results]), r0.x_tau_edges[None, :],
+    return ScanData(("Pb",), np.array([E]), np.array([r.mass_GeV for r in results]), r0.x_f_edges[None, :],
                     np.full((1, 1, len(results)), DONE, np.int8), theta=r0.theta, convention=r0.convention, **kw)
 
 
 def test_scan_at_theta_is_the_linear_combination(parts_cell):
     scan = _scan_of([parts_cell])
     same = scan_at_theta(scan, math.pi / 4, "eq3")
-    for name in ("sigma_pb", "sigma_err_pb", "dsigma_dlnx_tau_pb", "dsigma_dlnx_tau_err_pb", "sigma_above_x_err_pb"):
+    for name in ("sigma_pb", "sigma_err_pb", "dsigma_dlnx_f_pb", "dsigma_dlnx_f_err_pb", "sigma_above_x_err_pb"):
         np.testing.assert_allclose(same[name], scan[name], rtol=1e-10, atol=0, err_msg=name)
     for theta, conv in ((0.0, "eq3"), (math.pi / 2, "eq2")):
         other = scan_at_theta(scan, theta, conv)
@@ -145,13 +145,13 @@ def test_recombined_fields_follow_the_schema_relations():
     from lfvscan.pheno.theta import recombined_fields
 
     values, errors = recombined_fields()
-    assert [f.name for f in values] == ["sigma_pb", "sigma_coherent_pb", "sigma_incoherent_pb", "dsigma_dlnx_tau_pb"]
+    assert [f.name for f in values] == ["sigma_pb", "sigma_coherent_pb", "sigma_incoherent_pb", "dsigma_dlnx_f_pb"]
     assert {f.name: (f.parts, f.cov) for f in errors} == {
         "sigma_err_pb": (("sigma_scalar_err_pb", "sigma_pseudoscalar_err_pb"), "sigma_sp_cov_pb2"),
         "sigma_coherent_err_pb": (None, None),
         "sigma_incoherent_err_pb": (None, None),
-        "dsigma_dlnx_tau_err_pb": (("dsigma_dlnx_tau_scalar_err_pb", "dsigma_dlnx_tau_pseudoscalar_err_pb"),
-                                   "dsigma_dlnx_tau_sp_cov_pb2"),
+        "dsigma_dlnx_f_err_pb": (("dsigma_dlnx_f_scalar_err_pb", "dsigma_dlnx_f_pseudoscalar_err_pb"),
+                                   "dsigma_dlnx_f_sp_cov_pb2"),
         "sigma_above_x_err_pb": (("sigma_above_x_scalar_err_pb", "sigma_above_x_pseudoscalar_err_pb"),
                                  "sigma_above_x_sp_cov_pb2"),
     }

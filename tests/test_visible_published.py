@@ -59,7 +59,7 @@ def test_mean_energy_error_is_linear_propagation():
     scan = toy_scan([E], [10.0], p=0.3, targets=("Pb",), nb=12)
     sel = load_experiments(overrides={"hemu.vis-2cm.tau2_acceptance": "mean-energy"})["hemu"].curve("vis-2cm")
     _, err = selected_xsec(scan, 0, 0, sel)
-    edges = scan.x_tau_edges[0]
+    edges = scan.x_f_edges[0]
     a1 = acceptance_weights(edges, E, [10.0], dataclasses.replace(sel, res_tau2_cm=None), PAIR)[0]
     a0 = acceptance_weights(edges, E, [10.0], dataclasses.replace(sel, res_tau1_cm=None, res_tau2_cm=None), PAIR)[0]
     a2 = mean_energy_tau2_weights(edges, E, [10.0], sel.res_tau2_cm, PAIR)[0]
@@ -67,14 +67,14 @@ def test_mean_energy_error_is_linear_propagation():
     def s_linear(h):
         return (h @ a1) * (h @ a2) / (h @ a0)
 
-    h0 = scan.dsigma_dlnx_tau_pb[0, 0, 0].copy()
+    h0 = scan.dsigma_dlnx_f_pb[0, 0, 0].copy()
     grads = []
     for i in range(h0.size):
         step = 1e-6 * max(h0[i], 1e-30)
         h = h0.copy()
         h[i] += step
         grads.append((s_linear(h) - s_linear(h0)) / step)
-    hand = math.sqrt(sum((g * e) ** 2 for g, e in zip(grads, scan.dsigma_dlnx_tau_err_pb[0, 0, 0])))
+    hand = math.sqrt(sum((g * e) ** 2 for g, e in zip(grads, scan.dsigma_dlnx_f_err_pb[0, 0, 0])))
     assert err[0] == pytest.approx(hand, rel=1e-4)
 
 

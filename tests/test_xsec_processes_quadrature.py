@@ -127,7 +127,7 @@ def test_mu_to_e_soft_electron_distribution_against_quadrature():
     cp = cell_physics("W", E, m, physics=PDG_2024, pair=pair, boson="scalar", theta=THETA)
     dlnx = math.log(E / m_e) / 8
     checked = 0
-    for xa, xb, val, err in zip(r.x_tau_edges[:-1], r.x_tau_edges[1:], r.dsigma_dlnx_tau_pb, r.dsigma_dlnx_tau_err_pb):
+    for xa, xb, val, err in zip(r.x_f_edges[:-1], r.x_f_edges[1:], r.dsigma_dlnx_f_pb, r.dsigma_dlnx_f_err_pb):
         if xa * E < 0.01:
             continue
         ref = Q.sigma_quadrature(cp, Q.abar_scalar, w_range=(xa * E - m_e, xb * E - m_e), **LEVELS_STEEP[1]) / dlnx

@@ -117,8 +117,8 @@ def test_t_integral_against_plain_adaptive_quadrature():
         assert got == pytest.approx(ref, rel=1e-8)
 
 
-def test_x_tau_distribution_against_quadrature():
-    """Coarse d sigma / d ln x_tau bins against the quadrature restricted to each bin's W range.
+def test_x_f_distribution_against_quadrature():
+    """Coarse d sigma / d ln x_f bins against the quadrature restricted to each bin's W range.
 
     The quadrature bins in W = E - E_a (tau + recoil energy); vegas bins in the exact
     E_tau = W - t/2M.  The shift t/2M < 2.6e-3 GeV moves < 1e-4 of a bin at these energies.
@@ -128,7 +128,7 @@ def test_x_tau_distribution_against_quadrature():
     E, m_a = 1000.0, 5.0
     r = compute_cell("Pb", E, m_a, rel_err=0.002, seed=8, n_xbins=4)
     dlnx = math.log(E / M_TAU) / 4
-    for i, (xa, xb) in enumerate(zip(r.x_tau_edges[:-1], r.x_tau_edges[1:])):
+    for i, (xa, xb) in enumerate(zip(r.x_f_edges[:-1], r.x_f_edges[1:])):
         ref = sigma_quadrature("Pb", E, m_a, w_range=(xa * E - M_TAU, xb * E - M_TAU), **LEVELS[0]) / dlnx
-        val, err = r.dsigma_dlnx_tau_pb[i], r.dsigma_dlnx_tau_err_pb[i]
+        val, err = r.dsigma_dlnx_f_pb[i], r.dsigma_dlnx_f_err_pb[i]
         assert abs(val - ref) < 3 * err + 2e-3 * ref, (i, val, err, ref)

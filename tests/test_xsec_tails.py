@@ -24,7 +24,7 @@ E, REL = 1000.0, 0.01
 def test_selected_tail_matches_quadrature_with_honest_error(m_a, x_cut):
     """2 cm selection at 1 TeV (x_tau >~ 0.4), tail fraction ~5e-3 and ~2.4e-3 of sigma."""
     results = [compute_cell("Pb", E, m_a, rel_err=REL, seed=s) for s in (1, 2, 3)]
-    edges = results[0].x_tau_edges
+    edges = results[0].x_f_edges
     k = int(np.searchsorted(edges, x_cut))
     dl = np.diff(np.log(edges))
     w0 = edges[k] * E - M_TAU
@@ -33,7 +33,7 @@ def test_selected_tail_matches_quadrature_with_honest_error(m_a, x_cut):
     ref = ref[1]
     pulls = []
     for r in results:
-        tail = float(np.sum(r.dsigma_dlnx_tau_pb[k:] * dl[k:]))
+        tail = float(np.sum(r.dsigma_dlnx_f_pb[k:] * dl[k:]))
         err = float(r.sigma_above_x_err_pb[k])
         assert tail / r.sigma_pb > DEFAULT_VEGAS.tail_min_fraction  # the tail is a controlled one ...
         assert err <= DEFAULT_VEGAS.tail_rel_factor * REL * tail  # ... and met its target

@@ -78,8 +78,8 @@ def test_parts_recombine_to_the_total_at_theta(process):
     a, b = math.sin(0.7) ** 2, math.cos(0.7) ** 2
     r = compute_cell("Pb", 300.0, 4.0, rel_err=5e-3, theta=0.7, process=process, n_xbins=6, seed=1)
     assert r.sigma_pb == pytest.approx(a * r.sigma_scalar_pb + b * r.sigma_pseudoscalar_pb, rel=1e-12)
-    np.testing.assert_allclose(r.dsigma_dlnx_tau_pb,
-                               a * r.dsigma_dlnx_tau_scalar_pb + b * r.dsigma_dlnx_tau_pseudoscalar_pb, rtol=1e-12)
+    np.testing.assert_allclose(r.dsigma_dlnx_f_pb,
+                               a * r.dsigma_dlnx_f_scalar_pb + b * r.dsigma_dlnx_f_pseudoscalar_pb, rtol=1e-12)
     o = compute_cell("Pb", 300.0, 4.0, rel_err=5e-3, theta=0.2, process=process, n_xbins=6, seed=2)
     rec = a * o.sigma_scalar_pb + b * o.sigma_pseudoscalar_pb
     rec_err = math.sqrt(a * a * o.sigma_scalar_err_pb**2 + b * b * o.sigma_pseudoscalar_err_pb**2
@@ -114,7 +114,7 @@ def test_cli_xsec_json_names_the_vector_and_axial_parts(capsys):
     assert not any("scalar" in k for k in d)
     assert d["sigma_pb"] == d["sigma_axial_pb"]  # theta = 0: pure axial
     for key in ("sigma_err_pb", "sigma_coherent_pb", "sigma_incoherent_pb", "sigma_vector_pb", "sigma_vector_err_pb",
-                "sigma_axial_err_pb", "sigma_va_cov_pb2", "dsigma_dlnx_tau_vector_pb"):
+                "sigma_axial_err_pb", "sigma_va_cov_pb2", "dsigma_dlnx_f_vector_pb"):
         assert key in d
 
 

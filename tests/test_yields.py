@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from lfvscan.xsec.result import x_tau_edges
+from lfvscan.xsec.result import x_f_edges
 from lfvscan.pheno.experiments import Selection, load_experiments
 from lfvscan.pheno.flux import MuonFlux
 from lfvscan.schema import PENDING
@@ -116,8 +116,8 @@ def test_mc_errors_in_quadrature():
     scan = toy_scan([1000.0], [10.0], p=0.4, targets=("Pb",))
     e = exps()["hemu"]
     y = curve_yield(scan, e, e.curve("inv-ultimate"))
-    edges = scan.x_tau_edges[0]
-    contrib = scan.dsigma_dlnx_tau_pb[0, 0, 0] * np.log(edges[1:] / edges[:-1])
+    edges = scan.x_f_edges[0]
+    contrib = scan.dsigma_dlnx_f_pb[0, 0, 0] * np.log(edges[1:] / edges[:-1])
     hand = 1e16 * NL_PB2 * REL_ERR * math.sqrt(np.sum(contrib**2))
     assert y.n_hat_err[0] == pytest.approx(hand, rel=1e-9)
     assert y.n_hat_err[0] < REL_ERR * y.n_hat[0]  # bins independent -> smaller than fully correlated
@@ -210,7 +210,7 @@ def test_incomplete_scan_warns_and_marks_nan():
 
 
 def test_weights_zero_beyond_reach_and_bounded():
-    edges = x_tau_edges(1000.0, 30, M_TAU)
+    edges = x_f_edges(1000.0, 30, M_TAU)
     sel = Selection("x", "x", scenario="visible", res_tau1_cm=0.2, res_tau2_cm=0.2)
     w = acceptance_weights(edges, 1000.0, [10.0, 999.0, 2000.0], sel, PAIR)
     full = np.log(edges[1:] / edges[:-1])

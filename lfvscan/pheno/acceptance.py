@@ -193,13 +193,13 @@ def _selected_mean_energy(scan: ScanData, t: int, j: int, sel: Selection, pair: 
     Error: linear propagation of the per-bin errors, dS/dh_i = p_2 a1_i + p_1 a2_i - p_1 p_2 a0_i."""
     import dataclasses
 
-    edges, E, masses = scan.x_tau_edges[j], scan.energies_GeV[j], scan.masses_GeV
+    edges, E, masses = scan.x_f_edges[j], scan.energies_GeV[j], scan.masses_GeV
     a1 = acceptance_weights(edges, E, masses, dataclasses.replace(sel, res_tau2_cm=None), pair)
     a0 = acceptance_weights(edges, E, masses, dataclasses.replace(sel, res_tau1_cm=None, res_tau2_cm=None,
                                                                   muon_energy_max_GeV=None), pair)
     a2 = mean_energy_tau2_weights(edges, E, masses, sel.res_tau2_cm, pair)
-    h = scan.dsigma_dlnx_tau_pb[t, j]
-    he = scan.dsigma_dlnx_tau_err_pb[t, j]
+    h = scan.dsigma_dlnx_f_pb[t, j]
+    he = scan.dsigma_dlnx_f_err_pb[t, j]
 
     def fold(a):
         return np.sum(np.where(a > 0, h * a, 0.0), axis=-1)
@@ -231,13 +231,13 @@ def selected_xsec(scan: ScanData, t: int, j: int, sel: Selection):
     if sel.tau2_acceptance == "mean-energy" and sel.res_tau2_cm is not None:
         S, err = _selected_mean_energy(scan, t, j, sel, pair)
     else:
-        w = acceptance_weights(scan.x_tau_edges[j], scan.energies_GeV[j], scan.masses_GeV, sel, pair)
-        h = scan.dsigma_dlnx_tau_pb[t, j]
-        he = scan.dsigma_dlnx_tau_err_pb[t, j]
+        w = acceptance_weights(scan.x_f_edges[j], scan.energies_GeV[j], scan.masses_GeV, sel, pair)
+        h = scan.dsigma_dlnx_f_pb[t, j]
+        he = scan.dsigma_dlnx_f_err_pb[t, j]
         S = np.sum(np.where(w > 0, h * w, 0.0), axis=-1)
         err = np.sqrt(np.sum(np.where(w > 0, (he * w) ** 2, 0.0), axis=-1))
         if "sigma_above_x_err_pb" in scan:
-            err = np.fmin(err, _tail_error_bound(w, scan.x_tau_edges[j], scan["sigma_above_x_err_pb"][t, j]))
+            err = np.fmin(err, _tail_error_bound(w, scan.x_f_edges[j], scan["sigma_above_x_err_pb"][t, j]))
     if cuts_inside_bins(sel):
         S = _tail_value(scan, t, j, sel, pair, edge_step=1, last_bin_exponent=None)
     if sel.scenario == "visible":
@@ -275,9 +275,9 @@ def _tail_value(scan: ScanData, t: int, j: int, sel: Selection, pair: LeptonPair
     """S (nM,) [pb] from the upper tails interpolated through every ``edge_step``-th bin edge (and
     the last edge, x_tau = 1; ``last_bin_exponent`` as in :func:`lfvscan.pheno.tails.upper_tail`):
     :func:`_tail_selected`, or its mean-energy factorisation (§10.3)."""
-    edges = np.asarray(scan.x_tau_edges[j], dtype=float)
+    edges = np.asarray(scan.x_f_edges[j], dtype=float)
     E, masses = float(scan.energies_GeV[j]), np.asarray(scan.masses_GeV, dtype=float)
-    C = tails_at_edges(edges, scan.dsigma_dlnx_tau_pb[t, j])
+    C = tails_at_edges(edges, scan.dsigma_dlnx_f_pb[t, j])
     keep = np.unique(np.append(np.arange(0, edges.size, edge_step), edges.size - 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         u_max = np.log(np.clip(1.0 - masses / E, 0, None))

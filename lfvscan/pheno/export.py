@@ -5,8 +5,8 @@ Layout (every name as in the store, :mod:`lfvscan.schema`)::
 
     /                      attrs: format, provenance (config_toml, config_hash, created_utc,
                            lfvscan/vegas/numpy/zarr/h5py versions, store, status_codes, theta, convention)
-    /target, /energy_GeV, /mass_GeV, /x_tau_edges            coordinates
-    /sigma_pb, /sigma_err_pb, ..., /dsigma_dlnx_tau_pb, ...   every result array
+    /target, /energy_GeV, /mass_GeV, /x_f_edges            coordinates
+    /sigma_pb, /sigma_err_pb, ..., /dsigma_dlnx_f_pb, ...   every result array
     /status, /attempts, /error, ...                           bookkeeping
     /limits/<experiment>/<curve>/{mass_GeV,n_hat,n_hat_err,g_lim,g_lim_err}   when a limits CSV is given
 

@@ -5,7 +5,7 @@ A point (one mass of one selection curve) is built from the cells of one target 
 (monochromatic beam) or at every energy the flux reaches.  :func:`point_quality` flags it when a
 cell is missing or failed, when vegas did not reach the requested precision, or when its Q is low;
 :func:`spread_flags` when the yield computed from half the resolution of a stored grid (every other
-x_tau bin edge: ``x_interp``; every other scan energy of a flux fold: ``flux_interp``) differs by
+x_f bin edge: ``x_interp``; every other scan energy of a flux fold: ``flux_interp``) differs by
 more than a tolerance, so the interpolation between grid points may be off by more than the limit's
 accuracy goal; :func:`warn_quality` turns the flagged points of a curve into one :class:`QualityWarning`.
 """
@@ -30,7 +30,7 @@ class QualityWarning(UserWarning):
 #: honest cell in 1000 is flagged by chance (paper scan with the tail-weighted map: 31 of 1101 open
 #: cells, which flags 56 of its 690 limit points; raise or lower it with ``--q-min``)
 DEFAULT_Q_MIN = 1e-3
-#: flag ``x_interp`` where the selected cross section from the tails at every other x_tau bin edge
+#: flag ``x_interp`` where the selected cross section from the tails at every other x_f bin edge
 #: differs from the one from every edge by more than this fraction: the interpolation of the tails
 #: converges at least quadratically with the bin width, so at every edge it is then within ~1/3 of
 #: this (0.33 %) of the exact tail, inside the 0.5 % the limits aim at (docs/physics.md §10.1)

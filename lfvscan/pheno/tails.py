@@ -1,14 +1,14 @@
-"""The upper tail C(u) = sigma(ln x_tau >= u) of a cell between its stored bin edges (docs/physics.md §10.1).
+"""The upper tail C(u) = sigma(ln x_f >= u) of a cell between its stored bin edges (docs/physics.md §10.1).
 
 At the bin edges u_k = ln x_k the tails ``C_k = sum_{i >= k} h_i Delta_i`` (h_i the stored
-dsigma/dln x_tau [pb], Delta_i the ln-width of bin i) are the Monte Carlo estimates the scan measures
+dsigma/dln x_f [pb], Delta_i the ln-width of bin i) are the Monte Carlo estimates the scan measures
 (their errors are the stored ``sigma_above_x_err_pb``).  Between the edges the tail is interpolated
 with a shape-preserving monotone cubic (Fritsch-Butland PCHIP) of ``L = ln C`` in the variable
 ``v = -ln(u_end - u)``:
 
 * ``u_end`` is the end of the distribution: the kinematic reach ``ln(1 - m_a/E)`` (§7.1), or the
   first edge below it where the tail is already zero;
-* the tails fall steeply with ln x_tau (exponentially in u far from the reach, a power of the
+* the tails fall steeply with ln x_f (exponentially in u far from the reach, a power of the
   distance ``u_end - u`` near it); ln C is smooth and nearly linear in v in both regimes, so a cubic
   interpolation there is far more accurate than the piecewise-constant density of the histogram;
 * in the last physical bin ``[u_K, u_end)`` the tail is the power law ``C = C_K ((u_end - u) /
@@ -66,7 +66,7 @@ class UpperTail:
         return nodes, inner, last, u_end
 
     def value_and_density(self, q):
-        """(C(q), f(q) = -dC/du at q) [pb], q an array of ln x_tau of shape (nM, ...) (one row per
+        """(C(q), f(q) = -dC/du at q) [pb], q an array of ln x_f of shape (nM, ...) (one row per
         mass).  Below the first edge C = C_0 (= sigma) and f = 0; at and above u_end both vanish."""
         q = np.asarray(q, dtype=float)
         nodes, inner, last, u_end = self._locate(q)
@@ -96,7 +96,7 @@ class UpperTail:
 
 def tails_at_edges(x_edges, h) -> np.ndarray:
     """C_k = sum_{i >= k} h_i Delta_i [pb] at every edge (shape (..., nb+1); the last, x = 1, is 0)
-    from the stored dsigma/dln x_tau ``h`` (..., nb) [pb] on ``x_edges``."""
+    from the stored dsigma/dln x_f ``h`` (..., nb) [pb] on ``x_edges``."""
     delta = np.diff(np.log(np.asarray(x_edges, dtype=float)))
     content = np.asarray(h, dtype=float) * delta
     rev = np.cumsum(content[..., ::-1], axis=-1)[..., ::-1]
@@ -139,7 +139,7 @@ def _pchip_slopes(v, L, valid) -> np.ndarray:
 
 
 def upper_tail(x_edges, h, u_max, last_bin_exponent: float | None) -> UpperTail:
-    """The interpolated upper tail (:class:`UpperTail`) of the stored dsigma/dln x_tau ``h``
+    """The interpolated upper tail (:class:`UpperTail`) of the stored dsigma/dln x_f ``h``
     (nM, nb) [pb] on ``x_edges`` (nb+1,), ``u_max`` (nM,) the kinematic reach ln(1 - m_a/E)
     (-inf where the mass is beyond it).  ``last_bin_exponent``: None for the power law in the last
     physical bin that continues the slope, else its fixed exponent p (module docstring)."""

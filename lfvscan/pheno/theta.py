@@ -36,7 +36,7 @@ def scan_at_theta(scan: ScanData, theta: float, convention: str = "eq3") -> Scan
     """The scan's cross sections at another ``theta`` [rad] / ``convention`` from its scalar and
     pseudoscalar parts (docs/physics.md §7.12): sigma = g_S^2 sigma_S + g_P^2 sigma_P for g = 1,
     var = g_S^4 var_S + g_P^4 var_P + 2 g_S^2 g_P^2 cov_SP, for every field of
-    :func:`recombined_fields` (sigma, its coherent and incoherent parts, d sigma / d ln x_tau and the
+    :func:`recombined_fields` (sigma, its coherent and incoherent parts, d sigma / d ln x_f and the
     upper-tail errors).  Returns a new :class:`ScanData` (the other arrays shared); UsageError if the
     store has no parts.  The ``"eq2"`` couplings use the lepton masses of the scan's physics preset.
     A vector-family scan recombines its vector and axial parts with (sin^2 theta, cos^2 theta) (§7.14)
@@ -72,6 +72,6 @@ def scan_at_theta(scan: ScanData, theta: float, convention: str = "eq3") -> Scan
             var = a * a * scan[se] ** 2 + b * b * scan[pe] ** 2 + 2.0 * a * b * scan[f.cov]
             arrays[f.name] = np.sqrt(np.maximum(var, 0.0))
     status = arrays.pop("status")
-    return ScanData(scan.targets, scan.energies_GeV, scan.masses_GeV, scan.x_tau_edges, status,
+    return ScanData(scan.targets, scan.energies_GeV, scan.masses_GeV, scan.x_f_edges, status,
                     theta=float(theta), convention=convention, attrs=scan.attrs,
-                    x_tau_edges_nucleus_frame=scan.x_tau_edges_nucleus_frame, **arrays)
+                    x_f_edges_nucleus_frame=scan.x_f_edges_nucleus_frame, **arrays)

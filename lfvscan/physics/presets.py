@@ -17,7 +17,7 @@ Where each value enters (docs/physics.md §7): ``m_e`` / ``m_mu`` / ``m_tau`` ar
 :class:`~lfvscan.physics.leptons.LeptonPair` of a :class:`~lfvscan.physics.process.Process`
 (:meth:`PhysicsPreset.lepton_pair`; the paper's: beam muon, final tau), which every function of a
 lepton mass takes explicitly: the kinematics, the reach, Delta_m
-of §7.4, the Eq. (2) couplings, the x_tau grid, and downstream the ALP widths, g-2, dark matter
+of §7.4, the Eq. (2) couplings, the x_f grid, and downstream the ALP widths, g-2, dark matter
 and the tau decay lengths of the yields; ``alpha`` and ``gev2_to_pb`` the prefactor
 alpha^2/(32 pi M^2) of §7.6; the nucleus mass ``M`` the kinematics and the prefactor;
 ``coherent_charge`` Eq. (20); ``m_p``, ``mu_p_sq``, ``mu_n_sq`` Eq. (19).  The tau lifetime

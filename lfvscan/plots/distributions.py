@@ -83,15 +83,15 @@ def clipped_merged(edges, density, error, upper: float, k: int) -> LnHistogram:
     return LnHistogram(merged_edges, d, err)
 
 
-def tau2_lambda_histogram(energy_GeV: float, mass_GeV: float, x_tau_edges, dsigma_dlnx_tau, error, lam_edges_cm,
+def tau2_lambda_histogram(energy_GeV: float, mass_GeV: float, x_f_edges, dsigma_dlnx_f, error, lam_edges_cm,
                           *, pair: LeptonPair) -> LnHistogram:
     """(1/sigma) dsigma/dln lambda of the tau from a -> tau mu on ``lam_edges_cm`` [cm]
     (:func:`lfvscan.physics.taudecay.tau2_lambda_distribution`, docs/physics.md §8.3) with its MC
     error.  The distribution is d_j = sum_i s_i f_ij / sum_i s_i, s_i the cross section of stored
     x_tau bin i and f_ij its own normalised map onto the lambda bins, so its error is
     sqrt(sum_i ((f_ij - d_j) ds_i / sum s)^2) (the total's fluctuation included; bins independent)."""
-    x_edges = np.asarray(x_tau_edges, float)
-    h = np.asarray(dsigma_dlnx_tau, float)
+    x_edges = np.asarray(x_f_edges, float)
+    h = np.asarray(dsigma_dlnx_f, float)
     density = taudecay.tau2_lambda_distribution(energy_GeV, mass_GeV, x_edges, h, lam_edges_cm, pair=pair)
     width = np.diff(np.log(x_edges))
     sigma_err = np.asarray(error, float) * width / max(float(np.sum(h * width)), np.finfo(float).tiny)

@@ -96,13 +96,13 @@ def fig5_tau1(scan: ScanData, target: str = "W", energies=None, masses=None, res
     colors = []
     for n, E in enumerate(energies):
         j = scan.energy_index(E)
-        edges = scan.x_tau_edges[j]
+        edges = scan.x_f_edges[j]
         k_merge = merge_factor(edges, FIG5_LN_BIN_WIDTH)
         for q, m in enumerate(masses):
             k = int(np.argmin(np.abs(scan.masses_GeV - m)))
             if scan.status[t, j, k] != DONE or scan.closed[t, j, k] or scan.sigma_pb[t, j, k] <= 0:
                 continue
-            h = clipped_merged(edges, scan.dsigma_dlnx_tau_pb[t, j, k], scan.dsigma_dlnx_tau_err_pb[t, j, k],
+            h = clipped_merged(edges, scan.dsigma_dlnx_f_pb[t, j, k], scan.dsigma_dlnx_f_err_pb[t, j, k],
                                x_tau1_max(E, scan.masses_GeV[k]), k_merge)
             draw_ln_histogram(ax, h, h.edges * E * tau.ctau_cm / tau.mass, curve_color(n), styles[q % 4],
                               f"E = {E:.4g} GeV, $m_a$ = {scan.masses_GeV[k]:.3g} GeV")
@@ -141,8 +141,8 @@ def fig5_tau2(scan: ScanData, target: str = "Pb", energy: float = 1000.0, masses
         k = int(np.argmin(np.abs(scan.masses_GeV - m)))
         lam_max = lambda_tau2_max_cm(energy, scan.masses_GeV[k], pair=pair)
         edges = np.r_[lam_edges[lam_edges < lam_max], min(lam_max, lam_edges[-1])]
-        h = tau2_lambda_histogram(energy, scan.masses_GeV[k], scan.x_tau_edges[j], scan.dsigma_dlnx_tau_pb[t, j, k],
-                                  scan.dsigma_dlnx_tau_err_pb[t, j, k], edges, pair=pair)
+        h = tau2_lambda_histogram(energy, scan.masses_GeV[k], scan.x_f_edges[j], scan.dsigma_dlnx_f_pb[t, j, k],
+                                  scan.dsigma_dlnx_f_err_pb[t, j, k], edges, pair=pair)
         kind = "light" if n == 0 else "heavy"
         draw_ln_histogram(ax, h, edges, curve_color(n), "-",
                           f"{kind} ALP, $m_a$ = {scan.masses_GeV[k]:.3g} GeV, E = {energy:g} GeV")

@@ -4,7 +4,7 @@
   :func:`lfvscan.xsec.compute_cell`; ``"module:function"``: a stand-in, the testing hook).
 * :func:`compute_task`: calls the cell function with the task's seed on any rank, with the
   integrand engine of the job (:func:`cell_engine`).  Faults: an
-  exception in a cell (or a malformed result, see :func:`_check_result`: wrong shapes or x_tau
+  exception in a cell (or a malformed result, see :func:`_check_result`: wrong shapes or x_f
   grid, the result of another cell, a NaN/infinite/negative cross section or error) becomes a FAILED record with a one-line
   message, and the scan goes on.  A result that did not reach the requested precision
   (``converged`` False) is stored as DONE with that flag: ``lfvscan status`` counts such cells
@@ -38,7 +38,7 @@ from lfvscan.scan.plan import Task
 from lfvscan.schema import REQUIRED, RESULT_FIELDS
 from lfvscan.store.records import CellRecord
 from lfvscan.xsec.engine import engine_for_cells, using
-from lfvscan.xsec.result import CellResult, x_tau_edges
+from lfvscan.xsec.result import CellResult, x_f_edges
 
 CellFn = Callable[..., CellResult]
 
@@ -167,9 +167,9 @@ def _check_result(res, config: ScanConfig, task: Task) -> None:
             raise ValueError(f"{name} has shape {np.shape(getattr(res, name))}, expected ({nb},)")
     _check_cell(res, config, task)
     m_final = config.lepton_pair().final.mass
-    if np.shape(res.x_tau_edges) != (nb + 1,) or not _edges_match(res.x_tau_edges, _edge_energy(config, task), nb,
+    if np.shape(res.x_f_edges) != (nb + 1,) or not _edges_match(res.x_f_edges, _edge_energy(config, task), nb,
                                                                   m_final):
-        raise ValueError("x_tau_edges differ from lfvscan.xsec.result.x_tau_edges(E, n_xbins, m_final of the "
+        raise ValueError("x_f_edges differ from lfvscan.xsec.result.x_f_edges(E, n_xbins, m_final of the "
                          "process and preset)")
     _check_values(res)
 
@@ -242,10 +242,10 @@ def _edge_energy(config: ScanConfig, task: Task) -> float:
 
 @functools.lru_cache(maxsize=4096)
 def _reference_edges(energy_GeV: float, nb: int, m_final: float) -> np.ndarray:
-    return x_tau_edges(energy_GeV, nb, m_final)
+    return x_f_edges(energy_GeV, nb, m_final)
 
 
 def _edges_match(edges, energy_GeV: float, nb: int, m_final: float) -> bool:
-    """Edges equal to :func:`x_tau_edges` (to 1e-12 relative)."""
+    """Edges equal to :func:`x_f_edges` (to 1e-12 relative)."""
     ref = _reference_edges(float(energy_GeV), nb, float(m_final))
     return bool(np.all(np.abs(np.asarray(edges, dtype=float) - ref) <= 1e-12 * np.abs(ref)))

@@ -8,7 +8,7 @@ does not request is stored as SKIPPED.  Example::
     rel_err = 0.005                  # requested relative error of sigma, in [1e-4, 0.5)
     theta = 0.7853981633974483       # optional, default lfvscan.physics.couplings.DEFAULT_THETA (pi/4)
     convention = "eq3"               # optional, one of lfvscan.physics.couplings.CONVENTIONS
-    n_xbins = 60                     # optional, bins of dsigma/dln x_tau, in [1, 1000]
+    n_xbins = 60                     # optional, bins of dsigma/dln x_f, in [1, 1000]
     physics = "pdg-2024"             # optional, physics preset: "pdg-2024" (default) or "thesis-2024"
     max_attempts = 3                 # optional, attempts per cell before it stays FAILED
     max_cells = 200000               # optional, largest grid accepted (targets x energies x masses)
@@ -226,7 +226,7 @@ class ScanConfig:
         return any(not isinstance(t, str) and is_collider(t) for t in (self.cell_target(n) for n in self.target_names))
 
     def x_edge_energy(self, target_name: str, energy_GeV: float) -> float:
-        """The energy [GeV] of a cell's x grid (:func:`lfvscan.xsec.result.x_tau_edges`): the beam
+        """The energy [GeV] of a cell's x grid (:func:`lfvscan.xsec.result.x_f_edges`): the beam
         energy, or for a nucleus beam the lepton's nucleus-frame energy (docs/physics.md §7.15)."""
         target = self.cell_target(target_name)
         if isinstance(target, str) or not is_collider(target):

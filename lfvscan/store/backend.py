@@ -61,7 +61,7 @@ class ScanBackend(Protocol):
 
     def read_coordinates(self) -> dict[str, np.ndarray]:
         """The coordinate arrays (:data:`lfvscan.schema.COORDINATES`): target, energy_GeV,
-        mass_GeV, x_tau_edges."""
+        mass_GeV, x_f_edges."""
         ...
 
     def read_attrs(self) -> dict:

@@ -1,4 +1,4 @@
-"""Per-cell arrays of a scan over (target, energy, mass[, x_tau bin]) and records put into them.
+"""Per-cell arrays of a scan over (target, energy, mass[, x_f bin]) and records put into them.
 
 What every backend's read side (:meth:`lfvscan.store.backend.ScanBackend.read_cells`) returns:
 one array per :data:`lfvscan.schema.CELL_FIELDS` field, holding the schema's fill value until a

@@ -50,7 +50,7 @@ def read_log(path: Path, n_xbins: int | None = None) -> tuple[list[RecordBatch],
 class Journal:
     """The journal directory of one store.  :meth:`append` is for the store's single writer.
 
-    ``n_xbins``: the store's number of x_tau bins (reading JSON-line logs that hold only failures)."""
+    ``n_xbins``: the store's number of x_f bins (reading JSON-line logs that hold only failures)."""
 
     def __init__(self, store_path: str | Path, n_xbins: int | None = None):
         self.dir = Path(store_path) / JOURNAL_DIR

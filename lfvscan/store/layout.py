@@ -5,10 +5,10 @@ Layout (dimension names in each array's zarr v3 ``dimension_names``; opens with
 ``xarray.open_zarr(path)`` thanks to consolidated metadata written once at creation):
 
 * coordinates (:data:`lfvscan.schema.COORDINATES`) ``target`` (str), ``energy_GeV``, ``mass_GeV``
-  and ``x_tau_edges`` (energy_GeV, x_tau_edge), the fixed x_tau grid of
-  :func:`lfvscan.xsec.result.x_tau_edges`: written at creation, one compressed chunk each;
+  and ``x_f_edges`` (energy_GeV, x_f_edge), the fixed x_f grid of
+  :func:`lfvscan.xsec.result.x_f_edges`: written at creation, one compressed chunk each;
 * every :data:`lfvscan.schema.RESULT_FIELDS` quantity over (target, energy_GeV, mass_GeV) or
-  (target, energy_GeV, mass_GeV, x_tau_bin);
+  (target, energy_GeV, mass_GeV, x_f_bin);
 * bookkeeping (:data:`lfvscan.schema.BOOK_FIELDS`) over (target, energy_GeV, mass_GeV):
   ``wall_seconds``, ``rank``, ``attempts``, ``error`` (str, last failure message) and ``status``
   (int8 codes of :mod:`lfvscan.schema`; cells the config does not request are SKIPPED from the
@@ -22,7 +22,7 @@ Layout (dimension names in each array's zarr v3 ``dimension_names``; opens with
   (:func:`lfvscan.schema.family_description`) and their ``quantity`` attribute names it
   (:func:`lfvscan.schema.family_name`, e.g. ``sigma_vector_pb`` in the ``sigma_scalar_pb`` slot).
 
-Every per-cell array has one chunk per (target, energy) row holding all masses (and x_tau bins),
+Every per-cell array has one chunk per (target, energy) row holding all masses (and x_f bins),
 so a fold writes one file per array and touched row; numeric ones are uncompressed (zarr's
 ``bytes`` codec, then its ``crc32c`` checksum codec), which :mod:`lfvscan.store.chunks` reads and
 writes directly.  Every array's codec chain ends with ``crc32c`` (format ``lfvscan-scan/2``), so
@@ -55,7 +55,7 @@ from lfvscan.schema import (
 from lfvscan.store import row_checksums
 from lfvscan.store.chunks import write_chunk
 from lfvscan.xsec.labframe import ACC_ETA_CUTS, LAB_ETA_EDGES, LAB_X_EDGES, N_LAB_ACC, N_LAB_BINS
-from lfvscan.xsec.result import x_tau_edges
+from lfvscan.xsec.result import x_f_edges
 
 FORMAT = "lfvscan-scan/3"
 #: formats this version reads and resumes (1: before per-chunk checksums; 2: before the row
@@ -82,8 +82,8 @@ def dim_sizes(config: ScanConfig) -> dict[str, int]:
     """Length of every dimension of ``config``'s store."""
     n_targets, n_energies, n_masses = config.shape
     n_bins = config.n_xbins
-    return {"target": n_targets, "energy_GeV": n_energies, "mass_GeV": n_masses, "x_tau_bin": n_bins,
-            "x_tau_edge": n_bins + 1, "lab_bin": N_LAB_BINS, "lab_eta_edge": len(LAB_ETA_EDGES),
+    return {"target": n_targets, "energy_GeV": n_energies, "mass_GeV": n_masses, "x_f_bin": n_bins,
+            "x_f_edge": n_bins + 1, "lab_bin": N_LAB_BINS, "lab_eta_edge": len(LAB_ETA_EDGES),
             "lab_x_edge": len(LAB_X_EDGES), "lab_acceptance": N_LAB_ACC}
 
 
@@ -91,12 +91,12 @@ def coordinate_values(config: ScanConfig) -> dict[str, np.ndarray]:
     """Values of the coordinate arrays (:data:`lfvscan.schema.COORDINATES`) of ``config``'s store."""
     energies = np.array(config.energies_GeV)
     nb = config.n_xbins
-    m_final = config.lepton_pair().final.mass  # x = E_final / E from m_final / E (stored as x_tau)
+    m_final = config.lepton_pair().final.mass  # x = E_final / E from m_final / E (stored as x_f)
     return {
         "target": np.array(config.target_names, dtype=object),
         "energy_GeV": energies,
         "mass_GeV": np.array(config.masses_GeV),
-        "x_tau_edges": np.array([x_tau_edges(e, nb, m_final) for e in energies])
+        "x_f_edges": np.array([x_f_edges(e, nb, m_final) for e in energies])
         .reshape(len(energies), nb + 1),
     }
 
@@ -106,10 +106,10 @@ def lab_coordinate_values(config: ScanConfig) -> dict[str, np.ndarray]:
     (:data:`lfvscan.schema.LAB_COORDINATES`)."""
     nb = config.n_xbins
     m_final = config.lepton_pair().final.mass
-    x_nf = np.array([[x_tau_edges(config.x_edge_energy(t, e), nb, m_final) for e in config.energies_GeV]
+    x_nf = np.array([[x_f_edges(config.x_edge_energy(t, e), nb, m_final) for e in config.energies_GeV]
                      for t in config.target_names]).reshape(len(config.target_names), len(config.energies_GeV), nb + 1)
     nx = len(LAB_X_EDGES) - 1
-    return {"lab_eta_edges": LAB_ETA_EDGES, "lab_x_edges": LAB_X_EDGES, "x_tau_edges_nucleus_frame": x_nf,
+    return {"lab_eta_edges": LAB_ETA_EDGES, "lab_x_edges": LAB_X_EDGES, "x_f_edges_nucleus_frame": x_nf,
             "lab_acceptance_eta_max": np.repeat(ACC_ETA_CUTS, nx), "lab_acceptance_x_min": np.tile(LAB_X_EDGES[:-1],
                                                                                                  len(ACC_ETA_CUTS))}
 
@@ -178,10 +178,10 @@ def create(path: str | Path, config: ScanConfig, config_text: str = "") -> None:
     for f in COORDINATES:
         a = _create_array(group, f, sizes, row_chunked=False, boson=boson)
         a[:] = values[f.name]
-        if lab and f.name == "x_tau_edges":  # label it: a collider target's x grid is another one
+        if lab and f.name == "x_f_edges":  # label it: a collider target's x grid is another one
             a.attrs["description"] = (f"{f.description}, at the lepton's beam energy: the x grid of the fixed targets; "
                                       "a collider target's x histogram is over x in the nucleus rest frame, on the "
-                                      "grid of x_tau_edges_nucleus_frame (docs/physics.md §7.15)")
+                                      "grid of x_f_edges_nucleus_frame (docs/physics.md §7.15)")
     if lab:  # the lab histograms and their grids (docs/physics.md §7.16): only with a collider target
         lab_values = lab_coordinate_values(config)
         for f in LAB_COORDINATES:

@@ -53,5 +53,5 @@ def decode_legacy_log(data: bytes, n_xbins: int | None = None) -> tuple[list[Rec
     if not records:
         return [], bad
     if n_xbins is None:
-        n_xbins = next((len(r.result.dsigma_dlnx_tau_pb) for r in records if r.result is not None), 0)
+        n_xbins = next((len(r.result.dsigma_dlnx_f_pb) for r in records if r.result is not None), 0)
     return [RecordBatch.from_records(records, n_xbins)], bad

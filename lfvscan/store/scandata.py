@@ -4,8 +4,8 @@
 only this object, so they can be tested on toy data built in memory.
 
 A small labelled dataset in the spirit of ``xarray.Dataset``, described by :mod:`lfvscan.schema`:
-coordinates ``targets``, ``energies_GeV``, ``masses_GeV``, ``x_tau_edges``; arrays over
-(target, energy, mass[, x_tau bin]), one per schema field (result quantities and bookkeeping).
+coordinates ``targets``, ``energies_GeV``, ``masses_GeV``, ``x_f_edges``; arrays over
+(target, energy, mass[, x_f bin]), one per schema field (result quantities and bookkeeping).
 ``status`` holds one of :data:`PENDING`, :data:`DONE`, :data:`FAILED`, :data:`SKIPPED` (cell not
 requested by the config, e.g. W at an energy only Pb is scanned at).
 """
@@ -27,26 +27,26 @@ _ARRAY_NAMES = frozenset(f.name for f in CELL_FIELDS + LAB_FIELDS)
 class ScanData:
     """Coordinates and arrays of a (possibly partial) scan.  Cross sections for g = 1, in pb.
 
-    ``ScanData(targets, energies_GeV, masses_GeV, x_tau_edges, status, sigma_pb=..., Q=..., ...,
+    ``ScanData(targets, energies_GeV, masses_GeV, x_f_edges, status, sigma_pb=..., Q=..., ...,
     theta=..., convention=..., attrs=...)``: any :data:`lfvscan.schema.CELL_FIELDS` array may be
     given by keyword (:func:`lfvscan.store.load_scan` gives all of them).  Every array is an
     attribute (``scan.sigma_pb``), an item (``scan["Q"]``) and an entry of :attr:`arrays`;
     :meth:`dims` and :meth:`unit` describe it.
 
     * ``targets``: target names; ``energies_GeV`` (nE,) [GeV]; ``masses_GeV`` (nM,) [GeV];
-      ``x_tau_edges`` (nE, nb + 1): the x_tau bin edges of each energy;
+      ``x_f_edges`` (nE, nb + 1): the x_f bin edges of each energy;
     * ``status`` (nT, nE, nM) int8 and the other arrays: (nT, nE, nM), or (nT, nE, nM, nb) for
       per-bin quantities;
     * ``theta``, ``convention``: the couplings the cross sections were computed with;
     * ``attrs``: store attributes (config, config hash, lfvscan version, ``units`` per array);
-    * ``x_tau_edges_nucleus_frame`` (nT, nE, nb + 1), scans with a collider target only: each
+    * ``x_f_edges_nucleus_frame`` (nT, nE, nb + 1), scans with a collider target only: each
       (target, energy)'s own x grid (:meth:`cell_x_edges`); the lab histograms (:data:`LAB_FIELDS`,
       (nT, nE, nM, n_lab)) are on :data:`~lfvscan.xsec.labframe.LAB_ETA_EDGES` x
       :data:`~lfvscan.xsec.labframe.LAB_X_EDGES` (:meth:`lab_distributions`).
     """
 
-    def __init__(self, targets, energies_GeV, masses_GeV, x_tau_edges, status, *, theta: float = math.nan,
-                 convention: str = "eq3", attrs: dict | None = None, x_tau_edges_nucleus_frame=None, **arrays):
+    def __init__(self, targets, energies_GeV, masses_GeV, x_f_edges, status, *, theta: float = math.nan,
+                 convention: str = "eq3", attrs: dict | None = None, x_f_edges_nucleus_frame=None, **arrays):
         unknown = sorted(set(arrays) - _ARRAY_NAMES)
         if unknown:
             raise TypeError(f"ScanData got unknown array(s) {', '.join(unknown)} "
@@ -54,8 +54,8 @@ class ScanData:
         self.targets = tuple(targets)
         self.energies_GeV = np.asarray(energies_GeV)
         self.masses_GeV = np.asarray(masses_GeV)
-        self.x_tau_edges = np.asarray(x_tau_edges)
-        self.x_tau_edges_nucleus_frame = None if x_tau_edges_nucleus_frame is None else np.asarray(x_tau_edges_nucleus_frame)
+        self.x_f_edges = np.asarray(x_f_edges)
+        self.x_f_edges_nucleus_frame = None if x_f_edges_nucleus_frame is None else np.asarray(x_f_edges_nucleus_frame)
         self.theta = theta
         self.convention = convention
         self.attrs = {} if attrs is None else attrs
@@ -67,18 +67,18 @@ class ScanData:
     @property
     def sizes(self) -> dict[str, int]:
         """Length of every dimension."""
-        nb = self.x_tau_edges.shape[-1] - 1
+        nb = self.x_f_edges.shape[-1] - 1
         return {"target": len(self.targets), "energy_GeV": len(self.energies_GeV), "mass_GeV": len(self.masses_GeV),
-                "x_tau_bin": nb, "x_tau_edge": nb + 1, "lab_bin": (len(LAB_ETA_EDGES) - 1) * (len(LAB_X_EDGES) - 1),
+                "x_f_bin": nb, "x_f_edge": nb + 1, "lab_bin": (len(LAB_ETA_EDGES) - 1) * (len(LAB_X_EDGES) - 1),
                 "lab_acceptance": N_LAB_ACC}
 
     def cell_x_edges(self, target: int, energy: int) -> np.ndarray:
-        """The x grid of the ``dsigma_dlnx_tau_pb`` histograms of (target, energy) (indices): x =
+        """The x grid of the ``dsigma_dlnx_f_pb`` histograms of (target, energy) (indices): x =
         E_final / E in the nucleus rest frame, which for a collider target is not the lab frame of
-        ``x_tau_edges`` (docs/physics.md §7.15)."""
-        if self.x_tau_edges_nucleus_frame is not None:
-            return self.x_tau_edges_nucleus_frame[target, energy]
-        return self.x_tau_edges[energy]
+        ``x_f_edges`` (docs/physics.md §7.15)."""
+        if self.x_f_edges_nucleus_frame is not None:
+            return self.x_f_edges_nucleus_frame[target, energy]
+        return self.x_f_edges[energy]
 
     def lab_distributions(self, target: int, energy: int, mass: int) -> LabDistributions | None:
         """The lab-frame histograms of a cell (indices; docs/physics.md §7.16), None if the scan has
@@ -92,7 +92,7 @@ class ScanData:
     def coords(self) -> dict[str, np.ndarray]:
         """Coordinate arrays by their store names."""
         return {"target": np.array(self.targets), "energy_GeV": self.energies_GeV, "mass_GeV": self.masses_GeV,
-                "x_tau_edges": self.x_tau_edges}
+                "x_f_edges": self.x_f_edges}
 
     def dims(self, name: str) -> tuple[str, ...]:
         """Dimension names of array or coordinate ``name``."""

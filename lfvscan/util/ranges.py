@@ -6,7 +6,7 @@ it is refused at every boundary (the ``lfvscan xsec`` options, the scan config, 
 
 * ``energy_GeV`` in [2, 1e7] GeV for a final tau (the paper's mu -> tau; other processes have
   their own lower bound, :func:`lfvscan.physics.process.energy_range`).  Lower: just above the tau
-  mass (1.777 GeV), so the x_tau grid [m_tau/E, 1] is not empty (a lower energy has no tau to produce).  Upper: the largest energy at
+  mass (1.777 GeV), so the x_f grid [m_tau/E, 1] is not empty (a lower energy has no tau to produce).  Upper: the largest energy at
   which the exact vegas cross section was checked against the independent Weizsaecker-Williams
   quadrature (``sigma_ww_pb`` of tests/_crosscheck.py, W target): agreement within
   0.5 % for m_a = 1e-6 .. 500 GeV up to 1e7 GeV; above, float64 cancellations in the kinematics
@@ -20,7 +20,7 @@ it is refused at every boundary (the ``lfvscan xsec`` options, the scan config, 
   (0.005 / rel_err)^2, and the driver refuses a ``rel_err`` whose budget would exceed
   ``VegasSettings.neval_ceiling`` (2e9: rel_err < 1.9e-4) with the budget it needs; at 0.5 the
   error estimate itself is meaningless.
-* ``n_xbins`` in [1, 1000]: a finer x_tau grid than ln(E/m_tau)/1000 is far below any
+* ``n_xbins`` in [1, 1000]: a finer x_f grid than ln(E/m_tau)/1000 is far below any
   detector's resolution, and the stored distribution grows by 16 bytes per bin and cell.
 """
 
@@ -77,7 +77,7 @@ ENERGY_GEV = Range("energy_GeV", 2.0, 1e7, "GeV")
 MASS_GEV = Range("mass_GeV", 1e-6, 1e4, "GeV")
 #: requested relative error of sigma_total
 REL_ERR = Range("rel_err", 1e-4, 0.5, hi_open=True)
-#: bins of d sigma / d ln x_tau
+#: bins of d sigma / d ln x_f
 N_XBINS = Range("n_xbins", 1, 1000, integer=True)
 
 #: default requested relative error of sigma_total (``compute_cell``, scan configs, ``lfvscan xsec``)

@@ -21,7 +21,7 @@ _EXPORTS = {
     "THETA_A_MIN": "lfvscan.xsec.integrand", "CellPhysics": "lfvscan.xsec.integrand",
     "cell_physics": "lfvscan.xsec.integrand", "d3sigma": "lfvscan.xsec.integrand",
     "dsigma_dw_dcos": "lfvscan.xsec.integrand", "integrand_points": "lfvscan.xsec.integrand",
-    "CellResult": "lfvscan.xsec.result", "x_tau_edges": "lfvscan.xsec.result",
+    "CellResult": "lfvscan.xsec.result", "x_f_edges": "lfvscan.xsec.result",
     # the kinematic reach is pure physics; re-exported because every cell asks it first
     "is_open": "lfvscan.physics.reach", "max_mass_exact_GeV": "lfvscan.physics.reach",
 }

@@ -1,5 +1,5 @@
 """Sums of one frozen-map iteration (docs/physics.md §7.12): vegas' stratified estimate of sigma
-(total, coherent, incoherent), of d sigma / d ln x_tau per bin and of the upper tails, for the
+(total, coherent, incoherent), of d sigma / d ln x_f per bin and of the upper tails, for the
 scalar and pseudoscalar parts with their covariances, by the selected engine
 (:mod:`lfvscan.xsec.engine`: :mod:`lfvscan.xsec.sums_compiled` or :mod:`lfvscan.xsec.sums_numpy`).
 
@@ -27,7 +27,7 @@ def accumulate(coh, inc, wgt, hcube, bins, dlnx, cell_mean, cell_var, bin_mean, 
     """Add one batch of a frozen-map iteration to the sums (in place; module docstring).
 
     ``coh``, ``inc`` (2, N): the integrand's scalar / pseudoscalar parts; ``wgt`` (N) vegas' weights;
-    ``hcube`` (N) the hypercubes (each one's points contiguous); ``bins`` (N) the x_tau bins.
+    ``hcube`` (N) the hypercubes (each one's points contiguous); ``bins`` (N) the x_f bins.
     ``cell_mean`` (3, 2), ``cell_var`` (3, 3), ``bin_mean`` (2, nb), ``bin_var`` (3, nb) as in
     :func:`lfvscan.xsec.driver._frozen_iteration`; ``tail_diff`` (3, nb): per-bin increments of the
     upper-tail variances of ``v / dlnx`` (the tail of bin k is the sum over bins >= k; the caller

@@ -16,11 +16,11 @@ import numpy as np
 from lfvscan.schema import REQUIRED, RESULT_FIELDS, Field, family_name
 
 #: CellResult attributes that are numpy float64 arrays (the journal stores them as raw bytes)
-ARRAY_FIELDS: tuple[str, ...] = ("x_tau_edges", *(f.name for f in RESULT_FIELDS if f.per_bin))
+ARRAY_FIELDS: tuple[str, ...] = ("x_f_edges", *(f.name for f in RESULT_FIELDS if f.per_bin))
 
 
-def x_tau_edges(energy_GeV: float, n_bins: int, m_final: float) -> np.ndarray:
-    """Fixed log grid of x = E_final / E, the final lepton's energy fraction (named x_tau in the
+def x_f_edges(energy_GeV: float, n_bins: int, m_final: float) -> np.ndarray:
+    """Fixed log grid of x = E_final / E, the final lepton's energy fraction (named x_f in the
     schema and the store, docs/architecture.md), from m_final / E to 1 (n_bins + 1 edges),
     ``m_final`` [GeV] the final lepton's mass (``preset.lepton_pair(process).final.mass``).
 
@@ -39,14 +39,14 @@ def _python_type(f: Field) -> type:
 
 def _cell_result_fields() -> list[tuple]:
     """CellResult's fields, in positional order: the cell, the required per-cell results, the
-    x_tau grid, the required per-bin results, theta and convention, the results with a default,
+    x_f grid, the required per-bin results, theta and convention, the results with a default,
     ``meta``."""
     required = [f for f in RESULT_FIELDS if f.default is REQUIRED]
     optional = [(f.name, _python_type(f), field(default=f.default)) for f in RESULT_FIELDS if f.default is not REQUIRED]
     return [
         ("target", str), ("energy_GeV", float), ("mass_GeV", float),
         *[(f.name, _python_type(f)) for f in required if not f.per_bin],
-        ("x_tau_edges", np.ndarray),
+        ("x_f_edges", np.ndarray),
         *[(f.name, _python_type(f)) for f in required if f.per_bin],
         ("theta", float, field(default=math.nan)),
         ("convention", str, field(default="eq3")),
@@ -93,7 +93,7 @@ def _named_parts(self, boson: str) -> dict:
 
 def _post_init(self) -> None:
     """Optional per-bin results not given (``None``) become NaN histograms of the cell's bins."""
-    nb = max(len(self.x_tau_edges) - 1, 0)
+    nb = max(len(self.x_f_edges) - 1, 0)
     for f in RESULT_FIELDS:
         if f.per_bin and getattr(self, f.name) is None:
             setattr(self, f.name, np.full(nb, math.nan))
@@ -101,7 +101,7 @@ def _post_init(self) -> None:
 
 _DOC = """Result of one cell.  ``closed`` cells have every cross section exactly zero.
 
-Attributes: the cell (``target``, ``energy_GeV`` [GeV], ``mass_GeV`` [GeV]), its ``x_tau_edges``,
+Attributes: the cell (``target``, ``energy_GeV`` [GeV], ``mass_GeV`` [GeV]), its ``x_f_edges``,
 ``theta`` and ``convention`` of the couplings, free-form ``meta`` (not stored), ``lab`` (a collider
 cell's :class:`lfvscan.xsec.labframe.LabDistributions`, docs/physics.md §7.16; None for a fixed
 target), and one attribute
