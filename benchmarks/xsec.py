@@ -14,7 +14,10 @@ this checkout side by side, alternating ``--rounds`` times in one run: integrand
 and seconds per cell at 0.5 %, and the ratios; benchmarks/_worktree.py), ``--processes`` (instead: per
 lepton pair and boson family, CPU seconds and evaluations per cell at 0.5 % and 0.1 % on the same cells, Pb
 and W at 160 and 1000 GeV, m = 2, 5, 10, 20 GeV (those open for every pair), ``--seeds`` seeds each;
-medians and their ratios to mu -> tau of the same family; docs/scaling.md).
+medians and their ratios to mu -> tau of the same family; docs/scaling.md), ``--real-points`` (instead:
+the compiled integrand's CPU nanoseconds per point on the points vegas itself sends in a few paper cells,
+where most points are computed in full, unlike the box-uniform batch; with ``--against REF`` both
+commits time the same recorded points, alternating).
 """
 
 from __future__ import annotations
@@ -100,6 +103,98 @@ def processes(n_seeds: int) -> None:
             print(f"{process.label():22s} " + " | ".join(row))
 
 
+#: paper cells (target, E [GeV], m_a [GeV]) whose vegas points ``--real-points`` records
+REAL_CELLS = (("Pb", 160.0, 2.0), ("Pb", 1000.0, 5.0), ("Pb", 1000.0, 40.0), ("W", 10.0, 2.2272),
+              ("W", 120.0, 7.937), ("W", 1000.0, 20.0), ("W", 5000.0, 75.5099))
+
+RECORD = """
+import numpy as np
+import lfvscan.xsec.integrand as itg
+from lfvscan.xsec import compute_cell
+seen = {{1: [], 2: []}}
+rows_of = {{}}
+orig = itg._integrand
+def rec(y, cp, rows):
+    seen[len(rows)].append(np.array(y, dtype=np.float64))
+    rows_of[len(rows)] = np.asarray(rows, dtype=np.float64)
+    return orig(y, cp, rows)
+itg._integrand = rec
+out = {{}}
+for i, (tgt, E, m) in enumerate({cells!r}):
+    seen[1].clear(); seen[2].clear()
+    compute_cell(tgt, E, m, seed=1, rel_err=0.005)
+    for k in (1, 2):
+        out[f"y{{k}}_{{i}}"] = np.concatenate(seen[k])
+        out[f"rows{{k}}_{{i}}"] = rows_of[k]
+    out[f"cell{{i}}"] = np.array([E, m, 0.0 if tgt == "Pb" else 1.0])
+np.savez({path!r}, **out)
+"""
+
+TIME_REAL = """
+import json, time
+import numpy as np
+from lfvscan.physics.presets import PDG_2024
+from lfvscan.physics.process import DEFAULT_PROCESS
+from lfvscan.xsec import cell_physics
+from lfvscan.xsec.integrand import _integrand
+d = np.load({path!r})
+ns, npts = [], []
+for i in range(len([k for k in d.files if k.startswith("cell")])):
+    E, m, tg = d[f"cell{{i}}"]
+    cp = cell_physics("Pb" if tg == 0.0 else "W", float(E), float(m), physics=PDG_2024,
+                      pair=PDG_2024.lepton_pair(DEFAULT_PROCESS), boson="scalar")
+    calls = [(d[f"y{{k}}_{{i}}"], d[f"rows{{k}}_{{i}}"]) for k in (1, 2)]
+    for y, rows in calls:
+        _integrand(y[:100], cp, rows)  # compile / load
+    best = float("inf")
+    for _ in range({repeats}):
+        t = time.process_time()
+        for y, rows in calls:
+            _integrand(y, cp, rows)
+        best = min(best, time.process_time() - t)
+    n = sum(len(y) for y, _ in calls)
+    ns.append(best / n * 1e9)
+    npts.append(n)
+print(json.dumps({{"ns": ns, "n": npts}}))
+"""
+
+
+def real_points(ref: str | None, rounds: int, repeats: int = 5) -> None:
+    """CPU ns per point of the compiled integrand on vegas' own points of :data:`REAL_CELLS` (recorded
+    once with this checkout, seed 1), for this checkout and, with ``ref``, for commit ``ref`` alternating."""
+    import contextlib
+    import json
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from _worktree import REPO, checkout, python_in
+
+    tmp = Path(tempfile.mkdtemp(prefix="lfvscan-pts-"))
+    path = str(tmp / "points.npz")
+    try:
+        python_in(REPO, RECORD.format(cells=REAL_CELLS, path=path))
+        code = TIME_REAL.format(path=path, repeats=repeats)
+        with (checkout(ref) if ref else contextlib.nullcontext((None, None))) as (tree, short):
+            trees = ([(short, tree)] if ref else []) + [("this", REPO)]
+            runs = {name: [] for name, _ in trees}
+            for _ in range(rounds):
+                for name, t in trees:
+                    runs[name].append(json.loads(python_in(Path(t), code)))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    n = runs["this"][0]["n"]
+    print("cell                 points | " + " | ".join(f"{name:>8} ns/pt" for name in runs))
+    med = {name: [statistics.median(r["ns"][i] for r in rs) for i in range(len(n))] for name, rs in runs.items()}
+    for i, cell in enumerate(REAL_CELLS):
+        print(f"{cell[0]:>2} {cell[1]:6.0f} {cell[2]:8.4f} {n[i]:8d} | " + " | ".join(f"{med[k][i]:14.1f}" for k in med))
+    tot = {k: sum(v * m for v, m in zip(med[k], n)) / sum(n) for k in med}
+    print("point-weighted mean ns/pt: " + ", ".join(f"{k} {v:.1f}" for k, v in tot.items()))
+    if ref:
+        print(f"ratio {short} / this: x{tot[short] / tot['this']:.2f} (CPU time, best of {repeats} per round, "
+              f"medians over {rounds} round(s))")
+
+
 SIDE_BY_SIDE = """
 import json, time
 import numpy as np
@@ -164,7 +259,11 @@ def main():
     ap.add_argument("--against", metavar="REF", help="side by side with git commit REF (quick cells)")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds of --against")
     ap.add_argument("--processes", action="store_true", help="per lepton pair and boson family, ratios to mu -> tau")
+    ap.add_argument("--real-points", action="store_true", help="ns per point on vegas' own points of paper cells")
     a = ap.parse_args()
+    if a.real_points:
+        real_points(a.against, a.rounds)
+        return
     if a.processes:
         processes(a.seeds)
         return

@@ -107,10 +107,10 @@ def lab_kernel(y, c, cpl, seg, exp_minus_Y, E_beam, eta_edges, x_edges, lep_bin,
     energy [GeV]).  Points outside the physical region get bin 0 and equal shares (their
     weight is 0).  The kinematics up to s0, s1 are the kernel's
     (:func:`lfvscan.xsec.kernel.point_kinematics`), so both agree on which points are physical.
-    Long because the chain of one point stays in registers in one compiled loop, as in the kernel.
+    Long because the chain of one point stays in registers in one compiled loop.
     """
     cell = cell_kinematics(c)
-    E, m_a, M, _, m_final, _, p, _, _ = cell
+    E, m_a, M, _, m_final, _, p, _, _, _, _, _ = cell
     nk, nseg = cpl.shape[0], seg.shape[1]
     vector = c[P_FAMILY] != 0.0
     mX2 = m_a * m_a
@@ -122,7 +122,7 @@ def lab_kernel(y, c, cpl, seg, exp_minus_Y, E_beam, eta_edges, x_edges, lep_bin,
                 lep_frac[r, i, j] = 1.0 / nseg
         w = math.exp(y[i, 0])
         ok, W, E_a, k, _, sh2, sin_th, V, u, t, _, e_f, q_abs, cq, sq, Vz, s0, s1 = point_kinematics(
-            cell, c, w, y[i, 1], y[i, 2])
+            cell, w, y[i, 1], y[i, 2])
         if not ok:
             continue
         # the boson: one bin per point
