@@ -17,6 +17,11 @@ import time
 
 from lfvscan.pheno import statistics as st
 
+try:  # the module that holds the FC construction (statistics itself in versions before feldman_cousins)
+    from lfvscan.pheno import feldman_cousins as fc
+except ImportError:
+    fc = st
+
 
 def _timed(f, *args):
     t0 = time.perf_counter()
@@ -26,7 +31,7 @@ def _timed(f, *args):
 
 def _fc_row(n, b, cl, max_fc_b):
     calls = [0]
-    construction = st.fc_construction_upper
+    construction = fc.fc_construction_upper
 
     def counted(*a):
         calls[0] += 1
@@ -35,11 +40,11 @@ def _fc_row(n, b, cl, max_fc_b):
     if b > max_fc_b:
         v, dt = _timed(construction, n, b, cl)
         return f"one construction {dt:8.3f} s (s_up {v:.6f}); x41 >= {41 * dt:9.1f} s"
-    st.fc_construction_upper = counted
+    fc.fc_construction_upper = counted
     try:
-        v, dt = _timed(st.fc_upper, n, b, cl)
+        v, dt = _timed(fc.fc_upper, n, b, cl)
     finally:
-        st.fc_construction_upper = construction
+        fc.fc_construction_upper = construction
     return f"{v:14.6f} {dt:9.3f} s ({calls[0]} constructions)"
 
 

@@ -34,6 +34,7 @@ limit against a direct construction on a grid of s.  Cost O(sqrt(b)) per limit; 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -181,6 +182,13 @@ def _accepts(n_obs: int, b: float, s: float, bounds: np.ndarray, m_left: np.ndar
     return _ranked_before(n_obs, int(m_left[i]), mu) < cl
 
 
+@functools.lru_cache(maxsize=64)
+def _central_half_width(n_obs: int, cl: float) -> float:
+    """Upper end of the central (1 + cl)/2 interval for n_obs without background, minus n_obs [events]
+    (the same for every b' of the monotone envelope, so computed once)."""
+    return poisson_upper(n_obs, 0.0, 0.5 * (1.0 + cl)) - n_obs
+
+
 def fc_construction_upper(n_obs: int, b: float, cl: float) -> float:
     """The Feldman-Cousins upper limit of the construction: the largest s of a grid in steps of
     :data:`FC_SCAN_STEP` from the best fit max(n_obs - b, 0) (always accepted) up to twice the
@@ -191,7 +199,7 @@ def fc_construction_upper(n_obs: int, b: float, cl: float) -> float:
     which has accepted islands narrower than a step (n_obs = 0, b = 2.324, 90 %: up to 1.2652, where the
     grid's limit, 1.2626, gives the table's 1.26 at b = 2)."""
     s_lo = max(n_obs - b, 0.0)
-    top = s_lo + 2.0 * (poisson_upper(n_obs, 0.0, 0.5 * (1.0 + cl)) - n_obs) + 2.0
+    top = s_lo + 2.0 * _central_half_width(n_obs, cl) + 2.0
     bounds, m_left = _segments(n_obs, b, s_lo + b, top + b)
     last = math.ceil((top + FC_SCAN_STEP - s_lo) / FC_SCAN_STEP) - 1  # the grid's size - 1, as np.arange
     first = _topmost_accepted(n_obs, bounds, m_left, cl)
