@@ -70,11 +70,11 @@ class Statistics:
         return self.method in CL_METHODS
 
     def label(self) -> str:
-        """``"fc 90% CL"``, ``"fixed N_req"`` or ``"N_req = 2 sqrt(b)"``."""
+        """``"fc 90% CL"``, ``"fixed N_req"`` or ``"sqrt-b (2 sqrt(b))"``."""
         if self.method == "fixed":
             return "fixed N_req"
         if self.method == "sqrt-b":
-            return f"N_req = {SQRT_B_FACTOR:g} sqrt(b)"
+            return f"sqrt-b ({SQRT_B_FACTOR:g} sqrt(b))"
         return f"{self.method} {100 * self.cl:g}% CL"
 
 
