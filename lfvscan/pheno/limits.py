@@ -144,7 +144,7 @@ def scan_hash(scan) -> str:
     (``store_arrays_sha256``) and the key by which ``lfvscan run`` decides what is stale."""
     h = hashlib.sha256()
     h.update(repr((tuple(scan.targets), float(scan.theta), str(scan.convention))).encode())
-    arrays = {"energies_GeV": scan.energies_GeV, "masses_GeV": scan.masses_GeV, "x_tau_edges": scan.x_tau_edges,
+    arrays = {"energies_GeV": scan.energies_GeV, "masses_GeV": scan.masses_GeV, "x_f_edges": scan.x_f_edges,
               "status": scan.status}
     arrays.update({f.name: scan[f.name] for f in RESULT_FIELDS if f.name in scan})
     for name, a in arrays.items():
@@ -199,7 +199,7 @@ def limits_csv(limits: list[CurveLimit], prov: dict) -> str:
     buf.write("# g_lim = inf: no expected events (cuts remove everything / above reach); nan: cells missing\n")
     buf.write("# quality: ok, or flags of the cells the point is built from joined by '+': failed, missing,\n"
               "#   unconverged (vegas budget ran out before rel_err), low_Q (vegas Q < q_min; docs/physics.md §10.1),\n"
-              "#   x_interp / flux_interp (the stored x_tau bins / scan energies do not resolve the point, §10.1)\n")
+              "#   x_interp / flux_interp (the stored x_f bins / scan energies do not resolve the point, §10.1)\n")
     for k, v in prov.items():
         buf.write(f"# {k}: {json.dumps(v, default=str, ensure_ascii=False)}\n")
     w = csv.writer(buf, lineterminator="\n")
