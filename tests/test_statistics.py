@@ -1,18 +1,25 @@
-"""Limits with background (lfvscan.pheno.statistics, docs/physics.md §10.6) against published tables
-and pyhf, and the new experiments' limits from first principles (§10.7)."""
+"""Limits with background (lfvscan.pheno.statistics, docs/physics.md §10.6) against published tables,
+pyhf, a direct Feldman-Cousins construction on a grid of s (tests/_fc_grid.py) and Poisson sums in
+arbitrary precision (mpmath), and the new experiments' limits from first principles (§10.7)."""
 
 from __future__ import annotations
 
+import argparse
 import math
 import warnings
 
 import numpy as np
 import pytest
 
+from _fc_grid import grid_construction_upper
 from _toy_scan import toy_scan
+from lfvscan.cli.limits import add_experiment_options, parse_statistics
 from lfvscan.errors import UsageError
+from lfvscan.pheno import feldman_cousins
+from lfvscan.pheno.feldman_cousins import fc_construction_upper
 from lfvscan.pheno.statistics import (
-    DEFAULT_STATISTICS, Statistics, cls_upper, expected_n_obs, fc_upper, poisson_upper, signal_upper_limit,
+    DEFAULT_STATISTICS, Statistics, cls_upper, expected_n_obs, fc_upper, poisson_cdf, poisson_upper,
+    signal_upper_limit, sqrt_b_upper,
 )
 from lfvscan.pheno.store_limits import compute_limits_for_store
 
@@ -38,6 +45,108 @@ def test_feldman_cousins_table_at_the_issue_backgrounds(cl, b):
 def test_feldman_cousins_table_whole_row(cl):
     for b, ref in FC_N0_ZERO[cl].items():
         assert round(fc_upper(0, b, cl), 2) == ref, b
+
+
+@pytest.mark.parametrize("cl", [0.90, 0.95])
+@pytest.mark.parametrize("b", [20.0, 50.0, 100.0])
+def test_feldman_cousins_construction_against_a_grid_of_s(cl, b):
+    """The segment construction against the direct one on a grid of s (0.005 steps, bisected to 1e-9)
+    at n_obs = floor(b), for b and for backgrounds b' in (b, b + 2] of the monotone envelope, where
+    n_obs < b' (counts between n_obs and b' rank before n_obs)."""
+    n = expected_n_obs(b)
+    for bp in (b, b + 0.35, b + 1.95):
+        assert fc_construction_upper(n, bp, cl) == pytest.approx(grid_construction_upper(n, bp, cl), abs=1e-6)
+
+
+@pytest.mark.parametrize("n_obs, b, cl", [(0, 2.5, 0.90), (0, 4.75, 0.90), (1, 2.7, 0.95), (2, 4.9, 0.90),
+                                          (5, 7.3, 0.95), (10, 3.0, 0.90)])
+def test_feldman_cousins_construction_with_gaps_against_a_grid_of_s(n_obs, b, cl):
+    """Small counts, where the accepted set of s has gaps (n_obs = 0, b = 2.5 at 90 %: the probability ranked
+    before n_obs crosses 0.9 and falls back below it inside one segment), and n_obs > b."""
+    assert fc_construction_upper(n_obs, b, cl) == pytest.approx(grid_construction_upper(n_obs, b, cl), abs=1e-6)
+
+
+@pytest.mark.parametrize("b", [1000.37, 3000.0, 10000.6, 30000.2])
+def test_feldman_cousins_window_equals_the_check_of_every_segment(b, monkeypatch):
+    """The topmost accepted segment from the window around the located crossing is the one a check of
+    every segment up to the top of the search finds (also for b' = b + 1.3 of the envelope)."""
+    n = expected_n_obs(b)
+    for cl in (0.90, 0.95):
+        for bp in (b, b + 1.3):
+            windowed = fc_construction_upper(n, bp, cl)
+            with monkeypatch.context() as m:
+                m.setattr(feldman_cousins, "FC_WINDOW_SEGMENTS", 10 ** 9)
+                assert fc_construction_upper(n, bp, cl) == windowed
+
+
+@pytest.mark.slow
+def test_feldman_cousins_at_large_background_against_a_grid_of_s():
+    """b = 1e4 (the EIC/MuSIC scale): one grid construction takes seconds."""
+    assert fc_construction_upper(10000, 10000.0, 0.9) == pytest.approx(
+        grid_construction_upper(10000, 10000.0, 0.9), abs=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("b", [20.0, 100.0])
+def test_feldman_cousins_envelope_against_a_grid_of_s(b, monkeypatch):
+    """fc_upper (the monotone envelope over b' in [b, b + 2]) with the grid construction inside."""
+    fast = fc_upper(expected_n_obs(b), b, 0.9)
+    monkeypatch.setattr(feldman_cousins, "fc_construction_upper", grid_construction_upper)
+    assert fast == pytest.approx(fc_upper(expected_n_obs(b), b, 0.9), abs=1e-6)
+
+
+@pytest.mark.parametrize("n, mu", [(0, 0.3), (5, 3.2), (1000, 1000.0), (10 ** 6, 1e6), (10 ** 6 - 1500, 1e6),
+                                   (10 ** 6, 1e6 + 1300.5), (20, 1e6)])
+def test_poisson_cdf_against_arbitrary_precision(n, mu):
+    """P(N <= n | mu) to 1e-13 relative (the sum of n ln mu - mu - ln n! loses ~1e-9 at mu = 1e6), and
+    no underflow to a wrong value far below the mean."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(40):
+        ref = mpmath.gammainc(n + 1, mu, mpmath.inf, regularized=True)
+        assert poisson_cdf(n, mu) == pytest.approx(float(ref), rel=1e-13, abs=1e-300)
+
+
+@pytest.mark.parametrize("cl", [0.90, 0.95])
+def test_poisson_and_cls_limits_at_a_million_background_events(cl):
+    """Classical and CLs limits at b = 1e6 (n_obs = b) against scipy's Poisson CDF solved by brentq."""
+    special = pytest.importorskip("scipy.special")
+    optimize = pytest.importorskip("scipy.optimize")
+    b, n = 1e6, 10 ** 6
+    classical = optimize.brentq(lambda s: special.pdtr(n, s + b) - (1 - cl), 0.0, 1e4, xtol=1e-9)
+    cls = optimize.brentq(lambda s: special.pdtr(n, s + b) / special.pdtr(n, b) - (1 - cl), 0.0, 1e4, xtol=1e-9)
+    assert poisson_upper(n, b, cl) == pytest.approx(classical, rel=1e-8)
+    assert cls_upper(n, b, cl) == pytest.approx(cls, rel=1e-8)
+
+
+def test_sqrt_b_is_the_thesis_text_criterion():
+    """Thesis ch. 5: N_sig = 2 sqrt(N_bg) ~ 430 sqrt(eps_tau) for the EIC (N_bg = 47000 eps_tau) and
+    ~ 850 sqrt(eps_tau) for MuSIC (N_bg = 180000 eps_tau); b itself, not floor(b); cl unused."""
+    for n_bg, quoted in ((47000.0, 430.0), (180000.0, 850.0)):
+        for eps in (0.01, 0.1):
+            assert round(sqrt_b_upper(n_bg * eps) / math.sqrt(eps), -1) == quoted
+    assert signal_upper_limit(Statistics("sqrt-b", 0.9), 470.5) == 2.0 * math.sqrt(470.5)
+    assert signal_upper_limit(Statistics("sqrt-b", 0.5), 470.5) == 2.0 * math.sqrt(470.5)
+    assert not Statistics("sqrt-b", 0.9).uses_cl and Statistics("fc", 0.9).uses_cl
+    with pytest.raises(UsageError, match="'sqrt-b' .* needs a background, got b = 0 events"):
+        signal_upper_limit(Statistics("sqrt-b", 0.9), 0.0)
+
+
+def test_sqrt_b_selected_per_experiment_and_on_the_command_line():
+    s = toy_scan([160.0, 1000.0], [2.5, 5.0, 10.0], p=0.3, targets=("Pb",))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fixed = compute_limits_for_store(s, experiments=["hemu"], n_req=3.0)
+        res = compute_limits_for_store(s, experiments=["hemu"],
+                                       overrides={"hemu.background_events": 100, "hemu.statistics": "sqrt-b"})
+        with pytest.raises(UsageError, match="hemu/.*'sqrt-b' .* needs a background"):
+            compute_limits_for_store(s, experiments=["hemu"], overrides={"hemu.statistics": "sqrt-b"})
+    assert res.limits[0].n_req == 20.0 and res.limits[0].statistics.method == "sqrt-b"
+    np.testing.assert_allclose(res.limits[0].g_lim / fixed.limits[0].g_lim, math.sqrt(20.0 / 3.0), rtol=1e-12)
+    parser = argparse.ArgumentParser()
+    add_experiment_options(parser)
+    assert parse_statistics(parser.parse_args(["--statistics", "sqrt-b"])).method == "sqrt-b"
+    with pytest.raises(UsageError, match="--cl needs --statistics poisson, fc, cls, got --statistics sqrt-b"):
+        parse_statistics(parser.parse_args(["--statistics", "sqrt-b", "--cl", "0.95"]))
 
 
 @pytest.mark.parametrize("cl", [0.90, 0.95])

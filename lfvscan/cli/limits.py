@@ -53,7 +53,8 @@ def add_experiment_options(p) -> None:
                         "(default 3; 2.3 = 90%% CL)")
     p.add_argument("--statistics", choices=METHODS, default=None,
                    help="limit method of the curves that declare none: fixed N_req (default), classical poisson, "
-                        "fc (Feldman-Cousins) or cls, with the curve's background; docs/physics.md §10.6")
+                        "fc (Feldman-Cousins), cls, with the curve's background, or sqrt-b (N_req = 2 sqrt(b), "
+                        "the thesis text's EIC/MuSIC criterion); docs/physics.md §10.6")
     p.add_argument("--cl", type=float, default=None, metavar="CL",
                    help="confidence level of --statistics poisson/fc/cls (default 0.9; e.g. 0.95)")
 
@@ -68,10 +69,11 @@ def add_parser(sub):
 def parse_statistics(args):
     """The :class:`~lfvscan.pheno.statistics.Statistics` of ``--statistics`` / ``--cl`` (defaults:
     :data:`~lfvscan.pheno.statistics.DEFAULT_STATISTICS`)."""
-    from lfvscan.pheno.statistics import DEFAULT_STATISTICS, Statistics
+    from lfvscan.pheno.statistics import CL_METHODS, DEFAULT_STATISTICS, Statistics
 
-    if args.cl is not None and args.statistics in (None, "fixed"):
-        raise UsageError("--cl needs --statistics poisson, fc or cls")
+    if args.cl is not None and args.statistics not in CL_METHODS:
+        raise UsageError(f"--cl needs --statistics {', '.join(CL_METHODS)}, got --statistics "
+                         f"{args.statistics or DEFAULT_STATISTICS.method}")
     return Statistics(args.statistics or DEFAULT_STATISTICS.method,
                       DEFAULT_STATISTICS.cl if args.cl is None else args.cl)
 

@@ -113,10 +113,13 @@ def curve_n_req(y: CurveYield, n_req: float, statistics: Statistics) -> tuple[fl
     st = curve_statistics(y, statistics)
     if st.method == "fixed":
         if y.background > 0:
-            raise UsageError(f"{y.key}: background {y.background:g} events needs statistics poisson, fc or cls "
-                             f"(--statistics, or the experiment's statistics key), not a fixed N_req")
+            raise UsageError(f"{y.key}: background {y.background:g} events needs statistics poisson, fc, cls or "
+                             f"sqrt-b (--statistics, or the experiment's statistics key), not a fixed N_req")
         return (n_req if y.n_req is None else check_n_req(y.n_req)), st  # a curve's own N_req wins
-    return signal_upper_limit(st, y.background), st
+    try:
+        return signal_upper_limit(st, y.background), st
+    except UsageError as exc:
+        raise UsageError(f"{y.key}: {exc}") from None
 
 
 def compute_limits(yields: list[CurveYield], n_req=DEFAULT_N_REQ,
@@ -256,7 +259,7 @@ def limits_json(limits: list[CurveLimit], prov: dict) -> str:
             "drawn_in_paper": y.drawn,
             "n_req": lim.n_req,
             "statistics": lim.statistics.method,
-            "cl": None if lim.statistics.method == "fixed" else lim.statistics.cl,
+            "cl": lim.statistics.cl if lim.statistics.uses_cl else None,
             "background_events": y.background,
             "mass_GeV": [_json_num(m) for m in y.masses_GeV],
             "n_hat": [_json_num(v) for v in y.n_hat],
