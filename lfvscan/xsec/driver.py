@@ -2,14 +2,17 @@
 
 The integrand and its variables are in :mod:`lfvscan.xsec.integrand`.
 
-Method (docs/physics.md §7.8, §7.12): vegas adapts its map on sigma_total (``n_adapt`` iterations),
-then, with per-bin weights u_i = sigma / max(C_i, c sigma) from a pilot iteration (C_i = sigma(x_tau >=
-lower edge of bin i), c = ``tail_min_fraction``), on the tail-weighted integrand (``n_adapt_tail``
-iterations) so that the upper x_tau tails the decay-length selections keep get samples; all these
-are discarded.  The final iterations run on the frozen map, each an unbiased estimate, averaged
-with fixed weights (their shares of the points): the first, of ``neval_pilot`` points, sizes the
-others, which run until sigma_total is below ``rel_err`` and every upper tail C_i >= c sigma below
-``tail_rel_factor * rel_err``, judged on the quoted errors.  chi2/dof and Q are those of sigma_total
+Method (docs/physics.md §7.8, §7.12): the driver adapts vegas' map on sigma_total (``n_adapt``
+iterations), then on the tail-weighted integrand (``n_adapt_tail`` iterations), with per-bin weights
+u_i = sigma / max(C_i, c sigma) (C_i = sigma(x_tau >= lower edge of bin i), c = ``tail_min_fraction``)
+from the bins of all the adaptation iterations before, so that the upper x_tau tails the
+decay-length selections keep get samples.  It trains the map itself, as ``Integrator.__call__``
+would, so that each adaptation iteration also estimates the cell (:func:`_frozen_iteration` with
+``train``): the tail weights need no pilot iteration, and the last adaptation iteration sizes the
+final ones.  The adaptation iterations are discarded.  The final iterations run on the frozen map,
+each an unbiased estimate, averaged with fixed weights (their shares of the points), until
+sigma_total is below ``rel_err`` and every upper tail C_i >= c sigma below ``tail_rel_factor *
+rel_err``, judged on the quoted errors.  chi2/dof and Q are those of sigma_total
 over the final iterations; every quoted error (per cell, part, bin and tail) is the vegas one times
 the PDG factor S = sqrt(max(1, chi2/dof)).  The evaluation limits grow as (budget_rel_err /
 rel_err)^2 for requests below ``budget_rel_err`` (:mod:`lfvscan.xsec.settings`).  Every quantity is accumulated as its scalar (g_S, g_P) = (1, 0) and
@@ -18,7 +21,7 @@ cell's theta / convention are the exact recombination.  The distribution d sigma
 (x_tau = E_tau / E with the exact tau energy ``E_tau = (E - E_a) - t/(2M)``) and the upper-tail
 errors come from the same samples.
 
-The final (frozen-map) iterations draw their points from ``Integrator.random_batch`` and form
+Every iteration draws its points from ``Integrator.random_batch`` and forms
 vegas' stratified estimate themselves (:func:`_frozen_iteration`): per hypercube h with n_h points,
 mean_h = sum_i w_i f_i and var_h = n_h/(n_h - 1) sum_i (w_i f_i - mean_h/n_h)^2, summed over h --
 the estimator of ``Integrator.__call__`` with ``adapt=False, correlate_integrals=False``, which the
@@ -71,7 +74,7 @@ def _bin_index(e_tau, E, lnx0, dlnx, n_xbins):
 
 def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins: int,
                       lab: LabFrame | None, train: tuple | None = None) -> dict:
-    """One vegas iteration on the frozen map: stratified means, variances and S-P covariances [pb, pb^2].
+    """One vegas iteration on the current map: stratified means, variances and S-P covariances [pb, pb^2].
 
     Returns a dict of arrays, each for the scalar (g_S, g_P) = (1, 0) and pseudoscalar (0, 1) parts
     (docs/physics.md §7.12; the total at any theta is ``g_S^2 S + g_P^2 P``, its variance
@@ -116,7 +119,9 @@ def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins:
         accumulate(coh, inc, wgt, hcube, bins, dlnx, cell_mean, cell_var, bin_mean, bin_var, tail_diff)
         _fill_lab_sums(lab, lab_sums, x, wgt, hcube, coh + inc, cp)
         if train is not None:
-            _add_training_data(integ, y, wgt, hcube, coh + inc, bins, train)
+            (a, b), u, _ = train
+            f = coh + inc
+            _add_training_data(integ, y, wgt, hcube, a * f[0] + b * f[1], u[bins])
     if train is not None:
         integ.map.adapt(alpha=train[2])
     tail_var = np.cumsum(tail_diff[:, ::-1], axis=1)[:, ::-1] * dlnx * dlnx
@@ -124,14 +129,14 @@ def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins:
             "tail_var": tail_var, **lab_sums}
 
 
-def _add_training_data(integ, y, wgt, hcube, f, bins, train) -> None:
+def _add_training_data(integ, y, wgt, hcube, f, u_bins) -> None:
     """Training data of one batch for vegas' map, as ``Integrator.__call__`` computes it: ``(w_i g_i
-    n_h)^2`` with ``g = (a S + b P) u[bin]`` (``train`` = ((a, b), u, alpha); ``f`` (2, N) the S and P
-    parts of the integrand, ``n_h`` the points of each one's hypercube; docs/physics.md §7.12)."""
-    (a, b), u, _ = train
+    n_h)^2`` with the tail-weighted integrand ``g = f u[bin]`` (``f`` (N) sigma_total's integrand,
+    ``u_bins`` (N) the weights of the points' bins; ``n_h`` the points of each one's hypercube;
+    docs/physics.md §7.12)."""
     first = hcube[0]
     n_h = np.bincount(hcube - first)[hcube - first]
-    g = wgt * (a * f[0] + b * f[1]) * u[bins] * n_h
+    g = wgt * f * u_bins * n_h
     integ.map.add_training_data(np.ascontiguousarray(y), g * g)
 
 
@@ -259,12 +264,16 @@ def _integrate(cp: CellPhysics, n_xbins: int, ab: tuple[float, float], rel: floa
     # 1) adapt the map on sigma_total (u = 1), 2) then on the tail-weighted integrand, u_i = sigma /
     # max(C_i, c sigma) from the bins of all the adaptation iterations so far (docs/physics.md
     # §7.12).  These iterations are discarded: their maps differ from the final one.
-    seen, seen_n = [], []
-    for k in range(s.n_adapt + s.n_adapt_tail):
-        u = np.ones(n_xbins) if k < s.n_adapt else _pooled_tail_weights(seen, seen_n, a, b, s.tail_min_fraction)
-        seen.append(_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins, None, ((a, b), u, s.alpha)))
-        seen_n.append(int(integ.last_neval))
-    neval_used = int(sum(seen_n))
+    # Only the last one needs the errors (it sizes the final iterations); the others sum their bins.
+    pooled, neval_used, n_adapt = np.zeros(n_xbins), 0, s.n_adapt + s.n_adapt_tail
+    last = None
+    for k in range(n_adapt):
+        u = np.ones(n_xbins) if k < s.n_adapt else _tail_weights_of(pooled, s.tail_min_fraction)
+        if k < n_adapt - 1:
+            pooled += _adaptation_iteration(integ, cp, lnx0, dlnx, n_xbins, u, s.alpha)
+        else:
+            last = _frozen_iteration(integ, cp, lnx0, dlnx, n_xbins, None, ((a, b), u, s.alpha))
+        neval_used += int(integ.last_neval)
     first = ([], [])
     if s.neval_pilot > 0:
         # 3a) a first frozen-map iteration of neval_pilot points sizes the others and counts among them
@@ -275,7 +284,7 @@ def _integrate(cp: CellPhysics, n_xbins: int, ab: tuple[float, float], rel: floa
     # adaptation iteration (its map is nearly the final one), times first_sizing_fraction: an
     # estimate from a few thousand points overshoots as often as not, and the iterations after
     # n_final_min are sized on the errors of all the final points
-    src, src_n = first if first[0] else (seen[-1:], seen_n[-1:])
+    src, src_n = first if first[0] else ([last], [s.neval_adapt])
     worst = _worst_ratio(_theta_view(_average(src, src_n), a, b, dlnx), rel, tail_rel, s.tail_min_fraction)
     need = s.first_sizing_fraction * sum(src_n) * min(worst, 1e3) ** 2
     done = sum(first[1])
@@ -409,12 +418,26 @@ def _theta_view(it: dict, a: float, b: float, dlnx: float) -> dict:
     return {"sigma": sig, "tail": (tails, tail_var)}
 
 
-def _pooled_tail_weights(iters: list[dict], nevals: list[int], a: float, b: float, floor: float) -> np.ndarray:
-    """:func:`_tail_weights` from the bins of ``iters`` pooled with their shares of the points ``nevals``
-    at the couplings (a, b) (only the weights of the adaptation need them: their errors are not used)."""
-    bins = sum(n * (a * it["bin_mean"][0] + b * it["bin_mean"][1]) for it, n in zip(iters, nevals))
+def _tail_weights_of(bins: np.ndarray, floor: float) -> np.ndarray:
+    """:func:`_tail_weights` from per-bin sums ``bins`` of sigma (any common normalisation)."""
     tails = np.cumsum(bins[::-1])[::-1]
     return _tail_weights({"sigma": (tails[0],), "tail": (tails,)}, floor)
+
+
+def _adaptation_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins: int, u: np.ndarray,
+                          alpha: float) -> np.ndarray:
+    """One adaptation iteration whose errors are not needed: vegas' map trained on the tail-weighted
+    integrand ``f u[bin]`` (as :func:`_frozen_iteration` with ``train``) and adapted; returns the
+    iteration's per-bin sums of ``w f`` [pb] (the bins' estimates of sigma, for the tail weights)."""
+    sums = np.zeros(n_xbins)
+    for x, y, wgt, hcube in integ.random_batch(yield_hcube=True, yield_y=True):
+        coh, inc, e_tau = integrand_points(x, cp)
+        f = coh + inc
+        bins = _bin_index(e_tau, cp.E, lnx0, dlnx, n_xbins)
+        sums += np.bincount(bins, weights=wgt * f, minlength=n_xbins)
+        _add_training_data(integ, y, wgt, hcube, f, u[bins])
+    integ.map.adapt(alpha=alpha)
+    return sums
 
 
 def _tail_weights(view: dict, floor: float) -> np.ndarray:
