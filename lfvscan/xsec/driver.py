@@ -266,13 +266,14 @@ def _integrate(cp: CellPhysics, n_xbins: int, ab: tuple[float, float], rel: floa
     # §7.12).  These iterations are discarded: their maps differ from the final one.
     # Only the last one needs the errors (it sizes the final iterations); the others sum their bins.
     pooled, neval_used, n_adapt = np.zeros(n_xbins), 0, s.n_adapt + s.n_adapt_tail
-    last = None
+    last = ([], [])
     for k in range(n_adapt):
         u = np.ones(n_xbins) if k < s.n_adapt else _tail_weights_of(pooled, s.tail_min_fraction)
         if k < n_adapt - 1:
             pooled += _adaptation_iteration(integ, cp, lnx0, dlnx, n_xbins, u, s.alpha)
         else:
-            last = _frozen_iteration(integ, cp, lnx0, dlnx, n_xbins, None, ((a, b), u, s.alpha))
+            last = ([_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins, None, ((a, b), u, s.alpha))],
+                    [int(integ.last_neval)])
         neval_used += int(integ.last_neval)
     first = ([], [])
     if s.neval_pilot > 0:
@@ -284,7 +285,7 @@ def _integrate(cp: CellPhysics, n_xbins: int, ab: tuple[float, float], rel: floa
     # adaptation iteration (its map is nearly the final one), times first_sizing_fraction: an
     # estimate from a few thousand points overshoots as often as not, and the iterations after
     # n_final_min are sized on the errors of all the final points
-    src, src_n = first if first[0] else ([last], [s.neval_adapt])
+    src, src_n = first if first[0] else last
     worst = _worst_ratio(_theta_view(_average(src, src_n), a, b, dlnx), rel, tail_rel, s.tail_min_fraction)
     need = s.first_sizing_fraction * sum(src_n) * min(worst, 1e3) ** 2
     done = sum(first[1])
