@@ -46,8 +46,8 @@ def test_closed_cells_are_exactly_zero_and_never_integrated(target, E, m_a, monk
     assert r.closed and not is_open(target, E, m_a, pair=PAIR)
     assert r.sigma_pb == r.sigma_coherent_pb == r.sigma_incoherent_pb == r.sigma_err_pb == 0.0
     assert r.neval == 0 and calls == {"integrand": 0, "vegas": 0}
-    assert len(r.x_tau_edges) == 8
-    assert np.all(r.dsigma_dlnx_tau_pb == 0) and np.all(r.dsigma_dlnx_tau_err_pb == 0)
+    assert len(r.x_f_edges) == 8
+    assert np.all(r.dsigma_dlnx_f_pb == 0) and np.all(r.dsigma_dlnx_f_err_pb == 0)
 
 
 # ------------------------------------------------------------------------ result structure
@@ -55,19 +55,19 @@ def test_closed_cells_are_exactly_zero_and_never_integrated(target, E, m_a, monk
 def test_result_fields_and_distribution_sums_to_total():
     r = compute_cell("Pb", 1000.0, 5.0, n_xbins=40)
     d = r.to_dict()
-    for k in [f.name for f in RESULT_FIELDS] + ["x_tau_edges"]:
+    for k in [f.name for f in RESULT_FIELDS] + ["x_f_edges"]:
         assert k in d
     assert not r.closed and r.sigma_pb > 0
     assert r.sigma_err_pb <= 0.005 * r.sigma_pb
     assert r.sigma_pb == pytest.approx(r.sigma_coherent_pb + r.sigma_incoherent_pb, rel=1e-12)
-    assert r.x_tau_edges[0] == pytest.approx(M_TAU / 1000.0) and r.x_tau_edges[-1] == pytest.approx(1.0)
-    dlnx = np.diff(np.log(r.x_tau_edges))
+    assert r.x_f_edges[0] == pytest.approx(M_TAU / 1000.0) and r.x_f_edges[-1] == pytest.approx(1.0)
+    dlnx = np.diff(np.log(r.x_f_edges))
     # every sample lands in exactly one bin: the distribution integrates back to sigma
-    assert np.sum(r.dsigma_dlnx_tau_pb * dlnx) == pytest.approx(r.sigma_pb, rel=1e-12)
-    nz = r.dsigma_dlnx_tau_pb > 0
-    assert nz.sum() > 20 and np.all(r.dsigma_dlnx_tau_err_pb[nz] > 0)
+    assert np.sum(r.dsigma_dlnx_f_pb * dlnx) == pytest.approx(r.sigma_pb, rel=1e-12)
+    nz = r.dsigma_dlnx_f_pb > 0
+    assert nz.sum() > 20 and np.all(r.dsigma_dlnx_f_err_pb[nz] > 0)
     # bins are anti-correlated within a vegas stratum, so their errors in quadrature exceed the total's
-    binned_err = math.sqrt(np.sum((r.dsigma_dlnx_tau_err_pb * dlnx) ** 2))
+    binned_err = math.sqrt(np.sum((r.dsigma_dlnx_f_err_pb * dlnx) ** 2))
     assert binned_err >= r.sigma_err_pb
     assert r.neval > 0 and r.seconds > 0 and np.isfinite(r.chi2_dof) and 0 <= r.Q <= 1
 
@@ -91,9 +91,9 @@ def test_errors_are_honest_across_seeds():
     ratio = vals.std(ddof=1) / errs.mean()
     assert 0.5 < ratio < 1.6, ratio  # 12 samples: the sample std is known to ~20 %
     assert np.mean([r.chi2_dof for r in rs]) < 2.5
-    # per-bin errors of the x_tau distribution: scatter / quoted error ~ 1 in the populated bins
-    d = np.array([r.dsigma_dlnx_tau_pb for r in rs])
-    de = np.array([r.dsigma_dlnx_tau_err_pb for r in rs])
+    # per-bin errors of the x_f distribution: scatter / quoted error ~ 1 in the populated bins
+    d = np.array([r.dsigma_dlnx_f_pb for r in rs])
+    de = np.array([r.dsigma_dlnx_f_err_pb for r in rs])
     big = d.mean(axis=0) > 0.01 * d.mean(axis=0).max()
     assert big.sum() > 10
     bin_ratio = d[:, big].std(axis=0, ddof=1) / de[:, big].mean(axis=0)
@@ -189,7 +189,7 @@ def _check_frozen_iteration(target, E, m_a):
         for part, off in ((0, 9), (1, 9 + nb), (None, 9 + 2 * nb)):
             f = tot[0] + tot[1] if part is None else tot[part]
             out[np.arange(npt), off + k] = f / dlnx
-            above = np.arange(nb)[None, :] <= k[:, None]  # sigma(x_tau >= lower edge of bin i)
+            above = np.arange(nb)[None, :] <= k[:, None]  # sigma(x_f >= lower edge of bin i)
             out[:, off + 3 * nb: off + 4 * nb] = np.where(above, f[:, None], 0.0)
         return out
 
@@ -303,9 +303,9 @@ def test_cell_physics_and_compute_cell_use_the_lepton_masses(beam, final, m_beam
     assert cp.w_bounds[1] == 1000.0 - 5.0 - m_final
     r = compute_cell("Pb", 1000.0, 5.0, rel_err=0.02, n_xbins=6, process=process)
     assert not r.closed and r.sigma_pb > 0 and np.isfinite(r.sigma_err_pb)
-    assert r.x_tau_edges[0] == pytest.approx(m_final / 1000.0, rel=1e-15)
-    dlnx = np.diff(np.log(r.x_tau_edges))
-    assert np.sum(r.dsigma_dlnx_tau_pb * dlnx) == pytest.approx(r.sigma_pb, rel=1e-12)
+    assert r.x_f_edges[0] == pytest.approx(m_final / 1000.0, rel=1e-15)
+    dlnx = np.diff(np.log(r.x_f_edges))
+    assert np.sum(r.dsigma_dlnx_f_pb * dlnx) == pytest.approx(r.sigma_pb, rel=1e-12)
     m_max = max_mass_exact_GeV(160.0, "Pb", pair=pair)
     closed = compute_cell("Pb", 160.0, m_max * 1.001, n_xbins=3, process=process)
     assert closed.closed and closed.neval == 0 and closed.sigma_pb == 0.0
@@ -316,7 +316,7 @@ def test_compute_cell_takes_the_presets_masses():
     """Without ``pair`` the preset's masses are used: under thesis-2024 the x grid starts at
     1.77 / E and the cell physics is built for m_mu = 0.106, m_tau = 1.77."""
     r = compute_cell("Pb", 1000.0, 5.0, rel_err=0.05, n_xbins=4, physics="thesis-2024")
-    assert r.x_tau_edges[0] == 1.77 / 1000.0
+    assert r.x_f_edges[0] == 1.77 / 1000.0
     cp = cell_physics("Pb", 1000.0, 5.0, physics=THESIS_2024, pair=THESIS_2024.lepton_pair(DEFAULT_PROCESS), boson="scalar")
     assert (cp.m_beam, cp.m_final) == (0.106, 1.77)
 
@@ -354,9 +354,9 @@ def test_cli_json(capsys):
     assert cli.main(["xsec", "--target", "W", "--energy", "1000", "--mass", "10", "--json", "--seed", "4"]) == 0
     d = json.loads(capsys.readouterr().out)
     for k in ("sigma_pb", "sigma_err_pb", "sigma_coherent_pb", "sigma_incoherent_pb", "chi2_dof", "neval",
-              "seconds", "closed", "x_tau_edges", "dsigma_dlnx_tau_pb"):
+              "seconds", "closed", "x_f_edges", "dsigma_dlnx_f_pb"):
         assert k in d
-    assert d["closed"] is False and d["sigma_pb"] > 0 and len(d["x_tau_edges"]) == 61
+    assert d["closed"] is False and d["sigma_pb"] > 0 and len(d["x_f_edges"]) == 61
     from lfvscan.xsec.engine import engine_for_cells, using
 
     with using(engine_for_cells(1)):  # the CLI's engine for its one cell (lfvscan.xsec.engine)

@@ -15,20 +15,20 @@ SCATTERING = dict(target="Pb", energy_GeV=1000.0, mass_GeV=3.9685, rel_err=0.02,
 
 
 def test_one_bin_and_the_lowest_tail_quote_sigmas_error():
-    """With one x_tau bin, the bin times its width and the upper tail from the lowest edge are
+    """With one x_f bin, the bin times its width and the upper tail from the lowest edge are
     sigma_total itself, from the same samples: their quoted errors (and the parts' errors and S-P
     covariances) must be sigma's, scaled by the same factor."""
     r = compute_cell(**SCATTERING, n_xbins=1)
     assert r.meta["error_scale_factor"] > 1.1  # the case that matters: a scaled cell
-    width = math.log(r.x_tau_edges[1] / r.x_tau_edges[0])
-    assert r.dsigma_dlnx_tau_pb[0] * width == pytest.approx(r.sigma_pb, rel=1e-12)
-    assert r.dsigma_dlnx_tau_err_pb[0] * width == pytest.approx(r.sigma_err_pb, rel=1e-9)
+    width = math.log(r.x_f_edges[1] / r.x_f_edges[0])
+    assert r.dsigma_dlnx_f_pb[0] * width == pytest.approx(r.sigma_pb, rel=1e-12)
+    assert r.dsigma_dlnx_f_err_pb[0] * width == pytest.approx(r.sigma_err_pb, rel=1e-9)
     assert r.sigma_above_x_err_pb[0] == pytest.approx(r.sigma_err_pb, rel=1e-9)
     for part in ("scalar", "pseudoscalar"):
         err = getattr(r, f"sigma_{part}_err_pb")
-        assert getattr(r, f"dsigma_dlnx_tau_{part}_err_pb")[0] * width == pytest.approx(err, rel=1e-9)
+        assert getattr(r, f"dsigma_dlnx_f_{part}_err_pb")[0] * width == pytest.approx(err, rel=1e-9)
         assert getattr(r, f"sigma_above_x_{part}_err_pb")[0] == pytest.approx(err, rel=1e-9)
-    assert r.dsigma_dlnx_tau_sp_cov_pb2[0] * width**2 == pytest.approx(r.sigma_sp_cov_pb2, rel=1e-9)
+    assert r.dsigma_dlnx_f_sp_cov_pb2[0] * width**2 == pytest.approx(r.sigma_sp_cov_pb2, rel=1e-9)
     assert r.sigma_above_x_sp_cov_pb2[0] == pytest.approx(r.sigma_sp_cov_pb2, rel=1e-9)
 
 
@@ -40,8 +40,8 @@ def test_converged_means_the_quoted_errors_meet_the_targets(seed):
     r = compute_cell("Pb", 1000.0, 3.9685, rel_err=rel, seed=seed, n_xbins=20)
     assert r.converged
     assert r.sigma_err_pb <= rel * r.sigma_pb
-    width = math.log(r.x_tau_edges[1] / r.x_tau_edges[0])
-    tails = width * r.dsigma_dlnx_tau_pb[::-1].cumsum()[::-1]
+    width = math.log(r.x_f_edges[1] / r.x_f_edges[0])
+    tails = width * r.dsigma_dlnx_f_pb[::-1].cumsum()[::-1]
     kept = tails >= DEFAULT_VEGAS.tail_min_fraction * r.sigma_pb
     assert kept.any()
     assert (r.sigma_above_x_err_pb[kept] <= DEFAULT_VEGAS.tail_rel_factor * rel * tails[kept]).all()

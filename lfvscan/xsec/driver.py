@@ -4,8 +4,8 @@ The integrand and its variables are in :mod:`lfvscan.xsec.integrand`.
 
 Method (docs/physics.md §7.8, §7.12): the driver adapts vegas' map on sigma_total (``n_adapt``
 iterations), then on the tail-weighted integrand (``n_adapt_tail`` iterations), with per-bin weights
-u_i = sigma / max(C_i, c sigma) (C_i = sigma(x_tau >= lower edge of bin i), c = ``tail_min_fraction``)
-from the bins of all the adaptation iterations before, so that the upper x_tau tails the
+u_i = sigma / max(C_i, c sigma) (C_i = sigma(x_f >= lower edge of bin i), c = ``tail_min_fraction``)
+from the bins of all the adaptation iterations before, so that the upper x_f tails the
 decay-length selections keep get samples.  It trains the map itself, as ``Integrator.__call__``
 would, so that each adaptation iteration also estimates the cell (:func:`_frozen_iteration` with
 ``train``): the tail weights need no pilot iteration, and the last adaptation iteration sizes the
@@ -17,8 +17,8 @@ over the final iterations; every quoted error (per cell, part, bin and tail) is 
 the PDG factor S = sqrt(max(1, chi2/dof)).  The evaluation limits grow as (budget_rel_err /
 rel_err)^2 for requests below ``budget_rel_err`` (:mod:`lfvscan.xsec.settings`).  Every quantity is accumulated as its scalar (g_S, g_P) = (1, 0) and
 pseudoscalar (0, 1) part with their covariance (no S-P interference, §7.12); the totals at the
-cell's theta / convention are the exact recombination.  The distribution d sigma / d ln x_tau
-(x_tau = E_tau / E with the exact tau energy ``E_tau = (E - E_a) - t/(2M)``) and the upper-tail
+cell's theta / convention are the exact recombination.  The distribution d sigma / d ln x_f
+(x_f = E_f / E with the exact tau energy ``E_tau = (E - E_a) - t/(2M)``) and the upper-tail
 errors come from the same samples.
 
 Every iteration draws its points from ``Integrator.random_batch`` and forms
@@ -58,7 +58,7 @@ from lfvscan.xsec.labframe import LabFrame, empty_lab_sums, fill_lab, lab_distri
 from lfvscan.util.validate import positive
 from lfvscan.util.ranges import DEFAULT_N_XBINS, DEFAULT_REL_ERR, N_XBINS, REL_ERR
 from lfvscan.schema import RESULT_FIELDS
-from lfvscan.xsec.result import CellResult, x_tau_edges
+from lfvscan.xsec.result import CellResult, x_f_edges
 from lfvscan.xsec.settings import DEFAULT_VEGAS, VegasSettings
 
 
@@ -83,8 +83,8 @@ def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins:
 
     * ``"cell_mean"`` (3, 2): sigma_total, sigma_coherent, sigma_incoherent x (S, P);
       ``"cell_var"`` (3, 3): the same x (var_S, var_P, cov_SP);
-    * ``"bin_mean"`` (2, nb), ``"bin_var"`` (3, nb): d sigma / d ln x_tau per bin (width ``dlnx``);
-    * ``"tail_var"`` (3, nb): variance of sigma(x_tau >= lower edge of bin i) (its mean is
+    * ``"bin_mean"`` (2, nb), ``"bin_var"`` (3, nb): d sigma / d ln x_f per bin (width ``dlnx``);
+    * ``"tail_var"`` (3, nb): variance of sigma(x_f >= lower edge of bin i) (its mean is
       ``dlnx`` times the reversed cumulative sum of ``bin_mean``).
 
     Points and weights come from ``integ.random_batch(yield_hcube=True)`` (``integ`` must have
@@ -154,7 +154,7 @@ def _closed_result(tgt, E, m, edges, theta, convention, t0) -> CellResult:
     nb = len(edges) - 1
     zeros = {f.name: (np.zeros(nb) if f.per_bin else 0.0) for f in RESULT_FIELDS if f.dtype == "f8"}
     zeros.update(chi2_dof=0.0, Q=1.0, seconds=time.perf_counter() - t0)
-    return CellResult(target=tgt.name, energy_GeV=E, mass_GeV=m, neval=0, closed=True, x_tau_edges=edges,
+    return CellResult(target=tgt.name, energy_GeV=E, mass_GeV=m, neval=0, closed=True, x_f_edges=edges,
                       theta=float(theta), convention=convention, **zeros)
 
 
@@ -163,7 +163,7 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
                  settings: VegasSettings = DEFAULT_VEGAS, theta_a_min: float | None = None,
                  physics: str | PhysicsPreset | None = None, process: Process | None = None) -> CellResult:
     """sigma(l_beam N -> l_final N X) for g = 1 in pb, with coherent/incoherent split and d sigma/d ln x
-    (x = E_final/E, the final lepton's energy fraction; stored under the names ``x_tau``).
+    (x = E_final/E, the final lepton's energy fraction; stored under the names ``x_f``).
 
     ``physics``: a :class:`~lfvscan.physics.presets.PhysicsPreset` or its name, ``"pdg-2024"``
     (default, chosen here) or ``"thesis-2024"`` (docs/physics.md §14 item 29): constants, nucleus
@@ -177,8 +177,8 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
     energy range of the pair, boson masses above m_beam - m_final for mu -> e).  Pure function of its
     arguments: the vegas random numbers come from ``numpy.random.default_rng(seed)``, so the same
     seed gives a bit-identical result.  Closed cells (:func:`is_open` false) return zeros with
-    ``closed=True`` without integrating.  ``dsigma_dlnx_tau_pb`` is on ``x_tau_edges(E, n_xbins,
-    m_final)`` (x_tau = E_final/E from m_final/E to 1); its sum times the bin width
+    ``closed=True`` without integrating.  ``dsigma_dlnx_f_pb`` is on ``x_f_edges(E, n_xbins,
+    m_final)`` (x_f = E_final/E from m_final/E to 1); its sum times the bin width
     ``ln(E/m_final)/n_xbins`` is sigma_total.  ``converged`` is False when the evaluation
     budget (``settings.max_neval_total``, grown for a ``rel_err`` below ``settings.budget_rel_err``:
     :meth:`~lfvscan.xsec.settings.VegasSettings.for_rel_err`) ran out before the quoted (scaled)
@@ -193,8 +193,8 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
     computed in the nucleus rest frame at ``E = gamma (E_l + beta p_l)`` (the preset's nucleus mass M
     in gamma and in the integrand) with ``ff.atomic_screening = False`` (a stripped ion), and is then
     bit for bit the fixed-target cell at that E with those form factors; the validity ranges apply
-    to E (errors name both energies); ``x_tau_edges`` and the x histogram are in the nucleus frame
-    (``x_tau_edges(E, n_xbins, m_final)`` with the nucleus-frame E).
+    to E (errors name both energies); ``x_f_edges`` and the x histogram are in the nucleus frame
+    (``x_f_edges(E, n_xbins, m_final)`` with the nucleus-frame E).
     """
     t0 = time.perf_counter()
     pre = get_preset(physics)
@@ -221,7 +221,7 @@ def compute_cell(target, energy_GeV, mass_GeV, *, rel_err=DEFAULT_REL_ERR, theta
     rel = REL_ERR.check(rel_err)
     settings = settings.for_rel_err(rel)  # the budget grows with the request, or it is refused here
     n_xbins = int(N_XBINS.check(n_xbins))
-    edges = x_tau_edges(E, n_xbins, pair.final.mass)
+    edges = x_f_edges(E, n_xbins, pair.final.mass)
     if not is_open(tgt, E, m, ff, pair=pair):
         return _with_lab(_closed_result(tgt, E_lab, m, edges, theta, convention, t0), None, None,
                          _lab_frame(tgt, E_lab))
@@ -324,23 +324,23 @@ def _cell_result(target_name: str, energy_GeV: float, edges, theta, convention, 
 
     totals = dict(sigma_pb=float(cell_mean[0]), sigma_err_pb=float(err[0]), sigma_coherent_pb=float(cell_mean[1]),
                   sigma_coherent_err_pb=float(err[1]), sigma_incoherent_pb=float(cell_mean[2]),
-                  sigma_incoherent_err_pb=float(err[2]), dsigma_dlnx_tau_pb=bin_mean,
-                  dsigma_dlnx_tau_err_pb=np.sqrt(bin_var), sigma_above_x_err_pb=np.sqrt(tail_var))
+                  sigma_incoherent_err_pb=float(err[2]), dsigma_dlnx_f_pb=bin_mean,
+                  dsigma_dlnx_f_err_pb=np.sqrt(bin_var), sigma_above_x_err_pb=np.sqrt(tail_var))
     parts = dict(sigma_scalar_pb=float(cm[0, 0]), sigma_scalar_err_pb=float(sd(cv[0, 0])),
                  sigma_pseudoscalar_pb=float(cm[0, 1]), sigma_pseudoscalar_err_pb=float(sd(cv[0, 1])),
                  sigma_sp_cov_pb2=float(cv[0, 2]),
                  sigma_coherent_scalar_pb=float(cm[1, 0]), sigma_coherent_pseudoscalar_pb=float(cm[1, 1]),
                  sigma_incoherent_scalar_pb=float(cm[2, 0]), sigma_incoherent_pseudoscalar_pb=float(cm[2, 1]),
-                 dsigma_dlnx_tau_scalar_pb=bm[0].copy(), dsigma_dlnx_tau_scalar_err_pb=sd(bv[0]),
-                 dsigma_dlnx_tau_pseudoscalar_pb=bm[1].copy(), dsigma_dlnx_tau_pseudoscalar_err_pb=sd(bv[1]),
-                 dsigma_dlnx_tau_sp_cov_pb2=bv[2].copy(),
+                 dsigma_dlnx_f_scalar_pb=bm[0].copy(), dsigma_dlnx_f_scalar_err_pb=sd(bv[0]),
+                 dsigma_dlnx_f_pseudoscalar_pb=bm[1].copy(), dsigma_dlnx_f_pseudoscalar_err_pb=sd(bv[1]),
+                 dsigma_dlnx_f_sp_cov_pb2=bv[2].copy(),
                  sigma_above_x_scalar_err_pb=sd(tv[0]), sigma_above_x_pseudoscalar_err_pb=sd(tv[1]),
                  sigma_above_x_sp_cov_pb2=tv[2].copy())
     meta = {"n_final_iterations": len(run.iters),
             "neval_per_final_iteration": run.neval_per_final, "theta_a_min": cp.theta_a_min,
             "error_scale_factor": s_factor, "sigma_err_vegas_pb": float(err[0] / s_factor)}
     return CellResult(target=target_name, energy_GeV=energy_GeV, mass_GeV=cp.m_a, chi2_dof=chi2_dof, Q=q,
-                      neval=run.neval_used, seconds=time.perf_counter() - t0, closed=False, x_tau_edges=edges,
+                      neval=run.neval_used, seconds=time.perf_counter() - t0, closed=False, x_f_edges=edges,
                       theta=float(theta), convention=convention, converged=run.converged, meta=meta,
                       **totals, **parts)
 
@@ -443,7 +443,7 @@ def _adaptation_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xb
 
 def _tail_weights(view: dict, floor: float) -> np.ndarray:
     """Per-bin weights u_i = sigma / max(C_i, floor sigma) of the tail-adaptation integrand
-    (C_i = sigma(x_tau >= lower edge of bin i)): docs/physics.md §7.12."""
+    (C_i = sigma(x_f >= lower edge of bin i)): docs/physics.md §7.12."""
     sigma = view["sigma"][0]
     tails = view["tail"][0]
     if not sigma > 0:

@@ -28,10 +28,10 @@ class VegasSettings:
     #: frozen-map iteration of this many evaluations sizes the others and counts among them
     neval_pilot: int = 0
     n_adapt: int = 1  #: adaptation iterations on sigma_total (discarded)
-    #: further adaptation iterations on the tail-weighted integrand f / max(C(x_tau)/sigma, tail_min_fraction)
+    #: further adaptation iterations on the tail-weighted integrand f / max(C(x_f)/sigma, tail_min_fraction)
     #: with the tails C pooled from all the adaptation iterations before (docs/physics.md §7.12; discarded)
     n_adapt_tail: int = 6
-    #: smallest upper-tail fraction C(x_tau)/sigma whose relative error is controlled (and the floor of the
+    #: smallest upper-tail fraction C(x_f)/sigma whose relative error is controlled (and the floor of the
     #: tail weight); the 2 cm selection at 1 TeV keeps >= 1.5e-3 of sigma wherever its limit is g < 1
     #: (m_a <= 27 GeV), so 1e-3 covers it (measured on configs/paper.toml; 5e-4 cost 12 % more evaluations)
     tail_min_fraction: float = 1e-3
