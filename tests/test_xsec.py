@@ -115,6 +115,49 @@ def test_frozen_iteration_is_vegas_own_stratified_estimate(target, E, m_a, engin
         _check_frozen_iteration(target, E, m_a)
 
 
+@pytest.mark.parametrize("target, E, m_a", [("Pb", 1000.0, 5.0), ("W", 300.0, 20.0)])
+def test_adaptation_iteration_trains_the_map_as_vegas_does(target, E, m_a):
+    """An adaptation iteration of the driver (_frozen_iteration with ``train``) moves vegas' map exactly
+    as vegas' own adaptive Integrator.__call__ does on the same points (same seed, beta = 0), both on
+    sigma_total (u = 1) and on a tail-weighted integrand, and its estimate of sigma is vegas' one."""
+    import vegas
+
+    from lfvscan.xsec.driver import _bin_index, _combine, _frozen_iteration, integrand_parts
+
+    nb = 30
+    cp = cell_physics(target, E, m_a, physics=PDG_2024, pair=PAIR, boson="scalar")
+    lnx0 = math.log(M_TAU / E)
+    dlnx = -lnx0 / nb
+    a, b = 0.3, 0.7
+    u = np.linspace(1.0, 50.0, nb)  # any per-bin weights
+
+    def fresh():
+        return vegas.Integrator(cp.bounds, ran_array_generator=np.random.default_rng(5).random, alpha=0.5,
+                                beta=0.0, maxinc_axis=300)
+
+    for weights in (np.ones(nb), u):
+        @vegas.lbatchintegrand
+        def f_train(y):
+            coh, inc, e_tau = integrand_parts(y, cp)
+            tot = coh + inc
+            return np.stack([(a * tot[0] + b * tot[1]) * weights[_bin_index(e_tau, E, lnx0, dlnx, nb)],
+                             a * tot[0] + b * tot[1]], axis=1)
+
+        ref, mine = fresh(), fresh()
+        r = ref(f_train, nitn=1, neval=3000, adapt=True, correlate_integrals=False)
+        mine.set(neval=3000)
+        it = _frozen_iteration(mine, cp, lnx0, dlnx, nb, None, ((a, b), weights, 0.5))
+        ninc = np.asarray(ref.map.ninc)
+        assert (np.asarray(mine.map.ninc) == ninc).all()
+        for d, n in enumerate(ninc):  # a row's grid holds ninc[d] + 1 edges (the rest is padding)
+            np.testing.assert_allclose(np.asarray(mine.map.grid)[d, :n + 1], np.asarray(ref.map.grid)[d, :n + 1],
+                                       rtol=1e-10, atol=0)
+        assert not np.allclose(np.asarray(mine.map.grid)[0, :ninc[0] + 1], np.linspace(*cp.bounds[0], ninc[0] + 1))
+        mean, var = _combine(it["cell_mean"][0], it["cell_var"][0], a, b)
+        assert mean == pytest.approx(r[1].mean, rel=1e-12)
+        assert var == pytest.approx(r[1].var, rel=1e-9)
+
+
 def _check_frozen_iteration(target, E, m_a):
     """The comparison of test_frozen_iteration_is_vegas_own_stratified_estimate."""
     import vegas

@@ -2,14 +2,17 @@
 
 The integrand and its variables are in :mod:`lfvscan.xsec.integrand`.
 
-Method (docs/physics.md §7.8, §7.12): vegas adapts its map on sigma_total (``n_adapt`` iterations),
-then, with per-bin weights u_i = sigma / max(C_i, c sigma) from a pilot iteration (C_i = sigma(x_f >=
-lower edge of bin i), c = ``tail_min_fraction``), on the tail-weighted integrand (``n_adapt_tail``
-iterations) so that the upper x_f tails the decay-length selections keep get samples; all these
-are discarded.  The final iterations run on the frozen map, each an unbiased estimate, averaged
-with fixed weights (their shares of the points): the first, of ``neval_pilot`` points, sizes the
-others, which run until sigma_total is below ``rel_err`` and every upper tail C_i >= c sigma below
-``tail_rel_factor * rel_err``, judged on the quoted errors.  chi2/dof and Q are those of sigma_total
+Method (docs/physics.md §7.8, §7.12): the driver adapts vegas' map on sigma_total (``n_adapt``
+iterations), then on the tail-weighted integrand (``n_adapt_tail`` iterations), with per-bin weights
+u_i = sigma / max(C_i, c sigma) (C_i = sigma(x_f >= lower edge of bin i), c = ``tail_min_fraction``)
+from the bins of all the adaptation iterations before, so that the upper x_f tails the
+decay-length selections keep get samples.  It trains the map itself, as ``Integrator.__call__``
+would, so that each adaptation iteration also estimates the cell (:func:`_frozen_iteration` with
+``train``): the tail weights need no pilot iteration, and the last adaptation iteration sizes the
+final ones.  The adaptation iterations are discarded.  The final iterations run on the frozen map,
+each an unbiased estimate, averaged with fixed weights (their shares of the points), until
+sigma_total is below ``rel_err`` and every upper tail C_i >= c sigma below ``tail_rel_factor *
+rel_err``, judged on the quoted errors.  chi2/dof and Q are those of sigma_total
 over the final iterations; every quoted error (per cell, part, bin and tail) is the vegas one times
 the PDG factor S = sqrt(max(1, chi2/dof)).  The evaluation limits grow as (budget_rel_err /
 rel_err)^2 for requests below ``budget_rel_err`` (:mod:`lfvscan.xsec.settings`).  Every quantity is accumulated as its scalar (g_S, g_P) = (1, 0) and
@@ -18,7 +21,7 @@ cell's theta / convention are the exact recombination.  The distribution d sigma
 (x_f = E_f / E with the exact tau energy ``E_tau = (E - E_a) - t/(2M)``) and the upper-tail
 errors come from the same samples.
 
-The final (frozen-map) iterations draw their points from ``Integrator.random_batch`` and form
+Every iteration draws its points from ``Integrator.random_batch`` and forms
 vegas' stratified estimate themselves (:func:`_frozen_iteration`): per hypercube h with n_h points,
 mean_h = sum_i w_i f_i and var_h = n_h/(n_h - 1) sum_i (w_i f_i - mean_h/n_h)^2, summed over h --
 the estimator of ``Integrator.__call__`` with ``adapt=False, correlate_integrals=False``, which the
@@ -70,8 +73,8 @@ def _bin_index(e_tau, E, lnx0, dlnx, n_xbins):
 
 
 def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins: int,
-                      lab: LabFrame | None) -> dict:
-    """One vegas iteration on the frozen map: stratified means, variances and S-P covariances [pb, pb^2].
+                      lab: LabFrame | None, train: tuple | None = None) -> dict:
+    """One vegas iteration on the current map: stratified means, variances and S-P covariances [pb, pb^2].
 
     Returns a dict of arrays, each for the scalar (g_S, g_P) = (1, 0) and pseudoscalar (0, 1) parts
     (docs/physics.md §7.12; the total at any theta is ``g_S^2 S + g_P^2 P``, its variance
@@ -95,6 +98,13 @@ def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins:
     ``(n_h Q_h - S_h S'_h) / (n_h - 1)``).  vegas keeps n_h >= 2 (``min_neval_hcube``).  The sums
     are :func:`lfvscan.xsec.accumulate.accumulate`.  With ``lab`` (a collider cell) the dict also holds
     the lab histograms' sums of :func:`_lab_sums` from the same points.
+
+    ``train`` = ((a, b), u, alpha): an adaptation iteration.  The estimates are formed as above (the
+    map is fixed while the iteration draws its points, so they are unbiased), and vegas' map is then
+    trained on the tail-weighted integrand ``(a S + b P) u[bin]`` exactly as ``Integrator.__call__``
+    trains it (training data ``(w_i f_i n_h)^2`` per point, then ``map.adapt(alpha)``; public
+    :class:`vegas.AdaptiveMap` API), so the next iteration draws from the adapted map.  The
+    stratification (vegas' ``beta``) is not adapted: a change of ``neval`` resets it anyway.
     """
     nb = n_xbins
     cell_mean = np.zeros((3, 2))
@@ -103,14 +113,31 @@ def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins:
     bin_var = np.zeros((3, nb))
     tail_diff = np.zeros((3, nb))
     lab_sums = _lab_sums(lab)
-    for x, wgt, hcube in integ.random_batch(yield_hcube=True):
+    for x, y, wgt, hcube in integ.random_batch(yield_hcube=True, yield_y=True):
         coh, inc, e_tau = integrand_parts(x, cp)
-        accumulate(coh, inc, wgt, hcube, _bin_index(e_tau, cp.E, lnx0, dlnx, nb), dlnx,
-                   cell_mean, cell_var, bin_mean, bin_var, tail_diff)
+        bins = _bin_index(e_tau, cp.E, lnx0, dlnx, nb)
+        accumulate(coh, inc, wgt, hcube, bins, dlnx, cell_mean, cell_var, bin_mean, bin_var, tail_diff)
         _fill_lab_sums(lab, lab_sums, x, wgt, hcube, coh + inc, cp)
+        if train is not None:
+            (a, b), u, _ = train
+            f = coh + inc
+            _add_training_data(integ, y, wgt, hcube, a * f[0] + b * f[1], u[bins])
+    if train is not None:
+        integ.map.adapt(alpha=train[2])
     tail_var = np.cumsum(tail_diff[:, ::-1], axis=1)[:, ::-1] * dlnx * dlnx
     return {"cell_mean": cell_mean, "cell_var": cell_var, "bin_mean": bin_mean, "bin_var": bin_var,
             "tail_var": tail_var, **lab_sums}
+
+
+def _add_training_data(integ, y, wgt, hcube, f, u_bins) -> None:
+    """Training data of one batch for vegas' map, as ``Integrator.__call__`` computes it: ``(w_i g_i
+    n_h)^2`` with the tail-weighted integrand ``g = f u[bin]`` (``f`` (N) sigma_total's integrand,
+    ``u_bins`` (N) the weights of the points' bins; ``n_h`` the points of each one's hypercube;
+    docs/physics.md §7.12)."""
+    first = hcube[0]
+    n_h = np.bincount(hcube - first)[hcube - first]
+    g = wgt * f * u_bins * n_h
+    integ.map.add_training_data(np.ascontiguousarray(y), g * g)
 
 
 def _combine(mean_parts, var_parts, a: float, b: float):
@@ -220,49 +247,50 @@ class _Run:
 
 def _integrate(cp: CellPhysics, n_xbins: int, ab: tuple[float, float], rel: float, s: VegasSettings,
                seed: int, lab: LabFrame | None) -> _Run:
-    """The vegas run of an open cell (module docstring; docs/physics.md §7.8, §7.12): adapt on
-    sigma_total, adapt on the tail-weighted integrand, size and run the frozen-map iterations at the
-    couplings ``ab`` = (g_S^2, g_P^2); ``lab``: fill the lab histograms of a collider cell in the
-    frozen-map iterations (:func:`_frozen_iteration`)."""
+    """The vegas run of an open cell (module docstring; docs/physics.md §7.8, §7.12) at the couplings
+    ``ab`` = (g_S^2, g_P^2): adapt on sigma_total, adapt on the tail-weighted integrand, size the
+    frozen-map iterations from the last adaptation iteration and run them; ``lab``: fill the lab
+    histograms of a collider cell in the frozen-map iterations (:func:`_frozen_iteration`)."""
     a, b = ab
-    E = cp.E
     rng = np.random.default_rng(seed)
+    # beta = 0: the stratification is not adapted (the adaptation below trains the map only, and a
+    # change of neval resets vegas' stratification anyway)
     integ = vegas.Integrator(cp.bounds, ran_array_generator=rng.random, maxinc_axis=s.maxinc_axis,
-                             alpha=s.alpha)
-    lnx0 = math.log(cp.m_final / E)
+                             alpha=s.alpha, beta=0.0, adapt=False)
+    lnx0 = math.log(cp.m_final / cp.E)
     dlnx = -lnx0 / n_xbins
     tail_rel = s.tail_rel_factor * rel
-
-    @vegas.lbatchintegrand
-    def f_total(y):
-        coh, inc, _ = integrand_points(y, cp)
-        return coh + inc
-
-    # 1) adapt the map on sigma_total; these iterations are discarded
-    r_adapt = integ(f_total, nitn=s.n_adapt, neval=s.neval_adapt)
-    neval_used = int(r_adapt.sum_neval)
-    # 2) adapt on the tail-weighted integrand (docs/physics.md §7.12), weights from a pilot histogram
-    pilot, used = _pilot(integ, cp, lnx0, dlnx, n_xbins, s.neval_pilot, a, b)
-    neval_used += used
-    u = _tail_weights(pilot, s.tail_min_fraction)
-
-    @vegas.lbatchintegrand
-    def f_tail(y):
-        coh, inc, e_tau = integrand_points(y, cp)
-        return (coh + inc) * u[_bin_index(e_tau, E, lnx0, dlnx, n_xbins)]
-
-    if s.n_adapt_tail > 0:
-        neval_used += int(integ(f_tail, nitn=s.n_adapt_tail, neval=s.neval_adapt).sum_neval)
-    # 3) frozen map: a first iteration of neval_pilot points sizes the others from the targets and
-    # counts as the first final iteration (its weight in the average is its share of the points)
-    integ.set(neval=s.neval_pilot, adapt=False)
-    first = _frozen_iteration(integ, cp, lnx0, dlnx, n_xbins, lab)
-    used = int(integ.last_neval)
-    neval_used += used
-    worst = _worst_ratio(_theta_view(first, a, b, dlnx), rel, tail_rel, s.tail_min_fraction)
-    need = used * min(worst, 1e3) ** 2  # points for the targets in all, the first iteration's included
-    neval = int(min(max((need - used) / (s.n_final_min - 1), s.neval_min), s.neval_max))
-    iters, avg, converged, neval_used = _final_iterations(integ, cp, lnx0, dlnx, n_xbins, (first, used), neval,
+    integ.set(neval=s.neval_adapt)
+    # 1) adapt the map on sigma_total (u = 1), 2) then on the tail-weighted integrand, u_i = sigma /
+    # max(C_i, c sigma) from the bins of all the adaptation iterations so far (docs/physics.md
+    # §7.12).  These iterations are discarded: their maps differ from the final one.
+    # Only the last one needs the errors (it sizes the final iterations); the others sum their bins.
+    pooled, neval_used, n_adapt = np.zeros(n_xbins), 0, s.n_adapt + s.n_adapt_tail
+    last = ([], [])
+    for k in range(n_adapt):
+        u = np.ones(n_xbins) if k < s.n_adapt else _tail_weights_of(pooled, s.tail_min_fraction)
+        if k < n_adapt - 1:
+            pooled += _adaptation_iteration(integ, cp, lnx0, dlnx, n_xbins, u, s.alpha)
+        else:
+            last = ([_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins, None, ((a, b), u, s.alpha))],
+                    [int(integ.last_neval)])
+        neval_used += int(integ.last_neval)
+    first = ([], [])
+    if s.neval_pilot > 0:
+        # 3a) a first frozen-map iteration of neval_pilot points sizes the others and counts among them
+        integ.set(neval=s.neval_pilot)
+        first = ([_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins, lab)], [int(integ.last_neval)])
+        neval_used += first[1][0]
+    # 3b) the points the targets need in all, from that first iteration or else from the last
+    # adaptation iteration (its map is nearly the final one), times first_sizing_fraction: an
+    # estimate from a few thousand points overshoots as often as not, and the iterations after
+    # n_final_min are sized on the errors of all the final points
+    src, src_n = first if first[0] else last
+    worst = _worst_ratio(_theta_view(_average(src, src_n), a, b, dlnx), rel, tail_rel, s.tail_min_fraction)
+    need = s.first_sizing_fraction * sum(src_n) * min(worst, 1e3) ** 2
+    done = sum(first[1])
+    neval = int(min(max((need - done) / (s.n_final_min - len(first[0])), s.neval_min), s.neval_max))
+    iters, avg, converged, neval_used = _final_iterations(integ, cp, lnx0, dlnx, n_xbins, first, neval,
                                                           neval_used, s, (a, b), rel, tail_rel, lab)
     return _Run(iters, avg, converged, neval_used, neval)
 
@@ -322,27 +350,31 @@ def _final_iterations(integ, cp, lnx0, dlnx, n_xbins, first, neval, neval_used, 
     """Frozen-map iterations until sigma and every kept tail reach their targets with the errors that
     are quoted, i.e. scaled by the PDG factor of the iterations so far (docs/physics.md §7.12), at
     least ``s.n_final_min``, at most ``s.n_final_max`` or the evaluation budget.  ``first`` =
-    (iteration, its evaluations): the sizing iteration, already done on the same map; the others have
-    ``neval`` points up to ``s.n_final_min``, then each further one ``s.final_resize_margin`` times
+    (iterations, their evaluations): those already done on the same map (none, or the ``neval_pilot``
+    one); the others have ``neval`` points up to ``s.n_final_min``, then each further one
+    ``s.final_resize_margin`` times
     the points still missing at the current (scaled) errors.  Returns (iterations, their average,
     converged, evaluations used so far)."""
     a, b = ab
-    iters, weights = [first[0]], [first[1]]
+    iters, weights = list(first[0]), list(first[1])
+    avg, converged = None, False
     while True:
         n = len(iters)
-        avg = _average(iters, weights)
-        scale = _scale_factor(iters, avg, a, b)
-        worst = _worst_ratio(_theta_view(avg, a, b, dlnx), rel, tail_rel, s.tail_min_fraction) * scale
-        converged = bool(worst <= 1.0)
+        if n:
+            avg = _average(iters, weights)
+            scale = _scale_factor(iters, avg, a, b)
+            worst = _worst_ratio(_theta_view(avg, a, b, dlnx), rel, tail_rel, s.tail_min_fraction) * scale
+            converged = bool(worst <= 1.0)
         if n >= s.n_final_min:
             if converged or n >= s.n_final_max:
                 return iters, avg, converged, neval_used
             missing = sum(weights) * (min(worst, 1e3) ** 2 - 1.0)  # points still needed at the current scatter
             neval = int(min(max(s.final_resize_margin * missing, s.neval_min), s.neval_max))
         neval = min(neval, s.max_neval_total - neval_used)  # what is left of the budget
-        if neval < s.neval_min:
+        if neval < s.neval_min and n:
             return iters, avg, converged, neval_used
-        integ.set(neval=neval, adapt=False)
+        neval = max(neval, s.neval_min)
+        integ.set(neval=neval)
         iters.append(_frozen_iteration(integ, cp, lnx0, dlnx, n_xbins, lab))
         weights.append(int(integ.last_neval))
         neval_used += weights[-1]
@@ -387,14 +419,26 @@ def _theta_view(it: dict, a: float, b: float, dlnx: float) -> dict:
     return {"sigma": sig, "tail": (tails, tail_var)}
 
 
-def _pilot(integ, cp, lnx0, dlnx, n_xbins, neval, a, b):
-    """One frozen-map iteration of ``neval`` points (discarded; it sizes and weights the final ones):
-    (``_theta_view`` of it, evaluations used).  Leaves ``integ`` adapting again."""
-    integ.set(neval=neval, adapt=False)
-    it = _frozen_iteration(integ, cp, lnx0, dlnx, n_xbins, None)  # discarded: no lab histograms
-    used = int(integ.last_neval)
-    integ.set(adapt=True)
-    return _theta_view(it, a, b, dlnx), used
+def _tail_weights_of(bins: np.ndarray, floor: float) -> np.ndarray:
+    """:func:`_tail_weights` from per-bin sums ``bins`` of sigma (any common normalisation)."""
+    tails = np.cumsum(bins[::-1])[::-1]
+    return _tail_weights({"sigma": (tails[0],), "tail": (tails,)}, floor)
+
+
+def _adaptation_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins: int, u: np.ndarray,
+                          alpha: float) -> np.ndarray:
+    """One adaptation iteration whose errors are not needed: vegas' map trained on the tail-weighted
+    integrand ``f u[bin]`` (as :func:`_frozen_iteration` with ``train``) and adapted; returns the
+    iteration's per-bin sums of ``w f`` [pb] (the bins' estimates of sigma, for the tail weights)."""
+    sums = np.zeros(n_xbins)
+    for x, y, wgt, hcube in integ.random_batch(yield_hcube=True, yield_y=True):
+        coh, inc, e_tau = integrand_points(x, cp)
+        f = coh + inc
+        bins = _bin_index(e_tau, cp.E, lnx0, dlnx, n_xbins)
+        sums += np.bincount(bins, weights=wgt * f, minlength=n_xbins)
+        _add_training_data(integ, y, wgt, hcube, f, u[bins])
+    integ.map.adapt(alpha=alpha)
+    return sums
 
 
 def _tail_weights(view: dict, floor: float) -> np.ndarray:

@@ -14,22 +14,22 @@ from dataclasses import dataclass, replace
 class VegasSettings:
     """Tuning of the vegas driver (not physics).
 
-    Defaults chosen on the paper config's 1101 open cells (docs/scaling.md): with the theta_s and t
-    maps of :mod:`lfvscan.xsec.integrand` one short adaptation on sigma_total suffices, and six short
-    tail-weighted ones pay for themselves in the final iterations (fewer than four, or 1000-point
-    iterations, cost more evaluations in all or left the errors less honest).
+    Defaults chosen on the paper config's 1101 open cells (docs/scaling.md, docs/physics.md §7.12):
+    with the theta_s and t maps of :mod:`lfvscan.xsec.integrand` one short adaptation on sigma_total
+    suffices, and six short tail-weighted ones pay for themselves in the final iterations (five, or
+    1000-point iterations, cost more evaluations in all or gave more cells with Q < 1e-3).
 
     The per-iteration and per-cell evaluation limits (``neval_max``, ``max_neval_total``) hold at
     ``budget_rel_err``; a smaller ``rel_err`` needs (budget_rel_err / rel_err)^2 times the
     evaluations, and both limits grow by that factor (:meth:`for_rel_err`) up to ``neval_ceiling``."""
 
     neval_adapt: int = 1500  #: evaluations per adaptation iteration
-    #: evaluations of the pilot iteration that weights the tail adaptation (discarded) and of the first
-    #: frozen-map iteration, which sizes the others
-    neval_pilot: int = 2000
+    #: 0: the frozen-map iterations are sized from the last adaptation iteration; > 0: a first
+    #: frozen-map iteration of this many evaluations sizes the others and counts among them
+    neval_pilot: int = 0
     n_adapt: int = 1  #: adaptation iterations on sigma_total (discarded)
     #: further adaptation iterations on the tail-weighted integrand f / max(C(x_f)/sigma, tail_min_fraction)
-    #: (docs/physics.md §7.12; discarded)
+    #: with the tails C pooled from all the adaptation iterations before (docs/physics.md §7.12; discarded)
     n_adapt_tail: int = 6
     #: smallest upper-tail fraction C(x_f)/sigma whose relative error is controlled (and the floor of the
     #: tail weight); the 2 cm selection at 1 TeV keeps >= 1.5e-3 of sigma wherever its limit is g < 1
@@ -55,6 +55,11 @@ class VegasSettings:
     #: a final iteration after the first ``n_final_min`` has this many times the points still missing
     #: (total so far x (worst scaled error / target)^2 - 1), within [neval_min, neval_max]
     final_resize_margin: float = 1.2
+    #: the first ``n_final_min`` frozen-map iterations have this share of the points that the sizing
+    #: estimate (from ~1500 points) asks for; what is still missing after them is sized on all their
+    #: points.  With the whole estimate the paper cells ended with (worst quoted error / target)^2
+    #: = 0.70 on average, i.e. ~40 % more points than needed (docs/physics.md §7.12)
+    first_sizing_fraction: float = 0.7
     alpha: float = 0.5  #: vegas grid damping
     maxinc_axis: int = 300  #: vegas map increments per axis
 
