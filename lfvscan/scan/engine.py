@@ -82,6 +82,8 @@ class ScanOutcome:
     interrupted_by: int | None = None
     message: str = ""
     rss_MB: dict = field(default_factory=dict)
+    #: DONE cells stored with ``converged`` False (counted on rank 0 when the scan is complete)
+    unconverged: int = 0
 
 
 def run_scan(
@@ -144,8 +146,11 @@ def run_scan(
     cells = cells or CellProcess(cell_fn, config, 0, max_attempts, stop, warm_up=False)  # started if needed
     try:
         progress_opts = dict(stream=progress_stream, interval_s=progress_interval_s, enabled=not quiet)
-        return _scan_on_rank0(backend, _store_name(store), verb, config, cells, comm, stop, progress_opts,
-                              max_attempts, rank0_computes)
+        out = _scan_on_rank0(backend, _store_name(store), verb, config, cells, comm, stop, progress_opts,
+                             max_attempts, rank0_computes)
+        if out.exit_code == EXIT_OK:
+            out.unconverged = _count_unconverged(backend)
+        return out
     finally:
         cells.close()
         try:
@@ -154,6 +159,13 @@ def run_scan(
             warnings.warn(f"could not update the suspects of {_store_name(store)} ({exc}); the next scan will")
         if owned:
             backend.close()
+
+
+def _count_unconverged(backend: ScanBackend) -> int:
+    """DONE cells of ``backend`` stored with ``converged`` False, as ``lfvscan status`` counts them
+    (journaled cells included; damaged rows read as not computed), reading only those two arrays."""
+    cells = backend.read_cells(("status", "converged"))
+    return int(((cells["status"] == DONE) & ~cells["converged"].astype(bool)).sum())
 
 
 def _cell_process(cell_fn: CellFn, config: ScanConfig, stop: StopFlag, max_attempts: int,
@@ -359,7 +371,7 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
     finally:
         restore()
     if out.exit_code == EXIT_OK and (comm is None or comm.Get_rank() == 0):
-        return _unconverged_exit(store_path)
+        return _unconverged_exit(out.unconverged, store_path)
     return out.exit_code
 
 
@@ -403,12 +415,9 @@ def abort_job(comm, code: int) -> None:
         os._exit(code)
 
 
-def _unconverged_exit(store_path: str) -> int:
-    """EXIT_UNCONVERGED (with one line on stderr) if done cells of the complete store did not reach
-    their requested precision (``converged`` false, counted by ``lfvscan status``), else EXIT_OK."""
-    from lfvscan.store import store_status
-
-    n = store_status(store_path)["unconverged"]
+def _unconverged_exit(n: int, store_path: str) -> int:
+    """EXIT_UNCONVERGED (with one line on stderr) if ``n`` done cells of the complete store did not
+    reach their requested precision (``converged`` false, as ``lfvscan status`` counts them), else EXIT_OK."""
     if not n:
         return EXIT_OK
     print(f"lfvscan scan: {n} done cell(s) did not reach the requested rel_err within their evaluation budget "
