@@ -110,6 +110,22 @@ def _read_exactly(fd: int, n: int, deadline: float | None, poll=None) -> bytes |
     return b"".join(parts)
 
 
+#: bytes the records pipe holds (Linux F_SETPIPE_SZ; the default 64 kB holds ~11 records): the
+#: records of QUEUED_TASKS_MAX cheap cells fit, so a child is not blocked by a parent woken late
+PIPE_BYTES = 2**20
+_F_SETPIPE_SZ = 1031
+
+
+def _widen(fd: int) -> None:
+    """Give the pipe ``fd`` :data:`PIPE_BYTES` where the system allows it (best effort)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, _F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, OSError):  # not Linux, or above /proc/sys/fs/pipe-max-size: the default size works too
+        pass
+
+
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when its parent dies (best effort elsewhere)."""
     try:
@@ -197,6 +213,7 @@ class CellProcess:
     def _start(self) -> None:
         down_r, down_w = os.pipe()  # tasks to the child
         up_r, up_w = os.pipe()  # records to the parent
+        _widen(up_w)
         pid = os.fork()
         if pid == 0:
             os.close(down_w)
