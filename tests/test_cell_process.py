@@ -43,7 +43,7 @@ def test_a_cell_in_the_child_gives_the_record_computed_in_process():
             assert a.index == b.index and a.error == b.error == "" and a.attempts == b.attempts
             for name in ("sigma_pb", "sigma_err_pb", "neval"):
                 assert getattr(a.result, name) == getattr(b.result, name), name
-            assert np.asarray(a.result.dsigma_dlnx_tau_pb).tobytes() == np.asarray(b.result.dsigma_dlnx_tau_pb).tobytes()
+            assert np.asarray(a.result.dsigma_dlnx_f_pb).tobytes() == np.asarray(b.result.dsigma_dlnx_f_pb).tobytes()
     finally:
         cells.close()
 

@@ -12,7 +12,7 @@ attempts).  The unit that moves between ranks, into the journal and into the zar
   assignment per (row chunk, field) per fold (:mod:`lfvscan.store.fold`), so its cost per cell is
   microseconds (pickling, JSON and base64 of one object per cell would cost ~150 us).
 
-Row layout (:func:`row_dtype`, ``nb`` x_tau bins, little-endian): ``index`` (3,) int32 (target,
+Row layout (:func:`row_dtype`, ``nb`` x_f bins, little-endian): ``index`` (3,) int32 (target,
 energy, mass), ``done`` bool, ``wall_seconds`` [s] float64, ``rank`` int32, ``attempts`` int32, then
 every :data:`lfvscan.schema.RESULT_FIELDS` quantity with its schema dtype, per-bin ones as (nb,)
 sub-arrays, then, in batches holding collider cells (``n_lab > 0``), the lab-frame histograms of
@@ -66,7 +66,7 @@ def row_dtype(n_xbins: int, n_lab: int = 0) -> np.dtype:
 
 
 _FILL = tuple(f.fill for f in RESULT_FIELDS)
-#: a per-bin field: its sub-array length is a batch's number of x_tau bins
+#: a per-bin field: its sub-array length is a batch's number of x_f bins
 PER_BIN_FIELD = next(f.name for f in RESULT_FIELDS if f.per_bin)
 #: a lab-histogram field: its sub-array length is a batch's number of lab bins (absent: 0)
 LAB_FIELD = LAB_FIELDS[0].name
@@ -205,12 +205,12 @@ class RecordBatch:
 
     # ------------------------------------------------------------------ reading back
     def record(self, row: int, config) -> CellRecord:
-        """Row ``row`` as a :class:`CellRecord`; the result's cell coordinates, x_tau grid, theta and
+        """Row ``row`` as a :class:`CellRecord`; the result's cell coordinates, x_f grid, theta and
         convention come from ``config`` (a :class:`lfvscan.spec.config.ScanConfig`)."""
         i, j, k = (int(v) for v in self.index[row])
         result = None
         if self.done[row]:
-            from lfvscan.xsec.result import x_tau_edges
+            from lfvscan.xsec.result import x_f_edges
 
             energy = float(config.energies_GeV[j])
             r = self.rows[row]
@@ -219,7 +219,7 @@ class RecordBatch:
             lab = lab_from_field_values({n: r[n] for n in _LAB_NAMES}, energy) if self.n_lab else None
             result = CellResult(target=name, energy_GeV=energy, mass_GeV=float(config.masses_GeV[k]), theta=config.theta,
                                 convention=config.convention, lab=lab,
-                                x_tau_edges=x_tau_edges(config.x_edge_energy(name, energy), self.n_xbins,
+                                x_f_edges=x_f_edges(config.x_edge_energy(name, energy), self.n_xbins,
                                                         config.lepton_pair().final.mass),
                                 **kw)
         return CellRecord((i, j, k), result, self.errors.get(row, "") if not self.done[row] else "",
