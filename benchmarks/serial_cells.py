@@ -7,7 +7,7 @@ computed twice in this one run, in blocks of ``--block`` cells, alternating whic
 per block so that the load of a shared host affects both alike: in this process
 (:func:`lfvscan.scan.cells.compute_task`, how a serial scan computed before) and in a persistent
 :class:`~lfvscan.scan.cell_process.CellProcess` as the serial scan uses it now (the next task
-queued in the child, tasks and records pickled through pipes, the parent waiting off the GIL).  Prints the summed
+queued in the child, tasks pickled and records packed through pipes, the parent waiting off the GIL).  Prints the summed
 wall and CPU times (parent + child) of both, the overhead in percent and per cell, and whether
 both records are bit-identical.  On a host with more runnable processes than CPUs the wall times
 include the scheduler's wake-up latencies, which the child's round trips pay and a single process
@@ -27,16 +27,16 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _same(a, b) -> bool:
-    """Two records with the same outcome and bit-identical results (timings aside)."""
-    if (a.result is None) != (b.result is None) or a.error != b.error:
-        return False
-    if a.result is None:
-        return True
-    for name in ("sigma_pb", "sigma_err_pb", "neval", "converged"):
-        if getattr(a.result, name) != getattr(b.result, name):
-            return False
-    return np.asarray(a.result.dsigma_dlnx_f_pb).tobytes() == np.asarray(b.result.dsigma_dlnx_f_pb).tobytes()
+def _same(a, b, n_xbins: int) -> bool:
+    """A record computed in this process and a packed one from the child (a one-row RecordBatch):
+    the same outcome and bit-identical fields (the cell's own timings aside)."""
+    from lfvscan.store.records import RecordBatch
+
+    ref = RecordBatch.from_records([a], n_xbins)
+    x, y = ref.rows.copy(), b.rows.copy()
+    for name in ("wall_seconds", "seconds"):
+        x[name] = y[name] = 0.0
+    return x.tobytes() == y.tobytes() and ref.error(0) == b.error(0)
 
 
 def _cpu_s(pid: int | None) -> float:
@@ -49,15 +49,15 @@ def _cpu_s(pid: int | None) -> float:
 
 
 def _serially(cells, block: list) -> list:
-    """The records of ``block`` as a serial scan gets them: up to SERIAL_QUEUE tasks queued in the
+    """The records of ``block`` as a serial scan of open cells gets them: QUEUED_TASKS tasks queued in the
     cell process, each record received in order."""
-    from lfvscan.scan.engine import SERIAL_QUEUE
+    from lfvscan.scan.cell_process import QUEUED_TASKS
 
     todo, recs = list(block), []
     while todo or cells.queued:
-        while todo and cells.queued < SERIAL_QUEUE:
+        while todo and cells.queued < QUEUED_TASKS:
             cells.send(todo.pop(0))
-        recs.append(cells.receive()[1])
+        recs.extend(rec for _, rec in cells.receive_ready())
     return recs
 
 
@@ -97,7 +97,7 @@ def main() -> int:
                     t_in, cpu_in = t_in + dt, cpu_in + dc
                 else:
                     t_child, cpu_child = t_child + dt, cpu_child + dc
-            same += sum(_same(a, c) for a, c in zip(recs["in"], recs["child"]))
+            same += sum(_same(a, c, config.n_xbins) for a, c in zip(recs["in"], recs["child"]))
     finally:
         cells.close()
     n = len(tasks)

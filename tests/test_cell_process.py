@@ -9,9 +9,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from lfvscan.scan.cell_process import CellProcess, hard_limit_s
+from lfvscan.scan.cell_process import (QUEUED_TASKS, QUEUED_TASKS_MAX, QUEUED_WORK_S, CellProcess, hard_limit_s,
+                                       queue_depth)
 from lfvscan.scan.cells import compute_task
 from lfvscan.scan.plan import Task
+from lfvscan.store.records import RecordBatch
 
 from _scan_cells import cheap_cell
 from _scan_util import UNDER_MPI, small_config
@@ -126,3 +128,46 @@ def test_an_abort_while_a_cell_is_stuck_kills_the_child_instead_of_waiting_for_i
     assert not closing.is_alive()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # killed and reaped
+
+
+def _dies_at_third(target, energy_GeV, mass_GeV, **kw):
+    """cheap_cell, except that the cell at mass index 2 of small_config ends its process."""
+    cfg = small_config()
+    if mass_GeV == cfg.masses_GeV[2]:
+        os._exit(9)
+    return cheap_cell(target, energy_GeV, mass_GeV, **kw)
+
+
+def test_records_taken_together_stay_in_order_and_a_death_is_charged_to_its_own_cell():
+    """Several tasks queued, the records that have arrived taken in one wake-up (receive_ready):
+    each comes back on its own, in order, bit-identical to the cell computed in this process; the
+    cell that kills the child is FAILED "process died", not a cell before or after it, and the
+    cells queued behind it are computed by a new child."""
+    cfg = small_config()
+    tasks = [_task(cfg, (1, 2, k)) for k in range(5)]
+    cells = CellProcess(_dies_at_third, cfg, 0, 3)
+    try:
+        for t in tasks:
+            cells.send(t)
+        got = []
+        while cells.queued:
+            got.extend(cells.receive_ready())
+    finally:
+        cells.close()
+    assert [t.index for t, _ in got] == [t.index for t in tasks]
+    for (task, batch), k in zip(got, range(5)):
+        assert len(batch) == 1 and tuple(batch.index[0]) == task.index
+        if k == 2:
+            assert not batch.done[0] and batch.error(0).startswith("process died (attempt 1/3) on rank 0")
+            continue
+        ref = RecordBatch.from_records([compute_task(cheap_cell, cfg, task, 0)], cfg.n_xbins).rows.copy()
+        mine = batch.rows.copy()
+        ref["wall_seconds"] = mine["wall_seconds"] = 0.0
+        assert mine.tobytes() == ref.tobytes(), k
+
+
+def test_queue_depth_covers_the_queued_work_within_its_bounds():
+    assert queue_depth(None) == QUEUED_TASKS  # before any cell is timed
+    assert queue_depth(0.02) == QUEUED_TASKS  # open cells: the minimum
+    assert queue_depth(0.001) == int(QUEUED_WORK_S / 0.001)
+    assert queue_depth(1e-5) == queue_depth(0.0) == QUEUED_TASKS_MAX  # closed cells

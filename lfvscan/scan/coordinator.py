@@ -15,8 +15,9 @@ it (thread-safe) and its writer thread flushes it.
   worker) and for cells of at least :data:`REPORT_EACH_MIN_S` (then batches are single cells
   anyway), or before any cell is timed; never for rank 0's own cells under MPI (its writer thread
   writes them while it computes the next).
-* :meth:`~Coordinator.submit` buffers one finished cell of rank 0, :meth:`~Coordinator.submit_batch`
-  a worker's :class:`~lfvscan.store.records.RecordBatch`; tasks handed out but returned uncomputed
+* :meth:`~Coordinator.submit` buffers one finished cell as a record object,
+  :meth:`~Coordinator.submit_batch` a :class:`~lfvscan.store.records.RecordBatch` (a worker's
+  message, or one record of rank 0's cell process); tasks handed out but returned uncomputed
   (a draining worker) are :meth:`~Coordinator.give_back` (recorded as such, not queued again:
   the next run computes them).
 * :meth:`~Coordinator.flush` writes everything buffered as one batch with one ``write_cells``
@@ -199,7 +200,7 @@ class Coordinator:
         self.wake.set()
 
     def submit_batch(self, batch: RecordBatch) -> None:
-        """The finished cells a worker sent (one message)."""
+        """Finished cells as a batch: a worker's message, or a record of rank 0's cell process."""
         if not len(batch):
             return
         with self.lock:

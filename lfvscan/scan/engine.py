@@ -55,8 +55,8 @@ from lfvscan.errors import (
     describe_environment_error,
 )
 from lfvscan.scan.attribution import retire_suspects, settle
-from lfvscan.scan.cell_process import CellProcess
-from lfvscan.scan.cells import CellFn, resolve_cell_fn
+from lfvscan.scan.cell_process import CellProcess, queue_depth
+from lfvscan.scan.cells import CellFn, cell_engine, resolve_cell_fn
 from lfvscan.spec.config import ScanConfig, check_same_physics
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
 from lfvscan.scan.mpi import RankLost, get_world, launch_problem, run_rank0, run_worker
@@ -64,6 +64,7 @@ from lfvscan.scan.plan import Isolation, cell_seed, plan_tasks
 from lfvscan.scan.progress import Progress
 from lfvscan.scan.signals import StopFlag, install_signal_handlers
 from lfvscan.store.backend import ScanBackend
+from lfvscan.store.records import RecordBatch
 from lfvscan.schema import DONE, FAILED, PENDING
 
 __all__ = ["ScanOutcome", "main_scan", "run_scan"]
@@ -81,6 +82,8 @@ class ScanOutcome:
     interrupted_by: int | None = None
     message: str = ""
     rss_MB: dict = field(default_factory=dict)
+    #: DONE cells stored with ``converged`` False (counted on rank 0 when the scan is complete)
+    unconverged: int = 0
 
 
 def run_scan(
@@ -112,8 +115,21 @@ def run_scan(
     if cell_fn is None:
         cell_fn = resolve_cell_fn(config.cell_function)
 
-    opened, error = _open_on_rank0(store, config, config_text, comm)
+    size = 1 if comm is None else comm.Get_size()
+    if rank0_computes is None:
+        rank0_computes = size <= config.rank0_computes_up_to
+    # rank 0's cell process is forked first, so that it loads the cells' code while this process
+    # opens the store and plans (lfvscan.scan.cell_process)
+    cells = _cell_process(cell_fn, config, stop, max_attempts, rank == 0 and (size == 1 or rank0_computes))
+    try:
+        opened, error = _open_on_rank0(store, config, config_text, comm)
+    except BaseException:
+        if cells is not None:
+            cells.close()
+        raise
     if error is not None:
+        if cells is not None:
+            cells.close()
         if rank == 0:
             raise UsageError(error)
         return ScanOutcome(exit_code=EXIT_USAGE, message=error)
@@ -127,11 +143,16 @@ def run_scan(
         return ScanOutcome(exit_code=code, computed_this_run=n, interrupted_by=stop.signum)
 
     backend, verb, owned = opened
+    cells = cells or CellProcess(cell_fn, config, 0, max_attempts, stop, warm_up=False)  # started if needed
     try:
         progress_opts = dict(stream=progress_stream, interval_s=progress_interval_s, enabled=not quiet)
-        return _scan_on_rank0(backend, _store_name(store), verb, config, cell_fn, comm, stop, progress_opts,
-                              max_attempts, rank0_computes)
+        out = _scan_on_rank0(backend, _store_name(store), verb, config, cells, comm, stop, progress_opts,
+                             max_attempts, rank0_computes)
+        if out.exit_code == EXIT_OK:
+            out.unconverged = _count_unconverged(backend)
+        return out
     finally:
+        cells.close()
         try:
             retire_suspects(backend)
         except Exception as exc:  # noqa: BLE001 - the next run's settling filters them again
@@ -140,11 +161,32 @@ def run_scan(
             backend.close()
 
 
-def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfig, cell_fn: CellFn, comm,
+def _count_unconverged(backend: ScanBackend) -> int:
+    """DONE cells of ``backend`` stored with ``converged`` False, as ``lfvscan status`` counts them
+    (journaled cells included; damaged rows read as not computed), reading only those two arrays."""
+    cells = backend.read_cells(("status", "converged"))
+    return int(((cells["status"] == DONE) & ~cells["converged"].astype(bool)).sum())
+
+
+def _cell_process(cell_fn: CellFn, config: ScanConfig, stop: StopFlag, max_attempts: int,
+                  computes: bool) -> CellProcess | None:
+    """Rank 0's cell process, started now if rank 0 ``computes`` cells (else None): with a warm-up
+    cell when its cells are the physics on the compiled engine (:mod:`lfvscan.scan.cell_process`)."""
+    if not computes:
+        return None
+    warm = not config.cell_function and cell_engine(config) == "compiled"
+    cells = CellProcess(cell_fn, config, 0, max_attempts, stop, warm_up=warm)
+    cells.start()
+    return cells
+
+
+def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfig, cells: CellProcess, comm,
                    stop: StopFlag, progress_opts: dict, max_attempts: int, rank0_computes: bool) -> ScanOutcome:
-    """Rank 0: plan the run from the store's state, compute (serially or with the workers), finish."""
+    """Rank 0: plan the run from the store's state, compute (serially or with the workers) with its
+    cell process ``cells`` (started when first needed), finish."""
     size = 1 if comm is None else comm.Get_size()
     config = config.with_target_order(backend.config.target_names)  # cells by the store's axes
+    cells.config = config  # the same cells (the child finds a task's target by name), indexed like the store
     settlement = settle(backend)
     status, attempts = backend.cell_state()
     tasks = plan_tasks(config, status, attempts, max_attempts, stop, settlement.suspects)
@@ -167,11 +209,9 @@ def _scan_on_rank0(backend: ScanBackend, name: str, verb: str, config: ScanConfi
     lost = None
     try:
         if size == 1:
-            _serial_loop(coord, cell_fn)
+            _serial_loop(coord, cells)
         else:
-            if rank0_computes is None:
-                rank0_computes = size <= config.rank0_computes_up_to
-            run_rank0(comm, coord, cell_fn, rank0_computes)
+            run_rank0(comm, coord, cells, rank0_computes)
     except RankLost as exc:  # the caller (main_scan) must abort the job: that rank never ends
         lost = str(exc)
     except (OSError, MemoryError) as exc:  # say so in the run information if it can still be written
@@ -220,27 +260,22 @@ def _open_store(store, config: ScanConfig, config_text: str) -> tuple[ScanBacken
     return store, "using", False
 
 
-#: tasks a serial run keeps in its cell process: the one computing and the next three, so the child
-#: does not wait for its parent to wake up between two cells, even cheap ones (closed cells); the
-#: queued ones that have not started when the run stops are given back (benchmarks/serial_cells.py)
-SERIAL_QUEUE = 4
-
-
-def _serial_loop(coord: Coordinator, cell_fn: CellFn) -> None:
+def _serial_loop(coord: Coordinator, cells: CellProcess) -> None:
     """``-n 1``: compute the cells, each result written as it arrives, then the exclusive suspects
     (cells that were running when an earlier job died or fell silent), each written before the next
     starts.  Every cell runs in one persistent child process (:mod:`lfvscan.scan.cell_process`): a
     cell stuck in C code (where SIGALRM cannot act) is killed past the hard wall limit and FAILED, a
     cell that kills its process is FAILED "process died", and the scan goes on with a new child.
     On a stop the cell computing finishes and is written; those queued behind it are given back."""
-    cells = CellProcess(cell_fn, coord.config, 0, coord.max_attempts, coord.stop)
     try:
         while True:
-            while cells.queued < SERIAL_QUEUE and (task := coord.next_task()) is not None:
-                cells.send(task)
+            if (free := queue_depth(coord.mean_cell_s) - cells.queued) > 0:
+                for task in coord.next_tasks(free, 0)[0]:  # one attempt line for them
+                    cells.send(task)
             if not cells.queued:
                 break
-            _submit(coord, *cells.receive())
+            for task, rec in cells.receive_ready():
+                _submit(coord, task, rec)
         while (task := coord.next_exclusive()) is not None:
             cells.send(task)
             _submit(coord, *cells.receive())
@@ -249,12 +284,13 @@ def _serial_loop(coord: Coordinator, cell_fn: CellFn) -> None:
         coord.flush()
 
 
-def _submit(coord: Coordinator, task, rec) -> None:
-    """Write the record of ``task``, or give the task back if it was not started (stopping)."""
+def _submit(coord: Coordinator, task, rec: RecordBatch | None) -> None:
+    """Write the record of ``task`` (a one-row batch), or give the task back if it was not started
+    (stopping)."""
     if rec is None:
         coord.give_back([task])
     else:
-        coord.submit(rec)
+        coord.submit_batch(rec)
         coord.flush()
 
 
@@ -335,7 +371,7 @@ def main_scan(config: ScanConfig, store_path: str, config_text: str, *, quiet: b
     finally:
         restore()
     if out.exit_code == EXIT_OK and (comm is None or comm.Get_rank() == 0):
-        return _unconverged_exit(store_path)
+        return _unconverged_exit(out.unconverged, store_path)
     return out.exit_code
 
 
@@ -379,12 +415,9 @@ def abort_job(comm, code: int) -> None:
         os._exit(code)
 
 
-def _unconverged_exit(store_path: str) -> int:
-    """EXIT_UNCONVERGED (with one line on stderr) if done cells of the complete store did not reach
-    their requested precision (``converged`` false, counted by ``lfvscan status``), else EXIT_OK."""
-    from lfvscan.store import store_status
-
-    n = store_status(store_path)["unconverged"]
+def _unconverged_exit(n: int, store_path: str) -> int:
+    """EXIT_UNCONVERGED (with one line on stderr) if ``n`` done cells of the complete store did not
+    reach their requested precision (``converged`` false, as ``lfvscan status`` counts them), else EXIT_OK."""
     if not n:
         return EXIT_OK
     print(f"lfvscan scan: {n} done cell(s) did not reach the requested rel_err within their evaluation budget "

@@ -54,7 +54,7 @@ import threading
 import time
 import traceback
 
-from lfvscan.scan.cell_process import CellProcess
+from lfvscan.scan.cell_process import CellProcess, queue_depth
 from lfvscan.scan.cells import CellFn, compute_task
 from lfvscan.spec.config import ScanConfig
 from lfvscan.scan.coordinator import Coordinator, max_rss_MB
@@ -152,8 +152,9 @@ class Backoff:
 
 
 # ---------------------------------------------------------------------------- rank 0
-def run_rank0(comm, coord: Coordinator, cell_fn: CellFn, rank0_computes: bool) -> None:
-    """Rank 0 of an MPI run: service and writer threads; the calling (main) thread computes."""
+def run_rank0(comm, coord: Coordinator, cells: CellProcess, rank0_computes: bool) -> None:
+    """Rank 0 of an MPI run: service and writer threads; the calling (main) thread computes, in
+    the cell process ``cells`` (started here if the caller has not)."""
     from mpi4py import MPI
 
     if MPI.Query_thread() < MPI.THREAD_SERIALIZED:
@@ -165,7 +166,6 @@ def run_rank0(comm, coord: Coordinator, cell_fn: CellFn, rank0_computes: bool) -
     old_switch = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     # rank 0's cells run in a child process, forked before any thread starts (lfvscan.scan.cell_process)
-    cells = CellProcess(cell_fn, coord.config, 0, coord.max_attempts, coord.stop)
     if rank0_computes or coord.has_exclusive():
         cells.start()
     service = threading.Thread(target=_service, args=(comm, coord, main_done), name="lfvscan-mpi-service", daemon=True)
@@ -176,17 +176,7 @@ def run_rank0(comm, coord: Coordinator, cell_fn: CellFn, rank0_computes: bool) -
     try:
         if rank0_computes:  # in batches like a worker (one attempt line per batch), each result at once
             while tasks := coord.next_tasks(coord.batch_size(), 0)[0]:
-                for i, task in enumerate(tasks):
-                    if coord.stop.is_set() or coord.error is not None:
-                        coord.give_back(tasks[i:])
-                        break
-                    coord.rank0_cell_since = time.monotonic()
-                    rec = cells.compute(task)
-                    coord.rank0_cell_since = None
-                    if rec is None:  # not started: its cell process was stopped by a signal
-                        coord.give_back(tasks[i:])
-                        break
-                    coord.submit(rec)
+                _compute_batch(coord, cells, tasks)
     finally:
         main_done.set()
         while service.is_alive():  # join in slices so signals reach the main thread
@@ -200,16 +190,41 @@ def run_rank0(comm, coord: Coordinator, cell_fn: CellFn, rank0_computes: bool) -
     # by one, each written before the next starts (so a death here is certainly that cell's)
     try:
         while coord.error is None and (task := coord.next_exclusive()) is not None:
-            if (rec := cells.compute(task)) is None:  # not started: stopping
+            cells.send(task)
+            if (rec := cells.receive()[1]) is None:  # not started: stopping
                 coord.give_back([task])
             else:
-                coord.submit(rec)
+                coord.submit_batch(rec)
                 coord.flush()
     finally:
         cells.close()
         coord.flush()
     if coord.error is not None:
         raise coord.error
+
+
+def _compute_batch(coord: Coordinator, cells: CellProcess, tasks: list) -> None:
+    """Rank 0's own batch ``tasks``: :func:`~lfvscan.scan.cell_process.queue_depth` of them queued in its cell process (so
+    the child does not wait for this thread, which shares the GIL with the service and writer
+    threads, between two cells), each record handed to the writer as it arrives.  Once stopping
+    (or after an error) the tasks not sent are given back, like those the child did not start."""
+    todo = collections.deque(tasks)
+    while todo or cells.queued:
+        if coord.stop.is_set() or coord.error is not None:
+            coord.give_back(list(todo))
+            todo.clear()
+        depth = queue_depth(coord.mean_cell_s)
+        while todo and cells.queued < depth:
+            cells.send(todo.popleft())
+        if not cells.queued:
+            break
+        coord.rank0_cell_since = cells.head_since
+        for task, rec in cells.receive_ready():
+            if rec is None:  # not started: its cell process was stopped by a signal
+                coord.give_back([task])
+            else:
+                coord.submit_batch(rec)
+        coord.rank0_cell_since = None
 
 
 def _service(comm, coord: Coordinator, main_done: threading.Event) -> None:

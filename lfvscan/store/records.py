@@ -184,7 +184,7 @@ class RecordBatch:
         for b in batches:
             errors.update({offset + r: m for r, m in b.errors.items()})
             offset += len(b)
-        return cls(np.concatenate([b.rows for b in batches]), errors)
+        return cls(_joined([b.rows for b in batches]), errors)
 
     def take(self, rows) -> "RecordBatch":
         """The batch of rows ``rows`` (an index array, in that order)."""
@@ -227,6 +227,16 @@ class RecordBatch:
 
     def records(self, config) -> list[CellRecord]:
         return [self.record(r, config) for r in range(len(self))]
+
+
+def _joined(rows: list[np.ndarray]) -> np.ndarray:
+    """The rows of ``rows`` in one array: their bytes joined when they share one dtype (a fold joins
+    one single-row batch per cell of a serial run, and ``numpy.concatenate`` promotes the
+    structured dtype once per input: ~0.1 ms each)."""
+    dtype = rows[0].dtype
+    if all(r.dtype is dtype or r.dtype == dtype for r in rows):
+        return np.frombuffer(bytearray(b"".join(np.ascontiguousarray(r).tobytes() for r in rows)), dtype=dtype)
+    return np.concatenate(rows)
 
 
 def as_batch(records: "RecordBatch | list[CellRecord]", n_xbins: int) -> RecordBatch:
