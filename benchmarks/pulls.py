@@ -58,14 +58,17 @@ def main() -> None:
     ap.add_argument("new"), ap.add_argument("new_limits"), ap.add_argument("base"), ap.add_argument("base_limits")
     ap.add_argument("--list", type=int, default=0)
     a = ap.parse_args()
-    gn, gb = zarr.open_group(a.new, mode="r"), zarr.open_group(a.base, mode="r")
+    from lfvscan.store.legacy_names import store_group
+
+    # under the current names, so that a store of an earlier format compares too
+    gn, gb = (store_group(zarr.open_group(p, mode="r")) for p in (a.new, a.base))
     open_ = {}
     for name, g in (("new", gn), ("base", gb)):
         op = (np.asarray(g["status"][...]) == 1) & ~np.asarray(g["closed"][...])
         ne, q = np.asarray(g["neval"][...])[op], np.asarray(g["Q"][...])[op]
         conv = np.asarray(g["converged"][...])[op]
         n3, n2 = int(np.sum(q < 1e-3)), int(np.sum(q < 1e-2))
-        print(f"{name} {getattr(g.store, 'root', '')}: open cells {op.sum()}, evaluations per open cell median "
+        print(f"{name} {getattr(g.zarr.store, 'root', '')}: open cells {op.sum()}, evaluations per open cell median "
               f"{np.median(ne):.0f} (total {ne.sum() / 1e6:.1f} M), Q < 1e-3: {n3} ({100 * n3 / op.sum():.2f} %), "
               f"Q < 1e-2: {n2} ({100 * n2 / op.sum():.2f} %), not converged: {int(np.sum(~conv))}")
         open_[name] = op
