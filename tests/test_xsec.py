@@ -138,9 +138,9 @@ def test_adaptation_iteration_trains_the_map_as_vegas_does(target, E, m_a):
     for weights in (np.ones(nb), u):
         @vegas.lbatchintegrand
         def f_train(y):
-            coh, inc, e_tau = integrand_parts(y, cp)
+            coh, inc, e_f = integrand_parts(y, cp)
             tot = coh + inc
-            return np.stack([(a * tot[0] + b * tot[1]) * weights[_bin_index(e_tau, E, lnx0, dlnx, nb)],
+            return np.stack([(a * tot[0] + b * tot[1]) * weights[_bin_index(e_f, E, lnx0, dlnx, nb)],
                              a * tot[0] + b * tot[1]], axis=1)
 
         ref, mine = fresh(), fresh()
@@ -179,10 +179,10 @@ def _check_frozen_iteration(target, E, m_a):
     def f_array(y):
         """Components: (total, coh, inc) x (S, P), the bins x (S, P), the upper tails x (S, P), and the
         S + P sums (whose variance gives the S-P covariances)."""
-        coh, inc, e_tau = integrand_parts(y, cp)
+        coh, inc, e_f = integrand_parts(y, cp)
         tot = coh + inc
         npt = tot.shape[1]
-        k = _bin_index(e_tau, E, lnx0, dlnx, nb)
+        k = _bin_index(e_f, E, lnx0, dlnx, nb)
         cols = [tot[0], tot[1], coh[0], coh[1], inc[0], inc[1], tot[0] + tot[1], coh[0] + coh[1], inc[0] + inc[1]]
         out = np.zeros((npt, 9 + 6 * nb))
         out[:, :9] = np.array(cols).T

@@ -33,7 +33,7 @@ def _theta_s(cp, w):
 
 
 def _reference(y, cp):
-    """(coh, inc, E_tau) at vegas points y from d3sigma and the maps' definitions."""
+    """(coh, inc, E_f) at vegas points y from d3sigma and the maps' definitions."""
     w = np.exp(y[:, 0])
     r = y[:, 2]
     th = _theta_s(cp, w) * np.exp(y[:, 1])
@@ -70,13 +70,13 @@ def _assert_engine_matches_reference(cp, engine, seed, rtol, sum_rel):
     with using(engine):
         lo, hi = np.array(cp.bounds).T
         y = lo + (hi - lo) * np.random.default_rng(seed).random((20000, 3))
-        coh, inc, e_tau = integrand_points(y, cp)
+        coh, inc, e_f = integrand_points(y, cp)
     rc, ri, re = _reference(y, cp)
     assert np.array_equal(coh != 0, rc != 0) and np.count_nonzero(rc) > 1000
     nz = rc != 0
     np.testing.assert_allclose(coh[nz], rc[nz], rtol=rtol, atol=1e-10 * np.abs(rc).max())
     np.testing.assert_allclose(inc[nz], ri[nz], rtol=rtol, atol=1e-10 * np.abs(ri).max())
-    np.testing.assert_allclose(e_tau[nz], re[nz], rtol=1e-12)
+    np.testing.assert_allclose(e_f[nz], re[nz], rtol=1e-12)
     assert coh.sum() == pytest.approx(rc.sum(), rel=sum_rel) and inc.sum() == pytest.approx(ri.sum(), rel=sum_rel)
 
 

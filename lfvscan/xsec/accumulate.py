@@ -17,10 +17,10 @@ from __future__ import annotations
 from lfvscan.xsec import engine
 
 
-def bin_indices(e_tau, E, lnx0, dlnx, nb):
-    """Bin (int64) of ``ln(e_tau / E)`` on the grid ``lnx0 + k dlnx``, clipped into [0, nb - 1] (nan -> 0:
+def bin_indices(e_f, E, lnx0, dlnx, nb):
+    """Bin (int64) of ``ln(e_f / E)`` on the grid ``lnx0 + k dlnx``, clipped into [0, nb - 1] (nan -> 0:
     such points carry zero weight)."""
-    return engine.current().bin_indices(e_tau, E, lnx0, dlnx, nb)
+    return engine.current().bin_indices(e_f, E, lnx0, dlnx, nb)
 
 
 def accumulate(coh, inc, wgt, hcube, bins, dlnx, cell_mean, cell_var, bin_mean, bin_var, tail_diff):

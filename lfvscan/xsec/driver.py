@@ -18,7 +18,7 @@ the PDG factor S = sqrt(max(1, chi2/dof)).  The evaluation limits grow as (budge
 rel_err)^2 for requests below ``budget_rel_err`` (:mod:`lfvscan.xsec.settings`).  Every quantity is accumulated as its scalar (g_S, g_P) = (1, 0) and
 pseudoscalar (0, 1) part with their covariance (no S-P interference, §7.12); the totals at the
 cell's theta / convention are the exact recombination.  The distribution d sigma / d ln x_f
-(x_f = E_f / E with the exact tau energy ``E_tau = (E - E_a) - t/(2M)``) and the upper-tail
+(x_f = E_f / E with the exact final-lepton energy ``E_f = (E - E_a) - t/(2M)``) and the upper-tail
 errors come from the same samples.
 
 Every iteration draws its points from ``Integrator.random_batch`` and forms
@@ -64,12 +64,12 @@ from lfvscan.xsec.settings import DEFAULT_VEGAS, VegasSettings
 
 # ------------------------------------------------------------------------------------ the driver
 
-def _bin_index(e_tau, E, lnx0, dlnx, n_xbins):
-    """Bin of ln(E_tau/E) on the grid ``lnx0 + k dlnx`` (clipped into [0, n_xbins - 1]).
+def _bin_index(e_f, E, lnx0, dlnx, n_xbins):
+    """Bin of ln(E_f/E) on the grid ``lnx0 + k dlnx`` (clipped into [0, n_xbins - 1]).
 
-    Points outside the physical region carry zero weight and may have no valid E_tau (nan); they
+    Points outside the physical region carry zero weight and may have no valid E_f (nan); they
     land in bin 0 with weight 0."""
-    return bin_indices(np.ascontiguousarray(e_tau, dtype=float), E, lnx0, dlnx, n_xbins)
+    return bin_indices(np.ascontiguousarray(e_f, dtype=float), E, lnx0, dlnx, n_xbins)
 
 
 def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins: int,
@@ -114,8 +114,8 @@ def _frozen_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins:
     tail_diff = np.zeros((3, nb))
     lab_sums = _lab_sums(lab)
     for x, y, wgt, hcube in integ.random_batch(yield_hcube=True, yield_y=True):
-        coh, inc, e_tau = integrand_parts(x, cp)
-        bins = _bin_index(e_tau, cp.E, lnx0, dlnx, nb)
+        coh, inc, e_f = integrand_parts(x, cp)
+        bins = _bin_index(e_f, cp.E, lnx0, dlnx, nb)
         accumulate(coh, inc, wgt, hcube, bins, dlnx, cell_mean, cell_var, bin_mean, bin_var, tail_diff)
         _fill_lab_sums(lab, lab_sums, x, wgt, hcube, coh + inc, cp)
         if train is not None:
@@ -432,9 +432,9 @@ def _adaptation_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xb
     iteration's per-bin sums of ``w f`` [pb] (the bins' estimates of sigma, for the tail weights)."""
     sums = np.zeros(n_xbins)
     for x, y, wgt, hcube in integ.random_batch(yield_hcube=True, yield_y=True):
-        coh, inc, e_tau = integrand_points(x, cp)
+        coh, inc, e_f = integrand_points(x, cp)
         f = coh + inc
-        bins = _bin_index(e_tau, cp.E, lnx0, dlnx, n_xbins)
+        bins = _bin_index(e_f, cp.E, lnx0, dlnx, n_xbins)
         sums += np.bincount(bins, weights=wgt * f, minlength=n_xbins)
         _add_training_data(integ, y, wgt, hcube, f, u[bins])
     integ.map.adapt(alpha=alpha)

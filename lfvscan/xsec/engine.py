@@ -69,7 +69,7 @@ def engine_name() -> str:
 
 def current() -> SimpleNamespace:
     """The selected engine's functions: ``evaluate(y, cp, rows)`` (``evaluate_cell`` of its integrand module), ``min_theta_scale(u0, p, p_minus_k, k,
-    m_a, m_final, t_cut)``, ``bin_indices(e_tau, E, lnx0, dlnx, nb)`` and ``accumulate(...)``
+    m_a, m_final, t_cut)``, ``bin_indices(e_f, E, lnx0, dlnx, nb)`` and ``accumulate(...)``
     (:mod:`lfvscan.xsec.accumulate`); its modules are imported on the first call."""
     name = _selected["name"]
     eng = _loaded.get(name)

@@ -276,20 +276,20 @@ def integrand_points(y, cp: CellPhysics):
     """Integrand in the vegas variables ``y[:, 0:3] = (ln w, ln(theta_a / theta_s), r)`` (pb, per unit volume;
     module docstring).
 
-    Returns ``(coh, inc, E_tau)``: the coherent and incoherent contributions (zero outside the
-    physical region) and the exact tau energy ``E_tau = (E - E_a) - t/(2M)`` [GeV] of each point.
+    Returns ``(coh, inc, E_f)``: the coherent and incoherent contributions (zero outside the
+    physical region) and the exact final-lepton energy ``E_f = (E - E_a) - t/(2M)`` [GeV] of each point.
     ``r`` is mapped to t by :func:`lfvscan.xsec.kernel.t_map`; the selected engine
     (:mod:`lfvscan.xsec.engine`: the compiled :func:`lfvscan.xsec.kernel.integrand_kernel` or
     :func:`lfvscan.xsec.integrand_numpy.evaluate_cell`) evaluates the equations of :func:`d3sigma`.
     """
-    coh, inc, e_tau = _integrand(y, cp, np.array([cp.coupling_row]))
-    return coh[0], inc[0], e_tau
+    coh, inc, e_f = _integrand(y, cp, np.array([cp.coupling_row]))
+    return coh[0], inc[0], e_f
 
 
 def _integrand(y, cp: CellPhysics, rows):
     """The integrand of the selected engine (:mod:`lfvscan.xsec.engine`: compiled or numpy) for the coupling
     rows ``rows`` (k, :data:`~lfvscan.xsec.cell_constants.N_COUPLING`): ``coh``, ``inc`` of shape (k, N),
-    ``E_tau`` (N)."""
+    ``E_f`` (N)."""
     return engine.current().evaluate(y, cp, rows)
 
 
@@ -331,7 +331,7 @@ def integrand_parts(y, cp: CellPhysics):
 
     The amplitude (§7.4, §7.6) is ``g_eff^2 X + Delta_m Y`` with ``g_eff^2 = g_S^2 + g_P^2`` and
     ``Delta_m = g_S^2 d_S + g_P^2 d_P`` (d_S = m_a^2 - (m_final + m_beam)^2, d_P = m_a^2 - (m_final - m_beam)^2), so
-    ``A = g_S^2 (X + d_S Y) + g_P^2 (X + d_P Y)``: no S-P interference.  Returns ``(coh, inc, E_tau)`` with
+    ``A = g_S^2 (X + d_S Y) + g_P^2 (X + d_P Y)``: no S-P interference.  Returns ``(coh, inc, E_f)`` with
     ``coh``, ``inc`` of shape (2, N): row 0 for (g_S, g_P) = (1, 0), row 1 for (0, 1), in the units of
     :func:`integrand_points`; the kinematics and X, Y are computed once for both rows.
     """

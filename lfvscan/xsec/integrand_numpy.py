@@ -49,9 +49,9 @@ def t_map(r, t_lo, t_up, t_nuc):
 
 
 def evaluate_cell(y, cp, rows):
-    """``(coh, inc, e_tau)`` at the vegas points ``y`` (N, 3) = (ln w, ln(theta_a / theta_s), r) for the
+    """``(coh, inc, e_f)`` at the vegas points ``y`` (N, 3) = (ln w, ln(theta_a / theta_s), r) for the
     coupling rows ``rows`` (k, :data:`~lfvscan.xsec.cell_constants.N_COUPLING`): ``coh``, ``inc`` (k, N) in
-    pb per unit volume, zero outside the physical region, ``e_tau`` (N) the exact tau energy [GeV]
+    pb per unit volume, zero outside the physical region, ``e_f`` (N) the exact final-lepton energy [GeV]
     (``E - E_a`` outside), as :func:`lfvscan.xsec.kernel.evaluate_cell`."""
     y = np.asarray(y, dtype=float)
     rows = np.asarray(rows, dtype=float)

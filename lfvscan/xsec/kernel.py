@@ -329,8 +329,8 @@ BLOCK = 64
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
-def integrand_kernel(y, c, cpl, coh, inc, e_tau):
-    """Fill ``coh``, ``inc`` (k, N) and ``e_tau`` (N) at the vegas points ``y`` (N, 3) = (ln w, ln(theta_a /
+def integrand_kernel(y, c, cpl, coh, inc, e_f):
+    """Fill ``coh``, ``inc`` (k, N) and ``e_f`` (N) at the vegas points ``y`` (N, 3) = (ln w, ln(theta_a /
     theta_s), r) (:func:`theta_scale`, :func:`t_map`; points with theta_a outside [theta_a_min, pi] are 0).
 
     ``c``: :func:`cell_constants`; ``cpl`` (k, :data:`N_COUPLING`): the coupling sets, one row each.
@@ -345,7 +345,7 @@ def integrand_kernel(y, c, cpl, coh, inc, e_tau):
     :func:`~lfvscan.physics.kinematics.t_upper`), t from :func:`t_map`, ``s0``, ``s1`` (§7.5), the
     azimuthal average Abar (§7.6), the prefactor ``alpha^2/(32 pi M^2) |k|/(|p| V) / t^2``, the form
     factors (§7.3) and the Jacobian ``w sin(theta_a) theta_a dt/dr``.  Outside the physical region
-    the densities are 0 and ``e_tau = E - E_a`` (a finite dummy).
+    the densities are 0 and ``e_f = E - E_a`` (a finite dummy).
     The points go in blocks of :data:`BLOCK` through five loops, :func:`point_angle`,
     :func:`point_window`, :func:`t_map`, :func:`point_s` and :func:`_amplitude_and_weight`, with the
     values passed between them in a small scratch array: a point's whole chain (~400 instructions,
@@ -373,9 +373,9 @@ def integrand_kernel(y, c, cpl, coh, inc, e_tau):
                 s[_T, b], s[_DTDR, b] = t_map(y[start + b, 2], s[_TLO, b], s[_TUP, b], t_nuc)
         for b in range(nb):  # §7.5: s = s0 + s1 cos(phi_q)
             if s[_OK, b] == 0.0:
-                e_tau[start + b] = s[_W, b]
+                e_f[start + b] = s[_W, b]
                 continue
-            e_tau[start + b], _, _, _, s[_S0, b], s[_S1, b] = point_s(
+            e_f[start + b], _, _, _, s[_S0, b], s[_S1, b] = point_s(
                 cell, s[_W, b], s[_K, b], s[_SIN, b], s[_V, b], s[_U, b], s[_VZ, b], s[_T, b])
         for b in range(nb):  # §7.6 / §7.14, §7.3: the amplitude and the weights
             i = start + b
@@ -394,19 +394,19 @@ def integrand_kernel(y, c, cpl, coh, inc, e_tau):
 
 
 def evaluate(y, c, cpl):
-    """(coh, inc, e_tau) of :func:`integrand_kernel` for the coupling rows ``cpl`` (k, :data:`N_COUPLING`)."""
+    """(coh, inc, e_f) of :func:`integrand_kernel` for the coupling rows ``cpl`` (k, :data:`N_COUPLING`)."""
     y = np.ascontiguousarray(y, dtype=np.float64)
     cpl = np.ascontiguousarray(cpl, dtype=np.float64)
     n = y.shape[0]
     coh = np.empty((cpl.shape[0], n))
     inc = np.empty((cpl.shape[0], n))
-    e_tau = np.empty(n)
-    integrand_kernel(y, c, cpl, coh, inc, e_tau)
-    return coh, inc, e_tau
+    e_f = np.empty(n)
+    integrand_kernel(y, c, cpl, coh, inc, e_f)
+    return coh, inc, e_f
 
 
 def evaluate_cell(y, cp, rows):
-    """(coh, inc, e_tau) of :func:`integrand_kernel` at the vegas points ``y`` of the cell ``cp`` (a
+    """(coh, inc, e_f) of :func:`integrand_kernel` at the vegas points ``y`` of the cell ``cp`` (a
     :class:`~lfvscan.xsec.integrand.CellPhysics`, its :attr:`~lfvscan.xsec.integrand.CellPhysics.constants`)
     for the coupling rows ``rows`` (k, :data:`N_COUPLING`)."""
     return evaluate(y, cp.constants, rows)

@@ -16,12 +16,12 @@ import numpy as np
 
 
 @numba.njit(cache=True, error_model="numpy")
-def bin_indices(e_tau, E, lnx0, dlnx, nb):
-    """Bin of ``ln(e_tau / E)`` on the grid ``lnx0 + k dlnx``, clipped into [0, nb - 1] (nan -> 0:
+def bin_indices(e_f, E, lnx0, dlnx, nb):
+    """Bin of ``ln(e_f / E)`` on the grid ``lnx0 + k dlnx``, clipped into [0, nb - 1] (nan -> 0:
     such points carry zero weight)."""
-    out = np.empty(e_tau.shape[0], dtype=np.int64)
-    for i in range(e_tau.shape[0]):
-        x = (math.log(e_tau[i] / E) - lnx0) / dlnx
+    out = np.empty(e_f.shape[0], dtype=np.int64)
+    for i in range(e_f.shape[0]):
+        x = (math.log(e_f[i] / E) - lnx0) / dlnx
         out[i] = min(int(x), nb - 1) if x >= 0.0 else 0
     return out
 

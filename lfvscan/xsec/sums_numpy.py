@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def bin_indices(e_tau, E, lnx0, dlnx, nb):
-    """Bin of ``ln(e_tau / E)`` on the grid ``lnx0 + k dlnx``, clipped into [0, nb - 1] (nan -> 0:
+def bin_indices(e_f, E, lnx0, dlnx, nb):
+    """Bin of ``ln(e_f / E)`` on the grid ``lnx0 + k dlnx``, clipped into [0, nb - 1] (nan -> 0:
     such points carry zero weight); :func:`lfvscan.xsec.sums_compiled.bin_indices`."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        x = (np.log(np.asarray(e_tau, dtype=float) / E) - lnx0) / dlnx
+        x = (np.log(np.asarray(e_f, dtype=float) / E) - lnx0) / dlnx
     return np.minimum(np.where(x >= 0.0, x, 0.0), nb - 1).astype(np.int64)
 
 
