@@ -62,6 +62,30 @@ def test_a_cell_stuck_in_c_code_is_killed_past_the_hard_limit_and_the_next_cell_
         cells.close()
 
 
+def slow_warm_up_then_slow_cell(target, energy_GeV, mass_GeV, **kw):
+    """2.5 s in the warm-up cell (seed 0) and in each real cell: each within cell_timeout_s = 3 s, the two
+    together beyond the hard limit 1.1 x 3 + 1 = 4.3 s."""
+    import time
+
+    time.sleep(2.5)
+    return cheap_cell(target, energy_GeV, mass_GeV, **kw)
+
+
+@pytest.mark.slow
+def test_the_warm_up_does_not_eat_into_the_first_cells_hard_limit():
+    """The first task's clock starts when the child has ended its warm-up (READY), not when the task
+    was sent: a cell within its limit is not killed because the warm-up before it took long."""
+    cfg = replace(small_config(), cell_timeout_s=3.0)
+    assert hard_limit_s(cfg) == pytest.approx(4.3)
+    cells = CellProcess(slow_warm_up_then_slow_cell, cfg, 0, 3, warm_up=True)
+    try:
+        cells.start()
+        rec = cells.compute(_task(cfg))
+        assert rec.error == "" and rec.result is not None
+    finally:
+        cells.close()
+
+
 def test_a_cell_killing_its_process_fails_with_a_death_message():
     cfg = small_config()
     cells = CellProcess(dies, cfg, 0, 3)

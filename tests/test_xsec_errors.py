@@ -82,3 +82,10 @@ def test_scan_refuses_an_unaffordable_rel_err_up_front(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "rel_err = 0.00015" in err
     assert not (tmp_path / "s.zarr").exists()
+
+
+def test_vegas_settings_refuse_fewer_than_two_final_iterations():
+    """chi2/dof of the final iterations needs two of them: n_final_min = 1 is refused with its value named."""
+    with pytest.raises(ValueError, match="n_final_min must be an integer >= 2.*got 1"):
+        VegasSettings(n_final_min=1, neval_pilot=2000)
+    assert VegasSettings(n_final_min=2).n_final_min == 2

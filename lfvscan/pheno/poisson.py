@@ -3,9 +3,10 @@
 ``ln P(n | mu)`` is evaluated in Loader's saddle-point form (C. Loader, "Fast and accurate computation
 of binomial probabilities", 2000; the algorithm of R's ``dpois``):
 ln P = -bd0(n, mu) - ln(2 pi n)/2 - stirlerr(n), with the deviance bd0 = n ln(n/mu) + mu - n and
-Stirling's remainder stirlerr(n) = ln n! - (n + 1/2) ln n + n - ln(2 pi)/2.  Neither term is the small
-difference of two large numbers, so ln P keeps an absolute precision of ~1e-15 at mu ~ 1e6, where
-n ln mu - mu - ln n! loses ~1e-9 to cancellation.  numpy/math only.
+Stirling's remainder stirlerr(n) = ln n! - (n + 1/2) ln n + n - ln(2 pi)/2.  The deviance is formed
+as n log1p((n - mu)/mu) - (n - mu), a difference of terms of order |n - mu| instead of order mu, so
+ln P keeps an absolute precision of ~5e-13 at mu ~ 1e6 (2e-12 at 3e7; measured against mpmath within
+3 sigma of the mean), where n ln mu - mu - ln n! loses ~1e-9 to cancellation.  numpy/math only.
 """
 
 from __future__ import annotations

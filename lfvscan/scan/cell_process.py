@@ -28,8 +28,10 @@ holding its ``CellResult`` is ~7.5 kB and costs ~60 us to pickle and ~50 us to u
 started with ``warm_up`` (the physics with the compiled engine) integrates one cell of the grid
 and drops it before it reads its first task: the compiled engine's one-off cost per process
 (importing numba, loading its cached machine code: ~1 s, docs/scaling.md) is then paid while the
-parent opens the store and plans, not by the first cell.  Cells are pure functions of their
-arguments (the seed is the task's), so the warm-up cell changes no result.
+parent opens the store and plans, not by the first cell.  Such a child sends :data:`READY` when its
+warm-up has ended (or at once if a stop signal came before it began); the parent starts the first
+task's hard-limit clock then, so the warm-up never eats into a cell's limit.  Cells are pure
+functions of their arguments (the seed is the task's), so the warm-up cell changes no result.
 """
 
 from __future__ import annotations
@@ -81,6 +83,10 @@ def hard_limit_s(config: ScanConfig) -> float | None:
     if config.cell_timeout_s <= 0:
         return None
     return config.cell_timeout_s * 1.1 + KILL_GRACE_S
+
+
+#: what a child started with a warm-up sends when the warm-up has ended (before any record)
+READY = "ready"
 
 
 def _send(fd: int, obj) -> None:
@@ -171,7 +177,9 @@ def _serve(cell_fn: CellFn, config: ScanConfig, rank: int, warm_up: bool, r: int
         for s in (signal.SIGINT, signal.SIGTERM):
             signal.signal(s, lambda signum, frame: stopped.append(signum))
         if warm_up:
-            _warm_up(cell_fn, config, rank)
+            if not stopped:
+                _warm_up(cell_fn, config, rank)
+            _send(w, READY)
         while (head := _read_exactly(r, _LEN.size, None)) is not None:
             task = pickle.loads(_read_exactly(r, _LEN.unpack(head)[0], None))
             if stopped:
@@ -199,6 +207,7 @@ class CellProcess:
         #: the first child integrates one cell before its first task (module docstring); its successors
         #: (after a death or a kill) do not: by then the job has paid for it
         self.warm_up = warm_up
+        self._warming = False  #: the child is in its warm-up: its first message is READY
         self._pid: int | None = None
         self._r = self._w = -1
         self._queue: deque[Task] = deque()  #: tasks sent to the child, oldest first (records come in this order)
@@ -222,7 +231,7 @@ class CellProcess:
         os.close(down_r)
         os.close(up_w)
         self._pid, self._r, self._w = pid, up_r, down_w
-        self.warm_up = False
+        self._warming, self.warm_up = self.warm_up, False
 
     @property
     def queued(self) -> int:
@@ -268,6 +277,8 @@ class CellProcess:
         (then killed) or dies in it; then a new child takes the tasks queued behind it."""
         task = self._queue[0]
         limit = hard_limit_s(self.config)
+        if self._warming:
+            self._await_ready(limit)
         deadline = None if limit is None else self._head_since + limit
         self.forward_stop()
         try:
@@ -288,6 +299,21 @@ class CellProcess:
                 self.stop.set(msg)  # a signal that reached only the child drains the run too
             return task, None
         return task, _unpacked(msg, self.config.n_xbins)
+
+    def _await_ready(self, limit: float | None) -> None:
+        """Wait for the warm-up's :data:`READY` (within ``limit`` of the child's start, the warm-up
+        being one cell), then start the head task's clock.  A child that dies or is stuck in its
+        warm-up is left to :meth:`receive`: its deadline then runs from now."""
+        self._warming = False
+        deadline = None if limit is None else time.monotonic() + limit
+        try:
+            head = _read_exactly(self._r, _LEN.size, deadline, self.forward_stop)
+            data = None if head is None else _read_exactly(self._r, _LEN.unpack(head)[0], deadline)
+        except TimeoutError:
+            data = None
+        if data is not None and pickle.loads(data) != READY:
+            raise RuntimeError("cell process: the first message of a warmed-up child was not READY")
+        self._head_since = time.monotonic()
 
     def receive_ready(self) -> list[tuple[Task, RecordBatch | None]]:
         """:meth:`receive` of the oldest queued task (waiting for it), then of each further one whose

@@ -73,6 +73,7 @@ def t_map(r, t_lo, t_up, t_nuc):
     ln_q = math.log(t_lo * (t_up + t_nuc) / (t_up * (t_lo + t_nuc)))  # z_up - z_lo <= 0
     # t_nuc / t = (1 + t_nuc / t_lo) q^h - 1, over the common denominator t_lo
     t = t_nuc * t_lo / ((t_lo + t_nuc) * math.exp(ln_q * r * r * (3.0 - 2.0 * r)) - t_lo)
+    t = min(t, t_up)  # at r -> 1 the rounding may overshoot t_up by a few ulp (dt/dr = 0 there)
     # |dt/dz| = t (1 + t / t_nuc)
     return t, -t * (1.0 + t / t_nuc) * ln_q * 6.0 * r * (1.0 - r)
 
@@ -322,7 +323,7 @@ def _amplitude_and_weight(cell, c, W, E_a, k, th, sin_th, V, u, t, dtdr, s0, s1,
     return xw, xd, Y, wc, wi
 
 
-#: points per block of :func:`integrand_kernel`'s three loops (the scratch array stays in L1)
+#: points per block of :func:`integrand_kernel`'s five loops (the scratch array stays in L1)
 BLOCK = 64
 # rows of the kernel's scratch array (``_WV``: w = E - E_a - m_final; the others as in :func:`point_kinematics`)
 (_OK, _W, _EA, _K, _PMK, _U0, _TH, _SIN, _V, _U, _VZ, _TLO, _TUP, _WV, _T, _DTDR, _S0, _S1, _NROW) = range(19)

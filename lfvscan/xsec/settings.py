@@ -39,7 +39,8 @@ class VegasSettings:
     tail_rel_factor: float = 3.0
     neval_min: int = 1500  #: minimum evaluations per final iteration
     neval_max: int = 400_000  #: maximum evaluations per final iteration at ``budget_rel_err``
-    n_final_min: int = 3  #: minimum number of final iterations, the sizing one included (>= 2; for chi2)
+    #: minimum number of final iterations (>= 2, for chi2; with ``neval_pilot`` > 0 the sizing one included)
+    n_final_min: int = 3
     n_final_max: int = 60  #: maximum number of final iterations
     #: evaluation budget per cell at ``budget_rel_err`` (~90 times the paper config's median cell);
     #: reached only within ~1e-5 of the kinematic edge m_a^max, where the phase space is a sliver and
@@ -66,6 +67,11 @@ class VegasSettings:
     def budget_factor(self, rel_err: float) -> float:
         """(budget_rel_err / rel_err)^2, at least 1: the growth of the evaluation limits at ``rel_err``."""
         return max(1.0, (self.budget_rel_err / float(rel_err)) ** 2)
+
+    def __post_init__(self):
+        if isinstance(self.n_final_min, bool) or not isinstance(self.n_final_min, int) or self.n_final_min < 2:
+            raise ValueError(f"VegasSettings.n_final_min must be an integer >= 2 (chi2 needs two final "
+                             f"iterations), got {self.n_final_min!r}")
 
     def for_rel_err(self, rel_err: float) -> "VegasSettings":
         """These settings with ``neval_max`` and ``max_neval_total`` grown for ``rel_err``
