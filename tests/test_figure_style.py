@@ -326,3 +326,22 @@ def test_limit_figures_name_the_angle_of_their_curves(tmp_path):
     scan.theta = 3 * math.pi / 8
     figs = make_all(scan, lim, tmp_path, formats=("png",))
     assert figs["fig7_visible"][1].get_title().endswith("limits at θ = 3π/8")
+
+
+def test_limit_figures_on_the_eft_axis_name_the_eft_angle_of_an_eq3_theta():
+    """On the C/Lambda axis an Eq. (3) scan at theta = pi/4 is read at the EFT angle Theta = 48.4 deg
+    (tan Theta = tan(theta) (m_tau + m_mu)/(m_tau - m_mu)): the title says so; at eq2 Theta = theta."""
+    import dataclasses
+    import math
+
+    import matplotlib.pyplot as plt
+
+    from lfvscan.pheno.eft_axis import EftLimit
+
+    lim = synthetic_limit("MuBeD", [2.0, 10.0, 20.0], [1e-3, 2e-3, 6e-3], [1e-5] * 3, "visible")
+    for convention, expected in (("eq3", " (EFT Θ = 48.4°)"), ("eq2", "")):
+        eft = EftLimit(theta=math.pi / 4, convention=convention, mass_GeV=1.78, mass_eq3_GeV=1.77686,
+                       lim=lim.g_lim, err=lim.g_lim_err, lim_eq3=lim.g_lim)
+        fig, ax = fig7_visible([dataclasses.replace(lim, eft=eft)], pair=PAIR, theta=math.pi / 4, axis="C/Lambda")
+        plt.close(fig)
+        assert ax.get_title().endswith("limits at θ = π/4" + expected), convention

@@ -3,11 +3,14 @@ each limit curve with its MC error band, with the g-2 bands and dark-matter line
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lfvscan.pheno import overlays
 from lfvscan.pheno.eft_axis import DEFAULT_AXIS
 from lfvscan.pheno.flux import DEFAULT_FLUX_MODEL
+from lfvscan.physics.eft import eft_theta
 from lfvscan.physics.leptons import LeptonPair
 from lfvscan.plots.eft_scale import Y_AXES, y_label
 from lfvscan.plots.style import (ERROR_BAND_ALPHA, FLUX_BAND_ALPHA, G2_BAND_ALPHA, G2_DISFAVOURED_ALPHA,
@@ -187,15 +190,24 @@ def limit_axes(ax, masses, title, curves=(), axis: str = DEFAULT_AXIS, pair: Lep
 
 
 # ------------------------------------------------------------------------------- Figs. 6, 7
-def theta_note(limits, scenario: str, theta: float | None) -> str:
+def theta_note(limits, scenario: str, theta: float | None, axis: str, pair: LeptonPair | None) -> str:
     """Title suffix naming the angle ``theta`` [rad] of the limit curves of ``scenario`` drawn at the scan's
-    theta (those recombined at their own theta name it in their legend label; on the C/Lambda axis the
-    angle also sets M(Theta), docs/physics.md §2.7); "" if ``theta`` is None or NaN or no such curve."""
+    theta (those recombined at their own theta name it in their legend label); "" if ``theta`` is None or
+    NaN or no such curve.  On the C/Lambda ``axis`` the EFT angle Theta of those curves is named too where
+    it differs from theta (an Eq. (3) angle, :func:`lfvscan.physics.eft.eft_theta`; it sets M(Theta),
+    docs/physics.md §2.7)."""
     if theta is None or not np.isfinite(theta):
         return ""
-    if not any(lim.yields.scenario == scenario and lim.yields.theta is None for lim in limits):
+    at_scan = [lim for lim in limits if lim.yields.scenario == scenario and lim.yields.theta is None]
+    if not at_scan:
         return ""
-    return f", limits at θ = {overlays.theta_label(float(theta))}"
+    note = f", limits at θ = {overlays.theta_label(float(theta))}"
+    eft = next((lim.eft for lim in at_scan if lim.eft is not None), None)
+    if axis != DEFAULT_AXIS and pair is not None and eft is not None:
+        big = math.degrees(eft_theta(float(theta), eft.convention, pair))
+        if abs(big - math.degrees(float(theta))) > 0.05:
+            note += f" (EFT Θ = {big:.1f}°)"
+    return note
 
 
 def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = overlays.DEFAULT_F_EFF,
@@ -228,7 +240,7 @@ def fig6_invisible(limits, bands=(), dm_lines: bool = False, f_eff: float = over
             ok = np.isfinite(g_up)
             ax.fill_between(m, g_rel, np.where(ok, g_up, g_rel), where=ok, color=id_color(k), alpha=planck.alpha,
                             lw=0, label=c.label)
-    title = ("invisible ALP ($a\\to\\chi\\bar\\chi$)" + theta_note(limits, "invisible", theta)
+    title = ("invisible ALP ($a\\to\\chi\\bar\\chi$)" + theta_note(limits, "invisible", theta, axis, pair)
              + (": with g−2 and DM" if (bands or dm_lines) else ""))
     limit_axes(ax, masses, title, curves, axis, pair)
     return fig, ax
@@ -251,6 +263,6 @@ def fig7_visible(limits, bands=(), secluded_masses=(5.0, 10.0, 20.0), ax=None, a
         txt = "secluded DM (χχ̄→aa, $m_\\chi=2m_a$, $x_F=20$): $g_\\chi$ = " + ", ".join(
             f"{g:.2f} ($m_a$={m:g})" for m, g in zip(secluded_masses, gs))
         ax.text(1.01, 0.0, txt, transform=ax.transAxes, fontsize=6.5, va="bottom")  # beside the axes, under the legend
-    title = f"visible ALP ($a\\to\\tau {light}$)" + theta_note(limits, "visible", theta)
+    title = f"visible ALP ($a\\to\\tau {light}$)" + theta_note(limits, "visible", theta, axis, pair)
     limit_axes(ax, masses, title, curves, axis, pair)
     return fig, ax
