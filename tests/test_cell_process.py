@@ -86,6 +86,30 @@ def test_the_warm_up_does_not_eat_into_the_first_cells_hard_limit():
         cells.close()
 
 
+def warm_up_stuck_in_c(target, energy_GeV, mass_GeV, **kw):
+    """The warm-up cell (seed 0) never ends; real cells are cheap."""
+    if kw.get("seed") == 0:
+        stuck_in_c(target, energy_GeV, mass_GeV)
+    return cheap_cell(target, energy_GeV, mass_GeV, **kw)
+
+
+def test_closing_a_child_in_its_warm_up_does_not_wait_for_it():
+    """A run with nothing to compute closes its cell process while the warm-up runs: the child is killed
+    (it holds no result), so the run ends at once.  The thread bounds a hang, it measures nothing."""
+    import threading
+
+    cells = CellProcess(warm_up_stuck_in_c, small_config(), 0, 3, warm_up=True)
+    cells.start()
+    pid = cells._pid
+    closing = threading.Thread(target=cells.close, daemon=True)
+    closing.start()
+    closing.join(120)
+    alive = closing.is_alive()
+    if alive:  # the code under test hangs: end its child so the suite goes on
+        os.kill(pid, 9)
+    assert not alive
+
+
 def test_a_cell_killing_its_process_fails_with_a_death_message():
     cfg = small_config()
     cells = CellProcess(dies, cfg, 0, 3)

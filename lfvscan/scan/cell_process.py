@@ -364,5 +364,6 @@ class CellProcess:
     def close(self) -> None:
         """End the child: it exits at the end of its input, or is killed if its cell is still
         running (the caller left :meth:`compute` by an exception, e.g. a second Ctrl-C: waiting for a
-        cell that may be stuck would hang the exit)."""
-        self._end(kill=bool(self._queue))
+        cell that may be stuck would hang the exit) or if it is still in its warm-up (it has no
+        result to give: a run with nothing to compute does not wait for it)."""
+        self._end(kill=bool(self._queue) or self._warming)
