@@ -268,7 +268,7 @@ def _integrate(cp: CellPhysics, n_xbins: int, ab: tuple[float, float], rel: floa
     pooled, neval_used, n_adapt = np.zeros(n_xbins), 0, s.n_adapt + s.n_adapt_tail
     last = ([], [])
     for k in range(n_adapt):
-        u = np.ones(n_xbins) if k < s.n_adapt else _tail_weights_of(pooled, s.tail_min_fraction)
+        u = np.ones(n_xbins) if k < s.n_adapt else _tail_weights(pooled, s.tail_min_fraction)
         if k < n_adapt - 1:
             pooled += _adaptation_iteration(integ, cp, lnx0, dlnx, n_xbins, u, s.alpha)
         else:
@@ -419,12 +419,6 @@ def _theta_view(it: dict, a: float, b: float, dlnx: float) -> dict:
     return {"sigma": sig, "tail": (tails, tail_var)}
 
 
-def _tail_weights_of(bins: np.ndarray, floor: float) -> np.ndarray:
-    """:func:`_tail_weights` from per-bin sums ``bins`` of sigma (any common normalisation)."""
-    tails = np.cumsum(bins[::-1])[::-1]
-    return _tail_weights({"sigma": (tails[0],), "tail": (tails,)}, floor)
-
-
 def _adaptation_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xbins: int, u: np.ndarray,
                           alpha: float) -> np.ndarray:
     """One adaptation iteration whose errors are not needed: vegas' map trained on the tail-weighted
@@ -441,11 +435,12 @@ def _adaptation_iteration(integ, cp: CellPhysics, lnx0: float, dlnx: float, n_xb
     return sums
 
 
-def _tail_weights(view: dict, floor: float) -> np.ndarray:
-    """Per-bin weights u_i = sigma / max(C_i, floor sigma) of the tail-adaptation integrand
-    (C_i = sigma(x_f >= lower edge of bin i)): docs/physics.md §7.12."""
-    sigma = view["sigma"][0]
-    tails = view["tail"][0]
+def _tail_weights(bins: np.ndarray, floor: float) -> np.ndarray:
+    """Per-bin weights u_i = sigma / max(C_i, floor sigma) of the tail-adaptation integrand from the
+    per-bin sums ``bins`` of sigma (any common normalisation), C_i = sigma(x_f >= lower edge of bin
+    i): docs/physics.md §7.12.  All 1 while sigma has no estimate."""
+    tails = np.cumsum(bins[::-1])[::-1]
+    sigma = tails[0]
     if not sigma > 0:
         return np.ones_like(tails)
     return sigma / np.maximum(tails, floor * sigma)
