@@ -39,7 +39,7 @@ import math
 
 import numpy as np
 
-from lfvscan.pheno.poisson import S_TOL, log_pmf, poisson_upper
+from lfvscan.pheno.poisson import bisect_boundary, log_pmf, poisson_upper, s_tolerance
 
 #: step [events] of the grid of s on which the largest accepted s is read (fc_construction_upper)
 FC_SCAN_STEP = 0.005
@@ -150,12 +150,8 @@ def _accepted_pieces(n_obs: int, m: int, lo: float, hi: float, cl: float) -> lis
 
 def _crossing(n_obs: int, m: int, lo: float, hi: float, cl: float, rising: bool) -> float:
     """The mean in [lo, hi] where F (monotone there) crosses cl, to 1e-13 relative."""
-    while hi - lo > 1e-13 * hi:
-        mid = 0.5 * (lo + hi)
-        if (_ranked_before(n_obs, m, mid) < cl) == rising:
-            lo = mid
-        else:
-            hi = mid
+    lo, hi = bisect_boundary(lambda mu: (_ranked_before(n_obs, m, mu) < cl) == rising, lo, hi,
+                             lambda h: 1e-13 * h)
     return 0.5 * (lo + hi)
 
 
@@ -206,13 +202,8 @@ def fc_construction_upper(n_obs: int, b: float, cl: float) -> float:
     j = 0 if first is None else _top_grid_point(n_obs, b, bounds, m_left, first, s_lo, last, cl)
     if j >= last:
         return s_lo + last * FC_SCAN_STEP
-    lo, hi = s_lo + j * FC_SCAN_STEP, s_lo + (j + 1) * FC_SCAN_STEP
-    while hi - lo > S_TOL * max(1.0, hi):
-        mid = 0.5 * (lo + hi)
-        if _accepts(n_obs, b, mid, bounds, m_left, cl):
-            lo = mid
-        else:
-            hi = mid
+    lo, hi = bisect_boundary(lambda s: _accepts(n_obs, b, s, bounds, m_left, cl), s_lo + j * FC_SCAN_STEP,
+                             s_lo + (j + 1) * FC_SCAN_STEP, s_tolerance)
     return 0.5 * (lo + hi)
 
 
@@ -227,11 +218,7 @@ def fc_upper(n_obs: int, b: float, cl: float) -> float:
     k = int(np.argmax(vals))
     if k == 0:
         return float(vals[0])
-    lo, hi = float(grid[k - 1]), float(grid[k])  # the limit jumps up between lo and hi: find where
-    while hi - lo > 1e-7:
-        mid = 0.5 * (lo + hi)
-        if fc_construction_upper(n_obs, mid, cl) >= vals[k]:
-            hi = mid
-        else:
-            lo = mid
+    # the limit jumps up between grid[k - 1] and grid[k]: find where
+    _, hi = bisect_boundary(lambda x: fc_construction_upper(n_obs, x, cl) < vals[k], float(grid[k - 1]),
+                            float(grid[k]), lambda h: 1e-7)
     return max(float(vals[k]), fc_construction_upper(n_obs, hi, cl))

@@ -63,16 +63,29 @@ def poisson_cdf(n: int, mu: float) -> float:
     return float(min(1.0, np.sum(np.exp(log_pmf(k, mu)))))
 
 
-def bisect_decreasing(f, target: float, lo: float, hi: float) -> float:
-    """s in [lo, hi] with f(s) = target for f decreasing in s (hi is grown until f(hi) < target)."""
-    while f(hi) >= target:
-        lo, hi = hi, 2.0 * hi + 1.0
-    while hi - lo > S_TOL * max(1.0, hi):
+def bisect_boundary(holds, lo: float, hi: float, tol) -> tuple[float, float]:
+    """Bisect [lo, hi] on a predicate true below a boundary and false above it (``holds(lo)`` true,
+    ``holds(hi)`` false) until ``hi - lo <= tol(hi)``; returns the final (lo, hi)."""
+    while hi - lo > tol(hi):
         mid = 0.5 * (lo + hi)
-        if f(mid) >= target:
+        if holds(mid):
             lo = mid
         else:
             hi = mid
+    return lo, hi
+
+
+def s_tolerance(hi: float) -> float:
+    """The precision [events] of the bisections for s: :data:`S_TOL`, relative above one event."""
+    return S_TOL * max(1.0, hi)
+
+
+def bisect_decreasing(f, target: float, lo: float, hi: float) -> float:
+    """s in [lo, hi] with f(s) = target for f decreasing in s (hi is grown until f(hi) < target), to
+    :data:`S_TOL` events (relative above one event)."""
+    while f(hi) >= target:
+        lo, hi = hi, 2.0 * hi + 1.0
+    lo, hi = bisect_boundary(lambda s: f(s) >= target, lo, hi, s_tolerance)
     return 0.5 * (lo + hi)
 
 
