@@ -282,8 +282,7 @@ class CellProcess:
         deadline = None if limit is None else self._head_since + limit
         self.forward_stop()
         try:
-            head = _read_exactly(self._r, _LEN.size, deadline, self.forward_stop)
-            data = None if head is None else _read_exactly(self._r, _LEN.unpack(head)[0], deadline)
+            data = self._read_message(deadline)
         except TimeoutError:
             return task, self._replace_child(True, f"CellTimeout: cell did not end within {limit:g} s (cell_timeout_s = "
                                                    f"{self.config.cell_timeout_s:g} s; stuck outside Python, e.g. in "
@@ -300,6 +299,12 @@ class CellProcess:
             return task, None
         return task, _unpacked(msg, self.config.n_xbins)
 
+    def _read_message(self, deadline: float | None) -> bytes | None:
+        """The next message of the child (its pickled bytes); None at end of file (the child died);
+        TimeoutError past ``deadline``.  The stop flag is watched while waiting."""
+        head = _read_exactly(self._r, _LEN.size, deadline, self.forward_stop)
+        return None if head is None else _read_exactly(self._r, _LEN.unpack(head)[0], deadline)
+
     def _await_ready(self, limit: float | None) -> None:
         """Wait for the warm-up's :data:`READY` (within ``limit`` of the child's start, the warm-up
         being one cell), then start the head task's clock.  A child that dies or is stuck in its
@@ -307,8 +312,7 @@ class CellProcess:
         self._warming = False
         deadline = None if limit is None else time.monotonic() + limit
         try:
-            head = _read_exactly(self._r, _LEN.size, deadline, self.forward_stop)
-            data = None if head is None else _read_exactly(self._r, _LEN.unpack(head)[0], deadline)
+            data = self._read_message(deadline)
         except TimeoutError:
             data = None
         if data is not None and pickle.loads(data) != READY:
