@@ -24,11 +24,9 @@ RUN_DEPENDENT = {"seconds", "wall_seconds", "rank", "row_checksums"}
 
 
 def _arrays(path: str) -> dict:
-    import zarr
+    from lfvscan.store.layout import open_group
 
-    from lfvscan.store.legacy_names import store_group
-
-    group = store_group(zarr.open_group(path, mode="r"))
+    group = open_group(path, writable=False)
     return {name: group[name] for name in group.array_keys()}
 
 

@@ -24,7 +24,6 @@ import csv
 import math
 
 import numpy as np
-import zarr
 
 PAIRS = [("sigma_pb", "sigma_err_pb"), ("sigma_coherent_pb", "sigma_coherent_err_pb"),
          ("sigma_incoherent_pb", "sigma_incoherent_err_pb"), ("sigma_scalar_pb", "sigma_scalar_err_pb"),
@@ -58,10 +57,10 @@ def main() -> None:
     ap.add_argument("new"), ap.add_argument("new_limits"), ap.add_argument("base"), ap.add_argument("base_limits")
     ap.add_argument("--list", type=int, default=0)
     a = ap.parse_args()
-    from lfvscan.store.legacy_names import store_group
+    from lfvscan.store.layout import open_group
 
     # under the current names, so that a store of an earlier format compares too
-    gn, gb = (store_group(zarr.open_group(p, mode="r")) for p in (a.new, a.base))
+    gn, gb = (open_group(p, writable=False) for p in (a.new, a.base))
     open_ = {}
     for name, g in (("new", gn), ("base", gb)):
         op = (np.asarray(g["status"][...]) == 1) & ~np.asarray(g["closed"][...])
